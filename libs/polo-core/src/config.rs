@@ -1,0 +1,352 @@
+//! The typed `polo.toml`: read and validated once at start.
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+
+use serde::Deserialize;
+
+use crate::model::AccountKind;
+
+/// The configuration bundled into every binary (`config/polo.toml`).
+pub const BUNDLED: &str = include_str!("../../../config/polo.toml");
+
+/// The report types whose TTL the config may set.
+pub const REPORT_TYPES: [&str; 5] =
+    ["daily-cost", "weekly-summary", "monthly-close", "inventory-changes", "idle-resources"];
+
+/// The Cloud Cop rule ids the config may tune.
+pub const RULE_IDS: [&str; 8] = [
+    "owner-missing",
+    "ttl-expired",
+    "staging-long-running",
+    "stopped-too-long",
+    "orphan-instance",
+    "index-without-instances",
+    "index-stuck",
+    "cost-spike",
+];
+
+/// Polo's whole configuration.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    #[serde(default)]
+    pub tags: TagKeys,
+    pub accounts: Vec<Account>,
+    #[serde(default)]
+    pub costs: CostSettings,
+    #[serde(default)]
+    pub reports: ReportSettings,
+    #[serde(default)]
+    pub cop: CopSettings,
+}
+
+/// The tag keys Polo reads from EC2.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct TagKeys {
+    pub owner: String,
+    /// Also the cost-allocation tag.
+    pub index: String,
+    pub customer: String,
+    /// Tags holding an RFC 3339 date/time or a date after which the resource should be gone.
+    pub expiry: Vec<String>,
+    pub keep: String,
+}
+
+impl Default for TagKeys {
+    fn default() -> Self {
+        TagKeys {
+            owner: "owner".into(),
+            index: "marqo-index".into(),
+            customer: "customer".into(),
+            expiry: vec!["ttl".into(), "expires-at".into()],
+            keep: "keep".into(),
+        }
+    }
+}
+
+/// One AWS account of the fleet.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Account {
+    /// What `-p` selects and pages show.
+    pub name: String,
+    /// The 12-digit account id.
+    pub id: String,
+    pub kind: AccountKind,
+    pub regions: Vec<String>,
+    /// Assumed by sync in production.
+    pub role_arn: String,
+    /// Used by local `polo sync` instead of `role_arn` when set.
+    pub profile: Option<String>,
+    /// The account's index registry table, in each of its regions.
+    #[serde(default = "default_index_table")]
+    pub index_table: String,
+}
+
+fn default_index_table() -> String {
+    "marqo-indexes".into()
+}
+
+/// Where cost data comes from and how long it is cached.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CostSettings {
+    pub source_account: String,
+    pub cache_hours: u32,
+}
+
+impl Default for CostSettings {
+    fn default() -> Self {
+        CostSettings { source_account: "core".into(), cache_hours: 12 }
+    }
+}
+
+/// Report time zone and lifetimes.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct ReportSettings {
+    /// IANA time zone name; `REPORT_TIMEZONE` overrides it.
+    pub timezone: String,
+    /// Days each report type is kept, by type.
+    pub ttl_days: BTreeMap<String, u32>,
+}
+
+impl Default for ReportSettings {
+    fn default() -> Self {
+        ReportSettings {
+            timezone: "UTC".into(),
+            ttl_days: [
+                ("daily-cost", 35),
+                ("weekly-summary", 120),
+                ("monthly-close", 800),
+                ("inventory-changes", 35),
+                ("idle-resources", 35),
+            ]
+            .into_iter()
+            .map(|(k, v)| (k.to_owned(), v))
+            .collect(),
+        }
+    }
+}
+
+/// Cloud Cop settings.
+#[derive(Clone, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct CopSettings {
+    pub renotify_hours: u32,
+    /// Per rule id: enabled, severity and the rule's own thresholds.
+    pub rules: BTreeMap<String, toml::Table>,
+}
+
+impl Default for CopSettings {
+    fn default() -> Self {
+        CopSettings { renotify_hours: 24, rules: BTreeMap::new() }
+    }
+}
+
+/// A configuration that cannot be used, naming the file, the key and what was expected.
+#[derive(Debug, thiserror::Error)]
+#[error("{file}: {key}: {problem}")]
+pub struct ConfigError {
+    pub file: String,
+    /// The dotted path of the offending key (`accounts[1].kind`), or `-` for the whole file.
+    pub key: String,
+    pub problem: String,
+}
+
+impl Config {
+    /// The bundled default configuration.
+    pub fn bundled() -> Result<Config, ConfigError> {
+        Config::parse(BUNDLED, "config/polo.toml (bundled)")
+    }
+
+    /// Reads `explicit`, else `./polo.toml` when it exists, else the bundled default.
+    pub fn load(explicit: Option<&Path>) -> Result<Config, ConfigError> {
+        let path: Option<PathBuf> = match explicit {
+            Some(p) => Some(p.to_path_buf()),
+            None => Some(PathBuf::from("polo.toml")).filter(|p| p.exists()),
+        };
+        match path {
+            None => Config::bundled(),
+            Some(path) => {
+                let name = path.display().to_string();
+                let text = std::fs::read_to_string(&path).map_err(|e| ConfigError {
+                    file: name.clone(),
+                    key: "-".into(),
+                    problem: format!("cannot read: {e}"),
+                })?;
+                Config::parse(&text, &name)
+            }
+        }
+    }
+
+    /// Parses and validates TOML text; `file` names it in errors.
+    pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
+        let error = |key: String, problem: String| ConfigError { file: file.to_owned(), key, problem };
+        let value: toml::Table = toml::from_str(text).map_err(|e| {
+            error("-".into(), format!("not valid TOML: {}", e.message().trim()))
+        })?;
+        let config: Config = serde_path_to_error::deserialize(toml::Value::Table(value))
+            .map_err(|e| {
+                let key = e.path().to_string();
+                let key = if key == "." { "-".to_owned() } else { key };
+                error(key, first_line(&e.inner().to_string()))
+            })?;
+        config.validate().map_err(|(key, problem)| error(key, problem))?;
+        Ok(config)
+    }
+
+    fn validate(&self) -> Result<(), (String, String)> {
+        if self.accounts.is_empty() {
+            return Err(("accounts".into(), "expected at least one [[accounts]] table".into()));
+        }
+        let mut names = BTreeSet::new();
+        for (i, account) in self.accounts.iter().enumerate() {
+            let key = |field: &str| format!("accounts[{i}].{field}");
+            if account.name.is_empty()
+                || !account.name.chars().all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+            {
+                return Err((key("name"), "expected a name of letters, digits, '-' or '_'".into()));
+            }
+            if !names.insert(account.name.as_str()) {
+                return Err((key("name"), format!("duplicate account name {:?}", account.name)));
+            }
+            if account.id.len() != 12 || !account.id.bytes().all(|b| b.is_ascii_digit()) {
+                return Err((key("id"), "expected a 12-digit AWS account id".into()));
+            }
+            if account.regions.is_empty() {
+                return Err((key("regions"), "expected at least one region".into()));
+            }
+            if let Some(bad) = account.regions.iter().find(|r| !is_region_name(r)) {
+                return Err((key("regions"), format!("{bad:?} is not an AWS region name")));
+            }
+            if !account.role_arn.starts_with("arn:aws") || !account.role_arn.contains(":role/") {
+                return Err((key("role_arn"), "expected an IAM role ARN (arn:aws:iam::ID:role/NAME)".into()));
+            }
+            if account.index_table.is_empty() {
+                return Err((key("index_table"), "expected a table name".into()));
+            }
+        }
+        for (name, field) in [("owner", &self.tags.owner), ("index", &self.tags.index), ("customer", &self.tags.customer), ("keep", &self.tags.keep)] {
+            if field.is_empty() {
+                return Err((format!("tags.{name}"), "expected a tag key".into()));
+            }
+        }
+        if self.costs.cache_hours == 0 {
+            return Err(("costs.cache_hours".into(), "expected a number of hours above 0".into()));
+        }
+        if self.reports.timezone.is_empty() {
+            return Err(("reports.timezone".into(), "expected an IANA time zone name".into()));
+        }
+        for (report, days) in &self.reports.ttl_days {
+            if !REPORT_TYPES.contains(&report.as_str()) {
+                return Err((
+                    format!("reports.ttl_days.{report}"),
+                    format!("unknown report type; expected one of {}", REPORT_TYPES.join(", ")),
+                ));
+            }
+            if *days == 0 {
+                return Err((format!("reports.ttl_days.{report}"), "expected days above 0".into()));
+            }
+        }
+        for (rule, settings) in &self.cop.rules {
+            if !RULE_IDS.contains(&rule.as_str()) {
+                return Err((
+                    format!("cop.rules.{rule}"),
+                    format!("unknown rule; expected one of {}", RULE_IDS.join(", ")),
+                ));
+            }
+            for (k, v) in settings {
+                let ok = match k.as_str() {
+                    "enabled" => v.is_bool(),
+                    "severity" => v.as_str().is_some_and(|s| ["info", "warning", "critical"].contains(&s)),
+                    _ => v.as_integer().is_some_and(|n| n >= 0) || v.as_float().is_some_and(|n| n >= 0.0),
+                };
+                if !ok {
+                    let expected = match k.as_str() {
+                        "enabled" => "true or false",
+                        "severity" => "one of info, warning, critical",
+                        _ => "a non-negative number",
+                    };
+                    return Err((format!("cop.rules.{rule}.{k}"), format!("expected {expected}")));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The account with this configured name.
+    pub fn account(&self, name: &str) -> Option<&Account> {
+        self.accounts.iter().find(|a| a.name == name)
+    }
+}
+
+/// Serde's TOML messages add context lines; the key already says where.
+fn first_line(message: &str) -> String {
+    message.lines().next().unwrap_or_default().trim().to_owned()
+}
+
+fn is_region_name(region: &str) -> bool {
+    let parts: Vec<&str> = region.split('-').collect();
+    parts.len() >= 3
+        && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        && parts.last().is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MINIMAL: &str = r#"
+[[accounts]]
+name = "prod"
+id = "111111111111"
+kind = "prod"
+regions = ["us-east-1"]
+role_arn = "arn:aws:iam::111111111111:role/polo-read"
+"#;
+
+    #[test]
+    fn bundled_config_is_valid() {
+        let config = Config::bundled().unwrap();
+        assert!(!config.accounts.is_empty());
+    }
+
+    #[test]
+    fn defaults_fill_what_is_left_out() {
+        let config = Config::parse(MINIMAL, "polo.toml").unwrap();
+        assert_eq!(config.tags.index, "marqo-index");
+        assert_eq!(config.accounts[0].index_table, "marqo-indexes");
+        assert_eq!(config.reports.ttl_days["monthly-close"], 800);
+    }
+
+    fn err(text: &str) -> String {
+        Config::parse(text, "x.toml").unwrap_err().to_string()
+    }
+
+    #[test]
+    fn errors_name_file_key_and_expectation() {
+        let e = err(&format!("colour = 1\n{MINIMAL}"));
+        assert!(e.starts_with("x.toml: colour: unknown field `colour`"), "{e}");
+        let e = err(&MINIMAL.replace("kind = \"prod\"", "kind = \"qa\""));
+        assert!(e.starts_with("x.toml: accounts[0].kind: unknown variant `qa`"), "{e}");
+        let e = err(&MINIMAL.replace("111111111111\"\n", "1111\"\n"));
+        assert_eq!(e, "x.toml: accounts[0].id: expected a 12-digit AWS account id");
+        let e = err(&MINIMAL.replace("us-east-1", "mars"));
+        assert_eq!(e, "x.toml: accounts[0].regions: \"mars\" is not an AWS region name");
+        let e = err(&format!("{MINIMAL}\n[cop.rules.nosuch]\ndays = 3\n"));
+        assert!(e.starts_with("x.toml: cop.rules.nosuch: unknown rule"), "{e}");
+        let e = err(&format!("{MINIMAL}\n[cop.rules.stopped-too-long]\ndays = \"x\"\n"));
+        assert_eq!(e, "x.toml: cop.rules.stopped-too-long.days: expected a non-negative number");
+        let e = err(&format!("{MINIMAL}\n[costs]\ncache_hours = -1\n"));
+        assert!(e.starts_with("x.toml: costs.cache_hours: invalid value"), "{e}");
+        let e = err("accounts = [");
+        assert!(e.starts_with("x.toml: -: not valid TOML"), "{e}");
+        let e = err("");
+        assert!(e.starts_with("x.toml: -: missing field `accounts`"), "{e}");
+        let e = err(&format!("{MINIMAL}{}", MINIMAL.replace("111111111111", "222222222222")));
+        assert_eq!(e, "x.toml: accounts[1].name: duplicate account name \"prod\"");
+    }
+}

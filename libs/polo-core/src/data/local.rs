@@ -1,0 +1,107 @@
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, RwLock};
+use std::time::SystemTime;
+
+use async_trait::async_trait;
+
+use super::{DataError, FleetReader, ResourceReader};
+use crate::model::{Everything, Fleet, Index, Instance};
+
+/// Reads a snapshot file (`local_data.json`) or an in-memory snapshot. A file is read
+/// again when its modification time changes, so a `polo sync` shows without a restart.
+pub struct LocalDataService {
+    path: Option<PathBuf>,
+    current: RwLock<Loaded>,
+}
+
+struct Loaded {
+    modified: Option<SystemTime>,
+    fleet: Arc<Fleet>,
+}
+
+impl LocalDataService {
+    /// Serves a snapshot held in memory.
+    pub fn from_snapshot(everything: Everything) -> Self {
+        LocalDataService {
+            path: None,
+            current: RwLock::new(Loaded { modified: None, fleet: Arc::new(Fleet::new(everything)) }),
+        }
+    }
+
+    /// Serves the snapshot file at `path`, failing now if it cannot be read.
+    pub fn from_file(path: &Path) -> Result<Self, DataError> {
+        let (modified, everything) = read_file(path)?;
+        Ok(LocalDataService {
+            path: Some(path.to_path_buf()),
+            current: RwLock::new(Loaded { modified, fleet: Arc::new(Fleet::new(everything)) }),
+        })
+    }
+
+    fn current(&self) -> Result<Arc<Fleet>, DataError> {
+        let loaded = self.current.read().map_err(|_| DataError::Store("snapshot lock poisoned".into()))?;
+        let Some(path) = &self.path else { return Ok(Arc::clone(&loaded.fleet)) };
+        let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+        if modified == loaded.modified {
+            return Ok(Arc::clone(&loaded.fleet));
+        }
+        drop(loaded);
+        match read_file(path) {
+            Ok((modified, everything)) => {
+                let fleet = Arc::new(Fleet::new(everything));
+                let mut loaded =
+                    self.current.write().map_err(|_| DataError::Store("snapshot lock poisoned".into()))?;
+                *loaded = Loaded { modified, fleet: Arc::clone(&fleet) };
+                tracing::info!(path = %path.display(), "snapshot reloaded");
+                Ok(fleet)
+            }
+            Err(e) => {
+                // A half-written or broken file never replaces what was served.
+                tracing::warn!(error = %e, "snapshot changed but cannot be read; serving the previous one");
+                let loaded = self.current.read().map_err(|_| DataError::Store("snapshot lock poisoned".into()))?;
+                Ok(Arc::clone(&loaded.fleet))
+            }
+        }
+    }
+}
+
+fn read_file(path: &Path) -> Result<(Option<SystemTime>, Everything), DataError> {
+    let name = path.display().to_string();
+    let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+    let text = std::fs::read_to_string(path)
+        .map_err(|e| DataError::Unreadable { source_name: name.clone(), problem: e.to_string() })?;
+    Ok((modified, parse_snapshot(&text, &name)?))
+}
+
+/// Parses a snapshot document; errors name the field path that is wrong.
+pub fn parse_snapshot(json: &str, source_name: &str) -> Result<Everything, DataError> {
+    let mut de = serde_json::Deserializer::from_str(json);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| DataError::Unreadable {
+        source_name: source_name.to_owned(),
+        problem: format!("{}: {}", e.path(), e.inner()),
+    })
+}
+
+#[async_trait]
+impl FleetReader for LocalDataService {
+    async fn fleet(&self) -> Result<Arc<Fleet>, DataError> {
+        self.current()
+    }
+}
+
+#[async_trait]
+impl ResourceReader for LocalDataService {
+    async fn instance(&self, id: &str) -> Result<Option<Instance>, DataError> {
+        Ok(self.current()?.instance(id).cloned())
+    }
+
+    async fn index(&self, index_id: &str) -> Result<Option<Index>, DataError> {
+        Ok(self.current()?.index(index_id).cloned())
+    }
+
+    async fn instances_of_index(&self, index_id: &str) -> Result<Vec<Instance>, DataError> {
+        let fleet = self.current()?;
+        let mut instances: Vec<Instance> = fleet.instances_of(index_id).cloned().collect();
+        instances.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(instances)
+    }
+}

@@ -1,0 +1,41 @@
+//! How the rest of Polo reads the fleet: capability-sized traits, and the implementation
+//! over a local snapshot file.
+
+mod local;
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use crate::model::{Fleet, Index, Instance};
+
+pub use local::{LocalDataService, parse_snapshot};
+
+/// Data that could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum DataError {
+    /// A snapshot or document that is missing or malformed.
+    #[error("cannot read {source_name}: {problem}")]
+    Unreadable { source_name: String, problem: String },
+    /// A store that failed to answer.
+    #[error("data store failed: {0}")]
+    Store(String),
+}
+
+/// Reads the whole fleet, for list pages and overviews.
+#[async_trait]
+pub trait FleetReader: Send + Sync {
+    /// The current snapshot, indexed.
+    async fn fleet(&self) -> Result<Arc<Fleet>, DataError>;
+}
+
+/// Reads single resources by key, for detail pages.
+#[async_trait]
+pub trait ResourceReader: Send + Sync {
+    /// One instance by EC2 id.
+    async fn instance(&self, id: &str) -> Result<Option<Instance>, DataError>;
+    /// One index by id.
+    async fn index(&self, index_id: &str) -> Result<Option<Index>, DataError>;
+    /// The instances tagged with `index_id`, by id.
+    async fn instances_of_index(&self, index_id: &str) -> Result<Vec<Instance>, DataError>;
+}

@@ -1,0 +1,15 @@
+//! Polo's domain: what runs in the fleet, what it costs, how it is configured, and how
+//! the rest of Polo reads it. Nothing here knows about HTTP or Lambda.
+
+pub mod clock;
+pub mod config;
+pub mod data;
+pub mod listing;
+pub mod model;
+pub mod money;
+pub mod pricing;
+pub mod sample;
+pub mod text;
+
+pub use clock::{Clock, FixedClock, SystemClock};
+pub use money::Money;

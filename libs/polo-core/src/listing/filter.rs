@@ -1,0 +1,125 @@
+use crate::text::contains_lower;
+
+/// The filter value that selects rows where the field has no value (no owner tag, say).
+pub const NONE_VALUE: &str = "(none)";
+
+/// The fields a table can be filtered on, by their query parameter names.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum FilterField {
+    Account,
+    Region,
+    State,
+    Type,
+    Owner,
+    Index,
+    Customer,
+    Status,
+}
+
+impl FilterField {
+    /// Every field.
+    pub const ALL: [FilterField; 8] = [
+        FilterField::Account,
+        FilterField::Region,
+        FilterField::State,
+        FilterField::Type,
+        FilterField::Owner,
+        FilterField::Index,
+        FilterField::Customer,
+        FilterField::Status,
+    ];
+
+    /// The query parameter name.
+    pub fn param(self) -> &'static str {
+        match self {
+            FilterField::Account => "account",
+            FilterField::Region => "region",
+            FilterField::State => "state",
+            FilterField::Type => "type",
+            FilterField::Owner => "owner",
+            FilterField::Index => "index",
+            FilterField::Customer => "customer",
+            FilterField::Status => "status",
+        }
+    }
+
+    /// The field with this parameter name.
+    pub fn from_param(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|f| f.param() == name)
+    }
+}
+
+/// A row of a filterable table.
+pub trait Filterable {
+    /// The row's value of `field`: `None` when the row has no value.
+    fn field(&self, field: FilterField) -> Option<&str>;
+    /// Calls `visit` with each text free-text search looks at, until it returns true.
+    fn any_text(&self, visit: &mut dyn FnMut(&str) -> bool) -> bool;
+}
+
+/// Field filters (a row matches one of the values of every field given) and free-text
+/// terms (a row contains every term somewhere).
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct Filters {
+    fields: Vec<(FilterField, Vec<String>)>,
+    terms: Vec<String>,
+    q: String,
+}
+
+impl Filters {
+    /// No filter at all.
+    pub fn none() -> Self {
+        Filters::default()
+    }
+
+    /// Adds a filter: comma-separated values, any of which matches; blanks are ignored.
+    #[must_use]
+    pub fn with(mut self, field: FilterField, values: &str) -> Self {
+        let values: Vec<String> =
+            values.split(',').map(str::trim).filter(|v| !v.is_empty()).map(str::to_owned).collect();
+        if !values.is_empty() {
+            self.fields.retain(|(f, _)| *f != field);
+            self.fields.push((field, values));
+        }
+        self
+    }
+
+    /// Sets the free text; whitespace separates terms, all of which must match.
+    #[must_use]
+    pub fn with_text(mut self, q: &str) -> Self {
+        self.q = q.trim().to_owned();
+        self.terms = q.split_whitespace().map(str::to_lowercase).collect();
+        self
+    }
+
+    /// The free text as given.
+    pub fn text(&self) -> &str {
+        &self.q
+    }
+
+    /// The values of one field filter, if set.
+    pub fn values(&self, field: FilterField) -> Option<&[String]> {
+        self.fields.iter().find(|(f, _)| *f == field).map(|(_, v)| v.as_slice())
+    }
+
+    /// The field filters that are set.
+    pub fn fields(&self) -> impl Iterator<Item = (FilterField, &[String])> {
+        self.fields.iter().map(|(f, v)| (*f, v.as_slice()))
+    }
+
+    /// True when neither a field filter nor free text is set.
+    pub fn is_empty(&self) -> bool {
+        self.fields.is_empty() && self.terms.is_empty()
+    }
+
+    /// Does the row pass every filter?
+    pub fn matches<R: Filterable + ?Sized>(&self, row: &R) -> bool {
+        self.fields.iter().all(|(field, values)| {
+            let value = row.field(*field);
+            values.iter().any(|wanted| match value {
+                None => wanted == NONE_VALUE,
+                Some(v) => v.eq_ignore_ascii_case(wanted),
+            })
+        }) && self.terms.iter().all(|term| row.any_text(&mut |text| contains_lower(text, term)))
+    }
+}

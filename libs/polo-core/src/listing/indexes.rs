@@ -1,0 +1,155 @@
+use std::cmp::Ordering;
+
+use super::filter::Filterable;
+use super::{Column, Direction, FilterField, Filters, Sort};
+use crate::model::{Fleet, Index};
+
+/// The columns of the indexes table, in JSON order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum IndexColumn {
+    IndexId,
+    Name,
+    Account,
+    Region,
+    Customer,
+    Status,
+    StatusSince,
+    InferenceType,
+    InferenceCount,
+    StorageClass,
+    Shards,
+    Replicas,
+    MarqoVersion,
+    CreatedAt,
+    Instances,
+}
+
+impl Column for IndexColumn {
+    const ALL: &'static [Self] = &[
+        IndexColumn::IndexId,
+        IndexColumn::Name,
+        IndexColumn::Account,
+        IndexColumn::Region,
+        IndexColumn::Customer,
+        IndexColumn::Status,
+        IndexColumn::StatusSince,
+        IndexColumn::InferenceType,
+        IndexColumn::InferenceCount,
+        IndexColumn::StorageClass,
+        IndexColumn::Shards,
+        IndexColumn::Replicas,
+        IndexColumn::MarqoVersion,
+        IndexColumn::CreatedAt,
+        IndexColumn::Instances,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            IndexColumn::IndexId => "index_id",
+            IndexColumn::Name => "name",
+            IndexColumn::Account => "account",
+            IndexColumn::Region => "region",
+            IndexColumn::Customer => "customer",
+            IndexColumn::Status => "status",
+            IndexColumn::StatusSince => "status_since",
+            IndexColumn::InferenceType => "inference_type",
+            IndexColumn::InferenceCount => "inference_count",
+            IndexColumn::StorageClass => "storage_class",
+            IndexColumn::Shards => "shards",
+            IndexColumn::Replicas => "replicas",
+            IndexColumn::MarqoVersion => "marqo_version",
+            IndexColumn::CreatedAt => "created_at",
+            IndexColumn::Instances => "instances",
+        }
+    }
+}
+
+/// The filters that apply to indexes (`type` is the inference type, `index` the index id).
+pub const INDEX_FILTERS: [FilterField; 6] = [
+    FilterField::Account,
+    FilterField::Region,
+    FilterField::Status,
+    FilterField::Type,
+    FilterField::Index,
+    FilterField::Customer,
+];
+
+impl Filterable for Index {
+    fn field(&self, field: FilterField) -> Option<&str> {
+        match field {
+            FilterField::Account => Some(&self.account),
+            FilterField::Region => Some(&self.region),
+            FilterField::Status => Some(self.status.as_str()),
+            FilterField::Type => Some(&self.inference_type),
+            FilterField::Index => Some(&self.index_id),
+            FilterField::Customer => Some(&self.customer),
+            FilterField::State | FilterField::Owner => None,
+        }
+    }
+
+    fn any_text(&self, visit: &mut dyn FnMut(&str) -> bool) -> bool {
+        [
+            self.index_id.as_str(),
+            &self.name,
+            &self.account,
+            &self.region,
+            &self.customer,
+            self.status.as_str(),
+            &self.inference_type,
+            &self.storage_class,
+            &self.marqo_version,
+        ]
+        .into_iter()
+        .any(visit)
+    }
+}
+
+/// An index with the count of instances that serve it.
+#[derive(Clone, Copy, Debug)]
+pub struct IndexRow<'a> {
+    pub index: &'a Index,
+    pub instance_count: usize,
+}
+
+/// The indexes that pass `filters`, in `sort` order (ties by index id).
+pub fn list_indexes<'a>(fleet: &'a Fleet, filters: &Filters, sort: Option<Sort<IndexColumn>>) -> Vec<IndexRow<'a>> {
+    let mut rows: Vec<IndexRow<'a>> = fleet
+        .indexes()
+        .iter()
+        .filter(|i| filters.matches(*i))
+        .map(|index| IndexRow { index, instance_count: fleet.instance_count_of(&index.index_id) })
+        .collect();
+    let sort = sort.unwrap_or(Sort { column: IndexColumn::IndexId, direction: Direction::Ascending });
+    rows.sort_unstable_by(|a, b| {
+        let ord = compare(a, b, sort.column);
+        let ord = if sort.direction == Direction::Descending { ord.reverse() } else { ord };
+        ord.then_with(|| a.index.index_id.cmp(&b.index.index_id))
+    });
+    rows
+}
+
+fn compare(a: &IndexRow<'_>, b: &IndexRow<'_>, column: IndexColumn) -> Ordering {
+    let (x, y) = (a.index, b.index);
+    match column {
+        IndexColumn::IndexId => x.index_id.cmp(&y.index_id),
+        IndexColumn::Name => x.name.cmp(&y.name),
+        IndexColumn::Account => x.account.cmp(&y.account),
+        IndexColumn::Region => x.region.cmp(&y.region),
+        IndexColumn::Customer => x.customer.cmp(&y.customer),
+        IndexColumn::Status => x.status.as_str().cmp(y.status.as_str()),
+        IndexColumn::StatusSince => x.status_since.cmp(&y.status_since),
+        IndexColumn::InferenceType => x.inference_type.cmp(&y.inference_type),
+        IndexColumn::InferenceCount => x.inference_count.cmp(&y.inference_count),
+        IndexColumn::StorageClass => x.storage_class.cmp(&y.storage_class),
+        IndexColumn::Shards => x.shards.cmp(&y.shards),
+        IndexColumn::Replicas => x.replicas.cmp(&y.replicas),
+        IndexColumn::MarqoVersion => version_key(&x.marqo_version).cmp(&version_key(&y.marqo_version)),
+        IndexColumn::CreatedAt => x.created_at.cmp(&y.created_at),
+        IndexColumn::Instances => a.instance_count.cmp(&b.instance_count),
+    }
+}
+
+/// Orders "2.10.0" after "2.9.1".
+fn version_key(v: &str) -> Vec<(u64, &str)> {
+    v.split('.').map(|part| (part.parse().unwrap_or(u64::MAX), part)).collect()
+}

@@ -1,0 +1,57 @@
+//! Filtering, sorting and paging of the inventory tables, independent of how a request
+//! spelled them.
+
+mod filter;
+mod indexes;
+mod instances;
+mod page;
+
+pub use filter::{FilterField, Filterable, Filters, NONE_VALUE};
+pub use indexes::{INDEX_FILTERS, IndexColumn, IndexRow, list_indexes};
+pub use instances::{INSTANCE_FILTERS, InstanceColumn, InstanceRow, list_instances};
+pub use page::{Page, PageRequest, MAX_PER_PAGE, DEFAULT_PER_PAGE};
+
+/// Ascending or descending.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Direction {
+    Ascending,
+    Descending,
+}
+
+/// A column and a direction: `sort=name` or `sort=-name`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Sort<C> {
+    pub column: C,
+    pub direction: Direction,
+}
+
+impl<C: Column> Sort<C> {
+    /// Parses `COLUMN` or `-COLUMN`; `None` for a column the table does not have.
+    pub fn parse(text: &str) -> Option<Self> {
+        let (direction, name) = match text.strip_prefix('-') {
+            Some(rest) => (Direction::Descending, rest),
+            None => (Direction::Ascending, text),
+        };
+        C::from_name(name).map(|column| Sort { column, direction })
+    }
+
+    /// The `sort` parameter that gives this order.
+    pub fn param(&self) -> String {
+        match self.direction {
+            Direction::Ascending => self.column.name().to_owned(),
+            Direction::Descending => format!("-{}", self.column.name()),
+        }
+    }
+}
+
+/// The columns of a table, by their JSON names.
+pub trait Column: Copy + Eq + Sized + 'static {
+    /// Every column, in table order.
+    const ALL: &'static [Self];
+    /// The JSON/CSV name of the column.
+    fn name(self) -> &'static str;
+    /// The column with this name.
+    fn from_name(name: &str) -> Option<Self> {
+        Self::ALL.iter().copied().find(|c| c.name() == name)
+    }
+}

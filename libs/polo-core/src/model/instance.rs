@@ -1,0 +1,111 @@
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+/// An EC2 instance as the last sync saw it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Instance {
+    /// The EC2 instance id (`i-0abc…`).
+    pub id: String,
+    /// The account's configured name (`prod`).
+    pub account: String,
+    /// The 12-digit AWS account id.
+    pub account_id: String,
+    pub region: String,
+    pub az: String,
+    /// The `Name` tag, when there is one.
+    pub name: Option<String>,
+    /// The EC2 instance type (`m6i.large`).
+    #[serde(rename = "type")]
+    pub instance_type: String,
+    pub state: InstanceState,
+    pub lifecycle: Lifecycle,
+    #[serde(with = "time::serde::rfc3339")]
+    pub launch_time: OffsetDateTime,
+    /// When the instance entered its current state, where EC2 tells it.
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub state_since: Option<OffsetDateTime>,
+    pub private_ip: Option<String>,
+    /// The value of the configured owner tag.
+    pub owner: Option<String>,
+    /// The value of the configured index tag: the `index_id` it serves.
+    pub index: Option<String>,
+    /// The value of the configured customer tag.
+    pub customer: Option<String>,
+    /// Every tag, as EC2 has it.
+    #[serde(default)]
+    pub tags: BTreeMap<String, String>,
+}
+
+/// The EC2 instance state.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum InstanceState {
+    Pending,
+    Running,
+    Stopping,
+    Stopped,
+    ShuttingDown,
+    Terminated,
+}
+
+impl InstanceState {
+    /// Every state, in lifecycle order.
+    pub const ALL: [InstanceState; 6] = [
+        InstanceState::Pending,
+        InstanceState::Running,
+        InstanceState::Stopping,
+        InstanceState::Stopped,
+        InstanceState::ShuttingDown,
+        InstanceState::Terminated,
+    ];
+
+    /// The name EC2 uses (`shutting-down`).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            InstanceState::Pending => "pending",
+            InstanceState::Running => "running",
+            InstanceState::Stopping => "stopping",
+            InstanceState::Stopped => "stopped",
+            InstanceState::ShuttingDown => "shutting-down",
+            InstanceState::Terminated => "terminated",
+        }
+    }
+
+    /// True while EC2 bills compute hours for the instance.
+    pub fn is_billed(self) -> bool {
+        matches!(self, InstanceState::Pending | InstanceState::Running | InstanceState::Stopping)
+    }
+}
+
+impl fmt::Display for InstanceState {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// How the instance is bought.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum Lifecycle {
+    OnDemand,
+    Spot,
+}
+
+impl Lifecycle {
+    /// `on-demand` or `spot`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Lifecycle::OnDemand => "on-demand",
+            Lifecycle::Spot => "spot",
+        }
+    }
+}
+
+impl fmt::Display for Lifecycle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}

@@ -1,0 +1,600 @@
+//! A deterministic generator of realistic fleets, for local runs, tests and benchmarks.
+//!
+//! The same seed, scale and `now` always give the same snapshot. The fleet includes on
+//! purpose every case later features must show: instances without owner, past their expiry
+//! tag, long-running staging, long-stopped, orphans, an index without instances, a stuck
+//! index, a daily cost spike, spot and on-demand, and every instance state.
+
+use std::collections::{BTreeMap, HashSet};
+
+use rust_decimal::Decimal;
+use time::{Date, Duration, OffsetDateTime};
+
+use crate::model::{
+    AccountKind, AccountSync, CostDimension, CostRow, DocumentStatus, Everything, Index, IndexStatus,
+    Instance, InstanceState, Lifecycle, ResourceKind, SyncStatus,
+};
+use crate::pricing::PriceTable;
+use crate::Money;
+
+/// How big a fleet to generate.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Scale {
+    /// 3 accounts, 2-3 regions each, a few hundred instances, ~40 indexes, 120 days of costs.
+    Small,
+    /// 3 accounts, 4 regions each, 10,000 instances, 1,000 indexes, 400 days of costs.
+    Large,
+}
+
+struct Spec {
+    regions: [&'static [&'static str]; 3],
+    customers: usize,
+    indexes: usize,
+    instances: usize,
+    cost_days: i64,
+}
+
+impl Scale {
+    fn spec(self) -> Spec {
+        match self {
+            Scale::Small => Spec {
+                regions: [&["us-east-1", "us-west-2", "eu-west-1"], &["us-east-1", "eu-west-1"], &["us-east-1", "us-west-2"]],
+                customers: 14,
+                indexes: 40,
+                instances: 300,
+                cost_days: 120,
+            },
+            Scale::Large => {
+                const FOUR: &[&str] = &["us-east-1", "us-west-2", "eu-west-1", "eu-central-1"];
+                Spec { regions: [FOUR, FOUR, FOUR], customers: 220, indexes: 1000, instances: 10_000, cost_days: 400 }
+            }
+        }
+    }
+}
+
+/// SplitMix64: tiny, fast and the same everywhere.
+struct Rng(u64);
+
+impl Rng {
+    fn next(&mut self) -> u64 {
+        self.0 = self.0.wrapping_add(0x9E37_79B9_7F4A_7C15);
+        let mut z = self.0;
+        z = (z ^ (z >> 30)).wrapping_mul(0xBF58_476D_1CE4_E5B9);
+        z = (z ^ (z >> 27)).wrapping_mul(0x94D0_49BB_1331_11EB);
+        z ^ (z >> 31)
+    }
+
+    /// Uniform in `0..n` (n > 0).
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n.max(1)
+    }
+
+    fn range(&mut self, lo: i64, hi: i64) -> i64 {
+        lo + i64::try_from(self.below(u64::try_from(hi - lo + 1).unwrap_or(1))).unwrap_or(0)
+    }
+
+    /// True with probability `percent`/100.
+    fn chance(&mut self, percent: u64) -> bool {
+        self.below(100) < percent
+    }
+
+    fn pick<'a, T>(&mut self, items: &'a [T]) -> &'a T {
+        let len = u64::try_from(items.len()).unwrap_or(1);
+        &items[usize::try_from(self.below(len)).unwrap_or(0)]
+    }
+
+    fn hex(&mut self, digits: usize) -> String {
+        let mut out = String::with_capacity(digits);
+        while out.len() < digits {
+            out.push_str(&format!("{:016x}", self.next()));
+        }
+        out.truncate(digits);
+        out
+    }
+}
+
+const ACCOUNTS: [(&str, &str, AccountKind); 3] = [
+    ("prod", "111111111111", AccountKind::Prod),
+    ("staging", "222222222222", AccountKind::Staging),
+    ("dev", "333333333333", AccountKind::Dev),
+];
+
+const CUSTOMERS: [&str; 22] = [
+    "acme", "globex", "initech", "umbrella", "hooli", "vandelay", "stark", "wayne", "wonka", "tyrell",
+    "soylent", "cyberdyne", "aperture", "oscorp", "gringotts", "monarch", "piedpiper", "dunder",
+    "massive", "nakatomi", "bluth", "prestige",
+];
+
+const INDEX_NAMES: [&str; 12] = [
+    "products", "docs", "support-kb", "images", "catalog", "reviews", "faq", "articles", "listings",
+    "recipes", "legal", "tickets",
+];
+
+const OWNERS: [&str; 9] = [
+    "search-platform", "infra", "alice", "bob", "carol", "dmitri", "erin", "farah", "gus",
+];
+
+const INFERENCE: [(&str, &str); 3] =
+    [("marqo.CPU.small", "c6i.xlarge"), ("marqo.CPU.large", "c6i.2xlarge"), ("marqo.GPU", "g5.xlarge")];
+
+const STORAGE: [(&str, &str); 4] = [
+    ("marqo.basic", "r6i.large"),
+    ("marqo.balanced.storage", "r6i.xlarge"),
+    ("marqo.balanced.throughput", "m6i.xlarge"),
+    ("marqo.performance", "i4i.xlarge"),
+];
+
+const VERSIONS: [&str; 5] = ["2.9.1", "2.10.0", "2.11.2", "2.12.0", "2.13.1"];
+
+/// The services the sample's bill is spread over, with each one's share in percent of the
+/// day; the last takes the remainder so the day sums exactly.
+const SERVICES: [(&str, i64); 7] = [
+    ("Amazon Elastic Compute Cloud - Compute", 71),
+    ("EC2 - Other", 11),
+    ("Amazon Simple Storage Service", 5),
+    ("Amazon DynamoDB", 3),
+    ("AWS Data Transfer", 6),
+    ("AmazonCloudWatch", 2),
+    ("AWS Lambda", 0),
+];
+
+/// Orphan index ids: tagged on instances, listed in no registry.
+const ORPHAN_INDEXES: [&str; 2] = ["idx-0rphan01", "idx-0rphan02"];
+
+struct Generator {
+    rng: Rng,
+    now: OffsetDateTime,
+    spec: Spec,
+    used_ids: HashSet<String>,
+    instances: Vec<Instance>,
+}
+
+/// Generates a fleet at `now`. The committed `data/sample_data.json` is
+/// `generate(42, Scale::Small, 2026-11-24T12:00:00Z)`.
+pub fn generate(seed: u64, scale: Scale, now: OffsetDateTime) -> Everything {
+    let prices = PriceTable::bundled().ok();
+    let mut g = Generator { rng: Rng(seed), now, spec: scale.spec(), used_ids: HashSet::new(), instances: Vec::new() };
+    let customers: Vec<String> = (0..g.spec.customers)
+        .map(|i| {
+            let base = CUSTOMERS[i % CUSTOMERS.len()];
+            if i < CUSTOMERS.len() { base.to_owned() } else { format!("{base}-{}", i / CUSTOMERS.len() + 1) }
+        })
+        .collect();
+    let indexes = g.indexes(&customers);
+    for (pos, index) in indexes.iter().enumerate() {
+        // The second index is the one that has no instances at all.
+        if pos == 1 {
+            continue;
+        }
+        g.index_instances(index);
+        if g.instances.len() >= g.spec.instances * 9 / 10 {
+            break;
+        }
+    }
+    g.special_instances();
+    while g.instances.len() < g.spec.instances {
+        g.misc_instance();
+    }
+    g.instances.sort_by(|a, b| a.id.cmp(&b.id));
+    let costs = match &prices {
+        Some(prices) => g.costs(&indexes, prices),
+        None => Vec::new(),
+    };
+    let accounts = g.accounts();
+    Everything {
+        generated_at: now,
+        price_table_version: prices.map(|p| p.version).unwrap_or_default(),
+        accounts,
+        instances: g.instances,
+        indexes,
+        costs,
+    }
+}
+
+impl Generator {
+    fn regions(&self, account: usize) -> &'static [&'static str] {
+        self.spec.regions[account]
+    }
+
+    fn ago(&mut self, min_minutes: i64, max_minutes: i64) -> OffsetDateTime {
+        let minutes = self.rng.range(min_minutes, max_minutes);
+        (self.now - Duration::minutes(minutes)).replace_nanosecond(0).unwrap_or(self.now)
+    }
+
+    fn accounts(&mut self) -> Vec<AccountSync> {
+        ACCOUNTS
+            .iter()
+            .enumerate()
+            .map(|(a, (name, id, kind))| {
+                let mut documents = Vec::new();
+                for region in self.regions(a) {
+                    for resource in [ResourceKind::Instances, ResourceKind::Indexes] {
+                        let synced_at = self.ago(3, 14);
+                        documents.push(DocumentStatus {
+                            resource,
+                            region: (*region).to_owned(),
+                            synced_at: Some(synced_at),
+                            status: SyncStatus::Ok,
+                            error: None,
+                        });
+                    }
+                }
+                documents.push(DocumentStatus {
+                    resource: ResourceKind::Costs,
+                    region: "global".into(),
+                    synced_at: Some(self.ago(60, 300)),
+                    status: SyncStatus::Ok,
+                    error: None,
+                });
+                AccountSync { name: (*name).to_owned(), id: (*id).to_owned(), kind: *kind, documents }
+            })
+            .collect()
+    }
+
+    fn indexes(&mut self, customers: &[String]) -> Vec<Index> {
+        let mut used = HashSet::new();
+        (0..self.spec.indexes)
+            .map(|n| {
+                let account = match self.rng.below(10) {
+                    0..=6 => 0,
+                    7 | 8 => 1,
+                    _ => 2,
+                };
+                let region = (*self.rng.pick(self.regions(account))).to_owned();
+                let customer = self.rng.pick(customers).clone();
+                let mut name = (*self.rng.pick(&INDEX_NAMES)).to_owned();
+                if !used.insert(format!("{customer}/{name}")) {
+                    name = format!("{name}-{n}");
+                }
+                let created_at = self.ago(60 * 24 * 2, 60 * 24 * 420);
+                let (status, status_since) = match n {
+                    // Stuck: creating for days.
+                    3 => (IndexStatus::Creating, self.ago(60 * 50, 60 * 70)),
+                    // Passing through normally.
+                    5 => (IndexStatus::Modifying, self.ago(5, 30)),
+                    7 => (IndexStatus::Failed, self.ago(60 * 20, 60 * 30)),
+                    9 => (IndexStatus::Deleting, self.ago(60 * 8, 60 * 12)),
+                    _ => {
+                        let since_minutes = (self.now - created_at).whole_minutes();
+                        (IndexStatus::Ready, self.ago(1, since_minutes.max(2)))
+                    }
+                };
+                let (inference_type, _) = *self.rng.pick(&INFERENCE);
+                let (storage_class, _) = *self.rng.pick(&STORAGE);
+                Index {
+                    index_id: loop {
+                        let id = format!("idx-{}", self.rng.hex(8));
+                        if self.used_ids.insert(id.clone()) {
+                            break id;
+                        }
+                    },
+                    name,
+                    account: ACCOUNTS[account].0.to_owned(),
+                    region,
+                    customer,
+                    status,
+                    status_since: Some(status_since),
+                    inference_type: inference_type.to_owned(),
+                    inference_count: u32::try_from(self.rng.range(1, 3)).unwrap_or(1),
+                    storage_class: storage_class.to_owned(),
+                    shards: u32::try_from(self.rng.range(1, 3)).unwrap_or(1),
+                    replicas: u32::try_from(self.rng.range(0, 1)).unwrap_or(0),
+                    marqo_version: (*self.rng.pick(&VERSIONS)).to_owned(),
+                    created_at,
+                }
+            })
+            .collect()
+    }
+
+    fn new_instance(&mut self, account: usize, region: &str, instance_type: &str) -> Instance {
+        let id = loop {
+            let id = format!("i-0{}", self.rng.hex(16));
+            if self.used_ids.insert(id.clone()) {
+                break id;
+            }
+        };
+        let region_pos = self.regions(account).iter().position(|r| *r == region).unwrap_or(0);
+        let az = format!("{region}{}", ["a", "b", "c"][usize::try_from(self.rng.below(3)).unwrap_or(0)]);
+        let launch_time = self.ago(60 * 2, 60 * 24 * 300);
+        let ip = format!(
+            "10.{}.{}.{}",
+            account * 10 + region_pos,
+            self.rng.below(64),
+            self.rng.range(4, 254)
+        );
+        let owner = (*self.rng.pick(&OWNERS)).to_owned();
+        let mut tags = BTreeMap::new();
+        tags.insert("owner".to_owned(), owner.clone());
+        tags.insert("env".to_owned(), ACCOUNTS[account].2.as_str().to_owned());
+        Instance {
+            id,
+            account: ACCOUNTS[account].0.to_owned(),
+            account_id: ACCOUNTS[account].1.to_owned(),
+            region: region.to_owned(),
+            az,
+            name: None,
+            instance_type: instance_type.to_owned(),
+            state: InstanceState::Running,
+            lifecycle: Lifecycle::OnDemand,
+            launch_time,
+            state_since: Some(launch_time),
+            private_ip: Some(ip),
+            owner: Some(owner),
+            index: None,
+            customer: None,
+            tags,
+        }
+    }
+
+    fn set_name(instance: &mut Instance, name: String) {
+        instance.tags.insert("Name".into(), name.clone());
+        instance.name = Some(name);
+    }
+
+    fn set_tag(instance: &mut Instance, key: &str, value: &str) {
+        instance.tags.insert(key.to_owned(), value.to_owned());
+        match key {
+            "owner" => instance.owner = Some(value.to_owned()),
+            "marqo-index" => instance.index = Some(value.to_owned()),
+            "customer" => instance.customer = Some(value.to_owned()),
+            _ => {}
+        }
+    }
+
+    fn clear_owner(instance: &mut Instance) {
+        instance.tags.remove("owner");
+        instance.owner = None;
+    }
+
+    fn index_instances(&mut self, index: &Index) {
+        let account = ACCOUNTS.iter().position(|a| a.0 == index.account).unwrap_or(0);
+        let inference_ec2 = INFERENCE.iter().find(|i| i.0 == index.inference_type).map_or("c6i.xlarge", |i| i.1);
+        let storage_ec2 = STORAGE.iter().find(|s| s.0 == index.storage_class).map_or("r6i.large", |s| s.1);
+        let roles = (0..index.inference_count)
+            .map(|n| ("inference", n, inference_ec2))
+            .chain((0..index.shards * (index.replicas + 1)).map(|n| ("storage", n, storage_ec2)));
+        let launched_after = index.created_at;
+        for (role, n, ec2_type) in roles.collect::<Vec<_>>() {
+            let mut instance = self.new_instance(account, &index.region, ec2_type);
+            let earliest = (self.now - launched_after).whole_minutes().max(3);
+            instance.launch_time = self.ago(2, earliest);
+            instance.state_since = Some(instance.launch_time);
+            Self::set_name(&mut instance, format!("{}-{}-{role}-{n}", index.customer, index.name));
+            Self::set_tag(&mut instance, "marqo-index", &index.index_id);
+            Self::set_tag(&mut instance, "customer", &index.customer);
+            Self::set_tag(&mut instance, "role", role);
+            if role == "inference" && account > 0 && self.rng.chance(40) {
+                instance.lifecycle = Lifecycle::Spot;
+            }
+            if self.rng.chance(4) {
+                Self::clear_owner(&mut instance);
+            }
+            if account == 1 && self.rng.chance(25) {
+                Self::set_tag(&mut instance, "keep", "true");
+            }
+            match index.status {
+                IndexStatus::Creating => {
+                    instance.state = InstanceState::Pending;
+                    instance.state_since = index.status_since;
+                    instance.launch_time = index.status_since.unwrap_or(instance.launch_time);
+                }
+                IndexStatus::Deleting => {
+                    instance.state = if n == 0 { InstanceState::ShuttingDown } else { InstanceState::Terminated };
+                    instance.state_since = index.status_since;
+                    instance.private_ip = None;
+                }
+                _ => {}
+            }
+            self.instances.push(instance);
+        }
+    }
+
+    /// The cases that must be there whatever the seed.
+    fn special_instances(&mut self) {
+        let past_ttl = (self.now - Duration::days(20)).date();
+        let future_ttl = (self.now + Duration::days(30)).date();
+        let region = self.regions(2)[0];
+        // Past expiry, by date and by instant; one that is still fine.
+        for (key, value) in [
+            ("ttl", past_ttl.to_string()),
+            ("expires-at", crate::text::rfc3339(self.now - Duration::hours(30))),
+            ("ttl", future_ttl.to_string()),
+        ] {
+            let mut i = self.new_instance(2, region, "t3.large");
+            Self::set_name(&mut i, format!("experiment-{}", self.rng.hex(4)));
+            Self::set_tag(&mut i, key, &value);
+            self.instances.push(i);
+        }
+        // Long-running staging without a keep tag.
+        for _ in 0..2 {
+            let region = self.regions(1)[0];
+            let mut i = self.new_instance(1, region, "m6i.2xlarge");
+            i.launch_time = self.ago(60 * 24 * 20, 60 * 24 * 60);
+            i.state_since = Some(i.launch_time);
+            i.tags.remove("keep");
+            Self::set_name(&mut i, format!("staging-loadtest-{}", self.rng.hex(4)));
+            self.instances.push(i);
+        }
+        // Stopped for months, and recently.
+        for days in [95, 45, 2] {
+            let mut i = self.new_instance(2, region, "m6i.large");
+            i.state = InstanceState::Stopped;
+            i.state_since = Some(self.ago(60 * 24 * days, 60 * 24 * days + 60));
+            Self::set_name(&mut i, format!("old-notebook-{}", self.rng.hex(4)));
+            self.instances.push(i);
+        }
+        // Orphans: tagged with an index no registry lists.
+        for orphan in ORPHAN_INDEXES {
+            let mut i = self.new_instance(0, self.regions(0)[0], "r6i.large");
+            Self::set_tag(&mut i, "marqo-index", orphan);
+            Self::set_tag(&mut i, "customer", "unknown");
+            Self::set_name(&mut i, format!("orphan-storage-{}", self.rng.hex(4)));
+            self.instances.push(i);
+        }
+        // No owner at all, running in prod.
+        let mut i = self.new_instance(0, self.regions(0)[1], "m6i.xlarge");
+        Self::clear_owner(&mut i);
+        Self::set_name(&mut i, "manual-debug-box".into());
+        self.instances.push(i);
+        // Every state shows up.
+        for state in [InstanceState::Pending, InstanceState::Stopping, InstanceState::ShuttingDown, InstanceState::Terminated] {
+            let mut i = self.new_instance(1, self.regions(1)[0], "t3.medium");
+            i.state = state;
+            i.state_since = Some(self.ago(1, 10));
+            if state == InstanceState::Terminated {
+                i.private_ip = None;
+            }
+            Self::set_name(&mut i, format!("ci-runner-{}", self.rng.hex(4)));
+            i.lifecycle = Lifecycle::Spot;
+            self.instances.push(i);
+        }
+    }
+
+    fn misc_instance(&mut self) {
+        let account = usize::try_from(self.rng.below(3)).unwrap_or(0);
+        let region = *self.rng.pick(self.regions(account));
+        let (kind, ec2_type) = *self.rng.pick(&[
+            ("bastion", "t3.medium"),
+            ("ci-runner", "c6i.xlarge"),
+            ("monitoring", "m6i.large"),
+            ("etl-worker", "r6i.xlarge"),
+            ("notebook", "g5.2xlarge"),
+            ("api-gateway", "m6i.xlarge"),
+        ]);
+        let mut i = self.new_instance(account, region, ec2_type);
+        Self::set_name(&mut i, format!("{kind}-{}", self.rng.hex(4)));
+        if kind == "ci-runner" {
+            i.lifecycle = Lifecycle::Spot;
+        }
+        if self.rng.chance(6) {
+            Self::clear_owner(&mut i);
+        }
+        match self.rng.below(100) {
+            0..=7 => {
+                i.state = InstanceState::Stopped;
+                i.state_since = Some(self.ago(60, 60 * 24 * 150));
+            }
+            8..=11 => {
+                i.state = InstanceState::Terminated;
+                i.state_since = Some(self.ago(5, 60 * 50));
+                i.private_ip = None;
+            }
+            _ => {}
+        }
+        self.instances.push(i);
+    }
+
+    fn costs(&mut self, indexes: &[Index], prices: &PriceTable) -> Vec<CostRow> {
+        let daily = |i: &Instance| {
+            prices.hourly(&i.region, &i.instance_type, i.lifecycle).unwrap_or(Money::ZERO) * Decimal::from(24)
+        };
+        let mut index_daily: BTreeMap<&str, Money> = BTreeMap::new();
+        let mut untagged_daily = [Money::ZERO; 3];
+        for i in &self.instances {
+            let account = ACCOUNTS.iter().position(|a| a.0 == i.account).unwrap_or(0);
+            match &i.index {
+                Some(index) if indexes.iter().any(|x| &x.index_id == index) => {
+                    *index_daily.entry(index.as_str()).or_default() += daily(i);
+                }
+                _ => untagged_daily[account] += daily(i),
+            }
+        }
+        let index_account: BTreeMap<&str, usize> = indexes
+            .iter()
+            .map(|x| (x.index_id.as_str(), ACCOUNTS.iter().position(|a| a.0 == x.account).unwrap_or(0)))
+            .collect();
+        let spiking = indexes.iter().find(|x| x.status == IndexStatus::Ready && x.account == "prod").map(|x| x.index_id.as_str());
+        let last_day = self.now.date().previous_day().unwrap_or(self.now.date());
+        let mut rows = Vec::new();
+        for back in (0..self.spec.cost_days).rev() {
+            let date: Date = last_day - Duration::days(back);
+            let mut account_totals = [Money::ZERO; 3];
+            let mut untagged_total = Money::ZERO;
+            for index in indexes {
+                if index.created_at.date() > date {
+                    continue;
+                }
+                let base = index_daily.get(index.index_id.as_str()).copied().unwrap_or(Money::ZERO)
+                    + Money::from_scaled(self.rng.range(40, 400), 2);
+                let jitter = Decimal::new(self.rng.range(90, 110), 2);
+                let mut amount = (base * jitter).round_cents();
+                if back == 0 && Some(index.index_id.as_str()) == spiking {
+                    amount = amount * Decimal::from(6);
+                }
+                account_totals[index_account.get(index.index_id.as_str()).copied().unwrap_or(0)] += amount;
+                rows.push(CostRow { date, dimension: CostDimension::Index, key: index.index_id.clone(), amount });
+            }
+            for (a, total) in account_totals.iter_mut().enumerate() {
+                let shared = Money::from_scaled(self.rng.range(2_000, 9_000), 2) * Decimal::from(3 - i64::try_from(a).unwrap_or(0));
+                let untagged = (untagged_daily[a] * Decimal::new(self.rng.range(95, 105), 2)).round_cents() + shared;
+                untagged_total += untagged;
+                *total += untagged;
+            }
+            rows.push(CostRow { date, dimension: CostDimension::Index, key: String::new(), amount: untagged_total });
+            let day_total: Money = account_totals.iter().sum();
+            for (a, total) in account_totals.iter().enumerate() {
+                rows.push(CostRow { date, dimension: CostDimension::Account, key: ACCOUNTS[a].1.to_owned(), amount: *total });
+            }
+            let mut left = day_total;
+            for (pos, (service, percent)) in SERVICES.iter().enumerate() {
+                let amount = if pos + 1 == SERVICES.len() {
+                    left
+                } else {
+                    (day_total * Decimal::new(*percent, 2)).round_cents()
+                };
+                left = left - amount;
+                rows.push(CostRow { date, dimension: CostDimension::Service, key: (*service).to_owned(), amount });
+            }
+        }
+        rows
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::datetime;
+
+    const NOW: OffsetDateTime = datetime!(2026-11-24 12:00 UTC);
+
+    #[test]
+    fn same_seed_same_fleet() {
+        assert_eq!(generate(7, Scale::Small, NOW), generate(7, Scale::Small, NOW));
+        assert_ne!(generate(7, Scale::Small, NOW).instances, generate(8, Scale::Small, NOW).instances);
+    }
+
+    #[test]
+    fn small_sample_has_every_case() {
+        let e = generate(42, Scale::Small, NOW);
+        assert!((250..=400).contains(&e.instances.len()), "{}", e.instances.len());
+        assert_eq!(e.indexes.len(), 40);
+        for state in InstanceState::ALL {
+            assert!(e.instances.iter().any(|i| i.state == state), "{state}");
+        }
+        assert!(e.instances.iter().any(|i| i.lifecycle == Lifecycle::Spot));
+        assert!(e.instances.iter().any(|i| i.owner.is_none() && i.state == InstanceState::Running));
+        assert!(e.instances.iter().any(|i| i.tags.contains_key("ttl") || i.tags.contains_key("expires-at")));
+        let ids: HashSet<&str> = e.indexes.iter().map(|x| x.index_id.as_str()).collect();
+        assert!(e.instances.iter().any(|i| i.index.as_deref().is_some_and(|x| !ids.contains(x))));
+        assert!(e.indexes.iter().any(|x| !e.instances.iter().any(|i| i.index.as_deref() == Some(&x.index_id))));
+        assert!(e.indexes.iter().any(|x| x.status == IndexStatus::Creating));
+        let unique: HashSet<&str> = e.instances.iter().map(|i| i.id.as_str()).collect();
+        assert_eq!(unique.len(), e.instances.len());
+    }
+
+    #[test]
+    fn every_dimension_sums_to_the_same_daily_total() {
+        let e = generate(42, Scale::Small, NOW);
+        let mut totals: BTreeMap<(Date, CostDimension), Money> = BTreeMap::new();
+        for row in &e.costs {
+            *totals.entry((row.date, row.dimension)).or_default() += row.amount;
+        }
+        let days: HashSet<Date> = e.costs.iter().map(|r| r.date).collect();
+        assert_eq!(days.len(), 120);
+        for day in days {
+            let index = totals[&(day, CostDimension::Index)];
+            assert_eq!(index, totals[&(day, CostDimension::Account)], "{day}");
+            assert_eq!(index, totals[&(day, CostDimension::Service)], "{day}");
+        }
+    }
+}
