@@ -1,1 +1,14 @@
+//! The costs function. Its pages come with the costs feature; until then it answers no route,
+//! and every path is the shared 404.
 
+use axum::Router;
+use polo_web::routes::RouteSpec;
+use polo_web::AppState;
+
+/// The routes this function answers (none yet).
+pub const ROUTES: &[RouteSpec] = &[];
+
+/// The costs routes.
+pub fn router() -> Router<AppState> {
+    Router::new()
+}

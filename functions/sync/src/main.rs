@@ -1,1 +1,17 @@
-fn main() {}
+//! The scheduled sync function: an EventBridge scheduled event starts one run.
+
+use aws_lambda_events::eventbridge::EventBridgeEvent;
+use lambda_runtime::{service_fn, Error, LambdaEvent};
+
+/// Answers one scheduled event. The sync job itself lands with its feature; until then a
+/// run fails loudly rather than pretending to have done something.
+async fn handle(event: LambdaEvent<EventBridgeEvent<serde_json::Value>>) -> Result<serde_json::Value, Error> {
+    tracing::warn!(request_id = %event.context.request_id, detail_type = %event.payload.detail_type, "sync is not implemented in this build");
+    Err("sync is not implemented in this build".into())
+}
+
+#[tokio::main]
+async fn main() -> Result<(), Error> {
+    polo_web::lambda::init_json_logs();
+    lambda_runtime::run(service_fn(handle)).await
+}

@@ -1,1 +1,25 @@
+//! What every Polo route function shares: app state, the error type and how it is shown,
+//! content negotiation, table parameters, the page layout, identity, security headers and
+//! the Lambda bootstrap.
 
+pub mod access_log;
+pub mod config;
+pub mod error;
+pub mod identity;
+pub mod lambda;
+pub mod layout;
+pub mod negotiate;
+pub mod params;
+pub mod respond;
+pub mod routes;
+pub mod security;
+pub mod settings;
+pub mod state;
+pub mod table;
+pub mod tabular;
+
+pub use error::AppError;
+pub use identity::CurrentUser;
+pub use layout::Chrome;
+pub use negotiate::Format;
+pub use state::AppState;

@@ -66,6 +66,17 @@ impl ResourceKind {
     }
 }
 
+impl ResourceKind {
+    /// How old a successful pull may be before its data counts as stale: the inventory is
+    /// synced every few minutes, Cost Explorer data only a few times a day.
+    pub fn stale_after(self) -> Duration {
+        match self {
+            ResourceKind::Instances | ResourceKind::Indexes => Duration::hours(2),
+            ResourceKind::Costs => Duration::hours(36),
+        }
+    }
+}
+
 impl fmt::Display for ResourceKind {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
@@ -107,10 +118,12 @@ impl fmt::Display for AccountKind {
 }
 
 impl AccountSync {
-    /// The oldest successful pull of any of its documents; `None` when one never succeeded.
-    pub fn oldest_sync(&self) -> Option<OffsetDateTime> {
+    /// The oldest successful pull of its inventory (instances and indexes) documents;
+    /// `None` when one never succeeded.
+    pub fn inventory_synced_at(&self) -> Option<OffsetDateTime> {
         self.documents
             .iter()
+            .filter(|d| d.resource != ResourceKind::Costs)
             .map(|d| d.synced_at)
             .try_fold(None, |acc: Option<OffsetDateTime>, t| {
                 t.map(|t| Some(acc.map_or(t, |a| a.min(t))))
@@ -123,9 +136,11 @@ impl AccountSync {
         self.documents.iter().filter(|d| d.status == SyncStatus::Error)
     }
 
-    /// Stale when a pull failed, a document never synced, or the oldest is older than `max_age`.
-    pub fn is_stale(&self, now: OffsetDateTime, max_age: Duration) -> bool {
-        self.failures().next().is_some()
-            || self.oldest_sync().is_none_or(|t| now - t > max_age)
+    /// Stale when a pull failed, a document never synced, or one is older than its
+    /// resource's [`ResourceKind::stale_after`].
+    pub fn is_stale(&self, now: OffsetDateTime) -> bool {
+        self.documents.iter().any(|d| {
+            d.status == SyncStatus::Error || d.synced_at.is_none_or(|t| now - t > d.resource.stale_after())
+        })
     }
 }

@@ -1,0 +1,119 @@
+//! `GET /`: counts, run-rate, month to date and data freshness.
+
+use askama::Template;
+use axum::extract::{RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use polo_core::summary::{summarize, FleetSummary, GroupSummary};
+use polo_core::text::{age, rfc3339};
+use polo_web::params::detail_format;
+use polo_web::respond::{csv, html, json};
+use polo_web::tabular::to_csv;
+use polo_web::{AppError, AppState, Chrome, Format};
+use serde::Serialize;
+
+/// One account's freshness, ready to print.
+struct FreshnessRow {
+    account: String,
+    account_id: String,
+    kind: String,
+    synced: String,
+    synced_at: String,
+    stale: bool,
+    errors: Vec<String>,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/overview.html")]
+struct OverviewPage {
+    chrome: Chrome,
+    s: FleetSummary,
+    hourly: String,
+    monthly: String,
+    mtd: Option<(String, String)>,
+    snapshot_age: String,
+    freshness: Vec<FreshnessRow>,
+}
+
+impl OverviewPage {
+    fn money(m: polo_core::Money) -> String {
+        m.round_cents().to_string()
+    }
+
+    fn breakdowns(&self) -> [(&'static str, &[GroupSummary], &'static str); 2] {
+        [("By account", &self.s.by_account, "account"), ("By region", &self.s.by_region, "region")]
+    }
+
+    fn group_hourly(g: &GroupSummary) -> String {
+        Self::money(g.hourly_cost)
+    }
+}
+
+/// A CSV row of `/`: one group of one breakdown.
+#[derive(Serialize)]
+struct CountRow<'a> {
+    breakdown: &'a str,
+    key: &'a str,
+    instances: usize,
+    running: usize,
+    indexes: usize,
+    hourly_cost: polo_core::Money,
+}
+
+const CSV_COLUMNS: &[&str] = &["breakdown", "key", "instances", "running", "indexes", "hourly_cost"];
+
+/// `GET /`: the fleet at a glance, as HTML, JSON or CSV.
+pub async fn overview(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    RawQuery(raw): RawQuery,
+    request_headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let format = detail_format(raw.as_deref(), &request_headers)?;
+    let fleet = state.fleet.fleet().await?;
+    let now = state.clock.now();
+    let s = summarize(&fleet, &state.prices, now);
+    match format {
+        Format::Json => json(&s),
+        Format::Csv => {
+            let groups = s
+                .by_account
+                .iter()
+                .map(|g| ("account", g))
+                .chain(s.by_region.iter().map(|g| ("region", g)))
+                .map(|(breakdown, g)| CountRow {
+                    breakdown,
+                    key: &g.key,
+                    instances: g.instances,
+                    running: g.running,
+                    indexes: g.indexes,
+                    hourly_cost: g.hourly_cost,
+                });
+            csv(to_csv(CSV_COLUMNS, groups)?, "overview.csv")
+        }
+        Format::Html => {
+            let freshness = s
+                .freshness
+                .iter()
+                .map(|f| FreshnessRow {
+                    account: f.account.clone(),
+                    account_id: f.account_id.clone(),
+                    kind: f.kind.clone(),
+                    synced: f.synced_at.map_or_else(|| "never".to_owned(), |t| format!("{} ago", age(t, now))),
+                    synced_at: f.synced_at.map(rfc3339).unwrap_or_default(),
+                    stale: f.stale,
+                    errors: f.errors.clone(),
+                })
+                .collect();
+            html(&OverviewPage {
+                chrome,
+                hourly: OverviewPage::money(s.hourly_cost),
+                monthly: OverviewPage::money(s.monthly_cost),
+                mtd: s.month_to_date.as_ref().map(|m| (OverviewPage::money(m.amount), m.as_of.to_string())),
+                snapshot_age: age(s.generated_at, now),
+                freshness,
+                s,
+            })
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! `/indexes` and `/indexes/{index_id}`.
+
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use polo_core::listing::{Column, FilterField, IndexColumn, IndexRow, Page, INDEX_FILTERS, list_indexes};
+use polo_core::model::{CostDimension, Index, IndexStatus};
+use polo_core::text::{age, rfc3339};
+use polo_core::Money;
+use polo_web::params::{detail_format, TableQuery};
+use polo_web::respond::{csv, html, json};
+use polo_web::table::{count_by, headers, FilterControl, HeaderCell, Pager};
+use polo_web::tabular::to_csv;
+use polo_web::{AppError, AppState, Chrome, Format};
+use time::{Duration, OffsetDateTime};
+
+use crate::instances::{sort_options, InstanceCells};
+use crate::items::{index_item, IndexItem, ListBody, INDEX_COLUMNS};
+
+const SHOWN: &[(IndexColumn, &str, bool)] = &[
+    (IndexColumn::IndexId, "Index", false),
+    (IndexColumn::Name, "Name", false),
+    (IndexColumn::Customer, "Customer", false),
+    (IndexColumn::Account, "Account", false),
+    (IndexColumn::Region, "Region", false),
+    (IndexColumn::Status, "Status", false),
+    (IndexColumn::StatusSince, "Since", false),
+    (IndexColumn::InferenceType, "Inference", false),
+    (IndexColumn::InferenceCount, "Nodes", true),
+    (IndexColumn::StorageClass, "Storage", false),
+    (IndexColumn::Shards, "Shards", true),
+    (IndexColumn::Replicas, "Replicas", true),
+    (IndexColumn::MarqoVersion, "Version", false),
+    (IndexColumn::CreatedAt, "Created", false),
+    (IndexColumn::Instances, "Instances", true),
+];
+
+/// A Tailwind tone for a status badge.
+fn status_tone(status: IndexStatus) -> &'static str {
+    match status {
+        IndexStatus::Ready => "bg-emerald-100 text-emerald-800 dark:bg-emerald-900 dark:text-emerald-100",
+        IndexStatus::Creating | IndexStatus::Modifying => "bg-amber-100 text-amber-800 dark:bg-amber-900 dark:text-amber-100",
+        IndexStatus::Deleting | IndexStatus::Failed => "bg-rose-100 text-rose-800 dark:bg-rose-900 dark:text-rose-100",
+    }
+}
+
+/// One index row, ready to print.
+struct IndexCells {
+    index_id: String,
+    name: String,
+    customer: String,
+    account: String,
+    region: String,
+    status: &'static str,
+    status_tone: &'static str,
+    status_since: String,
+    status_since_at: String,
+    inference_type: String,
+    inference_count: u32,
+    storage_class: String,
+    shards: u32,
+    replicas: u32,
+    marqo_version: String,
+    created: String,
+    created_at: String,
+    instances: usize,
+}
+
+impl IndexCells {
+    fn new(index: &Index, instances: usize, now: OffsetDateTime) -> Self {
+        IndexCells {
+            index_id: index.index_id.clone(),
+            name: index.name.clone(),
+            customer: index.customer.clone(),
+            account: index.account.clone(),
+            region: index.region.clone(),
+            status: index.status.as_str(),
+            status_tone: status_tone(index.status),
+            status_since: index.status_since.map(|t| age(t, now)).unwrap_or_default(),
+            status_since_at: index.status_since.map(rfc3339).unwrap_or_default(),
+            inference_type: index.inference_type.clone(),
+            inference_count: index.inference_count,
+            storage_class: index.storage_class.clone(),
+            shards: index.shards,
+            replicas: index.replicas,
+            marqo_version: index.marqo_version.clone(),
+            created: age(index.created_at, now),
+            created_at: rfc3339(index.created_at),
+            instances,
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "inventory/indexes.html")]
+struct IndexesPage {
+    chrome: Chrome,
+    query: TableQuery<IndexColumn>,
+    headers: Vec<HeaderCell>,
+    filters: Vec<FilterControl>,
+    sort_options: Vec<(String, String)>,
+    sort_param: String,
+    rows: Vec<IndexCells>,
+    pager: Pager,
+}
+
+/// `GET /indexes`: the filtered, sorted, paged table as HTML, JSON or CSV.
+pub async fn list(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    RawQuery(raw): RawQuery,
+    request_headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let query = TableQuery::<IndexColumn>::parse(raw.as_deref(), &request_headers, &INDEX_FILTERS)?;
+    let fleet = state.fleet.fleet().await?;
+    let rows = list_indexes(&fleet, &query.filters, query.sort);
+    match query.format {
+        Format::Csv => csv(to_csv(INDEX_COLUMNS, rows.iter().map(|r| index_item(&fleet, r)))?, "indexes.csv"),
+        Format::Json => {
+            let page = Page::of(rows, query.page);
+            json(&ListBody {
+                items: page.items.iter().map(|r| index_item(&fleet, r)).collect::<Vec<IndexItem<'_>>>(),
+                total: page.total,
+                page: page.page,
+                per_page: page.per_page,
+            })
+        }
+        Format::Html => {
+            let now = state.clock.now();
+            let page: Page<IndexRow<'_>> = Page::of(rows, query.page);
+            let all = fleet.indexes();
+            let filters = vec![
+                FilterControl::select(&query, FilterField::Account, "Account", count_by(all, |i| Some(&i.account))),
+                FilterControl::select(&query, FilterField::Region, "Region", count_by(all, |i| Some(&i.region))),
+                FilterControl::select(&query, FilterField::Status, "Status", count_by(all, |i| Some(i.status.as_str()))),
+                FilterControl::select(&query, FilterField::Type, "Inference", count_by(all, |i| Some(&i.inference_type))),
+                FilterControl::select(&query, FilterField::Customer, "Customer", count_by(all, |i| Some(&i.customer))),
+                FilterControl::text(&query, FilterField::Index, "Index id"),
+            ];
+            let label = |c: IndexColumn| SHOWN.iter().find(|s| s.0 == c).map_or(c.name().to_owned(), |s| s.1.to_owned());
+            html(&IndexesPage {
+                chrome: chrome.with_search(query.filters.text()),
+                headers: headers(&query, SHOWN),
+                filters,
+                sort_options: sort_options(label),
+                sort_param: query.sort.map(|s| s.param()).unwrap_or_default(),
+                rows: page.items.iter().map(|r| IndexCells::new(r.index, r.instance_count, now)).collect(),
+                pager: Pager::new(&query, &page),
+                query,
+            })
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "inventory/index.html")]
+struct IndexPage {
+    chrome: Chrome,
+    cells: IndexCells,
+    instances: Vec<InstanceCells>,
+    hourly: String,
+    monthly: String,
+    unpriced: usize,
+    cost_30d: Option<String>,
+    cost_as_of: String,
+}
+
+/// `GET /indexes/{index_id}`: one index, its instances and what it costs.
+pub async fn detail(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    Path(index_id): Path<String>,
+    RawQuery(raw): RawQuery,
+    request_headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let format = detail_format(raw.as_deref(), &request_headers)?;
+    let index = state
+        .resources
+        .index(&index_id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no index {index_id:?} in any registry")))?;
+    let instances = state.resources.instances_of_index(&index.index_id).await?;
+    let item = IndexItem { index: &index, instances: instances.iter().map(|i| i.id.as_str()).collect() };
+    match format {
+        Format::Json => json(&item),
+        Format::Csv => csv(to_csv(INDEX_COLUMNS, [&item])?, &format!("{}.csv", index.index_id)),
+        Format::Html => {
+            let now = state.clock.now();
+            let rate = state.prices.run_rate(&instances);
+            let fleet = state.fleet.fleet().await?;
+            let costs: Vec<_> = fleet
+                .everything()
+                .costs
+                .iter()
+                .filter(|r| r.dimension == CostDimension::Index && r.key == index.index_id)
+                .collect();
+            let as_of = costs.iter().map(|r| r.date).max();
+            let cost_30d = as_of.map(|last| {
+                let from = last - Duration::days(29);
+                costs.iter().filter(|r| r.date >= from).map(|r| r.amount).sum::<Money>().round_cents().to_string()
+            });
+            html(&IndexPage {
+                chrome,
+                cells: IndexCells::new(&index, instances.len(), now),
+                instances: instances
+                    .iter()
+                    .map(|i| InstanceCells::new(i, state.prices.instance_hourly(i), true, now))
+                    .collect(),
+                hourly: rate.hourly.round_cents().to_string(),
+                monthly: rate.monthly().round_cents().to_string(),
+                unpriced: rate.unpriced,
+                cost_30d,
+                cost_as_of: as_of.map(|d| d.to_string()).unwrap_or_default(),
+            })
+        }
+    }
+}

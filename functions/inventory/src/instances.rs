@@ -1,0 +1,240 @@
+//! `/instances` and `/instances/{id}`.
+
+use askama::Template;
+use axum::extract::{Path, RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use polo_core::listing::{Column, InstanceColumn, InstanceRow, Page, INSTANCE_FILTERS, list_instances};
+use polo_core::listing::FilterField;
+use polo_core::model::{Instance, InstanceState};
+use polo_core::text::{age, rfc3339};
+use polo_web::params::{detail_format, TableQuery};
+use polo_web::respond::{csv, html, json};
+use polo_web::table::{count_by, headers, FilterControl, HeaderCell, Pager};
+use polo_web::tabular::to_csv;
+use polo_web::{AppError, AppState, Chrome, Format};
+use time::OffsetDateTime;
+
+use crate::items::{InstanceItem, ListBody, INSTANCE_COLUMNS};
+
+/// The columns the HTML table shows, each sortable.
+const SHOWN: &[(InstanceColumn, &str, bool)] = &[
+    (InstanceColumn::Id, "Instance", false),
+    (InstanceColumn::Name, "Name", false),
+    (InstanceColumn::Account, "Account", false),
+    (InstanceColumn::Region, "Region", false),
+    (InstanceColumn::Az, "AZ", false),
+    (InstanceColumn::Type, "Type", false),
+    (InstanceColumn::State, "State", false),
+    (InstanceColumn::StateSince, "Since", false),
+    (InstanceColumn::Lifecycle, "Lifecycle", false),
+    (InstanceColumn::LaunchTime, "Launched", false),
+    (InstanceColumn::PrivateIp, "Private IP", false),
+    (InstanceColumn::Owner, "Owner", false),
+    (InstanceColumn::Index, "Index", false),
+    (InstanceColumn::Customer, "Customer", false),
+    (InstanceColumn::HourlyCost, "$/hour", true),
+];
+
+/// One table row, ready to print.
+pub struct InstanceCells {
+    pub id: String,
+    pub name: String,
+    pub account: String,
+    pub region: String,
+    pub az: String,
+    pub instance_type: String,
+    pub state: &'static str,
+    pub state_tone: &'static str,
+    pub state_since: String,
+    pub state_since_at: String,
+    pub lifecycle: &'static str,
+    pub launched: String,
+    pub launch_time: String,
+    pub private_ip: String,
+    pub owner: String,
+    pub index: String,
+    pub index_known: bool,
+    pub customer: String,
+    pub hourly: String,
+}
+
+/// A Tailwind tone for a state badge.
+pub fn state_tone(state: InstanceState) -> &'static str {
+    match state {
+        InstanceState::Running => "bg-emerald-100 text-emerald-800 dark:bg-emerald-900 dark:text-emerald-100",
+        InstanceState::Pending | InstanceState::Stopping => "bg-amber-100 text-amber-800 dark:bg-amber-900 dark:text-amber-100",
+        InstanceState::Stopped => "bg-slate-200 text-slate-700 dark:bg-slate-700 dark:text-slate-100",
+        InstanceState::ShuttingDown | InstanceState::Terminated => "bg-rose-100 text-rose-800 dark:bg-rose-900 dark:text-rose-100",
+    }
+}
+
+impl InstanceCells {
+    /// Formats an instance for the table; `index_known` says whether its index exists.
+    pub fn new(instance: &Instance, hourly: Option<polo_core::Money>, index_known: bool, now: OffsetDateTime) -> Self {
+        InstanceCells {
+            id: instance.id.clone(),
+            name: instance.name.clone().unwrap_or_default(),
+            account: instance.account.clone(),
+            region: instance.region.clone(),
+            az: instance.az.clone(),
+            instance_type: instance.instance_type.clone(),
+            state: instance.state.as_str(),
+            state_tone: state_tone(instance.state),
+            state_since: instance.state_since.map(|t| age(t, now)).unwrap_or_default(),
+            state_since_at: instance.state_since.map(rfc3339).unwrap_or_default(),
+            lifecycle: instance.lifecycle.as_str(),
+            launched: age(instance.launch_time, now),
+            launch_time: rfc3339(instance.launch_time),
+            private_ip: instance.private_ip.clone().unwrap_or_default(),
+            owner: instance.owner.clone().unwrap_or_default(),
+            index: instance.index.clone().unwrap_or_default(),
+            index_known,
+            customer: instance.customer.clone().unwrap_or_default(),
+            hourly: hourly.map_or_else(|| "unpriced".to_owned(), |m| m.to_string()),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "inventory/instances.html")]
+struct InstancesPage {
+    chrome: Chrome,
+    query: TableQuery<InstanceColumn>,
+    headers: Vec<HeaderCell>,
+    filters: Vec<FilterControl>,
+    sort_options: Vec<(String, String)>,
+    sort_param: String,
+    rows: Vec<InstanceCells>,
+    pager: Pager,
+}
+
+/// Sort choices for the form: every column both ways.
+pub fn sort_options<C: Column>(labels: impl Fn(C) -> String) -> Vec<(String, String)> {
+    C::ALL
+        .iter()
+        .flat_map(|&c| {
+            [(c.name().to_owned(), format!("{} ↑", labels(c))), (format!("-{}", c.name()), format!("{} ↓", labels(c)))]
+        })
+        .collect()
+}
+
+/// `GET /instances`: the filtered, sorted, paged table as HTML, JSON or CSV.
+pub async fn list(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    RawQuery(raw): RawQuery,
+    request_headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let query = TableQuery::<InstanceColumn>::parse(raw.as_deref(), &request_headers, &INSTANCE_FILTERS)?;
+    let fleet = state.fleet.fleet().await?;
+    let rows = list_instances(&fleet, &query.filters, query.sort, &state.prices);
+    match query.format {
+        Format::Csv => csv(to_csv(INSTANCE_COLUMNS, rows.iter().map(InstanceItem::from))?, "instances.csv"),
+        Format::Json => {
+            let page = Page::of(rows, query.page);
+            json(&ListBody {
+                items: page.items.iter().map(InstanceItem::from).collect(),
+                total: page.total,
+                page: page.page,
+                per_page: page.per_page,
+            })
+        }
+        Format::Html => {
+            let now = state.clock.now();
+            let page: Page<InstanceRow<'_>> = Page::of(rows, query.page);
+            let all = fleet.instances();
+            let filters = vec![
+                FilterControl::select(&query, FilterField::Account, "Account", count_by(all, |i| Some(&i.account))),
+                FilterControl::select(&query, FilterField::Region, "Region", count_by(all, |i| Some(&i.region))),
+                FilterControl::select(&query, FilterField::State, "State", count_by(all, |i| Some(i.state.as_str()))),
+                FilterControl::select(&query, FilterField::Type, "Type", count_by(all, |i| Some(&i.instance_type))),
+                FilterControl::select(&query, FilterField::Owner, "Owner", count_by(all, |i| i.owner.as_deref())),
+                FilterControl::select(&query, FilterField::Customer, "Customer", count_by(all, |i| i.customer.as_deref())),
+                FilterControl::text(&query, FilterField::Index, "Index id"),
+            ];
+            let cells = page
+                .items
+                .iter()
+                .map(|row| {
+                    let known = row.instance.index.as_deref().is_some_and(|x| fleet.index(x).is_some());
+                    InstanceCells::new(row.instance, row.hourly_cost, known, now)
+                })
+                .collect();
+            let label = |c: InstanceColumn| SHOWN.iter().find(|s| s.0 == c).map_or(c.name().to_owned(), |s| s.1.to_owned());
+            html(&InstancesPage {
+                chrome: chrome.with_search(query.filters.text()),
+                headers: headers(&query, SHOWN),
+                filters,
+                sort_options: sort_options(label),
+                sort_param: query.sort.map(|s| s.param()).unwrap_or_default(),
+                rows: cells,
+                pager: Pager::new(&query, &page),
+                query,
+            })
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "inventory/instance.html")]
+struct InstancePage {
+    chrome: Chrome,
+    cells: InstanceCells,
+    account_id: String,
+    monthly: String,
+    index_name: Option<String>,
+    siblings: Vec<InstanceCells>,
+    tags: Vec<(String, String)>,
+    age: String,
+}
+
+/// `GET /instances/{id}`: everything about one instance.
+pub async fn detail(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    Path(id): Path<String>,
+    RawQuery(raw): RawQuery,
+    request_headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let format = detail_format(raw.as_deref(), &request_headers)?;
+    let instance = state
+        .resources
+        .instance(&id)
+        .await?
+        .ok_or_else(|| AppError::NotFound(format!("no instance {id:?} in the inventory")))?;
+    let hourly = state.prices.instance_hourly(&instance);
+    let item = InstanceItem { instance: &instance, hourly_cost: hourly };
+    match format {
+        Format::Json => json(&item),
+        Format::Csv => csv(to_csv(INSTANCE_COLUMNS, [&item])?, &format!("{}.csv", instance.id)),
+        Format::Html => {
+            let now = state.clock.now();
+            let index = match &instance.index {
+                Some(index_id) => state.resources.index(index_id).await?,
+                None => None,
+            };
+            let siblings = match &index {
+                Some(index) => state
+                    .resources
+                    .instances_of_index(&index.index_id)
+                    .await?
+                    .iter()
+                    .filter(|i| i.id != instance.id)
+                    .map(|i| InstanceCells::new(i, state.prices.instance_hourly(i), true, now))
+                    .collect(),
+                None => Vec::new(),
+            };
+            html(&InstancePage {
+                chrome,
+                cells: InstanceCells::new(&instance, hourly, index.is_some(), now),
+                account_id: instance.account_id.clone(),
+                monthly: hourly.map_or_else(|| "unpriced".to_owned(), |h| h.hourly_to_monthly().round_cents().to_string()),
+                index_name: index.map(|i| i.name),
+                siblings,
+                tags: instance.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                age: age(instance.launch_time, now),
+            })
+        }
+    }
+}

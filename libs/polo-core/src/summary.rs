@@ -1,0 +1,170 @@
+//! The fleet at a glance: counts by kind, account, region and state, run-rates, month to
+//! date, and how fresh each account's data is.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::model::{CostDimension, Fleet, IndexStatus, InstanceState};
+use crate::pricing::PriceTable;
+use crate::Money;
+
+/// Counts and run-rate of one account or region.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct GroupSummary {
+    pub key: String,
+    pub instances: usize,
+    pub running: usize,
+    pub indexes: usize,
+    /// Per hour, exact.
+    pub hourly_cost: Money,
+    /// Billed instances the price table cannot price.
+    pub unpriced: usize,
+}
+
+/// Month-to-date cost from Cost Explorer rows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct MonthToDate {
+    pub amount: Money,
+    /// The newest day with cost rows.
+    pub as_of: time::Date,
+}
+
+/// How fresh one account's data is.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Freshness {
+    pub account: String,
+    pub account_id: String,
+    pub kind: String,
+    /// The oldest successful pull of its inventory documents.
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub synced_at: Option<OffsetDateTime>,
+    pub stale: bool,
+    /// `resource/region: error` of each failed pull.
+    pub errors: Vec<String>,
+}
+
+/// Everything the `/` page shows.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FleetSummary {
+    #[serde(with = "time::serde::rfc3339")]
+    pub generated_at: OffsetDateTime,
+    pub instances: usize,
+    pub running: usize,
+    pub indexes: usize,
+    pub by_state: BTreeMap<&'static str, usize>,
+    pub by_status: BTreeMap<&'static str, usize>,
+    pub by_account: Vec<GroupSummary>,
+    pub by_region: Vec<GroupSummary>,
+    pub hourly_cost: Money,
+    pub monthly_cost: Money,
+    pub unpriced: usize,
+    pub price_table_version: String,
+    pub month_to_date: Option<MonthToDate>,
+    pub freshness: Vec<Freshness>,
+}
+
+/// Summarizes the fleet at `now`.
+pub fn summarize(fleet: &Fleet, prices: &PriceTable, now: OffsetDateTime) -> FleetSummary {
+    let mut by_state: BTreeMap<&'static str, usize> = InstanceState::ALL.iter().map(|s| (s.as_str(), 0)).collect();
+    let mut by_status: BTreeMap<&'static str, usize> = IndexStatus::ALL.iter().map(|s| (s.as_str(), 0)).collect();
+    let mut accounts: BTreeMap<String, GroupSummary> = BTreeMap::new();
+    let mut regions: BTreeMap<String, GroupSummary> = BTreeMap::new();
+    for account in &fleet.everything().accounts {
+        accounts.entry(account.name.clone()).or_default();
+    }
+    let (mut hourly, mut unpriced, mut running) = (Money::ZERO, 0, 0);
+    for i in fleet.instances() {
+        *by_state.entry(i.state.as_str()).or_default() += 1;
+        let price = prices.instance_hourly(i);
+        let is_running = i.state == InstanceState::Running;
+        running += usize::from(is_running);
+        for (map, key) in [(&mut accounts, &i.account), (&mut regions, &i.region)] {
+            let g = map.entry(key.clone()).or_default();
+            g.instances += 1;
+            g.running += usize::from(is_running);
+            match price {
+                Some(p) => g.hourly_cost += p,
+                None => g.unpriced += 1,
+            }
+        }
+        match price {
+            Some(p) => hourly += p,
+            None => unpriced += 1,
+        }
+    }
+    for x in fleet.indexes() {
+        *by_status.entry(x.status.as_str()).or_default() += 1;
+        accounts.entry(x.account.clone()).or_default().indexes += 1;
+        regions.entry(x.region.clone()).or_default().indexes += 1;
+    }
+    let keyed = |map: BTreeMap<String, GroupSummary>| {
+        map.into_iter().map(|(key, g)| GroupSummary { key, ..g }).collect::<Vec<_>>()
+    };
+    let everything = fleet.everything();
+    let freshness = everything
+        .accounts
+        .iter()
+        .map(|a| Freshness {
+            account: a.name.clone(),
+            account_id: a.id.clone(),
+            kind: a.kind.as_str().to_owned(),
+            synced_at: a.inventory_synced_at(),
+            stale: a.is_stale(now),
+            errors: a
+                .failures()
+                .map(|d| format!("{}/{}: {}", d.resource, d.region, d.error.as_deref().unwrap_or("failed")))
+                .collect(),
+        })
+        .collect();
+    FleetSummary {
+        generated_at: everything.generated_at,
+        instances: fleet.instances().len(),
+        running,
+        indexes: fleet.indexes().len(),
+        by_state,
+        by_status,
+        by_account: keyed(accounts),
+        by_region: keyed(regions),
+        hourly_cost: hourly,
+        monthly_cost: hourly.hourly_to_monthly(),
+        unpriced,
+        price_table_version: prices.version.clone(),
+        month_to_date: month_to_date(fleet),
+        freshness,
+    }
+}
+
+/// The cost of the month of the newest cost day, through that day (all accounts).
+fn month_to_date(fleet: &Fleet) -> Option<MonthToDate> {
+    let rows = || fleet.everything().costs.iter().filter(|r| r.dimension == CostDimension::Account);
+    let as_of = rows().map(|r| r.date).max()?;
+    let first = as_of.replace_day(1).ok()?;
+    let amount = rows().filter(|r| r.date >= first && r.date <= as_of).map(|r| r.amount).sum();
+    Some(MonthToDate { amount, as_of })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sample::{generate, Scale};
+    use time::macros::datetime;
+    use time::Duration;
+
+    #[test]
+    fn groups_add_up_to_the_whole() {
+        let now = datetime!(2026-11-24 12:00 UTC);
+        let fleet = Fleet::new(generate(42, Scale::Small, now));
+        let prices = PriceTable::bundled().unwrap();
+        let s = summarize(&fleet, &prices, now);
+        assert_eq!(s.by_account.iter().map(|g| g.instances).sum::<usize>(), s.instances);
+        assert_eq!(s.by_region.iter().map(|g| g.hourly_cost).sum::<Money>(), s.hourly_cost);
+        assert_eq!(s.by_state.values().sum::<usize>(), s.instances);
+        assert_eq!(s.by_status.values().sum::<usize>(), s.indexes);
+        assert_eq!(s.month_to_date.as_ref().unwrap().as_of, datetime!(2026-11-23 0:00 UTC).date());
+        assert!(s.freshness.iter().all(|f| !f.stale));
+        let later = summarize(&fleet, &prices, now + Duration::hours(3));
+        assert!(later.freshness.iter().all(|f| f.stale));
+    }
+}

@@ -1,0 +1,43 @@
+//! The route table: each function's routes, assembled the same way for Lambda, the dev
+//! server and `polo routes --json` (which the CDK app reads).
+
+use axum::middleware::{from_fn, from_fn_with_state};
+use axum::Router;
+use serde::Serialize;
+
+use crate::error::{not_found, render_errors};
+use crate::identity::require_identity;
+use crate::security::security_headers;
+use crate::state::AppState;
+
+/// One route of one function.
+#[derive(Clone, Copy, Debug, Serialize)]
+pub struct RouteSpec {
+    pub method: &'static str,
+    /// The API Gateway path (`/instances/{id}`).
+    pub path: &'static str,
+    /// The function (crate under `functions/`) that answers it.
+    pub function: &'static str,
+    /// Whether the route needs a signed-in user.
+    pub authorized: bool,
+}
+
+impl RouteSpec {
+    /// A GET page route of `function` that needs a signed-in user.
+    pub const fn page(function: &'static str, path: &'static str) -> RouteSpec {
+        RouteSpec { method: "GET", path, function, authorized: true }
+    }
+}
+
+/// Page routes: identity required, state attached.
+pub fn pages(router: Router<AppState>, state: AppState) -> Router {
+    router
+        .layer(from_fn_with_state(state.clone(), require_identity))
+        .with_state(state)
+}
+
+/// The outer layers every function has: 404 fallback, errors rendered by format,
+/// security headers.
+pub fn finish(router: Router) -> Router {
+    router.fallback(not_found).layer(from_fn(render_errors)).layer(from_fn(security_headers))
+}

@@ -1,0 +1,23 @@
+//! The state every handler receives.
+
+use std::sync::Arc;
+
+use polo_core::config::Config;
+use polo_core::data::{FleetReader, ResourceReader};
+use polo_core::pricing::PriceTable;
+use polo_core::Clock;
+
+use crate::settings::WebSettings;
+
+/// Clients and settings built once at start, shared by every request.
+#[derive(Clone)]
+pub struct AppState {
+    /// The whole fleet, for lists and overviews.
+    pub fleet: Arc<dyn FleetReader>,
+    /// Keyed reads, for detail pages.
+    pub resources: Arc<dyn ResourceReader>,
+    pub prices: Arc<PriceTable>,
+    pub config: Arc<Config>,
+    pub clock: Arc<dyn Clock>,
+    pub settings: Arc<WebSettings>,
+}

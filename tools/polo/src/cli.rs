@@ -1,0 +1,123 @@
+//! The command line: parsing and dispatch.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use clap::{Parser, Subcommand, ValueEnum};
+use polo_core::config::Config;
+use polo_core::sample::{generate, Scale};
+use polo_core::{Clock, FixedClock, SystemClock};
+use time::format_description::well_known::Rfc3339;
+use time::OffsetDateTime;
+
+/// Polo: what runs in the AWS accounts, what it costs, what changed, what is wrong.
+#[derive(Debug, Parser)]
+#[command(name = "polo", version, about)]
+pub struct Cli {
+    /// The instant to act at (RFC 3339); default: the system clock.
+    #[arg(long, global = true, value_parser = parse_now)]
+    pub now: Option<OffsetDateTime>,
+    /// The polo.toml to use; default: POLO_CONFIG, ./polo.toml, the bundled one.
+    #[arg(long, global = true, env = "POLO_CONFIG")]
+    pub config: Option<PathBuf>,
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Serve every route of every function on one local server (ENV=dev identity).
+    Serve {
+        #[arg(long, default_value_t = 2200)]
+        port: u16,
+        /// The address to bind.
+        #[arg(long, default_value = "127.0.0.1")]
+        host: std::net::IpAddr,
+        /// The snapshot; default: POLO_DATA, ./local_data.json, the bundled sample.
+        #[arg(long, env = "POLO_DATA")]
+        data: Option<PathBuf>,
+    },
+    /// Write a deterministic sample snapshot.
+    Sample {
+        #[arg(long, default_value_t = 42)]
+        seed: u64,
+        #[arg(long, value_enum, default_value_t = SampleScale::Small)]
+        scale: SampleScale,
+        /// Where to write it; default: standard output.
+        #[arg(long)]
+        out: Option<PathBuf>,
+    },
+    /// Print the route table the API Gateway is built from.
+    Routes {
+        /// As JSON (what the CDK app reads).
+        #[arg(long)]
+        json: bool,
+    },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum SampleScale {
+    Small,
+    Large,
+}
+
+fn parse_now(text: &str) -> Result<OffsetDateTime, String> {
+    OffsetDateTime::parse(text, &Rfc3339).map_err(|e| format!("expected an RFC 3339 instant like 2026-03-08T12:00:00Z ({e})"))
+}
+
+impl Cli {
+    fn clock(&self) -> Arc<dyn Clock> {
+        match self.now {
+            Some(now) => Arc::new(FixedClock(now)),
+            None => Arc::new(SystemClock),
+        }
+    }
+}
+
+/// Runs one command.
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    let clock = cli.clock();
+    match &cli.command {
+        Command::Serve { port, host, data } => {
+            let config = Config::load(cli.config.as_deref())?;
+            let path = crate::serve::snapshot_path(data.as_deref());
+            tracing::info!(data = %path.display(), "serving snapshot");
+            let state = crate::serve::dev_state(config, &path, clock)?;
+            crate::serve::run(state, SocketAddr::new(*host, *port)).await
+        }
+        Command::Sample { seed, scale, out } => {
+            let scale = match scale {
+                SampleScale::Small => Scale::Small,
+                SampleScale::Large => Scale::Large,
+            };
+            let everything = generate(*seed, scale, clock.now());
+            let json = serde_json::to_string_pretty(&everything)?;
+            match out {
+                None => println!("{json}"),
+                Some(path) => write_atomically(path, json.as_bytes())?,
+            }
+            Ok(())
+        }
+        Command::Routes { json } => {
+            let routes = crate::all_routes();
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&routes)?);
+            } else {
+                for r in routes {
+                    println!("{:<6} {:<24} {:<10} {}", r.method, r.path, r.function, if r.authorized { "signed-in" } else { "public" });
+                }
+            }
+            Ok(())
+        }
+    }
+}
+
+/// Writes through a temporary file and a rename, so readers never see half a file.
+pub fn write_atomically(path: &std::path::Path, bytes: &[u8]) -> anyhow::Result<()> {
+    let tmp = path.with_extension("tmp");
+    std::fs::write(&tmp, bytes).with_context(|| format!("cannot write {}", tmp.display()))?;
+    std::fs::rename(&tmp, path).with_context(|| format!("cannot move into {}", path.display()))?;
+    Ok(())
+}

@@ -1,0 +1,70 @@
+//! `polo serve`: every route of every function on one local server.
+
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::Context as _;
+use polo_core::config::Config;
+use polo_core::data::LocalDataService;
+use polo_core::pricing::PriceTable;
+use polo_core::Clock;
+use polo_web::settings::WebSettings;
+use polo_web::AppState;
+use tokio::net::TcpListener;
+
+/// The snapshot the bundled sample lives in, relative to the repository root.
+pub const SAMPLE: &str = "data/sample_data.json";
+
+/// Which snapshot to serve: `--data`, else `POLO_DATA`, else `./local_data.json` when it
+/// exists, else the bundled sample (found from the working directory or the source tree).
+pub fn snapshot_path(explicit: Option<&Path>) -> PathBuf {
+    if let Some(path) = explicit {
+        return path.to_path_buf();
+    }
+    let local = PathBuf::from("local_data.json");
+    if local.exists() {
+        return local;
+    }
+    let here = PathBuf::from(SAMPLE);
+    if here.exists() {
+        return here;
+    }
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/sample_data.json"))
+}
+
+/// The state of the dev server: local snapshot, development identity.
+pub fn dev_state(config: Config, data: &Path, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+    let service = Arc::new(LocalDataService::from_file(data)?);
+    Ok(AppState {
+        fleet: service.clone(),
+        resources: service,
+        prices: Arc::new(PriceTable::bundled()?),
+        config: Arc::new(config),
+        clock,
+        settings: Arc::new(WebSettings { dev: true, logout_url: Some("/".into()) }),
+    })
+}
+
+/// Serves `state` on `addr` until Ctrl-C or SIGTERM.
+pub async fn run(state: AppState, addr: SocketAddr) -> anyhow::Result<()> {
+    let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
+    tracing::info!("Polo on http://{}", listener.local_addr()?);
+    axum::serve(listener, crate::app(state)).with_graceful_shutdown(shutdown()).await?;
+    Ok(())
+}
+
+async fn shutdown() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        if let Ok(mut s) = tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            s.recv().await;
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! { () = ctrl_c => {}, () = term => {} }
+}

@@ -1,0 +1,102 @@
+use crate::harness::{sample, TestApp};
+
+#[tokio::test]
+async fn every_page_answers_html_json_and_csv() {
+    let app = TestApp::sample().await;
+    let everything = sample();
+    let instance = &everything.instances[0].id;
+    let index = &everything.indexes[0].index_id;
+    for path in ["/".to_owned(), "/instances".into(), "/indexes".into(), format!("/instances/{instance}"), format!("/indexes/{index}")] {
+        let html = app.get(&path).await;
+        assert_eq!(html.status, 200, "{path}");
+        assert_eq!(html.content_type, "text/html; charset=utf-8", "{path}");
+        assert!(html.body.starts_with("<!doctype html>"), "{path}");
+        assert!(html.body.contains("dev@localhost"), "{path}: the user shows in the header");
+        assert!(html.body.contains("https://auth.example.com/logout"), "{path}: the logout link shows");
+        let sep = if path.contains('?') { '&' } else { '?' };
+        let json = app.get(&format!("{path}{sep}format=json")).await;
+        assert_eq!((json.status, json.content_type.as_str()), (200, "application/json"), "{path}");
+        json.json();
+        let by_accept = app.get_with(&path, Some("application/json")).await;
+        assert_eq!(by_accept.body, json.body, "{path}: Accept gives the same JSON");
+        let csv = app.get(&format!("{path}{sep}format=csv")).await;
+        assert_eq!((csv.status, csv.content_type.as_str()), (200, "text/csv; charset=utf-8"), "{path}");
+        assert!(csv.body.lines().count() >= 2, "{path}: a header and rows");
+        let by_accept = app.get_with(&path, Some("text/csv")).await;
+        assert_eq!(by_accept.body, csv.body, "{path}: Accept gives the same CSV");
+    }
+}
+
+#[tokio::test]
+async fn overview_counts_match_the_snapshot() {
+    let app = TestApp::sample().await;
+    let everything = sample();
+    let s = app.json("/?format=json").await;
+    assert_eq!(s["instances"], everything.instances.len());
+    assert_eq!(s["indexes"], everything.indexes.len());
+    let by_account: u64 = s["by_account"].as_array().unwrap().iter().map(|g| g["instances"].as_u64().unwrap()).sum();
+    assert_eq!(by_account, everything.instances.len() as u64);
+    assert_eq!(s["freshness"].as_array().unwrap().len(), 3);
+    assert_eq!(s["freshness"][0]["stale"], false);
+    let html = app.get("/").await.body;
+    assert!(html.contains(&format!("id=\"count-instances\">{}<", everything.instances.len())));
+    assert!(html.contains("id=\"hourly\">$"));
+    assert!(html.contains("Cost Explorer through 2026-11-23"));
+}
+
+#[tokio::test]
+async fn index_and_instances_link_both_ways() {
+    let app = TestApp::sample().await;
+    let everything = sample();
+    let served = everything
+        .indexes
+        .iter()
+        .find(|x| everything.instances.iter().filter(|i| i.index.as_deref() == Some(&x.index_id)).count() >= 2)
+        .unwrap();
+    let page = app.get(&format!("/indexes/{}", served.index_id)).await.body;
+    let members: Vec<_> = everything.instances.iter().filter(|i| i.index.as_deref() == Some(&served.index_id)).collect();
+    for m in &members {
+        assert!(page.contains(&format!("href=\"/instances/{}\"", m.id)), "index page links {}", m.id);
+    }
+    let json = app.json(&format!("/indexes/{}?format=json", served.index_id)).await;
+    assert_eq!(json["instances"].as_array().unwrap().len(), members.len());
+    let instance_page = app.get(&format!("/instances/{}", members[0].id)).await.body;
+    assert!(instance_page.contains(&format!("href=\"/indexes/{}\"", served.index_id)));
+    assert!(instance_page.contains(&format!("href=\"/instances/{}\"", members[1].id)), "siblings are linked");
+    assert!(instance_page.contains("Tags"));
+    for (k, _) in &members[0].tags {
+        assert!(instance_page.contains(k.as_str()), "tag {k} shows");
+    }
+}
+
+#[tokio::test]
+async fn orphans_and_empty_indexes_are_called_out() {
+    let app = TestApp::sample().await;
+    let everything = sample();
+    let orphan = everything.instances.iter().find(|i| i.index.as_deref() == Some("idx-0rphan01")).unwrap();
+    let page = app.get(&format!("/instances/{}", orphan.id)).await.body;
+    assert!(page.contains("orphan: no registry lists this index"));
+    let empty = &everything.indexes[1];
+    let page = app.get(&format!("/indexes/{}", empty.index_id)).await.body;
+    assert!(page.contains("No instance carries this index"));
+}
+
+#[tokio::test]
+async fn pages_send_security_headers() {
+    let app = TestApp::sample().await;
+    for path in ["/", "/instances", "/nosuch", "/instances?page=0"] {
+        let answer = app.get(path).await;
+        let csp = answer.headers.get("content-security-policy").unwrap().to_str().unwrap();
+        assert!(csp.contains("script-src 'self'") && csp.contains("frame-ancestors 'none'"), "{path}");
+        assert!(!csp.contains("unsafe-inline"), "{path}");
+        assert_eq!(answer.headers.get("x-content-type-options").unwrap(), "nosniff");
+        assert_eq!(answer.headers.get("referrer-policy").unwrap(), "same-origin");
+    }
+}
+
+#[tokio::test]
+async fn committed_sample_is_what_the_generator_makes() {
+    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/sample_data.json")).unwrap();
+    let committed: polo_core::model::Everything = serde_json::from_str(&committed).unwrap();
+    assert!(committed == sample(), "data/sample_data.json is stale: run `just sample`");
+}
