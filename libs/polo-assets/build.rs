@@ -11,7 +11,9 @@ fn main() {
     let mut files = Vec::new();
     collect(&root, &root, &mut files);
     files.sort();
-    let mut names = String::from("/// Logical path -> content-hashed path, for every asset.\npub static NAMES: &[(&str, &str)] = &[\n");
+    let mut names = String::from(
+        "/// Logical path -> content-hashed path, for every asset.\npub static NAMES: &[(&str, &str)] = &[\n",
+    );
     let mut bodies = String::from("/// Every asset with its bytes.\npub static FILES: &[Asset] = &[\n");
     for (logical, path) in &files {
         let bytes = std::fs::read(path).unwrap_or_default();
@@ -39,7 +41,10 @@ fn collect(root: &Path, dir: &Path, out: &mut Vec<(String, PathBuf)>) {
         let path = entry.path();
         let Ok(relative) = path.strip_prefix(root) else { continue };
         let logical = relative.to_string_lossy().replace('\\', "/");
-        if logical == "src" || logical.starts_with('.') || logical.ends_with(".md") {
+        if logical == "src"
+            || logical.starts_with('.')
+            || Path::new(&logical).extension().is_some_and(|e| e.eq_ignore_ascii_case("md"))
+        {
             continue;
         }
         if path.is_dir() {

@@ -2,8 +2,8 @@
 //! and every path is the shared 404.
 
 use axum::Router;
-use polo_web::routes::RouteSpec;
 use polo_web::AppState;
+use polo_web::routes::RouteSpec;
 
 /// The routes this function answers (none yet).
 pub const ROUTES: &[RouteSpec] = &[];

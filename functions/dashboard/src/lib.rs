@@ -2,10 +2,10 @@
 
 mod overview;
 
-use axum::routing::get;
 use axum::Router;
-use polo_web::routes::RouteSpec;
+use axum::routing::get;
 use polo_web::AppState;
+use polo_web::routes::RouteSpec;
 
 /// The routes this function answers.
 pub const ROUTES: &[RouteSpec] = &[RouteSpec::page("dashboard", "/")];

@@ -4,7 +4,7 @@ use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use polo_core::summary::{summarize, FleetSummary, GroupSummary};
+use polo_core::summary::{FleetSummary, GroupSummary, summarize};
 use polo_core::text::{age, rfc3339};
 use polo_web::params::detail_format;
 use polo_web::respond::{csv, html, json};
@@ -99,7 +99,9 @@ pub async fn overview(
                     account: f.account.clone(),
                     account_id: f.account_id.clone(),
                     kind: f.kind.clone(),
-                    synced: f.synced_at.map_or_else(|| "never".to_owned(), |t| format!("{} ago", age(t, now))),
+                    synced: f
+                        .synced_at
+                        .map_or_else(|| "never".to_owned(), |t| format!("{} ago", age(t, now))),
                     synced_at: f.synced_at.map(rfc3339).unwrap_or_default(),
                     stale: f.stale,
                     errors: f.errors.clone(),

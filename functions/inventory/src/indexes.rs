@@ -4,19 +4,19 @@ use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use polo_core::listing::{Column, FilterField, IndexColumn, IndexRow, Page, INDEX_FILTERS, list_indexes};
+use polo_core::Money;
+use polo_core::listing::{Column, FilterField, INDEX_FILTERS, IndexColumn, IndexRow, Page, list_indexes};
 use polo_core::model::{CostDimension, Index, IndexStatus};
 use polo_core::text::{age, rfc3339};
-use polo_core::Money;
-use polo_web::params::{detail_format, TableQuery};
+use polo_web::params::{TableQuery, detail_format};
 use polo_web::respond::{csv, html, json};
-use polo_web::table::{count_by, headers, FilterControl, HeaderCell, Pager};
+use polo_web::table::{FilterControl, HeaderCell, Pager, count_by, headers};
 use polo_web::tabular::to_csv;
 use polo_web::{AppError, AppState, Chrome, Format};
 use time::{Duration, OffsetDateTime};
 
-use crate::instances::{sort_options, InstanceCells};
-use crate::items::{index_item, IndexItem, ListBody, INDEX_COLUMNS};
+use crate::instances::{InstanceCells, sort_options};
+use crate::items::{INDEX_COLUMNS, IndexItem, ListBody, index_item};
 
 const SHOWN: &[(IndexColumn, &str, bool)] = &[
     (IndexColumn::IndexId, "Index", false),
@@ -40,8 +40,12 @@ const SHOWN: &[(IndexColumn, &str, bool)] = &[
 fn status_tone(status: IndexStatus) -> &'static str {
     match status {
         IndexStatus::Ready => "bg-emerald-100 text-emerald-800 dark:bg-emerald-900 dark:text-emerald-100",
-        IndexStatus::Creating | IndexStatus::Modifying => "bg-amber-100 text-amber-800 dark:bg-amber-900 dark:text-amber-100",
-        IndexStatus::Deleting | IndexStatus::Failed => "bg-rose-100 text-rose-800 dark:bg-rose-900 dark:text-rose-100",
+        IndexStatus::Creating | IndexStatus::Modifying => {
+            "bg-amber-100 text-amber-800 dark:bg-amber-900 dark:text-amber-100"
+        }
+        IndexStatus::Deleting | IndexStatus::Failed => {
+            "bg-rose-100 text-rose-800 dark:bg-rose-900 dark:text-rose-100"
+        }
     }
 }
 
@@ -131,14 +135,41 @@ pub async fn list(
             let page: Page<IndexRow<'_>> = Page::of(rows, query.page);
             let all = fleet.indexes();
             let filters = vec![
-                FilterControl::select(&query, FilterField::Account, "Account", count_by(all, |i| Some(&i.account))),
-                FilterControl::select(&query, FilterField::Region, "Region", count_by(all, |i| Some(&i.region))),
-                FilterControl::select(&query, FilterField::Status, "Status", count_by(all, |i| Some(i.status.as_str()))),
-                FilterControl::select(&query, FilterField::Type, "Inference", count_by(all, |i| Some(&i.inference_type))),
-                FilterControl::select(&query, FilterField::Customer, "Customer", count_by(all, |i| Some(&i.customer))),
+                FilterControl::select(
+                    &query,
+                    FilterField::Account,
+                    "Account",
+                    count_by(all, |i| Some(&i.account)),
+                ),
+                FilterControl::select(
+                    &query,
+                    FilterField::Region,
+                    "Region",
+                    count_by(all, |i| Some(&i.region)),
+                ),
+                FilterControl::select(
+                    &query,
+                    FilterField::Status,
+                    "Status",
+                    count_by(all, |i| Some(i.status.as_str())),
+                ),
+                FilterControl::select(
+                    &query,
+                    FilterField::Type,
+                    "Inference",
+                    count_by(all, |i| Some(&i.inference_type)),
+                ),
+                FilterControl::select(
+                    &query,
+                    FilterField::Customer,
+                    "Customer",
+                    count_by(all, |i| Some(&i.customer)),
+                ),
                 FilterControl::text(&query, FilterField::Index, "Index id"),
             ];
-            let label = |c: IndexColumn| SHOWN.iter().find(|s| s.0 == c).map_or(c.name().to_owned(), |s| s.1.to_owned());
+            let label = |c: IndexColumn| {
+                SHOWN.iter().find(|s| s.0 == c).map_or(c.name().to_owned(), |s| s.1.to_owned())
+            };
             html(&IndexesPage {
                 chrome: chrome.with_search(query.filters.text()),
                 headers: headers(&query, SHOWN),
@@ -198,7 +229,13 @@ pub async fn detail(
             let as_of = costs.iter().map(|r| r.date).max();
             let cost_30d = as_of.map(|last| {
                 let from = last - Duration::days(29);
-                costs.iter().filter(|r| r.date >= from).map(|r| r.amount).sum::<Money>().round_cents().to_string()
+                costs
+                    .iter()
+                    .filter(|r| r.date >= from)
+                    .map(|r| r.amount)
+                    .sum::<Money>()
+                    .round_cents()
+                    .to_string()
             });
             html(&IndexPage {
                 chrome,

@@ -4,18 +4,18 @@ use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use polo_core::listing::{Column, InstanceColumn, InstanceRow, Page, INSTANCE_FILTERS, list_instances};
 use polo_core::listing::FilterField;
+use polo_core::listing::{Column, INSTANCE_FILTERS, InstanceColumn, InstanceRow, Page, list_instances};
 use polo_core::model::{Instance, InstanceState};
 use polo_core::text::{age, rfc3339};
-use polo_web::params::{detail_format, TableQuery};
+use polo_web::params::{TableQuery, detail_format};
 use polo_web::respond::{csv, html, json};
-use polo_web::table::{count_by, headers, FilterControl, HeaderCell, Pager};
+use polo_web::table::{FilterControl, HeaderCell, Pager, count_by, headers};
 use polo_web::tabular::to_csv;
 use polo_web::{AppError, AppState, Chrome, Format};
 use time::OffsetDateTime;
 
-use crate::items::{InstanceItem, ListBody, INSTANCE_COLUMNS};
+use crate::items::{INSTANCE_COLUMNS, InstanceItem, ListBody};
 
 /// The columns the HTML table shows, each sortable.
 const SHOWN: &[(InstanceColumn, &str, bool)] = &[
@@ -63,15 +63,24 @@ pub struct InstanceCells {
 pub fn state_tone(state: InstanceState) -> &'static str {
     match state {
         InstanceState::Running => "bg-emerald-100 text-emerald-800 dark:bg-emerald-900 dark:text-emerald-100",
-        InstanceState::Pending | InstanceState::Stopping => "bg-amber-100 text-amber-800 dark:bg-amber-900 dark:text-amber-100",
+        InstanceState::Pending | InstanceState::Stopping => {
+            "bg-amber-100 text-amber-800 dark:bg-amber-900 dark:text-amber-100"
+        }
         InstanceState::Stopped => "bg-slate-200 text-slate-700 dark:bg-slate-700 dark:text-slate-100",
-        InstanceState::ShuttingDown | InstanceState::Terminated => "bg-rose-100 text-rose-800 dark:bg-rose-900 dark:text-rose-100",
+        InstanceState::ShuttingDown | InstanceState::Terminated => {
+            "bg-rose-100 text-rose-800 dark:bg-rose-900 dark:text-rose-100"
+        }
     }
 }
 
 impl InstanceCells {
     /// Formats an instance for the table; `index_known` says whether its index exists.
-    pub fn new(instance: &Instance, hourly: Option<polo_core::Money>, index_known: bool, now: OffsetDateTime) -> Self {
+    pub fn new(
+        instance: &Instance,
+        hourly: Option<polo_core::Money>,
+        index_known: bool,
+        now: OffsetDateTime,
+    ) -> Self {
         InstanceCells {
             id: instance.id.clone(),
             name: instance.name.clone().unwrap_or_default(),
@@ -114,7 +123,10 @@ pub fn sort_options<C: Column>(labels: impl Fn(C) -> String) -> Vec<(String, Str
     C::ALL
         .iter()
         .flat_map(|&c| {
-            [(c.name().to_owned(), format!("{} ↑", labels(c))), (format!("-{}", c.name()), format!("{} ↓", labels(c)))]
+            [
+                (c.name().to_owned(), format!("{} ↑", labels(c))),
+                (format!("-{}", c.name()), format!("{} ↓", labels(c))),
+            ]
         })
         .collect()
 }
@@ -145,12 +157,42 @@ pub async fn list(
             let page: Page<InstanceRow<'_>> = Page::of(rows, query.page);
             let all = fleet.instances();
             let filters = vec![
-                FilterControl::select(&query, FilterField::Account, "Account", count_by(all, |i| Some(&i.account))),
-                FilterControl::select(&query, FilterField::Region, "Region", count_by(all, |i| Some(&i.region))),
-                FilterControl::select(&query, FilterField::State, "State", count_by(all, |i| Some(i.state.as_str()))),
-                FilterControl::select(&query, FilterField::Type, "Type", count_by(all, |i| Some(&i.instance_type))),
-                FilterControl::select(&query, FilterField::Owner, "Owner", count_by(all, |i| i.owner.as_deref())),
-                FilterControl::select(&query, FilterField::Customer, "Customer", count_by(all, |i| i.customer.as_deref())),
+                FilterControl::select(
+                    &query,
+                    FilterField::Account,
+                    "Account",
+                    count_by(all, |i| Some(&i.account)),
+                ),
+                FilterControl::select(
+                    &query,
+                    FilterField::Region,
+                    "Region",
+                    count_by(all, |i| Some(&i.region)),
+                ),
+                FilterControl::select(
+                    &query,
+                    FilterField::State,
+                    "State",
+                    count_by(all, |i| Some(i.state.as_str())),
+                ),
+                FilterControl::select(
+                    &query,
+                    FilterField::Type,
+                    "Type",
+                    count_by(all, |i| Some(&i.instance_type)),
+                ),
+                FilterControl::select(
+                    &query,
+                    FilterField::Owner,
+                    "Owner",
+                    count_by(all, |i| i.owner.as_deref()),
+                ),
+                FilterControl::select(
+                    &query,
+                    FilterField::Customer,
+                    "Customer",
+                    count_by(all, |i| i.customer.as_deref()),
+                ),
                 FilterControl::text(&query, FilterField::Index, "Index id"),
             ];
             let cells = page
@@ -161,7 +203,9 @@ pub async fn list(
                     InstanceCells::new(row.instance, row.hourly_cost, known, now)
                 })
                 .collect();
-            let label = |c: InstanceColumn| SHOWN.iter().find(|s| s.0 == c).map_or(c.name().to_owned(), |s| s.1.to_owned());
+            let label = |c: InstanceColumn| {
+                SHOWN.iter().find(|s| s.0 == c).map_or(c.name().to_owned(), |s| s.1.to_owned())
+            };
             html(&InstancesPage {
                 chrome: chrome.with_search(query.filters.text()),
                 headers: headers(&query, SHOWN),
@@ -229,7 +273,10 @@ pub async fn detail(
                 chrome,
                 cells: InstanceCells::new(&instance, hourly, index.is_some(), now),
                 account_id: instance.account_id.clone(),
-                monthly: hourly.map_or_else(|| "unpriced".to_owned(), |h| h.hourly_to_monthly().round_cents().to_string()),
+                monthly: hourly.map_or_else(
+                    || "unpriced".to_owned(),
+                    |h| h.hourly_to_monthly().round_cents().to_string(),
+                ),
                 index_name: index.map(|i| i.name),
                 siblings,
                 tags: instance.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),

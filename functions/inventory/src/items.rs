@@ -1,8 +1,8 @@
 //! The JSON and CSV shapes of instances and indexes (CONTRACT.md).
 
+use polo_core::Money;
 use polo_core::listing::{IndexRow, InstanceRow};
 use polo_core::model::{Index, Instance};
-use polo_core::Money;
 use serde::Serialize;
 
 /// An instance as JSON lists and detail pages give it.
@@ -22,8 +22,23 @@ impl<'a> From<&InstanceRow<'a>> for InstanceItem<'a> {
 
 /// The CSV columns of instances: the JSON item keys, in order.
 pub const INSTANCE_COLUMNS: &[&str] = &[
-    "id", "account", "account_id", "region", "az", "name", "type", "state", "lifecycle", "launch_time",
-    "state_since", "private_ip", "owner", "index", "customer", "tags", "hourly_cost",
+    "id",
+    "account",
+    "account_id",
+    "region",
+    "az",
+    "name",
+    "type",
+    "state",
+    "lifecycle",
+    "launch_time",
+    "state_since",
+    "private_ip",
+    "owner",
+    "index",
+    "customer",
+    "tags",
+    "hourly_cost",
 ];
 
 /// An index as JSON gives it, with the ids of the instances that serve it.
@@ -36,8 +51,21 @@ pub struct IndexItem<'a> {
 
 /// The CSV columns of indexes: the JSON item keys, in order.
 pub const INDEX_COLUMNS: &[&str] = &[
-    "index_id", "name", "account", "region", "customer", "status", "status_since", "inference_type",
-    "inference_count", "storage_class", "shards", "replicas", "marqo_version", "created_at", "instances",
+    "index_id",
+    "name",
+    "account",
+    "region",
+    "customer",
+    "status",
+    "status_since",
+    "inference_type",
+    "inference_count",
+    "storage_class",
+    "shards",
+    "replicas",
+    "marqo_version",
+    "created_at",
+    "instances",
 ];
 
 /// The list envelope of CONTRACT.md.

@@ -1,7 +1,7 @@
 //! The scheduled reporter function: an EventBridge scheduled event starts one run.
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
-use lambda_runtime::{service_fn, Error, LambdaEvent};
+use lambda_runtime::{Error, LambdaEvent, service_fn};
 
 /// Answers one scheduled event. The reporter job itself lands with its feature; until then a
 /// run fails loudly rather than pretending to have done something.

@@ -1,12 +1,12 @@
 //! The static function: `/static/{path}` from the assets embedded at build time.
 
+use axum::Router;
 use axum::extract::Path;
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use axum::Router;
-use polo_web::routes::RouteSpec;
 use polo_web::AppError;
+use polo_web::routes::RouteSpec;
 
 /// The routes this function answers. Assets need no signed-in user.
 pub const ROUTES: &[RouteSpec] =
@@ -34,10 +34,7 @@ pub async fn serve(Path(path): Path<String>, headers: HeaderMap) -> Result<Respo
         .get(header::IF_NONE_MATCH)
         .and_then(|v| v.to_str().ok())
         .is_some_and(|v| v.split(',').any(|tag| tag.trim() == asset.etag || tag.trim() == "*"));
-    let common = [
-        (header::CACHE_CONTROL, HeaderValue::from_static(cache)),
-        (header::ETAG, etag),
-    ];
+    let common = [(header::CACHE_CONTROL, HeaderValue::from_static(cache)), (header::ETAG, etag)];
     if fresh {
         return Ok((StatusCode::NOT_MODIFIED, common).into_response());
     }

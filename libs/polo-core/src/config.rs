@@ -185,15 +185,13 @@ impl Config {
     /// Parses and validates TOML text; `file` names it in errors.
     pub fn parse(text: &str, file: &str) -> Result<Config, ConfigError> {
         let error = |key: String, problem: String| ConfigError { file: file.to_owned(), key, problem };
-        let value: toml::Table = toml::from_str(text).map_err(|e| {
-            error("-".into(), format!("not valid TOML: {}", e.message().trim()))
+        let value: toml::Table = toml::from_str(text)
+            .map_err(|e| error("-".into(), format!("not valid TOML: {}", e.message().trim())))?;
+        let config: Config = serde_path_to_error::deserialize(toml::Value::Table(value)).map_err(|e| {
+            let key = e.path().to_string();
+            let key = if key == "." { "-".to_owned() } else { key };
+            error(key, first_line(&e.inner().to_string()))
         })?;
-        let config: Config = serde_path_to_error::deserialize(toml::Value::Table(value))
-            .map_err(|e| {
-                let key = e.path().to_string();
-                let key = if key == "." { "-".to_owned() } else { key };
-                error(key, first_line(&e.inner().to_string()))
-            })?;
         config.validate().map_err(|(key, problem)| error(key, problem))?;
         Ok(config)
     }
@@ -229,7 +227,12 @@ impl Config {
                 return Err((key("index_table"), "expected a table name".into()));
             }
         }
-        for (name, field) in [("owner", &self.tags.owner), ("index", &self.tags.index), ("customer", &self.tags.customer), ("keep", &self.tags.keep)] {
+        for (name, field) in [
+            ("owner", &self.tags.owner),
+            ("index", &self.tags.index),
+            ("customer", &self.tags.customer),
+            ("keep", &self.tags.keep),
+        ] {
             if field.is_empty() {
                 return Err((format!("tags.{name}"), "expected a tag key".into()));
             }
@@ -291,7 +294,9 @@ fn first_line(message: &str) -> String {
 fn is_region_name(region: &str) -> bool {
     let parts: Vec<&str> = region.split('-').collect();
     parts.len() >= 3
-        && parts.iter().all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
+        && parts
+            .iter()
+            .all(|p| !p.is_empty() && p.bytes().all(|b| b.is_ascii_lowercase() || b.is_ascii_digit()))
         && parts.last().is_some_and(|p| p.bytes().all(|b| b.is_ascii_digit()))
 }
 

@@ -75,9 +75,7 @@ pub struct ParseMoneyError(String);
 impl FromStr for Money {
     type Err = ParseMoneyError;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Decimal::from_str_exact(s.trim())
-            .map(Money)
-            .map_err(|_| ParseMoneyError(s.to_owned()))
+        Decimal::from_str_exact(s.trim()).map(Money).map_err(|_| ParseMoneyError(s.to_owned()))
     }
 }
 

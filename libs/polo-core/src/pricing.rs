@@ -4,8 +4,8 @@ use std::collections::BTreeMap;
 
 use serde::Deserialize;
 
-use crate::model::{Instance, Lifecycle};
 use crate::Money;
+use crate::model::{Instance, Lifecycle};
 
 /// The price table bundled into the binaries (`data/prices.json`).
 pub const BUNDLED: &str = include_str!("../../../data/prices.json");
@@ -111,9 +111,12 @@ mod tests {
 
     #[test]
     fn malformed_table_names_the_field() {
-        let e = PriceTable::parse(r#"{"version":"x","regions":{"us-east-1":{"m6i.large":{"on_demand":0.1,"spot":"0.1"}}}}"#, "p.json")
-            .unwrap_err()
-            .to_string();
+        let e = PriceTable::parse(
+            r#"{"version":"x","regions":{"us-east-1":{"m6i.large":{"on_demand":0.1,"spot":"0.1"}}}}"#,
+            "p.json",
+        )
+        .unwrap_err()
+        .to_string();
         assert!(e.starts_with("price table p.json: regions.us-east-1.m6i.large.on_demand:"), "{e}");
     }
 }

@@ -6,16 +6,17 @@
 //! index, a daily cost spike, spot and on-demand, and every instance state.
 
 use std::collections::{BTreeMap, HashSet};
+use std::fmt::Write as _;
 
 use rust_decimal::Decimal;
 use time::{Date, Duration, OffsetDateTime};
 
+use crate::Money;
 use crate::model::{
     AccountKind, AccountSync, CostDimension, CostRow, DocumentStatus, Everything, Index, IndexStatus,
     Instance, InstanceState, Lifecycle, ResourceKind, SyncStatus,
 };
 use crate::pricing::PriceTable;
-use crate::Money;
 
 /// How big a fleet to generate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -38,7 +39,11 @@ impl Scale {
     fn spec(self) -> Spec {
         match self {
             Scale::Small => Spec {
-                regions: [&["us-east-1", "us-west-2", "eu-west-1"], &["us-east-1", "eu-west-1"], &["us-east-1", "us-west-2"]],
+                regions: [
+                    &["us-east-1", "us-west-2", "eu-west-1"],
+                    &["us-east-1", "eu-west-1"],
+                    &["us-east-1", "us-west-2"],
+                ],
                 customers: 14,
                 indexes: 40,
                 instances: 300,
@@ -46,7 +51,13 @@ impl Scale {
             },
             Scale::Large => {
                 const FOUR: &[&str] = &["us-east-1", "us-west-2", "eu-west-1", "eu-central-1"];
-                Spec { regions: [FOUR, FOUR, FOUR], customers: 220, indexes: 1000, instances: 10_000, cost_days: 400 }
+                Spec {
+                    regions: [FOUR, FOUR, FOUR],
+                    customers: 220,
+                    indexes: 1000,
+                    instances: 10_000,
+                    cost_days: 400,
+                }
             }
         }
     }
@@ -86,7 +97,7 @@ impl Rng {
     fn hex(&mut self, digits: usize) -> String {
         let mut out = String::with_capacity(digits);
         while out.len() < digits {
-            out.push_str(&format!("{:016x}", self.next()));
+            let _ = write!(out, "{:016x}", self.next());
         }
         out.truncate(digits);
         out
@@ -100,19 +111,47 @@ const ACCOUNTS: [(&str, &str, AccountKind); 3] = [
 ];
 
 const CUSTOMERS: [&str; 22] = [
-    "acme", "globex", "initech", "umbrella", "hooli", "vandelay", "stark", "wayne", "wonka", "tyrell",
-    "soylent", "cyberdyne", "aperture", "oscorp", "gringotts", "monarch", "piedpiper", "dunder",
-    "massive", "nakatomi", "bluth", "prestige",
+    "acme",
+    "globex",
+    "initech",
+    "umbrella",
+    "hooli",
+    "vandelay",
+    "stark",
+    "wayne",
+    "wonka",
+    "tyrell",
+    "soylent",
+    "cyberdyne",
+    "aperture",
+    "oscorp",
+    "gringotts",
+    "monarch",
+    "piedpiper",
+    "dunder",
+    "massive",
+    "nakatomi",
+    "bluth",
+    "prestige",
 ];
 
 const INDEX_NAMES: [&str; 12] = [
-    "products", "docs", "support-kb", "images", "catalog", "reviews", "faq", "articles", "listings",
-    "recipes", "legal", "tickets",
+    "products",
+    "docs",
+    "support-kb",
+    "images",
+    "catalog",
+    "reviews",
+    "faq",
+    "articles",
+    "listings",
+    "recipes",
+    "legal",
+    "tickets",
 ];
 
-const OWNERS: [&str; 9] = [
-    "search-platform", "infra", "alice", "bob", "carol", "dmitri", "erin", "farah", "gus",
-];
+const OWNERS: [&str; 9] =
+    ["search-platform", "infra", "alice", "bob", "carol", "dmitri", "erin", "farah", "gus"];
 
 const INFERENCE: [(&str, &str); 3] =
     [("marqo.CPU.small", "c6i.xlarge"), ("marqo.CPU.large", "c6i.2xlarge"), ("marqo.GPU", "g5.xlarge")];
@@ -153,7 +192,13 @@ struct Generator {
 /// `generate(42, Scale::Small, 2026-11-24T12:00:00Z)`.
 pub fn generate(seed: u64, scale: Scale, now: OffsetDateTime) -> Everything {
     let prices = PriceTable::bundled().ok();
-    let mut g = Generator { rng: Rng(seed), now, spec: scale.spec(), used_ids: HashSet::new(), instances: Vec::new() };
+    let mut g = Generator {
+        rng: Rng(seed),
+        now,
+        spec: scale.spec(),
+        used_ids: HashSet::new(),
+        instances: Vec::new(),
+    };
     let customers: Vec<String> = (0..g.spec.customers)
         .map(|i| {
             let base = CUSTOMERS[i % CUSTOMERS.len()];
@@ -296,12 +341,8 @@ impl Generator {
         let region_pos = self.regions(account).iter().position(|r| *r == region).unwrap_or(0);
         let az = format!("{region}{}", ["a", "b", "c"][usize::try_from(self.rng.below(3)).unwrap_or(0)]);
         let launch_time = self.ago(60 * 2, 60 * 24 * 300);
-        let ip = format!(
-            "10.{}.{}.{}",
-            account * 10 + region_pos,
-            self.rng.below(64),
-            self.rng.range(4, 254)
-        );
+        let ip =
+            format!("10.{}.{}.{}", account * 10 + region_pos, self.rng.below(64), self.rng.range(4, 254));
         let owner = (*self.rng.pick(&OWNERS)).to_owned();
         let mut tags = BTreeMap::new();
         tags.insert("owner".to_owned(), owner.clone());
@@ -348,7 +389,8 @@ impl Generator {
 
     fn index_instances(&mut self, index: &Index) {
         let account = ACCOUNTS.iter().position(|a| a.0 == index.account).unwrap_or(0);
-        let inference_ec2 = INFERENCE.iter().find(|i| i.0 == index.inference_type).map_or("c6i.xlarge", |i| i.1);
+        let inference_ec2 =
+            INFERENCE.iter().find(|i| i.0 == index.inference_type).map_or("c6i.xlarge", |i| i.1);
         let storage_ec2 = STORAGE.iter().find(|s| s.0 == index.storage_class).map_or("r6i.large", |s| s.1);
         let roles = (0..index.inference_count)
             .map(|n| ("inference", n, inference_ec2))
@@ -379,7 +421,8 @@ impl Generator {
                     instance.launch_time = index.status_since.unwrap_or(instance.launch_time);
                 }
                 IndexStatus::Deleting => {
-                    instance.state = if n == 0 { InstanceState::ShuttingDown } else { InstanceState::Terminated };
+                    instance.state =
+                        if n == 0 { InstanceState::ShuttingDown } else { InstanceState::Terminated };
                     instance.state_since = index.status_since;
                     instance.private_ip = None;
                 }
@@ -437,7 +480,12 @@ impl Generator {
         Self::set_name(&mut i, "manual-debug-box".into());
         self.instances.push(i);
         // Every state shows up.
-        for state in [InstanceState::Pending, InstanceState::Stopping, InstanceState::ShuttingDown, InstanceState::Terminated] {
+        for state in [
+            InstanceState::Pending,
+            InstanceState::Stopping,
+            InstanceState::ShuttingDown,
+            InstanceState::Terminated,
+        ] {
             let mut i = self.new_instance(1, self.regions(1)[0], "t3.medium");
             i.state = state;
             i.state_since = Some(self.ago(1, 10));
@@ -503,7 +551,10 @@ impl Generator {
             .iter()
             .map(|x| (x.index_id.as_str(), ACCOUNTS.iter().position(|a| a.0 == x.account).unwrap_or(0)))
             .collect();
-        let spiking = indexes.iter().find(|x| x.status == IndexStatus::Ready && x.account == "prod").map(|x| x.index_id.as_str());
+        let spiking = indexes
+            .iter()
+            .find(|x| x.status == IndexStatus::Ready && x.account == "prod")
+            .map(|x| x.index_id.as_str());
         let last_day = self.now.date().previous_day().unwrap_or(self.now.date());
         let mut rows = Vec::new();
         for back in (0..self.spec.cost_days).rev() {
@@ -522,18 +573,35 @@ impl Generator {
                     amount = amount * Decimal::from(6);
                 }
                 account_totals[index_account.get(index.index_id.as_str()).copied().unwrap_or(0)] += amount;
-                rows.push(CostRow { date, dimension: CostDimension::Index, key: index.index_id.clone(), amount });
+                rows.push(CostRow {
+                    date,
+                    dimension: CostDimension::Index,
+                    key: index.index_id.clone(),
+                    amount,
+                });
             }
             for (a, total) in account_totals.iter_mut().enumerate() {
-                let shared = Money::from_scaled(self.rng.range(2_000, 9_000), 2) * Decimal::from(3 - i64::try_from(a).unwrap_or(0));
-                let untagged = (untagged_daily[a] * Decimal::new(self.rng.range(95, 105), 2)).round_cents() + shared;
+                let shared = Money::from_scaled(self.rng.range(2_000, 9_000), 2)
+                    * Decimal::from(3 - i64::try_from(a).unwrap_or(0));
+                let untagged =
+                    (untagged_daily[a] * Decimal::new(self.rng.range(95, 105), 2)).round_cents() + shared;
                 untagged_total += untagged;
                 *total += untagged;
             }
-            rows.push(CostRow { date, dimension: CostDimension::Index, key: String::new(), amount: untagged_total });
+            rows.push(CostRow {
+                date,
+                dimension: CostDimension::Index,
+                key: String::new(),
+                amount: untagged_total,
+            });
             let day_total: Money = account_totals.iter().sum();
             for (a, total) in account_totals.iter().enumerate() {
-                rows.push(CostRow { date, dimension: CostDimension::Account, key: ACCOUNTS[a].1.to_owned(), amount: *total });
+                rows.push(CostRow {
+                    date,
+                    dimension: CostDimension::Account,
+                    key: ACCOUNTS[a].1.to_owned(),
+                    amount: *total,
+                });
             }
             let mut left = day_total;
             for (pos, (service, percent)) in SERVICES.iter().enumerate() {
@@ -543,7 +611,12 @@ impl Generator {
                     (day_total * Decimal::new(*percent, 2)).round_cents()
                 };
                 left = left - amount;
-                rows.push(CostRow { date, dimension: CostDimension::Service, key: (*service).to_owned(), amount });
+                rows.push(CostRow {
+                    date,
+                    dimension: CostDimension::Service,
+                    key: (*service).to_owned(),
+                    amount,
+                });
             }
         }
         rows
@@ -576,7 +649,9 @@ mod tests {
         assert!(e.instances.iter().any(|i| i.tags.contains_key("ttl") || i.tags.contains_key("expires-at")));
         let ids: HashSet<&str> = e.indexes.iter().map(|x| x.index_id.as_str()).collect();
         assert!(e.instances.iter().any(|i| i.index.as_deref().is_some_and(|x| !ids.contains(x))));
-        assert!(e.indexes.iter().any(|x| !e.instances.iter().any(|i| i.index.as_deref() == Some(&x.index_id))));
+        assert!(
+            e.indexes.iter().any(|x| !e.instances.iter().any(|i| i.index.as_deref() == Some(&x.index_id)))
+        );
         assert!(e.indexes.iter().any(|x| x.status == IndexStatus::Creating));
         let unique: HashSet<&str> = e.instances.iter().map(|i| i.id.as_str()).collect();
         assert_eq!(unique.len(), e.instances.len());

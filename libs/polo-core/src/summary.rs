@@ -6,9 +6,9 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use crate::Money;
 use crate::model::{CostDimension, Fleet, IndexStatus, InstanceState};
 use crate::pricing::PriceTable;
-use crate::Money;
 
 /// Counts and run-rate of one account or region.
 #[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
@@ -67,8 +67,10 @@ pub struct FleetSummary {
 
 /// Summarizes the fleet at `now`.
 pub fn summarize(fleet: &Fleet, prices: &PriceTable, now: OffsetDateTime) -> FleetSummary {
-    let mut by_state: BTreeMap<&'static str, usize> = InstanceState::ALL.iter().map(|s| (s.as_str(), 0)).collect();
-    let mut by_status: BTreeMap<&'static str, usize> = IndexStatus::ALL.iter().map(|s| (s.as_str(), 0)).collect();
+    let mut by_state: BTreeMap<&'static str, usize> =
+        InstanceState::ALL.iter().map(|s| (s.as_str(), 0)).collect();
+    let mut by_status: BTreeMap<&'static str, usize> =
+        IndexStatus::ALL.iter().map(|s| (s.as_str(), 0)).collect();
     let mut accounts: BTreeMap<String, GroupSummary> = BTreeMap::new();
     let mut regions: BTreeMap<String, GroupSummary> = BTreeMap::new();
     for account in &fleet.everything().accounts {
@@ -148,9 +150,9 @@ fn month_to_date(fleet: &Fleet) -> Option<MonthToDate> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::sample::{generate, Scale};
-    use time::macros::datetime;
+    use crate::sample::{Scale, generate};
     use time::Duration;
+    use time::macros::datetime;
 
     #[test]
     fn groups_add_up_to_the_whole() {

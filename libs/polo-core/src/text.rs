@@ -18,11 +18,7 @@ pub fn human_duration(d: Duration) -> String {
 
 /// The age of `then` at `now`, as [`human_duration`] words; "in the future" when it is ahead.
 pub fn age(then: OffsetDateTime, now: OffsetDateTime) -> String {
-    if then > now + Duration::minutes(5) {
-        "in the future".to_owned()
-    } else {
-        human_duration(now - then)
-    }
+    if then > now + Duration::minutes(5) { "in the future".to_owned() } else { human_duration(now - then) }
 }
 
 /// RFC 3339 in UTC with seconds (`2026-03-08T12:00:00Z`), the one time format Polo prints.

@@ -3,10 +3,10 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use polo_core::SystemClock;
 use polo_core::config::Config;
 use polo_core::data::LocalDataService;
 use polo_core::pricing::PriceTable;
-use polo_core::SystemClock;
 
 use crate::settings::WebSettings;
 use crate::state::AppState;
@@ -39,10 +39,10 @@ impl FunctionConfig {
         if !dev && logout_url.is_none() {
             return Err(EnvError { variable: "LOGOUT_URL", problem: "required unless ENV=dev".into() });
         }
-        if let Some(url) = &logout_url {
-            if !(url.starts_with("https://") || url.starts_with("http://") || url.starts_with('/')) {
-                return Err(EnvError { variable: "LOGOUT_URL", problem: format!("expected a URL, got {url:?}") });
-            }
+        if let Some(url) = &logout_url
+            && !(url.starts_with("https://") || url.starts_with("http://") || url.starts_with('/'))
+        {
+            return Err(EnvError { variable: "LOGOUT_URL", problem: format!("expected a URL, got {url:?}") });
         }
         Ok(FunctionConfig {
             settings: WebSettings { dev, logout_url },
@@ -81,7 +81,8 @@ mod tests {
     use std::collections::HashMap;
 
     fn read(vars: &[(&str, &str)]) -> Result<FunctionConfig, EnvError> {
-        let map: HashMap<String, String> = vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        let map: HashMap<String, String> =
+            vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         FunctionConfig::from_lookup(|k| map.get(k).cloned())
     }
 

@@ -1,7 +1,7 @@
 //! The one error type of every handler, and the one place it becomes a response.
 
 use axum::extract::Request;
-use axum::http::{header, HeaderValue, StatusCode};
+use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use polo_core::data::DataError;
@@ -103,7 +103,8 @@ pub async fn render_errors(request: Request, next: Next) -> Response {
         Some(report) => report.clone(),
         None if status.is_client_error() || status.is_server_error() => {
             if response.headers().contains_key(header::CONTENT_TYPE)
-                && response.headers().get(header::CONTENT_TYPE) != Some(&HeaderValue::from_static("text/plain; charset=utf-8"))
+                && response.headers().get(header::CONTENT_TYPE)
+                    != Some(&HeaderValue::from_static("text/plain; charset=utf-8"))
             {
                 return response;
             }

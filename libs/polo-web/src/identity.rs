@@ -27,10 +27,13 @@ pub fn user_from_context(context: &RequestContext) -> Option<String> {
         }
         RequestContext::ApiGatewayV1(ctx) => {
             let authorizer = &ctx.authorizer;
-            if let Some(jwt) = &authorizer.jwt {
-                if let Some(user) = pick(jwt.claims.get("email").map(String::as_str), jwt.claims.get("sub").map(String::as_str)) {
-                    return Some(user);
-                }
+            if let Some(jwt) = &authorizer.jwt
+                && let Some(user) = pick(
+                    jwt.claims.get("email").map(String::as_str),
+                    jwt.claims.get("sub").map(String::as_str),
+                )
+            {
+                return Some(user);
             }
             let claims = authorizer.fields.get("claims")?;
             pick(claims.get("email").and_then(|v| v.as_str()), claims.get("sub").and_then(|v| v.as_str()))

@@ -1,6 +1,6 @@
 //! Which representation a request wants: HTML, JSON or CSV.
 
-use axum::http::{header, HeaderMap};
+use axum::http::{HeaderMap, header};
 
 use crate::error::AppError;
 
@@ -20,10 +20,9 @@ impl Format {
             Some("html") => Ok(Format::Html),
             Some("json") => Ok(Format::Json),
             Some("csv") => Ok(Format::Csv),
-            Some(other) => Err(AppError::bad_param(
-                "format",
-                format!("format must be html, json or csv, not {other:?}"),
-            )),
+            Some(other) => {
+                Err(AppError::bad_param("format", format!("format must be html, json or csv, not {other:?}")))
+            }
             None => Ok(Format::from_accept(headers)),
         }
     }
@@ -44,11 +43,13 @@ impl Format {
         let accept = headers.get(header::ACCEPT).and_then(|v| v.to_str().ok()).unwrap_or("");
         // The first of the types we serve that the client lists wins; browsers list text/html first.
         let mut best: Option<(usize, Format)> = None;
-        for (kind, format) in [("text/html", Format::Html), ("application/json", Format::Json), ("text/csv", Format::Csv)] {
-            if let Some(pos) = accept.find(kind) {
-                if best.is_none_or(|(p, _)| pos < p) {
-                    best = Some((pos, format));
-                }
+        for (kind, format) in
+            [("text/html", Format::Html), ("application/json", Format::Json), ("text/csv", Format::Csv)]
+        {
+            if let Some(pos) = accept.find(kind)
+                && best.is_none_or(|(p, _)| pos < p)
+            {
+                best = Some((pos, format));
             }
         }
         best.map_or(Format::Html, |(_, f)| f)
@@ -71,7 +72,10 @@ mod tests {
         assert_eq!(Format::choose(Some("csv"), &accept("application/json")).unwrap(), Format::Csv);
         assert_eq!(Format::choose(None, &accept("application/json")).unwrap(), Format::Json);
         assert_eq!(Format::choose(None, &accept("text/csv")).unwrap(), Format::Csv);
-        assert_eq!(Format::choose(None, &accept("text/html,application/xhtml+xml,*/*")).unwrap(), Format::Html);
+        assert_eq!(
+            Format::choose(None, &accept("text/html,application/xhtml+xml,*/*")).unwrap(),
+            Format::Html
+        );
         assert_eq!(Format::choose(None, &HeaderMap::new()).unwrap(), Format::Html);
         assert!(Format::choose(Some("xml"), &HeaderMap::new()).is_err());
         assert_eq!(Format::lenient(Some("format=xml"), &accept("application/json")), Format::Json);

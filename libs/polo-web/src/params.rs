@@ -2,7 +2,7 @@
 //! that names the parameter.
 
 use axum::http::HeaderMap;
-use polo_core::listing::{Column, FilterField, Filters, PageRequest, Sort, DEFAULT_PER_PAGE, MAX_PER_PAGE};
+use polo_core::listing::{Column, DEFAULT_PER_PAGE, FilterField, Filters, MAX_PER_PAGE, PageRequest, Sort};
 
 use crate::error::AppError;
 use crate::negotiate::Format;
@@ -24,26 +24,29 @@ fn pairs(query: Option<&str>) -> Result<Vec<(String, String)>, AppError> {
 }
 
 fn number(param: &str, value: &str, range: std::ops::RangeInclusive<usize>) -> Result<usize, AppError> {
-    value
-        .trim()
-        .parse::<usize>()
-        .ok()
-        .filter(|n| range.contains(n))
-        .ok_or_else(|| {
-            AppError::bad_param(
-                param,
-                if *range.end() == usize::MAX {
-                    format!("{param} must be a whole number from {}, not {value:?}", range.start())
-                } else {
-                    format!("{param} must be a whole number from {} to {}, not {value:?}", range.start(), range.end())
-                },
-            )
-        })
+    value.trim().parse::<usize>().ok().filter(|n| range.contains(n)).ok_or_else(|| {
+        AppError::bad_param(
+            param,
+            if *range.end() == usize::MAX {
+                format!("{param} must be a whole number from {}, not {value:?}", range.start())
+            } else {
+                format!(
+                    "{param} must be a whole number from {} to {}, not {value:?}",
+                    range.start(),
+                    range.end()
+                )
+            },
+        )
+    })
 }
 
 impl<C: Column> TableQuery<C> {
     /// Parses a table's query string. `filters` are the filter parameters the table takes.
-    pub fn parse(query: Option<&str>, headers: &HeaderMap, filters: &[FilterField]) -> Result<Self, AppError> {
+    pub fn parse(
+        query: Option<&str>,
+        headers: &HeaderMap,
+        filters: &[FilterField],
+    ) -> Result<Self, AppError> {
         let mut parsed = Filters::none();
         let (mut sort, mut page, mut per_page, mut format, mut q) = (None, None, None, None, None);
         let mut filter_values: Vec<(FilterField, Vec<String>)> = Vec::new();
@@ -56,17 +59,33 @@ impl<C: Column> TableQuery<C> {
                 }
             };
             match key.as_str() {
-                "q" => { once(&q)?; q = Some(value); }
-                "sort" => { once(&sort)?; sort = Some(value); }
-                "page" => { once(&page)?; page = Some(value); }
-                "per_page" => { once(&per_page)?; per_page = Some(value); }
-                "format" => { once(&format)?; format = Some(value); }
-                other => match FilterField::from_param(other).filter(|f| filters.contains(f)) {
-                    Some(field) => match filter_values.iter_mut().find(|(f, _)| *f == field) {
-                        Some((_, values)) => values.push(value),
-                        None => filter_values.push((field, vec![value])),
-                    },
-                    None => {
+                "q" => {
+                    once(&q)?;
+                    q = Some(value);
+                }
+                "sort" => {
+                    once(&sort)?;
+                    sort = Some(value);
+                }
+                "page" => {
+                    once(&page)?;
+                    page = Some(value);
+                }
+                "per_page" => {
+                    once(&per_page)?;
+                    per_page = Some(value);
+                }
+                "format" => {
+                    once(&format)?;
+                    format = Some(value);
+                }
+                other => {
+                    if let Some(field) = FilterField::from_param(other).filter(|f| filters.contains(f)) {
+                        match filter_values.iter_mut().find(|(f, _)| *f == field) {
+                            Some((_, values)) => values.push(value),
+                            None => filter_values.push((field, vec![value])),
+                        }
+                    } else {
                         let mut known: Vec<&str> = vec!["q"];
                         known.extend(filters.iter().map(|f| f.param()));
                         known.extend(["sort", "page", "per_page", "format"]);
@@ -75,9 +94,10 @@ impl<C: Column> TableQuery<C> {
                             format!("unknown parameter {other:?}; this table takes {}", known.join(", ")),
                         ));
                     }
-                },
+                }
             }
         }
+        filter_values.sort_by_key(|(field, _)| *field);
         for (field, values) in filter_values {
             parsed = parsed.with(field, &values.join(","));
         }
@@ -90,7 +110,10 @@ impl<C: Column> TableQuery<C> {
                 let columns: Vec<&str> = C::ALL.iter().map(|c| c.name()).collect();
                 AppError::bad_param(
                     "sort",
-                    format!("cannot sort by {text:?}; sort takes a column, or -column for descending: {}", columns.join(", ")),
+                    format!(
+                        "cannot sort by {text:?}; sort takes a column, or -column for descending: {}",
+                        columns.join(", ")
+                    ),
                 )
             })?),
         };
@@ -146,7 +169,10 @@ pub fn detail_format(query: Option<&str>, headers: &HeaderMap) -> Result<Format,
             "format" if format.is_none() => format = Some(value),
             "format" => return Err(AppError::bad_param("format", "format is given more than once")),
             other => {
-                return Err(AppError::bad_param(other, format!("unknown parameter {other:?}; this page takes format")));
+                return Err(AppError::bad_param(
+                    other,
+                    format!("unknown parameter {other:?}; this page takes format"),
+                ));
             }
         }
     }
@@ -156,7 +182,7 @@ pub fn detail_format(query: Option<&str>, headers: &HeaderMap) -> Result<Format,
 #[cfg(test)]
 mod tests {
     use super::*;
-    use polo_core::listing::{Direction, InstanceColumn, INSTANCE_FILTERS};
+    use polo_core::listing::{Direction, INSTANCE_FILTERS, InstanceColumn};
 
     fn parse(q: &str) -> Result<TableQuery<InstanceColumn>, AppError> {
         TableQuery::parse(Some(q), &HeaderMap::new(), &INSTANCE_FILTERS)
@@ -171,14 +197,20 @@ mod tests {
 
     #[test]
     fn parses_everything_a_table_takes() {
-        let t = parse("q=web+prod&state=running,stopped&account=prod&sort=-launch_time&page=2&per_page=20&format=json").unwrap();
+        let t = parse(
+            "q=web+prod&state=running,stopped&account=prod&sort=-launch_time&page=2&per_page=20&format=json",
+        )
+        .unwrap();
         assert_eq!(t.filters.text(), "web prod");
         assert_eq!(t.filters.values(FilterField::State).unwrap(), ["running", "stopped"]);
         assert_eq!(t.sort.unwrap().column, InstanceColumn::LaunchTime);
         assert_eq!(t.sort.unwrap().direction, Direction::Descending);
         assert_eq!((t.page.page(), t.page.per_page()), (2, 20));
         assert_eq!(t.format, Format::Json);
-        assert_eq!(t.link(t.sort.as_ref(), 3), "?q=web+prod&account=prod&state=running%2Cstopped&sort=-launch_time&page=3&per_page=20");
+        assert_eq!(
+            t.link(t.sort.as_ref(), 3),
+            "?q=web+prod&account=prod&state=running%2Cstopped&sort=-launch_time&page=3&per_page=20"
+        );
         let blank = parse("q=&state=&sort=&page=&per_page=&format=").unwrap();
         assert!(blank.filters.is_empty());
         assert_eq!(blank.link(None, 1), "");

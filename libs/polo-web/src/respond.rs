@@ -1,7 +1,7 @@
 //! Building responses: pages, JSON and CSV.
 
 use askama::Template;
-use axum::http::{header, HeaderValue};
+use axum::http::{HeaderValue, header};
 use axum::response::{IntoResponse, Response};
 use serde::Serialize;
 
@@ -21,7 +21,9 @@ pub fn html_body(body: String) -> Response {
 /// A JSON body with its content type.
 pub fn json_body<T: Serialize + ?Sized>(value: &T) -> Response {
     match serde_json::to_vec(value) {
-        Ok(bytes) => ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], bytes).into_response(),
+        Ok(bytes) => {
+            ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], bytes).into_response()
+        }
         Err(e) => AppError::Internal(format!("json: {e}")).into_response(),
     }
 }

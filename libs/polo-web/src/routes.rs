@@ -1,8 +1,8 @@
 //! The route table: each function's routes, assembled the same way for Lambda, the dev
 //! server and `polo routes --json` (which the CDK app reads).
 
-use axum::middleware::{from_fn, from_fn_with_state};
 use axum::Router;
+use axum::middleware::{from_fn, from_fn_with_state};
 use serde::Serialize;
 
 use crate::error::{not_found, render_errors};
@@ -31,9 +31,7 @@ impl RouteSpec {
 
 /// Page routes: identity required, state attached.
 pub fn pages(router: Router<AppState>, state: AppState) -> Router {
-    router
-        .layer(from_fn_with_state(state.clone(), require_identity))
-        .with_state(state)
+    router.layer(from_fn_with_state(state.clone(), require_identity)).with_state(state)
 }
 
 /// The outer layers every function has: 404 fallback, errors rendered by format,

@@ -2,10 +2,10 @@
 
 use std::sync::Arc;
 
+use polo_core::Clock;
 use polo_core::config::Config;
 use polo_core::data::{FleetReader, ResourceReader};
 use polo_core::pricing::PriceTable;
-use polo_core::Clock;
 
 use crate::settings::WebSettings;
 

@@ -3,7 +3,7 @@
 
 use std::collections::BTreeMap;
 
-use polo_core::listing::{Column, Direction, FilterField, Page, Sort, NONE_VALUE};
+use polo_core::listing::{Column, Direction, FilterField, NONE_VALUE, Page, Sort};
 
 use crate::params::TableQuery;
 
@@ -54,7 +54,12 @@ pub struct FilterControl {
 
 impl FilterControl {
     /// A select over `counts` (value -> rows); the `(none)` value reads "(none)".
-    pub fn select<C>(query: &TableQuery<C>, field: FilterField, label: &'static str, counts: BTreeMap<String, usize>) -> Self {
+    pub fn select<C>(
+        query: &TableQuery<C>,
+        field: FilterField,
+        label: &'static str,
+        counts: BTreeMap<String, usize>,
+    ) -> Self {
         let options = counts
             .into_iter()
             .map(|(value, count)| {
@@ -126,7 +131,10 @@ impl Pager {
 }
 
 /// Counts rows by a value, for filter options.
-pub fn count_by<'a, T: 'a>(rows: impl IntoIterator<Item = &'a T>, value: impl Fn(&T) -> Option<&str>) -> BTreeMap<String, usize> {
+pub fn count_by<'a, T: 'a>(
+    rows: impl IntoIterator<Item = &'a T>,
+    value: impl Fn(&T) -> Option<&str>,
+) -> BTreeMap<String, usize> {
     let mut counts = BTreeMap::new();
     for row in rows {
         *counts.entry(value(row).unwrap_or(NONE_VALUE).to_owned()).or_insert(0) += 1;

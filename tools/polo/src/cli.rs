@@ -7,10 +7,10 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use polo_core::config::Config;
-use polo_core::sample::{generate, Scale};
+use polo_core::sample::{Scale, generate};
 use polo_core::{Clock, FixedClock, SystemClock};
-use time::format_description::well_known::Rfc3339;
 use time::OffsetDateTime;
+use time::format_description::well_known::Rfc3339;
 
 /// Polo: what runs in the AWS accounts, what it costs, what changed, what is wrong.
 #[derive(Debug, Parser)]
@@ -64,7 +64,8 @@ pub enum SampleScale {
 }
 
 fn parse_now(text: &str) -> Result<OffsetDateTime, String> {
-    OffsetDateTime::parse(text, &Rfc3339).map_err(|e| format!("expected an RFC 3339 instant like 2026-03-08T12:00:00Z ({e})"))
+    OffsetDateTime::parse(text, &Rfc3339)
+        .map_err(|e| format!("expected an RFC 3339 instant like 2026-03-08T12:00:00Z ({e})"))
 }
 
 impl Cli {
@@ -106,7 +107,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 println!("{}", serde_json::to_string_pretty(&routes)?);
             } else {
                 for r in routes {
-                    println!("{:<6} {:<24} {:<10} {}", r.method, r.path, r.function, if r.authorized { "signed-in" } else { "public" });
+                    println!(
+                        "{:<6} {:<24} {:<10} {}",
+                        r.method,
+                        r.path,
+                        r.function,
+                        if r.authorized { "signed-in" } else { "public" }
+                    );
                 }
             }
             Ok(())

@@ -4,8 +4,8 @@ pub mod cli;
 pub mod serve;
 
 use axum::Router;
-use polo_web::routes::{finish, pages, RouteSpec};
 use polo_web::AppState;
+use polo_web::routes::{RouteSpec, finish, pages};
 
 /// Every route of every function, in the order `polo routes` prints them.
 pub fn all_routes() -> Vec<RouteSpec> {

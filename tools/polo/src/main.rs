@@ -1,7 +1,7 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use polo::cli::{run, Cli};
+use polo::cli::{Cli, run};
 
 #[tokio::main]
 async fn main() -> ExitCode {

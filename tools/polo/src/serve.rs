@@ -5,12 +5,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use polo_core::Clock;
 use polo_core::config::Config;
 use polo_core::data::LocalDataService;
 use polo_core::pricing::PriceTable;
-use polo_core::Clock;
-use polo_web::settings::WebSettings;
 use polo_web::AppState;
+use polo_web::settings::WebSettings;
 use tokio::net::TcpListener;
 
 /// The snapshot the bundled sample lives in, relative to the repository root.

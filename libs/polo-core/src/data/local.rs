@@ -57,7 +57,8 @@ impl LocalDataService {
             Err(e) => {
                 // A half-written or broken file never replaces what was served.
                 tracing::warn!(error = %e, "snapshot changed but cannot be read; serving the previous one");
-                let loaded = self.current.read().map_err(|_| DataError::Store("snapshot lock poisoned".into()))?;
+                let loaded =
+                    self.current.read().map_err(|_| DataError::Store("snapshot lock poisoned".into()))?;
                 Ok(Arc::clone(&loaded.fleet))
             }
         }

@@ -87,7 +87,7 @@ impl Filters {
     /// Sets the free text; whitespace separates terms, all of which must match.
     #[must_use]
     pub fn with_text(mut self, q: &str) -> Self {
-        self.q = q.trim().to_owned();
+        q.trim().clone_into(&mut self.q);
         self.terms = q.split_whitespace().map(str::to_lowercase).collect();
         self
     }

@@ -112,7 +112,11 @@ pub struct IndexRow<'a> {
 }
 
 /// The indexes that pass `filters`, in `sort` order (ties by index id).
-pub fn list_indexes<'a>(fleet: &'a Fleet, filters: &Filters, sort: Option<Sort<IndexColumn>>) -> Vec<IndexRow<'a>> {
+pub fn list_indexes<'a>(
+    fleet: &'a Fleet,
+    filters: &Filters,
+    sort: Option<Sort<IndexColumn>>,
+) -> Vec<IndexRow<'a>> {
     let mut rows: Vec<IndexRow<'a>> = fleet
         .indexes()
         .iter()

@@ -2,9 +2,9 @@ use std::cmp::Ordering;
 
 use super::filter::Filterable;
 use super::{Column, Direction, FilterField, Filters, Sort};
+use crate::Money;
 use crate::model::{Fleet, Instance};
 use crate::pricing::PriceTable;
-use crate::Money;
 
 /// The columns of the instances table, in JSON order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -9,7 +9,7 @@ mod page;
 pub use filter::{FilterField, Filterable, Filters, NONE_VALUE};
 pub use indexes::{INDEX_FILTERS, IndexColumn, IndexRow, list_indexes};
 pub use instances::{INSTANCE_FILTERS, InstanceColumn, InstanceRow, list_instances};
-pub use page::{Page, PageRequest, MAX_PER_PAGE, DEFAULT_PER_PAGE};
+pub use page::{DEFAULT_PER_PAGE, MAX_PER_PAGE, Page, PageRequest};
 
 /// Ascending or descending.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]

@@ -22,12 +22,8 @@ impl Fleet {
                 instances_by_index.entry(index.clone()).or_default().push(pos);
             }
         }
-        let index_by_id = everything
-            .indexes
-            .iter()
-            .enumerate()
-            .map(|(pos, index)| (index.index_id.clone(), pos))
-            .collect();
+        let index_by_id =
+            everything.indexes.iter().enumerate().map(|(pos, index)| (index.index_id.clone(), pos)).collect();
         Fleet { everything, instance_by_id, index_by_id, instances_by_index }
     }
 

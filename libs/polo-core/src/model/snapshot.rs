@@ -125,9 +125,7 @@ impl AccountSync {
             .iter()
             .filter(|d| d.resource != ResourceKind::Costs)
             .map(|d| d.synced_at)
-            .try_fold(None, |acc: Option<OffsetDateTime>, t| {
-                t.map(|t| Some(acc.map_or(t, |a| a.min(t))))
-            })
+            .try_fold(None, |acc: Option<OffsetDateTime>, t| t.map(|t| Some(acc.map_or(t, |a| a.min(t)))))
             .flatten()
     }
 

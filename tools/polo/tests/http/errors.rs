@@ -1,6 +1,6 @@
 use polo_web::settings::WebSettings;
 
-use crate::harness::{sample, TestApp};
+use crate::harness::{TestApp, sample};
 
 const MALFORMED: &[(&str, &str)] = &[
     ("/instances?page=abc", "page"),
@@ -73,7 +73,11 @@ async fn unknown_ids_and_paths_are_404_in_each_format() {
 
 #[tokio::test]
 async fn without_identity_nothing_is_served() {
-    let app = TestApp::spawn_with(sample(), WebSettings { dev: false, logout_url: Some("https://x.example/logout".into()) }).await;
+    let app = TestApp::spawn_with(
+        sample(),
+        WebSettings { dev: false, logout_url: Some("https://x.example/logout".into()) },
+    )
+    .await;
     for path in ["/", "/instances", "/indexes/idx-x", "/instances?format=json"] {
         let answer = app.get(path).await;
         assert_eq!(answer.status, 401, "{path}");

@@ -1,4 +1,4 @@
-use crate::harness::{sample, TestApp};
+use crate::harness::{TestApp, sample};
 
 const SCRIPT: &str = "<script>alert(1)</script>";
 const ATTR: &str = "\"><img src=x onerror=alert(2)>";
@@ -51,7 +51,11 @@ async fn hostile_values_are_escaped_on_every_page() {
     ];
     for path in paths {
         let answer = app.get(&path).await;
-        assert!(answer.status == 200 || answer.status == 400 || answer.status == 404, "{path}: {}", answer.status);
+        assert!(
+            answer.status == 200 || answer.status == 400 || answer.status == 404,
+            "{path}: {}",
+            answer.status
+        );
         assert_escaped(&path, &answer.body);
     }
     let detail = app.get("/instances/i-00000000000000000").await.body;

@@ -1,16 +1,16 @@
 use std::sync::Arc;
 
+use polo_core::FixedClock;
 use polo_core::config::Config;
 use polo_core::data::LocalDataService;
 use polo_core::model::Everything;
 use polo_core::pricing::PriceTable;
-use polo_core::sample::{generate, Scale};
-use polo_core::FixedClock;
-use polo_web::settings::WebSettings;
+use polo_core::sample::{Scale, generate};
 use polo_web::AppState;
+use polo_web::settings::WebSettings;
 use serde_json::Value;
-use time::macros::datetime;
 use time::OffsetDateTime;
+use time::macros::datetime;
 
 /// The instant every test runs at: the committed sample's `now`.
 pub const NOW: OffsetDateTime = datetime!(2026-11-24 12:00 UTC);
@@ -43,7 +43,11 @@ impl Answer {
 impl TestApp {
     /// Serves `everything` in development mode (identity `dev@localhost`).
     pub async fn spawn(everything: Everything) -> TestApp {
-        TestApp::spawn_with(everything, WebSettings { dev: true, logout_url: Some("https://auth.example.com/logout".into()) }).await
+        TestApp::spawn_with(
+            everything,
+            WebSettings { dev: true, logout_url: Some("https://auth.example.com/logout".into()) },
+        )
+        .await
     }
 
     /// Serves the sample.
@@ -77,7 +81,8 @@ impl TestApp {
         let response = request.send().await.unwrap();
         let status = response.status().as_u16();
         let headers = response.headers().clone();
-        let content_type = headers.get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+        let content_type =
+            headers.get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
         let body = response.text().await.unwrap();
         Answer { status, content_type, headers, body }
     }

@@ -1,6 +1,8 @@
 //! The app over real HTTP: spawned on port 0 with the sample (or a crafted snapshot), driven
 //! with reqwest.
 
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_possible_truncation)]
+
 mod harness;
 
 mod errors;

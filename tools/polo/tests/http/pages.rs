@@ -1,4 +1,4 @@
-use crate::harness::{sample, TestApp};
+use crate::harness::{TestApp, sample};
 
 #[tokio::test]
 async fn every_page_answers_html_json_and_csv() {
@@ -6,7 +6,13 @@ async fn every_page_answers_html_json_and_csv() {
     let everything = sample();
     let instance = &everything.instances[0].id;
     let index = &everything.indexes[0].index_id;
-    for path in ["/".to_owned(), "/instances".into(), "/indexes".into(), format!("/instances/{instance}"), format!("/indexes/{index}")] {
+    for path in [
+        "/".to_owned(),
+        "/instances".into(),
+        "/indexes".into(),
+        format!("/instances/{instance}"),
+        format!("/indexes/{index}"),
+    ] {
         let html = app.get(&path).await;
         assert_eq!(html.status, 200, "{path}");
         assert_eq!(html.content_type, "text/html; charset=utf-8", "{path}");
@@ -34,7 +40,8 @@ async fn overview_counts_match_the_snapshot() {
     let s = app.json("/?format=json").await;
     assert_eq!(s["instances"], everything.instances.len());
     assert_eq!(s["indexes"], everything.indexes.len());
-    let by_account: u64 = s["by_account"].as_array().unwrap().iter().map(|g| g["instances"].as_u64().unwrap()).sum();
+    let by_account: u64 =
+        s["by_account"].as_array().unwrap().iter().map(|g| g["instances"].as_u64().unwrap()).sum();
     assert_eq!(by_account, everything.instances.len() as u64);
     assert_eq!(s["freshness"].as_array().unwrap().len(), 3);
     assert_eq!(s["freshness"][0]["stale"], false);
@@ -51,10 +58,13 @@ async fn index_and_instances_link_both_ways() {
     let served = everything
         .indexes
         .iter()
-        .find(|x| everything.instances.iter().filter(|i| i.index.as_deref() == Some(&x.index_id)).count() >= 2)
+        .find(|x| {
+            everything.instances.iter().filter(|i| i.index.as_deref() == Some(&x.index_id)).count() >= 2
+        })
         .unwrap();
     let page = app.get(&format!("/indexes/{}", served.index_id)).await.body;
-    let members: Vec<_> = everything.instances.iter().filter(|i| i.index.as_deref() == Some(&served.index_id)).collect();
+    let members: Vec<_> =
+        everything.instances.iter().filter(|i| i.index.as_deref() == Some(&served.index_id)).collect();
     for m in &members {
         assert!(page.contains(&format!("href=\"/instances/{}\"", m.id)), "index page links {}", m.id);
     }
@@ -64,7 +74,7 @@ async fn index_and_instances_link_both_ways() {
     assert!(instance_page.contains(&format!("href=\"/indexes/{}\"", served.index_id)));
     assert!(instance_page.contains(&format!("href=\"/instances/{}\"", members[1].id)), "siblings are linked");
     assert!(instance_page.contains("Tags"));
-    for (k, _) in &members[0].tags {
+    for k in members[0].tags.keys() {
         assert!(instance_page.contains(k.as_str()), "tag {k} shows");
     }
 }
@@ -96,7 +106,8 @@ async fn pages_send_security_headers() {
 
 #[tokio::test]
 async fn committed_sample_is_what_the_generator_makes() {
-    let committed = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/sample_data.json")).unwrap();
+    let committed =
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/sample_data.json")).unwrap();
     let committed: polo_core::model::Everything = serde_json::from_str(&committed).unwrap();
     assert!(committed == sample(), "data/sample_data.json is stale: run `just sample`");
 }

@@ -4,7 +4,7 @@
 
 use insta::{assert_json_snapshot, assert_snapshot, with_settings};
 
-use crate::harness::{sample, TestApp};
+use crate::harness::{TestApp, sample};
 
 fn html_filters() -> Vec<(&'static str, &'static str)> {
     vec![(r"\.[0-9a-f]{12}\.(css|svg|js)", ".[hash].$1")]
@@ -17,7 +17,10 @@ async fn json_pages() {
     let instance = &e.instances[3].id;
     let index = &e.indexes[0].index_id;
     assert_json_snapshot!("overview", app.json("/?format=json").await, { ".generated_at" => "[time]", ".freshness[].synced_at" => "[time]" });
-    assert_json_snapshot!("instances_page", app.json("/instances?format=json&per_page=3&sort=-hourly_cost").await);
+    assert_json_snapshot!(
+        "instances_page",
+        app.json("/instances?format=json&per_page=3&sort=-hourly_cost").await
+    );
     assert_json_snapshot!("indexes_page", app.json("/indexes?format=json&per_page=3&sort=-instances").await);
     assert_json_snapshot!("instance", app.json(&format!("/instances/{instance}?format=json")).await);
     assert_json_snapshot!("index", app.json(&format!("/indexes/{index}?format=json")).await);

@@ -14,7 +14,8 @@ async fn assets_have_types_cache_policy_and_etags() {
     assert_eq!(plain.status, 200);
     assert_eq!(plain.headers["cache-control"], "public, max-age=0, must-revalidate");
     let client = reqwest::Client::new();
-    let again = client.get(format!("{}{hashed}", app.base)).header("if-none-match", &etag).send().await.unwrap();
+    let again =
+        client.get(format!("{}{hashed}", app.base)).header("if-none-match", &etag).send().await.unwrap();
     assert_eq!(again.status().as_u16(), 304);
     assert!(again.text().await.unwrap().is_empty());
     let page = app.get("/").await.body;

@@ -5,7 +5,7 @@ use polo_core::listing::{Column, IndexColumn, InstanceColumn};
 use rust_decimal::Decimal;
 use serde_json::Value;
 
-use crate::harness::{sample, TestApp};
+use crate::harness::{TestApp, sample};
 
 /// Every item of a filtered list, across pages of 500.
 async fn all_items(app: &TestApp, table: &str, query: &str) -> Vec<Value> {
@@ -31,7 +31,7 @@ async fn every_instance_filter_selects_exactly_its_rows() {
     let app = TestApp::sample().await;
     let everything = sample();
     let pick = |f: &dyn Fn(&polo_core::model::Instance) -> Option<String>| {
-        everything.instances.iter().find_map(|i| f(i)).unwrap()
+        everything.instances.iter().find_map(f).unwrap()
     };
     let cases: Vec<(&str, String, &str)> = vec![
         ("account", "staging".into(), "account"),
@@ -60,7 +60,10 @@ async fn every_instance_filter_selects_exactly_its_rows() {
     assert_eq!(no_owner.len(), everything.instances.iter().filter(|i| i.owner.is_none()).count());
     assert!(!no_owner.is_empty() && no_owner.iter().all(|i| i["owner"].is_null()));
     let either = all_items(&app, "instances", "state=stopped,terminated").await;
-    assert_eq!(either.len(), everything.instances.iter().filter(|i| matches!(i.state.as_str(), "stopped" | "terminated")).count());
+    assert_eq!(
+        either.len(),
+        everything.instances.iter().filter(|i| matches!(i.state.as_str(), "stopped" | "terminated")).count()
+    );
     let both = all_items(&app, "instances", "account=prod&state=running").await;
     assert!(both.iter().all(|i| i["account"] == "prod" && i["state"] == "running"));
     let none = app.json("/instances?account=nosuch&format=json").await;
