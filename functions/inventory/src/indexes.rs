@@ -10,8 +10,8 @@ use polo_core::model::{CostDimension, Index, IndexStatus};
 use polo_core::text::{age, rfc3339};
 use polo_web::params::{TableQuery, detail_format};
 use polo_web::respond::{csv, html, json};
-use polo_web::table::{FilterControl, HeaderCell, Pager, count_by, headers};
-use polo_web::tabular::to_csv;
+use polo_web::table::{FilterControl, HeaderCell, Pager, headers};
+use polo_web::tabular::rows_to_csv;
 use polo_web::{AppError, AppState, Chrome, Format};
 use time::{Duration, OffsetDateTime};
 
@@ -120,7 +120,9 @@ pub async fn list(
     let fleet = state.fleet.fleet().await?;
     let rows = list_indexes(&fleet, &query.filters, query.sort);
     match query.format {
-        Format::Csv => csv(to_csv(INDEX_COLUMNS, rows.iter().map(|r| index_item(&fleet, r)))?, "indexes.csv"),
+        Format::Csv => {
+            csv(rows_to_csv(INDEX_COLUMNS, rows.iter().map(|r| index_item(&fleet, r)))?, "indexes.csv")
+        }
         Format::Json => {
             let page = Page::of(rows, query.page);
             json(&ListBody {
@@ -133,40 +135,17 @@ pub async fn list(
         Format::Html => {
             let now = state.clock.now();
             let page: Page<IndexRow<'_>> = Page::of(rows, query.page);
-            let all = fleet.indexes();
-            let filters = vec![
-                FilterControl::select(
-                    &query,
-                    FilterField::Account,
-                    "Account",
-                    count_by(all, |i| Some(&i.account)),
-                ),
-                FilterControl::select(
-                    &query,
-                    FilterField::Region,
-                    "Region",
-                    count_by(all, |i| Some(&i.region)),
-                ),
-                FilterControl::select(
-                    &query,
-                    FilterField::Status,
-                    "Status",
-                    count_by(all, |i| Some(i.status.as_str())),
-                ),
-                FilterControl::select(
-                    &query,
-                    FilterField::Type,
-                    "Inference",
-                    count_by(all, |i| Some(&i.inference_type)),
-                ),
-                FilterControl::select(
-                    &query,
-                    FilterField::Customer,
-                    "Customer",
-                    count_by(all, |i| Some(&i.customer)),
-                ),
-                FilterControl::text(&query, FilterField::Index, "Index id"),
-            ];
+            let mut filters: Vec<FilterControl> = [
+                (FilterField::Account, "Account"),
+                (FilterField::Region, "Region"),
+                (FilterField::Status, "Status"),
+                (FilterField::Type, "Inference"),
+                (FilterField::Customer, "Customer"),
+            ]
+            .into_iter()
+            .map(|(field, label)| FilterControl::select(&query, field, label, fleet.index_facet(field)))
+            .collect();
+            filters.push(FilterControl::text(&query, FilterField::Index, "Index id"));
             let label = |c: IndexColumn| {
                 SHOWN.iter().find(|s| s.0 == c).map_or(c.name().to_owned(), |s| s.1.to_owned())
             };
@@ -215,17 +194,12 @@ pub async fn detail(
     let item = IndexItem { index: &index, instances: instances.iter().map(|i| i.id.as_str()).collect() };
     match format {
         Format::Json => json(&item),
-        Format::Csv => csv(to_csv(INDEX_COLUMNS, [&item])?, &format!("{}.csv", index.index_id)),
+        Format::Csv => csv(rows_to_csv(INDEX_COLUMNS, [&item])?, &format!("{}.csv", index.index_id)),
         Format::Html => {
             let now = state.clock.now();
             let rate = state.prices.run_rate(&instances);
             let fleet = state.fleet.fleet().await?;
-            let costs: Vec<_> = fleet
-                .everything()
-                .costs
-                .iter()
-                .filter(|r| r.dimension == CostDimension::Index && r.key == index.index_id)
-                .collect();
+            let costs: Vec<_> = fleet.costs_of(CostDimension::Index, &index.index_id).collect();
             let as_of = costs.iter().map(|r| r.date).max();
             let cost_30d = as_of.map(|last| {
                 let from = last - Duration::days(29);

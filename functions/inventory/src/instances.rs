@@ -10,8 +10,8 @@ use polo_core::model::{Instance, InstanceState};
 use polo_core::text::{age, rfc3339};
 use polo_web::params::{TableQuery, detail_format};
 use polo_web::respond::{csv, html, json};
-use polo_web::table::{FilterControl, HeaderCell, Pager, count_by, headers};
-use polo_web::tabular::to_csv;
+use polo_web::table::{FilterControl, HeaderCell, Pager, headers};
+use polo_web::tabular::rows_to_csv;
 use polo_web::{AppError, AppState, Chrome, Format};
 use time::OffsetDateTime;
 
@@ -142,7 +142,9 @@ pub async fn list(
     let fleet = state.fleet.fleet().await?;
     let rows = list_instances(&fleet, &query.filters, query.sort, &state.prices);
     match query.format {
-        Format::Csv => csv(to_csv(INSTANCE_COLUMNS, rows.iter().map(InstanceItem::from))?, "instances.csv"),
+        Format::Csv => {
+            csv(rows_to_csv(INSTANCE_COLUMNS, rows.iter().map(InstanceItem::from))?, "instances.csv")
+        }
         Format::Json => {
             let page = Page::of(rows, query.page);
             json(&ListBody {
@@ -155,46 +157,18 @@ pub async fn list(
         Format::Html => {
             let now = state.clock.now();
             let page: Page<InstanceRow<'_>> = Page::of(rows, query.page);
-            let all = fleet.instances();
-            let filters = vec![
-                FilterControl::select(
-                    &query,
-                    FilterField::Account,
-                    "Account",
-                    count_by(all, |i| Some(&i.account)),
-                ),
-                FilterControl::select(
-                    &query,
-                    FilterField::Region,
-                    "Region",
-                    count_by(all, |i| Some(&i.region)),
-                ),
-                FilterControl::select(
-                    &query,
-                    FilterField::State,
-                    "State",
-                    count_by(all, |i| Some(i.state.as_str())),
-                ),
-                FilterControl::select(
-                    &query,
-                    FilterField::Type,
-                    "Type",
-                    count_by(all, |i| Some(&i.instance_type)),
-                ),
-                FilterControl::select(
-                    &query,
-                    FilterField::Owner,
-                    "Owner",
-                    count_by(all, |i| i.owner.as_deref()),
-                ),
-                FilterControl::select(
-                    &query,
-                    FilterField::Customer,
-                    "Customer",
-                    count_by(all, |i| i.customer.as_deref()),
-                ),
-                FilterControl::text(&query, FilterField::Index, "Index id"),
-            ];
+            let mut filters: Vec<FilterControl> = [
+                (FilterField::Account, "Account"),
+                (FilterField::Region, "Region"),
+                (FilterField::State, "State"),
+                (FilterField::Type, "Type"),
+                (FilterField::Owner, "Owner"),
+                (FilterField::Customer, "Customer"),
+            ]
+            .into_iter()
+            .map(|(field, label)| FilterControl::select(&query, field, label, fleet.instance_facet(field)))
+            .collect();
+            filters.push(FilterControl::text(&query, FilterField::Index, "Index id"));
             let cells = page
                 .items
                 .iter()
@@ -251,7 +225,7 @@ pub async fn detail(
     let item = InstanceItem { instance: &instance, hourly_cost: hourly };
     match format {
         Format::Json => json(&item),
-        Format::Csv => csv(to_csv(INSTANCE_COLUMNS, [&item])?, &format!("{}.csv", instance.id)),
+        Format::Csv => csv(rows_to_csv(INSTANCE_COLUMNS, [&item])?, &format!("{}.csv", instance.id)),
         Format::Html => {
             let now = state.clock.now();
             let index = match &instance.index {

@@ -71,10 +71,10 @@ pub fn summarize(fleet: &Fleet, prices: &PriceTable, now: OffsetDateTime) -> Fle
         InstanceState::ALL.iter().map(|s| (s.as_str(), 0)).collect();
     let mut by_status: BTreeMap<&'static str, usize> =
         IndexStatus::ALL.iter().map(|s| (s.as_str(), 0)).collect();
-    let mut accounts: BTreeMap<String, GroupSummary> = BTreeMap::new();
-    let mut regions: BTreeMap<String, GroupSummary> = BTreeMap::new();
+    let mut accounts: BTreeMap<&str, GroupSummary> = BTreeMap::new();
+    let mut regions: BTreeMap<&str, GroupSummary> = BTreeMap::new();
     for account in &fleet.everything().accounts {
-        accounts.entry(account.name.clone()).or_default();
+        accounts.entry(&account.name).or_default();
     }
     let (mut hourly, mut unpriced, mut running) = (Money::ZERO, 0, 0);
     for i in fleet.instances() {
@@ -83,7 +83,7 @@ pub fn summarize(fleet: &Fleet, prices: &PriceTable, now: OffsetDateTime) -> Fle
         let is_running = i.state == InstanceState::Running;
         running += usize::from(is_running);
         for (map, key) in [(&mut accounts, &i.account), (&mut regions, &i.region)] {
-            let g = map.entry(key.clone()).or_default();
+            let g = map.entry(key).or_default();
             g.instances += 1;
             g.running += usize::from(is_running);
             match price {
@@ -98,11 +98,11 @@ pub fn summarize(fleet: &Fleet, prices: &PriceTable, now: OffsetDateTime) -> Fle
     }
     for x in fleet.indexes() {
         *by_status.entry(x.status.as_str()).or_default() += 1;
-        accounts.entry(x.account.clone()).or_default().indexes += 1;
-        regions.entry(x.region.clone()).or_default().indexes += 1;
+        accounts.entry(&x.account).or_default().indexes += 1;
+        regions.entry(&x.region).or_default().indexes += 1;
     }
-    let keyed = |map: BTreeMap<String, GroupSummary>| {
-        map.into_iter().map(|(key, g)| GroupSummary { key, ..g }).collect::<Vec<_>>()
+    let keyed = |map: BTreeMap<&str, GroupSummary>| {
+        map.into_iter().map(|(key, g)| GroupSummary { key: key.to_owned(), ..g }).collect::<Vec<_>>()
     };
     let everything = fleet.everything();
     let freshness = everything
@@ -140,10 +140,13 @@ pub fn summarize(fleet: &Fleet, prices: &PriceTable, now: OffsetDateTime) -> Fle
 
 /// The cost of the month of the newest cost day, through that day (all accounts).
 fn month_to_date(fleet: &Fleet) -> Option<MonthToDate> {
-    let rows = || fleet.everything().costs.iter().filter(|r| r.dimension == CostDimension::Account);
-    let as_of = rows().map(|r| r.date).max()?;
+    let as_of = fleet.costs_as_of()?;
     let first = as_of.replace_day(1).ok()?;
-    let amount = rows().filter(|r| r.date >= first && r.date <= as_of).map(|r| r.amount).sum();
+    let amount = fleet
+        .costs_in(CostDimension::Account)
+        .filter(|r| r.date >= first && r.date <= as_of)
+        .map(|r| r.amount)
+        .sum();
     Some(MonthToDate { amount, as_of })
 }
 

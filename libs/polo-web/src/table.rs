@@ -1,9 +1,7 @@
 //! What every HTML table page shows around its rows: sortable headers, filter controls and
 //! the pager, built from the parsed query so links keep the rest of the view.
 
-use std::collections::BTreeMap;
-
-use polo_core::listing::{Column, Direction, FilterField, NONE_VALUE, Page, Sort};
+use polo_core::listing::{Column, Direction, FilterField, Page, Sort};
 
 use crate::params::TableQuery;
 
@@ -48,25 +46,19 @@ pub struct FilterControl {
     pub label: &'static str,
     /// The value as typed or selected (comma-joined for several).
     pub current: String,
-    /// `(value, label, count)`; empty means a text box.
-    pub options: Vec<(String, String, usize)>,
+    /// `(value, count)`; empty means a text box.
+    pub options: Vec<(String, usize)>,
 }
 
 impl FilterControl {
-    /// A select over `counts` (value -> rows); the `(none)` value reads "(none)".
+    /// A select over `counts` (value, rows), in their order.
     pub fn select<C>(
         query: &TableQuery<C>,
         field: FilterField,
         label: &'static str,
-        counts: BTreeMap<String, usize>,
+        counts: &[(String, usize)],
     ) -> Self {
-        let options = counts
-            .into_iter()
-            .map(|(value, count)| {
-                let shown = if value == NONE_VALUE { "(none)".to_owned() } else { value.clone() };
-                (value, shown, count)
-            })
-            .collect();
+        let options = counts.to_vec();
         FilterControl { param: field.param(), label, current: current(query, field), options }
     }
 
@@ -77,7 +69,7 @@ impl FilterControl {
 
     /// A value is filtered on that the options do not list (typed into the URL, say).
     pub fn current_is_unlisted(&self) -> bool {
-        !self.current.is_empty() && !self.options.iter().any(|(value, _, _)| *value == self.current)
+        !self.current.is_empty() && !self.options.iter().any(|(value, _)| *value == self.current)
     }
 
     /// Is `value` the selected one?
@@ -128,16 +120,4 @@ impl Pager {
             csv_href: query.link_as("csv"),
         }
     }
-}
-
-/// Counts rows by a value, for filter options.
-pub fn count_by<'a, T: 'a>(
-    rows: impl IntoIterator<Item = &'a T>,
-    value: impl Fn(&T) -> Option<&str>,
-) -> BTreeMap<String, usize> {
-    let mut counts = BTreeMap::new();
-    for row in rows {
-        *counts.entry(value(row).unwrap_or(NONE_VALUE).to_owned()).or_insert(0) += 1;
-    }
-    counts
 }

@@ -1,5 +1,3 @@
-use crate::text::contains_lower;
-
 /// The filter value that selects rows where the field has no value (no owner tag, say).
 pub const NONE_VALUE: &str = "(none)";
 
@@ -49,12 +47,22 @@ impl FilterField {
     }
 }
 
+/// Joins texts into a search haystack: lowercase, one per line.
+pub fn haystack<'a>(texts: impl IntoIterator<Item = &'a str>) -> String {
+    let mut out = String::new();
+    for text in texts {
+        out.push_str(&text.to_lowercase());
+        out.push('\n');
+    }
+    out
+}
+
 /// A row of a filterable table.
 pub trait Filterable {
     /// The row's value of `field`: `None` when the row has no value.
     fn field(&self, field: FilterField) -> Option<&str>;
-    /// Calls `visit` with each text free-text search looks at, until it returns true.
-    fn any_text(&self, visit: &mut dyn FnMut(&str) -> bool) -> bool;
+    /// Every text free-text search looks at, lowercased, one per line.
+    fn search_text(&self) -> String;
 }
 
 /// Field filters (a row matches one of the values of every field given) and free-text
@@ -112,14 +120,14 @@ impl Filters {
         self.fields.is_empty() && self.terms.is_empty()
     }
 
-    /// Does the row pass every filter?
-    pub fn matches<R: Filterable + ?Sized>(&self, row: &R) -> bool {
+    /// Does the row, whose [`Filterable::search_text`] is `haystack`, pass every filter?
+    pub fn matches<R: Filterable + ?Sized>(&self, row: &R, haystack: &str) -> bool {
         self.fields.iter().all(|(field, values)| {
             let value = row.field(*field);
             values.iter().any(|wanted| match value {
                 None => wanted == NONE_VALUE,
                 Some(v) => v.eq_ignore_ascii_case(wanted),
             })
-        }) && self.terms.iter().all(|term| row.any_text(&mut |text| contains_lower(text, term)))
+        }) && self.terms.iter().all(|term| haystack.contains(term.as_str()))
     }
 }

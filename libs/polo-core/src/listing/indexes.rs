@@ -1,6 +1,6 @@
 use std::cmp::Ordering;
 
-use super::filter::Filterable;
+use super::filter::{Filterable, haystack};
 use super::{Column, Direction, FilterField, Filters, Sort};
 use crate::model::{Fleet, Index};
 
@@ -87,8 +87,8 @@ impl Filterable for Index {
         }
     }
 
-    fn any_text(&self, visit: &mut dyn FnMut(&str) -> bool) -> bool {
-        [
+    fn search_text(&self) -> String {
+        haystack([
             self.index_id.as_str(),
             &self.name,
             &self.account,
@@ -98,9 +98,7 @@ impl Filterable for Index {
             &self.inference_type,
             &self.storage_class,
             &self.marqo_version,
-        ]
-        .into_iter()
-        .any(visit)
+        ])
     }
 }
 
@@ -120,8 +118,9 @@ pub fn list_indexes<'a>(
     let mut rows: Vec<IndexRow<'a>> = fleet
         .indexes()
         .iter()
-        .filter(|i| filters.matches(*i))
-        .map(|index| IndexRow { index, instance_count: fleet.instance_count_of(&index.index_id) })
+        .enumerate()
+        .filter(|(pos, i)| filters.matches(*i, fleet.index_text(*pos)))
+        .map(|(_, index)| IndexRow { index, instance_count: fleet.instance_count_of(&index.index_id) })
         .collect();
     let sort = sort.unwrap_or(Sort { column: IndexColumn::IndexId, direction: Direction::Ascending });
     rows.sort_unstable_by(|a, b| {

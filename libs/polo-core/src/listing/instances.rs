@@ -1,6 +1,6 @@
 use std::cmp::Ordering;
 
-use super::filter::Filterable;
+use super::filter::{Filterable, haystack};
 use super::{Column, Direction, FilterField, Filters, Sort};
 use crate::Money;
 use crate::model::{Fleet, Instance};
@@ -94,8 +94,8 @@ impl Filterable for Instance {
         }
     }
 
-    fn any_text(&self, visit: &mut dyn FnMut(&str) -> bool) -> bool {
-        [
+    fn search_text(&self) -> String {
+        let fields = [
             Some(self.id.as_str()),
             Some(&self.account),
             Some(&self.account_id),
@@ -109,11 +109,10 @@ impl Filterable for Instance {
             self.owner.as_deref(),
             self.index.as_deref(),
             self.customer.as_deref(),
-        ]
-        .into_iter()
-        .flatten()
-        .any(&mut *visit)
-            || self.tags.iter().any(|(k, v)| visit(k) || visit(v))
+        ];
+        haystack(
+            fields.into_iter().flatten().chain(self.tags.iter().flat_map(|(k, v)| [k.as_str(), v.as_str()])),
+        )
     }
 }
 
@@ -135,8 +134,9 @@ pub fn list_instances<'a>(
     let mut rows: Vec<InstanceRow<'a>> = fleet
         .instances()
         .iter()
-        .filter(|i| filters.matches(*i))
-        .map(|instance| InstanceRow { instance, hourly_cost: prices.instance_hourly(instance) })
+        .enumerate()
+        .filter(|(pos, i)| filters.matches(*i, fleet.instance_text(*pos)))
+        .map(|(_, instance)| InstanceRow { instance, hourly_cost: prices.instance_hourly(instance) })
         .collect();
     let sort = sort.unwrap_or(Sort { column: InstanceColumn::Id, direction: Direction::Ascending });
     rows.sort_unstable_by(|a, b| {

@@ -1,6 +1,10 @@
 use std::collections::HashMap;
+use std::sync::OnceLock;
 
-use super::{Everything, Index, Instance};
+use time::Date;
+
+use super::{CostDimension, CostRow, Everything, Index, Instance};
+use crate::listing::{FilterField, Filterable, NONE_VALUE};
 
 /// A snapshot with the lookups every page needs, built once when it is loaded.
 #[derive(Debug)]
@@ -9,6 +13,36 @@ pub struct Fleet {
     instance_by_id: HashMap<String, usize>,
     index_by_id: HashMap<String, usize>,
     instances_by_index: HashMap<String, Vec<usize>>,
+    /// Lowercase free-text haystack of each instance, by position.
+    instance_text: Vec<String>,
+    /// Lowercase free-text haystack of each index, by position.
+    index_text: Vec<String>,
+    /// Cost row positions by dimension, then by key.
+    costs_by_key: HashMap<(CostDimension, String), Vec<usize>>,
+    costs_by_dimension: HashMap<CostDimension, Vec<usize>>,
+    costs_as_of: Option<Date>,
+    /// Value counts per filter field over all instances / indexes, computed on first use.
+    instance_facets: OnceLock<Facets>,
+    index_facets: OnceLock<Facets>,
+}
+
+/// For each filter field, every value with the number of rows that have it, by value.
+pub type Facets = HashMap<FilterField, Vec<(String, usize)>>;
+
+fn facets<'a, R: Filterable + 'a>(rows: impl Iterator<Item = &'a R> + Clone) -> Facets {
+    FilterField::ALL
+        .iter()
+        .map(|&field| {
+            let mut counts: HashMap<&str, usize> = HashMap::new();
+            for row in rows.clone() {
+                *counts.entry(row.field(field).unwrap_or(NONE_VALUE)).or_default() += 1;
+            }
+            let mut counts: Vec<(String, usize)> =
+                counts.into_iter().map(|(k, n)| (k.to_owned(), n)).collect();
+            counts.sort_unstable();
+            (field, counts)
+        })
+        .collect()
 }
 
 impl Fleet {
@@ -24,7 +58,73 @@ impl Fleet {
         }
         let index_by_id =
             everything.indexes.iter().enumerate().map(|(pos, index)| (index.index_id.clone(), pos)).collect();
-        Fleet { everything, instance_by_id, index_by_id, instances_by_index }
+        let instance_text = everything.instances.iter().map(Filterable::search_text).collect();
+        let index_text = everything.indexes.iter().map(Filterable::search_text).collect();
+        let mut costs_by_key: HashMap<(CostDimension, String), Vec<usize>> = HashMap::new();
+        let mut costs_by_dimension: HashMap<CostDimension, Vec<usize>> = HashMap::new();
+        for (pos, row) in everything.costs.iter().enumerate() {
+            costs_by_key.entry((row.dimension, row.key.clone())).or_default().push(pos);
+            costs_by_dimension.entry(row.dimension).or_default().push(pos);
+        }
+        let costs_as_of = everything.costs.iter().map(|r| r.date).max();
+        Fleet {
+            everything,
+            instance_by_id,
+            index_by_id,
+            instances_by_index,
+            instance_text,
+            index_text,
+            costs_by_key,
+            costs_by_dimension,
+            costs_as_of,
+            instance_facets: OnceLock::new(),
+            index_facets: OnceLock::new(),
+        }
+    }
+
+    /// Every value of `field` among instances, with counts, by value (`(none)` for missing).
+    pub fn instance_facet(&self, field: FilterField) -> &[(String, usize)] {
+        self.instance_facets
+            .get_or_init(|| facets(self.everything.instances.iter()))
+            .get(&field)
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// Every value of `field` among indexes, with counts, by value.
+    pub fn index_facet(&self, field: FilterField) -> &[(String, usize)] {
+        self.index_facets
+            .get_or_init(|| facets(self.everything.indexes.iter()))
+            .get(&field)
+            .map_or(&[], Vec::as_slice)
+    }
+
+    /// The free-text haystack of the instance at `pos` (lowercase).
+    pub fn instance_text(&self, pos: usize) -> &str {
+        self.instance_text.get(pos).map_or("", String::as_str)
+    }
+
+    /// The free-text haystack of the index at `pos` (lowercase).
+    pub fn index_text(&self, pos: usize) -> &str {
+        self.index_text.get(pos).map_or("", String::as_str)
+    }
+
+    /// The cost rows of one key of one dimension (`""` is untagged cost).
+    pub fn costs_of(&self, dimension: CostDimension, key: &str) -> impl Iterator<Item = &CostRow> {
+        self.costs_by_key
+            .get(&(dimension, key.to_owned()))
+            .into_iter()
+            .flatten()
+            .map(|&pos| &self.everything.costs[pos])
+    }
+
+    /// Every cost row of one dimension.
+    pub fn costs_in(&self, dimension: CostDimension) -> impl Iterator<Item = &CostRow> {
+        self.costs_by_dimension.get(&dimension).into_iter().flatten().map(|&pos| &self.everything.costs[pos])
+    }
+
+    /// The newest day with cost rows.
+    pub fn costs_as_of(&self) -> Option<Date> {
+        self.costs_as_of
     }
 
     /// The snapshot itself.

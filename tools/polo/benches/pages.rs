@@ -1,0 +1,144 @@
+//! Page speed on the large sample (10,000 instances, 1,000 indexes, 400 days of costs),
+//! in process through the whole router. Writes `bench/pages.json` and merges the numbers
+//! into `bench/results.json`.
+//!
+//! `cargo bench -p polo --bench pages` (or `just bench`).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation
+)]
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::body::Body;
+use axum::http::Request;
+use polo_core::FixedClock;
+use polo_core::config::Config;
+use polo_core::data::LocalDataService;
+use polo_core::pricing::PriceTable;
+use polo_core::sample::{Scale, generate};
+use polo_web::AppState;
+use polo_web::settings::WebSettings;
+use serde_json::{Map, Value, json};
+use time::macros::datetime;
+use tower::ServiceExt;
+
+struct Stats {
+    p50: Duration,
+    p99: Duration,
+    max: Duration,
+    bytes: usize,
+}
+
+async fn measure(app: &axum::Router, path: &str, runs: usize) -> Stats {
+    let mut times = Vec::with_capacity(runs);
+    let mut bytes = 0;
+    for _ in 0..runs {
+        let request = Request::get(path).body(Body::empty()).unwrap();
+        let started = Instant::now();
+        let response = app.clone().oneshot(request).await.unwrap();
+        assert!(response.status().is_success(), "{path}: {}", response.status());
+        let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
+        times.push(started.elapsed());
+        bytes = body.len();
+    }
+    times.sort();
+    let at = |q: f64| times[((times.len() as f64 - 1.0) * q).round() as usize];
+    Stats { p50: at(0.5), p99: at(0.99), max: times[times.len() - 1], bytes }
+}
+
+fn ms(d: Duration) -> f64 {
+    (d.as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0
+}
+
+fn peak_rss_mb() -> Option<f64> {
+    let status = std::fs::read_to_string("/proc/self/status").ok()?;
+    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
+    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
+    Some((kb / 1024.0 * 10.0).round() / 10.0)
+}
+
+#[tokio::main]
+async fn main() {
+    let now = datetime!(2026-11-24 12:00 UTC);
+    let started = Instant::now();
+    let everything = generate(42, Scale::Large, now);
+    let generate_time = started.elapsed();
+    let json_size = serde_json::to_vec(&everything).unwrap().len();
+    let instance_path = format!("/instances/{}", everything.instances[0].id);
+    let index_path = format!("/indexes/{}", everything.indexes[0].index_id);
+    let data = Arc::new(LocalDataService::from_snapshot(everything));
+    let state = AppState {
+        fleet: data.clone(),
+        resources: data,
+        prices: Arc::new(PriceTable::bundled().unwrap()),
+        config: Arc::new(Config::bundled().unwrap()),
+        clock: Arc::new(FixedClock(now)),
+        settings: Arc::new(WebSettings { dev: true, logout_url: None }),
+    };
+    let app = polo::app(state);
+    let cases: &[(&str, &str, usize, f64)] = &[
+        ("instance_detail_html", &instance_path, 300, 5.0),
+        ("index_detail_html", &index_path, 300, 5.0),
+        ("overview_html", "/", 300, 10.0),
+        ("overview_json", "/?format=json", 300, 10.0),
+        (
+            "instances_filtered_sorted_html",
+            "/instances?state=running&account=prod&sort=-hourly_cost&per_page=50",
+            300,
+            5.0,
+        ),
+        (
+            "instances_filtered_sorted_json",
+            "/instances?state=running&account=prod&sort=-hourly_cost&per_page=50&format=json",
+            300,
+            5.0,
+        ),
+        ("instances_text_search_html", "/instances?q=acme+inference&sort=name", 300, 5.0),
+        ("instances_all_csv", "/instances?format=csv", 40, 50.0),
+        ("indexes_sorted_html", "/indexes?sort=-instances&status=READY", 300, 5.0),
+    ];
+    let mut results = Map::new();
+    for (name, path, runs, target_ms) in cases {
+        measure(&app, path, 5).await; // warm up
+        let s = measure(&app, path, *runs).await;
+        println!(
+            "{name:<34} p50 {:>8.3} ms  p99 {:>8.3} ms  max {:>8.3} ms  {:>9} bytes  (target p99 < {target_ms} ms)",
+            ms(s.p50),
+            ms(s.p99),
+            ms(s.max),
+            s.bytes
+        );
+        results.insert(
+            (*name).to_owned(),
+            json!({ "path": path, "runs": runs, "p50_ms": ms(s.p50), "p99_ms": ms(s.p99), "max_ms": ms(s.max), "bytes": s.bytes, "target_p99_ms": target_ms, "meets_target": ms(s.p99) < *target_ms }),
+        );
+    }
+    let report = json!({
+        "what": "warm in-process page answers through the whole router on the large sample",
+        "sample": { "instances": 10_000, "indexes": 1_000, "cost_days": 400, "snapshot_json_bytes": json_size, "generate_ms": ms(generate_time) },
+        "peak_rss_mb": peak_rss_mb(),
+        "pages": results,
+    });
+    println!(
+        "peak RSS {:?} MB; large sample {} bytes of JSON, generated in {:.0} ms",
+        peak_rss_mb(),
+        json_size,
+        ms(generate_time)
+    );
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../bench");
+    std::fs::create_dir_all(dir).unwrap();
+    std::fs::write(format!("{dir}/pages.json"), serde_json::to_string_pretty(&report).unwrap() + "\n")
+        .unwrap();
+    let all_path = format!("{dir}/results.json");
+    let mut all: Map<String, Value> = std::fs::read_to_string(&all_path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    all.insert("pages".to_owned(), report);
+    std::fs::write(&all_path, serde_json::to_string_pretty(&Value::Object(all)).unwrap() + "\n").unwrap();
+}
