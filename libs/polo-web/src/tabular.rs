@@ -44,20 +44,6 @@ fn cell(value: &Value) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn flattens_and_quotes() {
-        let items = vec![
-            serde_json::json!({"id": "a,b", "tags": {"k": "v", "x": "\"y\""}, "n": 3, "none": null, "list": ["p", "q"]}),
-        ];
-        let csv = to_csv(&["id", "tags", "n", "none", "list"], items).unwrap();
-        assert_eq!(csv, "id,tags,n,none,list\n\"a,b\",\"k=v;x=\"\"y\"\"\",3,,p;q\n");
-    }
-}
-
 /// A row that writes its own CSV cells, in its table's column order: the fast path for
 /// large tables (no JSON in between).
 pub trait CsvRow {
@@ -81,10 +67,10 @@ pub struct Cells<'a> {
 impl Cells<'_> {
     /// A text cell.
     pub fn text(&mut self, value: &str) {
-        if self.error.is_none() {
-            if let Err(e) = self.writer.write_field(value) {
-                self.error = Some(e);
-            }
+        if self.error.is_none()
+            && let Err(e) = self.writer.write_field(value)
+        {
+            self.error = Some(e);
         }
     }
 
@@ -161,4 +147,18 @@ pub fn rows_to_csv<R: CsvRow>(
     }
     let bytes = writer.into_inner().map_err(|e| AppError::Internal(format!("csv: {e}")))?;
     String::from_utf8(bytes).map_err(|e| AppError::Internal(format!("csv: {e}")))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flattens_and_quotes() {
+        let items = vec![
+            serde_json::json!({"id": "a,b", "tags": {"k": "v", "x": "\"y\""}, "n": 3, "none": null, "list": ["p", "q"]}),
+        ];
+        let csv = to_csv(&["id", "tags", "n", "none", "list"], items).unwrap();
+        assert_eq!(csv, "id,tags,n,none,list\n\"a,b\",\"k=v;x=\"\"y\"\"\",3,,p;q\n");
+    }
 }

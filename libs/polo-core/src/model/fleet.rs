@@ -29,12 +29,12 @@ pub struct Fleet {
 /// For each filter field, every value with the number of rows that have it, by value.
 pub type Facets = HashMap<FilterField, Vec<(String, usize)>>;
 
-fn facets<'a, R: Filterable + 'a>(rows: impl Iterator<Item = &'a R> + Clone) -> Facets {
+fn facets<R: Filterable>(rows: &[R]) -> Facets {
     FilterField::ALL
         .iter()
         .map(|&field| {
             let mut counts: HashMap<&str, usize> = HashMap::new();
-            for row in rows.clone() {
+            for row in rows {
                 *counts.entry(row.field(field).unwrap_or(NONE_VALUE)).or_default() += 1;
             }
             let mut counts: Vec<(String, usize)> =
@@ -85,7 +85,7 @@ impl Fleet {
     /// Every value of `field` among instances, with counts, by value (`(none)` for missing).
     pub fn instance_facet(&self, field: FilterField) -> &[(String, usize)] {
         self.instance_facets
-            .get_or_init(|| facets(self.everything.instances.iter()))
+            .get_or_init(|| facets(&self.everything.instances))
             .get(&field)
             .map_or(&[], Vec::as_slice)
     }
@@ -93,7 +93,7 @@ impl Fleet {
     /// Every value of `field` among indexes, with counts, by value.
     pub fn index_facet(&self, field: FilterField) -> &[(String, usize)] {
         self.index_facets
-            .get_or_init(|| facets(self.everything.indexes.iter()))
+            .get_or_init(|| facets(&self.everything.indexes))
             .get(&field)
             .map_or(&[], Vec::as_slice)
     }
