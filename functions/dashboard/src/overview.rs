@@ -37,7 +37,7 @@ struct OverviewPage {
 
 impl OverviewPage {
     fn money(m: polo_core::Money) -> String {
-        m.round_cents().to_string()
+        m.to_grouped_cents()
     }
 
     fn breakdowns(&self) -> [(&'static str, &[GroupSummary], &'static str); 2] {

@@ -203,13 +203,7 @@ pub async fn detail(
             let as_of = costs.iter().map(|r| r.date).max();
             let cost_30d = as_of.map(|last| {
                 let from = last - Duration::days(29);
-                costs
-                    .iter()
-                    .filter(|r| r.date >= from)
-                    .map(|r| r.amount)
-                    .sum::<Money>()
-                    .round_cents()
-                    .to_string()
+                costs.iter().filter(|r| r.date >= from).map(|r| r.amount).sum::<Money>().to_grouped_cents()
             });
             html(&IndexPage {
                 chrome,
@@ -218,8 +212,8 @@ pub async fn detail(
                     .iter()
                     .map(|i| InstanceCells::new(i, state.prices.instance_hourly(i), true, now))
                     .collect(),
-                hourly: rate.hourly.round_cents().to_string(),
-                monthly: rate.monthly().round_cents().to_string(),
+                hourly: rate.hourly.to_grouped_cents(),
+                monthly: rate.monthly().to_grouped_cents(),
                 unpriced: rate.unpriced,
                 cost_30d,
                 cost_as_of: as_of.map(|d| d.to_string()).unwrap_or_default(),

@@ -247,10 +247,8 @@ pub async fn detail(
                 chrome,
                 cells: InstanceCells::new(&instance, hourly, index.is_some(), now),
                 account_id: instance.account_id.clone(),
-                monthly: hourly.map_or_else(
-                    || "unpriced".to_owned(),
-                    |h| h.hourly_to_monthly().round_cents().to_string(),
-                ),
+                monthly: hourly
+                    .map_or_else(|| "unpriced".to_owned(), |h| h.hourly_to_monthly().to_grouped_cents()),
                 index_name: index.map(|i| i.name),
                 siblings,
                 tags: instance.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),

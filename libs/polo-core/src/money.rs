@@ -46,6 +46,21 @@ impl Money {
         self.0.is_zero()
     }
 
+    /// Rounded to cents with thousands separators, for people: `"67,864.60"`, `"-1,200.00"`.
+    pub fn to_grouped_cents(self) -> String {
+        let text = self.round_cents().to_string();
+        let (sign, digits) = text.strip_prefix('-').map_or(("", text.as_str()), |rest| ("-", rest));
+        let (whole, cents) = digits.split_once('.').unwrap_or((digits, "00"));
+        let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
+        for (i, c) in whole.chars().enumerate() {
+            if i > 0 && (whole.len() - i) % 3 == 0 {
+                grouped.push(',');
+            }
+            grouped.push(c);
+        }
+        format!("{sign}{grouped}.{cents}")
+    }
+
     /// The monthly amount of an hourly rate (730 hours), exact.
     #[must_use]
     pub fn hourly_to_monthly(self) -> Self {
@@ -149,6 +164,15 @@ mod tests {
         assert_eq!(serde_json::to_string(&m).unwrap(), "\"1234.56\"");
         assert!(serde_json::from_str::<Money>("12.5").is_err());
         assert!(serde_json::from_str::<Money>("\"12,5\"").is_err());
+    }
+
+    #[test]
+    fn groups_thousands() {
+        assert_eq!(Money::from_scaled(6_786_460, 2).to_grouped_cents(), "67,864.60");
+        assert_eq!(Money::from_scaled(-120_000, 2).to_grouped_cents(), "-1,200.00");
+        assert_eq!(Money::from_scaled(999, 2).to_grouped_cents(), "9.99");
+        assert_eq!(Money::from_scaled(1_000_000_005, 3).to_grouped_cents(), "1,000,000.01");
+        assert_eq!(Money::from_scaled(5, 0).to_grouped_cents(), "5.00");
     }
 
     #[test]
