@@ -6,7 +6,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use polo_core::Money;
 use polo_core::listing::{Column, FilterField, INDEX_FILTERS, IndexColumn, IndexRow, Page, list_indexes};
-use polo_core::model::{CostDimension, Index, IndexStatus};
+use polo_core::model::{CostDimension, Index, IndexStatus, ResourceKind};
 use polo_core::text::{age, rfc3339};
 use polo_web::params::{TableQuery, detail_format};
 use polo_web::respond::{csv, html, json};
@@ -15,7 +15,7 @@ use polo_web::tabular::rows_to_csv;
 use polo_web::{AppError, AppState, Chrome, Format};
 use time::{Duration, OffsetDateTime};
 
-use crate::instances::{InstanceCells, sort_options};
+use crate::instances::{HistoryRow, InstanceCells, history_rows, sort_options};
 use crate::items::{INDEX_COLUMNS, IndexItem, ListBody, index_item};
 
 const SHOWN: &[(IndexColumn, &str, bool)] = &[
@@ -174,6 +174,7 @@ struct IndexPage {
     unpriced: usize,
     cost_30d: Option<String>,
     cost_as_of: String,
+    history: Vec<HistoryRow>,
 }
 
 /// `GET /indexes/{index_id}`: one index, its instances and what it costs.
@@ -217,6 +218,7 @@ pub async fn detail(
                 unpriced: rate.unpriced,
                 cost_30d,
                 cost_as_of: as_of.map(|d| d.to_string()).unwrap_or_default(),
+                history: history_rows(&state.resources.history(ResourceKind::Indexes, &index.index_id).await?, now),
             })
         }
     }

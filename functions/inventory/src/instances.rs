@@ -6,7 +6,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use polo_core::listing::FilterField;
 use polo_core::listing::{Column, INSTANCE_FILTERS, InstanceColumn, InstanceRow, Page, list_instances};
-use polo_core::model::{Instance, InstanceState};
+use polo_core::model::{Instance, InstanceState, ResourceKind};
 use polo_core::text::{age, rfc3339};
 use polo_web::params::{TableQuery, detail_format};
 use polo_web::respond::{csv, html, json};
@@ -205,6 +205,23 @@ struct InstancePage {
     siblings: Vec<InstanceCells>,
     tags: Vec<(String, String)>,
     age: String,
+    history: Vec<HistoryRow>,
+}
+
+/// One change of a resource, ready to print.
+pub struct HistoryRow {
+    pub at: String,
+    pub ago: String,
+    pub what: String,
+}
+
+/// The history rows of `changes`, newest first.
+pub fn history_rows(changes: &[polo_core::model::Change], now: OffsetDateTime) -> Vec<HistoryRow> {
+    changes
+        .iter()
+        .rev()
+        .map(|c| HistoryRow { at: rfc3339(c.at), ago: age(c.at, now), what: c.what.describe() })
+        .collect()
 }
 
 /// `GET /instances/{id}`: everything about one instance.
@@ -253,6 +270,7 @@ pub async fn detail(
                 siblings,
                 tags: instance.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
                 age: age(instance.launch_time, now),
+                history: history_rows(&state.resources.history(ResourceKind::Instances, &instance.id).await?, now),
             })
         }
     }

@@ -13,7 +13,7 @@ use time::{Date, Duration, OffsetDateTime};
 
 use crate::Money;
 use crate::model::{
-    AccountKind, AccountSync, CostDimension, CostRow, DocumentStatus, Everything, Index, IndexStatus,
+    AccountKind, AccountSync, Change, ChangeKind, CostDimension, CostRow, DocumentStatus, Everything, Index, IndexStatus,
     Instance, InstanceState, Lifecycle, ResourceKind, SyncStatus,
 };
 use crate::pricing::PriceTable;
@@ -226,6 +226,7 @@ pub fn generate(seed: u64, scale: Scale, now: OffsetDateTime) -> Everything {
         None => Vec::new(),
     };
     let accounts = g.accounts();
+    let history = history(&g.instances, &indexes);
     Everything {
         generated_at: now,
         price_table_version: prices.map(|p| p.version).unwrap_or_default(),
@@ -233,7 +234,37 @@ pub fn generate(seed: u64, scale: Scale, now: OffsetDateTime) -> Everything {
         instances: g.instances,
         indexes,
         costs,
+        history,
     }
+}
+
+/// What syncs would have seen: each resource appearing, and leaving the usual state.
+fn history(instances: &[Instance], indexes: &[Index]) -> Vec<Change> {
+    let mut out = Vec::new();
+    let change = |at, resource, id: &str, account: &str, region: &str, what| Change {
+        at,
+        resource,
+        id: id.to_owned(),
+        account: account.to_owned(),
+        region: region.to_owned(),
+        what,
+    };
+    for i in instances {
+        out.push(change(i.launch_time, ResourceKind::Instances, &i.id, &i.account, &i.region, ChangeKind::Appeared));
+        if let Some(since) = i.state_since.filter(|_| i.state != InstanceState::Running) {
+            let what = ChangeKind::StateChanged { from: "running".into(), to: i.state.to_string() };
+            out.push(change(since.max(i.launch_time), ResourceKind::Instances, &i.id, &i.account, &i.region, what));
+        }
+    }
+    for x in indexes {
+        out.push(change(x.created_at, ResourceKind::Indexes, &x.index_id, &x.account, &x.region, ChangeKind::Appeared));
+        if let Some(since) = x.status_since.filter(|_| x.status != IndexStatus::Ready) {
+            let what = ChangeKind::StateChanged { from: "READY".into(), to: x.status.to_string() };
+            out.push(change(since, ResourceKind::Indexes, &x.index_id, &x.account, &x.region, what));
+        }
+    }
+    out.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
+    out
 }
 
 impl Generator {

@@ -49,12 +49,44 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Pull the fleet: one document per resource/account/region, then combine.
+    Sync {
+        /// Only this resource.
+        #[arg(short = 'r', long = "resource", value_enum)]
+        resource: Option<SyncResource>,
+        /// Only these accounts (by configured name), comma-separated.
+        #[arg(short = 'p', long = "profiles", value_delimiter = ',')]
+        accounts: Vec<String>,
+        /// Where the sync documents go.
+        #[arg(long, default_value = "data/sync")]
+        out: PathBuf,
+        /// The snapshot to write; default: POLO_DATA or ./local_data.json.
+        #[arg(long, env = "POLO_DATA")]
+        data: Option<PathBuf>,
+        /// Pulls in flight at once.
+        #[arg(long, default_value_t = 8)]
+        concurrency: usize,
+    },
+    /// Merge the sync documents into the snapshot.
+    Combine {
+        #[arg(long, default_value = "data/sync")]
+        out: PathBuf,
+        #[arg(long, env = "POLO_DATA")]
+        data: Option<PathBuf>,
+    },
     /// Print the route table the API Gateway is built from.
     Routes {
         /// As JSON (what the CDK app reads).
         #[arg(long)]
         json: bool,
     },
+}
+
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum SyncResource {
+    Instances,
+    Indexes,
+    Costs,
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -100,6 +132,22 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 Some(path) => write_atomically(path, json.as_bytes())?,
             }
             Ok(())
+        }
+        Command::Sync { resource, accounts, out, data, concurrency } => {
+            let config = Config::load(cli.config.as_deref())?;
+            let options = crate::sync::SyncOptions {
+                resource: *resource,
+                accounts: accounts.clone(),
+                out: out.clone(),
+                data: data.clone().unwrap_or_else(|| PathBuf::from("local_data.json")),
+                concurrency: *concurrency,
+            };
+            crate::sync::run_sync(&config, &options, clock.now()).await
+        }
+        Command::Combine { out, data } => {
+            let config = Config::load(cli.config.as_deref())?;
+            let data = data.clone().unwrap_or_else(|| PathBuf::from("local_data.json"));
+            crate::sync::run_combine(&config, out, &data, clock.now()).await
         }
         Command::Routes { json } => {
             let routes = crate::all_routes();

@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod serve;
+pub mod sync;
 
 use axum::Router;
 use polo_web::AppState;

@@ -5,7 +5,7 @@ use std::time::SystemTime;
 use async_trait::async_trait;
 
 use super::{DataError, FleetReader, ResourceReader};
-use crate::model::{Everything, Fleet, Index, Instance};
+use crate::model::{Change, Everything, Fleet, Index, Instance, ResourceKind};
 
 /// Reads a snapshot file (`local_data.json`) or an in-memory snapshot. A file is read
 /// again when its modification time changes, so a `polo sync` shows without a restart.
@@ -104,5 +104,13 @@ impl ResourceReader for LocalDataService {
         let mut instances: Vec<Instance> = fleet.instances_of(index_id).cloned().collect();
         instances.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(instances)
+    }
+
+    async fn history(&self, kind: ResourceKind, id: &str) -> Result<Vec<Change>, DataError> {
+        let fleet = self.current()?;
+        let mut changes: Vec<Change> =
+            fleet.everything().history.iter().filter(|c| c.resource == kind && c.id == id).cloned().collect();
+        changes.sort_by_key(|c| c.at);
+        Ok(changes)
     }
 }

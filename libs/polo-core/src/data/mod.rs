@@ -1,15 +1,20 @@
 //! How the rest of Polo reads the fleet: capability-sized traits, and the implementation
 //! over a local snapshot file.
 
+pub mod conformance;
+mod dynamo;
 mod local;
+mod s3_snapshot;
 
 use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::model::{Fleet, Index, Instance};
+use crate::model::{Change, Fleet, Index, Instance, ResourceKind};
 
+pub use dynamo::{vanished, DynamoDataService, ResourceItem, ResourceTable, BATCH, BY_INDEX, BY_KIND};
 pub use local::{LocalDataService, parse_snapshot};
+pub use s3_snapshot::S3SnapshotReader;
 
 /// Data that could not be read.
 #[derive(Debug, thiserror::Error)]
@@ -38,4 +43,6 @@ pub trait ResourceReader: Send + Sync {
     async fn index(&self, index_id: &str) -> Result<Option<Index>, DataError>;
     /// The instances tagged with `index_id`, by id.
     async fn instances_of_index(&self, index_id: &str) -> Result<Vec<Instance>, DataError>;
+    /// The changes syncs saw in one resource, oldest first.
+    async fn history(&self, kind: ResourceKind, id: &str) -> Result<Vec<Change>, DataError>;
 }

@@ -2,12 +2,16 @@
 
 mod cost;
 mod fleet;
+mod history;
 mod index;
 mod instance;
 mod snapshot;
+mod sync_document;
 
 pub use cost::{CostDimension, CostRow};
 pub use fleet::Fleet;
+pub use history::{diff, vanished_ids, Change, ChangeKind, Tracked};
 pub use index::{Index, IndexStatus};
 pub use instance::{Instance, InstanceState, Lifecycle};
+pub use sync_document::SyncDocument;
 pub use snapshot::{AccountKind, AccountSync, DocumentStatus, Everything, ResourceKind, SyncStatus};

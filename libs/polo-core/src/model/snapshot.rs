@@ -3,7 +3,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
-use super::{CostRow, Index, Instance};
+use super::{Change, CostRow, Index, Instance};
 
 /// The combined snapshot of the whole fleet: what every list page reads.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -20,6 +20,10 @@ pub struct Everything {
     pub indexes: Vec<Index>,
     #[serde(default)]
     pub costs: Vec<CostRow>,
+    /// Every change syncs have seen, oldest first (the local stand-in for the history items
+    /// of the resource table).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub history: Vec<Change>,
 }
 
 /// One account and the state of each document its sync wrote.

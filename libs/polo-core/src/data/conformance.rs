@@ -1,0 +1,73 @@
+//! The behaviour every data service shares, as one suite that tests run over each
+//! implementation (local snapshot, DynamoDB).
+
+use super::{FleetReader, ResourceReader};
+use crate::model::{Everything, Instance, ResourceKind};
+
+fn sorted_ids<'a>(ids: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
+    let mut v: Vec<&str> = ids.collect();
+    v.sort_unstable();
+    v
+}
+
+/// Checks that `reader` serves exactly `expected`: the whole fleet, every resource by key,
+/// unknown keys as absent, each index's instances, and each resource's history.
+pub async fn check<R: FleetReader + ResourceReader + ?Sized>(reader: &R, expected: &Everything) -> Result<(), String> {
+    let fleet = reader.fleet().await.map_err(|e| e.to_string())?;
+    let got = sorted_ids(fleet.instances().iter().map(|i| i.id.as_str()));
+    let want = sorted_ids(expected.instances.iter().map(|i| i.id.as_str()));
+    if got != want {
+        return Err(format!("fleet instances differ: {} served, {} expected", got.len(), want.len()));
+    }
+    let got = sorted_ids(fleet.indexes().iter().map(|i| i.index_id.as_str()));
+    let want = sorted_ids(expected.indexes.iter().map(|i| i.index_id.as_str()));
+    if got != want {
+        return Err(format!("fleet indexes differ: {} served, {} expected", got.len(), want.len()));
+    }
+    if fleet.everything().accounts != expected.accounts {
+        return Err("account sync status differs".into());
+    }
+    for instance in &expected.instances {
+        match reader.instance(&instance.id).await.map_err(|e| e.to_string())? {
+            Some(got) if &got == instance => {}
+            Some(got) => return Err(format!("instance {} differs: {got:?}", instance.id)),
+            None => return Err(format!("instance {} missing", instance.id)),
+        }
+    }
+    for index in &expected.indexes {
+        match reader.index(&index.index_id).await.map_err(|e| e.to_string())? {
+            Some(got) if &got == index => {}
+            Some(got) => return Err(format!("index {} differs: {got:?}", index.index_id)),
+            None => return Err(format!("index {} missing", index.index_id)),
+        }
+        let mut want: Vec<&Instance> =
+            expected.instances.iter().filter(|i| i.index.as_deref() == Some(&index.index_id)).collect();
+        want.sort_by(|a, b| a.id.cmp(&b.id));
+        let got = reader.instances_of_index(&index.index_id).await.map_err(|e| e.to_string())?;
+        if got.iter().collect::<Vec<_>>() != want {
+            return Err(format!("instances of {} differ", index.index_id));
+        }
+    }
+    if reader.instance("i-0nosuch").await.map_err(|e| e.to_string())?.is_some() {
+        return Err("an unknown instance was found".into());
+    }
+    if reader.index("idx-nosuch").await.map_err(|e| e.to_string())?.is_some() {
+        return Err("an unknown index was found".into());
+    }
+    if !reader.instances_of_index("idx-nosuch").await.map_err(|e| e.to_string())?.is_empty() {
+        return Err("an unknown index has instances".into());
+    }
+    for change in &expected.history {
+        let got = reader.history(change.resource, &change.id).await.map_err(|e| e.to_string())?;
+        let mut want: Vec<_> =
+            expected.history.iter().filter(|c| c.resource == change.resource && c.id == change.id).collect();
+        want.sort_by_key(|c| c.at);
+        if got.iter().collect::<Vec<_>>() != want {
+            return Err(format!("history of {} differs: {got:?}", change.id));
+        }
+    }
+    if !reader.history(ResourceKind::Instances, "i-0nosuch").await.map_err(|e| e.to_string())?.is_empty() {
+        return Err("an unknown instance has history".into());
+    }
+    Ok(())
+}

@@ -1,0 +1,383 @@
+//! The resource table (`DYNAMODB_TABLE_NAME`): one item per resource plus its history items.
+//!
+//! Keys (see docs/data.md): `pk = "{kind}#{id}"`; `sk = "resource"` for the resource itself,
+//! `sk = "history#{at}#{n}"` for each change. GSI `by-kind` (`gsi1pk = kind`, `gsi1sk = id`)
+//! lists a kind with Query; GSI `by-index` (`gsi2pk = index id`, `gsi2sk = instance id`) lists
+//! the instances of an index. The item `pk = "meta"`, `sk = "accounts"` holds the accounts'
+//! sync status.
+
+use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::error::DisplayErrorContext;
+use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::{DataError, FleetReader, ResourceReader};
+use crate::model::{AccountSync, Change, Everything, Fleet, Index, Instance, ResourceKind};
+
+/// The GSI that lists a kind.
+pub const BY_KIND: &str = "by-kind";
+/// The GSI that lists the instances of an index.
+pub const BY_INDEX: &str = "by-index";
+/// Items per BatchWriteItem call (the API's limit).
+pub const BATCH: usize = 25;
+const MAX_BATCH_ATTEMPTS: u32 = 8;
+
+fn kind_key(kind: ResourceKind) -> &'static str {
+    match kind {
+        ResourceKind::Instances => "instance",
+        ResourceKind::Indexes => "index",
+        ResourceKind::Costs => "cost",
+    }
+}
+
+/// The partition key of a resource.
+pub fn resource_pk(kind: ResourceKind, id: &str) -> String {
+    format!("{}#{id}", kind_key(kind))
+}
+
+/// One resource as the table holds it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ResourceItem {
+    pub pk: String,
+    pub sk: String,
+    pub gsi1pk: String,
+    pub gsi1sk: String,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi2pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi2sk: Option<String>,
+    #[serde(with = "time::serde::rfc3339")]
+    pub updated_at: OffsetDateTime,
+    /// When a successful sync of its account and region stopped seeing it.
+    #[serde(with = "time::serde::rfc3339::option", default, skip_serializing_if = "Option::is_none")]
+    pub vanished_at: Option<OffsetDateTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub instance: Option<Instance>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<Index>,
+}
+
+impl ResourceItem {
+    /// The item of a live instance.
+    pub fn of_instance(instance: Instance, now: OffsetDateTime) -> Self {
+        ResourceItem {
+            pk: resource_pk(ResourceKind::Instances, &instance.id),
+            sk: "resource".into(),
+            gsi1pk: kind_key(ResourceKind::Instances).into(),
+            gsi1sk: instance.id.clone(),
+            gsi2pk: instance.index.clone(),
+            gsi2sk: instance.index.as_ref().map(|_| instance.id.clone()),
+            updated_at: now,
+            vanished_at: None,
+            instance: Some(instance),
+            index: None,
+        }
+    }
+
+    /// The item of a live index.
+    pub fn of_index(index: Index, now: OffsetDateTime) -> Self {
+        ResourceItem {
+            pk: resource_pk(ResourceKind::Indexes, &index.index_id),
+            sk: "resource".into(),
+            gsi1pk: kind_key(ResourceKind::Indexes).into(),
+            gsi1sk: index.index_id.clone(),
+            gsi2pk: None,
+            gsi2sk: None,
+            updated_at: now,
+            vanished_at: None,
+            instance: None,
+            index: Some(index),
+        }
+    }
+}
+
+/// One change as the table holds it, under its resource's partition.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct HistoryItem {
+    pk: String,
+    sk: String,
+    #[serde(flatten)]
+    change: Change,
+}
+
+/// The accounts' sync status and the snapshot's own facts.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+struct MetaItem {
+    pk: String,
+    sk: String,
+    #[serde(with = "time::serde::rfc3339")]
+    generated_at: OffsetDateTime,
+    price_table_version: String,
+    accounts: Vec<AccountSync>,
+}
+
+/// The resource table.
+#[derive(Clone, Debug)]
+pub struct ResourceTable {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+    /// Pause before the first retry of unprocessed items; doubles each time.
+    backoff: Duration,
+}
+
+fn store_error(context: &str, e: impl std::error::Error) -> DataError {
+    DataError::Store(format!("{context}: {}", DisplayErrorContext(e)))
+}
+
+fn item_error(context: &str, e: serde_dynamo::Error) -> DataError {
+    DataError::Unreadable { source_name: context.to_owned(), problem: e.to_string() }
+}
+
+type Item = HashMap<String, AttributeValue>;
+
+impl ResourceTable {
+    /// The table `table` through `client`.
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
+        ResourceTable { client, table: table.into(), backoff: Duration::from_millis(50) }
+    }
+
+    /// The table's name.
+    pub fn name(&self) -> &str {
+        &self.table
+    }
+
+    /// Writes items in batches of 25; items DynamoDB leaves unprocessed are sent again with
+    /// exponential back-off, and it fails only if some are still unprocessed after 8 tries.
+    pub async fn write_items(&self, items: Vec<Item>) -> Result<usize, DataError> {
+        let mut written = 0;
+        for chunk in items.chunks(BATCH) {
+            let mut pending: Vec<WriteRequest> = chunk
+                .iter()
+                .map(|item| {
+                    PutRequest::builder()
+                        .set_item(Some(item.clone()))
+                        .build()
+                        .map(|put| WriteRequest::builder().put_request(put).build())
+                        .map_err(|e| DataError::Store(format!("put request: {e}")))
+                })
+                .collect::<Result<_, _>>()?;
+            let mut attempt = 0;
+            while !pending.is_empty() {
+                if attempt > 0 {
+                    tokio::time::sleep(self.backoff * 2u32.saturating_pow(attempt - 1)).await;
+                }
+                attempt += 1;
+                let sent = pending.len();
+                let output = self
+                    .client
+                    .batch_write_item()
+                    .request_items(&self.table, std::mem::take(&mut pending))
+                    .send()
+                    .await
+                    .map_err(|e| store_error(&format!("BatchWriteItem {}", self.table), e))?;
+                pending = output.unprocessed_items.and_then(|mut u| u.remove(&self.table)).unwrap_or_default();
+                written += sent - pending.len();
+                if !pending.is_empty() {
+                    tracing::warn!(table = %self.table, unprocessed = pending.len(), attempt, "retrying unprocessed items");
+                    if attempt >= MAX_BATCH_ATTEMPTS {
+                        return Err(DataError::Store(format!(
+                            "BatchWriteItem {}: {} items still unprocessed after {attempt} attempts",
+                            self.table,
+                            pending.len()
+                        )));
+                    }
+                }
+            }
+        }
+        Ok(written)
+    }
+
+    /// Writes resources and changes.
+    pub async fn put_resources(&self, resources: Vec<ResourceItem>, changes: &[Change]) -> Result<usize, DataError> {
+        let mut items: Vec<Item> = Vec::with_capacity(resources.len() + changes.len());
+        for r in resources {
+            items.push(serde_dynamo::to_item(&r).map_err(|e| item_error(&r.pk, e))?);
+        }
+        let mut seq: HashMap<&str, usize> = HashMap::new();
+        for change in changes {
+            let n = seq.entry(change.id.as_str()).or_default();
+            *n += 1;
+            let item = HistoryItem {
+                pk: resource_pk(change.resource, &change.id),
+                sk: format!("history#{}#{:03}", crate::text::rfc3339(change.at), n),
+                change: change.clone(),
+            };
+            items.push(serde_dynamo::to_item(&item).map_err(|e| item_error(&item.pk, e))?);
+        }
+        self.write_items(items).await
+    }
+
+    /// Writes the accounts' sync status.
+    pub async fn put_meta(&self, everything: &Everything) -> Result<(), DataError> {
+        let meta = MetaItem {
+            pk: "meta".into(),
+            sk: "accounts".into(),
+            generated_at: everything.generated_at,
+            price_table_version: everything.price_table_version.clone(),
+            accounts: everything.accounts.clone(),
+        };
+        let item = serde_dynamo::to_item(&meta).map_err(|e| item_error("meta", e))?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| store_error(&format!("PutItem {}", self.table), e))?;
+        Ok(())
+    }
+
+    async fn query_all(
+        &self,
+        index: Option<&str>,
+        key: &str,
+        value: &str,
+        sk_prefix: Option<&str>,
+    ) -> Result<Vec<Item>, DataError> {
+        let mut items = Vec::new();
+        let mut start: Option<Item> = None;
+        loop {
+            let mut q = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .expression_attribute_names("#k", key)
+                .expression_attribute_values(":v", AttributeValue::S(value.to_owned()))
+                .set_exclusive_start_key(start.take());
+            q = match sk_prefix {
+                Some(prefix) => q
+                    .key_condition_expression("#k = :v AND begins_with(sk, :p)")
+                    .expression_attribute_values(":p", AttributeValue::S(prefix.to_owned())),
+                None => q.key_condition_expression("#k = :v"),
+            };
+            if let Some(index) = index {
+                q = q.index_name(index);
+            }
+            let output = q.send().await.map_err(|e| store_error(&format!("Query {}", self.table), e))?;
+            items.extend(output.items.unwrap_or_default());
+            match output.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        Ok(items)
+    }
+
+    /// Every item of a kind, vanished ones included, by id.
+    pub async fn list(&self, kind: ResourceKind) -> Result<Vec<ResourceItem>, DataError> {
+        let items = self.query_all(Some(BY_KIND), "gsi1pk", kind_key(kind), None).await?;
+        items.into_iter().map(|i| serde_dynamo::from_item(i).map_err(|e| item_error(&self.table, e))).collect()
+    }
+
+    async fn get(&self, kind: ResourceKind, id: &str) -> Result<Option<ResourceItem>, DataError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(resource_pk(kind, id)))
+            .key("sk", AttributeValue::S("resource".into()))
+            .send()
+            .await
+            .map_err(|e| store_error(&format!("GetItem {}", self.table), e))?;
+        output.item.map(|i| serde_dynamo::from_item(i).map_err(|e| item_error(id, e))).transpose()
+    }
+
+    /// The changes of one resource, oldest first.
+    pub async fn history(&self, kind: ResourceKind, id: &str) -> Result<Vec<Change>, DataError> {
+        let items = self.query_all(None, "pk", &resource_pk(kind, id), Some("history#")).await?;
+        items
+            .into_iter()
+            .map(|i| serde_dynamo::from_item::<_, HistoryItem>(i).map(|h| h.change).map_err(|e| item_error(id, e)))
+            .collect()
+    }
+
+    async fn meta(&self) -> Result<Option<MetaItem>, DataError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S("meta".into()))
+            .key("sk", AttributeValue::S("accounts".into()))
+            .send()
+            .await
+            .map_err(|e| store_error(&format!("GetItem {}", self.table), e))?;
+        output.item.map(|i| serde_dynamo::from_item(i).map_err(|e| item_error("meta", e))).transpose()
+    }
+}
+
+/// The same traits as [`super::LocalDataService`], over the resource table.
+#[derive(Clone, Debug)]
+pub struct DynamoDataService {
+    table: Arc<ResourceTable>,
+}
+
+impl DynamoDataService {
+    /// Reads `table`.
+    pub fn new(table: ResourceTable) -> Self {
+        DynamoDataService { table: Arc::new(table) }
+    }
+}
+
+#[async_trait]
+impl FleetReader for DynamoDataService {
+    /// Every live resource, by Query on `by-kind` (all pages), and the accounts' status.
+    async fn fleet(&self) -> Result<Arc<Fleet>, DataError> {
+        let (instances, indexes, meta) = tokio::try_join!(
+            self.table.list(ResourceKind::Instances),
+            self.table.list(ResourceKind::Indexes),
+            self.table.meta()
+        )?;
+        let instances = instances.into_iter().filter(|r| r.vanished_at.is_none()).filter_map(|r| r.instance).collect();
+        let indexes = indexes.into_iter().filter(|r| r.vanished_at.is_none()).filter_map(|r| r.index).collect();
+        let (generated_at, price_table_version, accounts) = meta
+            .map(|m| (m.generated_at, m.price_table_version, m.accounts))
+            .unwrap_or((OffsetDateTime::UNIX_EPOCH, String::new(), Vec::new()));
+        Ok(Arc::new(Fleet::new(Everything {
+            generated_at,
+            price_table_version,
+            accounts,
+            instances,
+            indexes,
+            costs: Vec::new(),
+            history: Vec::new(),
+        })))
+    }
+}
+
+#[async_trait]
+impl ResourceReader for DynamoDataService {
+    async fn instance(&self, id: &str) -> Result<Option<Instance>, DataError> {
+        Ok(self.table.get(ResourceKind::Instances, id).await?.filter(|r| r.vanished_at.is_none()).and_then(|r| r.instance))
+    }
+
+    async fn index(&self, index_id: &str) -> Result<Option<Index>, DataError> {
+        Ok(self.table.get(ResourceKind::Indexes, index_id).await?.filter(|r| r.vanished_at.is_none()).and_then(|r| r.index))
+    }
+
+    async fn instances_of_index(&self, index_id: &str) -> Result<Vec<Instance>, DataError> {
+        let items = self.table.query_all(Some(BY_INDEX), "gsi2pk", index_id, None).await?;
+        let mut instances = Vec::with_capacity(items.len());
+        for item in items {
+            let r: ResourceItem = serde_dynamo::from_item(item).map_err(|e| item_error(index_id, e))?;
+            if r.vanished_at.is_none() {
+                instances.extend(r.instance);
+            }
+        }
+        instances.sort_by(|a, b| a.id.cmp(&b.id));
+        Ok(instances)
+    }
+
+    async fn history(&self, kind: ResourceKind, id: &str) -> Result<Vec<Change>, DataError> {
+        self.table.history(kind, id).await
+    }
+}
+
+/// The ids of the vanished items of a listing.
+pub fn vanished(items: &[ResourceItem]) -> HashSet<String> {
+    items.iter().filter(|r| r.vanished_at.is_some()).map(|r| r.gsi1sk.clone()).collect()
+}

@@ -1,0 +1,163 @@
+use std::collections::{HashMap, HashSet};
+
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::{Index, Instance, ResourceKind};
+
+/// One difference a sync saw in one resource.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Change {
+    /// When the sync that saw it ran.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    pub resource: ResourceKind,
+    pub id: String,
+    pub account: String,
+    pub region: String,
+    #[serde(flatten)]
+    pub what: ChangeKind,
+}
+
+/// What changed.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "change", rename_all = "kebab-case")]
+pub enum ChangeKind {
+    /// First seen.
+    Appeared,
+    /// Seen again after it had vanished.
+    CameBack,
+    /// Gone from a successful pull of its account and region.
+    Vanished,
+    /// Instance state or index status.
+    StateChanged { from: String, to: String },
+    TypeChanged { from: String, to: String },
+    OwnerChanged { from: Option<String>, to: Option<String> },
+    IndexChanged { from: Option<String>, to: Option<String> },
+}
+
+impl ChangeKind {
+    /// A short human sentence: "state running → stopped".
+    pub fn describe(&self) -> String {
+        let opt = |v: &Option<String>| v.clone().unwrap_or_else(|| "(none)".to_owned());
+        match self {
+            ChangeKind::Appeared => "appeared".to_owned(),
+            ChangeKind::CameBack => "came back".to_owned(),
+            ChangeKind::Vanished => "vanished".to_owned(),
+            ChangeKind::StateChanged { from, to } => format!("state {from} → {to}"),
+            ChangeKind::TypeChanged { from, to } => format!("type {from} → {to}"),
+            ChangeKind::OwnerChanged { from, to } => format!("owner {} → {}", opt(from), opt(to)),
+            ChangeKind::IndexChanged { from, to } => format!("index {} → {}", opt(from), opt(to)),
+        }
+    }
+}
+
+/// A resource whose changes a sync tracks.
+pub trait Tracked {
+    const KIND: ResourceKind;
+    fn id(&self) -> &str;
+    fn account(&self) -> &str;
+    fn region(&self) -> &str;
+    /// The changes from `before` to `self`.
+    fn changes_since(&self, before: &Self) -> Vec<ChangeKind>;
+}
+
+impl Tracked for Instance {
+    const KIND: ResourceKind = ResourceKind::Instances;
+    fn id(&self) -> &str {
+        &self.id
+    }
+    fn account(&self) -> &str {
+        &self.account
+    }
+    fn region(&self) -> &str {
+        &self.region
+    }
+    fn changes_since(&self, before: &Self) -> Vec<ChangeKind> {
+        let mut out = Vec::new();
+        if self.state != before.state {
+            out.push(ChangeKind::StateChanged { from: before.state.to_string(), to: self.state.to_string() });
+        }
+        if self.instance_type != before.instance_type {
+            out.push(ChangeKind::TypeChanged { from: before.instance_type.clone(), to: self.instance_type.clone() });
+        }
+        if self.owner != before.owner {
+            out.push(ChangeKind::OwnerChanged { from: before.owner.clone(), to: self.owner.clone() });
+        }
+        if self.index != before.index {
+            out.push(ChangeKind::IndexChanged { from: before.index.clone(), to: self.index.clone() });
+        }
+        out
+    }
+}
+
+impl Tracked for Index {
+    const KIND: ResourceKind = ResourceKind::Indexes;
+    fn id(&self) -> &str {
+        &self.index_id
+    }
+    fn account(&self) -> &str {
+        &self.account
+    }
+    fn region(&self) -> &str {
+        &self.region
+    }
+    fn changes_since(&self, before: &Self) -> Vec<ChangeKind> {
+        if self.status == before.status {
+            Vec::new()
+        } else {
+            vec![ChangeKind::StateChanged { from: before.status.to_string(), to: self.status.to_string() }]
+        }
+    }
+}
+
+/// The differences between what was known (`previous`, plus the ids known to have vanished)
+/// and what the sync holds now (`current`). Resources missing from `current` vanish only when
+/// their account and region were pulled successfully this time (`pulled`): a failed pull
+/// marks nothing.
+pub fn diff<T: Tracked>(
+    previous: &[T],
+    vanished: &HashSet<String>,
+    current: &[T],
+    pulled: &HashSet<(String, String)>,
+    now: OffsetDateTime,
+) -> Vec<Change> {
+    let change = |r: &T, what: ChangeKind| Change {
+        at: now,
+        resource: T::KIND,
+        id: r.id().to_owned(),
+        account: r.account().to_owned(),
+        region: r.region().to_owned(),
+        what,
+    };
+    let before: HashMap<&str, &T> = previous.iter().map(|r| (r.id(), r)).collect();
+    let mut out = Vec::new();
+    for r in current {
+        match before.get(r.id()) {
+            Some(old) => out.extend(r.changes_since(old).into_iter().map(|what| change(r, what))),
+            None if vanished.contains(r.id()) => out.push(change(r, ChangeKind::CameBack)),
+            None => out.push(change(r, ChangeKind::Appeared)),
+        }
+    }
+    let now_ids: HashSet<&str> = current.iter().map(Tracked::id).collect();
+    for old in previous {
+        let scope = (old.account().to_owned(), old.region().to_owned());
+        if !now_ids.contains(old.id()) && pulled.contains(&scope) {
+            out.push(change(old, ChangeKind::Vanished));
+        }
+    }
+    out.sort_by(|a, b| a.id.cmp(&b.id));
+    out
+}
+
+/// The ids whose newest change is `Vanished`.
+pub fn vanished_ids(history: &[Change]) -> HashSet<String> {
+    let mut last: HashMap<&str, &Change> = HashMap::new();
+    for c in history {
+        let entry = last.entry(c.id.as_str()).or_insert(c);
+        if c.at >= entry.at {
+            *entry = c;
+        }
+    }
+    last.into_iter().filter(|(_, c)| c.what == ChangeKind::Vanished).map(|(id, _)| id.to_owned()).collect()
+}

@@ -1,0 +1,35 @@
+//! Credentials per account: a named profile locally, or STS AssumeRole of the account's
+//! `role_arn` (always, in production).
+
+use aws_config::sts::AssumeRoleProvider;
+use aws_config::{BehaviorVersion, SdkConfig};
+use aws_credential_types::provider::SharedCredentialsProvider;
+use polo_core::config::Account;
+
+/// The session name Polo's assumed-role sessions carry, so CloudTrail shows who read.
+pub const SESSION_NAME: &str = "polo-sync";
+
+/// How accounts are reached.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Reach {
+    /// Local `polo sync`: an account's `profile` when it has one, else its `role_arn`.
+    ProfilesFirst,
+    /// The sync function: always `role_arn`.
+    Roles,
+}
+
+/// The SDK config that acts in `account`: `base` with the account's credentials.
+pub async fn account_config(base: &SdkConfig, account: &Account, reach: Reach) -> SdkConfig {
+    if let (Reach::ProfilesFirst, Some(profile)) = (reach, &account.profile) {
+        let mut loader = aws_config::defaults(BehaviorVersion::latest()).profile_name(profile);
+        if let Some(region) = base.region() {
+            loader = loader.region(region.clone());
+        }
+        if let Some(endpoint) = base.endpoint_url() {
+            loader = loader.endpoint_url(endpoint);
+        }
+        return loader.load().await;
+    }
+    let provider = AssumeRoleProvider::builder(&account.role_arn).session_name(SESSION_NAME).configure(base).build().await;
+    base.to_builder().credentials_provider(SharedCredentialsProvider::new(provider)).build()
+}

@@ -1,0 +1,196 @@
+//! The combine step: the sync documents of every configured account and region merged into
+//! the snapshot, the differences from what was known before, and (in production) the
+//! resource table brought up to date.
+
+use std::collections::{HashMap, HashSet};
+
+use polo_core::config::Config;
+use polo_core::data::{vanished, DataError, ResourceItem, ResourceTable};
+use polo_core::model::{
+    diff, AccountSync, Change, ChangeKind, DocumentStatus, Everything, Index, Instance, ResourceKind, SyncDocument,
+    SyncStatus, Tracked,
+};
+use polo_core::store::SyncStore;
+use serde::de::DeserializeOwned;
+use time::OffsetDateTime;
+
+/// What was known before this combine.
+#[derive(Clone, Debug, Default)]
+pub struct Previous {
+    pub instances: Vec<Instance>,
+    pub indexes: Vec<Index>,
+    /// Ids known to have vanished (a later sighting "came back").
+    pub vanished: HashSet<String>,
+    /// Cost rows and history to carry over (local mode).
+    pub snapshot: Option<Everything>,
+}
+
+impl Previous {
+    /// What a previous local snapshot knew.
+    pub fn from_snapshot(snapshot: Everything) -> Previous {
+        Previous {
+            instances: snapshot.instances.clone(),
+            indexes: snapshot.indexes.clone(),
+            vanished: polo_core::model::vanished_ids(&snapshot.history),
+            snapshot: Some(snapshot),
+        }
+    }
+
+    /// What the resource table knows (production).
+    pub async fn from_table(table: &ResourceTable) -> Result<Previous, DataError> {
+        let (instances, indexes) =
+            tokio::try_join!(table.list(ResourceKind::Instances), table.list(ResourceKind::Indexes))?;
+        let mut gone = vanished(&instances);
+        gone.extend(vanished(&indexes));
+        Ok(Previous {
+            instances: instances.into_iter().filter(|r| r.vanished_at.is_none()).filter_map(|r| r.instance).collect(),
+            indexes: indexes.into_iter().filter(|r| r.vanished_at.is_none()).filter_map(|r| r.index).collect(),
+            vanished: gone,
+            snapshot: None,
+        })
+    }
+}
+
+/// The combined snapshot and what changed since [`Previous`].
+#[derive(Clone, Debug)]
+pub struct Combined {
+    pub everything: Everything,
+    pub changes: Vec<Change>,
+}
+
+struct Kind<T> {
+    items: Vec<T>,
+    pulled: HashSet<(String, String)>,
+}
+
+async fn read_kind<T: DeserializeOwned + Clone + Tracked>(
+    config: &Config,
+    store: &dyn SyncStore,
+    resource: ResourceKind,
+    previous: &[T],
+    statuses: &mut HashMap<String, Vec<DocumentStatus>>,
+) -> Kind<T> {
+    let mut kind = Kind { items: Vec::new(), pulled: HashSet::new() };
+    for account in &config.accounts {
+        for region in &account.regions {
+            let kept = || {
+                previous.iter().filter(|r| r.account() == account.name && r.region() == region).cloned().collect::<Vec<_>>()
+            };
+            let read = store.read_document(&account.name, region, resource).await;
+            let (status, items) = match read {
+                Ok(Some(bytes)) => match serde_json::from_slice::<SyncDocument<T>>(&bytes) {
+                    Ok(doc) => {
+                        if doc.status == SyncStatus::Ok {
+                            kind.pulled.insert((account.name.clone(), region.clone()));
+                        }
+                        let status = DocumentStatus {
+                            resource,
+                            region: region.clone(),
+                            synced_at: doc.synced_at,
+                            status: doc.status,
+                            error: doc.error,
+                        };
+                        (status, doc.items)
+                    }
+                    Err(e) => (error_status(resource, region, format!("unreadable sync document: {e}")), kept()),
+                },
+                Ok(None) => (error_status(resource, region, "never synced".into()), kept()),
+                Err(e) => (error_status(resource, region, e.to_string()), kept()),
+            };
+            statuses.entry(account.name.clone()).or_default().push(status);
+            kind.items.extend(items);
+        }
+    }
+    kind
+}
+
+fn error_status(resource: ResourceKind, region: &str, error: String) -> DocumentStatus {
+    DocumentStatus { resource, region: region.to_owned(), synced_at: None, status: SyncStatus::Error, error: Some(error) }
+}
+
+/// Merges the documents of every configured account and region. A document that is missing
+/// or unreadable keeps what `previous` knew of its account and region and marks it stale.
+pub async fn combine(config: &Config, store: &dyn SyncStore, previous: Previous, now: OffsetDateTime) -> Combined {
+    let mut statuses: HashMap<String, Vec<DocumentStatus>> = HashMap::new();
+    let instances = read_kind(config, store, ResourceKind::Instances, &previous.instances, &mut statuses).await;
+    let indexes = read_kind(config, store, ResourceKind::Indexes, &previous.indexes, &mut statuses).await;
+    let mut changes = diff(&previous.instances, &previous.vanished, &instances.items, &instances.pulled, now);
+    changes.extend(diff(&previous.indexes, &previous.vanished, &indexes.items, &indexes.pulled, now));
+    let (costs, mut history, price_table_version) = match previous.snapshot {
+        Some(s) => {
+            let cost_docs = s.accounts.iter().flat_map(|a| {
+                a.documents.iter().filter(|d| d.resource == ResourceKind::Costs).map(move |d| (a.name.clone(), d.clone()))
+            });
+            for (account, doc) in cost_docs.collect::<Vec<_>>() {
+                statuses.entry(account).or_default().push(doc);
+            }
+            (s.costs, s.history, s.price_table_version)
+        }
+        None => (Vec::new(), Vec::new(), String::new()),
+    };
+    history.extend(changes.iter().cloned());
+    let accounts = config
+        .accounts
+        .iter()
+        .map(|a| AccountSync {
+            name: a.name.clone(),
+            id: a.id.clone(),
+            kind: a.kind,
+            documents: statuses.remove(&a.name).unwrap_or_default(),
+        })
+        .collect();
+    let mut everything = Everything {
+        generated_at: now,
+        price_table_version,
+        accounts,
+        instances: instances.items,
+        indexes: indexes.items,
+        costs,
+        history,
+    };
+    everything.instances.sort_by(|a, b| a.id.cmp(&b.id));
+    everything.indexes.sort_by(|a, b| a.index_id.cmp(&b.index_id));
+    Combined { everything, changes }
+}
+
+/// Brings the resource table up to date: writes every resource that appeared, changed or
+/// came back, marks the vanished ones (keeping their last known body), appends the changes
+/// to their history, and records the accounts' status. Unchanged resources are not written.
+pub async fn apply_to_table(
+    table: &ResourceTable,
+    combined: &Combined,
+    previous: &Previous,
+    now: OffsetDateTime,
+) -> Result<usize, DataError> {
+    let touched: HashSet<(&ResourceKind, &str)> =
+        combined.changes.iter().filter(|c| c.what != ChangeKind::Vanished).map(|c| (&c.resource, c.id.as_str())).collect();
+    let mut items = Vec::new();
+    for i in &combined.everything.instances {
+        if touched.contains(&(&ResourceKind::Instances, i.id.as_str())) {
+            items.push(ResourceItem::of_instance(i.clone(), now));
+        }
+    }
+    for x in &combined.everything.indexes {
+        if touched.contains(&(&ResourceKind::Indexes, x.index_id.as_str())) {
+            items.push(ResourceItem::of_index(x.clone(), now));
+        }
+    }
+    for c in combined.changes.iter().filter(|c| c.what == ChangeKind::Vanished) {
+        let item = match c.resource {
+            ResourceKind::Instances => {
+                previous.instances.iter().find(|i| i.id == c.id).map(|i| ResourceItem::of_instance(i.clone(), now))
+            }
+            ResourceKind::Indexes => {
+                previous.indexes.iter().find(|x| x.index_id == c.id).map(|x| ResourceItem::of_index(x.clone(), now))
+            }
+            ResourceKind::Costs => None,
+        };
+        if let Some(mut item) = item {
+            item.vanished_at = Some(now);
+            items.push(item);
+        }
+    }
+    let written = table.put_resources(items, &combined.changes).await?;
+    table.put_meta(&combined.everything).await?;
+    Ok(written)
+}

@@ -1,0 +1,149 @@
+//! One sync: every selected account × region × resource pulled concurrently (bounded), each
+//! landing as its own document. A failed pull keeps the document's last good items.
+
+use std::sync::Arc;
+
+use aws_config::SdkConfig;
+use polo_core::config::{Account, TagKeys};
+use polo_core::model::{ResourceKind, SyncDocument, SyncStatus};
+use polo_core::store::SyncStore;
+use serde::de::DeserializeOwned;
+use serde::Serialize;
+use time::OffsetDateTime;
+use tokio::sync::Semaphore;
+use tokio::task::JoinSet;
+
+use crate::accounts::{account_config, Reach};
+
+/// What to pull.
+#[derive(Clone, Debug)]
+pub struct SyncPlan {
+    pub accounts: Vec<Account>,
+    /// `Instances` and/or `Indexes`.
+    pub resources: Vec<ResourceKind>,
+    /// Pulls in flight at once (1 = one account and region at a time).
+    pub concurrency: usize,
+    pub reach: Reach,
+    pub tags: TagKeys,
+}
+
+/// How one document fared.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DocumentOutcome {
+    pub account: String,
+    pub region: String,
+    pub resource: ResourceKind,
+    pub status: SyncStatus,
+    /// Items in the document now (kept ones after a failure).
+    pub items: usize,
+    pub error: Option<String>,
+    pub warnings: Vec<String>,
+}
+
+/// Pulls everything in `plan` and writes each document to `store`.
+pub async fn sync(plan: &SyncPlan, base: &SdkConfig, store: Arc<dyn SyncStore>, now: OffsetDateTime) -> Vec<DocumentOutcome> {
+    let permits = Arc::new(Semaphore::new(plan.concurrency.max(1)));
+    let mut tasks = JoinSet::new();
+    for account in &plan.accounts {
+        let config = Arc::new(account_config(base, account, plan.reach).await);
+        for region in &account.regions {
+            for &resource in &plan.resources {
+                let (config, store, permits) = (Arc::clone(&config), Arc::clone(&store), Arc::clone(&permits));
+                let (account, region, tags) = (account.clone(), region.clone(), plan.tags.clone());
+                tasks.spawn(async move {
+                    let _permit = permits.acquire_owned().await;
+                    pull_one(&config, &account, &region, resource, &tags, store.as_ref(), now).await
+                });
+            }
+        }
+    }
+    let mut outcomes = Vec::new();
+    while let Some(done) = tasks.join_next().await {
+        match done {
+            Ok(outcome) => outcomes.push(outcome),
+            Err(e) => tracing::error!(error = %e, "a pull task failed"),
+        }
+    }
+    outcomes.sort_by(|a, b| (&a.account, &a.region, a.resource).cmp(&(&b.account, &b.region, b.resource)));
+    outcomes
+}
+
+async fn pull_one(
+    config: &SdkConfig,
+    account: &Account,
+    region: &str,
+    resource: ResourceKind,
+    tags: &TagKeys,
+    store: &dyn SyncStore,
+    now: OffsetDateTime,
+) -> DocumentOutcome {
+    let started = std::time::Instant::now();
+    let outcome = match resource {
+        ResourceKind::Instances => {
+            let pulled = crate::instances::pull_instances(config, account, region, tags).await;
+            land(store, account, region, resource, pulled, now).await
+        }
+        ResourceKind::Indexes => {
+            let pulled = crate::registry::pull_indexes(config, account, region).await;
+            land(store, account, region, resource, pulled, now).await
+        }
+        ResourceKind::Costs => DocumentOutcome {
+            account: account.name.clone(),
+            region: region.to_owned(),
+            resource,
+            status: SyncStatus::Error,
+            items: 0,
+            error: Some("costs are not synced by this build".into()),
+            warnings: Vec::new(),
+        },
+    };
+    tracing::info!(
+        account = %account.name, region, resource = %resource, status = ?outcome.status, items = outcome.items,
+        error = outcome.error.as_deref().unwrap_or(""), millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        "pulled"
+    );
+    outcome
+}
+
+/// Writes the document of one pull: the new items, or the previous items with the error.
+async fn land<T: Serialize + DeserializeOwned>(
+    store: &dyn SyncStore,
+    account: &Account,
+    region: &str,
+    resource: ResourceKind,
+    pulled: anyhow::Result<(Vec<T>, Vec<String>)>,
+    now: OffsetDateTime,
+) -> DocumentOutcome {
+    let document = match pulled {
+        Ok((items, warnings)) => {
+            let mut doc = SyncDocument::ok(&account.name, region, resource, items, now);
+            doc.warnings = warnings;
+            doc
+        }
+        Err(e) => {
+            let previous = match store.read_document(&account.name, region, resource).await {
+                Ok(Some(bytes)) => serde_json::from_slice::<SyncDocument<T>>(&bytes).ok(),
+                _ => None,
+            };
+            SyncDocument::failed(previous, &account.name, region, resource, format!("{e:#}"), now)
+        }
+    };
+    let mut outcome = DocumentOutcome {
+        account: account.name.clone(),
+        region: region.to_owned(),
+        resource,
+        status: document.status,
+        items: document.items.len(),
+        error: document.error.clone(),
+        warnings: document.warnings.clone(),
+    };
+    let written = match serde_json::to_vec(&document) {
+        Ok(bytes) => store.write_document(&account.name, region, resource, bytes).await.map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    if let Err(e) = written {
+        outcome.status = SyncStatus::Error;
+        outcome.error = Some(format!("document not written: {e}"));
+    }
+    outcome
+}

@@ -1,0 +1,15 @@
+//! The AWS data plane against a real local AWS emulator (moto server, started by
+//! `scripts/test`, which exports `POLO_TEST_AWS_ENDPOINT`). Each test works in AWS accounts
+//! of its own (reached by AssumeRole), so tests run in parallel without sharing state.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
+
+mod fleet;
+mod harness;
+mod proxy;
+
+mod data_services;
+mod faults;
+mod history;
+mod snapshot_s3;
+mod sync;

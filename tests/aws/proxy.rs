@@ -1,0 +1,119 @@
+//! A fault-injecting HTTP proxy in front of the emulator: refuses one region, denies
+//! AssumeRole into one account, or answers BatchWriteItem calls with every item unprocessed.
+
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Arc, Mutex};
+
+use axum::body::{to_bytes, Body};
+use axum::extract::{Request, State};
+use axum::http::{HeaderValue, StatusCode};
+use axum::response::{IntoResponse, Response};
+
+/// What to break.
+#[derive(Debug, Default)]
+pub struct Faults {
+    /// Requests signed for this region get 503.
+    pub refuse_region: Mutex<Option<String>>,
+    /// AssumeRole into a role of this account gets AccessDenied.
+    pub deny_account: Mutex<Option<String>>,
+    /// This many BatchWriteItem calls are answered with all items unprocessed.
+    pub unprocessed_calls: AtomicUsize,
+    /// BatchWriteItem calls answered that way so far.
+    pub faulted_batches: AtomicUsize,
+    /// BatchWriteItem calls passed to the emulator.
+    pub forwarded_batches: AtomicUsize,
+}
+
+/// A running proxy.
+pub struct Proxy {
+    pub url: String,
+    pub faults: Arc<Faults>,
+}
+
+struct Shared {
+    target: String,
+    faults: Arc<Faults>,
+    client: reqwest::Client,
+}
+
+impl Proxy {
+    /// Starts a proxy to `target` on a free loopback port.
+    pub async fn start(target: &str) -> Proxy {
+        let faults = Arc::new(Faults::default());
+        let shared =
+            Arc::new(Shared { target: target.trim_end_matches('/').to_owned(), faults: Arc::clone(&faults), client: reqwest::Client::new() });
+        let app = axum::Router::new().fallback(forward).with_state(shared);
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+        let url = format!("http://{}", listener.local_addr().unwrap());
+        tokio::spawn(async move {
+            axum::serve(listener, app).await.unwrap();
+        });
+        Proxy { url, faults }
+    }
+}
+
+fn region_of(request: &Request) -> Option<String> {
+    let auth = request.headers().get("authorization")?.to_str().ok()?;
+    let scope = auth.split("Credential=").nth(1)?.split(',').next()?;
+    scope.split('/').nth(2).map(str::to_owned)
+}
+
+async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let region = region_of(&request);
+    let target_op = request.headers().get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    if let (Some(refused), Some(region)) = (shared.faults.refuse_region.lock().unwrap().clone(), &region) {
+        if &refused == region {
+            return (StatusCode::SERVICE_UNAVAILABLE, "region refused by the test proxy").into_response();
+        }
+    }
+    let (parts, body) = request.into_parts();
+    let body = to_bytes(body, usize::MAX).await.unwrap();
+    if let Some(denied) = shared.faults.deny_account.lock().unwrap().clone() {
+        let text = String::from_utf8_lossy(&body);
+        if text.contains("Action=AssumeRole") && text.contains(&format!("arn%3Aaws%3Aiam%3A%3A{denied}%3Arole")) {
+            let xml = "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type>\
+                <Code>AccessDenied</Code><Message>not authorized to perform sts:AssumeRole (test proxy)</Message></Error>\
+                <RequestId>test</RequestId></ErrorResponse>";
+            return (StatusCode::FORBIDDEN, [("content-type", "text/xml")], xml).into_response();
+        }
+    }
+    if target_op.ends_with(".BatchWriteItem") {
+        let remaining = shared.faults.unprocessed_calls.load(Ordering::SeqCst);
+        if remaining > 0 {
+            shared.faults.unprocessed_calls.store(remaining - 1, Ordering::SeqCst);
+            shared.faults.faulted_batches.fetch_add(1, Ordering::SeqCst);
+            let request: serde_json::Value = serde_json::from_slice(&body).unwrap();
+            let answer = serde_json::json!({ "UnprocessedItems": request["RequestItems"] });
+            return (
+                StatusCode::OK,
+                [("content-type", HeaderValue::from_static("application/x-amz-json-1.0"))],
+                answer.to_string(),
+            )
+                .into_response();
+        }
+        shared.faults.forwarded_batches.fetch_add(1, Ordering::SeqCst);
+    }
+    let url = format!("{}{}", shared.target, parts.uri.path_and_query().map_or("/", |p| p.as_str()));
+    let mut outgoing = shared.client.request(parts.method.clone(), url).body(body);
+    for (name, value) in &parts.headers {
+        if name != "host" && name != "content-length" && name != "transfer-encoding" {
+            outgoing = outgoing.header(name, value);
+        }
+    }
+    match outgoing.send().await {
+        Ok(answer) => {
+            let status = answer.status();
+            let headers = answer.headers().clone();
+            let bytes = answer.bytes().await.unwrap_or_default();
+            let mut response = Response::new(Body::from(bytes));
+            *response.status_mut() = status;
+            for (name, value) in &headers {
+                if name != "content-length" && name != "transfer-encoding" && name != "connection" {
+                    response.headers_mut().insert(name, value.clone());
+                }
+            }
+            response
+        }
+        Err(e) => (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
+    }
+}

@@ -1,0 +1,62 @@
+use std::sync::Arc;
+use std::time::Duration;
+
+use polo_core::config::Config;
+use polo_core::data::{FleetReader, LocalDataService, ResourceReader, S3SnapshotReader};
+use polo_core::pricing::PriceTable;
+use polo_core::sample::{generate, Scale};
+use polo_core::store::{s3_client, S3Store, SyncStore, SNAPSHOT_KEY};
+use polo_core::FixedClock;
+use polo_web::settings::WebSettings;
+use polo_web::AppState;
+use time::macros::datetime;
+use time::OffsetDateTime;
+
+use crate::fleet::create_bucket;
+use crate::harness::{base_config, emulator, fresh_name};
+
+/// App state over any data service, development identity, clock at `now`.
+pub fn state_over<D: FleetReader + ResourceReader + 'static>(data: Arc<D>, now: OffsetDateTime) -> AppState {
+    AppState {
+        fleet: data.clone(),
+        resources: data,
+        prices: Arc::new(PriceTable::bundled().unwrap()),
+        config: Arc::new(Config::bundled().unwrap()),
+        clock: Arc::new(FixedClock(now)),
+        settings: Arc::new(WebSettings { dev: true, logout_url: None }),
+    }
+}
+
+#[tokio::test]
+async fn the_s3_snapshot_is_loaded_once_and_revalidated_by_etag() {
+    let base = base_config(&emulator()).await;
+    let bucket = fresh_name("polo-data");
+    create_bucket(&base, &bucket).await;
+    let store = S3Store::new(s3_client(&base), &bucket);
+    let first = generate(1, Scale::Small, datetime!(2026-11-24 12:00 UTC));
+    store.write_snapshot(serde_json::to_vec(&first).unwrap()).await.unwrap();
+
+    let reader = S3SnapshotReader::new(s3_client(&base), &bucket, SNAPSHOT_KEY, Duration::ZERO);
+    let loaded = reader.fleet().await.unwrap();
+    assert_eq!(loaded.instances(), first.instances.as_slice());
+    let again = reader.fleet().await.unwrap();
+    assert!(Arc::ptr_eq(&loaded, &again), "an unchanged ETag keeps the loaded snapshot");
+
+    let second = generate(2, Scale::Small, datetime!(2026-11-25 12:00 UTC));
+    store.write_snapshot(serde_json::to_vec(&second).unwrap()).await.unwrap();
+    let reloaded = reader.fleet().await.unwrap();
+    assert_eq!(reloaded.instances(), second.instances.as_slice());
+
+    let cached = S3SnapshotReader::new(s3_client(&base), &bucket, SNAPSHOT_KEY, Duration::from_secs(3600));
+    let a = cached.fleet().await.unwrap();
+    store.write_snapshot(serde_json::to_vec(&first).unwrap()).await.unwrap();
+    let b = cached.fleet().await.unwrap();
+    assert!(Arc::ptr_eq(&a, &b), "within the revalidation window S3 is not asked");
+
+    let missing = S3SnapshotReader::new(s3_client(&base), &bucket, "nosuch.json", Duration::ZERO);
+    assert!(missing.fleet().await.unwrap_err().to_string().contains("nosuch.json"));
+
+    // The same pages answer from the S3 snapshot as from a local file.
+    let local = Arc::new(LocalDataService::from_snapshot(first.clone()));
+    let _ = state_over(local, datetime!(2026-11-24 12:00 UTC));
+}

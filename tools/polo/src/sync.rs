@@ -1,0 +1,111 @@
+//! `polo sync` and `polo combine`: the local data plane.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{bail, Context as _};
+use polo_core::config::Config;
+use polo_core::data::parse_snapshot;
+use polo_core::model::{ResourceKind, SyncStatus};
+use polo_core::store::{LocalStore, SyncStore};
+use polo_sync_engine::{combine, sync, Previous, Reach, SyncPlan};
+use time::OffsetDateTime;
+
+use crate::cli::SyncResource;
+
+/// What `polo sync` was asked.
+#[derive(Clone, Debug)]
+pub struct SyncOptions {
+    pub resource: Option<SyncResource>,
+    /// Account names; empty means all.
+    pub accounts: Vec<String>,
+    pub out: PathBuf,
+    pub data: PathBuf,
+    pub concurrency: usize,
+}
+
+/// The configured accounts named in `names` (all when empty); an unknown name is an error
+/// naming the ones there are.
+pub fn select_accounts(config: &Config, names: &[String]) -> anyhow::Result<Vec<polo_core::config::Account>> {
+    if names.is_empty() {
+        return Ok(config.accounts.clone());
+    }
+    names
+        .iter()
+        .map(|name| {
+            config.account(name).cloned().ok_or_else(|| {
+                let known: Vec<&str> = config.accounts.iter().map(|a| a.name.as_str()).collect();
+                anyhow::anyhow!("-p: no account named {name:?}; configured: {}", known.join(", "))
+            })
+        })
+        .collect()
+}
+
+/// Pulls, writes the documents, combines, and fails (after writing everything) when a pull failed.
+pub async fn run_sync(config: &Config, options: &SyncOptions, now: OffsetDateTime) -> anyhow::Result<()> {
+    let resources = match options.resource {
+        None => vec![ResourceKind::Instances, ResourceKind::Indexes],
+        Some(SyncResource::Instances) => vec![ResourceKind::Instances],
+        Some(SyncResource::Indexes) => vec![ResourceKind::Indexes],
+        Some(SyncResource::Costs) => bail!("-r costs: Cost Explorer sync is not part of this build"),
+    };
+    let plan = SyncPlan {
+        accounts: select_accounts(config, &options.accounts)?,
+        resources,
+        concurrency: options.concurrency,
+        reach: Reach::ProfilesFirst,
+        tags: config.tags.clone(),
+    };
+    let base = polo_sync_engine::base_config().await;
+    let store: Arc<dyn SyncStore> = Arc::new(LocalStore::new(&options.out, &options.data));
+    let outcomes = sync(&plan, &base, Arc::clone(&store), now).await;
+    let mut failed = 0;
+    for o in &outcomes {
+        match o.status {
+            SyncStatus::Ok => eprintln!("ok     {:<10} {:<14} {:<9} {} items", o.account, o.region, o.resource, o.items),
+            SyncStatus::Error => {
+                failed += 1;
+                eprintln!(
+                    "FAILED {:<10} {:<14} {:<9} kept {} items: {}",
+                    o.account,
+                    o.region,
+                    o.resource,
+                    o.items,
+                    o.error.as_deref().unwrap_or("")
+                );
+            }
+        }
+        for w in &o.warnings {
+            eprintln!("       {:<10} {:<14} {:<9} warning: {w}", o.account, o.region, o.resource);
+        }
+    }
+    run_combine(config, &options.out, &options.data, now).await?;
+    if failed > 0 {
+        bail!("{failed} of {} pulls failed; their documents keep the last good items", outcomes.len());
+    }
+    Ok(())
+}
+
+/// Merges the documents under `out` into the snapshot at `data`, appending what changed
+/// to its history.
+pub async fn run_combine(config: &Config, out: &Path, data: &Path, now: OffsetDateTime) -> anyhow::Result<()> {
+    let store = LocalStore::new(out, data);
+    let previous = match store.read_snapshot().await? {
+        Some(bytes) => {
+            let text = String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8", data.display()))?;
+            Previous::from_snapshot(parse_snapshot(&text, &data.display().to_string())?)
+        }
+        None => Previous::default(),
+    };
+    let combined = combine(config, &store, previous, now).await;
+    let bytes = serde_json::to_vec_pretty(&combined.everything)?;
+    store.write_snapshot(bytes).await?;
+    eprintln!(
+        "combined {} instances and {} indexes into {} ({} changes)",
+        combined.everything.instances.len(),
+        combined.everything.indexes.len(),
+        data.display(),
+        combined.changes.len()
+    );
+    Ok(())
+}
