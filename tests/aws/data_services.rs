@@ -1,10 +1,10 @@
 use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 
-use polo_core::data::{conformance, DynamoDataService, LocalDataService, ResourceTable};
+use polo_core::data::{DynamoDataService, LocalDataService, ResourceTable, conformance};
 use polo_core::model::diff;
-use polo_core::sample::{generate, Scale};
-use polo_sync_engine::{apply_to_table, Combined, Previous};
+use polo_core::sample::{Scale, generate};
+use polo_sync_engine::{Combined, Previous, apply_to_table};
 use time::macros::datetime;
 
 use crate::fleet::create_resource_table;
@@ -29,8 +29,13 @@ async fn dynamo_and_local_data_services_behave_the_same() {
     create_resource_table(&base, &table_name).await;
     let table = ResourceTable::new(aws_sdk_dynamodb::Client::new(&base), &table_name);
     let combined = first_sync();
-    let written = apply_to_table(&table, &combined, &Previous::default(), combined.everything.generated_at).await.unwrap();
-    assert_eq!(written, combined.everything.instances.len() + combined.everything.indexes.len() + combined.changes.len());
+    let written = apply_to_table(&table, &combined, &Previous::default(), combined.everything.generated_at)
+        .await
+        .unwrap();
+    assert_eq!(
+        written,
+        combined.everything.instances.len() + combined.everything.indexes.len() + combined.changes.len()
+    );
 
     let dynamo = DynamoDataService::new(table);
     conformance::check(&dynamo, &combined.everything).await.unwrap();
@@ -50,18 +55,31 @@ async fn unprocessed_batch_items_are_retried_until_written() {
     combined.everything.instances.truncate(40);
     combined.everything.indexes.truncate(10);
     combined.changes.retain(|c| {
-        combined.everything.instances.iter().any(|i| i.id == c.id) || combined.everything.indexes.iter().any(|x| x.index_id == c.id)
+        combined.everything.instances.iter().any(|i| i.id == c.id)
+            || combined.everything.indexes.iter().any(|x| x.index_id == c.id)
     });
     combined.everything.history = combined.changes.clone();
     proxy.faults.unprocessed_calls.store(3, Ordering::SeqCst);
-    let written = apply_to_table(&table, &combined, &Previous::default(), combined.everything.generated_at).await.unwrap();
+    let written = apply_to_table(&table, &combined, &Previous::default(), combined.everything.generated_at)
+        .await
+        .unwrap();
     assert_eq!(written, 100);
-    assert_eq!(proxy.faults.faulted_batches.load(Ordering::SeqCst), 3, "three answers left everything unprocessed");
-    assert_eq!(proxy.faults.forwarded_batches.load(Ordering::SeqCst), 4, "100 items: 4 batches reached the table");
+    assert_eq!(
+        proxy.faults.faulted_batches.load(Ordering::SeqCst),
+        3,
+        "three answers left everything unprocessed"
+    );
+    assert_eq!(
+        proxy.faults.forwarded_batches.load(Ordering::SeqCst),
+        4,
+        "100 items: 4 batches reached the table"
+    );
     conformance::check(&DynamoDataService::new(table), &combined.everything).await.unwrap();
 
     proxy.faults.unprocessed_calls.store(100, Ordering::SeqCst);
     let table = ResourceTable::new(aws_sdk_dynamodb::Client::new(&base), &table_name);
-    let err = apply_to_table(&table, &combined, &Previous::default(), combined.everything.generated_at).await.unwrap_err();
+    let err = apply_to_table(&table, &combined, &Previous::default(), combined.everything.generated_at)
+        .await
+        .unwrap_err();
     assert!(err.to_string().contains("still unprocessed after 8 attempts"), "{err}");
 }

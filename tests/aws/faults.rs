@@ -1,9 +1,9 @@
 use std::sync::Arc;
 
-use polo_core::data::{parse_snapshot, LocalDataService};
+use polo_core::data::{LocalDataService, parse_snapshot};
 use polo_core::model::{AccountKind, Instance, ResourceKind, SyncDocument, SyncStatus};
 use polo_core::store::{LocalStore, SyncStore};
-use polo_sync_engine::{combine, sync, Previous, Reach, SyncPlan};
+use polo_sync_engine::{Previous, Reach, SyncPlan, combine, sync};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
@@ -36,10 +36,16 @@ async fn a_failing_account_or_region_keeps_its_last_good_items_and_says_why() {
         &in_a,
         "us-east-1",
         "marqo-indexes",
-        vec![registry_item("idx-good1", "one", "acme", "READY"), registry_item("idx-good2", "two", "acme", "READY"), malformed, bad_status],
+        vec![
+            registry_item("idx-good1", "one", "acme", "READY"),
+            registry_item("idx-good2", "two", "acme", "READY"),
+            malformed,
+            bad_status,
+        ],
     )
     .await;
-    put_items(&in_a, "eu-west-1", "marqo-indexes", vec![registry_item("idx-eu", "eu", "acme", "READY")]).await;
+    put_items(&in_a, "eu-west-1", "marqo-indexes", vec![registry_item("idx-eu", "eu", "acme", "READY")])
+        .await;
 
     let config = config_with(vec![a, b]);
     let dir = tempfile::tempdir().unwrap();
@@ -56,7 +62,10 @@ async fn a_failing_account_or_region_keeps_its_last_good_items_and_says_why() {
     // A good sync first: malformed registry items are reported by id and skipped.
     let first = sync(&plan, &via_proxy, store.clone(), FIRST).await;
     assert!(first.iter().all(|o| o.status == SyncStatus::Ok), "{first:?}");
-    let registry = first.iter().find(|o| o.account == "alpha" && o.region == "us-east-1" && o.resource == ResourceKind::Indexes).unwrap();
+    let registry = first
+        .iter()
+        .find(|o| o.account == "alpha" && o.region == "us-east-1" && o.resource == ResourceKind::Indexes)
+        .unwrap();
     assert_eq!(registry.items, 2);
     assert_eq!(registry.warnings.len(), 2, "{:?}", registry.warnings);
     assert!(registry.warnings.iter().any(|w| w.contains("idx-broken")));
@@ -75,7 +84,9 @@ async fn a_failing_account_or_region_keeps_its_last_good_items_and_says_why() {
     };
     assert_eq!(status("alpha", "us-east-1", ResourceKind::Instances).status, SyncStatus::Ok);
     assert_eq!(status("alpha", "us-east-1", ResourceKind::Indexes).status, SyncStatus::Ok);
-    for (acct, region, kept_instances, kept_indexes) in [("alpha", "eu-west-1", 2, 1), ("beta", "us-east-1", 2, 0)] {
+    for (acct, region, kept_instances, kept_indexes) in
+        [("alpha", "eu-west-1", 2, 1), ("beta", "us-east-1", 2, 0)]
+    {
         let i = status(acct, region, ResourceKind::Instances);
         assert_eq!((i.status, i.items), (SyncStatus::Error, kept_instances), "{acct}/{region}: {i:?}");
         let x = status(acct, region, ResourceKind::Indexes);
@@ -99,7 +110,10 @@ async fn a_failing_account_or_region_keeps_its_last_good_items_and_says_why() {
     store.write_snapshot(serde_json::to_vec(&combined.everything).unwrap()).await.unwrap();
 
     // The overview shows both accounts stale, with the reason.
-    let app = polo::app(crate::snapshot_s3::state_over(Arc::new(LocalDataService::from_file(&snapshot_path).unwrap()), later));
+    let app = polo::app(crate::snapshot_s3::state_over(
+        Arc::new(LocalDataService::from_file(&snapshot_path).unwrap()),
+        later,
+    ));
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -107,7 +121,8 @@ async fn a_failing_account_or_region_keeps_its_last_good_items_and_says_why() {
     assert_eq!(page.matches(">stale<").count(), 2, "both accounts stale");
     assert!(page.contains("AccessDenied"));
     assert!(page.contains("instances/eu-west-1"));
-    let json: serde_json::Value = reqwest::get(format!("{url}?format=json")).await.unwrap().text().await.unwrap().parse().unwrap();
+    let json: serde_json::Value =
+        reqwest::get(format!("{url}?format=json")).await.unwrap().text().await.unwrap().parse().unwrap();
     assert_eq!(json["freshness"][0]["stale"], true);
     assert!(json["freshness"][1]["errors"][0].as_str().unwrap().contains("AccessDenied"));
 }

@@ -4,13 +4,17 @@ use std::collections::HashMap;
 
 use aws_config::{Region, SdkConfig};
 use aws_sdk_dynamodb::types::{
-    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType, Projection,
-    ProjectionType, PutRequest, ScalarAttributeType, WriteRequest,
+    AttributeDefinition, AttributeValue, BillingMode, GlobalSecondaryIndex, KeySchemaElement, KeyType,
+    Projection, ProjectionType, PutRequest, ScalarAttributeType, WriteRequest,
 };
-use aws_sdk_ec2::types::{InstanceMarketOptionsRequest, InstanceType, MarketType, ResourceType, Tag, TagSpecification};
+use aws_sdk_ec2::types::{
+    InstanceMarketOptionsRequest, InstanceType, MarketType, ResourceType, Tag, TagSpecification,
+};
 
 pub fn ec2(config: &SdkConfig, region: &str) -> aws_sdk_ec2::Client {
-    aws_sdk_ec2::Client::from_conf(aws_sdk_ec2::config::Builder::from(config).region(Region::new(region.to_owned())).build())
+    aws_sdk_ec2::Client::from_conf(
+        aws_sdk_ec2::config::Builder::from(config).region(Region::new(region.to_owned())).build(),
+    )
 }
 
 pub fn dynamo(config: &SdkConfig, region: &str) -> aws_sdk_dynamodb::Client {
@@ -45,8 +49,9 @@ pub async fn launch(
             request = request.tag_specifications(spec.build());
         }
         if spot {
-            request =
-                request.instance_market_options(InstanceMarketOptionsRequest::builder().market_type(MarketType::Spot).build());
+            request = request.instance_market_options(
+                InstanceMarketOptionsRequest::builder().market_type(MarketType::Spot).build(),
+            );
         }
         let answer = request.send().await.unwrap();
         out.extend(answer.instances().iter().cloned());
@@ -61,9 +66,15 @@ pub async fn create_registry(config: &SdkConfig, region: &str, table: &str) {
         .table_name(table)
         .billing_mode(BillingMode::PayPerRequest)
         .attribute_definitions(
-            AttributeDefinition::builder().attribute_name("index_id").attribute_type(ScalarAttributeType::S).build().unwrap(),
+            AttributeDefinition::builder()
+                .attribute_name("index_id")
+                .attribute_type(ScalarAttributeType::S)
+                .build()
+                .unwrap(),
         )
-        .key_schema(KeySchemaElement::builder().attribute_name("index_id").key_type(KeyType::Hash).build().unwrap())
+        .key_schema(
+            KeySchemaElement::builder().attribute_name("index_id").key_type(KeyType::Hash).build().unwrap(),
+        )
         .send()
         .await
         .unwrap();
@@ -90,12 +101,21 @@ pub fn registry_item(id: &str, name: &str, customer: &str, status: &str) -> Hash
 }
 
 /// Writes items, 25 per call.
-pub async fn put_items(config: &SdkConfig, region: &str, table: &str, items: Vec<HashMap<String, AttributeValue>>) {
+pub async fn put_items(
+    config: &SdkConfig,
+    region: &str,
+    table: &str,
+    items: Vec<HashMap<String, AttributeValue>>,
+) {
     let client = dynamo(config, region);
     for chunk in items.chunks(25) {
         let requests: Vec<WriteRequest> = chunk
             .iter()
-            .map(|i| WriteRequest::builder().put_request(PutRequest::builder().set_item(Some(i.clone())).build().unwrap()).build())
+            .map(|i| {
+                WriteRequest::builder()
+                    .put_request(PutRequest::builder().set_item(Some(i.clone())).build().unwrap())
+                    .build()
+            })
             .collect();
         client.batch_write_item().request_items(table, requests).send().await.unwrap();
     }
@@ -103,8 +123,15 @@ pub async fn put_items(config: &SdkConfig, region: &str, table: &str, items: Vec
 
 /// Creates the resource table with the keys of docs/data.md.
 pub async fn create_resource_table(config: &SdkConfig, table: &str) {
-    let attr = |n: &str| AttributeDefinition::builder().attribute_name(n).attribute_type(ScalarAttributeType::S).build().unwrap();
-    let key = |n: &str, t: KeyType| KeySchemaElement::builder().attribute_name(n).key_type(t).build().unwrap();
+    let attr = |n: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(n)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .unwrap()
+    };
+    let key =
+        |n: &str, t: KeyType| KeySchemaElement::builder().attribute_name(n).key_type(t).build().unwrap();
     let gsi = |name: &str, pk: &str, sk: &str| {
         GlobalSecondaryIndex::builder()
             .index_name(name)
@@ -118,7 +145,14 @@ pub async fn create_resource_table(config: &SdkConfig, table: &str) {
         .create_table()
         .table_name(table)
         .billing_mode(BillingMode::PayPerRequest)
-        .set_attribute_definitions(Some(vec![attr("pk"), attr("sk"), attr("gsi1pk"), attr("gsi1sk"), attr("gsi2pk"), attr("gsi2sk")]))
+        .set_attribute_definitions(Some(vec![
+            attr("pk"),
+            attr("sk"),
+            attr("gsi1pk"),
+            attr("gsi1sk"),
+            attr("gsi2pk"),
+            attr("gsi2sk"),
+        ]))
         .key_schema(key("pk", KeyType::Hash))
         .key_schema(key("sk", KeyType::Range))
         .global_secondary_indexes(gsi(polo_core::data::BY_KIND, "gsi1pk", "gsi1sk"))

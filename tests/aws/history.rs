@@ -5,7 +5,7 @@ use aws_sdk_ec2::types::Tag;
 use polo_core::data::{DynamoDataService, LocalDataService, ResourceReader, ResourceTable};
 use polo_core::model::{AccountKind, ChangeKind, ResourceKind};
 use polo_core::store::{LocalStore, SyncStore};
-use polo_sync_engine::{apply_to_table, combine, sync, Combined, Previous, Reach, SyncPlan};
+use polo_sync_engine::{Combined, Previous, Reach, SyncPlan, apply_to_table, combine, sync};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
@@ -53,10 +53,15 @@ async fn two_syncs_record_exactly_what_changed() {
     let ids: Vec<&str> = launched.iter().map(|i| i.instance_id().unwrap()).collect();
     let (stopped, retagged, terminated, untouched) = (ids[0], ids[1], ids[2], ids[3]);
     create_registry(&cfg, "us-east-1", "marqo-indexes").await;
-    put_items(&cfg, "us-east-1", "marqo-indexes", vec![
-        registry_item("idx-h1", "one", "acme", "READY"),
-        registry_item("idx-h2", "two", "acme", "READY"),
-    ])
+    put_items(
+        &cfg,
+        "us-east-1",
+        "marqo-indexes",
+        vec![
+            registry_item("idx-h1", "one", "acme", "READY"),
+            registry_item("idx-h2", "two", "acme", "READY"),
+        ],
+    )
     .await;
     let table_name = fresh_name("polo-history");
     create_resource_table(&base, &table_name).await;
@@ -85,21 +90,38 @@ async fn two_syncs_record_exactly_what_changed() {
 
     let client = ec2(&cfg, "us-east-1");
     client.stop_instances().instance_ids(stopped).send().await.unwrap();
-    client.create_tags().resources(retagged).tags(Tag::builder().key("owner").value("bob").build()).send().await.unwrap();
+    client
+        .create_tags()
+        .resources(retagged)
+        .tags(Tag::builder().key("owner").value("bob").build())
+        .send()
+        .await
+        .unwrap();
     client.terminate_instances().instance_ids(terminated).send().await.unwrap();
     let registry = dynamo(&cfg, "us-east-1");
-    registry.delete_item().table_name("marqo-indexes").key("index_id", AttributeValue::S("idx-h1".into())).send().await.unwrap();
-    put_items(&cfg, "us-east-1", "marqo-indexes", vec![registry_item("idx-h2", "two", "acme", "MODIFYING")]).await;
+    registry
+        .delete_item()
+        .table_name("marqo-indexes")
+        .key("index_id", AttributeValue::S("idx-h1".into()))
+        .send()
+        .await
+        .unwrap();
+    put_items(&cfg, "us-east-1", "marqo-indexes", vec![registry_item("idx-h2", "two", "acme", "MODIFYING")])
+        .await;
 
     let t2 = T1 + Duration::hours(1);
     let second = run.once(t2).await;
-    let mut seen: Vec<(String, ChangeKind)> = second.changes.iter().map(|c| (c.id.clone(), c.what.clone())).collect();
+    let mut seen: Vec<(String, ChangeKind)> =
+        second.changes.iter().map(|c| (c.id.clone(), c.what.clone())).collect();
     seen.sort_by(|a, b| a.0.cmp(&b.0));
     let mut want = vec![
         ("idx-h1".to_owned(), ChangeKind::Vanished),
         ("idx-h2".to_owned(), ChangeKind::StateChanged { from: "READY".into(), to: "MODIFYING".into() }),
         (stopped.to_owned(), ChangeKind::StateChanged { from: "running".into(), to: "stopped".into() }),
-        (retagged.to_owned(), ChangeKind::OwnerChanged { from: Some("alice".into()), to: Some("bob".into()) }),
+        (
+            retagged.to_owned(),
+            ChangeKind::OwnerChanged { from: Some("alice".into()), to: Some("bob".into()) },
+        ),
         (terminated.to_owned(), ChangeKind::StateChanged { from: "running".into(), to: "terminated".into() }),
     ];
     want.sort_by(|a, b| a.0.cmp(&b.0));
@@ -109,14 +131,18 @@ async fn two_syncs_record_exactly_what_changed() {
 
     // Both stores tell the same history.
     let local = LocalDataService::from_file(&run.snapshot).unwrap();
-    let dynamo_service = DynamoDataService::new(ResourceTable::new(aws_sdk_dynamodb::Client::new(&base), &table_name));
+    let dynamo_service =
+        DynamoDataService::new(ResourceTable::new(aws_sdk_dynamodb::Client::new(&base), &table_name));
     for reader in [&local as &dyn ResourceReader, &dynamo_service] {
         let h = reader.history(ResourceKind::Instances, stopped).await.unwrap();
         let kinds: Vec<(&ChangeKind, OffsetDateTime)> = h.iter().map(|c| (&c.what, c.at)).collect();
-        assert_eq!(kinds, vec![
-            (&ChangeKind::Appeared, T1),
-            (&ChangeKind::StateChanged { from: "running".into(), to: "stopped".into() }, t2),
-        ]);
+        assert_eq!(
+            kinds,
+            vec![
+                (&ChangeKind::Appeared, T1),
+                (&ChangeKind::StateChanged { from: "running".into(), to: "stopped".into() }, t2),
+            ]
+        );
         assert!(reader.index("idx-h1").await.unwrap().is_none(), "a vanished index is gone from reads");
         assert_eq!(reader.history(ResourceKind::Indexes, "idx-h1").await.unwrap().len(), 2);
     }
@@ -131,7 +157,8 @@ async fn two_syncs_record_exactly_what_changed() {
     assert!(page.contains("appeared"));
 
     // What vanished and is seen again came back.
-    put_items(&cfg, "us-east-1", "marqo-indexes", vec![registry_item("idx-h1", "one", "acme", "READY")]).await;
+    put_items(&cfg, "us-east-1", "marqo-indexes", vec![registry_item("idx-h1", "one", "acme", "READY")])
+        .await;
     let third = run.once(t2 + Duration::hours(1)).await;
     assert_eq!(third.changes.len(), 1);
     assert_eq!((third.changes[0].id.as_str(), &third.changes[0].what), ("idx-h1", &ChangeKind::CameBack));

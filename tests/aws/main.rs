@@ -2,7 +2,15 @@
 //! `scripts/test`, which exports `POLO_TEST_AWS_ENDPOINT`). Each test works in AWS accounts
 //! of its own (reached by AssumeRole), so tests run in parallel without sharing state.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::too_many_lines)]
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::too_many_lines,
+    clippy::similar_names,
+    clippy::large_futures,
+    clippy::assigning_clones,
+    clippy::collapsible_if
+)]
 
 mod fleet;
 mod harness;
@@ -13,3 +21,4 @@ mod faults;
 mod history;
 mod snapshot_s3;
 mod sync;
+mod sync_function;

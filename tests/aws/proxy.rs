@@ -4,7 +4,7 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
-use axum::body::{to_bytes, Body};
+use axum::body::{Body, to_bytes};
 use axum::extract::{Request, State};
 use axum::http::{HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
@@ -40,8 +40,11 @@ impl Proxy {
     /// Starts a proxy to `target` on a free loopback port.
     pub async fn start(target: &str) -> Proxy {
         let faults = Arc::new(Faults::default());
-        let shared =
-            Arc::new(Shared { target: target.trim_end_matches('/').to_owned(), faults: Arc::clone(&faults), client: reqwest::Client::new() });
+        let shared = Arc::new(Shared {
+            target: target.trim_end_matches('/').to_owned(),
+            faults: Arc::clone(&faults),
+            client: reqwest::Client::new(),
+        });
         let app = axum::Router::new().fallback(forward).with_state(shared);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let url = format!("http://{}", listener.local_addr().unwrap());
@@ -60,7 +63,8 @@ fn region_of(request: &Request) -> Option<String> {
 
 async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Response {
     let region = region_of(&request);
-    let target_op = request.headers().get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
+    let target_op =
+        request.headers().get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();
     if let (Some(refused), Some(region)) = (shared.faults.refuse_region.lock().unwrap().clone(), &region) {
         if &refused == region {
             return (StatusCode::SERVICE_UNAVAILABLE, "region refused by the test proxy").into_response();
@@ -70,7 +74,9 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
     let body = to_bytes(body, usize::MAX).await.unwrap();
     if let Some(denied) = shared.faults.deny_account.lock().unwrap().clone() {
         let text = String::from_utf8_lossy(&body);
-        if text.contains("Action=AssumeRole") && text.contains(&format!("arn%3Aaws%3Aiam%3A%3A{denied}%3Arole")) {
+        if text.contains("Action=AssumeRole")
+            && text.contains(&format!("arn%3Aaws%3Aiam%3A%3A{denied}%3Arole"))
+        {
             let xml = "<ErrorResponse xmlns=\"https://sts.amazonaws.com/doc/2011-06-15/\"><Error><Type>Sender</Type>\
                 <Code>AccessDenied</Code><Message>not authorized to perform sts:AssumeRole (test proxy)</Message></Error>\
                 <RequestId>test</RequestId></ErrorResponse>";

@@ -1,16 +1,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use polo_core::FixedClock;
 use polo_core::config::Config;
 use polo_core::data::{FleetReader, LocalDataService, ResourceReader, S3SnapshotReader};
 use polo_core::pricing::PriceTable;
-use polo_core::sample::{generate, Scale};
-use polo_core::store::{s3_client, S3Store, SyncStore, SNAPSHOT_KEY};
-use polo_core::FixedClock;
-use polo_web::settings::WebSettings;
+use polo_core::sample::{Scale, generate};
+use polo_core::store::{S3Store, SNAPSHOT_KEY, SyncStore, s3_client};
 use polo_web::AppState;
-use time::macros::datetime;
+use polo_web::settings::WebSettings;
 use time::OffsetDateTime;
+use time::macros::datetime;
 
 use crate::fleet::create_bucket;
 use crate::harness::{base_config, emulator, fresh_name};

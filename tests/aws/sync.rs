@@ -2,13 +2,15 @@ use std::collections::BTreeMap;
 use std::sync::Arc;
 
 use polo::cli::SyncResource;
-use polo::sync::{run_sync, SyncOptions};
+use polo::sync::{SyncOptions, run_sync};
 use polo_core::data::parse_snapshot;
-use polo_core::model::{AccountKind, Everything, IndexStatus, InstanceState, Lifecycle, ResourceKind, SyncStatus};
+use polo_core::model::{
+    AccountKind, Everything, IndexStatus, InstanceState, Lifecycle, ResourceKind, SyncStatus,
+};
 use polo_core::store::LocalStore;
-use polo_sync_engine::{combine, sync, Previous, Reach, SyncPlan};
-use time::macros::datetime;
+use polo_sync_engine::{Previous, Reach, SyncPlan, combine, sync};
 use time::OffsetDateTime;
+use time::macros::datetime;
 
 use crate::fleet::{create_registry, ec2, launch, put_items, registry_item};
 use crate::harness::{account, base_config, config_with, emulator, fresh_account_id, in_account};
@@ -28,22 +30,56 @@ async fn two_accounts_two_regions_every_page_field_by_field() {
     let (in_a, in_b) = (in_account(&base, &a_id).await, in_account(&base, &b_id).await);
 
     // More instances than one DescribeInstances page (100 reservations) in one region.
-    let mut created = launch(&in_a, "us-east-1", 105, "m6i.large", &[("owner", "alice"), ("marqo-index", "idx-a1"), ("customer", "acme")], false).await;
-    let named = launch(&in_a, "us-west-2", 2, "c6i.xlarge", &[("Name", "web-1"), ("owner", "bob")], true).await;
+    let mut created = launch(
+        &in_a,
+        "us-east-1",
+        105,
+        "m6i.large",
+        &[("owner", "alice"), ("marqo-index", "idx-a1"), ("customer", "acme")],
+        false,
+    )
+    .await;
+    let named =
+        launch(&in_a, "us-west-2", 2, "c6i.xlarge", &[("Name", "web-1"), ("owner", "bob")], true).await;
     created.extend(named.iter().cloned());
     let stopped = launch(&in_a, "us-west-2", 1, "r6i.large", &[("Name", "old-box")], false).await;
-    ec2(&in_a, "us-west-2").stop_instances().instance_ids(stopped[0].instance_id().unwrap()).send().await.unwrap();
+    ec2(&in_a, "us-west-2")
+        .stop_instances()
+        .instance_ids(stopped[0].instance_id().unwrap())
+        .send()
+        .await
+        .unwrap();
     created.extend(stopped.iter().cloned());
     created.extend(launch(&in_b, "us-east-1", 3, "t3.medium", &[("owner", "carol")], false).await);
-    created.extend(launch(&in_b, "eu-west-1", 2, "g5.xlarge", &[("marqo-index", "idx-orphan"), ("customer", "globex")], false).await);
+    created.extend(
+        launch(
+            &in_b,
+            "eu-west-1",
+            2,
+            "g5.xlarge",
+            &[("marqo-index", "idx-orphan"), ("customer", "globex")],
+            false,
+        )
+        .await,
+    );
 
     // A registry larger than one Scan page, in every region the accounts have.
-    for (cfg, region) in [(&in_a, "us-east-1"), (&in_a, "us-west-2"), (&in_b, "us-east-1"), (&in_b, "eu-west-1")] {
+    for (cfg, region) in
+        [(&in_a, "us-east-1"), (&in_a, "us-west-2"), (&in_b, "us-east-1"), (&in_b, "eu-west-1")]
+    {
         create_registry(cfg, region, "marqo-indexes").await;
     }
-    let many: Vec<_> = (0..1_203).map(|n| registry_item(&format!("idx-{n:05}"), &format!("index-{n}"), "acme", "READY")).collect();
+    let many: Vec<_> = (0..1_203)
+        .map(|n| registry_item(&format!("idx-{n:05}"), &format!("index-{n}"), "acme", "READY"))
+        .collect();
     put_items(&in_a, "us-east-1", "marqo-indexes", many).await;
-    put_items(&in_b, "eu-west-1", "marqo-indexes", vec![registry_item("idx-b1", "products", "globex", "CREATING")]).await;
+    put_items(
+        &in_b,
+        "eu-west-1",
+        "marqo-indexes",
+        vec![registry_item("idx-b1", "products", "globex", "CREATING")],
+    )
+    .await;
 
     let config = config_with(vec![a.clone(), b.clone()]);
     let dir = tempfile::tempdir().unwrap();
@@ -63,7 +99,8 @@ async fn two_accounts_two_regions_every_page_field_by_field() {
     let e = &combined.everything;
 
     assert_eq!(e.instances.len(), created.len());
-    let by_id: BTreeMap<&str, &polo_core::model::Instance> = e.instances.iter().map(|i| (i.id.as_str(), i)).collect();
+    let by_id: BTreeMap<&str, &polo_core::model::Instance> =
+        e.instances.iter().map(|i| (i.id.as_str(), i)).collect();
     for raw in &created {
         let id = raw.instance_id().unwrap();
         let got = by_id.get(id).unwrap_or_else(|| panic!("{id} missing"));
@@ -78,7 +115,8 @@ async fn two_accounts_two_regions_every_page_field_by_field() {
         assert_eq!(got.az, raw.placement().unwrap().availability_zone().unwrap(), "{id}");
         assert_eq!(got.private_ip.as_deref(), raw.private_ip_address(), "{id}");
         assert_eq!(got.launch_time.unix_timestamp(), raw.launch_time().unwrap().secs(), "{id}");
-        let (account, account_id) = if got.account == "alpha" { ("alpha", a_id.as_str()) } else { ("beta", b_id.as_str()) };
+        let (account, account_id) =
+            if got.account == "alpha" { ("alpha", a_id.as_str()) } else { ("beta", b_id.as_str()) };
         assert_eq!((got.account.as_str(), got.account_id.as_str()), (account, account_id), "{id}");
         assert!(got.region == "us-east-1" || got.region == "us-west-2" || got.region == "eu-west-1");
     }
@@ -90,14 +128,24 @@ async fn two_accounts_two_regions_every_page_field_by_field() {
 
     assert_eq!(e.indexes.len(), 1_204);
     let b1 = e.indexes.iter().find(|x| x.index_id == "idx-b1").unwrap();
-    assert_eq!((b1.account.as_str(), b1.region.as_str(), b1.name.as_str(), b1.customer.as_str()), ("beta", "eu-west-1", "products", "globex"));
+    assert_eq!(
+        (b1.account.as_str(), b1.region.as_str(), b1.name.as_str(), b1.customer.as_str()),
+        ("beta", "eu-west-1", "products", "globex")
+    );
     assert_eq!(b1.status, IndexStatus::Creating);
-    assert_eq!((b1.inference_type.as_str(), b1.inference_count, b1.shards, b1.replicas), ("marqo.CPU.large", 2, 3, 1));
+    assert_eq!(
+        (b1.inference_type.as_str(), b1.inference_count, b1.shards, b1.replicas),
+        ("marqo.CPU.large", 2, 3, 1)
+    );
     assert_eq!(b1.storage_class, "marqo.balanced.storage");
     assert_eq!(b1.marqo_version, "2.12.0");
     assert_eq!(b1.created_at, datetime!(2026-01-02 03:04:05 UTC));
     assert_eq!(b1.status_since, Some(datetime!(2026-02-03 04:05:06 UTC)));
-    assert!(e.accounts.iter().all(|a| a.documents.len() == 4 && a.documents.iter().all(|d| d.synced_at == Some(NOW))));
+    assert!(
+        e.accounts
+            .iter()
+            .all(|a| a.documents.len() == 4 && a.documents.iter().all(|d| d.synced_at == Some(NOW)))
+    );
     assert_eq!(combined.changes.len(), e.instances.len() + e.indexes.len(), "everything appeared");
 
     // The same through the command line, with -p and -r: only beta's indexes.
@@ -115,7 +163,9 @@ async fn two_accounts_two_regions_every_page_field_by_field() {
     let snapshot = read_snapshot(&only.path().join("local_data.json"));
     assert_eq!(snapshot.indexes.len(), 1);
     assert!(snapshot.instances.is_empty());
-    let err = run_sync(&config, &SyncOptions { accounts: vec!["gamma".into()], ..options.clone() }, NOW).await.unwrap_err();
+    let err = run_sync(&config, &SyncOptions { accounts: vec!["gamma".into()], ..options.clone() }, NOW)
+        .await
+        .unwrap_err();
     assert_eq!(err.to_string(), "-p: no account named \"gamma\"; configured: alpha, beta");
 }
 

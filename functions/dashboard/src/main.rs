@@ -4,6 +4,6 @@ use polo_web::routes::{finish, pages};
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
     polo_web::lambda::init_json_logs();
-    let state = FunctionConfig::from_env()?.into_state()?;
+    let state = FunctionConfig::from_env()?.into_state().await?;
     polo_web::lambda::run(finish(pages(polo_dashboard::router(), state))).await
 }

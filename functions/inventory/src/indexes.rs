@@ -218,7 +218,10 @@ pub async fn detail(
                 unpriced: rate.unpriced,
                 cost_30d,
                 cost_as_of: as_of.map(|d| d.to_string()).unwrap_or_default(),
-                history: history_rows(&state.resources.history(ResourceKind::Indexes, &index.index_id).await?, now),
+                history: history_rows(
+                    &state.resources.history(ResourceKind::Indexes, &index.index_id).await?,
+                    now,
+                ),
             })
         }
     }

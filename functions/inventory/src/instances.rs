@@ -270,7 +270,10 @@ pub async fn detail(
                 siblings,
                 tags: instance.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
                 age: age(instance.launch_time, now),
-                history: history_rows(&state.resources.history(ResourceKind::Instances, &instance.id).await?, now),
+                history: history_rows(
+                    &state.resources.history(ResourceKind::Instances, &instance.id).await?,
+                    now,
+                ),
             })
         }
     }

@@ -1,17 +1,28 @@
-//! The scheduled sync function: an EventBridge scheduled event starts one run.
+use std::sync::Arc;
 
-use aws_lambda_events::eventbridge::EventBridgeEvent;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-
-/// Answers one scheduled event. The sync job itself lands with its feature; until then a
-/// run fails loudly rather than pretending to have done something.
-async fn handle(event: LambdaEvent<EventBridgeEvent<serde_json::Value>>) -> Result<serde_json::Value, Error> {
-    tracing::warn!(request_id = %event.context.request_id, detail_type = %event.payload.detail_type, "sync is not implemented in this build");
-    Err("sync is not implemented in this build".into())
-}
+use polo_core::SystemClock;
+use polo_core::config::Config;
+use polo_core::data::ResourceTable;
+use polo_core::store::{S3Store, s3_client};
+use polo_sync::{Env, State, handle};
 
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     polo_web::lambda::init_json_logs();
-    lambda_runtime::run(service_fn(handle)).await
+    let env = Env::from_lookup(|name| std::env::var(name).ok())?;
+    let config = Config::load(env.polo_config.as_deref())?;
+    let sdk = polo_sync_engine::base_config().await;
+    let state = Arc::new(State {
+        store: Arc::new(S3Store::new(s3_client(&sdk), &env.bucket)),
+        table: ResourceTable::new(aws_sdk_dynamodb::Client::new(&sdk), &env.table),
+        config,
+        sdk,
+        clock: Arc::new(SystemClock),
+    });
+    lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| {
+        let state = Arc::clone(&state);
+        async move { handle(&state, event.payload).await.map_err(Error::from) }
+    }))
+    .await
 }

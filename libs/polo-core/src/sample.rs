@@ -13,8 +13,8 @@ use time::{Date, Duration, OffsetDateTime};
 
 use crate::Money;
 use crate::model::{
-    AccountKind, AccountSync, Change, ChangeKind, CostDimension, CostRow, DocumentStatus, Everything, Index, IndexStatus,
-    Instance, InstanceState, Lifecycle, ResourceKind, SyncStatus,
+    AccountKind, AccountSync, Change, ChangeKind, CostDimension, CostRow, DocumentStatus, Everything, Index,
+    IndexStatus, Instance, InstanceState, Lifecycle, ResourceKind, SyncStatus,
 };
 use crate::pricing::PriceTable;
 
@@ -250,14 +250,35 @@ fn history(instances: &[Instance], indexes: &[Index]) -> Vec<Change> {
         what,
     };
     for i in instances {
-        out.push(change(i.launch_time, ResourceKind::Instances, &i.id, &i.account, &i.region, ChangeKind::Appeared));
+        out.push(change(
+            i.launch_time,
+            ResourceKind::Instances,
+            &i.id,
+            &i.account,
+            &i.region,
+            ChangeKind::Appeared,
+        ));
         if let Some(since) = i.state_since.filter(|_| i.state != InstanceState::Running) {
             let what = ChangeKind::StateChanged { from: "running".into(), to: i.state.to_string() };
-            out.push(change(since.max(i.launch_time), ResourceKind::Instances, &i.id, &i.account, &i.region, what));
+            out.push(change(
+                since.max(i.launch_time),
+                ResourceKind::Instances,
+                &i.id,
+                &i.account,
+                &i.region,
+                what,
+            ));
         }
     }
     for x in indexes {
-        out.push(change(x.created_at, ResourceKind::Indexes, &x.index_id, &x.account, &x.region, ChangeKind::Appeared));
+        out.push(change(
+            x.created_at,
+            ResourceKind::Indexes,
+            &x.index_id,
+            &x.account,
+            &x.region,
+            ChangeKind::Appeared,
+        ));
         if let Some(since) = x.status_since.filter(|_| x.status != IndexStatus::Ready) {
             let what = ChangeKind::StateChanged { from: "READY".into(), to: x.status.to_string() };
             out.push(change(since, ResourceKind::Indexes, &x.index_id, &x.account, &x.region, what));

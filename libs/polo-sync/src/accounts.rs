@@ -30,6 +30,10 @@ pub async fn account_config(base: &SdkConfig, account: &Account, reach: Reach) -
         }
         return loader.load().await;
     }
-    let provider = AssumeRoleProvider::builder(&account.role_arn).session_name(SESSION_NAME).configure(base).build().await;
+    let provider = AssumeRoleProvider::builder(&account.role_arn)
+        .session_name(SESSION_NAME)
+        .configure(base)
+        .build()
+        .await;
     base.to_builder().credentials_provider(SharedCredentialsProvider::new(provider)).build()
 }

@@ -5,10 +5,10 @@
 use std::collections::{HashMap, HashSet};
 
 use polo_core::config::Config;
-use polo_core::data::{vanished, DataError, ResourceItem, ResourceTable};
+use polo_core::data::{DataError, ResourceItem, ResourceTable, vanished};
 use polo_core::model::{
-    diff, AccountSync, Change, ChangeKind, DocumentStatus, Everything, Index, Instance, ResourceKind, SyncDocument,
-    SyncStatus, Tracked,
+    AccountSync, Change, ChangeKind, DocumentStatus, Everything, Index, Instance, ResourceKind, SyncDocument,
+    SyncStatus, Tracked, diff,
 };
 use polo_core::store::SyncStore;
 use serde::de::DeserializeOwned;
@@ -43,8 +43,16 @@ impl Previous {
         let mut gone = vanished(&instances);
         gone.extend(vanished(&indexes));
         Ok(Previous {
-            instances: instances.into_iter().filter(|r| r.vanished_at.is_none()).filter_map(|r| r.instance).collect(),
-            indexes: indexes.into_iter().filter(|r| r.vanished_at.is_none()).filter_map(|r| r.index).collect(),
+            instances: instances
+                .into_iter()
+                .filter(|r| r.vanished_at.is_none())
+                .filter_map(|r| r.instance)
+                .collect(),
+            indexes: indexes
+                .into_iter()
+                .filter(|r| r.vanished_at.is_none())
+                .filter_map(|r| r.index)
+                .collect(),
             vanished: gone,
             snapshot: None,
         })
@@ -74,7 +82,11 @@ async fn read_kind<T: DeserializeOwned + Clone + Tracked>(
     for account in &config.accounts {
         for region in &account.regions {
             let kept = || {
-                previous.iter().filter(|r| r.account() == account.name && r.region() == region).cloned().collect::<Vec<_>>()
+                previous
+                    .iter()
+                    .filter(|r| r.account() == account.name && r.region() == region)
+                    .cloned()
+                    .collect::<Vec<_>>()
             };
             let read = store.read_document(&account.name, region, resource).await;
             let (status, items) = match read {
@@ -92,7 +104,9 @@ async fn read_kind<T: DeserializeOwned + Clone + Tracked>(
                         };
                         (status, doc.items)
                     }
-                    Err(e) => (error_status(resource, region, format!("unreadable sync document: {e}")), kept()),
+                    Err(e) => {
+                        (error_status(resource, region, format!("unreadable sync document: {e}")), kept())
+                    }
                 },
                 Ok(None) => (error_status(resource, region, "never synced".into()), kept()),
                 Err(e) => (error_status(resource, region, e.to_string()), kept()),
@@ -105,21 +119,36 @@ async fn read_kind<T: DeserializeOwned + Clone + Tracked>(
 }
 
 fn error_status(resource: ResourceKind, region: &str, error: String) -> DocumentStatus {
-    DocumentStatus { resource, region: region.to_owned(), synced_at: None, status: SyncStatus::Error, error: Some(error) }
+    DocumentStatus {
+        resource,
+        region: region.to_owned(),
+        synced_at: None,
+        status: SyncStatus::Error,
+        error: Some(error),
+    }
 }
 
 /// Merges the documents of every configured account and region. A document that is missing
 /// or unreadable keeps what `previous` knew of its account and region and marks it stale.
-pub async fn combine(config: &Config, store: &dyn SyncStore, previous: Previous, now: OffsetDateTime) -> Combined {
+pub async fn combine(
+    config: &Config,
+    store: &dyn SyncStore,
+    previous: Previous,
+    now: OffsetDateTime,
+) -> Combined {
     let mut statuses: HashMap<String, Vec<DocumentStatus>> = HashMap::new();
-    let instances = read_kind(config, store, ResourceKind::Instances, &previous.instances, &mut statuses).await;
+    let instances =
+        read_kind(config, store, ResourceKind::Instances, &previous.instances, &mut statuses).await;
     let indexes = read_kind(config, store, ResourceKind::Indexes, &previous.indexes, &mut statuses).await;
     let mut changes = diff(&previous.instances, &previous.vanished, &instances.items, &instances.pulled, now);
     changes.extend(diff(&previous.indexes, &previous.vanished, &indexes.items, &indexes.pulled, now));
     let (costs, mut history, price_table_version) = match previous.snapshot {
         Some(s) => {
             let cost_docs = s.accounts.iter().flat_map(|a| {
-                a.documents.iter().filter(|d| d.resource == ResourceKind::Costs).map(move |d| (a.name.clone(), d.clone()))
+                a.documents
+                    .iter()
+                    .filter(|d| d.resource == ResourceKind::Costs)
+                    .map(move |d| (a.name.clone(), d.clone()))
             });
             for (account, doc) in cost_docs.collect::<Vec<_>>() {
                 statuses.entry(account).or_default().push(doc);
@@ -162,8 +191,12 @@ pub async fn apply_to_table(
     previous: &Previous,
     now: OffsetDateTime,
 ) -> Result<usize, DataError> {
-    let touched: HashSet<(&ResourceKind, &str)> =
-        combined.changes.iter().filter(|c| c.what != ChangeKind::Vanished).map(|c| (&c.resource, c.id.as_str())).collect();
+    let touched: HashSet<(&ResourceKind, &str)> = combined
+        .changes
+        .iter()
+        .filter(|c| c.what != ChangeKind::Vanished)
+        .map(|c| (&c.resource, c.id.as_str()))
+        .collect();
     let mut items = Vec::new();
     for i in &combined.everything.instances {
         if touched.contains(&(&ResourceKind::Instances, i.id.as_str())) {
@@ -177,12 +210,16 @@ pub async fn apply_to_table(
     }
     for c in combined.changes.iter().filter(|c| c.what == ChangeKind::Vanished) {
         let item = match c.resource {
-            ResourceKind::Instances => {
-                previous.instances.iter().find(|i| i.id == c.id).map(|i| ResourceItem::of_instance(i.clone(), now))
-            }
-            ResourceKind::Indexes => {
-                previous.indexes.iter().find(|x| x.index_id == c.id).map(|x| ResourceItem::of_index(x.clone(), now))
-            }
+            ResourceKind::Instances => previous
+                .instances
+                .iter()
+                .find(|i| i.id == c.id)
+                .map(|i| ResourceItem::of_instance(i.clone(), now)),
+            ResourceKind::Indexes => previous
+                .indexes
+                .iter()
+                .find(|x| x.index_id == c.id)
+                .map(|x| ResourceItem::of_index(x.clone(), now)),
             ResourceKind::Costs => None,
         };
         if let Some(mut item) = item {

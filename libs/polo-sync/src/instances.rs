@@ -25,7 +25,8 @@ pub async fn pull_instances(
     let mut pages = ec2.describe_instances().into_paginator().send();
     let (mut out, mut warnings) = (Vec::new(), Vec::new());
     while let Some(page) = pages.next().await {
-        let page = page.map_err(|e| anyhow::anyhow!("{}", DisplayErrorContext(&e))).context("DescribeInstances")?;
+        let page =
+            page.map_err(|e| anyhow::anyhow!("{}", DisplayErrorContext(&e))).context("DescribeInstances")?;
         for reservation in page.reservations() {
             for raw in reservation.instances() {
                 match convert(raw, account, region, tags) {
@@ -39,7 +40,12 @@ pub async fn pull_instances(
     Ok((out, warnings))
 }
 
-fn convert(raw: &aws_sdk_ec2::types::Instance, account: &Account, region: &str, keys: &TagKeys) -> Option<Instance> {
+fn convert(
+    raw: &aws_sdk_ec2::types::Instance,
+    account: &Account,
+    region: &str,
+    keys: &TagKeys,
+) -> Option<Instance> {
     let id = raw.instance_id()?.to_owned();
     let tags: BTreeMap<String, String> = raw
         .tags()
@@ -103,8 +109,14 @@ mod tests {
 
     #[test]
     fn reads_the_time_of_a_transition_reason() {
-        assert_eq!(transition_time("User initiated (2026-03-08 12:00:01 GMT)"), Some(datetime!(2026-03-08 12:00:01 UTC)));
-        assert_eq!(transition_time("Server.SpotInstanceTermination (2026-03-08 12:00:01 UTC)"), Some(datetime!(2026-03-08 12:00:01 UTC)));
+        assert_eq!(
+            transition_time("User initiated (2026-03-08 12:00:01 GMT)"),
+            Some(datetime!(2026-03-08 12:00:01 UTC))
+        );
+        assert_eq!(
+            transition_time("Server.SpotInstanceTermination (2026-03-08 12:00:01 UTC)"),
+            Some(datetime!(2026-03-08 12:00:01 UTC))
+        );
         assert_eq!(transition_time(""), None);
         assert_eq!(transition_time("User initiated"), None);
         assert_eq!(transition_time("User initiated (soon)"), None);

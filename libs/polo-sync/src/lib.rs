@@ -6,12 +6,13 @@
 pub mod accounts;
 pub mod combine;
 pub mod instances;
+pub mod production;
 pub mod registry;
 pub mod run;
 
 pub use accounts::Reach;
-pub use combine::{apply_to_table, combine, Combined, Previous};
-pub use run::{sync, DocumentOutcome, SyncPlan};
+pub use combine::{Combined, Previous, apply_to_table, combine};
+pub use run::{DocumentOutcome, SyncPlan, sync};
 
 /// The SDK config every client starts from: credentials, endpoint (`AWS_ENDPOINT_URL`) and
 /// region from the environment, `us-east-1` when no region is configured (STS needs one).

@@ -7,13 +7,13 @@ use aws_config::SdkConfig;
 use polo_core::config::{Account, TagKeys};
 use polo_core::model::{ResourceKind, SyncDocument, SyncStatus};
 use polo_core::store::SyncStore;
-use serde::de::DeserializeOwned;
 use serde::Serialize;
+use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
 
-use crate::accounts::{account_config, Reach};
+use crate::accounts::{Reach, account_config};
 
 /// What to pull.
 #[derive(Clone, Debug)]
@@ -41,14 +41,20 @@ pub struct DocumentOutcome {
 }
 
 /// Pulls everything in `plan` and writes each document to `store`.
-pub async fn sync(plan: &SyncPlan, base: &SdkConfig, store: Arc<dyn SyncStore>, now: OffsetDateTime) -> Vec<DocumentOutcome> {
+pub async fn sync(
+    plan: &SyncPlan,
+    base: &SdkConfig,
+    store: Arc<dyn SyncStore>,
+    now: OffsetDateTime,
+) -> Vec<DocumentOutcome> {
     let permits = Arc::new(Semaphore::new(plan.concurrency.max(1)));
     let mut tasks = JoinSet::new();
     for account in &plan.accounts {
         let config = Arc::new(account_config(base, account, plan.reach).await);
         for region in &account.regions {
             for &resource in &plan.resources {
-                let (config, store, permits) = (Arc::clone(&config), Arc::clone(&store), Arc::clone(&permits));
+                let (config, store, permits) =
+                    (Arc::clone(&config), Arc::clone(&store), Arc::clone(&permits));
                 let (account, region, tags) = (account.clone(), region.clone(), plan.tags.clone());
                 tasks.spawn(async move {
                     let _permit = permits.acquire_owned().await;
@@ -138,7 +144,9 @@ async fn land<T: Serialize + DeserializeOwned>(
         warnings: document.warnings.clone(),
     };
     let written = match serde_json::to_vec(&document) {
-        Ok(bytes) => store.write_document(&account.name, region, resource, bytes).await.map_err(|e| e.to_string()),
+        Ok(bytes) => {
+            store.write_document(&account.name, region, resource, bytes).await.map_err(|e| e.to_string())
+        }
         Err(e) => Err(e.to_string()),
     };
     if let Err(e) = written {

@@ -5,8 +5,11 @@ use std::sync::Arc;
 
 use polo_core::SystemClock;
 use polo_core::config::Config;
-use polo_core::data::LocalDataService;
+use polo_core::data::{
+    DynamoDataService, FleetReader, LocalDataService, ResourceReader, ResourceTable, S3SnapshotReader,
+};
 use polo_core::pricing::PriceTable;
+use polo_core::store::{SNAPSHOT_KEY, s3_client};
 
 use crate::settings::WebSettings;
 use crate::state::AppState;
@@ -17,9 +20,17 @@ pub struct FunctionConfig {
     pub settings: WebSettings,
     /// `POLO_CONFIG`: the polo.toml to use instead of the bundled one.
     pub polo_config: Option<PathBuf>,
-    /// `POLO_DATA`: the snapshot file to serve.
+    /// `POLO_DATA`: a snapshot file to serve instead of S3 and DynamoDB (`USE_LOCAL_DATA`
+    /// without it serves the bundled path `data/sample_data.json`).
     pub data_file: Option<PathBuf>,
+    /// `DATA_BUCKET_NAME`: where the combined snapshot is (`snapshot.json`).
+    pub data_bucket: Option<String>,
+    /// `DYNAMODB_TABLE_NAME`: the resource table.
+    pub resource_table: Option<String>,
 }
+
+/// How often a warm container asks S3 whether the snapshot changed.
+pub const SNAPSHOT_REVALIDATE: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// A configuration that cannot start the function: one line naming the variable.
 #[derive(Debug, thiserror::Error)]
@@ -44,10 +55,32 @@ impl FunctionConfig {
         {
             return Err(EnvError { variable: "LOGOUT_URL", problem: format!("expected a URL, got {url:?}") });
         }
+        let set = |name: &str| get(name).filter(|s| !s.is_empty());
+        let local = set("USE_LOCAL_DATA").is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
+        let data_file = set("POLO_DATA")
+            .map(PathBuf::from)
+            .or_else(|| local.then(|| PathBuf::from("data/sample_data.json")));
+        let (data_bucket, resource_table) = (set("DATA_BUCKET_NAME"), set("DYNAMODB_TABLE_NAME"));
+        if data_file.is_none() {
+            if data_bucket.is_none() {
+                return Err(EnvError {
+                    variable: "DATA_BUCKET_NAME",
+                    problem: "required unless POLO_DATA or USE_LOCAL_DATA is set".into(),
+                });
+            }
+            if resource_table.is_none() {
+                return Err(EnvError {
+                    variable: "DYNAMODB_TABLE_NAME",
+                    problem: "required unless POLO_DATA or USE_LOCAL_DATA is set".into(),
+                });
+            }
+        }
         Ok(FunctionConfig {
             settings: WebSettings { dev, logout_url },
-            polo_config: get("POLO_CONFIG").filter(|s| !s.is_empty()).map(PathBuf::from),
-            data_file: get("POLO_DATA").filter(|s| !s.is_empty()).map(PathBuf::from),
+            polo_config: set("POLO_CONFIG").map(PathBuf::from),
+            data_file,
+            data_bucket,
+            resource_table,
         })
     }
 
@@ -56,17 +89,31 @@ impl FunctionConfig {
         FunctionConfig::from_lookup(|name| std::env::var(name).ok())
     }
 
-    /// Builds the app state: config file, price table and the snapshot named by `POLO_DATA`.
-    pub fn into_state(self) -> Result<AppState, anyhow::Error> {
+    /// Builds the app state: config file, price table, and the data: a local snapshot file,
+    /// or in production the S3 snapshot for lists and the resource table for keyed reads.
+    pub async fn into_state(self) -> Result<AppState, anyhow::Error> {
         let config = Config::load(self.polo_config.as_deref())?;
         let prices = PriceTable::bundled()?;
-        let Some(path) = &self.data_file else {
-            anyhow::bail!("POLO_DATA: required: the snapshot file this function serves");
-        };
-        let data = Arc::new(LocalDataService::from_file(path)?);
+        let (fleet, resources): (Arc<dyn FleetReader>, Arc<dyn ResourceReader>) =
+            match (&self.data_file, &self.data_bucket, &self.resource_table) {
+                (Some(path), _, _) => {
+                    let data = Arc::new(LocalDataService::from_file(path)?);
+                    (data.clone(), data)
+                }
+                (None, Some(bucket), Some(table)) => {
+                    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+                    let fleet =
+                        S3SnapshotReader::new(s3_client(&sdk), bucket, SNAPSHOT_KEY, SNAPSHOT_REVALIDATE);
+                    let table = ResourceTable::new(aws_sdk_dynamodb::Client::new(&sdk), table);
+                    (Arc::new(fleet), Arc::new(DynamoDataService::new(table)))
+                }
+                _ => anyhow::bail!(
+                    "DATA_BUCKET_NAME and DYNAMODB_TABLE_NAME: required unless POLO_DATA is set"
+                ),
+            };
         Ok(AppState {
-            fleet: data.clone(),
-            resources: data,
+            fleet,
+            resources,
             prices: Arc::new(prices),
             config: Arc::new(config),
             clock: Arc::new(SystemClock),
@@ -89,9 +136,27 @@ mod tests {
     #[test]
     fn production_needs_a_logout_url() {
         assert_eq!(read(&[]).unwrap_err().to_string(), "LOGOUT_URL: required unless ENV=dev");
-        assert!(read(&[("ENV", "dev")]).unwrap().settings.dev);
-        let c = read(&[("LOGOUT_URL", "https://auth.example.com/logout")]).unwrap();
+        assert!(read(&[("ENV", "dev"), ("USE_LOCAL_DATA", "1")]).unwrap().settings.dev);
+        let prod = [
+            ("LOGOUT_URL", "https://auth.example.com/logout"),
+            ("DATA_BUCKET_NAME", "b"),
+            ("DYNAMODB_TABLE_NAME", "t"),
+        ];
+        let c = read(&prod).unwrap();
         assert!(!c.settings.dev);
+        assert_eq!((c.data_bucket.as_deref(), c.resource_table.as_deref()), (Some("b"), Some("t")));
         assert!(read(&[("LOGOUT_URL", "javascript:alert(1)")]).is_err());
+        assert_eq!(
+            read(&prod[..1]).unwrap_err().to_string(),
+            "DATA_BUCKET_NAME: required unless POLO_DATA or USE_LOCAL_DATA is set"
+        );
+        assert_eq!(
+            read(&prod[..2]).unwrap_err().to_string(),
+            "DYNAMODB_TABLE_NAME: required unless POLO_DATA or USE_LOCAL_DATA is set"
+        );
+        assert_eq!(
+            read(&[("ENV", "dev"), ("POLO_DATA", "x.json")]).unwrap().data_file.unwrap().to_str(),
+            Some("x.json")
+        );
     }
 }

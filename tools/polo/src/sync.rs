@@ -3,12 +3,12 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use anyhow::{bail, Context as _};
+use anyhow::{Context as _, bail};
 use polo_core::config::Config;
 use polo_core::data::parse_snapshot;
 use polo_core::model::{ResourceKind, SyncStatus};
 use polo_core::store::{LocalStore, SyncStore};
-use polo_sync_engine::{combine, sync, Previous, Reach, SyncPlan};
+use polo_sync_engine::{Previous, Reach, SyncPlan, combine, sync};
 use time::OffsetDateTime;
 
 use crate::cli::SyncResource;
@@ -62,7 +62,9 @@ pub async fn run_sync(config: &Config, options: &SyncOptions, now: OffsetDateTim
     let mut failed = 0;
     for o in &outcomes {
         match o.status {
-            SyncStatus::Ok => eprintln!("ok     {:<10} {:<14} {:<9} {} items", o.account, o.region, o.resource, o.items),
+            SyncStatus::Ok => {
+                eprintln!("ok     {:<10} {:<14} {:<9} {} items", o.account, o.region, o.resource, o.items);
+            }
             SyncStatus::Error => {
                 failed += 1;
                 eprintln!(
@@ -88,11 +90,17 @@ pub async fn run_sync(config: &Config, options: &SyncOptions, now: OffsetDateTim
 
 /// Merges the documents under `out` into the snapshot at `data`, appending what changed
 /// to its history.
-pub async fn run_combine(config: &Config, out: &Path, data: &Path, now: OffsetDateTime) -> anyhow::Result<()> {
+pub async fn run_combine(
+    config: &Config,
+    out: &Path,
+    data: &Path,
+    now: OffsetDateTime,
+) -> anyhow::Result<()> {
     let store = LocalStore::new(out, data);
     let previous = match store.read_snapshot().await? {
         Some(bytes) => {
-            let text = String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8", data.display()))?;
+            let text =
+                String::from_utf8(bytes).with_context(|| format!("{} is not UTF-8", data.display()))?;
             Previous::from_snapshot(parse_snapshot(&text, &data.display().to_string())?)
         }
         None => Previous::default(),

@@ -12,7 +12,10 @@ fn sorted_ids<'a>(ids: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
 
 /// Checks that `reader` serves exactly `expected`: the whole fleet, every resource by key,
 /// unknown keys as absent, each index's instances, and each resource's history.
-pub async fn check<R: FleetReader + ResourceReader + ?Sized>(reader: &R, expected: &Everything) -> Result<(), String> {
+pub async fn check<R: FleetReader + ResourceReader + ?Sized>(
+    reader: &R,
+    expected: &Everything,
+) -> Result<(), String> {
     let fleet = reader.fleet().await.map_err(|e| e.to_string())?;
     let got = sorted_ids(fleet.instances().iter().map(|i| i.id.as_str()));
     let want = sorted_ids(expected.instances.iter().map(|i| i.id.as_str()));

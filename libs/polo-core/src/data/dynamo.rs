@@ -129,6 +129,7 @@ fn store_error(context: &str, e: impl std::error::Error) -> DataError {
     DataError::Store(format!("{context}: {}", DisplayErrorContext(e)))
 }
 
+#[allow(clippy::needless_pass_by_value)] // the shape `map_err` calls
 fn item_error(context: &str, e: serde_dynamo::Error) -> DataError {
     DataError::Unreadable { source_name: context.to_owned(), problem: e.to_string() }
 }
@@ -175,7 +176,8 @@ impl ResourceTable {
                     .send()
                     .await
                     .map_err(|e| store_error(&format!("BatchWriteItem {}", self.table), e))?;
-                pending = output.unprocessed_items.and_then(|mut u| u.remove(&self.table)).unwrap_or_default();
+                pending =
+                    output.unprocessed_items.and_then(|mut u| u.remove(&self.table)).unwrap_or_default();
                 written += sent - pending.len();
                 if !pending.is_empty() {
                     tracing::warn!(table = %self.table, unprocessed = pending.len(), attempt, "retrying unprocessed items");
@@ -193,7 +195,11 @@ impl ResourceTable {
     }
 
     /// Writes resources and changes.
-    pub async fn put_resources(&self, resources: Vec<ResourceItem>, changes: &[Change]) -> Result<usize, DataError> {
+    pub async fn put_resources(
+        &self,
+        resources: Vec<ResourceItem>,
+        changes: &[Change],
+    ) -> Result<usize, DataError> {
         let mut items: Vec<Item> = Vec::with_capacity(resources.len() + changes.len());
         for r in resources {
             items.push(serde_dynamo::to_item(&r).map_err(|e| item_error(&r.pk, e))?);
@@ -271,7 +277,10 @@ impl ResourceTable {
     /// Every item of a kind, vanished ones included, by id.
     pub async fn list(&self, kind: ResourceKind) -> Result<Vec<ResourceItem>, DataError> {
         let items = self.query_all(Some(BY_KIND), "gsi1pk", kind_key(kind), None).await?;
-        items.into_iter().map(|i| serde_dynamo::from_item(i).map_err(|e| item_error(&self.table, e))).collect()
+        items
+            .into_iter()
+            .map(|i| serde_dynamo::from_item(i).map_err(|e| item_error(&self.table, e)))
+            .collect()
     }
 
     async fn get(&self, kind: ResourceKind, id: &str) -> Result<Option<ResourceItem>, DataError> {
@@ -292,7 +301,9 @@ impl ResourceTable {
         let items = self.query_all(None, "pk", &resource_pk(kind, id), Some("history#")).await?;
         items
             .into_iter()
-            .map(|i| serde_dynamo::from_item::<_, HistoryItem>(i).map(|h| h.change).map_err(|e| item_error(id, e)))
+            .map(|i| {
+                serde_dynamo::from_item::<_, HistoryItem>(i).map(|h| h.change).map_err(|e| item_error(id, e))
+            })
             .collect()
     }
 
@@ -332,11 +343,14 @@ impl FleetReader for DynamoDataService {
             self.table.list(ResourceKind::Indexes),
             self.table.meta()
         )?;
-        let instances = instances.into_iter().filter(|r| r.vanished_at.is_none()).filter_map(|r| r.instance).collect();
-        let indexes = indexes.into_iter().filter(|r| r.vanished_at.is_none()).filter_map(|r| r.index).collect();
-        let (generated_at, price_table_version, accounts) = meta
-            .map(|m| (m.generated_at, m.price_table_version, m.accounts))
-            .unwrap_or((OffsetDateTime::UNIX_EPOCH, String::new(), Vec::new()));
+        let instances =
+            instances.into_iter().filter(|r| r.vanished_at.is_none()).filter_map(|r| r.instance).collect();
+        let indexes =
+            indexes.into_iter().filter(|r| r.vanished_at.is_none()).filter_map(|r| r.index).collect();
+        let (generated_at, price_table_version, accounts) = meta.map_or_else(
+            || (OffsetDateTime::UNIX_EPOCH, String::new(), Vec::new()),
+            |m| (m.generated_at, m.price_table_version, m.accounts),
+        );
         Ok(Arc::new(Fleet::new(Everything {
             generated_at,
             price_table_version,
@@ -352,11 +366,21 @@ impl FleetReader for DynamoDataService {
 #[async_trait]
 impl ResourceReader for DynamoDataService {
     async fn instance(&self, id: &str) -> Result<Option<Instance>, DataError> {
-        Ok(self.table.get(ResourceKind::Instances, id).await?.filter(|r| r.vanished_at.is_none()).and_then(|r| r.instance))
+        Ok(self
+            .table
+            .get(ResourceKind::Instances, id)
+            .await?
+            .filter(|r| r.vanished_at.is_none())
+            .and_then(|r| r.instance))
     }
 
     async fn index(&self, index_id: &str) -> Result<Option<Index>, DataError> {
-        Ok(self.table.get(ResourceKind::Indexes, index_id).await?.filter(|r| r.vanished_at.is_none()).and_then(|r| r.index))
+        Ok(self
+            .table
+            .get(ResourceKind::Indexes, index_id)
+            .await?
+            .filter(|r| r.vanished_at.is_none())
+            .and_then(|r| r.index))
     }
 
     async fn instances_of_index(&self, index_id: &str) -> Result<Vec<Instance>, DataError> {

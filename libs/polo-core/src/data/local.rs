@@ -114,3 +114,42 @@ impl ResourceReader for LocalDataService {
         Ok(changes)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::data::conformance;
+    use crate::sample::{Scale, generate};
+    use time::macros::datetime;
+
+    #[tokio::test]
+    async fn passes_the_shared_behaviour_suite() {
+        let sample = generate(42, Scale::Small, datetime!(2026-11-24 12:00 UTC));
+        conformance::check(&LocalDataService::from_snapshot(sample.clone()), &sample).await.unwrap();
+    }
+
+    #[tokio::test]
+    async fn rereads_a_changed_file_and_keeps_serving_through_a_broken_one() {
+        let dir = std::env::temp_dir().join(format!("polo-local-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("snapshot.json");
+        let first = generate(1, Scale::Small, datetime!(2026-11-24 12:00 UTC));
+        std::fs::write(&path, serde_json::to_vec(&first).unwrap()).unwrap();
+        let service = LocalDataService::from_file(&path).unwrap();
+        assert_eq!(service.fleet().await.unwrap().instances(), first.instances.as_slice());
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        std::fs::write(&path, b"{ half a file").unwrap();
+        assert_eq!(
+            service.fleet().await.unwrap().instances(),
+            first.instances.as_slice(),
+            "a broken file is not served"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let second = generate(2, Scale::Small, datetime!(2026-11-24 12:00 UTC));
+        std::fs::write(&path, serde_json::to_vec(&second).unwrap()).unwrap();
+        assert_eq!(service.fleet().await.unwrap().instances(), second.instances.as_slice());
+        let broken = LocalDataService::from_file(&dir.join("nosuch.json")).err().unwrap().to_string();
+        assert!(broken.starts_with("cannot read"), "{broken}");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

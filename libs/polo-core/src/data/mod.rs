@@ -12,7 +12,7 @@ use async_trait::async_trait;
 
 use crate::model::{Change, Fleet, Index, Instance, ResourceKind};
 
-pub use dynamo::{vanished, DynamoDataService, ResourceItem, ResourceTable, BATCH, BY_INDEX, BY_KIND};
+pub use dynamo::{BATCH, BY_INDEX, BY_KIND, DynamoDataService, ResourceItem, ResourceTable, vanished};
 pub use local::{LocalDataService, parse_snapshot};
 pub use s3_snapshot::S3SnapshotReader;
 

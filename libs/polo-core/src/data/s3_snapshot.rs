@@ -4,7 +4,7 @@ use std::time::{Duration, Instant};
 use async_trait::async_trait;
 use aws_sdk_s3::error::DisplayErrorContext;
 
-use super::{parse_snapshot, DataError, FleetReader};
+use super::{DataError, FleetReader, parse_snapshot};
 use crate::model::Fleet;
 
 /// The production list reader: the combined snapshot in S3, loaded once per container and
@@ -50,9 +50,13 @@ impl FleetReader for S3SnapshotReader {
         match request.send().await {
             Ok(output) => {
                 let etag = output.e_tag.clone();
-                let bytes = output.body.collect().await.map_err(|e| DataError::Store(format!("{source}: {e}")))?;
+                let bytes =
+                    output.body.collect().await.map_err(|e| DataError::Store(format!("{source}: {e}")))?;
                 let text = std::str::from_utf8(&bytes.into_bytes())
-                    .map_err(|e| DataError::Unreadable { source_name: source.clone(), problem: e.to_string() })?
+                    .map_err(|e| DataError::Unreadable {
+                        source_name: source.clone(),
+                        problem: e.to_string(),
+                    })?
                     .to_owned();
                 let everything = parse_snapshot(&text, &source)?;
                 let fleet = Arc::new(Fleet::new(everything));

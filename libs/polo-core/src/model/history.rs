@@ -30,10 +30,22 @@ pub enum ChangeKind {
     /// Gone from a successful pull of its account and region.
     Vanished,
     /// Instance state or index status.
-    StateChanged { from: String, to: String },
-    TypeChanged { from: String, to: String },
-    OwnerChanged { from: Option<String>, to: Option<String> },
-    IndexChanged { from: Option<String>, to: Option<String> },
+    StateChanged {
+        from: String,
+        to: String,
+    },
+    TypeChanged {
+        from: String,
+        to: String,
+    },
+    OwnerChanged {
+        from: Option<String>,
+        to: Option<String>,
+    },
+    IndexChanged {
+        from: Option<String>,
+        to: Option<String>,
+    },
 }
 
 impl ChangeKind {
@@ -79,7 +91,10 @@ impl Tracked for Instance {
             out.push(ChangeKind::StateChanged { from: before.state.to_string(), to: self.state.to_string() });
         }
         if self.instance_type != before.instance_type {
-            out.push(ChangeKind::TypeChanged { from: before.instance_type.clone(), to: self.instance_type.clone() });
+            out.push(ChangeKind::TypeChanged {
+                from: before.instance_type.clone(),
+                to: self.instance_type.clone(),
+            });
         }
         if self.owner != before.owner {
             out.push(ChangeKind::OwnerChanged { from: before.owner.clone(), to: self.owner.clone() });
@@ -115,11 +130,11 @@ impl Tracked for Index {
 /// and what the sync holds now (`current`). Resources missing from `current` vanish only when
 /// their account and region were pulled successfully this time (`pulled`): a failed pull
 /// marks nothing.
-pub fn diff<T: Tracked>(
+pub fn diff<T: Tracked, S: std::hash::BuildHasher, P: std::hash::BuildHasher>(
     previous: &[T],
-    vanished: &HashSet<String>,
+    vanished: &HashSet<String, S>,
     current: &[T],
-    pulled: &HashSet<(String, String)>,
+    pulled: &HashSet<(String, String), P>,
     now: OffsetDateTime,
 ) -> Vec<Change> {
     let change = |r: &T, what: ChangeKind| Change {

@@ -10,8 +10,8 @@ mod sync_document;
 
 pub use cost::{CostDimension, CostRow};
 pub use fleet::Fleet;
-pub use history::{diff, vanished_ids, Change, ChangeKind, Tracked};
+pub use history::{Change, ChangeKind, Tracked, diff, vanished_ids};
 pub use index::{Index, IndexStatus};
 pub use instance::{Instance, InstanceState, Lifecycle};
-pub use sync_document::SyncDocument;
 pub use snapshot::{AccountKind, AccountSync, DocumentStatus, Everything, ResourceKind, SyncStatus};
+pub use sync_document::SyncDocument;

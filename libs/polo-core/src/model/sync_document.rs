@@ -30,7 +30,13 @@ pub struct SyncDocument<T> {
 
 impl<T> SyncDocument<T> {
     /// The document of a successful pull.
-    pub fn ok(account: &str, region: &str, resource: ResourceKind, items: Vec<T>, now: OffsetDateTime) -> Self {
+    pub fn ok(
+        account: &str,
+        region: &str,
+        resource: ResourceKind,
+        items: Vec<T>,
+        now: OffsetDateTime,
+    ) -> Self {
         SyncDocument {
             account: account.to_owned(),
             region: region.to_owned(),

@@ -9,7 +9,7 @@ use crate::data::DataError;
 use crate::model::ResourceKind;
 
 pub use local::LocalStore;
-pub use s3::{s3_client, S3Store};
+pub use s3::{S3Store, s3_client};
 
 /// The key of a sync document: `sync/{account}/{region}/{resource}.json`.
 pub fn document_key(account: &str, region: &str, resource: ResourceKind) -> String {
@@ -24,8 +24,12 @@ pub const SNAPSHOT_KEY: &str = "snapshot.json";
 #[async_trait]
 pub trait SyncStore: Send + Sync {
     /// A sync document's bytes, if it exists.
-    async fn read_document(&self, account: &str, region: &str, resource: ResourceKind)
-    -> Result<Option<Vec<u8>>, DataError>;
+    async fn read_document(
+        &self,
+        account: &str,
+        region: &str,
+        resource: ResourceKind,
+    ) -> Result<Option<Vec<u8>>, DataError>;
     /// Replaces a sync document.
     async fn write_document(
         &self,

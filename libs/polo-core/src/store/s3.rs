@@ -3,7 +3,7 @@ use aws_sdk_s3::error::{DisplayErrorContext, SdkError};
 use aws_sdk_s3::operation::get_object::GetObjectError;
 use aws_sdk_s3::primitives::ByteStream;
 
-use super::{document_key, SyncStore, SNAPSHOT_KEY};
+use super::{SNAPSHOT_KEY, SyncStore, document_key};
 use crate::data::DataError;
 use crate::model::ResourceKind;
 
@@ -39,7 +39,9 @@ impl S3Store {
                 Ok(Some(bytes.into_bytes().to_vec()))
             }
             Err(SdkError::ServiceError(e)) if matches!(e.err(), GetObjectError::NoSuchKey(_)) => Ok(None),
-            Err(e) => Err(DataError::Store(format!("s3://{}/{key}: {}", self.bucket, DisplayErrorContext(&e)))),
+            Err(e) => {
+                Err(DataError::Store(format!("s3://{}/{key}: {}", self.bucket, DisplayErrorContext(&e))))
+            }
         }
     }
 
@@ -53,7 +55,9 @@ impl S3Store {
             .body(ByteStream::from(bytes))
             .send()
             .await
-            .map_err(|e| DataError::Store(format!("s3://{}/{key}: {}", self.bucket, DisplayErrorContext(&e))))?;
+            .map_err(|e| {
+                DataError::Store(format!("s3://{}/{key}: {}", self.bucket, DisplayErrorContext(&e)))
+            })?;
         Ok(())
     }
 }
