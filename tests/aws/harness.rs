@@ -59,5 +59,5 @@ pub fn config_with(accounts: Vec<Account>) -> Config {
 /// The SDK config acting in `account_id` (by AssumeRole, as the sync does).
 pub async fn in_account(base: &SdkConfig, account_id: &str) -> SdkConfig {
     let account = account("x", account_id, AccountKind::Dev, &["us-east-1"]);
-    polo_sync_engine::accounts::account_config(base, &account, polo_sync_engine::Reach::Roles).await
+    polo_sync_engine::accounts::account_config(base, &account, polo_sync_engine::Reach::Roles).await.unwrap()
 }

@@ -16,6 +16,7 @@ mod fleet;
 mod harness;
 mod proxy;
 
+mod bench_sync;
 mod data_services;
 mod faults;
 mod history;

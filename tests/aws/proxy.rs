@@ -22,6 +22,8 @@ pub struct Faults {
     pub faulted_batches: AtomicUsize,
     /// BatchWriteItem calls passed to the emulator.
     pub forwarded_batches: AtomicUsize,
+    /// Milliseconds added to every answer, to model the round trip to AWS.
+    pub latency_ms: AtomicUsize,
 }
 
 /// A running proxy.
@@ -62,6 +64,10 @@ fn region_of(request: &Request) -> Option<String> {
 }
 
 async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Response {
+    let latency = shared.faults.latency_ms.load(Ordering::SeqCst);
+    if latency > 0 {
+        tokio::time::sleep(std::time::Duration::from_millis(u64::try_from(latency).unwrap_or(0))).await;
+    }
     let region = region_of(&request);
     let target_op =
         request.headers().get("x-amz-target").and_then(|v| v.to_str().ok()).unwrap_or("").to_owned();

@@ -3,7 +3,8 @@
 
 use aws_config::sts::AssumeRoleProvider;
 use aws_config::{BehaviorVersion, SdkConfig};
-use aws_credential_types::provider::SharedCredentialsProvider;
+use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
+use aws_sdk_sts::error::DisplayErrorContext;
 use polo_core::config::Account;
 
 /// The session name Polo's assumed-role sessions carry, so CloudTrail shows who read.
@@ -18,8 +19,26 @@ pub enum Reach {
     Roles,
 }
 
-/// The SDK config that acts in `account`: `base` with the account's credentials.
-pub async fn account_config(base: &SdkConfig, account: &Account, reach: Reach) -> SdkConfig {
+/// The SDK config that acts in `account`: `base` with the account's credentials, resolved
+/// now (one AssumeRole per account and run, not one per client racing the others), so an
+/// account that cannot be reached fails here, once, with the reason.
+pub async fn account_config(base: &SdkConfig, account: &Account, reach: Reach) -> Result<SdkConfig, String> {
+    let config = lazy_account_config(base, account, reach).await;
+    let provider = config
+        .credentials_provider()
+        .ok_or_else(|| format!("account {}: no credentials provider", account.name))?;
+    let credentials = provider.provide_credentials().await.map_err(|e| {
+        let how = match (reach, &account.profile) {
+            (Reach::ProfilesFirst, Some(profile)) => format!("profile {profile}"),
+            _ => format!("AssumeRole {}", account.role_arn),
+        };
+        format!("{how}: {}", DisplayErrorContext(&e))
+    })?;
+    Ok(config.to_builder().credentials_provider(SharedCredentialsProvider::new(credentials)).build())
+}
+
+/// The account's config with credentials resolved on first use.
+async fn lazy_account_config(base: &SdkConfig, account: &Account, reach: Reach) -> SdkConfig {
     if let (Reach::ProfilesFirst, Some(profile)) = (reach, &account.profile) {
         let mut loader = aws_config::defaults(BehaviorVersion::latest()).profile_name(profile);
         if let Some(region) = base.region() {

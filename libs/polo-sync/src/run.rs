@@ -50,15 +50,21 @@ pub async fn sync(
     let permits = Arc::new(Semaphore::new(plan.concurrency.max(1)));
     let mut tasks = JoinSet::new();
     for account in &plan.accounts {
-        let config = Arc::new(account_config(base, account, plan.reach).await);
+        let config = account_config(base, account, plan.reach).await.map(Arc::new);
         for region in &account.regions {
             for &resource in &plan.resources {
-                let (config, store, permits) =
-                    (Arc::clone(&config), Arc::clone(&store), Arc::clone(&permits));
+                let (config, store, permits) = (config.clone(), Arc::clone(&store), Arc::clone(&permits));
                 let (account, region, tags) = (account.clone(), region.clone(), plan.tags.clone());
                 tasks.spawn(async move {
                     let _permit = permits.acquire_owned().await;
-                    pull_one(&config, &account, &region, resource, &tags, store.as_ref(), now).await
+                    match config {
+                        Ok(config) => {
+                            pull_one(&config, &account, &region, resource, &tags, store.as_ref(), now).await
+                        }
+                        Err(e) => {
+                            unreachable_account(&account, &region, resource, e, store.as_ref(), now).await
+                        }
+                    }
                 });
             }
         }
@@ -109,6 +115,41 @@ async fn pull_one(
         "pulled"
     );
     outcome
+}
+
+/// Writes the failed document of an account whose credentials could not be had.
+async fn unreachable_account(
+    account: &Account,
+    region: &str,
+    resource: ResourceKind,
+    error: String,
+    store: &dyn SyncStore,
+    now: OffsetDateTime,
+) -> DocumentOutcome {
+    match resource {
+        ResourceKind::Instances => {
+            land::<polo_core::model::Instance>(
+                store,
+                account,
+                region,
+                resource,
+                Err(anyhow::anyhow!(error)),
+                now,
+            )
+            .await
+        }
+        _ => {
+            land::<polo_core::model::Index>(
+                store,
+                account,
+                region,
+                resource,
+                Err(anyhow::anyhow!(error)),
+                now,
+            )
+            .await
+        }
+    }
 }
 
 /// Writes the document of one pull: the new items, or the previous items with the error.
