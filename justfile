@@ -21,14 +21,17 @@ tailwind *ARGS:
     elif [ -z "{{ARGS}}" ]; then npm run --silent tailwind; \
     else echo "tailwind: unknown argument {{ARGS}} (use --watch or nothing)" >&2; exit 2; fi
 
-# Run the tests: everything, or `--local` (no emulator), `--integration` (emulator only),
-# `--watch` (again on every change).
+# Run the tests: everything, `--local` (no emulator), `--integration` (emulator only), `--watch`.
 test *FLAGS:
     scripts/test {{FLAGS}}
 
 # Clippy with the workspace lints, and rustfmt.
 lint:
     cargo clippy --workspace --all-targets -- -D warnings
+
+# Pull the fleet from AWS into data/sync and local_data.json: `just sync -r instances -p prod,staging`.
+sync *ARGS:
+    cargo run -q -p polo -- sync {{ARGS}}
 
 # Regenerate the committed sample snapshot (deterministic).
 sample:
@@ -41,3 +44,31 @@ routes *ARGS:
 # Measure page speed on the large sample; numbers go to bench/results.json.
 bench:
     scripts/bench
+
+functions := "dashboard inventory costs reports static sync reporter cop"
+
+# Build every function with cargo-lambda into target/lambda/{function}/bootstrap.zip (release).
+zip:
+    cargo lambda build --release --compiler cargo --output-format zip {{ replace_regex(functions, '(\S+)', '--bin $1') }}
+    @for f in {{functions}}; do ls -l "$CARGO_TARGET_DIR/lambda/$f/bootstrap.zip"; done
+
+# Debug build of the whole workspace.
+build:
+    cargo build --workspace
+
+# The CDK app offline: types, assertion tests, synth, cfn-lint.
+cdk-check:
+    scripts/cdk-check
+
+# CDK bootstrap of the target account/region (needs AWS credentials).
+bootstrap:
+    scripts/aws-check
+    cd cdk && npx cdk bootstrap
+
+# Deploy: `just deploy` (app stack), `-p PROFILE`, `-e KEY=VALUE` (context), `-s STACK`, `--exclusively`.
+deploy *ARGS: zip
+    scripts/deploy deploy {{ARGS}}
+
+# Destroy the app stack (`--force` skips the question).
+destroy *ARGS:
+    scripts/deploy destroy {{ARGS}}
