@@ -81,6 +81,8 @@ export class PoloAppStack extends cdk.Stack {
 
     const environment: Record<string, string> = {
       ENV: 'prod',
+      // REST (payload 1.0) events carry the stage in the path; routes do not.
+      AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH: 'true',
       DYNAMODB_TABLE_NAME: resources.tableName,
       DYNAMODB_REPORT_TABLE_NAME: reports.tableName,
       DATA_BUCKET_NAME: data.bucketName,

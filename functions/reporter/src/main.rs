@@ -13,5 +13,6 @@ async fn handle(event: LambdaEvent<EventBridgeEvent<serde_json::Value>>) -> Resu
 #[tokio::main]
 async fn main() -> Result<(), Error> {
     polo_web::lambda::init_json_logs();
-    lambda_runtime::run(service_fn(handle)).await
+    let service = std::env::var("POWERTOOLS_SERVICE_NAME").unwrap_or_else(|_| "polo-reporter".to_owned());
+    polo_web::lambda::in_service(&service, lambda_runtime::run(service_fn(handle))).await
 }

@@ -8,7 +8,7 @@ use polo_core::store::{S3Store, s3_client};
 use polo_sync::{Env, State, handle};
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
+async fn main() -> Result<(), polo_web::lambda::Fatal> {
     polo_web::lambda::init_json_logs();
     let env = Env::from_lookup(|name| std::env::var(name).ok())?;
     let config = Config::load(env.polo_config.as_deref())?;
@@ -20,9 +20,10 @@ async fn main() -> Result<(), Error> {
         sdk,
         clock: Arc::new(SystemClock),
     });
-    lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| {
+    let service = std::env::var("POWERTOOLS_SERVICE_NAME").unwrap_or_else(|_| "polo-sync".to_owned());
+    let runtime = lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| {
         let state = Arc::clone(&state);
         async move { handle(&state, event.payload).await.map_err(Error::from) }
-    }))
-    .await
+    }));
+    Ok(polo_web::lambda::in_service(&service, runtime).await?)
 }

@@ -27,6 +27,8 @@ pub struct FunctionConfig {
     pub data_bucket: Option<String>,
     /// `DYNAMODB_TABLE_NAME`: the resource table.
     pub resource_table: Option<String>,
+    /// `POWERTOOLS_SERVICE_NAME` and `POWERTOOLS_METRICS_NAMESPACE`.
+    pub metrics: crate::metrics::Metrics,
 }
 
 /// How often a warm container asks S3 whether the snapshot changed.
@@ -81,6 +83,10 @@ impl FunctionConfig {
             data_file,
             data_bucket,
             resource_table,
+            metrics: crate::metrics::Metrics {
+                namespace: set("POWERTOOLS_METRICS_NAMESPACE").unwrap_or_else(|| "Polo".to_owned()),
+                service: set("POWERTOOLS_SERVICE_NAME").unwrap_or_else(|| "polo".to_owned()),
+            },
         })
     }
 
@@ -91,7 +97,7 @@ impl FunctionConfig {
 
     /// Builds the app state: config file, price table, and the data: a local snapshot file,
     /// or in production the S3 snapshot for lists and the resource table for keyed reads.
-    pub async fn into_state(self) -> Result<AppState, anyhow::Error> {
+    pub async fn into_state(&self) -> Result<AppState, anyhow::Error> {
         let config = Config::load(self.polo_config.as_deref())?;
         let prices = PriceTable::bundled()?;
         let (fleet, resources): (Arc<dyn FleetReader>, Arc<dyn ResourceReader>) =
@@ -117,7 +123,7 @@ impl FunctionConfig {
             prices: Arc::new(prices),
             config: Arc::new(config),
             clock: Arc::new(SystemClock),
-            settings: Arc::new(self.settings),
+            settings: Arc::new(self.settings.clone()),
         })
     }
 }

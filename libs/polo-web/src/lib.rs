@@ -8,6 +8,7 @@ pub mod error;
 pub mod identity;
 pub mod lambda;
 pub mod layout;
+pub mod metrics;
 pub mod negotiate;
 pub mod params;
 pub mod respond;

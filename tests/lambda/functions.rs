@@ -1,0 +1,204 @@
+use serde_json::{Value, json};
+
+use crate::runtime_api::{Function, Outcome};
+
+const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/sample_data.json");
+const LOGOUT: &str = "https://auth.example.com/logout";
+
+fn v2(path: &str, query: &str, accept: &str, claims: Option<Value>) -> String {
+    let mut event = json!({
+        "version": "2.0",
+        "routeKey": format!("GET {path}"),
+        "rawPath": path,
+        "rawQueryString": query,
+        "headers": { "accept": accept, "host": "abc123.execute-api.us-east-1.amazonaws.com" },
+        "requestContext": {
+            "accountId": "123456789012", "apiId": "abc123", "domainName": "abc123.execute-api.us-east-1.amazonaws.com",
+            "domainPrefix": "abc123", "requestId": "apigw-1", "routeKey": format!("GET {path}"), "stage": "$default",
+            "time": "24/Nov/2026:12:00:00 +0000", "timeEpoch": 1_795_521_600_000_u64,
+            "http": { "method": "GET", "path": path, "protocol": "HTTP/1.1", "sourceIp": "192.0.2.1", "userAgent": "polo-test" }
+        },
+        "isBase64Encoded": false
+    });
+    if let Some(claims) = claims {
+        event["requestContext"]["authorizer"] = json!({ "jwt": { "claims": claims, "scopes": null } });
+    }
+    if !query.is_empty() {
+        let params: serde_json::Map<String, Value> = query
+            .split('&')
+            .filter_map(|kv| kv.split_once('='))
+            .map(|(k, v)| (k.to_owned(), json!(v)))
+            .collect();
+        event["queryStringParameters"] = Value::Object(params);
+    }
+    event.to_string()
+}
+
+fn v1(path: &str, query: &[(&str, &str)], accept: &str) -> String {
+    let params: serde_json::Map<String, Value> =
+        query.iter().map(|(k, v)| ((*k).to_owned(), json!(v))).collect();
+    let multi: serde_json::Map<String, Value> =
+        query.iter().map(|(k, v)| ((*k).to_owned(), json!([v]))).collect();
+    json!({
+        "resource": path, "path": path, "httpMethod": "GET",
+        "headers": { "Accept": accept, "Host": "abc123.execute-api.us-east-1.amazonaws.com" },
+        "multiValueHeaders": { "Accept": [accept], "Host": ["abc123.execute-api.us-east-1.amazonaws.com"] },
+        "queryStringParameters": if params.is_empty() { Value::Null } else { Value::Object(params) },
+        "multiValueQueryStringParameters": if multi.is_empty() { Value::Null } else { Value::Object(multi) },
+        "pathParameters": null, "stageVariables": null, "body": null, "isBase64Encoded": false,
+        "requestContext": {
+            "accountId": "123456789012", "resourceId": "r1", "stage": "prod", "requestId": "apigw-2", "apiId": "abc123",
+            "resourcePath": path, "httpMethod": "GET", "path": format!("/prod{path}"),
+            "identity": { "sourceIp": "192.0.2.1" },
+            "authorizer": { "claims": { "email": "grace@example.com", "sub": "u-2" } }
+        }
+    })
+    .to_string()
+}
+
+fn response(outcome: Outcome) -> Value {
+    match outcome {
+        Outcome::Response(v) => v,
+        Outcome::Error(e) => panic!("expected a response, got the error {e}"),
+    }
+}
+
+fn header<'a>(r: &'a Value, name: &str) -> &'a str {
+    r["headers"][name].as_str().unwrap_or_else(|| panic!("no {name} header in {r}"))
+}
+
+fn ada() -> Option<Value> {
+    Some(json!({ "email": "ada@example.com", "sub": "u-1" }))
+}
+
+#[tokio::test]
+async fn inventory_answers_api_gateway_v2_and_v1_events() {
+    let mut f = Function::start(
+        "inventory",
+        &[("POLO_DATA", SAMPLE), ("LOGOUT_URL", LOGOUT), ("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH", "true")],
+    )
+    .await;
+
+    let (page_id, page) = f.invoke(&v2("/instances", "", "text/html", ada())).await;
+    let page = response(page);
+    assert_eq!(page["statusCode"], 200);
+    assert_eq!(header(&page, "content-type"), "text/html; charset=utf-8");
+    assert!(header(&page, "content-security-policy").contains("frame-ancestors 'none'"));
+    let body = page["body"].as_str().unwrap();
+    assert!(body.contains("ada@example.com"), "the user from the JWT claims");
+    assert!(body.contains(LOGOUT), "the logout link");
+
+    let (_, json_answer) = f.invoke(&v2("/instances", "format=json&per_page=2", "*/*", ada())).await;
+    let json_answer = response(json_answer);
+    assert_eq!(json_answer["statusCode"], 200);
+    let list: Value = serde_json::from_str(json_answer["body"].as_str().unwrap()).unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 2);
+    assert_eq!(list["per_page"], 2);
+
+    let (_, csv) = f.invoke(&v2("/indexes", "format=csv", "*/*", ada())).await;
+    let csv = response(csv);
+    assert_eq!(header(&csv, "content-type"), "text/csv; charset=utf-8");
+    assert!(csv["body"].as_str().unwrap().starts_with("index_id,name,account"));
+
+    let (_, bad) = f.invoke(&v2("/instances", "page=abc", "application/json", ada())).await;
+    let bad = response(bad);
+    assert_eq!(bad["statusCode"], 400);
+    let error: Value = serde_json::from_str(bad["body"].as_str().unwrap()).unwrap();
+    assert_eq!(error["error"]["param"], "page");
+
+    let (_, anonymous) = f.invoke(&v2("/instances", "format=json", "application/json", None)).await;
+    let anonymous = response(anonymous);
+    assert_eq!(anonymous["statusCode"], 401);
+    assert!(!anonymous["body"].as_str().unwrap().contains("i-0"), "no data before identity");
+
+    let (_, rest) = f.invoke(&v1("/instances", &[("per_page", "1")], "application/json")).await;
+    let rest = response(rest);
+    assert_eq!(rest["statusCode"], 200);
+    let list: Value = serde_json::from_str(rest["body"].as_str().unwrap()).unwrap();
+    assert_eq!(list["items"].as_array().unwrap().len(), 1);
+    let (_, rest_csv) = f.invoke(&v1("/instances", &[("format", "csv")], "*/*")).await;
+    assert!(response(rest_csv)["body"].as_str().unwrap().starts_with("id,account,account_id"));
+
+    // A malformed event is an error answer; the runtime keeps serving.
+    let (_, broken) = f.invoke(r#"{"surprise": true}"#).await;
+    assert!(matches!(broken, Outcome::Error(_)), "{broken:?}");
+    let (_, after) = f.invoke(&v2("/instances/i-0nosuch", "", "application/json", ada())).await;
+    assert_eq!(response(after)["statusCode"], 404);
+
+    // One access log line per request, with the Lambda request id; one EMF line per request.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let lines = f.json_lines();
+    let access: Vec<&Value> = lines.iter().filter(|l| l["fields"]["message"] == "request").collect();
+    assert_eq!(access.len(), 8, "{lines:#?}");
+    let first = access.iter().find(|l| l["fields"]["path"] == "/instances").unwrap();
+    let spans = first["spans"].as_array().unwrap();
+    assert!(spans.iter().any(|s| s["service"] == "polo-inventory"), "{first}");
+    assert!(spans.iter().any(|s| s["requestId"] == page_id.as_str()), "{first}");
+    let emf: Vec<&Value> = lines.iter().filter(|l| l.get("_aws").is_some()).collect();
+    assert_eq!(emf.len(), 8);
+    assert_eq!(emf[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"], "PoloTest");
+    assert_eq!(emf[0]["service"], "polo-inventory");
+}
+
+#[tokio::test]
+async fn dashboard_serves_the_overview() {
+    let mut f = Function::start(
+        "dashboard",
+        &[("POLO_DATA", SAMPLE), ("LOGOUT_URL", LOGOUT), ("AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH", "true")],
+    )
+    .await;
+    let (_, page) = f.invoke(&v2("/", "", "text/html", ada())).await;
+    let page = response(page);
+    assert_eq!(page["statusCode"], 200);
+    assert!(page["body"].as_str().unwrap().contains("Everything"));
+    let (_, json_answer) = f.invoke(&v1("/", &[("format", "json")], "*/*")).await;
+    let s: Value = serde_json::from_str(response(json_answer)["body"].as_str().unwrap()).unwrap();
+    assert_eq!(s["instances"], 300);
+}
+
+#[tokio::test]
+async fn static_serves_assets_and_nothing_else() {
+    let mut f = Function::start("static", &[]).await;
+    let hashed = polo_assets_url("favicon.svg");
+    let (_, asset) = f.invoke(&v2(&hashed, "", "*/*", None)).await;
+    let asset = response(asset);
+    assert_eq!(asset["statusCode"], 200);
+    assert_eq!(header(&asset, "content-type"), "image/svg+xml");
+    assert_eq!(header(&asset, "cache-control"), "public, max-age=31536000, immutable");
+    for path in ["/static/../Cargo.toml", "/static/%2e%2e/Cargo.toml", "/static/src/main.css"] {
+        let (_, answer) = f.invoke(&v2(path, "", "*/*", None)).await;
+        assert_eq!(response(answer)["statusCode"], 404, "{path}");
+    }
+}
+
+/// The hashed URL of an asset, as the static function's build embedded it.
+fn polo_assets_url(logical: &str) -> String {
+    polo_assets::url(logical)
+}
+
+#[tokio::test]
+async fn scheduled_functions_take_eventbridge_events() {
+    let event = r#"{"version":"0","id":"6a7e8feb-b491-4cf7-a9f1-bf3703467718","detail-type":"Scheduled Event",
+        "source":"aws.events","account":"123456789012","time":"2026-11-24T12:00:00Z","region":"us-east-1",
+        "resources":["arn:aws:events:us-east-1:123456789012:rule/polo-cop"],"detail":{}}"#;
+    let mut cop = Function::start("cop", &[]).await;
+    let (_, outcome) = cop.invoke(event).await;
+    match outcome {
+        Outcome::Error(e) => assert!(e.to_string().contains("not implemented in this build"), "{e}"),
+        Outcome::Response(r) => panic!("cop has no rules yet, but answered {r}"),
+    }
+    let (_, malformed) = cop.invoke("[1, 2, 3]").await;
+    assert!(matches!(malformed, Outcome::Error(_)));
+    let (_, again) = cop.invoke(event).await;
+    assert!(matches!(again, Outcome::Error(_)), "still running after a malformed event");
+}
+
+#[tokio::test]
+async fn a_missing_variable_fails_the_init_with_one_line_naming_it() {
+    let mut f = Function::start("inventory", &[("POLO_DATA", SAMPLE)]).await;
+    let failure = f.init_failure().await;
+    assert!(failure.lines().any(|l| l == "Error: LOGOUT_URL: required unless ENV=dev"), "{failure}");
+    let mut sync = Function::start("sync", &[]).await;
+    let failure = sync.init_failure().await;
+    assert!(failure.lines().any(|l| l == "Error: DATA_BUCKET_NAME: required"), "{failure}");
+}
