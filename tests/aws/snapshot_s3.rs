@@ -4,7 +4,6 @@ use std::time::Duration;
 use polo_core::FixedClock;
 use polo_core::config::Config;
 use polo_core::data::{FleetReader, LocalDataService, ResourceReader, S3SnapshotReader};
-use polo_core::pricing::PriceTable;
 use polo_core::sample::{Scale, generate};
 use polo_core::store::{S3Store, SNAPSHOT_KEY, SyncStore, s3_client};
 use polo_web::AppState;
@@ -17,14 +16,8 @@ use crate::harness::{base_config, emulator, fresh_name};
 
 /// App state over any data service, development identity, clock at `now`.
 pub fn state_over<D: FleetReader + ResourceReader + 'static>(data: Arc<D>, now: OffsetDateTime) -> AppState {
-    AppState {
-        fleet: data.clone(),
-        resources: data,
-        prices: Arc::new(PriceTable::bundled().unwrap()),
-        config: Arc::new(Config::bundled().unwrap()),
-        clock: Arc::new(FixedClock(now)),
-        settings: Arc::new(WebSettings { dev: true, logout_url: None }),
-    }
+    let settings = WebSettings { dev: true, logout_url: None };
+    AppState::over(data, Config::bundled().unwrap(), Arc::new(FixedClock(now)), settings).unwrap()
 }
 
 #[tokio::test]

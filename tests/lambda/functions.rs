@@ -3,7 +3,12 @@ use serde_json::{Value, json};
 use crate::runtime_api::{Function, Outcome};
 
 const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/sample_data.json");
-const LOGOUT: &str = "https://auth.example.com/logout";
+pub const LOGOUT: &str = "https://auth.example.com/logout";
+
+/// An API Gateway HTTP API (payload 2.0) event.
+pub fn v2_event(path: &str, query: &str, accept: &str, claims: Option<Value>) -> String {
+    v2(path, query, accept, claims)
+}
 
 fn v2(path: &str, query: &str, accept: &str, claims: Option<Value>) -> String {
     let mut event = json!({
@@ -65,6 +70,11 @@ fn response(outcome: Outcome) -> Value {
 
 fn header<'a>(r: &'a Value, name: &str) -> &'a str {
     r["headers"][name].as_str().unwrap_or_else(|| panic!("no {name} header in {r}"))
+}
+
+/// The claims of a signed-in user.
+pub fn ada_claims() -> Option<Value> {
+    ada()
 }
 
 fn ada() -> Option<Value> {

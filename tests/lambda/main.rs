@@ -2,8 +2,9 @@
 //! API Gateway v2 and v1 events and an EventBridge event. `scripts/test` builds the binaries
 //! (`cargo build --bins`) before this runs.
 
-#![allow(clippy::unwrap_used, clippy::expect_used, clippy::unnecessary_wraps)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::unnecessary_wraps, clippy::cast_precision_loss)]
 
 mod runtime_api;
 
+mod cold_start;
 mod functions;

@@ -26,6 +26,7 @@ struct Inner {
     queue: Mutex<VecDeque<(String, Bytes)>>,
     outcomes: Mutex<Vec<(String, Outcome)>>,
     init_error: Mutex<Option<String>>,
+    first_next: Mutex<Option<std::time::Instant>>,
     arrived: Notify,
     answered: Notify,
 }
@@ -36,6 +37,7 @@ pub struct Function {
     child: tokio::process::Child,
     pub stdout: Arc<Mutex<Vec<String>>>,
     next_id: u32,
+    started: std::time::Instant,
 }
 
 /// The debug binary `name` of the workspace.
@@ -48,6 +50,7 @@ pub fn binary(name: &str) -> PathBuf {
 }
 
 async fn next(State(inner): State<Arc<Inner>>) -> Response {
+    inner.first_next.lock().unwrap().get_or_insert_with(std::time::Instant::now);
     loop {
         let notified = inner.arrived.notified();
         if let Some((id, body)) = inner.queue.lock().unwrap().pop_front() {
@@ -108,6 +111,11 @@ async fn init_error(State(inner): State<Arc<Inner>>, body: Bytes) -> StatusCode 
 impl Function {
     /// Starts the binary `name` with `env`, talking to a fresh runtime API.
     pub async fn start(name: &str, env: &[(&str, &str)]) -> Function {
+        Function::start_binary(&binary(name), name, env).await
+    }
+
+    /// Starts the executable at `path` as function `name`.
+    pub async fn start_binary(path: &std::path::Path, name: &str, env: &[(&str, &str)]) -> Function {
         let inner = Arc::new(Inner::default());
         let app = axum::Router::new()
             .route("/2018-06-01/runtime/invocation/next", get(next))
@@ -118,7 +126,7 @@ impl Function {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let address = listener.local_addr().unwrap().to_string();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-        let mut command = tokio::process::Command::new(binary(name));
+        let mut command = tokio::process::Command::new(path);
         command
             .env_clear()
             .env("AWS_LAMBDA_RUNTIME_API", &address)
@@ -151,7 +159,31 @@ impl Function {
                 }
             });
         }
-        Function { inner, child, stdout, next_id: 0 }
+        Function { inner, child, stdout, next_id: 0, started: std::time::Instant::now() }
+    }
+
+    /// From process start to its first `/next` request: ready for the first event.
+    pub async fn time_to_ready(&self) -> Duration {
+        loop {
+            if let Some(at) = *self.inner.first_next.lock().unwrap() {
+                return at - self.started;
+            }
+            tokio::time::sleep(Duration::from_micros(200)).await;
+        }
+    }
+
+    /// Since the process started.
+    pub fn since_start(&self) -> Duration {
+        self.started.elapsed()
+    }
+
+    /// The peak resident memory of the process so far, in MB (Linux).
+    pub fn peak_rss_mb(&self) -> Option<f64> {
+        let pid = self.child.id()?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status")).ok()?;
+        let kb: f64 =
+            status.lines().find(|l| l.starts_with("VmHWM:"))?.split_whitespace().nth(1)?.parse().ok()?;
+        Some((kb / 1024.0 * 10.0).round() / 10.0)
     }
 
     /// Sends one event and waits for the answer.

@@ -6,6 +6,7 @@ use polo_core::Clock;
 use polo_core::config::Config;
 use polo_core::data::{FleetReader, ResourceReader};
 use polo_core::pricing::PriceTable;
+use polo_core::pricing::PriceTableError;
 
 use crate::settings::WebSettings;
 
@@ -20,4 +21,24 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<WebSettings>,
+}
+
+impl AppState {
+    /// State over one data service that answers both lists and keyed reads (a local
+    /// snapshot, say), with the bundled price table.
+    pub fn over<D: FleetReader + ResourceReader + 'static>(
+        data: Arc<D>,
+        config: Config,
+        clock: Arc<dyn Clock>,
+        settings: WebSettings,
+    ) -> Result<AppState, PriceTableError> {
+        Ok(AppState {
+            fleet: data.clone(),
+            resources: data,
+            prices: Arc::new(PriceTable::bundled()?),
+            config: Arc::new(config),
+            clock,
+            settings: Arc::new(settings),
+        })
+    }
 }

@@ -20,7 +20,6 @@ use axum::http::Request;
 use polo_core::FixedClock;
 use polo_core::config::Config;
 use polo_core::data::LocalDataService;
-use polo_core::pricing::PriceTable;
 use polo_core::sample::{Scale, generate};
 use polo_web::AppState;
 use polo_web::settings::WebSettings;
@@ -73,14 +72,9 @@ async fn main() {
     let instance_path = format!("/instances/{}", everything.instances[0].id);
     let index_path = format!("/indexes/{}", everything.indexes[0].index_id);
     let data = Arc::new(LocalDataService::from_snapshot(everything));
-    let state = AppState {
-        fleet: data.clone(),
-        resources: data,
-        prices: Arc::new(PriceTable::bundled().unwrap()),
-        config: Arc::new(Config::bundled().unwrap()),
-        clock: Arc::new(FixedClock(now)),
-        settings: Arc::new(WebSettings { dev: true, logout_url: None }),
-    };
+    let settings = WebSettings { dev: true, logout_url: None };
+    let state =
+        AppState::over(data, Config::bundled().unwrap(), Arc::new(FixedClock(now)), settings).unwrap();
     let app = polo::app(state);
     let cases: &[(&str, &str, usize, f64)] = &[
         ("instance_detail_html", &instance_path, 300, 5.0),

@@ -8,7 +8,6 @@ use anyhow::Context as _;
 use polo_core::Clock;
 use polo_core::config::Config;
 use polo_core::data::LocalDataService;
-use polo_core::pricing::PriceTable;
 use polo_web::AppState;
 use polo_web::settings::WebSettings;
 use tokio::net::TcpListener;
@@ -36,14 +35,7 @@ pub fn snapshot_path(explicit: Option<&Path>) -> PathBuf {
 /// The state of the dev server: local snapshot, development identity.
 pub fn dev_state(config: Config, data: &Path, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
     let service = Arc::new(LocalDataService::from_file(data)?);
-    Ok(AppState {
-        fleet: service.clone(),
-        resources: service,
-        prices: Arc::new(PriceTable::bundled()?),
-        config: Arc::new(config),
-        clock,
-        settings: Arc::new(WebSettings { dev: true, logout_url: Some("/".into()) }),
-    })
+    Ok(AppState::over(service, config, clock, WebSettings { dev: true, logout_url: Some("/".into()) })?)
 }
 
 /// Serves `state` on `addr` until Ctrl-C or SIGTERM.

@@ -4,7 +4,6 @@ use polo_core::FixedClock;
 use polo_core::config::Config;
 use polo_core::data::LocalDataService;
 use polo_core::model::Everything;
-use polo_core::pricing::PriceTable;
 use polo_core::sample::{Scale, generate};
 use polo_web::AppState;
 use polo_web::settings::WebSettings;
@@ -57,14 +56,8 @@ impl TestApp {
 
     pub async fn spawn_with(everything: Everything, settings: WebSettings) -> TestApp {
         let data = Arc::new(LocalDataService::from_snapshot(everything));
-        let state = AppState {
-            fleet: data.clone(),
-            resources: data,
-            prices: Arc::new(PriceTable::bundled().unwrap()),
-            config: Arc::new(Config::bundled().unwrap()),
-            clock: Arc::new(FixedClock(NOW)),
-            settings: Arc::new(settings),
-        };
+        let state =
+            AppState::over(data, Config::bundled().unwrap(), Arc::new(FixedClock(NOW)), settings).unwrap();
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move {

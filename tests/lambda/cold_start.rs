@@ -1,0 +1,97 @@
+//! Zip sizes, cold start and peak memory of the release zips (`just zip`), run by
+//! `just bench` (ignored in the test suite). Numbers go to `bench/lambda.json`.
+
+use std::path::PathBuf;
+use std::time::Duration;
+
+use serde_json::json;
+
+use crate::functions::{LOGOUT, ada_claims, v2_event};
+use crate::runtime_api::Function;
+
+const FUNCTIONS: [&str; 8] =
+    ["dashboard", "inventory", "costs", "reports", "static", "sync", "reporter", "cop"];
+const RUNS: usize = 7;
+
+fn median(mut v: Vec<Duration>) -> f64 {
+    v.sort();
+    (v[v.len() / 2].as_secs_f64() * 1e6).round() / 1e3
+}
+
+#[tokio::test]
+#[ignore = "benchmark: run by `just bench` after `just zip`"]
+async fn bench_zips_and_cold_starts() {
+    let exe = std::env::current_exe().unwrap();
+    let target = exe.ancestors().nth(3).unwrap().to_path_buf();
+    let work = tempfile::tempdir().unwrap();
+    let large = work.path().join("large.json");
+    let sample = polo_core::sample::generate(
+        42,
+        polo_core::sample::Scale::Large,
+        time::macros::datetime!(2026-11-24 12:00 UTC),
+    );
+    std::fs::write(&large, serde_json::to_vec(&sample).unwrap()).unwrap();
+    let large = large.display().to_string();
+    let mut report = serde_json::Map::new();
+    for name in FUNCTIONS {
+        let zip = target.join("lambda").join(name).join("bootstrap.zip");
+        assert!(zip.exists(), "{} missing: run `just zip`", zip.display());
+        let zip_bytes = std::fs::metadata(&zip).unwrap().len();
+        let dir = work.path().join(name);
+        std::fs::create_dir_all(&dir).unwrap();
+        let status = std::process::Command::new("python3")
+            .args(["-c", "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])"])
+            .arg(&zip)
+            .arg(&dir)
+            .status()
+            .unwrap();
+        assert!(status.success());
+        let bootstrap: PathBuf = dir.join("bootstrap");
+        std::fs::set_permissions(&bootstrap, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        let env: Vec<(&str, &str)> = match name {
+            "sync" => vec![("DATA_BUCKET_NAME", "b"), ("DYNAMODB_TABLE_NAME", "t")],
+            _ => vec![("POLO_DATA", large.as_str()), ("LOGOUT_URL", LOGOUT)],
+        };
+        let (mut ready, mut first_page, mut peak) = (Vec::new(), Vec::new(), 0.0_f64);
+        for _ in 0..RUNS {
+            let mut f = Function::start_binary(&bootstrap, name, &env).await;
+            ready.push(f.time_to_ready().await);
+            let page = match name {
+                "dashboard" => Some("/"),
+                "inventory" => Some("/instances"),
+                "static" => Some("/static/favicon.svg"),
+                _ => None,
+            };
+            if let Some(path) = page {
+                let (_, _) = f.invoke(&v2_event(path, "", "text/html", ada_claims())).await;
+                first_page.push(f.since_start());
+            }
+            peak = peak.max(f.peak_rss_mb().unwrap_or(0.0));
+        }
+        let entry = json!({
+            "zip_bytes": zip_bytes,
+            "zip_mb": ((zip_bytes as f64) / 1e6 * 100.0).round() / 100.0,
+            "ready_ms_median": median(ready),
+            "first_page_ms_median": if first_page.is_empty() { serde_json::Value::Null } else { json!(median(first_page)) },
+            "peak_rss_mb": peak,
+        });
+        println!("{name:<10} {entry}");
+        report.insert(name.to_owned(), entry);
+    }
+    let value = json!({
+        "what": "release zips of `just zip`; cold start = process start to the first /next request of a local Lambda runtime API, first page = to the first answered API Gateway v2 event; route functions serve the large sample from a file (the same parse as the S3 snapshot); median of 7",
+        "targets": { "zip_mb": 8, "ready_ms": 20, "first_page_ms": 50, "peak_rss_mb": 128 },
+        "functions": report,
+    });
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../bench");
+    std::fs::write(format!("{dir}/lambda.json"), serde_json::to_string_pretty(&value).unwrap() + "\n")
+        .unwrap();
+    let all_path = format!("{dir}/results.json");
+    let mut all: serde_json::Map<String, serde_json::Value> = std::fs::read_to_string(&all_path)
+        .ok()
+        .and_then(|t| serde_json::from_str(&t).ok())
+        .unwrap_or_default();
+    all.insert("lambda".to_owned(), value);
+    std::fs::write(&all_path, serde_json::to_string_pretty(&serde_json::Value::Object(all)).unwrap() + "\n")
+        .unwrap();
+}
