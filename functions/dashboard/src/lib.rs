@@ -1,6 +1,7 @@
-//! The dashboard function: `/`, the fleet at a glance.
+//! The dashboard function: `/` (the fleet at a glance) and `/search`.
 
 mod overview;
+mod search;
 
 use axum::Router;
 use axum::routing::get;
@@ -8,9 +9,10 @@ use polo_web::AppState;
 use polo_web::routes::RouteSpec;
 
 /// The routes this function answers.
-pub const ROUTES: &[RouteSpec] = &[RouteSpec::page("dashboard", "/")];
+pub const ROUTES: &[RouteSpec] =
+    &[RouteSpec::page("dashboard", "/"), RouteSpec::page("dashboard", "/search")];
 
 /// The dashboard routes.
 pub fn router() -> Router<AppState> {
-    Router::new().route("/", get(overview::overview))
+    Router::new().route("/", get(overview::overview)).route("/search", get(search::search_page))
 }

@@ -8,6 +8,7 @@ use polo_core::Money;
 use polo_core::listing::{Column, FilterField, INDEX_FILTERS, IndexColumn, IndexRow, Page, list_indexes};
 use polo_core::model::{CostDimension, Index, IndexStatus, ResourceKind};
 use polo_core::text::{age, rfc3339};
+use polo_web::htmx::Htmx;
 use polo_web::params::{TableQuery, detail_format};
 use polo_web::respond::{csv, html, json};
 use polo_web::table::{FilterControl, HeaderCell, Pager, headers};
@@ -97,6 +98,14 @@ impl IndexCells {
 }
 
 #[derive(Template)]
+#[template(path = "inventory/indexes_region.html")]
+struct IndexesRegion {
+    headers: Vec<HeaderCell>,
+    rows: Vec<IndexCells>,
+    pager: Pager,
+}
+
+#[derive(Template)]
 #[template(path = "inventory/indexes.html")]
 struct IndexesPage {
     chrome: Chrome,
@@ -113,6 +122,7 @@ struct IndexesPage {
 pub async fn list(
     State(state): State<AppState>,
     chrome: Chrome,
+    htmx: Htmx,
     RawQuery(raw): RawQuery,
     request_headers: HeaderMap,
 ) -> Result<Response, AppError> {
@@ -146,6 +156,15 @@ pub async fn list(
             .map(|(field, label)| FilterControl::select(&query, field, label, fleet.index_facet(field)))
             .collect();
             filters.push(FilterControl::text(&query, FilterField::Index, "Index id"));
+            if htmx.partial {
+                let rows =
+                    page.items.iter().map(|r| IndexCells::new(r.index, r.instance_count, now)).collect();
+                return html(&IndexesRegion {
+                    headers: headers(&query, SHOWN),
+                    rows,
+                    pager: Pager::new(&query, &page),
+                });
+            }
             let label = |c: IndexColumn| {
                 SHOWN.iter().find(|s| s.0 == c).map_or(c.name().to_owned(), |s| s.1.to_owned())
             };

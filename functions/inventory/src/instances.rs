@@ -8,6 +8,7 @@ use polo_core::listing::FilterField;
 use polo_core::listing::{Column, INSTANCE_FILTERS, InstanceColumn, InstanceRow, Page, list_instances};
 use polo_core::model::{Instance, InstanceState, ResourceKind};
 use polo_core::text::{age, rfc3339};
+use polo_web::htmx::Htmx;
 use polo_web::params::{TableQuery, detail_format};
 use polo_web::respond::{csv, html, json};
 use polo_web::table::{FilterControl, HeaderCell, Pager, headers};
@@ -106,6 +107,14 @@ impl InstanceCells {
 }
 
 #[derive(Template)]
+#[template(path = "inventory/instances_region.html")]
+struct InstancesRegion {
+    headers: Vec<HeaderCell>,
+    rows: Vec<InstanceCells>,
+    pager: Pager,
+}
+
+#[derive(Template)]
 #[template(path = "inventory/instances.html")]
 struct InstancesPage {
     chrome: Chrome,
@@ -135,6 +144,7 @@ pub fn sort_options<C: Column>(labels: impl Fn(C) -> String) -> Vec<(String, Str
 pub async fn list(
     State(state): State<AppState>,
     chrome: Chrome,
+    htmx: Htmx,
     RawQuery(raw): RawQuery,
     request_headers: HeaderMap,
 ) -> Result<Response, AppError> {
@@ -177,6 +187,10 @@ pub async fn list(
                     InstanceCells::new(row.instance, row.hourly_cost, known, now)
                 })
                 .collect();
+            if htmx.partial {
+                let pager = Pager::new(&query, &page);
+                return html(&InstancesRegion { headers: headers(&query, SHOWN), rows: cells, pager });
+            }
             let label = |c: InstanceColumn| {
                 SHOWN.iter().find(|s| s.0 == c).map_or(c.name().to_owned(), |s| s.1.to_owned())
             };

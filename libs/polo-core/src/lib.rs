@@ -9,6 +9,7 @@ pub mod model;
 pub mod money;
 pub mod pricing;
 pub mod sample;
+pub mod search;
 pub mod store;
 pub mod summary;
 pub mod text;

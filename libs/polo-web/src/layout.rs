@@ -22,6 +22,7 @@ pub struct Chrome {
     pub search: String,
     pub stylesheet: String,
     pub script: String,
+    pub htmx: String,
     pub favicon: String,
 }
 
@@ -35,6 +36,7 @@ impl Chrome {
             search: String::new(),
             stylesheet: polo_assets::url("dist/main.css"),
             script: polo_assets::url("js/polo.js"),
+            htmx: polo_assets::url("vendor/htmx.min.js"),
             favicon: polo_assets::url("favicon.svg"),
         }
     }

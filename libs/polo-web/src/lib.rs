@@ -5,6 +5,7 @@
 pub mod access_log;
 pub mod config;
 pub mod error;
+pub mod htmx;
 pub mod identity;
 pub mod lambda;
 pub mod layout;

@@ -161,6 +161,28 @@ impl<C: Column> TableQuery<C> {
     }
 }
 
+/// Parses `/search`: `q` and `format`, nothing else.
+pub fn search_query(query: Option<&str>, headers: &HeaderMap) -> Result<(String, Format), AppError> {
+    let (mut q, mut format) = (None, None);
+    for (key, value) in pairs(query)? {
+        let slot = match key.as_str() {
+            "q" => &mut q,
+            "format" => &mut format,
+            other => {
+                return Err(AppError::bad_param(
+                    other,
+                    format!("unknown parameter {other:?}; search takes q and format"),
+                ));
+            }
+        };
+        if slot.is_some() {
+            return Err(AppError::bad_param(&key, format!("{key} is given more than once")));
+        }
+        *slot = Some(value);
+    }
+    Ok((q.unwrap_or_default(), Format::choose(format.as_deref(), headers)?))
+}
+
 /// Parses a detail page's query string: it takes only `format`.
 pub fn detail_format(query: Option<&str>, headers: &HeaderMap) -> Result<Format, AppError> {
     let mut format = None;

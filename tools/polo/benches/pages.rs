@@ -38,7 +38,11 @@ async fn measure(app: &axum::Router, path: &str, runs: usize) -> Stats {
     let mut times = Vec::with_capacity(runs);
     let mut bytes = 0;
     for _ in 0..runs {
-        let request = Request::get(path).body(Body::empty()).unwrap();
+        // `hx:/path` asks as htmx does, for the partial.
+        let request = match path.strip_prefix("hx:") {
+            Some(path) => Request::get(path).header("hx-request", "true").body(Body::empty()).unwrap(),
+            None => Request::get(path).body(Body::empty()).unwrap(),
+        };
         let started = Instant::now();
         let response = app.clone().oneshot(request).await.unwrap();
         assert!(response.status().is_success(), "{path}: {}", response.status());
@@ -96,6 +100,11 @@ async fn main() {
         ("instances_text_search_html", "/instances?q=acme+inference&sort=name", 300, 5.0),
         ("instances_all_csv", "/instances?format=csv", 40, 50.0),
         ("indexes_sorted_html", "/indexes?sort=-instances&status=READY", 300, 5.0),
+        ("search_json", "/search?q=acme&format=json", 300, 5.0),
+        ("search_partial", "hx:/search?q=acme", 300, 5.0),
+        ("search_partial_one_letter", "hx:/search?q=a", 300, 5.0),
+        ("instances_table_partial", "hx:/instances?state=running&sort=-hourly_cost&page=3", 300, 5.0),
+        ("indexes_table_partial", "hx:/indexes?sort=name&page=2", 300, 5.0),
     ];
     let mut results = Map::new();
     for (name, path, runs, target_ms) in cases {

@@ -120,3 +120,44 @@ fn the_cdk_route_table_is_the_code_s() {
     let current = serde_json::to_value(polo::all_routes()).unwrap();
     assert_eq!(committed, current, "cdk/routes.json is stale: run `just routes --json > cdk/routes.json`");
 }
+
+#[tokio::test]
+async fn search_answers_a_partial_a_page_and_json() {
+    let app = TestApp::sample().await;
+    let json = app.json("/search?q=acme&format=json").await;
+    assert_eq!(json["customers"]["hits"][0]["id"], "acme");
+    assert_eq!(json["customers"]["hits"][0]["rank"], "exact");
+    let client = reqwest::Client::new();
+    let partial =
+        client.get(format!("{}/search?q=acme", app.base)).header("hx-request", "true").send().await.unwrap();
+    let partial = partial.text().await.unwrap();
+    assert!(partial.starts_with("<div id=\"search-results-inner\""), "a fragment, not a page");
+    assert!(partial.contains("data-kind=\"customers\""));
+    let empty =
+        client.get(format!("{}/search?q=", app.base)).header("hx-request", "true").send().await.unwrap();
+    assert!(empty.text().await.unwrap().is_empty(), "an emptied box closes");
+    let page = app.get("/search?q=acme").await.body;
+    assert!(page.starts_with("<!doctype html>") && page.contains("data-kind=\"customers\""));
+    let restore = client
+        .get(format!("{}/instances?page=2", app.base))
+        .header("hx-request", "true")
+        .header("hx-history-restore-request", "true")
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        restore.text().await.unwrap().starts_with("<!doctype html>"),
+        "history restores get the whole page"
+    );
+    let region = client
+        .get(format!("{}/instances?page=2", app.base))
+        .header("hx-request", "true")
+        .send()
+        .await
+        .unwrap();
+    let region = region.text().await.unwrap();
+    assert!(region.starts_with("<div id=\"table-region\">") && region.contains("Showing 51–100"));
+    for bad in ["/search?q=a&colour=red", "/search?format=csv&q=a", "/search?q=a&q=b"] {
+        assert_eq!(app.get(bad).await.status, 400, "{bad}");
+    }
+}

@@ -1,0 +1,168 @@
+// Polo's pages in a real headless Chromium (Debian's /usr/bin/chromium via playwright-core)
+// against `polo serve` on a free port, on the bundled sample at a fixed instant.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import { chromium } from 'playwright-core';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const target = process.env.CARGO_TARGET_DIR ?? join(root, 'target');
+const results = join(root, 'tests', 'browser', 'test-results');
+let server;
+let browser;
+let base;
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+    s.on('error', fail);
+  });
+}
+
+before(async () => {
+  mkdirSync(results, { recursive: true });
+  const port = await freePort();
+  base = `http://127.0.0.1:${port}`;
+  const polo = join(target, 'debug', 'polo');
+  if (!existsSync(polo)) throw new Error(`${polo} is not built: run \`cargo build -p polo\` (CARGO_TARGET_DIR=${target})`);
+  server = spawn(polo, ['--now', '2026-11-24T12:00:00Z', 'serve', '--port', String(port), '--data', join(root, 'data', 'sample_data.json')], {
+    cwd: root,
+    stdio: ['ignore', 'ignore', 'inherit'],
+  });
+  server.on('error', (e) => console.error(`polo serve: ${e}`));
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`${base}/`)).ok) break;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill();
+});
+
+/** A fresh page that records console errors and CSP violations. */
+async function open(options = {}) {
+  const context = await browser.newContext(options);
+  const page = await context.newPage();
+  const problems = [];
+  page.on('console', (m) => {
+    if (m.type() === 'error' || /Content Security Policy/i.test(m.text())) problems.push(m.text());
+  });
+  page.on('pageerror', (e) => problems.push(String(e)));
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
+  });
+  return { page, problems, context };
+}
+
+test('typing in the header search shows ranked results as one types', async () => {
+  const { page, problems, context } = await open();
+  await page.goto(`${base}/`);
+  await page.locator('#site-search').pressSequentially('acm', { delay: 30 });
+  const customers = page.locator('#search-results [data-kind="customers"] a');
+  await customers.first().waitFor();
+  assert.match(await customers.first().textContent(), /acme/);
+  await page.waitForTimeout(400);
+  await page.keyboard.press('Escape');
+  await page.waitForFunction(() => document.getElementById('search-results').innerHTML === '');
+  await page.locator('#site-search').fill('');
+  await page.locator('#site-search').pressSequentially('idx-0rphan', { delay: 20 });
+  await page.locator('#search-results [data-testid="no-results"]').waitFor();
+  await page.locator('#site-search').press('Enter');
+  await page.waitForURL(/\/search\?q=idx-0rphan/);
+  assert.match(await page.locator('h1').textContent(), /Search/);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('filter, sort and page a table: the URL and the rows change, back restores', async () => {
+  const { page, problems, context } = await open();
+  await page.goto(`${base}/instances`);
+  const firstId = () => page.locator('#instances-table tbody tr:first-child td:first-child').textContent();
+  const start = await firstId();
+  await page.selectOption('#filters select[name="account"]', 'staging');
+  await page.waitForURL(/account=staging/);
+  await page.locator('#instances-table tbody tr').first().waitFor();
+  const accounts = await page.locator('#instances-table tbody tr td:nth-child(3)').allTextContents();
+  assert.ok(accounts.length > 0 && accounts.every((a) => a.trim() === 'staging'), accounts.join(','));
+  await page.locator('#instances-table thead a', { hasText: 'Name' }).click();
+  await page.waitForURL(/sort=name/);
+  const names = (await page.locator('#instances-table tbody tr td:nth-child(2)').allTextContents()).map((n) => n.trim());
+  assert.deepEqual(names, [...names].sort());
+  await page.locator('#instances-table thead a', { hasText: 'Name' }).click();
+  await page.waitForURL(/sort=-name/);
+  await page.locator('nav[aria-label="Pages"] a[rel="next"]').first().click();
+  await page.waitForURL(/page=2/);
+  assert.match(await page.locator('[data-testid="range"]').first().textContent(), /Showing 51–/);
+  await page.goBack();
+  await page.waitForURL((u) => !u.search.includes('page=2'));
+  await page.locator('[data-testid="range"]').first().waitFor();
+  assert.match(await page.locator('[data-testid="range"]').first().textContent(), /Showing 1–/);
+  await page.goBack();
+  await page.waitForURL(/sort=name(&|$)/);
+  await page.goBack();
+  await page.waitForURL((u) => u.search.includes('account=staging') && !/sort=[^&]/.test(u.search));
+  await page.goBack();
+  await page.waitForURL((u) => !u.search.includes('account'));
+  await page.locator('#instances-table tbody tr').first().waitFor();
+  assert.equal(await firstId(), start);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('detail pages link an index and its instances both ways', async () => {
+  const { page, problems, context } = await open();
+  await page.goto(`${base}/indexes?sort=-instances`);
+  await page.locator('#indexes-table tbody tr:first-child td:first-child a').click();
+  await page.waitForURL(/\/indexes\/idx-/);
+  const indexUrl = page.url();
+  await page.locator('#index-instances a').first().click();
+  await page.waitForURL(/\/instances\/i-/);
+  assert.match(await page.locator('h2', { hasText: 'Tags' }).textContent(), /Tags/);
+  await page.locator('a[href^="/indexes/idx-"]').first().click();
+  await page.waitForURL(indexUrl);
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('a 390 px phone gets no horizontal scroll', async () => {
+  const { page, problems, context } = await open({ viewport: { width: 390, height: 844 }, isMobile: true });
+  for (const path of ['/', '/instances', '/indexes', '/search?q=acme']) {
+    await page.goto(`${base}${path}`);
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+    assert.ok(overflow <= 0, `${path} scrolls sideways by ${overflow}px`);
+  }
+  await page.goto(`${base}/instances`);
+  await page.screenshot({ path: join(results, 'instances-390.png'), fullPage: false });
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('everything works with JavaScript off', async () => {
+  const { page, context } = await open({ javaScriptEnabled: false });
+  await page.goto(`${base}/instances`);
+  await page.selectOption('#filters select[name="state"]', 'stopped');
+  await page.locator('#filters button[type="submit"]').click();
+  await page.waitForURL(/state=stopped/);
+  const states = await page.locator('#instances-table tbody tr td:nth-child(7)').allTextContents();
+  assert.ok(states.length > 0 && states.every((s) => s.trim() === 'stopped'));
+  await page.goto(`${base}/search?q=acme`);
+  assert.ok((await page.locator('#search-page-results [data-kind="customers"]').count()) === 1);
+  await context.close();
+});
