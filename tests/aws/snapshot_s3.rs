@@ -3,7 +3,7 @@ use std::time::Duration;
 
 use polo_core::FixedClock;
 use polo_core::config::Config;
-use polo_core::data::{FleetReader, LocalDataService, ResourceReader, S3SnapshotReader};
+use polo_core::data::{FindingReader, FleetReader, LocalDataService, ResourceReader, S3SnapshotReader};
 use polo_core::sample::{Scale, generate};
 use polo_core::store::{S3Store, SNAPSHOT_KEY, SyncStore, s3_client};
 use polo_web::AppState;
@@ -15,7 +15,10 @@ use crate::fleet::create_bucket;
 use crate::harness::{base_config, emulator, fresh_name};
 
 /// App state over any data service, development identity, clock at `now`.
-pub fn state_over<D: FleetReader + ResourceReader + 'static>(data: Arc<D>, now: OffsetDateTime) -> AppState {
+pub fn state_over<D: FleetReader + ResourceReader + FindingReader + 'static>(
+    data: Arc<D>,
+    now: OffsetDateTime,
+) -> AppState {
     let settings = WebSettings { dev: true, logout_url: None };
     AppState::over(data, Config::bundled().unwrap(), Arc::new(FixedClock(now)), settings).unwrap()
 }

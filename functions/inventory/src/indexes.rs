@@ -16,7 +16,7 @@ use polo_web::tabular::rows_to_csv;
 use polo_web::{AppError, AppState, Chrome, Format};
 use time::{Duration, OffsetDateTime};
 
-use crate::instances::{HistoryRow, InstanceCells, history_rows, sort_options};
+use crate::instances::{FindingRow, HistoryRow, InstanceCells, finding_rows, history_rows, sort_options};
 use crate::items::{INDEX_COLUMNS, IndexItem, ListBody, index_item};
 
 const SHOWN: &[(IndexColumn, &str, bool)] = &[
@@ -194,6 +194,7 @@ struct IndexPage {
     cost_30d: Option<String>,
     cost_as_of: String,
     history: Vec<HistoryRow>,
+    findings: Vec<FindingRow>,
 }
 
 /// `GET /indexes/{index_id}`: one index, its instances and what it costs.
@@ -239,6 +240,10 @@ pub async fn detail(
                 cost_as_of: as_of.map(|d| d.to_string()).unwrap_or_default(),
                 history: history_rows(
                     &state.resources.history(ResourceKind::Indexes, &index.index_id).await?,
+                    now,
+                ),
+                findings: finding_rows(
+                    &state.findings.findings_for(ResourceKind::Indexes, &index.index_id).await?,
                     now,
                 ),
             })

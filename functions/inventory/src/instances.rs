@@ -220,6 +220,7 @@ struct InstancePage {
     tags: Vec<(String, String)>,
     age: String,
     history: Vec<HistoryRow>,
+    findings: Vec<FindingRow>,
 }
 
 /// One change of a resource, ready to print.
@@ -227,6 +228,31 @@ pub struct HistoryRow {
     pub at: String,
     pub ago: String,
     pub what: String,
+}
+
+/// One finding, ready to print.
+pub struct FindingRow {
+    pub rule: String,
+    pub severity: &'static str,
+    pub message: String,
+    pub first_seen: String,
+    pub open: bool,
+    pub resolved: String,
+}
+
+/// The rows of `findings`, as the reader ordered them.
+pub fn finding_rows(findings: &[polo_core::model::Finding], now: OffsetDateTime) -> Vec<FindingRow> {
+    findings
+        .iter()
+        .map(|f| FindingRow {
+            rule: f.rule.clone(),
+            severity: f.severity.as_str(),
+            message: f.message.clone(),
+            first_seen: age(f.first_seen, now),
+            open: f.resolved_at.is_none(),
+            resolved: f.resolved_at.map(|t| age(t, now)).unwrap_or_default(),
+        })
+        .collect()
 }
 
 /// The history rows of `changes`, newest first.
@@ -286,6 +312,10 @@ pub async fn detail(
                 age: age(instance.launch_time, now),
                 history: history_rows(
                     &state.resources.history(ResourceKind::Instances, &instance.id).await?,
+                    now,
+                ),
+                findings: finding_rows(
+                    &state.findings.findings_for(ResourceKind::Instances, &instance.id).await?,
                     now,
                 ),
             })

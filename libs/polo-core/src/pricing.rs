@@ -1,6 +1,6 @@
 //! The bundled price table: hourly prices of instance types per region, for run-rates.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde::Deserialize;
 
@@ -16,7 +16,7 @@ pub struct PriceTable {
     /// When the prices were taken (`2026-11-01`).
     pub version: String,
     /// Region -> instance type -> prices.
-    pub regions: BTreeMap<String, BTreeMap<String, TypePrice>>,
+    pub regions: BTreeMap<String, HashMap<String, TypePrice>>,
 }
 
 /// The hourly prices of one instance type in one region.

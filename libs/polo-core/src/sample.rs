@@ -235,6 +235,7 @@ pub fn generate(seed: u64, scale: Scale, now: OffsetDateTime) -> Everything {
         indexes,
         costs,
         history,
+        findings: Vec::new(),
     }
 }
 

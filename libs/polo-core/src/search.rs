@@ -6,6 +6,7 @@ use std::collections::BTreeMap;
 use serde::Serialize;
 
 use crate::model::Fleet;
+use crate::text::contains_lower;
 
 /// How well a hit matched.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize)]
@@ -50,29 +51,49 @@ impl SearchResults {
     }
 }
 
-/// The best rank of `needle` (lowercase) against any of `keys`.
-fn rank(needle: &str, keys: &[&str]) -> Option<Rank> {
-    keys.iter()
-        .filter(|k| !k.is_empty())
-        .filter_map(|k| {
-            let k = k.to_lowercase();
-            if k == needle {
-                Some(Rank::Exact)
-            } else if k.starts_with(needle) {
-                Some(Rank::Prefix)
-            } else if k.contains(needle) {
-                Some(Rank::Substring)
-            } else {
-                None
-            }
-        })
-        .min()
+/// The rank of `needle` (lowercase) against one key, without allocating for ASCII keys.
+fn rank_one(needle: &str, key: &str) -> Option<Rank> {
+    if key.is_empty() {
+        return None;
+    }
+    if !key.is_ascii() {
+        let key = key.to_lowercase();
+        return if key == needle {
+            Some(Rank::Exact)
+        } else if key.starts_with(needle) {
+            Some(Rank::Prefix)
+        } else if key.contains(needle) {
+            Some(Rank::Substring)
+        } else {
+            None
+        };
+    }
+    let (k, n) = (key.as_bytes(), needle.as_bytes());
+    if k.len() == n.len() && k.eq_ignore_ascii_case(n) {
+        Some(Rank::Exact)
+    } else if k.len() > n.len() && k[..n.len()].eq_ignore_ascii_case(n) {
+        Some(Rank::Prefix)
+    } else if contains_lower(key, needle) {
+        Some(Rank::Substring)
+    } else {
+        None
+    }
 }
 
-fn collect(mut hits: Vec<Hit>, limit: usize) -> Hits {
-    hits.sort_by(|a, b| a.rank.cmp(&b.rank).then_with(|| a.id.cmp(&b.id)));
-    let total = hits.len();
-    hits.truncate(limit);
+/// The best rank of `needle` against any of `keys`.
+fn rank(needle: &str, keys: &[&str]) -> Option<Rank> {
+    keys.iter().filter_map(|k| rank_one(needle, k)).min()
+}
+
+/// Sorts candidates (rank, id, position), keeps `limit`, and labels only those.
+fn collect(mut found: Vec<(Rank, &str, usize)>, limit: usize, label: impl Fn(usize) -> String) -> Hits {
+    found.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)));
+    let total = found.len();
+    let hits = found
+        .into_iter()
+        .take(limit)
+        .map(|(rank, id, pos)| Hit { id: id.to_owned(), label: label(pos), rank })
+        .collect();
     Hits { total, hits }
 }
 
@@ -83,59 +104,51 @@ pub fn search(fleet: &Fleet, q: &str, limit: usize) -> SearchResults {
     if needle.is_empty() {
         return results;
     }
-    let instances = fleet
-        .instances()
+    let instances = fleet.instances();
+    let found = instances
         .iter()
-        .filter_map(|i| {
-            let name = i.name.as_deref().unwrap_or("");
-            rank(&needle, &[&i.id, name, i.private_ip.as_deref().unwrap_or("")]).map(|rank| Hit {
-                id: i.id.clone(),
-                label: format!("{name} · {} · {} · {}", i.account, i.region, i.state),
-                rank,
-            })
+        .enumerate()
+        .filter_map(|(pos, i)| {
+            let keys =
+                [i.id.as_str(), i.name.as_deref().unwrap_or(""), i.private_ip.as_deref().unwrap_or("")];
+            rank(&needle, &keys).map(|r| (r, i.id.as_str(), pos))
         })
         .collect();
-    results.instances = collect(instances, limit);
-    let indexes = fleet
-        .indexes()
+    results.instances = collect(found, limit, |pos| {
+        let i = &instances[pos];
+        format!("{} · {} · {} · {}", i.name.as_deref().unwrap_or(""), i.account, i.region, i.state)
+    });
+    let indexes = fleet.indexes();
+    let found = indexes
         .iter()
-        .filter_map(|x| {
-            rank(&needle, &[&x.index_id, &x.name]).map(|rank| Hit {
-                id: x.index_id.clone(),
-                label: format!("{} · {} · {}", x.name, x.customer, x.status),
-                rank,
-            })
-        })
+        .enumerate()
+        .filter_map(|(pos, x)| rank(&needle, &[&x.index_id, &x.name]).map(|r| (r, x.index_id.as_str(), pos)))
         .collect();
-    results.indexes = collect(indexes, limit);
-    let accounts = fleet
-        .everything()
-        .accounts
+    results.indexes = collect(found, limit, |pos| {
+        let x = &indexes[pos];
+        format!("{} · {} · {}", x.name, x.customer, x.status)
+    });
+    let accounts = &fleet.everything().accounts;
+    let found = accounts
         .iter()
-        .filter_map(|a| {
-            rank(&needle, &[&a.name, &a.id]).map(|rank| Hit {
-                id: a.name.clone(),
-                label: format!("{} · {}", a.id, a.kind),
-                rank,
-            })
-        })
+        .enumerate()
+        .filter_map(|(pos, a)| rank(&needle, &[&a.name, &a.id]).map(|r| (r, a.name.as_str(), pos)))
         .collect();
-    results.accounts = collect(accounts, limit);
+    results.accounts = collect(found, limit, |pos| format!("{} · {}", accounts[pos].id, accounts[pos].kind));
     let mut customers: BTreeMap<&str, usize> = BTreeMap::new();
-    for x in fleet.indexes() {
+    for x in indexes {
         *customers.entry(&x.customer).or_default() += 1;
     }
-    let customers = customers
-        .into_iter()
-        .filter_map(|(c, n)| {
-            rank(&needle, &[c]).map(|rank| Hit {
-                id: c.to_owned(),
-                label: if n == 1 { "1 index".to_owned() } else { format!("{n} indexes") },
-                rank,
-            })
-        })
+    let customers: Vec<(&str, usize)> = customers.into_iter().collect();
+    let found = customers
+        .iter()
+        .enumerate()
+        .filter_map(|(pos, (c, _))| rank(&needle, &[c]).map(|r| (r, *c, pos)))
         .collect();
-    results.customers = collect(customers, limit);
+    results.customers = collect(found, limit, |pos| {
+        let n = customers[pos].1;
+        if n == 1 { "1 index".to_owned() } else { format!("{n} indexes") }
+    });
     results
 }
 

@@ -142,7 +142,7 @@ pub async fn combine(
     let indexes = read_kind(config, store, ResourceKind::Indexes, &previous.indexes, &mut statuses).await;
     let mut changes = diff(&previous.instances, &previous.vanished, &instances.items, &instances.pulled, now);
     changes.extend(diff(&previous.indexes, &previous.vanished, &indexes.items, &indexes.pulled, now));
-    let (costs, mut history, price_table_version) = match previous.snapshot {
+    let (costs, mut history, price_table_version, findings) = match previous.snapshot {
         Some(s) => {
             let cost_docs = s.accounts.iter().flat_map(|a| {
                 a.documents
@@ -153,9 +153,9 @@ pub async fn combine(
             for (account, doc) in cost_docs.collect::<Vec<_>>() {
                 statuses.entry(account).or_default().push(doc);
             }
-            (s.costs, s.history, s.price_table_version)
+            (s.costs, s.history, s.price_table_version, s.findings)
         }
-        None => (Vec::new(), Vec::new(), String::new()),
+        None => (Vec::new(), Vec::new(), String::new(), Vec::new()),
     };
     history.extend(changes.iter().cloned());
     let accounts = config
@@ -176,6 +176,7 @@ pub async fn combine(
         indexes: indexes.items,
         costs,
         history,
+        findings,
     };
     everything.instances.sort_by(|a, b| a.id.cmp(&b.id));
     everything.indexes.sort_by(|a, b| a.index_id.cmp(&b.index_id));

@@ -6,7 +6,8 @@ use std::sync::Arc;
 use polo_core::SystemClock;
 use polo_core::config::Config;
 use polo_core::data::{
-    DynamoDataService, FleetReader, LocalDataService, ResourceReader, ResourceTable, S3SnapshotReader,
+    DynamoDataService, FindingReader, FleetReader, LocalDataService, NoFindings, ResourceReader,
+    ResourceTable, S3SnapshotReader,
 };
 use polo_core::pricing::PriceTable;
 use polo_core::store::{SNAPSHOT_KEY, s3_client};
@@ -30,6 +31,9 @@ pub struct FunctionConfig {
     /// `POWERTOOLS_SERVICE_NAME` and `POWERTOOLS_METRICS_NAMESPACE`.
     pub metrics: crate::metrics::Metrics,
 }
+
+/// The three readers a route function's state holds.
+type Readers = (Arc<dyn FleetReader>, Arc<dyn ResourceReader>, Arc<dyn FindingReader>);
 
 /// How often a warm container asks S3 whether the snapshot changed.
 pub const SNAPSHOT_REVALIDATE: std::time::Duration = std::time::Duration::from_secs(10);
@@ -100,18 +104,18 @@ impl FunctionConfig {
     pub async fn into_state(&self) -> Result<AppState, anyhow::Error> {
         let config = Config::load(self.polo_config.as_deref())?;
         let prices = PriceTable::bundled()?;
-        let (fleet, resources): (Arc<dyn FleetReader>, Arc<dyn ResourceReader>) =
+        let (fleet, resources, findings): Readers =
             match (&self.data_file, &self.data_bucket, &self.resource_table) {
                 (Some(path), _, _) => {
                     let data = Arc::new(LocalDataService::from_file(path)?);
-                    (data.clone(), data)
+                    (data.clone(), data.clone(), data)
                 }
                 (None, Some(bucket), Some(table)) => {
                     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
                     let fleet =
                         S3SnapshotReader::new(s3_client(&sdk), bucket, SNAPSHOT_KEY, SNAPSHOT_REVALIDATE);
                     let table = ResourceTable::new(aws_sdk_dynamodb::Client::new(&sdk), table);
-                    (Arc::new(fleet), Arc::new(DynamoDataService::new(table)))
+                    (Arc::new(fleet), Arc::new(DynamoDataService::new(table)), Arc::new(NoFindings))
                 }
                 _ => anyhow::bail!(
                     "DATA_BUCKET_NAME and DYNAMODB_TABLE_NAME: required unless POLO_DATA is set"
@@ -120,6 +124,7 @@ impl FunctionConfig {
         Ok(AppState {
             fleet,
             resources,
+            findings,
             prices: Arc::new(prices),
             config: Arc::new(config),
             clock: Arc::new(SystemClock),

@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use polo_core::Clock;
 use polo_core::config::Config;
-use polo_core::data::{FleetReader, ResourceReader};
+use polo_core::data::{FindingReader, FleetReader, ResourceReader};
 use polo_core::pricing::PriceTable;
 use polo_core::pricing::PriceTableError;
 
@@ -17,6 +17,8 @@ pub struct AppState {
     pub fleet: Arc<dyn FleetReader>,
     /// Keyed reads, for detail pages.
     pub resources: Arc<dyn ResourceReader>,
+    /// Cloud Cop findings about a resource.
+    pub findings: Arc<dyn FindingReader>,
     pub prices: Arc<PriceTable>,
     pub config: Arc<Config>,
     pub clock: Arc<dyn Clock>,
@@ -26,7 +28,7 @@ pub struct AppState {
 impl AppState {
     /// State over one data service that answers both lists and keyed reads (a local
     /// snapshot, say), with the bundled price table.
-    pub fn over<D: FleetReader + ResourceReader + 'static>(
+    pub fn over<D: FleetReader + ResourceReader + FindingReader + 'static>(
         data: Arc<D>,
         config: Config,
         clock: Arc<dyn Clock>,
@@ -34,7 +36,8 @@ impl AppState {
     ) -> Result<AppState, PriceTableError> {
         Ok(AppState {
             fleet: data.clone(),
-            resources: data,
+            resources: data.clone(),
+            findings: data,
             prices: Arc::new(PriceTable::bundled()?),
             config: Arc::new(config),
             clock,

@@ -359,6 +359,7 @@ impl FleetReader for DynamoDataService {
             indexes,
             costs: Vec::new(),
             history: Vec::new(),
+            findings: Vec::new(),
         })))
     }
 }

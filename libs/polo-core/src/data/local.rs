@@ -4,8 +4,8 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 
-use super::{DataError, FleetReader, ResourceReader};
-use crate::model::{Change, Everything, Fleet, Index, Instance, ResourceKind};
+use super::{DataError, FindingReader, FleetReader, ResourceReader};
+use crate::model::{Change, Everything, Finding, Fleet, Index, Instance, ResourceKind};
 
 /// Reads a snapshot file (`local_data.json`) or an in-memory snapshot. A file is read
 /// again when its modification time changes, so a `polo sync` shows without a restart.
@@ -112,6 +112,24 @@ impl ResourceReader for LocalDataService {
             fleet.everything().history.iter().filter(|c| c.resource == kind && c.id == id).cloned().collect();
         changes.sort_by_key(|c| c.at);
         Ok(changes)
+    }
+}
+
+#[async_trait]
+impl FindingReader for LocalDataService {
+    async fn findings_for(&self, kind: ResourceKind, id: &str) -> Result<Vec<Finding>, DataError> {
+        let fleet = self.current()?;
+        let mut found: Vec<Finding> = fleet
+            .everything()
+            .findings
+            .iter()
+            .filter(|f| f.resource_kind == kind && f.resource_id == id)
+            .cloned()
+            .collect();
+        found.sort_by(|a, b| {
+            a.resolved_at.is_some().cmp(&b.resolved_at.is_some()).then(b.last_seen.cmp(&a.last_seen))
+        });
+        Ok(found)
     }
 }
 

@@ -10,7 +10,7 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 
-use crate::model::{Change, Fleet, Index, Instance, ResourceKind};
+use crate::model::{Change, Finding, Fleet, Index, Instance, ResourceKind};
 
 pub use dynamo::{BATCH, BY_INDEX, BY_KIND, DynamoDataService, ResourceItem, ResourceTable, vanished};
 pub use local::{LocalDataService, parse_snapshot};
@@ -45,4 +45,22 @@ pub trait ResourceReader: Send + Sync {
     async fn instances_of_index(&self, index_id: &str) -> Result<Vec<Instance>, DataError>;
     /// The changes syncs saw in one resource, oldest first.
     async fn history(&self, kind: ResourceKind, id: &str) -> Result<Vec<Change>, DataError>;
+}
+
+/// No findings: the production store until the Cloud Cop writes one.
+#[derive(Clone, Copy, Debug, Default)]
+pub struct NoFindings;
+
+#[async_trait]
+impl FindingReader for NoFindings {
+    async fn findings_for(&self, _kind: ResourceKind, _id: &str) -> Result<Vec<Finding>, DataError> {
+        Ok(Vec::new())
+    }
+}
+
+/// Reads Cloud Cop findings: what the Cop writes, detail pages and `/cop` read.
+#[async_trait]
+pub trait FindingReader: Send + Sync {
+    /// The findings about one resource, open first, then newest.
+    async fn findings_for(&self, kind: ResourceKind, id: &str) -> Result<Vec<Finding>, DataError>;
 }

@@ -1,6 +1,7 @@
 //! What Polo knows about the fleet: instances, indexes, cost rows and the snapshot of all.
 
 mod cost;
+mod finding;
 mod fleet;
 mod history;
 mod index;
@@ -9,6 +10,7 @@ mod snapshot;
 mod sync_document;
 
 pub use cost::{CostDimension, CostRow};
+pub use finding::{Finding, Severity};
 pub use fleet::Fleet;
 pub use history::{Change, ChangeKind, Tracked, diff, vanished_ids};
 pub use index::{Index, IndexStatus};

@@ -3,7 +3,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
-use super::{Change, CostRow, Index, Instance};
+use super::{Change, CostRow, Finding, Index, Instance};
 
 /// The combined snapshot of the whole fleet: what every list page reads.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -24,6 +24,9 @@ pub struct Everything {
     /// of the resource table).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub history: Vec<Change>,
+    /// Cloud Cop findings, open and resolved (the local stand-in for the Cop's store).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub findings: Vec<Finding>,
 }
 
 /// One account and the state of each document its sync wrote.

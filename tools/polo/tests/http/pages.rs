@@ -161,3 +161,31 @@ async fn search_answers_a_partial_a_page_and_json() {
         assert_eq!(app.get(bad).await.status, 400, "{bad}");
     }
 }
+
+#[tokio::test]
+async fn detail_pages_show_findings_or_their_empty_state() {
+    let mut e = sample();
+    let target = e.instances[2].clone();
+    e.findings.push(polo_core::model::Finding {
+        id: "f-1".into(),
+        rule: "owner-missing".into(),
+        severity: polo_core::model::Severity::Warning,
+        resource_kind: polo_core::model::ResourceKind::Instances,
+        resource_id: target.id.clone(),
+        account: target.account.clone(),
+        region: target.region.clone(),
+        message: "tag it with an owner <now>".into(),
+        first_seen: crate::harness::NOW - time::Duration::days(2),
+        last_seen: crate::harness::NOW,
+        last_notified: None,
+        resolved_at: None,
+    });
+    let app = TestApp::spawn(e.clone()).await;
+    let page = app.get(&format!("/instances/{}", target.id)).await.body;
+    assert!(page.contains("owner-missing") && page.contains("tag it with an owner &#60;now&#62;"));
+    assert!(page.contains("first seen 2 days ago"));
+    let other = app.get(&format!("/instances/{}", e.instances[3].id)).await.body;
+    assert!(other.contains("data-testid=\"no-findings\""));
+    let index = app.get(&format!("/indexes/{}", e.indexes[0].index_id)).await.body;
+    assert!(index.contains("data-testid=\"no-findings\""));
+}
