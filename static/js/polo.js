@@ -2,6 +2,14 @@
 // "/" focuses the search box; Escape or a click elsewhere closes the live results.
 (function () {
   "use strict";
+  // When a header or pager link changes the view, the form's sort and per-page follow.
+  document.addEventListener("htmx:pushedIntoHistory", function () {
+    var form = document.getElementById("filters");
+    if (!form) return;
+    var params = new URLSearchParams(window.location.search);
+    if (form.elements.sort) form.elements.sort.value = params.get("sort") || "";
+    if (form.elements.per_page) form.elements.per_page.value = params.get("per_page") || "50";
+  });
   // Filter forms send only the filters that are set, so pushed URLs stay short.
   document.addEventListener("htmx:configRequest", function (e) {
     if (!e.target || e.target.id !== "filters") return;

@@ -103,6 +103,7 @@ test('filter, sort and page a table: the URL and the rows change, back restores'
   assert.ok(accounts.length > 0 && accounts.every((a) => a.trim() === 'staging'), accounts.join(','));
   await page.locator('#instances-table thead a', { hasText: 'Name' }).click();
   await page.waitForURL(/sort=name/);
+  await page.waitForFunction(() => document.querySelector('#filters select[name="sort"]').value === 'name');
   const names = (await page.locator('#instances-table tbody tr td:nth-child(2)').allTextContents()).map((n) => n.trim());
   assert.deepEqual(names, [...names].sort());
   await page.locator('#instances-table thead a', { hasText: 'Name' }).click();
