@@ -44,14 +44,17 @@ export class PoloAppStack extends cdk.Stack {
   constructor(scope: Construct, id: string, props: PoloAppStackProps) {
     super(scope, id, props);
 
-    const resources = new dynamodb.Table(this, 'Resources', {
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      timeToLiveAttribute: 'ttl',
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      removalPolicy: cdk.RemovalPolicy.RETAIN,
-    });
+    // Both tables: pk/sk strings, on demand, items expire on `ttl`, kept on stack deletion.
+    const table = (id: string) =>
+      new dynamodb.Table(this, id, {
+        partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
+        sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
+        billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
+        timeToLiveAttribute: 'ttl',
+        pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
+        removalPolicy: cdk.RemovalPolicy.RETAIN,
+      });
+    const resources = table('Resources');
     resources.addGlobalSecondaryIndex({
       indexName: 'by-kind',
       partitionKey: { name: 'gsi1pk', type: dynamodb.AttributeType.STRING },
@@ -62,14 +65,7 @@ export class PoloAppStack extends cdk.Stack {
       partitionKey: { name: 'gsi2pk', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'gsi2sk', type: dynamodb.AttributeType.STRING },
     });
-    const reports = new dynamodb.Table(this, 'Reports', {
-      partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
-      sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
-      billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
-      timeToLiveAttribute: 'ttl',
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      removalPolicy: cdk.RemovalPolicy.RETAIN,
-    });
+    const reports = table('Reports');
     const data = new s3.Bucket(this, 'Data', {
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       encryption: s3.BucketEncryption.S3_MANAGED,

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use aws_sdk_ec2::types::{InstanceType, ResourceType, Tag, TagSpecification};
 use polo_core::data::{DynamoDataService, FleetReader, ResourceReader, ResourceTable, S3SnapshotReader};
-use polo_core::model::{AccountKind, ResourceKind, SyncStatus};
+use polo_core::model::{AccountKind, SyncStatus};
 use polo_core::sample::{Scale, generate};
 use polo_core::store::{LocalStore, S3Store, SNAPSHOT_KEY, SyncStore, s3_client};
 use polo_sync_engine::{Previous, Reach, SyncPlan, apply_to_table, combine, sync};
@@ -107,13 +107,7 @@ async fn bench_sync_of_the_large_fleet() {
             let dir = tempfile::tempdir().unwrap();
             let store =
                 Arc::new(LocalStore::new(dir.path().join("sync"), dir.path().join("local_data.json")));
-            let plan = SyncPlan {
-                accounts: config.accounts.clone(),
-                resources: vec![ResourceKind::Instances, ResourceKind::Indexes],
-                concurrency,
-                reach: Reach::Roles,
-                tags: config.tags.clone(),
-            };
+            let plan = SyncPlan::all(&config, concurrency, Reach::Roles);
             let started = Instant::now();
             let outcomes = sync(&plan, base, store.clone(), datetime!(2026-11-24 12:00 UTC)).await;
             let pulled = started.elapsed();

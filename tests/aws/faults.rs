@@ -51,13 +51,7 @@ async fn a_failing_account_or_region_keeps_its_last_good_items_and_says_why() {
     let dir = tempfile::tempdir().unwrap();
     let snapshot_path = dir.path().join("local_data.json");
     let store = Arc::new(LocalStore::new(dir.path().join("sync"), &snapshot_path));
-    let plan = SyncPlan {
-        accounts: config.accounts.clone(),
-        resources: vec![ResourceKind::Instances, ResourceKind::Indexes],
-        concurrency: 4,
-        reach: Reach::Roles,
-        tags: config.tags.clone(),
-    };
+    let plan = SyncPlan::all(&config, 4, Reach::Roles);
 
     // A good sync first: malformed registry items are reported by id and skipped.
     let first = sync(&plan, &via_proxy, store.clone(), FIRST).await;

@@ -69,13 +69,7 @@ async fn two_syncs_record_exactly_what_changed() {
     let dir = tempfile::tempdir().unwrap();
     let snapshot = dir.path().join("local_data.json");
     let run = Run {
-        plan: SyncPlan {
-            accounts: config.accounts.clone(),
-            resources: vec![ResourceKind::Instances, ResourceKind::Indexes],
-            concurrency: 2,
-            reach: Reach::Roles,
-            tags: config.tags.clone(),
-        },
+        plan: SyncPlan::all(&config, 2, Reach::Roles),
         config,
         store: Arc::new(LocalStore::new(dir.path().join("sync"), &snapshot)),
         table: ResourceTable::new(aws_sdk_dynamodb::Client::new(&base), &table_name),

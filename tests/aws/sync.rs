@@ -4,9 +4,7 @@ use std::sync::Arc;
 use polo::cli::SyncResource;
 use polo::sync::{SyncOptions, run_sync};
 use polo_core::data::parse_snapshot;
-use polo_core::model::{
-    AccountKind, Everything, IndexStatus, InstanceState, Lifecycle, ResourceKind, SyncStatus,
-};
+use polo_core::model::{AccountKind, Everything, IndexStatus, InstanceState, Lifecycle, SyncStatus};
 use polo_core::store::LocalStore;
 use polo_sync_engine::{Previous, Reach, SyncPlan, combine, sync};
 use time::OffsetDateTime;
@@ -85,13 +83,7 @@ async fn two_accounts_two_regions_every_page_field_by_field() {
     let dir = tempfile::tempdir().unwrap();
     let snapshot_path = dir.path().join("local_data.json");
     let store = Arc::new(LocalStore::new(dir.path().join("sync"), &snapshot_path));
-    let plan = SyncPlan {
-        accounts: config.accounts.clone(),
-        resources: vec![ResourceKind::Instances, ResourceKind::Indexes],
-        concurrency: 8,
-        reach: Reach::Roles,
-        tags: config.tags.clone(),
-    };
+    let plan = SyncPlan::all(&config, 8, Reach::Roles);
     let outcomes = sync(&plan, &base, store.clone(), NOW).await;
     assert_eq!(outcomes.len(), 8);
     assert!(outcomes.iter().all(|o| o.status == SyncStatus::Ok), "{outcomes:?}");

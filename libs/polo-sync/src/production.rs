@@ -6,7 +6,7 @@ use std::sync::Arc;
 use aws_config::SdkConfig;
 use polo_core::config::Config;
 use polo_core::data::{DataError, ResourceTable, parse_snapshot};
-use polo_core::model::{ResourceKind, SyncStatus};
+use polo_core::model::SyncStatus;
 use polo_core::store::{S3Store, SyncStore};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -36,13 +36,7 @@ pub async fn run(
     table: &ResourceTable,
     now: OffsetDateTime,
 ) -> Result<RunSummary, DataError> {
-    let plan = SyncPlan {
-        accounts: config.accounts.clone(),
-        resources: vec![ResourceKind::Instances, ResourceKind::Indexes],
-        concurrency: CONCURRENCY,
-        reach: Reach::Roles,
-        tags: config.tags.clone(),
-    };
+    let plan = SyncPlan::all(config, CONCURRENCY, Reach::Roles);
     let outcomes = sync(&plan, base, store.clone(), now).await;
     let mut previous = Previous::from_table(table).await?;
     previous.snapshot = match store.read_snapshot().await? {

@@ -27,6 +27,19 @@ pub struct SyncPlan {
     pub tags: TagKeys,
 }
 
+impl SyncPlan {
+    /// Instances and indexes of every account of `config`.
+    pub fn all(config: &polo_core::config::Config, concurrency: usize, reach: Reach) -> SyncPlan {
+        SyncPlan {
+            accounts: config.accounts.clone(),
+            resources: vec![ResourceKind::Instances, ResourceKind::Indexes],
+            concurrency,
+            reach,
+            tags: config.tags.clone(),
+        }
+    }
+}
+
 /// How one document fared.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct DocumentOutcome {
@@ -128,28 +141,15 @@ async fn unreachable_account(
 ) -> DocumentOutcome {
     match resource {
         ResourceKind::Instances => {
-            land::<polo_core::model::Instance>(
-                store,
-                account,
-                region,
-                resource,
-                Err(anyhow::anyhow!(error)),
-                now,
-            )
-            .await
+            land::<polo_core::model::Instance>(store, account, region, resource, failure(&error), now).await
         }
-        _ => {
-            land::<polo_core::model::Index>(
-                store,
-                account,
-                region,
-                resource,
-                Err(anyhow::anyhow!(error)),
-                now,
-            )
-            .await
-        }
+        _ => land::<polo_core::model::Index>(store, account, region, resource, failure(&error), now).await,
     }
+}
+
+/// A failed pull of any item type.
+fn failure<T>(error: &str) -> anyhow::Result<(Vec<T>, Vec<String>)> {
+    Err(anyhow::anyhow!(error.to_owned()))
 }
 
 /// Writes the document of one pull: the new items, or the previous items with the error.
