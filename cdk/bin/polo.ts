@@ -25,11 +25,14 @@ const appProps = {
   assetsDir: resolve(here, '..', ctx('assetsDir', '../target/lambda')),
   routes: loadRoutes(resolve(here, '..', 'routes.json')),
   fleetRoleArns: fleetRoleArns(readFileSync(resolve(root, 'config', 'polo.toml'), 'utf8')),
-  logoutUrl: ctx('logoutUrl'),
+  logoutUrl: app.node.tryGetContext('logoutUrl'),
   reportTimezone: ctx('reportTimezone', 'UTC'),
   jwtIssuer: app.node.tryGetContext('jwtIssuer'),
   jwtAudience: app.node.tryGetContext('jwtAudience')?.split(','),
   coreRoleArn: app.node.tryGetContext('coreRoleArn'),
+  oidcLogoutEndpoint: app.node.tryGetContext('oidcLogoutEndpoint'),
+  authDomainPrefix: app.node.tryGetContext('authDomainPrefix'),
+  extraOrigins: app.node.tryGetContext('extraOrigins')?.split(','),
 };
 
 new PoloAppStack(app, 'PoloApp', { ...appProps, env });
@@ -48,9 +51,14 @@ new PoloPipelineStack(app, 'PoloPipeline', {
   stage: (scope) => new PoloStage(scope as cdk.Stack, 'Prod'),
 });
 
-new PoloDestinationStack(app, 'PoloDestination', {
-  env,
-  poloAccountId: ctx('poloAccountId', '111111111111'),
-  indexTable: ctx('indexTable', 'marqo-indexes'),
-  costExplorer: ctx('costExplorer', 'false') === 'true',
-});
+// Each fleet account deploys this with `-c poloAccountId=…` (required: no default, so a
+// fleet account never trusts a placeholder). Without it the stack is not part of the app.
+const poloAccountId = app.node.tryGetContext('poloAccountId');
+if (poloAccountId !== undefined) {
+  new PoloDestinationStack(app, 'PoloDestination', {
+    env,
+    poloAccountId: String(poloAccountId),
+    indexTable: ctx('indexTable', 'marqo-indexes'),
+    costExplorer: ctx('costExplorer', 'false') === 'true',
+  });
+}

@@ -3,7 +3,6 @@ import { join } from 'node:path';
 
 import * as cdk from 'aws-cdk-lib';
 import * as apigw from 'aws-cdk-lib/aws-apigatewayv2';
-import { HttpJwtAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
@@ -20,6 +19,8 @@ import { RouteSpec } from './routes.js';
 /** The functions a route can name, and the scheduled ones. */
 export const ROUTE_FUNCTIONS = ['dashboard', 'inventory', 'costs', 'reports', 'static'] as const;
 export const SCHEDULED_FUNCTIONS = ['sync', 'reporter', 'cop'] as const;
+/** How often the sync runs (also what the "no data yet" page tells people). */
+export const SYNC_INTERVAL_MINUTES = 15;
 
 export interface PoloAppStackProps extends cdk.StackProps {
   /** Where `just zip` put `{function}/bootstrap.zip`. */
@@ -27,16 +28,25 @@ export interface PoloAppStackProps extends cdk.StackProps {
   routes: RouteSpec[];
   /** The roles the sync function may assume, one per fleet account. */
   fleetRoleArns: string[];
-  logoutUrl: string;
+  /** Where the logout link points (default `/auth/logout`, which also signs out at the issuer). */
+  logoutUrl?: string;
   reportTimezone: string;
-  /** An existing OIDC issuer and audience for the JWT authorizer; else a Cognito pool is created. */
+  /** An existing OIDC issuer and its client id for the browser sign-in; else a Cognito pool is created. */
   jwtIssuer?: string;
   jwtAudience?: string[];
+  /** A sign-out URL the issuer's discovery document does not name. */
+  oidcLogoutEndpoint?: string;
+  /** The Cognito hosted UI's domain prefix (globally unique per region); default `polo-{account}`. */
+  authDomainPrefix?: string;
+  /** Origins besides the API's own the sign-in may return to (a custom domain). */
+  extraOrigins?: string[];
+  /** The prefix of the IAM role names fleet and core accounts trust (`{prefix}-sync`, …). */
+  rolePrefix?: string;
   /** The Cost Explorer role in the core (payer) account. */
   coreRoleArn?: string;
 }
 
-/** Polo itself: functions, HTTP API with a JWT authorizer, tables, bucket, schedules. */
+/** Polo itself: functions, HTTP API, sign-in (Cognito hosted UI or a given issuer), tables, bucket, schedules. */
 export class PoloAppStack extends cdk.Stack {
   readonly api: apigw.HttpApi;
   readonly functions: Record<string, lambda.Function> = {};
@@ -75,6 +85,48 @@ export class PoloAppStack extends cdk.Stack {
       lifecycleRules: [{ noncurrentVersionExpiration: cdk.Duration.days(30) }],
     });
 
+    // The HTTP API first: the sign-in client's callback URL names it. No API Gateway
+    // authorizer: a browser carries a session cookie, not a bearer header, so every route
+    // function checks identity itself (cookie, bearer token, or claims) before reading data.
+    this.api = new apigw.HttpApi(this, 'Api', { description: 'Polo dashboard' });
+    const origins = [this.api.apiEndpoint, ...(props.extraOrigins ?? [])];
+
+    // Identity: the issuer given as context, or a Cognito pool with its hosted UI.
+    let issuer = props.jwtIssuer;
+    let clientId = props.jwtAudience?.[0];
+    let logoutEndpoint = props.oidcLogoutEndpoint;
+    if (!issuer) {
+      const pool = new cognito.UserPool(this, 'Users', {
+        selfSignUpEnabled: false,
+        signInAliases: { email: true },
+        removalPolicy: cdk.RemovalPolicy.RETAIN,
+      });
+      const domain = pool.addDomain('SignIn', {
+        cognitoDomain: { domainPrefix: props.authDomainPrefix ?? `polo-${this.account}` },
+      });
+      const client = pool.addClient('Dashboard', {
+        generateSecret: false,
+        authFlows: {},
+        preventUserExistenceErrors: true,
+        supportedIdentityProviders: [cognito.UserPoolClientIdentityProvider.COGNITO],
+        oAuth: {
+          flows: { authorizationCodeGrant: true },
+          scopes: [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE],
+          callbackUrls: origins.map((o) => `${o}/auth/callback`),
+          logoutUrls: origins.map((o) => `${o}/auth/logout`),
+        },
+        // A working day; the session cookie is the ID token and ends with it.
+        idTokenValidity: cdk.Duration.hours(8),
+        accessTokenValidity: cdk.Duration.hours(8),
+      });
+      issuer = `https://cognito-idp.${this.region}.amazonaws.com/${pool.userPoolId}`;
+      clientId = client.userPoolClientId;
+      logoutEndpoint = `${domain.baseUrl()}/logout`;
+      new cdk.CfnOutput(this, 'UserPoolId', { value: pool.userPoolId });
+      new cdk.CfnOutput(this, 'SignInUrl', { value: domain.baseUrl() });
+    }
+    if (!clientId) throw new Error('jwtIssuer needs jwtAudience (the client id browsers sign in with)');
+
     const environment: Record<string, string> = {
       ENV: 'prod',
       // REST (payload 1.0) events carry the stage in the path; routes do not.
@@ -83,12 +135,17 @@ export class PoloAppStack extends cdk.Stack {
       DYNAMODB_REPORT_TABLE_NAME: reports.tableName,
       DATA_BUCKET_NAME: data.bucketName,
       POWERTOOLS_METRICS_NAMESPACE: 'Polo',
-      LOGOUT_URL: props.logoutUrl,
+      LOGOUT_URL: props.logoutUrl ?? '/auth/logout',
+      OIDC_ISSUER: issuer,
+      OIDC_CLIENT_ID: clientId,
+      ...(logoutEndpoint ? { OIDC_LOGOUT_ENDPOINT: logoutEndpoint } : {}),
+      SYNC_INTERVAL_MINUTES: String(SYNC_INTERVAL_MINUTES),
       REPORT_TIMEZONE: props.reportTimezone,
       ...(props.coreRoleArn ? { CORE_ROLE_ARN: props.coreRoleArn } : {}),
     };
 
-    const make = (name: string, memoryMb: number, timeout: cdk.Duration) => {
+    const rolePrefix = props.rolePrefix ?? 'polo';
+    const make = (name: string, memoryMb: number, timeout: cdk.Duration, options: Partial<lambda.FunctionProps> = {}) => {
       const zip = join(props.assetsDir, name, 'bootstrap.zip');
       if (!existsSync(zip)) {
         throw new Error(`${zip} is missing: run \`just zip\` first`);
@@ -107,14 +164,38 @@ export class PoloAppStack extends cdk.Stack {
         logGroup,
         environment: { ...environment, POWERTOOLS_SERVICE_NAME: `polo-${name}` },
         description: `Polo ${name}`,
+        ...options,
       });
       this.functions[name] = fn;
       return fn;
     };
-    for (const name of ROUTE_FUNCTIONS) make(name, 256, cdk.Duration.seconds(10));
-    make('sync', 512, cdk.Duration.minutes(5));
-    make('reporter', 256, cdk.Duration.minutes(2));
-    make('cop', 256, cdk.Duration.minutes(2));
+    // Functions that assume roles in other accounts get a role with a known name, so those
+    // accounts can trust exactly it (destination-stack.ts), not the whole Polo account.
+    const namedRole = (name: string) =>
+      new iam.Role(this, `${name}-role`, {
+        roleName: `${rolePrefix}-${name}`,
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+        managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaBasicExecutionRole')],
+      });
+    // Memory buys CPU on Lambda (1,769 MB = one vCPU). Route functions parse the S3 snapshot
+    // on a cold start: 250-350 ms of one core for the large sample measured here, so at the old
+    // 256 MB (~0.15 vCPU) a first page took seconds. 1,024 MB (~0.58 vCPU) keeps it near
+    // half a second until the cost rows leave the snapshot; size again from `just bench`.
+    const ROUTE_MEMORY_MB = 1024;
+    for (const name of ROUTE_FUNCTIONS) {
+      const role = name === 'costs' ? namedRole(name) : undefined;
+      make(name, name === 'static' ? 256 : ROUTE_MEMORY_MB, cdk.Duration.seconds(10), role ? { role } : {});
+    }
+    // One run at a time: reserved concurrency 1, and no retries that could overlap the next
+    // scheduled run (the run also takes a lease, so a duplicate delivery does nothing).
+    const scheduled = (name: string, memoryMb: number, timeout: cdk.Duration, role?: iam.Role) => {
+      const fn = make(name, memoryMb, timeout, { reservedConcurrentExecutions: 1, ...(role ? { role } : {}) });
+      fn.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: cdk.Duration.minutes(SYNC_INTERVAL_MINUTES) });
+      return fn;
+    };
+    scheduled('sync', 1024, cdk.Duration.minutes(5), namedRole('sync'));
+    scheduled('reporter', 512, cdk.Duration.minutes(2), namedRole('reporter'));
+    scheduled('cop', 512, cdk.Duration.minutes(2));
 
     // Least privilege, with exact actions: no wildcard action on data.
     const allow = (fn: lambda.Function, actions: string[], resourceArns: string[]) =>
@@ -122,19 +203,25 @@ export class PoloAppStack extends cdk.Stack {
     const tableArns = (t: dynamodb.Table) => [t.tableArn, `${t.tableArn}/index/*`];
     const readTable = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'];
     const writeTable = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem'];
+    // s3:ListBucket makes a missing key answer 404 (NoSuchKey) rather than 403, so a fresh
+    // bucket reads as "no snapshot yet" instead of failing.
+    const listBucket = (fn: lambda.Function) => allow(fn, ['s3:ListBucket'], [data.bucketArn]);
     for (const name of ['dashboard', 'inventory', 'costs', 'reports'] as const) {
       allow(this.functions[name], readTable, tableArns(resources));
       allow(this.functions[name], ['s3:GetObject'], [data.arnForObjects('snapshot.json'), data.arnForObjects('cache/ce/*')]);
+      listBucket(this.functions[name]);
     }
     allow(this.functions.reports, readTable, tableArns(reports));
     allow(this.functions.dashboard, readTable, tableArns(reports));
     allow(this.functions.sync, [...readTable, ...writeTable], tableArns(resources));
     allow(this.functions.sync, ['s3:GetObject', 's3:PutObject'], [data.arnForObjects('sync/*'), data.arnForObjects('snapshot.json')]);
+    listBucket(this.functions.sync);
     allow(this.functions.sync, ['sts:AssumeRole'], props.fleetRoleArns);
     for (const name of ['reporter', 'cop'] as const) {
       allow(this.functions[name], readTable, tableArns(resources));
       allow(this.functions[name], [...readTable, ...writeTable], tableArns(reports));
       allow(this.functions[name], ['s3:GetObject'], [data.arnForObjects('snapshot.json'), data.arnForObjects('cache/ce/*')]);
+      listBucket(this.functions[name]);
     }
     allow(this.functions.reporter, ['s3:PutObject'], [data.arnForObjects('cache/ce/*')]);
     if (props.coreRoleArn) {
@@ -142,23 +229,6 @@ export class PoloAppStack extends cdk.Stack {
       allow(this.functions.costs, ['sts:AssumeRole'], [props.coreRoleArn]);
     }
 
-    // Identity: a JWT authorizer over Cognito, or over the issuer given as context.
-    let issuer = props.jwtIssuer;
-    let audience = props.jwtAudience;
-    if (!issuer) {
-      const pool = new cognito.UserPool(this, 'Users', {
-        selfSignUpEnabled: false,
-        signInAliases: { email: true },
-        removalPolicy: cdk.RemovalPolicy.RETAIN,
-      });
-      const client = pool.addClient('Dashboard', { generateSecret: false });
-      issuer = `https://cognito-idp.${this.region}.amazonaws.com/${pool.userPoolId}`;
-      audience = [client.userPoolClientId];
-      new cdk.CfnOutput(this, 'UserPoolId', { value: pool.userPoolId });
-    }
-    const authorizer = new HttpJwtAuthorizer('Jwt', issuer, { jwtAudience: audience ?? [] });
-
-    this.api = new apigw.HttpApi(this, 'Api', { description: 'Polo dashboard' });
     const integrations: Record<string, HttpLambdaIntegration> = {};
     for (const route of props.routes) {
       const fn = this.functions[route.function];
@@ -168,7 +238,6 @@ export class PoloAppStack extends cdk.Stack {
         path: route.path,
         methods: [route.method as apigw.HttpMethod],
         integration: integrations[route.function],
-        authorizer: route.authorized ? authorizer : undefined,
       });
     }
 
@@ -176,9 +245,9 @@ export class PoloAppStack extends cdk.Stack {
     const schedule = (name: string, expression: events.Schedule) =>
       new events.Rule(this, `${name}-schedule`, {
         schedule: expression,
-        targets: [new targets.LambdaFunction(this.functions[name], { retryAttempts: 2 })],
+        targets: [new targets.LambdaFunction(this.functions[name], { retryAttempts: 0 })],
       });
-    schedule('sync', events.Schedule.rate(cdk.Duration.minutes(15)));
+    schedule('sync', events.Schedule.rate(cdk.Duration.minutes(SYNC_INTERVAL_MINUTES)));
     schedule('cop', events.Schedule.rate(cdk.Duration.hours(1)));
     schedule('reporter', events.Schedule.cron({ minute: '15', hour: '6' }));
 

@@ -5,6 +5,8 @@ import { Construct } from 'constructs';
 export interface PoloDestinationStackProps extends cdk.StackProps {
   /** The account Polo runs in: its functions assume the roles made here. */
   poloAccountId: string;
+  /** The prefix of Polo's function role names (`{prefix}-sync`, …), as in the app stack. */
+  rolePrefix?: string;
   /** The registry table each region of this account has. */
   indexTable: string;
   /** Also make the Cost Explorer role (deploy so in the core/payer account). */
@@ -15,9 +17,22 @@ export interface PoloDestinationStackProps extends cdk.StackProps {
 export class PoloDestinationStack extends cdk.Stack {
   constructor(scope: Construct, id: string, props: PoloDestinationStackProps) {
     super(scope, id, props);
+    if (!/^\d{12}$/.test(props.poloAccountId)) {
+      throw new Error(`poloAccountId must be a 12-digit account id, not ${JSON.stringify(props.poloAccountId)}`);
+    }
+    // Trust only the named roles of the functions that assume these roles, by principal ARN
+    // condition: unlike a role-ARN principal, it needs no role to exist yet and survives the
+    // role being recreated.
+    const prefix = props.rolePrefix ?? 'polo';
+    const trusted = (functions: string[]) =>
+      new iam.AccountPrincipal(props.poloAccountId).withConditions({
+        ArnEquals: {
+          'aws:PrincipalArn': functions.map((f) => `arn:${this.partition}:iam::${props.poloAccountId}:role/${prefix}-${f}`),
+        },
+      });
     const read = new iam.Role(this, 'PoloRead', {
       roleName: 'polo-read',
-      assumedBy: new iam.AccountPrincipal(props.poloAccountId),
+      assumedBy: trusted(['sync']),
       description: 'Read-only access for Polo: EC2 inventory and the index registry',
       maxSessionDuration: cdk.Duration.hours(1),
     });
@@ -31,7 +46,7 @@ export class PoloDestinationStack extends cdk.Stack {
     if (props.costExplorer) {
       const costs = new iam.Role(this, 'PoloCosts', {
         roleName: 'polo-costs',
-        assumedBy: new iam.AccountPrincipal(props.poloAccountId),
+        assumedBy: trusted(['sync', 'costs', 'reporter']),
         description: 'Cost Explorer reads for Polo',
         maxSessionDuration: cdk.Duration.hours(1),
       });

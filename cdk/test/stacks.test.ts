@@ -32,24 +32,86 @@ function appTemplate(extra: Partial<ConstructorParameters<typeof PoloAppStack>[2
     assetsDir: fakeAssets(),
     routes,
     fleetRoleArns: roles,
-    logoutUrl: 'https://auth.example.com/logout',
     reportTimezone: 'Europe/Paris',
     ...extra,
   });
   return Template.fromStack(stack);
 }
 
-test('every route of `polo routes --json` exists, with the JWT authorizer where it needs a user', () => {
+test('every route of `polo routes --json` exists, with no API Gateway authorizer (functions check identity)', () => {
   const t = appTemplate();
-  const authorizers = t.findResources('AWS::ApiGatewayV2::Authorizer');
-  assert.equal(Object.keys(authorizers).length, 1);
-  assert.equal(Object.values(authorizers)[0].Properties.AuthorizerType, 'JWT');
+  t.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
   const apiRoutes = Object.values(t.findResources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties);
   assert.equal(apiRoutes.length, routes.length);
   for (const route of routes) {
     const found = apiRoutes.find((r) => r.RouteKey === `${route.method} ${route.path}`);
     assert.ok(found, `route ${route.method} ${route.path}`);
-    assert.equal(found.AuthorizationType, route.authorized ? 'JWT' : 'NONE', route.path);
+  }
+  for (const path of ['/auth/login', '/auth/callback', '/auth/logout']) {
+    assert.ok(routes.some((r) => r.path === path && !r.authorized), path);
+  }
+});
+
+test('a person can sign in: Cognito hosted UI with the code flow, callback and logout on the API', () => {
+  const t = appTemplate();
+  t.resourceCountIs('AWS::Cognito::UserPoolDomain', 1);
+  const client = Object.values(t.findResources('AWS::Cognito::UserPoolClient'))[0].Properties;
+  assert.deepEqual(client.AllowedOAuthFlows, ['code']);
+  assert.equal(client.GenerateSecret, false);
+  assert.ok(JSON.stringify(client.CallbackURLs).includes('/auth/callback'));
+  assert.ok(JSON.stringify(client.LogoutURLs).includes('/auth/logout'));
+  for (const name of ROUTE_FUNCTIONS) {
+    t.hasResourceProperties('AWS::Lambda::Function', {
+      Environment: {
+        Variables: Match.objectLike({
+          POWERTOOLS_SERVICE_NAME: `polo-${name}`,
+          OIDC_ISSUER: Match.anyValue(),
+          OIDC_CLIENT_ID: Match.anyValue(),
+          OIDC_LOGOUT_ENDPOINT: Match.anyValue(),
+        }),
+      },
+    });
+  }
+});
+
+test('the first sync can run: readers of the bucket may list it (a missing key is 404, not 403)', () => {
+  const t = appTemplate();
+  const policies = Object.values(t.findResources('AWS::IAM::Policy'));
+  for (const name of ['sync', 'dashboard', 'inventory', 'costs', 'reports', 'reporter', 'cop']) {
+    const policy = policies.find((p) => JSON.stringify(p.Properties.Roles).includes(`fn${name}`) || JSON.stringify(p.Properties.Roles).includes(`${name}role`));
+    assert.ok(policy, `policy of ${name}`);
+    const statements = policy.Properties.PolicyDocument.Statement;
+    assert.ok(
+      statements.some((s: { Action: string | string[] }) => [s.Action].flat().includes('s3:ListBucket')),
+      `${name} may s3:ListBucket`,
+    );
+  }
+});
+
+test('scheduled functions run one at a time and are never retried into the next run', () => {
+  const t = appTemplate();
+  const functions = Object.values(t.findResources('AWS::Lambda::Function')).map((f) => f.Properties);
+  for (const name of SCHEDULED_FUNCTIONS) {
+    const fn = functions.find((f) => f.Environment.Variables.POWERTOOLS_SERVICE_NAME === `polo-${name}`);
+    assert.equal(fn.ReservedConcurrentExecutions, 1, name);
+  }
+  const invokeConfigs = Object.values(t.findResources('AWS::Lambda::EventInvokeConfig')).map((c) => c.Properties);
+  assert.equal(invokeConfigs.length, SCHEDULED_FUNCTIONS.length);
+  for (const c of invokeConfigs) {
+    assert.equal(c.MaximumRetryAttempts, 0);
+    assert.ok(c.MaximumEventAgeInSeconds <= 15 * 60);
+  }
+  for (const rule of Object.values(t.findResources('AWS::Events::Rule'))) {
+    assert.equal(rule.Properties.Targets[0].RetryPolicy.MaximumRetryAttempts, 0);
+  }
+});
+
+test('route functions get the memory (and so the CPU) a snapshot parse needs', () => {
+  const t = appTemplate();
+  const functions = Object.values(t.findResources('AWS::Lambda::Function')).map((f) => f.Properties);
+  for (const name of ['dashboard', 'inventory', 'costs', 'reports', 'sync']) {
+    const fn = functions.find((f) => f.Environment.Variables.POWERTOOLS_SERVICE_NAME === `polo-${name}`);
+    assert.ok(fn.MemorySize >= 1024, `${name}: ${fn.MemorySize} MB`);
   }
 });
 
@@ -64,7 +126,7 @@ test('every function exists, from its zip, with its environment', () => {
         Variables: Match.objectLike({
           POWERTOOLS_SERVICE_NAME: `polo-${name}`,
           ENV: 'prod',
-          LOGOUT_URL: 'https://auth.example.com/logout',
+          LOGOUT_URL: '/auth/logout',
           REPORT_TIMEZONE: 'Europe/Paris',
           DYNAMODB_TABLE_NAME: Match.anyValue(),
           DYNAMODB_REPORT_TABLE_NAME: Match.anyValue(),
@@ -123,8 +185,8 @@ test('IAM grants exact actions: no wildcard action on data, assume-role only int
 test('an issuer given as context replaces the Cognito pool', () => {
   const t = appTemplate({ jwtIssuer: 'https://login.example.com', jwtAudience: ['polo'] });
   t.resourceCountIs('AWS::Cognito::UserPool', 0);
-  t.hasResourceProperties('AWS::ApiGatewayV2::Authorizer', {
-    JwtConfiguration: { Issuer: 'https://login.example.com', Audience: ['polo'] },
+  t.hasResourceProperties('AWS::Lambda::Function', {
+    Environment: { Variables: Match.objectLike({ OIDC_ISSUER: 'https://login.example.com', OIDC_CLIENT_ID: 'polo' }) },
   });
   appTemplate().resourceCountIs('AWS::Cognito::UserPool', 1);
 });
@@ -136,6 +198,12 @@ test('the destination stack gives Polo a read-only role, and Cost Explorer only 
   );
   plain.resourceCountIs('AWS::IAM::Role', 1);
   plain.hasResourceProperties('AWS::IAM::Role', { RoleName: 'polo-read' });
+  // Trusted: the sync function's role only, never the whole Polo account.
+  const trust = Object.values(plain.findResources('AWS::IAM::Role'))[0].Properties.AssumeRolePolicyDocument.Statement;
+  assert.equal(trust.length, 1);
+  assert.deepEqual(trust[0].Condition, {
+    ArnEquals: { 'aws:PrincipalArn': [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::123456789012:role/polo-sync']] }] },
+  });
   const actions = Object.values(plain.findResources('AWS::IAM::Policy'))
     .flatMap((p) => p.Properties.PolicyDocument.Statement)
     .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
@@ -144,12 +212,19 @@ test('the destination stack gives Polo a read-only role, and Cost Explorer only 
     new PoloDestinationStack(new cdk.App(), 'Core', { poloAccountId: '123456789012', indexTable: 'marqo-indexes', costExplorer: true }),
   );
   core.resourceCountIs('AWS::IAM::Role', 2);
+  const costsTrust = Object.values(core.findResources('AWS::IAM::Role'))
+    .find((r) => r.Properties.RoleName === 'polo-costs')!.Properties.AssumeRolePolicyDocument.Statement[0];
+  assert.equal(costsTrust.Condition.ArnEquals['aws:PrincipalArn'].length, 3);
+  assert.throws(
+    () => new PoloDestinationStack(new cdk.App(), 'Bad', { poloAccountId: '', indexTable: 't', costExplorer: false }),
+    /poloAccountId must be a 12-digit account id/,
+  );
 });
 
 test('a missing zip is a clear error', () => {
   const app = new cdk.App();
   assert.throws(
-    () => new PoloAppStack(app, 'X', { assetsDir: '/nonexistent', routes, fleetRoleArns: roles, logoutUrl: 'x', reportTimezone: 'UTC' }),
+    () => new PoloAppStack(app, 'X', { assetsDir: '/nonexistent', routes, fleetRoleArns: roles, reportTimezone: 'UTC' }),
     /bootstrap.zip is missing: run `just zip` first/,
   );
 });

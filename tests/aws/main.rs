@@ -23,3 +23,4 @@ mod history;
 mod snapshot_s3;
 mod sync;
 mod sync_function;
+mod table_mirror;

@@ -1,5 +1,6 @@
 //! A fault-injecting HTTP proxy in front of the emulator: refuses one region, denies
-//! AssumeRole into one account, or answers BatchWriteItem calls with every item unprocessed.
+//! AssumeRole into one account, answers BatchWriteItem calls with every item unprocessed, or
+//! fails TransactWriteItems.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
@@ -24,6 +25,8 @@ pub struct Faults {
     pub forwarded_batches: AtomicUsize,
     /// Milliseconds added to every answer, to model the round trip to AWS.
     pub latency_ms: AtomicUsize,
+    /// While set, every TransactWriteItems call fails with a 500.
+    pub fail_transactions: std::sync::atomic::AtomicBool,
 }
 
 /// A running proxy.
@@ -88,6 +91,15 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
                 <RequestId>test</RequestId></ErrorResponse>";
             return (StatusCode::FORBIDDEN, [("content-type", "text/xml")], xml).into_response();
         }
+    }
+    if target_op.ends_with(".TransactWriteItems") && shared.faults.fail_transactions.load(Ordering::SeqCst) {
+        let answer = r#"{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"failed by the test proxy"}"#;
+        return (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            [("content-type", HeaderValue::from_static("application/x-amz-json-1.0"))],
+            answer,
+        )
+            .into_response();
     }
     if target_op.ends_with(".BatchWriteItem") {
         let remaining = shared.faults.unprocessed_calls.load(Ordering::SeqCst);

@@ -1,9 +1,12 @@
 use std::sync::Arc;
 
 use polo_core::FixedClock;
-use polo_core::data::{DynamoDataService, FleetReader, ResourceTable, parse_snapshot};
+use polo_core::data::{
+    DataError, DynamoDataService, FleetReader, ResourceTable, S3SnapshotReader, parse_snapshot,
+};
 use polo_core::model::AccountKind;
 use polo_core::store::{S3Store, SyncStore, s3_client};
+use polo_sync::Outcome;
 use time::macros::datetime;
 
 use crate::fleet::{create_bucket, create_registry, create_resource_table, launch, put_items, registry_item};
@@ -35,8 +38,13 @@ async fn the_sync_function_fills_the_bucket_and_the_table() {
         table: ResourceTable::new(aws_sdk_dynamodb::Client::new(&base), &table_name),
         clock: Arc::new(FixedClock(datetime!(2026-11-24 12:00 UTC))),
     };
+    // A fresh bucket: no snapshot yet, and the readers say so rather than fail.
+    let reader = S3SnapshotReader::new(s3_client(&base), &bucket, "snapshot.json", std::time::Duration::ZERO)
+        .with_first_sync_hint("the first sync runs every 15 minutes");
+    assert!(matches!(reader.fleet().await, Err(DataError::NoDataYet(_))));
+
     let event = serde_json::from_str(SCHEDULED).unwrap();
-    let summary = polo_sync::handle(&state, event).await.unwrap();
+    let Outcome::Ran(summary) = polo_sync::handle(&state, event).await.unwrap() else { panic!("skipped") };
     assert_eq!((summary.pulls, summary.instances, summary.indexes, summary.changes), (2, 3, 1, 4));
     assert!(summary.failed.is_empty());
     assert_eq!(summary.items_written, 8, "4 resources and 4 history items");
@@ -53,7 +61,76 @@ async fn the_sync_function_fills_the_bucket_and_the_table() {
         DynamoDataService::new(ResourceTable::new(aws_sdk_dynamodb::Client::new(&base), &table_name));
     assert_eq!(dynamo.fleet().await.unwrap().instances().len(), 3);
 
-    let event = serde_json::from_str(SCHEDULED).unwrap();
-    let again = polo_sync::handle(&state, event).await.unwrap();
+    assert_eq!(reader.fleet().await.unwrap().instances().len(), 3, "the reader finds the first snapshot");
+
+    // EventBridge delivering the same event again: a no-op.
+    let duplicate = serde_json::from_str(SCHEDULED).unwrap();
+    assert!(matches!(polo_sync::handle(&state, duplicate).await.unwrap(), Outcome::Skipped { .. }));
+
+    let next = SCHEDULED.replace("53dc4d37", "63dc4d37");
+    let Outcome::Ran(again) = polo_sync::handle(&state, serde_json::from_str(&next).unwrap()).await.unwrap()
+    else {
+        panic!("the next event should run")
+    };
     assert_eq!((again.changes, again.items_written), (0, 0), "nothing changed, nothing written");
+}
+
+#[tokio::test]
+async fn runs_never_overlap_and_the_snapshot_never_rolls_back() {
+    let base = base_config(&emulator()).await;
+    let id = fresh_account_id(511);
+    let cfg = in_account(&base, &id).await;
+    launch(&cfg, "us-east-1", 1, "m6i.large", &[("owner", "bob")], false).await;
+    create_registry(&cfg, "us-east-1", "marqo-indexes").await;
+    let (bucket, table_name) = (fresh_name("polo-lease"), fresh_name("polo-lease-table"));
+    create_bucket(&base, &bucket).await;
+    create_resource_table(&base, &table_name).await;
+    let table = ResourceTable::new(aws_sdk_dynamodb::Client::new(&base), &table_name);
+    let t = datetime!(2026-11-24 12:00 UTC);
+    let ttl = std::time::Duration::from_secs(360);
+
+    // A run in progress holds the lease: a second event finds it taken.
+    assert!(table.acquire_lease("sync", "event-a", t, ttl).await.unwrap());
+    assert!(!table.acquire_lease("sync", "event-b", t + time::Duration::minutes(1), ttl).await.unwrap());
+    // Once released, the same event is done for good; another one may run.
+    table.release_lease("sync", "event-a", t + time::Duration::minutes(2)).await.unwrap();
+    assert!(!table.acquire_lease("sync", "event-a", t + time::Duration::minutes(3), ttl).await.unwrap());
+    assert!(table.acquire_lease("sync", "event-b", t + time::Duration::minutes(3), ttl).await.unwrap());
+    // A run that died keeps the lease only until it expires.
+    assert!(!table.acquire_lease("sync", "event-c", t + time::Duration::minutes(5), ttl).await.unwrap());
+    assert!(table.acquire_lease("sync", "event-c", t + time::Duration::minutes(10), ttl).await.unwrap());
+
+    // A late run (older `now`) does not replace a newer snapshot.
+    let store = Arc::new(S3Store::new(s3_client(&base), &bucket));
+    let state = |now| polo_sync::State {
+        config: config_with(vec![account("echo", &id, AccountKind::Dev, &["us-east-1"])]),
+        sdk: base.clone(),
+        store: store.clone(),
+        table: ResourceTable::new(aws_sdk_dynamodb::Client::new(&base), &table_name),
+        clock: Arc::new(FixedClock(now)),
+    };
+    let newer = t + time::Duration::hours(2);
+    let event = |id: &str| serde_json::from_str(&SCHEDULED.replace("53dc4d37", id)).unwrap();
+    let Outcome::Ran(first) = polo_sync::handle(&state(newer), event("aaaaaaaa")).await.unwrap() else {
+        panic!()
+    };
+    assert!(first.snapshot_written);
+    // A late writer (a retried run that started earlier) is refused by generation time.
+    let older = polo_core::model::Everything {
+        generated_at: newer - time::Duration::hours(1),
+        price_table_version: String::new(),
+        accounts: Vec::new(),
+        instances: Vec::new(),
+        indexes: Vec::new(),
+        costs: Vec::new(),
+        history: Vec::new(),
+        findings: Vec::new(),
+    };
+    let written =
+        store.write_snapshot_if_newer(serde_json::to_vec(&older).unwrap(), older.generated_at).await.unwrap();
+    assert!(!written, "an older snapshot must not replace a newer one");
+    let stored =
+        parse_snapshot(&String::from_utf8(store.read_snapshot().await.unwrap().unwrap()).unwrap(), "s3")
+            .unwrap();
+    assert_eq!(stored.generated_at, newer);
 }

@@ -9,10 +9,15 @@ use polo_web::AppState;
 use polo_web::routes::RouteSpec;
 
 /// The routes this function answers.
-pub const ROUTES: &[RouteSpec] =
-    &[RouteSpec::page("dashboard", "/"), RouteSpec::page("dashboard", "/search")];
+pub const ROUTES: &[RouteSpec] = &[
+    RouteSpec::page("dashboard", "/"),
+    RouteSpec::page("dashboard", "/search"),
+    RouteSpec::public("dashboard", "/auth/login"),
+    RouteSpec::public("dashboard", "/auth/callback"),
+    RouteSpec::public("dashboard", "/auth/logout"),
+];
 
-/// The dashboard routes.
+/// The dashboard's page routes (the sign-in routes are [`polo_web::auth::router`]).
 pub fn router() -> Router<AppState> {
     Router::new().route("/", get(overview::overview)).route("/search", get(search::search_page))
 }

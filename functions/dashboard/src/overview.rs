@@ -33,6 +33,8 @@ struct OverviewPage {
     mtd: Option<(String, String)>,
     snapshot_age: String,
     freshness: Vec<FreshnessRow>,
+    /// Why the snapshot shown may not be the newest one stored.
+    problem: Option<String>,
 }
 
 impl OverviewPage {
@@ -114,6 +116,7 @@ pub async fn overview(
                 mtd: s.month_to_date.as_ref().map(|m| (OverviewPage::money(m.amount), m.as_of.to_string())),
                 snapshot_age: age(s.generated_at, now),
                 freshness,
+                problem: state.fleet.problem(),
                 s,
             })
         }

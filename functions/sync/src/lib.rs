@@ -40,13 +40,43 @@ impl Env {
     }
 }
 
-/// Runs one sync for one scheduled event.
-pub async fn handle(state: &State, event: EventBridgeEvent<serde_json::Value>) -> Result<RunSummary, String> {
-    tracing::info!(detail_type = %event.detail_type, source = %event.source, "sync started");
-    let summary =
-        Box::pin(run(&state.config, &state.sdk, Arc::clone(&state.store), &state.table, state.clock.now()))
-            .await
-            .map_err(|e| e.to_string())?;
+/// The lease one sync run holds, in the resource table.
+pub const LEASE: &str = "sync";
+/// Longer than the function's 5-minute timeout: a run that dies frees it by expiry.
+pub const LEASE_TTL: std::time::Duration = std::time::Duration::from_secs(6 * 60);
+
+/// What one event did: a run, or nothing because another run holds the lease or this
+/// event (by its id) already ran.
+#[derive(Debug, serde::Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum Outcome {
+    Ran(RunSummary),
+    Skipped { reason: String },
+}
+
+/// Runs one sync for one scheduled event, under the sync lease (held by the event's id,
+/// so a duplicate delivery of the same event is a no-op).
+pub async fn handle(state: &State, event: EventBridgeEvent<serde_json::Value>) -> Result<Outcome, String> {
+    let now = state.clock.now();
+    let holder = match event.id.as_deref().filter(|id| !id.is_empty()) {
+        Some(id) => id.to_owned(),
+        None => format!("run-{}", now.unix_timestamp_nanos()),
+    };
+    tracing::info!(detail_type = %event.detail_type, source = %event.source, event_id = %holder, "sync started");
+    if !state.table.acquire_lease(LEASE, &holder, now, LEASE_TTL).await.map_err(|e| e.to_string())? {
+        let reason = "another sync holds the lease, or this event already ran".to_owned();
+        tracing::warn!(event_id = %holder, "{reason}; nothing to do");
+        return Ok(Outcome::Skipped { reason });
+    }
+    let result = Box::pin(run(&state.config, &state.sdk, Arc::clone(&state.store), &state.table, now)).await;
+    let summary = match result {
+        Ok(summary) => summary,
+        Err(e) => {
+            // The lease stays until it expires: the failure is visible, and a later run retries.
+            return Err(e.to_string());
+        }
+    };
+    state.table.release_lease(LEASE, &holder, state.clock.now()).await.map_err(|e| e.to_string())?;
     tracing::info!(
         pulls = summary.pulls,
         failed = summary.failed.len(),
@@ -55,7 +85,7 @@ pub async fn handle(state: &State, event: EventBridgeEvent<serde_json::Value>) -
         changes = summary.changes,
         "sync finished"
     );
-    Ok(summary)
+    Ok(Outcome::Ran(summary))
 }
 
 #[cfg(test)]

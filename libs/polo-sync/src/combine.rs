@@ -79,6 +79,16 @@ async fn read_kind<T: DeserializeOwned + Clone + Tracked>(
     statuses: &mut HashMap<String, Vec<DocumentStatus>>,
 ) -> Kind<T> {
     let mut kind = Kind { items: Vec::new(), pulled: HashSet::new() };
+    // Accounts and regions removed from the config: what they held has vanished.
+    for r in previous {
+        let configured = config
+            .accounts
+            .iter()
+            .any(|a| a.name == r.account() && a.regions.iter().any(|g| g == r.region()));
+        if !configured {
+            kind.pulled.insert((r.account().to_owned(), r.region().to_owned()));
+        }
+    }
     for account in &config.accounts {
         for region in &account.regions {
             let kept = || {
@@ -90,7 +100,7 @@ async fn read_kind<T: DeserializeOwned + Clone + Tracked>(
             };
             let read = store.read_document(&account.name, region, resource).await;
             let (status, items) = match read {
-                Ok(Some(bytes)) => match serde_json::from_slice::<SyncDocument<T>>(&bytes) {
+                Ok(Some(bytes)) => match SyncDocument::<T>::parse(&bytes) {
                     Ok(doc) => {
                         if doc.status == SyncStatus::Ok {
                             kind.pulled.insert((account.name.clone(), region.clone()));
@@ -104,9 +114,7 @@ async fn read_kind<T: DeserializeOwned + Clone + Tracked>(
                         };
                         (status, doc.items)
                     }
-                    Err(e) => {
-                        (error_status(resource, region, format!("unreadable sync document: {e}")), kept())
-                    }
+                    Err(e) => (error_status(resource, region, e.to_string()), kept()),
                 },
                 Ok(None) => (error_status(resource, region, "never synced".into()), kept()),
                 Err(e) => (error_status(resource, region, e.to_string()), kept()),
@@ -183,44 +191,39 @@ pub async fn combine(
     Combined { everything, changes }
 }
 
-/// Brings the resource table up to date: writes every resource that appeared, changed or
-/// came back, marks the vanished ones (keeping their last known body), appends the changes
-/// to their history, and records the accounts' status. Unchanged resources are not written.
+/// Brings the resource table up to date: writes every resource whose stored body differs
+/// from the pulled one (a change history records, or any other field: a name, a tag, an IP),
+/// marks the vanished ones (keeping their last known body), writes each change with its
+/// resource, and records the accounts' status. Identical resources are not written.
 pub async fn apply_to_table(
     table: &ResourceTable,
     combined: &Combined,
     previous: &Previous,
     now: OffsetDateTime,
 ) -> Result<usize, DataError> {
-    let touched: HashSet<(&ResourceKind, &str)> = combined
-        .changes
-        .iter()
-        .filter(|c| c.what != ChangeKind::Vanished)
-        .map(|c| (&c.resource, c.id.as_str()))
-        .collect();
+    let stored_instances: HashMap<&str, &Instance> =
+        previous.instances.iter().map(|i| (i.id.as_str(), i)).collect();
+    let stored_indexes: HashMap<&str, &Index> =
+        previous.indexes.iter().map(|x| (x.index_id.as_str(), x)).collect();
     let mut items = Vec::new();
     for i in &combined.everything.instances {
-        if touched.contains(&(&ResourceKind::Instances, i.id.as_str())) {
+        if stored_instances.get(i.id.as_str()) != Some(&i) {
             items.push(ResourceItem::of_instance(i.clone(), now));
         }
     }
     for x in &combined.everything.indexes {
-        if touched.contains(&(&ResourceKind::Indexes, x.index_id.as_str())) {
+        if stored_indexes.get(x.index_id.as_str()) != Some(&x) {
             items.push(ResourceItem::of_index(x.clone(), now));
         }
     }
     for c in combined.changes.iter().filter(|c| c.what == ChangeKind::Vanished) {
         let item = match c.resource {
-            ResourceKind::Instances => previous
-                .instances
-                .iter()
-                .find(|i| i.id == c.id)
-                .map(|i| ResourceItem::of_instance(i.clone(), now)),
-            ResourceKind::Indexes => previous
-                .indexes
-                .iter()
-                .find(|x| x.index_id == c.id)
-                .map(|x| ResourceItem::of_index(x.clone(), now)),
+            ResourceKind::Instances => {
+                stored_instances.get(c.id.as_str()).map(|i| ResourceItem::of_instance((*i).clone(), now))
+            }
+            ResourceKind::Indexes => {
+                stored_indexes.get(c.id.as_str()).map(|x| ResourceItem::of_index((*x).clone(), now))
+            }
             ResourceKind::Costs => None,
         };
         if let Some(mut item) = item {

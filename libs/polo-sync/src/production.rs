@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use aws_config::SdkConfig;
 use polo_core::config::Config;
-use polo_core::data::{DataError, ResourceTable, parse_snapshot};
+use polo_core::data::{DataError, ResourceTable, parse_snapshot_bytes};
 use polo_core::model::SyncStatus;
 use polo_core::store::{S3Store, SyncStore};
 use serde::Serialize;
@@ -25,6 +25,8 @@ pub struct RunSummary {
     pub indexes: usize,
     pub changes: usize,
     pub items_written: usize,
+    /// False when a newer snapshot was already stored (a late run never rolls it back).
+    pub snapshot_written: bool,
 }
 
 /// One full run. Failed pulls keep their last good items and are listed in the summary;
@@ -40,23 +42,20 @@ pub async fn run(
     let outcomes = sync(&plan, base, store.clone(), now).await;
     let mut previous = Previous::from_table(table).await?;
     previous.snapshot = match store.read_snapshot().await? {
-        Some(bytes) => {
-            let text = String::from_utf8_lossy(&bytes);
-            match parse_snapshot(&text, "s3 snapshot.json") {
-                Ok(s) => Some(s),
-                Err(e) => {
-                    tracing::error!(error = %e, "previous snapshot unreadable; its cost rows are not carried over");
-                    None
-                }
+        Some(bytes) => match parse_snapshot_bytes(&bytes, "s3 snapshot.json") {
+            Ok(s) => Some(s),
+            Err(e) => {
+                tracing::error!(error = %e, "previous snapshot unreadable; its cost rows are not carried over");
+                None
             }
-        }
+        },
         None => None,
     };
     let mut combined = combine(config, store.as_ref(), previous.clone(), now).await;
     // History lives in the resource table; the snapshot carries only what lists need.
     combined.everything.history.clear();
     let bytes = serde_json::to_vec(&combined.everything).map_err(|e| DataError::Store(e.to_string()))?;
-    store.write_snapshot(bytes).await?;
+    let snapshot_written = store.write_snapshot_if_newer(bytes, now).await?;
     let items_written = apply_to_table(table, &combined, &previous, now).await?;
     let failed: Vec<String> = outcomes
         .iter()
@@ -75,5 +74,6 @@ pub async fn run(
         indexes: combined.everything.indexes.len(),
         changes: combined.changes.len(),
         items_written,
+        snapshot_written,
     })
 }

@@ -152,6 +152,27 @@ fn failure<T>(error: &str) -> anyhow::Result<(Vec<T>, Vec<String>)> {
     Err(anyhow::anyhow!(error.to_owned()))
 }
 
+/// The outcome of a failed pull whose stored document could not be read: nothing is written.
+fn kept_as_is(
+    account: &Account,
+    region: &str,
+    resource: ResourceKind,
+    error: String,
+    unreadable: &str,
+) -> DocumentOutcome {
+    tracing::error!(account = %account.name, region, resource = %resource, error = %error, stored = %unreadable,
+        "pull failed and the stored document is unreadable; it is left untouched");
+    DocumentOutcome {
+        account: account.name.clone(),
+        region: region.to_owned(),
+        resource,
+        status: SyncStatus::Error,
+        items: 0,
+        error: Some(format!("{error} (stored document left untouched: {unreadable})")),
+        warnings: Vec::new(),
+    }
+}
+
 /// Writes the document of one pull: the new items, or the previous items with the error.
 async fn land<T: Serialize + DeserializeOwned>(
     store: &dyn SyncStore,
@@ -168,9 +189,25 @@ async fn land<T: Serialize + DeserializeOwned>(
             doc
         }
         Err(e) => {
+            // A failed pull keeps the stored items; if they cannot be read, the stored
+            // document is left exactly as it is rather than replaced by an empty one.
             let previous = match store.read_document(&account.name, region, resource).await {
-                Ok(Some(bytes)) => serde_json::from_slice::<SyncDocument<T>>(&bytes).ok(),
-                _ => None,
+                Ok(Some(bytes)) => match SyncDocument::<T>::parse(&bytes) {
+                    Ok(doc) => Some(doc),
+                    Err(unreadable) => {
+                        return kept_as_is(
+                            account,
+                            region,
+                            resource,
+                            format!("{e:#}"),
+                            &unreadable.to_string(),
+                        );
+                    }
+                },
+                Ok(None) => None,
+                Err(unreadable) => {
+                    return kept_as_is(account, region, resource, format!("{e:#}"), &unreadable.to_string());
+                }
             };
             SyncDocument::failed(previous, &account.name, region, resource, format!("{e:#}"), now)
         }

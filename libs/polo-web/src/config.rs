@@ -12,13 +12,17 @@ use polo_core::data::{
 use polo_core::pricing::PriceTable;
 use polo_core::store::{SNAPSHOT_KEY, s3_client};
 
-use crate::settings::WebSettings;
+use crate::auth::{Oidc, OidcSettings};
+use crate::settings::{DEFAULT_LOGOUT_URL, WebSettings};
 use crate::state::AppState;
 
 /// Everything a route function reads from its environment.
 #[derive(Clone, Debug)]
 pub struct FunctionConfig {
     pub settings: WebSettings,
+    /// `OIDC_ISSUER`, `OIDC_CLIENT_ID`, …: the provider browsers sign in with; without it only
+    /// API Gateway authorizer claims (or `ENV=dev`) identify a request.
+    pub sign_in: Option<OidcSettings>,
     /// `POLO_CONFIG`: the polo.toml to use instead of the bundled one.
     pub polo_config: Option<PathBuf>,
     /// `POLO_DATA`: a snapshot file to serve instead of S3 and DynamoDB (`USE_LOCAL_DATA`
@@ -28,6 +32,8 @@ pub struct FunctionConfig {
     pub data_bucket: Option<String>,
     /// `DYNAMODB_TABLE_NAME`: the resource table.
     pub resource_table: Option<String>,
+    /// `SYNC_INTERVAL_MINUTES`: how often the scheduled sync runs, for "no data yet" pages.
+    pub sync_interval_minutes: Option<u32>,
     /// `POWERTOOLS_SERVICE_NAME` and `POWERTOOLS_METRICS_NAMESPACE`.
     pub metrics: crate::metrics::Metrics,
 }
@@ -47,15 +53,14 @@ pub struct EnvError {
 }
 
 impl FunctionConfig {
-    /// Reads `ENV`, `LOGOUT_URL`, `POLO_CONFIG` and `POLO_DATA` through `get`
+    /// Reads `ENV`, `LOGOUT_URL` (default `/auth/logout`), `OIDC_*`, `PUBLIC_URL`,
+    /// `POLO_CONFIG`, `POLO_DATA`, `DATA_BUCKET_NAME` and `DYNAMODB_TABLE_NAME` through `get`
     /// (`std::env::var` in `main`, a map in tests).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<FunctionConfig, EnvError> {
         let env = get("ENV").unwrap_or_default();
         let dev = env == "dev";
-        let logout_url = get("LOGOUT_URL").filter(|s| !s.is_empty());
-        if !dev && logout_url.is_none() {
-            return Err(EnvError { variable: "LOGOUT_URL", problem: "required unless ENV=dev".into() });
-        }
+        let logout_url =
+            get("LOGOUT_URL").filter(|s| !s.is_empty()).or_else(|| Some(DEFAULT_LOGOUT_URL.to_owned()));
         if let Some(url) = &logout_url
             && !(url.starts_with("https://") || url.starts_with("http://") || url.starts_with('/'))
         {
@@ -81,8 +86,50 @@ impl FunctionConfig {
                 });
             }
         }
+        let sign_in = match (set("OIDC_ISSUER"), set("OIDC_CLIENT_ID")) {
+            (Some(issuer), Some(client_id)) => {
+                let url_var = |variable: &'static str| -> Result<Option<String>, EnvError> {
+                    match set(variable) {
+                        Some(u) if !(u.starts_with("https://") || u.starts_with("http://")) => {
+                            Err(EnvError { variable, problem: format!("expected an http(s) URL, got {u:?}") })
+                        }
+                        other => Ok(other),
+                    }
+                };
+                url_var("OIDC_ISSUER")?;
+                Some(OidcSettings {
+                    issuer,
+                    client_id,
+                    client_secret: set("OIDC_CLIENT_SECRET"),
+                    logout_endpoint: url_var("OIDC_LOGOUT_ENDPOINT")?,
+                    public_url: url_var("PUBLIC_URL")?,
+                })
+            }
+            (Some(_), None) => {
+                return Err(EnvError {
+                    variable: "OIDC_CLIENT_ID",
+                    problem: "required with OIDC_ISSUER".into(),
+                });
+            }
+            (None, Some(_)) => {
+                return Err(EnvError {
+                    variable: "OIDC_ISSUER",
+                    problem: "required with OIDC_CLIENT_ID".into(),
+                });
+            }
+            (None, None) => None,
+        };
+        let sync_interval_minutes = match set("SYNC_INTERVAL_MINUTES") {
+            Some(v) => Some(v.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| EnvError {
+                variable: "SYNC_INTERVAL_MINUTES",
+                problem: format!("expected a whole number of minutes, got {v:?}"),
+            })?),
+            None => None,
+        };
         Ok(FunctionConfig {
             settings: WebSettings { dev, logout_url },
+            sign_in,
+            sync_interval_minutes,
             polo_config: set("POLO_CONFIG").map(PathBuf::from),
             data_file,
             data_bucket,
@@ -112,8 +159,13 @@ impl FunctionConfig {
                 }
                 (None, Some(bucket), Some(table)) => {
                     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+                    let hint = match self.sync_interval_minutes {
+                        Some(n) => format!("the first sync runs every {n} minutes"),
+                        None => "the first sync has not finished".to_owned(),
+                    };
                     let fleet =
-                        S3SnapshotReader::new(s3_client(&sdk), bucket, SNAPSHOT_KEY, SNAPSHOT_REVALIDATE);
+                        S3SnapshotReader::new(s3_client(&sdk), bucket, SNAPSHOT_KEY, SNAPSHOT_REVALIDATE)
+                            .with_first_sync_hint(hint);
                     let table = ResourceTable::new(aws_sdk_dynamodb::Client::new(&sdk), table);
                     (Arc::new(fleet), Arc::new(DynamoDataService::new(table)), Arc::new(NoFindings))
                 }
@@ -121,7 +173,12 @@ impl FunctionConfig {
                     "DATA_BUCKET_NAME and DYNAMODB_TABLE_NAME: required unless POLO_DATA is set"
                 ),
             };
+        let sign_in = match &self.sign_in {
+            Some(settings) => Some(Arc::new(Oidc::new(settings.clone())?)),
+            None => None,
+        };
         Ok(AppState {
+            sign_in,
             fleet,
             resources,
             findings,
@@ -145,8 +202,31 @@ mod tests {
     }
 
     #[test]
-    fn production_needs_a_logout_url() {
-        assert_eq!(read(&[]).unwrap_err().to_string(), "LOGOUT_URL: required unless ENV=dev");
+    fn logout_url_defaults_to_the_sign_out_route() {
+        let c = read(&[("ENV", "dev"), ("USE_LOCAL_DATA", "1")]).unwrap();
+        assert_eq!(c.settings.logout_url.as_deref(), Some("/auth/logout"));
+    }
+
+    #[test]
+    fn sign_in_needs_issuer_and_client_together() {
+        let base = [("ENV", "dev"), ("USE_LOCAL_DATA", "1")];
+        let with = |extra: &[(&'static str, &'static str)]| read(&[&base[..], extra].concat());
+        assert!(with(&[]).unwrap().sign_in.is_none());
+        assert_eq!(
+            with(&[("OIDC_ISSUER", "https://id.example.com")]).unwrap_err().to_string(),
+            "OIDC_CLIENT_ID: required with OIDC_ISSUER"
+        );
+        assert_eq!(
+            with(&[("OIDC_CLIENT_ID", "c")]).unwrap_err().to_string(),
+            "OIDC_ISSUER: required with OIDC_CLIENT_ID"
+        );
+        assert!(with(&[("OIDC_ISSUER", "id.example.com"), ("OIDC_CLIENT_ID", "c")]).is_err());
+        let c = with(&[("OIDC_ISSUER", "https://id.example.com"), ("OIDC_CLIENT_ID", "c")]).unwrap();
+        assert_eq!(c.sign_in.unwrap().client_id, "c");
+    }
+
+    #[test]
+    fn production_needs_its_stores() {
         assert!(read(&[("ENV", "dev"), ("USE_LOCAL_DATA", "1")]).unwrap().settings.dev);
         let prod = [
             ("LOGOUT_URL", "https://auth.example.com/logout"),

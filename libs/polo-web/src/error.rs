@@ -21,6 +21,15 @@ pub enum AppError {
     /// The request carries no identity.
     #[error("sign-in required")]
     Unauthorized,
+    /// A bearer token or sign-in answer that is not valid.
+    #[error("{0}")]
+    SignInRefused(String),
+    /// A service Polo needs is not set up (sign-in without an issuer, say).
+    #[error("{0}")]
+    Unavailable(String),
+    /// A service Polo asked failed (the identity provider).
+    #[error("{0}")]
+    Upstream(String),
     /// The data could not be read.
     #[error(transparent)]
     Data(#[from] DataError),
@@ -40,7 +49,9 @@ impl AppError {
         match self {
             AppError::BadParam { .. } => StatusCode::BAD_REQUEST,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
-            AppError::Unauthorized => StatusCode::UNAUTHORIZED,
+            AppError::Unauthorized | AppError::SignInRefused(_) => StatusCode::UNAUTHORIZED,
+            AppError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            AppError::Upstream(_) => StatusCode::BAD_GATEWAY,
             AppError::Data(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
@@ -52,6 +63,13 @@ impl AppError {
             AppError::Internal(detail) => {
                 tracing::error!(error = %detail, "internal error");
                 "something went wrong on our side; it has been logged".to_owned()
+            }
+            AppError::Upstream(detail) => {
+                tracing::error!(error = %detail, "upstream failure");
+                detail.clone()
+            }
+            AppError::Data(DataError::NoDataYet(when)) => {
+                format!("No data yet: {when}. This page fills in after it.")
             }
             AppError::Data(e) => {
                 tracing::error!(error = %e, "data unavailable");

@@ -80,6 +80,7 @@ pub fn error_page(report: &ErrorReport) -> Response {
         400 => "Bad request".to_owned(),
         401 => "Sign-in required".to_owned(),
         404 => "Not found".to_owned(),
+        503 if report.message.starts_with("No data yet") => "No data yet".to_owned(),
         503 => "Data unavailable".to_owned(),
         s => format!("Error {s}"),
     };

@@ -3,6 +3,7 @@
 //! the Lambda bootstrap.
 
 pub mod access_log;
+pub mod auth;
 pub mod config;
 pub mod error;
 pub mod htmx;

@@ -27,11 +27,21 @@ impl RouteSpec {
     pub const fn page(function: &'static str, path: &'static str) -> RouteSpec {
         RouteSpec { method: "GET", path, function, authorized: true }
     }
+
+    /// A GET route of `function` open to everyone (sign-in, static files).
+    pub const fn public(function: &'static str, path: &'static str) -> RouteSpec {
+        RouteSpec { method: "GET", path, function, authorized: false }
+    }
 }
 
 /// Page routes: identity required, state attached.
 pub fn pages(router: Router<AppState>, state: AppState) -> Router {
     router.layer(from_fn_with_state(state.clone(), require_identity)).with_state(state)
+}
+
+/// Routes open to everyone (the sign-in flow), state attached.
+pub fn public(router: Router<AppState>, state: AppState) -> Router {
+    router.with_state(state)
 }
 
 /// The outer layers every function has: 404 fallback, errors rendered by format,

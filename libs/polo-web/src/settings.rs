@@ -11,3 +11,6 @@ pub struct WebSettings {
 
 /// The user every request is in development.
 pub const DEV_USER: &str = "dev@localhost";
+
+/// Where the logout link points unless `LOGOUT_URL` says otherwise.
+pub const DEFAULT_LOGOUT_URL: &str = "/auth/logout";

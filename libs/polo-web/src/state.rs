@@ -23,9 +23,19 @@ pub struct AppState {
     pub config: Arc<Config>,
     pub clock: Arc<dyn Clock>,
     pub settings: Arc<WebSettings>,
+    /// The OpenID provider people sign in with; `None` where identity comes only from API
+    /// Gateway authorizer claims (or `ENV=dev`).
+    pub sign_in: Option<Arc<crate::auth::Oidc>>,
 }
 
 impl AppState {
+    /// The same state, signing people in with `oidc`.
+    #[must_use]
+    pub fn with_sign_in(mut self, oidc: crate::auth::Oidc) -> AppState {
+        self.sign_in = Some(Arc::new(oidc));
+        self
+    }
+
     /// State over one data service that answers both lists and keyed reads (a local
     /// snapshot, say), with the bundled price table.
     pub fn over<D: FleetReader + ResourceReader + FindingReader + 'static>(
@@ -42,6 +52,7 @@ impl AppState {
             config: Arc::new(config),
             clock,
             settings: Arc::new(settings),
+            sign_in: None,
         })
     }
 }

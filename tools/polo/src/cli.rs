@@ -28,7 +28,8 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve every route of every function on one local server (ENV=dev identity).
+    /// Serve every route of every function on one local server (ENV=dev identity, or
+    /// sign-in at an OpenID provider with --oidc-issuer and --oidc-client-id).
     Serve {
         #[arg(long, default_value_t = 2200)]
         port: u16,
@@ -38,6 +39,12 @@ pub enum Command {
         /// The snapshot; default: POLO_DATA, ./local_data.json, the bundled sample.
         #[arg(long, env = "POLO_DATA")]
         data: Option<PathBuf>,
+        /// Sign people in at this OpenID issuer instead of the dev identity.
+        #[arg(long, env = "OIDC_ISSUER", requires = "oidc_client_id")]
+        oidc_issuer: Option<String>,
+        /// The client id registered at the issuer.
+        #[arg(long, env = "OIDC_CLIENT_ID", requires = "oidc_issuer")]
+        oidc_client_id: Option<String>,
     },
     /// Write a deterministic sample snapshot.
     Sample {
@@ -113,12 +120,16 @@ impl Cli {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let clock = cli.clock();
     match &cli.command {
-        Command::Serve { port, host, data } => {
+        Command::Serve { port, host, data, oidc_issuer, oidc_client_id } => {
             let config = Config::load(cli.config.as_deref())?;
             let path = crate::serve::snapshot_path(data.as_deref());
             tracing::info!(data = %path.display(), "serving snapshot");
-            let state = crate::serve::dev_state(config, &path, clock)?;
-            crate::serve::run(state, SocketAddr::new(*host, *port)).await
+            let addr = SocketAddr::new(*host, *port);
+            let mut state = crate::serve::dev_state(config, &path, clock)?;
+            if let (Some(issuer), Some(client_id)) = (oidc_issuer, oidc_client_id) {
+                state = crate::serve::with_sign_in(state, issuer, client_id, addr)?;
+            }
+            crate::serve::run(state, addr).await
         }
         Command::Sample { seed, scale, out } => {
             let scale = match scale {

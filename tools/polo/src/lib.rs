@@ -6,7 +6,7 @@ pub mod sync;
 
 use axum::Router;
 use polo_web::AppState;
-use polo_web::routes::{RouteSpec, finish, pages};
+use polo_web::routes::{RouteSpec, finish, pages, public};
 
 /// Every route of every function, in the order `polo routes` prints them.
 pub fn all_routes() -> Vec<RouteSpec> {
@@ -26,6 +26,7 @@ pub fn app(state: AppState) -> Router {
         .merge(polo_inventory::router())
         .merge(polo_costs::router())
         .merge(polo_reports::router());
-    finish(pages(page_routes, state).merge(polo_static::router()))
+    let sign_in = public(polo_web::auth::router(), state.clone());
+    finish(pages(page_routes, state).merge(sign_in).merge(polo_static::router()))
         .layer(axum::middleware::from_fn(polo_web::access_log::access_log))
 }

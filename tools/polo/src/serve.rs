@@ -9,7 +9,8 @@ use polo_core::Clock;
 use polo_core::config::Config;
 use polo_core::data::LocalDataService;
 use polo_web::AppState;
-use polo_web::settings::WebSettings;
+use polo_web::auth::{Oidc, OidcSettings};
+use polo_web::settings::{DEFAULT_LOGOUT_URL, WebSettings};
 use tokio::net::TcpListener;
 
 /// The snapshot the bundled sample lives in, relative to the repository root.
@@ -36,6 +37,26 @@ pub fn snapshot_path(explicit: Option<&Path>) -> PathBuf {
 pub fn dev_state(config: Config, data: &Path, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
     let service = Arc::new(LocalDataService::from_file(data)?);
     Ok(AppState::over(service, config, clock, WebSettings { dev: true, logout_url: Some("/".into()) })?)
+}
+
+/// `state` signing people in at `issuer` (no dev identity), as a deployment does, with the
+/// callback on `http://{addr}`.
+pub fn with_sign_in(
+    state: AppState,
+    issuer: &str,
+    client_id: &str,
+    addr: SocketAddr,
+) -> anyhow::Result<AppState> {
+    let settings = OidcSettings {
+        issuer: issuer.to_owned(),
+        client_id: client_id.to_owned(),
+        client_secret: None,
+        logout_endpoint: None,
+        public_url: Some(format!("http://{addr}")),
+    };
+    let mut state = state.with_sign_in(Oidc::new(settings)?);
+    state.settings = Arc::new(WebSettings { dev: false, logout_url: Some(DEFAULT_LOGOUT_URL.to_owned()) });
+    Ok(state)
 }
 
 /// Serves `state` on `addr` until Ctrl-C or SIGTERM.

@@ -12,7 +12,9 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use aws_sdk_dynamodb::error::DisplayErrorContext;
-use aws_sdk_dynamodb::types::{AttributeValue, PutRequest, WriteRequest};
+use aws_sdk_dynamodb::error::SdkError;
+use aws_sdk_dynamodb::operation::transact_write_items::TransactWriteItemsError;
+use aws_sdk_dynamodb::types::{AttributeValue, Put, PutRequest, TransactWriteItem, WriteRequest};
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
@@ -25,6 +27,8 @@ pub const BY_KIND: &str = "by-kind";
 pub const BY_INDEX: &str = "by-index";
 /// Items per BatchWriteItem call (the API's limit).
 pub const BATCH: usize = 25;
+/// Items per TransactWriteItems call (the API's limit).
+pub const TRANSACTION: usize = 100;
 const MAX_BATCH_ATTEMPTS: u32 = 8;
 
 fn kind_key(kind: ResourceKind) -> &'static str {
@@ -136,6 +140,16 @@ fn item_error(context: &str, e: serde_dynamo::Error) -> DataError {
 
 type Item = HashMap<String, AttributeValue>;
 
+fn is_cancelled<R>(e: &SdkError<TransactWriteItemsError, R>) -> bool {
+    matches!(
+        e.as_service_error(),
+        Some(
+            TransactWriteItemsError::TransactionCanceledException(_)
+                | TransactWriteItemsError::TransactionInProgressException(_)
+        )
+    )
+}
+
 impl ResourceTable {
     /// The table `table` through `client`.
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
@@ -194,16 +208,17 @@ impl ResourceTable {
         Ok(written)
     }
 
-    /// Writes resources and changes.
+    /// Writes resources and their changes. A resource with changes is written together
+    /// with its history items in one transaction (several resources per TransactWriteItems,
+    /// at most 100 items), so a failure can never leave a new body without its history: the
+    /// next sync then sees the same difference and records it. Resources without changes
+    /// (a new name or tag) go by BatchWriteItem.
     pub async fn put_resources(
         &self,
         resources: Vec<ResourceItem>,
         changes: &[Change],
     ) -> Result<usize, DataError> {
-        let mut items: Vec<Item> = Vec::with_capacity(resources.len() + changes.len());
-        for r in resources {
-            items.push(serde_dynamo::to_item(&r).map_err(|e| item_error(&r.pk, e))?);
-        }
+        let mut history: HashMap<String, Vec<Item>> = HashMap::new();
         let mut seq: HashMap<&str, usize> = HashMap::new();
         for change in changes {
             let n = seq.entry(change.id.as_str()).or_default();
@@ -213,9 +228,138 @@ impl ResourceTable {
                 sk: format!("history#{}#{:03}", crate::text::rfc3339(change.at), n),
                 change: change.clone(),
             };
-            items.push(serde_dynamo::to_item(&item).map_err(|e| item_error(&item.pk, e))?);
+            let encoded = serde_dynamo::to_item(&item).map_err(|e| item_error(&item.pk, e))?;
+            history.entry(item.pk).or_default().push(encoded);
         }
-        self.write_items(items).await
+        let mut plain = Vec::new();
+        let mut groups: Vec<Vec<Item>> = Vec::new();
+        for r in resources {
+            let body = serde_dynamo::to_item(&r).map_err(|e| item_error(&r.pk, e))?;
+            match history.remove(&r.pk) {
+                Some(mut items) => {
+                    items.push(body);
+                    groups.push(items);
+                }
+                None => plain.push(body),
+            }
+        }
+        // History of a resource whose body is not written (should not happen): still kept.
+        groups.extend(history.into_values());
+        let mut written = self.write_transactions(groups).await?;
+        written += self.write_items(plain).await?;
+        Ok(written)
+    }
+
+    /// Writes each group atomically, packing groups into transactions of at most 100 items;
+    /// a cancelled transaction (a conflicting write) is tried again with back-off.
+    pub async fn write_transactions(&self, groups: Vec<Vec<Item>>) -> Result<usize, DataError> {
+        let mut batches: Vec<Vec<Item>> = Vec::new();
+        for group in groups {
+            match batches.last_mut() {
+                Some(batch) if batch.len() + group.len() <= TRANSACTION => batch.extend(group),
+                _ => batches.push(group),
+            }
+        }
+        let mut written = 0;
+        for batch in batches {
+            let puts: Vec<TransactWriteItem> = batch
+                .into_iter()
+                .map(|item| {
+                    Put::builder()
+                        .table_name(&self.table)
+                        .set_item(Some(item))
+                        .build()
+                        .map(|put| TransactWriteItem::builder().put(put).build())
+                        .map_err(|e| DataError::Store(format!("transaction put: {e}")))
+                })
+                .collect::<Result<_, _>>()?;
+            let count = puts.len();
+            let mut attempt = 0;
+            loop {
+                attempt += 1;
+                let sent =
+                    self.client.transact_write_items().set_transact_items(Some(puts.clone())).send().await;
+                match sent {
+                    Ok(_) => break,
+                    Err(e) if attempt < MAX_BATCH_ATTEMPTS && is_cancelled(&e) => {
+                        tracing::warn!(table = %self.table, attempt, "transaction cancelled; retrying");
+                        tokio::time::sleep(self.backoff * 2u32.saturating_pow(attempt - 1)).await;
+                    }
+                    Err(e) => return Err(store_error(&format!("TransactWriteItems {}", self.table), e)),
+                }
+            }
+            written += count;
+        }
+        Ok(written)
+    }
+
+    /// Takes the lease `name` for `holder` until `now + ttl`, by a conditional write: free,
+    /// or expired and not already completed by the same holder (a duplicate delivery of an
+    /// event that ran is a no-op; one whose run died half-way may run again). `false` when
+    /// another run holds it or this holder already finished.
+    pub async fn acquire_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: OffsetDateTime,
+        ttl: Duration,
+    ) -> Result<bool, DataError> {
+        let expires = now.unix_timestamp() + i64::try_from(ttl.as_secs()).unwrap_or(i64::MAX / 2);
+        let n = |v: i64| AttributeValue::N(v.to_string());
+        let result = self
+            .client
+            .put_item()
+            .table_name(&self.table)
+            .item("pk", AttributeValue::S("lease".into()))
+            .item("sk", AttributeValue::S(name.to_owned()))
+            .item("holder", AttributeValue::S(holder.to_owned()))
+            .item("expires_at", n(expires))
+            .item("done", AttributeValue::Bool(false))
+            // Cleared by DynamoDB's TTL a week on.
+            .item("ttl", n(now.unix_timestamp() + 7 * 86_400))
+            .condition_expression(
+                "attribute_not_exists(pk) OR (expires_at < :now AND NOT (holder = :holder AND done = :true))",
+            )
+            .expression_attribute_values(":now", n(now.unix_timestamp()))
+            .expression_attribute_values(":holder", AttributeValue::S(holder.to_owned()))
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(true),
+            Err(e) if e.as_service_error().is_some_and(aws_sdk_dynamodb::operation::put_item::PutItemError::is_conditional_check_failed_exception) => Ok(false),
+            Err(e) => Err(store_error(&format!("PutItem lease {}", self.table), e)),
+        }
+    }
+
+    /// Ends `holder`'s lease `name` as completed (its holder will not run again).
+    pub async fn release_lease(
+        &self,
+        name: &str,
+        holder: &str,
+        now: OffsetDateTime,
+    ) -> Result<(), DataError> {
+        let result = self
+            .client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S("lease".into()))
+            .key("sk", AttributeValue::S(name.to_owned()))
+            .update_expression("SET done = :true, expires_at = :now")
+            .condition_expression("holder = :holder")
+            .expression_attribute_values(":true", AttributeValue::Bool(true))
+            .expression_attribute_values(":now", AttributeValue::N(now.unix_timestamp().to_string()))
+            .expression_attribute_values(":holder", AttributeValue::S(holder.to_owned()))
+            .send()
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e) if e.as_service_error().is_some_and(aws_sdk_dynamodb::operation::update_item::UpdateItemError::is_conditional_check_failed_exception) => {
+                tracing::warn!(lease = name, holder, "the lease was taken over before this run ended");
+                Ok(())
+            }
+            Err(e) => Err(store_error(&format!("UpdateItem lease {}", self.table), e)),
+        }
     }
 
     /// Writes the accounts' sync status.

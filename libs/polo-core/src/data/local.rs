@@ -74,6 +74,15 @@ fn read_file(path: &Path) -> Result<(Option<SystemTime>, Everything), DataError>
 }
 
 /// Parses a snapshot document; errors name the field path that is wrong.
+pub fn parse_snapshot_bytes(json: &[u8], source_name: &str) -> Result<Everything, DataError> {
+    let mut de = serde_json::Deserializer::from_slice(json);
+    serde_path_to_error::deserialize(&mut de).map_err(|e| DataError::Unreadable {
+        source_name: source_name.to_owned(),
+        problem: format!("{}: {}", e.path(), e.inner()),
+    })
+}
+
+/// Parses a snapshot from text; errors name `source_name` and the JSON path.
 pub fn parse_snapshot(json: &str, source_name: &str) -> Result<Everything, DataError> {
     let mut de = serde_json::Deserializer::from_str(json);
     serde_path_to_error::deserialize(&mut de).map_err(|e| DataError::Unreadable {

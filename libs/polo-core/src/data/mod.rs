@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use crate::model::{Change, Finding, Fleet, Index, Instance, ResourceKind};
 
 pub use dynamo::{BATCH, BY_INDEX, BY_KIND, DynamoDataService, ResourceItem, ResourceTable, vanished};
-pub use local::{LocalDataService, parse_snapshot};
+pub use local::{LocalDataService, parse_snapshot, parse_snapshot_bytes};
 pub use s3_snapshot::S3SnapshotReader;
 
 /// Data that could not be read.
@@ -25,6 +25,9 @@ pub enum DataError {
     /// A store that failed to answer.
     #[error("data store failed: {0}")]
     Store(String),
+    /// Nothing synced yet (a fresh deployment before its first sync); says when data comes.
+    #[error("no data yet: {0}")]
+    NoDataYet(String),
 }
 
 /// Reads the whole fleet, for list pages and overviews.
@@ -32,6 +35,12 @@ pub enum DataError {
 pub trait FleetReader: Send + Sync {
     /// The current snapshot, indexed.
     async fn fleet(&self) -> Result<Arc<Fleet>, DataError>;
+
+    /// Why the fleet served may be older than the newest one stored (a newer snapshot that
+    /// could not be read), for pages to say so.
+    fn problem(&self) -> Option<String> {
+        None
+    }
 }
 
 /// Reads single resources by key, for detail pages.

@@ -2,26 +2,40 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use aws_sdk_s3::error::DisplayErrorContext;
+use aws_sdk_s3::error::{DisplayErrorContext, SdkError};
+use aws_sdk_s3::operation::get_object::GetObjectError;
 
-use super::{DataError, FleetReader, parse_snapshot};
+use super::{DataError, FleetReader, parse_snapshot_bytes};
 use crate::model::Fleet;
+
+/// Longest pause between attempts while the stored snapshot cannot be read.
+const MAX_BACKOFF: Duration = Duration::from_secs(300);
 
 /// The production list reader: the combined snapshot in S3, loaded once per container and
 /// revalidated by ETag (a conditional GET answered 304 costs no transfer) at most every
-/// `revalidate_after`. If S3 fails after a successful load, the loaded snapshot keeps serving.
+/// `revalidate_after`. A snapshot that fails to download or parse never replaces a good one:
+/// the loaded fleet keeps serving (and [`FleetReader::problem`] says so), the bad version is
+/// not downloaded again (its ETag is sent as `If-None-Match`), and attempts back off.
 pub struct S3SnapshotReader {
     client: aws_sdk_s3::Client,
     bucket: String,
     key: String,
     revalidate_after: Duration,
-    cached: tokio::sync::Mutex<Option<Cached>>,
+    /// What "no data yet" pages say about when data comes.
+    first_sync_hint: String,
+    cached: tokio::sync::Mutex<Cached>,
+    problem: std::sync::Mutex<Option<String>>,
 }
 
+#[derive(Default)]
 struct Cached {
-    etag: Option<String>,
-    checked: Instant,
-    fleet: Arc<Fleet>,
+    /// The good snapshot and its ETag.
+    good: Option<(Option<String>, Arc<Fleet>)>,
+    /// The ETag of a stored snapshot that did not parse, not to be downloaded again.
+    bad_etag: Option<String>,
+    checked: Option<Instant>,
+    /// Failures in a row, for the back-off.
+    failures: u32,
 }
 
 impl S3SnapshotReader {
@@ -32,7 +46,48 @@ impl S3SnapshotReader {
             bucket: bucket.to_owned(),
             key: key.to_owned(),
             revalidate_after,
-            cached: tokio::sync::Mutex::new(None),
+            first_sync_hint: "the first sync has not finished".to_owned(),
+            cached: tokio::sync::Mutex::new(Cached::default()),
+            problem: std::sync::Mutex::new(None),
+        }
+    }
+
+    /// What to tell people while no snapshot exists ("the first sync runs every 15 minutes").
+    #[must_use]
+    pub fn with_first_sync_hint(mut self, hint: impl Into<String>) -> Self {
+        self.first_sync_hint = hint.into();
+        self
+    }
+
+    fn set_problem(&self, problem: Option<String>) {
+        if let Ok(mut slot) = self.problem.lock() {
+            *slot = problem;
+        }
+    }
+
+    fn wait(&self, failures: u32) -> Duration {
+        if failures == 0 {
+            self.revalidate_after
+        } else {
+            (self.revalidate_after * 2u32.saturating_pow(failures.min(16)))
+                .min(MAX_BACKOFF.max(self.revalidate_after))
+        }
+    }
+
+    /// Records a failure: keeps serving the good snapshot if there is one.
+    fn failed(&self, cached: &mut Cached, error: DataError) -> Result<Arc<Fleet>, DataError> {
+        cached.failures = cached.failures.saturating_add(1);
+        cached.checked = Some(Instant::now());
+        match &cached.good {
+            Some((_, fleet)) => {
+                tracing::warn!(error = %error, failures = cached.failures, "snapshot not refreshed; serving the loaded one");
+                self.set_problem(Some(format!(
+                    "the newest snapshot could not be read ({error}); showing the one built at {}",
+                    crate::text::rfc3339(fleet.everything().generated_at)
+                )));
+                Ok(Arc::clone(fleet))
+            }
+            None => Err(error),
         }
     }
 }
@@ -41,44 +96,75 @@ impl S3SnapshotReader {
 impl FleetReader for S3SnapshotReader {
     async fn fleet(&self) -> Result<Arc<Fleet>, DataError> {
         let mut cached = self.cached.lock().await;
-        if let Some(c) = cached.as_ref().filter(|c| c.checked.elapsed() < self.revalidate_after) {
-            return Ok(Arc::clone(&c.fleet));
+        let fresh = cached.checked.is_some_and(|at| at.elapsed() < self.wait(cached.failures));
+        if fresh {
+            return match &cached.good {
+                Some((_, fleet)) => Ok(Arc::clone(fleet)),
+                None => Err(DataError::Store(format!(
+                    "s3://{}/{}: not readable; trying again shortly",
+                    self.bucket, self.key
+                ))),
+            };
         }
-        let etag = cached.as_ref().and_then(|c| c.etag.clone());
+        // Ask for a version other than the one held, or the one known to be bad.
+        let etag = cached.bad_etag.clone().or_else(|| cached.good.as_ref().and_then(|(e, _)| e.clone()));
         let request = self.client.get_object().bucket(&self.bucket).key(&self.key).set_if_none_match(etag);
         let source = format!("s3://{}/{}", self.bucket, self.key);
         match request.send().await {
             Ok(output) => {
                 let etag = output.e_tag.clone();
-                let bytes =
-                    output.body.collect().await.map_err(|e| DataError::Store(format!("{source}: {e}")))?;
-                let text = std::str::from_utf8(&bytes.into_bytes())
-                    .map_err(|e| DataError::Unreadable {
-                        source_name: source.clone(),
-                        problem: e.to_string(),
-                    })?
-                    .to_owned();
-                let everything = parse_snapshot(&text, &source)?;
-                let fleet = Arc::new(Fleet::new(everything));
-                *cached = Some(Cached { etag, checked: Instant::now(), fleet: Arc::clone(&fleet) });
-                tracing::info!(source = %source, "snapshot loaded");
-                Ok(fleet)
+                let bytes = match output.body.collect().await {
+                    Ok(b) => b.into_bytes(),
+                    Err(e) => return self.failed(&mut cached, DataError::Store(format!("{source}: {e}"))),
+                };
+                match parse_snapshot_bytes(&bytes, &source) {
+                    Ok(everything) => {
+                        let fleet = Arc::new(Fleet::new(everything));
+                        *cached = Cached {
+                            good: Some((etag, Arc::clone(&fleet))),
+                            bad_etag: None,
+                            checked: Some(Instant::now()),
+                            failures: 0,
+                        };
+                        self.set_problem(None);
+                        tracing::info!(source = %source, bytes = bytes.len(), "snapshot loaded");
+                        Ok(fleet)
+                    }
+                    Err(e) => {
+                        cached.bad_etag = etag;
+                        self.failed(&mut cached, e)
+                    }
+                }
             }
-            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 304) => match cached.as_mut() {
-                Some(c) => {
-                    c.checked = Instant::now();
-                    Ok(Arc::clone(&c.fleet))
+            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 304) => {
+                cached.checked = Some(Instant::now());
+                match &cached.good {
+                    // Still the version we hold, or still the bad one: nothing new either way.
+                    Some((_, fleet)) if cached.bad_etag.is_none() => Ok(Arc::clone(fleet)),
+                    _ => {
+                        let error = DataError::Unreadable {
+                            source_name: source,
+                            problem: "the stored snapshot is still the unreadable one".into(),
+                        };
+                        self.failed(&mut cached, error)
+                    }
                 }
-                None => Err(DataError::Store(format!("{source}: 304 without a cached snapshot"))),
-            },
-            Err(e) => match cached.as_mut() {
-                Some(c) => {
-                    tracing::warn!(source = %source, error = %DisplayErrorContext(&e), "snapshot revalidation failed; serving the loaded one");
-                    c.checked = Instant::now();
-                    Ok(Arc::clone(&c.fleet))
+            }
+            Err(SdkError::ServiceError(e)) if matches!(e.err(), GetObjectError::NoSuchKey(_)) => {
+                cached.checked = Some(Instant::now());
+                match &cached.good {
+                    Some((_, fleet)) => Ok(Arc::clone(fleet)),
+                    None => Err(DataError::NoDataYet(self.first_sync_hint.clone())),
                 }
-                None => Err(DataError::Store(format!("{source}: {}", DisplayErrorContext(&e)))),
-            },
+            }
+            Err(e) => {
+                let error = DataError::Store(format!("{source}: {}", DisplayErrorContext(&e)));
+                self.failed(&mut cached, error)
+            }
         }
+    }
+
+    fn problem(&self) -> Option<String> {
+        self.problem.lock().ok().and_then(|p| p.clone())
     }
 }

@@ -16,4 +16,4 @@ pub use history::{Change, ChangeKind, Tracked, diff, vanished_ids};
 pub use index::{Index, IndexStatus};
 pub use instance::{Instance, InstanceState, Lifecycle};
 pub use snapshot::{AccountKind, AccountSync, DocumentStatus, Everything, ResourceKind, SyncStatus};
-pub use sync_document::SyncDocument;
+pub use sync_document::{DocumentError, SYNC_DOCUMENT_FORMAT, SyncDocument};

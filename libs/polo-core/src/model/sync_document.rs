@@ -3,10 +3,22 @@ use time::OffsetDateTime;
 
 use super::{ResourceKind, SyncStatus};
 
+/// The shape version this build writes. Version 1 documents (written before the field
+/// existed) have the same fields and read as they are; a version above this one was written
+/// by a newer Polo and is never read or overwritten by this one.
+pub const SYNC_DOCUMENT_FORMAT: u32 = 2;
+
+fn format_v1() -> u32 {
+    1
+}
+
 /// What one pull of one resource in one account and region left behind
 /// (`data/sync/{account}/{region}/{resource}.json`, S3 `sync/…`).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SyncDocument<T> {
+    /// The shape version ([`SYNC_DOCUMENT_FORMAT`]); absent means 1.
+    #[serde(default = "format_v1")]
+    pub format: u32,
     pub account: String,
     /// The region, or `global`.
     pub region: String,
@@ -38,6 +50,7 @@ impl<T> SyncDocument<T> {
         now: OffsetDateTime,
     ) -> Self {
         SyncDocument {
+            format: SYNC_DOCUMENT_FORMAT,
             account: account.to_owned(),
             region: region.to_owned(),
             resource,
@@ -61,6 +74,7 @@ impl<T> SyncDocument<T> {
     ) -> Self {
         let (synced_at, items) = previous.map_or((None, Vec::new()), |p| (p.synced_at, p.items));
         SyncDocument {
+            format: SYNC_DOCUMENT_FORMAT,
             account: account.to_owned(),
             region: region.to_owned(),
             resource,
@@ -71,5 +85,47 @@ impl<T> SyncDocument<T> {
             warnings: Vec::new(),
             items,
         }
+    }
+}
+
+/// Why a stored document could not be read.
+#[derive(Debug, thiserror::Error)]
+pub enum DocumentError {
+    #[error("written by a newer Polo (format {0}, this build reads up to {SYNC_DOCUMENT_FORMAT})")]
+    Newer(u32),
+    #[error("unreadable sync document: {0}")]
+    Malformed(String),
+}
+
+impl<T: serde::de::DeserializeOwned> SyncDocument<T> {
+    /// Reads a stored document of this format or an older one.
+    pub fn parse(bytes: &[u8]) -> Result<SyncDocument<T>, DocumentError> {
+        #[derive(Deserialize)]
+        struct Version {
+            #[serde(default = "format_v1")]
+            format: u32,
+        }
+        let version: Version =
+            serde_json::from_slice(bytes).map_err(|e| DocumentError::Malformed(e.to_string()))?;
+        if version.format > SYNC_DOCUMENT_FORMAT {
+            return Err(DocumentError::Newer(version.format));
+        }
+        serde_json::from_slice(bytes).map_err(|e| DocumentError::Malformed(e.to_string()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::model::Instance;
+
+    #[test]
+    fn a_version_1_document_reads_and_a_newer_one_is_refused() {
+        let v1 = br#"{"account":"prod","region":"us-east-1","resource":"instances","synced_at":"2026-11-24T12:00:00Z","status":"ok","items":[]}"#;
+        let doc = SyncDocument::<Instance>::parse(v1).unwrap();
+        assert_eq!(doc.format, 1);
+        let v9 = br#"{"format":9,"account":"prod","region":"us-east-1","resource":"instances","status":"ok","items":[{"new":"shape"}]}"#;
+        assert!(matches!(SyncDocument::<Instance>::parse(v9), Err(DocumentError::Newer(9))));
+        assert!(matches!(SyncDocument::<Instance>::parse(b"{"), Err(DocumentError::Malformed(_))));
     }
 }

@@ -39,6 +39,12 @@ impl S3Store {
                 Ok(Some(bytes.into_bytes().to_vec()))
             }
             Err(SdkError::ServiceError(e)) if matches!(e.err(), GetObjectError::NoSuchKey(_)) => Ok(None),
+            Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 403 => {
+                Err(DataError::Store(format!(
+                    "s3://{}/{key}: access denied (a missing key also answers 403 to a role without s3:ListBucket on the bucket)",
+                    self.bucket
+                )))
+            }
             Err(e) => {
                 Err(DataError::Store(format!("s3://{}/{key}: {}", self.bucket, DisplayErrorContext(&e))))
             }
@@ -59,6 +65,77 @@ impl S3Store {
                 DataError::Store(format!("s3://{}/{key}: {}", self.bucket, DisplayErrorContext(&e)))
             })?;
         Ok(())
+    }
+}
+
+/// The object metadata key holding a snapshot's `generated_at` (RFC 3339).
+const GENERATED_AT_META: &str = "generated-at";
+
+impl S3Store {
+    /// Replaces the snapshot only if the stored one was generated before `generated_at`: a
+    /// late or retried run never rolls the snapshot back. The put is conditional on the
+    /// version just looked at (`If-Match`, or `If-None-Match: *` when there is none), so a
+    /// writer in between is noticed and compared again. Returns whether it was written.
+    pub async fn write_snapshot_if_newer(
+        &self,
+        bytes: Vec<u8>,
+        generated_at: time::OffsetDateTime,
+    ) -> Result<bool, DataError> {
+        let ours = crate::text::rfc3339(generated_at);
+        for _ in 0..3 {
+            let head = self.client.head_object().bucket(&self.bucket).key(SNAPSHOT_KEY).send().await;
+            let (etag, stored_at) = match head {
+                Ok(h) => {
+                    let stored = h.metadata().and_then(|m| m.get(GENERATED_AT_META)).and_then(|t| {
+                        time::OffsetDateTime::parse(t, &time::format_description::well_known::Rfc3339).ok()
+                    });
+                    (h.e_tag().map(str::to_owned), stored)
+                }
+                Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 404 => (None, None),
+                Err(e) => {
+                    return Err(DataError::Store(format!(
+                        "s3://{}/{SNAPSHOT_KEY}: {}",
+                        self.bucket,
+                        DisplayErrorContext(&e)
+                    )));
+                }
+            };
+            if let Some(stored_at) = stored_at
+                && stored_at >= generated_at
+            {
+                tracing::warn!(stored = %crate::text::rfc3339(stored_at), ours = %ours, "a newer snapshot is stored; not replacing it");
+                return Ok(false);
+            }
+            let mut put = self
+                .client
+                .put_object()
+                .bucket(&self.bucket)
+                .key(SNAPSHOT_KEY)
+                .content_type("application/json")
+                .metadata(GENERATED_AT_META, &ours)
+                .body(ByteStream::from(bytes.clone()));
+            put = match etag {
+                Some(etag) => put.if_match(etag),
+                None => put.if_none_match("*"),
+            };
+            match put.send().await {
+                Ok(_) => return Ok(true),
+                Err(SdkError::ServiceError(e)) if matches!(e.raw().status().as_u16(), 409 | 412) => {
+                    tracing::warn!("the snapshot changed while writing; comparing again");
+                }
+                Err(e) => {
+                    return Err(DataError::Store(format!(
+                        "s3://{}/{SNAPSHOT_KEY}: {}",
+                        self.bucket,
+                        DisplayErrorContext(&e)
+                    )));
+                }
+            }
+        }
+        Err(DataError::Store(format!(
+            "s3://{}/{SNAPSHOT_KEY}: kept changing while being written",
+            self.bucket
+        )))
     }
 }
 

@@ -8,6 +8,7 @@ mod harness;
 mod errors;
 mod escaping;
 mod pages;
+mod sign_in;
 mod snapshots;
 mod static_assets;
 mod tables;
