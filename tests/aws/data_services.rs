@@ -54,16 +54,15 @@ async fn unprocessed_batch_items_are_retried_until_written() {
     let mut combined = first_sync();
     combined.everything.instances.truncate(40);
     combined.everything.indexes.truncate(10);
-    combined.changes.retain(|c| {
-        combined.everything.instances.iter().any(|i| i.id == c.id)
-            || combined.everything.indexes.iter().any(|x| x.index_id == c.id)
-    });
-    combined.everything.history = combined.changes.clone();
+    // Bodies without history changes (a rename, a new tag) go by BatchWriteItem; those with
+    // changes go by transaction (table_mirror.rs).
+    combined.changes.clear();
+    combined.everything.history.clear();
     proxy.faults.unprocessed_calls.store(3, Ordering::SeqCst);
     let written = apply_to_table(&table, &combined, &Previous::default(), combined.everything.generated_at)
         .await
         .unwrap();
-    assert_eq!(written, 100);
+    assert_eq!(written, 50);
     assert_eq!(
         proxy.faults.faulted_batches.load(Ordering::SeqCst),
         3,
@@ -71,8 +70,8 @@ async fn unprocessed_batch_items_are_retried_until_written() {
     );
     assert_eq!(
         proxy.faults.forwarded_batches.load(Ordering::SeqCst),
-        4,
-        "100 items: 4 batches reached the table"
+        2,
+        "50 items: 2 batches reached the table"
     );
     conformance::check(&DynamoDataService::new(table), &combined.everything).await.unwrap();
 

@@ -42,6 +42,21 @@ async fn the_s3_snapshot_is_loaded_once_and_revalidated_by_etag() {
     store.write_snapshot(serde_json::to_vec(&second).unwrap()).await.unwrap();
     let reloaded = reader.fleet().await.unwrap();
     assert_eq!(reloaded.instances(), second.instances.as_slice());
+    assert_eq!(reader.problem(), None);
+
+    // A stored snapshot that does not parse never replaces the good one; pages say so.
+    store.write_snapshot(br#"{"generated_at": 12"#.to_vec()).await.unwrap();
+    let kept = reader.fleet().await.unwrap();
+    assert!(Arc::ptr_eq(&kept, &reloaded), "the loaded snapshot keeps serving");
+    let problem = reader.problem().unwrap();
+    assert!(problem.contains("could not be read") && problem.contains("2026-11-25T12:00:00Z"), "{problem}");
+    assert!(
+        Arc::ptr_eq(&reader.fleet().await.unwrap(), &reloaded),
+        "the bad version is not taken later either"
+    );
+    store.write_snapshot(serde_json::to_vec(&second).unwrap()).await.unwrap();
+    assert_eq!(reader.fleet().await.unwrap().instances(), second.instances.as_slice());
+    assert_eq!(reader.problem(), None, "a good snapshot clears the problem");
 
     let cached = S3SnapshotReader::new(s3_client(&base), &bucket, SNAPSHOT_KEY, Duration::from_secs(3600));
     let a = cached.fleet().await.unwrap();

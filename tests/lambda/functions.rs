@@ -204,10 +204,34 @@ async fn scheduled_functions_take_eventbridge_events() {
 }
 
 #[tokio::test]
+async fn a_browser_without_identity_is_sent_to_sign_in_and_scripts_get_401() {
+    let mut f = Function::start(
+        "dashboard",
+        &[("POLO_DATA", SAMPLE), ("OIDC_ISSUER", "https://id.example.com"), ("OIDC_CLIENT_ID", "polo")],
+    )
+    .await;
+    let (_, page) = f.invoke(&v2("/search", "q=acme", "text/html", None)).await;
+    let page = response(page);
+    assert_eq!(page["statusCode"], 303, "{page}");
+    assert_eq!(header(&page, "location"), "/auth/login?return_to=%2Fsearch%3Fq%3Dacme");
+    let (_, script) = f.invoke(&v2("/", "format=json", "*/*", None)).await;
+    assert_eq!(response(script)["statusCode"], 401);
+    let (_, signed_out) = f.invoke(&v2("/auth/logout", "", "text/html", None)).await;
+    let signed_out = response(signed_out);
+    assert_eq!(signed_out["statusCode"], 200);
+    assert!(signed_out["body"].as_str().unwrap().contains("You are signed out"));
+    let (_, off_site) =
+        f.invoke(&v2("/auth/login", "return_to=https%3A%2F%2Fevil.example", "text/html", None)).await;
+    assert_eq!(response(off_site)["statusCode"], 400);
+}
+
+#[tokio::test]
 async fn a_missing_variable_fails_the_init_with_one_line_naming_it() {
-    let mut f = Function::start("inventory", &[("POLO_DATA", SAMPLE)]).await;
+    let mut f =
+        Function::start("inventory", &[("POLO_DATA", SAMPLE), ("OIDC_ISSUER", "https://id.example.com")])
+            .await;
     let failure = f.init_failure().await;
-    assert!(failure.lines().any(|l| l == "Error: LOGOUT_URL: required unless ENV=dev"), "{failure}");
+    assert!(failure.lines().any(|l| l == "Error: OIDC_CLIENT_ID: required with OIDC_ISSUER"), "{failure}");
     let mut sync = Function::start("sync", &[]).await;
     let failure = sync.init_failure().await;
     assert!(failure.lines().any(|l| l == "Error: DATA_BUCKET_NAME: required"), "{failure}");

@@ -23,7 +23,7 @@ async fn main() -> Result<(), polo_web::lambda::Fatal> {
     let service = std::env::var("POWERTOOLS_SERVICE_NAME").unwrap_or_else(|_| "polo-sync".to_owned());
     let runtime = lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| {
         let state = Arc::clone(&state);
-        async move { handle(&state, event.payload).await.map_err(Error::from) }
+        async move { Box::pin(handle(&state, event.payload)).await.map_err(Error::from) }
     }));
     Ok(polo_web::lambda::in_service(&service, runtime).await?)
 }

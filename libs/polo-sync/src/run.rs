@@ -157,7 +157,7 @@ fn kept_as_is(
     account: &Account,
     region: &str,
     resource: ResourceKind,
-    error: String,
+    error: &str,
     unreadable: &str,
 ) -> DocumentOutcome {
     tracing::error!(account = %account.name, region, resource = %resource, error = %error, stored = %unreadable,
@@ -199,14 +199,14 @@ async fn land<T: Serialize + DeserializeOwned>(
                             account,
                             region,
                             resource,
-                            format!("{e:#}"),
+                            &format!("{e:#}"),
                             &unreadable.to_string(),
                         );
                     }
                 },
                 Ok(None) => None,
                 Err(unreadable) => {
-                    return kept_as_is(account, region, resource, format!("{e:#}"), &unreadable.to_string());
+                    return kept_as_is(account, region, resource, &format!("{e:#}"), &unreadable.to_string());
                 }
             };
             SyncDocument::failed(previous, &account.name, region, resource, format!("{e:#}"), now)

@@ -318,7 +318,7 @@ impl ResourceTable {
             // Cleared by DynamoDB's TTL a week on.
             .item("ttl", n(now.unix_timestamp() + 7 * 86_400))
             .condition_expression(
-                "attribute_not_exists(pk) OR (expires_at < :now AND NOT (holder = :holder AND done = :true))",
+                "attribute_not_exists(pk) OR (expires_at <= :now AND NOT (holder = :holder AND done = :true))",
             )
             .expression_attribute_values(":now", n(now.unix_timestamp()))
             .expression_attribute_values(":holder", AttributeValue::S(holder.to_owned()))

@@ -154,7 +154,10 @@ impl FleetReader for S3SnapshotReader {
                 cached.checked = Some(Instant::now());
                 match &cached.good {
                     Some((_, fleet)) => Ok(Arc::clone(fleet)),
-                    None => Err(DataError::NoDataYet(self.first_sync_hint.clone())),
+                    None => Err(DataError::NoDataYet(format!(
+                        "{} ({source} is not written yet)",
+                        self.first_sync_hint
+                    ))),
                 }
             }
             Err(e) => {

@@ -206,19 +206,14 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
             None
         }
     };
-    match at_issuer {
-        Some(url) => redirect(url.as_str(), &[clear]),
-        None => {
-            let note = Some(
-                "Your session here has ended; the identity provider was not asked to end its own.".to_owned(),
-            );
-            let mut page = html(&SignedOut { chrome: Chrome::anonymous("/auth/logout"), note })?;
-            page.headers_mut().insert(
-                header::SET_COOKIE,
-                HeaderValue::from_str(&clear).map_err(|e| AppError::Internal(e.to_string()))?,
-            );
-            page.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            Ok(page)
-        }
+    if let Some(url) = at_issuer {
+        return redirect(url.as_str(), &[clear]);
     }
+    let note =
+        Some("Your session here has ended; the identity provider was not asked to end its own.".to_owned());
+    let mut page = html(&SignedOut { chrome: Chrome::anonymous("/auth/logout"), note })?;
+    let cookie = HeaderValue::from_str(&clear).map_err(|e| AppError::Internal(e.to_string()))?;
+    page.headers_mut().insert(header::SET_COOKIE, cookie);
+    page.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    Ok(page)
 }

@@ -1,0 +1,137 @@
+// Signing in through a real OpenID provider: the npm `oidc-provider` package (a certified
+// implementation) on a loopback port, its own login and consent forms, and `polo serve`
+// signing people in there (authorization code + PKCE), as a deployment does with Cognito.
+import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { after, before, test } from 'node:test';
+import { fileURLToPath } from 'node:url';
+
+import Provider from 'oidc-provider';
+import { chromium } from 'playwright-core';
+
+const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
+const target = process.env.CARGO_TARGET_DIR ?? join(root, 'target');
+let issuerServer;
+let server;
+let browser;
+let base;
+let issuer;
+
+function freePort() {
+  return new Promise((ok, fail) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => ok(port));
+    });
+    s.on('error', fail);
+  });
+}
+
+before(async () => {
+  const [poloPort, issuerPort] = [await freePort(), await freePort()];
+  base = `http://127.0.0.1:${poloPort}`;
+  issuer = `http://127.0.0.1:${issuerPort}`;
+  const provider = new Provider(issuer, {
+    clients: [
+      {
+        client_id: 'polo-browser',
+        token_endpoint_auth_method: 'none',
+        redirect_uris: [`${base}/auth/callback`],
+        post_logout_redirect_uris: [`${base}/auth/logout`],
+        response_types: ['code'],
+        grant_types: ['authorization_code'],
+      },
+    ],
+    pkce: { required: () => true },
+    claims: { openid: ['sub'], email: ['email', 'email_verified'], profile: ['name'] },
+    conformIdTokenClaims: false,
+    findAccount: (ctx, id) => ({
+      accountId: id,
+      claims: () => ({ sub: id, email: `${id}@example.com`, email_verified: true, name: id }),
+    }),
+    cookies: { keys: ['polo-browser-test-only'] },
+  });
+  provider.on('server_error', (ctx, err) => console.error(`oidc-provider: ${err}`));
+  issuerServer = provider.listen(issuerPort);
+
+  const polo = join(target, 'debug', 'polo');
+  if (!existsSync(polo)) throw new Error(`${polo} is not built: run \`cargo build -p polo\``);
+  server = spawn(
+    polo,
+    ['serve', '--port', String(poloPort), '--data', join(root, 'data', 'sample_data.json'), '--oidc-issuer', issuer, '--oidc-client-id', 'polo-browser'],
+    { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] },
+  );
+  for (let i = 0; i < 100; i++) {
+    try {
+      if ((await fetch(`${base}/auth/logout`)).ok) break;
+    } catch {}
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  browser = await chromium.launch({
+    executablePath: '/usr/bin/chromium',
+    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
+  });
+});
+
+after(async () => {
+  await browser?.close();
+  server?.kill();
+  issuerServer?.close();
+});
+
+test('a person signs in at the provider, lands on the page asked for, and signs out', async () => {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const problems = [];
+  // Only Polo's pages are held to Polo's CSP; the provider's forms are its own business.
+  page.on('console', (m) => {
+    if (page.url().startsWith(base) && (m.type() === 'error' || /Content Security Policy/i.test(m.text()))) problems.push(m.text());
+  });
+  await page.addInitScript(() => {
+    document.addEventListener('securitypolicyviolation', (e) => console.error(`CSP violation: ${e.violatedDirective} ${e.blockedURI}`));
+  });
+
+  // Asking for a page without a session goes to the provider's login form.
+  await page.goto(`${base}/instances?state=stopped`);
+  await page.waitForURL((u) => u.href.startsWith(issuer));
+  await page.locator('input[name="login"]').fill('ada');
+  await page.locator('input[name="password"]').fill('any');
+  await page.locator('button[type="submit"]').click();
+  // The provider asks for consent once; then it sends the browser back to Polo.
+  await page.waitForURL((u) => u.href.startsWith(base) || /interaction/.test(u.pathname));
+  if (!page.url().startsWith(base)) {
+    await page.locator('button[type="submit"]').first().click();
+  }
+  await page.waitForURL((u) => u.href.startsWith(`${base}/instances`));
+  assert.equal(new URL(page.url()).search, '?state=stopped', 'back on the page asked for');
+  assert.match(await page.locator('header').textContent(), /ada@example\.com/);
+  const cookies = await context.cookies(base);
+  const session = cookies.find((c) => c.name === 'polo_session');
+  assert.ok(session, 'a session cookie');
+  assert.equal(session.httpOnly, true);
+  assert.equal(session.sameSite, 'Lax');
+
+  // htmx requests ride the session too.
+  await page.selectOption('#filters select[name="account"]', 'staging');
+  await page.waitForURL(/account=staging/);
+  assert.match(await page.locator('header').textContent(), /ada@example\.com/);
+
+  // Signing out ends the session here and at the provider.
+  await page.locator('header a', { hasText: 'Log out' }).click();
+  await page.waitForURL((u) => u.href.startsWith(issuer));
+  await page.locator('button[name="logout"][value="yes"], button[type="submit"]').first().click();
+  await page.waitForURL(`${base}/auth/logout`);
+  assert.match(await page.locator('h1').textContent(), /signed out/);
+  assert.equal((await context.cookies(base)).find((c) => c.name === 'polo_session'), undefined);
+
+  // The next visit has to sign in again.
+  await page.goto(`${base}/`);
+  await page.waitForURL((u) => u.href.startsWith(issuer));
+  assert.ok(await page.locator('input[name="login"]').count());
+  assert.deepEqual(problems, []);
+  await context.close();
+});
