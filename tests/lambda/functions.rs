@@ -129,9 +129,10 @@ async fn inventory_answers_api_gateway_v2_and_v1_events() {
     let (_, rest_csv) = f.invoke(&v1("/instances", &[("format", "csv")], "*/*")).await;
     assert!(response(rest_csv)["body"].as_str().unwrap().starts_with("id,account,account_id"));
 
-    // A malformed event is an error answer; the runtime keeps serving.
+    // A malformed event is a 400 answer naming it (logged and counted); the runtime keeps serving.
     let (_, broken) = f.invoke(r#"{"surprise": true}"#).await;
-    assert!(matches!(broken, Outcome::Error(_)), "{broken:?}");
+    let broken = response(broken);
+    assert_eq!(broken["statusCode"], 400, "{broken}");
     let (_, after) = f.invoke(&v2("/instances/i-0nosuch", "", "application/json", ada())).await;
     assert_eq!(response(after)["statusCode"], 404);
 
@@ -139,13 +140,13 @@ async fn inventory_answers_api_gateway_v2_and_v1_events() {
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let lines = f.json_lines();
     let access: Vec<&Value> = lines.iter().filter(|l| l["fields"]["message"] == "request").collect();
-    assert_eq!(access.len(), 8, "{lines:#?}");
+    assert_eq!(access.len(), 9, "{lines:#?}");
     let first = access.iter().find(|l| l["fields"]["path"] == "/instances").unwrap();
     let spans = first["spans"].as_array().unwrap();
     assert!(spans.iter().any(|s| s["service"] == "polo-inventory"), "{first}");
     assert!(spans.iter().any(|s| s["requestId"] == page_id.as_str()), "{first}");
     let emf: Vec<&Value> = lines.iter().filter(|l| l.get("_aws").is_some()).collect();
-    assert_eq!(emf.len(), 8);
+    assert_eq!(emf.len(), 9);
     assert_eq!(emf[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"], "PoloTest");
     assert_eq!(emf[0]["service"], "polo-inventory");
 }
@@ -201,6 +202,65 @@ async fn scheduled_functions_take_eventbridge_events() {
     assert!(matches!(malformed, Outcome::Error(_)));
     let (_, again) = cop.invoke(event).await;
     assert!(matches!(again, Outcome::Error(_)), "still running after a malformed event");
+}
+
+#[tokio::test]
+async fn hostile_events_are_answered_never_invocation_errors() {
+    let mut f = Function::start("inventory", &[("POLO_DATA", SAMPLE), ("LOGOUT_URL", LOGOUT)]).await;
+    let mut sent = 0;
+    let mut send = async |event: String| {
+        sent += 1;
+        response(f.invoke(&event).await.1)
+    };
+    // Characters a URI may not hold, as `curl '…?q="x"'` sends them: read as a browser would.
+    for query in [r#"q="x"&format=json"#, "q=<b>&format=json", "q=a b&format=json", "q=\u{1}&format=json"] {
+        let answer = send(v2("/instances", query, "*/*", ada())).await;
+        assert_eq!(answer["statusCode"], 200, "{query:?}: {answer}");
+    }
+    let page = send(v2("/instances", "q=<script>", "text/html", ada())).await;
+    assert_eq!(page["statusCode"], 200);
+    assert!(!page["body"].as_str().unwrap().contains("<script>"), "escaped");
+    // A Host that is not a host, and a body marked base64 that is not: 400 naming them.
+    let mut bad_host: Value = serde_json::from_str(&v2("/instances", "", "*/*", ada())).unwrap();
+    bad_host["headers"]["host"] = json!("evil host/..");
+    let answer = send(bad_host.to_string()).await;
+    assert_eq!(answer["statusCode"], 400);
+    assert_eq!(
+        serde_json::from_str::<Value>(answer["body"].as_str().unwrap()).unwrap()["error"]["param"],
+        "host"
+    );
+    let mut bad_body: Value = serde_json::from_str(&v2("/instances", "", "*/*", ada())).unwrap();
+    bad_body["isBase64Encoded"] = json!(true);
+    bad_body["body"] = json!("%%% not base64");
+    let answer = send(bad_body.to_string()).await;
+    assert_eq!(answer["statusCode"], 400);
+    assert!(answer["body"].as_str().unwrap().contains("base64"));
+    // Claims that are not strings: the user is whatever string names them, else 401.
+    for (claims, status, user) in [
+        (json!({ "email": 42, "sub": "u-42" }), 200, Some("u-42")),
+        (
+            json!({ "email": "ada@example.com", "email_verified": true, "groups": ["a"] }),
+            200,
+            Some("ada@example.com"),
+        ),
+        (json!({ "email": null, "sub": ["x"] }), 401, None),
+        (json!({ "email": { "nested": 1 } }), 401, None),
+    ] {
+        let answer = send(v2("/instances", "", "text/html", Some(claims.clone()))).await;
+        assert_eq!(answer["statusCode"], status, "{claims}: {answer}");
+        if let Some(user) = user {
+            assert!(answer["body"].as_str().unwrap().contains(user), "{claims}");
+        }
+    }
+    for event in ["[1, 2, 3]", "null", r#"{"version": "2.0", "rawPath": 5}"#] {
+        let answer = send(event.to_owned()).await;
+        assert_eq!(answer["statusCode"], 400, "{event}");
+    }
+    // Every event, answered or refused, has its access line and its EMF line.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let lines = f.json_lines();
+    assert_eq!(lines.iter().filter(|l| l["fields"]["message"] == "request").count(), sent, "{lines:#?}");
+    assert_eq!(lines.iter().filter(|l| l.get("_aws").is_some()).count(), sent);
 }
 
 #[tokio::test]

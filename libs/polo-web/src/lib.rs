@@ -9,6 +9,7 @@ pub mod error;
 pub mod htmx;
 pub mod identity;
 pub mod lambda;
+pub mod lambda_event;
 pub mod layout;
 pub mod metrics;
 pub mod negotiate;

@@ -45,10 +45,15 @@ impl Metrics {
 pub async fn emit(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let response = next.run(request).await;
+    print_line(&metrics, response.status().as_u16(), started);
+    response
+}
+
+/// Prints the EMF line of one answer with `status`, started at `started`.
+pub fn print_line(metrics: &Metrics, status: u16, started: Instant) {
     let latency = (started.elapsed().as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0;
     let now = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0, |d| d.as_millis());
-    let line = metrics.request_line(now, response.status().as_u16(), latency);
+    let line = metrics.request_line(now, status, latency);
     let mut out = std::io::stdout().lock();
     let _ = writeln!(out, "{line}");
-    response
 }

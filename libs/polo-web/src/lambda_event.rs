@@ -1,0 +1,239 @@
+//! API Gateway events made safe to turn into requests. `lambda_http` panics or fails the
+//! invocation (API Gateway then answers 500) on a raw `"`, `<`, space or control byte in the
+//! path or query, a `Host` that is not a host, a body marked base64 that is not, or
+//! authorizer claims that are not strings. Here such an event is repaired where the meaning
+//! is plain (characters a URI may not hold are percent-encoded, as a browser would send
+//! them; non-string claims are made strings, or dropped where they name the user) and
+//! refused with a 400 naming the problem where it is not.
+
+use base64::Engine as _;
+use serde_json::{Map, Value};
+
+/// Why an event cannot become a request: the part of it, and what is wrong.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Rejected {
+    pub param: &'static str,
+    pub message: String,
+}
+
+/// The payload version of an API Gateway event.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Payload {
+    /// HTTP API (payload 2.0).
+    V2,
+    /// REST API or HTTP API payload 1.0.
+    V1,
+}
+
+impl Payload {
+    /// Which payload `event` is.
+    pub fn of(event: &Value) -> Payload {
+        if event.get("version").and_then(Value::as_str) == Some("2.0") { Payload::V2 } else { Payload::V1 }
+    }
+}
+
+/// Whether `b` may stand as it is in a URI path (`pchar`, `/`) or, with `query`, a query
+/// (also `?`), per RFC 3986; `%` is kept (an escape already made).
+fn allowed(b: u8, query: bool) -> bool {
+    b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/%".contains(&b) || (query && b == b'?')
+}
+
+/// `text` with every byte a URI may not hold percent-encoded.
+pub fn encode_uri_part(text: &str, query: bool) -> String {
+    let mut out = String::with_capacity(text.len());
+    for &b in text.as_bytes() {
+        if allowed(b, query) {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+fn valid_host(host: &str) -> bool {
+    !host.is_empty()
+        && host.len() <= 255
+        && host.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.:[]_".contains(&b))
+        && host.parse::<axum::http::uri::Authority>().is_ok()
+}
+
+/// Makes every claim a string: numbers and booleans as their text, lists and objects as
+/// JSON; `email` and `sub`, which name the user, are dropped unless they are strings.
+fn stringify_claims(claims: &mut Map<String, Value>) {
+    let keys: Vec<String> = claims.keys().cloned().collect();
+    for key in keys {
+        let Some(value) = claims.get(&key) else { continue };
+        let text = match value {
+            Value::String(_) => continue,
+            Value::Null => None,
+            _ if key == "email" || key == "sub" => None,
+            Value::Bool(b) => Some(b.to_string()),
+            Value::Number(n) => Some(n.to_string()),
+            other => Some(other.to_string()),
+        };
+        match text {
+            Some(t) => {
+                claims.insert(key, Value::String(t));
+            }
+            None => {
+                claims.remove(&key);
+            }
+        }
+    }
+}
+
+fn string_map(event: &mut Value, key: &str, name: &'static str) -> Result<(), Rejected> {
+    match event.get_mut(key) {
+        None | Some(Value::Null) => Ok(()),
+        Some(Value::Object(map)) => {
+            for (k, v) in map.iter_mut() {
+                match v {
+                    Value::String(_) => {}
+                    Value::Number(_) | Value::Bool(_) => *v = Value::String(v.to_string()),
+                    _ => {
+                        return Err(Rejected {
+                            param: name,
+                            message: format!("{name} {k:?} is not a string"),
+                        });
+                    }
+                }
+            }
+            Ok(())
+        }
+        Some(_) => Err(Rejected { param: name, message: format!("{name} are not a map") }),
+    }
+}
+
+/// Repairs `event` in place, or says why it cannot be a request.
+pub fn sanitize(event: &mut Value) -> Result<Payload, Rejected> {
+    if !event.is_object() {
+        return Err(Rejected { param: "event", message: "the event is not an API Gateway request".into() });
+    }
+    let payload = Payload::of(event);
+    let (path_key, query_key) = match payload {
+        Payload::V2 => ("rawPath", Some("rawQueryString")),
+        Payload::V1 => ("path", None),
+    };
+    for (key, query) in [(Some(path_key), false), (query_key, true)] {
+        let Some(key) = key else { continue };
+        if let Some(Value::String(text)) = event.get(key) {
+            let encoded = encode_uri_part(text, query);
+            if &encoded != text {
+                event[key] = Value::String(encoded);
+            }
+        }
+    }
+    if payload == Payload::V2
+        && let Some(Value::String(path)) = event.pointer("/requestContext/http/path").cloned()
+    {
+        event["requestContext"]["http"]["path"] = Value::String(encode_uri_part(&path, false));
+    }
+    string_map(event, "headers", "headers")?;
+    for key in ["queryStringParameters", "pathParameters", "stageVariables"] {
+        string_map(event, key, "query")?;
+    }
+    let host = event
+        .get("headers")
+        .and_then(Value::as_object)
+        .and_then(|h| h.iter().find(|(k, _)| k.eq_ignore_ascii_case("host")))
+        .and_then(|(_, v)| v.as_str().map(str::to_owned));
+    if let Some(host) = host
+        && !valid_host(&host)
+    {
+        return Err(Rejected {
+            param: "host",
+            message: format!("the Host header {host:?} is not a host name"),
+        });
+    }
+    if event.get("isBase64Encoded").and_then(Value::as_bool) == Some(true)
+        && let Some(Value::String(body)) = event.get("body")
+        && base64::engine::general_purpose::STANDARD.decode(body).is_err()
+    {
+        return Err(Rejected {
+            param: "body",
+            message: "the body is marked base64 but is not base64".into(),
+        });
+    }
+    for pointer in ["/requestContext/authorizer/jwt/claims", "/requestContext/authorizer/claims"] {
+        if let Some(Value::Object(claims)) = event.pointer_mut(pointer) {
+            stringify_claims(claims);
+        }
+    }
+    if let Some(scopes) = event.pointer_mut("/requestContext/authorizer/jwt/scopes")
+        && !(scopes.is_null() || scopes.as_array().is_some_and(|a| a.iter().all(Value::is_string)))
+    {
+        *scopes = Value::Null;
+    }
+    Ok(payload)
+}
+
+/// A 400 answer in the shape API Gateway expects of either payload, with the JSON error
+/// envelope of every other 400.
+pub fn rejection_response(rejected: &Rejected) -> Value {
+    let body = serde_json::json!({
+        "error": { "status": 400, "message": rejected.message, "param": rejected.param }
+    });
+    serde_json::json!({
+        "statusCode": 400,
+        "headers": {
+            "content-type": "application/json",
+            "cache-control": "private, no-cache",
+            "x-content-type-options": "nosniff",
+            "content-security-policy": crate::security::CONTENT_SECURITY_POLICY,
+        },
+        "body": body.to_string(),
+        "isBase64Encoded": false,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use serde_json::json;
+
+    fn v2(query: &str) -> Value {
+        json!({ "version": "2.0", "rawPath": "/instances", "rawQueryString": query,
+                "headers": { "host": "abc.execute-api.us-east-1.amazonaws.com" },
+                "requestContext": { "http": { "method": "GET", "path": "/instances" } } })
+    }
+
+    #[test]
+    fn characters_a_uri_may_not_hold_are_percent_encoded() {
+        for (raw, want) in [
+            (r#"q="x"&format=json"#, "q=%22x%22&format=json"),
+            ("q=<b>", "q=%3Cb%3E"),
+            ("q=a b", "q=a%20b"),
+            ("q=\u{1}", "q=%01"),
+            ("q=caf\u{e9}", "q=caf%C3%A9"),
+            ("q=a%20b&page=2", "q=a%20b&page=2"),
+        ] {
+            let mut event = v2(raw);
+            assert_eq!(sanitize(&mut event), Ok(Payload::V2));
+            assert_eq!(event["rawQueryString"], want, "{raw:?}");
+        }
+    }
+
+    #[test]
+    fn a_bad_host_or_body_is_refused_by_name() {
+        let mut event = v2("");
+        event["headers"]["host"] = json!("evil host\r\n");
+        assert_eq!(sanitize(&mut event).unwrap_err().param, "host");
+        let mut event = v2("");
+        event["isBase64Encoded"] = json!(true);
+        event["body"] = json!("not base64!!");
+        assert_eq!(sanitize(&mut event).unwrap_err().param, "body");
+        assert_eq!(sanitize(&mut json!([1, 2, 3])).unwrap_err().param, "event");
+    }
+
+    #[test]
+    fn claims_become_strings_and_odd_user_claims_are_dropped() {
+        let mut event = v2("");
+        event["requestContext"]["authorizer"] = json!({ "jwt": { "claims": {
+            "email": 42, "sub": "u-1", "email_verified": true, "groups": ["a", "b"], "nothing": null
+        }, "scopes": null } });
+        sanitize(&mut event).unwrap();
+        let claims = &event["requestContext"]["authorizer"]["jwt"]["claims"];
+        assert_eq!(claims, &json!({ "sub": "u-1", "email_verified": "true", "groups": "[\"a\",\"b\"]" }));
+    }
+}
