@@ -33,6 +33,7 @@ const appProps = {
   oidcLogoutEndpoint: app.node.tryGetContext('oidcLogoutEndpoint'),
   authDomainPrefix: app.node.tryGetContext('authDomainPrefix'),
   extraOrigins: app.node.tryGetContext('extraOrigins')?.split(','),
+  reserveConcurrency: app.node.tryGetContext('reservedConcurrency') !== 'false',
 };
 
 new PoloAppStack(app, 'PoloApp', { ...appProps, env });
@@ -40,7 +41,7 @@ new PoloAppStack(app, 'PoloApp', { ...appProps, env });
 class PoloStage extends cdk.Stage {
   constructor(scope: cdk.App | cdk.Stack, id: string) {
     super(scope, id, { env });
-    new PoloAppStack(this, 'PoloApp', appProps);
+    new PoloAppStack(this, 'PoloApp', { ...appProps, namePrefix: 'polo-prod' });
   }
 }
 new PoloPipelineStack(app, 'PoloPipeline', {
@@ -59,6 +60,7 @@ if (poloAccountId !== undefined) {
     env,
     poloAccountId: String(poloAccountId),
     indexTable: ctx('indexTable', 'marqo-indexes'),
+    rolePrefix: ctx('poloRolePrefix', 'polo'),
     costExplorer: ctx('costExplorer', 'false') === 'true',
   });
 }

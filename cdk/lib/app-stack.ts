@@ -40,8 +40,13 @@ export interface PoloAppStackProps extends cdk.StackProps {
   authDomainPrefix?: string;
   /** Origins besides the API's own the sign-in may return to (a custom domain). */
   extraOrigins?: string[];
-  /** The prefix of the IAM role names fleet and core accounts trust (`{prefix}-sync`, …). */
-  rolePrefix?: string;
+  /** The prefix of names that must be unique per account or region: IAM roles fleet and core
+   *  accounts trust (`{prefix}-sync`, …) and the hosted-UI domain (`{prefix}-{account}`). */
+  namePrefix?: string;
+  /** Reserve one concurrent execution for each scheduled function (default true). Accounts whose
+   *  Lambda concurrency quota is under 103 cannot (100 must stay unreserved); the sync's lease
+   *  still keeps runs from overlapping there. */
+  reserveConcurrency?: boolean;
   /** The Cost Explorer role in the core (payer) account. */
   coreRoleArn?: string;
 }
@@ -102,7 +107,7 @@ export class PoloAppStack extends cdk.Stack {
         removalPolicy: cdk.RemovalPolicy.RETAIN,
       });
       const domain = pool.addDomain('SignIn', {
-        cognitoDomain: { domainPrefix: props.authDomainPrefix ?? `polo-${this.account}` },
+        cognitoDomain: { domainPrefix: props.authDomainPrefix ?? `${props.namePrefix ?? 'polo'}-${this.account}` },
       });
       const client = pool.addClient('Dashboard', {
         generateSecret: false,
@@ -144,7 +149,7 @@ export class PoloAppStack extends cdk.Stack {
       ...(props.coreRoleArn ? { CORE_ROLE_ARN: props.coreRoleArn } : {}),
     };
 
-    const rolePrefix = props.rolePrefix ?? 'polo';
+    const rolePrefix = props.namePrefix ?? 'polo';
     const make = (name: string, memoryMb: number, timeout: cdk.Duration, options: Partial<lambda.FunctionProps> = {}) => {
       const zip = join(props.assetsDir, name, 'bootstrap.zip');
       if (!existsSync(zip)) {
@@ -189,7 +194,8 @@ export class PoloAppStack extends cdk.Stack {
     // One run at a time: reserved concurrency 1, and no retries that could overlap the next
     // scheduled run (the run also takes a lease, so a duplicate delivery does nothing).
     const scheduled = (name: string, memoryMb: number, timeout: cdk.Duration, role?: iam.Role) => {
-      const fn = make(name, memoryMb, timeout, { reservedConcurrentExecutions: 1, ...(role ? { role } : {}) });
+      const reserved = props.reserveConcurrency === false ? {} : { reservedConcurrentExecutions: 1 };
+      const fn = make(name, memoryMb, timeout, { ...reserved, ...(role ? { role } : {}) });
       fn.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: cdk.Duration.minutes(SYNC_INTERVAL_MINUTES) });
       return fn;
     };

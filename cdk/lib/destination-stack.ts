@@ -45,7 +45,7 @@ export class PoloDestinationStack extends cdk.Stack {
     );
     if (props.costExplorer) {
       const costs = new iam.Role(this, 'PoloCosts', {
-        roleName: 'polo-costs',
+        roleName: 'polo-cost-explorer',
         assumedBy: trusted(['sync', 'costs', 'reporter']),
         description: 'Cost Explorer reads for Polo',
         maxSessionDuration: cdk.Duration.hours(1),

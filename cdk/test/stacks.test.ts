@@ -95,6 +95,11 @@ test('scheduled functions run one at a time and are never retried into the next 
     const fn = functions.find((f) => f.Environment.Variables.POWERTOOLS_SERVICE_NAME === `polo-${name}`);
     assert.equal(fn.ReservedConcurrentExecutions, 1, name);
   }
+  // Accounts with a small concurrency quota can opt out (the lease still serializes the sync).
+  const small = appTemplate({ reserveConcurrency: false });
+  for (const f of Object.values(small.findResources('AWS::Lambda::Function'))) {
+    assert.equal(f.Properties.ReservedConcurrentExecutions, undefined);
+  }
   const invokeConfigs = Object.values(t.findResources('AWS::Lambda::EventInvokeConfig')).map((c) => c.Properties);
   assert.equal(invokeConfigs.length, SCHEDULED_FUNCTIONS.length);
   for (const c of invokeConfigs) {
@@ -213,12 +218,23 @@ test('the destination stack gives Polo a read-only role, and Cost Explorer only 
   );
   core.resourceCountIs('AWS::IAM::Role', 2);
   const costsTrust = Object.values(core.findResources('AWS::IAM::Role'))
-    .find((r) => r.Properties.RoleName === 'polo-costs')!.Properties.AssumeRolePolicyDocument.Statement[0];
+    .find((r) => r.Properties.RoleName === 'polo-cost-explorer')!.Properties.AssumeRolePolicyDocument.Statement[0];
   assert.equal(costsTrust.Condition.ArnEquals['aws:PrincipalArn'].length, 3);
   assert.throws(
     () => new PoloDestinationStack(new cdk.App(), 'Bad', { poloAccountId: '', indexTable: 't', costExplorer: false }),
     /poloAccountId must be a 12-digit account id/,
   );
+});
+
+test('two app stacks in one account (the app and the pipeline stage) use different names', () => {
+  const names = (t: Template) => [
+    ...Object.values(t.findResources('AWS::IAM::Role')).map((r) => r.Properties.RoleName).filter(Boolean),
+    ...Object.values(t.findResources('AWS::Cognito::UserPoolDomain')).map((d) => JSON.stringify(d.Properties.Domain)),
+  ];
+  const a = names(appTemplate());
+  const b = names(appTemplate({ namePrefix: 'polo-prod' }));
+  assert.ok(a.length >= 4);
+  for (const n of a) assert.ok(!b.includes(n), `${n} in both`);
 });
 
 test('a missing zip is a clear error', () => {

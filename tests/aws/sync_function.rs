@@ -42,6 +42,10 @@ async fn the_sync_function_fills_the_bucket_and_the_table() {
     let reader = S3SnapshotReader::new(s3_client(&base), &bucket, "snapshot.json", std::time::Duration::ZERO)
         .with_first_sync_hint("the first sync runs every 15 minutes");
     assert!(matches!(reader.fleet().await, Err(DataError::NoDataYet(_))));
+    let patient =
+        S3SnapshotReader::new(s3_client(&base), &bucket, "snapshot.json", std::time::Duration::from_secs(60));
+    assert!(matches!(patient.fleet().await, Err(DataError::NoDataYet(_))));
+    assert!(matches!(patient.fleet().await, Err(DataError::NoDataYet(_))), "still no data within the window");
 
     let event = serde_json::from_str(SCHEDULED).unwrap();
     let Outcome::Ran(summary) = polo_sync::handle(&state, event).await.unwrap() else { panic!("skipped") };

@@ -207,9 +207,9 @@ async fn scheduled_functions_take_eventbridge_events() {
 #[tokio::test]
 async fn hostile_events_are_answered_never_invocation_errors() {
     let mut f = Function::start("inventory", &[("POLO_DATA", SAMPLE), ("LOGOUT_URL", LOGOUT)]).await;
-    let mut sent = 0;
+    let mut events = 0;
     let mut send = async |event: String| {
-        sent += 1;
+        events += 1;
         response(f.invoke(&event).await.1)
     };
     // Characters a URI may not hold, as `curl '…?q="x"'` sends them: read as a browser would.
@@ -259,8 +259,8 @@ async fn hostile_events_are_answered_never_invocation_errors() {
     // Every event, answered or refused, has its access line and its EMF line.
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let lines = f.json_lines();
-    assert_eq!(lines.iter().filter(|l| l["fields"]["message"] == "request").count(), sent, "{lines:#?}");
-    assert_eq!(lines.iter().filter(|l| l.get("_aws").is_some()).count(), sent);
+    assert_eq!(lines.iter().filter(|l| l["fields"]["message"] == "request").count(), events, "{lines:#?}");
+    assert_eq!(lines.iter().filter(|l| l.get("_aws").is_some()).count(), events);
 }
 
 #[tokio::test]

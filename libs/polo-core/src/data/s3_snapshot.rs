@@ -36,6 +36,8 @@ struct Cached {
     checked: Option<Instant>,
     /// Failures in a row, for the back-off.
     failures: u32,
+    /// The last look found no snapshot at all.
+    missing: bool,
 }
 
 impl S3SnapshotReader {
@@ -57,6 +59,13 @@ impl S3SnapshotReader {
     pub fn with_first_sync_hint(mut self, hint: impl Into<String>) -> Self {
         self.first_sync_hint = hint.into();
         self
+    }
+
+    fn no_data_yet(&self) -> DataError {
+        DataError::NoDataYet(format!(
+            "{} (s3://{}/{} is not written yet)",
+            self.first_sync_hint, self.bucket, self.key
+        ))
     }
 
     fn set_problem(&self, problem: Option<String>) {
@@ -100,6 +109,7 @@ impl FleetReader for S3SnapshotReader {
         if fresh {
             return match &cached.good {
                 Some((_, fleet)) => Ok(Arc::clone(fleet)),
+                None if cached.missing => Err(self.no_data_yet()),
                 None => Err(DataError::Store(format!(
                     "s3://{}/{}: not readable; trying again shortly",
                     self.bucket, self.key
@@ -125,6 +135,7 @@ impl FleetReader for S3SnapshotReader {
                             bad_etag: None,
                             checked: Some(Instant::now()),
                             failures: 0,
+                            missing: false,
                         };
                         self.set_problem(None);
                         tracing::info!(source = %source, bytes = bytes.len(), "snapshot loaded");
@@ -152,12 +163,10 @@ impl FleetReader for S3SnapshotReader {
             }
             Err(SdkError::ServiceError(e)) if matches!(e.err(), GetObjectError::NoSuchKey(_)) => {
                 cached.checked = Some(Instant::now());
+                cached.missing = true;
                 match &cached.good {
                     Some((_, fleet)) => Ok(Arc::clone(fleet)),
-                    None => Err(DataError::NoDataYet(format!(
-                        "{} ({source} is not written yet)",
-                        self.first_sync_hint
-                    ))),
+                    None => Err(self.no_data_yet()),
                 }
             }
             Err(e) => {

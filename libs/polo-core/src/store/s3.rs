@@ -120,7 +120,7 @@ impl S3Store {
             };
             match put.send().await {
                 Ok(_) => return Ok(true),
-                Err(SdkError::ServiceError(e)) if matches!(e.raw().status().as_u16(), 409 | 412) => {
+                Err(SdkError::ServiceError(e)) if matches!(e.raw().status().as_u16(), 404 | 409 | 412) => {
                     tracing::warn!("the snapshot changed while writing; comparing again");
                 }
                 Err(e) => {

@@ -124,6 +124,15 @@ impl Oidc {
         })
     }
 
+    /// Whether the issuer is a Cognito user pool (`https://cognito-idp.{region}.amazonaws.com/{pool}`),
+    /// whose sign-out takes Cognito's own parameters.
+    pub fn is_cognito(&self) -> bool {
+        url::Url::parse(&self.settings.issuer)
+            .ok()
+            .and_then(|u| u.host_str().map(str::to_owned))
+            .is_some_and(|h| h.starts_with("cognito-idp.") && h.ends_with(".amazonaws.com"))
+    }
+
     /// The discovery document, fetched once (a failure is tried again on the next request).
     pub async fn discovery(&self) -> Result<&Discovery, AuthError> {
         self.discovery
@@ -269,5 +278,28 @@ impl Oidc {
                 body.error_description.unwrap_or_default()
             ))),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn oidc(issuer: &str) -> Oidc {
+        Oidc::new(OidcSettings {
+            issuer: issuer.to_owned(),
+            client_id: "c".into(),
+            client_secret: None,
+            logout_endpoint: None,
+            public_url: None,
+        })
+        .unwrap()
+    }
+
+    #[test]
+    fn cognito_pools_are_recognised_by_their_issuer() {
+        assert!(oidc("https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC").is_cognito());
+        assert!(!oidc("https://login.example.com").is_cognito());
+        assert!(!oidc("https://cognito-idp.eu-west-1.amazonaws.com.evil.example/x").is_cognito());
     }
 }

@@ -167,6 +167,14 @@ async fn callback(
     redirect(&pending.return_to, &[session, clear_flow])
 }
 
+/// Cognito's sign-out: `{endpoint}?client_id=…&logout_uri=…` (the URI must be one of the app
+/// client's sign-out URLs).
+fn cognito_logout(endpoint: &str, client_id: &str, back: &str) -> Option<url::Url> {
+    let mut url = url::Url::parse(endpoint).ok()?;
+    url.query_pairs_mut().append_pair("client_id", client_id).append_pair("logout_uri", back);
+    Some(url)
+}
+
 #[derive(Template)]
 #[template(path = "auth/signed_out.html")]
 struct SignedOut {
@@ -186,12 +194,12 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
     let clear = set_cookie(SESSION_COOKIE, "", "/", 0, secure(oidc));
     let back = format!("{}/auth/logout", public_base(oidc, &headers)?);
     let at_issuer = match (&oidc.settings.logout_endpoint, oidc.discovery().await) {
-        (Some(endpoint), _) => url::Url::parse(endpoint).ok().map(|mut url| {
-            url.query_pairs_mut()
-                .append_pair("client_id", &oidc.settings.client_id)
-                .append_pair("logout_uri", &back);
-            url
-        }),
+        (Some(endpoint), _) => cognito_logout(endpoint, &oidc.settings.client_id, &back),
+        // Cognito names its /logout in discovery, but it takes only client_id and logout_uri.
+        (None, Ok(discovery)) if oidc.is_cognito() => discovery
+            .end_session_endpoint
+            .as_deref()
+            .and_then(|e| cognito_logout(e, &oidc.settings.client_id, &back)),
         (None, Ok(discovery)) => {
             discovery.end_session_endpoint.as_deref().and_then(|e| url::Url::parse(e).ok()).map(|mut url| {
                 url.query_pairs_mut()
