@@ -19,7 +19,7 @@ pub fn state_over<D: FleetReader + ResourceReader + FindingReader + 'static>(
     data: Arc<D>,
     now: OffsetDateTime,
 ) -> AppState {
-    let settings = WebSettings { dev: true, logout_url: None };
+    let settings = WebSettings { dev: true, logout_url: None, ..WebSettings::default() };
     AppState::over(data, Config::bundled().unwrap(), Arc::new(FixedClock(now)), settings).unwrap()
 }
 

@@ -1,7 +1,7 @@
 //! `/indexes` and `/indexes/{index_id}`.
 
 use askama::Template;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use polo_core::Money;
@@ -10,7 +10,8 @@ use polo_core::model::{CostDimension, Index, IndexStatus, ResourceKind};
 use polo_core::text::{age, rfc3339};
 use polo_web::htmx::Htmx;
 use polo_web::params::{TableQuery, detail_format};
-use polo_web::respond::{csv, html, json};
+use polo_web::path::PathId;
+use polo_web::respond::{csv, csv_export, html, json};
 use polo_web::table::{FilterControl, HeaderCell, Pager, headers};
 use polo_web::tabular::rows_to_csv;
 use polo_web::{AppError, AppState, Chrome, Format};
@@ -131,7 +132,12 @@ pub async fn list(
     let rows = list_indexes(&fleet, &query.filters, query.sort);
     match query.format {
         Format::Csv => {
-            csv(rows_to_csv(INDEX_COLUMNS, rows.iter().map(|r| index_item(&fleet, r)))?, "indexes.csv")
+            csv_export(
+                &state,
+                rows_to_csv(INDEX_COLUMNS, rows.iter().map(|r| index_item(&fleet, r)))?,
+                "indexes.csv",
+            )
+            .await
         }
         Format::Json => {
             let page = Page::of(rows, query.page);
@@ -201,7 +207,7 @@ struct IndexPage {
 pub async fn detail(
     State(state): State<AppState>,
     chrome: Chrome,
-    Path(index_id): Path<String>,
+    PathId(index_id): PathId,
     RawQuery(raw): RawQuery,
     request_headers: HeaderMap,
 ) -> Result<Response, AppError> {
@@ -220,11 +226,17 @@ pub async fn detail(
             let now = state.clock.now();
             let rate = state.prices.run_rate(&instances);
             let fleet = state.fleet.fleet().await?;
-            let costs: Vec<_> = fleet.costs_of(CostDimension::Index, &index.index_id).collect();
-            let as_of = costs.iter().map(|r| r.date).max();
+            // The window ends at the data's newest cost day, not this index's: a deleted
+            // index's old spend must not read as recent.
+            let as_of = fleet.costs_as_of();
             let cost_30d = as_of.map(|last| {
                 let from = last - Duration::days(29);
-                costs.iter().filter(|r| r.date >= from).map(|r| r.amount).sum::<Money>().to_grouped_cents()
+                fleet
+                    .costs_of(CostDimension::Index, &index.index_id)
+                    .filter(|r| r.date >= from && r.date <= last)
+                    .map(|r| r.amount)
+                    .sum::<Money>()
+                    .to_grouped_cents()
             });
             html(&IndexPage {
                 chrome,

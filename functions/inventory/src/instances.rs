@@ -1,7 +1,7 @@
 //! `/instances` and `/instances/{id}`.
 
 use askama::Template;
-use axum::extract::{Path, RawQuery, State};
+use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use polo_core::listing::FilterField;
@@ -10,7 +10,8 @@ use polo_core::model::{Instance, InstanceState, ResourceKind};
 use polo_core::text::{age, rfc3339};
 use polo_web::htmx::Htmx;
 use polo_web::params::{TableQuery, detail_format};
-use polo_web::respond::{csv, html, json};
+use polo_web::path::PathId;
+use polo_web::respond::{csv, csv_export, html, json};
 use polo_web::table::{FilterControl, HeaderCell, Pager, headers};
 use polo_web::tabular::rows_to_csv;
 use polo_web::{AppError, AppState, Chrome, Format};
@@ -64,7 +65,7 @@ pub struct InstanceCells {
 pub fn state_tone(state: InstanceState) -> &'static str {
     match state {
         InstanceState::Running => "bg-emerald-100 text-emerald-800 dark:bg-emerald-900 dark:text-emerald-100",
-        InstanceState::Pending | InstanceState::Stopping => {
+        InstanceState::Pending | InstanceState::Stopping | InstanceState::Unknown => {
             "bg-amber-100 text-amber-800 dark:bg-amber-900 dark:text-amber-100"
         }
         InstanceState::Stopped => "bg-slate-200 text-slate-700 dark:bg-slate-700 dark:text-slate-100",
@@ -153,7 +154,12 @@ pub async fn list(
     let rows = list_instances(&fleet, &query.filters, query.sort, &state.prices);
     match query.format {
         Format::Csv => {
-            csv(rows_to_csv(INSTANCE_COLUMNS, rows.iter().map(InstanceItem::from))?, "instances.csv")
+            csv_export(
+                &state,
+                rows_to_csv(INSTANCE_COLUMNS, rows.iter().map(InstanceItem::from))?,
+                "instances.csv",
+            )
+            .await
         }
         Format::Json => {
             let page = Page::of(rows, query.page);
@@ -268,7 +274,7 @@ pub fn history_rows(changes: &[polo_core::model::Change], now: OffsetDateTime) -
 pub async fn detail(
     State(state): State<AppState>,
     chrome: Chrome,
-    Path(id): Path<String>,
+    PathId(id): PathId,
     RawQuery(raw): RawQuery,
     request_headers: HeaderMap,
 ) -> Result<Response, AppError> {

@@ -220,6 +220,14 @@ impl Config {
             if let Some(bad) = account.regions.iter().find(|r| !is_region_name(r)) {
                 return Err((key("regions"), format!("{bad:?} is not an AWS region name")));
             }
+            if let Some((i, twice)) =
+                account.regions.iter().enumerate().find(|(i, r)| account.regions[..*i].contains(r))
+            {
+                return Err((
+                    key("regions"),
+                    format!("{twice:?} is listed twice (regions[{i}]); each region is pulled once"),
+                ));
+            }
             if !account.role_arn.starts_with("arn:aws") || !account.role_arn.contains(":role/") {
                 return Err((key("role_arn"), "expected an IAM role ARN (arn:aws:iam::ID:role/NAME)".into()));
             }
@@ -353,5 +361,14 @@ role_arn = "arn:aws:iam::111111111111:role/polo-read"
         assert!(e.starts_with("x.toml: -: missing field `accounts`"), "{e}");
         let e = err(&format!("{MINIMAL}{}", MINIMAL.replace("111111111111", "222222222222")));
         assert_eq!(e, "x.toml: accounts[1].name: duplicate account name \"prod\"");
+    }
+
+    #[test]
+    fn a_region_listed_twice_is_refused() {
+        let e = err(&MINIMAL.replace(r#"["us-east-1"]"#, r#"["us-east-1", "eu-west-1", "us-east-1"]"#));
+        assert_eq!(
+            e,
+            "x.toml: accounts[0].regions: \"us-east-1\" is listed twice (regions[2]); each region is pulled once"
+        );
     }
 }

@@ -67,8 +67,12 @@ pub struct FleetSummary {
 
 /// Summarizes the fleet at `now`.
 pub fn summarize(fleet: &Fleet, prices: &PriceTable, now: OffsetDateTime) -> FleetSummary {
-    let mut by_state: BTreeMap<&'static str, usize> =
-        InstanceState::ALL.iter().map(|s| (s.as_str(), 0)).collect();
+    // Every known state, even at zero; `unknown` only when some instance is in it.
+    let mut by_state: BTreeMap<&'static str, usize> = InstanceState::ALL
+        .iter()
+        .filter(|s| **s != InstanceState::Unknown)
+        .map(|s| (s.as_str(), 0))
+        .collect();
     let mut by_status: BTreeMap<&'static str, usize> =
         IndexStatus::ALL.iter().map(|s| (s.as_str(), 0)).collect();
     let mut accounts: BTreeMap<&str, GroupSummary> = BTreeMap::new();

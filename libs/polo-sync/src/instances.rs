@@ -30,7 +30,16 @@ pub async fn pull_instances(
         for reservation in page.reservations() {
             for raw in reservation.instances() {
                 match convert(raw, account, region, tags) {
-                    Some(instance) => out.push(instance),
+                    Some(instance) => {
+                        if instance.state == InstanceState::Unknown {
+                            let name = raw.state().and_then(|s| s.name()).map_or("none", |n| n.as_str());
+                            warnings.push(format!(
+                                "{}: EC2 state {name:?} is not one Polo knows; kept as unknown",
+                                instance.id
+                            ));
+                        }
+                        out.push(instance);
+                    }
                     None => warnings.push("an instance without id was skipped".to_owned()),
                 }
             }
@@ -54,12 +63,13 @@ fn convert(
         .collect();
     let tag = |key: &str| tags.get(key).filter(|v| !v.is_empty()).cloned();
     let state = match raw.state().and_then(|s| s.name()) {
+        Some(InstanceStateName::Running) => InstanceState::Running,
         Some(InstanceStateName::Pending) => InstanceState::Pending,
         Some(InstanceStateName::Stopping) => InstanceState::Stopping,
         Some(InstanceStateName::Stopped) => InstanceState::Stopped,
         Some(InstanceStateName::ShuttingDown) => InstanceState::ShuttingDown,
         Some(InstanceStateName::Terminated) => InstanceState::Terminated,
-        _ => InstanceState::Running,
+        _ => InstanceState::Unknown,
     };
     let launch_time = raw
         .launch_time()

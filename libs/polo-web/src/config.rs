@@ -10,10 +10,10 @@ use polo_core::data::{
     ResourceTable, S3SnapshotReader,
 };
 use polo_core::pricing::PriceTable;
-use polo_core::store::{SNAPSHOT_KEY, s3_client};
+use polo_core::store::{ExportStore, S3Exports, SNAPSHOT_KEY, s3_client};
 
 use crate::auth::{Oidc, OidcSettings};
-use crate::settings::{DEFAULT_LOGOUT_URL, WebSettings};
+use crate::settings::{DEFAULT_INLINE_CSV_LIMIT, DEFAULT_LOGOUT_URL, WebSettings};
 use crate::state::AppState;
 
 /// Everything a route function reads from its environment.
@@ -40,6 +40,9 @@ pub struct FunctionConfig {
 
 /// The three readers a route function's state holds.
 type Readers = (Arc<dyn FleetReader>, Arc<dyn ResourceReader>, Arc<dyn FindingReader>);
+
+/// How long the URL of a large export works.
+pub const EXPORT_URL_LIFETIME: std::time::Duration = std::time::Duration::from_secs(15 * 60);
 
 /// How often a warm container asks S3 whether the snapshot changed.
 pub const SNAPSHOT_REVALIDATE: std::time::Duration = std::time::Duration::from_secs(10);
@@ -126,8 +129,15 @@ impl FunctionConfig {
             })?),
             None => None,
         };
+        let inline_csv_limit = match set("CSV_INLINE_MAX_BYTES") {
+            Some(v) => v.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| EnvError {
+                variable: "CSV_INLINE_MAX_BYTES",
+                problem: format!("expected a number of bytes, got {v:?}"),
+            })?,
+            None => DEFAULT_INLINE_CSV_LIMIT,
+        };
         Ok(FunctionConfig {
-            settings: WebSettings { dev, logout_url },
+            settings: WebSettings { dev, logout_url, inline_csv_limit: Some(inline_csv_limit) },
             sign_in,
             sync_interval_minutes,
             polo_config: set("POLO_CONFIG").map(PathBuf::from),
@@ -151,14 +161,24 @@ impl FunctionConfig {
     pub async fn into_state(&self) -> Result<AppState, anyhow::Error> {
         let config = Config::load(self.polo_config.as_deref())?;
         let prices = PriceTable::bundled()?;
+        // Clients are built from the environment without a network call: cheap at cold start.
+        let sdk = match &self.data_bucket {
+            Some(_) => Some(aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await),
+            None => None,
+        };
+        let exports: Option<Arc<dyn ExportStore>> = match (&sdk, &self.data_bucket) {
+            (Some(sdk), Some(bucket)) => {
+                Some(Arc::new(S3Exports::new(s3_client(sdk), bucket, EXPORT_URL_LIFETIME)))
+            }
+            _ => None,
+        };
         let (fleet, resources, findings): Readers =
-            match (&self.data_file, &self.data_bucket, &self.resource_table) {
-                (Some(path), _, _) => {
+            match (&self.data_file, &self.data_bucket, &self.resource_table, &sdk) {
+                (Some(path), _, _, _) => {
                     let data = Arc::new(LocalDataService::from_file(path)?);
                     (data.clone(), data.clone(), data)
                 }
-                (None, Some(bucket), Some(table)) => {
-                    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+                (None, Some(bucket), Some(table), Some(sdk)) => {
                     let hint = match self.sync_interval_minutes {
                         Some(n) => format!("the first sync runs every {n} minutes"),
                         None => "the first sync has not finished".to_owned(),
@@ -166,7 +186,7 @@ impl FunctionConfig {
                     let fleet =
                         S3SnapshotReader::new(s3_client(&sdk), bucket, SNAPSHOT_KEY, SNAPSHOT_REVALIDATE)
                             .with_first_sync_hint(hint);
-                    let table = ResourceTable::new(aws_sdk_dynamodb::Client::new(&sdk), table);
+                    let table = ResourceTable::new(aws_sdk_dynamodb::Client::new(sdk), table);
                     (Arc::new(fleet), Arc::new(DynamoDataService::new(table)), Arc::new(NoFindings))
                 }
                 _ => anyhow::bail!(
@@ -179,6 +199,7 @@ impl FunctionConfig {
         };
         Ok(AppState {
             sign_in,
+            exports,
             fleet,
             resources,
             findings,

@@ -24,6 +24,9 @@ pub enum AppError {
     /// A bearer token or sign-in answer that is not valid.
     #[error("{0}")]
     SignInRefused(String),
+    /// `Accept` admits no representation of the page.
+    #[error("{0}")]
+    NotAcceptable(String),
     /// A service Polo needs is not set up (sign-in without an issuer, say).
     #[error("{0}")]
     Unavailable(String),
@@ -52,6 +55,7 @@ impl AppError {
             AppError::Unauthorized | AppError::SignInRefused(_) => StatusCode::UNAUTHORIZED,
             AppError::Unavailable(_) | AppError::Data(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Upstream(_) => StatusCode::BAD_GATEWAY,
+            AppError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
             AppError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
         }
     }

@@ -14,6 +14,7 @@ pub mod layout;
 pub mod metrics;
 pub mod negotiate;
 pub mod params;
+pub mod path;
 pub mod respond;
 pub mod routes;
 pub mod security;

@@ -18,13 +18,100 @@ pub struct TableQuery<C> {
     pub format: Format,
 }
 
-fn pairs(query: Option<&str>) -> Result<Vec<(String, String)>, AppError> {
-    serde_urlencoded::from_str(query.unwrap_or(""))
-        .map_err(|e| AppError::bad_param("query", format!("the query string cannot be read: {e}")))
+/// Longest free-text or filter value, in characters.
+pub const MAX_VALUE_CHARS: usize = 200;
+/// Most values one filter takes (its occurrences and comma-separated values together).
+pub const MAX_FILTER_VALUES: usize = 50;
+/// Most parameters one query string holds.
+pub const MAX_PARAMS: usize = 200;
+
+/// `application/x-www-form-urlencoded` decoding that refuses what it cannot read exactly:
+/// `+` is a space, `%XX` a byte, and the bytes must be UTF-8.
+fn decode(text: &str) -> Option<String> {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' => {
+                let hex = bytes.get(i + 1..i + 3)?;
+                out.push(u8::from_str_radix(std::str::from_utf8(hex).ok()?, 16).ok()?);
+                i += 2;
+            }
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8(out).ok()
+}
+
+/// The query's `(key, value)` pairs, each decoded; a value that is not UTF-8 (or a broken
+/// `%` escape) is a 400 naming its parameter.
+pub fn pairs(query: Option<&str>) -> Result<Vec<(String, String)>, AppError> {
+    let mut out = Vec::new();
+    for part in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
+        if out.len() >= MAX_PARAMS {
+            return Err(AppError::bad_param(
+                "query",
+                format!("the query string holds more than {MAX_PARAMS} parameters"),
+            ));
+        }
+        let (raw_key, raw_value) = part.split_once('=').unwrap_or((part, ""));
+        let key = decode(raw_key).ok_or_else(|| {
+            AppError::bad_param("query", "a parameter name is not valid UTF-8 or has a broken % escape")
+        })?;
+        let value = decode(raw_value).ok_or_else(|| {
+            AppError::bad_param(&key, format!("{key} is not valid UTF-8 or has a broken % escape"))
+        })?;
+        out.push((key, value));
+    }
+    Ok(out)
+}
+
+/// A free-text value within [`MAX_VALUE_CHARS`].
+fn capped(param: &str, value: String) -> Result<String, AppError> {
+    if value.chars().count() > MAX_VALUE_CHARS {
+        return Err(AppError::bad_param(
+            param,
+            format!("{param} is longer than {MAX_VALUE_CHARS} characters"),
+        ));
+    }
+    Ok(value)
+}
+
+/// Splits one occurrence of a filter on commas; `\,` is a comma inside a value and `\\` a
+/// backslash.
+pub fn split_values(text: &str) -> Vec<String> {
+    let mut values = vec![String::new()];
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        match c {
+            '\\' => match chars.next() {
+                Some(next @ (',' | '\\')) => values.last_mut().map_or((), |v| v.push(next)),
+                Some(other) => {
+                    if let Some(v) = values.last_mut() {
+                        v.push('\\');
+                        v.push(other);
+                    }
+                }
+                None => values.last_mut().map_or((), |v| v.push('\\')),
+            },
+            ',' => values.push(String::new()),
+            c => values.last_mut().map_or((), |v| v.push(c)),
+        }
+    }
+    values
+}
+
+/// The value of one filter occurrence as a link writes it: commas and backslashes escaped.
+pub fn escape_value(value: &str) -> String {
+    value.replace('\\', "\\\\").replace(',', "\\,")
 }
 
 fn number(param: &str, value: &str, range: std::ops::RangeInclusive<usize>) -> Result<usize, AppError> {
-    value.trim().parse::<usize>().ok().filter(|n| range.contains(n)).ok_or_else(|| {
+    let digits = !value.is_empty() && value.len() <= 20 && value.bytes().all(|b| b.is_ascii_digit());
+    digits.then(|| value.parse::<usize>().ok()).flatten().filter(|n| range.contains(n)).ok_or_else(|| {
         AppError::bad_param(
             param,
             if *range.end() == usize::MAX {
@@ -61,7 +148,7 @@ impl<C: Column> TableQuery<C> {
             match key.as_str() {
                 "q" => {
                     once(&q)?;
-                    q = Some(value);
+                    q = Some(capped("q", value)?);
                 }
                 "sort" => {
                     once(&sort)?;
@@ -81,6 +168,7 @@ impl<C: Column> TableQuery<C> {
                 }
                 other => {
                     if let Some(field) = FilterField::from_param(other).filter(|f| filters.contains(f)) {
+                        let value = capped(other, value)?;
                         match filter_values.iter_mut().find(|(f, _)| *f == field) {
                             Some((_, values)) => values.push(value),
                             None => filter_values.push((field, vec![value])),
@@ -98,8 +186,20 @@ impl<C: Column> TableQuery<C> {
             }
         }
         filter_values.sort_by_key(|(field, _)| *field);
-        for (field, values) in filter_values {
-            parsed = parsed.with(field, &values.join(","));
+        for (field, occurrences) in filter_values {
+            // One occurrence may list values with commas; repeated ones are a value each.
+            let values: Vec<String> = if occurrences.len() == 1 {
+                occurrences.iter().flat_map(|o| split_values(o)).collect()
+            } else {
+                occurrences
+            };
+            if values.len() > MAX_FILTER_VALUES {
+                return Err(AppError::bad_param(
+                    field.param(),
+                    format!("{} takes at most {MAX_FILTER_VALUES} values", field.param()),
+                ));
+            }
+            parsed = parsed.with_values(field, values);
         }
         if let Some(q) = &q {
             parsed = parsed.with_text(q);
@@ -139,7 +239,11 @@ impl<C: Column> TableQuery<C> {
             pairs.push(("q", self.filters.text().to_owned()));
         }
         for (field, values) in self.filters.fields() {
-            pairs.push((field.param(), values.join(",")));
+            // Several values as repeated parameters; one as itself, its commas escaped.
+            match values {
+                [one] => pairs.push((field.param(), escape_value(one))),
+                many => pairs.extend(many.iter().map(|v| (field.param(), v.clone()))),
+            }
         }
         if let Some(sort) = sort {
             pairs.push(("sort", sort.param()));
@@ -180,7 +284,7 @@ pub fn search_query(query: Option<&str>, headers: &HeaderMap) -> Result<(String,
         }
         *slot = Some(value);
     }
-    Ok((q.unwrap_or_default(), Format::choose(format.as_deref(), headers)?))
+    Ok((capped("q", q.unwrap_or_default())?, Format::choose(format.as_deref(), headers)?))
 }
 
 /// Parses a detail page's query string: it takes only `format`.
@@ -231,7 +335,7 @@ mod tests {
         assert_eq!(t.format, Format::Json);
         assert_eq!(
             t.link(t.sort.as_ref(), 3),
-            "?q=web+prod&account=prod&state=running%2Cstopped&sort=-launch_time&page=3&per_page=20"
+            "?q=web+prod&account=prod&state=running&state=stopped&sort=-launch_time&page=3&per_page=20"
         );
         let blank = parse("q=&state=&sort=&page=&per_page=&format=").unwrap();
         assert!(blank.filters.is_empty());
@@ -251,5 +355,29 @@ mod tests {
         assert_eq!(param_of("colour=red"), "colour");
         assert_eq!(param_of("status=READY"), "status");
         assert_eq!(param_of("page=1&page=2"), "page");
+        assert_eq!(param_of("page=%2B1"), "page");
+        assert_eq!(param_of("per_page=+5"), "per_page");
+        assert_eq!(param_of("page=1.0"), "page");
+        assert_eq!(param_of("q=%ff%fe"), "q");
+        assert_eq!(param_of("owner=a%e9b"), "owner");
+        assert_eq!(param_of("q=%zz"), "q");
+        assert_eq!(param_of(&format!("q={}", "a".repeat(201))), "q");
+        assert_eq!(param_of(&format!("customer={}", "a".repeat(201))), "customer");
+        assert_eq!(param_of(&"account=x&".repeat(51)), "account");
+        assert_eq!(param_of(&format!("account={}", vec!["x"; 51].join(","))), "account");
+        assert_eq!(param_of(&"x=1&".repeat(201)), "query");
+    }
+
+    #[test]
+    fn values_with_commas_can_be_selected_and_linked() {
+        let t = parse("customer=Acme%2C+Inc&customer=Globex").unwrap();
+        assert_eq!(t.filters.values(FilterField::Customer).unwrap(), ["Acme, Inc", "Globex"]);
+        assert_eq!(t.link(None, 1), "?customer=Acme%2C+Inc&customer=Globex");
+        let one = parse("customer=Acme%5C%2C+Inc").unwrap();
+        assert_eq!(one.filters.values(FilterField::Customer).unwrap(), ["Acme, Inc"]);
+        assert_eq!(one.link(None, 1), "?customer=Acme%5C%2C+Inc");
+        let split = parse("customer=Acme,Globex").unwrap();
+        assert_eq!(split.filters.values(FilterField::Customer).unwrap(), ["Acme", "Globex"]);
+        assert_eq!(split_values(r"a\\b,c\d"), [r"a\b", r"c\d"]);
     }
 }

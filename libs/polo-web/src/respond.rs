@@ -46,3 +46,27 @@ pub fn csv(body: String, filename: &str) -> Result<Response, AppError> {
     )
         .into_response())
 }
+
+/// A CSV answer of any size: inline up to the function's limit, else stored in the export
+/// store and answered with a 303 to its short-lived URL (a Lambda answer cannot exceed 6 MB).
+pub async fn csv_export(state: &crate::AppState, body: String, filename: &str) -> Result<Response, AppError> {
+    let limit = state.settings.inline_csv_limit.unwrap_or(usize::MAX);
+    if body.len() <= limit {
+        return csv(body, filename);
+    }
+    let Some(exports) = &state.exports else {
+        return Err(AppError::Unavailable(format!(
+            "this CSV is {:.1} MB, more than one answer can carry, and no export bucket is configured \
+             (DATA_BUCKET_NAME): narrow it with filters",
+            f64::from(u32::try_from(body.len()).unwrap_or(u32::MAX)) / 1e6
+        )));
+    };
+    let url =
+        exports.publish(filename, "text/csv; charset=utf-8", body.into_bytes(), state.clock.now()).await?;
+    let location = HeaderValue::from_str(&url).map_err(|e| AppError::Internal(format!("export url: {e}")))?;
+    Ok((
+        axum::http::StatusCode::SEE_OTHER,
+        [(header::LOCATION, location), (header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
+    )
+        .into_response())
+}

@@ -2,7 +2,10 @@
 //! server and `polo routes --json` (which the CDK app reads).
 
 use axum::Router;
-use axum::middleware::{from_fn, from_fn_with_state};
+use axum::extract::Request;
+use axum::http::{HeaderValue, header};
+use axum::middleware::{Next, from_fn, from_fn_with_state};
+use axum::response::Response;
 use serde::Serialize;
 
 use crate::error::{not_found, render_errors};
@@ -45,7 +48,24 @@ pub fn public(router: Router<AppState>, state: AppState) -> Router {
 }
 
 /// The outer layers every function has: 404 fallback, errors rendered by format,
-/// security headers.
+/// caching headers, security headers.
 pub fn finish(router: Router) -> Router {
-    router.fallback(not_found).layer(from_fn(render_errors)).layer(from_fn(security_headers))
+    router
+        .fallback(not_found)
+        .layer(from_fn(render_errors))
+        .layer(from_fn(dynamic_caching))
+        .layer(from_fn(security_headers))
+}
+
+/// Middleware: every answer that sets no caching of its own (static assets do) depends on
+/// `HX-Request` and `Accept` and must be revalidated: a page, its htmx fragment and its JSON
+/// share one URL, and back/forward must never show a bare fragment.
+pub async fn dynamic_caching(request: Request, next: Next) -> Response {
+    let mut response = next.run(request).await;
+    let headers = response.headers_mut();
+    if !headers.contains_key(header::CACHE_CONTROL) {
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
+        headers.append(header::VARY, HeaderValue::from_static("HX-Request, Accept"));
+    }
+    response
 }

@@ -7,7 +7,13 @@ pub struct WebSettings {
     pub dev: bool,
     /// Where the logout link points (`LOGOUT_URL`).
     pub logout_url: Option<String>,
+    /// Largest CSV answered inline (`CSV_INLINE_MAX_BYTES`); a larger one goes to the export
+    /// store and is answered with a redirect. `None`: no limit (the dev server).
+    pub inline_csv_limit: Option<usize>,
 }
+
+/// Lambda answers at most 6 MB; this leaves room for headers.
+pub const DEFAULT_INLINE_CSV_LIMIT: usize = 5_000_000;
 
 /// The user every request is in development.
 pub const DEV_USER: &str = "dev@localhost";

@@ -26,6 +26,8 @@ pub struct AppState {
     /// The OpenID provider people sign in with; `None` where identity comes only from API
     /// Gateway authorizer claims (or `ENV=dev`).
     pub sign_in: Option<Arc<crate::auth::Oidc>>,
+    /// Where CSV exports too large to answer inline go.
+    pub exports: Option<Arc<dyn polo_core::store::ExportStore>>,
 }
 
 impl AppState {
@@ -53,6 +55,7 @@ impl AppState {
             clock,
             settings: Arc::new(settings),
             sign_in: None,
+            exports: None,
         })
     }
 }

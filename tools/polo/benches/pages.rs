@@ -76,7 +76,7 @@ async fn main() {
     let instance_path = format!("/instances/{}", everything.instances[0].id);
     let index_path = format!("/indexes/{}", everything.indexes[0].index_id);
     let data = Arc::new(LocalDataService::from_snapshot(everything));
-    let settings = WebSettings { dev: true, logout_url: None };
+    let settings = WebSettings { dev: true, logout_url: None, ..WebSettings::default() };
     let state =
         AppState::over(data, Config::bundled().unwrap(), Arc::new(FixedClock(now)), settings).unwrap();
     let app = polo::app(state);

@@ -36,7 +36,12 @@ pub fn snapshot_path(explicit: Option<&Path>) -> PathBuf {
 /// The state of the dev server: local snapshot, development identity.
 pub fn dev_state(config: Config, data: &Path, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
     let service = Arc::new(LocalDataService::from_file(data)?);
-    Ok(AppState::over(service, config, clock, WebSettings { dev: true, logout_url: Some("/".into()) })?)
+    Ok(AppState::over(
+        service,
+        config,
+        clock,
+        WebSettings { dev: true, logout_url: Some("/".into()), ..WebSettings::default() },
+    )?)
 }
 
 /// `state` signing people in at `issuer` (no dev identity), as a deployment does, with the
@@ -55,7 +60,11 @@ pub fn with_sign_in(
         public_url: Some(format!("http://{addr}")),
     };
     let mut state = state.with_sign_in(Oidc::new(settings)?);
-    state.settings = Arc::new(WebSettings { dev: false, logout_url: Some(DEFAULT_LOGOUT_URL.to_owned()) });
+    state.settings = Arc::new(WebSettings {
+        dev: false,
+        logout_url: Some(DEFAULT_LOGOUT_URL.to_owned()),
+        ..WebSettings::default()
+    });
     Ok(state)
 }
 

@@ -92,6 +92,18 @@ impl Filters {
         self
     }
 
+    /// Adds a filter of these values, any of which matches; blanks are ignored.
+    #[must_use]
+    pub fn with_values(mut self, field: FilterField, values: Vec<String>) -> Self {
+        let values: Vec<String> =
+            values.into_iter().map(|v| v.trim().to_owned()).filter(|v| !v.is_empty()).collect();
+        if !values.is_empty() {
+            self.fields.retain(|(f, _)| *f != field);
+            self.fields.push((field, values));
+        }
+        self
+    }
+
     /// Sets the free text; whitespace separates terms, all of which must match.
     #[must_use]
     pub fn with_text(mut self, q: &str) -> Self {
@@ -125,7 +137,7 @@ impl Filters {
         self.fields.iter().all(|(field, values)| {
             let value = row.field(*field);
             values.iter().any(|wanted| match value {
-                None => wanted == NONE_VALUE,
+                None => wanted.eq_ignore_ascii_case(NONE_VALUE),
                 Some(v) => v.eq_ignore_ascii_case(wanted),
             })
         }) && self.terms.iter().all(|term| haystack.contains(term.as_str()))

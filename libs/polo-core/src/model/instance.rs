@@ -49,17 +49,20 @@ pub enum InstanceState {
     Stopped,
     ShuttingDown,
     Terminated,
+    /// A state EC2 reported that Polo does not know (the sync warns of it).
+    Unknown,
 }
 
 impl InstanceState {
     /// Every state, in lifecycle order.
-    pub const ALL: [InstanceState; 6] = [
+    pub const ALL: [InstanceState; 7] = [
         InstanceState::Pending,
         InstanceState::Running,
         InstanceState::Stopping,
         InstanceState::Stopped,
         InstanceState::ShuttingDown,
         InstanceState::Terminated,
+        InstanceState::Unknown,
     ];
 
     /// The name EC2 uses (`shutting-down`).
@@ -71,12 +74,15 @@ impl InstanceState {
             InstanceState::Stopped => "stopped",
             InstanceState::ShuttingDown => "shutting-down",
             InstanceState::Terminated => "terminated",
+            InstanceState::Unknown => "unknown",
         }
     }
 
-    /// True while EC2 bills compute hours for the instance.
+    /// True while EC2 bills compute hours for the instance: `running` only (EC2 bills from
+    /// the moment an instance enters `running`; `pending` is not billed, nor is `stopping`
+    /// unless the stop is a hibernation, which Polo cannot tell).
     pub fn is_billed(self) -> bool {
-        matches!(self, InstanceState::Pending | InstanceState::Running | InstanceState::Stopping)
+        self == InstanceState::Running
     }
 }
 
@@ -107,5 +113,16 @@ impl Lifecycle {
 impl fmt::Display for Lifecycle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
+    }
+}
+
+#[cfg(test)]
+mod billing_tests {
+    use super::InstanceState;
+
+    #[test]
+    fn only_running_instances_are_billed() {
+        let billed: Vec<InstanceState> = InstanceState::ALL.into_iter().filter(|s| s.is_billed()).collect();
+        assert_eq!(billed, [InstanceState::Running]);
     }
 }

@@ -1,5 +1,6 @@
 //! Where sync documents and the combined snapshot live: a local folder, or the S3 data bucket.
 
+mod exports;
 mod local;
 mod s3;
 
@@ -8,6 +9,7 @@ use async_trait::async_trait;
 use crate::data::DataError;
 use crate::model::ResourceKind;
 
+pub use exports::{ExportStore, S3Exports};
 pub use local::LocalStore;
 pub use s3::{S3Store, s3_client};
 

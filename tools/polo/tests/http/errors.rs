@@ -75,7 +75,11 @@ async fn unknown_ids_and_paths_are_404_in_each_format() {
 async fn without_identity_nothing_is_served() {
     let app = TestApp::spawn_with(
         sample(),
-        WebSettings { dev: false, logout_url: Some("https://x.example/logout".into()) },
+        WebSettings {
+            dev: false,
+            logout_url: Some("https://x.example/logout".into()),
+            ..WebSettings::default()
+        },
     )
     .await;
     for path in ["/", "/instances", "/indexes/idx-x", "/instances?format=json"] {

@@ -44,7 +44,11 @@ impl TestApp {
     pub async fn spawn(everything: Everything) -> TestApp {
         TestApp::spawn_with(
             everything,
-            WebSettings { dev: true, logout_url: Some("https://auth.example.com/logout".into()) },
+            WebSettings {
+                dev: true,
+                logout_url: Some("https://auth.example.com/logout".into()),
+                ..WebSettings::default()
+            },
         )
         .await
     }

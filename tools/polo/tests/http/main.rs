@@ -7,6 +7,7 @@ mod harness;
 
 mod errors;
 mod escaping;
+mod hostile;
 mod pages;
 mod sign_in;
 mod snapshots;

@@ -134,7 +134,8 @@ impl Dashboard {
         })
         .unwrap();
         let data = Arc::new(LocalDataService::from_snapshot(sample()));
-        let settings = WebSettings { dev: false, logout_url: Some("/auth/logout".into()) };
+        let settings =
+            WebSettings { dev: false, logout_url: Some("/auth/logout".into()), ..WebSettings::default() };
         let state = AppState::over(data, Config::bundled().unwrap(), Arc::new(FixedClock(NOW)), settings)
             .unwrap()
             .with_sign_in(oidc);
