@@ -87,7 +87,11 @@ export class PoloAppStack extends cdk.Stack {
       enforceSSL: true,
       versioned: true,
       removalPolicy: cdk.RemovalPolicy.RETAIN,
-      lifecycleRules: [{ noncurrentVersionExpiration: cdk.Duration.days(30) }],
+      lifecycleRules: [
+        { noncurrentVersionExpiration: cdk.Duration.days(30) },
+        // CSV exports too large for one Lambda answer, fetched by a 15-minute presigned URL.
+        { prefix: 'exports/', expiration: cdk.Duration.days(1), noncurrentVersionExpiration: cdk.Duration.days(1) },
+      ],
     });
 
     // The HTTP API first: the sign-in client's callback URL names it. No API Gateway
@@ -216,6 +220,8 @@ export class PoloAppStack extends cdk.Stack {
       allow(this.functions[name], readTable, tableArns(resources));
       allow(this.functions[name], ['s3:GetObject'], [data.arnForObjects('snapshot.json'), data.arnForObjects('cache/ce/*')]);
       listBucket(this.functions[name]);
+      // Large CSV exports: written, then read through the presigned URL this role signs.
+      allow(this.functions[name], ['s3:PutObject', 's3:GetObject'], [data.arnForObjects('exports/*')]);
     }
     allow(this.functions.reports, readTable, tableArns(reports));
     allow(this.functions.dashboard, readTable, tableArns(reports));

@@ -88,6 +88,17 @@ test('the first sync can run: readers of the bucket may list it (a missing key i
   }
 });
 
+test('route functions may park large CSV exports, which expire after a day', () => {
+  const t = appTemplate();
+  const statements = Object.values(t.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+  const exportGrants = statements.filter((s) => JSON.stringify(s.Resource).includes('/exports/*'));
+  assert.equal(exportGrants.length, 4);
+  for (const g of exportGrants) assert.deepEqual([g.Action].flat().sort(), ['s3:GetObject', 's3:PutObject']);
+  t.hasResourceProperties('AWS::S3::Bucket', {
+    LifecycleConfiguration: { Rules: Match.arrayWith([Match.objectLike({ Prefix: 'exports/', ExpirationInDays: 1 })]) },
+  });
+});
+
 test('scheduled functions run one at a time and are never retried into the next run', () => {
   const t = appTemplate();
   const functions = Object.values(t.findResources('AWS::Lambda::Function')).map((f) => f.Properties);

@@ -15,11 +15,15 @@
 mod fleet;
 mod harness;
 mod proxy;
+#[allow(dead_code)]
+#[path = "../lambda/runtime_api.rs"]
+mod runtime_api;
 
 mod bench_sync;
 mod data_services;
 mod faults;
 mod history;
+mod large_export;
 mod snapshot_s3;
 mod sync;
 mod sync_function;

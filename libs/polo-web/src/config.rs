@@ -184,7 +184,7 @@ impl FunctionConfig {
                         None => "the first sync has not finished".to_owned(),
                     };
                     let fleet =
-                        S3SnapshotReader::new(s3_client(&sdk), bucket, SNAPSHOT_KEY, SNAPSHOT_REVALIDATE)
+                        S3SnapshotReader::new(s3_client(sdk), bucket, SNAPSHOT_KEY, SNAPSHOT_REVALIDATE)
                             .with_first_sync_hint(hint);
                     let table = ResourceTable::new(aws_sdk_dynamodb::Client::new(sdk), table);
                     (Arc::new(fleet), Arc::new(DynamoDataService::new(table)), Arc::new(NoFindings))
