@@ -151,6 +151,7 @@ pub async fn list(
         Format::Html => {
             let now = state.clock.now();
             let page: Page<IndexRow<'_>> = Page::of(rows, query.page);
+            let facets = fleet.index_facets_for(&query.filters);
             let mut filters: Vec<FilterControl> = [
                 (FilterField::Account, "Account"),
                 (FilterField::Region, "Region"),
@@ -159,7 +160,9 @@ pub async fn list(
                 (FilterField::Customer, "Customer"),
             ]
             .into_iter()
-            .map(|(field, label)| FilterControl::select(&query, field, label, fleet.index_facet(field)))
+            .map(|(field, label)| {
+                FilterControl::select(&query, field, label, facets.get(&field).map_or(&[][..], Vec::as_slice))
+            })
             .collect();
             filters.push(FilterControl::text(&query, FilterField::Index, "Index id"));
             if htmx.partial {

@@ -173,6 +173,7 @@ pub async fn list(
         Format::Html => {
             let now = state.clock.now();
             let page: Page<InstanceRow<'_>> = Page::of(rows, query.page);
+            let facets = fleet.instance_facets_for(&query.filters);
             let mut filters: Vec<FilterControl> = [
                 (FilterField::Account, "Account"),
                 (FilterField::Region, "Region"),
@@ -182,7 +183,9 @@ pub async fn list(
                 (FilterField::Customer, "Customer"),
             ]
             .into_iter()
-            .map(|(field, label)| FilterControl::select(&query, field, label, fleet.instance_facet(field)))
+            .map(|(field, label)| {
+                FilterControl::select(&query, field, label, facets.get(&field).map_or(&[][..], Vec::as_slice))
+            })
             .collect();
             filters.push(FilterControl::text(&query, FilterField::Index, "Index id"));
             let cells = page

@@ -134,12 +134,21 @@ impl Filters {
 
     /// Does the row, whose [`Filterable::search_text`] is `haystack`, pass every filter?
     pub fn matches<R: Filterable + ?Sized>(&self, row: &R, haystack: &str) -> bool {
-        self.fields.iter().all(|(field, values)| {
-            let value = row.field(*field);
-            values.iter().any(|wanted| match value {
-                None => wanted.eq_ignore_ascii_case(NONE_VALUE),
-                Some(v) => v.eq_ignore_ascii_case(wanted),
-            })
-        }) && self.terms.iter().all(|term| haystack.contains(term.as_str()))
+        self.fields.iter().all(|(field, _)| self.field_matches(row, *field)) && self.text_matches(haystack)
+    }
+
+    /// Does the row pass the filter of `field` (true when that field is not filtered)?
+    pub fn field_matches<R: Filterable + ?Sized>(&self, row: &R, field: FilterField) -> bool {
+        let Some(values) = self.values(field) else { return true };
+        let value = row.field(field);
+        values.iter().any(|wanted| match value {
+            None => wanted.eq_ignore_ascii_case(NONE_VALUE),
+            Some(v) => v.eq_ignore_ascii_case(wanted),
+        })
+    }
+
+    /// Does a row with this haystack contain every free-text term?
+    pub fn text_matches(&self, haystack: &str) -> bool {
+        self.terms.iter().all(|term| haystack.contains(term.as_str()))
     }
 }

@@ -4,7 +4,7 @@ use std::sync::OnceLock;
 use time::Date;
 
 use super::{CostDimension, CostRow, Everything, Index, Instance};
-use crate::listing::{FilterField, Filterable, NONE_VALUE};
+use crate::listing::{FilterField, Filterable, Filters, NONE_VALUE};
 
 /// A snapshot with the lookups every page needs, built once when it is loaded.
 #[derive(Debug)]
@@ -45,7 +45,60 @@ fn facets<R: Filterable>(rows: &[R]) -> Facets {
         .collect()
 }
 
+/// For each filter field, the value counts among the rows that pass the free text and every
+/// *other* field filter: what a faceted search shows beside each control, so a selected
+/// account narrows the state counts but not the account list itself. One pass over the rows.
+fn view_facets<R: Filterable>(rows: &[R], text: impl Fn(usize) -> bool, filters: &Filters) -> Facets {
+    let mut counts: HashMap<FilterField, HashMap<&str, usize>> = HashMap::new();
+    let active: Vec<FilterField> = filters.fields().map(|(f, _)| f).collect();
+    for (pos, row) in rows.iter().enumerate() {
+        if !text(pos) {
+            continue;
+        }
+        let mut failed = active.iter().filter(|f| !filters.field_matches(row, **f));
+        let (first, second) = (failed.next(), failed.next());
+        let targets: Vec<FilterField> = match (first, second) {
+            (None, _) => FilterField::ALL.to_vec(),
+            (Some(only), None) => vec![*only],
+            _ => continue,
+        };
+        for field in targets {
+            *counts.entry(field).or_default().entry(row.field(field).unwrap_or(NONE_VALUE)).or_default() += 1;
+        }
+    }
+    FilterField::ALL
+        .iter()
+        .map(|&field| {
+            let mut values: Vec<(String, usize)> = counts
+                .remove(&field)
+                .unwrap_or_default()
+                .into_iter()
+                .map(|(k, n)| (k.to_owned(), n))
+                .collect();
+            values.sort_unstable();
+            (field, values)
+        })
+        .collect()
+}
+
 impl Fleet {
+    /// Instance facet counts for a view under `filters` (see [`view_facets`]); the cached
+    /// whole-fleet counts when nothing is filtered.
+    pub fn instance_facets_for(&self, filters: &Filters) -> Facets {
+        if filters.is_empty() {
+            return FilterField::ALL.iter().map(|&f| (f, self.instance_facet(f).to_vec())).collect();
+        }
+        view_facets(&self.everything.instances, |pos| filters.text_matches(self.instance_text(pos)), filters)
+    }
+
+    /// Index facet counts for a view under `filters`.
+    pub fn index_facets_for(&self, filters: &Filters) -> Facets {
+        if filters.is_empty() {
+            return FilterField::ALL.iter().map(|&f| (f, self.index_facet(f).to_vec())).collect();
+        }
+        view_facets(&self.everything.indexes, |pos| filters.text_matches(self.index_text(pos)), filters)
+    }
+
     /// Indexes the snapshot by instance id, index id and index membership.
     pub fn new(everything: Everything) -> Self {
         let mut instance_by_id = HashMap::with_capacity(everything.instances.len());

@@ -209,3 +209,38 @@ async fn csv_has_the_json_columns_and_every_filtered_row() {
     let indexes = app.get("/indexes?format=csv").await.body;
     assert_eq!(indexes.lines().count(), everything.indexes.len() + 1);
 }
+
+/// The counts in the `name` select of a table page: `(value, count)` per option.
+fn select_counts(html: &str, name: &str) -> Vec<(String, usize)> {
+    let start = html.find(&format!("<select name=\"{name}\"")).unwrap();
+    let end = start + html[start..].find("</select>").unwrap();
+    html[start..end]
+        .split("<option value=\"")
+        .skip(2)
+        .filter_map(|o| {
+            let text = o.split('>').nth(1)?.split('<').next()?;
+            let (value, count) = text.rsplit_once(" (")?;
+            Some((value.to_owned(), count.trim_end_matches(')').parse().ok()?))
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn facet_counts_describe_the_view_under_the_other_filters() {
+    let app = TestApp::sample().await;
+    let e = sample();
+    let dev = e.instances.iter().filter(|i| i.account == "dev").count();
+    let html = app.get("/instances?account=dev").await.body;
+    let states = select_counts(&html, "state");
+    assert_eq!(states.iter().map(|(_, n)| n).sum::<usize>(), dev, "state counts are of dev's instances: {states:?}");
+    let accounts = select_counts(&html, "account");
+    assert_eq!(accounts.iter().map(|(_, n)| n).sum::<usize>(), e.instances.len(), "the account list ignores its own filter");
+    let running_dev = e.instances.iter().filter(|i| i.account == "dev" && i.state.as_str() == "running").count();
+    let html = app.get("/instances?account=dev&state=running").await.body;
+    let owners = select_counts(&html, "owner");
+    assert_eq!(owners.iter().map(|(_, n)| n).sum::<usize>(), running_dev);
+    let states = select_counts(&html, "state");
+    assert_eq!(states.iter().map(|(_, n)| n).sum::<usize>(), dev, "state counts ignore the state filter");
+    let everything = select_counts(&app.get("/instances").await.body, "state");
+    assert_eq!(everything.iter().map(|(_, n)| n).sum::<usize>(), e.instances.len());
+}
