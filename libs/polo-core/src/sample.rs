@@ -694,7 +694,8 @@ mod tests {
         let e = generate(42, Scale::Small, NOW);
         assert!((250..=400).contains(&e.instances.len()), "{}", e.instances.len());
         assert_eq!(e.indexes.len(), 40);
-        for state in InstanceState::ALL {
+        // Every state EC2 reports (`unknown` is only what the sync could not read).
+        for state in InstanceState::ALL.into_iter().filter(|s| *s != InstanceState::Unknown) {
             assert!(e.instances.iter().any(|i| i.state == state), "{state}");
         }
         assert!(e.instances.iter().any(|i| i.lifecycle == Lifecycle::Spot));
