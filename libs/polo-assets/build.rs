@@ -8,6 +8,15 @@ fn main() {
     let manifest = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap_or_default());
     let root = manifest.join("../../static");
     println!("cargo:rerun-if-changed={}", root.display());
+    // The stylesheet is committed (and checked against its Tailwind input by the test
+    // command): a build without it would serve unstyled pages, so it is not a build.
+    let css = root.join("dist/main.css");
+    if !std::fs::metadata(&css).is_ok_and(|m| m.len() > 0) {
+        panic!(
+            "{} is missing or empty: run `scripts/just tailwind` (it is committed; did the checkout lose it?)",
+            css.display()
+        );
+    }
     let mut files = Vec::new();
     collect(&root, &root, &mut files);
     files.sort();

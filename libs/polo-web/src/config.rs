@@ -137,7 +137,12 @@ impl FunctionConfig {
             None => DEFAULT_INLINE_CSV_LIMIT,
         };
         Ok(FunctionConfig {
-            settings: WebSettings { dev, logout_url, inline_csv_limit: Some(inline_csv_limit) },
+            settings: WebSettings {
+                dev,
+                logout_url,
+                inline_csv_limit: Some(inline_csv_limit),
+                data_note: None,
+            },
             sign_in,
             sync_interval_minutes,
             polo_config: set("POLO_CONFIG").map(PathBuf::from),

@@ -32,17 +32,32 @@ impl Payload {
     }
 }
 
-/// Whether `b` may stand as it is in a URI path (`pchar`, `/`) or, with `query`, a query
-/// (also `?`), per RFC 3986; `%` is kept (an escape already made).
-fn allowed(b: u8, query: bool) -> bool {
-    b.is_ascii_alphanumeric() || b"-._~!$&'()*+,;=:@/%".contains(&b) || (query && b == b'?')
+/// How a part of the event's URI arrives.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UriPart {
+    /// A query string, as the client sent it (its `%` escapes kept).
+    Query,
+    /// A path as the client sent it (REST APIs): its `%` escapes kept.
+    EncodedPath,
+    /// A path API Gateway already decoded (HTTP APIs, both payload versions): a `%` in it
+    /// is a literal percent sign and is escaped too, so it is not decoded twice.
+    DecodedPath,
+}
+
+/// Whether `b` may stand as it is in a URI path (`pchar`, `/`) or a query (also `?`), per
+/// RFC 3986.
+fn allowed(b: u8, part: UriPart) -> bool {
+    b.is_ascii_alphanumeric()
+        || b"-._~!$&'()*+,;=:@/".contains(&b)
+        || (b == b'%' && part != UriPart::DecodedPath)
+        || (b == b'?' && part == UriPart::Query)
 }
 
 /// `text` with every byte a URI may not hold percent-encoded.
-pub fn encode_uri_part(text: &str, query: bool) -> String {
+pub fn encode_uri_part(text: &str, part: UriPart) -> String {
     let mut out = String::with_capacity(text.len());
     for &b in text.as_bytes() {
-        if allowed(b, query) {
+        if allowed(b, part) {
             out.push(char::from(b));
         } else {
             const HEX: &[u8; 16] = b"0123456789ABCDEF";
@@ -54,11 +69,13 @@ pub fn encode_uri_part(text: &str, query: bool) -> String {
     out
 }
 
+/// A host `lambda_http` can build a URL with (it unwraps `Url::parse`).
 fn valid_host(host: &str) -> bool {
     !host.is_empty()
         && host.len() <= 255
         && host.bytes().all(|b| b.is_ascii_alphanumeric() || b"-.:[]_".contains(&b))
         && host.parse::<axum::http::uri::Authority>().is_ok()
+        && url::Url::parse(&format!("https://{host}/")).is_ok()
 }
 
 /// Makes every claim a string: numbers and booleans as their text, lists and objects as
@@ -114,14 +131,18 @@ pub fn sanitize(event: &mut Value) -> Result<Payload, Rejected> {
         return Err(Rejected { param: "event", message: "the event is not an API Gateway request".into() });
     }
     let payload = Payload::of(event);
+    // HTTP APIs (a `version` field, either payload) hand over the path decoded; REST APIs
+    // (no `version`) as the client sent it.
+    let http_api = event.get("version").is_some();
+    let path_part = if http_api { UriPart::DecodedPath } else { UriPart::EncodedPath };
     let (path_key, query_key) = match payload {
         Payload::V2 => ("rawPath", Some("rawQueryString")),
         Payload::V1 => ("path", None),
     };
-    for (key, query) in [(Some(path_key), false), (query_key, true)] {
+    for (key, part) in [(Some(path_key), path_part), (query_key, UriPart::Query)] {
         let Some(key) = key else { continue };
         if let Some(Value::String(text)) = event.get(key) {
-            let encoded = encode_uri_part(text, query);
+            let encoded = encode_uri_part(text, part);
             if &encoded != text {
                 event[key] = Value::String(encoded);
             }
@@ -130,7 +151,7 @@ pub fn sanitize(event: &mut Value) -> Result<Payload, Rejected> {
     if payload == Payload::V2
         && let Some(Value::String(path)) = event.pointer("/requestContext/http/path").cloned()
     {
-        event["requestContext"]["http"]["path"] = Value::String(encode_uri_part(&path, false));
+        event["requestContext"]["http"]["path"] = Value::String(encode_uri_part(&path, path_part));
     }
     string_map(event, "headers", "headers")?;
     for key in ["queryStringParameters", "pathParameters", "stageVariables"] {
@@ -147,6 +168,25 @@ pub fn sanitize(event: &mut Value) -> Result<Payload, Rejected> {
         return Err(Rejected {
             param: "host",
             message: format!("the Host header {host:?} is not a host name"),
+        });
+    }
+    // `X-Forwarded-Proto` becomes the URL's scheme: anything but http or https is dropped.
+    if let Some(Value::Object(headers)) = event.get_mut("headers") {
+        headers.retain(|k, v| {
+            !k.eq_ignore_ascii_case("x-forwarded-proto")
+                || v.as_str()
+                    .is_some_and(|p| p.eq_ignore_ascii_case("http") || p.eq_ignore_ascii_case("https"))
+        });
+    }
+    if let Some(Value::Object(headers)) = event.get_mut("multiValueHeaders") {
+        headers.retain(|k, _| !k.eq_ignore_ascii_case("x-forwarded-proto"));
+    }
+    if let Some(Value::String(domain)) = event.pointer("/requestContext/domainName")
+        && !valid_host(domain)
+    {
+        return Err(Rejected {
+            param: "host",
+            message: format!("the domain name {domain:?} is not a host name"),
         });
     }
     if event.get("isBase64Encoded").and_then(Value::as_bool) == Some(true)
@@ -218,7 +258,27 @@ mod tests {
     }
 
     #[test]
+    fn a_percent_in_an_http_api_path_is_literal_but_kept_in_a_rest_path() {
+        let mut event = v2("");
+        event["rawPath"] = json!("/instances/a%41");
+        sanitize(&mut event).unwrap();
+        assert_eq!(event["rawPath"], "/instances/a%2541", "HTTP API paths arrive decoded");
+        let mut rest = json!({ "path": "/instances/a%41", "httpMethod": "GET", "headers": {} });
+        sanitize(&mut rest).unwrap();
+        assert_eq!(rest["path"], "/instances/a%41", "REST paths arrive as sent");
+    }
+
+    #[test]
     fn a_bad_host_or_body_is_refused_by_name() {
+        for host in ["example.com:99999", "h:x", "1.2.3.999"] {
+            let mut event = v2("");
+            event["headers"]["host"] = json!(host);
+            assert_eq!(sanitize(&mut event).unwrap_err().param, "host", "{host}");
+        }
+        let mut event = v2("");
+        event["headers"]["x-forwarded-proto"] = json!("gopher:");
+        sanitize(&mut event).unwrap();
+        assert!(event["headers"].get("x-forwarded-proto").is_none());
         let mut event = v2("");
         event["headers"]["host"] = json!("evil host\r\n");
         assert_eq!(sanitize(&mut event).unwrap_err().param, "host");

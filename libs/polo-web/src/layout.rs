@@ -24,6 +24,8 @@ pub struct Chrome {
     pub script: String,
     pub htmx: String,
     pub favicon: String,
+    /// A note about the data every page shows (the bundled sample).
+    pub data_note: Option<String>,
 }
 
 impl Chrome {
@@ -38,6 +40,7 @@ impl Chrome {
             script: polo_assets::url("js/polo.js"),
             htmx: polo_assets::url("vendor/htmx.min.js"),
             favicon: polo_assets::url("favicon.svg"),
+            data_note: None,
         }
     }
 
@@ -62,6 +65,7 @@ impl FromRequestParts<AppState> for Chrome {
         let mut chrome = Chrome::anonymous(parts.uri.path());
         chrome.user = user.0;
         chrome.logout_url.clone_from(&state.settings.logout_url);
+        chrome.data_note.clone_from(&state.settings.data_note);
         Ok(chrome)
     }
 }

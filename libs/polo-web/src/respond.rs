@@ -51,7 +51,7 @@ pub fn csv(body: String, filename: &str) -> Result<Response, AppError> {
 /// store and answered with a 303 to its short-lived URL (a Lambda answer cannot exceed 6 MB).
 pub async fn csv_export(state: &crate::AppState, body: String, filename: &str) -> Result<Response, AppError> {
     let limit = state.settings.inline_csv_limit.unwrap_or(usize::MAX);
-    if body.len() <= limit {
+    if json_escaped_len(&body) <= limit {
         return csv(body, filename);
     }
     let Some(exports) = &state.exports else {
@@ -69,4 +69,16 @@ pub async fn csv_export(state: &crate::AppState, body: String, filename: &str) -
         [(header::LOCATION, location), (header::CACHE_CONTROL, HeaderValue::from_static("no-store"))],
     )
         .into_response())
+}
+
+/// How long `text` is once written as a JSON string: what counts against Lambda's 6 MB
+/// response limit (a quote or newline takes two bytes, other control bytes six).
+pub fn json_escaped_len(text: &str) -> usize {
+    text.bytes()
+        .map(|b| match b {
+            b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 2,
+            0..0x20 => 6,
+            _ => 1,
+        })
+        .sum()
 }

@@ -58,14 +58,15 @@ pub fn finish(router: Router) -> Router {
 }
 
 /// Middleware: every answer that sets no caching of its own (static assets do) depends on
-/// `HX-Request` and `Accept` and must be revalidated: a page, its htmx fragment and its JSON
+/// `HX-Request`, `HX-History-Restore-Request` and `Accept` and must be revalidated: a page, its htmx fragment and its JSON
 /// share one URL, and back/forward must never show a bare fragment.
 pub async fn dynamic_caching(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     if !headers.contains_key(header::CACHE_CONTROL) {
         headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
-        headers.append(header::VARY, HeaderValue::from_static("HX-Request, Accept"));
+        headers
+            .append(header::VARY, HeaderValue::from_static("HX-Request, HX-History-Restore-Request, Accept"));
     }
     response
 }

@@ -10,6 +10,8 @@ pub struct WebSettings {
     /// Largest CSV answered inline (`CSV_INLINE_MAX_BYTES`); a larger one goes to the export
     /// store and is answered with a redirect. `None`: no limit (the dev server).
     pub inline_csv_limit: Option<usize>,
+    /// A note every page shows about the data (the bundled sample and its date).
+    pub data_note: Option<String>,
 }
 
 /// Lambda answers at most 6 MB; this leaves room for headers.

@@ -125,7 +125,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let path = crate::serve::snapshot_path(data.as_deref());
             tracing::info!(data = %path.display(), "serving snapshot");
             let addr = SocketAddr::new(*host, *port);
-            let mut state = crate::serve::dev_state(config, &path, clock)?;
+            let mut state = crate::serve::dev_state(config, &path, clock, cli.now.is_some())?;
             if let (Some(issuer), Some(client_id)) = (oidc_issuer, oidc_client_id) {
                 state = crate::serve::with_sign_in(state, issuer, client_id, addr)?;
             }

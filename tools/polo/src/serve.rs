@@ -33,15 +33,37 @@ pub fn snapshot_path(explicit: Option<&Path>) -> PathBuf {
     PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/sample_data.json"))
 }
 
-/// The state of the dev server: local snapshot, development identity.
-pub fn dev_state(config: Config, data: &Path, clock: Arc<dyn Clock>) -> anyhow::Result<AppState> {
+/// Whether `path` is the bundled sample (not data someone synced).
+pub fn is_bundled_sample(path: &Path) -> bool {
+    let bundled = [
+        PathBuf::from(SAMPLE),
+        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/sample_data.json")),
+    ];
+    let canonical = |p: &Path| std::fs::canonicalize(p).ok();
+    canonical(path).is_some_and(|c| bundled.iter().any(|b| canonical(b).as_ref() == Some(&c)))
+}
+
+/// The state of the dev server: local snapshot, development identity. The bundled sample
+/// is served as of the instant it was built (ages, month to date and freshness consistent,
+/// with a note on every page saying so) unless `--now` fixes another; real data keeps `clock`.
+pub fn dev_state(
+    config: Config,
+    data: &Path,
+    clock: Arc<dyn Clock>,
+    now_given: bool,
+) -> anyhow::Result<AppState> {
     let service = Arc::new(LocalDataService::from_file(data)?);
-    Ok(AppState::over(
-        service,
-        config,
-        clock,
-        WebSettings { dev: true, logout_url: Some("/".into()), ..WebSettings::default() },
-    )?)
+    let mut settings = WebSettings { dev: true, logout_url: Some("/".into()), ..WebSettings::default() };
+    let mut clock = clock;
+    if is_bundled_sample(data) && !now_given {
+        let built = service.loaded()?.everything().generated_at;
+        clock = Arc::new(polo_core::FixedClock(built));
+        settings.data_note = Some(format!(
+            "Sample data, shown as of {} when it was built. `polo sync` pulls your own fleet.",
+            polo_core::text::rfc3339(built)
+        ));
+    }
+    Ok(AppState::over(service, config, clock, settings)?)
 }
 
 /// `state` signing people in at `issuer` (no dev identity), as a deployment does, with the

@@ -37,6 +37,11 @@ impl LocalDataService {
         })
     }
 
+    /// The snapshot as loaded now (read again if its file changed).
+    pub fn loaded(&self) -> Result<Arc<Fleet>, DataError> {
+        self.current()
+    }
+
     fn current(&self) -> Result<Arc<Fleet>, DataError> {
         let loaded = self.current.read().map_err(|_| DataError::Store("snapshot lock poisoned".into()))?;
         let Some(path) = &self.path else { return Ok(Arc::clone(&loaded.fleet)) };

@@ -22,7 +22,7 @@ async fn every_dynamic_answer_varies_on_htmx_and_accept_and_is_revalidated() {
     ] {
         let answer = app.get(path).await;
         assert_eq!(answer.headers["cache-control"], "private, no-cache", "{path}");
-        assert_eq!(answer.headers["vary"], "HX-Request, Accept", "{path}");
+        assert_eq!(answer.headers["vary"], "HX-Request, HX-History-Restore-Request, Accept", "{path}");
     }
     let css = app.get(&polo_assets::url("dist/main.css")).await;
     assert!(

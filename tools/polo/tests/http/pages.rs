@@ -189,3 +189,39 @@ async fn detail_pages_show_findings_or_their_empty_state() {
     let index = app.get(&format!("/indexes/{}", e.indexes[0].index_id)).await.body;
     assert!(index.contains("data-testid=\"no-findings\""));
 }
+
+/// `/` of `polo serve` over `data` at `clock`, `now_given` as `--now` would say.
+async fn serve_overview(data: &std::path::Path, now: time::OffsetDateTime, now_given: bool) -> String {
+    let clock = std::sync::Arc::new(polo_core::FixedClock(now));
+    let state = polo::serve::dev_state(polo_core::config::Config::bundled().unwrap(), data, clock, now_given)
+        .unwrap();
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, polo::app(state)).await.unwrap() });
+    reqwest::get(&url).await.unwrap().text().await.unwrap()
+}
+
+#[tokio::test]
+async fn the_bundled_sample_looks_as_it_was_built_on_any_later_day() {
+    let sample = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/sample_data.json"));
+    assert!(polo::serve::is_bundled_sample(sample));
+    let built = serve_overview(sample, crate::harness::NOW, true).await;
+    let months_later = serve_overview(sample, time::macros::datetime!(2027-03-01 09:00 UTC), false).await;
+    assert!(months_later.contains("Sample data, shown as of 2026-11-24T12:00:00Z"), "labelled as sample");
+    assert_eq!(
+        months_later.matches(">stale<").count(),
+        built.matches(">stale<").count(),
+        "as fresh as when built"
+    );
+    assert!(months_later.contains("Snapshot built just now"));
+    // `--now` given, or a snapshot that is not the bundled sample: the clock is the clock.
+    let explicit = serve_overview(sample, time::macros::datetime!(2027-03-01 09:00 UTC), true).await;
+    assert!(!explicit.contains("Sample data, shown as of"));
+    assert!(explicit.matches(">stale<").count() > built.matches(">stale<").count());
+    let dir = tempfile::tempdir().unwrap();
+    let copy = dir.path().join("local_data.json");
+    std::fs::copy(sample, &copy).unwrap();
+    assert!(!polo::serve::is_bundled_sample(&copy));
+    let synced = serve_overview(&copy, time::macros::datetime!(2027-03-01 09:00 UTC), false).await;
+    assert!(!synced.contains("Sample data, shown as of"));
+}

@@ -232,10 +232,19 @@ async fn facet_counts_describe_the_view_under_the_other_filters() {
     let dev = e.instances.iter().filter(|i| i.account == "dev").count();
     let html = app.get("/instances?account=dev").await.body;
     let states = select_counts(&html, "state");
-    assert_eq!(states.iter().map(|(_, n)| n).sum::<usize>(), dev, "state counts are of dev's instances: {states:?}");
+    assert_eq!(
+        states.iter().map(|(_, n)| n).sum::<usize>(),
+        dev,
+        "state counts are of dev's instances: {states:?}"
+    );
     let accounts = select_counts(&html, "account");
-    assert_eq!(accounts.iter().map(|(_, n)| n).sum::<usize>(), e.instances.len(), "the account list ignores its own filter");
-    let running_dev = e.instances.iter().filter(|i| i.account == "dev" && i.state.as_str() == "running").count();
+    assert_eq!(
+        accounts.iter().map(|(_, n)| n).sum::<usize>(),
+        e.instances.len(),
+        "the account list ignores its own filter"
+    );
+    let running_dev =
+        e.instances.iter().filter(|i| i.account == "dev" && i.state.as_str() == "running").count();
     let html = app.get("/instances?account=dev&state=running").await.body;
     let owners = select_counts(&html, "owner");
     assert_eq!(owners.iter().map(|(_, n)| n).sum::<usize>(), running_dev);
