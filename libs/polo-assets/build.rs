@@ -11,12 +11,11 @@ fn main() {
     // The stylesheet is committed (and checked against its Tailwind input by the test
     // command): a build without it would serve unstyled pages, so it is not a build.
     let css = root.join("dist/main.css");
-    if !std::fs::metadata(&css).is_ok_and(|m| m.len() > 0) {
-        panic!(
-            "{} is missing or empty: run `scripts/just tailwind` (it is committed; did the checkout lose it?)",
-            css.display()
-        );
-    }
+    assert!(
+        std::fs::metadata(&css).is_ok_and(|m| m.len() > 0),
+        "{} is missing or empty: run `scripts/just tailwind` (it is committed; did the checkout lose it?)",
+        css.display()
+    );
     let mut files = Vec::new();
     collect(&root, &root, &mut files);
     files.sort();
