@@ -92,3 +92,37 @@ async fn without_identity_nothing_is_served() {
     let asset = app.get("/static/favicon.svg").await;
     assert_eq!(asset.status, 200, "assets need no identity");
 }
+
+/// The fleet of a deployment whose first sync has not written a snapshot yet.
+struct FirstSyncPending;
+
+#[async_trait::async_trait]
+impl polo_core::data::FleetReader for FirstSyncPending {
+    async fn fleet(&self) -> Result<std::sync::Arc<polo_core::model::Fleet>, polo_core::data::DataError> {
+        Err(polo_core::data::DataError::NoDataYet("the first sync runs every 15 minutes".into()))
+    }
+}
+
+#[tokio::test]
+async fn before_the_first_sync_pages_say_no_data_yet() {
+    let data = std::sync::Arc::new(polo_core::data::LocalDataService::from_snapshot(sample()));
+    let mut state = polo_web::AppState::over(
+        data,
+        polo_core::config::Config::bundled().unwrap(),
+        std::sync::Arc::new(polo_core::FixedClock(crate::harness::NOW)),
+        WebSettings { dev: true, ..WebSettings::default() },
+    )
+    .unwrap();
+    state.fleet = std::sync::Arc::new(FirstSyncPending);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, polo::app(state)).await.unwrap() });
+    let page = reqwest::get(format!("{base}/")).await.unwrap();
+    assert_eq!(page.status(), 503);
+    let body = page.text().await.unwrap();
+    assert!(body.contains("<title>No data yet"), "{body}");
+    assert!(body.contains("No data yet: the first sync runs every 15 minutes. This page fills in after it."));
+    let json: serde_json::Value =
+        reqwest::get(format!("{base}/instances?format=json")).await.unwrap().json().await.unwrap();
+    assert!(json["error"]["message"].as_str().unwrap().starts_with("No data yet"));
+}
