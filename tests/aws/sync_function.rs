@@ -126,7 +126,7 @@ async fn runs_never_overlap_and_the_snapshot_never_rolls_back() {
         accounts: Vec::new(),
         instances: Vec::new(),
         indexes: Vec::new(),
-        costs: Vec::new(),
+        cost_facts: polo_core::model::CostFacts::default(),
         history: Vec::new(),
         findings: Vec::new(),
     };

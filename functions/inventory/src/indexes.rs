@@ -6,7 +6,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use polo_core::Money;
 use polo_core::listing::{Column, FilterField, INDEX_FILTERS, IndexColumn, IndexRow, Page, list_indexes};
-use polo_core::model::{CostDimension, Index, IndexStatus, ResourceKind};
+use polo_core::model::{Index, IndexStatus, ResourceKind};
 use polo_core::text::{age, rfc3339};
 use polo_web::htmx::Htmx;
 use polo_web::params::{TableQuery, detail_format};
@@ -15,7 +15,7 @@ use polo_web::respond::{csv, csv_export, html, json};
 use polo_web::table::{FilterControl, HeaderCell, Pager, headers};
 use polo_web::tabular::rows_to_csv;
 use polo_web::{AppError, AppState, Chrome, Format};
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
 use crate::instances::{FindingRow, HistoryRow, InstanceCells, finding_rows, history_rows, sort_options};
 use crate::items::{INDEX_COLUMNS, IndexItem, ListBody, index_item};
@@ -230,16 +230,10 @@ pub async fn detail(
             let rate = state.prices.run_rate(&instances);
             let fleet = state.fleet.fleet().await?;
             // The window ends at the data's newest cost day, not this index's: a deleted
-            // index's old spend must not read as recent.
+            // index's old spend must not read as recent (precomputed with the snapshot).
             let as_of = fleet.costs_as_of();
-            let cost_30d = as_of.map(|last| {
-                let from = last - Duration::days(29);
-                fleet
-                    .costs_of(CostDimension::Index, &index.index_id)
-                    .filter(|r| r.date >= from && r.date <= last)
-                    .map(|r| r.amount)
-                    .sum::<Money>()
-                    .to_grouped_cents()
+            let cost_30d = as_of.map(|_| {
+                fleet.index_cost_last_30_days(&index.index_id).unwrap_or(Money::ZERO).to_grouped_cents()
             });
             html(&IndexPage {
                 chrome,

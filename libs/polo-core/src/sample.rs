@@ -13,8 +13,9 @@ use time::{Date, Duration, OffsetDateTime};
 
 use crate::Money;
 use crate::model::{
-    AccountKind, AccountSync, Change, ChangeKind, CostDimension, CostRow, DocumentStatus, Everything, Index,
-    IndexStatus, Instance, InstanceState, Lifecycle, ResourceKind, SyncStatus,
+    AccountKind, AccountSync, Change, ChangeKind, CostDimension, CostFacts, CostRow, CostStore,
+    DocumentStatus, Everything, Index, IndexStatus, Instance, InstanceState, Lifecycle, ResourceKind,
+    SyncStatus,
 };
 use crate::pricing::PriceTable;
 
@@ -191,6 +192,12 @@ struct Generator {
 /// Generates a fleet at `now`. The committed `data/sample_data.json` is
 /// `generate(42, Scale::Small, 2026-11-24T12:00:00Z)`.
 pub fn generate(seed: u64, scale: Scale, now: OffsetDateTime) -> Everything {
+    generate_with_costs(seed, scale, now).0
+}
+
+/// The sample snapshot and its cost store (`polo sample` writes both: the snapshot, and the
+/// costs beside it). The snapshot carries the cost facts of the store.
+pub fn generate_with_costs(seed: u64, scale: Scale, now: OffsetDateTime) -> (Everything, CostStore) {
     let prices = PriceTable::bundled().ok();
     let mut g = Generator {
         rng: Rng(seed),
@@ -221,22 +228,25 @@ pub fn generate(seed: u64, scale: Scale, now: OffsetDateTime) -> Everything {
         g.misc_instance();
     }
     g.instances.sort_by(|a, b| a.id.cmp(&b.id));
-    let costs = match &prices {
+    let rows = match &prices {
         Some(prices) => g.costs(&indexes, prices),
         None => Vec::new(),
     };
+    // Every generated amount is rounded to the cent and each day/key appears once.
+    let costs = CostStore::from_rows(&rows).unwrap_or_else(|_| CostStore::empty());
     let accounts = g.accounts();
     let history = history(&g.instances, &indexes);
-    Everything {
+    let everything = Everything {
         generated_at: now,
         price_table_version: prices.map(|p| p.version).unwrap_or_default(),
         accounts,
         instances: g.instances,
         indexes,
-        costs,
+        cost_facts: CostFacts::of(&costs),
         history,
         findings: Vec::new(),
-    }
+    };
+    (everything, costs)
 }
 
 /// What syncs would have seen: each resource appearing, and leaving the usual state.
@@ -713,12 +723,13 @@ mod tests {
 
     #[test]
     fn every_dimension_sums_to_the_same_daily_total() {
-        let e = generate(42, Scale::Small, NOW);
+        let (_, costs) = generate_with_costs(42, Scale::Small, NOW);
+        let rows: Vec<CostRow> = costs.rows().collect();
         let mut totals: BTreeMap<(Date, CostDimension), Money> = BTreeMap::new();
-        for row in &e.costs {
+        for row in &rows {
             *totals.entry((row.date, row.dimension)).or_default() += row.amount;
         }
-        let days: HashSet<Date> = e.costs.iter().map(|r| r.date).collect();
+        let days: HashSet<Date> = rows.iter().map(|r| r.date).collect();
         assert_eq!(days.len(), 120);
         for day in days {
             let index = totals[&(day, CostDimension::Index)];

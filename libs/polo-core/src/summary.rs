@@ -7,7 +7,7 @@ use serde::Serialize;
 use time::OffsetDateTime;
 
 use crate::Money;
-use crate::model::{CostDimension, Fleet, IndexStatus, InstanceState};
+use crate::model::{Fleet, IndexStatus, InstanceState};
 use crate::pricing::PriceTable;
 
 /// Counts and run-rate of one account or region.
@@ -142,16 +142,11 @@ pub fn summarize(fleet: &Fleet, prices: &PriceTable, now: OffsetDateTime) -> Fle
     }
 }
 
-/// The cost of the month of the newest cost day, through that day (all accounts).
+/// The cost of the month of the newest cost day, through that day (all accounts), as the
+/// snapshot's cost facts hold it.
 fn month_to_date(fleet: &Fleet) -> Option<MonthToDate> {
-    let as_of = fleet.costs_as_of()?;
-    let first = as_of.replace_day(1).ok()?;
-    let amount = fleet
-        .costs_in(CostDimension::Account)
-        .filter(|r| r.date >= first && r.date <= as_of)
-        .map(|r| r.amount)
-        .sum();
-    Some(MonthToDate { amount, as_of })
+    let facts = &fleet.everything().cost_facts;
+    Some(MonthToDate { amount: facts.month_to_date?, as_of: facts.as_of? })
 }
 
 #[cfg(test)]

@@ -7,8 +7,8 @@ use std::collections::{HashMap, HashSet};
 use polo_core::config::Config;
 use polo_core::data::{DataError, ResourceItem, ResourceTable, vanished};
 use polo_core::model::{
-    AccountSync, Change, ChangeKind, DocumentStatus, Everything, Index, Instance, ResourceKind, SyncDocument,
-    SyncStatus, Tracked, diff,
+    AccountSync, Change, ChangeKind, CostFacts, DocumentStatus, Everything, Index, Instance, ResourceKind,
+    SyncDocument, SyncStatus, Tracked, diff,
 };
 use polo_core::store::SyncStore;
 use serde::de::DeserializeOwned;
@@ -161,9 +161,9 @@ pub async fn combine(
             for (account, doc) in cost_docs.collect::<Vec<_>>() {
                 statuses.entry(account).or_default().push(doc);
             }
-            (s.costs, s.history, s.price_table_version, s.findings)
+            (s.cost_facts, s.history, s.price_table_version, s.findings)
         }
-        None => (Vec::new(), Vec::new(), String::new(), Vec::new()),
+        None => (CostFacts::default(), Vec::new(), String::new(), Vec::new()),
     };
     history.extend(changes.iter().cloned());
     let accounts = config
@@ -182,7 +182,7 @@ pub async fn combine(
         accounts,
         instances: instances.items,
         indexes: indexes.items,
-        costs,
+        cost_facts: costs,
         history,
         findings,
     };

@@ -7,7 +7,7 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use polo_core::config::Config;
-use polo_core::sample::{Scale, generate};
+use polo_core::sample::{Scale, generate_with_costs};
 use polo_core::{Clock, FixedClock, SystemClock};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -136,11 +136,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 SampleScale::Small => Scale::Small,
                 SampleScale::Large => Scale::Large,
             };
-            let everything = generate(*seed, scale, clock.now());
+            let (everything, costs) = generate_with_costs(*seed, scale, clock.now());
             let json = serde_json::to_string_pretty(&everything)?;
             match out {
-                None => println!("{json}"),
-                Some(path) => write_atomically(path, json.as_bytes())?,
+                None => {
+                    println!("{json}");
+                    eprintln!("sample: the cost store is written only with --out (beside the snapshot)");
+                }
+                Some(path) => {
+                    write_atomically(path, json.as_bytes())?;
+                    // One line per dimension key keeps the file diffable and compact.
+                    write_atomically(&polo_core::data::cost_store_path(path), &serde_json::to_vec(&costs)?)?;
+                }
             }
             Ok(())
         }

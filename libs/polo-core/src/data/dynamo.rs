@@ -501,7 +501,7 @@ impl FleetReader for DynamoDataService {
             accounts,
             instances,
             indexes,
-            costs: Vec::new(),
+            cost_facts: crate::model::CostFacts::default(),
             history: Vec::new(),
             findings: Vec::new(),
         })))

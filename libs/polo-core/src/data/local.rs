@@ -78,6 +78,36 @@ fn read_file(path: &Path) -> Result<(Option<SystemTime>, Everything), DataError>
     Ok((modified, parse_snapshot(&text, &name)?))
 }
 
+/// Where the cost store of the snapshot at `snapshot` lives: `x.json` -> `x.costs.json`.
+pub fn cost_store_path(snapshot: &Path) -> PathBuf {
+    let stem = snapshot.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    snapshot.with_file_name(format!("{stem}.costs.json"))
+}
+
+/// Reads a cost store file; a missing file is an empty store (no cost data yet).
+pub fn read_cost_store(path: &Path) -> Result<crate::model::CostStore, DataError> {
+    let name = path.display().to_string();
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            let mut de = serde_json::Deserializer::from_slice(&bytes);
+            let store: crate::model::CostStore =
+                serde_path_to_error::deserialize(&mut de).map_err(|e| DataError::Unreadable {
+                    source_name: name.clone(),
+                    problem: format!("{}: {}", e.path(), e.inner()),
+                })?;
+            if store.format > crate::model::COST_STORE_FORMAT {
+                return Err(DataError::Unreadable {
+                    source_name: name,
+                    problem: format!("format {} is newer than this build reads", store.format),
+                });
+            }
+            Ok(store)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(crate::model::CostStore::empty()),
+        Err(e) => Err(DataError::Unreadable { source_name: name, problem: e.to_string() }),
+    }
+}
+
 /// Parses a snapshot document; errors name the field path that is wrong.
 pub fn parse_snapshot_bytes(json: &[u8], source_name: &str) -> Result<Everything, DataError> {
     let mut de = serde_json::Deserializer::from_slice(json);

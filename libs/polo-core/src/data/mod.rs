@@ -13,7 +13,7 @@ use async_trait::async_trait;
 use crate::model::{Change, Finding, Fleet, Index, Instance, ResourceKind};
 
 pub use dynamo::{BATCH, BY_INDEX, BY_KIND, DynamoDataService, ResourceItem, ResourceTable, vanished};
-pub use local::{LocalDataService, parse_snapshot, parse_snapshot_bytes};
+pub use local::{LocalDataService, cost_store_path, parse_snapshot, parse_snapshot_bytes, read_cost_store};
 pub use s3_snapshot::S3SnapshotReader;
 
 /// Data that could not be read.

@@ -3,7 +3,7 @@ use std::sync::OnceLock;
 
 use time::Date;
 
-use super::{CostDimension, CostRow, Everything, Index, Instance};
+use super::{Everything, Index, Instance};
 use crate::listing::{FilterField, Filterable, Filters, NONE_VALUE};
 
 /// A snapshot with the lookups every page needs, built once when it is loaded.
@@ -17,10 +17,6 @@ pub struct Fleet {
     instance_text: Vec<String>,
     /// Lowercase free-text haystack of each index, by position.
     index_text: Vec<String>,
-    /// Cost row positions by dimension, then by key.
-    costs_by_key: HashMap<(CostDimension, String), Vec<usize>>,
-    costs_by_dimension: HashMap<CostDimension, Vec<usize>>,
-    costs_as_of: Option<Date>,
     /// Value counts per filter field over all instances / indexes, computed on first use.
     instance_facets: OnceLock<Facets>,
     index_facets: OnceLock<Facets>,
@@ -113,13 +109,6 @@ impl Fleet {
             everything.indexes.iter().enumerate().map(|(pos, index)| (index.index_id.clone(), pos)).collect();
         let instance_text = everything.instances.iter().map(Filterable::search_text).collect();
         let index_text = everything.indexes.iter().map(Filterable::search_text).collect();
-        let mut costs_by_key: HashMap<(CostDimension, String), Vec<usize>> = HashMap::new();
-        let mut costs_by_dimension: HashMap<CostDimension, Vec<usize>> = HashMap::new();
-        for (pos, row) in everything.costs.iter().enumerate() {
-            costs_by_key.entry((row.dimension, row.key.clone())).or_default().push(pos);
-            costs_by_dimension.entry(row.dimension).or_default().push(pos);
-        }
-        let costs_as_of = everything.costs.iter().map(|r| r.date).max();
         Fleet {
             everything,
             instance_by_id,
@@ -127,9 +116,6 @@ impl Fleet {
             instances_by_index,
             instance_text,
             index_text,
-            costs_by_key,
-            costs_by_dimension,
-            costs_as_of,
             instance_facets: OnceLock::new(),
             index_facets: OnceLock::new(),
         }
@@ -161,23 +147,14 @@ impl Fleet {
         self.index_text.get(pos).map_or("", String::as_str)
     }
 
-    /// The cost rows of one key of one dimension (`""` is untagged cost).
-    pub fn costs_of(&self, dimension: CostDimension, key: &str) -> impl Iterator<Item = &CostRow> {
-        self.costs_by_key
-            .get(&(dimension, key.to_owned()))
-            .into_iter()
-            .flatten()
-            .map(|&pos| &self.everything.costs[pos])
-    }
-
-    /// Every cost row of one dimension.
-    pub fn costs_in(&self, dimension: CostDimension) -> impl Iterator<Item = &CostRow> {
-        self.costs_by_dimension.get(&dimension).into_iter().flatten().map(|&pos| &self.everything.costs[pos])
-    }
-
-    /// The newest day with cost rows.
+    /// The newest cost day.
     pub fn costs_as_of(&self) -> Option<Date> {
-        self.costs_as_of
+        self.everything.cost_facts.as_of
+    }
+
+    /// An index's cost over the 30 days ending at [`Fleet::costs_as_of`].
+    pub fn index_cost_last_30_days(&self, index_id: &str) -> Option<crate::Money> {
+        self.everything.cost_facts.index_last_30_days.get(index_id).copied()
     }
 
     /// The snapshot itself.

@@ -1,6 +1,7 @@
 //! What Polo knows about the fleet: instances, indexes, cost rows and the snapshot of all.
 
 mod cost;
+mod cost_store;
 mod finding;
 mod fleet;
 mod history;
@@ -10,6 +11,7 @@ mod snapshot;
 mod sync_document;
 
 pub use cost::{CostDimension, CostRow};
+pub use cost_store::{COST_STORE_FORMAT, CostFacts, CostStore, CostStoreError};
 pub use finding::{Finding, Severity};
 pub use fleet::Fleet;
 pub use history::{Change, ChangeKind, Tracked, diff, vanished_ids};

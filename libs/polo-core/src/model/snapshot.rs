@@ -3,7 +3,7 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use time::{Duration, OffsetDateTime};
 
-use super::{Change, CostRow, Finding, Index, Instance};
+use super::{Change, CostFacts, Finding, Index, Instance};
 
 /// The combined snapshot of the whole fleet: what every list page reads.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
@@ -18,8 +18,9 @@ pub struct Everything {
     pub accounts: Vec<AccountSync>,
     pub instances: Vec<Instance>,
     pub indexes: Vec<Index>,
+    /// The cost facts inventory pages show (the daily costs are in the cost store).
     #[serde(default)]
-    pub costs: Vec<CostRow>,
+    pub cost_facts: CostFacts,
     /// Every change syncs have seen, oldest first (the local stand-in for the history items
     /// of the resource table).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]

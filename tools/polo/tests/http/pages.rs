@@ -110,6 +110,14 @@ async fn committed_sample_is_what_the_generator_makes() {
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/sample_data.json")).unwrap();
     let committed: polo_core::model::Everything = serde_json::from_str(&committed).unwrap();
     assert!(committed == sample(), "data/sample_data.json is stale: run `just sample`");
+    let costs = polo_core::data::read_cost_store(std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../data/sample_data.costs.json"
+    )))
+    .unwrap();
+    let (_, generated) =
+        polo_core::sample::generate_with_costs(42, polo_core::sample::Scale::Small, crate::harness::NOW);
+    assert!(costs == generated, "data/sample_data.costs.json is stale: run `just sample`");
 }
 
 #[test]

@@ -1,0 +1,254 @@
+//! Daily costs kept for reading: one document per fleet (`costs.json` beside the snapshot),
+//! each dimension a map of key to a column of whole cents per day. Only what shows costs
+//! loads it; the inventory snapshot carries the few cost facts other pages need
+//! ([`CostFacts`]), so a list page's cold start never parses cost rows.
+
+use std::collections::BTreeMap;
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use time::{Date, Duration};
+
+use super::{CostDimension, CostRow};
+use crate::Money;
+
+/// The shape version this build writes and reads.
+pub const COST_STORE_FORMAT: u32 = 1;
+
+/// Every day's cost of every key of every dimension, as whole cents.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CostStore {
+    pub format: u32,
+    /// Always `USD`.
+    pub currency: String,
+    /// The day of each column's first value; column `n` is `first_day + n` days.
+    pub first_day: Date,
+    /// Number of days (columns).
+    pub days: u32,
+    /// dimension -> key -> cents per day (`""` is the unattributed remainder of `index`).
+    pub dimensions: BTreeMap<CostDimension, BTreeMap<String, Vec<i64>>>,
+}
+
+/// Why rows cannot become a store.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum CostStoreError {
+    #[error("{day} {dimension} {key:?}: {amount} is not a whole number of cents")]
+    SubCent { day: Date, dimension: CostDimension, key: String, amount: Money },
+    #[error("{day} {dimension} {key:?}: {amount} does not fit")]
+    TooLarge { day: Date, dimension: CostDimension, key: String, amount: Money },
+    #[error("the same day, dimension and key twice: {day} {dimension} {key:?}")]
+    Duplicate { day: Date, dimension: CostDimension, key: String },
+}
+
+fn cents(amount: Money) -> Option<i64> {
+    let scaled = amount.amount() * Decimal::from(100);
+    if scaled.fract() != Decimal::ZERO {
+        return None;
+    }
+    i64::try_from(scaled.trunc()).ok()
+}
+
+impl CostStore {
+    /// A store of `rows`; days without a row are zero.
+    pub fn from_rows(rows: &[CostRow]) -> Result<CostStore, CostStoreError> {
+        let (Some(first), Some(last)) =
+            (rows.iter().map(|r| r.date).min(), rows.iter().map(|r| r.date).max())
+        else {
+            return Ok(CostStore::empty());
+        };
+        let days = u32::try_from((last - first).whole_days() + 1).unwrap_or(u32::MAX);
+        let width = usize::try_from(days).unwrap_or(0);
+        let mut dimensions: BTreeMap<CostDimension, BTreeMap<String, Vec<i64>>> = BTreeMap::new();
+        let mut seen: std::collections::BTreeSet<(CostDimension, &str, Date)> =
+            std::collections::BTreeSet::new();
+        for r in rows {
+            let err_key = || (r.date, r.dimension, r.key.clone());
+            if !seen.insert((r.dimension, r.key.as_str(), r.date)) {
+                let (day, dimension, key) = err_key();
+                return Err(CostStoreError::Duplicate { day, dimension, key });
+            }
+            let scaled = r.amount.amount() * Decimal::from(100);
+            let value = match cents(r.amount) {
+                Some(v) => v,
+                None if scaled.fract() != Decimal::ZERO => {
+                    let (day, dimension, key) = err_key();
+                    return Err(CostStoreError::SubCent { day, dimension, key, amount: r.amount });
+                }
+                None => {
+                    let (day, dimension, key) = err_key();
+                    return Err(CostStoreError::TooLarge { day, dimension, key, amount: r.amount });
+                }
+            };
+            let column = usize::try_from((r.date - first).whole_days()).unwrap_or(0);
+            let series = dimensions
+                .entry(r.dimension)
+                .or_default()
+                .entry(r.key.clone())
+                .or_insert_with(|| vec![0; width]);
+            series[column] = value;
+        }
+        Ok(CostStore {
+            format: COST_STORE_FORMAT,
+            currency: "USD".into(),
+            first_day: first,
+            days,
+            dimensions,
+        })
+    }
+
+    /// No cost data.
+    pub fn empty() -> CostStore {
+        CostStore {
+            format: COST_STORE_FORMAT,
+            currency: "USD".into(),
+            first_day: Date::MIN,
+            days: 0,
+            dimensions: BTreeMap::new(),
+        }
+    }
+
+    /// The newest day held.
+    pub fn as_of(&self) -> Option<Date> {
+        (self.days > 0).then(|| self.first_day + Duration::days(i64::from(self.days) - 1))
+    }
+
+    /// The day of column `n`.
+    pub fn day(&self, n: usize) -> Date {
+        self.first_day + Duration::days(i64::try_from(n).unwrap_or(0))
+    }
+
+    /// The cost of `key` in `dimension` over `[from, to]`.
+    pub fn sum(&self, dimension: CostDimension, key: &str, from: Date, to: Date) -> Money {
+        let Some(series) = self.dimensions.get(&dimension).and_then(|d| d.get(key)) else {
+            return Money::ZERO;
+        };
+        Money::from_scaled(self.window(series, from, to).iter().sum(), 2)
+    }
+
+    /// The cost of every key of `dimension` over `[from, to]`.
+    pub fn total(&self, dimension: CostDimension, from: Date, to: Date) -> Money {
+        let cents: i64 = self
+            .dimensions
+            .get(&dimension)
+            .into_iter()
+            .flat_map(|d| d.values())
+            .map(|s| self.window(s, from, to).iter().sum::<i64>())
+            .sum();
+        Money::from_scaled(cents, 2)
+    }
+
+    fn window<'a>(&self, series: &'a [i64], from: Date, to: Date) -> &'a [i64] {
+        let index =
+            |d: Date| (d - self.first_day).whole_days().clamp(0, i64::try_from(series.len()).unwrap_or(0));
+        let (a, b) = (index(from), index(to + Duration::days(1)));
+        let (a, b) = (usize::try_from(a).unwrap_or(0), usize::try_from(b).unwrap_or(0));
+        if a >= b { &[] } else { &series[a..b] }
+    }
+
+    /// Every non-zero day as a row (for tools and tests).
+    pub fn rows(&self) -> impl Iterator<Item = CostRow> + '_ {
+        self.dimensions.iter().flat_map(move |(dimension, keys)| {
+            keys.iter().flat_map(move |(key, series)| {
+                series.iter().enumerate().filter(|(_, c)| **c != 0).map(move |(n, c)| CostRow {
+                    date: self.day(n),
+                    dimension: *dimension,
+                    key: key.clone(),
+                    amount: Money::from_scaled(*c, 2),
+                })
+            })
+        })
+    }
+}
+
+/// The cost facts inventory pages show, precomputed into the snapshot from the cost store.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CostFacts {
+    /// The newest cost day.
+    #[serde(default)]
+    pub as_of: Option<Date>,
+    /// The month of `as_of`, through `as_of`, all accounts.
+    #[serde(default)]
+    pub month_to_date: Option<Money>,
+    /// Each index's cost over the 30 days ending at `as_of` (the data's day, never the
+    /// index's own last day: a deleted index's old spend must not read as recent).
+    #[serde(default)]
+    pub index_last_30_days: BTreeMap<String, Money>,
+}
+
+impl CostFacts {
+    /// The facts of `store`.
+    pub fn of(store: &CostStore) -> CostFacts {
+        let Some(as_of) = store.as_of() else { return CostFacts::default() };
+        let month_start = as_of.replace_day(1).unwrap_or(as_of);
+        let window_start = as_of - Duration::days(29);
+        CostFacts {
+            as_of: Some(as_of),
+            month_to_date: Some(store.total(CostDimension::Account, month_start, as_of)),
+            index_last_30_days: store
+                .dimensions
+                .get(&CostDimension::Index)
+                .into_iter()
+                .flat_map(|d| d.keys())
+                .filter(|k| !k.is_empty())
+                .map(|k| (k.clone(), store.sum(CostDimension::Index, k, window_start, as_of)))
+                .collect(),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::date;
+
+    fn row(date: Date, dimension: CostDimension, key: &str, cents: i64) -> CostRow {
+        CostRow { date, dimension, key: key.into(), amount: Money::from_scaled(cents, 2) }
+    }
+
+    #[test]
+    fn rows_round_trip_through_columns_of_cents() {
+        let rows = vec![
+            row(date!(2026 - 03 - 01), CostDimension::Index, "idx-a", 1234),
+            row(date!(2026 - 03 - 03), CostDimension::Index, "idx-a", 99),
+            row(date!(2026 - 03 - 02), CostDimension::Account, "111111111111", 50_000),
+        ];
+        let store = CostStore::from_rows(&rows).unwrap();
+        assert_eq!(store.days, 3);
+        assert_eq!(store.as_of(), Some(date!(2026 - 03 - 03)));
+        let mut back: Vec<CostRow> = store.rows().collect();
+        back.sort_by_key(|r| (r.date, r.dimension));
+        let mut want = rows.clone();
+        want.sort_by_key(|r| (r.date, r.dimension));
+        assert_eq!(back, want);
+        assert_eq!(
+            store
+                .sum(CostDimension::Index, "idx-a", date!(2026 - 03 - 02), date!(2026 - 03 - 09))
+                .to_string(),
+            "0.99"
+        );
+    }
+
+    #[test]
+    fn sub_cent_amounts_and_duplicates_are_refused_by_name() {
+        let mut bad = row(date!(2026 - 03 - 01), CostDimension::Service, "Amazon EC2", 1);
+        bad.amount = Money::from_scaled(1, 3);
+        assert!(matches!(CostStore::from_rows(&[bad]), Err(CostStoreError::SubCent { .. })));
+        let a = row(date!(2026 - 03 - 01), CostDimension::Service, "EC2", 1);
+        assert!(matches!(CostStore::from_rows(&[a.clone(), a]), Err(CostStoreError::Duplicate { .. })));
+    }
+
+    #[test]
+    fn facts_are_anchored_on_the_data_day() {
+        let rows = vec![
+            row(date!(2026 - 01 - 31), CostDimension::Account, "1", 100),
+            row(date!(2026 - 02 - 01), CostDimension::Account, "1", 200),
+            row(date!(2026 - 02 - 02), CostDimension::Account, "1", 300),
+            row(date!(2026 - 01 - 01), CostDimension::Index, "old", 700),
+            row(date!(2026 - 02 - 02), CostDimension::Index, "new", 300),
+        ];
+        let facts = CostFacts::of(&CostStore::from_rows(&rows).unwrap());
+        assert_eq!(facts.month_to_date.unwrap().to_string(), "5.00");
+        assert_eq!(facts.index_last_30_days["old"].to_string(), "0.00", "a month-old spend is not recent");
+        assert_eq!(facts.index_last_30_days["new"].to_string(), "3.00");
+    }
+}
