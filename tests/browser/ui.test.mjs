@@ -150,6 +150,7 @@ test('a 390 px phone gets no horizontal scroll on any kind of page', async () =>
   const pages = [
     '/', '/instances', '/indexes', `/instances/${instance}`, `/indexes/${index}`, '/search?q=acme',
     '/search?q=zzzz-nothing', '/nosuch', '/instances?page=abc', '/instances/i-0nosuch', '/auth/logout',
+    '/costs', '/costs/index', '/costs/customer', `/costs/index/${index}`,
   ];
   const errorPages = new Set(['/nosuch', '/instances?page=abc', '/instances/i-0nosuch']);
   for (const path of pages) {
@@ -167,6 +168,26 @@ test('a 390 px phone gets no horizontal scroll on any kind of page', async () =>
   }
   await page.goto(`${base}/instances`);
   await page.screenshot({ path: join(results, 'instances-390.png'), fullPage: false });
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('cost tables swap in place and the chart draws without script or CSP trouble', async () => {
+  const { page, problems, context } = await open();
+  await page.goto(`${base}/costs/index`);
+  const firstKey = () => page.locator('#costs-table tbody tr:first-child td:first-child').textContent();
+  await page.locator('#costs-table thead a', { hasText: 'Key' }).click();
+  await page.waitForURL(/sort=key/);
+  const ascending = await firstKey();
+  await page.locator('#costs-table thead a', { hasText: 'Key' }).click();
+  await page.waitForURL(/sort=-key/);
+  assert.ok((await firstKey()) > ascending, 'descending after ascending');
+  assert.equal(await page.locator('#costs-table tfoot #total').count(), 1, 'the total stays under the table');
+  await page.locator('#costs-table tbody tr:first-child td:first-child a').click();
+  await page.waitForURL(/\/costs\/index\/idx-/);
+  const bars = await page.locator('#cost-chart rect').count();
+  assert.equal(bars, 90, 'a bar per day of the last 90');
+  assert.ok(await page.locator('#cost-chart rect title').first().textContent());
   assert.deepEqual(problems, []);
   await context.close();
 });

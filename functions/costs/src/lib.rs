@@ -1,14 +1,42 @@
-//! The costs function. Its pages come with the costs feature; until then it answers no route,
-//! and every path is the shared 404.
+//! The costs function: `/costs` (where the money goes and where the month is heading),
+//! `/costs/{dimension}` (a table per index, customer, account, service) and
+//! `/costs/{dimension}/{key}` (one key's daily trend as a server-drawn SVG chart).
+
+mod chart;
+mod detail;
+mod overview;
+mod table;
 
 use axum::Router;
-use polo_web::AppState;
+use axum::routing::get;
+use polo_core::costs::Breakdown;
 use polo_web::routes::RouteSpec;
+use polo_web::{AppError, AppState};
 
-/// The routes this function answers (none yet).
-pub const ROUTES: &[RouteSpec] = &[];
+/// The routes this function answers.
+pub const ROUTES: &[RouteSpec] = &[
+    RouteSpec::page("costs", "/costs"),
+    RouteSpec::page("costs", "/costs/{dimension}"),
+    RouteSpec::page("costs", "/costs/{dimension}/{key}"),
+];
 
 /// The costs routes.
 pub fn router() -> Router<AppState> {
     Router::new()
+        .route("/costs", get(overview::overview))
+        .route("/costs/{dimension}", get(table::list))
+        .route("/costs/{dimension}/{key}", get(detail::detail))
+}
+
+/// The breakdown a path names, or a 404.
+fn dimension(text: &str) -> Result<Breakdown, AppError> {
+    Breakdown::from_param(text).ok_or_else(|| {
+        AppError::NotFound(format!("no cost breakdown {text:?}: index, customer, account or service"))
+    })
+}
+
+/// Seconds from the end of the newest cost day to `now` (how old the data is).
+fn data_age_seconds(as_of: Option<time::Date>, now: time::OffsetDateTime) -> Option<i64> {
+    let end = as_of?.next_day()?.midnight().assume_utc();
+    Some((now - end).whole_seconds().max(0))
 }

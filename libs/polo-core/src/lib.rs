@@ -3,6 +3,7 @@
 
 pub mod clock;
 pub mod config;
+pub mod costs;
 pub mod data;
 pub mod listing;
 pub mod model;

@@ -6,9 +6,11 @@ use std::sync::Arc;
 use polo_core::SystemClock;
 use polo_core::config::Config;
 use polo_core::data::{
-    DynamoDataService, FindingReader, FleetReader, LocalDataService, NoFindings, ResourceReader,
-    ResourceTable, S3SnapshotReader,
+    CostReader, DynamoDataService, FindingReader, FleetReader, InMemoryCosts, LocalCostReader,
+    LocalDataService, NoFindings, ResourceReader, ResourceTable, S3CostReader, S3SnapshotReader,
+    cost_store_path,
 };
+use polo_core::model::CostStore;
 use polo_core::pricing::PriceTable;
 use polo_core::store::{ExportStore, S3Exports, SNAPSHOT_KEY, s3_client};
 
@@ -202,9 +204,17 @@ impl FunctionConfig {
             Some(settings) => Some(Arc::new(Oidc::new(settings.clone())?)),
             None => None,
         };
+        let costs: Arc<dyn CostReader> = match (&self.data_file, &sdk, &self.data_bucket) {
+            (Some(path), _, _) => Arc::new(LocalCostReader::new(cost_store_path(path))),
+            (None, Some(sdk), Some(bucket)) => {
+                Arc::new(S3CostReader::new(s3_client(sdk), bucket, SNAPSHOT_REVALIDATE))
+            }
+            _ => Arc::new(InMemoryCosts(Arc::new(CostStore::empty()))),
+        };
         Ok(AppState {
             sign_in,
             exports,
+            costs,
             fleet,
             resources,
             findings,

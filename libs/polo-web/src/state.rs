@@ -26,11 +26,20 @@ pub struct AppState {
     /// The OpenID provider people sign in with; `None` where identity comes only from API
     /// Gateway authorizer claims (or `ENV=dev`).
     pub sign_in: Option<Arc<crate::auth::Oidc>>,
+    /// The cost store, for the costs pages (read on first use).
+    pub costs: Arc<dyn polo_core::data::CostReader>,
     /// Where CSV exports too large to answer inline go.
     pub exports: Option<Arc<dyn polo_core::store::ExportStore>>,
 }
 
 impl AppState {
+    /// The same state, reading costs from `costs`.
+    #[must_use]
+    pub fn with_costs(mut self, costs: Arc<dyn polo_core::data::CostReader>) -> AppState {
+        self.costs = costs;
+        self
+    }
+
     /// The same state, signing people in with `oidc`.
     #[must_use]
     pub fn with_sign_in(mut self, oidc: crate::auth::Oidc) -> AppState {
@@ -56,6 +65,7 @@ impl AppState {
             settings: Arc::new(settings),
             sign_in: None,
             exports: None,
+            costs: Arc::new(polo_core::data::InMemoryCosts(Arc::new(polo_core::model::CostStore::empty()))),
         })
     }
 }

@@ -63,7 +63,8 @@ pub fn dev_state(
             polo_core::text::rfc3339(built)
         ));
     }
-    Ok(AppState::over(service, config, clock, settings)?)
+    let costs = Arc::new(polo_core::data::LocalCostReader::new(polo_core::data::cost_store_path(data)));
+    Ok(AppState::over(service, config, clock, settings)?.with_costs(costs))
 }
 
 /// `state` signing people in at `issuer` (no dev identity), as a deployment does, with the

@@ -2,6 +2,7 @@
 //! over a local snapshot file.
 
 pub mod conformance;
+mod costs;
 mod dynamo;
 mod local;
 mod s3_snapshot;
@@ -12,6 +13,7 @@ use async_trait::async_trait;
 
 use crate::model::{Change, Finding, Fleet, Index, Instance, ResourceKind};
 
+pub use costs::{COSTS_KEY, CostReader, InMemoryCosts, LocalCostReader, S3CostReader};
 pub use dynamo::{BATCH, BY_INDEX, BY_KIND, DynamoDataService, ResourceItem, ResourceTable, vanished};
 pub use local::{LocalDataService, cost_store_path, parse_snapshot, parse_snapshot_bytes, read_cost_store};
 pub use s3_snapshot::S3SnapshotReader;

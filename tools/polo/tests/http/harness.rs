@@ -19,6 +19,11 @@ pub fn sample() -> Everything {
     generate(42, Scale::Small, NOW)
 }
 
+/// The committed sample's cost store, generated again.
+pub fn sample_costs() -> polo_core::model::CostStore {
+    polo_core::sample::generate_with_costs(42, Scale::Small, NOW).1
+}
+
 /// A running app and a client for it.
 pub struct TestApp {
     pub base: String,
@@ -60,8 +65,12 @@ impl TestApp {
 
     pub async fn spawn_with(everything: Everything, settings: WebSettings) -> TestApp {
         let data = Arc::new(LocalDataService::from_snapshot(everything));
-        let state =
-            AppState::over(data, Config::bundled().unwrap(), Arc::new(FixedClock(NOW)), settings).unwrap();
+        // The sample's cost store, whatever the snapshot (cost keys of other snapshots are
+        // simply unattributed).
+        let costs = Arc::new(polo_core::data::InMemoryCosts(Arc::new(sample_costs())));
+        let state = AppState::over(data, Config::bundled().unwrap(), Arc::new(FixedClock(NOW)), settings)
+            .unwrap()
+            .with_costs(costs);
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move {

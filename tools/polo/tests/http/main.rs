@@ -5,6 +5,7 @@
 
 mod harness;
 
+mod costs;
 mod errors;
 mod escaping;
 mod hostile;

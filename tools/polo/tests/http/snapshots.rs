@@ -24,6 +24,9 @@ async fn json_pages() {
     assert_json_snapshot!("indexes_page", app.json("/indexes?format=json&per_page=3&sort=-instances").await);
     assert_json_snapshot!("instance", app.json(&format!("/instances/{instance}?format=json")).await);
     assert_json_snapshot!("index", app.json(&format!("/indexes/{index}?format=json")).await);
+    assert_json_snapshot!("costs", app.json("/costs?format=json").await);
+    assert_json_snapshot!("costs_index_page", app.json("/costs/index?format=json&per_page=3").await);
+    assert_json_snapshot!("costs_service", app.json("/costs/service/Amazon%20DynamoDB?format=json").await, { ".daily" => "[120 days]" });
 }
 
 #[tokio::test]
@@ -39,6 +42,9 @@ async fn html_pages() {
         ("instance_html", app.get(&format!("/instances/{instance}")).await.body),
         ("index_html", app.get(&format!("/indexes/{index}")).await.body),
         ("bad_request_html", app.get("/instances?page=abc").await.body),
+        ("costs_html", app.get("/costs").await.body),
+        ("costs_index_html", app.get("/costs/index?per_page=5").await.body),
+        ("costs_detail_html", app.get(&format!("/costs/index/{index}")).await.body),
     ];
     with_settings!({ filters => html_filters() }, {
         for (name, body) in pages {

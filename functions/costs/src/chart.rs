@@ -1,0 +1,59 @@
+//! A daily cost trend drawn on the server as SVG: no script, allowed by the strict CSP
+//! (inline SVG elements, no inline style), readable in dark mode through `currentColor`.
+
+use polo_core::Money;
+use polo_core::costs::DailyCost;
+
+/// One bar of the chart, in SVG user units.
+pub struct Bar {
+    pub x: String,
+    pub y: String,
+    pub height: String,
+    /// Shown on hover (`<title>`).
+    pub title: String,
+}
+
+/// The chart of `days`: bars scaled to the highest day, `width` x `height` units.
+pub struct Chart {
+    pub width: u32,
+    pub height: u32,
+    pub bar_width: String,
+    pub bars: Vec<Bar>,
+    pub max_label: String,
+    pub first_label: String,
+    pub last_label: String,
+}
+
+impl Chart {
+    /// The chart of `days` (oldest first).
+    pub fn of(days: &[DailyCost]) -> Chart {
+        let (width, height) = (720u32, 160u32);
+        let max = days.iter().map(|d| d.amount).max().unwrap_or(Money::ZERO);
+        let max_f = max.amount().to_string().parse::<f64>().unwrap_or(0.0);
+        let count = |n: usize| f64::from(u32::try_from(n).unwrap_or(u32::MAX));
+        let step = f64::from(width) / count(days.len().max(1));
+        let bars = days
+            .iter()
+            .enumerate()
+            .map(|(i, d)| {
+                let v = d.amount.amount().to_string().parse::<f64>().unwrap_or(0.0);
+                let h = if max_f > 0.0 { (v / max_f) * f64::from(height - 20) } else { 0.0 };
+                Bar {
+                    x: format!("{:.2}", count(i) * step),
+                    y: format!("{:.2}", f64::from(height) - h),
+                    height: format!("{h:.2}"),
+                    title: format!("{}: ${}", d.date, d.amount.to_grouped_cents()),
+                }
+            })
+            .collect();
+        Chart {
+            width,
+            height,
+            bar_width: format!("{:.2}", (step * 0.8).max(0.5)),
+            bars,
+            max_label: max.to_grouped_cents(),
+            first_label: days.first().map(|d| d.date.to_string()).unwrap_or_default(),
+            last_label: days.last().map(|d| d.date.to_string()).unwrap_or_default(),
+        }
+    }
+}

@@ -1,0 +1,162 @@
+//! `GET /costs`: this month so far, the previous month, the trailing 30 days, the change
+//! against the same days of the previous month, the month-end forecast, top movers and how
+//! old the data is.
+
+use askama::Template;
+use axum::extract::{RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use polo_core::Money;
+use polo_core::costs::{Breakdown, CostLine, Periods, breakdown};
+use polo_core::model::{CostDimension, CostStore, Fleet};
+use polo_web::params::detail_format;
+use polo_web::respond::{csv, html, json};
+use polo_web::tabular::to_csv;
+use polo_web::{AppError, AppState, Chrome, Format};
+use serde::Serialize;
+use time::Duration;
+
+use crate::table::{LineCells, title, urlencode};
+
+/// An index whose last 7 days cost more (or less) than the 7 before.
+#[derive(Clone, Debug, Serialize)]
+pub struct Mover {
+    pub key: String,
+    pub name: String,
+    pub last_7_days: Money,
+    pub previous_7_days: Money,
+    pub change: Money,
+}
+
+/// What `/costs` answers as JSON.
+#[derive(Serialize)]
+struct Overview {
+    as_of: Option<String>,
+    data_age_seconds: Option<i64>,
+    total: CostLine,
+    /// The same days of the previous month as the month so far.
+    previous_month_to_date: Money,
+    change_vs_previous_month_to_date: Money,
+    movers: Vec<Mover>,
+}
+
+fn movers(store: &CostStore, fleet: &Fleet, p: &Periods) -> Vec<Mover> {
+    let (last_from, prev_from, prev_to) =
+        (p.as_of - Duration::days(6), p.as_of - Duration::days(13), p.as_of - Duration::days(7));
+    let mut out: Vec<Mover> = store
+        .dimensions
+        .get(&CostDimension::Index)
+        .into_iter()
+        .flat_map(|d| d.keys())
+        .filter_map(|key| {
+            let index = fleet.index(key)?;
+            let last = store.sum(CostDimension::Index, key, last_from, p.as_of);
+            let previous = store.sum(CostDimension::Index, key, prev_from, prev_to);
+            Some(Mover {
+                key: key.clone(),
+                name: index.name.clone(),
+                last_7_days: last,
+                previous_7_days: previous,
+                change: last - previous,
+            })
+        })
+        .collect();
+    out.sort_by(|a, b| b.change.cmp(&a.change).then_with(|| a.key.cmp(&b.key)));
+    out.truncate(5);
+    out
+}
+
+struct MoverCells {
+    href: String,
+    key: String,
+    name: String,
+    last: String,
+    previous: String,
+    change: String,
+}
+
+#[derive(Template)]
+#[template(path = "costs/overview.html")]
+struct OverviewPage {
+    chrome: Chrome,
+    as_of: String,
+    age: String,
+    total: LineCells,
+    previous_mtd: String,
+    change: String,
+    rising: bool,
+    movers: Vec<MoverCells>,
+    breakdowns: Vec<(&'static str, &'static str, Vec<LineCells>)>,
+}
+
+/// `GET /costs`.
+pub async fn overview(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    RawQuery(raw): RawQuery,
+    request_headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let format = detail_format(raw.as_deref(), &request_headers)?;
+    let (fleet, store) = tokio::try_join!(state.fleet.fleet(), state.costs.costs())?;
+    let now = state.clock.now();
+    let by_account = breakdown(&store, &fleet, Breakdown::Account);
+    let periods = by_account.periods;
+    let previous_mtd = periods.map_or(Money::ZERO, |p| {
+        let same_day = p.previous_month_start + Duration::days(i64::from(p.as_of.day()) - 1);
+        store.total(CostDimension::Account, p.previous_month_start, same_day.min(p.previous_month_end))
+    });
+    let movers = periods.map(|p| movers(&store, &fleet, &p)).unwrap_or_default();
+    let as_of = periods.map(|p| p.as_of);
+    let change = by_account.sum.month_to_date - previous_mtd;
+    match format {
+        Format::Json => json(&Overview {
+            as_of: as_of.map(|d| d.to_string()),
+            data_age_seconds: crate::data_age_seconds(as_of, now),
+            total: by_account.sum.clone(),
+            previous_month_to_date: previous_mtd,
+            change_vs_previous_month_to_date: change,
+            movers,
+        }),
+        Format::Csv => csv(
+            to_csv(&["key", "name", "last_7_days", "previous_7_days", "change"], &movers)?,
+            "cost-movers.csv",
+        ),
+        Format::Html => {
+            let breakdowns = Breakdown::ALL
+                .into_iter()
+                .map(|d| {
+                    let b = breakdown(&store, &fleet, d);
+                    let mut top: Vec<&CostLine> = b.items.iter().collect();
+                    top.sort_by(|x, y| y.month_to_date.cmp(&x.month_to_date).then_with(|| x.key.cmp(&y.key)));
+                    let mut cells: Vec<LineCells> =
+                        top.into_iter().take(3).map(|l| LineCells::new(l, Some(d))).collect();
+                    cells.push(LineCells::new(&b.unattributed, None));
+                    (d.as_str(), title(d), cells)
+                })
+                .collect();
+            html(&OverviewPage {
+                chrome,
+                as_of: as_of.map(|d| d.to_string()).unwrap_or_default(),
+                age: crate::data_age_seconds(as_of, now)
+                    .map(|s| polo_core::text::age(now - Duration::seconds(s), now))
+                    .unwrap_or_default(),
+                total: LineCells::new(&by_account.sum, None),
+                previous_mtd: previous_mtd.to_grouped_cents(),
+                change: change.to_grouped_cents(),
+                rising: change > Money::ZERO,
+                movers: movers
+                    .iter()
+                    .map(|m| MoverCells {
+                        href: format!("/costs/index/{}", urlencode(&m.key)),
+                        key: m.key.clone(),
+                        name: m.name.clone(),
+                        last: m.last_7_days.to_grouped_cents(),
+                        previous: m.previous_7_days.to_grouped_cents(),
+                        change: m.change.to_grouped_cents(),
+                    })
+                    .collect(),
+                breakdowns,
+            })
+        }
+    }
+}

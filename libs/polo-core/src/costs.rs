@@ -1,0 +1,362 @@
+//! What each index, customer, account and service costs, from the cost store: this month so
+//! far, the previous month, the trailing 30 days and a month-end forecast, with an
+//! unattributed row, so that for every dimension the items plus the unattributed row make
+//! the total to the cent, and the total is the same for all four.
+
+use std::cmp::Ordering;
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use time::{Date, Duration};
+
+use crate::Money;
+use crate::listing::{Column, Direction, Sort};
+use crate::model::{CostDimension, CostStore, Fleet};
+
+/// The breakdowns of `/costs/{dimension}`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum Breakdown {
+    Index,
+    /// Derived: each index's cost goes to its registry customer.
+    Customer,
+    Account,
+    Service,
+}
+
+impl Breakdown {
+    /// Every breakdown, in page order.
+    pub const ALL: [Breakdown; 4] =
+        [Breakdown::Index, Breakdown::Customer, Breakdown::Account, Breakdown::Service];
+
+    /// `index`, `customer`, `account`, `service`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Breakdown::Index => "index",
+            Breakdown::Customer => "customer",
+            Breakdown::Account => "account",
+            Breakdown::Service => "service",
+        }
+    }
+
+    /// The breakdown named `text`.
+    pub fn from_param(text: &str) -> Option<Breakdown> {
+        Breakdown::ALL.into_iter().find(|b| b.as_str() == text)
+    }
+}
+
+/// The periods of a breakdown, anchored on the newest cost day (`as_of`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Periods {
+    pub as_of: Date,
+    pub month_start: Date,
+    pub previous_month_start: Date,
+    pub previous_month_end: Date,
+    pub trailing_start: Date,
+    /// Days of the month after `as_of`, which the forecast fills in.
+    pub days_left: i64,
+}
+
+impl Periods {
+    /// The periods around `as_of`.
+    pub fn at(as_of: Date) -> Periods {
+        let month_start = as_of.replace_day(1).unwrap_or(as_of);
+        let previous_month_end = month_start - Duration::days(1);
+        let previous_month_start = previous_month_end.replace_day(1).unwrap_or(previous_month_end);
+        let month_length = i64::from(as_of.month().length(as_of.year()));
+        Periods {
+            as_of,
+            month_start,
+            previous_month_start,
+            previous_month_end,
+            trailing_start: as_of - Duration::days(29),
+            days_left: month_length - i64::from(as_of.day()),
+        }
+    }
+}
+
+/// One row of a breakdown: exact cents, shown as money.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct CostLine {
+    pub key: String,
+    pub name: String,
+    pub month_to_date: Money,
+    pub previous_month: Money,
+    pub trailing_30d: Money,
+    /// Month to date plus the trailing-7-day daily mean for each day left in the month.
+    pub forecast: Money,
+}
+
+/// Cents of one series over the periods.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+struct Cents {
+    month: i64,
+    previous: i64,
+    trailing: i64,
+    forecast: i64,
+}
+
+impl std::ops::AddAssign for Cents {
+    fn add_assign(&mut self, o: Cents) {
+        self.month += o.month;
+        self.previous += o.previous;
+        self.trailing += o.trailing;
+        self.forecast += o.forecast;
+    }
+}
+
+fn cents_of(store: &CostStore, series: &[i64], p: &Periods) -> Cents {
+    let sum = |from: Date, to: Date| -> i64 {
+        series
+            .iter()
+            .enumerate()
+            .filter(|(n, _)| {
+                let d = store.day(*n);
+                d >= from && d <= to
+            })
+            .map(|(_, c)| *c)
+            .sum()
+    };
+    let month = sum(p.month_start, p.as_of);
+    let last7 = sum(p.as_of - Duration::days(6), p.as_of);
+    // Rounded half away from zero, per series: the total forecast is the sum of these.
+    let ahead = (last7 * p.days_left * 2 + 7 * last7.signum()) / 14;
+    Cents {
+        month,
+        previous: sum(p.previous_month_start, p.previous_month_end),
+        trailing: sum(p.trailing_start, p.as_of),
+        forecast: month + ahead,
+    }
+}
+
+fn line(key: &str, name: &str, c: Cents) -> CostLine {
+    CostLine {
+        key: key.to_owned(),
+        name: name.to_owned(),
+        month_to_date: Money::from_scaled(c.month, 2),
+        previous_month: Money::from_scaled(c.previous, 2),
+        trailing_30d: Money::from_scaled(c.trailing, 2),
+        forecast: Money::from_scaled(c.forecast, 2),
+    }
+}
+
+/// A whole breakdown.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CostBreakdown {
+    pub periods: Option<Periods>,
+    pub items: Vec<CostLine>,
+    /// Spend no item accounts for (no index tag, or a tag naming no known index); always
+    /// present, zero where a dimension covers everything.
+    pub unattributed: CostLine,
+    /// Items plus unattributed.
+    pub sum: CostLine,
+}
+
+/// The breakdown of `store` by `dimension`; names and the index -> customer mapping come
+/// from `fleet`.
+pub fn breakdown(store: &CostStore, fleet: &Fleet, dimension: Breakdown) -> CostBreakdown {
+    let Some(as_of) = store.as_of() else {
+        return CostBreakdown {
+            periods: None,
+            items: Vec::new(),
+            unattributed: line("", "Unattributed", Cents::default()),
+            sum: line("", "Total", Cents::default()),
+        };
+    };
+    let p = Periods::at(as_of);
+    let source = match dimension {
+        Breakdown::Index | Breakdown::Customer => CostDimension::Index,
+        Breakdown::Account => CostDimension::Account,
+        Breakdown::Service => CostDimension::Service,
+    };
+    let account_names: BTreeMap<&str, &str> =
+        fleet.everything().accounts.iter().map(|a| (a.id.as_str(), a.name.as_str())).collect();
+    let mut items: BTreeMap<String, (String, Cents)> = BTreeMap::new();
+    let mut unattributed = Cents::default();
+    for (key, series) in store.dimensions.get(&source).into_iter().flatten() {
+        let c = cents_of(store, series, &p);
+        let target = match dimension {
+            Breakdown::Index => fleet.index(key).map(|x| (key.clone(), x.name.clone())),
+            Breakdown::Customer => fleet.index(key).map(|x| (x.customer.clone(), x.customer.clone())),
+            Breakdown::Account => Some((
+                key.clone(),
+                account_names.get(key.as_str()).map_or_else(|| key.clone(), |n| (*n).to_owned()),
+            )),
+            Breakdown::Service => Some((key.clone(), key.clone())),
+        };
+        match target.filter(|(k, _)| !k.is_empty()) {
+            Some((k, name)) => items.entry(k).or_insert_with(|| (name, Cents::default())).1 += c,
+            None => unattributed += c,
+        }
+    }
+    let mut total = unattributed;
+    let items: Vec<CostLine> = items
+        .into_iter()
+        .map(|(k, (name, c))| {
+            total += c;
+            line(&k, &name, c)
+        })
+        .collect();
+    CostBreakdown {
+        periods: Some(p),
+        items,
+        unattributed: line("", "Unattributed", unattributed),
+        sum: line("", "Total", total),
+    }
+}
+
+/// The columns of a cost table, in JSON order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum CostColumn {
+    Key,
+    Name,
+    MonthToDate,
+    PreviousMonth,
+    Trailing30d,
+    Forecast,
+}
+
+impl Column for CostColumn {
+    const ALL: &'static [Self] = &[
+        CostColumn::Key,
+        CostColumn::Name,
+        CostColumn::MonthToDate,
+        CostColumn::PreviousMonth,
+        CostColumn::Trailing30d,
+        CostColumn::Forecast,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            CostColumn::Key => "key",
+            CostColumn::Name => "name",
+            CostColumn::MonthToDate => "month_to_date",
+            CostColumn::PreviousMonth => "previous_month",
+            CostColumn::Trailing30d => "trailing_30d",
+            CostColumn::Forecast => "forecast",
+        }
+    }
+}
+
+/// The lines matching every free-text term (key or name), sorted (default: most spent this
+/// month first, then key).
+pub fn list_lines<'a>(
+    lines: &'a [CostLine],
+    terms: &[String],
+    sort: Option<Sort<CostColumn>>,
+) -> Vec<&'a CostLine> {
+    let mut rows: Vec<&CostLine> = lines
+        .iter()
+        .filter(|l| {
+            let hay = format!("{} {}", l.key, l.name).to_lowercase();
+            terms.iter().all(|t| hay.contains(t.as_str()))
+        })
+        .collect();
+    let sort = sort.unwrap_or(Sort { column: CostColumn::MonthToDate, direction: Direction::Descending });
+    rows.sort_by(|a, b| {
+        let ord = match sort.column {
+            CostColumn::Key => a.key.cmp(&b.key),
+            CostColumn::Name => a.name.to_lowercase().cmp(&b.name.to_lowercase()),
+            CostColumn::MonthToDate => a.month_to_date.cmp(&b.month_to_date),
+            CostColumn::PreviousMonth => a.previous_month.cmp(&b.previous_month),
+            CostColumn::Trailing30d => a.trailing_30d.cmp(&b.trailing_30d),
+            CostColumn::Forecast => a.forecast.cmp(&b.forecast),
+        };
+        let ord = if sort.direction == Direction::Descending { ord.reverse() } else { ord };
+        if ord == Ordering::Equal { a.key.cmp(&b.key) } else { ord }
+    });
+    rows
+}
+
+/// One day of one key's series.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct DailyCost {
+    pub date: Date,
+    pub amount: Money,
+}
+
+/// The daily costs of `key` in `dimension` (customers: the sum of their indexes), every
+/// day of the store; `None` for a key the breakdown does not have.
+pub fn daily(store: &CostStore, fleet: &Fleet, dimension: Breakdown, key: &str) -> Option<Vec<DailyCost>> {
+    let width = usize::try_from(store.days).unwrap_or(0);
+    let mut cents = vec![0i64; width];
+    let mut found = false;
+    let mut add = |series: &[i64]| {
+        found = true;
+        for (total, c) in cents.iter_mut().zip(series) {
+            *total += c;
+        }
+    };
+    if dimension == Breakdown::Customer {
+        for (k, series) in store.dimensions.get(&CostDimension::Index).into_iter().flatten() {
+            if fleet.index(k).is_some_and(|x| x.customer == key) {
+                add(series);
+            }
+        }
+    } else {
+        let source = match dimension {
+            Breakdown::Account => CostDimension::Account,
+            Breakdown::Service => CostDimension::Service,
+            Breakdown::Index | Breakdown::Customer => CostDimension::Index,
+        };
+        if dimension == Breakdown::Index && fleet.index(key).is_none() {
+            return None;
+        }
+        if let Some(series) = store.dimensions.get(&source).and_then(|d| d.get(key)) {
+            add(series);
+        }
+    }
+    found.then(|| {
+        cents
+            .iter()
+            .enumerate()
+            .map(|(n, c)| DailyCost { date: store.day(n), amount: Money::from_scaled(*c, 2) })
+            .collect()
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sample::{Scale, generate_with_costs};
+    use time::macros::{date, datetime};
+
+    #[test]
+    fn every_breakdown_reconciles_to_the_cent_and_to_the_same_total() {
+        let (everything, store) = generate_with_costs(42, Scale::Small, datetime!(2026-11-24 12:00 UTC));
+        let fleet = Fleet::new(everything);
+        let sums: Vec<CostLine> = Breakdown::ALL
+            .into_iter()
+            .map(|d| {
+                let b = breakdown(&store, &fleet, d);
+                let add =
+                    |f: fn(&CostLine) -> Money| b.items.iter().map(f).sum::<Money>() + f(&b.unattributed);
+                assert_eq!(add(|l| l.month_to_date), b.sum.month_to_date, "{d:?}");
+                assert_eq!(add(|l| l.previous_month), b.sum.previous_month, "{d:?}");
+                assert_eq!(add(|l| l.trailing_30d), b.sum.trailing_30d, "{d:?}");
+                assert_eq!(add(|l| l.forecast), b.sum.forecast, "{d:?}");
+                b.sum
+            })
+            .collect();
+        for s in &sums[1..] {
+            assert_eq!(
+                (s.month_to_date, s.previous_month, s.trailing_30d),
+                (sums[0].month_to_date, sums[0].previous_month, sums[0].trailing_30d)
+            );
+        }
+        let index = breakdown(&store, &fleet, Breakdown::Index);
+        assert!(index.unattributed.month_to_date > Money::ZERO, "untagged spend and orphan tags are shown");
+    }
+
+    #[test]
+    fn periods_follow_the_calendar() {
+        let p = Periods::at(date!(2024 - 03 - 01));
+        assert_eq!(
+            (p.previous_month_start, p.previous_month_end),
+            (date!(2024 - 02 - 01), date!(2024 - 02 - 29))
+        );
+        assert_eq!(p.days_left, 30);
+        let p = Periods::at(date!(2026 - 02 - 28));
+        assert_eq!(p.days_left, 0);
+        assert_eq!(p.trailing_start, date!(2026 - 01 - 30));
+    }
+}

@@ -1,0 +1,152 @@
+//! Reading the cost store: a local file beside the snapshot, or `costs.json` in the data
+//! bucket. Loaded on first use, so functions that never show costs never read it.
+
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime};
+
+use async_trait::async_trait;
+use aws_sdk_s3::error::{DisplayErrorContext, SdkError};
+use aws_sdk_s3::operation::get_object::GetObjectError;
+
+use super::{DataError, read_cost_store};
+use crate::model::{COST_STORE_FORMAT, CostStore};
+
+/// The key of the cost store in the data bucket.
+pub const COSTS_KEY: &str = "costs.json";
+
+/// Reads the cost store.
+#[async_trait]
+pub trait CostReader: Send + Sync {
+    /// The current store (empty when no cost data exists yet).
+    async fn costs(&self) -> Result<Arc<CostStore>, DataError>;
+}
+
+/// A store held in memory (tests, tools).
+pub struct InMemoryCosts(pub Arc<CostStore>);
+
+#[async_trait]
+impl CostReader for InMemoryCosts {
+    async fn costs(&self) -> Result<Arc<CostStore>, DataError> {
+        Ok(Arc::clone(&self.0))
+    }
+}
+
+/// A cost store file, read again when its modification time changes.
+pub struct LocalCostReader {
+    path: PathBuf,
+    cached: Mutex<Option<(Option<SystemTime>, Arc<CostStore>)>>,
+}
+
+impl LocalCostReader {
+    /// Reads `path` (see [`super::cost_store_path`]).
+    pub fn new(path: impl Into<PathBuf>) -> Self {
+        LocalCostReader { path: path.into(), cached: Mutex::new(None) }
+    }
+}
+
+#[async_trait]
+impl CostReader for LocalCostReader {
+    async fn costs(&self) -> Result<Arc<CostStore>, DataError> {
+        let modified = std::fs::metadata(&self.path).and_then(|m| m.modified()).ok();
+        let mut cached =
+            self.cached.lock().map_err(|_| DataError::Store("cost store lock poisoned".into()))?;
+        if let Some((at, store)) = cached.as_ref()
+            && *at == modified
+        {
+            return Ok(Arc::clone(store));
+        }
+        let store = Arc::new(read_cost_store(&self.path)?);
+        *cached = Some((modified, Arc::clone(&store)));
+        Ok(store)
+    }
+}
+
+/// `costs.json` in the data bucket, revalidated by ETag at most every `revalidate_after`;
+/// a failed refresh keeps serving the loaded store.
+pub struct S3CostReader {
+    client: aws_sdk_s3::Client,
+    bucket: String,
+    revalidate_after: Duration,
+    cached: tokio::sync::Mutex<Option<Loaded>>,
+}
+
+/// A loaded store: its ETag, when it was last checked, the store.
+type Loaded = (Option<String>, Instant, Arc<CostStore>);
+
+impl S3CostReader {
+    /// Reads `s3://{bucket}/costs.json`.
+    pub fn new(client: aws_sdk_s3::Client, bucket: &str, revalidate_after: Duration) -> Self {
+        S3CostReader {
+            client,
+            bucket: bucket.to_owned(),
+            revalidate_after,
+            cached: tokio::sync::Mutex::new(None),
+        }
+    }
+}
+
+#[async_trait]
+impl CostReader for S3CostReader {
+    async fn costs(&self) -> Result<Arc<CostStore>, DataError> {
+        let mut cached = self.cached.lock().await;
+        if let Some((_, at, store)) = cached.as_ref()
+            && at.elapsed() < self.revalidate_after
+        {
+            return Ok(Arc::clone(store));
+        }
+        let source = format!("s3://{}/{COSTS_KEY}", self.bucket);
+        let etag = cached.as_ref().and_then(|(e, _, _)| e.clone());
+        let answer =
+            self.client.get_object().bucket(&self.bucket).key(COSTS_KEY).set_if_none_match(etag).send().await;
+        let fresh = match answer {
+            Ok(output) => {
+                let etag = output.e_tag.clone();
+                let parsed = match output.body.collect().await {
+                    Ok(bytes) => serde_json::from_slice::<CostStore>(&bytes.into_bytes())
+                        .map_err(|e| DataError::Unreadable {
+                            source_name: source.clone(),
+                            problem: e.to_string(),
+                        })
+                        .and_then(|s| {
+                            if s.format > COST_STORE_FORMAT {
+                                Err(DataError::Unreadable {
+                                    source_name: source.clone(),
+                                    problem: format!("format {} is newer than this build reads", s.format),
+                                })
+                            } else {
+                                Ok(s)
+                            }
+                        }),
+                    Err(e) => Err(DataError::Store(format!("{source}: {e}"))),
+                };
+                parsed.map(|s| (etag, Arc::new(s)))
+            }
+            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 304) => {
+                if let Some((_, at, store)) = cached.as_mut() {
+                    *at = Instant::now();
+                    return Ok(Arc::clone(store));
+                }
+                Err(DataError::Store(format!("{source}: 304 without a loaded store")))
+            }
+            Err(SdkError::ServiceError(e)) if matches!(e.err(), GetObjectError::NoSuchKey(_)) => {
+                Ok((None, Arc::new(CostStore::empty())))
+            }
+            Err(e) => Err(DataError::Store(format!("{source}: {}", DisplayErrorContext(&e)))),
+        };
+        match fresh {
+            Ok((etag, store)) => {
+                *cached = Some((etag, Instant::now(), Arc::clone(&store)));
+                Ok(store)
+            }
+            Err(e) => match cached.as_mut() {
+                Some((_, at, store)) => {
+                    tracing::warn!(error = %e, "cost store not refreshed; serving the loaded one");
+                    *at = Instant::now();
+                    Ok(Arc::clone(store))
+                }
+                None => Err(e),
+            },
+        }
+    }
+}

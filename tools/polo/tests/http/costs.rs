@@ -1,0 +1,121 @@
+//! The cost pages over the sample's cost store: breakdowns that reconcile to the cent, the
+//! same total for every dimension, one key's daily series, errors by name.
+
+use polo_core::Money;
+use serde_json::Value;
+
+use crate::harness::{TestApp, sample};
+
+fn money(v: &Value) -> Money {
+    v.as_str().unwrap_or_else(|| panic!("not a money string: {v}")).parse().unwrap()
+}
+
+const FIELDS: [&str; 4] = ["month_to_date", "previous_month", "trailing_30d", "forecast"];
+
+#[tokio::test]
+async fn every_breakdown_adds_up_to_the_same_total_to_the_cent() {
+    let app = TestApp::sample().await;
+    let mut totals = Vec::new();
+    for dimension in ["index", "customer", "account", "service"] {
+        let page = app.json(&format!("/costs/{dimension}?format=json&per_page=500")).await;
+        assert_eq!(
+            page["total"].as_u64().unwrap() as usize,
+            page["items"].as_array().unwrap().len(),
+            "{dimension}"
+        );
+        assert_eq!(page["as_of"], "2026-11-23");
+        assert_eq!(page["data_age_seconds"], 12 * 3600, "the sample's clock is noon after the last cost day");
+        for field in FIELDS {
+            let items: Money = page["items"].as_array().unwrap().iter().map(|i| money(&i[field])).sum();
+            assert_eq!(
+                items + money(&page["unattributed"][field]),
+                money(&page["sum"][field]),
+                "{dimension} {field}"
+            );
+        }
+        totals.push(FIELDS.map(|f| money(&page["sum"][f])));
+    }
+    assert!(totals.windows(2).all(|w| w[0][..3] == w[1][..3]), "{totals:?}");
+    let index = app.json("/costs/index?format=json&per_page=500").await;
+    assert!(
+        money(&index["unattributed"]["month_to_date"]) > Money::ZERO,
+        "untagged spend is shown, not spread"
+    );
+    let overview = app.json("/costs?format=json").await;
+    assert_eq!(overview["total"]["month_to_date"], index["sum"]["month_to_date"]);
+    let first = app.json("/?format=json").await;
+    assert_eq!(
+        money(&first["month_to_date"]["amount"]),
+        money(&overview["total"]["month_to_date"]),
+        "`/` agrees"
+    );
+}
+
+#[tokio::test]
+async fn cost_tables_sort_search_and_page_like_the_others() {
+    let app = TestApp::sample().await;
+    let by_forecast = app.json("/costs/index?format=json&sort=-forecast&per_page=500").await;
+    let forecasts: Vec<Money> =
+        by_forecast["items"].as_array().unwrap().iter().map(|i| money(&i["forecast"])).collect();
+    assert!(forecasts.windows(2).all(|w| w[0] >= w[1]));
+    for column in ["key", "name", "month_to_date", "previous_month", "trailing_30d", "forecast"] {
+        for dir in ["", "-"] {
+            let answer = app.get(&format!("/costs/account?format=json&sort={dir}{column}")).await;
+            assert_eq!(answer.status, 200, "{dir}{column}");
+        }
+    }
+    let e = sample();
+    let named = &e.indexes[0];
+    let found = app.json(&format!("/costs/index?format=json&q={}", named.index_id)).await;
+    assert_eq!(found["items"][0]["key"], named.index_id.as_str());
+    let paged = app.json("/costs/index?format=json&per_page=2&page=2").await;
+    assert_eq!(paged["items"].as_array().unwrap().len(), 2);
+    let csv = app.get("/costs/service?format=csv").await;
+    assert!(csv.body.starts_with("key,name,month_to_date,previous_month,trailing_30d,forecast\n"));
+    assert!(csv.body.lines().last().unwrap().contains(",Total,"), "the total closes the CSV");
+    let partial = app.get_with("/costs/index?page=2", None).await;
+    assert!(partial.body.contains("id=\"costs-table\""));
+}
+
+#[tokio::test]
+async fn one_key_has_its_daily_series_and_chart() {
+    let app = TestApp::sample().await;
+    let e = sample();
+    let index = e.indexes[0].index_id.clone();
+    let detail = app.json(&format!("/costs/index/{index}?format=json")).await;
+    let daily = detail["daily"].as_array().unwrap();
+    assert_eq!(daily.len(), 120);
+    let last_30: Money = daily[daily.len() - 30..].iter().map(|d| money(&d["amount"])).sum();
+    assert_eq!(last_30, money(&detail["trailing_30d"]));
+    assert_eq!(daily.last().unwrap()["date"], "2026-11-23");
+    let page = app.get(&format!("/costs/index/{index}")).await;
+    assert_eq!(page.status, 200);
+    assert!(
+        page.body.contains("<svg") && page.body.contains("<title>2026-11-23: $"),
+        "a chart with values on hover"
+    );
+    assert!(page.body.contains(&format!("href=\"/indexes/{index}\"")), "links to the index");
+    let customer = &e.indexes[0].customer;
+    assert_eq!(app.get(&format!("/costs/customer/{customer}?format=json")).await.status, 200);
+}
+
+#[tokio::test]
+async fn unknown_dimensions_and_keys_are_404s_and_bad_parameters_400s() {
+    let app = TestApp::sample().await;
+    for path in
+        ["/costs/region", "/costs/index/idx-nosuch", "/costs/service/Nothing", "/costs/account/000000000000"]
+    {
+        let answer = app.get_with(path, Some("application/json")).await;
+        assert_eq!(answer.status, 404, "{path}");
+    }
+    for (path, param) in [
+        ("/costs/index?sort=nosuch", "sort"),
+        ("/costs/index?colour=red", "colour"),
+        ("/costs?page=2", "page"),
+        ("/costs/index?per_page=0", "per_page"),
+    ] {
+        let answer = app.get_with(path, Some("application/json")).await;
+        assert_eq!(answer.status, 400, "{path}");
+        assert_eq!(answer.json()["error"]["param"], param, "{path}");
+    }
+}
