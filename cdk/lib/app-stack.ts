@@ -218,7 +218,7 @@ export class PoloAppStack extends cdk.Stack {
     const listBucket = (fn: lambda.Function) => allow(fn, ['s3:ListBucket'], [data.bucketArn]);
     for (const name of ['dashboard', 'inventory', 'costs', 'reports'] as const) {
       allow(this.functions[name], readTable, tableArns(resources));
-      allow(this.functions[name], ['s3:GetObject'], [data.arnForObjects('snapshot.json'), data.arnForObjects('cache/ce/*')]);
+      allow(this.functions[name], ['s3:GetObject'], [data.arnForObjects('snapshot.json'), data.arnForObjects('costs.json')]);
       listBucket(this.functions[name]);
       // Large CSV exports: written, then read through the presigned URL this role signs.
       allow(this.functions[name], ['s3:PutObject', 's3:GetObject'], [data.arnForObjects('exports/*')]);
@@ -226,17 +226,19 @@ export class PoloAppStack extends cdk.Stack {
     allow(this.functions.reports, readTable, tableArns(reports));
     allow(this.functions.dashboard, readTable, tableArns(reports));
     allow(this.functions.sync, [...readTable, ...writeTable], tableArns(resources));
-    allow(this.functions.sync, ['s3:GetObject', 's3:PutObject'], [data.arnForObjects('sync/*'), data.arnForObjects('snapshot.json')]);
+    // The sync also keeps the cost store (`costs.json`), asking Cost Explorer in the payer account.
+    allow(this.functions.sync, ['s3:GetObject', 's3:PutObject'], [data.arnForObjects('sync/*'), data.arnForObjects('snapshot.json'), data.arnForObjects('costs.json')]);
     listBucket(this.functions.sync);
     allow(this.functions.sync, ['sts:AssumeRole'], props.fleetRoleArns);
     for (const name of ['reporter', 'cop'] as const) {
       allow(this.functions[name], readTable, tableArns(resources));
       allow(this.functions[name], [...readTable, ...writeTable], tableArns(reports));
-      allow(this.functions[name], ['s3:GetObject'], [data.arnForObjects('snapshot.json'), data.arnForObjects('cache/ce/*')]);
+      allow(this.functions[name], ['s3:GetObject'], [data.arnForObjects('snapshot.json'), data.arnForObjects('costs.json')]);
       listBucket(this.functions[name]);
     }
     allow(this.functions.reporter, ['s3:PutObject'], [data.arnForObjects('cache/ce/*')]);
     if (props.coreRoleArn) {
+      allow(this.functions.sync, ['sts:AssumeRole'], [props.coreRoleArn]);
       allow(this.functions.reporter, ['sts:AssumeRole'], [props.coreRoleArn]);
       allow(this.functions.costs, ['sts:AssumeRole'], [props.coreRoleArn]);
     }

@@ -37,6 +37,7 @@ async fn the_sync_function_fills_the_bucket_and_the_table() {
         store: store.clone(),
         table: ResourceTable::new(aws_sdk_dynamodb::Client::new(&base), &table_name),
         clock: Arc::new(FixedClock(datetime!(2026-11-24 12:00 UTC))),
+        costs_source: None,
     };
     // A fresh bucket: no snapshot yet, and the readers say so rather than fail.
     let reader = S3SnapshotReader::new(s3_client(&base), &bucket, "snapshot.json", std::time::Duration::ZERO)
@@ -112,6 +113,7 @@ async fn runs_never_overlap_and_the_snapshot_never_rolls_back() {
         store: store.clone(),
         table: ResourceTable::new(aws_sdk_dynamodb::Client::new(&base), &table_name),
         clock: Arc::new(FixedClock(now)),
+        costs_source: None,
     };
     let newer = t + time::Duration::hours(2);
     let event = |id: &str| serde_json::from_str(&SCHEDULED.replace("53dc4d37", id)).unwrap();

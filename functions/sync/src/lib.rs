@@ -16,6 +16,8 @@ pub struct State {
     pub store: Arc<S3Store>,
     pub table: ResourceTable,
     pub clock: Arc<dyn Clock>,
+    /// Acting in the payer account (`CORE_ROLE_ARN`) for Cost Explorer; no costs without it.
+    pub costs_source: Option<aws_config::SdkConfig>,
 }
 
 /// The environment the function needs, read once at cold start.
@@ -24,6 +26,8 @@ pub struct Env {
     pub bucket: String,
     pub table: String,
     pub polo_config: Option<std::path::PathBuf>,
+    /// `CORE_ROLE_ARN`: the Cost Explorer role in the payer account.
+    pub core_role_arn: Option<String>,
 }
 
 impl Env {
@@ -36,8 +40,21 @@ impl Env {
             bucket: need("DATA_BUCKET_NAME")?,
             table: need("DYNAMODB_TABLE_NAME")?,
             polo_config: get("POLO_CONFIG").filter(|v| !v.is_empty()).map(Into::into),
+            core_role_arn: get("CORE_ROLE_ARN").filter(|v| !v.is_empty()),
         })
     }
+}
+
+/// The SDK config that assumes `role_arn` (credentials on first use).
+pub async fn assume(base: &aws_config::SdkConfig, role_arn: &str) -> aws_config::SdkConfig {
+    let provider = aws_config::sts::AssumeRoleProvider::builder(role_arn)
+        .session_name(polo_sync_engine::accounts::SESSION_NAME)
+        .configure(base)
+        .build()
+        .await;
+    base.to_builder()
+        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider))
+        .build()
 }
 
 /// The lease one sync run holds, in the resource table.
@@ -68,7 +85,15 @@ pub async fn handle(state: &State, event: EventBridgeEvent<serde_json::Value>) -
         tracing::warn!(event_id = %holder, "{reason}; nothing to do");
         return Ok(Outcome::Skipped { reason });
     }
-    let result = Box::pin(run(&state.config, &state.sdk, Arc::clone(&state.store), &state.table, now)).await;
+    let result = Box::pin(run(
+        &state.config,
+        &state.sdk,
+        state.costs_source.as_ref(),
+        Arc::clone(&state.store),
+        &state.table,
+        now,
+    ))
+    .await;
     let summary = match result {
         Ok(summary) => summary,
         Err(e) => {

@@ -13,7 +13,14 @@ async fn main() -> Result<(), polo_web::lambda::Fatal> {
     let env = Env::from_lookup(|name| std::env::var(name).ok())?;
     let config = Config::load(env.polo_config.as_deref())?;
     let sdk = polo_sync_engine::base_config().await;
+    let costs_source = if let Some(arn) = &env.core_role_arn {
+        Some(polo_sync::assume(&sdk, arn).await)
+    } else {
+        tracing::warn!("CORE_ROLE_ARN is not set: Cost Explorer is not asked");
+        None
+    };
     let state = Arc::new(State {
+        costs_source,
         store: Arc::new(S3Store::new(s3_client(&sdk), &env.bucket)),
         table: ResourceTable::new(aws_sdk_dynamodb::Client::new(&sdk), &env.table),
         config,

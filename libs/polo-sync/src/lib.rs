@@ -5,6 +5,7 @@
 
 pub mod accounts;
 pub mod combine;
+pub mod costs;
 pub mod instances;
 pub mod production;
 pub mod registry;

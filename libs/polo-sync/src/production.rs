@@ -5,8 +5,9 @@ use std::sync::Arc;
 
 use aws_config::SdkConfig;
 use polo_core::config::Config;
-use polo_core::data::{DataError, ResourceTable, parse_snapshot_bytes};
+use polo_core::data::{COSTS_KEY, DataError, ResourceTable, parse_snapshot_bytes};
 use polo_core::model::SyncStatus;
+use polo_core::model::{CostFacts, CostStore};
 use polo_core::store::{S3Store, SyncStore};
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -34,6 +35,7 @@ pub struct RunSummary {
 pub async fn run(
     config: &Config,
     base: &SdkConfig,
+    costs_source: Option<&SdkConfig>,
     store: Arc<S3Store>,
     table: &ResourceTable,
     now: OffsetDateTime,
@@ -52,12 +54,22 @@ pub async fn run(
         None => None,
     };
     let mut combined = combine(config, store.as_ref(), previous.clone(), now).await;
+    let mut failed_costs = None;
+    if let Some(source) = costs_source {
+        match refresh_s3_costs(config, source, store.as_ref(), now).await {
+            Ok(facts) => combined.everything.cost_facts = facts,
+            Err(e) => {
+                tracing::error!(error = %e, "costs not refreshed; the last good cost data stays");
+                failed_costs = Some(format!("costs: {e}"));
+            }
+        }
+    }
     // History lives in the resource table; the snapshot carries only what lists need.
     combined.everything.history.clear();
     let bytes = serde_json::to_vec(&combined.everything).map_err(|e| DataError::Store(e.to_string()))?;
     let snapshot_written = store.write_snapshot_if_newer(bytes, now).await?;
     let items_written = apply_to_table(table, &combined, &previous, now).await?;
-    let failed: Vec<String> = outcomes
+    let mut failed: Vec<String> = outcomes
         .iter()
         .filter(|o| o.status == SyncStatus::Error)
         .map(|o| {
@@ -67,6 +79,7 @@ pub async fn run(
     for f in &failed {
         tracing::error!(pull = %f, "pull failed; its last good items were kept");
     }
+    failed.extend(failed_costs);
     Ok(RunSummary {
         pulls: outcomes.len(),
         failed,
@@ -76,4 +89,29 @@ pub async fn run(
         items_written,
         snapshot_written,
     })
+}
+
+/// Refreshes `costs.json` in the bucket from Cost Explorer (unless younger than
+/// `costs.cache_hours`) and returns the cost facts of what is stored now.
+async fn refresh_s3_costs(
+    config: &Config,
+    source: &SdkConfig,
+    store: &S3Store,
+    now: OffsetDateTime,
+) -> anyhow::Result<CostFacts> {
+    let current = match store.get(COSTS_KEY).await? {
+        Some(bytes) => {
+            serde_json::from_slice::<CostStore>(&bytes).map_err(|e| anyhow::anyhow!("s3 {COSTS_KEY}: {e}"))?
+        }
+        None => CostStore::empty(),
+    };
+    match crate::costs::refresh_costs(source, &config.tags.index, &current, config.costs.cache_hours, now)
+        .await?
+    {
+        None => Ok(CostFacts::of(&current)),
+        Some(fresh) => {
+            store.put(COSTS_KEY, serde_json::to_vec(&fresh)?).await?;
+            Ok(CostFacts::of(&fresh))
+        }
+    }
 }

@@ -47,7 +47,7 @@ pub async fn run_sync(config: &Config, options: &SyncOptions, now: OffsetDateTim
         None => vec![ResourceKind::Instances, ResourceKind::Indexes],
         Some(SyncResource::Instances) => vec![ResourceKind::Instances],
         Some(SyncResource::Indexes) => vec![ResourceKind::Indexes],
-        Some(SyncResource::Costs) => bail!("-r costs: Cost Explorer sync is not part of this build"),
+        Some(SyncResource::Costs) => return run_cost_sync(config, &options.data, now).await,
     };
     let plan = SyncPlan {
         accounts: select_accounts(config, &options.accounts)?,
@@ -84,6 +84,67 @@ pub async fn run_sync(config: &Config, options: &SyncOptions, now: OffsetDateTim
     run_combine(config, &options.out, &options.data, now).await?;
     if failed > 0 {
         bail!("{failed} of {} pulls failed; their documents keep the last good items", outcomes.len());
+    }
+    Ok(())
+}
+
+/// The SDK config acting in the `[costs] source_account`: that configured account's profile
+/// or role, else the AWS profile of that name.
+async fn cost_source(config: &Config, base: &aws_config::SdkConfig) -> anyhow::Result<aws_config::SdkConfig> {
+    let name = &config.costs.source_account;
+    if let Some(account) = config.account(name) {
+        return polo_sync_engine::accounts::account_config(base, account, Reach::ProfilesFirst)
+            .await
+            .map_err(|e| anyhow::anyhow!("costs.source_account {name:?}: {e}"));
+    }
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).profile_name(name);
+    if let Some(endpoint) = base.endpoint_url() {
+        loader = loader.endpoint_url(endpoint);
+    }
+    Ok(loader.region(aws_config::Region::new("us-east-1")).load().await)
+}
+
+/// `polo sync -r costs`: asks Cost Explorer (unless the stored answer is younger than
+/// `costs.cache_hours`), writes the cost store beside the snapshot and the cost facts into
+/// it. A failure leaves both as they were.
+pub async fn run_cost_sync(config: &Config, data: &Path, now: OffsetDateTime) -> anyhow::Result<()> {
+    let path = polo_core::data::cost_store_path(data);
+    let current = polo_core::data::read_cost_store(&path)?;
+    let base = polo_sync_engine::base_config().await;
+    let source = cost_source(config, &base).await?;
+    let refreshed = polo_sync_engine::costs::refresh_costs(
+        &source,
+        &config.tags.index,
+        &current,
+        config.costs.cache_hours,
+        now,
+    )
+    .await
+    .context("costs not refreshed; the last good cost data stays")?;
+    let store = match refreshed {
+        None => {
+            eprintln!(
+                "costs: the Cost Explorer answer of {} is younger than {} hours; not asked again",
+                current.fetched_at.map(polo_core::text::rfc3339).unwrap_or_default(),
+                config.costs.cache_hours
+            );
+            current
+        }
+        Some(store) => {
+            crate::cli::write_atomically(&path, &serde_json::to_vec(&store)?)?;
+            eprintln!(
+                "costs: {} days through {} into {}",
+                store.days,
+                store.as_of().map(|d| d.to_string()).unwrap_or_default(),
+                path.display()
+            );
+            store
+        }
+    };
+    if let Ok(text) = std::fs::read_to_string(data) {
+        let mut everything = parse_snapshot(&text, &data.display().to_string())?;
+        everything.cost_facts = polo_core::model::CostFacts::of(&store);
+        crate::cli::write_atomically(data, &serde_json::to_vec_pretty(&everything)?)?;
     }
     Ok(())
 }

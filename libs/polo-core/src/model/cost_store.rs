@@ -27,6 +27,10 @@ pub struct CostStore {
     pub days: u32,
     /// dimension -> key -> cents per day (`""` is the unattributed remainder of `index`).
     pub dimensions: BTreeMap<CostDimension, BTreeMap<String, Vec<i64>>>,
+    /// When Cost Explorer answered (the sync does not ask again within `costs.cache_hours`);
+    /// absent for generated data.
+    #[serde(with = "time::serde::rfc3339::option", default, skip_serializing_if = "Option::is_none")]
+    pub fetched_at: Option<time::OffsetDateTime>,
 }
 
 /// Why rows cannot become a store.
@@ -93,6 +97,7 @@ impl CostStore {
             first_day: first,
             days,
             dimensions,
+            fetched_at: None,
         })
     }
 
@@ -104,6 +109,7 @@ impl CostStore {
             first_day: Date::MIN,
             days: 0,
             dimensions: BTreeMap::new(),
+            fetched_at: None,
         }
     }
 

@@ -1,0 +1,203 @@
+//! Cost Explorer: daily UnblendedCost grouped by the index cost-allocation tag, by linked
+//! account and by service, every page, turned into whole cents that still add up: each
+//! day's amounts of one grouping are rounded so that they sum to that day's rounded total
+//! (largest remainder), so breakdowns reconcile to the cent.
+
+use std::collections::BTreeMap;
+
+use anyhow::{Context as _, anyhow, bail};
+use aws_config::SdkConfig;
+use aws_sdk_costexplorer::error::DisplayErrorContext;
+use aws_sdk_costexplorer::types::{DateInterval, Granularity, GroupDefinition, GroupDefinitionType};
+use polo_core::Money;
+use polo_core::model::{CostDimension, CostRow};
+use rust_decimal::Decimal;
+use time::{Date, Duration, OffsetDateTime};
+
+/// The metric Polo reads.
+pub const METRIC: &str = "UnblendedCost";
+
+/// The days Polo asks for at `now`: from the first day of the month 13 months back (Cost
+/// Explorer keeps 13 months by default) through yesterday (today is still moving).
+pub fn window(now: OffsetDateTime) -> (Date, Date) {
+    let today = now.date();
+    let mut start = today.replace_day(1).unwrap_or(today);
+    for _ in 0..13 {
+        start = (start - Duration::days(1)).replace_day(1).unwrap_or(start);
+    }
+    (start, today)
+}
+
+/// Pulls every grouping over `[from, to)` through the Cost Explorer client of `config`.
+pub async fn pull_costs(
+    config: &SdkConfig,
+    tag_key: &str,
+    from: Date,
+    to: Date,
+) -> anyhow::Result<Vec<CostRow>> {
+    // Cost Explorer is a global service answered in us-east-1.
+    let ce = aws_sdk_costexplorer::Client::from_conf(
+        aws_sdk_costexplorer::config::Builder::from(config)
+            .region(aws_config::Region::new("us-east-1"))
+            .build(),
+    );
+    let mut rows = Vec::new();
+    for (dimension, group) in [
+        (
+            CostDimension::Index,
+            GroupDefinition::builder().r#type(GroupDefinitionType::Tag).key(tag_key).build(),
+        ),
+        (
+            CostDimension::Account,
+            GroupDefinition::builder().r#type(GroupDefinitionType::Dimension).key("LINKED_ACCOUNT").build(),
+        ),
+        (
+            CostDimension::Service,
+            GroupDefinition::builder().r#type(GroupDefinitionType::Dimension).key("SERVICE").build(),
+        ),
+    ] {
+        let raw = pull_grouping(&ce, dimension, group, tag_key, from, to).await?;
+        rows.extend(to_cents(dimension, raw));
+    }
+    Ok(rows)
+}
+
+async fn pull_grouping(
+    ce: &aws_sdk_costexplorer::Client,
+    dimension: CostDimension,
+    group: GroupDefinition,
+    tag_key: &str,
+    from: Date,
+    to: Date,
+) -> anyhow::Result<BTreeMap<Date, BTreeMap<String, Decimal>>> {
+    let period = DateInterval::builder().start(from.to_string()).end(to.to_string()).build()?;
+    let mut out: BTreeMap<Date, BTreeMap<String, Decimal>> = BTreeMap::new();
+    let mut token: Option<String> = None;
+    for page in 1.. {
+        let answer = ce
+            .get_cost_and_usage()
+            .time_period(period.clone())
+            .granularity(Granularity::Daily)
+            .metrics(METRIC)
+            .group_by(group.clone())
+            .set_next_page_token(token.take())
+            .send()
+            .await
+            .map_err(|e| anyhow!("{}", DisplayErrorContext(&e)))
+            .with_context(|| format!("GetCostAndUsage by {dimension}, page {page}"))?;
+        for result in answer.results_by_time() {
+            let start = result.time_period().map(DateInterval::start).unwrap_or_default();
+            let day = Date::parse(start, time::macros::format_description!("[year]-[month]-[day]"))
+                .map_err(|_| anyhow!("Cost Explorer by {dimension}: a day {start:?} that is not a date"))?;
+            let groups = out.entry(day).or_default();
+            for g in result.groups() {
+                let raw_key = g.keys().first().map_or("", String::as_str);
+                let key = match dimension {
+                    // Tag groups come as `key$value`; an empty value is spend with no tag.
+                    CostDimension::Index => {
+                        raw_key.strip_prefix(&format!("{tag_key}$")).unwrap_or(raw_key).to_owned()
+                    }
+                    _ => raw_key.to_owned(),
+                };
+                let metric = g
+                    .metrics()
+                    .and_then(|m| m.get(METRIC))
+                    .ok_or_else(|| anyhow!("Cost Explorer {day} {dimension} {raw_key:?}: no {METRIC}"))?;
+                let unit = metric.unit().unwrap_or("");
+                if unit != "USD" {
+                    bail!("Cost Explorer {day} {dimension} {raw_key:?}: unit {unit:?}, expected USD");
+                }
+                let amount = metric.amount().and_then(|a| a.parse::<Decimal>().ok()).ok_or_else(|| {
+                    anyhow!(
+                        "Cost Explorer {day} {dimension} {raw_key:?}: amount {:?} is not a number",
+                        metric.amount()
+                    )
+                })?;
+                *groups.entry(key).or_default() += amount;
+            }
+        }
+        match answer.next_page_token().filter(|t| !t.is_empty()) {
+            Some(next) => token = Some(next.to_owned()),
+            None => break,
+        }
+    }
+    Ok(out)
+}
+
+/// The cost store after asking Cost Explorer at `now`, or `None` when `current` was fetched
+/// less than `cache_hours` ago (not asked again). A malformed answer is an error naming the
+/// day and group; the caller keeps serving `current`.
+pub async fn refresh_costs(
+    source: &SdkConfig,
+    tag_key: &str,
+    current: &polo_core::model::CostStore,
+    cache_hours: u32,
+    now: OffsetDateTime,
+) -> anyhow::Result<Option<polo_core::model::CostStore>> {
+    if current.fetched_at.is_some_and(|at| now - at < Duration::hours(i64::from(cache_hours)) && at <= now) {
+        return Ok(None);
+    }
+    let (from, to) = window(now);
+    let rows = pull_costs(source, tag_key, from, to).await?;
+    let mut store = polo_core::model::CostStore::from_rows(&rows)?;
+    store.fetched_at = Some(now);
+    Ok(Some(store))
+}
+
+/// Whole cents per day and key, each day summing to its rounded total (largest remainder).
+pub fn to_cents(dimension: CostDimension, raw: BTreeMap<Date, BTreeMap<String, Decimal>>) -> Vec<CostRow> {
+    let hundred = Decimal::from(100);
+    let mut rows = Vec::new();
+    for (day, groups) in raw {
+        let total: Decimal = groups.values().copied().sum();
+        let target = (total * hundred).round();
+        let mut floors: Vec<(String, Decimal, Decimal)> = groups
+            .into_iter()
+            .map(|(k, a)| {
+                let scaled = a * hundred;
+                let floor = scaled.floor();
+                (k, floor, scaled - floor)
+            })
+            .collect();
+        let mut left = target - floors.iter().map(|(_, f, _)| *f).sum::<Decimal>();
+        let mut order: Vec<usize> = (0..floors.len()).collect();
+        order.sort_by(|a, b| floors[*b].2.cmp(&floors[*a].2).then_with(|| floors[*a].0.cmp(&floors[*b].0)));
+        for i in order {
+            if left <= Decimal::ZERO {
+                break;
+            }
+            floors[i].1 += Decimal::ONE;
+            left -= Decimal::ONE;
+        }
+        for (key, cents, _) in floors {
+            let cents = i64::try_from(cents).unwrap_or(0);
+            if cents != 0 || key.is_empty() {
+                rows.push(CostRow { date: day, dimension, key, amount: Money::from_scaled(cents, 2) });
+            }
+        }
+    }
+    rows
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use time::macros::{date, datetime};
+
+    #[test]
+    fn rounding_keeps_each_day_s_total() {
+        let mut day = BTreeMap::new();
+        for (k, a) in [("a", "0.333333"), ("b", "0.333333"), ("c", "0.333334")] {
+            day.insert(k.to_owned(), a.parse::<Decimal>().unwrap());
+        }
+        let rows = to_cents(CostDimension::Service, BTreeMap::from([(date!(2026 - 03 - 01), day)]));
+        let total: Money = rows.iter().map(|r| r.amount).sum();
+        assert_eq!(total.to_string(), "1.00");
+        assert!(rows.iter().all(|r| r.amount.to_string() == "0.33" || r.amount.to_string() == "0.34"));
+    }
+
+    #[test]
+    fn the_window_is_thirteen_months_through_yesterday() {
+        assert_eq!(window(datetime!(2026-11-25 10:00 UTC)), (date!(2025 - 10 - 01), date!(2026 - 11 - 25)));
+    }
+}
