@@ -317,6 +317,7 @@ pub fn daily(store: &CostStore, fleet: &Fleet, dimension: Breakdown, key: &str) 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::model::CostRow;
     use crate::sample::{Scale, generate_with_costs};
     use time::macros::{date, datetime};
 
@@ -345,6 +346,65 @@ mod tests {
         }
         let index = breakdown(&store, &fleet, Breakdown::Index);
         assert!(index.unattributed.month_to_date > Money::ZERO, "untagged spend and orphan tags are shown");
+    }
+
+    proptest::proptest! {
+        /// For any cost rows, any mix of known and unknown index keys: every breakdown's
+        /// rows plus its unattributed row make its total, to the cent, in every period.
+        #[test]
+        fn any_cost_rows_reconcile_to_the_cent(
+            days in 1u32..70,
+            start in 0i64..800,
+            cells in proptest::collection::vec((0usize..3, 0usize..8, 0u32..70, -500i64..2_000_000), 1..300),
+        ) {
+            let (everything, _) = generate_with_costs(3, Scale::Small, datetime!(2026-11-24 12:00 UTC));
+            let known: Vec<String> = everything.indexes.iter().take(4).map(|x| x.index_id.clone()).collect();
+            let fleet = Fleet::new(everything);
+            let first = date!(2024 - 01 - 01) + Duration::days(start);
+            let dims = [CostDimension::Index, CostDimension::Account, CostDimension::Service];
+            let mut seen = std::collections::BTreeSet::new();
+            let rows: Vec<CostRow> = cells
+                .into_iter()
+                .filter(|(_, _, day, _)| *day < days)
+                .filter_map(|(d, k, day, cents)| {
+                    let key = match (d, k) {
+                        (0, k) if k < known.len() => known[k].clone(),
+                        (0, 4) => String::new(),
+                        (_, k) => format!("k{k}"),
+                    };
+                    seen.insert((d, key.clone(), day)).then(|| CostRow {
+                        date: first + Duration::days(i64::from(day)),
+                        dimension: dims[d],
+                        key,
+                        amount: Money::from_scaled(cents, 2),
+                    })
+                })
+                .collect();
+            let store = CostStore::from_rows(&rows).unwrap();
+            for d in Breakdown::ALL {
+                let b = breakdown(&store, &fleet, d);
+                let add = |f: fn(&CostLine) -> Money| b.items.iter().map(f).sum::<Money>() + f(&b.unattributed);
+                proptest::prop_assert_eq!(add(|l| l.month_to_date), b.sum.month_to_date);
+                proptest::prop_assert_eq!(add(|l| l.previous_month), b.sum.previous_month);
+                proptest::prop_assert_eq!(add(|l| l.trailing_30d), b.sum.trailing_30d);
+                proptest::prop_assert_eq!(add(|l| l.forecast), b.sum.forecast);
+            }
+        }
+
+        /// Month to date and the previous month follow the calendar across every month end.
+        #[test]
+        fn periods_hold_for_any_day(offset in 0i64..3_000) {
+            let as_of = date!(2020 - 01 - 01) + Duration::days(offset);
+            let p = Periods::at(as_of);
+            proptest::prop_assert_eq!(p.month_start.month(), as_of.month());
+            proptest::prop_assert_eq!(p.month_start.day(), 1);
+            proptest::prop_assert_eq!(p.previous_month_end + Duration::days(1), p.month_start);
+            proptest::prop_assert_eq!(p.previous_month_start.day(), 1);
+            proptest::prop_assert_eq!(p.previous_month_start.month(), p.previous_month_end.month());
+            proptest::prop_assert!(p.days_left >= 0 && p.days_left <= 30);
+            proptest::prop_assert_eq!((as_of + Duration::days(p.days_left)).month(), as_of.month());
+            proptest::prop_assert_ne!((as_of + Duration::days(p.days_left + 1)).month(), as_of.month());
+        }
     }
 
     #[test]

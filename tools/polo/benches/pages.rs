@@ -20,7 +20,7 @@ use axum::http::Request;
 use polo_core::FixedClock;
 use polo_core::config::Config;
 use polo_core::data::LocalDataService;
-use polo_core::sample::{Scale, generate};
+use polo_core::sample::Scale;
 use polo_web::AppState;
 use polo_web::settings::WebSettings;
 use serde_json::{Map, Value, json};
@@ -66,19 +66,30 @@ fn peak_rss_mb() -> Option<f64> {
     Some((kb / 1024.0 * 10.0).round() / 10.0)
 }
 
+/// The first index key with costs (for the detail page case).
+fn everything_first_index(costs: &polo_core::model::CostStore) -> String {
+    costs
+        .dimensions
+        .get(&polo_core::model::CostDimension::Index)
+        .and_then(|d| d.keys().find(|k| !k.is_empty()).cloned())
+        .unwrap_or_default()
+}
+
 #[tokio::main]
 async fn main() {
     let now = datetime!(2026-11-24 12:00 UTC);
     let started = Instant::now();
-    let everything = generate(42, Scale::Large, now);
+    let (everything, costs) = polo_core::sample::generate_with_costs(42, Scale::Large, now);
     let generate_time = started.elapsed();
     let json_size = serde_json::to_vec(&everything).unwrap().len();
     let instance_path = format!("/instances/{}", everything.instances[0].id);
     let index_path = format!("/indexes/{}", everything.indexes[0].index_id);
     let data = Arc::new(LocalDataService::from_snapshot(everything));
     let settings = WebSettings { dev: true, logout_url: None, ..WebSettings::default() };
-    let state =
-        AppState::over(data, Config::bundled().unwrap(), Arc::new(FixedClock(now)), settings).unwrap();
+    let cost_path = format!("/costs/index/{}", everything_first_index(&costs));
+    let state = AppState::over(data, Config::bundled().unwrap(), Arc::new(FixedClock(now)), settings)
+        .unwrap()
+        .with_costs(Arc::new(polo_core::data::InMemoryCosts(Arc::new(costs))));
     let app = polo::app(state);
     let cases: &[(&str, &str, usize, f64)] = &[
         ("instance_detail_html", &instance_path, 300, 5.0),
@@ -105,6 +116,10 @@ async fn main() {
         ("search_partial_one_letter", "hx:/search?q=a", 300, 5.0),
         ("instances_table_partial", "hx:/instances?state=running&sort=-hourly_cost&page=3", 300, 5.0),
         ("indexes_table_partial", "hx:/indexes?sort=name&page=2", 300, 5.0),
+        ("costs_overview_html", "/costs", 100, 10.0),
+        ("costs_index_html", "/costs/index", 100, 10.0),
+        ("costs_index_json", "/costs/index?format=json&sort=-forecast", 100, 10.0),
+        ("costs_index_detail_html", &cost_path, 100, 10.0),
     ];
     let mut results = Map::new();
     for (name, path, runs, target_ms) in cases {
