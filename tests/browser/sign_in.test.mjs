@@ -2,34 +2,18 @@
 // implementation) on a loopback port, its own login and consent forms, and `polo serve`
 // signing people in there (authorization code + PKCE), as a deployment does with Cognito.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
 import Provider from 'oidc-provider';
-import { chromium } from 'playwright-core';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const target = process.env.CARGO_TARGET_DIR ?? join(root, 'target');
+import { freePort, launchChromium, root, startPolo } from './harness.mjs';
+
 let issuerServer;
 let server;
 let browser;
 let base;
 let issuer;
-
-function freePort() {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    });
-    s.on('error', fail);
-  });
-}
 
 before(async () => {
   const [poloPort, issuerPort] = [await freePort(), await freePort()];
@@ -58,23 +42,11 @@ before(async () => {
   provider.on('server_error', (ctx, err) => console.error(`oidc-provider: ${err}`));
   issuerServer = provider.listen(issuerPort);
 
-  const polo = join(target, 'debug', 'polo');
-  if (!existsSync(polo)) throw new Error(`${polo} is not built: run \`cargo build -p polo\``);
-  server = spawn(
-    polo,
+  server = await startPolo(
     ['serve', '--port', String(poloPort), '--data', join(root, 'data', 'sample_data.json'), '--oidc-issuer', issuer, '--oidc-client-id', 'polo-browser'],
-    { cwd: root, stdio: ['ignore', 'ignore', 'inherit'] },
+    `${base}/auth/logout`,
   );
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(`${base}/auth/logout`)).ok) break;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -1,54 +1,26 @@
 // Polo's pages in a real headless Chromium (Debian's /usr/bin/chromium via playwright-core)
 // against `polo serve` on a free port, on the bundled sample at a fixed instant.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync } from 'node:fs';
-import { createServer } from 'node:net';
-import { dirname, join, resolve } from 'node:path';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
 import { after, before, test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
-import { chromium } from 'playwright-core';
+import { freePort, launchChromium, root, startPolo } from './harness.mjs';
 
-const root = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
-const target = process.env.CARGO_TARGET_DIR ?? join(root, 'target');
 const results = join(root, 'tests', 'browser', 'test-results');
 let server;
 let browser;
 let base;
 
-function freePort() {
-  return new Promise((ok, fail) => {
-    const s = createServer();
-    s.listen(0, '127.0.0.1', () => {
-      const { port } = s.address();
-      s.close(() => ok(port));
-    });
-    s.on('error', fail);
-  });
-}
-
 before(async () => {
   mkdirSync(results, { recursive: true });
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
-  const polo = join(target, 'debug', 'polo');
-  if (!existsSync(polo)) throw new Error(`${polo} is not built: run \`cargo build -p polo\` (CARGO_TARGET_DIR=${target})`);
-  server = spawn(polo, ['--now', '2026-11-24T12:00:00Z', 'serve', '--port', String(port), '--data', join(root, 'data', 'sample_data.json')], {
-    cwd: root,
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  server.on('error', (e) => console.error(`polo serve: ${e}`));
-  for (let i = 0; i < 100; i++) {
-    try {
-      if ((await fetch(`${base}/`)).ok) break;
-    } catch {}
-    await new Promise((r) => setTimeout(r, 100));
-  }
-  browser = await chromium.launch({
-    executablePath: '/usr/bin/chromium',
-    args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--no-first-run'],
-  });
+  server = await startPolo(
+    ['--now', '2026-11-24T12:00:00Z', 'serve', '--port', String(port), '--data', join(root, 'data', 'sample_data.json')],
+    `${base}/`,
+  );
+  browser = await launchChromium();
 });
 
 after(async () => {

@@ -151,6 +151,16 @@ pub async fn list(
         Format::Html => {
             let now = state.clock.now();
             let page: Page<IndexRow<'_>> = Page::of(rows, query.page);
+            if htmx.partial {
+                let rows =
+                    page.items.iter().map(|r| IndexCells::new(r.index, r.instance_count, now)).collect();
+                return html(&IndexesRegion {
+                    headers: headers(&query, SHOWN),
+                    rows,
+                    pager: Pager::new(&query, &page),
+                });
+            }
+            // Facet counts only for the whole page (a table partial has no filter controls).
             let facets = fleet.index_facets_for(&query.filters);
             let mut filters: Vec<FilterControl> = [
                 (FilterField::Account, "Account"),
@@ -165,15 +175,6 @@ pub async fn list(
             })
             .collect();
             filters.push(FilterControl::text(&query, FilterField::Index, "Index id"));
-            if htmx.partial {
-                let rows =
-                    page.items.iter().map(|r| IndexCells::new(r.index, r.instance_count, now)).collect();
-                return html(&IndexesRegion {
-                    headers: headers(&query, SHOWN),
-                    rows,
-                    pager: Pager::new(&query, &page),
-                });
-            }
             let label = |c: IndexColumn| {
                 SHOWN.iter().find(|s| s.0 == c).map_or(c.name().to_owned(), |s| s.1.to_owned())
             };

@@ -173,6 +173,19 @@ pub async fn list(
         Format::Html => {
             let now = state.clock.now();
             let page: Page<InstanceRow<'_>> = Page::of(rows, query.page);
+            let cells = page
+                .items
+                .iter()
+                .map(|row| {
+                    let known = row.instance.index.as_deref().is_some_and(|x| fleet.index(x).is_some());
+                    InstanceCells::new(row.instance, row.hourly_cost, known, now)
+                })
+                .collect();
+            if htmx.partial {
+                let pager = Pager::new(&query, &page);
+                return html(&InstancesRegion { headers: headers(&query, SHOWN), rows: cells, pager });
+            }
+            // Facet counts only for the whole page (a table partial has no filter controls).
             let facets = fleet.instance_facets_for(&query.filters);
             let mut filters: Vec<FilterControl> = [
                 (FilterField::Account, "Account"),
@@ -188,18 +201,6 @@ pub async fn list(
             })
             .collect();
             filters.push(FilterControl::text(&query, FilterField::Index, "Index id"));
-            let cells = page
-                .items
-                .iter()
-                .map(|row| {
-                    let known = row.instance.index.as_deref().is_some_and(|x| fleet.index(x).is_some());
-                    InstanceCells::new(row.instance, row.hourly_cost, known, now)
-                })
-                .collect();
-            if htmx.partial {
-                let pager = Pager::new(&query, &page);
-                return html(&InstancesRegion { headers: headers(&query, SHOWN), rows: cells, pager });
-            }
             let label = |c: InstanceColumn| {
                 SHOWN.iter().find(|s| s.0 == c).map_or(c.name().to_owned(), |s| s.1.to_owned())
             };

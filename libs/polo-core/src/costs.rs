@@ -104,28 +104,34 @@ impl std::ops::AddAssign for Cents {
     }
 }
 
-fn cents_of(store: &CostStore, series: &[i64], p: &Periods) -> Cents {
-    let sum = |from: Date, to: Date| -> i64 {
-        series
-            .iter()
-            .enumerate()
-            .filter(|(n, _)| {
-                let d = store.day(*n);
-                d >= from && d <= to
-            })
-            .map(|(_, c)| *c)
-            .sum()
-    };
-    let month = sum(p.month_start, p.as_of);
-    let last7 = sum(p.as_of - Duration::days(6), p.as_of);
-    // Rounded half away from zero, per series: the total forecast is the sum of these.
-    let ahead = (last7 * p.days_left * 2 + 7 * last7.signum()) / 14;
-    Cents {
-        month,
-        previous: sum(p.previous_month_start, p.previous_month_end),
-        trailing: sum(p.trailing_start, p.as_of),
-        forecast: month + ahead,
+/// The columns of each period, worked out once per breakdown.
+struct Windows {
+    month: std::ops::Range<usize>,
+    previous: std::ops::Range<usize>,
+    trailing: std::ops::Range<usize>,
+    last7: std::ops::Range<usize>,
+    days_left: i64,
+}
+
+impl Windows {
+    fn of(store: &CostStore, p: &Periods) -> Windows {
+        Windows {
+            month: store.columns(p.month_start, p.as_of),
+            previous: store.columns(p.previous_month_start, p.previous_month_end),
+            trailing: store.columns(p.trailing_start, p.as_of),
+            last7: store.columns(p.as_of - Duration::days(6), p.as_of),
+            days_left: p.days_left,
+        }
     }
+}
+
+fn cents_of(series: &[i64], w: &Windows) -> Cents {
+    let sum = |r: &std::ops::Range<usize>| series.get(r.clone()).map_or(0, |s| s.iter().sum::<i64>());
+    let month = sum(&w.month);
+    let last7 = sum(&w.last7);
+    // Rounded half away from zero, per series: the total forecast is the sum of these.
+    let ahead = (last7 * w.days_left * 2 + 7 * last7.signum()) / 14;
+    Cents { month, previous: sum(&w.previous), trailing: sum(&w.trailing), forecast: month + ahead }
 }
 
 fn line(key: &str, name: &str, c: Cents) -> CostLine {
@@ -170,10 +176,11 @@ pub fn breakdown(store: &CostStore, fleet: &Fleet, dimension: Breakdown) -> Cost
     };
     let account_names: BTreeMap<&str, &str> =
         fleet.everything().accounts.iter().map(|a| (a.id.as_str(), a.name.as_str())).collect();
+    let windows = Windows::of(store, &p);
     let mut items: BTreeMap<String, (String, Cents)> = BTreeMap::new();
     let mut unattributed = Cents::default();
     for (key, series) in store.dimensions.get(&source).into_iter().flatten() {
-        let c = cents_of(store, series, &p);
+        let c = cents_of(series, &windows);
         let target = match dimension {
             Breakdown::Index => fleet.index(key).map(|x| (key.clone(), x.name.clone())),
             Breakdown::Customer => fleet.index(key).map(|x| (x.customer.clone(), x.customer.clone())),

@@ -144,11 +144,15 @@ impl CostStore {
     }
 
     fn window<'a>(&self, series: &'a [i64], from: Date, to: Date) -> &'a [i64] {
-        let index =
-            |d: Date| (d - self.first_day).whole_days().clamp(0, i64::try_from(series.len()).unwrap_or(0));
+        series.get(self.columns(from, to)).unwrap_or(&[])
+    }
+
+    /// The columns of the days `[from, to]` (clamped to the days held).
+    pub fn columns(&self, from: Date, to: Date) -> std::ops::Range<usize> {
+        let days = i64::from(self.days);
+        let index = |d: Date| usize::try_from((d - self.first_day).whole_days().clamp(0, days)).unwrap_or(0);
         let (a, b) = (index(from), index(to + Duration::days(1)));
-        let (a, b) = (usize::try_from(a).unwrap_or(0), usize::try_from(b).unwrap_or(0));
-        if a >= b { &[] } else { &series[a..b] }
+        if a >= b { 0..0 } else { a..b }
     }
 
     /// Every non-zero day as a row (for tools and tests).

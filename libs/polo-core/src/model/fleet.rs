@@ -45,32 +45,42 @@ fn facets<R: Filterable>(rows: &[R]) -> Facets {
 /// *other* field filter: what a faceted search shows beside each control, so a selected
 /// account narrows the state counts but not the account list itself. One pass over the rows.
 fn view_facets<R: Filterable>(rows: &[R], text: impl Fn(usize) -> bool, filters: &Filters) -> Facets {
-    let mut counts: HashMap<FilterField, HashMap<&str, usize>> = HashMap::new();
-    let active: Vec<FilterField> = filters.fields().map(|(f, _)| f).collect();
+    const FIELDS: usize = FilterField::ALL.len();
+    let mut counts: [HashMap<&str, usize>; FIELDS] = std::array::from_fn(|_| HashMap::new());
+    let active: Vec<(usize, FilterField)> = filters
+        .fields()
+        .filter_map(|(f, _)| FilterField::ALL.iter().position(|x| *x == f).map(|i| (i, f)))
+        .collect();
     for (pos, row) in rows.iter().enumerate() {
-        if !text(pos) {
+        // The one active filter the row fails, if exactly one; rows failing two count nowhere.
+        let mut failed: Option<usize> = None;
+        let mut excluded = false;
+        for &(i, field) in &active {
+            if !filters.field_matches(row, field) {
+                if failed.is_some() {
+                    excluded = true;
+                    break;
+                }
+                failed = Some(i);
+            }
+        }
+        if excluded || !text(pos) {
             continue;
         }
-        let mut failed = active.iter().filter(|f| !filters.field_matches(row, **f));
-        let (first, second) = (failed.next(), failed.next());
-        let targets: Vec<FilterField> = match (first, second) {
-            (None, _) => FilterField::ALL.to_vec(),
-            (Some(only), None) => vec![*only],
-            _ => continue,
+        let mut count = |i: usize| {
+            *counts[i].entry(row.field(FilterField::ALL[i]).unwrap_or(NONE_VALUE)).or_default() += 1;
         };
-        for field in targets {
-            *counts.entry(field).or_default().entry(row.field(field).unwrap_or(NONE_VALUE)).or_default() += 1;
+        match failed {
+            Some(i) => count(i),
+            None => (0..FIELDS).for_each(&mut count),
         }
     }
     FilterField::ALL
         .iter()
-        .map(|&field| {
-            let mut values: Vec<(String, usize)> = counts
-                .remove(&field)
-                .unwrap_or_default()
-                .into_iter()
-                .map(|(k, n)| (k.to_owned(), n))
-                .collect();
+        .zip(counts)
+        .map(|(&field, values)| {
+            let mut values: Vec<(String, usize)> =
+                values.into_iter().map(|(k, n)| (k.to_owned(), n)).collect();
             values.sort_unstable();
             (field, values)
         })
