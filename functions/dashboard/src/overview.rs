@@ -5,7 +5,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use polo_core::summary::{FleetSummary, GroupSummary, summarize};
-use polo_core::text::{age, rfc3339};
+use polo_core::text::{ago, rfc3339};
 use polo_web::params::detail_format;
 use polo_web::respond::{csv, html, json};
 use polo_web::tabular::to_csv;
@@ -101,9 +101,7 @@ pub async fn overview(
                     account: f.account.clone(),
                     account_id: f.account_id.clone(),
                     kind: f.kind.clone(),
-                    synced: f
-                        .synced_at
-                        .map_or_else(|| "never".to_owned(), |t| format!("{} ago", age(t, now))),
+                    synced: f.synced_at.map_or_else(|| "never".to_owned(), |t| ago(t, now)),
                     synced_at: f.synced_at.map(rfc3339).unwrap_or_default(),
                     stale: f.stale,
                     errors: f.errors.clone(),
@@ -114,7 +112,7 @@ pub async fn overview(
                 hourly: OverviewPage::money(s.hourly_cost),
                 monthly: OverviewPage::money(s.monthly_cost),
                 mtd: s.month_to_date.as_ref().map(|m| (OverviewPage::money(m.amount), m.as_of.to_string())),
-                snapshot_age: age(s.generated_at, now),
+                snapshot_age: ago(s.generated_at, now),
                 freshness,
                 problem: state.fleet.problem(),
                 s,

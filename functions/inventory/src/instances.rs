@@ -7,7 +7,7 @@ use axum::response::Response;
 use polo_core::listing::FilterField;
 use polo_core::listing::{Column, INSTANCE_FILTERS, InstanceColumn, InstanceRow, Page, list_instances};
 use polo_core::model::{Instance, InstanceState, ResourceKind};
-use polo_core::text::{age, rfc3339};
+use polo_core::text::{age, ago, rfc3339};
 use polo_web::htmx::Htmx;
 use polo_web::params::{TableQuery, detail_format};
 use polo_web::path::PathId;
@@ -258,9 +258,9 @@ pub fn finding_rows(findings: &[polo_core::model::Finding], now: OffsetDateTime)
             rule: f.rule.clone(),
             severity: f.severity.as_str(),
             message: f.message.clone(),
-            first_seen: age(f.first_seen, now),
+            first_seen: ago(f.first_seen, now),
             open: f.resolved_at.is_none(),
-            resolved: f.resolved_at.map(|t| age(t, now)).unwrap_or_default(),
+            resolved: f.resolved_at.map(|t| ago(t, now)).unwrap_or_default(),
         })
         .collect()
 }
@@ -270,7 +270,7 @@ pub fn history_rows(changes: &[polo_core::model::Change], now: OffsetDateTime) -
     changes
         .iter()
         .rev()
-        .map(|c| HistoryRow { at: rfc3339(c.at), ago: age(c.at, now), what: c.what.describe() })
+        .map(|c| HistoryRow { at: rfc3339(c.at), ago: ago(c.at, now), what: c.what.describe() })
         .collect()
 }
 

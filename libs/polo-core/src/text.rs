@@ -21,6 +21,14 @@ pub fn age(then: OffsetDateTime, now: OffsetDateTime) -> String {
     if then > now + Duration::minutes(5) { "in the future".to_owned() } else { human_duration(now - then) }
 }
 
+/// When `then` was, said from `now`: "just now", "3 hours ago", or "in the future".
+pub fn ago(then: OffsetDateTime, now: OffsetDateTime) -> String {
+    match age(then, now) {
+        text if text == "just now" || text == "in the future" => text,
+        text => format!("{text} ago"),
+    }
+}
+
 /// RFC 3339 in UTC with seconds (`2026-03-08T12:00:00Z`), the one time format Polo prints.
 pub fn rfc3339(t: OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);
