@@ -162,18 +162,17 @@ pub async fn list(
             }
             // Facet counts only for the whole page (a table partial has no filter controls).
             let facets = fleet.index_facets_for(&query.filters);
-            let mut filters: Vec<FilterControl> = [
-                (FilterField::Account, "Account"),
-                (FilterField::Region, "Region"),
-                (FilterField::Status, "Status"),
-                (FilterField::Type, "Inference"),
-                (FilterField::Customer, "Customer"),
-            ]
-            .into_iter()
-            .map(|(field, label)| {
-                FilterControl::select(&query, field, label, facets.get(&field).map_or(&[][..], Vec::as_slice))
-            })
-            .collect();
+            let mut filters = FilterControl::selects(
+                &query,
+                &[
+                    (FilterField::Account, "Account"),
+                    (FilterField::Region, "Region"),
+                    (FilterField::Status, "Status"),
+                    (FilterField::Type, "Inference"),
+                    (FilterField::Customer, "Customer"),
+                ],
+                &facets,
+            );
             filters.push(FilterControl::text(&query, FilterField::Index, "Index id"));
             let label = |c: IndexColumn| {
                 SHOWN.iter().find(|s| s.0 == c).map_or(c.name().to_owned(), |s| s.1.to_owned())

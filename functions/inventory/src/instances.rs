@@ -187,19 +187,18 @@ pub async fn list(
             }
             // Facet counts only for the whole page (a table partial has no filter controls).
             let facets = fleet.instance_facets_for(&query.filters);
-            let mut filters: Vec<FilterControl> = [
-                (FilterField::Account, "Account"),
-                (FilterField::Region, "Region"),
-                (FilterField::State, "State"),
-                (FilterField::Type, "Type"),
-                (FilterField::Owner, "Owner"),
-                (FilterField::Customer, "Customer"),
-            ]
-            .into_iter()
-            .map(|(field, label)| {
-                FilterControl::select(&query, field, label, facets.get(&field).map_or(&[][..], Vec::as_slice))
-            })
-            .collect();
+            let mut filters = FilterControl::selects(
+                &query,
+                &[
+                    (FilterField::Account, "Account"),
+                    (FilterField::Region, "Region"),
+                    (FilterField::State, "State"),
+                    (FilterField::Type, "Type"),
+                    (FilterField::Owner, "Owner"),
+                    (FilterField::Customer, "Customer"),
+                ],
+                &facets,
+            );
             filters.push(FilterControl::text(&query, FilterField::Index, "Index id"));
             let label = |c: InstanceColumn| {
                 SHOWN.iter().find(|s| s.0 == c).map_or(c.name().to_owned(), |s| s.1.to_owned())

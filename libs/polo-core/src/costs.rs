@@ -38,6 +38,15 @@ impl Breakdown {
         }
     }
 
+    /// The cost store dimension it is read from (customers: from the index tag).
+    pub fn source(self) -> CostDimension {
+        match self {
+            Breakdown::Index | Breakdown::Customer => CostDimension::Index,
+            Breakdown::Account => CostDimension::Account,
+            Breakdown::Service => CostDimension::Service,
+        }
+    }
+
     /// The breakdown named `text`.
     pub fn from_param(text: &str) -> Option<Breakdown> {
         Breakdown::ALL.into_iter().find(|b| b.as_str() == text)
@@ -169,11 +178,7 @@ pub fn breakdown(store: &CostStore, fleet: &Fleet, dimension: Breakdown) -> Cost
         };
     };
     let p = Periods::at(as_of);
-    let source = match dimension {
-        Breakdown::Index | Breakdown::Customer => CostDimension::Index,
-        Breakdown::Account => CostDimension::Account,
-        Breakdown::Service => CostDimension::Service,
-    };
+    let source = dimension.source();
     let account_names: BTreeMap<&str, &str> =
         fleet.everything().accounts.iter().map(|a| (a.id.as_str(), a.name.as_str())).collect();
     let windows = Windows::of(store, &p);
@@ -300,11 +305,7 @@ pub fn daily(store: &CostStore, fleet: &Fleet, dimension: Breakdown, key: &str) 
             }
         }
     } else {
-        let source = match dimension {
-            Breakdown::Account => CostDimension::Account,
-            Breakdown::Service => CostDimension::Service,
-            Breakdown::Index | Breakdown::Customer => CostDimension::Index,
-        };
+        let source = dimension.source();
         if dimension == Breakdown::Index && fleet.index(key).is_none() {
             return None;
         }

@@ -63,6 +63,20 @@ impl FilterControl {
         FilterControl { param: field.param(), label, current: current(query, field), options }
     }
 
+    /// One select per `(field, label)`, each counted from `facets`.
+    pub fn selects<C>(
+        query: &TableQuery<C>,
+        fields: &[(FilterField, &'static str)],
+        facets: &polo_core::model::Facets,
+    ) -> Vec<Self> {
+        fields
+            .iter()
+            .map(|&(field, label)| {
+                FilterControl::select(query, field, label, facets.get(&field).map_or(&[][..], Vec::as_slice))
+            })
+            .collect()
+    }
+
     /// A text box.
     pub fn text<C>(query: &TableQuery<C>, field: FilterField, label: &'static str) -> Self {
         FilterControl { param: field.param(), label, current: current(query, field), options: Vec::new() }

@@ -1,3 +1,4 @@
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::sync::OnceLock;
 
@@ -90,19 +91,27 @@ fn view_facets<R: Filterable>(rows: &[R], text: impl Fn(usize) -> bool, filters:
 impl Fleet {
     /// Instance facet counts for a view under `filters` (see [`view_facets`]); the cached
     /// whole-fleet counts when nothing is filtered.
-    pub fn instance_facets_for(&self, filters: &Filters) -> Facets {
+    pub fn instance_facets_for(&self, filters: &Filters) -> Cow<'_, Facets> {
         if filters.is_empty() {
-            return FilterField::ALL.iter().map(|&f| (f, self.instance_facet(f).to_vec())).collect();
+            return Cow::Borrowed(self.instance_facets.get_or_init(|| facets(&self.everything.instances)));
         }
-        view_facets(&self.everything.instances, |pos| filters.text_matches(self.instance_text(pos)), filters)
+        Cow::Owned(view_facets(
+            &self.everything.instances,
+            |pos| filters.text_matches(self.instance_text(pos)),
+            filters,
+        ))
     }
 
     /// Index facet counts for a view under `filters`.
-    pub fn index_facets_for(&self, filters: &Filters) -> Facets {
+    pub fn index_facets_for(&self, filters: &Filters) -> Cow<'_, Facets> {
         if filters.is_empty() {
-            return FilterField::ALL.iter().map(|&f| (f, self.index_facet(f).to_vec())).collect();
+            return Cow::Borrowed(self.index_facets.get_or_init(|| facets(&self.everything.indexes)));
         }
-        view_facets(&self.everything.indexes, |pos| filters.text_matches(self.index_text(pos)), filters)
+        Cow::Owned(view_facets(
+            &self.everything.indexes,
+            |pos| filters.text_matches(self.index_text(pos)),
+            filters,
+        ))
     }
 
     /// Indexes the snapshot by instance id, index id and index membership.

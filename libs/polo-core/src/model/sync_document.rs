@@ -105,12 +105,15 @@ impl<T: serde::de::DeserializeOwned> SyncDocument<T> {
             #[serde(default = "format_v1")]
             format: u32,
         }
-        let version: Version =
-            serde_json::from_slice(bytes).map_err(|e| DocumentError::Malformed(e.to_string()))?;
-        if version.format > SYNC_DOCUMENT_FORMAT {
-            return Err(DocumentError::Newer(version.format));
+        // One parse when the document reads; the version is probed only to explain a failure.
+        match serde_json::from_slice::<SyncDocument<T>>(bytes) {
+            Ok(doc) if doc.format > SYNC_DOCUMENT_FORMAT => Err(DocumentError::Newer(doc.format)),
+            Ok(doc) => Ok(doc),
+            Err(e) => match serde_json::from_slice::<Version>(bytes) {
+                Ok(v) if v.format > SYNC_DOCUMENT_FORMAT => Err(DocumentError::Newer(v.format)),
+                _ => Err(DocumentError::Malformed(e.to_string())),
+            },
         }
-        serde_json::from_slice(bytes).map_err(|e| DocumentError::Malformed(e.to_string()))
     }
 }
 
