@@ -6,15 +6,15 @@ use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use polo_core::costs::{Breakdown, CostColumn, CostLine, breakdown, list_lines};
-use polo_core::listing::Page;
+use polo_core::costs::{Breakdown, CostBreakdown, CostColumn, CostLine, breakdown, list_lines};
 use polo_web::htmx::Htmx;
 use polo_web::params::TableQuery;
-use polo_web::respond::{csv_export, html, json};
-use polo_web::table::{HeaderCell, Pager, headers};
-use polo_web::tabular::to_csv;
-use polo_web::{AppError, AppState, Chrome, Format};
+use polo_web::respond::html;
+use polo_web::table_route::{Table, TableFrame, respond};
+use polo_web::tabular::{Cells, CsvRow};
+use polo_web::{AppError, AppState, Chrome};
 use serde::Serialize;
+use time::OffsetDateTime;
 
 const SHOWN: &[(CostColumn, &str, bool)] = &[
     (CostColumn::Key, "Key", false),
@@ -27,17 +27,29 @@ const SHOWN: &[(CostColumn, &str, bool)] = &[
 
 const CSV_COLUMNS: &[&str] = &["key", "name", "month_to_date", "previous_month", "trailing_30d", "forecast"];
 
-/// The JSON of a cost table: the list envelope plus the reconciling rows.
+/// What the JSON of a cost table adds to the list envelope: the reconciling rows.
 #[derive(Serialize)]
-struct CostList<'a> {
-    items: Vec<&'a CostLine>,
-    total: usize,
-    page: usize,
-    per_page: usize,
+struct CostTotals<'a> {
     sum: &'a CostLine,
     unattributed: &'a CostLine,
     as_of: Option<String>,
     data_age_seconds: Option<i64>,
+}
+
+/// A line as JSON and CSV give it.
+#[derive(Serialize)]
+#[serde(transparent)]
+struct CostItem<'a>(&'a CostLine);
+
+impl CsvRow for CostItem<'_> {
+    fn write_cells(&self, cells: &mut Cells<'_>) {
+        let l = self.0;
+        cells.text(&l.key);
+        cells.text(&l.name);
+        for money in [l.month_to_date, l.previous_month, l.trailing_30d, l.forecast] {
+            cells.display(money);
+        }
+    }
 }
 
 /// A line ready to print.
@@ -87,23 +99,20 @@ struct CostTablePage {
     chrome: Chrome,
     dimension: &'static str,
     title: &'static str,
-    q: String,
     as_of: String,
-    headers: Vec<HeaderCell>,
+    frame: TableFrame<CostColumn>,
     rows: Vec<LineCells>,
     unattributed: LineCells,
     sum: LineCells,
-    pager: Pager,
 }
 
 #[derive(Template)]
 #[template(path = "costs/table_region.html")]
 struct CostTableRegion {
-    headers: Vec<HeaderCell>,
+    frame: TableFrame<CostColumn>,
     rows: Vec<LineCells>,
     unattributed: LineCells,
     sum: LineCells,
-    pager: Pager,
 }
 
 /// The breakdowns as navigation links.
@@ -137,6 +146,87 @@ pub fn title(d: Breakdown) -> &'static str {
     }
 }
 
+/// One breakdown as a table.
+struct CostTable {
+    dimension: Breakdown,
+    breakdown: CostBreakdown,
+}
+
+impl CostTable {
+    fn as_of(&self) -> Option<time::Date> {
+        self.breakdown.periods.map(|p| p.as_of)
+    }
+
+    fn footer(&self) -> (LineCells, LineCells) {
+        (LineCells::new(&self.breakdown.unattributed, None), LineCells::new(&self.breakdown.sum, None))
+    }
+}
+
+impl Table for CostTable {
+    type Column = CostColumn;
+    type Row<'a> = &'a CostLine;
+    type Item<'a> = CostItem<'a>;
+    type Cells = LineCells;
+    type Extra<'a> = CostTotals<'a>;
+
+    const SHOWN: &'static [(CostColumn, &'static str, bool)] = SHOWN;
+    const CSV_COLUMNS: &'static [&'static str] = CSV_COLUMNS;
+
+    fn csv_name(&self) -> String {
+        format!("costs-{}.csv", self.dimension.as_str())
+    }
+
+    fn rows<'a>(&'a self, query: &TableQuery<CostColumn>) -> Vec<&'a CostLine> {
+        let terms: Vec<String> = query.filters.text().split_whitespace().map(str::to_lowercase).collect();
+        list_lines(&self.breakdown.items, &terms, query.sort)
+    }
+
+    fn item<'a>(&'a self, row: &&'a CostLine) -> CostItem<'a> {
+        CostItem(row)
+    }
+
+    fn cells(&self, row: &&CostLine, _now: OffsetDateTime) -> LineCells {
+        LineCells::new(row, Some(self.dimension))
+    }
+
+    fn extra(&self, now: OffsetDateTime) -> CostTotals<'_> {
+        CostTotals {
+            sum: &self.breakdown.sum,
+            unattributed: &self.breakdown.unattributed,
+            as_of: self.as_of().map(|d| d.to_string()),
+            data_age_seconds: crate::data_age_seconds(self.as_of(), now),
+        }
+    }
+
+    fn csv_footer(&self) -> Vec<CostItem<'_>> {
+        vec![CostItem(&self.breakdown.unattributed), CostItem(&self.breakdown.sum)]
+    }
+
+    fn page(
+        &self,
+        chrome: Chrome,
+        frame: TableFrame<CostColumn>,
+        rows: Vec<LineCells>,
+    ) -> Result<Response, AppError> {
+        let (unattributed, sum) = self.footer();
+        html(&CostTablePage {
+            chrome,
+            dimension: self.dimension.as_str(),
+            title: title(self.dimension),
+            as_of: self.as_of().map(|d| d.to_string()).unwrap_or_default(),
+            frame,
+            rows,
+            unattributed,
+            sum,
+        })
+    }
+
+    fn region(&self, frame: TableFrame<CostColumn>, rows: Vec<LineCells>) -> Result<Response, AppError> {
+        let (unattributed, sum) = self.footer();
+        html(&CostTableRegion { frame, rows, unattributed, sum })
+    }
+}
+
 /// `GET /costs/{dimension}`.
 pub async fn list(
     State(state): State<AppState>,
@@ -149,54 +239,6 @@ pub async fn list(
     let dimension = crate::dimension(&dimension)?;
     let query = TableQuery::<CostColumn>::parse(raw.as_deref(), &request_headers, &[])?;
     let (fleet, store) = tokio::try_join!(state.fleet.fleet(), state.costs.costs())?;
-    let b = breakdown(&store, &fleet, dimension);
-    let terms: Vec<String> = query.filters.text().split_whitespace().map(str::to_lowercase).collect();
-    let rows = list_lines(&b.items, &terms, query.sort);
-    let as_of = b.periods.map(|p| p.as_of);
-    match query.format {
-        Format::Csv => {
-            let all = rows.into_iter().chain([&b.unattributed, &b.sum]);
-            csv_export(&state, to_csv(CSV_COLUMNS, all)?, &format!("costs-{}.csv", dimension.as_str())).await
-        }
-        Format::Json => {
-            let page = Page::of(rows, query.page);
-            json(&CostList {
-                items: page.items,
-                total: page.total,
-                page: page.page,
-                per_page: page.per_page,
-                sum: &b.sum,
-                unattributed: &b.unattributed,
-                as_of: as_of.map(|d| d.to_string()),
-                data_age_seconds: crate::data_age_seconds(as_of, state.clock.now()),
-            })
-        }
-        Format::Html => {
-            let page = Page::of(rows, query.page);
-            let cells = page.items.iter().map(|l| LineCells::new(l, Some(dimension))).collect();
-            let pager = Pager::new(&query, &page);
-            let (unattributed, sum) = (LineCells::new(&b.unattributed, None), LineCells::new(&b.sum, None));
-            if htmx.partial {
-                return html(&CostTableRegion {
-                    headers: headers(&query, SHOWN),
-                    rows: cells,
-                    unattributed,
-                    sum,
-                    pager,
-                });
-            }
-            html(&CostTablePage {
-                chrome: chrome.with_search(query.filters.text()),
-                dimension: dimension.as_str(),
-                title: title(dimension),
-                q: query.filters.text().to_owned(),
-                as_of: as_of.map(|d| d.to_string()).unwrap_or_default(),
-                headers: headers(&query, SHOWN),
-                rows: cells,
-                unattributed,
-                sum,
-                pager,
-            })
-        }
-    }
+    let table = CostTable { dimension, breakdown: breakdown(&store, &fleet, dimension) };
+    respond(&state, chrome, htmx, &table, query).await
 }

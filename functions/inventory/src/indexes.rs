@@ -1,24 +1,27 @@
 //! `/indexes` and `/indexes/{index_id}`.
 
+use std::sync::Arc;
+
 use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use polo_core::Money;
-use polo_core::listing::{Column, FilterField, INDEX_FILTERS, IndexColumn, IndexRow, Page, list_indexes};
-use polo_core::model::{Index, IndexStatus, ResourceKind};
+use polo_core::listing::{FilterField, INDEX_FILTERS, IndexColumn, IndexRow, list_indexes};
+use polo_core::model::{Fleet, Index, IndexStatus, ResourceKind};
 use polo_core::text::{age, rfc3339};
 use polo_web::htmx::Htmx;
 use polo_web::params::{TableQuery, detail_format};
 use polo_web::path::PathId;
-use polo_web::respond::{csv, csv_export, html, json};
-use polo_web::table::{FilterControl, HeaderCell, Pager, headers};
+use polo_web::respond::{csv, html, json};
+use polo_web::table::FilterControl;
+use polo_web::table_route::{Table, TableFrame, respond};
 use polo_web::tabular::rows_to_csv;
 use polo_web::{AppError, AppState, Chrome, Format};
 use time::OffsetDateTime;
 
-use crate::instances::{FindingRow, HistoryRow, InstanceCells, finding_rows, history_rows, sort_options};
-use crate::items::{INDEX_COLUMNS, IndexItem, ListBody, index_item};
+use crate::instances::{FindingRow, HistoryRow, InstanceCells, finding_rows, fleet_filters, history_rows};
+use crate::items::{INDEX_COLUMNS, IndexItem, index_item};
 
 const SHOWN: &[(IndexColumn, &str, bool)] = &[
     (IndexColumn::IndexId, "Index", false),
@@ -50,6 +53,15 @@ fn status_tone(status: IndexStatus) -> &'static str {
         }
     }
 }
+
+/// The select filters of the page, each with the values the other filters leave.
+const SELECTS: &[(FilterField, &str)] = &[
+    (FilterField::Account, "Account"),
+    (FilterField::Region, "Region"),
+    (FilterField::Status, "Status"),
+    (FilterField::Type, "Inference"),
+    (FilterField::Customer, "Customer"),
+];
 
 /// One index row, ready to print.
 struct IndexCells {
@@ -101,22 +113,67 @@ impl IndexCells {
 #[derive(Template)]
 #[template(path = "inventory/indexes_region.html")]
 struct IndexesRegion {
-    headers: Vec<HeaderCell>,
+    frame: TableFrame<IndexColumn>,
     rows: Vec<IndexCells>,
-    pager: Pager,
 }
 
 #[derive(Template)]
 #[template(path = "inventory/indexes.html")]
 struct IndexesPage {
     chrome: Chrome,
-    query: TableQuery<IndexColumn>,
-    headers: Vec<HeaderCell>,
-    filters: Vec<FilterControl>,
-    sort_options: Vec<(String, String)>,
-    sort_param: String,
+    frame: TableFrame<IndexColumn>,
     rows: Vec<IndexCells>,
-    pager: Pager,
+}
+
+/// The indexes table over one fleet.
+struct IndexesTable {
+    fleet: Arc<Fleet>,
+}
+
+impl Table for IndexesTable {
+    type Column = IndexColumn;
+    type Row<'a> = IndexRow<'a>;
+    type Item<'a> = IndexItem<'a>;
+    type Cells = IndexCells;
+    type Extra<'a> = ();
+
+    const SHOWN: &'static [(IndexColumn, &'static str, bool)] = SHOWN;
+    const CSV_COLUMNS: &'static [&'static str] = INDEX_COLUMNS;
+
+    fn csv_name(&self) -> String {
+        "indexes.csv".to_owned()
+    }
+
+    fn rows<'a>(&'a self, query: &TableQuery<IndexColumn>) -> Vec<IndexRow<'a>> {
+        list_indexes(&self.fleet, &query.filters, query.sort)
+    }
+
+    fn item<'a>(&'a self, row: &IndexRow<'a>) -> IndexItem<'a> {
+        index_item(&self.fleet, row)
+    }
+
+    fn cells(&self, row: &IndexRow<'_>, now: OffsetDateTime) -> IndexCells {
+        IndexCells::new(row.index, row.instance_count, now)
+    }
+
+    fn extra(&self, _now: OffsetDateTime) {}
+
+    fn filters(&self, query: &TableQuery<IndexColumn>) -> Vec<FilterControl> {
+        fleet_filters(query, SELECTS, &self.fleet.index_facets_for(&query.filters))
+    }
+
+    fn page(
+        &self,
+        chrome: Chrome,
+        frame: TableFrame<IndexColumn>,
+        rows: Vec<IndexCells>,
+    ) -> Result<Response, AppError> {
+        html(&IndexesPage { chrome, frame, rows })
+    }
+
+    fn region(&self, frame: TableFrame<IndexColumn>, rows: Vec<IndexCells>) -> Result<Response, AppError> {
+        html(&IndexesRegion { frame, rows })
+    }
 }
 
 /// `GET /indexes`: the filtered, sorted, paged table as HTML, JSON or CSV.
@@ -128,67 +185,8 @@ pub async fn list(
     request_headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let query = TableQuery::<IndexColumn>::parse(raw.as_deref(), &request_headers, &INDEX_FILTERS)?;
-    let fleet = state.fleet.fleet().await?;
-    let rows = list_indexes(&fleet, &query.filters, query.sort);
-    match query.format {
-        Format::Csv => {
-            csv_export(
-                &state,
-                rows_to_csv(INDEX_COLUMNS, rows.iter().map(|r| index_item(&fleet, r)))?,
-                "indexes.csv",
-            )
-            .await
-        }
-        Format::Json => {
-            let page = Page::of(rows, query.page);
-            json(&ListBody {
-                items: page.items.iter().map(|r| index_item(&fleet, r)).collect::<Vec<IndexItem<'_>>>(),
-                total: page.total,
-                page: page.page,
-                per_page: page.per_page,
-            })
-        }
-        Format::Html => {
-            let now = state.clock.now();
-            let page: Page<IndexRow<'_>> = Page::of(rows, query.page);
-            if htmx.partial {
-                let rows =
-                    page.items.iter().map(|r| IndexCells::new(r.index, r.instance_count, now)).collect();
-                return html(&IndexesRegion {
-                    headers: headers(&query, SHOWN),
-                    rows,
-                    pager: Pager::new(&query, &page),
-                });
-            }
-            // Facet counts only for the whole page (a table partial has no filter controls).
-            let facets = fleet.index_facets_for(&query.filters);
-            let mut filters = FilterControl::selects(
-                &query,
-                &[
-                    (FilterField::Account, "Account"),
-                    (FilterField::Region, "Region"),
-                    (FilterField::Status, "Status"),
-                    (FilterField::Type, "Inference"),
-                    (FilterField::Customer, "Customer"),
-                ],
-                &facets,
-            );
-            filters.push(FilterControl::text(&query, FilterField::Index, "Index id"));
-            let label = |c: IndexColumn| {
-                SHOWN.iter().find(|s| s.0 == c).map_or(c.name().to_owned(), |s| s.1.to_owned())
-            };
-            html(&IndexesPage {
-                chrome: chrome.with_search(query.filters.text()),
-                headers: headers(&query, SHOWN),
-                filters,
-                sort_options: sort_options(label),
-                sort_param: query.sort.map(|s| s.param()).unwrap_or_default(),
-                rows: page.items.iter().map(|r| IndexCells::new(r.index, r.instance_count, now)).collect(),
-                pager: Pager::new(&query, &page),
-                query,
-            })
-        }
-    }
+    let table = IndexesTable { fleet: state.fleet.fleet().await? };
+    respond(&state, chrome, htmx, &table, query).await
 }
 
 #[derive(Template)]

@@ -1,23 +1,26 @@
 //! `/instances` and `/instances/{id}`.
 
+use std::sync::Arc;
+
 use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use polo_core::listing::FilterField;
-use polo_core::listing::{Column, INSTANCE_FILTERS, InstanceColumn, InstanceRow, Page, list_instances};
-use polo_core::model::{Instance, InstanceState, ResourceKind};
+use polo_core::listing::{FilterField, INSTANCE_FILTERS, InstanceColumn, InstanceRow, list_instances};
+use polo_core::model::{Fleet, Instance, InstanceState, ResourceKind};
+use polo_core::pricing::PriceTable;
 use polo_core::text::{age, ago, rfc3339};
 use polo_web::htmx::Htmx;
 use polo_web::params::{TableQuery, detail_format};
 use polo_web::path::PathId;
-use polo_web::respond::{csv, csv_export, html, json};
-use polo_web::table::{FilterControl, HeaderCell, Pager, headers};
+use polo_web::respond::{csv, html, json};
+use polo_web::table::FilterControl;
+use polo_web::table_route::{Table, TableFrame, respond};
 use polo_web::tabular::rows_to_csv;
 use polo_web::{AppError, AppState, Chrome, Format};
 use time::OffsetDateTime;
 
-use crate::items::{INSTANCE_COLUMNS, InstanceItem, ListBody};
+use crate::items::{INSTANCE_COLUMNS, InstanceItem};
 
 /// The columns the HTML table shows, each sortable.
 const SHOWN: &[(InstanceColumn, &str, bool)] = &[
@@ -36,6 +39,16 @@ const SHOWN: &[(InstanceColumn, &str, bool)] = &[
     (InstanceColumn::Index, "Index", false),
     (InstanceColumn::Customer, "Customer", false),
     (InstanceColumn::HourlyCost, "$/hour", true),
+];
+
+/// The select filters of the page, each with the values the other filters leave.
+const SELECTS: &[(FilterField, &str)] = &[
+    (FilterField::Account, "Account"),
+    (FilterField::Region, "Region"),
+    (FilterField::State, "State"),
+    (FilterField::Type, "Type"),
+    (FilterField::Owner, "Owner"),
+    (FilterField::Customer, "Customer"),
 ];
 
 /// One table row, ready to print.
@@ -110,35 +123,73 @@ impl InstanceCells {
 #[derive(Template)]
 #[template(path = "inventory/instances_region.html")]
 struct InstancesRegion {
-    headers: Vec<HeaderCell>,
+    frame: TableFrame<InstanceColumn>,
     rows: Vec<InstanceCells>,
-    pager: Pager,
 }
 
 #[derive(Template)]
 #[template(path = "inventory/instances.html")]
 struct InstancesPage {
     chrome: Chrome,
-    query: TableQuery<InstanceColumn>,
-    headers: Vec<HeaderCell>,
-    filters: Vec<FilterControl>,
-    sort_options: Vec<(String, String)>,
-    sort_param: String,
+    frame: TableFrame<InstanceColumn>,
     rows: Vec<InstanceCells>,
-    pager: Pager,
 }
 
-/// Sort choices for the form: every column both ways.
-pub fn sort_options<C: Column>(labels: impl Fn(C) -> String) -> Vec<(String, String)> {
-    C::ALL
-        .iter()
-        .flat_map(|&c| {
-            [
-                (c.name().to_owned(), format!("{} ↑", labels(c))),
-                (format!("-{}", c.name()), format!("{} ↓", labels(c))),
-            ]
-        })
-        .collect()
+/// The instances table over one fleet.
+struct InstancesTable {
+    fleet: Arc<Fleet>,
+    prices: Arc<PriceTable>,
+}
+
+impl Table for InstancesTable {
+    type Column = InstanceColumn;
+    type Row<'a> = InstanceRow<'a>;
+    type Item<'a> = InstanceItem<'a>;
+    type Cells = InstanceCells;
+    type Extra<'a> = ();
+
+    const SHOWN: &'static [(InstanceColumn, &'static str, bool)] = SHOWN;
+    const CSV_COLUMNS: &'static [&'static str] = INSTANCE_COLUMNS;
+
+    fn csv_name(&self) -> String {
+        "instances.csv".to_owned()
+    }
+
+    fn rows<'a>(&'a self, query: &TableQuery<InstanceColumn>) -> Vec<InstanceRow<'a>> {
+        list_instances(&self.fleet, &query.filters, query.sort, &self.prices)
+    }
+
+    fn item<'a>(&'a self, row: &InstanceRow<'a>) -> InstanceItem<'a> {
+        InstanceItem::from(row)
+    }
+
+    fn cells(&self, row: &InstanceRow<'_>, now: OffsetDateTime) -> InstanceCells {
+        let known = row.instance.index.as_deref().is_some_and(|x| self.fleet.index(x).is_some());
+        InstanceCells::new(row.instance, row.hourly_cost, known, now)
+    }
+
+    fn extra(&self, _now: OffsetDateTime) {}
+
+    fn filters(&self, query: &TableQuery<InstanceColumn>) -> Vec<FilterControl> {
+        fleet_filters(query, SELECTS, &self.fleet.instance_facets_for(&query.filters))
+    }
+
+    fn page(
+        &self,
+        chrome: Chrome,
+        frame: TableFrame<InstanceColumn>,
+        rows: Vec<InstanceCells>,
+    ) -> Result<Response, AppError> {
+        html(&InstancesPage { chrome, frame, rows })
+    }
+
+    fn region(
+        &self,
+        frame: TableFrame<InstanceColumn>,
+        rows: Vec<InstanceCells>,
+    ) -> Result<Response, AppError> {
+        html(&InstancesRegion { frame, rows })
+    }
 }
 
 /// `GET /instances`: the filtered, sorted, paged table as HTML, JSON or CSV.
@@ -150,71 +201,8 @@ pub async fn list(
     request_headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let query = TableQuery::<InstanceColumn>::parse(raw.as_deref(), &request_headers, &INSTANCE_FILTERS)?;
-    let fleet = state.fleet.fleet().await?;
-    let rows = list_instances(&fleet, &query.filters, query.sort, &state.prices);
-    match query.format {
-        Format::Csv => {
-            csv_export(
-                &state,
-                rows_to_csv(INSTANCE_COLUMNS, rows.iter().map(InstanceItem::from))?,
-                "instances.csv",
-            )
-            .await
-        }
-        Format::Json => {
-            let page = Page::of(rows, query.page);
-            json(&ListBody {
-                items: page.items.iter().map(InstanceItem::from).collect(),
-                total: page.total,
-                page: page.page,
-                per_page: page.per_page,
-            })
-        }
-        Format::Html => {
-            let now = state.clock.now();
-            let page: Page<InstanceRow<'_>> = Page::of(rows, query.page);
-            let cells = page
-                .items
-                .iter()
-                .map(|row| {
-                    let known = row.instance.index.as_deref().is_some_and(|x| fleet.index(x).is_some());
-                    InstanceCells::new(row.instance, row.hourly_cost, known, now)
-                })
-                .collect();
-            if htmx.partial {
-                let pager = Pager::new(&query, &page);
-                return html(&InstancesRegion { headers: headers(&query, SHOWN), rows: cells, pager });
-            }
-            // Facet counts only for the whole page (a table partial has no filter controls).
-            let facets = fleet.instance_facets_for(&query.filters);
-            let mut filters = FilterControl::selects(
-                &query,
-                &[
-                    (FilterField::Account, "Account"),
-                    (FilterField::Region, "Region"),
-                    (FilterField::State, "State"),
-                    (FilterField::Type, "Type"),
-                    (FilterField::Owner, "Owner"),
-                    (FilterField::Customer, "Customer"),
-                ],
-                &facets,
-            );
-            filters.push(FilterControl::text(&query, FilterField::Index, "Index id"));
-            let label = |c: InstanceColumn| {
-                SHOWN.iter().find(|s| s.0 == c).map_or(c.name().to_owned(), |s| s.1.to_owned())
-            };
-            html(&InstancesPage {
-                chrome: chrome.with_search(query.filters.text()),
-                headers: headers(&query, SHOWN),
-                filters,
-                sort_options: sort_options(label),
-                sort_param: query.sort.map(|s| s.param()).unwrap_or_default(),
-                rows: cells,
-                pager: Pager::new(&query, &page),
-                query,
-            })
-        }
-    }
+    let table = InstancesTable { fleet: state.fleet.fleet().await?, prices: state.prices.clone() };
+    respond(&state, chrome, htmx, &table, query).await
 }
 
 #[derive(Template)]
@@ -330,4 +318,16 @@ pub async fn detail(
             })
         }
     }
+}
+
+/// The filter controls of a fleet table: a select per `selects` field counted from
+/// `facets`, then the index id as a text box.
+pub fn fleet_filters<C>(
+    query: &TableQuery<C>,
+    selects: &[(FilterField, &'static str)],
+    facets: &polo_core::model::Facets,
+) -> Vec<FilterControl> {
+    let mut filters = FilterControl::selects(query, selects, facets);
+    filters.push(FilterControl::text(query, FilterField::Index, "Index id"));
+    filters
 }

@@ -69,15 +69,6 @@ pub const INDEX_COLUMNS: &[&str] = &[
     "instances",
 ];
 
-/// The list envelope of CONTRACT.md.
-#[derive(Serialize)]
-pub struct ListBody<T> {
-    pub items: Vec<T>,
-    pub total: usize,
-    pub page: usize,
-    pub per_page: usize,
-}
-
 /// Index rows need the fleet to name their instances.
 pub fn index_item<'a>(fleet: &'a polo_core::model::Fleet, row: &IndexRow<'a>) -> IndexItem<'a> {
     let mut instances: Vec<&str> = fleet.instances_of(&row.index.index_id).map(|i| i.id.as_str()).collect();

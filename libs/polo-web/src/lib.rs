@@ -21,6 +21,7 @@ pub mod security;
 pub mod settings;
 pub mod state;
 pub mod table;
+pub mod table_route;
 pub mod tabular;
 
 pub use error::AppError;

@@ -1,0 +1,151 @@
+//! One path for every table route: the handler parses the query and loads its data; then
+//! [`respond`] lists the rows and answers one page as HTML (the whole page, or the table
+//! region an htmx request asked for) or JSON, or every row as CSV. A new table is a
+//! [`Table`] implementation (its rows, items and cells) and its two templates.
+
+use axum::response::Response;
+use polo_core::listing::{Column, Page};
+use serde::Serialize;
+use time::OffsetDateTime;
+
+use crate::htmx::Htmx;
+use crate::params::TableQuery;
+use crate::respond::{csv_export, json};
+use crate::table::{FilterControl, HeaderCell, Pager, headers};
+use crate::tabular::{CsvRow, rows_to_csv};
+use crate::{AppError, AppState, Chrome, Format};
+
+/// What a table page shows around its rows, the same for every kind of row.
+pub struct TableFrame<C> {
+    pub query: TableQuery<C>,
+    pub headers: Vec<HeaderCell>,
+    /// Empty in a partial answer (it has no filter controls).
+    pub filters: Vec<FilterControl>,
+    /// `(sort parameter, label)`: every shown column both ways.
+    pub sort_options: Vec<(String, String)>,
+    /// The current `sort` parameter, empty for the default order.
+    pub sort_param: String,
+    pub pager: Pager,
+}
+
+/// The JSON list envelope of CONTRACT.md, plus what a table adds (flattened).
+#[derive(Serialize)]
+struct ListBody<I, E> {
+    items: Vec<I>,
+    total: usize,
+    page: usize,
+    per_page: usize,
+    #[serde(flatten)]
+    extra: E,
+}
+
+/// One kind of table, over the data its handler loaded.
+pub trait Table {
+    /// The sortable columns.
+    type Column: Column;
+    /// One listed row, borrowing the table's data.
+    type Row<'a>
+    where
+        Self: 'a;
+    /// A row as JSON and CSV give it.
+    type Item<'a>: Serialize + CsvRow
+    where
+        Self: 'a;
+    /// A row ready to print.
+    type Cells;
+    /// What the JSON envelope adds to `items`, `total`, `page` and `per_page`.
+    type Extra<'a>: Serialize
+    where
+        Self: 'a;
+
+    /// The columns the HTML table shows: column, label, right-aligned.
+    const SHOWN: &'static [(Self::Column, &'static str, bool)];
+    /// The CSV header: the JSON item keys, in order.
+    const CSV_COLUMNS: &'static [&'static str];
+
+    /// The CSV download's file name.
+    fn csv_name(&self) -> String;
+    /// The rows the query selects, sorted.
+    fn rows<'a>(&'a self, query: &TableQuery<Self::Column>) -> Vec<Self::Row<'a>>;
+    /// A row as JSON and CSV give it.
+    fn item<'a>(&'a self, row: &Self::Row<'a>) -> Self::Item<'a>;
+    /// A row ready to print at `now`.
+    fn cells(&self, row: &Self::Row<'_>, now: OffsetDateTime) -> Self::Cells;
+    /// The envelope's additions at `now`.
+    fn extra(&self, now: OffsetDateTime) -> Self::Extra<'_>;
+    /// Rows the CSV adds after the listed ones (totals).
+    fn csv_footer(&self) -> Vec<Self::Item<'_>> {
+        Vec::new()
+    }
+    /// The filter controls of the whole page, counted for the query.
+    fn filters(&self, _query: &TableQuery<Self::Column>) -> Vec<FilterControl> {
+        Vec::new()
+    }
+    /// Renders the whole page.
+    fn page(
+        &self,
+        chrome: Chrome,
+        frame: TableFrame<Self::Column>,
+        rows: Vec<Self::Cells>,
+    ) -> Result<Response, AppError>;
+    /// Renders the table region alone (an htmx swap).
+    fn region(&self, frame: TableFrame<Self::Column>, rows: Vec<Self::Cells>) -> Result<Response, AppError>;
+}
+
+/// Answers `query` over `table` in the format it asked for.
+pub async fn respond<T: Table>(
+    state: &AppState,
+    chrome: Chrome,
+    htmx: Htmx,
+    table: &T,
+    query: TableQuery<T::Column>,
+) -> Result<Response, AppError> {
+    let rows = table.rows(&query);
+    let now = state.clock.now();
+    match query.format {
+        Format::Csv => {
+            let items = rows.iter().map(|r| table.item(r)).chain(table.csv_footer());
+            csv_export(state, rows_to_csv(T::CSV_COLUMNS, items)?, &table.csv_name()).await
+        }
+        Format::Json => {
+            let page = Page::of(rows, query.page);
+            json(&ListBody {
+                items: page.items.iter().map(|r| table.item(r)).collect::<Vec<_>>(),
+                total: page.total,
+                page: page.page,
+                per_page: page.per_page,
+                extra: table.extra(now),
+            })
+        }
+        Format::Html => {
+            let page = Page::of(rows, query.page);
+            let cells = page.items.iter().map(|r| table.cells(r, now)).collect();
+            let filters = if htmx.partial { Vec::new() } else { table.filters(&query) };
+            let frame = TableFrame {
+                headers: headers(&query, T::SHOWN),
+                filters,
+                sort_options: sort_options(T::SHOWN),
+                sort_param: query.sort.map(|s| s.param()).unwrap_or_default(),
+                pager: Pager::new(&query, &page),
+                query,
+            };
+            if htmx.partial {
+                table.region(frame, cells)
+            } else {
+                let chrome = chrome.with_search(frame.query.filters.text());
+                table.page(chrome, frame, cells)
+            }
+        }
+    }
+}
+
+/// Sort choices for the form: every column both ways, labelled as the table shows it.
+fn sort_options<C: Column>(shown: &[(C, &'static str, bool)]) -> Vec<(String, String)> {
+    C::ALL
+        .iter()
+        .flat_map(|&c| {
+            let label = shown.iter().find(|s| s.0 == c).map_or(c.name(), |s| s.1);
+            [(c.name().to_owned(), format!("{label} ↑")), (format!("-{}", c.name()), format!("{label} ↓"))]
+        })
+        .collect()
+}
