@@ -112,11 +112,15 @@ async fn cost_explorer_pages_groups_and_the_cache() {
     everything.indexes.truncate(1);
     everything.indexes[0].index_id = "idx-a".into();
     let fleet = Fleet::new(everything);
-    let by_index = breakdown(&store, &fleet, Breakdown::Index);
+    let by_index = breakdown(&store, &fleet, Breakdown::Index, now.date());
     assert_eq!(by_index.items.len(), 1);
     assert_eq!(by_index.unattributed.month_to_date, Money::from_scaled(200 + 250 + 100, 2));
     for d in [Breakdown::Account, Breakdown::Service, Breakdown::Customer] {
-        assert_eq!(breakdown(&store, &fleet, d).sum.month_to_date, by_index.sum.month_to_date, "{d:?}");
+        assert_eq!(
+            breakdown(&store, &fleet, d, now.date()).sum.month_to_date,
+            by_index.sum.month_to_date,
+            "{d:?}"
+        );
     }
 
     // Younger than cache_hours: not asked again; older: asked again.

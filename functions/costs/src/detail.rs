@@ -14,6 +14,7 @@ use serde::Serialize;
 
 use crate::chart::Chart;
 use crate::table::{LineCells, title};
+use crate::today;
 
 /// The JSON of one key: its line plus every day.
 #[derive(Serialize)]
@@ -65,7 +66,7 @@ pub async fn detail(
     let dimension = crate::dimension(&dimension)?;
     let format = detail_format(raw.as_deref(), &request_headers)?;
     let (fleet, store) = tokio::try_join!(state.fleet.fleet(), state.costs.costs())?;
-    let b = breakdown(&store, &fleet, dimension);
+    let b = breakdown(&store, &fleet, dimension, today(&state));
     let line =
         b.items.iter().find(|l| l.key == key).ok_or_else(|| {
             AppError::NotFound(format!("no {} {key:?} in the cost data", dimension.as_str()))

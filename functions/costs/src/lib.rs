@@ -40,3 +40,8 @@ fn data_age_seconds(as_of: Option<time::Date>, now: time::OffsetDateTime) -> Opt
     let end = as_of?.next_day()?.midnight().assume_utc();
     Some((now - end).whole_seconds().max(0))
 }
+
+/// Today's date in the report time zone: where this month begins and ends.
+fn today(state: &AppState) -> time::Date {
+    state.config.reports.timezone.today(state.clock.now())
+}

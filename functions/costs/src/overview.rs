@@ -17,6 +17,7 @@ use serde::Serialize;
 use time::Duration;
 
 use crate::table::{LineCells, title, urlencode};
+use crate::today;
 
 /// An index whose last 7 days cost more (or less) than the 7 before.
 #[derive(Clone, Debug, Serialize)]
@@ -81,6 +82,8 @@ struct OverviewPage {
     chrome: Chrome,
     as_of: String,
     age: String,
+    /// The report time zone, whose calendar months are.
+    zone: String,
     total: LineCells,
     previous_mtd: String,
     change: String,
@@ -99,11 +102,11 @@ pub async fn overview(
     let format = detail_format(raw.as_deref(), &request_headers)?;
     let (fleet, store) = tokio::try_join!(state.fleet.fleet(), state.costs.costs())?;
     let now = state.clock.now();
-    let by_account = breakdown(&store, &fleet, Breakdown::Account);
+    let by_account = breakdown(&store, &fleet, Breakdown::Account, today(&state));
     let periods = by_account.periods;
     let previous_mtd = periods.map_or(Money::ZERO, |p| {
-        let same_day = p.previous_month_start + Duration::days(i64::from(p.as_of.day()) - 1);
-        store.total(CostDimension::Account, p.previous_month_start, same_day.min(p.previous_month_end))
+        p.previous_month_to_date()
+            .map_or(Money::ZERO, |(from, to)| store.total(CostDimension::Account, from, to))
     });
     let movers = periods.map(|p| movers(&store, &fleet, &p)).unwrap_or_default();
     let as_of = periods.map(|p| p.as_of);
@@ -125,7 +128,7 @@ pub async fn overview(
             let breakdowns = Breakdown::ALL
                 .into_iter()
                 .map(|d| {
-                    let b = breakdown(&store, &fleet, d);
+                    let b = breakdown(&store, &fleet, d, today(&state));
                     let mut top: Vec<&CostLine> = b.items.iter().collect();
                     top.sort_by(|x, y| y.month_to_date.cmp(&x.month_to_date).then_with(|| x.key.cmp(&y.key)));
                     let mut cells: Vec<LineCells> =
@@ -137,6 +140,7 @@ pub async fn overview(
             html(&OverviewPage {
                 chrome,
                 as_of: as_of.map(|d| d.to_string()).unwrap_or_default(),
+                zone: state.config.reports.timezone.name().to_owned(),
                 age: crate::data_age_seconds(as_of, now)
                     .map(|s| polo_core::text::age(now - Duration::seconds(s), now))
                     .unwrap_or_default(),

@@ -16,6 +16,8 @@ use polo_web::{AppError, AppState, Chrome};
 use serde::Serialize;
 use time::OffsetDateTime;
 
+use crate::today;
+
 const SHOWN: &[(CostColumn, &str, bool)] = &[
     (CostColumn::Key, "Key", false),
     (CostColumn::Name, "Name", false),
@@ -239,6 +241,6 @@ pub async fn list(
     let dimension = crate::dimension(&dimension)?;
     let query = TableQuery::<CostColumn>::parse(raw.as_deref(), &request_headers, &[])?;
     let (fleet, store) = tokio::try_join!(state.fleet.fleet(), state.costs.costs())?;
-    let table = CostTable { dimension, breakdown: breakdown(&store, &fleet, dimension) };
+    let table = CostTable { dimension, breakdown: breakdown(&store, &fleet, dimension, today(&state)) };
     respond(&state, chrome, htmx, &table, query).await
 }

@@ -107,8 +107,8 @@ impl Default for CostSettings {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct ReportSettings {
-    /// IANA time zone name; `REPORT_TIMEZONE` overrides it.
-    pub timezone: String,
+    /// The IANA time zone of months, days and report periods; `REPORT_TIMEZONE` overrides it.
+    pub timezone: crate::calendar::ReportZone,
     /// Days each report type is kept, by type.
     pub ttl_days: BTreeMap<String, u32>,
 }
@@ -116,7 +116,7 @@ pub struct ReportSettings {
 impl Default for ReportSettings {
     fn default() -> Self {
         ReportSettings {
-            timezone: "UTC".into(),
+            timezone: crate::calendar::ReportZone::utc(),
             ttl_days: [
                 ("daily-cost", 35),
                 ("weekly-summary", 120),
@@ -180,6 +180,16 @@ impl Config {
                 Config::parse(&text, &name)
             }
         }
+    }
+
+    /// The same configuration with its report time zone replaced by `zone` (from
+    /// `REPORT_TIMEZONE`) when one is given.
+    #[must_use]
+    pub fn with_report_zone(mut self, zone: Option<crate::calendar::ReportZone>) -> Config {
+        if let Some(zone) = zone {
+            self.reports.timezone = zone;
+        }
+        self
     }
 
     /// Parses and validates TOML text; `file` names it in errors.
@@ -247,9 +257,6 @@ impl Config {
         }
         if self.costs.cache_hours == 0 {
             return Err(("costs.cache_hours".into(), "expected a number of hours above 0".into()));
-        }
-        if self.reports.timezone.is_empty() {
-            return Err(("reports.timezone".into(), "expected an IANA time zone name".into()));
         }
         for (report, days) in &self.reports.ttl_days {
             if !REPORT_TYPES.contains(&report.as_str()) {
@@ -355,6 +362,8 @@ role_arn = "arn:aws:iam::111111111111:role/polo-read"
         assert_eq!(e, "x.toml: cop.rules.stopped-too-long.days: expected a non-negative number");
         let e = err(&format!("{MINIMAL}\n[costs]\ncache_hours = -1\n"));
         assert!(e.starts_with("x.toml: costs.cache_hours: invalid value"), "{e}");
+        let e = err(&format!("{MINIMAL}\n[reports]\ntimezone = \"Europe/Pariss\"\n"));
+        assert!(e.starts_with("x.toml: reports.timezone: unknown time zone \"Europe/Pariss\""), "{e}");
         let e = err("accounts = [");
         assert!(e.starts_with("x.toml: -: not valid TOML"), "{e}");
         let e = err("");

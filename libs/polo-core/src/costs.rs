@@ -53,33 +53,54 @@ impl Breakdown {
     }
 }
 
-/// The periods of a breakdown, anchored on the newest cost day (`as_of`).
+/// The periods of a breakdown on one local date of the report time zone: this month is
+/// the month of `today` there, and its cost days run through `as_of`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
 pub struct Periods {
+    /// The newest cost day counted: the newest in the data, but never after today.
     pub as_of: Date,
     pub month_start: Date,
+    pub month_end: Date,
     pub previous_month_start: Date,
     pub previous_month_end: Date,
     pub trailing_start: Date,
-    /// Days of the month after `as_of`, which the forecast fills in.
+    /// Days of the month after the last one counted, which the forecast fills in.
     pub days_left: i64,
 }
 
 impl Periods {
-    /// The periods around `as_of`.
-    pub fn at(as_of: Date) -> Periods {
-        let month_start = as_of.replace_day(1).unwrap_or(as_of);
+    /// The periods on local date `today` with cost data through `newest`.
+    pub fn at(today: Date, newest: Date) -> Periods {
+        let as_of = newest.min(today);
+        let month_start = today.replace_day(1).unwrap_or(today);
+        let month_end = month_start + Duration::days(i64::from(today.month().length(today.year())) - 1);
         let previous_month_end = month_start - Duration::days(1);
         let previous_month_start = previous_month_end.replace_day(1).unwrap_or(previous_month_end);
-        let month_length = i64::from(as_of.month().length(as_of.year()));
+        let counted_through = as_of.max(previous_month_end);
         Periods {
             as_of,
             month_start,
+            month_end,
             previous_month_start,
             previous_month_end,
             trailing_start: as_of - Duration::days(29),
-            days_left: month_length - i64::from(as_of.day()),
+            days_left: (month_end - counted_through).whole_days(),
         }
+    }
+
+    /// Days of this month with cost data (0 before the first day's data arrives).
+    pub fn days_counted(&self) -> i64 {
+        (self.as_of - self.month_start).whole_days().max(-1) + 1
+    }
+
+    /// The same days of the previous month (its first `days_counted`, at most all of it):
+    /// `None` when no day of this month is counted yet.
+    pub fn previous_month_to_date(&self) -> Option<(Date, Date)> {
+        let days = self.days_counted();
+        (days > 0).then(|| {
+            let end = self.previous_month_start + Duration::days(days - 1);
+            (self.previous_month_start, end.min(self.previous_month_end))
+        })
     }
 }
 
@@ -166,9 +187,9 @@ pub struct CostBreakdown {
     pub sum: CostLine,
 }
 
-/// The breakdown of `store` by `dimension`; names and the index -> customer mapping come
-/// from `fleet`.
-pub fn breakdown(store: &CostStore, fleet: &Fleet, dimension: Breakdown) -> CostBreakdown {
+/// The breakdown of `store` by `dimension` on local date `today`; names and the index ->
+/// customer mapping come from `fleet`.
+pub fn breakdown(store: &CostStore, fleet: &Fleet, dimension: Breakdown, today: Date) -> CostBreakdown {
     let Some(as_of) = store.as_of() else {
         return CostBreakdown {
             periods: None,
@@ -177,7 +198,7 @@ pub fn breakdown(store: &CostStore, fleet: &Fleet, dimension: Breakdown) -> Cost
             sum: line("", "Total", Cents::default()),
         };
     };
-    let p = Periods::at(as_of);
+    let p = Periods::at(today, as_of);
     let source = dimension.source();
     let account_names: BTreeMap<&str, &str> =
         fleet.everything().accounts.iter().map(|a| (a.id.as_str(), a.name.as_str())).collect();
@@ -333,10 +354,11 @@ mod tests {
     fn every_breakdown_reconciles_to_the_cent_and_to_the_same_total() {
         let (everything, store) = generate_with_costs(42, Scale::Small, datetime!(2026-11-24 12:00 UTC));
         let fleet = Fleet::new(everything);
+        let today = date!(2026 - 11 - 24);
         let sums: Vec<CostLine> = Breakdown::ALL
             .into_iter()
             .map(|d| {
-                let b = breakdown(&store, &fleet, d);
+                let b = breakdown(&store, &fleet, d, today);
                 let add =
                     |f: fn(&CostLine) -> Money| b.items.iter().map(f).sum::<Money>() + f(&b.unattributed);
                 assert_eq!(add(|l| l.month_to_date), b.sum.month_to_date, "{d:?}");
@@ -352,7 +374,7 @@ mod tests {
                 (sums[0].month_to_date, sums[0].previous_month, sums[0].trailing_30d)
             );
         }
-        let index = breakdown(&store, &fleet, Breakdown::Index);
+        let index = breakdown(&store, &fleet, Breakdown::Index, today);
         assert!(index.unattributed.month_to_date > Money::ZERO, "untagged spend and orphan tags are shown");
     }
 
@@ -364,6 +386,7 @@ mod tests {
             days in 1u32..70,
             start in 0i64..800,
             cells in proptest::collection::vec((0usize..3, 0usize..8, 0u32..70, -500i64..2_000_000), 1..300),
+            today_offset in 0i64..80,
         ) {
             let (everything, _) = generate_with_costs(3, Scale::Small, datetime!(2026-11-24 12:00 UTC));
             let known: Vec<String> = everything.indexes.iter().take(4).map(|x| x.index_id.clone()).collect();
@@ -389,8 +412,9 @@ mod tests {
                 })
                 .collect();
             let store = CostStore::from_rows(&rows).unwrap();
+            let today = first + Duration::days(today_offset);
             for d in Breakdown::ALL {
-                let b = breakdown(&store, &fleet, d);
+                let b = breakdown(&store, &fleet, d, today);
                 let add = |f: fn(&CostLine) -> Money| b.items.iter().map(f).sum::<Money>() + f(&b.unattributed);
                 proptest::prop_assert_eq!(add(|l| l.month_to_date), b.sum.month_to_date);
                 proptest::prop_assert_eq!(add(|l| l.previous_month), b.sum.previous_month);
@@ -399,32 +423,87 @@ mod tests {
             }
         }
 
-        /// Month to date and the previous month follow the calendar across every month end.
+        /// Month to date and the previous month follow the calendar of the report zone across
+        /// every month end, whatever day the data reaches.
         #[test]
-        fn periods_hold_for_any_day(offset in 0i64..3_000) {
-            let as_of = date!(2020 - 01 - 01) + Duration::days(offset);
-            let p = Periods::at(as_of);
-            proptest::prop_assert_eq!(p.month_start.month(), as_of.month());
-            proptest::prop_assert_eq!(p.month_start.day(), 1);
+        fn periods_hold_for_any_day(offset in 0i64..3_000, lag in -2i64..40) {
+            let today = date!(2020 - 01 - 01) + Duration::days(offset);
+            let p = Periods::at(today, today - Duration::days(lag));
+            proptest::prop_assert!(p.as_of <= today);
+            proptest::prop_assert_eq!((p.month_start.year(), p.month_start.month(), p.month_start.day()), (today.year(), today.month(), 1));
+            proptest::prop_assert_eq!(p.month_end.month(), today.month());
+            proptest::prop_assert_ne!((p.month_end + Duration::days(1)).month(), today.month());
             proptest::prop_assert_eq!(p.previous_month_end + Duration::days(1), p.month_start);
             proptest::prop_assert_eq!(p.previous_month_start.day(), 1);
             proptest::prop_assert_eq!(p.previous_month_start.month(), p.previous_month_end.month());
-            proptest::prop_assert!(p.days_left >= 0 && p.days_left <= 30);
-            proptest::prop_assert_eq!((as_of + Duration::days(p.days_left)).month(), as_of.month());
-            proptest::prop_assert_ne!((as_of + Duration::days(p.days_left + 1)).month(), as_of.month());
+            // Counted days plus the days the forecast fills make the whole month.
+            proptest::prop_assert_eq!(p.days_counted() + p.days_left, i64::from(today.month().length(today.year())));
+        }
+
+        /// Around month ends that fall near DST changes in New York (1 November 2026, with
+        /// the clocks going back that night) and Berlin (29 March and 25 October 2026), the
+        /// month to date at any minute is the cost days of the local month through the local
+        /// day, and never a day of another month.
+        #[test]
+        fn month_to_date_follows_the_local_month_across_dst(
+            zone in proptest::sample::select(vec!["America/New_York", "Europe/Berlin", "Australia/Sydney", "UTC"]),
+            around in proptest::sample::select(vec![datetime!(2026-11-01 00:00 UTC), datetime!(2026-04-01 00:00 UTC), datetime!(2026-10-31 12:00 UTC), datetime!(2026-03-01 00:00 UTC)]),
+            minutes in -4_320i64..4_320,
+        ) {
+            let zone = crate::calendar::ReportZone::parse(zone).unwrap();
+            let now = around + Duration::minutes(minutes);
+            let today = zone.today(now);
+            // The local day holds `now`, and lasts 23, 24 or 25 hours.
+            let (start, end) = (zone.start_of(today), zone.start_of(today + Duration::days(1)));
+            proptest::prop_assert!(start <= now && now < end);
+            proptest::prop_assert!([23, 24, 25].contains(&(end - start).whole_hours()));
+            // One cent a day from December 2025 to 2026's end: month to date counts the local month's days.
+            let first = date!(2025 - 12 - 01);
+            let rows: Vec<CostRow> = (0..400)
+                .map(|n| CostRow {
+                    date: first + Duration::days(n),
+                    dimension: CostDimension::Account,
+                    key: "a".into(),
+                    amount: Money::from_scaled(1, 2),
+                })
+                .collect();
+            let store = CostStore::from_rows(&rows).unwrap();
+            let (everything, _) = generate_with_costs(3, Scale::Small, datetime!(2026-11-24 12:00 UTC));
+            let b = breakdown(&store, &Fleet::new(everything), Breakdown::Account, today);
+            proptest::prop_assert_eq!(b.sum.month_to_date, Money::from_scaled(i64::from(today.day()), 2));
+            let previous = today.replace_day(1).unwrap() - Duration::days(1);
+            proptest::prop_assert_eq!(b.sum.previous_month, Money::from_scaled(i64::from(previous.day()), 2));
         }
     }
 
     #[test]
     fn periods_follow_the_calendar() {
-        let p = Periods::at(date!(2024 - 03 - 01));
+        let p = Periods::at(date!(2024 - 03 - 01), date!(2024 - 03 - 01));
         assert_eq!(
             (p.previous_month_start, p.previous_month_end),
             (date!(2024 - 02 - 01), date!(2024 - 02 - 29))
         );
         assert_eq!(p.days_left, 30);
-        let p = Periods::at(date!(2026 - 02 - 28));
+        let p = Periods::at(date!(2026 - 02 - 28), date!(2026 - 02 - 28));
         assert_eq!(p.days_left, 0);
         assert_eq!(p.trailing_start, date!(2026 - 01 - 30));
+    }
+
+    #[test]
+    fn a_month_without_data_yet_counts_no_day_and_forecasts_all_of_them() {
+        let p = Periods::at(date!(2026 - 12 - 01), date!(2026 - 11 - 30));
+        assert_eq!(p.as_of, date!(2026 - 11 - 30));
+        assert_eq!((p.days_counted(), p.days_left), (0, 31));
+        assert_eq!(p.previous_month_to_date(), None);
+        let p = Periods::at(date!(2026 - 03 - 31), date!(2026 - 03 - 31));
+        assert_eq!(p.previous_month_to_date(), Some((date!(2026 - 02 - 01), date!(2026 - 02 - 28))));
+    }
+
+    #[test]
+    fn cost_days_after_the_local_today_are_not_counted_yet() {
+        // 19:00 on 30 November in Los Angeles is 03:00 on 1 December in UTC, when Cost
+        // Explorer already has a (partial) 1 December.
+        let p = Periods::at(date!(2026 - 11 - 30), date!(2026 - 12 - 01));
+        assert_eq!((p.as_of, p.month_start, p.days_left), (date!(2026 - 11 - 30), date!(2026 - 11 - 01), 0));
     }
 }

@@ -1,6 +1,7 @@
 //! Polo's domain: what runs in the fleet, what it costs, how it is configured, and how
 //! the rest of Polo reads it. Nothing here knows about HTTP or Lambda.
 
+pub mod calendar;
 pub mod clock;
 pub mod config;
 pub mod costs;

@@ -38,6 +38,8 @@ pub struct FunctionConfig {
     pub sync_interval_minutes: Option<u32>,
     /// `POWERTOOLS_SERVICE_NAME` and `POWERTOOLS_METRICS_NAMESPACE`.
     pub metrics: crate::metrics::Metrics,
+    /// `REPORT_TIMEZONE`: overrides `[reports] timezone`.
+    pub report_zone: Option<polo_core::calendar::ReportZone>,
 }
 
 /// The three readers a route function's state holds.
@@ -59,7 +61,7 @@ pub struct EnvError {
 
 impl FunctionConfig {
     /// Reads `ENV`, `LOGOUT_URL` (default `/auth/logout`), `OIDC_*`, `PUBLIC_URL`,
-    /// `POLO_CONFIG`, `POLO_DATA`, `DATA_BUCKET_NAME` and `DYNAMODB_TABLE_NAME` through `get`
+    /// `REPORT_TIMEZONE`, `POLO_CONFIG`, `POLO_DATA`, `DATA_BUCKET_NAME` and `DYNAMODB_TABLE_NAME` through `get`
     /// (`std::env::var` in `main`, a map in tests).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<FunctionConfig, EnvError> {
         let env = get("ENV").unwrap_or_default();
@@ -138,7 +140,15 @@ impl FunctionConfig {
             })?,
             None => DEFAULT_INLINE_CSV_LIMIT,
         };
+        let report_zone = match set("REPORT_TIMEZONE") {
+            Some(name) => Some(
+                polo_core::calendar::ReportZone::parse(&name)
+                    .map_err(|e| EnvError { variable: "REPORT_TIMEZONE", problem: e.to_string() })?,
+            ),
+            None => None,
+        };
         Ok(FunctionConfig {
+            report_zone,
             settings: WebSettings {
                 dev,
                 logout_url,
@@ -166,7 +176,7 @@ impl FunctionConfig {
     /// Builds the app state: config file, price table, and the data: a local snapshot file,
     /// or in production the S3 snapshot for lists and the resource table for keyed reads.
     pub async fn into_state(&self) -> Result<AppState, anyhow::Error> {
-        let config = Config::load(self.polo_config.as_deref())?;
+        let config = Config::load(self.polo_config.as_deref())?.with_report_zone(self.report_zone.clone());
         let prices = PriceTable::bundled()?;
         // Clients are built from the environment without a network call: cheap at cold start.
         let sdk = match &self.data_bucket {
@@ -241,6 +251,19 @@ mod tests {
     fn logout_url_defaults_to_the_sign_out_route() {
         let c = read(&[("ENV", "dev"), ("USE_LOCAL_DATA", "1")]).unwrap();
         assert_eq!(c.settings.logout_url.as_deref(), Some("/auth/logout"));
+    }
+
+    #[test]
+    fn an_unknown_report_timezone_stops_the_start_by_name() {
+        let base = [("ENV", "dev"), ("USE_LOCAL_DATA", "1")];
+        let zone = |name: &'static str| read(&[&base[..], &[("REPORT_TIMEZONE", name)]].concat());
+        assert_eq!(
+            zone("Europe/Paris").unwrap().report_zone.map(|z| z.name().to_owned()).as_deref(),
+            Some("Europe/Paris")
+        );
+        let error = zone("Europe/Pariss").unwrap_err().to_string();
+        assert!(error.starts_with("REPORT_TIMEZONE: unknown time zone \"Europe/Pariss\""), "{error}");
+        assert!(!error.contains('\n'));
     }
 
     #[test]

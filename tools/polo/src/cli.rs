@@ -6,6 +6,7 @@ use std::sync::Arc;
 
 use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
+use polo_core::calendar::ReportZone;
 use polo_core::config::Config;
 use polo_core::sample::{Scale, generate_with_costs};
 use polo_core::{Clock, FixedClock, SystemClock};
@@ -22,6 +23,10 @@ pub struct Cli {
     /// The polo.toml to use; default: POLO_CONFIG, ./polo.toml, the bundled one.
     #[arg(long, global = true, env = "POLO_CONFIG")]
     pub config: Option<PathBuf>,
+    /// The IANA time zone of months, days and report periods; default: `[reports]
+    /// timezone` in polo.toml.
+    #[arg(long, global = true, env = "REPORT_TIMEZONE", value_parser = parse_zone)]
+    pub timezone: Option<ReportZone>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -107,7 +112,16 @@ fn parse_now(text: &str) -> Result<OffsetDateTime, String> {
         .map_err(|e| format!("expected an RFC 3339 instant like 2026-03-08T12:00:00Z ({e})"))
 }
 
+fn parse_zone(text: &str) -> Result<ReportZone, String> {
+    ReportZone::parse(text).map_err(|e| e.to_string())
+}
+
 impl Cli {
+    /// The configuration, with `--timezone` applied.
+    fn load_config(&self) -> anyhow::Result<Config> {
+        Ok(Config::load(self.config.as_deref())?.with_report_zone(self.timezone.clone()))
+    }
+
     fn clock(&self) -> Arc<dyn Clock> {
         match self.now {
             Some(now) => Arc::new(FixedClock(now)),
@@ -121,7 +135,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let clock = cli.clock();
     match &cli.command {
         Command::Serve { port, host, data, oidc_issuer, oidc_client_id } => {
-            let config = Config::load(cli.config.as_deref())?;
+            let config = cli.load_config()?;
             let path = crate::serve::snapshot_path(data.as_deref());
             tracing::info!(data = %path.display(), "serving snapshot");
             let addr = SocketAddr::new(*host, *port);
@@ -152,7 +166,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             Ok(())
         }
         Command::Sync { resource, accounts, out, data, concurrency } => {
-            let config = Config::load(cli.config.as_deref())?;
+            let config = cli.load_config()?;
             let options = crate::sync::SyncOptions {
                 resource: *resource,
                 accounts: accounts.clone(),
@@ -163,7 +177,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             crate::sync::run_sync(&config, &options, clock.now()).await
         }
         Command::Combine { out, data } => {
-            let config = Config::load(cli.config.as_deref())?;
+            let config = cli.load_config()?;
             let data = data.clone().unwrap_or_else(|| PathBuf::from("local_data.json"));
             crate::sync::run_combine(&config, out, &data, clock.now()).await
         }
