@@ -37,6 +37,10 @@ sync *ARGS:
 sample:
     cargo run -q -p polo -- --now 2026-11-24T12:00:00Z sample --seed 42 --scale small --out data/sample_data.json
 
+# Refresh data/prices.json from the AWS Price List API: `just prices --regions us-east-1,eu-west-1`.
+prices *ARGS:
+    cargo run -q -p polo -- prices {{ARGS}}
+
 # Print the route table (`just routes --json` for the CDK app).
 routes *ARGS:
     cargo run -q -p polo -- routes {{ARGS}}

@@ -25,6 +25,7 @@ mod data_services;
 mod faults;
 mod history;
 mod large_export;
+mod prices;
 mod snapshot_s3;
 mod sync;
 mod sync_function;

@@ -95,11 +95,17 @@ fn default_index_table() -> String {
 pub struct CostSettings {
     pub source_account: String,
     pub cache_hours: u32,
+    /// The share of the on-demand price spot instances save, for run-rates (0.65 = 65 % off).
+    pub spot_discount: crate::pricing::SpotDiscount,
 }
 
 impl Default for CostSettings {
     fn default() -> Self {
-        CostSettings { source_account: "core".into(), cache_hours: 12 }
+        CostSettings {
+            source_account: "core".into(),
+            cache_hours: 12,
+            spot_discount: crate::pricing::SpotDiscount::default(),
+        }
     }
 }
 
@@ -364,6 +370,8 @@ role_arn = "arn:aws:iam::111111111111:role/polo-read"
         assert!(e.starts_with("x.toml: costs.cache_hours: invalid value"), "{e}");
         let e = err(&format!("{MINIMAL}\n[reports]\ntimezone = \"Europe/Pariss\"\n"));
         assert!(e.starts_with("x.toml: reports.timezone: unknown time zone \"Europe/Pariss\""), "{e}");
+        let e = err(&format!("{MINIMAL}\n[costs]\nspot_discount = 1.5\n"));
+        assert_eq!(e, "x.toml: costs.spot_discount: expected a fraction from 0 to below 1, got 1.5");
         let e = err("accounts = [");
         assert!(e.starts_with("x.toml: -: not valid TOML"), "{e}");
         let e = err("");

@@ -9,6 +9,7 @@ pub mod data;
 pub mod listing;
 pub mod model;
 pub mod money;
+pub mod price_list;
 pub mod pricing;
 pub mod sample;
 pub mod search;

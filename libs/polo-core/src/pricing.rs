@@ -1,8 +1,11 @@
-//! The bundled price table: hourly prices of instance types per region, for run-rates.
+//! The bundled price table: on-demand hourly prices of instance types per region (from the
+//! AWS Price List API, refreshed by `polo prices`), and spot at a configured discount.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
+use std::fmt;
 
-use serde::Deserialize;
+use rust_decimal::Decimal;
+use serde::{Deserialize, Deserializer, Serialize};
 
 use crate::Money;
 use crate::model::{Instance, Lifecycle};
@@ -11,19 +14,92 @@ use crate::model::{Instance, Lifecycle};
 pub const BUNDLED: &str = include_str!("../../../data/prices.json");
 
 /// Hourly prices by region and instance type.
-#[derive(Clone, Debug, Deserialize)]
+#[derive(Clone, Debug, Deserialize, Serialize)]
 pub struct PriceTable {
     /// When the prices were taken (`2026-11-01`).
     pub version: String,
+    /// Always `USD`.
+    #[serde(default = "usd", deserialize_with = "only_usd")]
+    pub currency: String,
+    /// Where the prices come from.
+    #[serde(default)]
+    pub source: String,
     /// Region -> instance type -> prices.
-    pub regions: BTreeMap<String, HashMap<String, TypePrice>>,
+    pub regions: BTreeMap<String, BTreeMap<String, TypePrice>>,
+    /// The share of the on-demand price spot saves (`[costs] spot_discount`).
+    #[serde(skip, default)]
+    pub spot_discount: SpotDiscount,
+}
+
+fn usd() -> String {
+    "USD".to_owned()
+}
+
+fn only_usd<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Error> {
+    let currency = String::deserialize(deserializer)?;
+    if currency == "USD" {
+        Ok(currency)
+    } else {
+        Err(serde::de::Error::custom(format!("expected USD, got {currency:?}")))
+    }
 }
 
 /// The hourly prices of one instance type in one region.
-#[derive(Clone, Copy, Debug, Deserialize)]
+#[derive(Clone, Copy, Debug, Deserialize, Serialize)]
+#[serde(deny_unknown_fields)]
 pub struct TypePrice {
+    /// Linux, shared tenancy, per hour.
     pub on_demand: Money,
-    pub spot: Money,
+}
+
+/// The share of the on-demand price a spot instance saves: at least 0, below 1.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct SpotDiscount(Decimal);
+
+impl SpotDiscount {
+    /// The discount `fraction` (0.65 is 65 % off), if it is at least 0 and below 1.
+    pub fn new(fraction: Decimal) -> Option<SpotDiscount> {
+        (fraction >= Decimal::ZERO && fraction < Decimal::ONE).then_some(SpotDiscount(fraction))
+    }
+
+    /// What is paid of the on-demand price.
+    fn paid_share(self) -> Decimal {
+        Decimal::ONE - self.0
+    }
+}
+
+impl Default for SpotDiscount {
+    /// 65 % off: spot prices of general-purpose types in large regions mostly sit 60-70 %
+    /// below on-demand.
+    fn default() -> Self {
+        SpotDiscount(Decimal::new(65, 2))
+    }
+}
+
+impl fmt::Display for SpotDiscount {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+impl<'de> Deserialize<'de> for SpotDiscount {
+    /// A number such as `0.65` (TOML float or string), at least 0 and below 1.
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        #[derive(Deserialize)]
+        #[serde(untagged)]
+        enum Raw {
+            Number(f64),
+            Text(String),
+        }
+        let text = match Raw::deserialize(deserializer)? {
+            // The shortest text that reads back as the same float: what was typed.
+            Raw::Number(n) => n.to_string(),
+            Raw::Text(t) => t,
+        };
+        text.trim().parse::<Decimal>().ok().and_then(SpotDiscount::new).ok_or_else(|| {
+            serde::de::Error::custom(format!("expected a fraction from 0 to below 1, got {text}"))
+        })
+    }
 }
 
 /// A price table that cannot be read.
@@ -49,12 +125,19 @@ impl PriceTable {
         })
     }
 
+    /// The same table, pricing spot at `discount` off on-demand.
+    #[must_use]
+    pub fn with_spot_discount(mut self, discount: SpotDiscount) -> PriceTable {
+        self.spot_discount = discount;
+        self
+    }
+
     /// The hourly price of `instance_type` bought as `lifecycle` in `region`, when known.
     pub fn hourly(&self, region: &str, instance_type: &str, lifecycle: Lifecycle) -> Option<Money> {
-        let price = self.regions.get(region)?.get(instance_type)?;
+        let on_demand = self.regions.get(region)?.get(instance_type)?.on_demand;
         Some(match lifecycle {
-            Lifecycle::OnDemand => price.on_demand,
-            Lifecycle::Spot => price.spot,
+            Lifecycle::OnDemand => on_demand,
+            Lifecycle::Spot => Money::new((on_demand.amount() * self.spot_discount.paid_share()).normalize()),
         })
     }
 
@@ -110,13 +193,27 @@ mod tests {
     }
 
     #[test]
+    fn spot_is_on_demand_less_the_discount_exactly() {
+        let table = PriceTable::bundled().unwrap();
+        assert_eq!(table.hourly("us-east-1", "m6i.large", Lifecycle::Spot).unwrap().to_string(), "0.0336");
+        let table = table.with_spot_discount(SpotDiscount::new(Decimal::new(7, 1)).unwrap());
+        assert_eq!(table.hourly("us-east-1", "t3.medium", Lifecycle::Spot).unwrap().to_string(), "0.01248");
+        assert!(SpotDiscount::new(Decimal::ONE).is_none());
+        assert!(SpotDiscount::new(Decimal::new(-1, 2)).is_none());
+    }
+
+    #[test]
     fn malformed_table_names_the_field() {
         let e = PriceTable::parse(
-            r#"{"version":"x","regions":{"us-east-1":{"m6i.large":{"on_demand":0.1,"spot":"0.1"}}}}"#,
+            r#"{"version":"x","regions":{"us-east-1":{"m6i.large":{"on_demand":0.1}}}}"#,
             "p.json",
         )
         .unwrap_err()
         .to_string();
         assert!(e.starts_with("price table p.json: regions.us-east-1.m6i.large.on_demand:"), "{e}");
+        let e = PriceTable::parse(r#"{"version":"x","currency":"EUR","regions":{}}"#, "p.json")
+            .unwrap_err()
+            .to_string();
+        assert!(e.contains("expected USD"), "{e}");
     }
 }

@@ -177,7 +177,7 @@ impl FunctionConfig {
     /// or in production the S3 snapshot for lists and the resource table for keyed reads.
     pub async fn into_state(&self) -> Result<AppState, anyhow::Error> {
         let config = Config::load(self.polo_config.as_deref())?.with_report_zone(self.report_zone.clone());
-        let prices = PriceTable::bundled()?;
+        let prices = PriceTable::bundled()?.with_spot_discount(config.costs.spot_discount);
         // Clients are built from the environment without a network call: cheap at cold start.
         let sdk = match &self.data_bucket {
             Some(_) => Some(aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await),

@@ -59,7 +59,7 @@ impl AppState {
             fleet: data.clone(),
             resources: data.clone(),
             findings: data,
-            prices: Arc::new(PriceTable::bundled()?),
+            prices: Arc::new(PriceTable::bundled()?.with_spot_discount(config.costs.spot_discount)),
             config: Arc::new(config),
             clock,
             settings: Arc::new(settings),

@@ -86,6 +86,15 @@ pub enum Command {
         #[arg(long, env = "POLO_DATA")]
         data: Option<PathBuf>,
     },
+    /// Refresh the price table from the AWS Price List API (any account's credentials).
+    Prices {
+        /// Regions to price, comma-separated; default: every region of the configured accounts.
+        #[arg(long, value_delimiter = ',')]
+        regions: Vec<String>,
+        /// Where to write the table.
+        #[arg(long, default_value = "data/prices.json")]
+        out: PathBuf,
+    },
     /// Print the route table the API Gateway is built from.
     Routes {
         /// As JSON (what the CDK app reads).
@@ -180,6 +189,31 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let config = cli.load_config()?;
             let data = data.clone().unwrap_or_else(|| PathBuf::from("local_data.json"));
             crate::sync::run_combine(&config, out, &data, clock.now()).await
+        }
+        Command::Prices { regions, out } => {
+            let config = cli.load_config()?;
+            let regions: Vec<String> = if regions.is_empty() {
+                let all: std::collections::BTreeSet<&String> =
+                    config.accounts.iter().flat_map(|a| &a.regions).collect();
+                all.into_iter().cloned().collect()
+            } else {
+                regions.clone()
+            };
+            let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+                .region(aws_config::Region::from_static(crate::prices::PRICING_REGION))
+                .load()
+                .await;
+            let client = aws_sdk_pricing::Client::new(&sdk);
+            let version = clock.now().date().to_string();
+            let (table, duplicates) = crate::prices::fetch_prices(&client, &regions, version).await?;
+            write_atomically(out, crate::prices::to_document(&table)?.as_bytes())?;
+            let types: usize = table.regions.values().map(std::collections::BTreeMap::len).sum();
+            println!(
+                "prices: {types} instance types in {} regions written to {} ({duplicates} priced twice, lower kept)",
+                table.regions.len(),
+                out.display()
+            );
+            Ok(())
         }
         Command::Routes { json } => {
             let routes = crate::all_routes();
