@@ -25,12 +25,16 @@ async fn bench_zips_and_cold_starts() {
     let target = exe.ancestors().nth(3).unwrap().to_path_buf();
     let work = tempfile::tempdir().unwrap();
     let large = work.path().join("large.json");
-    let sample = polo_core::sample::generate(
+    let (mut sample, costs) = polo_core::sample::generate_with_costs(
         42,
         polo_core::sample::Scale::Large,
         time::macros::datetime!(2026-11-24 12:00 UTC),
     );
+    // As production writes it: the S3 snapshot carries no history (the resource table
+    // does), and the cost store is a document of its own.
+    sample.history.clear();
     std::fs::write(&large, serde_json::to_vec(&sample).unwrap()).unwrap();
+    std::fs::write(polo_core::data::cost_store_path(&large), serde_json::to_vec(&costs).unwrap()).unwrap();
     let large = large.display().to_string();
     let mut report = serde_json::Map::new();
     for name in FUNCTIONS {
@@ -59,6 +63,7 @@ async fn bench_zips_and_cold_starts() {
             let page = match name {
                 "dashboard" => Some("/"),
                 "inventory" => Some("/instances"),
+                "costs" => Some("/costs/index"),
                 "static" => Some("/static/favicon.svg"),
                 _ => None,
             };
@@ -79,7 +84,7 @@ async fn bench_zips_and_cold_starts() {
         report.insert(name.to_owned(), entry);
     }
     let value = json!({
-        "what": "release zips of `just zip`; cold start = process start to the first /next request of a local Lambda runtime API, first page = to the first answered API Gateway v2 event; route functions serve the large sample from a file (the same parse as the S3 snapshot); median of 7",
+        "what": "release zips of `just zip`; cold start = process start to the first /next request of a local Lambda runtime API, first page = to the first answered API Gateway v2 event; route functions serve the large sample from a file as production writes it (the same parse as the S3 snapshot: no history; costs in their own document); median of 7",
         "targets": { "zip_mb": 8, "ready_ms": 20, "first_page_ms": 50, "peak_rss_mb": 128 },
         "functions": report,
     });

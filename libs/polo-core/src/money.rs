@@ -61,6 +61,12 @@ impl Money {
         format!("{sign}{grouped}.{cents}")
     }
 
+    /// The amount without its sign.
+    #[must_use]
+    pub fn abs(self) -> Self {
+        Money(self.0.abs())
+    }
+
     /// The monthly amount of an hourly rate (730 hours), exact.
     #[must_use]
     pub fn hourly_to_monthly(self) -> Self {

@@ -133,7 +133,7 @@ impl Filters {
     }
 
     /// Does the row, whose [`Filterable::search_text`] is `haystack`, pass every filter?
-    pub fn matches<R: Filterable + ?Sized>(&self, row: &R, haystack: &str) -> bool {
+    pub fn matches<'h, R: Filterable + ?Sized>(&self, row: &R, haystack: impl FnOnce() -> &'h str) -> bool {
         self.fields.iter().all(|(field, _)| self.field_matches(row, *field)) && self.text_matches(haystack)
     }
 
@@ -148,7 +148,11 @@ impl Filters {
     }
 
     /// Does a row with this haystack contain every free-text term?
-    pub fn text_matches(&self, haystack: &str) -> bool {
+    pub fn text_matches<'h>(&self, haystack: impl FnOnce() -> &'h str) -> bool {
+        if self.terms.is_empty() {
+            return true;
+        }
+        let haystack = haystack();
         self.terms.iter().all(|term| haystack.contains(term.as_str()))
     }
 }

@@ -119,7 +119,7 @@ pub fn list_indexes<'a>(
         .indexes()
         .iter()
         .enumerate()
-        .filter(|(pos, i)| filters.matches(*i, fleet.index_text(*pos)))
+        .filter(|(pos, i)| filters.matches(*i, || fleet.index_text(*pos)))
         .map(|(_, index)| IndexRow { index, instance_count: fleet.instance_count_of(&index.index_id) })
         .collect();
     let sort = sort.unwrap_or(Sort { column: IndexColumn::IndexId, direction: Direction::Ascending });

@@ -135,7 +135,7 @@ pub fn list_instances<'a>(
         .instances()
         .iter()
         .enumerate()
-        .filter(|(pos, i)| filters.matches(*i, fleet.instance_text(*pos)))
+        .filter(|(pos, i)| filters.matches(*i, || fleet.instance_text(*pos)))
         .map(|(_, instance)| InstanceRow { instance, hourly_cost: prices.instance_hourly(instance) })
         .collect();
     let sort = sort.unwrap_or(Sort { column: InstanceColumn::Id, direction: Direction::Ascending });

@@ -14,10 +14,11 @@ pub struct Fleet {
     instance_by_id: HashMap<String, usize>,
     index_by_id: HashMap<String, usize>,
     instances_by_index: HashMap<String, Vec<usize>>,
-    /// Lowercase free-text haystack of each instance, by position.
-    instance_text: Vec<String>,
-    /// Lowercase free-text haystack of each index, by position.
-    index_text: Vec<String>,
+    /// Lowercase free-text haystack of each instance, by position, built by the first
+    /// free-text query (most cold starts answer a page without one).
+    instance_text: OnceLock<Vec<String>>,
+    /// Lowercase free-text haystack of each index, by position, built likewise.
+    index_text: OnceLock<Vec<String>>,
     /// Value counts per filter field over all instances / indexes, computed on first use.
     instance_facets: OnceLock<Facets>,
     index_facets: OnceLock<Facets>,
@@ -97,7 +98,7 @@ impl Fleet {
         }
         Cow::Owned(view_facets(
             &self.everything.instances,
-            |pos| filters.text_matches(self.instance_text(pos)),
+            |pos| filters.text_matches(|| self.instance_text(pos)),
             filters,
         ))
     }
@@ -109,7 +110,7 @@ impl Fleet {
         }
         Cow::Owned(view_facets(
             &self.everything.indexes,
-            |pos| filters.text_matches(self.index_text(pos)),
+            |pos| filters.text_matches(|| self.index_text(pos)),
             filters,
         ))
     }
@@ -126,15 +127,13 @@ impl Fleet {
         }
         let index_by_id =
             everything.indexes.iter().enumerate().map(|(pos, index)| (index.index_id.clone(), pos)).collect();
-        let instance_text = everything.instances.iter().map(Filterable::search_text).collect();
-        let index_text = everything.indexes.iter().map(Filterable::search_text).collect();
         Fleet {
             everything,
             instance_by_id,
             index_by_id,
             instances_by_index,
-            instance_text,
-            index_text,
+            instance_text: OnceLock::new(),
+            index_text: OnceLock::new(),
             instance_facets: OnceLock::new(),
             index_facets: OnceLock::new(),
         }
@@ -158,12 +157,18 @@ impl Fleet {
 
     /// The free-text haystack of the instance at `pos` (lowercase).
     pub fn instance_text(&self, pos: usize) -> &str {
-        self.instance_text.get(pos).map_or("", String::as_str)
+        let text = self
+            .instance_text
+            .get_or_init(|| self.everything.instances.iter().map(Filterable::search_text).collect());
+        text.get(pos).map_or("", String::as_str)
     }
 
     /// The free-text haystack of the index at `pos` (lowercase).
     pub fn index_text(&self, pos: usize) -> &str {
-        self.index_text.get(pos).map_or("", String::as_str)
+        let text = self
+            .index_text
+            .get_or_init(|| self.everything.indexes.iter().map(Filterable::search_text).collect());
+        text.get(pos).map_or("", String::as_str)
     }
 
     /// The newest cost day.
