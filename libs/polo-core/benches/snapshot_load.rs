@@ -16,6 +16,9 @@ use time::macros::datetime;
 
 const RUNS: usize = 15;
 
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn median_ms(mut f: impl FnMut()) -> f64 {
     let mut times: Vec<f64> = (0..RUNS)
         .map(|_| {
@@ -51,6 +54,9 @@ fn main() {
     let production_json_ms = median_ms(|| {
         black_box(serde_json::from_slice::<Everything>(black_box(&production_json)).unwrap());
     });
+    let path_tracking_ms = median_ms(|| {
+        black_box(polo_core::data::parse_snapshot_bytes(black_box(&production_json), "bench").unwrap());
+    });
     let fleet_ms = median_ms(|| {
         black_box(Fleet::new(black_box(everything.clone())));
     });
@@ -70,7 +76,7 @@ fn main() {
         "snapshot": {
             "json": { "mb": mb(&snapshot_json), "decode_ms": snapshot_json_ms, "mb_per_s": (mb(&snapshot_json) / snapshot_json_ms * 1e3).round() },
             "msgpack": { "mb": mb(&snapshot_msgpack), "decode_ms": snapshot_msgpack_ms },
-            "json_as_production_writes_it": { "mb": mb(&production_json), "decode_ms": production_json_ms },
+            "json_as_production_writes_it": { "mb": mb(&production_json), "decode_ms": production_json_ms, "decode_with_serde_path_to_error_ms": path_tracking_ms },
             "fleet_new_ms": round((fleet_ms - clone_ms).max(0.0)),
         },
         "cost_store": {

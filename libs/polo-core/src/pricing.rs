@@ -118,11 +118,8 @@ impl PriceTable {
 
     /// Parses a price table document; `source_name` names it in errors.
     pub fn parse(json: &str, source_name: &str) -> Result<PriceTable, PriceTableError> {
-        let mut de = serde_json::Deserializer::from_str(json);
-        serde_path_to_error::deserialize(&mut de).map_err(|e| PriceTableError {
-            source_name: source_name.to_owned(),
-            problem: format!("{}: {}", e.path(), e.inner()),
-        })
+        crate::json::decode(json.as_bytes())
+            .map_err(|problem| PriceTableError { source_name: source_name.to_owned(), problem })
     }
 
     /// The same table, pricing spot at `discount` off on-demand.

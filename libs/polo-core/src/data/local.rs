@@ -73,9 +73,9 @@ impl LocalDataService {
 fn read_file(path: &Path) -> Result<(Option<SystemTime>, Everything), DataError> {
     let name = path.display().to_string();
     let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
-    let text = std::fs::read_to_string(path)
+    let bytes = std::fs::read(path)
         .map_err(|e| DataError::Unreadable { source_name: name.clone(), problem: e.to_string() })?;
-    Ok((modified, parse_snapshot(&text, &name)?))
+    Ok((modified, parse_snapshot_bytes(&bytes, &name)?))
 }
 
 /// Where the cost store of the snapshot at `snapshot` lives: `x.json` -> `x.costs.json`.
@@ -89,12 +89,8 @@ pub fn read_cost_store(path: &Path) -> Result<crate::model::CostStore, DataError
     let name = path.display().to_string();
     match std::fs::read(path) {
         Ok(bytes) => {
-            let mut de = serde_json::Deserializer::from_slice(&bytes);
-            let store: crate::model::CostStore =
-                serde_path_to_error::deserialize(&mut de).map_err(|e| DataError::Unreadable {
-                    source_name: name.clone(),
-                    problem: format!("{}: {}", e.path(), e.inner()),
-                })?;
+            let store: crate::model::CostStore = crate::json::decode(&bytes)
+                .map_err(|problem| DataError::Unreadable { source_name: name.clone(), problem })?;
             if store.format > crate::model::COST_STORE_FORMAT {
                 return Err(DataError::Unreadable {
                     source_name: name,
@@ -110,20 +106,13 @@ pub fn read_cost_store(path: &Path) -> Result<crate::model::CostStore, DataError
 
 /// Parses a snapshot document; errors name the field path that is wrong.
 pub fn parse_snapshot_bytes(json: &[u8], source_name: &str) -> Result<Everything, DataError> {
-    let mut de = serde_json::Deserializer::from_slice(json);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| DataError::Unreadable {
-        source_name: source_name.to_owned(),
-        problem: format!("{}: {}", e.path(), e.inner()),
-    })
+    crate::json::decode(json)
+        .map_err(|problem| DataError::Unreadable { source_name: source_name.to_owned(), problem })
 }
 
 /// Parses a snapshot from text; errors name `source_name` and the JSON path.
 pub fn parse_snapshot(json: &str, source_name: &str) -> Result<Everything, DataError> {
-    let mut de = serde_json::Deserializer::from_str(json);
-    serde_path_to_error::deserialize(&mut de).map_err(|e| DataError::Unreadable {
-        source_name: source_name.to_owned(),
-        problem: format!("{}: {}", e.path(), e.inner()),
-    })
+    parse_snapshot_bytes(json.as_bytes(), source_name)
 }
 
 #[async_trait]

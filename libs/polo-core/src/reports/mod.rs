@@ -1,0 +1,170 @@
+//! Reports: what changed in a day, an ISO week or a month of the report time zone, built
+//! from the inventory, the cost store, the resource history and the findings. One file per
+//! report type; [`generate`] picks the right one.
+
+mod body;
+mod daily_cost;
+mod idle_resources;
+mod inventory_changes;
+mod monthly_close;
+mod period;
+mod store;
+mod weekly_summary;
+
+use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime};
+
+pub use body::{Fact, MAX_ROWS, ReportBody, Section, TrendPoint};
+pub use period::{Granularity, Period, PeriodError};
+pub use store::{LocalReports, ReportFilter, ReportStore, newest_first};
+
+use crate::calendar::ReportZone;
+use crate::config::Config;
+use crate::model::{Change, CostStore, Finding, Fleet};
+
+/// The report types (CONTRACT.md).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum ReportType {
+    DailyCost,
+    WeeklySummary,
+    MonthlyClose,
+    InventoryChanges,
+    IdleResources,
+}
+
+impl ReportType {
+    /// Every type, in the order pages list them.
+    pub const ALL: [ReportType; 5] = [
+        ReportType::DailyCost,
+        ReportType::WeeklySummary,
+        ReportType::MonthlyClose,
+        ReportType::InventoryChanges,
+        ReportType::IdleResources,
+    ];
+
+    /// The name in URLs, commands and config.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ReportType::DailyCost => "daily-cost",
+            ReportType::WeeklySummary => "weekly-summary",
+            ReportType::MonthlyClose => "monthly-close",
+            ReportType::InventoryChanges => "inventory-changes",
+            ReportType::IdleResources => "idle-resources",
+        }
+    }
+
+    /// A heading.
+    pub fn title(self) -> &'static str {
+        match self {
+            ReportType::DailyCost => "Daily cost",
+            ReportType::WeeklySummary => "Weekly summary",
+            ReportType::MonthlyClose => "Monthly close",
+            ReportType::InventoryChanges => "Inventory changes",
+            ReportType::IdleResources => "Idle resources",
+        }
+    }
+
+    /// The type named `text`.
+    pub fn parse(text: &str) -> Result<ReportType, UnknownReportType> {
+        ReportType::ALL
+            .into_iter()
+            .find(|t| t.as_str() == text)
+            .ok_or_else(|| UnknownReportType(text.to_owned()))
+    }
+
+    /// How long its period is.
+    pub fn granularity(self) -> Granularity {
+        match self {
+            ReportType::WeeklySummary => Granularity::Week,
+            ReportType::MonthlyClose => Granularity::Month,
+            ReportType::DailyCost | ReportType::InventoryChanges | ReportType::IdleResources => {
+                Granularity::Day
+            }
+        }
+    }
+}
+
+/// A name that is no report type.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+#[error(
+    "unknown report type {0:?}: expected daily-cost, weekly-summary, monthly-close, inventory-changes or idle-resources"
+)]
+pub struct UnknownReportType(pub String);
+
+/// One stored report (CONTRACT.md "Reports").
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Report {
+    #[serde(rename = "type")]
+    pub kind: ReportType,
+    /// `2026-03-08`, `2026-W10` or `2026-03`.
+    pub period: String,
+    /// The period's first instant, and the next period's (exclusive), in UTC.
+    #[serde(with = "time::serde::rfc3339")]
+    pub start: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub end: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub generated_at: OffsetDateTime,
+    /// Gone for every reader from then on (the table's `ttl`).
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+    pub body: ReportBody,
+    /// When Slack accepted its message; `None` while it waits in the outbox.
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub sent_at: Option<OffsetDateTime>,
+}
+
+impl Report {
+    /// Its page.
+    pub fn path(&self) -> String {
+        format!("/reports/{}/{}", self.kind.as_str(), self.period)
+    }
+
+    /// Whether readers still see it at `now`.
+    pub fn is_live(&self, now: OffsetDateTime) -> bool {
+        now < self.expires_at
+    }
+}
+
+/// What reports are built from.
+pub struct ReportInputs<'a> {
+    pub fleet: &'a Fleet,
+    pub costs: &'a CostStore,
+    /// The resource history within (at least) the period.
+    pub changes: &'a [Change],
+    pub findings: &'a [Finding],
+    pub config: &'a Config,
+}
+
+/// Builds the report of `kind` for `period` at `now`, kept for the type's `ttl_days`.
+pub fn generate(kind: ReportType, period: Period, inputs: &ReportInputs<'_>, now: OffsetDateTime) -> Report {
+    let zone: &ReportZone = &inputs.config.reports.timezone;
+    let (start, end) = period.bounds(zone);
+    let body = match kind {
+        ReportType::DailyCost => daily_cost::build(period, inputs),
+        ReportType::WeeklySummary => weekly_summary::build(period, inputs, (start, end)),
+        ReportType::MonthlyClose => monthly_close::build(period, inputs),
+        ReportType::InventoryChanges => inventory_changes::build(inputs, (start, end)),
+        ReportType::IdleResources => idle_resources::build(period, inputs, end),
+    };
+    let days = inputs.config.reports.ttl_days.get(kind.as_str()).copied().unwrap_or(35);
+    Report {
+        kind,
+        period: period.to_string(),
+        start,
+        end,
+        generated_at: now,
+        expires_at: now + Duration::days(i64::from(days)),
+        body,
+        sent_at: None,
+    }
+}
+
+/// The changes of `changes` within `[start, end)`.
+fn within(
+    changes: &[Change],
+    (start, end): (OffsetDateTime, OffsetDateTime),
+) -> impl Iterator<Item = &Change> {
+    changes.iter().filter(move |c| c.at >= start && c.at < end)
+}

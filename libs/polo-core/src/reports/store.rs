@@ -1,0 +1,147 @@
+//! Where reports are kept: keyed by type and period, replaced by a re-run, gone for every
+//! reader once past `expires_at` (before DynamoDB's TTL deletes them), and an outbox of the
+//! ones Slack has not accepted yet.
+
+use std::path::{Path, PathBuf};
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use super::{Report, ReportType};
+use crate::data::DataError;
+
+/// Which reports a list wants.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ReportFilter {
+    pub kind: Option<ReportType>,
+    pub period: Option<String>,
+}
+
+impl ReportFilter {
+    /// Does `report` pass?
+    pub fn matches(&self, report: &Report) -> bool {
+        self.kind.is_none_or(|k| k == report.kind) && self.period.as_ref().is_none_or(|p| *p == report.period)
+    }
+}
+
+/// Keeps reports.
+#[async_trait]
+pub trait ReportStore: Send + Sync {
+    /// Stores `report`, replacing the one of the same type and period.
+    async fn put(&self, report: &Report) -> Result<(), DataError>;
+    /// The report of `kind` for `period`, if one is stored and live at `now`.
+    async fn get(
+        &self,
+        kind: ReportType,
+        period: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<Report>, DataError>;
+    /// The live reports at `now` that pass `filter`: by type, newest period first.
+    async fn list(&self, filter: &ReportFilter, now: OffsetDateTime) -> Result<Vec<Report>, DataError>;
+    /// Marks the report sent at `at` (Slack accepted it).
+    async fn mark_sent(&self, kind: ReportType, period: &str, at: OffsetDateTime) -> Result<(), DataError>;
+}
+
+/// Orders reports by type, then newest period first (each type's periods sort as text).
+pub fn newest_first(reports: &mut [Report]) {
+    reports.sort_by(|a, b| a.kind.cmp(&b.kind).then_with(|| b.period.cmp(&a.period)));
+}
+
+/// Reports as JSON files under a directory (`POLO_STATE/reports/{type}/{period}.json`).
+pub struct LocalReports {
+    dir: PathBuf,
+}
+
+impl LocalReports {
+    /// Reports under `state_dir/reports`.
+    pub fn new(state_dir: &Path) -> LocalReports {
+        LocalReports { dir: state_dir.join("reports") }
+    }
+
+    fn path(&self, kind: ReportType, period: &str) -> PathBuf {
+        self.dir.join(kind.as_str()).join(format!("{period}.json"))
+    }
+
+    fn read(path: &Path) -> Result<Option<Report>, DataError> {
+        let bytes = match std::fs::read(path) {
+            Ok(bytes) => bytes,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+            Err(e) => return Err(unreadable(path, &e.to_string())),
+        };
+        serde_json::from_slice(&bytes).map(Some).map_err(|e| unreadable(path, &e.to_string()))
+    }
+}
+
+fn unreadable(path: &Path, problem: &str) -> DataError {
+    DataError::Unreadable { source_name: path.display().to_string(), problem: problem.to_owned() }
+}
+
+/// A period as it may appear in a file name: the three period shapes, nothing else.
+fn safe_period(period: &str) -> bool {
+    !period.is_empty()
+        && period.len() <= 10
+        && period.bytes().all(|b| b.is_ascii_digit() || b == b'-' || b == b'W')
+}
+
+#[async_trait]
+impl ReportStore for LocalReports {
+    async fn put(&self, report: &Report) -> Result<(), DataError> {
+        if !safe_period(&report.period) {
+            return Err(DataError::Store(format!("not a period: {:?}", report.period)));
+        }
+        let path = self.path(report.kind, &report.period);
+        let store = |e: std::io::Error| DataError::Store(format!("{}: {e}", path.display()));
+        if let Some(parent) = path.parent() {
+            std::fs::create_dir_all(parent).map_err(store)?;
+        }
+        let bytes = serde_json::to_vec_pretty(report).map_err(|e| DataError::Store(e.to_string()))?;
+        let tmp = path.with_extension("json.tmp");
+        std::fs::write(&tmp, bytes).map_err(store)?;
+        std::fs::rename(&tmp, &path).map_err(store)
+    }
+
+    async fn get(
+        &self,
+        kind: ReportType,
+        period: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<Report>, DataError> {
+        if !safe_period(period) {
+            return Ok(None);
+        }
+        Ok(LocalReports::read(&self.path(kind, period))?.filter(|r| r.is_live(now)))
+    }
+
+    async fn list(&self, filter: &ReportFilter, now: OffsetDateTime) -> Result<Vec<Report>, DataError> {
+        let mut reports = Vec::new();
+        for kind in ReportType::ALL.into_iter().filter(|k| filter.kind.is_none_or(|f| f == *k)) {
+            let dir = self.dir.join(kind.as_str());
+            let entries = match std::fs::read_dir(&dir) {
+                Ok(entries) => entries,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(unreadable(&dir, &e.to_string())),
+            };
+            for entry in entries.flatten() {
+                let path = entry.path();
+                if path.extension().is_some_and(|x| x == "json")
+                    && let Some(report) = LocalReports::read(&path)?
+                    && report.is_live(now)
+                    && filter.matches(&report)
+                {
+                    reports.push(report);
+                }
+            }
+        }
+        newest_first(&mut reports);
+        Ok(reports)
+    }
+
+    async fn mark_sent(&self, kind: ReportType, period: &str, at: OffsetDateTime) -> Result<(), DataError> {
+        let path = self.path(kind, period);
+        let Some(mut report) = LocalReports::read(&path)? else {
+            return Err(DataError::Store(format!("no report {} {period} to mark sent", kind.as_str())));
+        };
+        report.sent_at = Some(at);
+        self.put(&report).await
+    }
+}
