@@ -12,9 +12,9 @@ use polo_web::tabular::to_csv;
 use polo_web::{AppError, AppState, Chrome, Format};
 use serde::Serialize;
 
-use crate::chart::Chart;
 use crate::table::{LineCells, title};
 use crate::today;
+use polo_web::chart::Chart;
 
 /// The JSON of one key: its line plus every day.
 #[derive(Serialize)]
@@ -106,7 +106,10 @@ pub async fn detail(
                 heading: title(dimension),
                 line: LineCells::new(line, None),
                 inventory_href,
-                chart: Chart::of(recent),
+                chart: Chart::of(
+                    "cost-chart",
+                    &recent.iter().map(|d| (d.date, d.amount)).collect::<Vec<_>>(),
+                ),
             })
         }
     }

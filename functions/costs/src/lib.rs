@@ -2,7 +2,6 @@
 //! `/costs/{dimension}` (a table per index, customer, account, service) and
 //! `/costs/{dimension}/{key}` (one key's daily trend as a server-drawn SVG chart).
 
-mod chart;
 mod detail;
 mod overview;
 mod table;

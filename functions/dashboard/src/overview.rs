@@ -35,6 +35,8 @@ struct OverviewPage {
     freshness: Vec<FreshnessRow>,
     /// Why the snapshot shown may not be the newest one stored.
     problem: Option<String>,
+    /// The newest report of each type: (page, title, period, headline).
+    reports: Vec<(String, &'static str, String, String)>,
 }
 
 impl OverviewPage {
@@ -107,8 +109,16 @@ pub async fn overview(
                     errors: f.errors.clone(),
                 })
                 .collect();
+            let reports = state
+                .reports
+                .latest(now)
+                .await?
+                .into_iter()
+                .map(|r| (r.path(), r.kind.title(), r.period, r.body.headline))
+                .collect();
             html(&OverviewPage {
                 chrome,
+                reports,
                 hourly: OverviewPage::money(s.hourly_cost),
                 monthly: OverviewPage::money(s.monthly_cost),
                 mtd: s.month_to_date.as_ref().map(|m| (OverviewPage::money(m.amount), m.as_of.to_string())),

@@ -1,18 +1,51 @@
-//! The scheduled reporter function: an EventBridge scheduled event starts one run.
+use std::sync::Arc;
 
-use aws_lambda_events::eventbridge::EventBridgeEvent;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
+use polo_core::SystemClock;
+use polo_core::config::Config;
+use polo_core::data::{
+    DynamoDataService, NoFindings, ReportTable, ResourceTable, S3CostReader, S3SnapshotReader,
+};
+use polo_core::store::{SNAPSHOT_KEY, s3_client};
+use polo_reporter::{State, handle};
 
-/// Answers one scheduled event. The reporter job itself lands with its feature; until then a
-/// run fails loudly rather than pretending to have done something.
-async fn handle(event: LambdaEvent<EventBridgeEvent<serde_json::Value>>) -> Result<serde_json::Value, Error> {
-    tracing::warn!(request_id = %event.context.request_id, detail_type = %event.payload.detail_type, "reporter is not implemented in this build");
-    Err("reporter is not implemented in this build".into())
-}
+/// How long a container trusts the snapshot it read before asking S3 again.
+const REVALIDATE: std::time::Duration = std::time::Duration::from_secs(10);
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
+async fn main() -> Result<(), polo_web::lambda::Fatal> {
     polo_web::lambda::init_json_logs();
+    let need = |name: &str| {
+        std::env::var(name).ok().filter(|v| !v.is_empty()).ok_or_else(|| format!("{name}: required"))
+    };
+    let (bucket, table, reports) =
+        (need("DATA_BUCKET_NAME")?, need("DYNAMODB_TABLE_NAME")?, need("DYNAMODB_REPORT_TABLE_NAME")?);
+    let zone = match std::env::var("REPORT_TIMEZONE").ok().filter(|v| !v.is_empty()) {
+        Some(name) => {
+            Some(polo_core::calendar::ReportZone::parse(&name).map_err(|e| format!("REPORT_TIMEZONE: {e}"))?)
+        }
+        None => None,
+    };
+    let config_path = std::env::var("POLO_CONFIG").ok().filter(|v| !v.is_empty());
+    let config = Config::load(config_path.as_deref().map(std::path::Path::new))?.with_report_zone(zone);
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
+    let state = Arc::new(State {
+        fleet: Arc::new(S3SnapshotReader::new(s3_client(&sdk), &bucket, SNAPSHOT_KEY, REVALIDATE)),
+        costs: Arc::new(S3CostReader::new(s3_client(&sdk), &bucket, REVALIDATE)),
+        changes: Arc::new(DynamoDataService::new(ResourceTable::new(dynamo.clone(), table))),
+        findings: Arc::new(NoFindings),
+        store: Arc::new(ReportTable::new(dynamo, reports)),
+        config,
+        clock: Arc::new(SystemClock),
+    });
     let service = std::env::var("POWERTOOLS_SERVICE_NAME").unwrap_or_else(|_| "polo-reporter".to_owned());
-    polo_web::lambda::in_service(&service, lambda_runtime::run(service_fn(handle))).await
+    let runtime = lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
+        let state = Arc::clone(&state);
+        async move { handle(&state, event.payload).await.map_err(Error::from) }
+    }));
+    Ok(polo_web::lambda::in_service(&service, runtime).await?)
 }

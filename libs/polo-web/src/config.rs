@@ -38,6 +38,10 @@ pub struct FunctionConfig {
     pub sync_interval_minutes: Option<u32>,
     /// `POWERTOOLS_SERVICE_NAME` and `POWERTOOLS_METRICS_NAMESPACE`.
     pub metrics: crate::metrics::Metrics,
+    /// `DYNAMODB_REPORT_TABLE_NAME`: the report table; without it reports are files under
+    /// `POLO_STATE` (default `data/state`).
+    pub report_table: Option<String>,
+    pub state_dir: PathBuf,
     /// `REPORT_TIMEZONE`: overrides `[reports] timezone`.
     pub report_zone: Option<polo_core::calendar::ReportZone>,
 }
@@ -148,6 +152,8 @@ impl FunctionConfig {
             None => None,
         };
         Ok(FunctionConfig {
+            report_table: set("DYNAMODB_REPORT_TABLE_NAME"),
+            state_dir: set("POLO_STATE").map_or_else(|| PathBuf::from("data/state"), PathBuf::from),
             report_zone,
             settings: WebSettings {
                 dev,
@@ -221,9 +227,16 @@ impl FunctionConfig {
             }
             _ => Arc::new(InMemoryCosts(Arc::new(CostStore::empty()))),
         };
+        let reports: Arc<dyn polo_core::reports::ReportStore> = match (&sdk, &self.report_table) {
+            (Some(sdk), Some(table)) => {
+                Arc::new(polo_core::data::ReportTable::new(aws_sdk_dynamodb::Client::new(sdk), table))
+            }
+            _ => Arc::new(polo_core::reports::LocalReports::new(&self.state_dir)),
+        };
         Ok(AppState {
             sign_in,
             exports,
+            reports,
             costs,
             fleet,
             resources,

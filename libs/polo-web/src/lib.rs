@@ -4,6 +4,7 @@
 
 pub mod access_log;
 pub mod auth;
+pub mod chart;
 pub mod config;
 pub mod error;
 pub mod htmx;

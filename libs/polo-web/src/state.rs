@@ -30,6 +30,8 @@ pub struct AppState {
     pub costs: Arc<dyn polo_core::data::CostReader>,
     /// Where CSV exports too large to answer inline go.
     pub exports: Option<Arc<dyn polo_core::store::ExportStore>>,
+    /// Stored reports, for the reports pages and the overview.
+    pub reports: Arc<dyn polo_core::reports::ReportStore>,
 }
 
 impl AppState {
@@ -37,6 +39,13 @@ impl AppState {
     #[must_use]
     pub fn with_costs(mut self, costs: Arc<dyn polo_core::data::CostReader>) -> AppState {
         self.costs = costs;
+        self
+    }
+
+    /// The same state, reading reports from `reports`.
+    #[must_use]
+    pub fn with_reports(mut self, reports: Arc<dyn polo_core::reports::ReportStore>) -> AppState {
+        self.reports = reports;
         self
     }
 
@@ -66,6 +75,7 @@ impl AppState {
             sign_in: None,
             exports: None,
             costs: Arc::new(polo_core::data::InMemoryCosts(Arc::new(polo_core::model::CostStore::empty()))),
+            reports: Arc::new(polo_core::reports::MemoryReports::default()),
         })
     }
 }

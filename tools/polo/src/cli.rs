@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use clap::{Parser, Subcommand, ValueEnum};
 use polo_core::calendar::ReportZone;
 use polo_core::config::Config;
+use polo_core::reports::ReportType;
 use polo_core::sample::{Scale, generate_with_costs};
 use polo_core::{Clock, FixedClock, SystemClock};
 use time::OffsetDateTime;
@@ -86,6 +87,24 @@ pub enum Command {
         #[arg(long, env = "POLO_DATA")]
         data: Option<PathBuf>,
     },
+    /// Build one report (the last complete period unless --period), store it under POLO_STATE.
+    Report {
+        /// daily-cost, weekly-summary, monthly-close, inventory-changes or idle-resources.
+        #[arg(value_parser = parse_report_type)]
+        kind: ReportType,
+        /// 2026-03-08 (a day), 2026-W10 (an ISO week) or 2026-03 (a month), by type.
+        #[arg(long)]
+        period: Option<String>,
+        /// Print the report; store nothing.
+        #[arg(long)]
+        dry_run: bool,
+        /// The snapshot; default: POLO_DATA, ./local_data.json, the bundled sample.
+        #[arg(long, env = "POLO_DATA")]
+        data: Option<PathBuf>,
+        /// Where reports are kept.
+        #[arg(long, env = "POLO_STATE", default_value = "data/state")]
+        state: PathBuf,
+    },
     /// Refresh the price table from the AWS Price List API (any account's credentials).
     Prices {
         /// Regions to price, comma-separated; default: every region of the configured accounts.
@@ -119,6 +138,10 @@ pub enum SampleScale {
 fn parse_now(text: &str) -> Result<OffsetDateTime, String> {
     OffsetDateTime::parse(text, &Rfc3339)
         .map_err(|e| format!("expected an RFC 3339 instant like 2026-03-08T12:00:00Z ({e})"))
+}
+
+fn parse_report_type(text: &str) -> Result<ReportType, String> {
+    ReportType::parse(text).map_err(|e| e.to_string())
 }
 
 fn parse_zone(text: &str) -> Result<ReportZone, String> {
@@ -189,6 +212,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let config = cli.load_config()?;
             let data = data.clone().unwrap_or_else(|| PathBuf::from("local_data.json"));
             crate::sync::run_combine(&config, out, &data, clock.now()).await
+        }
+        Command::Report { kind, period, dry_run, data, state } => {
+            let config = cli.load_config()?;
+            let data = crate::serve::snapshot_path(data.as_deref());
+            let options = crate::report::ReportOptions {
+                kind: *kind,
+                period: period.as_deref(),
+                dry_run: *dry_run,
+                data: &data,
+                state,
+            };
+            crate::report::run(&config, &options, clock.now()).await
         }
         Command::Prices { regions, out } => {
             let config = cli.load_config()?;

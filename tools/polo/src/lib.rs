@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod prices;
+pub mod report;
 pub mod serve;
 pub mod sync;
 

@@ -129,12 +129,12 @@ pub struct ResourceTable {
     backoff: Duration,
 }
 
-fn store_error(context: &str, e: impl std::error::Error) -> DataError {
+pub(super) fn store_error(context: &str, e: impl std::error::Error) -> DataError {
     DataError::Store(format!("{context}: {}", DisplayErrorContext(e)))
 }
 
 #[allow(clippy::needless_pass_by_value)] // the shape `map_err` calls
-fn item_error(context: &str, e: serde_dynamo::Error) -> DataError {
+pub(super) fn item_error(context: &str, e: serde_dynamo::Error) -> DataError {
     DataError::Unreadable { source_name: context.to_owned(), problem: e.to_string() }
 }
 
@@ -451,6 +451,54 @@ impl ResourceTable {
             .collect()
     }
 
+    /// Every change seen in `[start, end)`, oldest first: a Scan of the history items whose
+    /// sort key falls in the window (a daily job reads the table once; no index orders
+    /// history by time).
+    pub async fn changes_between(
+        &self,
+        start: OffsetDateTime,
+        end: OffsetDateTime,
+    ) -> Result<Vec<Change>, DataError> {
+        let mut changes = Vec::new();
+        let mut from: Option<Item> = None;
+        loop {
+            let output = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .filter_expression("sk BETWEEN :from AND :to")
+                .expression_attribute_values(
+                    ":from",
+                    AttributeValue::S(format!("history#{}", crate::text::rfc3339(start))),
+                )
+                // Exclusive end: every key of the window sorts before `history#{end}`.
+                .expression_attribute_values(
+                    ":to",
+                    AttributeValue::S(format!(
+                        "history#{}~",
+                        crate::text::rfc3339(end - time::Duration::SECOND)
+                    )),
+                )
+                .set_exclusive_start_key(from.take())
+                .send()
+                .await
+                .map_err(|e| store_error(&format!("Scan {}", self.table), e))?;
+            for item in output.items.unwrap_or_default() {
+                let history: HistoryItem =
+                    serde_dynamo::from_item(item).map_err(|e| item_error(&self.table, e))?;
+                if history.change.at >= start && history.change.at < end {
+                    changes.push(history.change);
+                }
+            }
+            match output.last_evaluated_key {
+                Some(key) if !key.is_empty() => from = Some(key),
+                _ => break,
+            }
+        }
+        changes.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
+        Ok(changes)
+    }
+
     async fn meta(&self) -> Result<Option<MetaItem>, DataError> {
         let output = self
             .client
@@ -505,6 +553,17 @@ impl FleetReader for DynamoDataService {
             history: Vec::new(),
             findings: Vec::new(),
         })))
+    }
+}
+
+#[async_trait]
+impl super::ChangeReader for DynamoDataService {
+    async fn changes_between(
+        &self,
+        start: OffsetDateTime,
+        end: OffsetDateTime,
+    ) -> Result<Vec<Change>, DataError> {
+        self.table.changes_between(start, end).await
     }
 }
 

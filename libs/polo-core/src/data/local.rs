@@ -4,7 +4,7 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 
-use super::{DataError, FindingReader, FleetReader, ResourceReader};
+use super::{ChangeReader, DataError, FindingReader, FleetReader, ResourceReader};
 use crate::model::{Change, Everything, Finding, Fleet, Index, Instance, ResourceKind};
 
 /// Reads a snapshot file (`local_data.json`) or an in-memory snapshot. A file is read
@@ -149,7 +149,27 @@ impl ResourceReader for LocalDataService {
 }
 
 #[async_trait]
+impl ChangeReader for LocalDataService {
+    async fn changes_between(
+        &self,
+        start: time::OffsetDateTime,
+        end: time::OffsetDateTime,
+    ) -> Result<Vec<Change>, DataError> {
+        let fleet = self.current()?;
+        let mut changes: Vec<Change> =
+            fleet.everything().history.iter().filter(|c| c.at >= start && c.at < end).cloned().collect();
+        changes.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
+        Ok(changes)
+    }
+}
+
+#[async_trait]
 impl FindingReader for LocalDataService {
+    async fn open_findings(&self) -> Result<Vec<Finding>, DataError> {
+        let fleet = self.current()?;
+        Ok(fleet.everything().findings.iter().filter(|f| f.resolved_at.is_none()).cloned().collect())
+    }
+
     async fn findings_for(&self, kind: ResourceKind, id: &str) -> Result<Vec<Finding>, DataError> {
         let fleet = self.current()?;
         let mut found: Vec<Finding> = fleet

@@ -5,6 +5,7 @@ pub mod conformance;
 mod costs;
 mod dynamo;
 mod local;
+mod report_table;
 mod s3_snapshot;
 
 use std::sync::Arc;
@@ -16,6 +17,7 @@ use crate::model::{Change, Finding, Fleet, Index, Instance, ResourceKind};
 pub use costs::{COSTS_KEY, CostReader, InMemoryCosts, LocalCostReader, S3CostReader};
 pub use dynamo::{BATCH, BY_INDEX, BY_KIND, DynamoDataService, ResourceItem, ResourceTable, vanished};
 pub use local::{LocalDataService, cost_store_path, parse_snapshot, parse_snapshot_bytes, read_cost_store};
+pub use report_table::ReportTable;
 pub use s3_snapshot::S3SnapshotReader;
 
 /// Data that could not be read.
@@ -67,6 +69,10 @@ impl FindingReader for NoFindings {
     async fn findings_for(&self, _kind: ResourceKind, _id: &str) -> Result<Vec<Finding>, DataError> {
         Ok(Vec::new())
     }
+
+    async fn open_findings(&self) -> Result<Vec<Finding>, DataError> {
+        Ok(Vec::new())
+    }
 }
 
 /// Reads Cloud Cop findings: what the Cop writes, detail pages and `/cop` read.
@@ -74,4 +80,17 @@ impl FindingReader for NoFindings {
 pub trait FindingReader: Send + Sync {
     /// The findings about one resource, open first, then newest.
     async fn findings_for(&self, kind: ResourceKind, id: &str) -> Result<Vec<Finding>, DataError>;
+    /// Every open finding.
+    async fn open_findings(&self) -> Result<Vec<Finding>, DataError>;
+}
+
+/// Reads the resource history across resources, for reports.
+#[async_trait]
+pub trait ChangeReader: Send + Sync {
+    /// Every change seen in `[start, end)`, oldest first.
+    async fn changes_between(
+        &self,
+        start: time::OffsetDateTime,
+        end: time::OffsetDateTime,
+    ) -> Result<Vec<Change>, DataError>;
 }

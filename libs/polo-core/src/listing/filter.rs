@@ -12,11 +12,13 @@ pub enum FilterField {
     Index,
     Customer,
     Status,
+    /// A report's period.
+    Period,
 }
 
 impl FilterField {
     /// Every field.
-    pub const ALL: [FilterField; 8] = [
+    pub const ALL: [FilterField; 9] = [
         FilterField::Account,
         FilterField::Region,
         FilterField::State,
@@ -25,6 +27,7 @@ impl FilterField {
         FilterField::Index,
         FilterField::Customer,
         FilterField::Status,
+        FilterField::Period,
     ];
 
     /// The query parameter name.
@@ -38,6 +41,7 @@ impl FilterField {
             FilterField::Index => "index",
             FilterField::Customer => "customer",
             FilterField::Status => "status",
+            FilterField::Period => "period",
         }
     }
 

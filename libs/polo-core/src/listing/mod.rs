@@ -6,7 +6,7 @@ mod indexes;
 mod instances;
 mod page;
 
-pub use filter::{FilterField, Filterable, Filters, NONE_VALUE};
+pub use filter::{FilterField, Filterable, Filters, NONE_VALUE, haystack};
 pub use indexes::{INDEX_FILTERS, IndexColumn, IndexRow, list_indexes};
 pub use instances::{INSTANCE_FILTERS, InstanceColumn, InstanceRow, list_instances};
 pub use page::{DEFAULT_PER_PAGE, MAX_PER_PAGE, Page, PageRequest};

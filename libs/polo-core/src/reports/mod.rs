@@ -8,6 +8,8 @@ mod idle_resources;
 mod inventory_changes;
 mod monthly_close;
 mod period;
+mod plain;
+mod run;
 mod store;
 mod weekly_summary;
 
@@ -16,7 +18,9 @@ use time::{Duration, OffsetDateTime};
 
 pub use body::{Fact, MAX_ROWS, ReportBody, Section, TrendPoint};
 pub use period::{Granularity, Period, PeriodError};
-pub use store::{LocalReports, ReportFilter, ReportStore, newest_first};
+pub use plain::plain_text;
+pub use run::{ReportSources, RunError, RunOutcome, period_for, run_report};
+pub use store::{LocalReports, MemoryReports, ReportFilter, ReportStore, newest_first};
 
 use crate::calendar::ReportZone;
 use crate::config::Config;
@@ -168,3 +172,25 @@ fn within(
 ) -> impl Iterator<Item = &Change> {
     changes.iter().filter(move |c| c.at >= start && c.at < end)
 }
+
+impl crate::listing::Filterable for Report {
+    fn field(&self, field: crate::listing::FilterField) -> Option<&str> {
+        match field {
+            crate::listing::FilterField::Type => Some(self.kind.as_str()),
+            crate::listing::FilterField::Period => Some(&self.period),
+            _ => None,
+        }
+    }
+
+    fn search_text(&self) -> String {
+        crate::listing::haystack([
+            self.kind.as_str(),
+            self.kind.title(),
+            self.period.as_str(),
+            self.body.headline.as_str(),
+        ])
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -40,6 +40,17 @@ pub trait ReportStore: Send + Sync {
     async fn list(&self, filter: &ReportFilter, now: OffsetDateTime) -> Result<Vec<Report>, DataError>;
     /// Marks the report sent at `at` (Slack accepted it).
     async fn mark_sent(&self, kind: ReportType, period: &str, at: OffsetDateTime) -> Result<(), DataError>;
+
+    /// The newest live report of each type that has one, in type order.
+    async fn latest(&self, now: OffsetDateTime) -> Result<Vec<Report>, DataError> {
+        let mut latest: Vec<Report> = Vec::new();
+        for report in self.list(&ReportFilter::default(), now).await? {
+            if latest.last().is_none_or(|l| l.kind != report.kind) {
+                latest.push(report);
+            }
+        }
+        Ok(latest)
+    }
 }
 
 /// Orders reports by type, then newest period first (each type's periods sort as text).
@@ -143,5 +154,53 @@ impl ReportStore for LocalReports {
         };
         report.sent_at = Some(at);
         self.put(&report).await
+    }
+}
+
+/// Reports held in memory (tests, and pages with no store configured).
+#[derive(Default)]
+pub struct MemoryReports {
+    reports: std::sync::Mutex<Vec<Report>>,
+}
+
+impl MemoryReports {
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Vec<Report>>, DataError> {
+        self.reports.lock().map_err(|_| DataError::Store("report store lock poisoned".into()))
+    }
+}
+
+#[async_trait]
+impl ReportStore for MemoryReports {
+    async fn put(&self, report: &Report) -> Result<(), DataError> {
+        let mut reports = self.lock()?;
+        reports.retain(|r| !(r.kind == report.kind && r.period == report.period));
+        reports.push(report.clone());
+        Ok(())
+    }
+
+    async fn get(
+        &self,
+        kind: ReportType,
+        period: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<Report>, DataError> {
+        Ok(self.lock()?.iter().find(|r| r.kind == kind && r.period == period && r.is_live(now)).cloned())
+    }
+
+    async fn list(&self, filter: &ReportFilter, now: OffsetDateTime) -> Result<Vec<Report>, DataError> {
+        let mut reports: Vec<Report> =
+            self.lock()?.iter().filter(|r| r.is_live(now) && filter.matches(r)).cloned().collect();
+        newest_first(&mut reports);
+        Ok(reports)
+    }
+
+    async fn mark_sent(&self, kind: ReportType, period: &str, at: OffsetDateTime) -> Result<(), DataError> {
+        let mut reports = self.lock()?;
+        let report = reports
+            .iter_mut()
+            .find(|r| r.kind == kind && r.period == period)
+            .ok_or_else(|| DataError::Store(format!("no report {} {period} to mark sent", kind.as_str())))?;
+        report.sent_at = Some(at);
+        Ok(())
     }
 }

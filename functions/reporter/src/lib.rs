@@ -1,0 +1,88 @@
+//! The scheduled reporter: a rule's constant input `{"type": "daily-cost"}` builds that
+//! type's report for its last complete period (or `"period"`); any other event (a plain
+//! scheduled event) builds every type's. A period already stored with the same body is
+//! left as it is, so a repeated delivery changes nothing.
+
+use std::sync::Arc;
+
+use polo_core::Clock;
+use polo_core::config::Config;
+use polo_core::data::{ChangeReader, CostReader, FindingReader, FleetReader};
+use polo_core::reports::{ReportSources, ReportStore, ReportType, RunOutcome, run_report};
+use serde::{Deserialize, Serialize};
+
+/// Readers, the report store and the configuration, built once per container.
+pub struct State {
+    pub fleet: Arc<dyn FleetReader>,
+    pub costs: Arc<dyn CostReader>,
+    pub changes: Arc<dyn ChangeReader>,
+    pub findings: Arc<dyn FindingReader>,
+    pub store: Arc<dyn ReportStore>,
+    pub config: Config,
+    pub clock: Arc<dyn Clock>,
+}
+
+/// What a run is asked for.
+#[derive(Debug, Default, Deserialize)]
+pub struct Request {
+    /// One report type; every type when absent.
+    #[serde(rename = "type")]
+    pub kind: Option<String>,
+    /// That type's period; the last complete one when absent.
+    pub period: Option<String>,
+}
+
+/// One report a run built.
+#[derive(Debug, Serialize)]
+pub struct Built {
+    #[serde(rename = "type")]
+    pub kind: &'static str,
+    pub period: String,
+    /// `stored` (new or changed) or `unchanged`.
+    pub outcome: &'static str,
+    pub headline: String,
+}
+
+/// The answer of a run.
+#[derive(Debug, Serialize)]
+pub struct RunSummary {
+    pub reports: Vec<Built>,
+}
+
+/// Builds and stores the reports `payload` asks for. A payload that names an unknown type
+/// or a malformed period fails the run with that one line.
+pub async fn handle(state: &State, payload: serde_json::Value) -> Result<RunSummary, String> {
+    let request: Request = serde_json::from_value(payload).unwrap_or_default();
+    let kinds: Vec<ReportType> = match &request.kind {
+        Some(name) => vec![ReportType::parse(name).map_err(|e| e.to_string())?],
+        None => ReportType::ALL.to_vec(),
+    };
+    if request.period.is_some() && request.kind.is_none() {
+        return Err("a period needs its report type (\"type\")".to_owned());
+    }
+    let sources = ReportSources {
+        fleet: state.fleet.as_ref(),
+        costs: state.costs.as_ref(),
+        changes: state.changes.as_ref(),
+        findings: state.findings.as_ref(),
+        store: state.store.as_ref(),
+        config: &state.config,
+    };
+    let now = state.clock.now();
+    let mut reports = Vec::new();
+    for kind in kinds {
+        let outcome = run_report(kind, request.period.as_deref(), &sources, now, false)
+            .await
+            .map_err(|e| format!("{}: {e}", kind.as_str()))?;
+        let report = outcome.report();
+        let built = Built {
+            kind: kind.as_str(),
+            period: report.period.clone(),
+            outcome: if matches!(outcome, RunOutcome::Unchanged(_)) { "unchanged" } else { "stored" },
+            headline: report.body.headline.clone(),
+        };
+        tracing::info!(report = built.kind, period = %built.period, outcome = built.outcome, "report");
+        reports.push(built);
+    }
+    Ok(RunSummary { reports })
+}

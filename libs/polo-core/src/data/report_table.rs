@@ -1,0 +1,137 @@
+//! Reports in the report table (`DYNAMODB_REPORT_TABLE_NAME`): `pk = "report#{type}"`,
+//! `sk = period`, the report's fields, and `ttl` (epoch seconds of `expires_at`, which
+//! DynamoDB deletes within days of; readers hide it from `expires_at` on).
+
+use async_trait::async_trait;
+use aws_sdk_dynamodb::types::AttributeValue;
+use serde::{Deserialize, Serialize};
+use time::OffsetDateTime;
+
+use super::DataError;
+use super::dynamo::{item_error, store_error};
+use crate::reports::{Report, ReportFilter, ReportStore, ReportType, newest_first};
+
+/// One report as the table holds it.
+#[derive(Serialize, Deserialize)]
+struct ReportItem {
+    pk: String,
+    sk: String,
+    ttl: i64,
+    #[serde(flatten)]
+    report: Report,
+}
+
+fn report_pk(kind: ReportType) -> String {
+    format!("report#{}", kind.as_str())
+}
+
+/// The report table.
+#[derive(Clone, Debug)]
+pub struct ReportTable {
+    client: aws_sdk_dynamodb::Client,
+    table: String,
+}
+
+impl ReportTable {
+    /// The table named `table`.
+    pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
+        ReportTable { client, table: table.into() }
+    }
+
+    /// Every stored report of `kind`, live or not, newest period first.
+    async fn of_kind(&self, kind: ReportType) -> Result<Vec<Report>, DataError> {
+        let mut reports = Vec::new();
+        let mut start = None;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", AttributeValue::S(report_pk(kind)))
+                .scan_index_forward(false)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| store_error(&format!("Query {}", self.table), e))?;
+            for item in output.items.unwrap_or_default() {
+                let item: ReportItem =
+                    serde_dynamo::from_item(item).map_err(|e| item_error(&self.table, e))?;
+                reports.push(item.report);
+            }
+            match output.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => break,
+            }
+        }
+        Ok(reports)
+    }
+}
+
+#[async_trait]
+impl ReportStore for ReportTable {
+    async fn put(&self, report: &Report) -> Result<(), DataError> {
+        let item = ReportItem {
+            pk: report_pk(report.kind),
+            sk: report.period.clone(),
+            ttl: report.expires_at.unix_timestamp(),
+            report: report.clone(),
+        };
+        let item = serde_dynamo::to_item(item).map_err(|e| item_error(&self.table, e))?;
+        self.client
+            .put_item()
+            .table_name(&self.table)
+            .set_item(Some(item))
+            .send()
+            .await
+            .map_err(|e| store_error(&format!("PutItem {}", self.table), e))?;
+        Ok(())
+    }
+
+    async fn get(
+        &self,
+        kind: ReportType,
+        period: &str,
+        now: OffsetDateTime,
+    ) -> Result<Option<Report>, DataError> {
+        let output = self
+            .client
+            .get_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(report_pk(kind)))
+            .key("sk", AttributeValue::S(period.to_owned()))
+            .consistent_read(true)
+            .send()
+            .await
+            .map_err(|e| store_error(&format!("GetItem {}", self.table), e))?;
+        let Some(item) = output.item else { return Ok(None) };
+        let item: ReportItem = serde_dynamo::from_item(item).map_err(|e| item_error(&self.table, e))?;
+        Ok(Some(item.report).filter(|r| r.is_live(now)))
+    }
+
+    async fn list(&self, filter: &ReportFilter, now: OffsetDateTime) -> Result<Vec<Report>, DataError> {
+        let mut reports = Vec::new();
+        for kind in ReportType::ALL.into_iter().filter(|k| filter.kind.is_none_or(|f| f == *k)) {
+            reports.extend(
+                self.of_kind(kind).await?.into_iter().filter(|r| r.is_live(now) && filter.matches(r)),
+            );
+        }
+        newest_first(&mut reports);
+        Ok(reports)
+    }
+
+    async fn mark_sent(&self, kind: ReportType, period: &str, at: OffsetDateTime) -> Result<(), DataError> {
+        self.client
+            .update_item()
+            .table_name(&self.table)
+            .key("pk", AttributeValue::S(report_pk(kind)))
+            .key("sk", AttributeValue::S(period.to_owned()))
+            .update_expression("SET sent_at = :at")
+            .condition_expression("attribute_exists(pk)")
+            .expression_attribute_values(":at", AttributeValue::S(crate::text::rfc3339(at)))
+            .send()
+            .await
+            .map_err(|e| store_error(&format!("UpdateItem {}", self.table), e))?;
+        Ok(())
+    }
+}

@@ -1,0 +1,95 @@
+//! One report run: the period (asked for, or the last complete one), the inputs read, the
+//! report built, and stored unless the stored one already says the same.
+
+use time::OffsetDateTime;
+
+use super::{Period, PeriodError, Report, ReportInputs, ReportStore, ReportType, generate};
+use crate::config::Config;
+use crate::data::{ChangeReader, CostReader, DataError, FindingReader, FleetReader};
+
+/// Where a report run reads from and writes to.
+pub struct ReportSources<'a> {
+    pub fleet: &'a dyn FleetReader,
+    pub costs: &'a dyn CostReader,
+    pub changes: &'a dyn ChangeReader,
+    pub findings: &'a dyn FindingReader,
+    pub store: &'a dyn ReportStore,
+    pub config: &'a Config,
+}
+
+/// What a run did.
+#[derive(Debug)]
+pub enum RunOutcome {
+    /// A new or changed report, stored (and waiting in the outbox).
+    Stored(Report),
+    /// The stored report of the period says the same: kept as it was.
+    Unchanged(Report),
+    /// Built and not stored (`--dry-run`).
+    DryRun(Report),
+}
+
+impl RunOutcome {
+    /// The report built or kept.
+    pub fn report(&self) -> &Report {
+        match self {
+            RunOutcome::Stored(r) | RunOutcome::Unchanged(r) | RunOutcome::DryRun(r) => r,
+        }
+    }
+}
+
+/// Why a run could not be made.
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Period(#[from] PeriodError),
+    #[error(transparent)]
+    Data(#[from] DataError),
+}
+
+/// The period a run covers: `asked` (complete at `now`), else the last complete one.
+pub fn period_for(
+    kind: ReportType,
+    asked: Option<&str>,
+    now: OffsetDateTime,
+    config: &Config,
+) -> Result<Period, PeriodError> {
+    let zone = &config.reports.timezone;
+    match asked {
+        Some(text) => Period::parse(text, kind.granularity())?.complete_at(now, zone),
+        None => Ok(Period::last_complete(kind.granularity(), now, zone)),
+    }
+}
+
+/// Builds the report of `kind` for `period` (else the last complete one) at `now`, and
+/// stores it unless `dry_run` or the stored report of that period has the same body.
+pub async fn run_report(
+    kind: ReportType,
+    period: Option<&str>,
+    sources: &ReportSources<'_>,
+    now: OffsetDateTime,
+    dry_run: bool,
+) -> Result<RunOutcome, RunError> {
+    let period = period_for(kind, period, now, sources.config)?;
+    let (start, end) = period.bounds(&sources.config.reports.timezone);
+    let (fleet, costs) = tokio::try_join!(sources.fleet.fleet(), sources.costs.costs())?;
+    let (changes, findings) =
+        tokio::try_join!(sources.changes.changes_between(start, end), sources.findings.open_findings())?;
+    let inputs = ReportInputs {
+        fleet: &fleet,
+        costs: &costs,
+        changes: &changes,
+        findings: &findings,
+        config: sources.config,
+    };
+    let report = generate(kind, period, &inputs, now);
+    if dry_run {
+        return Ok(RunOutcome::DryRun(report));
+    }
+    if let Some(stored) = sources.store.get(kind, &report.period, now).await?
+        && stored.body == report.body
+    {
+        return Ok(RunOutcome::Unchanged(stored));
+    }
+    sources.store.put(&report).await?;
+    Ok(RunOutcome::Stored(report))
+}

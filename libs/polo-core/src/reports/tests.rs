@@ -1,0 +1,188 @@
+//! Reports over the bundled sample: numbers that match the costs pages, tables that add up,
+//! idempotent runs, lifetimes, and refusals.
+
+use std::sync::Arc;
+
+use time::macros::{date, datetime};
+use time::{Duration, OffsetDateTime};
+
+use super::*;
+use crate::Money;
+use crate::costs::{Breakdown, breakdown};
+use crate::data::{InMemoryCosts, LocalDataService};
+use crate::model::CostDimension;
+use crate::sample::{Scale, generate_with_costs};
+
+const NOW: OffsetDateTime = datetime!(2026-11-24 12:00 UTC);
+
+struct Sample {
+    data: LocalDataService,
+    costs: InMemoryCosts,
+    store: MemoryReports,
+    config: Config,
+}
+
+impl Sample {
+    fn new() -> Sample {
+        let (everything, costs) = generate_with_costs(42, Scale::Small, NOW);
+        Sample {
+            data: LocalDataService::from_snapshot(everything),
+            costs: InMemoryCosts(Arc::new(costs)),
+            store: MemoryReports::default(),
+            config: Config::bundled().unwrap(),
+        }
+    }
+
+    fn sources(&self) -> ReportSources<'_> {
+        ReportSources {
+            fleet: &self.data,
+            costs: &self.costs,
+            changes: &self.data,
+            findings: &self.data,
+            store: &self.store,
+            config: &self.config,
+        }
+    }
+
+    async fn run(&self, kind: ReportType, period: Option<&str>) -> Result<RunOutcome, RunError> {
+        run_report(kind, period, &self.sources(), NOW, false).await
+    }
+}
+
+fn money(text: &str) -> Money {
+    text.replace(['$', ',', '+'], "").parse().unwrap()
+}
+
+/// Every row above the Total row of `section` in column `col` adds up to the Total row.
+fn assert_adds_up(section: &Section, col: usize) -> Money {
+    let (total, rows) = section.rows.split_last().unwrap();
+    assert!(!total[col].is_empty());
+    let sum: Money = rows.iter().map(|r| money(&r[col])).sum();
+    assert_eq!(sum, money(&total[col]), "{}: rows add up to the total", section.title);
+    sum
+}
+
+#[tokio::test]
+async fn daily_cost_matches_the_cost_store_and_adds_up() {
+    let s = Sample::new();
+    let report = s.run(ReportType::DailyCost, Some("2026-11-20")).await.unwrap().report().clone();
+    let costs = s.costs.0.clone();
+    let day = date!(2026 - 11 - 20);
+    let total = costs.total(CostDimension::Account, day, day);
+    assert!(total > Money::ZERO);
+    assert!(
+        report
+            .body
+            .headline
+            .starts_with(&format!("${} spent on Friday 2026-11-20", total.to_grouped_cents()))
+    );
+    for (i, section) in report.body.sections.iter().enumerate() {
+        assert_eq!(assert_adds_up(section, 1), total, "{}: today", section.title);
+        let week_ago = costs.total(CostDimension::Account, day - Duration::days(7), day - Duration::days(7));
+        assert_eq!(assert_adds_up(section, 2), week_ago, "{}: a week earlier", section.title);
+        if i == 2 {
+            // The top index is the one the costs detail page shows for that day.
+            let first = &section.rows[0];
+            let key = first[0].rsplit_once(" (").unwrap().1.trim_end_matches(')');
+            assert_eq!(money(&first[1]), costs.sum(CostDimension::Index, key, day, day));
+        }
+    }
+    assert_eq!(report.body.trend.len(), 28);
+    assert_eq!(report.start, datetime!(2026-11-20 00:00 UTC));
+    assert_eq!(report.end, datetime!(2026-11-21 00:00 UTC));
+}
+
+#[tokio::test]
+async fn monthly_close_matches_the_costs_pages_for_every_dimension() {
+    let s = Sample::new();
+    let report = s.run(ReportType::MonthlyClose, None).await.unwrap().report().clone();
+    assert_eq!(report.period, "2026-10", "the last complete month at {NOW}");
+    let fleet = s.data.loaded().unwrap();
+    for (section, dimension) in report.body.sections.iter().zip(Breakdown::ALL) {
+        let b = breakdown(&s.costs.0, &fleet, dimension, date!(2026 - 10 - 31));
+        let total = assert_adds_up(section, 2);
+        assert_eq!(total, b.sum.month_to_date, "{dimension:?}");
+        assert_eq!(assert_adds_up(section, 3), b.sum.previous_month, "{dimension:?}");
+    }
+    let october = s.costs.0.total(CostDimension::Account, date!(2026 - 10 - 01), date!(2026 - 10 - 31));
+    assert_eq!(money(&report.body.facts[0].value), october);
+    assert_eq!(report.body.trend.len(), 31);
+}
+
+#[tokio::test]
+async fn every_type_builds_on_the_sample() {
+    let s = Sample::new();
+    for kind in ReportType::ALL {
+        let outcome = s.run(kind, None).await.unwrap();
+        let report = outcome.report();
+        assert!(matches!(outcome, RunOutcome::Stored(_)), "{kind:?}");
+        assert!(!report.body.headline.is_empty());
+        assert!(!report.body.sections.is_empty(), "{kind:?}");
+        for section in &report.body.sections {
+            assert!(section.rows.iter().all(|r| r.len() == section.columns.len()), "{}", section.title);
+        }
+        // Far below DynamoDB's 400 KB item limit.
+        assert!(serde_json::to_vec(report).unwrap().len() < 100_000, "{kind:?}");
+    }
+    let idle = s.store.get(ReportType::IdleResources, "2026-11-23", NOW).await.unwrap().unwrap();
+    assert!(idle.body.headline.contains("indexes without instances"), "{}", idle.body.headline);
+    let week = s.store.get(ReportType::WeeklySummary, "2026-W47", NOW).await.unwrap().unwrap();
+    assert_eq!(week.body.trend.len(), 7);
+}
+
+#[tokio::test]
+async fn a_second_run_of_a_period_keeps_one_report_with_the_same_body() {
+    let s = Sample::new();
+    let first = s.run(ReportType::DailyCost, Some("2026-11-20")).await.unwrap();
+    assert!(matches!(first, RunOutcome::Stored(_)));
+    let again = s.run(ReportType::DailyCost, Some("2026-11-20")).await.unwrap();
+    assert!(matches!(again, RunOutcome::Unchanged(_)));
+    assert_eq!(again.report().body, first.report().body);
+    let all = s.store.list(&ReportFilter::default(), NOW).await.unwrap();
+    assert_eq!(all.len(), 1);
+}
+
+#[tokio::test]
+async fn a_report_past_its_lifetime_is_gone_for_every_reader() {
+    let s = Sample::new();
+    let report = s.run(ReportType::DailyCost, Some("2026-11-20")).await.unwrap().report().clone();
+    assert_eq!(report.expires_at, NOW + Duration::days(35), "ttl_days of daily-cost");
+    let later = report.expires_at;
+    assert!(
+        s.store.get(ReportType::DailyCost, "2026-11-20", later - Duration::SECOND).await.unwrap().is_some()
+    );
+    assert!(s.store.get(ReportType::DailyCost, "2026-11-20", later).await.unwrap().is_none());
+    assert!(s.store.list(&ReportFilter::default(), later).await.unwrap().is_empty());
+    assert!(s.store.latest(later).await.unwrap().is_empty());
+}
+
+#[tokio::test]
+async fn refused_periods_store_nothing() {
+    let s = Sample::new();
+    let e = s.run(ReportType::DailyCost, Some("2026-11-24")).await.unwrap_err().to_string();
+    assert!(e.starts_with("period 2026-11-24 is not complete until 2026-11-25T00:00:00Z (UTC)"), "{e}");
+    let e = s.run(ReportType::WeeklySummary, Some("2026-11-20")).await.unwrap_err().to_string();
+    assert_eq!(e, "period \"2026-11-20\": expected an ISO week like 2026-W10");
+    let dry = run_report(ReportType::DailyCost, None, &s.sources(), NOW, true).await.unwrap();
+    assert!(matches!(dry, RunOutcome::DryRun(_)));
+    assert!(plain_text(dry.report()).contains("By account"));
+    assert!(s.store.list(&ReportFilter::default(), NOW).await.unwrap().is_empty());
+    assert_eq!(
+        ReportType::parse("weekly").unwrap_err().to_string().split(':').next(),
+        Some("unknown report type \"weekly\"")
+    );
+}
+
+#[tokio::test]
+async fn inventory_changes_lists_the_history_of_its_day_only() {
+    let s = Sample::new();
+    let fleet = s.data.loaded().unwrap();
+    let day =
+        fleet.everything().history.iter().map(|c| c.at.date()).filter(|d| *d < NOW.date()).max().unwrap();
+    let period = day.to_string();
+    let report = s.run(ReportType::InventoryChanges, Some(&period)).await.unwrap().report().clone();
+    let expected = fleet.everything().history.iter().filter(|c| c.at.date() == day).count();
+    let listed = report.body.sections[0].rows.len() + report.body.sections[0].more;
+    assert_eq!(listed, expected);
+    assert!(expected > 0);
+}
