@@ -26,6 +26,7 @@ mod faults;
 mod history;
 mod large_export;
 mod prices;
+mod reports;
 mod snapshot_s3;
 mod sync;
 mod sync_function;

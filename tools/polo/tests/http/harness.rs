@@ -24,6 +24,16 @@ pub fn sample_costs() -> polo_core::model::CostStore {
     polo_core::sample::generate_with_costs(42, Scale::Small, NOW).1
 }
 
+/// The app state over `everything` and the sample's cost store (cost keys of other
+/// snapshots are simply unattributed), at [`NOW`].
+pub fn state_with(everything: Everything, settings: WebSettings) -> AppState {
+    let data = Arc::new(LocalDataService::from_snapshot(everything));
+    let costs = Arc::new(polo_core::data::InMemoryCosts(Arc::new(sample_costs())));
+    AppState::over(data, Config::bundled().unwrap(), Arc::new(FixedClock(NOW)), settings)
+        .unwrap()
+        .with_costs(costs)
+}
+
 /// A running app and a client for it.
 pub struct TestApp {
     pub base: String,
@@ -64,13 +74,35 @@ impl TestApp {
     }
 
     pub async fn spawn_with(everything: Everything, settings: WebSettings) -> TestApp {
-        let data = Arc::new(LocalDataService::from_snapshot(everything));
-        // The sample's cost store, whatever the snapshot (cost keys of other snapshots are
-        // simply unattributed).
-        let costs = Arc::new(polo_core::data::InMemoryCosts(Arc::new(sample_costs())));
-        let state = AppState::over(data, Config::bundled().unwrap(), Arc::new(FixedClock(NOW)), settings)
-            .unwrap()
-            .with_costs(costs);
+        TestApp::spawn_state(state_with(everything, settings)).await
+    }
+
+    /// The sample with a report of each type for its last complete period, and the
+    /// daily cost of 2026-11-20, stored in memory.
+    pub async fn sample_with_reports() -> TestApp {
+        let data = LocalDataService::from_snapshot(sample());
+        let costs = polo_core::data::InMemoryCosts(Arc::new(sample_costs()));
+        let store = Arc::new(polo_core::reports::MemoryReports::default());
+        let config = Config::bundled().unwrap();
+        let sources = polo_core::reports::ReportSources {
+            fleet: &data,
+            costs: &costs,
+            changes: &data,
+            findings: &data,
+            store: store.as_ref(),
+            config: &config,
+        };
+        for kind in polo_core::reports::ReportType::ALL {
+            polo_core::reports::run_report(kind, None, &sources, NOW, false).await.unwrap();
+        }
+        let daily = polo_core::reports::ReportType::DailyCost;
+        polo_core::reports::run_report(daily, Some("2026-11-20"), &sources, NOW, false).await.unwrap();
+        let settings = WebSettings { dev: true, ..WebSettings::default() };
+        TestApp::spawn_state(state_with(sample(), settings).with_reports(store)).await
+    }
+
+    /// Serves `state` on a free port.
+    pub async fn spawn_state(state: AppState) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         tokio::spawn(async move {
@@ -91,6 +123,19 @@ impl TestApp {
             headers.get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
         let body = response.text().await.unwrap();
         Answer { status, content_type, headers, body }
+    }
+
+    /// The body of an htmx GET (`HX-Request: true`).
+    pub async fn client_get_htmx(&self, path: &str) -> String {
+        let response = self
+            .client
+            .get(format!("{}{path}", self.base))
+            .header("hx-request", "true")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(response.status().as_u16(), 200, "{path}");
+        response.text().await.unwrap()
     }
 
     pub async fn get(&self, path: &str) -> Answer {

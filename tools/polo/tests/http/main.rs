@@ -5,11 +5,13 @@
 
 mod harness;
 
+mod cli;
 mod costs;
 mod errors;
 mod escaping;
 mod hostile;
 mod pages;
+mod reports;
 mod sign_in;
 mod snapshots;
 mod static_assets;

@@ -1,0 +1,146 @@
+//! The reporter function's handler against the emulator: reports from the S3 snapshot, the
+//! cost store and the resource table's history, written to the report table with `ttl`,
+//! read back by the reports pages.
+
+use std::sync::Arc;
+
+use aws_sdk_dynamodb::types::{
+    AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
+};
+use polo_core::FixedClock;
+use polo_core::config::Config;
+use polo_core::data::{
+    COSTS_KEY, DynamoDataService, NoFindings, ReportTable, ResourceItem, ResourceTable, S3CostReader,
+    S3SnapshotReader,
+};
+use polo_core::reports::{ReportStore, ReportType};
+use polo_core::sample::{Scale, generate_with_costs};
+use polo_core::store::{S3Store, SNAPSHOT_KEY, SyncStore, s3_client};
+use polo_reporter::{State, handle};
+use serde_json::json;
+use time::Duration;
+use time::macros::datetime;
+
+use crate::fleet::{create_bucket, create_resource_table};
+use crate::harness::{base_config, emulator, fresh_name};
+
+const NOW: time::OffsetDateTime = datetime!(2026-11-24 12:00 UTC);
+
+async fn create_report_table(config: &aws_config::SdkConfig, table: &str) {
+    let attr = |n: &str| {
+        AttributeDefinition::builder()
+            .attribute_name(n)
+            .attribute_type(ScalarAttributeType::S)
+            .build()
+            .unwrap()
+    };
+    let key =
+        |n: &str, t: KeyType| KeySchemaElement::builder().attribute_name(n).key_type(t).build().unwrap();
+    aws_sdk_dynamodb::Client::new(config)
+        .create_table()
+        .table_name(table)
+        .billing_mode(BillingMode::PayPerRequest)
+        .attribute_definitions(attr("pk"))
+        .attribute_definitions(attr("sk"))
+        .key_schema(key("pk", KeyType::Hash))
+        .key_schema(key("sk", KeyType::Range))
+        .send()
+        .await
+        .unwrap();
+}
+
+#[tokio::test]
+async fn the_reporter_writes_reports_with_ttl_that_the_pages_read() {
+    let base = base_config(&emulator()).await;
+    let (bucket, resources, reports) = (fresh_name("polo-data"), fresh_name("res"), fresh_name("reports"));
+    create_bucket(&base, &bucket).await;
+    create_resource_table(&base, &resources).await;
+    create_report_table(&base, &reports).await;
+
+    // The sample as a sync leaves it: snapshot and cost store in S3, history in the table.
+    let (mut everything, costs) = generate_with_costs(42, Scale::Small, NOW);
+    let history = std::mem::take(&mut everything.history);
+    let s3 = S3Store::new(s3_client(&base), &bucket);
+    s3.write_snapshot(serde_json::to_vec(&everything).unwrap()).await.unwrap();
+    s3.put(COSTS_KEY, serde_json::to_vec(&costs).unwrap()).await.unwrap();
+    let dynamo = aws_sdk_dynamodb::Client::new(&base);
+    let table = ResourceTable::new(dynamo.clone(), &resources);
+    let items: Vec<ResourceItem> =
+        everything.instances.iter().cloned().map(|i| ResourceItem::of_instance(i, NOW)).collect();
+    table.put_resources(items, &history).await.unwrap();
+
+    let store = Arc::new(ReportTable::new(dynamo.clone(), &reports));
+    let state = State {
+        fleet: Arc::new(S3SnapshotReader::new(
+            s3_client(&base),
+            &bucket,
+            SNAPSHOT_KEY,
+            std::time::Duration::ZERO,
+        )),
+        costs: Arc::new(S3CostReader::new(s3_client(&base), &bucket, std::time::Duration::ZERO)),
+        changes: Arc::new(DynamoDataService::new(table.clone())),
+        findings: Arc::new(NoFindings),
+        store: store.clone(),
+        config: Config::bundled().unwrap(),
+        clock: Arc::new(FixedClock(NOW)),
+    };
+
+    // A rule's constant input: one type; a scheduled event: every type.
+    let one = handle(&state, json!({"type": "daily-cost"})).await.unwrap();
+    assert_eq!((one.reports.len(), one.reports[0].outcome), (1, "stored"));
+    assert_eq!(one.reports[0].period, "2026-11-23");
+    let again = handle(&state, json!({"type": "daily-cost"})).await.unwrap();
+    assert_eq!(again.reports[0].outcome, "unchanged", "a repeated delivery changes nothing");
+    let scheduled =
+        json!({"version": "0", "detail-type": "Scheduled Event", "source": "aws.events", "detail": {}});
+    let all = handle(&state, scheduled).await.unwrap();
+    assert_eq!(all.reports.len(), 5);
+    assert_eq!(
+        handle(&state, json!({"type": "nosuch"})).await.unwrap_err().split(':').next(),
+        Some("unknown report type \"nosuch\"")
+    );
+
+    // The item: key, ttl as epoch seconds of expires_at, the body as maps and lists.
+    let item = dynamo
+        .get_item()
+        .table_name(&reports)
+        .key("pk", AttributeValue::S("report#daily-cost".into()))
+        .key("sk", AttributeValue::S("2026-11-23".into()))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    let expires = NOW + Duration::days(35);
+    assert_eq!(item["ttl"], AttributeValue::N(expires.unix_timestamp().to_string()));
+    assert!(matches!(item["body"], AttributeValue::M(_)));
+
+    // Inventory changes came from the table's history (a Scan of the day's history items).
+    let changes = store.get(ReportType::InventoryChanges, "2026-11-23", NOW).await.unwrap().unwrap();
+    let expected = history.iter().filter(|c| c.at.date() == time::macros::date!(2026 - 11 - 23)).count();
+    assert_eq!(changes.body.sections[0].rows.len() + changes.body.sections[0].more, expected);
+
+    // Read back as the reports function does; past expires_at a report is gone for readers
+    // although the emulator (like DynamoDB, for up to days) still holds the item.
+    assert_eq!(store.list(&Default::default(), NOW).await.unwrap().len(), 5);
+    assert!(store.get(ReportType::DailyCost, "2026-11-23", expires).await.unwrap().is_none());
+    store.mark_sent(ReportType::DailyCost, "2026-11-23", NOW).await.unwrap();
+    assert_eq!(
+        store.get(ReportType::DailyCost, "2026-11-23", NOW).await.unwrap().unwrap().sent_at,
+        Some(NOW)
+    );
+
+    let app_state = crate::snapshot_s3::state_over(
+        Arc::new(polo_core::data::LocalDataService::from_snapshot(everything)),
+        NOW,
+    )
+    .with_reports(store);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let address = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, polo::app(app_state)).await.unwrap() });
+    let list: serde_json::Value =
+        reqwest::get(format!("http://{address}/reports?format=json")).await.unwrap().json().await.unwrap();
+    assert_eq!(list["total"], 5);
+    let page = reqwest::get(format!("http://{address}/reports/monthly-close/2026-10")).await.unwrap();
+    assert_eq!(page.status().as_u16(), 200);
+}

@@ -1,0 +1,66 @@
+//! `polo report` as people type it: one line and a non-zero exit for what it cannot do, and
+//! nothing stored then.
+
+use std::process::Command;
+
+fn polo(state: &std::path::Path, args: &[&str]) -> (bool, String, String) {
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/sample_data.json");
+    let output = Command::new(env!("CARGO_BIN_EXE_polo"))
+        .args(["--now", "2026-11-24T12:00:00Z", "report"])
+        .args(args)
+        .arg("--data")
+        .arg(sample)
+        .arg("--state")
+        .arg(state)
+        .env_remove("REPORT_TIMEZONE")
+        .env_remove("POLO_CONFIG")
+        .output()
+        .unwrap();
+    (
+        output.status.success(),
+        String::from_utf8(output.stdout).unwrap(),
+        String::from_utf8(output.stderr).unwrap(),
+    )
+}
+
+#[test]
+fn bad_types_periods_and_zones_are_one_line_and_store_nothing() {
+    let state = tempfile::tempdir().unwrap();
+    for (args, expected) in [
+        (&["weekly"][..], "unknown report type \"weekly\""),
+        (
+            &["daily-cost", "--period", "2026-13-01"][..],
+            "period \"2026-13-01\": expected a date like 2026-03-08",
+        ),
+        (&["daily-cost", "--period", "2026-11-24"][..], "period 2026-11-24 is not complete until"),
+        (&["monthly-close", "--period", "2026-W10"][..], "expected a month like 2026-03"),
+        (&["daily-cost", "--timezone", "Mars/Olympus"][..], "unknown time zone \"Mars/Olympus\""),
+    ] {
+        let (ok, _, stderr) = polo(state.path(), args);
+        assert!(!ok, "{args:?}");
+        assert!(stderr.contains(expected), "{args:?}: {stderr}");
+        assert!(stderr.trim_end().lines().count() <= 3, "{args:?}: short: {stderr}");
+    }
+    assert!(!state.path().join("reports").exists(), "nothing stored");
+}
+
+#[test]
+fn a_report_is_stored_once_and_dry_run_prints_without_storing() {
+    let state = tempfile::tempdir().unwrap();
+    let (ok, stdout, stderr) = polo(state.path(), &["daily-cost", "--dry-run"]);
+    assert!(ok, "{stderr}");
+    assert!(stdout.starts_with("Daily cost 2026-11-23"), "{stdout}");
+    assert!(stdout.contains("By account"));
+    assert!(!state.path().join("reports").exists(), "dry run stores nothing");
+    let (ok, stdout, _) = polo(state.path(), &["daily-cost"]);
+    assert!(ok);
+    assert!(stdout.starts_with("stored daily-cost 2026-11-23 (/reports/daily-cost/2026-11-23)"), "{stdout}");
+    let (ok, stdout, _) = polo(state.path(), &["daily-cost", "--period", "2026-11-23"]);
+    assert!(ok);
+    assert!(stdout.starts_with("unchanged daily-cost 2026-11-23"), "{stdout}");
+    let stored: Vec<_> = std::fs::read_dir(state.path().join("reports/daily-cost")).unwrap().collect();
+    assert_eq!(stored.len(), 1);
+    let (ok, stdout, _) = polo(state.path(), &["weekly-summary", "--timezone", "Australia/Sydney"]);
+    assert!(ok);
+    assert!(stdout.starts_with("stored weekly-summary 2026-W47"), "{stdout}");
+}
