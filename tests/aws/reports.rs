@@ -122,7 +122,7 @@ async fn the_reporter_writes_reports_with_ttl_that_the_pages_read() {
 
     // Read back as the reports function does; past expires_at a report is gone for readers
     // although the emulator (like DynamoDB, for up to days) still holds the item.
-    assert_eq!(store.list(&Default::default(), NOW).await.unwrap().len(), 5);
+    assert_eq!(store.list(&polo_core::reports::ReportFilter::default(), NOW).await.unwrap().len(), 5);
     assert!(store.get(ReportType::DailyCost, "2026-11-23", expires).await.unwrap().is_none());
     store.mark_sent(ReportType::DailyCost, "2026-11-23", NOW).await.unwrap();
     assert_eq!(
