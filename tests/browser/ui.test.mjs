@@ -1,11 +1,13 @@
 // Polo's pages in a real headless Chromium (Debian's /usr/bin/chromium via playwright-core)
 // against `polo serve` on a free port, on the bundled sample at a fixed instant.
 import assert from 'node:assert/strict';
-import { mkdirSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
 
-import { freePort, launchChromium, root, startPolo } from './harness.mjs';
+import { freePort, launchChromium, root, startPolo, target } from './harness.mjs';
 
 const results = join(root, 'tests', 'browser', 'test-results');
 let server;
@@ -16,8 +18,14 @@ before(async () => {
   mkdirSync(results, { recursive: true });
   const port = await freePort();
   base = `http://127.0.0.1:${port}`;
+  // Reports of the sample, built by the CLI into a state directory of this run.
+  const state = mkdtempSync(join(tmpdir(), 'polo-state-'));
+  const sample = join(root, 'data', 'sample_data.json');
+  for (const kind of ['daily-cost', 'weekly-summary', 'monthly-close', 'inventory-changes', 'idle-resources']) {
+    execFileSync(join(target, 'debug', 'polo'), ['--now', '2026-11-24T12:00:00Z', '--state', state, 'report', kind, '--data', sample], { cwd: root, stdio: 'ignore' });
+  }
   server = await startPolo(
-    ['--now', '2026-11-24T12:00:00Z', 'serve', '--port', String(port), '--data', join(root, 'data', 'sample_data.json')],
+    ['--now', '2026-11-24T12:00:00Z', '--state', state, 'serve', '--port', String(port), '--data', sample],
     `${base}/`,
   );
   browser = await launchChromium();
@@ -123,6 +131,8 @@ test('a 390 px phone gets no horizontal scroll on any kind of page', async () =>
     '/', '/instances', '/indexes', `/instances/${instance}`, `/indexes/${index}`, '/search?q=acme',
     '/search?q=zzzz-nothing', '/nosuch', '/instances?page=abc', '/instances/i-0nosuch', '/auth/logout',
     '/costs', '/costs/index', '/costs/customer', `/costs/index/${index}`,
+    '/reports', '/reports/daily-cost/2026-11-23', '/reports/weekly-summary/2026-W47', '/reports/monthly-close/2026-10',
+    '/reports/inventory-changes/2026-11-23', '/reports/idle-resources/2026-11-23',
   ];
   const errorPages = new Set(['/nosuch', '/instances?page=abc', '/instances/i-0nosuch']);
   for (const path of pages) {
@@ -174,5 +184,21 @@ test('everything works with JavaScript off', async () => {
   assert.ok(states.length > 0 && states.every((s) => s.trim() === 'stopped'));
   await page.goto(`${base}/search?q=acme`);
   assert.ok((await page.locator('#search-page-results [data-kind="customers"]').count()) === 1);
+  await context.close();
+});
+
+test('the reports table filters by type in place and a report draws its chart', async () => {
+  const { page, problems, context } = await open();
+  await page.goto(`${base}/reports`);
+  assert.equal(await page.locator('#latest li').count(), 5, 'the latest of each type');
+  await page.locator('select[name="type"]').selectOption('monthly-close');
+  await page.waitForURL(/type=monthly-close/);
+  await page.waitForFunction(() => [...document.querySelectorAll('#reports-table tbody tr[data-type]')].every((r) => r.dataset.type === 'monthly-close'));
+  assert.equal(await page.locator('#reports-table tbody tr[data-type]').count(), 1);
+  await page.locator('#reports-table tbody a').first().click();
+  await page.waitForURL(/\/reports\/monthly-close\/2026-10$/);
+  assert.ok((await page.locator('#report-chart rect').count()) >= 28, 'a bar per day of the month');
+  assert.ok(await page.locator('#report-chart rect title').first().textContent());
+  assert.deepEqual(problems, []);
   await context.close();
 });

@@ -28,6 +28,9 @@ pub struct Cli {
     /// timezone` in polo.toml.
     #[arg(long, global = true, env = "REPORT_TIMEZONE", value_parser = parse_zone)]
     pub timezone: Option<ReportZone>,
+    /// Where reports (and Cop state) are kept locally.
+    #[arg(long, global = true, env = "POLO_STATE", default_value = "data/state")]
+    pub state: PathBuf,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -101,9 +104,6 @@ pub enum Command {
         /// The snapshot; default: POLO_DATA, ./local_data.json, the bundled sample.
         #[arg(long, env = "POLO_DATA")]
         data: Option<PathBuf>,
-        /// Where reports are kept.
-        #[arg(long, env = "POLO_STATE", default_value = "data/state")]
-        state: PathBuf,
     },
     /// Refresh the price table from the AWS Price List API (any account's credentials).
     Prices {
@@ -171,7 +171,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let path = crate::serve::snapshot_path(data.as_deref());
             tracing::info!(data = %path.display(), "serving snapshot");
             let addr = SocketAddr::new(*host, *port);
-            let mut state = crate::serve::dev_state(config, &path, clock, cli.now.is_some())?;
+            let mut state = crate::serve::dev_state(config, &path, clock, cli.now.is_some())?
+                .with_reports(std::sync::Arc::new(polo_core::reports::LocalReports::new(&cli.state)));
             if let (Some(issuer), Some(client_id)) = (oidc_issuer, oidc_client_id) {
                 state = crate::serve::with_sign_in(state, issuer, client_id, addr)?;
             }
@@ -213,7 +214,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let data = data.clone().unwrap_or_else(|| PathBuf::from("local_data.json"));
             crate::sync::run_combine(&config, out, &data, clock.now()).await
         }
-        Command::Report { kind, period, dry_run, data, state } => {
+        Command::Report { kind, period, dry_run, data } => {
             let config = cli.load_config()?;
             let data = crate::serve::snapshot_path(data.as_deref());
             let options = crate::report::ReportOptions {
@@ -221,7 +222,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 period: period.as_deref(),
                 dry_run: *dry_run,
                 data: &data,
-                state,
+                state: &cli.state,
             };
             crate::report::run(&config, &options, clock.now()).await
         }
