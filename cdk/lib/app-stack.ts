@@ -31,6 +31,10 @@ export interface PoloAppStackProps extends cdk.StackProps {
   /** Where the logout link points (default `/auth/logout`, which also signs out at the issuer). */
   logoutUrl?: string;
   reportTimezone: string;
+  /** The dashboard's address for links in messages (a custom domain); default the API's URL. */
+  publicUrl?: string;
+  /** The Slack incoming webhook reports (and the Cop) post to; without it they wait in the outbox. */
+  slackWebhookUrl?: string;
   /** An existing OIDC issuer and its client id for the browser sign-in; else a Cognito pool is created. */
   jwtIssuer?: string;
   jwtAudience?: string[];
@@ -263,7 +267,32 @@ export class PoloAppStack extends cdk.Stack {
       });
     schedule('sync', events.Schedule.rate(cdk.Duration.minutes(SYNC_INTERVAL_MINUTES)));
     schedule('cop', events.Schedule.rate(cdk.Duration.hours(1)));
-    schedule('reporter', events.Schedule.cron({ minute: '15', hour: '6' }));
+    // Each report type on its own cadence, after Cost Explorer has had the night to settle
+    // (UTC; the reporter builds each type's last complete period in REPORT_TIMEZONE). A run
+    // also sends whatever earlier runs left in the Slack outbox.
+    const REPORT_SCHEDULES: [string, events.CronOptions][] = [
+      ['daily-cost', { minute: '15', hour: '6' }],
+      ['inventory-changes', { minute: '20', hour: '6' }],
+      ['idle-resources', { minute: '25', hour: '6' }],
+      ['weekly-summary', { minute: '30', hour: '6', weekDay: 'MON' }],
+      ['monthly-close', { minute: '45', hour: '6', day: '2' }],
+    ];
+    for (const [type, cron] of REPORT_SCHEDULES) {
+      new events.Rule(this, `reporter-${type}-schedule`, {
+        schedule: events.Schedule.cron(cron),
+        targets: [
+          new targets.LambdaFunction(this.functions.reporter, {
+            retryAttempts: 0,
+            event: events.RuleTargetInput.fromObject({ type }),
+          }),
+        ],
+      });
+    }
+    // Links in Slack messages point at the dashboard.
+    this.functions.reporter.addEnvironment('PUBLIC_URL', props.publicUrl ?? this.api.apiEndpoint);
+    if (props.slackWebhookUrl) {
+      for (const name of ['reporter', 'cop'] as const) this.functions[name].addEnvironment('SLACK_WEBHOOK_URL', props.slackWebhookUrl);
+    }
 
     new cdk.CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
     new cdk.CfnOutput(this, 'DataBucket', { value: data.bucketName });

@@ -173,13 +173,29 @@ test('both tables expire items on `ttl`, and the resource table has its access-p
   });
 });
 
-test('sync, reporter and cop run on schedules', () => {
+test('sync, cop and each report type run on schedules', () => {
   const t = appTemplate();
   const rules = Object.values(t.findResources('AWS::Events::Rule')).map((r) => r.Properties);
-  assert.equal(rules.length, 3);
+  assert.equal(rules.length, 7);
   const expressions = rules.map((r) => r.ScheduleExpression).sort();
-  assert.deepEqual(expressions, ['cron(15 6 * * ? *)', 'rate(1 hour)', 'rate(15 minutes)']);
+  assert.deepEqual(expressions, [
+    'cron(15 6 * * ? *)', 'cron(20 6 * * ? *)', 'cron(25 6 * * ? *)', 'cron(30 6 ? * MON *)', 'cron(45 6 2 * ? *)',
+    'rate(1 hour)', 'rate(15 minutes)',
+  ]);
   for (const rule of rules) assert.equal(rule.Targets.length, 1);
+  const inputs = rules.map((r) => r.Targets[0].Input).filter(Boolean).map((i) => JSON.parse(i).type).sort();
+  assert.deepEqual(inputs, ['daily-cost', 'idle-resources', 'inventory-changes', 'monthly-close', 'weekly-summary']);
+  // The reporter links to the dashboard, and posts to Slack only when a webhook is given.
+  const reporter = Object.values(t.findResources('AWS::Lambda::Function'))
+    .map((f) => f.Properties)
+    .find((f) => f.Environment.Variables.POWERTOOLS_SERVICE_NAME === 'polo-reporter');
+  assert.ok(reporter.Environment.Variables.PUBLIC_URL);
+  assert.equal(reporter.Environment.Variables.SLACK_WEBHOOK_URL, undefined);
+  const withSlack = appTemplate({ slackWebhookUrl: 'https://hooks.slack.com/services/T/B/x' });
+  const posting = Object.values(withSlack.findResources('AWS::Lambda::Function'))
+    .map((f) => f.Properties)
+    .filter((f) => f.Environment.Variables.SLACK_WEBHOOK_URL);
+  assert.deepEqual(posting.map((f) => f.Environment.Variables.POWERTOOLS_SERVICE_NAME).sort(), ['polo-cop', 'polo-reporter']);
 });
 
 test('IAM grants exact actions: no wildcard action on data, assume-role only into the fleet roles', () => {

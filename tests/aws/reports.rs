@@ -83,6 +83,9 @@ async fn the_reporter_writes_reports_with_ttl_that_the_pages_read() {
         store: store.clone(),
         config: Config::bundled().unwrap(),
         clock: Arc::new(FixedClock(NOW)),
+        slack: None,
+        public_url: "https://polo.example.com".into(),
+        pace: std::time::Duration::ZERO,
     };
 
     // A rule's constant input: one type; a scheduled event: every type.

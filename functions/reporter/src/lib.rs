@@ -1,7 +1,8 @@
 //! The scheduled reporter: a rule's constant input `{"type": "daily-cost"}` builds that
 //! type's report for its last complete period (or `"period"`); any other event (a plain
 //! scheduled event) builds every type's. A period already stored with the same body is
-//! left as it is, so a repeated delivery changes nothing.
+//! left as it is, so a repeated delivery changes nothing. Then every report Slack has not
+//! accepted yet, of any type, is sent (the outbox of `polo-slack`).
 
 use std::sync::Arc;
 
@@ -20,6 +21,12 @@ pub struct State {
     pub store: Arc<dyn ReportStore>,
     pub config: Config,
     pub clock: Arc<dyn Clock>,
+    /// `SLACK_WEBHOOK_URL`; without it reports wait in the outbox.
+    pub slack: Option<polo_slack::SlackWebhook>,
+    /// `PUBLIC_URL`: the dashboard's address, for links in Slack.
+    pub public_url: String,
+    /// The pause between two Slack messages.
+    pub pace: std::time::Duration,
 }
 
 /// What a run is asked for.
@@ -47,6 +54,16 @@ pub struct Built {
 #[derive(Debug, Serialize)]
 pub struct RunSummary {
     pub reports: Vec<Built>,
+    /// What the outbox sent and left (none without a webhook).
+    pub slack: Option<SlackSummary>,
+}
+
+/// What one drain of the outbox did.
+#[derive(Debug, Serialize)]
+pub struct SlackSummary {
+    pub sent: usize,
+    pub left: usize,
+    pub problems: Vec<String>,
 }
 
 /// Builds and stores the reports `payload` asks for. A payload that names an unknown type
@@ -84,5 +101,17 @@ pub async fn handle(state: &State, payload: serde_json::Value) -> Result<RunSumm
         tracing::info!(report = built.kind, period = %built.period, outcome = built.outcome, "report");
         reports.push(built);
     }
-    Ok(RunSummary { reports })
+    let slack = if let Some(webhook) = &state.slack {
+        let outbox = polo_slack::report_message::ReportOutbox {
+            store: state.store.as_ref(),
+            public_url: &state.public_url,
+        };
+        let drained =
+            polo_slack::drain(&outbox, webhook, now, state.pace).await.map_err(|e| format!("outbox: {e}"))?;
+        Some(SlackSummary { sent: drained.sent, left: drained.left, problems: drained.problems })
+    } else {
+        tracing::warn!("SLACK_WEBHOOK_URL is not set: reports wait in the outbox");
+        None
+    };
+    Ok(RunSummary { reports, slack })
 }

@@ -41,6 +41,12 @@ async fn main() -> Result<(), polo_web::lambda::Fatal> {
         store: Arc::new(ReportTable::new(dynamo, reports)),
         config,
         clock: Arc::new(SystemClock),
+        slack: match std::env::var("SLACK_WEBHOOK_URL").ok().filter(|v| !v.is_empty()) {
+            Some(url) => Some(polo_slack::SlackWebhook::new(url)?),
+            None => None,
+        },
+        public_url: std::env::var("PUBLIC_URL").unwrap_or_default(),
+        pace: polo_slack::outbox::PACE,
     });
     let service = std::env::var("POWERTOOLS_SERVICE_NAME").unwrap_or_else(|_| "polo-reporter".to_owned());
     let runtime = lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {

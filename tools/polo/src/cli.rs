@@ -104,6 +104,12 @@ pub enum Command {
         /// The snapshot; default: POLO_DATA, ./local_data.json, the bundled sample.
         #[arg(long, env = "POLO_DATA")]
         data: Option<PathBuf>,
+        /// Sends the reports Slack has not had yet (an incoming webhook).
+        #[arg(long, env = "SLACK_WEBHOOK_URL", hide_env_values = true)]
+        slack_webhook_url: Option<String>,
+        /// The dashboard's address, for links in Slack.
+        #[arg(long, env = "PUBLIC_URL", default_value = "http://127.0.0.1:2200")]
+        public_url: String,
     },
     /// Refresh the price table from the AWS Price List API (any account's credentials).
     Prices {
@@ -214,7 +220,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let data = data.clone().unwrap_or_else(|| PathBuf::from("local_data.json"));
             crate::sync::run_combine(&config, out, &data, clock.now()).await
         }
-        Command::Report { kind, period, dry_run, data } => {
+        Command::Report { kind, period, dry_run, data, slack_webhook_url, public_url } => {
             let config = cli.load_config()?;
             let data = crate::serve::snapshot_path(data.as_deref());
             let options = crate::report::ReportOptions {
@@ -223,6 +229,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 dry_run: *dry_run,
                 data: &data,
                 state: &cli.state,
+                slack: slack_webhook_url.as_deref(),
+                public_url,
             };
             crate::report::run(&config, &options, clock.now()).await
         }

@@ -15,6 +15,10 @@ pub struct ReportOptions<'a> {
     pub dry_run: bool,
     pub data: &'a Path,
     pub state: &'a Path,
+    /// `SLACK_WEBHOOK_URL`: where the outbox is sent after storing.
+    pub slack: Option<&'a str>,
+    /// `PUBLIC_URL`: the dashboard's address, for links.
+    pub public_url: &'a str,
 }
 
 /// Runs one report and says what it did.
@@ -28,11 +32,26 @@ pub async fn run(config: &Config, options: &ReportOptions<'_>, now: OffsetDateTi
     let report = outcome.report();
     let what = format!("{} {}", report.kind.as_str(), report.period);
     match &outcome {
-        RunOutcome::DryRun(report) => print!("{}", plain_text(report)),
+        RunOutcome::DryRun(report) => {
+            print!("{}", plain_text(report));
+            let message = polo_slack::report_message::report_message(report, options.public_url);
+            println!("\nSlack message:\n{}", serde_json::to_string_pretty(&message)?);
+            return Ok(());
+        }
         RunOutcome::Stored(report) => {
             println!("stored {what} ({}): {}", report.path(), report.body.headline);
         }
         RunOutcome::Unchanged(_) => println!("unchanged {what}: the stored report says the same"),
+    }
+    if let Some(url) = options.slack {
+        let webhook = polo_slack::SlackWebhook::new(url)?;
+        let outbox =
+            polo_slack::report_message::ReportOutbox { store: &store, public_url: options.public_url };
+        let drained = polo_slack::drain(&outbox, &webhook, now, polo_slack::outbox::PACE).await?;
+        println!("slack: {} sent, {} left", drained.sent, drained.left);
+        for problem in &drained.problems {
+            println!("slack: {problem}");
+        }
     }
     Ok(())
 }

@@ -14,6 +14,7 @@ fn polo(state: &std::path::Path, args: &[&str]) -> (bool, String, String) {
         .arg(state)
         .env_remove("REPORT_TIMEZONE")
         .env_remove("POLO_CONFIG")
+        .env_remove("SLACK_WEBHOOK_URL")
         .output()
         .unwrap();
     (

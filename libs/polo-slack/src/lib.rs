@@ -1,0 +1,12 @@
+//! Telling Slack: Block Kit messages within Slack's limits ([`blocks`]), an incoming-webhook
+//! client ([`webhook`]), and an outbox drained so that nothing is lost or sent twice
+//! ([`outbox`]); reports are its first sender ([`report_message`]).
+
+pub mod blocks;
+pub mod outbox;
+pub mod report_message;
+pub mod webhook;
+
+pub use blocks::Message;
+pub use outbox::{Drained, Outbox, drain};
+pub use webhook::{Failure, SlackWebhook};

@@ -1,0 +1,61 @@
+//! Reports in Slack: a short summary of each new report with a link to its page, sent
+//! through the outbox of the report store (a report with no `sent_at`).
+
+use async_trait::async_trait;
+use polo_core::data::DataError;
+use polo_core::reports::{Report, ReportStore};
+use time::OffsetDateTime;
+
+use crate::blocks::{self, Message};
+use crate::outbox::Outbox;
+
+/// The message of `report`, linking to its page under `public_url`.
+pub fn report_message(report: &Report, public_url: &str) -> Message {
+    let title = format!("{} · {}", report.kind.title(), report.period);
+    let url = format!("{}{}", public_url.trim_end_matches('/'), report.path());
+    let facts: Vec<(String, String)> =
+        report.body.facts.iter().map(|f| (f.label.clone(), f.value.clone())).collect();
+    let mut message_blocks =
+        vec![blocks::header(&title), blocks::section(&blocks::escape(&report.body.headline))];
+    if !facts.is_empty() {
+        message_blocks.push(blocks::fields(&facts));
+    }
+    message_blocks.push(blocks::context(&blocks::link(&url, "Open the report in Polo")));
+    Message { text: format!("{title}: {}", report.body.headline), blocks: message_blocks }
+}
+
+/// The reports Slack has not heard of, in a report store.
+pub struct ReportOutbox<'a> {
+    pub store: &'a dyn ReportStore,
+    /// The dashboard's address (`PUBLIC_URL`), for links.
+    pub public_url: &'a str,
+}
+
+#[async_trait]
+impl Outbox for ReportOutbox<'_> {
+    type Item = Report;
+
+    async fn pending(&self, now: OffsetDateTime) -> Result<Vec<Report>, DataError> {
+        let mut unsent: Vec<Report> = self
+            .store
+            .list(&polo_core::reports::ReportFilter::default(), now)
+            .await?
+            .into_iter()
+            .filter(|r| r.sent_at.is_none())
+            .collect();
+        unsent.sort_by(|a, b| a.generated_at.cmp(&b.generated_at).then_with(|| a.kind.cmp(&b.kind)));
+        Ok(unsent)
+    }
+
+    fn message(&self, report: &Report) -> Message {
+        report_message(report, self.public_url)
+    }
+
+    fn describe(&self, report: &Report) -> String {
+        format!("{} {}", report.kind.as_str(), report.period)
+    }
+
+    async fn mark_sent(&self, report: &Report, at: OffsetDateTime) -> Result<(), DataError> {
+        self.store.mark_sent(report.kind, &report.period, at).await
+    }
+}

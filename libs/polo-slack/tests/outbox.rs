@@ -1,0 +1,172 @@
+//! The report outbox against a local HTTP server standing in for Slack's incoming webhook:
+//! it records every request and answers from a script (200 unless told otherwise).
+
+#![allow(clippy::unwrap_used)]
+
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use polo_core::reports::{Fact, MemoryReports, Report, ReportBody, ReportFilter, ReportStore, ReportType};
+use polo_slack::report_message::ReportOutbox;
+use polo_slack::{SlackWebhook, drain};
+use serde_json::Value;
+use time::OffsetDateTime;
+use time::macros::datetime;
+
+const NOW: OffsetDateTime = datetime!(2026-11-24 06:15 UTC);
+const PUBLIC: &str = "https://polo.example.com";
+
+#[derive(Default)]
+struct FakeSlack {
+    received: Mutex<Vec<Value>>,
+    /// Answers to give, in order: (status, Retry-After).
+    script: Mutex<VecDeque<(u16, Option<&'static str>)>>,
+}
+
+async fn webhook(State(slack): State<Arc<FakeSlack>>, body: axum::body::Bytes) -> impl IntoResponse {
+    slack.received.lock().unwrap().push(serde_json::from_slice(&body).unwrap());
+    let (status, retry) = slack.script.lock().unwrap().pop_front().unwrap_or((200, None));
+    let mut response = (StatusCode::from_u16(status).unwrap(), "ok").into_response();
+    if let Some(seconds) = retry {
+        response.headers_mut().insert("retry-after", seconds.parse().unwrap());
+    }
+    response
+}
+
+async fn fake_slack() -> (Arc<FakeSlack>, SlackWebhook) {
+    let slack = Arc::new(FakeSlack::default());
+    let app = axum::Router::new().route("/hook", axum::routing::post(webhook)).with_state(slack.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (slack, SlackWebhook::new(url).unwrap())
+}
+
+fn report(kind: ReportType, period: &str) -> Report {
+    Report {
+        kind,
+        period: period.to_owned(),
+        start: NOW,
+        end: NOW,
+        generated_at: NOW,
+        expires_at: NOW + time::Duration::days(35),
+        body: ReportBody {
+            headline: format!("{period}: $1,234.56 spent <b>&</b>"),
+            facts: vec![Fact { label: "Spent".into(), value: "$1,234.56".into() }],
+            sections: Vec::new(),
+            trend: Vec::new(),
+        },
+        sent_at: None,
+    }
+}
+
+async fn store_with(reports: &[Report]) -> MemoryReports {
+    let store = MemoryReports::default();
+    for r in reports {
+        store.put(r).await.unwrap();
+    }
+    store
+}
+
+async fn unsent(store: &MemoryReports) -> usize {
+    store.list(&ReportFilter::default(), NOW).await.unwrap().iter().filter(|r| r.sent_at.is_none()).count()
+}
+
+#[tokio::test]
+async fn each_new_report_is_posted_once_with_a_link_to_its_page() {
+    let (slack, hook) = fake_slack().await;
+    let store = store_with(&[
+        report(ReportType::DailyCost, "2026-11-23"),
+        report(ReportType::IdleResources, "2026-11-23"),
+    ])
+    .await;
+    let outbox = ReportOutbox { store: &store, public_url: PUBLIC };
+    let drained = drain(&outbox, &hook, NOW, Duration::ZERO).await.unwrap();
+    assert_eq!((drained.sent, drained.left), (2, 0));
+    let received = slack.received.lock().unwrap().clone();
+    assert_eq!(received.len(), 2);
+    let text = received[0].to_string();
+    assert!(
+        text.contains("<https://polo.example.com/reports/daily-cost/2026-11-23|Open the report in Polo>"),
+        "{text}"
+    );
+    assert!(text.contains("&lt;b&gt;&amp;&lt;/b&gt;"), "data is escaped for mrkdwn: {text}");
+    assert!(received[0]["blocks"].as_array().unwrap().len() <= 50);
+    // The next run has nothing to send.
+    let again = drain(&outbox, &hook, NOW, Duration::ZERO).await.unwrap();
+    assert_eq!((again.sent, again.left), (0, 0));
+    assert_eq!(slack.received.lock().unwrap().len(), 2, "nothing posted twice");
+}
+
+#[tokio::test]
+async fn a_429_waits_retry_after_then_sends() {
+    let (slack, hook) = fake_slack().await;
+    slack.script.lock().unwrap().push_back((429, Some("2")));
+    let store = store_with(&[report(ReportType::DailyCost, "2026-11-23")]).await;
+    let outbox = ReportOutbox { store: &store, public_url: PUBLIC };
+    let started = Instant::now();
+    let drained = drain(&outbox, &hook, NOW, Duration::ZERO).await.unwrap();
+    assert!(started.elapsed() >= Duration::from_secs(2), "waited Retry-After");
+    assert_eq!((drained.sent, drained.left), (1, 0));
+    assert_eq!(slack.received.lock().unwrap().len(), 2, "the refused try and the accepted one");
+    assert_eq!(unsent(&store).await, 0);
+}
+
+#[tokio::test]
+async fn a_5xx_leaves_everything_unsent_for_the_next_run() {
+    let (slack, hook) = fake_slack().await;
+    slack.script.lock().unwrap().push_back((500, None));
+    let store = store_with(&[
+        report(ReportType::DailyCost, "2026-11-23"),
+        report(ReportType::MonthlyClose, "2026-10"),
+    ])
+    .await;
+    let outbox = ReportOutbox { store: &store, public_url: PUBLIC };
+    let first = drain(&outbox, &hook, NOW, Duration::ZERO).await.unwrap();
+    assert_eq!((first.sent, first.left), (0, 2));
+    assert!(first.problems[0].contains("Slack answered 500"), "{:?}", first.problems);
+    assert_eq!(slack.received.lock().unwrap().len(), 1, "the run stopped at the failure");
+    assert_eq!(unsent(&store).await, 2);
+    // The next run (any report type's) sends both, once.
+    let second = drain(&outbox, &hook, NOW, Duration::ZERO).await.unwrap();
+    assert_eq!((second.sent, second.left), (2, 0));
+    let received = slack.received.lock().unwrap().clone();
+    assert_eq!(received.len(), 3);
+    let texts: Vec<String> = received.iter().map(|m| m["text"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(texts[0], texts[1], "the failed message was sent again");
+    assert_ne!(texts[1], texts[2]);
+}
+
+#[tokio::test]
+async fn an_unreachable_slack_loses_nothing() {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    drop(listener);
+    let hook = SlackWebhook::new(url).unwrap();
+    let store = store_with(&[report(ReportType::DailyCost, "2026-11-23")]).await;
+    let outbox = ReportOutbox { store: &store, public_url: PUBLIC };
+    let drained = drain(&outbox, &hook, NOW, Duration::ZERO).await.unwrap();
+    assert_eq!((drained.sent, drained.left), (0, 1));
+    assert!(drained.problems[0].contains("could not be reached"), "{:?}", drained.problems);
+    assert_eq!(unsent(&store).await, 1);
+}
+
+#[tokio::test]
+async fn a_refused_message_stays_unsent_and_the_others_go_on() {
+    let (slack, hook) = fake_slack().await;
+    slack.script.lock().unwrap().push_back((400, None));
+    let store = store_with(&[
+        report(ReportType::DailyCost, "2026-11-23"),
+        report(ReportType::MonthlyClose, "2026-10"),
+    ])
+    .await;
+    let outbox = ReportOutbox { store: &store, public_url: PUBLIC };
+    let drained = drain(&outbox, &hook, NOW, Duration::ZERO).await.unwrap();
+    assert_eq!((drained.sent, drained.left), (1, 1));
+    assert!(drained.problems[0].contains("refused the message (400)"), "{:?}", drained.problems);
+    assert_eq!(slack.received.lock().unwrap().len(), 2);
+}
