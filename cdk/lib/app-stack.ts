@@ -200,7 +200,8 @@ export class PoloAppStack extends cdk.Stack {
       make(name, name === 'static' ? 256 : ROUTE_MEMORY_MB, cdk.Duration.seconds(10), role ? { role } : {});
     }
     // One run at a time: reserved concurrency 1, and no retries that could overlap the next
-    // scheduled run (the run also takes a lease, so a duplicate delivery does nothing).
+    // scheduled run (a sync run also takes a lease; the reporter marks a report sent only once,
+    // conditionally, so an overlapping invocation cannot mark it twice).
     const scheduled = (name: string, memoryMb: number, timeout: cdk.Duration, role?: iam.Role) => {
       const reserved = props.reserveConcurrency === false ? {} : { reservedConcurrentExecutions: 1 };
       const fn = make(name, memoryMb, timeout, { ...reserved, ...(role ? { role } : {}) });
@@ -241,6 +242,8 @@ export class PoloAppStack extends cdk.Stack {
       listBucket(this.functions[name]);
     }
     allow(this.functions.reporter, ['s3:PutObject'], [data.arnForObjects('cache/ce/*')]);
+    // inventory-changes and weekly-summary read the period's history with a Scan (docs/reports.md).
+    allow(this.functions.reporter, ['dynamodb:Scan'], [resources.tableArn]);
     if (props.coreRoleArn) {
       allow(this.functions.sync, ['sts:AssumeRole'], [props.coreRoleArn]);
       allow(this.functions.reporter, ['sts:AssumeRole'], [props.coreRoleArn]);

@@ -196,6 +196,9 @@ test('sync, cop and each report type run on schedules', () => {
     .map((f) => f.Properties)
     .filter((f) => f.Environment.Variables.SLACK_WEBHOOK_URL);
   assert.deepEqual(posting.map((f) => f.Environment.Variables.POWERTOOLS_SERVICE_NAME).sort(), ['polo-cop', 'polo-reporter']);
+  // The reporter reads a period's history with a Scan of the resource table.
+  const statements = Object.values(t.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+  assert.ok(statements.some((s) => s.Action === 'dynamodb:Scan' || (Array.isArray(s.Action) && s.Action.includes('dynamodb:Scan'))));
 });
 
 test('IAM grants exact actions: no wildcard action on data, assume-role only into the fleet roles', () => {

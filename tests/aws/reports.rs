@@ -89,19 +89,26 @@ async fn the_reporter_writes_reports_with_ttl_that_the_pages_read() {
     };
 
     // A rule's constant input: one type; a scheduled event: every type.
-    let one = handle(&state, json!({"type": "daily-cost"})).await.unwrap();
+    let one = handle(&state, json!({"type": "daily-cost"}), std::time::Duration::MAX).await.unwrap();
     assert_eq!((one.reports.len(), one.reports[0].outcome), (1, "stored"));
     assert_eq!(one.reports[0].period, "2026-11-23");
-    let again = handle(&state, json!({"type": "daily-cost"})).await.unwrap();
+    let again = handle(&state, json!({"type": "daily-cost"}), std::time::Duration::MAX).await.unwrap();
     assert_eq!(again.reports[0].outcome, "unchanged", "a repeated delivery changes nothing");
     let scheduled =
         json!({"version": "0", "detail-type": "Scheduled Event", "source": "aws.events", "detail": {}});
-    let all = handle(&state, scheduled).await.unwrap();
+    let all = handle(&state, scheduled, std::time::Duration::MAX).await.unwrap();
     assert_eq!(all.reports.len(), 5);
     assert_eq!(
-        handle(&state, json!({"type": "nosuch"})).await.unwrap_err().split(':').next(),
+        handle(&state, json!({"type": "nosuch"}), std::time::Duration::MAX)
+            .await
+            .unwrap_err()
+            .split(':')
+            .next(),
         Some("unknown report type \"nosuch\"")
     );
+
+    let malformed = handle(&state, json!({"type": 5}), std::time::Duration::MAX).await.unwrap_err();
+    assert!(malformed.starts_with("reporter request: invalid type"), "{malformed}");
 
     // The item: key, ttl as epoch seconds of expires_at, the body as maps and lists.
     let item = dynamo
@@ -127,11 +134,17 @@ async fn the_reporter_writes_reports_with_ttl_that_the_pages_read() {
     // although the emulator (like DynamoDB, for up to days) still holds the item.
     assert_eq!(store.list(&polo_core::reports::ReportFilter::default(), NOW).await.unwrap().len(), 5);
     assert!(store.get(ReportType::DailyCost, "2026-11-23", expires).await.unwrap().is_none());
-    store.mark_sent(ReportType::DailyCost, "2026-11-23", NOW).await.unwrap();
-    assert_eq!(
-        store.get(ReportType::DailyCost, "2026-11-23", NOW).await.unwrap().unwrap().sent_at,
-        Some(NOW)
-    );
+    let daily = store.get(ReportType::DailyCost, "2026-11-23", NOW).await.unwrap().unwrap();
+    store.mark_sent(&daily, NOW).await.unwrap();
+    let sent_at =
+        || async { store.get(ReportType::DailyCost, "2026-11-23", NOW).await.unwrap().unwrap().sent_at };
+    assert_eq!(sent_at().await, Some(NOW));
+    // Marked once only: a second mark (another run) and a mark of a replaced version change nothing.
+    store.mark_sent(&daily, NOW + Duration::hours(1)).await.unwrap();
+    let mut replaced = daily.clone();
+    replaced.generated_at = NOW - Duration::hours(1);
+    store.mark_sent(&replaced, NOW + Duration::hours(2)).await.unwrap();
+    assert_eq!(sent_at().await, Some(NOW));
 
     let app_state = crate::snapshot_s3::state_over(
         Arc::new(polo_core::data::LocalDataService::from_snapshot(everything)),

@@ -68,8 +68,19 @@ pub struct SlackSummary {
 
 /// Builds and stores the reports `payload` asks for. A payload that names an unknown type
 /// or a malformed period fails the run with that one line.
-pub async fn handle(state: &State, payload: serde_json::Value) -> Result<RunSummary, String> {
-    let request: Request = serde_json::from_value(payload).unwrap_or_default();
+pub async fn handle(
+    state: &State,
+    payload: serde_json::Value,
+    budget: std::time::Duration,
+) -> Result<RunSummary, String> {
+    // A payload that means to ask (has `type` or `period`) must be well formed; anything
+    // else (a scheduled event) asks for every type.
+    let asks = payload.get("type").is_some() || payload.get("period").is_some();
+    let request: Request = if asks {
+        serde_json::from_value(payload).map_err(|e| format!("reporter request: {e}"))?
+    } else {
+        Request::default()
+    };
     let kinds: Vec<ReportType> = match &request.kind {
         Some(name) => vec![ReportType::parse(name).map_err(|e| e.to_string())?],
         None => ReportType::ALL.to_vec(),
@@ -86,6 +97,7 @@ pub async fn handle(state: &State, payload: serde_json::Value) -> Result<RunSumm
         config: &state.config,
     };
     let now = state.clock.now();
+    let started = std::time::Instant::now();
     let mut reports = Vec::new();
     for kind in kinds {
         let outcome = run_report(kind, request.period.as_deref(), &sources, now, false)
@@ -106,8 +118,14 @@ pub async fn handle(state: &State, payload: serde_json::Value) -> Result<RunSumm
             store: state.store.as_ref(),
             public_url: &state.public_url,
         };
-        let drained =
-            polo_slack::drain(&outbox, webhook, now, state.pace).await.map_err(|e| format!("outbox: {e}"))?;
+        let drained = polo_slack::drain(
+            &outbox,
+            webhook,
+            now,
+            polo_slack::Pacing { pace: state.pace, budget: budget.saturating_sub(started.elapsed()) },
+        )
+        .await
+        .map_err(|e| format!("outbox: {e}"))?;
         Some(SlackSummary { sent: drained.sent, left: drained.left, problems: drained.problems })
     } else {
         tracing::warn!("SLACK_WEBHOOK_URL is not set: reports wait in the outbox");

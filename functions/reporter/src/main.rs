@@ -51,7 +51,13 @@ async fn main() -> Result<(), polo_web::lambda::Fatal> {
     let service = std::env::var("POWERTOOLS_SERVICE_NAME").unwrap_or_else(|_| "polo-reporter".to_owned());
     let runtime = lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let state = Arc::clone(&state);
-        async move { handle(&state, event.payload).await.map_err(Error::from) }
+        // Slack gets what is left of the invocation, less a margin to store what was sent.
+        let deadline = std::time::UNIX_EPOCH + std::time::Duration::from_millis(event.context.deadline);
+        let budget = deadline
+            .duration_since(std::time::SystemTime::now())
+            .unwrap_or_default()
+            .saturating_sub(std::time::Duration::from_secs(20));
+        async move { handle(&state, event.payload, budget).await.map_err(Error::from) }
     }));
     Ok(polo_web::lambda::in_service(&service, runtime).await?)
 }

@@ -47,13 +47,22 @@ pub fn section(mrkdwn: &str) -> Value {
     json!({"type": "section", "text": {"type": "mrkdwn", "text": clip(mrkdwn, MAX_SECTION)}})
 }
 
+/// A section of plain data shown as mrkdwn: clipped, then escaped (an entity is never cut).
+pub fn text_section(text: &str) -> Value {
+    section(&escape(&clip(text, MAX_SECTION / 5)))
+}
+
 /// A section of up to ten `label: value` fields (the rest left out).
 pub fn fields(pairs: &[(String, String)]) -> Value {
     let fields: Vec<Value> = pairs
         .iter()
         .take(MAX_FIELDS)
         .map(|(label, value)| {
-            json!({"type": "mrkdwn", "text": clip(&format!("*{}*\n{}", escape(label), escape(value)), MAX_FIELD)})
+            // Clipped before escaping, so an entity (`&amp;`) is never cut in half; escaping
+            // at most quintuples a character, so the clip leaves room for it.
+            let label = clip(label, 100);
+            let value = clip(value, (MAX_FIELD - 110) / 5);
+            json!({"type": "mrkdwn", "text": format!("*{}*\n{}", escape(&label), escape(&value))})
         })
         .collect();
     json!({"type": "section", "fields": fields})

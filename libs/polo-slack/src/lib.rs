@@ -8,5 +8,5 @@ pub mod report_message;
 pub mod webhook;
 
 pub use blocks::Message;
-pub use outbox::{Drained, Outbox, drain};
+pub use outbox::{Drained, Outbox, Pacing, drain};
 pub use webhook::{Failure, SlackWebhook};

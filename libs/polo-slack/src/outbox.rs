@@ -47,25 +47,49 @@ pub struct Drained {
     pub problems: Vec<String>,
 }
 
-/// Sends every pending item of `outbox` through `webhook`, pacing messages by `pace`.
+/// How a drain is paced and bounded.
+#[derive(Clone, Copy, Debug)]
+pub struct Pacing {
+    /// The pause between two messages.
+    pub pace: Duration,
+    /// The time the whole drain may take (a Lambda's remaining time, less a margin); what
+    /// is left when it runs out waits for the next run.
+    pub budget: Duration,
+}
+
+impl Pacing {
+    /// No pause, no bound (tests).
+    pub const IMMEDIATE: Pacing = Pacing { pace: Duration::ZERO, budget: Duration::MAX };
+}
+
+/// Sends every pending item of `outbox` through `webhook`, paced and bounded by `pacing`.
 pub async fn drain<O: Outbox>(
     outbox: &O,
     webhook: &SlackWebhook,
     now: OffsetDateTime,
-    pace: Duration,
+    pacing: Pacing,
 ) -> Result<Drained, DataError> {
+    let started = std::time::Instant::now();
     let pending = outbox.pending(now).await?;
     let mut drained = Drained::default();
     let total = pending.len();
     for (n, item) in pending.iter().enumerate() {
+        // Room for a pause, a post and its timeout: else the next run sends the rest.
+        if started.elapsed() + pacing.pace + crate::webhook::TIMEOUT > pacing.budget {
+            drained.problems.push(format!("time is up: {} left for the next run", total - drained.sent));
+            break;
+        }
         if n > 0 {
-            tokio::time::sleep(pace).await;
+            tokio::time::sleep(pacing.pace).await;
         }
         let message = outbox.message(item);
         let mut outcome = webhook.post(&message).await;
         for _ in 1..ATTEMPTS {
             match outcome {
-                Err(Failure::RateLimited(wait)) if wait <= MAX_WAIT => {
+                Err(Failure::RateLimited(wait))
+                    if wait <= MAX_WAIT
+                        && started.elapsed() + wait + crate::webhook::TIMEOUT <= pacing.budget =>
+                {
                     tokio::time::sleep(wait).await;
                     outcome = webhook.post(&message).await;
                 }

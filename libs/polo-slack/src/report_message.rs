@@ -21,7 +21,7 @@ pub fn report_message(report: &Report, public_url: &str) -> Message {
         message_blocks.push(blocks::fields(&facts));
     }
     message_blocks.push(blocks::context(&blocks::link(&url, "Open the report in Polo")));
-    Message { text: format!("{title}: {}", report.body.headline), blocks: message_blocks }
+    Message { text: blocks::escape(&format!("{title}: {}", report.body.headline)), blocks: message_blocks }
 }
 
 /// The reports Slack has not heard of, in a report store.
@@ -56,6 +56,6 @@ impl Outbox for ReportOutbox<'_> {
     }
 
     async fn mark_sent(&self, report: &Report, at: OffsetDateTime) -> Result<(), DataError> {
-        self.store.mark_sent(report.kind, &report.period, at).await
+        self.store.mark_sent(report, at).await
     }
 }

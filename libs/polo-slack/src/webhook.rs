@@ -14,9 +14,13 @@ pub enum Failure {
     /// 5xx: Slack failed; try again on a later run.
     #[error("Slack answered {0}")]
     Server(u16),
-    /// 4xx other than 429: the message or the webhook is wrong (a revoked webhook answers 404).
+    /// 400: this message is wrong (`invalid_payload`, `invalid_blocks`); others may pass.
     #[error("Slack refused the message ({status}): {body}")]
     Refused { status: u16, body: String },
+    /// 403, 404, 410 and other 4xx: the webhook itself is gone or barred (`no_service`,
+    /// `channel_not_found`, `channel_is_archived`, `action_prohibited`): no message can pass.
+    #[error("the Slack webhook is unusable ({status}): {body}")]
+    Webhook { status: u16, body: String },
     /// No answer: refused connection, timeout, TLS.
     #[error("Slack could not be reached: {0}")]
     Unreachable(String),
@@ -65,8 +69,12 @@ impl SlackWebhook {
             }
             500..=599 => Err(Failure::Server(status)),
             _ => {
-                let body = response.text().await.unwrap_or_default();
-                Err(Failure::Refused { status, body: body.chars().take(200).collect() })
+                let body: String = response.text().await.unwrap_or_default().chars().take(200).collect();
+                if status == 400 {
+                    Err(Failure::Refused { status, body })
+                } else {
+                    Err(Failure::Webhook { status, body })
+                }
             }
         }
     }

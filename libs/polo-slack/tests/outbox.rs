@@ -12,7 +12,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use polo_core::reports::{Fact, MemoryReports, Report, ReportBody, ReportFilter, ReportStore, ReportType};
 use polo_slack::report_message::ReportOutbox;
-use polo_slack::{SlackWebhook, drain};
+use polo_slack::{Pacing, SlackWebhook, drain};
 use serde_json::Value;
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -85,7 +85,7 @@ async fn each_new_report_is_posted_once_with_a_link_to_its_page() {
     ])
     .await;
     let outbox = ReportOutbox { store: &store, public_url: PUBLIC };
-    let drained = drain(&outbox, &hook, NOW, Duration::ZERO).await.unwrap();
+    let drained = drain(&outbox, &hook, NOW, Pacing::IMMEDIATE).await.unwrap();
     assert_eq!((drained.sent, drained.left), (2, 0));
     let received = slack.received.lock().unwrap().clone();
     assert_eq!(received.len(), 2);
@@ -97,7 +97,7 @@ async fn each_new_report_is_posted_once_with_a_link_to_its_page() {
     assert!(text.contains("&lt;b&gt;&amp;&lt;/b&gt;"), "data is escaped for mrkdwn: {text}");
     assert!(received[0]["blocks"].as_array().unwrap().len() <= 50);
     // The next run has nothing to send.
-    let again = drain(&outbox, &hook, NOW, Duration::ZERO).await.unwrap();
+    let again = drain(&outbox, &hook, NOW, Pacing::IMMEDIATE).await.unwrap();
     assert_eq!((again.sent, again.left), (0, 0));
     assert_eq!(slack.received.lock().unwrap().len(), 2, "nothing posted twice");
 }
@@ -109,7 +109,7 @@ async fn a_429_waits_retry_after_then_sends() {
     let store = store_with(&[report(ReportType::DailyCost, "2026-11-23")]).await;
     let outbox = ReportOutbox { store: &store, public_url: PUBLIC };
     let started = Instant::now();
-    let drained = drain(&outbox, &hook, NOW, Duration::ZERO).await.unwrap();
+    let drained = drain(&outbox, &hook, NOW, Pacing::IMMEDIATE).await.unwrap();
     assert!(started.elapsed() >= Duration::from_secs(2), "waited Retry-After");
     assert_eq!((drained.sent, drained.left), (1, 0));
     assert_eq!(slack.received.lock().unwrap().len(), 2, "the refused try and the accepted one");
@@ -126,13 +126,13 @@ async fn a_5xx_leaves_everything_unsent_for_the_next_run() {
     ])
     .await;
     let outbox = ReportOutbox { store: &store, public_url: PUBLIC };
-    let first = drain(&outbox, &hook, NOW, Duration::ZERO).await.unwrap();
+    let first = drain(&outbox, &hook, NOW, Pacing::IMMEDIATE).await.unwrap();
     assert_eq!((first.sent, first.left), (0, 2));
     assert!(first.problems[0].contains("Slack answered 500"), "{:?}", first.problems);
     assert_eq!(slack.received.lock().unwrap().len(), 1, "the run stopped at the failure");
     assert_eq!(unsent(&store).await, 2);
     // The next run (any report type's) sends both, once.
-    let second = drain(&outbox, &hook, NOW, Duration::ZERO).await.unwrap();
+    let second = drain(&outbox, &hook, NOW, Pacing::IMMEDIATE).await.unwrap();
     assert_eq!((second.sent, second.left), (2, 0));
     let received = slack.received.lock().unwrap().clone();
     assert_eq!(received.len(), 3);
@@ -149,7 +149,7 @@ async fn an_unreachable_slack_loses_nothing() {
     let hook = SlackWebhook::new(url).unwrap();
     let store = store_with(&[report(ReportType::DailyCost, "2026-11-23")]).await;
     let outbox = ReportOutbox { store: &store, public_url: PUBLIC };
-    let drained = drain(&outbox, &hook, NOW, Duration::ZERO).await.unwrap();
+    let drained = drain(&outbox, &hook, NOW, Pacing::IMMEDIATE).await.unwrap();
     assert_eq!((drained.sent, drained.left), (0, 1));
     assert!(drained.problems[0].contains("could not be reached"), "{:?}", drained.problems);
     assert_eq!(unsent(&store).await, 1);
@@ -165,8 +165,29 @@ async fn a_refused_message_stays_unsent_and_the_others_go_on() {
     ])
     .await;
     let outbox = ReportOutbox { store: &store, public_url: PUBLIC };
-    let drained = drain(&outbox, &hook, NOW, Duration::ZERO).await.unwrap();
+    let drained = drain(&outbox, &hook, NOW, Pacing::IMMEDIATE).await.unwrap();
     assert_eq!((drained.sent, drained.left), (1, 1));
     assert!(drained.problems[0].contains("refused the message (400)"), "{:?}", drained.problems);
     assert_eq!(slack.received.lock().unwrap().len(), 2);
+}
+
+#[tokio::test]
+async fn a_gone_webhook_stops_the_run_and_a_spent_budget_leaves_the_rest() {
+    let (slack, hook) = fake_slack().await;
+    slack.script.lock().unwrap().push_back((404, None));
+    let store = store_with(&[
+        report(ReportType::DailyCost, "2026-11-23"),
+        report(ReportType::MonthlyClose, "2026-10"),
+    ])
+    .await;
+    let outbox = ReportOutbox { store: &store, public_url: PUBLIC };
+    let drained = drain(&outbox, &hook, NOW, Pacing::IMMEDIATE).await.unwrap();
+    assert_eq!((drained.sent, drained.left), (0, 2));
+    assert!(drained.problems[0].contains("webhook is unusable (404)"), "{:?}", drained.problems);
+    assert_eq!(slack.received.lock().unwrap().len(), 1, "no message tried after a 404");
+    let no_time = Pacing { pace: Duration::ZERO, budget: Duration::from_secs(1) };
+    let drained = drain(&outbox, &hook, NOW, no_time).await.unwrap();
+    assert_eq!((drained.sent, drained.left), (0, 2));
+    assert!(drained.problems[0].starts_with("time is up"), "{:?}", drained.problems);
+    assert_eq!(slack.received.lock().unwrap().len(), 1);
 }

@@ -47,7 +47,8 @@ pub async fn run(config: &Config, options: &ReportOptions<'_>, now: OffsetDateTi
         let webhook = polo_slack::SlackWebhook::new(url)?;
         let outbox =
             polo_slack::report_message::ReportOutbox { store: &store, public_url: options.public_url };
-        let drained = polo_slack::drain(&outbox, &webhook, now, polo_slack::outbox::PACE).await?;
+        let pacing = polo_slack::Pacing { pace: polo_slack::outbox::PACE, budget: std::time::Duration::MAX };
+        let drained = polo_slack::drain(&outbox, &webhook, now, pacing).await?;
         println!("slack: {} sent, {} left", drained.sent, drained.left);
         for problem in &drained.problems {
             println!("slack: {problem}");

@@ -3,6 +3,7 @@
 //! DynamoDB deletes within days of; readers hide it from `expires_at` on).
 
 use async_trait::async_trait;
+use aws_sdk_dynamodb::operation::update_item::UpdateItemError;
 use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
@@ -120,18 +121,37 @@ impl ReportStore for ReportTable {
         Ok(reports)
     }
 
-    async fn mark_sent(&self, kind: ReportType, period: &str, at: OffsetDateTime) -> Result<(), DataError> {
-        self.client
+    async fn mark_sent(&self, report: &Report, at: OffsetDateTime) -> Result<(), DataError> {
+        let generated = report
+            .generated_at
+            .format(&time::format_description::well_known::Rfc3339)
+            .map_err(|e| DataError::Store(format!("generated_at: {e}")))?;
+        // Only the version that was sent, and only once: a report replaced meanwhile, or
+        // marked by another run, is left as it is (`sent_at` is absent or NULL until sent).
+        let result = self
+            .client
             .update_item()
             .table_name(&self.table)
-            .key("pk", AttributeValue::S(report_pk(kind)))
-            .key("sk", AttributeValue::S(period.to_owned()))
+            .key("pk", AttributeValue::S(report_pk(report.kind)))
+            .key("sk", AttributeValue::S(report.period.clone()))
             .update_expression("SET sent_at = :at")
-            .condition_expression("attribute_exists(pk)")
+            .condition_expression(
+                "generated_at = :g AND (attribute_not_exists(sent_at) OR attribute_type(sent_at, :null))",
+            )
             .expression_attribute_values(":at", AttributeValue::S(crate::text::rfc3339(at)))
+            .expression_attribute_values(":g", AttributeValue::S(generated))
+            .expression_attribute_values(":null", AttributeValue::S("NULL".into()))
             .send()
-            .await
-            .map_err(|e| store_error(&format!("UpdateItem {}", self.table), e))?;
-        Ok(())
+            .await;
+        match result {
+            Ok(_) => Ok(()),
+            Err(e)
+                if e.as_service_error()
+                    .is_some_and(UpdateItemError::is_conditional_check_failed_exception) =>
+            {
+                Ok(())
+            }
+            Err(e) => Err(store_error(&format!("UpdateItem {}", self.table), e)),
+        }
     }
 }

@@ -68,6 +68,11 @@ impl Section {
         }
     }
 
+    /// Adds a row that sums the others (a total): always kept, whatever the cap.
+    pub fn push_total(&mut self, row: Vec<String>) {
+        self.rows.push(row);
+    }
+
     /// The same table with a note.
     #[must_use]
     pub fn with_note(mut self, note: impl Into<String>) -> Section {

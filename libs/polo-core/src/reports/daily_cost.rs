@@ -123,11 +123,11 @@ pub(super) fn compare(
         let (a, b) = rest.iter().fold((Money::ZERO, Money::ZERO), |(x, y), r| (x + r.1, y + r.2));
         total_a += a;
         total_b += b;
-        section.push(row(format!("{} other {plural}", rest.len()), a, b));
+        section.push_total(row(format!("{} other {plural}", rest.len()), a, b));
     }
     if dimension == CostDimension::Index || unattributed != (Money::ZERO, Money::ZERO) {
-        section.push(row("Unattributed".to_owned(), unattributed.0, unattributed.1));
+        section.push_total(row("Unattributed".to_owned(), unattributed.0, unattributed.1));
     }
-    section.push(row("Total".to_owned(), total_a, total_b));
+    section.push_total(row("Total".to_owned(), total_a, total_b));
     section
 }

@@ -86,7 +86,7 @@ pub(super) fn build(period: Period, inputs: &ReportInputs<'_>, end: OffsetDateTi
         let label = if key.is_empty() { "(no tag)".to_owned() } else { key };
         untagged.push(vec![label, money(amount)]);
     }
-    untagged.push(vec!["Total".to_owned(), money(orphan_total)]);
+    untagged.push_total(vec!["Total".to_owned(), money(orphan_total)]);
     ReportBody {
         headline: format!(
             "{} instances stopped for more than {days} days, {} indexes without instances, ${} spent with no index.",

@@ -87,9 +87,9 @@ fn table(title: &str, items: &[CostLine], unattributed: &CostLine, sum: &CostLin
     if !rest.is_empty() {
         let a = rest.iter().map(|l| l.month_to_date).sum();
         let b = rest.iter().map(|l| l.previous_month).sum();
-        section.push(row("", &format!("{} others", rest.len()), a, b));
+        section.push_total(row("", &format!("{} others", rest.len()), a, b));
     }
-    section.push(row("", "Unattributed", unattributed.month_to_date, unattributed.previous_month));
-    section.push(row("", "Total", sum.month_to_date, sum.previous_month));
+    section.push_total(row("", "Unattributed", unattributed.month_to_date, unattributed.previous_month));
+    section.push_total(row("", "Total", sum.month_to_date, sum.previous_month));
     section
 }

@@ -38,8 +38,9 @@ pub trait ReportStore: Send + Sync {
     ) -> Result<Option<Report>, DataError>;
     /// The live reports at `now` that pass `filter`: by type, newest period first.
     async fn list(&self, filter: &ReportFilter, now: OffsetDateTime) -> Result<Vec<Report>, DataError>;
-    /// Marks the report sent at `at` (Slack accepted it).
-    async fn mark_sent(&self, kind: ReportType, period: &str, at: OffsetDateTime) -> Result<(), DataError>;
+    /// Marks `report` sent at `at` (Slack accepted it), unless it was marked already or
+    /// replaced by a newer one since it was read (then nothing changes).
+    async fn mark_sent(&self, report: &Report, at: OffsetDateTime) -> Result<(), DataError>;
 
     /// The newest live report of each type that has one, in type order.
     async fn latest(&self, now: OffsetDateTime) -> Result<Vec<Report>, DataError> {
@@ -147,13 +148,15 @@ impl ReportStore for LocalReports {
         Ok(reports)
     }
 
-    async fn mark_sent(&self, kind: ReportType, period: &str, at: OffsetDateTime) -> Result<(), DataError> {
-        let path = self.path(kind, period);
-        let Some(mut report) = LocalReports::read(&path)? else {
-            return Err(DataError::Store(format!("no report {} {period} to mark sent", kind.as_str())));
-        };
-        report.sent_at = Some(at);
-        self.put(&report).await
+    async fn mark_sent(&self, sent: &Report, at: OffsetDateTime) -> Result<(), DataError> {
+        let path = self.path(sent.kind, &sent.period);
+        match LocalReports::read(&path)? {
+            Some(mut report) if report.sent_at.is_none() && report.generated_at == sent.generated_at => {
+                report.sent_at = Some(at);
+                self.put(&report).await
+            }
+            _ => Ok(()),
+        }
     }
 }
 
@@ -194,13 +197,16 @@ impl ReportStore for MemoryReports {
         Ok(reports)
     }
 
-    async fn mark_sent(&self, kind: ReportType, period: &str, at: OffsetDateTime) -> Result<(), DataError> {
+    async fn mark_sent(&self, sent: &Report, at: OffsetDateTime) -> Result<(), DataError> {
         let mut reports = self.lock()?;
-        let report = reports
-            .iter_mut()
-            .find(|r| r.kind == kind && r.period == period)
-            .ok_or_else(|| DataError::Store(format!("no report {} {period} to mark sent", kind.as_str())))?;
-        report.sent_at = Some(at);
+        if let Some(report) = reports.iter_mut().find(|r| {
+            r.kind == sent.kind
+                && r.period == sent.period
+                && r.generated_at == sent.generated_at
+                && r.sent_at.is_none()
+        }) {
+            report.sent_at = Some(at);
+        }
         Ok(())
     }
 }
