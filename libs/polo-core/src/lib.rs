@@ -4,6 +4,7 @@
 pub mod calendar;
 pub mod clock;
 pub mod config;
+pub mod cop;
 pub mod costs;
 pub mod data;
 pub mod json;

@@ -1,0 +1,114 @@
+//! Cloud Cop: policy rules over the inventory and the cost store. Each rule is one file
+//! under `rules/` and one line of [`RULES`]; `[cop.rules.<id>]` sets `enabled`, `severity`
+//! and the rule's thresholds.
+
+mod rules;
+
+use time::OffsetDateTime;
+
+use crate::config::Config;
+use crate::model::{CostStore, Fleet, ResourceKind, Severity};
+
+pub use rules::RULES;
+
+/// What a rule reads.
+pub struct RuleContext<'a> {
+    pub fleet: &'a Fleet,
+    pub costs: &'a CostStore,
+    pub config: &'a Config,
+    pub now: OffsetDateTime,
+}
+
+/// The `[cop.rules.<id>]` table of one rule (validated when the config is read).
+#[derive(Clone, Copy, Debug)]
+pub struct RuleSettings<'a> {
+    table: Option<&'a toml::Table>,
+}
+
+impl RuleSettings<'_> {
+    /// The number `key`, else `default`.
+    pub fn number(&self, key: &str, default: f64) -> f64 {
+        self.table
+            .and_then(|t| t.get(key))
+            .and_then(|v| v.as_float().or_else(|| v.as_integer().map(|n| n as f64)))
+            .unwrap_or(default)
+    }
+
+    /// Whether the rule runs (default yes).
+    pub fn enabled(&self) -> bool {
+        self.table.and_then(|t| t.get("enabled")).and_then(toml::Value::as_bool).unwrap_or(true)
+    }
+
+    /// The severity its findings get.
+    pub fn severity(&self, default: Severity) -> Severity {
+        match self.table.and_then(|t| t.get("severity")).and_then(toml::Value::as_str) {
+            Some("info") => Severity::Info,
+            Some("warning") => Severity::Warning,
+            Some("critical") => Severity::Critical,
+            _ => default,
+        }
+    }
+}
+
+/// What a rule found wrong with one resource.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct Candidate {
+    pub rule: &'static str,
+    pub severity: Severity,
+    pub resource_kind: ResourceKind,
+    pub resource_id: String,
+    pub account: String,
+    pub region: String,
+    /// What is wrong, what to do, and who owns it.
+    pub message: String,
+}
+
+impl Candidate {
+    /// The finding's id: one per rule and resource.
+    pub fn id(&self) -> String {
+        format!("{}:{}:{}", self.rule, self.resource_kind.as_str(), self.resource_id)
+    }
+}
+
+/// One policy rule.
+pub trait Rule: Sync {
+    /// Its id (CONTRACT.md).
+    fn id(&self) -> &'static str;
+    /// The severity of its findings unless configured.
+    fn default_severity(&self) -> Severity;
+    /// Everything it finds, at `ctx.now`, with `settings`' thresholds (severity set later).
+    fn evaluate(&self, ctx: &RuleContext<'_>, settings: RuleSettings<'_>) -> Vec<Candidate>;
+}
+
+/// Every enabled rule over `ctx`, each finding at its configured severity, by severity
+/// (worst first), rule, account and resource.
+pub fn evaluate(ctx: &RuleContext<'_>) -> Vec<Candidate> {
+    let mut found = Vec::new();
+    for rule in RULES {
+        let settings = RuleSettings { table: ctx.config.cop.rules.get(rule.id()) };
+        if !settings.enabled() {
+            continue;
+        }
+        let severity = settings.severity(rule.default_severity());
+        found.extend(rule.evaluate(ctx, settings).into_iter().map(|c| Candidate { severity, ..c }));
+    }
+    found.sort_by(|a, b| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.rule.cmp(b.rule))
+            .then_with(|| a.account.cmp(&b.account))
+            .then_with(|| a.resource_id.cmp(&b.resource_id))
+    });
+    found
+}
+
+/// Who to ask about an instance: its owner, or the account when nobody is named.
+pub(crate) fn owner_of(owner: Option<&str>, account: &str) -> String {
+    owner.map_or_else(
+        || format!("no owner is tagged; ask the {account} account's team"),
+        |o| format!("owner {o}"),
+    )
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,79 @@
+//! `cost-spike`: an index's or an account's newest cost day over `factor` (3) times its
+//! mean of the `trailing_days` (14) before, and over `min_amount` (50.00 USD).
+
+use rust_decimal::Decimal;
+use time::Duration;
+
+use crate::Money;
+use crate::cop::{Candidate, Rule, RuleContext, RuleSettings};
+use crate::model::{CostDimension, ResourceKind, Severity};
+
+pub struct CostSpike;
+
+/// A threshold read from the config as a decimal (TOML floats are written in decimal).
+fn decimal(value: f64) -> Decimal {
+    value.to_string().parse().unwrap_or(Decimal::ZERO)
+}
+
+impl Rule for CostSpike {
+    fn id(&self) -> &'static str {
+        "cost-spike"
+    }
+
+    fn default_severity(&self) -> Severity {
+        Severity::Warning
+    }
+
+    fn evaluate(&self, ctx: &RuleContext<'_>, settings: RuleSettings<'_>) -> Vec<Candidate> {
+        let Some(day) = ctx.costs.as_of() else { return Vec::new() };
+        let factor = decimal(settings.number("factor", 3.0));
+        let trailing = settings.number("trailing_days", 14.0).max(1.0);
+        let min = Money::new(decimal(settings.number("min_amount", 50.0)));
+        // Whole days (the config holds a count).
+        #[allow(clippy::cast_possible_truncation)]
+        let n = trailing.round() as i64;
+        let (from, to) = (day - Duration::days(n), day - Duration::days(1));
+        let mut found = Vec::new();
+        for (dimension, kind) in
+            [(CostDimension::Index, ResourceKind::Indexes), (CostDimension::Account, ResourceKind::Costs)]
+        {
+            for key in ctx.costs.dimensions.get(&dimension).into_iter().flat_map(|d| d.keys()) {
+                let (account, region, name) = match dimension {
+                    CostDimension::Index => match ctx.fleet.index(key) {
+                        Some(x) => (x.account.clone(), x.region.clone(), format!("Index {} ({key})", x.name)),
+                        None => continue,
+                    },
+                    _ => {
+                        let name = ctx
+                            .fleet
+                            .everything()
+                            .accounts
+                            .iter()
+                            .find(|a| a.id == *key)
+                            .map_or(key.as_str(), |a| a.name.as_str());
+                        (name.to_owned(), "global".to_owned(), format!("Account {name} ({key})"))
+                    }
+                };
+                let today = ctx.costs.sum(dimension, key, day, day);
+                let before = ctx.costs.sum(dimension, key, from, to);
+                let mean = Money::new(before.amount() / Decimal::from(n));
+                if today > min && today.amount() > mean.amount() * factor {
+                    found.push(Candidate {
+                        rule: self.id(),
+                        severity: Severity::Warning,
+                        resource_kind: kind,
+                        resource_id: key.clone(),
+                        account,
+                        region,
+                        message: format!(
+                            "{name} cost ${} on {day}, over {factor} times its {n}-day mean of ${}: look at what changed that day (the cost page shows the trend).",
+                            today.to_grouped_cents(),
+                            mean.round_cents().to_grouped_cents()
+                        ),
+                    });
+                }
+            }
+        }
+        found
+    }
+}

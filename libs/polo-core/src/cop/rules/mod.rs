@@ -1,0 +1,49 @@
+//! The rules, one file each, and their registration.
+
+mod cost_spike;
+mod index_stuck;
+mod index_without_instances;
+mod orphan_instance;
+mod owner_missing;
+mod staging_long_running;
+mod stopped_too_long;
+mod ttl_expired;
+
+use super::Rule;
+
+/// Every rule, in CONTRACT.md's order.
+pub static RULES: [&dyn Rule; 8] = [
+    &owner_missing::OwnerMissing,
+    &ttl_expired::TtlExpired,
+    &staging_long_running::StagingLongRunning,
+    &stopped_too_long::StoppedTooLong,
+    &orphan_instance::OrphanInstance,
+    &index_without_instances::IndexWithoutInstances,
+    &index_stuck::IndexStuck,
+    &cost_spike::CostSpike,
+];
+
+/// The name an instance is known by: its Name tag, else its id.
+fn shown(instance: &crate::model::Instance) -> String {
+    match &instance.name {
+        Some(name) => format!("{name} ({})", instance.id),
+        None => instance.id.clone(),
+    }
+}
+
+/// A candidate about an instance.
+fn about_instance(
+    rule: &'static str,
+    instance: &crate::model::Instance,
+    message: String,
+) -> super::Candidate {
+    super::Candidate {
+        rule,
+        severity: crate::model::Severity::Warning,
+        resource_kind: crate::model::ResourceKind::Instances,
+        resource_id: instance.id.clone(),
+        account: instance.account.clone(),
+        region: instance.region.clone(),
+        message,
+    }
+}

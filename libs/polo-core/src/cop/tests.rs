@@ -1,0 +1,199 @@
+//! Each rule on its edges, and the bundled sample's findings: the cases it was built to
+//! hold, no more.
+
+use std::collections::BTreeMap;
+
+use time::macros::datetime;
+use time::{Duration, OffsetDateTime};
+
+use super::*;
+use crate::Money;
+use crate::model::{Everything, IndexStatus, InstanceState};
+use crate::sample::{Scale, generate_with_costs};
+
+const NOW: OffsetDateTime = datetime!(2026-11-24 12:00 UTC);
+
+fn sample() -> (Everything, CostStore) {
+    generate_with_costs(42, Scale::Small, NOW)
+}
+
+fn run(everything: Everything, costs: &CostStore, config: &Config, now: OffsetDateTime) -> Vec<Candidate> {
+    let fleet = Fleet::new(everything);
+    evaluate(&RuleContext { fleet: &fleet, costs, config, now })
+}
+
+fn ids(found: &[Candidate], rule: &str) -> Vec<String> {
+    found.iter().filter(|c| c.rule == rule).map(|c| c.resource_id.clone()).collect()
+}
+
+#[test]
+fn the_sample_holds_the_cases_it_was_built_for() {
+    let (everything, costs) = sample();
+    let config = Config::bundled().unwrap();
+    let found = run(everything.clone(), &costs, &config, NOW);
+    let by_rule: BTreeMap<&str, usize> = found.iter().fold(BTreeMap::new(), |mut m, c| {
+        *m.entry(c.rule).or_default() += 1;
+        m
+    });
+    // Past a ttl date and past an expires-at instant; the future ttl is fine.
+    assert_eq!(by_rule.get("ttl-expired"), Some(&2), "{by_rule:?}");
+    assert_eq!(ids(&found, "orphan-instance").len(), 2);
+    let named = |name: &str| {
+        everything.instances.iter().find(|i| i.name.as_deref() == Some(name)).unwrap().id.clone()
+    };
+    assert!(ids(&found, "owner-missing").contains(&named("manual-debug-box")));
+    let staging = ids(&found, "staging-long-running");
+    assert!(staging.len() >= 2, "{staging:?}");
+    // Stopped 95 and 45 days ago are over 30; 2 days ago is not.
+    let stopped: Vec<&str> = ids(&found, "stopped-too-long")
+        .iter()
+        .filter_map(|id| everything.instances.iter().find(|i| &i.id == id))
+        .filter_map(|i| i.name.as_deref())
+        .filter(|n| n.starts_with("old-notebook"))
+        .map(|_| "old")
+        .collect();
+    assert_eq!(stopped.len(), 2);
+    assert!(by_rule.get("index-stuck").is_some_and(|n| *n >= 1));
+    assert!(by_rule.get("index-without-instances").is_some_and(|n| *n >= 1));
+    assert!(by_rule.get("cost-spike").is_some_and(|n| *n >= 1), "the sample's spike: {by_rule:?}");
+    for c in &found {
+        assert!(c.message.ends_with('.'), "{c:?}");
+        assert!(!c.message.is_empty());
+    }
+    // Worst first.
+    assert!(found.windows(2).all(|w| w[0].severity >= w[1].severity));
+}
+
+#[test]
+fn stopped_too_long_turns_at_its_threshold() {
+    let (mut everything, costs) = sample();
+    let config = Config::bundled().unwrap();
+    let i = everything.instances.iter_mut().find(|i| i.state == InstanceState::Stopped).unwrap();
+    let id = i.id.clone();
+    for (ago, expected) in [
+        (Duration::days(30) - Duration::minutes(1), false),
+        (Duration::days(30) + Duration::minutes(1), true),
+    ] {
+        let mut e = everything.clone();
+        e.instances.iter_mut().find(|x| x.id == id).unwrap().state_since = Some(NOW - ago);
+        assert_eq!(ids(&run(e, &costs, &config, NOW), "stopped-too-long").contains(&id), expected, "{ago}");
+    }
+    let _ = &mut everything;
+}
+
+#[test]
+fn staging_long_running_turns_at_its_threshold_and_keeps_what_is_kept() {
+    let (everything, costs) = sample();
+    let config = Config::bundled().unwrap();
+    let id = everything
+        .instances
+        .iter()
+        .find(|i| i.account == "staging" && i.state == InstanceState::Running)
+        .unwrap()
+        .id
+        .clone();
+    let with = |ago: Duration, keep: bool| {
+        let mut e = everything.clone();
+        let i = e.instances.iter_mut().find(|x| x.id == id).unwrap();
+        i.state_since = Some(NOW - ago);
+        i.tags.remove("keep");
+        if keep {
+            i.tags.insert("keep".into(), "true".into());
+        }
+        ids(&run(e, &costs, &config, NOW), "staging-long-running").contains(&id)
+    };
+    assert!(!with(Duration::days(7) - Duration::minutes(1), false));
+    assert!(with(Duration::days(7) + Duration::minutes(1), false));
+    assert!(!with(Duration::days(70), true), "the keep tag keeps it");
+}
+
+#[test]
+fn ttl_expired_turns_at_the_instant_and_after_the_date() {
+    let (everything, costs) = sample();
+    let config = Config::bundled().unwrap();
+    let id = everything.instances.iter().find(|i| i.state == InstanceState::Running).unwrap().id.clone();
+    let with = |key: &str, value: &str| {
+        let mut e = everything.clone();
+        let i = e.instances.iter_mut().find(|x| x.id == id).unwrap();
+        i.tags.remove("ttl");
+        i.tags.remove("expires-at");
+        i.tags.insert(key.into(), value.into());
+        run(e, &costs, &config, NOW).into_iter().find(|c| c.rule == "ttl-expired" && c.resource_id == id)
+    };
+    assert!(with("expires-at", "2026-11-24T12:00:01Z").is_none());
+    assert!(with("expires-at", "2026-11-24T12:00:00Z").is_some());
+    assert!(with("ttl", "2026-11-24").is_none(), "a date lasts to its end");
+    assert!(with("ttl", "2026-11-23").is_some());
+    let unreadable = with("ttl", "next tuesday").unwrap();
+    assert!(unreadable.message.contains("cannot read (\"next tuesday\")"), "{}", unreadable.message);
+}
+
+#[test]
+fn index_stuck_turns_at_its_threshold() {
+    let (everything, costs) = sample();
+    let config = Config::bundled().unwrap();
+    let id = everything.indexes[0].index_id.clone();
+    let with = |status: IndexStatus, ago: Duration| {
+        let mut e = everything.clone();
+        let x = e.indexes.iter_mut().find(|x| x.index_id == id).unwrap();
+        x.status = status;
+        x.status_since = Some(NOW - ago);
+        ids(&run(e, &costs, &config, NOW), "index-stuck").contains(&id)
+    };
+    assert!(!with(IndexStatus::Modifying, Duration::hours(6) - Duration::minutes(1)));
+    assert!(with(IndexStatus::Modifying, Duration::hours(6) + Duration::minutes(1)));
+    assert!(with(IndexStatus::Failed, Duration::hours(7)));
+    assert!(!with(IndexStatus::Ready, Duration::hours(700)));
+}
+
+#[test]
+fn cost_spike_needs_the_factor_and_the_minimum() {
+    let (everything, _) = sample();
+    let config = Config::bundled().unwrap();
+    let index = everything.indexes[0].index_id.clone();
+    let day = time::macros::date!(2026 - 11 - 23);
+    let store = |today_cents: i64| {
+        let mut rows: Vec<crate::model::CostRow> = (1..=14)
+            .map(|n| crate::model::CostRow {
+                date: day - Duration::days(n),
+                dimension: crate::model::CostDimension::Index,
+                key: index.clone(),
+                amount: Money::from_scaled(2_000, 2),
+            })
+            .collect();
+        rows.push(crate::model::CostRow {
+            date: day,
+            dimension: crate::model::CostDimension::Index,
+            key: index.clone(),
+            amount: Money::from_scaled(today_cents, 2),
+        });
+        CostStore::from_rows(&rows).unwrap()
+    };
+    let spiked = |cents: i64| {
+        ids(&run(everything.clone(), &store(cents), &config, NOW), "cost-spike").contains(&index)
+    };
+    // Mean 20.00; three times is 60.00, and the minimum is 50.00.
+    assert!(!spiked(6_000), "exactly three times is not over");
+    assert!(spiked(6_001));
+    let mut quiet = config.clone();
+    quiet.cop.rules.insert("cost-spike".into(), toml::toml! { factor = 3.0 min_amount = 100 });
+    assert!(
+        ids(&run(everything.clone(), &store(9_000), &quiet, NOW), "cost-spike").is_empty(),
+        "under the minimum"
+    );
+}
+
+#[test]
+fn rules_can_be_switched_off_and_their_severity_set() {
+    let (everything, costs) = sample();
+    let mut config = Config::bundled().unwrap();
+    config.cop.rules.insert("owner-missing".into(), toml::toml! { enabled = false });
+    config.cop.rules.insert("orphan-instance".into(), toml::toml! { severity = "critical" });
+    let found = run(everything, &costs, &config, NOW);
+    assert!(ids(&found, "owner-missing").is_empty());
+    assert!(found.iter().filter(|c| c.rule == "orphan-instance").all(|c| c.severity == Severity::Critical));
+    assert_eq!(RULES.len(), crate::config::RULE_IDS.len());
+    for (rule, id) in RULES.iter().zip(crate::config::RULE_IDS) {
+        assert_eq!(rule.id(), id);
+    }
+}
