@@ -3,6 +3,7 @@
 //! ([`outbox`]); reports are its first sender ([`report_message`]).
 
 pub mod blocks;
+pub mod digest;
 pub mod outbox;
 pub mod report_message;
 pub mod webhook;

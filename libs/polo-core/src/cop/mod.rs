@@ -3,6 +3,7 @@
 //! and the rule's thresholds.
 
 mod rules;
+mod state;
 
 use time::OffsetDateTime;
 
@@ -10,6 +11,7 @@ use crate::config::Config;
 use crate::model::{CostStore, Fleet, ResourceKind, Severity};
 
 pub use rules::RULES;
+pub use state::{Notice, due, reconcile};
 
 /// What a rule reads.
 pub struct RuleContext<'a> {
@@ -30,7 +32,9 @@ impl RuleSettings<'_> {
     pub fn number(&self, key: &str, default: f64) -> f64 {
         self.table
             .and_then(|t| t.get(key))
-            .and_then(|v| v.as_float().or_else(|| v.as_integer().map(|n| n as f64)))
+            .and_then(|v| {
+                v.as_float().or_else(|| v.as_integer().and_then(|n| i32::try_from(n).ok()).map(f64::from))
+            })
             .unwrap_or(default)
     }
 

@@ -38,21 +38,14 @@ impl Rule for CostSpike {
             [(CostDimension::Index, ResourceKind::Indexes), (CostDimension::Account, ResourceKind::Costs)]
         {
             for key in ctx.costs.dimensions.get(&dimension).into_iter().flat_map(|d| d.keys()) {
-                let (account, region, name) = match dimension {
-                    CostDimension::Index => match ctx.fleet.index(key) {
-                        Some(x) => (x.account.clone(), x.region.clone(), format!("Index {} ({key})", x.name)),
-                        None => continue,
-                    },
-                    _ => {
-                        let name = ctx
-                            .fleet
-                            .everything()
-                            .accounts
-                            .iter()
-                            .find(|a| a.id == *key)
-                            .map_or(key.as_str(), |a| a.name.as_str());
-                        (name.to_owned(), "global".to_owned(), format!("Account {name} ({key})"))
-                    }
+                let (account, region, name) = if dimension == CostDimension::Index {
+                    let Some(x) = ctx.fleet.index(key) else { continue };
+                    (x.account.clone(), x.region.clone(), format!("Index {} ({key})", x.name))
+                } else {
+                    let accounts = &ctx.fleet.everything().accounts;
+                    let name =
+                        accounts.iter().find(|a| a.id == *key).map_or(key.as_str(), |a| a.name.as_str());
+                    (name.to_owned(), "global".to_owned(), format!("Account {name} ({key})"))
                 };
                 let today = ctx.costs.sum(dimension, key, day, day);
                 let before = ctx.costs.sum(dimension, key, from, to);

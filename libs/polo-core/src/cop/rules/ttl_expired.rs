@@ -17,7 +17,7 @@ pub fn expiry(value: &str) -> Option<OffsetDateTime> {
         return Some(t);
     }
     let format = time::macros::format_description!("[year]-[month]-[day]");
-    Date::parse(value, &format).ok().and_then(|d| d.next_day()).map(|d| d.midnight().assume_utc())
+    Date::parse(value, &format).ok().and_then(Date::next_day).map(|d| d.midnight().assume_utc())
 }
 
 impl Rule for TtlExpired {

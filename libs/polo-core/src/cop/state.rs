@@ -1,0 +1,152 @@
+//! Findings with memory: what a run found, set against what was open before. A finding is
+//! new (first seen now), open (seen before and again), or resolved (open before, not found
+//! now: fixed, or its resource vanished). Slack hears of a finding when it is new, again only
+//! after `renotify_hours`, and once when it is resolved; `last_notified` records the last
+//! notice Slack accepted.
+
+use std::collections::BTreeMap;
+
+use time::{Duration, OffsetDateTime};
+
+use super::Candidate;
+use crate::model::Finding;
+
+/// Why a finding is in the next digest.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
+pub enum Notice {
+    /// Found, and Slack has not heard of it yet.
+    New,
+    /// Still open `renotify_hours` after the last notice.
+    Reminder,
+    /// Resolved since the last notice.
+    Resolved,
+}
+
+impl Notice {
+    /// How the digest labels it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Notice::New => "new",
+            Notice::Reminder => "still open",
+            Notice::Resolved => "resolved",
+        }
+    }
+}
+
+/// Every finding after a run at `now`: `previous` (all stored findings) updated by `found`.
+/// Open findings found again keep their `first_seen` and take the new message and
+/// severity; open ones not found are resolved at `now`; found ones with no open finding
+/// are new (a finding resolved earlier and found again opens anew, from `now`).
+pub fn reconcile(previous: &[Finding], found: &[Candidate], now: OffsetDateTime) -> Vec<Finding> {
+    let mut by_id: BTreeMap<String, Finding> = previous.iter().map(|f| (f.id.clone(), f.clone())).collect();
+    let found_ids: std::collections::BTreeSet<String> = found.iter().map(Candidate::id).collect();
+    for f in by_id.values_mut() {
+        if f.resolved_at.is_none() && !found_ids.contains(&f.id) {
+            f.resolved_at = Some(now);
+        }
+    }
+    for c in found {
+        let id = c.id();
+        match by_id.get_mut(&id) {
+            Some(f) if f.resolved_at.is_none() => {
+                f.last_seen = now;
+                f.message.clone_from(&c.message);
+                f.severity = c.severity;
+            }
+            _ => {
+                by_id.insert(
+                    id.clone(),
+                    Finding {
+                        id,
+                        rule: c.rule.to_owned(),
+                        severity: c.severity,
+                        resource_kind: c.resource_kind,
+                        resource_id: c.resource_id.clone(),
+                        account: c.account.clone(),
+                        region: c.region.clone(),
+                        message: c.message.clone(),
+                        first_seen: now,
+                        last_seen: now,
+                        last_notified: None,
+                        resolved_at: None,
+                    },
+                );
+            }
+        }
+    }
+    by_id.into_values().collect()
+}
+
+/// Whether `finding` is due in a digest at `now`, and why: open and never notified (new),
+/// open and notified `renotify` ago or longer (reminder), resolved after its last notice
+/// (resolved; a finding resolved before any notice was never told, so nothing is due).
+pub fn due(finding: &Finding, now: OffsetDateTime, renotify: Duration) -> Option<Notice> {
+    match (finding.resolved_at, finding.last_notified) {
+        (None, None) => Some(Notice::New),
+        (None, Some(at)) => (now - at >= renotify).then_some(Notice::Reminder),
+        (Some(resolved), Some(at)) => (at < resolved).then_some(Notice::Resolved),
+        (Some(_), None) => None,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::model::{ResourceKind, Severity};
+
+    const T0: OffsetDateTime = datetime!(2026-11-24 12:00 UTC);
+
+    fn candidate(id: &str) -> Candidate {
+        Candidate {
+            rule: "owner-missing",
+            severity: Severity::Warning,
+            resource_kind: ResourceKind::Instances,
+            resource_id: id.to_owned(),
+            account: "prod".into(),
+            region: "us-east-1".into(),
+            message: format!("{id} has no owner."),
+        }
+    }
+
+    fn notified(mut findings: Vec<Finding>, at: OffsetDateTime) -> Vec<Finding> {
+        for f in &mut findings {
+            f.last_notified = Some(at);
+        }
+        findings
+    }
+
+    #[test]
+    fn new_then_silent_then_reminded_then_resolved_once() {
+        let day = Duration::hours(24);
+        let first = reconcile(&[], &[candidate("i-1")], T0);
+        assert_eq!(due(&first[0], T0, day), Some(Notice::New));
+        let first = notified(first, T0);
+        let again = reconcile(&first, &[candidate("i-1")], T0 + Duration::hours(23));
+        assert_eq!(again[0].first_seen, T0);
+        assert_eq!(due(&again[0], T0 + Duration::hours(23), day), None, "silent within renotify_hours");
+        let later = reconcile(&again, &[candidate("i-1")], T0 + day);
+        assert_eq!(due(&later[0], T0 + day, day), Some(Notice::Reminder));
+        let later = notified(later, T0 + day);
+        let fixed = reconcile(&later, &[], T0 + Duration::hours(30));
+        assert_eq!(fixed[0].resolved_at, Some(T0 + Duration::hours(30)));
+        assert_eq!(due(&fixed[0], T0 + Duration::hours(30), day), Some(Notice::Resolved));
+        let told = notified(fixed, T0 + Duration::hours(31));
+        assert_eq!(due(&told[0], T0 + Duration::hours(40), day), None, "resolved is told once");
+        let still = reconcile(&told, &[], T0 + Duration::hours(50));
+        assert_eq!(still[0].resolved_at, Some(T0 + Duration::hours(30)), "stays resolved when it was");
+    }
+
+    #[test]
+    fn a_finding_resolved_before_any_notice_is_not_told_and_one_found_again_opens_anew() {
+        let day = Duration::hours(24);
+        let first = reconcile(&[], &[candidate("i-1")], T0);
+        let gone = reconcile(&first, &[], T0 + Duration::hours(1));
+        assert_eq!(due(&gone[0], T0 + Duration::hours(1), day), None);
+        let back = reconcile(&gone, &[candidate("i-1")], T0 + Duration::hours(2));
+        assert_eq!(back.len(), 1);
+        assert_eq!((back[0].first_seen, back[0].resolved_at), (T0 + Duration::hours(2), None));
+        assert_eq!(due(&back[0], T0 + Duration::hours(2), day), Some(Notice::New));
+    }
+}

@@ -1,0 +1,176 @@
+//! The Cloud Cop's digest: the findings due a notice, grouped by severity (worst first),
+//! then rule, then account, each linked to its resource's page, split into as many messages
+//! as Slack's limits need (50 blocks a message, 3,000 characters a section).
+
+use std::fmt::Write as _;
+
+use polo_core::cop::Notice;
+use polo_core::model::{Finding, ResourceKind};
+
+use crate::blocks::{self, MAX_BLOCKS, MAX_SECTION, Message};
+
+/// Characters of findings one message carries at most: well under Slack's 40,000 for a
+/// message, and a screenful or two to read.
+pub const MAX_MESSAGE_TEXT: usize = 12_000;
+
+/// One message of a digest, and the findings it tells of (marked notified once Slack took it).
+#[derive(Clone, Debug)]
+pub struct DigestPart {
+    pub finding_ids: Vec<String>,
+    pub message: Message,
+}
+
+/// A finding's page under `public_url`.
+fn page(finding: &Finding, public_url: &str) -> String {
+    let base = public_url.trim_end_matches('/');
+    match finding.resource_kind {
+        ResourceKind::Instances => format!("{base}/instances/{}", finding.resource_id),
+        ResourceKind::Indexes => format!("{base}/indexes/{}", finding.resource_id),
+        ResourceKind::Costs => format!("{base}/costs/account/{}", finding.resource_id),
+    }
+}
+
+/// The digest of `due` (finding, why it is due), in as many parts as needed.
+pub fn digest(due: &[(Finding, Notice)], public_url: &str) -> Vec<DigestPart> {
+    let mut items: Vec<&(Finding, Notice)> = due.iter().collect();
+    items.sort_by(|(a, _), (b, _)| {
+        b.severity
+            .cmp(&a.severity)
+            .then_with(|| a.rule.cmp(&b.rule))
+            .then_with(|| a.account.cmp(&b.account))
+            .then_with(|| a.resource_id.cmp(&b.resource_id))
+    });
+    let count = |n: Notice| due.iter().filter(|(_, x)| *x == n).count();
+    let title = format!(
+        "Cloud Cop: {} new, {} still open, {} resolved",
+        count(Notice::New),
+        count(Notice::Reminder),
+        count(Notice::Resolved)
+    );
+    // Sections of lines, a heading per (severity, rule, account) group.
+    let mut parts: Vec<DigestPart> = Vec::new();
+    let mut blocks_now: Vec<serde_json::Value> = Vec::new();
+    let mut ids_now: Vec<String> = Vec::new();
+    let mut text = String::new();
+    let mut text_ids: Vec<String> = Vec::new();
+    let mut group: Option<(String, String, String)> = None;
+    let flush_text = |text: &mut String,
+                      text_ids: &mut Vec<String>,
+                      blocks_now: &mut Vec<serde_json::Value>,
+                      ids_now: &mut Vec<String>| {
+        if !text.is_empty() {
+            blocks_now.push(blocks::section(text));
+            ids_now.append(text_ids);
+            text.clear();
+        }
+    };
+    for (finding, notice) in items {
+        let key = (finding.severity.as_str().to_owned(), finding.rule.clone(), finding.account.clone());
+        let mut line = String::new();
+        if group.as_ref() != Some(&key) {
+            let _ = writeln!(
+                line,
+                "*{} · {} · {}*",
+                blocks::escape(&key.0),
+                blocks::escape(&key.1),
+                blocks::escape(&key.2)
+            );
+            group = Some(key);
+        }
+        let _ = writeln!(
+            line,
+            "• {} _{}_: {}",
+            blocks::link(&page(finding, public_url), &finding.resource_id),
+            notice.as_str(),
+            blocks::escape(&blocks::clip(&finding.message, 600))
+        );
+        if text.chars().count() + line.chars().count() > MAX_SECTION {
+            flush_text(&mut text, &mut text_ids, &mut blocks_now, &mut ids_now);
+        }
+        // Room for the header and the closing context in each message.
+        let in_message: usize =
+            blocks_now.iter().filter_map(|b| b["text"]["text"].as_str()).map(|t| t.chars().count()).sum();
+        if blocks_now.len() >= MAX_BLOCKS - 2
+            || (!blocks_now.is_empty() && in_message + MAX_SECTION > MAX_MESSAGE_TEXT)
+        {
+            parts.push(DigestPart {
+                finding_ids: std::mem::take(&mut ids_now),
+                message: Message { text: String::new(), blocks: std::mem::take(&mut blocks_now) },
+            });
+        }
+        text.push_str(&line);
+        text_ids.push(finding.id.clone());
+    }
+    flush_text(&mut text, &mut text_ids, &mut blocks_now, &mut ids_now);
+    if !blocks_now.is_empty() {
+        parts.push(DigestPart {
+            finding_ids: ids_now,
+            message: Message { text: String::new(), blocks: blocks_now },
+        });
+    }
+    let total = parts.len();
+    for (n, part) in parts.iter_mut().enumerate() {
+        let heading = if total > 1 { format!("{title} ({} of {total})", n + 1) } else { title.clone() };
+        part.message.blocks.insert(0, blocks::header(&heading));
+        part.message.blocks.push(blocks::context(&blocks::link(
+            &format!("{}/cop", public_url.trim_end_matches('/')),
+            "All findings in Polo",
+        )));
+        part.message.text = blocks::escape(&heading);
+    }
+    parts
+}
+
+#[cfg(test)]
+mod tests {
+    use polo_core::model::Severity;
+    use time::macros::datetime;
+
+    use super::*;
+
+    fn finding(n: usize) -> Finding {
+        let t = datetime!(2026-11-24 12:00 UTC);
+        Finding {
+            id: format!("owner-missing:instances:i-{n:05}"),
+            rule: ["owner-missing", "ttl-expired", "cost-spike"][n % 3].to_owned(),
+            severity: [Severity::Info, Severity::Warning, Severity::Critical][n % 3],
+            resource_kind: ResourceKind::Instances,
+            resource_id: format!("i-{n:05}"),
+            account: ["prod", "staging"][n % 2].to_owned(),
+            region: "us-east-1".into(),
+            message: format!(
+                "Instance i-{n:05} <runs> & has no owner tag: tag it with the person or team who owns it, or stop it; ask the prod account's team."
+            ),
+            first_seen: t,
+            last_seen: t,
+            last_notified: None,
+            resolved_at: None,
+        }
+    }
+
+    #[test]
+    fn three_hundred_findings_make_valid_messages_telling_each_once() {
+        let due: Vec<(Finding, Notice)> =
+            (0..300).map(|n| (finding(n), if n % 7 == 0 { Notice::Resolved } else { Notice::New })).collect();
+        let parts = digest(&due, "https://polo.example.com");
+        assert!(parts.len() > 1, "{} parts", parts.len());
+        let mut told: Vec<String> = parts.iter().flat_map(|p| p.finding_ids.clone()).collect();
+        told.sort();
+        let mut all: Vec<String> = due.iter().map(|(f, _)| f.id.clone()).collect();
+        all.sort();
+        assert_eq!(told, all, "every finding in exactly one message");
+        for part in &parts {
+            assert!(part.message.blocks.len() <= MAX_BLOCKS);
+            for block in &part.message.blocks {
+                if let Some(text) = block["text"]["text"].as_str() {
+                    assert!(text.chars().count() <= MAX_SECTION);
+                }
+            }
+            assert!(part.message.text.starts_with("Cloud Cop: 257 new, 0 still open, 43 resolved"));
+        }
+        let first = parts[0].message.blocks[1]["text"]["text"].as_str().unwrap();
+        assert!(first.starts_with("*critical · cost-spike · prod*"), "worst first: {first}");
+        assert!(first.contains("<https://polo.example.com/instances/i-00002|i-00002>"));
+        assert!(first.contains("&lt;runs&gt; &amp;"));
+    }
+}
