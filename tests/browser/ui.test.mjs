@@ -24,6 +24,7 @@ before(async () => {
   for (const kind of ['daily-cost', 'weekly-summary', 'monthly-close', 'inventory-changes', 'idle-resources']) {
     execFileSync(join(target, 'debug', 'polo'), ['--now', '2026-11-24T12:00:00Z', '--state', state, 'report', kind, '--data', sample], { cwd: root, stdio: 'ignore' });
   }
+  execFileSync(join(target, 'debug', 'polo'), ['--now', '2026-11-24T12:00:00Z', '--state', state, 'cop', '--data', sample], { cwd: root, stdio: 'ignore' });
   server = await startPolo(
     ['--now', '2026-11-24T12:00:00Z', '--state', state, 'serve', '--port', String(port), '--data', sample],
     `${base}/`,
@@ -132,7 +133,7 @@ test('a 390 px phone gets no horizontal scroll on any kind of page', async () =>
     '/search?q=zzzz-nothing', '/nosuch', '/instances?page=abc', '/instances/i-0nosuch', '/auth/logout',
     '/costs', '/costs/index', '/costs/customer', `/costs/index/${index}`,
     '/reports', '/reports/daily-cost/2026-11-23', '/reports/weekly-summary/2026-W47', '/reports/monthly-close/2026-10',
-    '/reports/inventory-changes/2026-11-23', '/reports/idle-resources/2026-11-23',
+    '/reports/inventory-changes/2026-11-23', '/reports/idle-resources/2026-11-23', '/cop', '/cop?severity=critical',
   ];
   const errorPages = new Set(['/nosuch', '/instances?page=abc', '/instances/i-0nosuch']);
   for (const path of pages) {

@@ -1,5 +1,7 @@
-//! The dashboard function: `/` (the fleet at a glance) and `/search`.
+//! The dashboard function: `/` (the fleet at a glance), `/search` and `/cop` (the Cloud
+//! Cop's findings).
 
+mod cop;
 mod overview;
 mod search;
 
@@ -12,6 +14,7 @@ use polo_web::routes::RouteSpec;
 pub const ROUTES: &[RouteSpec] = &[
     RouteSpec::page("dashboard", "/"),
     RouteSpec::page("dashboard", "/search"),
+    RouteSpec::page("dashboard", "/cop"),
     RouteSpec::public("dashboard", "/auth/login"),
     RouteSpec::public("dashboard", "/auth/callback"),
     RouteSpec::public("dashboard", "/auth/logout"),
@@ -19,5 +22,8 @@ pub const ROUTES: &[RouteSpec] = &[
 
 /// The dashboard's page routes (the sign-in routes are [`polo_web::auth::router`]).
 pub fn router() -> Router<AppState> {
-    Router::new().route("/", get(overview::overview)).route("/search", get(search::search_page))
+    Router::new()
+        .route("/", get(overview::overview))
+        .route("/search", get(search::search_page))
+        .route("/cop", get(cop::list))
 }

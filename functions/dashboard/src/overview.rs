@@ -4,6 +4,7 @@ use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
+use polo_core::model::Severity;
 use polo_core::summary::{FleetSummary, GroupSummary, summarize};
 use polo_core::text::{ago, rfc3339};
 use polo_web::params::detail_format;
@@ -37,6 +38,8 @@ struct OverviewPage {
     problem: Option<String>,
     /// The newest report of each type: (page, title, period, headline).
     reports: Vec<(String, &'static str, String, String)>,
+    /// Open findings by severity, worst first: (severity, count).
+    findings: Vec<(&'static str, usize)>,
 }
 
 impl OverviewPage {
@@ -116,9 +119,15 @@ pub async fn overview(
                 .into_iter()
                 .map(|r| (r.path(), r.kind.title(), r.period, r.body.headline))
                 .collect();
+            let open = state.findings.open_findings().await?;
+            let findings = [Severity::Critical, Severity::Warning, Severity::Info]
+                .into_iter()
+                .map(|s| (s.as_str(), open.iter().filter(|f| f.severity == s).count()))
+                .collect();
             html(&OverviewPage {
                 chrome,
                 reports,
+                findings,
                 hourly: OverviewPage::money(s.hourly_cost),
                 monthly: OverviewPage::money(s.monthly_cost),
                 mtd: s.month_to_date.as_ref().map(|m| (OverviewPage::money(m.amount), m.as_of.to_string())),

@@ -121,6 +121,50 @@ pub fn digest(due: &[(Finding, Notice)], public_url: &str) -> Vec<DigestPart> {
     parts
 }
 
+/// The findings due a notice, as digest messages: the Cop's outbox.
+pub struct FindingOutbox<'a> {
+    pub store: &'a dyn polo_core::cop::FindingStore,
+    /// `[cop] renotify_hours`.
+    pub renotify: time::Duration,
+    /// The dashboard's address (`PUBLIC_URL`), for links.
+    pub public_url: &'a str,
+}
+
+#[async_trait::async_trait]
+impl crate::outbox::Outbox for FindingOutbox<'_> {
+    type Item = DigestPart;
+
+    async fn pending(
+        &self,
+        now: time::OffsetDateTime,
+    ) -> Result<Vec<DigestPart>, polo_core::data::DataError> {
+        let due: Vec<(Finding, Notice)> = self
+            .store
+            .all()
+            .await?
+            .into_iter()
+            .filter_map(|f| polo_core::cop::due(&f, now, self.renotify).map(|n| (f, n)))
+            .collect();
+        Ok(if due.is_empty() { Vec::new() } else { digest(&due, self.public_url) })
+    }
+
+    fn message(&self, part: &DigestPart) -> Message {
+        part.message.clone()
+    }
+
+    fn describe(&self, part: &DigestPart) -> String {
+        format!("a digest of {} findings", part.finding_ids.len())
+    }
+
+    async fn mark_sent(
+        &self,
+        part: &DigestPart,
+        at: time::OffsetDateTime,
+    ) -> Result<(), polo_core::data::DataError> {
+        self.store.mark_notified(&part.finding_ids, at).await
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use polo_core::model::Severity;

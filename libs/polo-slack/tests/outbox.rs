@@ -191,3 +191,76 @@ async fn a_gone_webhook_stops_the_run_and_a_spent_budget_leaves_the_rest() {
     assert!(drained.problems[0].starts_with("time is up"), "{:?}", drained.problems);
     assert_eq!(slack.received.lock().unwrap().len(), 1);
 }
+
+mod findings {
+    use polo_core::cop::{FindingStore, MemoryFindings, Notice};
+    use polo_core::model::{Finding, ResourceKind, Severity};
+    use polo_slack::digest::FindingOutbox;
+    use polo_slack::{Pacing, drain};
+
+    use super::{NOW, PUBLIC, fake_slack};
+
+    fn findings(n: usize) -> Vec<Finding> {
+        (0..n)
+            .map(|k| Finding {
+                id: format!("owner-missing:instances:i-{k:05}"),
+                rule: "owner-missing".into(),
+                severity: [Severity::Info, Severity::Warning, Severity::Critical][k % 3],
+                resource_kind: ResourceKind::Instances,
+                resource_id: format!("i-{k:05}"),
+                account: ["prod", "staging"][k % 2].into(),
+                region: "us-east-1".into(),
+                message: format!("Instance i-{k:05} runs in us-east-1 with no `owner` tag: tag it with the person or team who owns it, or stop it."),
+                first_seen: NOW,
+                last_seen: NOW,
+                last_notified: None,
+                resolved_at: None,
+            })
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn three_hundred_findings_arrive_in_valid_messages_once() {
+        let (slack, hook) = fake_slack().await;
+        let store = MemoryFindings::default();
+        store.save(&findings(300)).await.unwrap();
+        let outbox = FindingOutbox { store: &store, renotify: time::Duration::hours(24), public_url: PUBLIC };
+        let drained = drain(&outbox, &hook, NOW, Pacing::IMMEDIATE).await.unwrap();
+        assert_eq!(drained.left, 0);
+        let received = slack.received.lock().unwrap().clone();
+        assert!(received.len() > 1, "split: {}", received.len());
+        assert_eq!(drained.sent, received.len());
+        let mut told = 0;
+        for message in &received {
+            let blocks = message["blocks"].as_array().unwrap();
+            assert!(blocks.len() <= 50);
+            for block in blocks {
+                if let Some(text) = block["text"]["text"].as_str() {
+                    assert!(text.chars().count() <= 3000);
+                    told += text.matches("<https://polo.example.com/instances/").count();
+                }
+            }
+        }
+        assert_eq!(told, 300, "every finding once");
+        assert!(store.all().await.unwrap().iter().all(|f| f.last_notified == Some(NOW)));
+        assert_eq!(drain(&outbox, &hook, NOW, Pacing::IMMEDIATE).await.unwrap().sent, 0, "nothing twice");
+        let _ = Notice::New;
+    }
+
+    #[tokio::test]
+    async fn a_429_then_a_failing_run_then_success_delivers_exactly_once() {
+        let (slack, hook) = fake_slack().await;
+        let store = MemoryFindings::default();
+        store.save(&findings(3)).await.unwrap();
+        let outbox = FindingOutbox { store: &store, renotify: time::Duration::hours(24), public_url: PUBLIC };
+        slack.script.lock().unwrap().extend([(429, Some("2")), (500, None)]);
+        let failed = drain(&outbox, &hook, NOW, Pacing::IMMEDIATE).await.unwrap();
+        assert_eq!((failed.sent, failed.left), (0, 1), "429 waited, then 500 left it for the next run");
+        assert!(store.all().await.unwrap().iter().all(|f| f.last_notified.is_none()));
+        let next = drain(&outbox, &hook, NOW, Pacing::IMMEDIATE).await.unwrap();
+        assert_eq!((next.sent, next.left), (1, 0));
+        let received = slack.received.lock().unwrap().clone();
+        assert_eq!(received.len(), 3, "429, 500, then the one accepted");
+        assert!(store.all().await.unwrap().iter().all(|f| f.last_notified == Some(NOW)));
+    }
+}

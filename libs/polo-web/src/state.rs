@@ -42,6 +42,13 @@ impl AppState {
         self
     }
 
+    /// The same state, reading findings from `findings`.
+    #[must_use]
+    pub fn with_findings(mut self, findings: Arc<dyn FindingReader>) -> AppState {
+        self.findings = findings;
+        self
+    }
+
     /// The same state, reading reports from `reports`.
     #[must_use]
     pub fn with_reports(mut self, reports: Arc<dyn polo_core::reports::ReportStore>) -> AppState {

@@ -111,6 +111,22 @@ pub enum Command {
         #[arg(long, env = "PUBLIC_URL", default_value = "http://127.0.0.1:2200")]
         public_url: String,
     },
+    /// Run the Cloud Cop once: rules over the snapshot and its costs, findings kept under
+    /// POLO_STATE, the digest sent to Slack.
+    Cop {
+        /// Print the findings and the digest; change no state.
+        #[arg(long)]
+        dry_run: bool,
+        /// The snapshot; default: POLO_DATA, ./local_data.json, the bundled sample.
+        #[arg(long, env = "POLO_DATA")]
+        data: Option<PathBuf>,
+        /// Sends the digest to this incoming webhook.
+        #[arg(long, env = "SLACK_WEBHOOK_URL", hide_env_values = true)]
+        slack_webhook_url: Option<String>,
+        /// The dashboard's address, for links in Slack.
+        #[arg(long, env = "PUBLIC_URL", default_value = "http://127.0.0.1:2200")]
+        public_url: String,
+    },
     /// Refresh the price table from the AWS Price List API (any account's credentials).
     Prices {
         /// Regions to price, comma-separated; default: every region of the configured accounts.
@@ -178,7 +194,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             tracing::info!(data = %path.display(), "serving snapshot");
             let addr = SocketAddr::new(*host, *port);
             let mut state = crate::serve::dev_state(config, &path, clock, cli.now.is_some())?
-                .with_reports(std::sync::Arc::new(polo_core::reports::LocalReports::new(&cli.state)));
+                .with_reports(std::sync::Arc::new(polo_core::reports::LocalReports::new(&cli.state)))
+                .with_findings(std::sync::Arc::new(polo_core::cop::LocalFindings::new(&cli.state)));
             if let (Some(issuer), Some(client_id)) = (oidc_issuer, oidc_client_id) {
                 state = crate::serve::with_sign_in(state, issuer, client_id, addr)?;
             }
@@ -233,6 +250,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 public_url,
             };
             crate::report::run(&config, &options, clock.now()).await
+        }
+        Command::Cop { dry_run, data, slack_webhook_url, public_url } => {
+            let config = cli.load_config()?;
+            let data = crate::serve::snapshot_path(data.as_deref());
+            let options = crate::cop::CopOptions {
+                dry_run: *dry_run,
+                data: &data,
+                state: &cli.state,
+                slack: slack_webhook_url.as_deref(),
+                public_url,
+            };
+            crate::cop::run(&config, &options, clock.now()).await
         }
         Command::Prices { regions, out } => {
             let config = cli.load_config()?;

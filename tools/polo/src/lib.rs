@@ -1,6 +1,7 @@
 //! The `polo` command line, as a library so tests drive the same app and commands.
 
 pub mod cli;
+pub mod cop;
 pub mod prices;
 pub mod report;
 pub mod serve;

@@ -3,7 +3,9 @@
 //! and the rule's thresholds.
 
 mod rules;
+mod run;
 mod state;
+mod store;
 
 use time::OffsetDateTime;
 
@@ -11,7 +13,9 @@ use crate::config::Config;
 use crate::model::{CostStore, Fleet, ResourceKind, Severity};
 
 pub use rules::RULES;
+pub use run::{CopRun, CopSources, run_cop};
 pub use state::{Notice, due, reconcile};
+pub use store::{FindingStore, LocalFindings, MemoryFindings, open_first};
 
 /// What a rule reads.
 pub struct RuleContext<'a> {

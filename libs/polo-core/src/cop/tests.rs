@@ -197,3 +197,41 @@ fn rules_can_be_switched_off_and_their_severity_set() {
         assert_eq!(rule.id(), id);
     }
 }
+
+#[tokio::test]
+async fn a_run_remembers_findings_and_tells_each_change_once() {
+    use crate::data::{InMemoryCosts, LocalDataService};
+    let (everything, costs) = sample();
+    let config = Config::bundled().unwrap();
+    let costs = InMemoryCosts(std::sync::Arc::new(costs));
+    let store = MemoryFindings::default();
+    let data = LocalDataService::from_snapshot(everything.clone());
+    let sources = CopSources { fleet: &data, costs: &costs, store: &store, config: &config };
+
+    let dry = run_cop(&sources, NOW, true).await.unwrap();
+    assert!(!dry.due.is_empty());
+    assert!(store.all().await.unwrap().is_empty(), "a dry run changes no state");
+
+    let first = run_cop(&sources, NOW, false).await.unwrap();
+    assert!(first.due.iter().all(|(_, n)| *n == Notice::New));
+    let ids: Vec<String> = first.due.iter().map(|(f, _)| f.id.clone()).collect();
+    store.mark_notified(&ids, NOW).await.unwrap();
+    let again = run_cop(&sources, NOW + Duration::hours(1), false).await.unwrap();
+    assert!(again.due.is_empty(), "nothing new within renotify_hours");
+    let reminder = run_cop(&sources, NOW + Duration::hours(24), false).await.unwrap();
+    // A day on, every finding told is due again (and a rule may have found a new one).
+    let reminded: Vec<&String> =
+        reminder.due.iter().filter(|(_, n)| *n == Notice::Reminder).map(|(f, _)| &f.id).collect();
+    assert_eq!(reminded.len(), ids.len());
+    let all: Vec<String> = reminder.due.iter().map(|(f, _)| f.id.clone()).collect();
+    store.mark_notified(&all, NOW + Duration::hours(24)).await.unwrap();
+
+    // The orphans vanish: their findings resolve, and only they are due.
+    let mut fewer = everything;
+    fewer.instances.retain(|i| !i.name.as_deref().is_some_and(|n| n.starts_with("orphan-storage")));
+    let data = LocalDataService::from_snapshot(fewer);
+    let sources = CopSources { fleet: &data, costs: &costs, store: &store, config: &config };
+    let resolved = run_cop(&sources, NOW + Duration::hours(25), false).await.unwrap();
+    assert!(resolved.due.iter().all(|(_, n)| *n == Notice::Resolved), "{:?}", resolved.due);
+    assert_eq!(resolved.due.iter().filter(|(f, _)| f.rule == "orphan-instance").count(), 2);
+}

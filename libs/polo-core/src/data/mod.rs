@@ -73,6 +73,10 @@ impl FindingReader for NoFindings {
     async fn open_findings(&self) -> Result<Vec<Finding>, DataError> {
         Ok(Vec::new())
     }
+
+    async fn all_findings(&self) -> Result<Vec<Finding>, DataError> {
+        Ok(Vec::new())
+    }
 }
 
 /// Reads Cloud Cop findings: what the Cop writes, detail pages and `/cop` read.
@@ -82,6 +86,8 @@ pub trait FindingReader: Send + Sync {
     async fn findings_for(&self, kind: ResourceKind, id: &str) -> Result<Vec<Finding>, DataError>;
     /// Every open finding.
     async fn open_findings(&self) -> Result<Vec<Finding>, DataError>;
+    /// Every finding, open and resolved (the `/cop` table).
+    async fn all_findings(&self) -> Result<Vec<Finding>, DataError>;
 }
 
 /// Reads the resource history across resources, for reports.

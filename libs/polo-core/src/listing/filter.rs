@@ -14,11 +14,15 @@ pub enum FilterField {
     Status,
     /// A report's period.
     Period,
+    /// A finding's rule.
+    Rule,
+    /// A finding's severity.
+    Severity,
 }
 
 impl FilterField {
     /// Every field.
-    pub const ALL: [FilterField; 9] = [
+    pub const ALL: [FilterField; 11] = [
         FilterField::Account,
         FilterField::Region,
         FilterField::State,
@@ -28,6 +32,8 @@ impl FilterField {
         FilterField::Customer,
         FilterField::Status,
         FilterField::Period,
+        FilterField::Rule,
+        FilterField::Severity,
     ];
 
     /// The query parameter name.
@@ -42,6 +48,8 @@ impl FilterField {
             FilterField::Customer => "customer",
             FilterField::Status => "status",
             FilterField::Period => "period",
+            FilterField::Rule => "rule",
+            FilterField::Severity => "severity",
         }
     }
 

@@ -83,7 +83,11 @@ impl Filterable for Index {
             FilterField::Type => Some(&self.inference_type),
             FilterField::Index => Some(&self.index_id),
             FilterField::Customer => Some(&self.customer),
-            FilterField::State | FilterField::Owner | FilterField::Period => None,
+            FilterField::State
+            | FilterField::Owner
+            | FilterField::Period
+            | FilterField::Rule
+            | FilterField::Severity => None,
         }
     }
 

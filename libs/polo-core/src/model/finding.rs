@@ -53,3 +53,27 @@ impl fmt::Display for Severity {
         f.write_str(self.as_str())
     }
 }
+
+impl crate::listing::Filterable for Finding {
+    fn field(&self, field: crate::listing::FilterField) -> Option<&str> {
+        use crate::listing::FilterField;
+        match field {
+            FilterField::Rule => Some(&self.rule),
+            FilterField::Severity => Some(self.severity.as_str()),
+            FilterField::Account => Some(&self.account),
+            FilterField::Region => Some(&self.region),
+            FilterField::State => Some(if self.resolved_at.is_some() { "resolved" } else { "open" }),
+            _ => None,
+        }
+    }
+
+    fn search_text(&self) -> String {
+        crate::listing::haystack([
+            self.rule.as_str(),
+            self.resource_id.as_str(),
+            self.account.as_str(),
+            self.region.as_str(),
+            self.message.as_str(),
+        ])
+    }
+}

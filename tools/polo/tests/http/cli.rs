@@ -65,3 +65,33 @@ fn a_report_is_stored_once_and_dry_run_prints_without_storing() {
     assert!(ok);
     assert!(stdout.starts_with("stored weekly-summary 2026-W47"), "{stdout}");
 }
+
+#[test]
+fn polo_cop_remembers_its_findings_and_a_dry_run_changes_nothing() {
+    let state = tempfile::tempdir().unwrap();
+    let sample = concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/sample_data.json");
+    let cop = |args: &[&str]| {
+        let output = Command::new(env!("CARGO_BIN_EXE_polo"))
+            .args(["--now", "2026-11-24T12:00:00Z", "--state"])
+            .arg(state.path())
+            .arg("cop")
+            .args(args)
+            .args(["--data", sample])
+            .env_remove("SLACK_WEBHOOK_URL")
+            .env_remove("POLO_CONFIG")
+            .output()
+            .unwrap();
+        (output.status.success(), String::from_utf8(output.stdout).unwrap())
+    };
+    let (ok, stdout) = cop(&["--dry-run"]);
+    assert!(ok);
+    assert!(stdout.starts_with("cop: "), "{stdout}");
+    assert!(stdout.contains("Slack message ("), "the digest it would send");
+    assert!(!state.path().join("cop").exists(), "a dry run changes no state");
+    let (ok, stdout) = cop(&[]);
+    assert!(ok);
+    assert!(stdout.contains("open findings"), "{stdout}");
+    let kept: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(state.path().join("cop/findings.json")).unwrap()).unwrap();
+    assert!(kept.as_array().unwrap().len() >= 10);
+}

@@ -101,6 +101,23 @@ impl TestApp {
         TestApp::spawn_state(state_with(sample(), settings).with_reports(store)).await
     }
 
+    /// The sample with the Cop's findings of one run at [`NOW`], in memory.
+    pub async fn sample_with_findings() -> TestApp {
+        let data = LocalDataService::from_snapshot(sample());
+        let costs = polo_core::data::InMemoryCosts(Arc::new(sample_costs()));
+        let store = Arc::new(polo_core::cop::MemoryFindings::default());
+        let config = Config::bundled().unwrap();
+        let sources = polo_core::cop::CopSources {
+            fleet: &data,
+            costs: &costs,
+            store: store.as_ref(),
+            config: &config,
+        };
+        polo_core::cop::run_cop(&sources, NOW, false).await.unwrap();
+        let settings = WebSettings { dev: true, ..WebSettings::default() };
+        TestApp::spawn_state(state_with(sample(), settings).with_findings(store)).await
+    }
+
     /// Serves `state` on a free port.
     pub async fn spawn_state(state: AppState) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();

@@ -6,6 +6,7 @@
 mod harness;
 
 mod cli;
+mod cop;
 mod costs;
 mod errors;
 mod escaping;

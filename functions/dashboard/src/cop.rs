@@ -1,0 +1,301 @@
+//! `GET /cop`: every Cloud Cop finding as a table (filters `rule`, `severity`, `account`,
+//! `state`; free text; sort; paging; htmx; JSON and CSV).
+
+use std::cmp::Ordering;
+
+use askama::Template;
+use axum::extract::{RawQuery, State};
+use axum::http::HeaderMap;
+use axum::response::Response;
+use polo_core::listing::{Column, Direction, FilterField, Filterable};
+use polo_core::model::{Finding, ResourceKind};
+use polo_core::text::{ago, rfc3339};
+use polo_web::htmx::Htmx;
+use polo_web::params::TableQuery;
+use polo_web::respond::html;
+use polo_web::table::FilterControl;
+use polo_web::table_route::{Table, TableFrame, respond};
+use polo_web::tabular::{Cells, CsvRow};
+use polo_web::{AppError, AppState, Chrome};
+use time::OffsetDateTime;
+
+/// The columns of the findings table.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum FindingColumn {
+    Severity,
+    Rule,
+    Resource,
+    Account,
+    Region,
+    State,
+    FirstSeen,
+    LastSeen,
+}
+
+impl Column for FindingColumn {
+    const ALL: &'static [Self] = &[
+        FindingColumn::Severity,
+        FindingColumn::Rule,
+        FindingColumn::Resource,
+        FindingColumn::Account,
+        FindingColumn::Region,
+        FindingColumn::State,
+        FindingColumn::FirstSeen,
+        FindingColumn::LastSeen,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            FindingColumn::Severity => "severity",
+            FindingColumn::Rule => "rule",
+            FindingColumn::Resource => "resource_id",
+            FindingColumn::Account => "account",
+            FindingColumn::Region => "region",
+            FindingColumn::State => "state",
+            FindingColumn::FirstSeen => "first_seen",
+            FindingColumn::LastSeen => "last_seen",
+        }
+    }
+}
+
+const SHOWN: &[(FindingColumn, &str, bool)] = &[
+    (FindingColumn::Severity, "Severity", false),
+    (FindingColumn::Rule, "Rule", false),
+    (FindingColumn::Resource, "Resource", false),
+    (FindingColumn::Account, "Account", false),
+    (FindingColumn::Region, "Region", false),
+    (FindingColumn::State, "State", false),
+    (FindingColumn::FirstSeen, "First seen", false),
+    (FindingColumn::LastSeen, "Last seen", false),
+];
+
+/// The CSV columns: the JSON item keys (CONTRACT.md "Findings").
+const CSV_COLUMNS: &[&str] = &[
+    "id",
+    "rule",
+    "severity",
+    "resource_kind",
+    "resource_id",
+    "account",
+    "region",
+    "message",
+    "first_seen",
+    "last_seen",
+    "last_notified",
+    "resolved_at",
+];
+
+/// A finding as JSON and CSV give it.
+#[derive(serde::Serialize)]
+#[serde(transparent)]
+pub struct FindingItem<'a>(&'a Finding);
+
+impl CsvRow for FindingItem<'_> {
+    fn write_cells(&self, cells: &mut Cells<'_>) {
+        let f = self.0;
+        cells.text(&f.id);
+        cells.text(&f.rule);
+        cells.text(f.severity.as_str());
+        cells.text(f.resource_kind.as_str());
+        cells.text(&f.resource_id);
+        cells.text(&f.account);
+        cells.text(&f.region);
+        cells.text(&f.message);
+        cells.time(Some(f.first_seen));
+        cells.time(Some(f.last_seen));
+        cells.time(f.last_notified);
+        cells.time(f.resolved_at);
+    }
+}
+
+/// A finding ready to print.
+pub struct FindingCells {
+    pub severity: &'static str,
+    pub tone: &'static str,
+    pub rule: String,
+    pub resource_id: String,
+    pub href: String,
+    pub account: String,
+    pub region: String,
+    pub state: &'static str,
+    pub first_seen: String,
+    pub first_seen_at: String,
+    pub last_seen: String,
+    pub message: String,
+}
+
+impl FindingCells {
+    fn new(f: &Finding, now: OffsetDateTime) -> FindingCells {
+        FindingCells {
+            severity: f.severity.as_str(),
+            tone: match f.severity {
+                polo_core::model::Severity::Critical => {
+                    "bg-rose-100 text-rose-800 dark:bg-rose-900 dark:text-rose-100"
+                }
+                polo_core::model::Severity::Warning => {
+                    "bg-amber-100 text-amber-800 dark:bg-amber-900 dark:text-amber-100"
+                }
+                polo_core::model::Severity::Info => {
+                    "bg-slate-200 text-slate-700 dark:bg-slate-700 dark:text-slate-100"
+                }
+            },
+            rule: f.rule.clone(),
+            resource_id: f.resource_id.clone(),
+            href: match f.resource_kind {
+                ResourceKind::Instances => format!("/instances/{}", f.resource_id),
+                ResourceKind::Indexes => format!("/indexes/{}", f.resource_id),
+                ResourceKind::Costs => format!("/costs/account/{}", f.resource_id),
+            },
+            account: f.account.clone(),
+            region: f.region.clone(),
+            state: if f.resolved_at.is_some() { "resolved" } else { "open" },
+            first_seen: ago(f.first_seen, now),
+            first_seen_at: rfc3339(f.first_seen),
+            last_seen: ago(f.last_seen, now),
+            message: f.message.clone(),
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/cop_region.html")]
+struct CopRegion {
+    frame: TableFrame<FindingColumn>,
+    rows: Vec<FindingCells>,
+}
+
+#[derive(Template)]
+#[template(path = "dashboard/cop.html")]
+struct CopPage {
+    chrome: Chrome,
+    frame: TableFrame<FindingColumn>,
+    rows: Vec<FindingCells>,
+    open: usize,
+}
+
+struct FindingsTable {
+    findings: Vec<Finding>,
+}
+
+fn compare(a: &Finding, b: &Finding, column: FindingColumn) -> Ordering {
+    let state = |f: &Finding| f.resolved_at.is_some();
+    match column {
+        FindingColumn::Severity => a.severity.cmp(&b.severity),
+        FindingColumn::Rule => a.rule.cmp(&b.rule),
+        FindingColumn::Resource => a.resource_id.cmp(&b.resource_id),
+        FindingColumn::Account => a.account.cmp(&b.account),
+        FindingColumn::Region => a.region.cmp(&b.region),
+        FindingColumn::State => state(a).cmp(&state(b)),
+        FindingColumn::FirstSeen => a.first_seen.cmp(&b.first_seen),
+        FindingColumn::LastSeen => a.last_seen.cmp(&b.last_seen),
+    }
+}
+
+impl Table for FindingsTable {
+    type Column = FindingColumn;
+    type Row<'a> = &'a Finding;
+    type Item<'a> = FindingItem<'a>;
+    type Cells = FindingCells;
+    type Extra<'a> = ();
+
+    const SHOWN: &'static [(FindingColumn, &'static str, bool)] = SHOWN;
+    const CSV_COLUMNS: &'static [&'static str] = CSV_COLUMNS;
+
+    fn csv_name(&self) -> String {
+        "findings.csv".to_owned()
+    }
+
+    fn rows<'a>(&'a self, query: &TableQuery<FindingColumn>) -> Vec<&'a Finding> {
+        let mut rows: Vec<&Finding> = self
+            .findings
+            .iter()
+            .filter(|f| {
+                let text = f.search_text();
+                query.filters.matches(*f, || text.as_str())
+            })
+            .collect();
+        // Default: open first, worst first, newest first.
+        rows.sort_by(|a, b| {
+            let o = match query.sort {
+                Some(sort) => {
+                    let o = compare(a, b, sort.column);
+                    if sort.direction == Direction::Descending { o.reverse() } else { o }
+                }
+                None => a
+                    .resolved_at
+                    .is_some()
+                    .cmp(&b.resolved_at.is_some())
+                    .then_with(|| b.severity.cmp(&a.severity))
+                    .then_with(|| b.first_seen.cmp(&a.first_seen)),
+            };
+            o.then_with(|| a.id.cmp(&b.id))
+        });
+        rows
+    }
+
+    fn item<'a>(&'a self, row: &&'a Finding) -> FindingItem<'a> {
+        FindingItem(row)
+    }
+
+    fn cells(&self, row: &&Finding, now: OffsetDateTime) -> FindingCells {
+        FindingCells::new(row, now)
+    }
+
+    fn extra(&self, _now: OffsetDateTime) {}
+
+    fn filters(&self, query: &TableQuery<FindingColumn>) -> Vec<FilterControl> {
+        let counts = |field: FilterField| {
+            let mut values: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
+            for f in &self.findings {
+                if let Some(v) = f.field(field) {
+                    *values.entry(v.to_owned()).or_default() += 1;
+                }
+            }
+            values.into_iter().collect::<Vec<_>>()
+        };
+        [
+            (FilterField::Rule, "Rule"),
+            (FilterField::Severity, "Severity"),
+            (FilterField::Account, "Account"),
+            (FilterField::State, "State"),
+        ]
+        .into_iter()
+        .map(|(field, label)| FilterControl::select(query, field, label, &counts(field)))
+        .collect()
+    }
+
+    fn page(
+        &self,
+        chrome: Chrome,
+        frame: TableFrame<FindingColumn>,
+        rows: Vec<FindingCells>,
+    ) -> Result<Response, AppError> {
+        let open = self.findings.iter().filter(|f| f.resolved_at.is_none()).count();
+        html(&CopPage { chrome, frame, rows, open })
+    }
+
+    fn region(
+        &self,
+        frame: TableFrame<FindingColumn>,
+        rows: Vec<FindingCells>,
+    ) -> Result<Response, AppError> {
+        html(&CopRegion { frame, rows })
+    }
+}
+
+/// `GET /cop`.
+pub async fn list(
+    State(state): State<AppState>,
+    chrome: Chrome,
+    htmx: Htmx,
+    RawQuery(raw): RawQuery,
+    request_headers: HeaderMap,
+) -> Result<Response, AppError> {
+    let query = TableQuery::<FindingColumn>::parse(
+        raw.as_deref(),
+        &request_headers,
+        &[FilterField::Rule, FilterField::Severity, FilterField::Account, FilterField::State],
+    )?;
+    let findings = state.findings.all_findings().await?;
+    respond(&state, chrome, htmx, &FindingsTable { findings }, query).await
+}

@@ -1,0 +1,48 @@
+//! One Cop run: the rules over the fleet and the cost store at `now`, set against the
+//! findings remembered, saved (unless a dry run), and what is due a notice.
+
+use time::{Duration, OffsetDateTime};
+
+use super::{Candidate, Notice, RuleContext, due, evaluate, reconcile};
+use crate::config::Config;
+use crate::data::{CostReader, DataError, FleetReader};
+use crate::model::Finding;
+
+use super::store::FindingStore;
+
+/// What a run reads and where it remembers.
+pub struct CopSources<'a> {
+    pub fleet: &'a dyn FleetReader,
+    pub costs: &'a dyn CostReader,
+    pub store: &'a dyn FindingStore,
+    pub config: &'a Config,
+}
+
+/// What a run found and decided.
+#[derive(Debug)]
+pub struct CopRun {
+    /// What the rules found now.
+    pub found: Vec<Candidate>,
+    /// Every finding after the run.
+    pub findings: Vec<Finding>,
+    /// The findings due a notice, and why.
+    pub due: Vec<(Finding, Notice)>,
+}
+
+/// Runs the rules at `now`; stores the findings unless `dry_run`.
+pub async fn run_cop(
+    sources: &CopSources<'_>,
+    now: OffsetDateTime,
+    dry_run: bool,
+) -> Result<CopRun, DataError> {
+    let (fleet, costs) = tokio::try_join!(sources.fleet.fleet(), sources.costs.costs())?;
+    let found = evaluate(&RuleContext { fleet: &fleet, costs: &costs, config: sources.config, now });
+    let previous = sources.store.all().await?;
+    let findings = reconcile(&previous, &found, now);
+    if !dry_run {
+        sources.store.save(&findings).await?;
+    }
+    let renotify = Duration::hours(i64::from(sources.config.cop.renotify_hours));
+    let due = findings.iter().filter_map(|f| due(f, now, renotify).map(|n| (f.clone(), n))).collect();
+    Ok(CopRun { found, findings, due })
+}

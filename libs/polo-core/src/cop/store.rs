@@ -1,0 +1,147 @@
+//! Where findings are remembered between runs: locally a JSON file under `POLO_STATE`
+//! (`cop/findings.json`), in tests memory. Each store also answers the pages'
+//! [`FindingReader`].
+
+use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+
+use async_trait::async_trait;
+use time::OffsetDateTime;
+
+use crate::data::{DataError, FindingReader};
+use crate::model::{Finding, ResourceKind};
+
+/// Keeps findings.
+#[async_trait]
+pub trait FindingStore: Send + Sync {
+    /// Every finding, open and resolved.
+    async fn all(&self) -> Result<Vec<Finding>, DataError>;
+    /// Replaces what is kept with `findings` (the result of a run).
+    async fn save(&self, findings: &[Finding]) -> Result<(), DataError>;
+    /// Records that Slack accepted a notice of `ids` at `at`.
+    async fn mark_notified(&self, ids: &[String], at: OffsetDateTime) -> Result<(), DataError>;
+}
+
+/// Open first, then the newest seen: how detail pages list a resource's findings.
+pub fn open_first(findings: &mut [Finding]) {
+    findings.sort_by(|a, b| {
+        a.resolved_at.is_some().cmp(&b.resolved_at.is_some()).then(b.last_seen.cmp(&a.last_seen))
+    });
+}
+
+/// Findings in a JSON file.
+pub struct LocalFindings {
+    path: PathBuf,
+}
+
+impl LocalFindings {
+    /// Findings under `state_dir/cop/findings.json`.
+    pub fn new(state_dir: &Path) -> LocalFindings {
+        LocalFindings { path: state_dir.join("cop").join("findings.json") }
+    }
+
+    fn read(&self) -> Result<Vec<Finding>, DataError> {
+        match std::fs::read(&self.path) {
+            Ok(bytes) => crate::json::decode(&bytes).map_err(|problem| DataError::Unreadable {
+                source_name: self.path.display().to_string(),
+                problem,
+            }),
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+            Err(e) => Err(DataError::Unreadable {
+                source_name: self.path.display().to_string(),
+                problem: e.to_string(),
+            }),
+        }
+    }
+
+    fn write(&self, findings: &[Finding]) -> Result<(), DataError> {
+        let store = |e: std::io::Error| DataError::Store(format!("{}: {e}", self.path.display()));
+        if let Some(parent) = self.path.parent() {
+            std::fs::create_dir_all(parent).map_err(store)?;
+        }
+        let bytes = serde_json::to_vec_pretty(findings).map_err(|e| DataError::Store(e.to_string()))?;
+        let tmp = self.path.with_extension("json.tmp");
+        std::fs::write(&tmp, bytes).map_err(store)?;
+        std::fs::rename(&tmp, &self.path).map_err(store)
+    }
+}
+
+#[async_trait]
+impl FindingStore for LocalFindings {
+    async fn all(&self) -> Result<Vec<Finding>, DataError> {
+        self.read()
+    }
+
+    async fn save(&self, findings: &[Finding]) -> Result<(), DataError> {
+        self.write(findings)
+    }
+
+    async fn mark_notified(&self, ids: &[String], at: OffsetDateTime) -> Result<(), DataError> {
+        let mut findings = self.read()?;
+        for f in findings.iter_mut().filter(|f| ids.contains(&f.id)) {
+            f.last_notified = Some(at);
+        }
+        self.write(&findings)
+    }
+}
+
+/// Findings in memory.
+#[derive(Default)]
+pub struct MemoryFindings {
+    findings: Mutex<Vec<Finding>>,
+}
+
+impl MemoryFindings {
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Vec<Finding>>, DataError> {
+        self.findings.lock().map_err(|_| DataError::Store("finding store lock poisoned".into()))
+    }
+}
+
+#[async_trait]
+impl FindingStore for MemoryFindings {
+    async fn all(&self) -> Result<Vec<Finding>, DataError> {
+        Ok(self.lock()?.clone())
+    }
+
+    async fn save(&self, findings: &[Finding]) -> Result<(), DataError> {
+        *self.lock()? = findings.to_vec();
+        Ok(())
+    }
+
+    async fn mark_notified(&self, ids: &[String], at: OffsetDateTime) -> Result<(), DataError> {
+        for f in self.lock()?.iter_mut().filter(|f| ids.contains(&f.id)) {
+            f.last_notified = Some(at);
+        }
+        Ok(())
+    }
+}
+
+/// Every finding store answers the pages.
+macro_rules! finding_reader {
+    ($store:ty) => {
+        #[async_trait]
+        impl FindingReader for $store {
+            async fn findings_for(&self, kind: ResourceKind, id: &str) -> Result<Vec<Finding>, DataError> {
+                let mut found: Vec<Finding> = self
+                    .all()
+                    .await?
+                    .into_iter()
+                    .filter(|f| f.resource_kind == kind && f.resource_id == id)
+                    .collect();
+                open_first(&mut found);
+                Ok(found)
+            }
+
+            async fn open_findings(&self) -> Result<Vec<Finding>, DataError> {
+                Ok(self.all().await?.into_iter().filter(|f| f.resolved_at.is_none()).collect())
+            }
+
+            async fn all_findings(&self) -> Result<Vec<Finding>, DataError> {
+                self.all().await
+            }
+        }
+    };
+}
+
+finding_reader!(LocalFindings);
+finding_reader!(MemoryFindings);

@@ -1,0 +1,65 @@
+//! `polo cop [--dry-run]`: the Cloud Cop over the local snapshot and its cost store, findings
+//! remembered under `POLO_STATE/cop`, the digest sent when `SLACK_WEBHOOK_URL` is set.
+
+use std::path::Path;
+
+use polo_core::config::Config;
+use polo_core::cop::{CopSources, LocalFindings, Notice, run_cop};
+use polo_core::data::{LocalCostReader, LocalDataService, cost_store_path};
+use polo_core::model::Severity;
+use time::{Duration, OffsetDateTime};
+
+/// What `polo cop` was asked.
+pub struct CopOptions<'a> {
+    pub dry_run: bool,
+    pub data: &'a Path,
+    pub state: &'a Path,
+    pub slack: Option<&'a str>,
+    pub public_url: &'a str,
+}
+
+/// Runs the Cop once and says what it found.
+pub async fn run(config: &Config, options: &CopOptions<'_>, now: OffsetDateTime) -> anyhow::Result<()> {
+    let data = LocalDataService::from_file(options.data)?;
+    let costs = LocalCostReader::new(cost_store_path(options.data));
+    let store = LocalFindings::new(options.state);
+    let sources = CopSources { fleet: &data, costs: &costs, store: &store, config };
+    let run = run_cop(&sources, now, options.dry_run).await?;
+    let open = run.findings.iter().filter(|f| f.resolved_at.is_none()).count();
+    let severity = |s: Severity| run.found.iter().filter(|c| c.severity == s).count();
+    let notices = |n: Notice| run.due.iter().filter(|(_, x)| *x == n).count();
+    println!(
+        "cop: {open} open findings ({} critical, {} warning, {} info); due a notice: {} new, {} still open, {} resolved",
+        severity(Severity::Critical),
+        severity(Severity::Warning),
+        severity(Severity::Info),
+        notices(Notice::New),
+        notices(Notice::Reminder),
+        notices(Notice::Resolved)
+    );
+    if options.dry_run {
+        for part in polo_slack::digest::digest(&run.due, options.public_url) {
+            println!(
+                "\nSlack message ({} findings):\n{}",
+                part.finding_ids.len(),
+                serde_json::to_string_pretty(&part.message)?
+            );
+        }
+        return Ok(());
+    }
+    if let Some(url) = options.slack {
+        let webhook = polo_slack::SlackWebhook::new(url)?;
+        let outbox = polo_slack::digest::FindingOutbox {
+            store: &store,
+            renotify: Duration::hours(i64::from(config.cop.renotify_hours)),
+            public_url: options.public_url,
+        };
+        let pacing = polo_slack::Pacing { pace: polo_slack::outbox::PACE, budget: std::time::Duration::MAX };
+        let drained = polo_slack::drain(&outbox, &webhook, now, pacing).await?;
+        println!("slack: {} messages sent, {} left", drained.sent, drained.left);
+        for problem in &drained.problems {
+            println!("slack: {problem}");
+        }
+    }
+    Ok(())
+}
