@@ -230,6 +230,8 @@ export class PoloAppStack extends cdk.Stack {
     }
     allow(this.functions.reports, readTable, tableArns(reports));
     allow(this.functions.dashboard, readTable, tableArns(reports));
+    // Instance and index pages show the Cop's findings, kept in the report table.
+    allow(this.functions.inventory, readTable, tableArns(reports));
     allow(this.functions.sync, [...readTable, ...writeTable], tableArns(resources));
     // The sync also keeps the cost store (`costs.json`), asking Cost Explorer in the payer account.
     allow(this.functions.sync, ['s3:GetObject', 's3:PutObject'], [data.arnForObjects('sync/*'), data.arnForObjects('snapshot.json'), data.arnForObjects('costs.json')]);
@@ -292,7 +294,7 @@ export class PoloAppStack extends cdk.Stack {
       });
     }
     // Links in Slack messages point at the dashboard.
-    this.functions.reporter.addEnvironment('PUBLIC_URL', props.publicUrl ?? this.api.apiEndpoint);
+    for (const name of ['reporter', 'cop'] as const) this.functions[name].addEnvironment('PUBLIC_URL', props.publicUrl ?? this.api.apiEndpoint);
     if (props.slackWebhookUrl) {
       for (const name of ['reporter', 'cop'] as const) this.functions[name].addEnvironment('SLACK_WEBHOOK_URL', props.slackWebhookUrl);
     }

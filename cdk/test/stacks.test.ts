@@ -190,6 +190,10 @@ test('sync, cop and each report type run on schedules', () => {
     .map((f) => f.Properties)
     .find((f) => f.Environment.Variables.POWERTOOLS_SERVICE_NAME === 'polo-reporter');
   assert.ok(reporter.Environment.Variables.PUBLIC_URL);
+  const cop = Object.values(t.findResources('AWS::Lambda::Function'))
+    .map((f) => f.Properties)
+    .find((f) => f.Environment.Variables.POWERTOOLS_SERVICE_NAME === 'polo-cop');
+  assert.ok(cop.Environment.Variables.PUBLIC_URL, 'digest links need the dashboard address');
   assert.equal(reporter.Environment.Variables.SLACK_WEBHOOK_URL, undefined);
   const withSlack = appTemplate({ slackWebhookUrl: 'https://hooks.slack.com/services/T/B/x' });
   const posting = Object.values(withSlack.findResources('AWS::Lambda::Function'))

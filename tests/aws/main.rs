@@ -20,6 +20,7 @@ mod proxy;
 mod runtime_api;
 
 mod bench_sync;
+mod cop;
 mod costs;
 mod data_services;
 mod faults;

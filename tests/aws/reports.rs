@@ -26,7 +26,7 @@ use crate::harness::{base_config, emulator, fresh_name};
 
 const NOW: time::OffsetDateTime = datetime!(2026-11-24 12:00 UTC);
 
-async fn create_report_table(config: &aws_config::SdkConfig, table: &str) {
+pub async fn create_report_table(config: &aws_config::SdkConfig, table: &str) {
     let attr = |n: &str| {
         AttributeDefinition::builder()
             .attribute_name(n)

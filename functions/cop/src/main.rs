@@ -1,18 +1,50 @@
-//! The scheduled cop function: an EventBridge scheduled event starts one run.
+use std::sync::Arc;
 
-use aws_lambda_events::eventbridge::EventBridgeEvent;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
+use polo_cop::{State, handle};
+use polo_core::SystemClock;
+use polo_core::config::Config;
+use polo_core::data::{FindingTable, S3CostReader, S3SnapshotReader};
+use polo_core::store::{SNAPSHOT_KEY, s3_client};
 
-/// Answers one scheduled event. The cop job itself lands with its feature; until then a
-/// run fails loudly rather than pretending to have done something.
-async fn handle(event: LambdaEvent<EventBridgeEvent<serde_json::Value>>) -> Result<serde_json::Value, Error> {
-    tracing::warn!(request_id = %event.context.request_id, detail_type = %event.payload.detail_type, "cop is not implemented in this build");
-    Err("cop is not implemented in this build".into())
-}
+/// How long a container trusts the snapshot it read before asking S3 again.
+const REVALIDATE: std::time::Duration = std::time::Duration::from_secs(10);
+
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
-async fn main() -> Result<(), Error> {
+async fn main() -> Result<(), polo_web::lambda::Fatal> {
     polo_web::lambda::init_json_logs();
+    let need = |name: &str| {
+        std::env::var(name).ok().filter(|v| !v.is_empty()).ok_or_else(|| format!("{name}: required"))
+    };
+    let (bucket, reports) = (need("DATA_BUCKET_NAME")?, need("DYNAMODB_REPORT_TABLE_NAME")?);
+    let config_path = std::env::var("POLO_CONFIG").ok().filter(|v| !v.is_empty());
+    let config = Config::load(config_path.as_deref().map(std::path::Path::new))?;
+    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
+    let state = Arc::new(State {
+        fleet: Arc::new(S3SnapshotReader::new(s3_client(&sdk), &bucket, SNAPSHOT_KEY, REVALIDATE)),
+        costs: Arc::new(S3CostReader::new(s3_client(&sdk), &bucket, REVALIDATE)),
+        findings: FindingTable::new(aws_sdk_dynamodb::Client::new(&sdk), reports),
+        config,
+        clock: Arc::new(SystemClock),
+        slack: match std::env::var("SLACK_WEBHOOK_URL").ok().filter(|v| !v.is_empty()) {
+            Some(url) => Some(polo_slack::SlackWebhook::new(url)?),
+            None => None,
+        },
+        public_url: std::env::var("PUBLIC_URL").unwrap_or_default(),
+        pace: polo_slack::outbox::PACE,
+    });
     let service = std::env::var("POWERTOOLS_SERVICE_NAME").unwrap_or_else(|_| "polo-cop".to_owned());
-    polo_web::lambda::in_service(&service, lambda_runtime::run(service_fn(handle))).await
+    let runtime = lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
+        let state = Arc::clone(&state);
+        let deadline = std::time::UNIX_EPOCH + std::time::Duration::from_millis(event.context.deadline);
+        let budget = deadline
+            .duration_since(std::time::SystemTime::now())
+            .unwrap_or_default()
+            .saturating_sub(std::time::Duration::from_secs(20));
+        async move { Box::pin(handle(&state, &event.context.request_id, budget)).await.map_err(Error::from) }
+    }));
+    Ok(Box::pin(polo_web::lambda::in_service(&service, runtime)).await?)
 }

@@ -210,7 +210,15 @@ impl FunctionConfig {
                         S3SnapshotReader::new(s3_client(sdk), bucket, SNAPSHOT_KEY, SNAPSHOT_REVALIDATE)
                             .with_first_sync_hint(hint);
                     let table = ResourceTable::new(aws_sdk_dynamodb::Client::new(sdk), table);
-                    (Arc::new(fleet), Arc::new(DynamoDataService::new(table)), Arc::new(NoFindings))
+                    // The Cop's findings live in the report table.
+                    let findings: Arc<dyn FindingReader> = match &self.report_table {
+                        Some(reports) => Arc::new(polo_core::data::FindingTable::new(
+                            aws_sdk_dynamodb::Client::new(sdk),
+                            reports,
+                        )),
+                        None => Arc::new(NoFindings),
+                    };
+                    (Arc::new(fleet), Arc::new(DynamoDataService::new(table)), findings)
                 }
                 _ => anyhow::bail!(
                     "DATA_BUCKET_NAME and DYNAMODB_TABLE_NAME: required unless POLO_DATA is set"

@@ -15,6 +15,7 @@ use crate::model::{CostStore, Fleet, ResourceKind, Severity};
 pub use rules::RULES;
 pub use run::{CopRun, CopSources, run_cop};
 pub use state::{Notice, due, reconcile};
+pub(crate) use store::finding_reader;
 pub use store::{FindingStore, LocalFindings, MemoryFindings, open_first};
 
 /// What a rule reads.

@@ -8,8 +8,8 @@ use std::sync::Mutex;
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use crate::data::{DataError, FindingReader};
-use crate::model::{Finding, ResourceKind};
+use crate::data::DataError;
+use crate::model::Finding;
 
 /// Keeps findings.
 #[async_trait]
@@ -116,32 +116,41 @@ impl FindingStore for MemoryFindings {
     }
 }
 
-/// Every finding store answers the pages.
+/// Every finding store answers the pages: a resource's findings (open first), the open
+/// ones, and all of them.
 macro_rules! finding_reader {
     ($store:ty) => {
-        #[async_trait]
-        impl FindingReader for $store {
-            async fn findings_for(&self, kind: ResourceKind, id: &str) -> Result<Vec<Finding>, DataError> {
-                let mut found: Vec<Finding> = self
-                    .all()
+        #[async_trait::async_trait]
+        impl $crate::data::FindingReader for $store {
+            async fn findings_for(
+                &self,
+                kind: $crate::model::ResourceKind,
+                id: &str,
+            ) -> Result<Vec<$crate::model::Finding>, $crate::data::DataError> {
+                let mut found: Vec<$crate::model::Finding> = $crate::cop::FindingStore::all(self)
                     .await?
                     .into_iter()
                     .filter(|f| f.resource_kind == kind && f.resource_id == id)
                     .collect();
-                open_first(&mut found);
+                $crate::cop::open_first(&mut found);
                 Ok(found)
             }
 
-            async fn open_findings(&self) -> Result<Vec<Finding>, DataError> {
-                Ok(self.all().await?.into_iter().filter(|f| f.resolved_at.is_none()).collect())
+            async fn open_findings(&self) -> Result<Vec<$crate::model::Finding>, $crate::data::DataError> {
+                Ok($crate::cop::FindingStore::all(self)
+                    .await?
+                    .into_iter()
+                    .filter(|f| f.resolved_at.is_none())
+                    .collect())
             }
 
-            async fn all_findings(&self) -> Result<Vec<Finding>, DataError> {
-                self.all().await
+            async fn all_findings(&self) -> Result<Vec<$crate::model::Finding>, $crate::data::DataError> {
+                $crate::cop::FindingStore::all(self).await
             }
         }
     };
 }
+pub(crate) use finding_reader;
 
 finding_reader!(LocalFindings);
 finding_reader!(MemoryFindings);

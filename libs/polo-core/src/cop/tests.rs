@@ -220,9 +220,9 @@ async fn a_run_remembers_findings_and_tells_each_change_once() {
     assert!(again.due.is_empty(), "nothing new within renotify_hours");
     let reminder = run_cop(&sources, NOW + Duration::hours(24), false).await.unwrap();
     // A day on, every finding told is due again (and a rule may have found a new one).
-    let reminded: Vec<&String> =
+    let told_again: Vec<&String> =
         reminder.due.iter().filter(|(_, n)| *n == Notice::Reminder).map(|(f, _)| &f.id).collect();
-    assert_eq!(reminded.len(), ids.len());
+    assert_eq!(told_again.len(), ids.len());
     let all: Vec<String> = reminder.due.iter().map(|(f, _)| f.id.clone()).collect();
     store.mark_notified(&all, NOW + Duration::hours(24)).await.unwrap();
 

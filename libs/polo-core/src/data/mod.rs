@@ -4,6 +4,7 @@
 pub mod conformance;
 mod costs;
 mod dynamo;
+mod finding_table;
 mod local;
 mod report_table;
 mod s3_snapshot;
@@ -16,6 +17,7 @@ use crate::model::{Change, Finding, Fleet, Index, Instance, ResourceKind};
 
 pub use costs::{COSTS_KEY, CostReader, InMemoryCosts, LocalCostReader, S3CostReader};
 pub use dynamo::{BATCH, BY_INDEX, BY_KIND, DynamoDataService, ResourceItem, ResourceTable, vanished};
+pub use finding_table::{COP_LEASE, FindingTable};
 pub use local::{LocalDataService, cost_store_path, parse_snapshot, parse_snapshot_bytes, read_cost_store};
 pub use report_table::ReportTable;
 pub use s3_snapshot::S3SnapshotReader;

@@ -1,0 +1,109 @@
+//! The scheduled Cloud Cop: each run takes the Cop's lease (a second run at the same time
+//! does nothing), judges the fleet and its costs, remembers the findings in the report
+//! table, and sends the digest of what is due through the Slack outbox.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use polo_core::Clock;
+use polo_core::config::Config;
+use polo_core::cop::{CopSources, Notice, run_cop};
+use polo_core::data::{CostReader, FindingTable, FleetReader};
+use serde::Serialize;
+
+/// How long one run may hold the lease (the function's timeout is shorter).
+pub const LEASE: Duration = Duration::from_secs(10 * 60);
+
+/// Readers, the findings table and the configuration, built once per container.
+pub struct State {
+    pub fleet: Arc<dyn FleetReader>,
+    pub costs: Arc<dyn CostReader>,
+    pub findings: FindingTable,
+    pub config: Config,
+    pub clock: Arc<dyn Clock>,
+    /// `SLACK_WEBHOOK_URL`; without it the digest waits in the outbox.
+    pub slack: Option<polo_slack::SlackWebhook>,
+    /// `PUBLIC_URL`, for links.
+    pub public_url: String,
+    /// The pause between two Slack messages.
+    pub pace: Duration,
+}
+
+/// What a run did.
+#[derive(Debug, Serialize)]
+pub struct CopSummary {
+    /// `false` when another run held the lease.
+    pub ran: bool,
+    pub open: usize,
+    pub new: usize,
+    pub reminders: usize,
+    pub resolved: usize,
+    /// Digest messages Slack accepted, and those left for the next run.
+    pub sent: usize,
+    pub left: usize,
+    pub problems: Vec<String>,
+}
+
+/// One run as `holder` (the invocation's request id), with `budget` for Slack.
+pub async fn handle(state: &State, holder: &str, budget: Duration) -> Result<CopSummary, String> {
+    let now = state.clock.now();
+    let started = std::time::Instant::now();
+    if !state.findings.acquire(holder, now, LEASE).await.map_err(|e| e.to_string())? {
+        tracing::info!("another Cop run holds the lease: nothing to do");
+        return Ok(CopSummary {
+            ran: false,
+            open: 0,
+            new: 0,
+            reminders: 0,
+            resolved: 0,
+            sent: 0,
+            left: 0,
+            problems: Vec::new(),
+        });
+    }
+    let result = judge_and_tell(state, now, started, budget).await;
+    state.findings.release(holder, now).await.map_err(|e| e.to_string())?;
+    result
+}
+
+async fn judge_and_tell(
+    state: &State,
+    now: time::OffsetDateTime,
+    started: std::time::Instant,
+    budget: Duration,
+) -> Result<CopSummary, String> {
+    let sources = CopSources {
+        fleet: state.fleet.as_ref(),
+        costs: state.costs.as_ref(),
+        store: &state.findings,
+        config: &state.config,
+    };
+    let run = run_cop(&sources, now, false).await.map_err(|e| e.to_string())?;
+    let count = |n: Notice| run.due.iter().filter(|(_, x)| *x == n).count();
+    let mut summary = CopSummary {
+        ran: true,
+        open: run.findings.iter().filter(|f| f.resolved_at.is_none()).count(),
+        new: count(Notice::New),
+        reminders: count(Notice::Reminder),
+        resolved: count(Notice::Resolved),
+        sent: 0,
+        left: 0,
+        problems: Vec::new(),
+    };
+    if let Some(webhook) = &state.slack {
+        let outbox = polo_slack::digest::FindingOutbox {
+            store: &state.findings,
+            renotify: time::Duration::hours(i64::from(state.config.cop.renotify_hours)),
+            public_url: &state.public_url,
+        };
+        let pacing =
+            polo_slack::Pacing { pace: state.pace, budget: budget.saturating_sub(started.elapsed()) };
+        let drained =
+            polo_slack::drain(&outbox, webhook, now, pacing).await.map_err(|e| format!("outbox: {e}"))?;
+        (summary.sent, summary.left, summary.problems) = (drained.sent, drained.left, drained.problems);
+    } else {
+        tracing::warn!("SLACK_WEBHOOK_URL is not set: the digest waits in the outbox");
+    }
+    tracing::info!(open = summary.open, new = summary.new, sent = summary.sent, "cop run");
+    Ok(summary)
+}
