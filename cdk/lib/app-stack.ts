@@ -271,7 +271,8 @@ export class PoloAppStack extends cdk.Stack {
         targets: [new targets.LambdaFunction(this.functions[name], { retryAttempts: 0 })],
       });
     schedule('sync', events.Schedule.rate(cdk.Duration.minutes(SYNC_INTERVAL_MINUTES)));
-    schedule('cop', events.Schedule.rate(cdk.Duration.hours(1)));
+    // The Cop judges each new snapshot: every sync interval, five minutes after the sync starts.
+    schedule('cop', events.Schedule.cron({ minute: `5/${SYNC_INTERVAL_MINUTES}` }));
     // Each report type on its own cadence, after Cost Explorer has had the night to settle
     // (UTC; the reporter builds each type's last complete period in REPORT_TIMEZONE). A run
     // also sends whatever earlier runs left in the Slack outbox.

@@ -180,7 +180,7 @@ test('sync, cop and each report type run on schedules', () => {
   const expressions = rules.map((r) => r.ScheduleExpression).sort();
   assert.deepEqual(expressions, [
     'cron(15 6 * * ? *)', 'cron(20 6 * * ? *)', 'cron(25 6 * * ? *)', 'cron(30 6 ? * MON *)', 'cron(45 6 2 * ? *)',
-    'rate(1 hour)', 'rate(15 minutes)',
+    'cron(5/15 * * * ? *)', 'rate(15 minutes)',
   ]);
   for (const rule of rules) assert.equal(rule.Targets.length, 1);
   const inputs = rules.map((r) => r.Targets[0].Input).filter(Boolean).map((i) => JSON.parse(i).type).sort();

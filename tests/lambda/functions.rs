@@ -189,19 +189,31 @@ fn polo_assets_url(logical: &str) -> String {
 
 #[tokio::test]
 async fn scheduled_functions_take_eventbridge_events() {
-    let event = r#"{"version":"0","id":"6a7e8feb-b491-4cf7-a9f1-bf3703467718","detail-type":"Scheduled Event",
-        "source":"aws.events","account":"123456789012","time":"2026-11-24T12:00:00Z","region":"us-east-1",
-        "resources":["arn:aws:events:us-east-1:123456789012:rule/polo-cop"],"detail":{}}"#;
-    let mut cop = Function::start("cop", &[]).await;
-    let (_, outcome) = cop.invoke(event).await;
-    match outcome {
-        Outcome::Error(e) => assert!(e.to_string().contains("not implemented in this build"), "{e}"),
-        Outcome::Response(r) => panic!("cop has no rules yet, but answered {r}"),
+    // Without their stores the scheduled functions stop at init, naming what is missing.
+    for name in ["cop", "reporter"] {
+        let mut f = Function::start(name, &[]).await;
+        let failure = f.init_failure().await;
+        assert!(failure.lines().any(|l| l == "Error: DATA_BUCKET_NAME: required"), "{name}: {failure}");
     }
-    let (_, malformed) = cop.invoke("[1, 2, 3]").await;
-    assert!(matches!(malformed, Outcome::Error(_)));
-    let (_, again) = cop.invoke(event).await;
-    assert!(matches!(again, Outcome::Error(_)), "still running after a malformed event");
+    // The reporter reads its request before touching any store: a malformed one, or an
+    // unknown type, is an invocation error naming it, and the function keeps running.
+    let env = [
+        ("DATA_BUCKET_NAME", "b"),
+        ("DYNAMODB_TABLE_NAME", "t"),
+        ("DYNAMODB_REPORT_TABLE_NAME", "r"),
+        ("AWS_REGION", "us-east-1"),
+    ];
+    let mut reporter = Function::start("reporter", &env).await;
+    let (_, malformed) = reporter.invoke(r#"{"type": 5}"#).await;
+    match malformed {
+        Outcome::Error(e) => assert!(e.to_string().contains("reporter request"), "{e}"),
+        Outcome::Response(r) => panic!("answered {r}"),
+    }
+    let (_, unknown) = reporter.invoke(r#"{"type": "weekly"}"#).await;
+    match unknown {
+        Outcome::Error(e) => assert!(e.to_string().contains("unknown report type"), "{e}"),
+        Outcome::Response(r) => panic!("answered {r}"),
+    }
 }
 
 #[tokio::test]
