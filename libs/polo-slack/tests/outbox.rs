@@ -264,3 +264,72 @@ mod findings {
         assert!(store.all().await.unwrap().iter().all(|f| f.last_notified == Some(NOW)));
     }
 }
+
+mod cop_runs {
+    use std::sync::Arc;
+
+    use polo_core::config::Config;
+    use polo_core::cop::{CopSources, MemoryFindings, run_cop};
+    use polo_core::data::{InMemoryCosts, LocalDataService};
+    use polo_core::sample::{Scale, generate_with_costs};
+    use polo_slack::digest::FindingOutbox;
+    use polo_slack::{Pacing, drain};
+    use time::Duration;
+
+    use super::{NOW, PUBLIC, fake_slack};
+
+    /// Slack hears of a finding when new, not again within `renotify_hours`, again after,
+    /// and once when it is resolved: each run of the Cop followed by a drain of its outbox.
+    #[tokio::test]
+    async fn new_silent_reminded_resolved_as_slack_receives_it() {
+        let (slack, hook) = fake_slack().await;
+        let (everything, costs) = generate_with_costs(42, Scale::Small, NOW);
+        let config = Config::bundled().unwrap();
+        let costs = InMemoryCosts(Arc::new(costs));
+        let store = MemoryFindings::default();
+        let outbox = FindingOutbox { store: &store, renotify: Duration::hours(24), public_url: PUBLIC };
+        let orphan = everything
+            .instances
+            .iter()
+            .find(|i| i.name.as_deref().is_some_and(|n| n.starts_with("orphan-storage")))
+            .unwrap()
+            .id
+            .clone();
+        let told = |at: usize| -> String {
+            let received = slack.received.lock().unwrap();
+            received[at..]
+                .iter()
+                .flat_map(|m| m["blocks"].as_array().unwrap().clone())
+                .map(|b| b.to_string())
+                .collect()
+        };
+        let run = |everything: polo_core::model::Everything, at: time::OffsetDateTime| {
+            let (store, costs, config, outbox, hook) = (&store, &costs, &config, &outbox, &hook);
+            async move {
+                let data = LocalDataService::from_snapshot(everything);
+                let sources = CopSources { fleet: &data, costs, store, config };
+                run_cop(&sources, at, false).await.unwrap();
+                drain(outbox, hook, at, Pacing::IMMEDIATE).await.unwrap()
+            }
+        };
+        let first = run(everything.clone(), NOW).await;
+        assert!(first.sent >= 1 && first.left == 0);
+        assert!(told(0).contains(&format!("|{orphan}>")) && told(0).contains("_new_"));
+        let seen = slack.received.lock().unwrap().len();
+        let quiet = run(everything.clone(), NOW + Duration::hours(1)).await;
+        assert_eq!(quiet.sent, 0, "silent within renotify_hours");
+        let reminder = run(everything.clone(), NOW + Duration::hours(24)).await;
+        assert!(reminder.sent >= 1);
+        assert!(told(seen).contains(&format!("|{orphan}>")) && told(seen).contains("_still open_"));
+        let seen = slack.received.lock().unwrap().len();
+        let mut fixed = everything.clone();
+        fixed.instances.retain(|i| i.id != orphan);
+        let resolved = run(fixed.clone(), NOW + Duration::hours(25)).await;
+        assert_eq!(resolved.sent, 1);
+        let text = told(seen);
+        assert!(text.contains(&format!("|{orphan}>")) && text.contains("_resolved_"), "{text}");
+        let seen = slack.received.lock().unwrap().len();
+        assert_eq!(run(fixed, NOW + Duration::hours(26)).await.sent, 0, "resolved is told once");
+        assert_eq!(slack.received.lock().unwrap().len(), seen);
+    }
+}
