@@ -7,14 +7,14 @@ use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use polo_core::listing::{Column, Direction, FilterField, Filterable};
+use polo_core::listing::{Column, FilterField, Filterable};
 use polo_core::model::{Finding, ResourceKind};
 use polo_core::text::{ago, rfc3339};
 use polo_web::htmx::Htmx;
 use polo_web::params::TableQuery;
 use polo_web::respond::html;
 use polo_web::table::FilterControl;
-use polo_web::table_route::{Table, TableFrame, respond};
+use polo_web::table_route::{Table, TableFrame, filter_and_sort, respond};
 use polo_web::tabular::{Cells, CsvRow};
 use polo_web::{AppError, AppState, Chrome};
 use time::OffsetDateTime;
@@ -206,31 +206,15 @@ impl Table for FindingsTable {
     }
 
     fn rows<'a>(&'a self, query: &TableQuery<FindingColumn>) -> Vec<&'a Finding> {
-        let mut rows: Vec<&Finding> = self
-            .findings
-            .iter()
-            .filter(|f| {
-                let text = f.search_text();
-                query.filters.matches(*f, || text.as_str())
-            })
-            .collect();
         // Default: open first, worst first, newest first.
-        rows.sort_by(|a, b| {
-            let o = match query.sort {
-                Some(sort) => {
-                    let o = compare(a, b, sort.column);
-                    if sort.direction == Direction::Descending { o.reverse() } else { o }
-                }
-                None => a
-                    .resolved_at
-                    .is_some()
-                    .cmp(&b.resolved_at.is_some())
-                    .then_with(|| b.severity.cmp(&a.severity))
-                    .then_with(|| b.first_seen.cmp(&a.first_seen)),
-            };
-            o.then_with(|| a.id.cmp(&b.id))
-        });
-        rows
+        filter_and_sort(&self.findings, query, compare, |a, b| {
+            a.resolved_at
+                .is_some()
+                .cmp(&b.resolved_at.is_some())
+                .then_with(|| b.severity.cmp(&a.severity))
+                .then_with(|| b.first_seen.cmp(&a.first_seen))
+                .then_with(|| a.id.cmp(&b.id))
+        })
     }
 
     fn item<'a>(&'a self, row: &&'a Finding) -> FindingItem<'a> {

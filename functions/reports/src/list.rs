@@ -7,14 +7,14 @@ use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use polo_core::listing::{Column, Direction, FilterField, Filterable};
+use polo_core::listing::{Column, FilterField};
 use polo_core::reports::{Report, ReportFilter, ReportType};
 use polo_core::text::{ago, rfc3339};
 use polo_web::htmx::Htmx;
 use polo_web::params::TableQuery;
 use polo_web::respond::html;
 use polo_web::table::FilterControl;
-use polo_web::table_route::{Table, TableFrame, respond};
+use polo_web::table_route::{Table, TableFrame, filter_and_sort, respond};
 use polo_web::tabular::{Cells, CsvRow};
 use polo_web::{AppError, AppState, Chrome};
 use serde::Serialize;
@@ -189,22 +189,10 @@ impl Table for ReportsTable {
     }
 
     fn rows<'a>(&'a self, query: &TableQuery<ReportColumn>) -> Vec<&'a Report> {
-        let mut rows: Vec<&Report> = self
-            .reports
-            .iter()
-            .filter(|r| {
-                let text = r.search_text();
-                query.filters.matches(*r, || text.as_str())
-            })
-            .collect();
-        if let Some(sort) = query.sort {
-            rows.sort_by(|a, b| {
-                let o = compare(a, b, sort.column);
-                let o = if sort.direction == Direction::Descending { o.reverse() } else { o };
-                o.then_with(|| a.kind.cmp(&b.kind)).then_with(|| b.period.cmp(&a.period))
-            });
-        }
-        rows
+        // Default: by type, newest period first (the store's order).
+        filter_and_sort(&self.reports, query, compare, |a, b| {
+            a.kind.cmp(&b.kind).then_with(|| b.period.cmp(&a.period))
+        })
     }
 
     fn item<'a>(&'a self, row: &&'a Report) -> ReportItem<'a> {

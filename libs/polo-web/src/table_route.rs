@@ -149,3 +149,29 @@ fn sort_options<C: Column>(shown: &[(C, &'static str, bool)]) -> Vec<(String, St
         })
         .collect()
 }
+
+/// The rows of a small in-memory table that pass `query`'s filters and free text, sorted
+/// by its `sort` through `compare` (else by `default`): the `rows` of reports and findings.
+pub fn filter_and_sort<'a, R: polo_core::listing::Filterable, C: Column>(
+    items: &'a [R],
+    query: &TableQuery<C>,
+    compare: impl Fn(&R, &R, C) -> std::cmp::Ordering,
+    default: impl Fn(&R, &R) -> std::cmp::Ordering,
+) -> Vec<&'a R> {
+    let mut rows: Vec<&R> = items
+        .iter()
+        .filter(|r| {
+            let text = r.search_text();
+            query.filters.matches(*r, || text.as_str())
+        })
+        .collect();
+    rows.sort_by(|a, b| match query.sort {
+        Some(sort) => {
+            let o = compare(a, b, sort.column);
+            let o = if sort.direction == polo_core::listing::Direction::Descending { o.reverse() } else { o };
+            o.then_with(|| default(a, b))
+        }
+        None => default(a, b),
+    });
+    rows
+}

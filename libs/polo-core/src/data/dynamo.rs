@@ -382,7 +382,9 @@ impl ResourceTable {
         Ok(())
     }
 
-    async fn query_all(
+    /// Every item whose `key` is `value` (in the table, or the GSI `index`), and whose sort
+    /// key starts with `sk_prefix` when given, reading every page.
+    pub(super) async fn query_all(
         &self,
         index: Option<&str>,
         key: &str,

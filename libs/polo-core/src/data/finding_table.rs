@@ -62,30 +62,15 @@ impl FindingTable {
 #[async_trait]
 impl FindingStore for FindingTable {
     async fn all(&self) -> Result<Vec<Finding>, DataError> {
-        let mut findings = Vec::new();
-        let mut start = None;
-        loop {
-            let output = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", AttributeValue::S("finding".into()))
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| store_error(&format!("Query {}", self.table), e))?;
-            for item in output.items.unwrap_or_default() {
-                let item: FindingItem =
-                    serde_dynamo::from_item(item).map_err(|e| item_error(&self.table, e))?;
-                findings.push(item.finding);
-            }
-            match output.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => break,
-            }
-        }
-        Ok(findings)
+        let items = self.writer.query_all(None, "pk", "finding", None).await?;
+        items
+            .into_iter()
+            .map(|i| {
+                serde_dynamo::from_item::<_, FindingItem>(i)
+                    .map(|f| f.finding)
+                    .map_err(|e| item_error(&self.table, e))
+            })
+            .collect()
     }
 
     async fn save(&self, findings: &[Finding]) -> Result<(), DataError> {

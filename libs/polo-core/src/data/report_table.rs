@@ -31,41 +31,28 @@ fn report_pk(kind: ReportType) -> String {
 pub struct ReportTable {
     client: aws_sdk_dynamodb::Client,
     table: String,
+    /// The same table, for its paged queries.
+    reader: super::ResourceTable,
 }
 
 impl ReportTable {
     /// The table named `table`.
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
-        ReportTable { client, table: table.into() }
+        let table = table.into();
+        ReportTable { reader: super::ResourceTable::new(client.clone(), &table), client, table }
     }
 
-    /// Every stored report of `kind`, live or not, newest period first.
+    /// Every stored report of `kind`, live or not.
     async fn of_kind(&self, kind: ReportType) -> Result<Vec<Report>, DataError> {
-        let mut reports = Vec::new();
-        let mut start = None;
-        loop {
-            let output = self
-                .client
-                .query()
-                .table_name(&self.table)
-                .key_condition_expression("pk = :pk")
-                .expression_attribute_values(":pk", AttributeValue::S(report_pk(kind)))
-                .scan_index_forward(false)
-                .set_exclusive_start_key(start.take())
-                .send()
-                .await
-                .map_err(|e| store_error(&format!("Query {}", self.table), e))?;
-            for item in output.items.unwrap_or_default() {
-                let item: ReportItem =
-                    serde_dynamo::from_item(item).map_err(|e| item_error(&self.table, e))?;
-                reports.push(item.report);
-            }
-            match output.last_evaluated_key {
-                Some(key) if !key.is_empty() => start = Some(key),
-                _ => break,
-            }
-        }
-        Ok(reports)
+        let items = self.reader.query_all(None, "pk", &report_pk(kind), None).await?;
+        items
+            .into_iter()
+            .map(|i| {
+                serde_dynamo::from_item::<_, ReportItem>(i)
+                    .map(|r| r.report)
+                    .map_err(|e| item_error(&self.table, e))
+            })
+            .collect()
     }
 }
 
