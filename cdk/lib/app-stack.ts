@@ -12,6 +12,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 
 import { RouteSpec } from './routes.js';
@@ -273,25 +274,32 @@ export class PoloAppStack extends cdk.Stack {
     schedule('sync', events.Schedule.rate(cdk.Duration.minutes(SYNC_INTERVAL_MINUTES)));
     // The Cop judges each new snapshot: every sync interval, five minutes after the sync starts.
     schedule('cop', events.Schedule.cron({ minute: `5/${SYNC_INTERVAL_MINUTES}` }));
-    // Each report type on its own cadence, after Cost Explorer has had the night to settle
-    // (UTC; the reporter builds each type's last complete period in REPORT_TIMEZONE). A run
-    // also sends whatever earlier runs left in the Slack outbox.
-    const REPORT_SCHEDULES: [string, events.CronOptions][] = [
-      ['daily-cost', { minute: '15', hour: '6' }],
-      ['inventory-changes', { minute: '20', hour: '6' }],
-      ['idle-resources', { minute: '25', hour: '6' }],
-      ['weekly-summary', { minute: '30', hour: '6', weekDay: 'MON' }],
-      ['monthly-close', { minute: '45', hour: '6', day: '2' }],
+    // Each report type on its own cadence, in the report time zone (EventBridge Scheduler
+    // keeps the zone's DST), in the morning after Cost Explorer has had the night to settle:
+    // the reporter builds each type's last complete period there. A run also sends
+    // whatever earlier runs left in the Slack outbox.
+    const REPORT_SCHEDULES: [string, string][] = [
+      ['daily-cost', 'cron(15 6 * * ? *)'],
+      ['inventory-changes', 'cron(20 6 * * ? *)'],
+      ['idle-resources', 'cron(25 6 * * ? *)'],
+      ['weekly-summary', 'cron(30 6 ? * MON *)'],
+      ['monthly-close', 'cron(45 6 2 * ? *)'],
     ];
-    for (const [type, cron] of REPORT_SCHEDULES) {
-      new events.Rule(this, `reporter-${type}-schedule`, {
-        schedule: events.Schedule.cron(cron),
-        targets: [
-          new targets.LambdaFunction(this.functions.reporter, {
-            retryAttempts: 0,
-            event: events.RuleTargetInput.fromObject({ type }),
-          }),
-        ],
+    const schedulerRole = new iam.Role(this, 'reporter-scheduler-role', {
+      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'),
+    });
+    this.functions.reporter.grantInvoke(schedulerRole);
+    for (const [type, expression] of REPORT_SCHEDULES) {
+      new scheduler.CfnSchedule(this, `reporter-${type}-schedule`, {
+        scheduleExpression: expression,
+        scheduleExpressionTimezone: props.reportTimezone,
+        flexibleTimeWindow: { mode: 'OFF' },
+        target: {
+          arn: this.functions.reporter.functionArn,
+          roleArn: schedulerRole.roleArn,
+          input: JSON.stringify({ type }),
+          retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeInSeconds: 15 * 60 },
+        },
       });
     }
     // Links in Slack messages point at the dashboard.

@@ -173,17 +173,20 @@ test('both tables expire items on `ttl`, and the resource table has its access-p
   });
 });
 
-test('sync, cop and each report type run on schedules', () => {
+test('sync, cop and each report type run on schedules, reports in the report time zone', () => {
   const t = appTemplate();
   const rules = Object.values(t.findResources('AWS::Events::Rule')).map((r) => r.Properties);
-  assert.equal(rules.length, 7);
-  const expressions = rules.map((r) => r.ScheduleExpression).sort();
-  assert.deepEqual(expressions, [
-    'cron(15 6 * * ? *)', 'cron(20 6 * * ? *)', 'cron(25 6 * * ? *)', 'cron(30 6 ? * MON *)', 'cron(45 6 2 * ? *)',
-    'cron(5/15 * * * ? *)', 'rate(15 minutes)',
-  ]);
+  assert.deepEqual(rules.map((r) => r.ScheduleExpression).sort(), ['cron(5/15 * * * ? *)', 'rate(15 minutes)']);
   for (const rule of rules) assert.equal(rule.Targets.length, 1);
-  const inputs = rules.map((r) => r.Targets[0].Input).filter(Boolean).map((i) => JSON.parse(i).type).sort();
+  const schedules = Object.values(t.findResources('AWS::Scheduler::Schedule')).map((r) => r.Properties);
+  assert.deepEqual(schedules.map((s) => s.ScheduleExpression).sort(), [
+    'cron(15 6 * * ? *)', 'cron(20 6 * * ? *)', 'cron(25 6 * * ? *)', 'cron(30 6 ? * MON *)', 'cron(45 6 2 * ? *)',
+  ]);
+  for (const s of schedules) {
+    assert.equal(s.ScheduleExpressionTimezone, 'Europe/Paris', 'the weekly report runs on Monday where the reports are read');
+    assert.equal(s.Target.RetryPolicy.MaximumRetryAttempts, 0);
+  }
+  const inputs = schedules.map((s) => JSON.parse(s.Target.Input).type).sort();
   assert.deepEqual(inputs, ['daily-cost', 'idle-resources', 'inventory-changes', 'monthly-close', 'weekly-summary']);
   // The reporter links to the dashboard, and posts to Slack only when a webhook is given.
   const reporter = Object.values(t.findResources('AWS::Lambda::Function'))
