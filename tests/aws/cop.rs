@@ -30,9 +30,7 @@ fn state(base: &aws_config::SdkConfig, bucket: &str, table: &str, now: time::Off
         findings: FindingTable::new(aws_sdk_dynamodb::Client::new(base), table),
         config: Config::bundled().unwrap(),
         clock: Arc::new(FixedClock(now)),
-        slack: None,
-        public_url: "https://polo.example.com".into(),
-        pace: std::time::Duration::ZERO,
+        delivery: polo_slack::Delivery::none("https://polo.example.com"),
     }
 }
 

@@ -83,9 +83,7 @@ async fn the_reporter_writes_reports_with_ttl_that_the_pages_read() {
         store: store.clone(),
         config: Config::bundled().unwrap(),
         clock: Arc::new(FixedClock(NOW)),
-        slack: None,
-        public_url: "https://polo.example.com".into(),
-        pace: std::time::Duration::ZERO,
+        delivery: polo_slack::Delivery::none("https://polo.example.com"),
     };
 
     // A rule's constant input: one type; a scheduled event: every type.
@@ -134,6 +132,12 @@ async fn the_reporter_writes_reports_with_ttl_that_the_pages_read() {
     // although the emulator (like DynamoDB, for up to days) still holds the item.
     assert_eq!(store.list(&polo_core::reports::ReportFilter::default(), NOW).await.unwrap().len(), 5);
     assert!(store.get(ReportType::DailyCost, "2026-11-23", expires).await.unwrap().is_none());
+    // The newest of each type, as `/` asks for it: the expired daily reports drop out.
+    let latest = store.latest(NOW).await.unwrap();
+    assert_eq!(latest.len(), 5);
+    assert_eq!((latest[0].kind, latest[0].period.as_str()), (ReportType::DailyCost, "2026-11-23"));
+    let later = store.latest(expires).await.unwrap();
+    assert!(later.iter().all(|r| !matches!(r.kind, ReportType::DailyCost)), "{later:?}");
     let daily = store.get(ReportType::DailyCost, "2026-11-23", NOW).await.unwrap().unwrap();
     store.mark_sent(&daily, NOW).await.unwrap();
     let sent_at =

@@ -21,12 +21,8 @@ pub struct State {
     pub findings: FindingTable,
     pub config: Config,
     pub clock: Arc<dyn Clock>,
-    /// `SLACK_WEBHOOK_URL`; without it the digest waits in the outbox.
-    pub slack: Option<polo_slack::SlackWebhook>,
-    /// `PUBLIC_URL`, for links.
-    pub public_url: String,
-    /// The pause between two Slack messages.
-    pub pace: Duration,
+    /// Slack: the webhook (without one, the digest waits in the outbox) and the links' address.
+    pub delivery: polo_slack::Delivery,
 }
 
 /// What a run did.
@@ -90,19 +86,16 @@ async fn judge_and_tell(
         left: 0,
         problems: Vec::new(),
     };
-    if let Some(webhook) = &state.slack {
-        let outbox = polo_slack::digest::FindingOutbox {
-            store: &state.findings,
-            renotify: time::Duration::hours(i64::from(state.config.cop.renotify_hours)),
-            public_url: &state.public_url,
-        };
-        let pacing =
-            polo_slack::Pacing { pace: state.pace, budget: budget.saturating_sub(started.elapsed()) };
-        let drained =
-            polo_slack::drain(&outbox, webhook, now, pacing).await.map_err(|e| format!("outbox: {e}"))?;
+    let outbox = polo_slack::digest::FindingOutbox {
+        store: &state.findings,
+        renotify: time::Duration::hours(i64::from(state.config.cop.renotify_hours)),
+        public_url: &state.delivery.public_url,
+    };
+    let budget = budget.saturating_sub(started.elapsed());
+    if let Some(drained) =
+        state.delivery.send(&outbox, now, budget).await.map_err(|e| format!("outbox: {e}"))?
+    {
         (summary.sent, summary.left, summary.problems) = (drained.sent, drained.left, drained.problems);
-    } else {
-        tracing::warn!("SLACK_WEBHOOK_URL is not set: the digest waits in the outbox");
     }
     tracing::info!(open = summary.open, new = summary.new, sent = summary.sent, "cop run");
     Ok(summary)

@@ -6,9 +6,7 @@ use polo_core::SystemClock;
 use polo_core::config::Config;
 use polo_core::data::{FindingTable, S3CostReader, S3SnapshotReader};
 use polo_core::store::{SNAPSHOT_KEY, s3_client};
-
-/// How long a container trusts the snapshot it read before asking S3 again.
-const REVALIDATE: std::time::Duration = std::time::Duration::from_secs(10);
+use polo_web::config::SNAPSHOT_REVALIDATE;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -24,26 +22,17 @@ async fn main() -> Result<(), polo_web::lambda::Fatal> {
     let config = Config::load(config_path.as_deref().map(std::path::Path::new))?;
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let state = Arc::new(State {
-        fleet: Arc::new(S3SnapshotReader::new(s3_client(&sdk), &bucket, SNAPSHOT_KEY, REVALIDATE)),
-        costs: Arc::new(S3CostReader::new(s3_client(&sdk), &bucket, REVALIDATE)),
+        fleet: Arc::new(S3SnapshotReader::new(s3_client(&sdk), &bucket, SNAPSHOT_KEY, SNAPSHOT_REVALIDATE)),
+        costs: Arc::new(S3CostReader::new(s3_client(&sdk), &bucket, SNAPSHOT_REVALIDATE)),
         findings: FindingTable::new(aws_sdk_dynamodb::Client::new(&sdk), reports),
         config,
         clock: Arc::new(SystemClock),
-        slack: match std::env::var("SLACK_WEBHOOK_URL").ok().filter(|v| !v.is_empty()) {
-            Some(url) => Some(polo_slack::SlackWebhook::new(url)?),
-            None => None,
-        },
-        public_url: std::env::var("PUBLIC_URL").unwrap_or_default(),
-        pace: polo_slack::outbox::PACE,
+        delivery: polo_slack::Delivery::from_lookup(|name| std::env::var(name).ok())?,
     });
     let service = std::env::var("POWERTOOLS_SERVICE_NAME").unwrap_or_else(|_| "polo-cop".to_owned());
     let runtime = lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let state = Arc::clone(&state);
-        let deadline = std::time::UNIX_EPOCH + std::time::Duration::from_millis(event.context.deadline);
-        let budget = deadline
-            .duration_since(std::time::SystemTime::now())
-            .unwrap_or_default()
-            .saturating_sub(std::time::Duration::from_secs(20));
+        let budget = polo_web::lambda::time_left(event.context.deadline, polo_web::lambda::FINISHING_MARGIN);
         async move { Box::pin(handle(&state, &event.context.request_id, budget)).await.map_err(Error::from) }
     }));
     Ok(Box::pin(polo_web::lambda::in_service(&service, runtime)).await?)

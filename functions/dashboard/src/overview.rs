@@ -112,14 +112,9 @@ pub async fn overview(
                     errors: f.errors.clone(),
                 })
                 .collect();
-            let reports = state
-                .reports
-                .latest(now)
-                .await?
-                .into_iter()
-                .map(|r| (r.path(), r.kind.title(), r.period, r.body.headline))
-                .collect();
-            let open = state.findings.open_findings().await?;
+            let (latest, open) = tokio::try_join!(state.reports.latest(now), state.findings.open_findings())?;
+            let reports =
+                latest.into_iter().map(|r| (r.path(), r.kind.title(), r.period, r.body.headline)).collect();
             let findings = [Severity::Critical, Severity::Warning, Severity::Info]
                 .into_iter()
                 .map(|s| (s.as_str(), open.iter().filter(|f| f.severity == s).count()))

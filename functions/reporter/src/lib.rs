@@ -21,12 +21,8 @@ pub struct State {
     pub store: Arc<dyn ReportStore>,
     pub config: Config,
     pub clock: Arc<dyn Clock>,
-    /// `SLACK_WEBHOOK_URL`; without it reports wait in the outbox.
-    pub slack: Option<polo_slack::SlackWebhook>,
-    /// `PUBLIC_URL`: the dashboard's address, for links in Slack.
-    pub public_url: String,
-    /// The pause between two Slack messages.
-    pub pace: std::time::Duration,
+    /// Slack: the webhook (without one, reports wait in the outbox) and the links' address.
+    pub delivery: polo_slack::Delivery,
 }
 
 /// What a run is asked for.
@@ -113,23 +109,15 @@ pub async fn handle(
         tracing::info!(report = built.kind, period = %built.period, outcome = built.outcome, "report");
         reports.push(built);
     }
-    let slack = if let Some(webhook) = &state.slack {
-        let outbox = polo_slack::report_message::ReportOutbox {
-            store: state.store.as_ref(),
-            public_url: &state.public_url,
-        };
-        let drained = polo_slack::drain(
-            &outbox,
-            webhook,
-            now,
-            polo_slack::Pacing { pace: state.pace, budget: budget.saturating_sub(started.elapsed()) },
-        )
-        .await
-        .map_err(|e| format!("outbox: {e}"))?;
-        Some(SlackSummary { sent: drained.sent, left: drained.left, problems: drained.problems })
-    } else {
-        tracing::warn!("SLACK_WEBHOOK_URL is not set: reports wait in the outbox");
-        None
+    let outbox = polo_slack::report_message::ReportOutbox {
+        store: state.store.as_ref(),
+        public_url: &state.delivery.public_url,
     };
+    let slack = state
+        .delivery
+        .send(&outbox, now, budget.saturating_sub(started.elapsed()))
+        .await
+        .map_err(|e| format!("outbox: {e}"))?
+        .map(|drained| SlackSummary { sent: drained.sent, left: drained.left, problems: drained.problems });
     Ok(RunSummary { reports, slack })
 }

@@ -8,9 +8,7 @@ use polo_core::data::{
 };
 use polo_core::store::{SNAPSHOT_KEY, s3_client};
 use polo_reporter::{State, handle};
-
-/// How long a container trusts the snapshot it read before asking S3 again.
-const REVALIDATE: std::time::Duration = std::time::Duration::from_secs(10);
+use polo_web::config::SNAPSHOT_REVALIDATE;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
@@ -34,29 +32,20 @@ async fn main() -> Result<(), polo_web::lambda::Fatal> {
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
     let state = Arc::new(State {
-        fleet: Arc::new(S3SnapshotReader::new(s3_client(&sdk), &bucket, SNAPSHOT_KEY, REVALIDATE)),
-        costs: Arc::new(S3CostReader::new(s3_client(&sdk), &bucket, REVALIDATE)),
+        fleet: Arc::new(S3SnapshotReader::new(s3_client(&sdk), &bucket, SNAPSHOT_KEY, SNAPSHOT_REVALIDATE)),
+        costs: Arc::new(S3CostReader::new(s3_client(&sdk), &bucket, SNAPSHOT_REVALIDATE)),
         changes: Arc::new(DynamoDataService::new(ResourceTable::new(dynamo.clone(), table))),
         findings: Arc::new(NoFindings),
         store: Arc::new(ReportTable::new(dynamo, reports)),
         config,
         clock: Arc::new(SystemClock),
-        slack: match std::env::var("SLACK_WEBHOOK_URL").ok().filter(|v| !v.is_empty()) {
-            Some(url) => Some(polo_slack::SlackWebhook::new(url)?),
-            None => None,
-        },
-        public_url: std::env::var("PUBLIC_URL").unwrap_or_default(),
-        pace: polo_slack::outbox::PACE,
+        delivery: polo_slack::Delivery::from_lookup(|name| std::env::var(name).ok())?,
     });
     let service = std::env::var("POWERTOOLS_SERVICE_NAME").unwrap_or_else(|_| "polo-reporter".to_owned());
     let runtime = lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let state = Arc::clone(&state);
-        // Slack gets what is left of the invocation, less a margin to store what was sent.
-        let deadline = std::time::UNIX_EPOCH + std::time::Duration::from_millis(event.context.deadline);
-        let budget = deadline
-            .duration_since(std::time::SystemTime::now())
-            .unwrap_or_default()
-            .saturating_sub(std::time::Duration::from_secs(20));
+        // Slack gets what is left of the invocation, less a margin to record what was sent.
+        let budget = polo_web::lambda::time_left(event.context.deadline, polo_web::lambda::FINISHING_MARGIN);
         async move { handle(&state, event.payload, budget).await.map_err(Error::from) }
     }));
     Ok(polo_web::lambda::in_service(&service, runtime).await?)

@@ -119,3 +119,13 @@ impl<E: std::fmt::Display> From<E> for Fatal {
         Fatal(e.to_string())
     }
 }
+
+/// What a job keeps of its invocation's time to record what it did before the deadline.
+pub const FINISHING_MARGIN: std::time::Duration = std::time::Duration::from_secs(20);
+
+/// The time left before the invocation's `deadline` (epoch milliseconds, as the runtime API
+/// gives it), less `margin`.
+pub fn time_left(deadline_ms: u64, margin: std::time::Duration) -> std::time::Duration {
+    let deadline = std::time::UNIX_EPOCH + std::time::Duration::from_millis(deadline_ms);
+    deadline.duration_since(std::time::SystemTime::now()).unwrap_or_default().saturating_sub(margin)
+}

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::Context as _;
-use clap::{Parser, Subcommand, ValueEnum};
+use clap::{Args, Parser, Subcommand, ValueEnum};
 use polo_core::calendar::ReportZone;
 use polo_core::config::Config;
 use polo_core::reports::ReportType;
@@ -104,12 +104,8 @@ pub enum Command {
         /// The snapshot; default: POLO_DATA, ./local_data.json, the bundled sample.
         #[arg(long, env = "POLO_DATA")]
         data: Option<PathBuf>,
-        /// Sends the reports Slack has not had yet (an incoming webhook).
-        #[arg(long, env = "SLACK_WEBHOOK_URL", hide_env_values = true)]
-        slack_webhook_url: Option<String>,
-        /// The dashboard's address, for links in Slack.
-        #[arg(long, env = "PUBLIC_URL", default_value = "http://127.0.0.1:2200")]
-        public_url: String,
+        #[command(flatten)]
+        slack: SlackArgs,
     },
     /// Run the Cloud Cop once: rules over the snapshot and its costs, findings kept under
     /// POLO_STATE, the digest sent to Slack.
@@ -120,12 +116,8 @@ pub enum Command {
         /// The snapshot; default: POLO_DATA, ./local_data.json, the bundled sample.
         #[arg(long, env = "POLO_DATA")]
         data: Option<PathBuf>,
-        /// Sends the digest to this incoming webhook.
-        #[arg(long, env = "SLACK_WEBHOOK_URL", hide_env_values = true)]
-        slack_webhook_url: Option<String>,
-        /// The dashboard's address, for links in Slack.
-        #[arg(long, env = "PUBLIC_URL", default_value = "http://127.0.0.1:2200")]
-        public_url: String,
+        #[command(flatten)]
+        slack: SlackArgs,
     },
     /// Refresh the price table from the AWS Price List API (any account's credentials).
     Prices {
@@ -142,6 +134,23 @@ pub enum Command {
         #[arg(long)]
         json: bool,
     },
+}
+
+/// Where `report` and `cop` tell Slack.
+#[derive(Debug, Args)]
+pub struct SlackArgs {
+    /// Sends what Slack has not had yet to this incoming webhook.
+    #[arg(long, env = "SLACK_WEBHOOK_URL", hide_env_values = true)]
+    pub slack_webhook_url: Option<String>,
+    /// The dashboard's address, for links in Slack.
+    #[arg(long, env = "PUBLIC_URL", default_value = "http://127.0.0.1:2200")]
+    pub public_url: String,
+}
+
+impl SlackArgs {
+    fn delivery(&self) -> anyhow::Result<polo_slack::Delivery> {
+        Ok(polo_slack::Delivery::new(self.slack_webhook_url.as_deref(), self.public_url.clone())?)
+    }
 }
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
@@ -237,7 +246,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let data = data.clone().unwrap_or_else(|| PathBuf::from("local_data.json"));
             crate::sync::run_combine(&config, out, &data, clock.now()).await
         }
-        Command::Report { kind, period, dry_run, data, slack_webhook_url, public_url } => {
+        Command::Report { kind, period, dry_run, data, slack } => {
             let config = cli.load_config()?;
             let data = crate::serve::snapshot_path(data.as_deref());
             let options = crate::report::ReportOptions {
@@ -246,20 +255,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 dry_run: *dry_run,
                 data: &data,
                 state: &cli.state,
-                slack: slack_webhook_url.as_deref(),
-                public_url,
+                delivery: &slack.delivery()?,
             };
             crate::report::run(&config, &options, clock.now()).await
         }
-        Command::Cop { dry_run, data, slack_webhook_url, public_url } => {
+        Command::Cop { dry_run, data, slack } => {
             let config = cli.load_config()?;
             let data = crate::serve::snapshot_path(data.as_deref());
             let options = crate::cop::CopOptions {
                 dry_run: *dry_run,
                 data: &data,
                 state: &cli.state,
-                slack: slack_webhook_url.as_deref(),
-                public_url,
+                delivery: &slack.delivery()?,
             };
             crate::cop::run(&config, &options, clock.now()).await
         }

@@ -14,8 +14,8 @@ pub struct CopOptions<'a> {
     pub dry_run: bool,
     pub data: &'a Path,
     pub state: &'a Path,
-    pub slack: Option<&'a str>,
-    pub public_url: &'a str,
+    /// Where the digest is sent, and the links' address.
+    pub delivery: &'a polo_slack::Delivery,
 }
 
 /// Runs the Cop once and says what it found.
@@ -38,7 +38,7 @@ pub async fn run(config: &Config, options: &CopOptions<'_>, now: OffsetDateTime)
         notices(Notice::Resolved)
     );
     if options.dry_run {
-        for part in polo_slack::digest::digest(&run.due, options.public_url) {
+        for part in polo_slack::digest::digest(&run.due, &options.delivery.public_url) {
             println!(
                 "\nSlack message ({} findings):\n{}",
                 part.finding_ids.len(),
@@ -47,15 +47,12 @@ pub async fn run(config: &Config, options: &CopOptions<'_>, now: OffsetDateTime)
         }
         return Ok(());
     }
-    if let Some(url) = options.slack {
-        let webhook = polo_slack::SlackWebhook::new(url)?;
-        let outbox = polo_slack::digest::FindingOutbox {
-            store: &store,
-            renotify: Duration::hours(i64::from(config.cop.renotify_hours)),
-            public_url: options.public_url,
-        };
-        let pacing = polo_slack::Pacing { pace: polo_slack::outbox::PACE, budget: std::time::Duration::MAX };
-        let drained = polo_slack::drain(&outbox, &webhook, now, pacing).await?;
+    let outbox = polo_slack::digest::FindingOutbox {
+        store: &store,
+        renotify: Duration::hours(i64::from(config.cop.renotify_hours)),
+        public_url: &options.delivery.public_url,
+    };
+    if let Some(drained) = options.delivery.send(&outbox, now, std::time::Duration::MAX).await? {
         println!("slack: {} messages sent, {} left", drained.sent, drained.left);
         for problem in &drained.problems {
             println!("slack: {problem}");

@@ -15,10 +15,8 @@ pub struct ReportOptions<'a> {
     pub dry_run: bool,
     pub data: &'a Path,
     pub state: &'a Path,
-    /// `SLACK_WEBHOOK_URL`: where the outbox is sent after storing.
-    pub slack: Option<&'a str>,
-    /// `PUBLIC_URL`: the dashboard's address, for links.
-    pub public_url: &'a str,
+    /// Where the outbox is sent after storing, and the links' address.
+    pub delivery: &'a polo_slack::Delivery,
 }
 
 /// Runs one report and says what it did.
@@ -34,7 +32,7 @@ pub async fn run(config: &Config, options: &ReportOptions<'_>, now: OffsetDateTi
     match &outcome {
         RunOutcome::DryRun(report) => {
             print!("{}", plain_text(report));
-            let message = polo_slack::report_message::report_message(report, options.public_url);
+            let message = polo_slack::report_message::report_message(report, &options.delivery.public_url);
             println!("\nSlack message:\n{}", serde_json::to_string_pretty(&message)?);
             return Ok(());
         }
@@ -43,12 +41,9 @@ pub async fn run(config: &Config, options: &ReportOptions<'_>, now: OffsetDateTi
         }
         RunOutcome::Unchanged(_) => println!("unchanged {what}: the stored report says the same"),
     }
-    if let Some(url) = options.slack {
-        let webhook = polo_slack::SlackWebhook::new(url)?;
-        let outbox =
-            polo_slack::report_message::ReportOutbox { store: &store, public_url: options.public_url };
-        let pacing = polo_slack::Pacing { pace: polo_slack::outbox::PACE, budget: std::time::Duration::MAX };
-        let drained = polo_slack::drain(&outbox, &webhook, now, pacing).await?;
+    let outbox =
+        polo_slack::report_message::ReportOutbox { store: &store, public_url: &options.delivery.public_url };
+    if let Some(drained) = options.delivery.send(&outbox, now, std::time::Duration::MAX).await? {
         println!("slack: {} sent, {} left", drained.sent, drained.left);
         for problem in &drained.problems {
             println!("slack: {problem}");

@@ -42,6 +42,41 @@ impl ReportTable {
         ReportTable { reader: super::ResourceTable::new(client.clone(), &table), client, table }
     }
 
+    /// The newest live report of `kind` at `now`: newest period first, a few at a time,
+    /// until one is live (expired ones wait for DynamoDB's TTL).
+    async fn newest_of_kind(
+        &self,
+        kind: ReportType,
+        now: OffsetDateTime,
+    ) -> Result<Option<Report>, DataError> {
+        let mut start = None;
+        loop {
+            let output = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", AttributeValue::S(report_pk(kind)))
+                .scan_index_forward(false)
+                .limit(4)
+                .set_exclusive_start_key(start.take())
+                .send()
+                .await
+                .map_err(|e| store_error(&format!("Query {}", self.table), e))?;
+            for item in output.items.unwrap_or_default() {
+                let item: ReportItem =
+                    serde_dynamo::from_item(item).map_err(|e| item_error(&self.table, e))?;
+                if item.report.is_live(now) {
+                    return Ok(Some(item.report));
+                }
+            }
+            match output.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(None),
+            }
+        }
+    }
+
     /// Every stored report of `kind`, live or not.
     async fn of_kind(&self, kind: ReportType) -> Result<Vec<Report>, DataError> {
         let items = self.reader.query_all(None, "pk", &report_pk(kind), None).await?;
@@ -106,6 +141,15 @@ impl ReportStore for ReportTable {
         }
         newest_first(&mut reports);
         Ok(reports)
+    }
+
+    /// One short query per type, all at once: `/` asks this on every view, and a type keeps
+    /// up to hundreds of reports with their bodies.
+    async fn latest(&self, now: OffsetDateTime) -> Result<Vec<Report>, DataError> {
+        let [daily, weekly, monthly, changes, idle] =
+            ReportType::ALL.map(|kind| self.newest_of_kind(kind, now));
+        let found = tokio::try_join!(daily, weekly, monthly, changes, idle)?;
+        Ok([found.0, found.1, found.2, found.3, found.4].into_iter().flatten().collect())
     }
 
     async fn mark_sent(&self, report: &Report, at: OffsetDateTime) -> Result<(), DataError> {

@@ -77,6 +77,11 @@ impl ReportType {
             .ok_or_else(|| UnknownReportType(text.to_owned()))
     }
 
+    /// Whether it shows the resource history (read, in production, with a Scan).
+    pub fn reads_history(self) -> bool {
+        matches!(self, ReportType::WeeklySummary | ReportType::InventoryChanges)
+    }
+
     /// How long its period is.
     pub fn granularity(self) -> Granularity {
         match self {

@@ -72,10 +72,8 @@ pub async fn run_report(
     let period = period_for(kind, period, now, sources.config)?;
     let (start, end) = period.bounds(&sources.config.reports.timezone);
     let (fleet, costs) = tokio::try_join!(sources.fleet.fleet(), sources.costs.costs())?;
-    // Only the reports that show changes read the history (a Scan of the table in production).
-    let reads_changes = matches!(kind, ReportType::WeeklySummary | ReportType::InventoryChanges);
     let changes_of_period = async {
-        if reads_changes { sources.changes.changes_between(start, end).await } else { Ok(Vec::new()) }
+        if kind.reads_history() { sources.changes.changes_between(start, end).await } else { Ok(Vec::new()) }
     };
     let (changes, findings) = tokio::try_join!(changes_of_period, sources.findings.open_findings())?;
     let inputs = ReportInputs {

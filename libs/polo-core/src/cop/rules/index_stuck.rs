@@ -3,7 +3,7 @@
 use time::Duration;
 
 use crate::cop::{Candidate, Rule, RuleContext, RuleSettings};
-use crate::model::{IndexStatus, ResourceKind, Severity};
+use crate::model::{IndexStatus, Severity};
 
 pub struct IndexStuck;
 
@@ -25,21 +25,16 @@ impl Rule for IndexStuck {
             .filter(|x| x.status != IndexStatus::Ready)
             .filter_map(|x| {
                 let since = x.status_since?;
-                (ctx.now - since > limit).then(|| Candidate {
-                    rule: self.id(),
-                    severity: Severity::Critical,
-                    resource_kind: ResourceKind::Indexes,
-                    resource_id: x.index_id.clone(),
-                    account: x.account.clone(),
-                    region: x.region.clone(),
-                    message: format!(
+                (ctx.now - since > limit).then(|| {
+                    let message = format!(
                         "Index {} ({}) of customer {} has been {} for {} (more than {hours} hours): check its control-plane workflow and the customer's ticket.",
                         x.name,
                         x.index_id,
                         x.customer,
                         x.status.as_str(),
                         crate::text::age(since, ctx.now)
-                    ),
+                    );
+                    super::about_index(self.id(), x, message)
                 })
             })
             .collect()

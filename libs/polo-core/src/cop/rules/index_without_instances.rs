@@ -1,7 +1,7 @@
 //! `index-without-instances`: a ready (or modifying) index that no live instance serves.
 
 use crate::cop::{Candidate, Rule, RuleContext, RuleSettings};
-use crate::model::{IndexStatus, InstanceState, ResourceKind, Severity};
+use crate::model::{IndexStatus, InstanceState, Severity};
 
 pub struct IndexWithoutInstances;
 
@@ -24,20 +24,15 @@ impl Rule for IndexWithoutInstances {
                     .instances_of(&x.index_id)
                     .any(|i| !matches!(i.state, InstanceState::Terminated | InstanceState::ShuttingDown))
             })
-            .map(|x| Candidate {
-                rule: self.id(),
-                severity: Severity::Critical,
-                resource_kind: ResourceKind::Indexes,
-                resource_id: x.index_id.clone(),
-                account: x.account.clone(),
-                region: x.region.clone(),
-                message: format!(
+            .map(|x| {
+                let message = format!(
                     "Index {} ({}) of customer {} is {} but no instance serves it: the customer's searches fail; restore its instances or mark it deleted.",
                     x.name,
                     x.index_id,
                     x.customer,
                     x.status.as_str()
-                ),
+                );
+                super::about_index(self.id(), x, message)
             })
             .collect()
     }

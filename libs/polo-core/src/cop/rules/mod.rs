@@ -47,3 +47,16 @@ fn about_instance(
         message,
     }
 }
+
+/// A candidate about an index.
+fn about_index(rule: &'static str, index: &crate::model::Index, message: String) -> super::Candidate {
+    super::Candidate {
+        rule,
+        severity: crate::model::Severity::Critical,
+        resource_kind: crate::model::ResourceKind::Indexes,
+        resource_id: index.index_id.clone(),
+        account: index.account.clone(),
+        region: index.region.clone(),
+        message,
+    }
+}
