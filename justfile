@@ -21,7 +21,8 @@ tailwind *ARGS:
     elif [ -z "{{ARGS}}" ]; then npm run --silent tailwind; \
     else echo "tailwind: unknown argument {{ARGS}} (use --watch or nothing)" >&2; exit 2; fi
 
-# Run the tests: everything, `--local` (no emulator), `--integration` (emulator only), `--watch`.
+# Run the tests: everything, `--local` (no emulator), `--integration` (emulator only), `--watch`;
+# `--coverage` (line coverage per crate), `--report` (HTML), `--fail-under N` combine with them.
 test *FLAGS:
     scripts/test {{FLAGS}}
 
@@ -56,23 +57,26 @@ zip:
     cargo lambda build --release --compiler cargo --output-format zip {{ replace_regex(functions, '(\S+)', '--bin $1') }}
     @for f in {{functions}}; do ls -l "$CARGO_TARGET_DIR/lambda/$f/bootstrap.zip"; done
 
+# SAM build of an environment's app template with the cargo-lambda zips: `just build -p polo -e prod`.
+build *ARGS:
+    scripts/deploy build {{ARGS}}
+
 # Debug build of the whole workspace.
-build:
+cargo-build:
     cargo build --workspace
 
 # The CDK app offline: types, assertion tests, synth, cfn-lint.
 cdk-check:
     scripts/cdk-check
 
-# CDK bootstrap of the target account/region (needs AWS credentials).
-bootstrap:
-    scripts/aws-check
-    cd cdk && npx cdk bootstrap
+# CDK bootstrap of the profile's account and region: `just bootstrap -p polo`.
+bootstrap *ARGS:
+    scripts/deploy bootstrap {{ARGS}}
 
-# Deploy: `just deploy` (app stack), `-p PROFILE`, `-e KEY=VALUE` (context), `-s STACK`, `--exclusively`.
-deploy *ARGS: zip
+# Deploy an environment: `just deploy -p polo -e prod` (`-c KEY=VALUE` context, `-s STACK`, `--exclusively`, `--dry-run`).
+deploy *ARGS:
     scripts/deploy deploy {{ARGS}}
 
-# Destroy the app stack (`--force` skips the question).
+# Destroy an environment's app stack: `just destroy -p polo -e prod --force` (no question asked).
 destroy *ARGS:
     scripts/deploy destroy {{ARGS}}

@@ -6,8 +6,10 @@ import * as cdk from 'aws-cdk-lib';
 
 import { PoloAppStack } from '../lib/app-stack.js';
 import { PoloDestinationStack } from '../lib/destination-stack.js';
+import { environmentList, PoloEnvironment } from '../lib/environment.js';
 import { PoloPipelineStack } from '../lib/pipeline-stack.js';
 import { fleetRoleArns, loadRoutes } from '../lib/routes.js';
+import { PoloStage } from '../lib/stage.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = resolve(here, '..', '..');
@@ -21,7 +23,10 @@ const ctx = (key: string, fallback?: string): string => {
 const env = process.env.CDK_DEFAULT_ACCOUNT
   ? { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION ?? 'us-east-1' }
   : undefined;
+// `just deploy -e NAME` passes `-c env=NAME`.
+const environment = new PoloEnvironment(ctx('env', 'dev'));
 const appProps = {
+  env,
   assetsDir: resolve(here, '..', ctx('assetsDir', '../target/lambda')),
   routes: loadRoutes(resolve(here, '..', 'routes.json')),
   fleetRoleArns: fleetRoleArns(readFileSync(resolve(root, 'config', 'polo.toml'), 'utf8')),
@@ -36,31 +41,29 @@ const appProps = {
   reserveConcurrency: app.node.tryGetContext('reservedConcurrency') !== 'false',
 };
 
-new PoloAppStack(app, 'PoloApp', { ...appProps, env });
+new PoloAppStack(app, environment.stackName('PoloApp'), { ...appProps, environment });
 
-class PoloStage extends cdk.Stage {
-  constructor(scope: cdk.App | cdk.Stack, id: string) {
-    super(scope, id, { env });
-    new PoloAppStack(this, 'PoloApp', { ...appProps, namePrefix: 'polo-prod' });
-  }
-}
+// The pipeline deploys `pipelineEnvironments` (cdk.json: the pipeline's own synth reads it
+// there too) in order.
 new PoloPipelineStack(app, 'PoloPipeline', {
   env,
   repository: ctx('repository', 'example/polo'),
   branch: ctx('branch', 'main'),
   connectionArn: ctx('connectionArn', 'arn:aws:codeconnections:us-east-1:111111111111:connection/00000000-0000-0000-0000-000000000000'),
-  stage: (scope) => new PoloStage(scope as cdk.Stack, 'Prod'),
+  environments: environmentList(ctx('pipelineEnvironments', 'staging,prod')),
+  stage: (e) => new PoloStage(app, { ...appProps, environment: e }),
 });
 
 // Each fleet account deploys this with `-c poloAccountId=…` (required: no default, so a
 // fleet account never trusts a placeholder). Without it the stack is not part of the app.
+// It trusts the sync of each of `poloEnvironments` (default: the `-e` environment).
 const poloAccountId = app.node.tryGetContext('poloAccountId');
 if (poloAccountId !== undefined) {
   new PoloDestinationStack(app, 'PoloDestination', {
     env,
     poloAccountId: String(poloAccountId),
+    environments: environmentList(ctx('poloEnvironments', environment.name)),
     indexTable: ctx('indexTable', 'marqo-indexes'),
-    rolePrefix: ctx('poloRolePrefix', 'polo'),
     costExplorer: ctx('costExplorer', 'false') === 'true',
   });
 }

@@ -15,6 +15,7 @@ import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import { Construct } from 'constructs';
 
+import { acceptCdkDependsOn, PoloEnvironment } from './environment.js';
 import { RouteSpec } from './routes.js';
 
 /** The functions a route can name, and the scheduled ones. */
@@ -24,6 +25,8 @@ export const SCHEDULED_FUNCTIONS = ['sync', 'reporter', 'cop'] as const;
 export const SYNC_INTERVAL_MINUTES = 15;
 
 export interface PoloAppStackProps extends cdk.StackProps {
+  /** The environment this stack is: it names every physical resource (environment.ts). */
+  environment: PoloEnvironment;
   /** Where `just zip` put `{function}/bootstrap.zip`. */
   assetsDir: string;
   routes: RouteSpec[];
@@ -41,13 +44,10 @@ export interface PoloAppStackProps extends cdk.StackProps {
   jwtAudience?: string[];
   /** A sign-out URL the issuer's discovery document does not name. */
   oidcLogoutEndpoint?: string;
-  /** The Cognito hosted UI's domain prefix (globally unique per region); default `polo-{account}`. */
+  /** The Cognito hosted UI's domain prefix (globally unique per region); default `{env}-polo-{account}`. */
   authDomainPrefix?: string;
   /** Origins besides the API's own the sign-in may return to (a custom domain). */
   extraOrigins?: string[];
-  /** The prefix of names that must be unique per account or region: IAM roles fleet and core
-   *  accounts trust (`{prefix}-sync`, …) and the hosted-UI domain (`{prefix}-{account}`). */
-  namePrefix?: string;
   /** Reserve one concurrent execution for each scheduled function (default true). Accounts whose
    *  Lambda concurrency quota is under 103 cannot (100 must stay unreserved); the sync's lease
    *  still keeps runs from overlapping there. */
@@ -63,10 +63,13 @@ export class PoloAppStack extends cdk.Stack {
 
   constructor(scope: Construct, id: string, props: PoloAppStackProps) {
     super(scope, id, props);
+    const env = props.environment;
+    acceptCdkDependsOn(this);
 
     // Both tables: pk/sk strings, on demand, items expire on `ttl`, kept on stack deletion.
-    const table = (id: string) =>
+    const table = (id: string, tableName: string) =>
       new dynamodb.Table(this, id, {
+        tableName,
         partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING },
         sortKey: { name: 'sk', type: dynamodb.AttributeType.STRING },
         billingMode: dynamodb.BillingMode.PAY_PER_REQUEST,
@@ -74,7 +77,7 @@ export class PoloAppStack extends cdk.Stack {
         pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
         removalPolicy: cdk.RemovalPolicy.RETAIN,
       });
-    const resources = table('Resources');
+    const resources = table('Resources', env.tableName('ResourceTable'));
     resources.addGlobalSecondaryIndex({
       indexName: 'by-kind',
       partitionKey: { name: 'gsi1pk', type: dynamodb.AttributeType.STRING },
@@ -85,8 +88,9 @@ export class PoloAppStack extends cdk.Stack {
       partitionKey: { name: 'gsi2pk', type: dynamodb.AttributeType.STRING },
       sortKey: { name: 'gsi2sk', type: dynamodb.AttributeType.STRING },
     });
-    const reports = table('Reports');
+    const reports = table('Reports', env.tableName('ReportTable'));
     const data = new s3.Bucket(this, 'Data', {
+      bucketName: env.bucketName(),
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       encryption: s3.BucketEncryption.S3_MANAGED,
       enforceSSL: true,
@@ -102,7 +106,7 @@ export class PoloAppStack extends cdk.Stack {
     // The HTTP API first: the sign-in client's callback URL names it. No API Gateway
     // authorizer: a browser carries a session cookie, not a bearer header, so every route
     // function checks identity itself (cookie, bearer token, or claims) before reading data.
-    this.api = new apigw.HttpApi(this, 'Api', { description: 'Polo dashboard' });
+    this.api = new apigw.HttpApi(this, 'Api', { apiName: env.resourceName('api'), description: `Polo dashboard (${env.name})` });
     const origins = [this.api.apiEndpoint, ...(props.extraOrigins ?? [])];
 
     // Identity: the issuer given as context, or a Cognito pool with its hosted UI.
@@ -116,7 +120,7 @@ export class PoloAppStack extends cdk.Stack {
         removalPolicy: cdk.RemovalPolicy.RETAIN,
       });
       const domain = pool.addDomain('SignIn', {
-        cognitoDomain: { domainPrefix: props.authDomainPrefix ?? `${props.namePrefix ?? 'polo'}-${this.account}` },
+        cognitoDomain: { domainPrefix: props.authDomainPrefix ?? `${env.resourceName(this.account)}` },
       });
       const client = pool.addClient('Dashboard', {
         generateSecret: false,
@@ -142,13 +146,13 @@ export class PoloAppStack extends cdk.Stack {
     if (!clientId) throw new Error('jwtIssuer needs jwtAudience (the client id browsers sign in with)');
 
     const environment: Record<string, string> = {
-      ENV: 'prod',
+      ENV: env.name,
       // REST (payload 1.0) events carry the stage in the path; routes do not.
       AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH: 'true',
       DYNAMODB_TABLE_NAME: resources.tableName,
       DYNAMODB_REPORT_TABLE_NAME: reports.tableName,
       DATA_BUCKET_NAME: data.bucketName,
-      POWERTOOLS_METRICS_NAMESPACE: 'Polo',
+      POWERTOOLS_METRICS_NAMESPACE: env.metricsNamespace(),
       LOGOUT_URL: props.logoutUrl ?? '/auth/logout',
       OIDC_ISSUER: issuer,
       OIDC_CLIENT_ID: clientId,
@@ -158,17 +162,19 @@ export class PoloAppStack extends cdk.Stack {
       ...(props.coreRoleArn ? { CORE_ROLE_ARN: props.coreRoleArn } : {}),
     };
 
-    const rolePrefix = props.namePrefix ?? 'polo';
     const make = (name: string, memoryMb: number, timeout: cdk.Duration, options: Partial<lambda.FunctionProps> = {}) => {
       const zip = join(props.assetsDir, name, 'bootstrap.zip');
       if (!existsSync(zip)) {
         throw new Error(`${zip} is missing: run \`just zip\` first`);
       }
+      const functionName = env.resourceName(name);
       const logGroup = new logs.LogGroup(this, `${name}-logs`, {
+        logGroupName: `/aws/lambda/${functionName}`,
         retention: logs.RetentionDays.ONE_MONTH,
         removalPolicy: cdk.RemovalPolicy.DESTROY,
       });
       const fn = new lambda.Function(this, `fn-${name}`, {
+        functionName,
         runtime: lambda.Runtime.PROVIDED_AL2023,
         architecture: lambda.Architecture.X86_64,
         handler: 'bootstrap',
@@ -177,7 +183,7 @@ export class PoloAppStack extends cdk.Stack {
         timeout,
         logGroup,
         environment: { ...environment, POWERTOOLS_SERVICE_NAME: `polo-${name}` },
-        description: `Polo ${name}`,
+        description: `Polo ${name} (${env.name})`,
         ...options,
       });
       this.functions[name] = fn;
@@ -187,7 +193,7 @@ export class PoloAppStack extends cdk.Stack {
     // accounts can trust exactly it (destination-stack.ts), not the whole Polo account.
     const namedRole = (name: string) =>
       new iam.Role(this, `${name}-role`, {
-        roleName: `${rolePrefix}-${name}`,
+        roleName: env.resourceName(name),
         assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
         managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaBasicExecutionRole')],
       });
@@ -268,6 +274,7 @@ export class PoloAppStack extends cdk.Stack {
     // Schedules.
     const schedule = (name: string, expression: events.Schedule) =>
       new events.Rule(this, `${name}-schedule`, {
+        ruleName: env.resourceName(name),
         schedule: expression,
         targets: [new targets.LambdaFunction(this.functions[name], { retryAttempts: 0 })],
       });
@@ -291,6 +298,7 @@ export class PoloAppStack extends cdk.Stack {
     this.functions.reporter.grantInvoke(schedulerRole);
     for (const [type, expression] of REPORT_SCHEDULES) {
       new scheduler.CfnSchedule(this, `reporter-${type}-schedule`, {
+        name: env.resourceName(type),
         scheduleExpression: expression,
         scheduleExpressionTimezone: props.reportTimezone,
         flexibleTimeWindow: { mode: 'OFF' },
@@ -311,5 +319,7 @@ export class PoloAppStack extends cdk.Stack {
     new cdk.CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
     new cdk.CfnOutput(this, 'DataBucket', { value: data.bucketName });
     new cdk.CfnOutput(this, 'ResourceTable', { value: resources.tableName });
+    new cdk.CfnOutput(this, 'ReportTable', { value: reports.tableName });
+    new cdk.CfnOutput(this, 'Environment', { value: env.name });
   }
 }

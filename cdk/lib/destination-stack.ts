@@ -2,11 +2,13 @@ import * as cdk from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 
+import { acceptCdkDependsOn, PoloEnvironment } from './environment.js';
+
 export interface PoloDestinationStackProps extends cdk.StackProps {
   /** The account Polo runs in: its functions assume the roles made here. */
   poloAccountId: string;
-  /** The prefix of Polo's function role names (`{prefix}-sync`, …), as in the app stack. */
-  rolePrefix?: string;
+  /** The Polo environments that read this account: their functions' named roles are trusted. */
+  environments: PoloEnvironment[];
   /** The registry table each region of this account has. */
   indexTable: string;
   /** Also make the Cost Explorer role (deploy so in the core/payer account). */
@@ -17,17 +19,20 @@ export interface PoloDestinationStackProps extends cdk.StackProps {
 export class PoloDestinationStack extends cdk.Stack {
   constructor(scope: Construct, id: string, props: PoloDestinationStackProps) {
     super(scope, id, props);
+    acceptCdkDependsOn(this);
     if (!/^\d{12}$/.test(props.poloAccountId)) {
       throw new Error(`poloAccountId must be a 12-digit account id, not ${JSON.stringify(props.poloAccountId)}`);
     }
     // Trust only the named roles of the functions that assume these roles, by principal ARN
     // condition: unlike a role-ARN principal, it needs no role to exist yet and survives the
     // role being recreated.
-    const prefix = props.rolePrefix ?? 'polo';
+    if (props.environments.length === 0) throw new Error('the destination stack needs at least one Polo environment to trust');
     const trusted = (functions: string[]) =>
       new iam.AccountPrincipal(props.poloAccountId).withConditions({
         ArnEquals: {
-          'aws:PrincipalArn': functions.map((f) => `arn:${this.partition}:iam::${props.poloAccountId}:role/${prefix}-${f}`),
+          'aws:PrincipalArn': props.environments.flatMap((e) =>
+            functions.map((f) => e.roleArn(this.partition, props.poloAccountId, f)),
+          ),
         },
       });
     const read = new iam.Role(this, 'PoloRead', {

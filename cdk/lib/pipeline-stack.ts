@@ -2,29 +2,48 @@ import * as cdk from 'aws-cdk-lib';
 import * as pipelines from 'aws-cdk-lib/pipelines';
 import { Construct } from 'constructs';
 
+import { acceptCdkDependsOn, PoloEnvironment } from './environment.js';
+
 export interface PoloPipelineStackProps extends cdk.StackProps {
   /** `owner/name` of the repository, reached through a CodeStar connection. */
   repository: string;
   branch: string;
   connectionArn: string;
-  /** Builds the application stage the pipeline deploys. */
-  stage: (scope: Construct) => cdk.Stage;
+  /** The environments to deploy, in this order (e.g. staging, then prod). */
+  environments: PoloEnvironment[];
+  /** The application stage of one environment, named after it so that its stack is
+   *  `{env}-PoloApp`, the same stack `just deploy -e {env}` deploys. */
+  stage: (environment: PoloEnvironment) => cdk.Stage;
 }
 
-/** CI/CD: on every push, test, zip, synthesize, then deploy the application stage. */
+/** What the build step runs, in order: the tests, the stylesheet, the zips, a SAM build of
+ *  each environment's template, and the synth the deploy stages use. */
+export function buildCommands(environments: PoloEnvironment[]): string[] {
+  return [
+    'scripts/just test',
+    'scripts/just tailwind',
+    'scripts/just zip',
+    ...environments.map((e) => `scripts/just build -e ${e.name}`),
+    'cd cdk && npx cdk synth --quiet',
+  ];
+}
+
+/** CI/CD: on every push, test, build and synthesize, then deploy each environment in turn. */
 export class PoloPipelineStack extends cdk.Stack {
   constructor(scope: Construct, id: string, props: PoloPipelineStackProps) {
     super(scope, id, props);
+    acceptCdkDependsOn(this);
+    if (props.environments.length === 0) throw new Error('the pipeline needs at least one environment to deploy');
     const source = pipelines.CodePipelineSource.connection(props.repository, props.branch, {
       connectionArn: props.connectionArn,
     });
     const pipeline = new pipelines.CodePipeline(this, 'Pipeline', {
       pipelineName: 'polo',
       pipelineType: cdk.aws_codepipeline.PipelineType.V2,
-      synth: new pipelines.ShellStep('TestZipSynth', {
+      synth: new pipelines.ShellStep('TestBuildSynth', {
         input: source,
         installCommands: ['curl https://sh.rustup.rs -sSf | sh -s -- -y --profile minimal', '. "$HOME/.cargo/env"'],
-        commands: ['scripts/just test', 'scripts/just zip', 'cd cdk && npm ci && npx cdk synth --quiet'],
+        commands: buildCommands(props.environments),
         primaryOutputDirectory: 'cdk/cdk.out',
       }),
       codeBuildDefaults: {
@@ -32,6 +51,7 @@ export class PoloPipelineStack extends cdk.Stack {
         timeout: cdk.Duration.minutes(60),
       },
     });
-    pipeline.addStage(props.stage(this));
+    // Stages run in the order they are added; a failed stage stops the ones after it.
+    for (const environment of props.environments) pipeline.addStage(props.stage(environment));
   }
 }

@@ -10,7 +10,10 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 
 import { PoloAppStack, ROUTE_FUNCTIONS, SCHEDULED_FUNCTIONS } from '../lib/app-stack.js';
 import { PoloDestinationStack } from '../lib/destination-stack.js';
+import { environmentList, PoloEnvironment } from '../lib/environment.js';
+import { buildCommands, PoloPipelineStack } from '../lib/pipeline-stack.js';
 import { fleetRoleArns, loadRoutes } from '../lib/routes.js';
+import * as stageModule from '../lib/stage.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const routes = loadRoutes(resolve(here, '..', 'routes.json'));
@@ -26,9 +29,12 @@ function fakeAssets(): string {
   return dir;
 }
 
+const prod = new PoloEnvironment('prod');
+
 function appTemplate(extra: Partial<ConstructorParameters<typeof PoloAppStack>[2]> = {}): Template {
   const app = new cdk.App();
-  const stack = new PoloAppStack(app, 'PoloApp', {
+  const stack = new PoloAppStack(app, 'prod-PoloApp', {
+    environment: prod,
     assetsDir: fakeAssets(),
     routes,
     fleetRoleArns: roles,
@@ -236,7 +242,7 @@ test('an issuer given as context replaces the Cognito pool', () => {
 test('the destination stack gives Polo a read-only role, and Cost Explorer only when asked', () => {
   const app = new cdk.App();
   const plain = Template.fromStack(
-    new PoloDestinationStack(app, 'Fleet', { poloAccountId: '123456789012', indexTable: 'marqo-indexes', costExplorer: false }),
+    new PoloDestinationStack(app, 'Fleet', { poloAccountId: '123456789012', environments: [prod], indexTable: 'marqo-indexes', costExplorer: false }),
   );
   plain.resourceCountIs('AWS::IAM::Role', 1);
   plain.hasResourceProperties('AWS::IAM::Role', { RoleName: 'polo-read' });
@@ -244,40 +250,139 @@ test('the destination stack gives Polo a read-only role, and Cost Explorer only 
   const trust = Object.values(plain.findResources('AWS::IAM::Role'))[0].Properties.AssumeRolePolicyDocument.Statement;
   assert.equal(trust.length, 1);
   assert.deepEqual(trust[0].Condition, {
-    ArnEquals: { 'aws:PrincipalArn': [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::123456789012:role/polo-sync']] }] },
+    ArnEquals: { 'aws:PrincipalArn': [{ 'Fn::Join': ['', ['arn:', { Ref: 'AWS::Partition' }, ':iam::123456789012:role/prod-polo-sync']] }] },
   });
   const actions = Object.values(plain.findResources('AWS::IAM::Policy'))
     .flatMap((p) => p.Properties.PolicyDocument.Statement)
     .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
   assert.deepEqual(actions.sort(), ['dynamodb:DescribeTable', 'dynamodb:Scan', 'ec2:DescribeInstances']);
   const core = Template.fromStack(
-    new PoloDestinationStack(new cdk.App(), 'Core', { poloAccountId: '123456789012', indexTable: 'marqo-indexes', costExplorer: true }),
+    new PoloDestinationStack(new cdk.App(), 'Core', {
+      poloAccountId: '123456789012',
+      environments: environmentList('staging,prod'),
+      indexTable: 'marqo-indexes',
+      costExplorer: true,
+    }),
   );
   core.resourceCountIs('AWS::IAM::Role', 2);
   const costsTrust = Object.values(core.findResources('AWS::IAM::Role'))
     .find((r) => r.Properties.RoleName === 'polo-cost-explorer')!.Properties.AssumeRolePolicyDocument.Statement[0];
-  assert.equal(costsTrust.Condition.ArnEquals['aws:PrincipalArn'].length, 3);
+  // sync, costs and reporter of each of the two environments.
+  const costsTrusted = JSON.stringify(costsTrust.Condition.ArnEquals['aws:PrincipalArn']);
+  assert.equal(costsTrust.Condition.ArnEquals['aws:PrincipalArn'].length, 6);
+  for (const e of ['staging', 'prod']) {
+    for (const f of ['sync', 'costs', 'reporter']) assert.ok(costsTrusted.includes(`:role/${e}-polo-${f}`), `${e} ${f}`);
+  }
   assert.throws(
-    () => new PoloDestinationStack(new cdk.App(), 'Bad', { poloAccountId: '', indexTable: 't', costExplorer: false }),
+    () => new PoloDestinationStack(new cdk.App(), 'Bad', { poloAccountId: '', environments: [prod], indexTable: 't', costExplorer: false }),
     /poloAccountId must be a 12-digit account id/,
   );
 });
 
-test('two app stacks in one account (the app and the pipeline stage) use different names', () => {
-  const names = (t: Template) => [
-    ...Object.values(t.findResources('AWS::IAM::Role')).map((r) => r.Properties.RoleName).filter(Boolean),
-    ...Object.values(t.findResources('AWS::Cognito::UserPoolDomain')).map((d) => JSON.stringify(d.Properties.Domain)),
-  ];
-  const a = names(appTemplate());
-  const b = names(appTemplate({ namePrefix: 'polo-prod' }));
-  assert.ok(a.length >= 4);
-  for (const n of a) assert.ok(!b.includes(n), `${n} in both`);
+/** Every name a resource type requires to be unique in an account or region, as synthesized. */
+function physicalNames(t: Template): string[] {
+  const keys = ['TableName', 'BucketName', 'FunctionName', 'LogGroupName', 'RoleName', 'Name', 'Domain', 'ApiName'];
+  return Object.entries(t.toJSON().Resources as Record<string, { Type: string; Properties?: Record<string, unknown> }>)
+    .flatMap(([, r]) => keys.filter((k) => isName(r.Properties?.[k])).map((k) => `${r.Type} ${k} ${JSON.stringify(r.Properties![k])}`));
+}
+
+/** A literal or joined name, not a reference to another resource (`Ref`, `Fn::GetAtt`). */
+function isName(value: unknown): boolean {
+  return typeof value === 'string' || (typeof value === 'object' && value !== null && 'Fn::Join' in value);
+}
+
+test('dev and prod deploy side by side in one account: no physical name in both', () => {
+  const app = new cdk.App();
+  const assetsDir = fakeAssets();
+  const stacks = ['dev', 'prod'].map((name) => {
+    const environment = new PoloEnvironment(name);
+    return new PoloAppStack(app, environment.stackName('PoloApp'), { environment, assetsDir, routes, fleetRoleArns: roles, reportTimezone: 'UTC' });
+  });
+  assert.deepEqual(stacks.map((s) => s.stackName), ['dev-PoloApp', 'prod-PoloApp']);
+  const [dev, prd] = stacks.map((s) => physicalNames(Template.fromStack(s)));
+  // Tables, bucket, 8 functions and their log groups, 3 named roles, 2 rules, 5 schedules, the API, the sign-in domain.
+  assert.ok(dev.length >= 2 + 1 + 8 + 8 + 3 + 2 + 5 + 1 + 1, `${dev.length} names`);
+  for (const n of dev) assert.ok(!prd.includes(n), `${n} in both`);
+  for (const n of [...dev].filter((n) => !n.includes('Fn::')))  assert.match(n, /"(\/aws\/lambda\/)?dev-/, n);
+});
+
+test('each environment names its tables, its ENV and its metrics, and its functions read those tables', () => {
+  for (const name of ['dev', 'prod']) {
+    const environment = new PoloEnvironment(name);
+    const t = Template.fromStack(
+      new PoloAppStack(new cdk.App(), environment.stackName('PoloApp'), {
+        environment, assetsDir: fakeAssets(), routes, fleetRoleArns: roles, reportTimezone: 'UTC',
+      }),
+    );
+    const tables = t.findResources('AWS::DynamoDB::Table');
+    const tableId = (tableName: string) => Object.entries(tables).find(([, r]) => r.Properties.TableName === tableName)?.[0];
+    const resourceTable = tableId(`${name}-ResourceTable`);
+    const reportTable = tableId(`${name}-ReportTable`);
+    assert.ok(resourceTable && reportTable, `${name}: tables ${JSON.stringify(Object.values(tables).map((r) => r.Properties.TableName))}`);
+    const functions = Object.values(t.findResources('AWS::Lambda::Function')).map((f) => f.Properties);
+    assert.equal(functions.length, ROUTE_FUNCTIONS.length + SCHEDULED_FUNCTIONS.length);
+    for (const f of functions) {
+      const v = f.Environment.Variables;
+      assert.equal(v.ENV, name);
+      assert.deepEqual(v.DYNAMODB_TABLE_NAME, { Ref: resourceTable });
+      assert.deepEqual(v.DYNAMODB_REPORT_TABLE_NAME, { Ref: reportTable });
+      assert.equal(v.POWERTOOLS_METRICS_NAMESPACE, `Polo/${name}`);
+      assert.equal(f.FunctionName, `${name}-polo-${v.POWERTOOLS_SERVICE_NAME.replace('polo-', '')}`);
+    }
+    t.hasResourceProperties('AWS::Logs::LogGroup', { LogGroupName: `/aws/lambda/${name}-polo-sync` });
+    t.hasResourceProperties('AWS::Scheduler::Schedule', { Name: `${name}-polo-daily-cost` });
+  }
+});
+
+test('an environment name that cannot name AWS resources is refused', () => {
+  for (const bad of ['', 'Prod', 'prod_1', '-prod', 'prod-', 'a-very-long-environment-name']) {
+    assert.throws(() => new PoloEnvironment(bad), /expected lower-case letters, digits and inner hyphens, at most 16/, bad);
+  }
+  for (const reserved of ['xn--a', 'sthree', 'sthree-x', 'amzn-s3-demo-x', 'laws', 'amazonia', 'cognito-test']) {
+    assert.throws(() => new PoloEnvironment(reserved), /AWS reserves/, reserved);
+  }
+  assert.throws(() => environmentList('staging,,staging'), /staging is listed twice/);
+  assert.deepEqual(environmentList(' staging, prod ').map((e) => e.name), ['staging', 'prod']);
+});
+
+test('the pipeline tests, builds and synthesizes, then deploys its environments in the order given', () => {
+  const app = new cdk.App();
+  const assetsDir = fakeAssets();
+  const environments = environmentList('staging,prod');
+  const { PoloStage } = stageModule;
+  const stack = new PoloPipelineStack(app, 'PoloPipeline', {
+    repository: 'example/polo',
+    branch: 'main',
+    connectionArn: 'arn:aws:codeconnections:us-east-1:111111111111:connection/00000000-0000-0000-0000-000000000000',
+    environments,
+    stage: (environment) => new PoloStage(app, { environment, assetsDir, routes, fleetRoleArns: roles, reportTimezone: 'UTC' }),
+  });
+  const t = Template.fromStack(stack);
+  const pipeline = Object.values(t.findResources('AWS::CodePipeline::Pipeline'))[0].Properties;
+  const stages: string[] = pipeline.Stages.map((s: { Name: string }) => s.Name);
+  assert.ok(stages.indexOf('Build') < stages.indexOf('staging'), stages.join(' → '));
+  assert.ok(stages.indexOf('staging') < stages.indexOf('prod'), stages.join(' → '));
+  assert.equal(stages.at(-1), 'prod');
+  // Each environment stage deploys that environment's stack, by its environment-qualified name.
+  for (const e of ['staging', 'prod']) {
+    const stage = pipeline.Stages.find((s: { Name: string }) => s.Name === e);
+    assert.ok(JSON.stringify(stage.Actions).includes(`"StackName":"${e}-PoloApp"`), `${e}: ${JSON.stringify(stage.Actions)}`);
+  }
+  // The build runs the old pipeline's steps in its order: tests, Tailwind, zips, SAM build, synth.
+  const commands = buildCommands(environments);
+  const order = ['scripts/just test', 'scripts/just tailwind', 'scripts/just zip', 'scripts/just build -e staging', 'scripts/just build -e prod', 'npx cdk synth'];
+  const at = order.map((c) => commands.findIndex((line) => line.includes(c)));
+  assert.deepEqual([...at].sort((a, b) => a - b), at, commands.join('; '));
+  assert.ok(!at.includes(-1), commands.join('; '));
+  const buildspecs = Object.values(t.findResources('AWS::CodeBuild::Project')).map((p) => JSON.stringify(p.Properties.Source.BuildSpec));
+  assert.ok(buildspecs.some((b) => b.includes('scripts/just build -e prod')), 'the build project runs the commands');
+  assert.throws(() => new PoloPipelineStack(new cdk.App(), 'P', { repository: 'r', branch: 'b', connectionArn: 'a', environments: [], stage: () => { throw new Error('unused'); } }), /at least one environment/);
 });
 
 test('a missing zip is a clear error', () => {
   const app = new cdk.App();
   assert.throws(
-    () => new PoloAppStack(app, 'X', { assetsDir: '/nonexistent', routes, fleetRoleArns: roles, reportTimezone: 'UTC' }),
+    () => new PoloAppStack(app, 'X', { environment: prod, assetsDir: '/nonexistent', routes, fleetRoleArns: roles, reportTimezone: 'UTC' }),
     /bootstrap.zip is missing: run `just zip` first/,
   );
 });

@@ -68,8 +68,6 @@ impl FunctionConfig {
     /// `REPORT_TIMEZONE`, `POLO_CONFIG`, `POLO_DATA`, `DATA_BUCKET_NAME` and `DYNAMODB_TABLE_NAME` through `get`
     /// (`std::env::var` in `main`, a map in tests).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<FunctionConfig, EnvError> {
-        let env = get("ENV").unwrap_or_default();
-        let dev = env == "dev";
         let logout_url =
             get("LOGOUT_URL").filter(|s| !s.is_empty()).or_else(|| Some(DEFAULT_LOGOUT_URL.to_owned()));
         if let Some(url) = &logout_url
@@ -130,6 +128,9 @@ impl FunctionConfig {
             }
             (None, None) => None,
         };
+        // `ENV=dev` stands in for sign-in only where none is configured (the local server):
+        // a deployed environment named dev has an issuer and still signs people in.
+        let dev = get("ENV").is_some_and(|env| env == "dev") && sign_in.is_none();
         let sync_interval_minutes = match set("SYNC_INTERVAL_MINUTES") {
             Some(v) => Some(v.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| EnvError {
                 variable: "SYNC_INTERVAL_MINUTES",
@@ -303,6 +304,21 @@ mod tests {
         assert!(with(&[("OIDC_ISSUER", "id.example.com"), ("OIDC_CLIENT_ID", "c")]).is_err());
         let c = with(&[("OIDC_ISSUER", "https://id.example.com"), ("OIDC_CLIENT_ID", "c")]).unwrap();
         assert_eq!(c.sign_in.unwrap().client_id, "c");
+    }
+
+    #[test]
+    fn a_deployed_dev_environment_still_signs_people_in() {
+        let deployed = [
+            ("ENV", "dev"),
+            ("DATA_BUCKET_NAME", "b"),
+            ("DYNAMODB_TABLE_NAME", "t"),
+            ("OIDC_ISSUER", "https://cognito-idp.us-east-1.amazonaws.com/pool"),
+            ("OIDC_CLIENT_ID", "client"),
+        ];
+        let c = read(&deployed).unwrap();
+        assert!(!c.settings.dev, "ENV=dev with an issuer must not stand in for sign-in");
+        assert!(c.sign_in.is_some());
+        assert!(read(&deployed[..3]).unwrap().settings.dev, "without an issuer, ENV=dev is the local server");
     }
 
     #[test]

@@ -99,7 +99,8 @@ async fn identify(
             Err(e) => tracing::info!(error = %e, "session cookie not accepted; signing in again"),
         }
     }
-    Ok(state.settings.dev.then(|| DEV_USER.to_owned()))
+    // The dev identity only where no sign-in exists (config.rs also refuses it with an issuer).
+    Ok((state.settings.dev && state.sign_in.is_none()).then(|| DEV_USER.to_owned()))
 }
 
 /// The token of `Authorization: Bearer …`.
