@@ -23,8 +23,13 @@ pub struct Faults {
     pub faulted_batches: AtomicUsize,
     /// BatchWriteItem calls passed to the emulator.
     pub forwarded_batches: AtomicUsize,
-    /// Milliseconds added to every answer, to model the round trip to AWS.
+    /// Milliseconds added to every answer, to model the round trip to AWS: `latency_ms`, or
+    /// when `latency_max_ms` is larger, a value spread evenly over `latency_ms..=latency_max_ms`
+    /// (the same sequence every run).
     pub latency_ms: AtomicUsize,
+    pub latency_max_ms: AtomicUsize,
+    /// Requests forwarded so far (the latency sequence's position).
+    pub requests: AtomicUsize,
     /// While set, every TransactWriteItems call fails with a 500.
     pub fail_transactions: std::sync::atomic::AtomicBool,
 }
@@ -60,6 +65,19 @@ impl Proxy {
     }
 }
 
+/// This request's added latency: fixed, or spread over the configured range by a
+/// multiplicative hash of the request's number.
+fn latency_of(faults: &Faults) -> usize {
+    let n = faults.requests.fetch_add(1, Ordering::SeqCst);
+    let (low, high) =
+        (faults.latency_ms.load(Ordering::SeqCst), faults.latency_max_ms.load(Ordering::SeqCst));
+    if high <= low {
+        return low;
+    }
+    let spread = (n as u64).wrapping_mul(0x9E37_79B9_7F4A_7C15) >> 32;
+    low + usize::try_from(spread % (high - low + 1) as u64).unwrap_or(0)
+}
+
 fn region_of(request: &Request) -> Option<String> {
     let auth = request.headers().get("authorization")?.to_str().ok()?;
     let scope = auth.split("Credential=").nth(1)?.split(',').next()?;
@@ -67,7 +85,7 @@ fn region_of(request: &Request) -> Option<String> {
 }
 
 async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Response {
-    let latency = shared.faults.latency_ms.load(Ordering::SeqCst);
+    let latency = latency_of(&shared.faults);
     if latency > 0 {
         tokio::time::sleep(std::time::Duration::from_millis(u64::try_from(latency).unwrap_or(0))).await;
     }

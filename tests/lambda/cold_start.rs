@@ -91,12 +91,4 @@ async fn bench_zips_and_cold_starts() {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../bench");
     std::fs::write(format!("{dir}/lambda.json"), serde_json::to_string_pretty(&value).unwrap() + "\n")
         .unwrap();
-    let all_path = format!("{dir}/results.json");
-    let mut all: serde_json::Map<String, serde_json::Value> = std::fs::read_to_string(&all_path)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_default();
-    all.insert("lambda".to_owned(), value);
-    std::fs::write(&all_path, serde_json::to_string_pretty(&serde_json::Value::Object(all)).unwrap() + "\n")
-        .unwrap();
 }

@@ -3,7 +3,6 @@
 //! (`cargo build --bins`) before this runs. Under coverage (`cfg(tarpaulin)`) it is left out:
 //! the binaries run as child processes, whose lines tarpaulin does not count.
 #![cfg(not(tarpaulin))]
-
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::unnecessary_wraps, clippy::cast_precision_loss)]
 
 mod runtime_api;

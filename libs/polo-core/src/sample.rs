@@ -26,10 +26,16 @@ pub enum Scale {
     Small,
     /// 3 accounts, 4 regions each, 10,000 instances, 1,000 indexes, 400 days of costs.
     Large,
+    /// Ten times large: 100 accounts in 4 to 20 regions each, 100,000 instances, 10,000
+    /// indexes, 400 days of costs (`docs/scale.md`).
+    Huge,
 }
 
 struct Spec {
+    /// The regions of prod, staging and dev (the named accounts every scale has).
     regions: [&'static [&'static str]; 3],
+    /// Accounts in all: the three named ones, then generated ones in up to 20 regions.
+    accounts: usize,
     customers: usize,
     indexes: usize,
     instances: usize,
@@ -45,6 +51,7 @@ impl Scale {
                     &["us-east-1", "eu-west-1"],
                     &["us-east-1", "us-west-2"],
                 ],
+                accounts: 3,
                 customers: 14,
                 indexes: 40,
                 instances: 300,
@@ -54,12 +61,21 @@ impl Scale {
                 const FOUR: &[&str] = &["us-east-1", "us-west-2", "eu-west-1", "eu-central-1"];
                 Spec {
                     regions: [FOUR, FOUR, FOUR],
+                    accounts: 3,
                     customers: 220,
                     indexes: 1000,
                     instances: 10_000,
                     cost_days: 400,
                 }
             }
+            Scale::Huge => Spec {
+                regions: [&REGIONS[..20], &REGIONS[..12], &REGIONS[..6]],
+                accounts: 100,
+                customers: 2200,
+                indexes: 10_000,
+                instances: 100_000,
+                cost_days: 400,
+            },
         }
     }
 }
@@ -110,6 +126,65 @@ const ACCOUNTS: [(&str, &str, AccountKind); 3] = [
     ("staging", "222222222222", AccountKind::Staging),
     ("dev", "333333333333", AccountKind::Dev),
 ];
+
+/// Twenty commercial regions, for the generated accounts of the huge scale.
+const REGIONS: [&str; 20] = [
+    "us-east-1",
+    "us-west-2",
+    "eu-west-1",
+    "eu-central-1",
+    "us-east-2",
+    "us-west-1",
+    "ap-southeast-1",
+    "ap-southeast-2",
+    "ap-northeast-1",
+    "ap-northeast-2",
+    "ap-south-1",
+    "eu-west-2",
+    "eu-west-3",
+    "eu-north-1",
+    "ca-central-1",
+    "sa-east-1",
+    "ap-northeast-3",
+    "eu-south-1",
+    "me-central-1",
+    "af-south-1",
+];
+
+/// One account of a sample fleet.
+struct SampleAccount {
+    name: String,
+    id: String,
+    kind: AccountKind,
+    regions: Vec<&'static str>,
+}
+
+impl Spec {
+    /// prod, staging and dev, then (huge) accounts `{kind}-{n}` whose kind follows the same
+    /// rotation, so `position % 3` is always the kind's place in [`ACCOUNTS`], in 4 to 20 regions.
+    fn accounts(&self) -> Vec<SampleAccount> {
+        (0..self.accounts)
+            .map(|a| {
+                let (name, id, kind) = ACCOUNTS[a % 3];
+                if a < 3 {
+                    SampleAccount {
+                        name: name.to_owned(),
+                        id: id.to_owned(),
+                        kind,
+                        regions: self.regions[a].to_vec(),
+                    }
+                } else {
+                    SampleAccount {
+                        name: format!("{name}-{a:03}"),
+                        id: format!("{:012}", 400_000_000_000_u64 + a as u64),
+                        kind,
+                        regions: REGIONS[..4 + (a * 7) % 17].to_vec(),
+                    }
+                }
+            })
+            .collect()
+    }
+}
 
 const CUSTOMERS: [&str; 22] = [
     "acme",
@@ -185,6 +260,7 @@ struct Generator {
     rng: Rng,
     now: OffsetDateTime,
     spec: Spec,
+    accounts: Vec<SampleAccount>,
     used_ids: HashSet<String>,
     instances: Vec<Instance>,
 }
@@ -199,10 +275,12 @@ pub fn generate(seed: u64, scale: Scale, now: OffsetDateTime) -> Everything {
 /// costs beside it). The snapshot carries the cost facts of the store.
 pub fn generate_with_costs(seed: u64, scale: Scale, now: OffsetDateTime) -> (Everything, CostStore) {
     let prices = PriceTable::bundled().ok();
+    let spec = scale.spec();
     let mut g = Generator {
         rng: Rng(seed),
         now,
-        spec: scale.spec(),
+        accounts: spec.accounts(),
+        spec,
         used_ids: HashSet::new(),
         instances: Vec::new(),
     };
@@ -234,7 +312,7 @@ pub fn generate_with_costs(seed: u64, scale: Scale, now: OffsetDateTime) -> (Eve
     };
     // Every generated amount is rounded to the cent and each day/key appears once.
     let costs = CostStore::from_rows(&rows).unwrap_or_else(|_| CostStore::empty());
-    let accounts = g.accounts();
+    let accounts = g.account_syncs();
     let history = history(&g.instances, &indexes);
     let everything = Everything {
         generated_at: now,
@@ -300,8 +378,24 @@ fn history(instances: &[Instance], indexes: &[Index]) -> Vec<Change> {
 }
 
 impl Generator {
-    fn regions(&self, account: usize) -> &'static [&'static str] {
-        self.spec.regions[account]
+    fn regions(&self, account: usize) -> Vec<&'static str> {
+        self.accounts[account].regions.clone()
+    }
+
+    /// The position of the account named `name`.
+    fn account_of(&self, name: &str) -> usize {
+        self.accounts.iter().position(|a| a.name == name).unwrap_or(0)
+    }
+
+    /// An account of the kind at `kind` in [`ACCOUNTS`] (0 prod, 1 staging, 2 dev): that
+    /// named account itself when there are only the three.
+    fn account_of_kind(&mut self, kind: usize) -> usize {
+        let of_kind = self.accounts.len().saturating_sub(kind).div_ceil(3);
+        if of_kind <= 1 {
+            kind
+        } else {
+            kind + 3 * usize::try_from(self.rng.below(of_kind as u64)).unwrap_or(0)
+        }
     }
 
     fn ago(&mut self, min_minutes: i64, max_minutes: i64) -> OffsetDateTime {
@@ -309,11 +403,9 @@ impl Generator {
         (self.now - Duration::minutes(minutes)).replace_nanosecond(0).unwrap_or(self.now)
     }
 
-    fn accounts(&mut self) -> Vec<AccountSync> {
-        ACCOUNTS
-            .iter()
-            .enumerate()
-            .map(|(a, (name, id, kind))| {
+    fn account_syncs(&mut self) -> Vec<AccountSync> {
+        (0..self.accounts.len())
+            .map(|a| {
                 let mut documents = Vec::new();
                 for region in self.regions(a) {
                     for resource in [ResourceKind::Instances, ResourceKind::Indexes] {
@@ -334,7 +426,13 @@ impl Generator {
                     status: SyncStatus::Ok,
                     error: None,
                 });
-                AccountSync { name: (*name).to_owned(), id: (*id).to_owned(), kind: *kind, documents }
+                let account = &self.accounts[a];
+                AccountSync {
+                    name: account.name.clone(),
+                    id: account.id.clone(),
+                    kind: account.kind,
+                    documents,
+                }
             })
             .collect()
     }
@@ -343,12 +441,13 @@ impl Generator {
         let mut used = HashSet::new();
         (0..self.spec.indexes)
             .map(|n| {
-                let account = match self.rng.below(10) {
+                let kind = match self.rng.below(10) {
                     0..=6 => 0,
                     7 | 8 => 1,
                     _ => 2,
                 };
-                let region = (*self.rng.pick(self.regions(account))).to_owned();
+                let account = self.account_of_kind(kind);
+                let region = (*self.rng.pick(&self.regions(account))).to_owned();
                 let customer = self.rng.pick(customers).clone();
                 let mut name = (*self.rng.pick(&INDEX_NAMES)).to_owned();
                 if !used.insert(format!("{customer}/{name}")) {
@@ -377,7 +476,7 @@ impl Generator {
                         }
                     },
                     name,
-                    account: ACCOUNTS[account].0.to_owned(),
+                    account: self.accounts[account].name.clone(),
                     region,
                     customer,
                     status,
@@ -404,16 +503,20 @@ impl Generator {
         let region_pos = self.regions(account).iter().position(|r| *r == region).unwrap_or(0);
         let az = format!("{region}{}", ["a", "b", "c"][usize::try_from(self.rng.below(3)).unwrap_or(0)]);
         let launch_time = self.ago(60 * 2, 60 * 24 * 300);
-        let ip =
-            format!("10.{}.{}.{}", account * 10 + region_pos, self.rng.below(64), self.rng.range(4, 254));
+        let ip = format!(
+            "10.{}.{}.{}",
+            (account * 10 + region_pos) % 256,
+            self.rng.below(64),
+            self.rng.range(4, 254)
+        );
         let owner = (*self.rng.pick(&OWNERS)).to_owned();
         let mut tags = BTreeMap::new();
         tags.insert("owner".to_owned(), owner.clone());
-        tags.insert("env".to_owned(), ACCOUNTS[account].2.as_str().to_owned());
+        tags.insert("env".to_owned(), self.accounts[account].kind.as_str().to_owned());
         Instance {
             id,
-            account: ACCOUNTS[account].0.to_owned(),
-            account_id: ACCOUNTS[account].1.to_owned(),
+            account: self.accounts[account].name.clone(),
+            account_id: self.accounts[account].id.clone(),
             region: region.to_owned(),
             az,
             name: None,
@@ -451,7 +554,8 @@ impl Generator {
     }
 
     fn index_instances(&mut self, index: &Index) {
-        let account = ACCOUNTS.iter().position(|a| a.0 == index.account).unwrap_or(0);
+        let account = self.account_of(&index.account);
+        let kind = self.accounts[account].kind;
         let inference_ec2 =
             INFERENCE.iter().find(|i| i.0 == index.inference_type).map_or("c6i.xlarge", |i| i.1);
         let storage_ec2 = STORAGE.iter().find(|s| s.0 == index.storage_class).map_or("r6i.large", |s| s.1);
@@ -468,13 +572,13 @@ impl Generator {
             Self::set_tag(&mut instance, "marqo-index", &index.index_id);
             Self::set_tag(&mut instance, "customer", &index.customer);
             Self::set_tag(&mut instance, "role", role);
-            if role == "inference" && account > 0 && self.rng.chance(40) {
+            if role == "inference" && kind != AccountKind::Prod && self.rng.chance(40) {
                 instance.lifecycle = Lifecycle::Spot;
             }
             if self.rng.chance(4) {
                 Self::clear_owner(&mut instance);
             }
-            if account == 1 && self.rng.chance(25) {
+            if kind == AccountKind::Staging && self.rng.chance(25) {
                 Self::set_tag(&mut instance, "keep", "true");
             }
             match index.status {
@@ -562,8 +666,8 @@ impl Generator {
     }
 
     fn misc_instance(&mut self) {
-        let account = usize::try_from(self.rng.below(3)).unwrap_or(0);
-        let region = *self.rng.pick(self.regions(account));
+        let account = usize::try_from(self.rng.below(self.accounts.len() as u64)).unwrap_or(0);
+        let region = *self.rng.pick(&self.regions(account));
         let (kind, ec2_type) = *self.rng.pick(&[
             ("bastion", "t3.medium"),
             ("ci-runner", "c6i.xlarge"),
@@ -600,20 +704,22 @@ impl Generator {
             prices.hourly(&i.region, &i.instance_type, i.lifecycle).unwrap_or(Money::ZERO) * Decimal::from(24)
         };
         let mut index_daily: BTreeMap<&str, Money> = BTreeMap::new();
-        let mut untagged_daily = [Money::ZERO; 3];
+        let position: BTreeMap<&str, usize> =
+            self.accounts.iter().enumerate().map(|(a, account)| (account.name.as_str(), a)).collect();
+        let account_of = |name: &str| position.get(name).copied().unwrap_or(0);
+        let mut untagged_daily = vec![Money::ZERO; self.accounts.len()];
+        let known_indexes: HashSet<&str> = indexes.iter().map(|x| x.index_id.as_str()).collect();
         for i in &self.instances {
-            let account = ACCOUNTS.iter().position(|a| a.0 == i.account).unwrap_or(0);
+            let account = account_of(&i.account);
             match &i.index {
-                Some(index) if indexes.iter().any(|x| &x.index_id == index) => {
+                Some(index) if known_indexes.contains(index.as_str()) => {
                     *index_daily.entry(index.as_str()).or_default() += daily(i);
                 }
                 _ => untagged_daily[account] += daily(i),
             }
         }
-        let index_account: BTreeMap<&str, usize> = indexes
-            .iter()
-            .map(|x| (x.index_id.as_str(), ACCOUNTS.iter().position(|a| a.0 == x.account).unwrap_or(0)))
-            .collect();
+        let index_account: BTreeMap<&str, usize> =
+            indexes.iter().map(|x| (x.index_id.as_str(), account_of(&x.account))).collect();
         let spiking = indexes
             .iter()
             .find(|x| x.status == IndexStatus::Ready && x.account == "prod")
@@ -622,7 +728,7 @@ impl Generator {
         let mut rows = Vec::new();
         for back in (0..self.spec.cost_days).rev() {
             let date: Date = last_day - Duration::days(back);
-            let mut account_totals = [Money::ZERO; 3];
+            let mut account_totals = vec![Money::ZERO; self.accounts.len()];
             let mut untagged_total = Money::ZERO;
             for index in indexes {
                 if index.created_at.date() > date {
@@ -645,7 +751,7 @@ impl Generator {
             }
             for (a, total) in account_totals.iter_mut().enumerate() {
                 let shared = Money::from_scaled(self.rng.range(2_000, 9_000), 2)
-                    * Decimal::from(3 - i64::try_from(a).unwrap_or(0));
+                    * Decimal::from(3 - i64::try_from(a % 3).unwrap_or(0));
                 let untagged =
                     (untagged_daily[a] * Decimal::new(self.rng.range(95, 105), 2)).round_cents() + shared;
                 untagged_total += untagged;
@@ -662,7 +768,7 @@ impl Generator {
                 rows.push(CostRow {
                     date,
                     dimension: CostDimension::Account,
-                    key: ACCOUNTS[a].1.to_owned(),
+                    key: self.accounts[a].id.clone(),
                     amount: *total,
                 });
             }

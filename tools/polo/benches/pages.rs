@@ -1,6 +1,6 @@
 //! Page speed on the large sample (10,000 instances, 1,000 indexes, 400 days of costs),
-//! in process through the whole router. Writes `bench/pages.json` and merges the numbers
-//! into `bench/results.json`.
+//! in process through the whole router. Writes `bench/pages.json` (`scripts/bench-results`
+//! gathers it into `bench/results.json`).
 //!
 //! `cargo bench -p polo --bench pages` (or `just bench`).
 
@@ -23,7 +23,7 @@ use polo_core::data::LocalDataService;
 use polo_core::sample::Scale;
 use polo_web::AppState;
 use polo_web::settings::WebSettings;
-use serde_json::{Map, Value, json};
+use serde_json::{Map, json};
 use time::macros::datetime;
 use tower::ServiceExt;
 
@@ -87,9 +87,34 @@ async fn main() {
     let data = Arc::new(LocalDataService::from_snapshot(everything));
     let settings = WebSettings { dev: true, logout_url: None, ..WebSettings::default() };
     let cost_path = format!("/costs/index/{}", everything_first_index(&costs));
-    let state = AppState::over(data, Config::bundled().unwrap(), Arc::new(FixedClock(now)), settings)
+    let costs = Arc::new(polo_core::data::InMemoryCosts(Arc::new(costs)));
+    // The Cop's findings of one run and a weekly summary, kept in memory, for `/cop` and a
+    // report page.
+    let config = Config::bundled().unwrap();
+    let findings = Arc::new(polo_core::cop::MemoryFindings::default());
+    let cop = polo_core::cop::CopSources {
+        fleet: data.as_ref(),
+        costs: costs.as_ref(),
+        store: findings.as_ref(),
+        config: &config,
+    };
+    polo_core::cop::run_cop(&cop, now, false).await.unwrap();
+    let reports = Arc::new(polo_core::reports::MemoryReports::default());
+    let sources = polo_core::reports::ReportSources {
+        fleet: data.as_ref(),
+        costs: costs.as_ref(),
+        changes: data.as_ref(),
+        findings: findings.as_ref(),
+        store: reports.as_ref(),
+        config: &config,
+    };
+    let weekly = polo_core::reports::ReportType::WeeklySummary;
+    polo_core::reports::run_report(weekly, Some("2026-W47"), &sources, now, false).await.unwrap();
+    let state = AppState::over(data, config.clone(), Arc::new(FixedClock(now)), settings)
         .unwrap()
-        .with_costs(Arc::new(polo_core::data::InMemoryCosts(Arc::new(costs))));
+        .with_costs(costs)
+        .with_findings(findings)
+        .with_reports(reports);
     let app = polo::app(state);
     let cases: &[(&str, &str, usize, f64)] = &[
         ("instance_detail_html", &instance_path, 300, 5.0),
@@ -120,6 +145,10 @@ async fn main() {
         ("costs_index_html", "/costs/index", 100, 10.0),
         ("costs_index_json", "/costs/index?format=json&sort=-forecast", 100, 10.0),
         ("costs_index_detail_html", &cost_path, 100, 10.0),
+        ("cop_html", "/cop", 100, 10.0),
+        ("cop_filtered_partial", "hx:/cop?severity=warning&sort=-first_seen", 100, 5.0),
+        ("report_html", "/reports/weekly-summary/2026-W47", 100, 10.0),
+        ("reports_html", "/reports", 100, 10.0),
     ];
     let mut results = Map::new();
     for (name, path, runs, target_ms) in cases {
@@ -153,11 +182,4 @@ async fn main() {
     std::fs::create_dir_all(dir).unwrap();
     std::fs::write(format!("{dir}/pages.json"), serde_json::to_string_pretty(&report).unwrap() + "\n")
         .unwrap();
-    let all_path = format!("{dir}/results.json");
-    let mut all: Map<String, Value> = std::fs::read_to_string(&all_path)
-        .ok()
-        .and_then(|t| serde_json::from_str(&t).ok())
-        .unwrap_or_default();
-    all.insert("pages".to_owned(), report);
-    std::fs::write(&all_path, serde_json::to_string_pretty(&Value::Object(all)).unwrap() + "\n").unwrap();
 }

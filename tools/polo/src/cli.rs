@@ -162,8 +162,12 @@ pub enum SyncResource {
 
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum SampleScale {
+    /// A few hundred instances (the committed sample).
     Small,
+    /// 10,000 instances, 1,000 indexes, 3 accounts × 4 regions.
     Large,
+    /// 100,000 instances, 10,000 indexes, 100 accounts in up to 20 regions.
+    Huge,
 }
 
 fn parse_now(text: &str) -> Result<OffsetDateTime, String> {
@@ -214,6 +218,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let scale = match scale {
                 SampleScale::Small => Scale::Small,
                 SampleScale::Large => Scale::Large,
+                SampleScale::Huge => Scale::Huge,
             };
             let (everything, costs) = generate_with_costs(*seed, scale, clock.now());
             let json = serde_json::to_string_pretty(&everything)?;
