@@ -46,9 +46,13 @@ prices *ARGS:
 routes *ARGS:
     cargo run -q -p polo -- routes {{ARGS}}
 
-# Measure page speed on the large sample; numbers go to bench/results.json.
+# Every benchmark; numbers to bench/*.json, gathered into bench/results.json and README's table.
 bench:
     scripts/bench
+
+# The fuzz tests for longer than the test command runs them: `just fuzz 100000` (cases per target).
+fuzz CASES="20000":
+    scripts/fuzz {{CASES}}
 
 functions := "dashboard inventory costs reports static sync reporter cop"
 

@@ -120,3 +120,114 @@ async fn a_failing_account_or_region_keeps_its_last_good_items_and_says_why() {
     assert_eq!(json["freshness"][0]["stale"], true);
     assert!(json["freshness"][1]["errors"][0].as_str().unwrap().contains("AccessDenied"));
 }
+
+/// A moto server of this test's own (`POLO_MOTO_SERVER`, set by `scripts/with-moto`), to kill.
+struct OwnEmulator {
+    url: String,
+    child: std::process::Child,
+}
+
+impl OwnEmulator {
+    async fn start() -> OwnEmulator {
+        let binary =
+            std::env::var("POLO_MOTO_SERVER").expect("POLO_MOTO_SERVER: run through scripts/with-moto");
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = std::process::Command::new(binary)
+            .args(["-H", "127.0.0.1", "-p", &port.to_string()])
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        // Owned at once, so it is killed however this ends.
+        let own = OwnEmulator { url: format!("http://127.0.0.1:{port}"), child };
+        for _ in 0..100 {
+            if reqwest::get(format!("{}/moto-api/", own.url)).await.is_ok() {
+                return own;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(100)).await;
+        }
+        panic!("moto server did not start on {}", own.url);
+    }
+}
+
+impl Drop for OwnEmulator {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn the_emulator_dying_mid_sync_fails_the_unfinished_scopes_and_loses_nothing() {
+    let mut own = OwnEmulator::start().await;
+    let direct = base_config(&own.url).await;
+    // Calls take 100 ms through the proxy, so the kill lands while scopes are in flight.
+    let proxy = Proxy::start(&own.url).await;
+    proxy.faults.latency_ms.store(100, std::sync::atomic::Ordering::SeqCst);
+    let via_proxy = base_config(&proxy.url).await;
+    let ids = [fresh_account_id(330), fresh_account_id(340)];
+    let accounts: Vec<_> = ids
+        .iter()
+        .zip(["alpha", "beta"])
+        .map(|(id, name)| account(name, id, AccountKind::Prod, &["us-east-1", "eu-west-1", "eu-central-1"]))
+        .collect();
+    for id in &ids {
+        let cfg = in_account(&direct, id).await;
+        for region in ["us-east-1", "eu-west-1", "eu-central-1"] {
+            launch(&cfg, region, 2, "m6i.large", &[("owner", "alice")], false).await;
+            create_registry(&cfg, region, "marqo-indexes").await;
+            put_items(
+                &cfg,
+                region,
+                "marqo-indexes",
+                vec![registry_item(&format!("idx-{region}"), "x", "acme", "READY")],
+            )
+            .await;
+        }
+    }
+    let config = config_with(accounts);
+    let dir = tempfile::tempdir().unwrap();
+    let store = Arc::new(LocalStore::new(dir.path().join("sync"), dir.path().join("local_data.json")));
+    let plan = SyncPlan::all(&config, 2, Reach::Roles);
+    let first = sync(&plan, &via_proxy, store.clone(), FIRST).await;
+    assert!(first.iter().all(|o| o.status == SyncStatus::Ok), "{first:?}");
+    let before = combine(&config, store.as_ref(), Previous::default(), FIRST).await;
+    assert_eq!((before.everything.instances.len(), before.everything.indexes.len()), (12, 6));
+
+    // The second sync: the emulator is killed after a few calls.
+    let later = FIRST + Duration::hours(1);
+    let calls = proxy.faults.requests.load(std::sync::atomic::Ordering::SeqCst);
+    let running = {
+        let (plan, via_proxy, store) = (plan.clone(), via_proxy.clone(), store.clone());
+        tokio::spawn(async move { sync(&plan, &via_proxy, store, later).await })
+    };
+    while proxy.faults.requests.load(std::sync::atomic::Ordering::SeqCst) < calls + 4 {
+        tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+    }
+    own.child.kill().unwrap();
+    own.child.wait().unwrap();
+    let second = running.await.unwrap();
+
+    let failed: Vec<_> = second.iter().filter(|o| o.status == SyncStatus::Error).collect();
+    assert!(!failed.is_empty(), "the run reports the scopes it could not finish: {second:?}");
+    for outcome in &failed {
+        assert!(outcome.error.as_deref().is_some_and(|e| !e.is_empty()), "{outcome:?}");
+        // Its document keeps the last good items, and says when it last succeeded.
+        let bytes =
+            store.read_document(&outcome.account, &outcome.region, outcome.resource).await.unwrap().unwrap();
+        let doc: SyncDocument<serde_json::Value> = serde_json::from_slice(&bytes).unwrap();
+        assert_eq!(
+            (doc.status, doc.synced_at, doc.attempted_at),
+            (SyncStatus::Error, Some(FIRST), Some(later))
+        );
+        let kept = if outcome.resource == ResourceKind::Instances { 2 } else { 1 };
+        assert_eq!(doc.items.len(), kept, "{outcome:?}");
+    }
+    let after = combine(&config, store.as_ref(), Previous::from_snapshot(before.everything), later).await;
+    assert_eq!(
+        (after.everything.instances.len(), after.everything.indexes.len()),
+        (12, 6),
+        "nothing is lost"
+    );
+    assert!(after.changes.is_empty(), "a failed pull marks nothing vanished: {:?}", after.changes);
+}

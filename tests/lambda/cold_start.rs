@@ -18,40 +18,59 @@ fn median(mut v: Vec<Duration>) -> f64 {
     (v[v.len() / 2].as_secs_f64() * 1e6).round() / 1e3
 }
 
+/// Writes the sample of `scale` to `path` as production writes it: the S3 snapshot carries
+/// no history (the resource table does), and the cost store is a document of its own.
+fn write_sample(path: &std::path::Path, scale: polo_core::sample::Scale) {
+    let (mut sample, costs) =
+        polo_core::sample::generate_with_costs(42, scale, time::macros::datetime!(2026-11-24 12:00 UTC));
+    sample.history.clear();
+    std::fs::write(path, serde_json::to_vec(&sample).unwrap()).unwrap();
+    std::fs::write(polo_core::data::cost_store_path(path), serde_json::to_vec(&costs).unwrap()).unwrap();
+}
+
+/// The release zip of function `name` (`just zip`), unpacked into `work`: its bootstrap and
+/// the zip's size.
+fn unpack(work: &std::path::Path, name: &str) -> (PathBuf, u64) {
+    let exe = std::env::current_exe().unwrap();
+    let target = exe.ancestors().nth(3).unwrap().to_path_buf();
+    let zip = target.join("lambda").join(name).join("bootstrap.zip");
+    assert!(zip.exists(), "{} missing: run `just zip`", zip.display());
+    let zip_bytes = std::fs::metadata(&zip).unwrap().len();
+    let dir = work.join(name);
+    std::fs::create_dir_all(&dir).unwrap();
+    let status = std::process::Command::new("python3")
+        .args(["-c", "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])"])
+        .arg(&zip)
+        .arg(&dir)
+        .status()
+        .unwrap();
+    assert!(status.success());
+    let bootstrap: PathBuf = dir.join("bootstrap");
+    std::fs::set_permissions(&bootstrap, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+    (bootstrap, zip_bytes)
+}
+
+/// The page a route function is asked first.
+fn first_page_of(name: &str) -> Option<&'static str> {
+    match name {
+        "dashboard" => Some("/"),
+        "inventory" => Some("/instances"),
+        "costs" => Some("/costs/index"),
+        "static" => Some("/static/favicon.svg"),
+        _ => None,
+    }
+}
+
 #[tokio::test]
 #[ignore = "benchmark: run by `just bench` after `just zip`"]
 async fn bench_zips_and_cold_starts() {
-    let exe = std::env::current_exe().unwrap();
-    let target = exe.ancestors().nth(3).unwrap().to_path_buf();
     let work = tempfile::tempdir().unwrap();
     let large = work.path().join("large.json");
-    let (mut sample, costs) = polo_core::sample::generate_with_costs(
-        42,
-        polo_core::sample::Scale::Large,
-        time::macros::datetime!(2026-11-24 12:00 UTC),
-    );
-    // As production writes it: the S3 snapshot carries no history (the resource table
-    // does), and the cost store is a document of its own.
-    sample.history.clear();
-    std::fs::write(&large, serde_json::to_vec(&sample).unwrap()).unwrap();
-    std::fs::write(polo_core::data::cost_store_path(&large), serde_json::to_vec(&costs).unwrap()).unwrap();
+    write_sample(&large, polo_core::sample::Scale::Large);
     let large = large.display().to_string();
     let mut report = serde_json::Map::new();
     for name in FUNCTIONS {
-        let zip = target.join("lambda").join(name).join("bootstrap.zip");
-        assert!(zip.exists(), "{} missing: run `just zip`", zip.display());
-        let zip_bytes = std::fs::metadata(&zip).unwrap().len();
-        let dir = work.path().join(name);
-        std::fs::create_dir_all(&dir).unwrap();
-        let status = std::process::Command::new("python3")
-            .args(["-c", "import sys, zipfile; zipfile.ZipFile(sys.argv[1]).extractall(sys.argv[2])"])
-            .arg(&zip)
-            .arg(&dir)
-            .status()
-            .unwrap();
-        assert!(status.success());
-        let bootstrap: PathBuf = dir.join("bootstrap");
-        std::fs::set_permissions(&bootstrap, std::os::unix::fs::PermissionsExt::from_mode(0o755)).unwrap();
+        let (bootstrap, zip_bytes) = unpack(work.path(), name);
         let env: Vec<(&str, &str)> = match name {
             "sync" => vec![("DATA_BUCKET_NAME", "b"), ("DYNAMODB_TABLE_NAME", "t")],
             _ => vec![("POLO_DATA", large.as_str()), ("LOGOUT_URL", LOGOUT)],
@@ -60,14 +79,7 @@ async fn bench_zips_and_cold_starts() {
         for _ in 0..RUNS {
             let mut f = Function::start_binary(&bootstrap, name, &env).await;
             ready.push(f.time_to_ready().await);
-            let page = match name {
-                "dashboard" => Some("/"),
-                "inventory" => Some("/instances"),
-                "costs" => Some("/costs/index"),
-                "static" => Some("/static/favicon.svg"),
-                _ => None,
-            };
-            if let Some(path) = page {
+            if let Some(path) = first_page_of(name) {
                 let (_, _) = f.invoke(&v2_event(path, "", "text/html", ada_claims())).await;
                 first_page.push(f.since_start());
             }
@@ -90,5 +102,41 @@ async fn bench_zips_and_cold_starts() {
     });
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../bench");
     std::fs::write(format!("{dir}/lambda.json"), serde_json::to_string_pretty(&value).unwrap() + "\n")
+        .unwrap();
+}
+
+#[tokio::test]
+#[ignore = "benchmark: run by `just bench` after `just zip`"]
+async fn bench_cold_starts_at_huge_scale() {
+    const HUGE_RUNS: usize = 3;
+    let work = tempfile::tempdir().unwrap();
+    let huge = work.path().join("huge.json");
+    write_sample(&huge, polo_core::sample::Scale::Huge);
+    let huge = huge.display().to_string();
+    let mut figures = Vec::new();
+    for name in ["dashboard", "inventory", "costs"] {
+        let (bootstrap, _) = unpack(work.path(), name);
+        let env = [("POLO_DATA", huge.as_str()), ("LOGOUT_URL", LOGOUT)];
+        let (mut first, mut peak) = (Vec::new(), 0.0_f64);
+        for _ in 0..HUGE_RUNS {
+            let mut f = Function::start_binary(&bootstrap, name, &env).await;
+            let path = first_page_of(name).unwrap();
+            let (_, _) = f.invoke(&v2_event(path, "", "text/html", ada_claims())).await;
+            first.push(f.since_start());
+            peak = peak.max(f.peak_rss_mb().unwrap_or(0.0));
+        }
+        let first = median(first);
+        println!("{name:<10} huge: first page {first} ms, peak RSS {peak} MB");
+        figures.push(json!({ "name": format!("huge: {name} cold start to first page"), "value": first, "unit": "ms", "target": 300 }));
+        figures.push(
+            json!({ "name": format!("huge: {name} peak RSS"), "value": peak, "unit": "MB", "target": 512 }),
+        );
+    }
+    let value = json!({
+        "what": "release zips of `just zip` serving the huge sample (100,000 instances, 10,000 indexes, 100 accounts) from a file as production writes it, under a local Lambda runtime API; median of 3",
+        "figures": figures,
+    });
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../bench");
+    std::fs::write(format!("{dir}/scale_lambda.json"), serde_json::to_string_pretty(&value).unwrap() + "\n")
         .unwrap();
 }

@@ -389,3 +389,34 @@ role_arn = "arn:aws:iam::111111111111:role/polo-read"
         );
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::Config;
+
+    const BUNDLED: &str = include_str!("../../../config/polo.toml");
+
+    fn refused_naming_the_file(text: &str) {
+        if let Err(e) = Config::parse(text, "polo.toml") {
+            let message = e.to_string();
+            assert!(message.contains("polo.toml"), "{message}");
+            assert!(!message.contains('\n') || message.lines().count() < 20, "{message}");
+        }
+    }
+
+    proptest! {
+        #![proptest_config(polo_fuzz::config(256))]
+
+        #[test]
+        fn fuzz_config_any_text(text in any::<String>()) {
+            refused_naming_the_file(&text);
+        }
+
+        #[test]
+        fn fuzz_config_edited(text in polo_fuzz::mutated_text(BUNDLED.as_bytes().to_vec())) {
+            refused_naming_the_file(&text);
+        }
+    }
+}

@@ -225,3 +225,29 @@ mod tests {
         assert_eq!(table.regions["eu-west-1"]["c6i.xlarge"].on_demand.to_string(), "0.10");
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::parse_product;
+
+    proptest! {
+        #![proptest_config(polo_fuzz::config(256))]
+
+        #[test]
+        fn fuzz_price_product_edited(text in polo_fuzz::mutated_text(polo_fuzz::seed("price_product.json"))) {
+            if let Err(e) = parse_product(&text) {
+                prop_assert!(!e.to_string().is_empty());
+            }
+        }
+
+        #[test]
+        fn fuzz_price_product_any_json(value in polo_fuzz::json_value(&[
+            "product", "attributes", "instanceType", "regionCode", "operatingSystem", "Linux", "tenancy",
+            "Shared", "terms", "OnDemand", "priceDimensions", "unit", "Hrs", "pricePerUnit", "USD", "sku",
+        ])) {
+            let _ = parse_product(&value.to_string());
+        }
+    }
+}

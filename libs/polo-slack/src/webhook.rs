@@ -56,25 +56,71 @@ impl SlackWebhook {
             .await
             .map_err(|e| Failure::Unreachable(e.without_url().to_string()))?;
         let status = response.status().as_u16();
-        match status {
-            200..=299 => Ok(()),
-            429 => {
-                let seconds = response
-                    .headers()
-                    .get("retry-after")
-                    .and_then(|v| v.to_str().ok())
-                    .and_then(|v| v.trim().parse::<u64>().ok())
-                    .unwrap_or(1);
-                Err(Failure::RateLimited(Duration::from_secs(seconds)))
+        if (200..=299).contains(&status) {
+            return Ok(());
+        }
+        let retry_after =
+            response.headers().get("retry-after").and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let body = if status == 429 || (500..=599).contains(&status) {
+            String::new()
+        } else {
+            response.text().await.unwrap_or_default()
+        };
+        classify(status, retry_after.as_deref(), &body)
+    }
+}
+
+/// The longest `Retry-After` believed: a larger one (or a date) waits this long.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(15 * 60);
+
+/// What Slack's answer means: 2xx delivered; 429 wait (`Retry-After` seconds, 1 when absent
+/// or unreadable, at most [`MAX_RETRY_AFTER`]); 5xx Slack's trouble; 400 a message Slack
+/// refuses; anything else a webhook that no longer works. Bodies are kept to 200 characters.
+pub fn classify(status: u16, retry_after: Option<&str>, body: &str) -> Result<(), Failure> {
+    match status {
+        200..=299 => Ok(()),
+        429 => {
+            let seconds = retry_after.and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(1);
+            Err(Failure::RateLimited(Duration::from_secs(seconds).min(MAX_RETRY_AFTER)))
+        }
+        500..=599 => Err(Failure::Server(status)),
+        _ => {
+            let body: String = body.chars().take(200).collect();
+            if status == 400 {
+                Err(Failure::Refused { status, body })
+            } else {
+                Err(Failure::Webhook { status, body })
             }
-            500..=599 => Err(Failure::Server(status)),
-            _ => {
-                let body: String = response.text().await.unwrap_or_default().chars().take(200).collect();
-                if status == 400 {
-                    Err(Failure::Refused { status, body })
-                } else {
-                    Err(Failure::Webhook { status, body })
+        }
+    }
+}
+
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::{Failure, MAX_RETRY_AFTER, classify};
+
+    proptest! {
+        #![proptest_config(polo_fuzz::config(1024))]
+
+        #[test]
+        fn fuzz_slack_reply(status in 100u16..=599, retry_after in prop::option::of(prop_oneof![
+            any::<String>(), "[0-9]{1,25}", Just("Wed, 21 Oct 2026 07:28:00 GMT".to_owned()),
+        ]), body in any::<String>()) {
+            match classify(status, retry_after.as_deref(), &body) {
+                Ok(()) => prop_assert!((200..=299).contains(&status)),
+                Err(Failure::RateLimited(wait)) => {
+                    prop_assert_eq!(status, 429);
+                    prop_assert!(wait <= MAX_RETRY_AFTER && !wait.is_zero());
                 }
+                Err(Failure::Server(s)) => prop_assert!((500..=599).contains(&s)),
+                Err(Failure::Refused { status: s, body: b } | Failure::Webhook { status: s, body: b }) => {
+                    prop_assert_eq!(s, status);
+                    prop_assert!(b.chars().count() <= 200);
+                    prop_assert!(!(200..=299).contains(&s) && s != 429 && !(500..=599).contains(&s));
+                }
+                Err(Failure::Unreachable(_)) => prop_assert!(false, "no answer is not a reply"),
             }
         }
     }

@@ -8,7 +8,9 @@ use std::collections::BTreeMap;
 use anyhow::{Context as _, anyhow, bail};
 use aws_config::SdkConfig;
 use aws_sdk_costexplorer::error::DisplayErrorContext;
-use aws_sdk_costexplorer::types::{DateInterval, Granularity, GroupDefinition, GroupDefinitionType};
+use aws_sdk_costexplorer::types::{
+    DateInterval, Granularity, GroupDefinition, GroupDefinitionType, ResultByTime,
+};
 use polo_core::Money;
 use polo_core::model::{CostDimension, CostRow};
 use rust_decimal::Decimal;
@@ -85,43 +87,63 @@ async fn pull_grouping(
             .await
             .map_err(|e| anyhow!("{}", DisplayErrorContext(&e)))
             .with_context(|| format!("GetCostAndUsage by {dimension}, page {page}"))?;
-        for result in answer.results_by_time() {
-            let start = result.time_period().map(DateInterval::start).unwrap_or_default();
-            let day = Date::parse(start, time::macros::format_description!("[year]-[month]-[day]"))
-                .map_err(|_| anyhow!("Cost Explorer by {dimension}: a day {start:?} that is not a date"))?;
-            let groups = out.entry(day).or_default();
-            for g in result.groups() {
-                let raw_key = g.keys().first().map_or("", String::as_str);
-                let key = match dimension {
-                    // Tag groups come as `key$value`; an empty value is spend with no tag.
-                    CostDimension::Index => {
-                        raw_key.strip_prefix(&format!("{tag_key}$")).unwrap_or(raw_key).to_owned()
-                    }
-                    _ => raw_key.to_owned(),
-                };
-                let metric = g
-                    .metrics()
-                    .and_then(|m| m.get(METRIC))
-                    .ok_or_else(|| anyhow!("Cost Explorer {day} {dimension} {raw_key:?}: no {METRIC}"))?;
-                let unit = metric.unit().unwrap_or("");
-                if unit != "USD" {
-                    bail!("Cost Explorer {day} {dimension} {raw_key:?}: unit {unit:?}, expected USD");
-                }
-                let amount = metric.amount().and_then(|a| a.parse::<Decimal>().ok()).ok_or_else(|| {
-                    anyhow!(
-                        "Cost Explorer {day} {dimension} {raw_key:?}: amount {:?} is not a number",
-                        metric.amount()
-                    )
-                })?;
-                *groups.entry(key).or_default() += amount;
-            }
-        }
+        add_results(&mut out, answer.results_by_time(), dimension, tag_key)?;
         match answer.next_page_token().filter(|t| !t.is_empty()) {
             Some(next) => token = Some(next.to_owned()),
             None => break,
         }
     }
     Ok(out)
+}
+
+/// The largest daily amount of one group believed (a quadrillion dollars): beyond it an
+/// answer is malformed, and the sums of [`to_cents`] stay far from `Decimal`'s range.
+const MAX_DAILY_AMOUNT: Decimal = Decimal::from_parts(0xA4C6_8000, 0x0003_8D7E, 0, false, 0);
+
+/// Adds one GetCostAndUsage page's daily groups to `out` (amounts of a key on a day summed).
+/// A day that is no date, a group without the metric, a unit other than USD or an amount that
+/// is no number is an error naming the day, dimension and group.
+pub(crate) fn add_results(
+    out: &mut BTreeMap<Date, BTreeMap<String, Decimal>>,
+    results: &[ResultByTime],
+    dimension: CostDimension,
+    tag_key: &str,
+) -> anyhow::Result<()> {
+    for result in results {
+        let start = result.time_period().map(DateInterval::start).unwrap_or_default();
+        let day = Date::parse(start, time::macros::format_description!("[year]-[month]-[day]"))
+            .map_err(|_| anyhow!("Cost Explorer by {dimension}: a day {start:?} that is not a date"))?;
+        let groups = out.entry(day).or_default();
+        for g in result.groups() {
+            let raw_key = g.keys().first().map_or("", String::as_str);
+            let key = match dimension {
+                // Tag groups come as `key$value`; an empty value is spend with no tag.
+                CostDimension::Index => {
+                    raw_key.strip_prefix(&format!("{tag_key}$")).unwrap_or(raw_key).to_owned()
+                }
+                _ => raw_key.to_owned(),
+            };
+            let metric = g
+                .metrics()
+                .and_then(|m| m.get(METRIC))
+                .ok_or_else(|| anyhow!("Cost Explorer {day} {dimension} {raw_key:?}: no {METRIC}"))?;
+            let unit = metric.unit().unwrap_or("");
+            if unit != "USD" {
+                bail!("Cost Explorer {day} {dimension} {raw_key:?}: unit {unit:?}, expected USD");
+            }
+            let amount = metric.amount().and_then(|a| a.parse::<Decimal>().ok()).ok_or_else(|| {
+                anyhow!(
+                    "Cost Explorer {day} {dimension} {raw_key:?}: amount {:?} is not a number",
+                    metric.amount()
+                )
+            })?;
+            let sum = groups.entry(key).or_default();
+            *sum = sum.checked_add(amount).filter(|s| s.abs() <= MAX_DAILY_AMOUNT).ok_or_else(|| {
+                anyhow!("Cost Explorer {day} {dimension} {raw_key:?}: amount {amount} is out of range")
+            })?;
+        }
+    }
+    Ok(())
 }
 
 /// The cost store after asking Cost Explorer at `now`, or `None` when `current` was fetched

@@ -49,7 +49,7 @@ pub async fn pull_instances(
     Ok((out, warnings))
 }
 
-fn convert(
+pub(crate) fn convert(
     raw: &aws_sdk_ec2::types::Instance,
     account: &Account,
     region: &str,

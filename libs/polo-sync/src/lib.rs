@@ -6,6 +6,8 @@
 pub mod accounts;
 pub mod combine;
 pub mod costs;
+#[cfg(test)]
+mod fuzz;
 pub mod instances;
 pub mod production;
 pub mod registry;

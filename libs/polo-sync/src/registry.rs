@@ -67,7 +67,11 @@ pub async fn pull_indexes(
     Ok((out, warnings))
 }
 
-fn parse(item: HashMap<String, AttributeValue>, account: &Account, region: &str) -> Result<Index, String> {
+pub(crate) fn parse(
+    item: HashMap<String, AttributeValue>,
+    account: &Account,
+    region: &str,
+) -> Result<Index, String> {
     let raw: RegistryItem = serde_dynamo::from_item(item).map_err(|e| e.to_string())?;
     if raw.index_id.is_empty() {
         return Err("empty index_id".into());

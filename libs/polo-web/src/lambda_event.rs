@@ -103,26 +103,51 @@ fn stringify_claims(claims: &mut Map<String, Value>) {
     }
 }
 
-fn string_map(event: &mut Value, key: &str, name: &'static str) -> Result<(), Rejected> {
+/// Makes a number or boolean a string; false when `value` is neither those nor a string.
+fn stringify(value: &mut Value) -> bool {
+    match value {
+        Value::String(_) => true,
+        Value::Number(_) | Value::Bool(_) => {
+            *value = Value::String(value.to_string());
+            true
+        }
+        _ => false,
+    }
+}
+
+/// The map at `key` (headers, query parameters), each entry checked by `entry`.
+fn each_entry(
+    event: &mut Value,
+    key: &str,
+    name: &'static str,
+    entry: impl Fn(&mut Value) -> Result<(), &'static str>,
+) -> Result<(), Rejected> {
     match event.get_mut(key) {
         None | Some(Value::Null) => Ok(()),
         Some(Value::Object(map)) => {
+            // An empty list means no value (`lambda_http` would index its first element).
+            map.retain(|_, v| !v.as_array().is_some_and(Vec::is_empty));
             for (k, v) in map.iter_mut() {
-                match v {
-                    Value::String(_) => {}
-                    Value::Number(_) | Value::Bool(_) => *v = Value::String(v.to_string()),
-                    _ => {
-                        return Err(Rejected {
-                            param: name,
-                            message: format!("{name} {k:?} is not a string"),
-                        });
-                    }
-                }
+                entry(v).map_err(|what| Rejected { param: name, message: format!("{name} {k:?} {what}") })?;
             }
             Ok(())
         }
         Some(_) => Err(Rejected { param: name, message: format!("{name} are not a map") }),
     }
+}
+
+/// A map of strings: numbers and booleans become strings, anything else is refused.
+fn string_map(event: &mut Value, key: &str, name: &'static str) -> Result<(), Rejected> {
+    each_entry(event, key, name, |v| if stringify(v) { Ok(()) } else { Err("is not a string") })
+}
+
+/// A REST (payload 1.0) multi-value map: each entry a list of strings (numbers and booleans
+/// made strings); an empty list is no value and is dropped; anything else is refused.
+fn multi_value_map(event: &mut Value, key: &str, name: &'static str) -> Result<(), Rejected> {
+    each_entry(event, key, name, |v| {
+        let Value::Array(values) = v else { return Err("is not a list") };
+        if values.iter_mut().all(stringify) { Ok(()) } else { Err("holds a value that is not a string") }
+    })
 }
 
 /// Repairs `event` in place, or says why it cannot be a request.
@@ -153,10 +178,24 @@ pub fn sanitize(event: &mut Value) -> Result<Payload, Rejected> {
     {
         event["requestContext"]["http"]["path"] = Value::String(encode_uri_part(&path, path_part));
     }
+    // A request path is absolute: API Gateway never sends another, and `lambda_http` cannot
+    // make a URI of one.
+    for pointer in ["/rawPath", "/path", "/requestContext/http/path"] {
+        if let Some(Value::String(path)) = event.pointer(pointer)
+            && !path.starts_with('/')
+        {
+            return Err(Rejected {
+                param: "path",
+                message: format!("the path {path:?} does not start with /"),
+            });
+        }
+    }
     string_map(event, "headers", "headers")?;
     for key in ["queryStringParameters", "pathParameters", "stageVariables"] {
         string_map(event, key, "query")?;
     }
+    multi_value_map(event, "multiValueHeaders", "headers")?;
+    multi_value_map(event, "multiValueQueryStringParameters", "query")?;
     let host = event
         .get("headers")
         .and_then(Value::as_object)
@@ -242,6 +281,18 @@ mod tests {
     }
 
     #[test]
+    fn an_empty_multi_value_list_is_no_value_and_a_nested_one_is_refused() {
+        let mut event = json!({ "path": "/indexes", "httpMethod": "GET",
+            "multiValueQueryStringParameters": { "customer": [], "format": ["json", 1] },
+            "multiValueHeaders": { "Accept": [] } });
+        assert_eq!(sanitize(&mut event), Ok(Payload::V1));
+        assert_eq!(event["multiValueQueryStringParameters"], json!({ "format": ["json", "1"] }));
+        assert_eq!(event["multiValueHeaders"], json!({}));
+        let mut nested = json!({ "path": "/", "multiValueQueryStringParameters": { "q": [["x"]] } });
+        assert_eq!(sanitize(&mut nested).unwrap_err().param, "query");
+    }
+
+    #[test]
     fn characters_a_uri_may_not_hold_are_percent_encoded() {
         for (raw, want) in [
             (r#"q="x"&format=json"#, "q=%22x%22&format=json"),
@@ -298,5 +349,111 @@ mod tests {
         sanitize(&mut event).unwrap();
         let claims = &event["requestContext"]["authorizer"]["jwt"]["claims"];
         assert_eq!(claims, &json!({ "sub": "u-1", "email_verified": "true", "groups": "[\"a\",\"b\"]" }));
+    }
+}
+
+#[cfg(test)]
+mod fuzz {
+    use lambda_http::request::LambdaRequest;
+    use proptest::prelude::*;
+    use serde_json::Value;
+
+    use super::sanitize;
+
+    /// The gate's promise: an event it lets through becomes a request without a panic in
+    /// `lambda_http`; one it refuses names the part that is wrong.
+    fn through_the_gate(mut event: Value) -> Result<(), TestCaseError> {
+        match sanitize(&mut event) {
+            Ok(_) => {
+                if let Ok(request) = serde_json::from_value::<LambdaRequest>(event) {
+                    let converted = std::panic::catch_unwind(|| drop(lambda_http::Request::from(request)));
+                    prop_assert!(converted.is_ok(), "a sanitized event panicked lambda_http");
+                }
+            }
+            Err(rejected) => prop_assert!(!rejected.param.is_empty() && !rejected.message.is_empty()),
+        }
+        Ok(())
+    }
+
+    /// The seed event with structural edits (still JSON), or with byte edits where those
+    /// still read as JSON (else the seed itself).
+    fn edited(seed: &str) -> impl Strategy<Value = Value> {
+        let bytes = polo_fuzz::seed(seed);
+        let value: Value = serde_json::from_slice(&bytes).unwrap_or(Value::Null);
+        let fallback = value.clone();
+        prop_oneof![
+            polo_fuzz::mutated_json(value, KEYS),
+            polo_fuzz::mutated(bytes)
+                .prop_map(move |b| serde_json::from_slice(&b).unwrap_or_else(|_| fallback.clone())),
+        ]
+    }
+
+    const KEYS: &[&str] = &[
+        "version",
+        "2.0",
+        "rawPath",
+        "rawQueryString",
+        "headers",
+        "host",
+        "cookies",
+        "requestContext",
+        "http",
+        "method",
+        "path",
+        "GET",
+        "authorizer",
+        "jwt",
+        "claims",
+        "email",
+        "sub",
+        "body",
+        "isBase64Encoded",
+        "queryStringParameters",
+        "multiValueQueryStringParameters",
+        "httpMethod",
+        "multiValueHeaders",
+        "Host",
+        "/instances",
+        "source",
+        "detail-type",
+        "aws.events",
+    ];
+
+    proptest! {
+        #![proptest_config(polo_fuzz::config(256))]
+
+        #[test]
+        fn fuzz_event_v2_edited(event in edited("api_gateway_v2.json")) {
+            through_the_gate(event)?;
+        }
+
+        #[test]
+        fn fuzz_event_v1_edited(event in edited("api_gateway_v1.json")) {
+            through_the_gate(event)?;
+        }
+
+        #[test]
+        fn fuzz_event_eventbridge_edited(event in edited("eventbridge.json")) {
+            through_the_gate(event)?;
+        }
+
+        #[test]
+        fn fuzz_event_any_json(event in polo_fuzz::json_value(KEYS)) {
+            through_the_gate(event)?;
+        }
+
+        #[test]
+        fn fuzz_event_v2_any_strings(path in any::<String>(), query in any::<String>(), host in any::<String>(),
+                                     cookie in any::<String>(), base64 in any::<bool>(), body in any::<String>()) {
+            let mut event: Value = serde_json::from_slice(&polo_fuzz::seed("api_gateway_v2.json")).map_err(|e| TestCaseError::fail(e.to_string()))?;
+            event["rawPath"] = Value::String(path.clone());
+            event["requestContext"]["http"]["path"] = Value::String(path);
+            event["rawQueryString"] = Value::String(query);
+            event["headers"]["host"] = Value::String(host);
+            event["cookies"] = serde_json::json!([cookie]);
+            event["isBase64Encoded"] = Value::Bool(base64);
+            event["body"] = Value::String(body);
+            through_the_gate(event)?;
+        }
     }
 }

@@ -12,11 +12,12 @@
     clippy::cast_sign_loss
 )]
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+mod common;
 
-use axum::body::Body;
-use axum::http::Request;
+use std::sync::Arc;
+use std::time::Instant;
+
+use common::{measure, ms, peak_rss_mb, write_bench};
 use polo_core::FixedClock;
 use polo_core::config::Config;
 use polo_core::data::LocalDataService;
@@ -25,46 +26,6 @@ use polo_web::AppState;
 use polo_web::settings::WebSettings;
 use serde_json::{Map, json};
 use time::macros::datetime;
-use tower::ServiceExt;
-
-struct Stats {
-    p50: Duration,
-    p99: Duration,
-    max: Duration,
-    bytes: usize,
-}
-
-async fn measure(app: &axum::Router, path: &str, runs: usize) -> Stats {
-    let mut times = Vec::with_capacity(runs);
-    let mut bytes = 0;
-    for _ in 0..runs {
-        // `hx:/path` asks as htmx does, for the partial.
-        let request = match path.strip_prefix("hx:") {
-            Some(path) => Request::get(path).header("hx-request", "true").body(Body::empty()).unwrap(),
-            None => Request::get(path).body(Body::empty()).unwrap(),
-        };
-        let started = Instant::now();
-        let response = app.clone().oneshot(request).await.unwrap();
-        assert!(response.status().is_success(), "{path}: {}", response.status());
-        let body = axum::body::to_bytes(response.into_body(), usize::MAX).await.unwrap();
-        times.push(started.elapsed());
-        bytes = body.len();
-    }
-    times.sort();
-    let at = |q: f64| times[((times.len() as f64 - 1.0) * q).round() as usize];
-    Stats { p50: at(0.5), p99: at(0.99), max: times[times.len() - 1], bytes }
-}
-
-fn ms(d: Duration) -> f64 {
-    (d.as_secs_f64() * 1000.0 * 1000.0).round() / 1000.0
-}
-
-fn peak_rss_mb() -> Option<f64> {
-    let status = std::fs::read_to_string("/proc/self/status").ok()?;
-    let line = status.lines().find(|l| l.starts_with("VmHWM:"))?;
-    let kb: f64 = line.split_whitespace().nth(1)?.parse().ok()?;
-    Some((kb / 1024.0 * 10.0).round() / 10.0)
-}
 
 /// The first index key with costs (for the detail page case).
 fn everything_first_index(costs: &polo_core::model::CostStore) -> String {
@@ -178,8 +139,5 @@ async fn main() {
         json_size,
         ms(generate_time)
     );
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../bench");
-    std::fs::create_dir_all(dir).unwrap();
-    std::fs::write(format!("{dir}/pages.json"), serde_json::to_string_pretty(&report).unwrap() + "\n")
-        .unwrap();
+    write_bench("pages", &report);
 }

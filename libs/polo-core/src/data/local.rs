@@ -8,7 +8,9 @@ use super::{ChangeReader, DataError, FindingReader, FleetReader, ResourceReader}
 use crate::model::{Change, Everything, Finding, Fleet, Index, Instance, ResourceKind};
 
 /// Reads a snapshot file (`local_data.json`) or an in-memory snapshot. A file is read
-/// again when its modification time changes, so a `polo sync` shows without a restart.
+/// again when its modification time changes, so a `polo sync` shows without a restart; a
+/// changed file that cannot be read leaves the last good snapshot served, and says why
+/// ([`FleetReader::problem`]) until a good one replaces it.
 pub struct LocalDataService {
     path: Option<PathBuf>,
     current: RwLock<Loaded>,
@@ -17,6 +19,8 @@ pub struct LocalDataService {
 struct Loaded {
     modified: Option<SystemTime>,
     fleet: Arc<Fleet>,
+    /// The modification time of a newer file that could not be read, and why.
+    broken: Option<(Option<SystemTime>, String)>,
 }
 
 impl LocalDataService {
@@ -24,7 +28,11 @@ impl LocalDataService {
     pub fn from_snapshot(everything: Everything) -> Self {
         LocalDataService {
             path: None,
-            current: RwLock::new(Loaded { modified: None, fleet: Arc::new(Fleet::new(everything)) }),
+            current: RwLock::new(Loaded {
+                modified: None,
+                fleet: Arc::new(Fleet::new(everything)),
+                broken: None,
+            }),
         }
     }
 
@@ -33,7 +41,7 @@ impl LocalDataService {
         let (modified, everything) = read_file(path)?;
         Ok(LocalDataService {
             path: Some(path.to_path_buf()),
-            current: RwLock::new(Loaded { modified, fleet: Arc::new(Fleet::new(everything)) }),
+            current: RwLock::new(Loaded { modified, fleet: Arc::new(Fleet::new(everything)), broken: None }),
         })
     }
 
@@ -46,7 +54,8 @@ impl LocalDataService {
         let loaded = self.current.read().map_err(|_| DataError::Store("snapshot lock poisoned".into()))?;
         let Some(path) = &self.path else { return Ok(Arc::clone(&loaded.fleet)) };
         let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
-        if modified == loaded.modified {
+        let known_broken = loaded.broken.as_ref().is_some_and(|(at, _)| *at == modified);
+        if modified == loaded.modified || known_broken {
             return Ok(Arc::clone(&loaded.fleet));
         }
         drop(loaded);
@@ -55,15 +64,16 @@ impl LocalDataService {
                 let fleet = Arc::new(Fleet::new(everything));
                 let mut loaded =
                     self.current.write().map_err(|_| DataError::Store("snapshot lock poisoned".into()))?;
-                *loaded = Loaded { modified, fleet: Arc::clone(&fleet) };
+                *loaded = Loaded { modified, fleet: Arc::clone(&fleet), broken: None };
                 tracing::info!(path = %path.display(), "snapshot reloaded");
                 Ok(fleet)
             }
             Err(e) => {
                 // A half-written or broken file never replaces what was served.
                 tracing::warn!(error = %e, "snapshot changed but cannot be read; serving the previous one");
-                let loaded =
-                    self.current.read().map_err(|_| DataError::Store("snapshot lock poisoned".into()))?;
+                let mut loaded =
+                    self.current.write().map_err(|_| DataError::Store("snapshot lock poisoned".into()))?;
+                loaded.broken = Some((modified, e.to_string()));
                 Ok(Arc::clone(&loaded.fleet))
             }
         }
@@ -119,6 +129,12 @@ pub fn parse_snapshot(json: &str, source_name: &str) -> Result<Everything, DataE
 impl FleetReader for LocalDataService {
     async fn fleet(&self) -> Result<Arc<Fleet>, DataError> {
         self.current()
+    }
+
+    fn problem(&self) -> Option<String> {
+        let loaded = self.current.read().ok()?;
+        let (_, why) = loaded.broken.as_ref()?;
+        Some(format!("the snapshot file changed but cannot be read ({why}); showing the last good one"))
     }
 }
 
@@ -226,5 +242,36 @@ mod tests {
         let broken = LocalDataService::from_file(&dir.join("nosuch.json")).err().unwrap().to_string();
         assert!(broken.starts_with("cannot read"), "{broken}");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+}
+
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::parse_snapshot_bytes;
+    use crate::model::{CostStore, Fleet};
+
+    const SAMPLE: &[u8] = include_bytes!("../../../../data/sample_data.json");
+    const COSTS: &[u8] = include_bytes!("../../../../data/sample_data.costs.json");
+
+    proptest! {
+        #![proptest_config(polo_fuzz::config(64))]
+
+        #[test]
+        fn fuzz_snapshot_edited(bytes in polo_fuzz::mutated(SAMPLE.to_vec())) {
+            match parse_snapshot_bytes(&bytes, "local_data.json") {
+                // What reads must also index: the fleet's lookups are built on load.
+                Ok(everything) => drop(Fleet::new(everything)),
+                Err(e) => prop_assert!(e.to_string().contains("local_data.json")),
+            }
+        }
+
+        #[test]
+        fn fuzz_cost_store_edited(bytes in polo_fuzz::mutated(COSTS.to_vec())) {
+            if let Ok(store) = crate::json::decode::<CostStore>(&bytes) {
+                let _ = store.rows().count();
+            }
+        }
     }
 }

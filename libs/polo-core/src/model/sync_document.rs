@@ -132,3 +132,47 @@ mod tests {
         assert!(matches!(SyncDocument::<Instance>::parse(b"{"), Err(DocumentError::Malformed(_))));
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::SyncDocument;
+    use crate::model::{Index, Instance};
+
+    proptest! {
+        #![proptest_config(polo_fuzz::config(256))]
+
+        #[test]
+        fn fuzz_sync_document_instances(bytes in polo_fuzz::mutated(polo_fuzz::seed("sync_instances.json"))) {
+            if let Err(e) = SyncDocument::<Instance>::parse(&bytes) {
+                prop_assert!(!e.to_string().is_empty());
+            }
+        }
+
+        #[test]
+        fn fuzz_sync_document_indexes(bytes in polo_fuzz::mutated(polo_fuzz::seed("sync_indexes.json"))) {
+            if let Err(e) = SyncDocument::<Index>::parse(&bytes) {
+                prop_assert!(!e.to_string().is_empty());
+            }
+        }
+
+        #[test]
+        fn fuzz_sync_document_reshaped(doc in polo_fuzz::mutated_json(
+            serde_json::from_slice(&polo_fuzz::seed("sync_instances.json")).unwrap_or_default(),
+            &["format", "account", "region", "resource", "instances", "indexes", "costs", "synced_at", "status",
+              "ok", "error", "items", "id", "state", "running", "launch_time", "tags", "2026-11-24T12:00:00Z"],
+        )) {
+            let bytes = serde_json::to_vec(&doc).unwrap_or_default();
+            if let Err(e) = SyncDocument::<Instance>::parse(&bytes) {
+                prop_assert!(!e.to_string().is_empty());
+            }
+        }
+
+        #[test]
+        fn fuzz_sync_document_any_bytes(bytes in prop::collection::vec(any::<u8>(), 0..512)) {
+            let starts_an_object = bytes.first() == Some(&b'{');
+            prop_assert!(SyncDocument::<Instance>::parse(&bytes).is_err() || starts_an_object, "{:?}", bytes);
+        }
+    }
+}

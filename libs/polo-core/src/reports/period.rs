@@ -304,3 +304,33 @@ mod tests {
         }
     }
 }
+
+#[cfg(test)]
+mod fuzz {
+    use proptest::prelude::*;
+
+    use super::{Granularity, Period};
+    use crate::reports::ReportType;
+
+    proptest! {
+        #![proptest_config(polo_fuzz::config(512))]
+
+        #[test]
+        fn fuzz_period_and_report_type(text in prop_oneof![
+            any::<String>(),
+            "[0-9]{1,5}-(W)?[0-9]{1,3}(-[0-9]{1,3})?",
+        ]) {
+            for granularity in [Granularity::Day, Granularity::Week, Granularity::Month] {
+                if let Err(e) = Period::parse(&text, granularity) {
+                    prop_assert!(!e.to_string().is_empty());
+                }
+            }
+            if let Err(e) = ReportType::parse(&text) {
+                prop_assert!(e.to_string().contains("report type") || !e.to_string().is_empty());
+            }
+            if let Err(e) = crate::calendar::ReportZone::parse(&text) {
+                prop_assert!(!e.to_string().is_empty());
+            }
+        }
+    }
+}

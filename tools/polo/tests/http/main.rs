@@ -10,6 +10,8 @@ mod cop;
 mod costs;
 mod errors;
 mod escaping;
+mod faults;
+mod fuzz;
 mod hostile;
 mod pages;
 mod reports;

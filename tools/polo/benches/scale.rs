@@ -1,0 +1,133 @@
+//! The scale run: `polo sample --scale huge` (100,000 instances, 10,000 indexes, 100
+//! accounts in up to 20 regions, 400 days of costs), loaded as production loads it and served
+//! in process. Writes `bench/scale.json`; `docs/scale.md` reads the numbers.
+//!
+//! `cargo bench -p polo --bench scale` (or `just bench`).
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::cast_precision_loss,
+    clippy::cast_possible_truncation,
+    clippy::cast_sign_loss
+)]
+
+mod common;
+
+use std::sync::Arc;
+use std::time::Instant;
+
+use common::{measure, ms, peak_rss_mb, write_bench};
+use polo_core::FixedClock;
+use polo_core::config::Config;
+use polo_core::data::LocalDataService;
+use polo_core::model::Everything;
+use polo_core::sample::Scale;
+use polo_web::AppState;
+use polo_web::settings::WebSettings;
+use serde_json::{Value, json};
+use time::macros::datetime;
+
+/// List and search pages at the huge scale must answer within this (p99).
+const PAGE_TARGET_MS: f64 = 20.0;
+
+#[tokio::main]
+async fn main() {
+    let now = datetime!(2026-11-24 12:00 UTC);
+    let started = Instant::now();
+    let (mut everything, costs) = polo_core::sample::generate_with_costs(42, Scale::Huge, now);
+    let generate_time = started.elapsed();
+    // As production writes it: no history in the S3 snapshot, costs in their own document.
+    everything.history.clear();
+    let snapshot = serde_json::to_vec(&everything).unwrap();
+    let cost_store = serde_json::to_vec(&costs).unwrap();
+    let (instances, indexes, accounts) =
+        (everything.instances.len(), everything.indexes.len(), everything.accounts.len());
+    let scopes: usize = everything.accounts.iter().map(|a| a.documents.len() / 2).sum();
+    drop(everything);
+
+    // Load as a route function does on a cold start: decode, then the fleet's lookups.
+    let mut loads = Vec::new();
+    let mut data = None;
+    for _ in 0..3 {
+        let started = Instant::now();
+        let decoded: Everything = polo_core::json::decode(&snapshot).unwrap();
+        let service = LocalDataService::from_snapshot(decoded);
+        loads.push(started.elapsed());
+        data = Some(service);
+    }
+    loads.sort();
+    let load = loads[1];
+    let started = Instant::now();
+    let costs: polo_core::model::CostStore = polo_core::json::decode(&cost_store).unwrap();
+    let cost_load = started.elapsed();
+    let mb = |bytes: usize| (bytes as f64 / 1e6 * 100.0).round() / 100.0;
+    println!(
+        "huge sample: {instances} instances, {indexes} indexes, {accounts} accounts, {scopes} scopes; generated in {:.1} s; snapshot {} MB loads in {:.0} ms; cost store {} MB in {:.0} ms",
+        generate_time.as_secs_f64(),
+        mb(snapshot.len()),
+        ms(load),
+        mb(cost_store.len()),
+        ms(cost_load)
+    );
+
+    let settings = WebSettings { dev: true, logout_url: None, ..WebSettings::default() };
+    let state = AppState::over(
+        Arc::new(data.unwrap()),
+        Config::bundled().unwrap(),
+        Arc::new(FixedClock(now)),
+        settings,
+    )
+    .unwrap()
+    .with_costs(Arc::new(polo_core::data::InMemoryCosts(Arc::new(costs))));
+    let app = polo::app(state);
+    let cases: &[(&str, &str, &str)] = &[
+        ("overview", "`/`", "/"),
+        (
+            "instances_filtered_sorted",
+            "`/instances` filtered, sorted, 50 rows",
+            "/instances?state=running&account=prod&sort=-hourly_cost&per_page=50",
+        ),
+        (
+            "instances_partial",
+            "`/instances` htmx partial, page 3 sorted",
+            "hx:/instances?state=running&sort=-hourly_cost&page=3",
+        ),
+        ("instances_text", "`/instances?q=acme+inference`", "/instances?q=acme+inference&sort=name"),
+        ("indexes_partial", "`/indexes` htmx partial", "hx:/indexes?sort=-instances&page=2"),
+        ("search_partial", "`/search?q=acme` htmx partial", "hx:/search?q=acme"),
+        ("search_one_letter", "`/search?q=a` htmx partial", "hx:/search?q=a"),
+    ];
+    let mut pages = serde_json::Map::new();
+    let mut figures = vec![
+        json!({ "name": "huge: snapshot size (as production writes it)", "value": mb(snapshot.len()), "unit": "MB" }),
+        json!({ "name": "huge: snapshot load (decode and index)", "value": ms(load), "unit": "ms" }),
+        json!({ "name": "huge: cost store load", "value": ms(cost_load), "unit": "ms" }),
+    ];
+    for (key, label, path) in cases {
+        measure(&app, path, 3).await; // warm up (the first free-text query builds the haystacks)
+        let s = measure(&app, path, 100).await;
+        println!("{key:<28} p50 {:>8.3} ms  p99 {:>8.3} ms  {:>9} bytes", ms(s.p50), ms(s.p99), s.bytes);
+        pages.insert((*key).to_owned(), json!({ "path": path, "p50_ms": ms(s.p50), "p99_ms": ms(s.p99), "max_ms": ms(s.max), "bytes": s.bytes }));
+        figures.push(json!({
+            "name": format!("huge: page {label} p99"), "value": ms(s.p99), "unit": "ms",
+            "target": PAGE_TARGET_MS, "p50": ms(s.p50), "p99": ms(s.p99),
+        }));
+    }
+    let rss = peak_rss_mb();
+    figures.push(json!({ "name": "huge: in-process pages, peak RSS (snapshot and cost store held)", "value": rss, "unit": "MB" }));
+    write_bench(
+        "scale",
+        &json!({
+            "what": "the huge sample (10x large) as production writes it, decoded and served in process, optimized build; pages: 100 warm answers each",
+            "sample": { "instances": instances, "indexes": indexes, "accounts": accounts, "scopes": scopes,
+                        "generate_s": (generate_time.as_secs_f64() * 10.0).round() / 10.0,
+                        "snapshot_bytes": snapshot.len(), "cost_store_bytes": cost_store.len() },
+            "snapshot_load_ms": ms(load),
+            "cost_store_load_ms": ms(cost_load),
+            "pages": pages,
+            "peak_rss_mb": rss,
+            "figures": Value::Array(figures),
+        }),
+    );
+}
