@@ -199,7 +199,7 @@ impl FunctionConfig {
         let (fleet, resources, findings): Readers =
             match (&self.data_file, &self.data_bucket, &self.resource_table, &sdk) {
                 (Some(path), _, _, _) => {
-                    let data = Arc::new(LocalDataService::from_file(path)?);
+                    let data = Arc::new(LocalDataService::on_first_use(path));
                     (data.clone(), data.clone(), data)
                 }
                 (None, Some(bucket), Some(table), Some(sdk)) => {

@@ -18,9 +18,14 @@ pub struct LocalDataService {
 
 struct Loaded {
     modified: Option<SystemTime>,
-    fleet: Arc<Fleet>,
+    /// `None` until a lazily opened file is first read.
+    fleet: Option<Arc<Fleet>>,
     /// The modification time of a newer file that could not be read, and why.
     broken: Option<(Option<SystemTime>, String)>,
+}
+
+fn poisoned() -> DataError {
+    DataError::Store("snapshot lock poisoned".into())
 }
 
 impl LocalDataService {
@@ -30,7 +35,7 @@ impl LocalDataService {
             path: None,
             current: RwLock::new(Loaded {
                 modified: None,
-                fleet: Arc::new(Fleet::new(everything)),
+                fleet: Some(Arc::new(Fleet::new(everything))),
                 broken: None,
             }),
         }
@@ -38,11 +43,18 @@ impl LocalDataService {
 
     /// Serves the snapshot file at `path`, failing now if it cannot be read.
     pub fn from_file(path: &Path) -> Result<Self, DataError> {
-        let (modified, everything) = read_file(path)?;
-        Ok(LocalDataService {
+        let service = LocalDataService::on_first_use(path);
+        service.current()?;
+        Ok(service)
+    }
+
+    /// Serves the snapshot file at `path`, read on first use, as the S3 snapshot is: a
+    /// function's start does not wait for it (an unreadable file is the first request's error).
+    pub fn on_first_use(path: &Path) -> Self {
+        LocalDataService {
             path: Some(path.to_path_buf()),
-            current: RwLock::new(Loaded { modified, fleet: Arc::new(Fleet::new(everything)), broken: None }),
-        })
+            current: RwLock::new(Loaded { modified: None, fleet: None, broken: None }),
+        }
     }
 
     /// The snapshot as loaded now (read again if its file changed).
@@ -51,30 +63,33 @@ impl LocalDataService {
     }
 
     fn current(&self) -> Result<Arc<Fleet>, DataError> {
-        let loaded = self.current.read().map_err(|_| DataError::Store("snapshot lock poisoned".into()))?;
-        let Some(path) = &self.path else { return Ok(Arc::clone(&loaded.fleet)) };
+        let loaded = self.current.read().map_err(|_| poisoned())?;
+        let Some(path) = &self.path else { return loaded.fleet.clone().ok_or_else(poisoned) };
         let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
         let known_broken = loaded.broken.as_ref().is_some_and(|(at, _)| *at == modified);
-        if modified == loaded.modified || known_broken {
-            return Ok(Arc::clone(&loaded.fleet));
+        if let Some(fleet) = &loaded.fleet
+            && (modified == loaded.modified || known_broken)
+        {
+            return Ok(Arc::clone(fleet));
         }
         drop(loaded);
         match read_file(path) {
             Ok((modified, everything)) => {
                 let fleet = Arc::new(Fleet::new(everything));
-                let mut loaded =
-                    self.current.write().map_err(|_| DataError::Store("snapshot lock poisoned".into()))?;
-                *loaded = Loaded { modified, fleet: Arc::clone(&fleet), broken: None };
-                tracing::info!(path = %path.display(), "snapshot reloaded");
+                let mut loaded = self.current.write().map_err(|_| poisoned())?;
+                if loaded.fleet.is_some() {
+                    tracing::info!(path = %path.display(), "snapshot reloaded");
+                }
+                *loaded = Loaded { modified, fleet: Some(Arc::clone(&fleet)), broken: None };
                 Ok(fleet)
             }
             Err(e) => {
+                let mut loaded = self.current.write().map_err(|_| poisoned())?;
                 // A half-written or broken file never replaces what was served.
+                let Some(fleet) = loaded.fleet.clone() else { return Err(e) };
                 tracing::warn!(error = %e, "snapshot changed but cannot be read; serving the previous one");
-                let mut loaded =
-                    self.current.write().map_err(|_| DataError::Store("snapshot lock poisoned".into()))?;
                 loaded.broken = Some((modified, e.to_string()));
-                Ok(Arc::clone(&loaded.fleet))
+                Ok(fleet)
             }
         }
     }
