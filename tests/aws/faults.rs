@@ -231,3 +231,71 @@ async fn the_emulator_dying_mid_sync_fails_the_unfinished_scopes_and_loses_nothi
     );
     assert!(after.changes.is_empty(), "a failed pull marks nothing vanished: {:?}", after.changes);
 }
+
+#[tokio::test]
+async fn a_throttled_table_and_a_failing_snapshot_write_lose_nothing_and_leave_the_last_snapshot_whole() {
+    use polo_core::FixedClock;
+    use polo_core::data::{DynamoDataService, FleetReader, ResourceTable, S3SnapshotReader};
+    use polo_core::store::{S3Store, s3_client};
+
+    use crate::fleet::{create_bucket, create_resource_table};
+    use crate::harness::fresh_name;
+
+    let direct = base_config(&emulator()).await;
+    let proxy = Proxy::start(&emulator()).await;
+    let via_proxy = base_config(&proxy.url).await;
+    let id = fresh_account_id(350);
+    let cfg = in_account(&direct, &id).await;
+    launch(&cfg, "us-east-1", 3, "m6i.large", &[("owner", "alice")], false).await;
+    create_registry(&cfg, "us-east-1", "marqo-indexes").await;
+    put_items(&cfg, "us-east-1", "marqo-indexes", vec![registry_item("idx-t1", "one", "acme", "READY")])
+        .await;
+    let (bucket, table_name) = (fresh_name("polo-faults"), fresh_name("polo-faults-table"));
+    create_bucket(&direct, &bucket).await;
+    create_resource_table(&direct, &table_name).await;
+    let state_at = |now: OffsetDateTime| polo_sync::State {
+        config: config_with(vec![account("theta", &id, AccountKind::Prod, &["us-east-1"])]),
+        sdk: via_proxy.clone(),
+        store: Arc::new(S3Store::new(s3_client(&via_proxy), &bucket)),
+        table: ResourceTable::new(aws_sdk_dynamodb::Client::new(&via_proxy), &table_name),
+        clock: Arc::new(FixedClock(now)),
+        costs_source: None,
+    };
+    let event = |id: &str| {
+        serde_json::from_value(serde_json::json!({
+            "version": "0", "id": id, "detail-type": "Scheduled Event", "source": "aws.events",
+            "account": "123456789012", "time": "2026-11-24T12:00:00Z", "region": "us-east-1",
+            "resources": [], "detail": {}
+        }))
+        .unwrap()
+    };
+    let table =
+        DynamoDataService::new(ResourceTable::new(aws_sdk_dynamodb::Client::new(&direct), &table_name));
+    let snapshot =
+        S3SnapshotReader::new(s3_client(&direct), &bucket, "snapshot.json", std::time::Duration::ZERO);
+
+    // Every other write to the table is throttled: the SDK's retries carry each one through.
+    proxy.faults.throttle_writes.store(true, std::sync::atomic::Ordering::SeqCst);
+    let first = polo_sync::handle(&state_at(FIRST), event("run-1")).await.unwrap();
+    assert!(matches!(first, polo_sync::Outcome::Ran(ref s) if s.failed.is_empty()), "{first:?}");
+    assert!(proxy.faults.throttled.load(std::sync::atomic::Ordering::SeqCst) >= 2, "writes were throttled");
+    assert_eq!(table.fleet().await.unwrap().instances().len(), 3, "every item written despite throttling");
+    assert_eq!(snapshot.fleet().await.unwrap().instances().len(), 3);
+
+    // A new instance, and the snapshot write fails on every attempt: the run fails and says
+    // so; the stored snapshot stays the last whole one, and is what pages read.
+    launch(&cfg, "us-east-1", 1, "m6i.large", &[("owner", "bob")], false).await;
+    *proxy.faults.fail_puts_to.lock().unwrap() = Some("snapshot.json".into());
+    let second = polo_sync::handle(&state_at(FIRST + Duration::hours(1)), event("run-2")).await;
+    assert!(second.is_err(), "a run whose snapshot cannot be written fails: {second:?}");
+    let stored = snapshot.fleet().await.unwrap();
+    assert_eq!(stored.instances().len(), 3, "the last snapshot is still whole and served");
+
+    // The store works again: the next run (after the failed run's lease expires) writes it all.
+    *proxy.faults.fail_puts_to.lock().unwrap() = None;
+    proxy.faults.throttle_writes.store(false, std::sync::atomic::Ordering::SeqCst);
+    let third = polo_sync::handle(&state_at(FIRST + Duration::hours(2)), event("run-3")).await.unwrap();
+    assert!(matches!(third, polo_sync::Outcome::Ran(_)), "{third:?}");
+    assert_eq!(snapshot.fleet().await.unwrap().instances().len(), 4, "nothing was lost");
+    assert_eq!(table.fleet().await.unwrap().instances().len(), 4);
+}

@@ -32,6 +32,15 @@ pub struct Faults {
     pub requests: AtomicUsize,
     /// While set, every TransactWriteItems call fails with a 500.
     pub fail_transactions: std::sync::atomic::AtomicBool,
+    /// While set, every other DynamoDB write (PutItem, UpdateItem, DeleteItem,
+    /// BatchWriteItem, TransactWriteItems) is answered `ThrottlingException`, as a table over
+    /// its capacity answers; `throttled` counts them.
+    pub throttle_writes: std::sync::atomic::AtomicBool,
+    pub throttled: AtomicUsize,
+    /// DynamoDB writes seen while throttling (every other one is refused).
+    pub writes: AtomicUsize,
+    /// S3 PUTs to a key containing this fail with a 500 `InternalError`.
+    pub fail_puts_to: Mutex<Option<String>>,
 }
 
 /// A running proxy.
@@ -99,6 +108,30 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
     }
     let (parts, body) = request.into_parts();
     let body = to_bytes(body, usize::MAX).await.unwrap();
+    let dynamo_write = [".PutItem", ".UpdateItem", ".DeleteItem", ".BatchWriteItem", ".TransactWriteItems"]
+        .iter()
+        .any(|op| target_op.ends_with(op));
+    if dynamo_write
+        && shared.faults.throttle_writes.load(Ordering::SeqCst)
+        && shared.faults.writes.fetch_add(1, Ordering::SeqCst) % 2 == 0
+    {
+        shared.faults.throttled.fetch_add(1, Ordering::SeqCst);
+        let answer = r#"{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Rate of requests exceeds the allowed throughput (test proxy)"}"#;
+        return (
+            StatusCode::BAD_REQUEST,
+            [("content-type", HeaderValue::from_static("application/x-amz-json-1.0"))],
+            answer,
+        )
+            .into_response();
+    }
+    if parts.method == axum::http::Method::PUT
+        && let Some(key) = shared.faults.fail_puts_to.lock().unwrap().clone()
+        && parts.uri.path().contains(&key)
+    {
+        let xml = "<Error><Code>InternalError</Code><Message>failed by the test proxy</Message></Error>";
+        return (StatusCode::INTERNAL_SERVER_ERROR, [("content-type", "application/xml")], xml)
+            .into_response();
+    }
     if let Some(denied) = shared.faults.deny_account.lock().unwrap().clone() {
         let text = String::from_utf8_lossy(&body);
         if text.contains("Action=AssumeRole")

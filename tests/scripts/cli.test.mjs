@@ -106,3 +106,21 @@ test('a bad threshold or combination is one error', () => {
   refuses('test', ['--watch', '--coverage'], /--watch does not combine with coverage/);
   refuses('test', ['--bogus'], /unknown flag --bogus/);
 });
+
+test("README's speed table is what bench/results.json says", () => {
+  const r = spawnSync('python3', [resolve(root, 'scripts', 'bench-results'), '--check'], { cwd: root, encoding: 'utf8' });
+  assert.equal(r.status, 0, r.stderr);
+});
+
+test('bench/results.json lists figures with a value, unit, target and verdict', async () => {
+  const { readFileSync } = await import('node:fs');
+  const rows = JSON.parse(readFileSync(resolve(root, 'bench', 'results.json'), 'utf8'));
+  assert.ok(Array.isArray(rows) && rows.length > 20, 'a list of figures');
+  for (const row of rows) {
+    for (const key of ['name', 'value', 'unit', 'target', 'compare', 'pass']) assert.ok(key in row, `${row.name}: ${key}`);
+    assert.ok(['<=', '>='].includes(row.compare), row.name);
+    if (row.target !== null && row.value !== null) {
+      assert.equal(row.pass, row.compare === '<=' ? row.value <= row.target : row.value >= row.target, row.name);
+    }
+  }
+});

@@ -155,6 +155,37 @@ async fn an_unreachable_slack_loses_nothing() {
     assert_eq!(unsent(&store).await, 1);
 }
 
+/// A webhook at a loopback port nothing listens on: Slack down.
+fn slack_down() -> SlackWebhook {
+    let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    drop(listener);
+    SlackWebhook::new(url).unwrap()
+}
+
+#[tokio::test]
+async fn slack_down_for_a_whole_report_run_hears_every_report_once_on_the_next() {
+    let store = store_with(&[
+        report(ReportType::DailyCost, "2026-11-23"),
+        report(ReportType::IdleResources, "2026-11-23"),
+        report(ReportType::InventoryChanges, "2026-11-23"),
+        report(ReportType::WeeklySummary, "2026-W47"),
+        report(ReportType::MonthlyClose, "2026-10"),
+    ])
+    .await;
+    let outbox = ReportOutbox { store: &store, public_url: PUBLIC };
+    let down = drain(&outbox, &slack_down(), NOW, Pacing::IMMEDIATE).await.unwrap();
+    assert_eq!((down.sent, down.left), (0, 5));
+    assert_eq!(unsent(&store).await, 5, "nothing is marked sent while Slack is down");
+    let (slack, hook) = fake_slack().await;
+    let next = drain(&outbox, &hook, NOW, Pacing::IMMEDIATE).await.unwrap();
+    assert_eq!((next.sent, next.left), (5, 0));
+    let texts: std::collections::HashSet<String> =
+        slack.received.lock().unwrap().iter().map(|m| m["text"].as_str().unwrap().to_owned()).collect();
+    assert_eq!(texts.len(), 5, "each report once");
+    assert_eq!(drain(&outbox, &hook, NOW, Pacing::IMMEDIATE).await.unwrap().sent, 0, "and never again");
+}
+
 #[tokio::test]
 async fn a_refused_message_stays_unsent_and_the_others_go_on() {
     let (slack, hook) = fake_slack().await;
@@ -277,6 +308,42 @@ mod cop_runs {
     use time::Duration;
 
     use super::{NOW, PUBLIC, fake_slack};
+
+    /// Slack down for a whole Cop run: nothing is marked told; the next run tells every
+    /// open finding exactly once.
+    #[tokio::test]
+    async fn slack_down_for_a_whole_cop_run_hears_every_finding_once_on_the_next() {
+        let (everything, costs) = generate_with_costs(42, Scale::Small, NOW);
+        let (config, costs, store) =
+            (Config::bundled().unwrap(), InMemoryCosts(Arc::new(costs)), MemoryFindings::default());
+        let data = LocalDataService::from_snapshot(everything);
+        let sources = CopSources { fleet: &data, costs: &costs, store: &store, config: &config };
+        let outbox = FindingOutbox { store: &store, renotify: Duration::hours(24), public_url: PUBLIC };
+        run_cop(&sources, NOW, false).await.unwrap();
+        let down = drain(&outbox, &super::slack_down(), NOW, Pacing::IMMEDIATE).await.unwrap();
+        assert_eq!(down.sent, 0);
+        assert!(down.left >= 1);
+        let open = polo_core::cop::FindingStore::all(&store).await.unwrap();
+        assert!(open.len() > 5 && open.iter().all(|f| f.last_notified.is_none()), "nothing marked told");
+
+        let later = NOW + Duration::minutes(15);
+        run_cop(&sources, later, false).await.unwrap();
+        let (slack, hook) = fake_slack().await;
+        let next = drain(&outbox, &hook, later, Pacing::IMMEDIATE).await.unwrap();
+        assert_eq!(next.left, 0);
+        let told: String = slack.received.lock().unwrap().iter().map(ToString::to_string).collect();
+        // Every open finding is told once: its resource's link appears once per finding of it.
+        let mut per_link = std::collections::HashMap::<String, usize>::new();
+        for finding in &open {
+            *per_link
+                .entry(format!("{PUBLIC}/{}/{}|", finding.resource_kind.as_str(), finding.resource_id))
+                .or_default() += 1;
+        }
+        for (link, findings) in &per_link {
+            assert_eq!(told.matches(link.as_str()).count(), *findings, "{link}");
+        }
+        assert_eq!(drain(&outbox, &hook, later, Pacing::IMMEDIATE).await.unwrap().sent, 0, "nothing twice");
+    }
 
     /// Slack hears of a finding when new, not again within `renotify_hours`, again after,
     /// and once when it is resolved: each run of the Cop followed by a drain of its outbox.
