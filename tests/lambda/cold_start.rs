@@ -56,6 +56,7 @@ fn first_page_of(name: &str) -> Option<&'static str> {
         "dashboard" => Some("/"),
         "inventory" => Some("/instances"),
         "costs" => Some("/costs/index"),
+        "reports" => Some("/reports"),
         "static" => Some("/static/favicon.svg"),
         _ => None,
     }
@@ -72,7 +73,15 @@ async fn bench_zips_and_cold_starts() {
     for name in FUNCTIONS {
         let (bootstrap, zip_bytes) = unpack(work.path(), name);
         let env: Vec<(&str, &str)> = match name {
+            // Scheduled functions start with their stores named (clients are built without a call).
             "sync" => vec![("DATA_BUCKET_NAME", "b"), ("DYNAMODB_TABLE_NAME", "t")],
+            "reporter" | "cop" => {
+                vec![
+                    ("DATA_BUCKET_NAME", "b"),
+                    ("DYNAMODB_TABLE_NAME", "t"),
+                    ("DYNAMODB_REPORT_TABLE_NAME", "r"),
+                ]
+            }
             _ => vec![("POLO_DATA", large.as_str()), ("LOGOUT_URL", LOGOUT)],
         };
         let (mut ready, mut first_page, mut peak) = (Vec::new(), Vec::new(), 0.0_f64);

@@ -85,10 +85,16 @@ fn rank(needle: &str, keys: &[&str]) -> Option<Rank> {
     keys.iter().filter_map(|k| rank_one(needle, k)).min()
 }
 
-/// Sorts candidates (rank, id, position), keeps `limit`, and labels only those.
+/// Keeps the best `limit` candidates (rank, then id) in order, and labels only those: a
+/// selection, then a sort of what is kept, not a sort of every match.
 fn collect(mut found: Vec<(Rank, &str, usize)>, limit: usize, label: impl Fn(usize) -> String) -> Hits {
-    found.sort_unstable_by(|a, b| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)));
     let total = found.len();
+    let order = |a: &(Rank, &str, usize), b: &(Rank, &str, usize)| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1));
+    if found.len() > limit {
+        found.select_nth_unstable_by(limit, order);
+        found.truncate(limit);
+    }
+    found.sort_unstable_by(order);
     let hits = found
         .into_iter()
         .take(limit)

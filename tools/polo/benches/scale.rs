@@ -81,6 +81,7 @@ async fn main() {
     .unwrap()
     .with_costs(Arc::new(polo_core::data::InMemoryCosts(Arc::new(costs))));
     let app = polo::app(state);
+    // The overview is not a list or search page: measured, without the 20 ms target.
     let cases: &[(&str, &str, &str)] = &[
         ("overview", "`/`", "/"),
         (
@@ -109,9 +110,10 @@ async fn main() {
         let s = measure(&app, path, 100).await;
         println!("{key:<28} p50 {:>8.3} ms  p99 {:>8.3} ms  {:>9} bytes", ms(s.p50), ms(s.p99), s.bytes);
         pages.insert((*key).to_owned(), json!({ "path": path, "p50_ms": ms(s.p50), "p99_ms": ms(s.p99), "max_ms": ms(s.max), "bytes": s.bytes }));
+        let target = (*key != "overview").then_some(PAGE_TARGET_MS);
         figures.push(json!({
             "name": format!("huge: page {label} p99"), "value": ms(s.p99), "unit": "ms",
-            "target": PAGE_TARGET_MS, "p50": ms(s.p50), "p99": ms(s.p99),
+            "target": target, "p50": ms(s.p50), "p99": ms(s.p99),
         }));
     }
     let rss = peak_rss_mb();

@@ -122,6 +122,8 @@ pub struct InstanceRow<'a> {
     pub instance: &'a Instance,
     /// What it costs per hour now; `None` when the price table does not know its type.
     pub hourly_cost: Option<Money>,
+    /// Its place in the fleet, which is in id order: ties sort by it without reading the ids.
+    pub position: usize,
 }
 
 /// The instances that pass `filters`, in `sort` order (ties by id).
@@ -136,13 +138,17 @@ pub fn list_instances<'a>(
         .iter()
         .enumerate()
         .filter(|(pos, i)| filters.matches(*i, || fleet.instance_text(*pos)))
-        .map(|(_, instance)| InstanceRow { instance, hourly_cost: prices.instance_hourly(instance) })
+        .map(|(position, instance)| InstanceRow {
+            instance,
+            hourly_cost: prices.instance_hourly(instance),
+            position,
+        })
         .collect();
     let sort = sort.unwrap_or(Sort { column: InstanceColumn::Id, direction: Direction::Ascending });
     rows.sort_unstable_by(|a, b| {
         let ord = compare(a, b, sort.column);
         let ord = if sort.direction == Direction::Descending { ord.reverse() } else { ord };
-        ord.then_with(|| a.instance.id.cmp(&b.instance.id))
+        ord.then_with(|| a.position.cmp(&b.position))
     });
     rows
 }

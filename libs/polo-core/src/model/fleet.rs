@@ -115,8 +115,16 @@ impl Fleet {
         ))
     }
 
-    /// Indexes the snapshot by instance id, index id and index membership.
-    pub fn new(everything: Everything) -> Self {
+    /// Indexes the snapshot by instance id, index id and index membership. Instances and
+    /// indexes are kept in id order (as the sync writes them; a snapshot written otherwise is
+    /// sorted here), so a position is also an id rank.
+    pub fn new(mut everything: Everything) -> Self {
+        if !everything.instances.is_sorted_by(|a, b| a.id <= b.id) {
+            everything.instances.sort_by(|a, b| a.id.cmp(&b.id));
+        }
+        if !everything.indexes.is_sorted_by(|a, b| a.index_id <= b.index_id) {
+            everything.indexes.sort_by(|a, b| a.index_id.cmp(&b.index_id));
+        }
         let mut instance_by_id = HashMap::with_capacity(everything.instances.len());
         let mut instances_by_index: HashMap<String, Vec<usize>> = HashMap::new();
         for (pos, instance) in everything.instances.iter().enumerate() {
