@@ -274,7 +274,7 @@ async fn a_throttled_table_and_a_failing_snapshot_write_lose_nothing_and_leave_t
     let snapshot =
         S3SnapshotReader::new(s3_client(&direct), &bucket, "snapshot.json", std::time::Duration::ZERO);
 
-    // Every other write to the table is throttled: the SDK's retries carry each one through.
+    // Every write to the table is throttled once: the SDK's retries carry each one through.
     proxy.faults.throttle_writes.store(true, std::sync::atomic::Ordering::SeqCst);
     let first = polo_sync::handle(&state_at(FIRST), event("run-1")).await.unwrap();
     assert!(matches!(first, polo_sync::Outcome::Ran(ref s) if s.failed.is_empty()), "{first:?}");

@@ -32,13 +32,14 @@ pub struct Faults {
     pub requests: AtomicUsize,
     /// While set, every TransactWriteItems call fails with a 500.
     pub fail_transactions: std::sync::atomic::AtomicBool,
-    /// While set, every other DynamoDB write (PutItem, UpdateItem, DeleteItem,
+    /// While set, the first attempt of every DynamoDB write (PutItem, UpdateItem, DeleteItem,
     /// BatchWriteItem, TransactWriteItems) is answered `ThrottlingException`, as a table over
     /// its capacity answers; `throttled` counts them.
     pub throttle_writes: std::sync::atomic::AtomicBool,
     pub throttled: AtomicUsize,
-    /// DynamoDB writes seen while throttling (every other one is refused).
-    pub writes: AtomicUsize,
+    /// The DynamoDB writes already throttled once (by body): each is refused once, its
+    /// retry passes.
+    pub throttled_bodies: Mutex<std::collections::HashSet<Vec<u8>>>,
     /// S3 PUTs to a key containing this fail with a 500 `InternalError`.
     pub fail_puts_to: Mutex<Option<String>>,
 }
@@ -113,7 +114,7 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
         .any(|op| target_op.ends_with(op));
     if dynamo_write
         && shared.faults.throttle_writes.load(Ordering::SeqCst)
-        && shared.faults.writes.fetch_add(1, Ordering::SeqCst) % 2 == 0
+        && shared.faults.throttled_bodies.lock().unwrap().insert(body.to_vec())
     {
         shared.faults.throttled.fetch_add(1, Ordering::SeqCst);
         let answer = r#"{"__type":"com.amazonaws.dynamodb.v20120810#ThrottlingException","message":"Rate of requests exceeds the allowed throughput (test proxy)"}"#;

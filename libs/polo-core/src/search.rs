@@ -89,7 +89,9 @@ fn rank(needle: &str, keys: &[&str]) -> Option<Rank> {
 /// selection, then a sort of what is kept, not a sort of every match.
 fn collect(mut found: Vec<(Rank, &str, usize)>, limit: usize, label: impl Fn(usize) -> String) -> Hits {
     let total = found.len();
-    let order = |a: &(Rank, &str, usize), b: &(Rank, &str, usize)| a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1));
+    let order = |a: &(Rank, &str, usize), b: &(Rank, &str, usize)| {
+        a.0.cmp(&b.0).then_with(|| a.1.cmp(b.1)).then(a.2.cmp(&b.2))
+    };
     if found.len() > limit {
         found.select_nth_unstable_by(limit, order);
         found.truncate(limit);

@@ -73,25 +73,38 @@ impl SlackWebhook {
 /// The longest `Retry-After` believed: a larger one (or a date) waits this long.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(15 * 60);
 
-/// What Slack's answer means: 2xx delivered; 429 wait (`Retry-After` seconds, 1 when absent
-/// or unreadable, at most [`MAX_RETRY_AFTER`]); 5xx Slack's trouble; 400 a message Slack
-/// refuses; anything else a webhook that no longer works. Bodies are kept to 200 characters.
+/// The 400 answers that say the webhook itself is unusable, not the message.
+const WEBHOOK_GONE: [&str; 4] = ["no_service_id", "no_team", "team_disabled", "invalid_token"];
+
+/// What Slack's answer means: 2xx delivered; 429 wait; 5xx Slack's trouble; 400 a message
+/// Slack refuses (unless its error names the webhook itself); anything else a webhook that no
+/// longer works. Bodies are kept to 200 characters.
 pub fn classify(status: u16, retry_after: Option<&str>, body: &str) -> Result<(), Failure> {
     match status {
         200..=299 => Ok(()),
-        429 => {
-            let seconds = retry_after.and_then(|v| v.trim().parse::<u64>().ok()).unwrap_or(1);
-            Err(Failure::RateLimited(Duration::from_secs(seconds).min(MAX_RETRY_AFTER)))
-        }
+        429 => Err(Failure::RateLimited(retry_wait(retry_after))),
         500..=599 => Err(Failure::Server(status)),
         _ => {
+            let webhook_gone = status != 400 || WEBHOOK_GONE.iter().any(|e| body.contains(e));
             let body: String = body.chars().take(200).collect();
-            if status == 400 {
-                Err(Failure::Refused { status, body })
-            } else {
+            if webhook_gone {
                 Err(Failure::Webhook { status, body })
+            } else {
+                Err(Failure::Refused { status, body })
             }
         }
+    }
+}
+
+/// How long a 429 asks to wait (RFC 9110 `Retry-After`): its seconds, at least 1 and at most
+/// [`MAX_RETRY_AFTER`]; 1 s when absent; the longest when it is a date or too large to read.
+fn retry_wait(retry_after: Option<&str>) -> Duration {
+    let Some(value) = retry_after.map(str::trim).filter(|v| !v.is_empty()) else {
+        return Duration::from_secs(1);
+    };
+    match value.parse::<u64>() {
+        Ok(seconds) => Duration::from_secs(seconds.max(1)).min(MAX_RETRY_AFTER),
+        Err(_) => MAX_RETRY_AFTER,
     }
 }
 
@@ -106,13 +119,13 @@ mod fuzz {
 
         #[test]
         fn fuzz_slack_reply(status in 100u16..=599, retry_after in prop::option::of(prop_oneof![
-            any::<String>(), "[0-9]{1,25}", Just("Wed, 21 Oct 2026 07:28:00 GMT".to_owned()),
-        ]), body in any::<String>()) {
+            any::<String>(), "[0-9]{1,25}", Just("0".to_owned()), Just("Wed, 21 Oct 2026 07:28:00 GMT".to_owned()),
+        ]), body in prop_oneof![any::<String>(), Just("no_team".to_owned()), Just("invalid_blocks".to_owned())]) {
             match classify(status, retry_after.as_deref(), &body) {
                 Ok(()) => prop_assert!((200..=299).contains(&status)),
                 Err(Failure::RateLimited(wait)) => {
                     prop_assert_eq!(status, 429);
-                    prop_assert!(wait <= MAX_RETRY_AFTER && !wait.is_zero());
+                    prop_assert!(wait <= MAX_RETRY_AFTER && wait >= std::time::Duration::from_secs(1));
                 }
                 Err(Failure::Server(s)) => prop_assert!((500..=599).contains(&s)),
                 Err(Failure::Refused { status: s, body: b } | Failure::Webhook { status: s, body: b }) => {
@@ -123,5 +136,34 @@ mod fuzz {
                 Err(Failure::Unreachable(_)) => prop_assert!(false, "no answer is not a reply"),
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use super::{Failure, MAX_RETRY_AFTER, classify};
+
+    #[test]
+    fn retry_after_is_at_least_a_second_and_a_date_or_a_huge_number_waits_the_longest() {
+        let wait = |v: Option<&str>| match classify(429, v, "") {
+            Err(Failure::RateLimited(d)) => d,
+            other => panic!("{other:?}"),
+        };
+        assert_eq!(wait(None), Duration::from_secs(1));
+        assert_eq!(wait(Some("0")), Duration::from_secs(1));
+        assert_eq!(wait(Some(" 30 ")), Duration::from_secs(30));
+        assert_eq!(wait(Some("99999999999999999999999")), MAX_RETRY_AFTER);
+        assert_eq!(wait(Some("Wed, 21 Oct 2026 07:28:00 GMT")), MAX_RETRY_AFTER);
+    }
+
+    #[test]
+    fn a_400_naming_the_webhook_is_a_gone_webhook_not_a_refused_message() {
+        assert!(matches!(classify(400, None, "invalid_blocks"), Err(Failure::Refused { .. })));
+        for gone in ["no_service_id", "no_team", "team_disabled", "invalid_token"] {
+            assert!(matches!(classify(400, None, gone), Err(Failure::Webhook { .. })), "{gone}");
+        }
+        assert!(matches!(classify(404, None, "channel_not_found"), Err(Failure::Webhook { .. })));
     }
 }

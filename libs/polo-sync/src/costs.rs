@@ -131,12 +131,20 @@ pub(crate) fn add_results(
             if unit != "USD" {
                 bail!("Cost Explorer {day} {dimension} {raw_key:?}: unit {unit:?}, expected USD");
             }
-            let amount = metric.amount().and_then(|a| a.parse::<Decimal>().ok()).ok_or_else(|| {
-                anyhow!(
-                    "Cost Explorer {day} {dimension} {raw_key:?}: amount {:?} is not a number",
-                    metric.amount()
-                )
-            })?;
+            // An amount too small for `Decimal` (below 1e-28, as `3E-29`) is nothing.
+            let amount = metric
+                .amount()
+                .and_then(|a| {
+                    a.parse::<Decimal>()
+                        .ok()
+                        .or_else(|| a.parse::<f64>().ok().filter(|v| v.abs() < 1e-20).map(|_| Decimal::ZERO))
+                })
+                .ok_or_else(|| {
+                    anyhow!(
+                        "Cost Explorer {day} {dimension} {raw_key:?}: amount {:?} is not a number",
+                        metric.amount()
+                    )
+                })?;
             let sum = groups.entry(key).or_default();
             *sum = sum.checked_add(amount).filter(|s| s.abs() <= MAX_DAILY_AMOUNT).ok_or_else(|| {
                 anyhow!("Cost Explorer {day} {dimension} {raw_key:?}: amount {amount} is out of range")

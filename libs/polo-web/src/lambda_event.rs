@@ -125,8 +125,6 @@ fn each_entry(
     match event.get_mut(key) {
         None | Some(Value::Null) => Ok(()),
         Some(Value::Object(map)) => {
-            // An empty list means no value (`lambda_http` would index its first element).
-            map.retain(|_, v| !v.as_array().is_some_and(Vec::is_empty));
             for (k, v) in map.iter_mut() {
                 entry(v).map_err(|what| Rejected { param: name, message: format!("{name} {k:?} {what}") })?;
             }
@@ -144,6 +142,10 @@ fn string_map(event: &mut Value, key: &str, name: &'static str) -> Result<(), Re
 /// A REST (payload 1.0) multi-value map: each entry a list of strings (numbers and booleans
 /// made strings); an empty list is no value and is dropped; anything else is refused.
 fn multi_value_map(event: &mut Value, key: &str, name: &'static str) -> Result<(), Rejected> {
+    // An empty list means no value (`lambda_http` would index its first element).
+    if let Some(Value::Object(map)) = event.get_mut(key) {
+        map.retain(|_, v| !v.as_array().is_some_and(Vec::is_empty));
+    }
     each_entry(event, key, name, |v| {
         let Value::Array(values) = v else { return Err("is not a list") };
         if values.iter_mut().all(stringify) { Ok(()) } else { Err("holds a value that is not a string") }
@@ -191,9 +193,9 @@ pub fn sanitize(event: &mut Value) -> Result<Payload, Rejected> {
         }
     }
     string_map(event, "headers", "headers")?;
-    for key in ["queryStringParameters", "pathParameters", "stageVariables"] {
-        string_map(event, key, "query")?;
-    }
+    string_map(event, "queryStringParameters", "query")?;
+    string_map(event, "pathParameters", "path parameters")?;
+    string_map(event, "stageVariables", "stage variables")?;
     multi_value_map(event, "multiValueHeaders", "headers")?;
     multi_value_map(event, "multiValueQueryStringParameters", "query")?;
     let host = event

@@ -20,8 +20,21 @@ struct Loaded {
     modified: Option<SystemTime>,
     /// `None` until a lazily opened file is first read.
     fleet: Option<Arc<Fleet>>,
-    /// The modification time of a newer file that could not be read, and why.
-    broken: Option<(Option<SystemTime>, String)>,
+    /// A version of the file (by modification time) that could not be read, and why: kept so
+    /// it is not read again on every request.
+    broken: Option<Broken>,
+}
+
+struct Broken {
+    modified: Option<SystemTime>,
+    source_name: String,
+    problem: String,
+}
+
+impl Broken {
+    fn error(&self) -> DataError {
+        DataError::Unreadable { source_name: self.source_name.clone(), problem: self.problem.clone() }
+    }
 }
 
 fn poisoned() -> DataError {
@@ -66,11 +79,14 @@ impl LocalDataService {
         let loaded = self.current.read().map_err(|_| poisoned())?;
         let Some(path) = &self.path else { return loaded.fleet.clone().ok_or_else(poisoned) };
         let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
-        let known_broken = loaded.broken.as_ref().is_some_and(|(at, _)| *at == modified);
-        if let Some(fleet) = &loaded.fleet
-            && (modified == loaded.modified || known_broken)
-        {
-            return Ok(Arc::clone(fleet));
+        let known_broken = loaded.broken.as_ref().filter(|b| b.modified == modified);
+        match (&loaded.fleet, known_broken) {
+            (Some(fleet), _) if modified == loaded.modified || known_broken.is_some() => {
+                return Ok(Arc::clone(fleet));
+            }
+            // Never read, and this version is known unreadable: the same error, not a re-read.
+            (None, Some(broken)) => return Err(broken.error()),
+            _ => {}
         }
         drop(loaded);
         match read_file(path) {
@@ -85,10 +101,14 @@ impl LocalDataService {
             }
             Err(e) => {
                 let mut loaded = self.current.write().map_err(|_| poisoned())?;
+                let (source_name, problem) = match &e {
+                    DataError::Unreadable { source_name, problem } => (source_name.clone(), problem.clone()),
+                    other => (path.display().to_string(), other.to_string()),
+                };
+                loaded.broken = Some(Broken { modified, source_name, problem });
                 // A half-written or broken file never replaces what was served.
                 let Some(fleet) = loaded.fleet.clone() else { return Err(e) };
                 tracing::warn!(error = %e, "snapshot changed but cannot be read; serving the previous one");
-                loaded.broken = Some((modified, e.to_string()));
                 Ok(fleet)
             }
         }
@@ -148,8 +168,17 @@ impl FleetReader for LocalDataService {
 
     fn problem(&self) -> Option<String> {
         let loaded = self.current.read().ok()?;
-        let (_, why) = loaded.broken.as_ref()?;
-        Some(format!("the snapshot file changed but cannot be read ({why}); showing the last good one"))
+        let broken = loaded.broken.as_ref()?;
+        loaded.fleet.as_ref()?;
+        // Only while the file is still that unreadable version (not put back as it was).
+        let path = self.path.as_ref()?;
+        let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
+        (broken.modified == modified).then(|| {
+            format!(
+                "the snapshot file changed but cannot be read ({}); showing the last good one",
+                broken.error()
+            )
+        })
     }
 }
 
