@@ -11,6 +11,7 @@ use polo_core::model::{AccountKind, SyncStatus};
 use polo_core::sample::{Scale, generate};
 use polo_core::store::{LocalStore, S3Store, SNAPSHOT_KEY, SyncStore, s3_client};
 use polo_sync_engine::{Previous, Reach, SyncPlan, apply_to_table, combine, sync};
+use polo_tests::write_bench;
 use serde_json::json;
 use time::macros::datetime;
 
@@ -24,13 +25,6 @@ const LATENCY_MS: (usize, usize) = (80, 150);
 const CONCURRENCY: usize = 12;
 
 const REGIONS: [&str; 4] = ["us-east-1", "us-west-2", "eu-west-1", "eu-central-1"];
-
-fn write_bench(name: &str, value: &serde_json::Value) {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../bench");
-    std::fs::create_dir_all(dir).unwrap();
-    std::fs::write(format!("{dir}/{name}.json"), serde_json::to_string_pretty(value).unwrap() + "\n")
-        .unwrap();
-}
 
 fn secs(d: Duration) -> f64 {
     (d.as_secs_f64() * 1000.0).round() / 1000.0

@@ -109,9 +109,7 @@ async fn bench_zips_and_cold_starts() {
         "targets": { "zip_mb": 8, "ready_ms": 20, "first_page_ms": 50, "peak_rss_mb": 128 },
         "functions": report,
     });
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../bench");
-    std::fs::write(format!("{dir}/lambda.json"), serde_json::to_string_pretty(&value).unwrap() + "\n")
-        .unwrap();
+    polo_tests::write_bench("lambda", &value);
 }
 
 #[tokio::test]
@@ -145,7 +143,5 @@ async fn bench_cold_starts_at_huge_scale() {
         "what": "release zips of `just zip` serving the huge sample (100,000 instances, 10,000 indexes, 100 accounts) from a file as production writes it, under a local Lambda runtime API; median of 3",
         "figures": figures,
     });
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../bench");
-    std::fs::write(format!("{dir}/scale_lambda.json"), serde_json::to_string_pretty(&value).unwrap() + "\n")
-        .unwrap();
+    polo_tests::write_bench("scale_lambda", &value);
 }

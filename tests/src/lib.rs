@@ -1,1 +1,14 @@
-//! Test-only crate: see aws/.
+//! Test-only crate: see aws/ and lambda/. What their benchmarks share lives here.
+
+/// Writes `value` to `bench/{name}.json` (pretty, with a final newline), where
+/// `scripts/bench-results` gathers it.
+///
+/// # Panics
+/// When the file cannot be written (a benchmark without its output is a failed run).
+#[allow(clippy::expect_used)]
+pub fn write_bench(name: &str, value: &serde_json::Value) {
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../bench");
+    std::fs::create_dir_all(dir).expect("bench/");
+    let text = serde_json::to_string_pretty(value).expect("JSON") + "\n";
+    std::fs::write(format!("{dir}/{name}.json"), text).expect("bench file");
+}

@@ -378,8 +378,8 @@ fn history(instances: &[Instance], indexes: &[Index]) -> Vec<Change> {
 }
 
 impl Generator {
-    fn regions(&self, account: usize) -> Vec<&'static str> {
-        self.accounts[account].regions.clone()
+    fn regions(&self, account: usize) -> &[&'static str] {
+        &self.accounts[account].regions
     }
 
     /// The position of the account named `name`.
@@ -407,7 +407,7 @@ impl Generator {
         (0..self.accounts.len())
             .map(|a| {
                 let mut documents = Vec::new();
-                for region in self.regions(a) {
+                for region in self.regions(a).to_vec() {
                     for resource in [ResourceKind::Instances, ResourceKind::Indexes] {
                         let synced_at = self.ago(3, 14);
                         documents.push(DocumentStatus {
@@ -447,7 +447,7 @@ impl Generator {
                     _ => 2,
                 };
                 let account = self.account_of_kind(kind);
-                let region = (*self.rng.pick(&self.regions(account))).to_owned();
+                let region = (*self.rng.pick(&self.accounts[account].regions)).to_owned();
                 let customer = self.rng.pick(customers).clone();
                 let mut name = (*self.rng.pick(&INDEX_NAMES)).to_owned();
                 if !used.insert(format!("{customer}/{name}")) {
@@ -667,7 +667,7 @@ impl Generator {
 
     fn misc_instance(&mut self) {
         let account = usize::try_from(self.rng.below(self.accounts.len() as u64)).unwrap_or(0);
-        let region = *self.rng.pick(&self.regions(account));
+        let region = *self.rng.pick(&self.accounts[account].regions);
         let (kind, ec2_type) = *self.rng.pick(&[
             ("bastion", "t3.medium"),
             ("ci-runner", "c6i.xlarge"),

@@ -99,8 +99,7 @@ async fn identify(
             Err(e) => tracing::info!(error = %e, "session cookie not accepted; signing in again"),
         }
     }
-    // The dev identity only where no sign-in exists (config.rs also refuses it with an issuer).
-    Ok((state.settings.dev && state.sign_in.is_none()).then(|| DEV_USER.to_owned()))
+    Ok(state.dev_identity().then(|| DEV_USER.to_owned()))
 }
 
 /// The token of `Authorization: Bearer …`.

@@ -56,6 +56,12 @@ impl AppState {
         self
     }
 
+    /// Whether every request is `dev@localhost`: `ENV=dev` where no sign-in is configured
+    /// (a deployment named dev has an issuer and still signs people in).
+    pub fn dev_identity(&self) -> bool {
+        self.settings.dev && self.sign_in.is_none()
+    }
+
     /// The same state, signing people in with `oidc`.
     #[must_use]
     pub fn with_sign_in(mut self, oidc: crate::auth::Oidc) -> AppState {

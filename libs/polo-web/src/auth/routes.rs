@@ -93,7 +93,7 @@ async fn login(
         Some(path) => same_origin_path(path)
             .map_err(|why| AppError::bad_param("return_to", format!("return_to {why}")))?,
     };
-    if state.sign_in.is_none() && state.settings.dev {
+    if state.dev_identity() {
         return redirect(return_to, &[]);
     }
     let oidc = configured(&state)?;
