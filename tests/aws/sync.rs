@@ -176,3 +176,72 @@ fn walk(root: &std::path::Path) -> Vec<String> {
     out.sort();
     out
 }
+
+/// The debug `polo` binary beside this test's.
+fn polo_binary() -> std::path::PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let path = exe.parent().and_then(|deps| deps.parent()).unwrap().join("polo");
+    assert!(path.exists(), "{} is not built: run `cargo build --bins` first", path.display());
+    path
+}
+
+#[tokio::test]
+async fn polo_sync_off_a_terminal_prints_plain_lines_and_a_summary() {
+    let endpoint = emulator();
+    let base = base_config(&endpoint).await;
+    let id = fresh_account_id(230);
+    let in_a = in_account(&base, &id).await;
+    launch(&in_a, "us-east-1", 2, "m6i.large", &[("owner", "ada")], false).await;
+    create_registry(&in_a, "us-east-1", "marqo-indexes").await;
+    put_items(&in_a, "us-east-1", "marqo-indexes", vec![registry_item("idx-1", "docs", "acme", "READY")])
+        .await;
+    // us-west-2 has no index registry: that pull fails, and says so as it happens.
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("polo.toml");
+    std::fs::write(
+        &config,
+        format!(
+            "[[accounts]]\nname = \"alpha\"\nid = \"{id}\"\nkind = \"prod\"\n\
+             regions = [\"us-east-1\", \"us-west-2\"]\nrole_arn = \"arn:aws:iam::{id}:role/polo-read\"\n"
+        ),
+    )
+    .unwrap();
+    let output = std::process::Command::new(polo_binary())
+        .args(["sync", "--config"])
+        .arg(&config)
+        .arg("--out")
+        .arg(dir.path().join("sync"))
+        .arg("--data")
+        .arg(dir.path().join("local_data.json"))
+        .env("AWS_ENDPOINT_URL", &endpoint)
+        .env("AWS_ACCESS_KEY_ID", "testing")
+        .env("AWS_SECRET_ACCESS_KEY", "testing")
+        .env("AWS_REGION", "us-east-1")
+        .env("TERM", "xterm-256color")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8(output.stderr).unwrap();
+    assert!(!output.status.success(), "a failed pull fails the command: {stderr}");
+    assert!(
+        !stderr.chars().any(|c| c == '\u{1b}' || c == '\r' || (c.is_control() && c != '\n')),
+        "no progress bar control characters off a terminal: {stderr:?}"
+    );
+    let lines: Vec<&str> = stderr.lines().collect();
+    assert!(
+        lines
+            .iter()
+            .any(|l| l.starts_with("ok     alpha") && l.contains("us-east-1") && l.ends_with("2 items")),
+        "{stderr}"
+    );
+    assert!(lines.iter().any(|l| l.starts_with("FAILED alpha") && l.contains("us-west-2")), "{stderr}");
+    assert!(
+        lines.iter().any(|l| l.trim_start().starts_with("alpha") && l.contains("4 pulls, 1 failed, 3 items")),
+        "{stderr}"
+    );
+    let summary = lines.iter().rev().find(|l| l.starts_with("sync: ")).unwrap_or_else(|| panic!("{stderr}"));
+    assert!(summary.starts_with("sync: 4 pulls, 3 ok, 1 failed, 3 items in "), "{summary}");
+    assert!(
+        lines.last().unwrap().starts_with("polo: error: 1 of 4 pulls failed"),
+        "the error comes last: {stderr}"
+    );
+}

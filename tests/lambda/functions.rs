@@ -1,6 +1,6 @@
 use serde_json::{Value, json};
 
-use crate::runtime_api::{Function, Outcome};
+use crate::runtime_api::{Function, Outcome, trace_root};
 
 const SAMPLE: &str = concat!(env!("CARGO_MANIFEST_DIR"), "/../data/sample_data.json");
 pub const LOGOUT: &str = "https://auth.example.com/logout";
@@ -139,16 +139,44 @@ async fn inventory_answers_api_gateway_v2_and_v1_events() {
     // One access log line per request, with the Lambda request id; one EMF line per request.
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let lines = f.json_lines();
-    let access: Vec<&Value> = lines.iter().filter(|l| l["fields"]["message"] == "request").collect();
+    let access: Vec<&Value> = lines.iter().filter(|l| l["message"] == "request").collect();
     assert_eq!(access.len(), 9, "{lines:#?}");
-    let first = access.iter().find(|l| l["fields"]["path"] == "/instances").unwrap();
-    let spans = first["spans"].as_array().unwrap();
-    assert!(spans.iter().any(|s| s["service"] == "polo-inventory"), "{first}");
-    assert!(spans.iter().any(|s| s["requestId"] == page_id.as_str()), "{first}");
+    let first = access.iter().find(|l| l["path"] == "/instances").unwrap();
+    assert_eq!(first["service"], "polo-inventory", "{first}");
+    assert_eq!(first["function_request_id"], page_id.as_str(), "{first}");
     let emf: Vec<&Value> = lines.iter().filter(|l| l.get("_aws").is_some()).collect();
     assert_eq!(emf.len(), 9);
     assert_eq!(emf[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"], "PoloTest");
     assert_eq!(emf[0]["service"], "polo-inventory");
+}
+
+#[tokio::test]
+async fn every_line_of_an_invocation_carries_its_trace_id_from_the_runtime_api() {
+    let mut f = Function::start(
+        "inventory",
+        &[("POLO_DATA", SAMPLE), ("LOGOUT_URL", LOGOUT), ("POWERTOOLS_METRICS_NAMESPACE", "Polo/test")],
+    )
+    .await;
+    let (first, _) = f.invoke(&v2("/instances", "", "text/html", ada())).await;
+    let (second, _) = f.invoke(&v2("/instances", "page=abc", "application/json", ada())).await;
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let lines = f.json_lines();
+    for id in [&first, &second] {
+        let of_invocation: Vec<&Value> =
+            lines.iter().filter(|l| l["function_request_id"] == id.as_str()).collect();
+        assert!(!of_invocation.is_empty(), "{lines:#?}");
+        for line in &of_invocation {
+            assert_eq!(line["xray_trace_id"], trace_root(id).as_str(), "{line}");
+            assert_eq!(line["service"], "polo-inventory", "{line}");
+        }
+    }
+    assert_ne!(trace_root(&first), trace_root(&second), "each invocation its own trace");
+    // The EMF lines: one per request, the first one the cold start.
+    let emf: Vec<&Value> = lines.iter().filter(|l| l.get("_aws").is_some()).collect();
+    assert_eq!(emf.len(), 2);
+    assert_eq!(emf[0]["_aws"]["CloudWatchMetrics"][0]["Namespace"], "Polo/test");
+    assert_eq!((emf[0]["cold_starts"].as_f64(), emf[1]["cold_starts"].as_f64()), (Some(1.0), Some(0.0)));
+    assert_eq!(emf[1]["requests"].as_f64(), Some(1.0));
 }
 
 #[tokio::test]
@@ -271,7 +299,7 @@ async fn hostile_events_are_answered_never_invocation_errors() {
     // Every event, answered or refused, has its access line and its EMF line.
     tokio::time::sleep(std::time::Duration::from_millis(200)).await;
     let lines = f.json_lines();
-    assert_eq!(lines.iter().filter(|l| l["fields"]["message"] == "request").count(), events, "{lines:#?}");
+    assert_eq!(lines.iter().filter(|l| l["message"] == "request").count(), events, "{lines:#?}");
     assert_eq!(lines.iter().filter(|l| l.get("_aws").is_some()).count(), events);
 }
 

@@ -54,6 +54,7 @@ async fn next(State(inner): State<Arc<Inner>>) -> Response {
     loop {
         let notified = inner.arrived.notified();
         if let Some((id, body)) = inner.queue.lock().unwrap().pop_front() {
+            let trace = trace_header(&id);
             let deadline = (std::time::SystemTime::now() + Duration::from_secs(30))
                 .duration_since(std::time::UNIX_EPOCH)
                 .unwrap()
@@ -67,11 +68,7 @@ async fn next(State(inner): State<Arc<Inner>>) -> Response {
                         "lambda-runtime-invoked-function-arn",
                         "arn:aws:lambda:us-east-1:123456789012:function:polo".to_owned(),
                     ),
-                    (
-                        "lambda-runtime-trace-id",
-                        "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1"
-                            .to_owned(),
-                    ),
+                    ("lambda-runtime-trace-id", trace),
                     ("content-type", "application/json".to_owned()),
                 ],
                 body,
@@ -80,6 +77,23 @@ async fn next(State(inner): State<Arc<Inner>>) -> Response {
         }
         notified.await;
     }
+}
+
+/// The X-Ray trace id this runtime API gives the invocation `id` (distinct per invocation).
+pub fn trace_root(id: &str) -> String {
+    // FNV-1a, widened to the 96 bits of a trace id's random part.
+    let mut hash: u128 = 0x6c62_272e_07bb_0142_62b8_2175_6295_c58d;
+    for byte in id.bytes() {
+        hash ^= u128::from(byte);
+        hash = hash.wrapping_mul(0x0000_0000_0100_0000_0000_0000_0000_013b);
+    }
+    format!("1-5759e988-{:024x}", hash & ((1 << 96) - 1))
+}
+
+/// The whole `Lambda-Runtime-Trace-Id` header of invocation `id`: sampled, under Lambda's
+/// segment `53995c3f42cd8ad8`.
+pub fn trace_header(id: &str) -> String {
+    format!("Root={};Parent=53995c3f42cd8ad8;Sampled=1", trace_root(id))
 }
 
 async fn response(State(inner): State<Arc<Inner>>, Path(id): Path<String>, body: Bytes) -> StatusCode {

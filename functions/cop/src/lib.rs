@@ -9,6 +9,9 @@ use polo_core::Clock;
 use polo_core::config::Config;
 use polo_core::cop::{CopSources, Notice, run_cop};
 use polo_core::data::{CostReader, FindingTable, FleetReader};
+use polo_core::model::Severity;
+use polo_telemetry::emf::MetricSet;
+use polo_telemetry::names;
 use serde::Serialize;
 
 /// How long one run may hold the lease (the function's timeout is shorter).
@@ -38,6 +41,28 @@ pub struct CopSummary {
     pub sent: usize,
     pub left: usize,
     pub problems: Vec<String>,
+    /// Open findings per severity (every severity, zero too).
+    pub open_by_severity: Vec<(Severity, usize)>,
+}
+
+impl CopSummary {
+    /// What the run tells CloudWatch besides itself: new findings, Slack sent and left, and
+    /// open findings per severity. A run that did not hold the lease tells nothing more.
+    pub fn metric_sets(&self) -> Vec<MetricSet> {
+        if !self.ran {
+            return Vec::new();
+        }
+        let mut sets = vec![
+            MetricSet::new()
+                .count(names::FINDINGS_NEW, self.new)
+                .count(names::SLACK_SENT, self.sent)
+                .count(names::OUTBOX_LEFT, self.left),
+        ];
+        sets.extend(self.open_by_severity.iter().map(|(severity, open)| {
+            MetricSet::new().dimension(names::SEVERITY, severity.as_str()).count(names::FINDINGS_OPEN, *open)
+        }));
+        sets
+    }
 }
 
 /// One run as `holder` (the invocation's request id), with `budget` for Slack.
@@ -55,6 +80,7 @@ pub async fn handle(state: &State, holder: &str, budget: Duration) -> Result<Cop
             sent: 0,
             left: 0,
             problems: Vec::new(),
+            open_by_severity: Vec::new(),
         });
     }
     let result = judge_and_tell(state, now, started, budget).await;
@@ -76,6 +102,8 @@ async fn judge_and_tell(
     };
     let run = run_cop(&sources, now, false).await.map_err(|e| e.to_string())?;
     let count = |n: Notice| run.due.iter().filter(|(_, x)| *x == n).count();
+    let open =
+        |s: Severity| run.findings.iter().filter(|f| f.resolved_at.is_none() && f.severity == s).count();
     let mut summary = CopSummary {
         ran: true,
         open: run.findings.iter().filter(|f| f.resolved_at.is_none()).count(),
@@ -85,6 +113,9 @@ async fn judge_and_tell(
         sent: 0,
         left: 0,
         problems: Vec::new(),
+        open_by_severity: [Severity::Critical, Severity::Warning, Severity::Info]
+            .map(|s| (s, open(s)))
+            .to_vec(),
     };
     let outbox = polo_slack::digest::FindingOutbox {
         store: &state.findings,

@@ -1,11 +1,12 @@
 use std::sync::Arc;
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
-use polo_cop::{State, handle};
+use polo_cop::{CopSummary, State, handle};
 use polo_core::SystemClock;
 use polo_core::config::Config;
 use polo_core::data::{FindingTable, S3CostReader, S3SnapshotReader};
 use polo_core::store::{SNAPSHOT_KEY, s3_client};
+use polo_telemetry::emf::Emitter;
 use polo_web::config::SNAPSHOT_REVALIDATE;
 
 #[global_allocator]
@@ -13,7 +14,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> Result<(), polo_web::lambda::Fatal> {
-    polo_web::lambda::init_json_logs();
+    polo_telemetry::init();
     let need = |name: &str| {
         std::env::var(name).ok().filter(|v| !v.is_empty()).ok_or_else(|| format!("{name}: required"))
     };
@@ -29,11 +30,15 @@ async fn main() -> Result<(), polo_web::lambda::Fatal> {
         clock: Arc::new(SystemClock),
         delivery: polo_slack::Delivery::from_lookup(|name| std::env::var(name).ok())?,
     });
-    let service = std::env::var("POWERTOOLS_SERVICE_NAME").unwrap_or_else(|_| "polo-cop".to_owned());
+    let metrics = Arc::new(Emitter::from_lookup(|name| std::env::var(name).ok(), "polo-cop"));
+    let service = metrics.service.clone();
     let runtime = lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
-        let state = Arc::clone(&state);
+        let (state, metrics) = (Arc::clone(&state), Arc::clone(&metrics));
         let budget = polo_web::lambda::time_left(event.context.deadline, polo_web::lambda::FINISHING_MARGIN);
-        async move { Box::pin(handle(&state, &event.context.request_id, budget)).await.map_err(Error::from) }
+        async move {
+            let job = Box::pin(handle(&state, &event.context.request_id, budget));
+            polo_web::lambda::measured(&metrics, job, CopSummary::metric_sets).await.map_err(Error::from)
+        }
     }));
     Ok(Box::pin(polo_web::lambda::in_service(&service, runtime)).await?)
 }

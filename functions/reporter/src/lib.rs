@@ -10,6 +10,8 @@ use polo_core::Clock;
 use polo_core::config::Config;
 use polo_core::data::{ChangeReader, CostReader, FindingReader, FleetReader};
 use polo_core::reports::{ReportSources, ReportStore, ReportType, RunOutcome, run_report};
+use polo_telemetry::emf::MetricSet;
+use polo_telemetry::names;
 use serde::{Deserialize, Serialize};
 
 /// Readers, the report store and the configuration, built once per container.
@@ -52,6 +54,19 @@ pub struct RunSummary {
     pub reports: Vec<Built>,
     /// What the outbox sent and left (none without a webhook).
     pub slack: Option<SlackSummary>,
+}
+
+impl RunSummary {
+    /// What the run tells CloudWatch besides itself: reports stored new or changed, and what
+    /// Slack accepted and what is left in the outbox.
+    pub fn metric_sets(&self) -> Vec<MetricSet> {
+        let stored = self.reports.iter().filter(|r| r.outcome == "stored").count();
+        let mut set = MetricSet::new().count(names::REPORTS_STORED, stored);
+        if let Some(slack) = &self.slack {
+            set = set.count(names::SLACK_SENT, slack.sent).count(names::OUTBOX_LEFT, slack.left);
+        }
+        vec![set]
+    }
 }
 
 /// What one drain of the outbox did.

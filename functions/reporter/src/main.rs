@@ -7,7 +7,8 @@ use polo_core::data::{
     DynamoDataService, NoFindings, ReportTable, ResourceTable, S3CostReader, S3SnapshotReader,
 };
 use polo_core::store::{SNAPSHOT_KEY, s3_client};
-use polo_reporter::{State, handle};
+use polo_reporter::{RunSummary, State, handle};
+use polo_telemetry::emf::Emitter;
 use polo_web::config::SNAPSHOT_REVALIDATE;
 
 #[global_allocator]
@@ -15,7 +16,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> Result<(), polo_web::lambda::Fatal> {
-    polo_web::lambda::init_json_logs();
+    polo_telemetry::init();
     let need = |name: &str| {
         std::env::var(name).ok().filter(|v| !v.is_empty()).ok_or_else(|| format!("{name}: required"))
     };
@@ -41,12 +42,16 @@ async fn main() -> Result<(), polo_web::lambda::Fatal> {
         clock: Arc::new(SystemClock),
         delivery: polo_slack::Delivery::from_lookup(|name| std::env::var(name).ok())?,
     });
-    let service = std::env::var("POWERTOOLS_SERVICE_NAME").unwrap_or_else(|_| "polo-reporter".to_owned());
+    let metrics = Arc::new(Emitter::from_lookup(|name| std::env::var(name).ok(), "polo-reporter"));
+    let service = metrics.service.clone();
     let runtime = lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
-        let state = Arc::clone(&state);
+        let (state, metrics) = (Arc::clone(&state), Arc::clone(&metrics));
         // Slack gets what is left of the invocation, less a margin to record what was sent.
         let budget = polo_web::lambda::time_left(event.context.deadline, polo_web::lambda::FINISHING_MARGIN);
-        async move { handle(&state, event.payload, budget).await.map_err(Error::from) }
+        async move {
+            let job = handle(&state, event.payload, budget);
+            polo_web::lambda::measured(&metrics, job, RunSummary::metric_sets).await.map_err(Error::from)
+        }
     }));
     Ok(polo_web::lambda::in_service(&service, runtime).await?)
 }

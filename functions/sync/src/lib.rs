@@ -8,6 +8,8 @@ use polo_core::config::Config;
 use polo_core::data::ResourceTable;
 use polo_core::store::S3Store;
 use polo_sync_engine::production::{RunSummary, run};
+use polo_telemetry::emf::MetricSet;
+use polo_telemetry::names;
 
 /// Clients and configuration, built once per container.
 pub struct State {
@@ -71,6 +73,30 @@ pub enum Outcome {
     Skipped { reason: String },
 }
 
+impl Outcome {
+    /// What the run tells CloudWatch besides itself: pulls, failures, items and whether the
+    /// snapshot was written, and per account its items, failures and pull time. A skipped
+    /// run tells nothing more.
+    pub fn metric_sets(&self) -> Vec<MetricSet> {
+        let Outcome::Ran(summary) = self else { return Vec::new() };
+        let mut sets = vec![
+            MetricSet::new()
+                .count(names::SCOPES, summary.pulls)
+                .count(names::SCOPES_FAILED, summary.accounts.iter().map(|a| a.failed).sum())
+                .count(names::ITEMS, summary.instances + summary.indexes)
+                .count(names::SNAPSHOTS_WRITTEN, usize::from(summary.snapshot_written)),
+        ];
+        sets.extend(summary.accounts.iter().map(|a| {
+            MetricSet::new()
+                .dimension(names::ACCOUNT, &a.account)
+                .count(names::ACCOUNT_ITEMS, a.items)
+                .count(names::ACCOUNT_SCOPES_FAILED, a.failed)
+                .millis(names::ACCOUNT_PULL_TIME, std::time::Duration::from_millis(a.pull_millis))
+        }));
+        sets
+    }
+}
+
 /// Runs one sync for one scheduled event, under the sync lease (held by the event's id,
 /// so a duplicate delivery of the same event is a no-op).
 pub async fn handle(state: &State, event: EventBridgeEvent<serde_json::Value>) -> Result<Outcome, String> {
@@ -116,6 +142,44 @@ pub async fn handle(state: &State, event: EventBridgeEvent<serde_json::Value>) -
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_run_reports_its_pulls_and_each_account_a_skip_nothing() {
+        let summary = RunSummary {
+            pulls: 6,
+            failed: vec!["beta/us-east-1/instances: denied".into(), "costs: throttled".into()],
+            instances: 10,
+            indexes: 2,
+            changes: 1,
+            items_written: 3,
+            snapshot_written: true,
+            accounts: vec![
+                polo_sync_engine::production::AccountRun {
+                    account: "alpha".into(),
+                    pulls: 4,
+                    failed: 0,
+                    items: 9,
+                    pull_millis: 120,
+                },
+                polo_sync_engine::production::AccountRun {
+                    account: "beta".into(),
+                    pulls: 2,
+                    failed: 1,
+                    items: 3,
+                    pull_millis: 80,
+                },
+            ],
+        };
+        let sets = Outcome::Ran(summary).metric_sets();
+        assert_eq!(sets.len(), 3);
+        let value = |set: &MetricSet, name: &str| set.values.iter().find(|v| v.0 == name).map(|v| v.2);
+        assert_eq!(value(&sets[0], names::SCOPES_FAILED), Some(1.0), "pull failures, not the costs one");
+        assert_eq!(value(&sets[0], names::ITEMS), Some(12.0));
+        assert_eq!(value(&sets[0], names::SNAPSHOTS_WRITTEN), Some(1.0));
+        assert_eq!(sets[2].dimensions, vec![(names::ACCOUNT, "beta".to_owned())]);
+        assert_eq!(value(&sets[2], names::ACCOUNT_PULL_TIME), Some(80.0));
+        assert!(Outcome::Skipped { reason: "lease".into() }.metric_sets().is_empty());
+    }
 
     #[test]
     fn names_the_missing_variable() {

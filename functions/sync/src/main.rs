@@ -5,7 +5,8 @@ use polo_core::SystemClock;
 use polo_core::config::Config;
 use polo_core::data::ResourceTable;
 use polo_core::store::{S3Store, s3_client};
-use polo_sync::{Env, State, handle};
+use polo_sync::{Env, Outcome, State, handle};
+use polo_telemetry::emf::Emitter;
 
 /// Decoding the snapshot makes about 250,000 small allocations; mimalloc does them in
 /// two thirds of the time glibc's allocator takes (docs/data.md).
@@ -14,7 +15,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> Result<(), polo_web::lambda::Fatal> {
-    polo_web::lambda::init_json_logs();
+    polo_telemetry::init();
     let env = Env::from_lookup(|name| std::env::var(name).ok())?;
     let config = Config::load(env.polo_config.as_deref())?;
     let sdk = polo_sync_engine::base_config().await;
@@ -32,10 +33,14 @@ async fn main() -> Result<(), polo_web::lambda::Fatal> {
         sdk,
         clock: Arc::new(SystemClock),
     });
-    let service = std::env::var("POWERTOOLS_SERVICE_NAME").unwrap_or_else(|_| "polo-sync".to_owned());
+    let metrics = Arc::new(Emitter::from_lookup(|name| std::env::var(name).ok(), "polo-sync"));
+    let service = metrics.service.clone();
     let runtime = lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| {
-        let state = Arc::clone(&state);
-        async move { Box::pin(handle(&state, event.payload)).await.map_err(Error::from) }
+        let (state, metrics) = (Arc::clone(&state), Arc::clone(&metrics));
+        async move {
+            let job = Box::pin(handle(&state, event.payload));
+            polo_web::lambda::measured(&metrics, job, Outcome::metric_sets).await.map_err(Error::from)
+        }
     }));
     Ok(polo_web::lambda::in_service(&service, runtime).await?)
 }

@@ -51,14 +51,7 @@ impl Money {
         let text = self.round_cents().to_string();
         let (sign, digits) = text.strip_prefix('-').map_or(("", text.as_str()), |rest| ("-", rest));
         let (whole, cents) = digits.split_once('.').unwrap_or((digits, "00"));
-        let mut grouped = String::with_capacity(whole.len() + whole.len() / 3);
-        for (i, c) in whole.chars().enumerate() {
-            if i > 0 && (whole.len() - i) % 3 == 0 {
-                grouped.push(',');
-            }
-            grouped.push(c);
-        }
-        format!("{sign}{grouped}.{cents}")
+        format!("{sign}{}.{cents}", crate::text::group_digits(whole))
     }
 
     /// The amount without its sign.

@@ -2,6 +2,18 @@
 
 use time::{Duration, OffsetDateTime};
 
+/// `digits` with a comma before every third from the right: `"1234567"` is `"1,234,567"`.
+pub fn group_digits(digits: &str) -> String {
+    let mut grouped = String::with_capacity(digits.len() + digits.len() / 3);
+    for (i, c) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i).is_multiple_of(3) {
+            grouped.push(',');
+        }
+        grouped.push(c);
+    }
+    grouped
+}
+
 /// A coarse, human age: "just now", "5 minutes", "3 hours", "12 days", "2 months", "3 years".
 pub fn human_duration(d: Duration) -> String {
     let secs = d.whole_seconds().max(0);

@@ -15,7 +15,7 @@ pub mod run;
 
 pub use accounts::Reach;
 pub use combine::{Combined, Previous, apply_to_table, combine};
-pub use run::{DocumentOutcome, SyncPlan, sync};
+pub use run::{DocumentOutcome, SyncPlan, sync, sync_observed};
 
 /// The SDK config every client starts from: credentials, endpoint (`AWS_ENDPOINT_URL`) and
 /// region from the environment, `us-east-1` when no region is configured (STS needs one).

@@ -28,6 +28,38 @@ pub struct RunSummary {
     pub items_written: usize,
     /// False when a newer snapshot was already stored (a late run never rolls it back).
     pub snapshot_written: bool,
+    /// Each account's pulls, in the accounts' order.
+    pub accounts: Vec<AccountRun>,
+}
+
+/// How one account's pulls went in a run.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct AccountRun {
+    pub account: String,
+    pub pulls: usize,
+    pub failed: usize,
+    /// Items in its documents now (kept ones for failed pulls).
+    pub items: usize,
+    /// Time its pulls took, summed (they run concurrently), in milliseconds.
+    pub pull_millis: u64,
+}
+
+impl AccountRun {
+    /// The outcomes of one run, per account, in order of first appearance.
+    pub fn of(outcomes: &[crate::DocumentOutcome]) -> Vec<AccountRun> {
+        let mut accounts: Vec<AccountRun> = Vec::new();
+        for o in outcomes {
+            if !accounts.iter().any(|a| a.account == o.account) {
+                accounts.push(AccountRun { account: o.account.clone(), ..AccountRun::default() });
+            }
+            let Some(a) = accounts.iter_mut().find(|a| a.account == o.account) else { continue };
+            a.pulls += 1;
+            a.failed += usize::from(o.status == SyncStatus::Error);
+            a.items += o.items;
+            a.pull_millis = a.pull_millis.saturating_add(o.millis);
+        }
+        accounts
+    }
 }
 
 /// One full run. Failed pulls keep their last good items and are listed in the summary;
@@ -88,6 +120,7 @@ pub async fn run(
         changes: combined.changes.len(),
         items_written,
         snapshot_written,
+        accounts: AccountRun::of(&outcomes),
     })
 }
 

@@ -12,6 +12,7 @@ use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 use tokio::sync::Semaphore;
 use tokio::task::JoinSet;
+use tracing::Instrument as _;
 
 use crate::accounts::{Reach, account_config};
 
@@ -28,6 +29,11 @@ pub struct SyncPlan {
 }
 
 impl SyncPlan {
+    /// How many pulls the plan makes: each account's regions times the resources.
+    pub fn pulls(&self) -> usize {
+        self.accounts.iter().map(|a| a.regions.len()).sum::<usize>() * self.resources.len()
+    }
+
     /// Instances and indexes of every account of `config`.
     pub fn all(config: &polo_core::config::Config, concurrency: usize, reach: Reach) -> SyncPlan {
         SyncPlan {
@@ -51,6 +57,8 @@ pub struct DocumentOutcome {
     pub items: usize,
     pub error: Option<String>,
     pub warnings: Vec<String>,
+    /// Time the pull and its write took, in milliseconds.
+    pub millis: u64,
 }
 
 /// Pulls everything in `plan` and writes each document to `store`.
@@ -60,6 +68,17 @@ pub async fn sync(
     store: Arc<dyn SyncStore>,
     now: OffsetDateTime,
 ) -> Vec<DocumentOutcome> {
+    sync_observed(plan, base, store, now, &|_| {}).await
+}
+
+/// [`sync`], calling `finished` with each pull's outcome as it finishes (for progress).
+pub async fn sync_observed(
+    plan: &SyncPlan,
+    base: &SdkConfig,
+    store: Arc<dyn SyncStore>,
+    now: OffsetDateTime,
+    finished: &(dyn Fn(&DocumentOutcome) + Sync),
+) -> Vec<DocumentOutcome> {
     let permits = Arc::new(Semaphore::new(plan.concurrency.max(1)));
     let mut tasks = JoinSet::new();
     for account in &plan.accounts {
@@ -68,24 +87,36 @@ pub async fn sync(
             for &resource in &plan.resources {
                 let (config, store, permits) = (config.clone(), Arc::clone(&store), Arc::clone(&permits));
                 let (account, region, tags) = (account.clone(), region.clone(), plan.tags.clone());
-                tasks.spawn(async move {
-                    let _permit = permits.acquire_owned().await;
-                    match config {
-                        Ok(config) => {
-                            pull_one(&config, &account, &region, resource, &tags, store.as_ref(), now).await
-                        }
-                        Err(e) => {
-                            unreachable_account(&account, &region, resource, e, store.as_ref(), now).await
+                // Each pull runs in the caller's span (so its log lines carry the invocation's
+                // ids) and is one X-Ray subsegment.
+                let span = tracing::info_span!(
+                    "pull", subsegment = "pull", account = %account.name, region = %region, resource = %resource
+                );
+                tasks.spawn(
+                    async move {
+                        let _permit = permits.acquire_owned().await;
+                        match config {
+                            Ok(config) => {
+                                pull_one(&config, &account, &region, resource, &tags, store.as_ref(), now)
+                                    .await
+                            }
+                            Err(e) => {
+                                unreachable_account(&account, &region, resource, e, store.as_ref(), now).await
+                            }
                         }
                     }
-                });
+                    .instrument(span),
+                );
             }
         }
     }
     let mut outcomes = Vec::new();
     while let Some(done) = tasks.join_next().await {
         match done {
-            Ok(outcome) => outcomes.push(outcome),
+            Ok(outcome) => {
+                finished(&outcome);
+                outcomes.push(outcome);
+            }
             Err(e) => tracing::error!(error = %e, "a pull task failed"),
         }
     }
@@ -103,7 +134,7 @@ async fn pull_one(
     now: OffsetDateTime,
 ) -> DocumentOutcome {
     let started = std::time::Instant::now();
-    let outcome = match resource {
+    let mut outcome = match resource {
         ResourceKind::Instances => {
             let pulled = crate::instances::pull_instances(config, account, region, tags).await;
             land(store, account, region, resource, pulled, now).await
@@ -120,11 +151,13 @@ async fn pull_one(
             items: 0,
             error: Some("costs are not synced by this build".into()),
             warnings: Vec::new(),
+            millis: 0,
         },
     };
+    outcome.millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX);
     tracing::info!(
         account = %account.name, region, resource = %resource, status = ?outcome.status, items = outcome.items,
-        error = outcome.error.as_deref().unwrap_or(""), millis = u64::try_from(started.elapsed().as_millis()).unwrap_or(u64::MAX),
+        error = outcome.error.as_deref().unwrap_or(""), millis = outcome.millis,
         "pulled"
     );
     outcome
@@ -170,6 +203,7 @@ fn kept_as_is(
         items: 0,
         error: Some(format!("{error} (stored document left untouched: {unreadable})")),
         warnings: Vec::new(),
+        millis: 0,
     }
 }
 
@@ -220,6 +254,7 @@ async fn land<T: Serialize + DeserializeOwned>(
         items: document.items.len(),
         error: document.error.clone(),
         warnings: document.warnings.clone(),
+        millis: 0,
     };
     let written = match serde_json::to_vec(&document) {
         Ok(bytes) => {

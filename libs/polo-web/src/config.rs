@@ -168,10 +168,7 @@ impl FunctionConfig {
             data_file,
             data_bucket,
             resource_table,
-            metrics: crate::metrics::Metrics {
-                namespace: set("POWERTOOLS_METRICS_NAMESPACE").unwrap_or_else(|| "Polo".to_owned()),
-                service: set("POWERTOOLS_SERVICE_NAME").unwrap_or_else(|| "polo".to_owned()),
-            },
+            metrics: crate::metrics::Metrics::from_lookup(&get, "polo"),
         })
     }
 

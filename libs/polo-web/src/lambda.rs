@@ -11,20 +11,6 @@ use tracing::Instrument as _;
 use crate::lambda_event::{Rejected, rejection_response, sanitize};
 use crate::metrics::Metrics;
 
-/// JSON logs on stdout, one object per line, level from `RUST_LOG` (default info). Each
-/// line carries its spans: the service, and per invocation the Lambda request id.
-pub fn init_json_logs() {
-    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
-    let _ = tracing_subscriber::fmt()
-        .json()
-        .with_env_filter(filter)
-        .with_current_span(false)
-        .with_span_list(true)
-        .with_target(false)
-        .try_init();
-}
-
 /// Runs `future` inside the `service` span, so every log line names the service.
 pub async fn in_service<F: std::future::Future>(service: &str, future: F) -> F::Output {
     future.instrument(tracing::info_span!("service", service = %service)).await
@@ -102,6 +88,19 @@ where
     );
     crate::metrics::print_line(metrics, 400, started);
     Ok(rejection_response(&rejected))
+}
+
+/// Runs one scheduled job and prints its EMF lines: the run itself (a failure when it
+/// errs, its duration, the cold start) and what `sets` finds in its answer.
+pub async fn measured<T, E>(
+    metrics: &Metrics,
+    job: impl std::future::Future<Output = Result<T, E>>,
+    sets: impl FnOnce(&T) -> Vec<polo_telemetry::emf::MetricSet>,
+) -> Result<T, E> {
+    let started = Instant::now();
+    let result = job.await;
+    metrics.print(&metrics.job_sets(result.as_ref().map(sets), started.elapsed()));
+    result
 }
 
 /// The error a function's `main` returns: printed by Rust as `Error: {message}`, one line,

@@ -197,6 +197,12 @@ impl Cli {
     }
 }
 
+/// `bytes` in megabytes, for people.
+#[allow(clippy::cast_precision_loss)] // a file's size, far below 2^52
+fn bytes_mb(bytes: usize) -> f64 {
+    bytes as f64 / 1e6
+}
+
 /// Runs one command.
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let clock = cli.clock();
@@ -220,19 +226,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 SampleScale::Large => Scale::Large,
                 SampleScale::Huge => Scale::Huge,
             };
+            let progress = crate::progress::Progress::spinner("sample");
+            progress.stage("generating");
             let (everything, costs) = generate_with_costs(*seed, scale, clock.now());
+            progress.stage("writing");
             let json = serde_json::to_string_pretty(&everything)?;
-            match out {
+            let written = match out {
                 None => {
                     println!("{json}");
-                    eprintln!("sample: the cost store is written only with --out (beside the snapshot)");
+                    "stdout (the cost store is written only with --out, beside the snapshot)".to_owned()
                 }
                 Some(path) => {
                     write_atomically(path, json.as_bytes())?;
                     // One line per dimension key keeps the file diffable and compact.
                     write_atomically(&polo_core::data::cost_store_path(path), &serde_json::to_vec(&costs)?)?;
+                    format!("{} ({:.1} MB) and its cost store", path.display(), bytes_mb(json.len()))
                 }
-            }
+            };
+            progress.finish(&format!(
+                "sample: {} instances, {} indexes, {} accounts, {} days of costs into {written}",
+                crate::progress::thousands(everything.instances.len()),
+                crate::progress::thousands(everything.indexes.len()),
+                everything.accounts.len(),
+                costs.days,
+            ));
             Ok(())
         }
         Command::Sync { resource, accounts, out, data, concurrency } => {

@@ -9,6 +9,8 @@ use polo_core::data::{LocalCostReader, LocalDataService, cost_store_path};
 use polo_core::model::Severity;
 use time::{Duration, OffsetDateTime};
 
+use crate::progress::Progress;
+
 /// What `polo cop` was asked.
 pub struct CopOptions<'a> {
     pub dry_run: bool,
@@ -20,11 +22,15 @@ pub struct CopOptions<'a> {
 
 /// Runs the Cop once and says what it found.
 pub async fn run(config: &Config, options: &CopOptions<'_>, now: OffsetDateTime) -> anyhow::Result<()> {
+    let mut progress = Progress::spinner("cop");
+    progress.stage("reading the snapshot");
     let data = LocalDataService::from_file(options.data)?;
     let costs = LocalCostReader::new(cost_store_path(options.data));
     let store = LocalFindings::new(options.state);
     let sources = CopSources { fleet: &data, costs: &costs, store: &store, config };
+    progress.stage("judging the fleet");
     let run = run_cop(&sources, now, options.dry_run).await?;
+    progress.clear();
     let open = run.findings.iter().filter(|f| f.resolved_at.is_none()).count();
     let severity = |s: Severity| run.found.iter().filter(|c| c.severity == s).count();
     let notices = |n: Notice| run.due.iter().filter(|(_, x)| *x == n).count();
@@ -45,6 +51,7 @@ pub async fn run(config: &Config, options: &CopOptions<'_>, now: OffsetDateTime)
                 serde_json::to_string_pretty(&part.message)?
             );
         }
+        progress.finish(&format!("cop: {open} open findings, nothing stored (dry run)"));
         return Ok(());
     }
     let outbox = polo_slack::digest::FindingOutbox {
@@ -52,11 +59,14 @@ pub async fn run(config: &Config, options: &CopOptions<'_>, now: OffsetDateTime)
         renotify: Duration::hours(i64::from(config.cop.renotify_hours)),
         public_url: &options.delivery.public_url,
     };
+    let mut slack = "Slack not configured".to_owned();
     if let Some(drained) = options.delivery.send(&outbox, now, std::time::Duration::MAX).await? {
         println!("slack: {} messages sent, {} left", drained.sent, drained.left);
         for problem in &drained.problems {
             println!("slack: {problem}");
         }
+        slack = format!("Slack {} sent, {} left", drained.sent, drained.left);
     }
+    progress.finish(&format!("cop: {open} open findings; {slack}"));
     Ok(())
 }

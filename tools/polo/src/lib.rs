@@ -3,6 +3,7 @@
 pub mod cli;
 pub mod cop;
 pub mod prices;
+pub mod progress;
 pub mod report;
 pub mod serve;
 pub mod sync;

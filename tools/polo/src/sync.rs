@@ -8,10 +8,12 @@ use polo_core::config::Config;
 use polo_core::data::parse_snapshot;
 use polo_core::model::{ResourceKind, SyncStatus};
 use polo_core::store::{LocalStore, SyncStore};
-use polo_sync_engine::{Previous, Reach, SyncPlan, combine, sync};
+use polo_sync_engine::production::AccountRun;
+use polo_sync_engine::{Previous, Reach, SyncPlan, combine, sync_observed};
 use time::OffsetDateTime;
 
 use crate::cli::SyncResource;
+use crate::progress::{Progress, seconds, thousands};
 
 /// What `polo sync` was asked.
 #[derive(Clone, Debug)]
@@ -58,34 +60,64 @@ pub async fn run_sync(config: &Config, options: &SyncOptions, now: OffsetDateTim
     };
     let base = polo_sync_engine::base_config().await;
     let store: Arc<dyn SyncStore> = Arc::new(LocalStore::new(&options.out, &options.data));
-    let outcomes = sync(&plan, &base, Arc::clone(&store), now).await;
-    let mut failed = 0;
-    for o in &outcomes {
-        match o.status {
-            SyncStatus::Ok => {
-                eprintln!("ok     {:<10} {:<14} {:<9} {} items", o.account, o.region, o.resource, o.items);
-            }
-            SyncStatus::Error => {
-                failed += 1;
-                eprintln!(
-                    "FAILED {:<10} {:<14} {:<9} kept {} items: {}",
-                    o.account,
-                    o.region,
-                    o.resource,
-                    o.items,
-                    o.error.as_deref().unwrap_or("")
-                );
-            }
+    let mut progress = Progress::bar(plan.pulls(), "sync");
+    let outcomes = sync_observed(&plan, &base, Arc::clone(&store), now, &|o| {
+        progress.step(&format!("{} {} {}", o.account, o.region, o.resource));
+        let line = outcome_line(o);
+        // On a terminal the bar counts the pulls that went well; failures and warnings
+        // always get their line, as they happen.
+        if !progress.drawn() || o.status == SyncStatus::Error {
+            progress.line(&line);
         }
         for w in &o.warnings {
-            eprintln!("       {:<10} {:<14} {:<9} warning: {w}", o.account, o.region, o.resource);
+            progress
+                .line(&format!("       {:<10} {:<14} {:<9} warning: {w}", o.account, o.region, o.resource));
         }
+    })
+    .await;
+    progress.clear();
+    let combined = run_combine(config, &options.out, &options.data, now).await;
+    let accounts = AccountRun::of(&outcomes);
+    for a in &accounts {
+        progress.line(&format!(
+            "  {:<10} {} pulls, {} failed, {} items, {} pulling",
+            a.account,
+            a.pulls,
+            a.failed,
+            thousands(a.items),
+            seconds(std::time::Duration::from_millis(a.pull_millis))
+        ));
     }
-    run_combine(config, &options.out, &options.data, now).await?;
+    let failed: usize = accounts.iter().map(|a| a.failed).sum();
+    let items: usize = accounts.iter().map(|a| a.items).sum();
+    progress.finish(&format!(
+        "sync: {} pulls, {} ok, {failed} failed, {} items",
+        outcomes.len(),
+        outcomes.len() - failed,
+        thousands(items),
+    ));
+    combined?;
     if failed > 0 {
         bail!("{failed} of {} pulls failed; their documents keep the last good items", outcomes.len());
     }
     Ok(())
+}
+
+/// The line of one pull: what it brought, or what failed and what it kept.
+fn outcome_line(o: &polo_sync_engine::DocumentOutcome) -> String {
+    match o.status {
+        SyncStatus::Ok => {
+            format!("ok     {:<10} {:<14} {:<9} {} items", o.account, o.region, o.resource, o.items)
+        }
+        SyncStatus::Error => format!(
+            "FAILED {:<10} {:<14} {:<9} kept {} items: {}",
+            o.account,
+            o.region,
+            o.resource,
+            o.items,
+            o.error.as_deref().unwrap_or("")
+        ),
+    }
 }
 
 /// The SDK config acting in the `[costs] source_account`: that configured account's profile

@@ -1,0 +1,382 @@
+//! X-Ray subsegments from `tracing` spans, sent as UDP documents to the X-Ray daemon that
+//! Lambda runs beside a function with active tracing (`AWS_XRAY_DAEMON_ADDRESS`).
+//!
+//! Lambda opens the invocation's segment itself and names it in the trace header
+//! (`Parent=`); this layer hangs subsegments under it:
+//! - every AWS SDK operation (the SDK's own `Service.Operation` span, with `rpc.service` and
+//!   `rpc.method`), named for the service in the `aws` namespace, with its operation, region
+//!   and how many attempts it took;
+//! - every span with a `subsegment` field (a sync's pull of one account and region), named by
+//!   that field, its other fields as annotations.
+//!
+//! Spans nest as they ran. Nothing is sent for an unsampled invocation, and nothing is
+//! done at all without a daemon address or with `POLO_TRACING=off`: no layer is installed,
+//! so the SDK's debug spans stay disabled.
+
+use std::net::{SocketAddr, ToSocketAddrs as _, UdpSocket};
+use std::sync::Mutex;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use serde_json::{Map, Value, json};
+use tracing::field::{Field, Visit};
+use tracing::span::{Attributes, Id};
+use tracing::{Metadata, Subscriber};
+use tracing_subscriber::layer::Context;
+use tracing_subscriber::registry::LookupSpan;
+
+use crate::trace_header::TraceHeader;
+
+/// The span `lambda_runtime` opens around each invocation, with `xrayTraceId`.
+pub const INVOCATION_SPAN: &str = "Lambda runtime invoke";
+/// The field that makes one of Polo's spans a subsegment, naming it.
+pub const SUBSEGMENT_FIELD: &str = "subsegment";
+
+/// The daemon protocol's header line, before each document.
+const DAEMON_HEADER: &str = "{\"format\":\"json\",\"version\":1}\n";
+
+/// Sends subsegments of sampled invocations to the X-Ray daemon.
+pub struct XrayLayer {
+    socket: UdpSocket,
+    daemon: SocketAddr,
+    region: String,
+    /// The invocation in progress, for spans that run outside its span (a spawned task
+    /// that was not instrumented). A function serves one invocation at a time.
+    current: Mutex<Option<Place>>,
+}
+
+/// Where a span's subsegment hangs: its trace and its parent's id.
+#[derive(Clone, Debug)]
+struct Place {
+    trace_id: String,
+    parent_id: String,
+}
+
+/// The invocation's place, kept on its span.
+struct Invocation(Place);
+
+/// A subsegment in progress, kept on its span.
+struct Open {
+    id: String,
+    place: Place,
+    name: String,
+    start: f64,
+    /// `Some(operation)` for an AWS SDK call.
+    operation: Option<String>,
+    attempts: u32,
+    annotations: Map<String, Value>,
+}
+
+impl XrayLayer {
+    /// The layer for the daemon at `AWS_XRAY_DAEMON_ADDRESS` (`host:port`, or the SDKs'
+    /// `udp:host:port tcp:host:port` form), unless `POLO_TRACING` is `off`. `None` when
+    /// there is no daemon to talk to, or no socket to talk with.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Option<XrayLayer> {
+        if get("POLO_TRACING").is_some_and(|v| v.eq_ignore_ascii_case("off")) {
+            return None;
+        }
+        let address = get("AWS_XRAY_DAEMON_ADDRESS")?;
+        let udp = address
+            .split_whitespace()
+            .find_map(|part| part.strip_prefix("udp:"))
+            .unwrap_or_else(|| address.split_whitespace().next().unwrap_or(""));
+        let daemon = udp.to_socket_addrs().ok()?.next()?;
+        let bind: SocketAddr =
+            if daemon.is_ipv4() { ([0, 0, 0, 0], 0).into() } else { ([0_u16; 8], 0).into() };
+        let socket = UdpSocket::bind(bind).ok()?;
+        socket.set_nonblocking(true).ok()?;
+        Some(XrayLayer {
+            socket,
+            daemon,
+            region: get("AWS_REGION").unwrap_or_default(),
+            current: Mutex::new(None),
+        })
+    }
+
+    /// The spans this layer must see (its per-layer filter): invocations, SDK operations and
+    /// their attempts, and Polo's subsegment spans. Events never.
+    pub fn wants(meta: &Metadata<'_>) -> bool {
+        meta.is_span()
+            && (meta.name() == INVOCATION_SPAN
+                || meta.fields().field("rpc.service").is_some()
+                || meta.fields().field(SUBSEGMENT_FIELD).is_some()
+                || (meta.name() == "try_attempt" && meta.target().starts_with("aws_smithy_runtime")))
+    }
+
+    fn send(&self, document: &Value) {
+        let packet = format!("{DAEMON_HEADER}{document}");
+        // Best effort, as the X-Ray SDKs do: a full buffer or absent daemon loses a subsegment,
+        // never the invocation.
+        let _ = self.socket.send_to(packet.as_bytes(), self.daemon);
+    }
+
+    fn remember(&self, place: Option<Place>) {
+        if let Ok(mut current) = self.current.lock() {
+            *current = place;
+        }
+    }
+}
+
+/// Seconds since the epoch, as X-Ray wants times.
+fn now_seconds() -> f64 {
+    SystemTime::now().duration_since(UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
+}
+
+/// A new 64-bit subsegment id in hex.
+fn new_id() -> String {
+    format!("{:016x}", fastrand::u64(1..))
+}
+
+impl<S> tracing_subscriber::Layer<S> for XrayLayer
+where
+    S: Subscriber + for<'a> LookupSpan<'a>,
+{
+    fn on_new_span(&self, attrs: &Attributes<'_>, id: &Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(id) else { return };
+        let meta = attrs.metadata();
+        let mut fields = Fields::default();
+        attrs.record(&mut fields);
+        if meta.name() == INVOCATION_SPAN {
+            let place = fields
+                .trace
+                .as_deref()
+                .and_then(TraceHeader::parse)
+                .filter(TraceHeader::records)
+                .and_then(|header| Some(Place { trace_id: header.root, parent_id: header.parent? }));
+            self.remember(place.clone());
+            if let Some(place) = place {
+                span.extensions_mut().insert(Invocation(place));
+            }
+            return;
+        }
+        if meta.name() == "try_attempt" {
+            if let Some(parent) = span.parent()
+                && let Some(open) = parent.extensions_mut().get_mut::<Open>()
+            {
+                open.attempts += 1;
+            }
+            return;
+        }
+        // The nearest enclosing subsegment or invocation, else the invocation in progress.
+        let mut place = None;
+        for ancestor in span.scope().skip(1) {
+            let extensions = ancestor.extensions();
+            if let Some(open) = extensions.get::<Open>() {
+                place = Some(Place { trace_id: open.place.trace_id.clone(), parent_id: open.id.clone() });
+                break;
+            }
+            if let Some(Invocation(invocation)) = extensions.get::<Invocation>() {
+                place = Some(invocation.clone());
+                break;
+            }
+        }
+        let place = place.or_else(|| self.current.lock().ok().and_then(|c| c.clone()));
+        let Some(place) = place else { return };
+        let open = match (fields.service, fields.subsegment) {
+            (Some(service), _) => Open {
+                id: new_id(),
+                place,
+                name: service,
+                start: now_seconds(),
+                operation: Some(fields.method.unwrap_or_default()),
+                attempts: 0,
+                annotations: Map::new(),
+            },
+            (None, Some(name)) => Open {
+                id: new_id(),
+                place,
+                name,
+                start: now_seconds(),
+                operation: None,
+                attempts: 0,
+                annotations: fields.annotations,
+            },
+            (None, None) => return,
+        };
+        span.extensions_mut().insert(open);
+    }
+
+    fn on_close(&self, id: Id, ctx: Context<'_, S>) {
+        let Some(span) = ctx.span(&id) else { return };
+        let mut extensions = span.extensions_mut();
+        if extensions.remove::<Invocation>().is_some() {
+            self.remember(None);
+            return;
+        }
+        let Some(open) = extensions.remove::<Open>() else { return };
+        let mut document = json!({
+            "type": "subsegment",
+            "id": open.id,
+            "trace_id": open.place.trace_id,
+            "parent_id": open.place.parent_id,
+            "name": open.name,
+            "start_time": open.start,
+            "end_time": now_seconds(),
+        });
+        if let Some(operation) = open.operation {
+            document["namespace"] = json!("aws");
+            document["aws"] = json!({
+                "operation": operation,
+                "region": self.region,
+                "retries": open.attempts.saturating_sub(1),
+            });
+        } else if !open.annotations.is_empty() {
+            document["annotations"] = Value::Object(open.annotations);
+        }
+        self.send(&document);
+    }
+}
+
+/// What a new span says: the trace header, SDK names, a subsegment name and annotations.
+#[derive(Default)]
+struct Fields {
+    trace: Option<String>,
+    service: Option<String>,
+    method: Option<String>,
+    subsegment: Option<String>,
+    annotations: Map<String, Value>,
+}
+
+impl Fields {
+    fn put(&mut self, field: &Field, value: Value) {
+        match (field.name(), value) {
+            ("xrayTraceId", Value::String(v)) => self.trace = Some(v),
+            ("rpc.service", Value::String(v)) => self.service = Some(v),
+            ("rpc.method", Value::String(v)) => self.method = Some(v),
+            (SUBSEGMENT_FIELD, Value::String(v)) => self.subsegment = Some(v),
+            // X-Ray annotation keys: letters, digits and underscores.
+            (name, value) => {
+                let key: String =
+                    name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
+                self.annotations.insert(key, value);
+            }
+        }
+    }
+}
+
+impl Visit for Fields {
+    fn record_str(&mut self, field: &Field, value: &str) {
+        self.put(field, Value::String(value.to_owned()));
+    }
+    fn record_bool(&mut self, field: &Field, value: bool) {
+        self.put(field, Value::Bool(value));
+    }
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        self.put(field, value.into());
+    }
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        self.put(field, value.into());
+    }
+    fn record_f64(&mut self, field: &Field, value: f64) {
+        self.put(field, value.into());
+    }
+    fn record_debug(&mut self, field: &Field, value: &dyn std::fmt::Debug) {
+        self.put(field, Value::String(format!("{value:?}")));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use tracing_subscriber::Layer as _;
+    use tracing_subscriber::layer::SubscriberExt as _;
+
+    use super::*;
+
+    const HEADER: &str = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
+
+    fn daemon() -> (UdpSocket, String) {
+        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+        socket.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
+        let address = socket.local_addr().unwrap().to_string();
+        (socket, address)
+    }
+
+    fn received(socket: &UdpSocket) -> Vec<Value> {
+        let mut out = Vec::new();
+        let mut buf = vec![0_u8; 65_536];
+        while let Ok(n) = socket.recv(&mut buf) {
+            let text = std::str::from_utf8(&buf[..n]).unwrap();
+            let (header, document) = text.split_once('\n').unwrap();
+            assert_eq!(header, r#"{"format":"json","version":1}"#);
+            out.push(serde_json::from_str(document).unwrap());
+            if out.len() == 3 {
+                break;
+            }
+        }
+        out
+    }
+
+    fn layer(address: &str) -> XrayLayer {
+        let env = [("AWS_XRAY_DAEMON_ADDRESS", address.to_owned()), ("AWS_REGION", "eu-west-1".to_owned())];
+        XrayLayer::from_lookup(|k| env.iter().find(|(n, _)| *n == k).map(|(_, v)| v.clone())).unwrap()
+    }
+
+    fn traced(address: &str, header: &str) {
+        let subscriber = tracing_subscriber::registry()
+            .with(layer(address).with_filter(tracing_subscriber::filter::filter_fn(XrayLayer::wants)));
+        tracing::subscriber::with_default(subscriber, || {
+            let _invoke =
+                tracing::info_span!("Lambda runtime invoke", requestId = "r-1", xrayTraceId = header)
+                    .entered();
+            let pull =
+                tracing::info_span!("pull", subsegment = "pull", account = "alpha", region = "us-east-1");
+            let _pull = pull.enter();
+            let call = tracing::debug_span!(
+                "EC2.DescribeInstances",
+                "rpc.service" = "EC2",
+                "rpc.method" = "DescribeInstances"
+            );
+            let _call = call.enter();
+            for attempt in 1..=2 {
+                let _a = tracing::debug_span!(target: "aws_smithy_runtime::client::orchestrator", "try_attempt", attempt).entered();
+            }
+        });
+    }
+
+    #[test]
+    fn an_sdk_call_is_a_subsegment_of_the_span_it_ran_in_under_the_invocation() {
+        let (socket, address) = daemon();
+        traced(&address, HEADER);
+        let docs = received(&socket);
+        assert_eq!(docs.len(), 2, "{docs:#?}");
+        let (call, pull) = (&docs[0], &docs[1]);
+        assert_eq!(call["name"], "EC2");
+        assert_eq!(call["namespace"], "aws");
+        assert_eq!(call["aws"]["operation"], "DescribeInstances");
+        assert_eq!(call["aws"]["region"], "eu-west-1");
+        assert_eq!(call["aws"]["retries"], 1);
+        assert_eq!(call["parent_id"], pull["id"]);
+        assert_eq!(pull["name"], "pull");
+        assert_eq!(pull["parent_id"], "53995c3f42cd8ad8");
+        assert_eq!(pull["annotations"]["account"], "alpha");
+        for doc in &docs {
+            assert_eq!(doc["type"], "subsegment");
+            assert_eq!(doc["trace_id"], "1-5759e988-bd862e3fe1be46a994272793");
+            assert!(doc["end_time"].as_f64() >= doc["start_time"].as_f64());
+            assert_eq!(doc["id"].as_str().unwrap().len(), 16);
+        }
+    }
+
+    #[test]
+    fn an_unsampled_invocation_sends_nothing() {
+        let (socket, address) = daemon();
+        traced(&address, "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0");
+        assert!(received(&socket).is_empty());
+    }
+
+    #[test]
+    fn tracing_is_off_without_a_daemon_or_when_asked() {
+        assert!(XrayLayer::from_lookup(|_| None).is_none());
+        let off = |k: &str| match k {
+            "AWS_XRAY_DAEMON_ADDRESS" => Some("127.0.0.1:2000".to_owned()),
+            "POLO_TRACING" => Some("off".to_owned()),
+            _ => None,
+        };
+        assert!(XrayLayer::from_lookup(off).is_none());
+        let sdk_form = |k: &str| {
+            (k == "AWS_XRAY_DAEMON_ADDRESS").then(|| "tcp:127.0.0.1:2000 udp:127.0.0.1:2001".to_owned())
+        };
+        assert_eq!(XrayLayer::from_lookup(sdk_form).unwrap().daemon.port(), 2001);
+    }
+}
