@@ -54,7 +54,8 @@ bench:
 fuzz CASES="20000":
     scripts/fuzz {{CASES}}
 
-functions := "dashboard inventory costs reports static sync reporter cop"
+# Every directory under functions/ is one Lambda function (its binary has the same name).
+functions := `ls functions | tr '\n' ' '`
 
 # Build every function with cargo-lambda into target/lambda/{function}/bootstrap.zip (release).
 zip:

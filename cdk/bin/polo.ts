@@ -3,6 +3,7 @@ import { dirname, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 import * as cdk from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
 
 import { PoloAppStack } from '../lib/app-stack.js';
 import { PoloDestinationStack } from '../lib/destination-stack.js';
@@ -39,6 +40,9 @@ const appProps = {
   authDomainPrefix: app.node.tryGetContext('authDomainPrefix'),
   extraOrigins: app.node.tryGetContext('extraOrigins')?.split(','),
   reserveConcurrency: app.node.tryGetContext('reservedConcurrency') !== 'false',
+  slackWebhookUrl: app.node.tryGetContext('slackWebhookUrl'),
+  opsSlackWebhookUrl: app.node.tryGetContext('opsSlackWebhookUrl'),
+  publicUrl: app.node.tryGetContext('publicUrl'),
 };
 
 new PoloAppStack(app, environment.stackName('PoloApp'), { ...appProps, environment });
@@ -67,3 +71,7 @@ if (poloAccountId !== undefined) {
     costExplorer: ctx('costExplorer', 'false') === 'true',
   });
 }
+
+// cdk-nag's AwsSolutions rules on every stack: a finding not accepted (with its reason) in
+// lib/nag.ts is an error, and `cdk synth` fails on it.
+cdk.Aspects.of(app).add(new AwsSolutionsChecks());

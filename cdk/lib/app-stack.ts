@@ -13,14 +13,21 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 
 import { acceptCdkDependsOn, PoloEnvironment } from './environment.js';
+import { PoloMonitoring } from './monitoring/monitoring.js';
+import { suppressAppFindings } from './nag.js';
 import { RouteSpec } from './routes.js';
 
 /** The functions a route can name, and the scheduled ones. */
 export const ROUTE_FUNCTIONS = ['dashboard', 'inventory', 'costs', 'reports', 'static'] as const;
 export const SCHEDULED_FUNCTIONS = ['sync', 'reporter', 'cop'] as const;
+/** Polo's own operations: the alarm forwarder to Slack (monitoring.ts). */
+export const OPS_FUNCTIONS = ['alarms'] as const;
+/** Every function `just zip` builds. */
+export const ALL_FUNCTIONS = [...ROUTE_FUNCTIONS, ...SCHEDULED_FUNCTIONS, ...OPS_FUNCTIONS] as const;
 /** How often the sync runs (also what the "no data yet" page tells people). */
 export const SYNC_INTERVAL_MINUTES = 15;
 
@@ -39,6 +46,9 @@ export interface PoloAppStackProps extends cdk.StackProps {
   publicUrl?: string;
   /** The Slack incoming webhook reports (and the Cop) post to; without it they wait in the outbox. */
   slackWebhookUrl?: string;
+  /** The Slack incoming webhook Polo's own alarms go to (default `slackWebhookUrl`); without
+   *  either, alarms reach only the SNS topic's other subscribers (`AlarmTopicArn`). */
+  opsSlackWebhookUrl?: string;
   /** An existing OIDC issuer and its client id for the browser sign-in; else a Cognito pool is created. */
   jwtIssuer?: string;
   jwtAudience?: string[];
@@ -60,9 +70,13 @@ export interface PoloAppStackProps extends cdk.StackProps {
 export class PoloAppStack extends cdk.Stack {
   readonly api: apigw.HttpApi;
   readonly functions: Record<string, lambda.Function> = {};
+  readonly monitoring: PoloMonitoring;
 
   constructor(scope: Construct, id: string, props: PoloAppStackProps) {
     super(scope, id, props);
+    // Log delivery by bucket policy, not the legacy log-delivery ACL (the log bucket then
+    // enforces bucket-owner ownership, with ACLs off).
+    this.node.setContext('@aws-cdk/aws-s3:serverAccessLogsUseBucketPolicy', true);
     const env = props.environment;
     acceptCdkDependsOn(this);
 
@@ -89,8 +103,21 @@ export class PoloAppStack extends cdk.Stack {
       sortKey: { name: 'gsi2sk', type: dynamodb.AttributeType.STRING },
     });
     const reports = table('Reports', env.tableName('ReportTable'));
+    // Who read what from the data bucket (CSV exports are fetched by presigned URL): its
+    // server access logs, kept 90 days.
+    const accessLogs = new s3.Bucket(this, 'AccessLogs', {
+      bucketName: env.bucketName('polo-access-logs'),
+      blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
+      objectOwnership: s3.ObjectOwnership.BUCKET_OWNER_ENFORCED,
+      encryption: s3.BucketEncryption.S3_MANAGED,
+      enforceSSL: true,
+      removalPolicy: cdk.RemovalPolicy.RETAIN,
+      lifecycleRules: [{ expiration: cdk.Duration.days(90) }],
+    });
     const data = new s3.Bucket(this, 'Data', {
       bucketName: env.bucketName(),
+      serverAccessLogsBucket: accessLogs,
+      serverAccessLogsPrefix: 'data/',
       blockPublicAccess: s3.BlockPublicAccess.BLOCK_ALL,
       encryption: s3.BucketEncryption.S3_MANAGED,
       enforceSSL: true,
@@ -107,6 +134,22 @@ export class PoloAppStack extends cdk.Stack {
     // authorizer: a browser carries a session cookie, not a bearer header, so every route
     // function checks identity itself (cookie, bearer token, or claims) before reading data.
     this.api = new apigw.HttpApi(this, 'Api', { apiName: env.resourceName('api'), description: `Polo dashboard (${env.name})` });
+    // One access log line per request, beside the functions' own.
+    const apiLogs = new logs.LogGroup(this, 'api-logs', {
+      logGroupName: `/aws/apigateway/${env.resourceName('api')}`,
+      retention: logs.RetentionDays.ONE_MONTH,
+      removalPolicy: cdk.RemovalPolicy.DESTROY,
+    });
+    const defaultStage = this.api.defaultStage?.node.defaultChild as apigw.CfnStage | undefined;
+    if (defaultStage) defaultStage.accessLogSettings = {
+      destinationArn: apiLogs.logGroupArn,
+      format: JSON.stringify({
+        requestId: '$context.requestId', ip: '$context.identity.sourceIp', requestTime: '$context.requestTime',
+        method: '$context.httpMethod', path: '$context.path', status: '$context.status',
+        responseLength: '$context.responseLength', latency: '$context.responseLatency',
+        integrationError: '$context.integrationErrorMessage',
+      }),
+    };
     const origins = [this.api.apiEndpoint, ...(props.extraOrigins ?? [])];
 
     // Identity: the issuer given as context, or a Cognito pool with its hosted UI.
@@ -117,6 +160,12 @@ export class PoloAppStack extends cdk.Stack {
       const pool = new cognito.UserPool(this, 'Users', {
         selfSignUpEnabled: false,
         signInAliases: { email: true },
+        // Staff sign in to see every account's fleet and costs: a strong password and a
+        // one-time code from an authenticator app.
+        mfa: cognito.Mfa.REQUIRED,
+        mfaSecondFactor: { otp: true, sms: false },
+        passwordPolicy: { minLength: 14, requireLowercase: true, requireUppercase: true, requireDigits: true, requireSymbols: true },
+        accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
         removalPolicy: cdk.RemovalPolicy.RETAIN,
       });
       const domain = pool.addDomain('SignIn', {
@@ -182,6 +231,8 @@ export class PoloAppStack extends cdk.Stack {
         memorySize: memoryMb,
         timeout,
         logGroup,
+        // X-Ray: Lambda's segment per invocation; the function adds a subsegment per AWS call.
+        tracing: lambda.Tracing.ACTIVE,
         environment: { ...environment, POWERTOOLS_SERVICE_NAME: `polo-${name}` },
         description: `Polo ${name} (${env.name})`,
         ...options,
@@ -316,6 +367,22 @@ export class PoloAppStack extends cdk.Stack {
       for (const name of ['reporter', 'cop'] as const) this.functions[name].addEnvironment('SLACK_WEBHOOK_URL', props.slackWebhookUrl);
     }
 
+    // Polo's own alarms go to Slack through the forwarder, when there is a webhook for them.
+    const opsWebhook = props.opsSlackWebhookUrl ?? props.slackWebhookUrl;
+    const forwarder = opsWebhook ? make('alarms', 128, cdk.Duration.seconds(30)) : undefined;
+    forwarder?.addEnvironment('SLACK_WEBHOOK_URL', opsWebhook!);
+    this.monitoring = new PoloMonitoring(this, 'Monitoring', {
+      environment: env,
+      functions: this.functions,
+      routeFunctions: ROUTE_FUNCTIONS,
+      scheduledFunctions: SCHEDULED_FUNCTIONS,
+      syncIntervalMinutes: SYNC_INTERVAL_MINUTES,
+    });
+    if (forwarder) this.monitoring.topic.addSubscription(new subscriptions.LambdaSubscription(forwarder));
+    suppressAppFindings(this);
+
+    new cdk.CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });
+    new cdk.CfnOutput(this, 'HealthDashboard', { value: this.monitoring.dashboard.dashboardName });
     new cdk.CfnOutput(this, 'ApiUrl', { value: this.api.apiEndpoint });
     new cdk.CfnOutput(this, 'DataBucket', { value: data.bucketName });
     new cdk.CfnOutput(this, 'ResourceTable', { value: resources.tableName });

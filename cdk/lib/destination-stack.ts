@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 
 import { acceptCdkDependsOn, PoloEnvironment } from './environment.js';
+import { suppressDestinationFindings } from './nag.js';
 
 export interface PoloDestinationStackProps extends cdk.StackProps {
   /** The account Polo runs in: its functions assume the roles made here. */
@@ -59,5 +60,6 @@ export class PoloDestinationStack extends cdk.Stack {
         new iam.PolicyStatement({ actions: ['ce:GetCostAndUsage', 'ce:GetCostForecast'], resources: ['*'] }),
       );
     }
+    suppressDestinationFindings(this);
   }
 }

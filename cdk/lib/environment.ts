@@ -59,9 +59,10 @@ export class PoloEnvironment {
     return `arn:${partition}:iam::${account}:role/${this.resourceName(fn)}`;
   }
 
-  /** `E-polo-data-{account}-{region}` (a token until deploy when the stack is environment-agnostic). */
-  bucketName(): string {
-    return `${this.name}-polo-data-${cdk.Aws.ACCOUNT_ID}-${cdk.Aws.REGION}`;
+  /** `E-{purpose}-{account}-{region}`, by default `E-polo-data-…` (a token until deploy when
+   *  the stack is environment-agnostic). At most 16 + 18 + 12 + 15 characters: within S3's 63. */
+  bucketName(purpose = 'polo-data'): string {
+    return `${this.name}-${purpose}-${cdk.Aws.ACCOUNT_ID}-${cdk.Aws.REGION}`;
   }
 
   /** The CloudWatch namespace of the functions' metrics, one per environment. */

@@ -1,9 +1,5 @@
 import assert from 'node:assert/strict';
-import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { dirname, join, resolve } from 'node:path';
 import { test } from 'node:test';
-import { fileURLToPath } from 'node:url';
 
 import * as cdk from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
@@ -12,22 +8,9 @@ import { PoloAppStack, ROUTE_FUNCTIONS, SCHEDULED_FUNCTIONS } from '../lib/app-s
 import { PoloDestinationStack } from '../lib/destination-stack.js';
 import { environmentList, PoloEnvironment } from '../lib/environment.js';
 import { buildCommands, PoloPipelineStack } from '../lib/pipeline-stack.js';
-import { fleetRoleArns, loadRoutes } from '../lib/routes.js';
 import * as stageModule from '../lib/stage.js';
 
-const here = dirname(fileURLToPath(import.meta.url));
-const routes = loadRoutes(resolve(here, '..', 'routes.json'));
-const roles = fleetRoleArns(readFileSync(resolve(here, '..', '..', 'config', 'polo.toml'), 'utf8'));
-
-/** Placeholder zips: the assertions are about the template, not the code. */
-function fakeAssets(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'polo-assets-'));
-  for (const name of [...ROUTE_FUNCTIONS, ...SCHEDULED_FUNCTIONS]) {
-    mkdirSync(join(dir, name));
-    writeFileSync(join(dir, name, 'bootstrap.zip'), 'placeholder');
-  }
-  return dir;
-}
+import { fakeAssets, roles, routes } from './fixtures.js';
 
 const prod = new PoloEnvironment('prod');
 
@@ -157,7 +140,8 @@ test('every function exists, from its zip, with its environment', () => {
       },
     });
   }
-  t.resourceCountIs('AWS::Logs::LogGroup', ROUTE_FUNCTIONS.length + SCHEDULED_FUNCTIONS.length);
+  // One per function, and the API's access log.
+  t.resourceCountIs('AWS::Logs::LogGroup', ROUTE_FUNCTIONS.length + SCHEDULED_FUNCTIONS.length + 1);
   t.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
 });
 
@@ -208,7 +192,8 @@ test('sync, cop and each report type run on schedules, reports in the report tim
   const posting = Object.values(withSlack.findResources('AWS::Lambda::Function'))
     .map((f) => f.Properties)
     .filter((f) => f.Environment.Variables.SLACK_WEBHOOK_URL);
-  assert.deepEqual(posting.map((f) => f.Environment.Variables.POWERTOOLS_SERVICE_NAME).sort(), ['polo-cop', 'polo-reporter']);
+  // The reporter and the Cop, and the alarm forwarder (the same webhook unless opsSlackWebhookUrl).
+  assert.deepEqual(posting.map((f) => f.Environment.Variables.POWERTOOLS_SERVICE_NAME).sort(), ['polo-alarms', 'polo-cop', 'polo-reporter']);
   // The reporter reads a period's history with a Scan of the resource table.
   const statements = Object.values(t.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
   assert.ok(statements.some((s) => s.Action === 'dynamodb:Scan' || (Array.isArray(s.Action) && s.Action.includes('dynamodb:Scan'))));
@@ -281,7 +266,7 @@ test('the destination stack gives Polo a read-only role, and Cost Explorer only 
 
 /** Every name a resource type requires to be unique in an account or region, as synthesized. */
 function physicalNames(t: Template): string[] {
-  const keys = ['TableName', 'BucketName', 'FunctionName', 'LogGroupName', 'RoleName', 'Name', 'Domain', 'ApiName'];
+  const keys = ['TableName', 'BucketName', 'FunctionName', 'LogGroupName', 'RoleName', 'Name', 'Domain', 'ApiName', 'AlarmName', 'DashboardName', 'TopicName'];
   return Object.entries(t.toJSON().Resources as Record<string, { Type: string; Properties?: Record<string, unknown> }>)
     .flatMap(([, r]) => keys.filter((k) => isName(r.Properties?.[k])).map((k) => `${r.Type} ${k} ${JSON.stringify(r.Properties![k])}`));
 }
@@ -300,10 +285,11 @@ test('dev and prod deploy side by side in one account: no physical name in both'
   });
   assert.deepEqual(stacks.map((s) => s.stackName), ['dev-PoloApp', 'prod-PoloApp']);
   const [dev, prd] = stacks.map((s) => physicalNames(Template.fromStack(s)));
-  // Tables, bucket, 8 functions and their log groups, 3 named roles, 2 rules, 5 schedules, the API, the sign-in domain.
-  assert.ok(dev.length >= 2 + 1 + 8 + 8 + 3 + 2 + 5 + 1 + 1, `${dev.length} names`);
+  // Tables, 2 buckets, 8 functions and their log groups, the API's log group, 3 named roles, 2 rules,
+  // 5 schedules, the API, the sign-in domain, 16 function and 6 job alarms, the alarm topic, the dashboard.
+  assert.ok(dev.length >= 2 + 2 + 8 + 8 + 1 + 3 + 2 + 5 + 1 + 1 + 16 + 6 + 1 + 1, `${dev.length} names`);
   for (const n of dev) assert.ok(!prd.includes(n), `${n} in both`);
-  for (const n of [...dev].filter((n) => !n.includes('Fn::')))  assert.match(n, /"(\/aws\/lambda\/)?dev-/, n);
+  for (const n of [...dev].filter((n) => !n.includes('Fn::'))) assert.match(n, /"(\/aws\/(lambda|apigateway)\/)?dev-/, n);
 });
 
 test('each environment names its tables, its ENV and its metrics, and its functions read those tables', () => {

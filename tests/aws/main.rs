@@ -32,3 +32,4 @@ mod snapshot_s3;
 mod sync;
 mod sync_function;
 mod table_mirror;
+mod traces;

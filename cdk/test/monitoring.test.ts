@@ -1,0 +1,148 @@
+import assert from 'node:assert/strict';
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { test } from 'node:test';
+
+import * as cdk from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+
+import { ALL_FUNCTIONS, PoloAppStack, ROUTE_FUNCTIONS, SCHEDULED_FUNCTIONS, SYNC_INTERVAL_MINUTES } from '../lib/app-stack.js';
+import { PoloEnvironment } from '../lib/environment.js';
+import { alarmRules, DIMENSION, METRIC } from '../lib/monitoring/metrics.js';
+
+import { fakeAssets, repoRoot, roles, routes } from './fixtures.js';
+
+const prod = new PoloEnvironment('prod');
+const WEBHOOK = 'https://hooks.slack.com/services/T0/B0/ops';
+
+function stack(extra: Partial<ConstructorParameters<typeof PoloAppStack>[2]> = {}) {
+  return new PoloAppStack(new cdk.App(), 'prod-PoloApp', {
+    environment: prod, assetsDir: fakeAssets(), routes, fleetRoleArns: roles, reportTimezone: 'UTC', ...extra,
+  });
+}
+
+type Resource = { Properties: Record<string, any> };
+const alarmsOf = (t: Template) => Object.values(t.findResources('AWS::CloudWatch::Alarm') as Record<string, Resource>).map((a) => a.Properties);
+const byName = (t: Template, name: string) => {
+  const found = alarmsOf(t).find((a) => a.AlarmName === `prod-polo-${name}`);
+  assert.ok(found, `alarm prod-polo-${name}`);
+  return found;
+};
+
+test('every directory under functions/ is a function the app knows, and the other way round', () => {
+  assert.deepEqual([...ALL_FUNCTIONS].sort(), readdirSync(join(repoRoot, 'functions')).sort());
+});
+
+test('every metric the catalog names is one the functions emit, and every one they emit is in it', () => {
+  const rust = readFileSync(join(repoRoot, 'libs', 'polo-telemetry', 'src', 'names.rs'), 'utf8');
+  const emitted = [...rust.matchAll(/pub const [A-Z_]+: &str = "([a-z_]+)";/g)].map((m) => m[1]);
+  const dimensions = Object.values(DIMENSION) as string[];
+  assert.deepEqual(
+    [...Object.values(METRIC), ...dimensions].sort(),
+    [...new Set(emitted)].sort(),
+    'cdk/lib/monitoring/metrics.ts and libs/polo-telemetry/src/names.rs name the same metrics',
+  );
+});
+
+test('tracing is active on every function', () => {
+  const t = Template.fromStack(stack({ slackWebhookUrl: WEBHOOK }));
+  const functions = Object.values(t.findResources('AWS::Lambda::Function') as Record<string, Resource>).map((f) => f.Properties);
+  assert.equal(functions.length, ALL_FUNCTIONS.length);
+  for (const fn of functions) assert.deepEqual(fn.TracingConfig, { Mode: 'Active' }, fn.FunctionName);
+  // Each role may write its segments.
+  const statements = Object.values(t.findResources('AWS::IAM::Policy') as Record<string, Resource>).flatMap((p) => p.Properties.PolicyDocument.Statement);
+  assert.ok(statements.some((s) => JSON.stringify(s.Action).includes('xray:PutTraceSegments')));
+});
+
+test('every function alarms on its errors and throttles, route functions on 5xx answers', () => {
+  const t = Template.fromStack(stack());
+  const rules = alarmRules(SYNC_INTERVAL_MINUTES);
+  for (const name of [...ROUTE_FUNCTIONS, ...SCHEDULED_FUNCTIONS]) {
+    const errors = byName(t, `${name}-errors`);
+    assert.equal(errors.Namespace, 'AWS/Lambda');
+    assert.equal(errors.MetricName, 'Errors');
+    assert.equal(errors.Threshold, rules.functionErrors.threshold);
+    assert.equal(byName(t, `${name}-throttles`).MetricName, 'Throttles');
+  }
+  for (const name of ROUTE_FUNCTIONS) {
+    const fivexx = byName(t, `${name}-5xx`);
+    assert.equal(fivexx.Namespace, 'Polo/prod');
+    assert.equal(fivexx.MetricName, METRIC.errors);
+    assert.deepEqual(fivexx.Dimensions, [{ Name: 'service', Value: `polo-${name}` }]);
+    assert.equal(fivexx.Threshold, rules.serverErrors.threshold);
+  }
+});
+
+test('the jobs alarm on failing pulls, a stale snapshot and a Slack outbox not drained after three runs', () => {
+  const t = Template.fromStack(stack());
+  const pulls = byName(t, 'sync-pulls-failing');
+  assert.equal(pulls.MetricName, METRIC.scopesFailed);
+  assert.deepEqual([pulls.EvaluationPeriods, pulls.DatapointsToAlarm, pulls.Period], [2, 2, SYNC_INTERVAL_MINUTES * 60]);
+  const stale = byName(t, 'snapshot-stale');
+  assert.equal(stale.MetricName, METRIC.snapshotsWritten);
+  assert.equal(stale.Period, 3 * SYNC_INTERVAL_MINUTES * 60, 'three sync intervals');
+  assert.equal(stale.ComparisonOperator, 'LessThanThreshold');
+  assert.equal(stale.TreatMissingData, 'breaching', 'a sync that stops running is stale too');
+  for (const job of ['cop', 'reporter']) {
+    const outbox = byName(t, `${job}-outbox`);
+    assert.equal(outbox.MetricName, METRIC.outboxLeft);
+    assert.deepEqual(outbox.Dimensions, [{ Name: 'service', Value: `polo-${job}` }]);
+    assert.deepEqual([outbox.EvaluationPeriods, outbox.DatapointsToAlarm, outbox.Threshold], [3, 3, 0]);
+    assert.equal(outbox.ComparisonOperator, 'GreaterThanThreshold');
+  }
+  // Every alarm tells the topic when it fires and when it clears, and says why its threshold is that.
+  const topic = Object.keys(t.findResources('AWS::SNS::Topic'))[0];
+  for (const a of alarmsOf(t)) {
+    assert.deepEqual(a.AlarmActions, [{ Ref: topic }], a.AlarmName);
+    assert.deepEqual(a.OKActions, [{ Ref: topic }], a.AlarmName);
+    assert.match(a.AlarmDescription, /threshold: .{20,}/, a.AlarmName);
+  }
+});
+
+test('alarms reach Slack: an encrypted topic CloudWatch may use, and the forwarder subscribed to it', () => {
+  const t = Template.fromStack(stack({ slackWebhookUrl: 'https://hooks.slack.com/services/T0/B0/reports', opsSlackWebhookUrl: WEBHOOK }));
+  t.hasResourceProperties('AWS::SNS::Topic', { TopicName: 'prod-polo-alarms', KmsMasterKeyId: Match.anyValue() });
+  const key = Object.values(t.findResources('AWS::KMS::Key') as Record<string, Resource>)[0].Properties;
+  assert.equal(key.EnableKeyRotation, true);
+  assert.ok(
+    key.KeyPolicy.Statement.some((s: any) => s.Principal?.Service === 'cloudwatch.amazonaws.com' && JSON.stringify(s.Action).includes('kms:GenerateDataKey')),
+    'CloudWatch may encrypt with the key',
+  );
+  t.hasResourceProperties('AWS::SNS::TopicPolicy', {
+    PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+  });
+  const forwarder = Object.entries(t.findResources('AWS::Lambda::Function') as Record<string, Resource>)
+    .find(([, f]) => f.Properties.FunctionName === 'prod-polo-alarms');
+  assert.ok(forwarder, 'the forwarder');
+  assert.equal(forwarder[1].Properties.Environment.Variables.SLACK_WEBHOOK_URL, WEBHOOK, 'the ops webhook, not the reports one');
+  t.hasResourceProperties('AWS::SNS::Subscription', {
+    Protocol: 'lambda',
+    Endpoint: { 'Fn::GetAtt': [forwarder[0], 'Arn'] },
+    TopicArn: { Ref: Object.keys(t.findResources('AWS::SNS::Topic'))[0] },
+  });
+  t.hasResourceProperties('AWS::Lambda::Permission', { Principal: 'sns.amazonaws.com', FunctionName: { 'Fn::GetAtt': [forwarder[0], 'Arn'] } });
+  // The forwarder is watched too.
+  byName(t, 'alarms-errors');
+  // Without any webhook: no forwarder, the topic is still there for other subscribers.
+  const quiet = Template.fromStack(stack());
+  assert.ok(!Object.values(quiet.findResources('AWS::Lambda::Function') as Record<string, Resource>).some((f) => f.Properties.FunctionName === 'prod-polo-alarms'));
+  quiet.resourceCountIs('AWS::SNS::Topic', 1);
+  quiet.resourceCountIs('AWS::SNS::Subscription', 0);
+});
+
+test('the health dashboard shows requests, p99 latency, cold starts, sync duration and items per account, findings by severity', () => {
+  const t = Template.fromStack(stack());
+  const dashboards = Object.values(t.findResources('AWS::CloudWatch::Dashboard') as Record<string, Resource>);
+  assert.equal(dashboards.length, 1);
+  assert.equal(dashboards[0].Properties.DashboardName, 'prod-polo-health');
+  const body = JSON.stringify(dashboards[0].Properties.DashboardBody);
+  for (const title of ['Requests', 'Latency p99', 'Cold starts', 'Run duration', 'Items per account', 'Pull time per account', 'Findings open by severity', 'Slack outbox left', 'Alarms']) {
+    assert.ok(body.includes(title), title);
+  }
+  for (const metric of [METRIC.requests, METRIC.latency, METRIC.coldStarts, METRIC.runDuration, METRIC.findingsOpen, METRIC.outboxLeft]) {
+    assert.ok(body.includes(metric), metric);
+  }
+  assert.ok(body.includes('p99'));
+  assert.ok(body.includes('SEARCH(') && body.includes(METRIC.accountItems) && body.includes('account,service'), 'items per account, whatever the accounts');
+  for (const severity of ['critical', 'warning', 'info']) assert.ok(body.includes(severity), severity);
+});

@@ -1,0 +1,128 @@
+use std::collections::VecDeque;
+use std::sync::{Arc, Mutex};
+
+use axum::extract::State as AxumState;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde_json::json;
+
+use super::*;
+
+fn alarm_json(state: &str) -> String {
+    json!({
+        "AlarmName": "prod-polo-sync-failures",
+        "AlarmDescription": "A sync run failed: the snapshot was not written.",
+        "AWSAccountId": "111111111111",
+        "AlarmConfigurationUpdatedTimestamp": "2026-11-20T10:00:00.000+0000",
+        "NewStateValue": state,
+        "NewStateReason": "Threshold Crossed: 1 datapoint [1.0 (26/11/26 03:00:00)] was greater than or equal to the threshold (1.0).",
+        "StateChangeTime": "2026-11-26T03:15:00.000+0000",
+        "Region": "US East (N. Virginia)",
+        "AlarmArn": "arn:aws:cloudwatch:us-east-1:111111111111:alarm:prod-polo-sync-failures",
+        "OldStateValue": "OK",
+        "Trigger": { "MetricName": "run_failures", "Namespace": "Polo/prod", "Statistic": "SUM" }
+    })
+    .to_string()
+}
+
+fn sns_event(messages: &[(&str, String)]) -> Value {
+    let records: Vec<Value> = messages
+        .iter()
+        .map(|(subject, message)| {
+            json!({
+                "EventSource": "aws:sns", "EventVersion": "1.0",
+                "EventSubscriptionArn": "arn:aws:sns:us-east-1:111111111111:prod-polo-alarms:1",
+                "Sns": {
+                    "Type": "Notification", "MessageId": "m-1",
+                    "TopicArn": "arn:aws:sns:us-east-1:111111111111:prod-polo-alarms",
+                    "Subject": subject, "Message": message, "Timestamp": "2026-11-26T03:15:01.000Z"
+                }
+            })
+        })
+        .collect();
+    json!({ "Records": records })
+}
+
+#[test]
+fn an_alarm_says_its_state_name_reason_and_links_to_itself() {
+    let alarm: AlarmNotification = serde_json::from_str(&alarm_json("ALARM")).unwrap();
+    let message = alarm_message(&alarm);
+    assert_eq!(message.text, "ALARM: prod-polo-sync-failures");
+    let text = serde_json::to_string(&message.blocks).unwrap();
+    assert!(text.contains(":rotating_light: ALARM: prod-polo-sync-failures"), "{text}");
+    assert!(text.contains("the snapshot was not written"), "{text}");
+    assert!(text.contains("Threshold Crossed"), "{text}");
+    assert!(text.contains("OK → ALARM"), "{text}");
+    assert!(
+        text.contains("https://us-east-1.console.aws.amazon.com/cloudwatch/home?region=us-east-1#alarmsV2:alarm/prod-polo-sync-failures"),
+        "{text}"
+    );
+    let ok: AlarmNotification = serde_json::from_str(&alarm_json("OK")).unwrap();
+    assert!(alarm_message(&ok).text.starts_with("OK: "));
+}
+
+#[test]
+fn a_notification_that_is_not_an_alarm_is_forwarded_as_it_came() {
+    let messages = messages(&sns_event(&[("Hello", "<b>plain</b> text".to_owned())])).unwrap();
+    assert_eq!(messages[0].text, "Hello");
+    assert!(serde_json::to_string(&messages[0].blocks).unwrap().contains("&lt;b&gt;plain"));
+}
+
+#[test]
+fn an_event_that_is_not_sns_is_an_error() {
+    assert!(messages(&json!({"detail-type": "Scheduled Event"})).unwrap_err().contains("not an SNS delivery"));
+    assert!(messages(&json!({"Records": [{}]})).unwrap_err().contains("Records[0]: no Sns"));
+}
+
+#[derive(Default)]
+struct FakeSlack {
+    received: Mutex<Vec<Value>>,
+    script: Mutex<VecDeque<(u16, Option<&'static str>)>>,
+}
+
+async fn webhook(AxumState(slack): AxumState<Arc<FakeSlack>>, body: axum::body::Bytes) -> axum::response::Response {
+    slack.received.lock().unwrap().push(serde_json::from_slice(&body).unwrap());
+    let (status, retry) = slack.script.lock().unwrap().pop_front().unwrap_or((200, None));
+    let mut response = (StatusCode::from_u16(status).unwrap(), "ok").into_response();
+    if let Some(seconds) = retry {
+        response.headers_mut().insert("retry-after", seconds.parse().unwrap());
+    }
+    response
+}
+
+async fn fake_slack(script: &[(u16, Option<&'static str>)]) -> (Arc<FakeSlack>, State) {
+    let slack = Arc::new(FakeSlack { script: Mutex::new(script.iter().copied().collect()), ..FakeSlack::default() });
+    let app = axum::Router::new().route("/hook", axum::routing::post(webhook)).with_state(slack.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/hook", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (slack, State { slack: SlackWebhook::new(url).unwrap() })
+}
+
+#[tokio::test]
+async fn every_alarm_of_a_delivery_reaches_slack_after_a_429() {
+    let (slack, state) = fake_slack(&[(429, Some("1"))]).await;
+    let event = sns_event(&[("ALARM", alarm_json("ALARM")), ("OK", alarm_json("OK"))]);
+    let done = handle(&state, &event, Duration::from_secs(30)).await.unwrap();
+    assert_eq!(done, Forwarded { sent: 2 });
+    let received = slack.received.lock().unwrap();
+    assert_eq!(received.len(), 3, "the first one twice");
+    assert_eq!(received[0]["text"], "ALARM: prod-polo-sync-failures");
+    assert_eq!(received[1]["text"], "ALARM: prod-polo-sync-failures");
+    assert_eq!(received[2]["text"], "OK: prod-polo-sync-failures");
+}
+
+#[tokio::test]
+async fn a_webhook_that_is_gone_fails_the_invocation_so_lambda_retries() {
+    let (_slack, state) = fake_slack(&[(404, None)]).await;
+    let err = handle(&state, &sns_event(&[("ALARM", alarm_json("ALARM"))]), Duration::from_secs(30)).await.unwrap_err();
+    assert!(err.contains("webhook is unusable (404)") && err.contains("0 of 1 sent"), "{err}");
+}
+
+#[tokio::test]
+async fn slack_failing_beyond_the_budget_fails_the_invocation() {
+    let (slack, state) = fake_slack(&[(503, None), (503, None), (503, None)]).await;
+    let err = handle(&state, &sns_event(&[("ALARM", alarm_json("ALARM"))]), Duration::from_secs(30)).await.unwrap_err();
+    assert!(err.contains("Slack answered 503"), "{err}");
+    assert_eq!(slack.received.lock().unwrap().len(), 3, "three attempts");
+}
