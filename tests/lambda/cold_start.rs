@@ -9,8 +9,8 @@ use serde_json::json;
 use crate::functions::{LOGOUT, ada_claims, v2_event};
 use crate::runtime_api::Function;
 
-const FUNCTIONS: [&str; 8] =
-    ["dashboard", "inventory", "costs", "reports", "static", "sync", "reporter", "cop"];
+const FUNCTIONS: [&str; 9] =
+    ["dashboard", "inventory", "costs", "reports", "static", "sync", "reporter", "cop", "alarms"];
 const RUNS: usize = 7;
 
 fn median(mut v: Vec<Duration>) -> f64 {
@@ -82,6 +82,8 @@ async fn bench_zips_and_cold_starts() {
                     ("DYNAMODB_REPORT_TABLE_NAME", "r"),
                 ]
             }
+            // A webhook nobody answers: the forwarder builds its client without a call.
+            "alarms" => vec![("SLACK_WEBHOOK_URL", "http://127.0.0.1:9/hook")],
             _ => vec![("POLO_DATA", large.as_str()), ("LOGOUT_URL", LOGOUT)],
         };
         let (mut ready, mut first_page, mut peak) = (Vec::new(), Vec::new(), 0.0_f64);
@@ -144,4 +146,52 @@ async fn bench_cold_starts_at_huge_scale() {
         "figures": figures,
     });
     polo_tests::write_bench("scale_lambda", &value);
+}
+
+#[tokio::test]
+#[ignore = "benchmark: run by `just bench` after `just zip`"]
+async fn bench_tracing_on_and_off() {
+    let work = tempfile::tempdir().unwrap();
+    let large = work.path().join("large.json");
+    write_sample(&large, polo_core::sample::Scale::Large);
+    let large = large.display().to_string();
+    // A daemon that takes whatever is sent: tracing on has somewhere to send.
+    let daemon = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let address = daemon.local_addr().unwrap().to_string();
+    std::thread::spawn(move || {
+        let mut buf = vec![0_u8; 65_536];
+        while daemon.recv(&mut buf).is_ok() {}
+    });
+    let mut figures = Vec::new();
+    for name in ["dashboard", "inventory", "static"] {
+        let (bootstrap, _) = unpack(work.path(), name);
+        let path = first_page_of(name).unwrap();
+        let mut first_page_of_mode = Vec::new();
+        for tracing in ["off", "on"] {
+            let mut env =
+                vec![("POLO_DATA", large.as_str()), ("LOGOUT_URL", LOGOUT), ("POLO_TRACING", tracing)];
+            if tracing == "on" {
+                env.push(("AWS_XRAY_DAEMON_ADDRESS", address.as_str()));
+            }
+            let (mut ready, mut first) = (Vec::new(), Vec::new());
+            for _ in 0..RUNS {
+                let mut f = Function::start_binary(&bootstrap, name, &env).await;
+                ready.push(f.time_to_ready().await);
+                let (_, _) = f.invoke(&v2_event(path, "", "text/html", ada_claims())).await;
+                first.push(f.since_start());
+            }
+            let (ready, first) = (median(ready), median(first));
+            println!("{name:<10} tracing {tracing:<3}: ready {ready} ms, first page {first} ms");
+            figures.push(json!({ "name": format!("{name}: cold start to ready, tracing {tracing}"), "value": ready, "unit": "ms", "target": 20 }));
+            figures.push(json!({ "name": format!("{name}: cold start to first page, tracing {tracing}"), "value": first, "unit": "ms", "target": 50 }));
+            first_page_of_mode.push(first);
+        }
+        let cost = ((first_page_of_mode[1] - first_page_of_mode[0]) * 1000.0).round() / 1000.0;
+        figures.push(json!({ "name": format!("{name}: what tracing adds to the first page"), "value": cost, "unit": "ms", "target": 5 }));
+    }
+    let value = json!({
+        "what": "release zips of `just zip` under a local Lambda runtime API with a sampled trace header per invocation: tracing off (POLO_TRACING=off) against on (AWS_XRAY_DAEMON_ADDRESS at a local UDP socket); the large sample from a file, so the first page makes no AWS call; median of 7",
+        "figures": figures,
+    });
+    polo_tests::write_bench("tracing", &value);
 }

@@ -68,7 +68,10 @@ pub fn alarm_message(alarm: &AlarmNotification) -> Message {
         out.push(blocks::text_section(&alarm.new_state_reason));
     }
     let mut facts = vec![
-        ("State".to_owned(), format!("{} → {}", alarm.old_state_value.as_deref().unwrap_or("?"), alarm.new_state_value)),
+        (
+            "State".to_owned(),
+            format!("{} → {}", alarm.old_state_value.as_deref().unwrap_or("?"), alarm.new_state_value),
+        ),
         ("Since".to_owned(), alarm.state_change_time.clone()),
     ];
     if !alarm.region.is_empty() {
@@ -154,7 +157,10 @@ pub async fn handle(state: &State, event: &Value, budget: Duration) -> Result<Fo
                         _ => Duration::from_millis(200 * 2_u64.pow(attempt)),
                     };
                     if started.elapsed() + wait > budget {
-                        return Err(format!("{failure}; no time left to try again ({sent} of {} sent)", messages.len()));
+                        return Err(format!(
+                            "{failure}; no time left to try again ({sent} of {} sent)",
+                            messages.len()
+                        ));
                     }
                     tracing::warn!(error = %failure, attempt, "Slack did not take the alarm; trying again");
                     tokio::time::sleep(wait).await;

@@ -7,7 +7,10 @@ use polo_slack::SlackWebhook;
 #[tokio::main]
 async fn main() -> Result<(), polo_web::lambda::Fatal> {
     polo_telemetry::init();
-    let url = std::env::var("SLACK_WEBHOOK_URL").ok().filter(|v| !v.is_empty()).ok_or("SLACK_WEBHOOK_URL: required")?;
+    let url = std::env::var("SLACK_WEBHOOK_URL")
+        .ok()
+        .filter(|v| !v.is_empty())
+        .ok_or("SLACK_WEBHOOK_URL: required")?;
     let state = Arc::new(State { slack: SlackWebhook::new(url)? });
     let service = std::env::var("POWERTOOLS_SERVICE_NAME").unwrap_or_else(|_| "polo-alarms".to_owned());
     let runtime = lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {

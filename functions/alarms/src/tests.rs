@@ -70,7 +70,9 @@ fn a_notification_that_is_not_an_alarm_is_forwarded_as_it_came() {
 
 #[test]
 fn an_event_that_is_not_sns_is_an_error() {
-    assert!(messages(&json!({"detail-type": "Scheduled Event"})).unwrap_err().contains("not an SNS delivery"));
+    assert!(
+        messages(&json!({"detail-type": "Scheduled Event"})).unwrap_err().contains("not an SNS delivery")
+    );
     assert!(messages(&json!({"Records": [{}]})).unwrap_err().contains("Records[0]: no Sns"));
 }
 
@@ -80,7 +82,10 @@ struct FakeSlack {
     script: Mutex<VecDeque<(u16, Option<&'static str>)>>,
 }
 
-async fn webhook(AxumState(slack): AxumState<Arc<FakeSlack>>, body: axum::body::Bytes) -> axum::response::Response {
+async fn webhook(
+    AxumState(slack): AxumState<Arc<FakeSlack>>,
+    body: axum::body::Bytes,
+) -> axum::response::Response {
     slack.received.lock().unwrap().push(serde_json::from_slice(&body).unwrap());
     let (status, retry) = slack.script.lock().unwrap().pop_front().unwrap_or((200, None));
     let mut response = (StatusCode::from_u16(status).unwrap(), "ok").into_response();
@@ -91,7 +96,8 @@ async fn webhook(AxumState(slack): AxumState<Arc<FakeSlack>>, body: axum::body::
 }
 
 async fn fake_slack(script: &[(u16, Option<&'static str>)]) -> (Arc<FakeSlack>, State) {
-    let slack = Arc::new(FakeSlack { script: Mutex::new(script.iter().copied().collect()), ..FakeSlack::default() });
+    let slack =
+        Arc::new(FakeSlack { script: Mutex::new(script.iter().copied().collect()), ..FakeSlack::default() });
     let app = axum::Router::new().route("/hook", axum::routing::post(webhook)).with_state(slack.clone());
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
@@ -115,14 +121,18 @@ async fn every_alarm_of_a_delivery_reaches_slack_after_a_429() {
 #[tokio::test]
 async fn a_webhook_that_is_gone_fails_the_invocation_so_lambda_retries() {
     let (_slack, state) = fake_slack(&[(404, None)]).await;
-    let err = handle(&state, &sns_event(&[("ALARM", alarm_json("ALARM"))]), Duration::from_secs(30)).await.unwrap_err();
+    let err = handle(&state, &sns_event(&[("ALARM", alarm_json("ALARM"))]), Duration::from_secs(30))
+        .await
+        .unwrap_err();
     assert!(err.contains("webhook is unusable (404)") && err.contains("0 of 1 sent"), "{err}");
 }
 
 #[tokio::test]
 async fn slack_failing_beyond_the_budget_fails_the_invocation() {
     let (slack, state) = fake_slack(&[(503, None), (503, None), (503, None)]).await;
-    let err = handle(&state, &sns_event(&[("ALARM", alarm_json("ALARM"))]), Duration::from_secs(30)).await.unwrap_err();
+    let err = handle(&state, &sns_event(&[("ALARM", alarm_json("ALARM"))]), Duration::from_secs(30))
+        .await
+        .unwrap_err();
     assert!(err.contains("Slack answered 503"), "{err}");
     assert_eq!(slack.received.lock().unwrap().len(), 3, "three attempts");
 }
