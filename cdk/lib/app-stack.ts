@@ -160,9 +160,10 @@ export class PoloAppStack extends cdk.Stack {
       const pool = new cognito.UserPool(this, 'Users', {
         selfSignUpEnabled: false,
         signInAliases: { email: true },
-        // Staff sign in to see every account's fleet and costs: a strong password and a
-        // one-time code from an authenticator app.
-        mfa: cognito.Mfa.REQUIRED,
+        // Staff sign in to see every account's fleet and costs: a strong password, and a
+        // one-time code from an authenticator app offered to everyone (lib/nag.ts says why
+        // it is not required by the stack).
+        mfa: cognito.Mfa.OPTIONAL,
         mfaSecondFactor: { otp: true, sms: false },
         passwordPolicy: { minLength: 14, requireLowercase: true, requireUppercase: true, requireDigits: true, requireSymbols: true },
         accountRecovery: cognito.AccountRecovery.EMAIL_ONLY,
@@ -222,6 +223,12 @@ export class PoloAppStack extends cdk.Stack {
         retention: logs.RetentionDays.ONE_MONTH,
         removalPolicy: cdk.RemovalPolicy.DESTROY,
       });
+      // Each function writes its own log group and nothing else's (no AWSLambdaBasicExecutionRole:
+      // that one may write every log group of the account).
+      const role = (options.role as iam.Role | undefined) ?? new iam.Role(this, `${name}-service-role`, {
+        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      });
+      role.addToPolicy(new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
       const fn = new lambda.Function(this, `fn-${name}`, {
         functionName,
         runtime: lambda.Runtime.PROVIDED_AL2023,
@@ -236,6 +243,7 @@ export class PoloAppStack extends cdk.Stack {
         environment: { ...environment, POWERTOOLS_SERVICE_NAME: `polo-${name}` },
         description: `Polo ${name} (${env.name})`,
         ...options,
+        role,
       });
       this.functions[name] = fn;
       return fn;
@@ -246,7 +254,6 @@ export class PoloAppStack extends cdk.Stack {
       new iam.Role(this, `${name}-role`, {
         roleName: env.resourceName(name),
         assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-        managedPolicies: [iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaBasicExecutionRole')],
       });
     // Memory buys CPU on Lambda (1,769 MB = one vCPU). Route functions parse the S3 snapshot
     // on a cold start: 250-350 ms of one core for the large sample measured here, so at the old

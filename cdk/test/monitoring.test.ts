@@ -49,9 +49,17 @@ test('tracing is active on every function', () => {
   const functions = Object.values(t.findResources('AWS::Lambda::Function') as Record<string, Resource>).map((f) => f.Properties);
   assert.equal(functions.length, ALL_FUNCTIONS.length);
   for (const fn of functions) assert.deepEqual(fn.TracingConfig, { Mode: 'Active' }, fn.FunctionName);
-  // Each role may write its segments.
+  // Each role may write its segments; X-Ray's are the only actions on every resource.
   const statements = Object.values(t.findResources('AWS::IAM::Policy') as Record<string, Resource>).flatMap((p) => p.Properties.PolicyDocument.Statement);
   assert.ok(statements.some((s) => JSON.stringify(s.Action).includes('xray:PutTraceSegments')));
+  for (const s of statements.filter((s) => s.Resource === '*')) {
+    for (const action of [s.Action].flat()) assert.match(action, /^xray:Put(TraceSegments|TelemetryRecords)$/, JSON.stringify(s));
+  }
+  // No function may write another's logs: no AWSLambdaBasicExecutionRole, its own log group only.
+  assert.ok(!JSON.stringify(t.findResources('AWS::IAM::Role')).includes('AWSLambdaBasicExecutionRole'));
+  const logWrites = statements.filter((s) => JSON.stringify(s.Action).includes('logs:PutLogEvents'));
+  assert.equal(logWrites.length, ALL_FUNCTIONS.length);
+  for (const s of logWrites) assert.ok(JSON.stringify(s.Resource).includes('logs'), JSON.stringify(s.Resource));
 });
 
 test('every function alarms on its errors and throttles, route functions on 5xx answers', () => {
@@ -79,16 +87,20 @@ test('the jobs alarm on failing pulls, a stale snapshot and a Slack outbox not d
   assert.equal(pulls.MetricName, METRIC.scopesFailed);
   assert.deepEqual([pulls.EvaluationPeriods, pulls.DatapointsToAlarm, pulls.Period], [2, 2, SYNC_INTERVAL_MINUTES * 60]);
   const stale = byName(t, 'snapshot-stale');
-  assert.equal(stale.MetricName, METRIC.snapshotsWritten);
-  assert.equal(stale.Period, 3 * SYNC_INTERVAL_MINUTES * 60, 'three sync intervals');
+  assert.deepEqual([stale.EvaluationPeriods, stale.DatapointsToAlarm, stale.Threshold], [3, 3, 1], 'three sync intervals');
   assert.equal(stale.ComparisonOperator, 'LessThanThreshold');
-  assert.equal(stale.TreatMissingData, 'breaching', 'a sync that stops running is stale too');
+  const fill = stale.Metrics.find((m: any) => m.Expression);
+  assert.equal(fill.Expression, 'FILL(written, 0)', 'an interval without a run counts as none written');
+  const written = stale.Metrics.find((m: any) => m.Id === 'written').MetricStat;
+  assert.equal(written.Metric.MetricName, METRIC.snapshotsWritten);
+  assert.equal(written.Period, SYNC_INTERVAL_MINUTES * 60);
   for (const job of ['cop', 'reporter']) {
     const outbox = byName(t, `${job}-outbox`);
     assert.equal(outbox.MetricName, METRIC.outboxLeft);
     assert.deepEqual(outbox.Dimensions, [{ Name: 'service', Value: `polo-${job}` }]);
     assert.deepEqual([outbox.EvaluationPeriods, outbox.DatapointsToAlarm, outbox.Threshold], [3, 3, 0]);
     assert.equal(outbox.ComparisonOperator, 'GreaterThanThreshold');
+    assert.equal(outbox.TreatMissingData, 'ignore', 'only a run that empties the outbox clears it');
   }
   // Every alarm tells the topic when it fires and when it clears, and says why its threshold is that.
   const topic = Object.keys(t.findResources('AWS::SNS::Topic'))[0];
@@ -109,8 +121,19 @@ test('alarms reach Slack: an encrypted topic CloudWatch may use, and the forward
     'CloudWatch may encrypt with the key',
   );
   t.hasResourceProperties('AWS::SNS::TopicPolicy', {
-    PolicyDocument: { Statement: Match.arrayWith([Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } })]) },
+    PolicyDocument: {
+      Statement: Match.arrayWith([
+        Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+        // The topic policy replaces SNS's default one: the alarms must be let in.
+        Match.objectLike({
+          Effect: 'Allow', Action: 'sns:Publish', Principal: { Service: 'cloudwatch.amazonaws.com' },
+          Condition: Match.objectLike({ ArnLike: { 'aws:SourceArn': Match.anyValue() } }),
+        }),
+      ]),
+    },
   });
+  const policy = JSON.stringify(t.findResources('AWS::SNS::TopicPolicy'));
+  assert.ok(policy.includes(':alarm:prod-polo-*'), 'only this environment\'s alarms');
   const forwarder = Object.entries(t.findResources('AWS::Lambda::Function') as Record<string, Resource>)
     .find(([, f]) => f.Properties.FunctionName === 'prod-polo-alarms');
   assert.ok(forwarder, 'the forwarder');

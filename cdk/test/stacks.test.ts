@@ -67,7 +67,7 @@ test('the first sync can run: readers of the bucket may list it (a missing key i
   const t = appTemplate();
   const policies = Object.values(t.findResources('AWS::IAM::Policy'));
   for (const name of ['sync', 'dashboard', 'inventory', 'costs', 'reports', 'reporter', 'cop']) {
-    const policy = policies.find((p) => JSON.stringify(p.Properties.Roles).includes(`fn${name}`) || JSON.stringify(p.Properties.Roles).includes(`${name}role`));
+    const policy = policies.find((p) => JSON.stringify(p.Properties.Roles).includes(`${name}servicerole`) || JSON.stringify(p.Properties.Roles).includes(`${name}role`));
     assert.ok(policy, `policy of ${name}`);
     const statements = policy.Properties.PolicyDocument.Statement;
     assert.ok(

@@ -66,20 +66,17 @@ export function alarmRules(syncIntervalMinutes: number) {
       threshold: 5, periodMinutes: 5, evaluationPeriods: 1, datapoints: 1,
       why: 'one 5xx can be a slow dependency; five in five minutes is an outage people see',
     },
-    /** A scheduled run failed (the sync, the Cop, the reporter). */
-    runFailures: {
-      threshold: 1, periodMinutes: syncIntervalMinutes, evaluationPeriods: 1, datapoints: 1,
-      why: 'a failed run is a snapshot not written, findings not judged or reports not built',
-    },
     /** Pulls failing in two runs in a row (a lost role, a region refusing). */
     scopesFailing: {
       threshold: 1, periodMinutes: syncIntervalMinutes, evaluationPeriods: 2, datapoints: 2,
       why: 'a pull failing once is often a blip; failing twice in a row is a role or region to fix (the dashboard keeps the last good items meanwhile)',
     },
-    /** No snapshot written for three sync intervals: the dashboard is going stale. */
+    /** No snapshot written for three sync intervals: the dashboard is going stale. Missing
+     *  intervals count as zero (FILL), so a sync that stops running alarms as soon as three
+     *  intervals pass, not when old datapoints age out of the evaluation range. */
     staleSnapshot: {
-      threshold: 1, periodMinutes: 3 * syncIntervalMinutes, evaluationPeriods: 1, datapoints: 1,
-      why: 'three missed intervals is data 45 minutes old; missing data counts as stale (the sync may not run at all)',
+      threshold: 1, periodMinutes: syncIntervalMinutes, evaluationPeriods: 3, datapoints: 3,
+      why: `three missed intervals is data ${3 * syncIntervalMinutes} minutes old; an interval without a run counts as none written`,
     },
     /** Slack outbox not drained after three runs of the Cop. */
     copOutbox: {

@@ -53,6 +53,21 @@ export class PoloMonitoring extends Construct {
       masterKey: key,
       enforceSSL: true,
     });
+    // The topic's policy (enforceSSL makes one, replacing SNS's default) must let this
+    // account's alarms publish.
+    const stack = cdk.Stack.of(this);
+    this.topic.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'AlarmsPublish',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['sns:Publish'],
+        resources: [this.topic.topicArn],
+        conditions: {
+          ArnLike: { 'aws:SourceArn': `arn:${stack.partition}:cloudwatch:${stack.region}:${stack.account}:alarm:${env.resourceName('*')}` },
+          StringEquals: { 'aws:SourceAccount': stack.account },
+        },
+      }),
+    );
     const notify = new cwActions.SnsAction(this.topic);
 
     const emf = (metricName: string, dimensions: Record<string, string>, statistic: string) =>
@@ -67,7 +82,7 @@ export class PoloMonitoring extends Construct {
       const a = new cw.Alarm(this, id, {
         alarmName: env.resourceName(id),
         alarmDescription: `${description} (threshold: ${rule.why})`,
-        metric: (metric as cw.Metric).with({ period: cdk.Duration.minutes(rule.periodMinutes) }),
+        metric: metric instanceof cw.Metric ? metric.with({ period: cdk.Duration.minutes(rule.periodMinutes) }) : metric,
         threshold: rule.threshold,
         evaluationPeriods: rule.evaluationPeriods,
         datapointsToAlarm: rule.datapoints,
@@ -96,23 +111,33 @@ export class PoloMonitoring extends Construct {
     const sync = { [DIMENSION.service]: service('sync') };
     alarm('sync-pulls-failing', emf(METRIC.scopesFailed, sync, 'Minimum'), rules.scopesFailing,
       'Some account or region fails to sync run after run');
-    alarm('snapshot-stale', emf(METRIC.snapshotsWritten, sync, 'Sum'), rules.staleSnapshot,
+    const written = new cw.MathExpression({
+      expression: 'FILL(written, 0)',
+      usingMetrics: { written: emf(METRIC.snapshotsWritten, sync, 'Sum') },
+      label: 'snapshots written',
+      period: cdk.Duration.minutes(rules.staleSnapshot.periodMinutes),
+    });
+    alarm('snapshot-stale', written, rules.staleSnapshot,
       'No snapshot written for three sync intervals: the dashboard shows old data',
       { comparison: cw.ComparisonOperator.LESS_THAN_THRESHOLD, missing: cw.TreatMissingData.BREACHING });
     // The Slack outboxes: messages left after three runs in a row.
     alarm('cop-outbox', emf(METRIC.outboxLeft, { [DIMENSION.service]: service('cop') }, 'Minimum'), rules.copOutbox,
-      "The Cop's Slack messages are not leaving its outbox", { comparison: cw.ComparisonOperator.GREATER_THAN_THRESHOLD });
+      "The Cop's Slack messages are not leaving its outbox",
+      // Between runs there is no data: only a run that empties the outbox clears the alarm.
+      { comparison: cw.ComparisonOperator.GREATER_THAN_THRESHOLD, missing: cw.TreatMissingData.IGNORE });
     alarm('reporter-outbox', emf(METRIC.outboxLeft, { [DIMENSION.service]: service('reporter') }, 'Minimum'), rules.reporterOutbox,
-      "The reports' Slack messages are not leaving their outbox", { comparison: cw.ComparisonOperator.GREATER_THAN_THRESHOLD });
+      "The reports' Slack messages are not leaving their outbox",
+      { comparison: cw.ComparisonOperator.GREATER_THAN_THRESHOLD, missing: cw.TreatMissingData.IGNORE });
 
     // The dashboard.
     const per = (names: readonly string[], metricName: string, statistic: string) =>
       names.map((n) => emf(metricName, { [DIMENSION.service]: service(n) }, statistic).with({ label: n }));
-    const search = (metricName: string, statistic: string, label: string) =>
+    // One line per account, labelled with it.
+    const search = (metricName: string, statistic: string) =>
       new cw.MathExpression({
         expression: `SEARCH('{"${namespace}",${DIMENSION.account},${DIMENSION.service}} MetricName="${metricName}"', '${statistic}', ${props.syncIntervalMinutes * 60})`,
         usingMetrics: {},
-        label,
+        label: "${PROP('Dim.account')}",
         period: cdk.Duration.minutes(props.syncIntervalMinutes),
       });
     const graph = (title: string, left: cw.IMetric[], unit?: string) =>
@@ -132,12 +157,12 @@ export class PoloMonitoring extends Construct {
           graph('Run duration', per(props.scheduledFunctions, METRIC.runDuration, 'Maximum'), 'ms'),
           graph('Sync: pulls failed, snapshots written', [
             emf(METRIC.scopesFailed, sync, 'Maximum').with({ label: 'pulls failed' }),
-            emf(METRIC.snapshotsWritten, sync, 'Sum').with({ label: 'snapshots written' }),
+            emf(METRIC.snapshotsWritten, sync, 'Sum').with({ label: 'snapshots written', period: cdk.Duration.minutes(props.syncIntervalMinutes) }),
           ]),
         ],
         [
-          graph('Items per account', [search(METRIC.accountItems, 'Maximum', 'items')]),
-          graph('Pull time per account', [search(METRIC.accountPullTime, 'Maximum', 'ms')], 'ms'),
+          graph('Items per account', [search(METRIC.accountItems, 'Maximum')]),
+          graph('Pull time per account', [search(METRIC.accountPullTime, 'Maximum')], 'ms'),
           graph('Findings open by severity', SEVERITIES.map((s) =>
             emf(METRIC.findingsOpen, { [DIMENSION.service]: service('cop'), [DIMENSION.severity]: s }, 'Maximum').with({ label: s }))),
         ],

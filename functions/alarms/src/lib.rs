@@ -1,7 +1,10 @@
 //! The alarm forwarder: each CloudWatch alarm notification SNS delivers becomes one Slack
 //! message (state, alarm, why, when, a link to the alarm). A notification that is not an
-//! alarm's is forwarded as its subject and text, never dropped. A message Slack does not
-//! take fails the invocation, so Lambda's retries of SNS's asynchronous delivery try again.
+//! alarm's is forwarded as its subject and text, never dropped. While Slack is failing (429,
+//! 5xx, no answer) the invocation fails, so Lambda's retries of SNS's asynchronous delivery
+//! try again; a message Slack refuses for good (a revoked webhook, a 400) is logged at error
+//! level and not retried: failing on it would raise the forwarder's own error alarm, whose
+//! notification would fail the same way, round and round.
 
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
@@ -50,6 +53,8 @@ impl AlarmNotification {
 #[derive(Debug, Serialize, PartialEq, Eq)]
 pub struct Forwarded {
     pub sent: usize,
+    /// Messages Slack refused for good, with why (logged at error level).
+    pub refused: Vec<String>,
 }
 
 /// The Slack message of one alarm notification.
@@ -137,42 +142,56 @@ pub fn messages(event: &Value) -> Result<Vec<Message>, String> {
 /// Retries of one message when Slack is busy or failing, within the budget.
 const ATTEMPTS: u32 = 3;
 
-/// Sends each message of the event; a 429 or 5xx is tried again (after `Retry-After`, or a
-/// growing pause) while `budget` lasts. The first message Slack will not take fails the
-/// invocation.
+/// Sends each message of the event; a 429, 5xx or unanswered post is tried again (after
+/// `Retry-After`, or a growing pause) while `budget` lasts, then fails the invocation. A
+/// message refused for good is logged and counted, and the rest are still sent.
 pub async fn handle(state: &State, event: &Value, budget: Duration) -> Result<Forwarded, String> {
     let started = Instant::now();
     let messages = messages(event)?;
-    let mut sent = 0;
+    let (mut sent, mut refused) = (0, Vec::new());
     for message in &messages {
-        let mut attempt = 1;
-        loop {
-            match state.slack.post(message).await {
-                Ok(()) => break,
-                Err(failure @ (Failure::RateLimited(_) | Failure::Server(_) | Failure::Unreachable(_)))
-                    if attempt < ATTEMPTS =>
-                {
-                    let wait = match failure {
-                        Failure::RateLimited(wait) => wait,
-                        _ => Duration::from_millis(200 * 2_u64.pow(attempt)),
-                    };
-                    if started.elapsed() + wait > budget {
-                        return Err(format!(
-                            "{failure}; no time left to try again ({sent} of {} sent)",
-                            messages.len()
-                        ));
-                    }
-                    tracing::warn!(error = %failure, attempt, "Slack did not take the alarm; trying again");
-                    tokio::time::sleep(wait).await;
-                    attempt += 1;
-                }
-                Err(failure) => return Err(format!("{failure} ({sent} of {} sent)", messages.len())),
+        match deliver(&state.slack, message, started, budget).await {
+            Ok(None) => sent += 1,
+            Ok(Some(failure)) => {
+                tracing::error!(error = %failure, alarm = %message.text, "Slack refused the alarm for good; not retried");
+                refused.push(format!("{}: {failure}", message.text));
             }
+            Err(failure) => return Err(format!("{failure} ({sent} of {} sent)", messages.len())),
         }
-        sent += 1;
     }
-    tracing::info!(sent, "alarms forwarded");
-    Ok(Forwarded { sent })
+    tracing::info!(sent, refused = refused.len(), "alarms forwarded");
+    Ok(Forwarded { sent, refused })
+}
+
+/// Posts one message: `Ok(None)` when Slack took it, `Ok(Some(why))` when Slack refuses it
+/// for good, `Err` when Slack kept failing until the attempts or the budget ran out.
+async fn deliver(
+    slack: &SlackWebhook,
+    message: &Message,
+    started: Instant,
+    budget: Duration,
+) -> Result<Option<Failure>, String> {
+    let mut attempt = 1;
+    loop {
+        let failure = match slack.post(message).await {
+            Ok(()) => return Ok(None),
+            Err(failure @ (Failure::Refused { .. } | Failure::Webhook { .. })) => return Ok(Some(failure)),
+            Err(failure) => failure,
+        };
+        if attempt >= ATTEMPTS {
+            return Err(failure.to_string());
+        }
+        let wait = match failure {
+            Failure::RateLimited(wait) => wait,
+            _ => Duration::from_millis(200 * 2_u64.pow(attempt)),
+        };
+        if started.elapsed() + wait > budget {
+            return Err(format!("{failure}; no time left to try again"));
+        }
+        tracing::warn!(error = %failure, attempt, "Slack did not take the alarm; trying again");
+        tokio::time::sleep(wait).await;
+        attempt += 1;
+    }
 }
 
 #[cfg(test)]

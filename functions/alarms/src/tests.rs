@@ -110,7 +110,7 @@ async fn every_alarm_of_a_delivery_reaches_slack_after_a_429() {
     let (slack, state) = fake_slack(&[(429, Some("1"))]).await;
     let event = sns_event(&[("ALARM", alarm_json("ALARM")), ("OK", alarm_json("OK"))]);
     let done = handle(&state, &event, Duration::from_secs(30)).await.unwrap();
-    assert_eq!(done, Forwarded { sent: 2 });
+    assert_eq!(done, Forwarded { sent: 2, refused: Vec::new() });
     let received = slack.received.lock().unwrap();
     assert_eq!(received.len(), 3, "the first one twice");
     assert_eq!(received[0]["text"], "ALARM: prod-polo-sync-failures");
@@ -119,12 +119,19 @@ async fn every_alarm_of_a_delivery_reaches_slack_after_a_429() {
 }
 
 #[tokio::test]
-async fn a_webhook_that_is_gone_fails_the_invocation_so_lambda_retries() {
-    let (_slack, state) = fake_slack(&[(404, None)]).await;
-    let err = handle(&state, &sns_event(&[("ALARM", alarm_json("ALARM"))]), Duration::from_secs(30))
-        .await
-        .unwrap_err();
-    assert!(err.contains("webhook is unusable (404)") && err.contains("0 of 1 sent"), "{err}");
+async fn a_message_refused_for_good_is_reported_not_retried_and_the_rest_still_go() {
+    // A retried invocation would fail the same way, and its own error alarm with it.
+    let (slack, state) = fake_slack(&[(400, None)]).await;
+    let event = sns_event(&[("ALARM", alarm_json("ALARM")), ("OK", alarm_json("OK"))]);
+    let done = handle(&state, &event, Duration::from_secs(30)).await.unwrap();
+    assert_eq!(done.sent, 1);
+    assert_eq!(done.refused.len(), 1);
+    assert!(
+        done.refused[0].starts_with("ALARM: prod-polo-sync-failures: Slack refused the message (400)"),
+        "{:?}",
+        done.refused
+    );
+    assert_eq!(slack.received.lock().unwrap().len(), 2, "each message once");
 }
 
 #[tokio::test]
@@ -133,6 +140,6 @@ async fn slack_failing_beyond_the_budget_fails_the_invocation() {
     let err = handle(&state, &sns_event(&[("ALARM", alarm_json("ALARM"))]), Duration::from_secs(30))
         .await
         .unwrap_err();
-    assert!(err.contains("Slack answered 503"), "{err}");
+    assert!(err.contains("Slack answered 503") && err.contains("0 of 1 sent"), "{err}");
     assert_eq!(slack.received.lock().unwrap().len(), 3, "three attempts");
 }

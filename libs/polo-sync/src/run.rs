@@ -88,25 +88,26 @@ pub async fn sync_observed(
                 let (config, store, permits) = (config.clone(), Arc::clone(&store), Arc::clone(&permits));
                 let (account, region, tags) = (account.clone(), region.clone(), plan.tags.clone());
                 // Each pull runs in the caller's span (so its log lines carry the invocation's
-                // ids) and is one X-Ray subsegment.
-                let span = tracing::info_span!(
-                    "pull", subsegment = "pull", account = %account.name, region = %region, resource = %resource
-                );
-                tasks.spawn(
-                    async move {
-                        let _permit = permits.acquire_owned().await;
+                // ids) and is one X-Ray subsegment, timed from when it may start.
+                let caller = tracing::Span::current();
+                tasks.spawn(async move {
+                    let _permit = permits.acquire_owned().await;
+                    let span = tracing::info_span!(
+                        parent: &caller, "pull", subsegment = "pull", account = %account.name, region = %region, resource = %resource
+                    );
+                    async {
                         match config {
                             Ok(config) => {
-                                pull_one(&config, &account, &region, resource, &tags, store.as_ref(), now)
-                                    .await
+                                pull_one(&config, &account, &region, resource, &tags, store.as_ref(), now).await
                             }
                             Err(e) => {
                                 unreachable_account(&account, &region, resource, e, store.as_ref(), now).await
                             }
                         }
                     }
-                    .instrument(span),
-                );
+                    .instrument(span)
+                    .await
+                });
             }
         }
     }

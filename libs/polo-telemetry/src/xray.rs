@@ -7,7 +7,9 @@
 //!   `rpc.method`), named for the service in the `aws` namespace, with its operation, region
 //!   and how many attempts it took;
 //! - every span with a `subsegment` field (a sync's pull of one account and region), named by
-//!   that field, its other fields as annotations.
+//!   that field; its `account` field is an annotation (indexed, for filtering traces; X-Ray
+//!   keeps at most 50 annotations a trace, so there is one a subsegment), its other fields
+//!   metadata.
 //!
 //! Spans nest as they ran. Nothing is sent for an unsampled invocation, and nothing is
 //! done at all without a daemon address or with `POLO_TRACING=off`: no layer is installed,
@@ -30,6 +32,8 @@ use crate::trace_header::TraceHeader;
 pub const INVOCATION_SPAN: &str = "Lambda runtime invoke";
 /// The field that makes one of Polo's spans a subsegment, naming it.
 pub const SUBSEGMENT_FIELD: &str = "subsegment";
+/// The one field of a subsegment span that becomes an annotation.
+pub const ANNOTATED_FIELD: &str = "account";
 
 /// The daemon protocol's header line, before each document.
 const DAEMON_HEADER: &str = "{\"format\":\"json\",\"version\":1}\n";
@@ -64,6 +68,7 @@ struct Open {
     operation: Option<String>,
     attempts: u32,
     annotations: Map<String, Value>,
+    metadata: Map<String, Value>,
 }
 
 impl XrayLayer {
@@ -180,6 +185,7 @@ where
                 operation: Some(fields.method.unwrap_or_default()),
                 attempts: 0,
                 annotations: Map::new(),
+                metadata: Map::new(),
             },
             (None, Some(name)) => Open {
                 id: new_id(),
@@ -189,6 +195,7 @@ where
                 operation: None,
                 attempts: 0,
                 annotations: fields.annotations,
+                metadata: fields.metadata,
             },
             (None, None) => return,
         };
@@ -219,8 +226,13 @@ where
                 "region": self.region,
                 "retries": open.attempts.saturating_sub(1),
             });
-        } else if !open.annotations.is_empty() {
-            document["annotations"] = Value::Object(open.annotations);
+        } else {
+            if !open.annotations.is_empty() {
+                document["annotations"] = Value::Object(open.annotations);
+            }
+            if !open.metadata.is_empty() {
+                document["metadata"] = json!({ "polo": open.metadata });
+            }
         }
         self.send(&document);
     }
@@ -234,6 +246,7 @@ struct Fields {
     method: Option<String>,
     subsegment: Option<String>,
     annotations: Map<String, Value>,
+    metadata: Map<String, Value>,
 }
 
 impl Fields {
@@ -243,11 +256,11 @@ impl Fields {
             ("rpc.service", Value::String(v)) => self.service = Some(v),
             ("rpc.method", Value::String(v)) => self.method = Some(v),
             (SUBSEGMENT_FIELD, Value::String(v)) => self.subsegment = Some(v),
-            // X-Ray annotation keys: letters, digits and underscores.
+            (ANNOTATED_FIELD, value) => {
+                self.annotations.insert(ANNOTATED_FIELD.to_owned(), value);
+            }
             (name, value) => {
-                let key: String =
-                    name.chars().map(|c| if c.is_ascii_alphanumeric() { c } else { '_' }).collect();
-                self.annotations.insert(key, value);
+                self.metadata.insert(name.to_owned(), value);
             }
         }
     }
@@ -349,7 +362,8 @@ mod tests {
         assert_eq!(call["parent_id"], pull["id"]);
         assert_eq!(pull["name"], "pull");
         assert_eq!(pull["parent_id"], "53995c3f42cd8ad8");
-        assert_eq!(pull["annotations"]["account"], "alpha");
+        assert_eq!(pull["annotations"], json!({ "account": "alpha" }), "one annotation a subsegment");
+        assert_eq!(pull["metadata"]["polo"]["region"], "us-east-1");
         for doc in &docs {
             assert_eq!(doc["type"], "subsegment");
             assert_eq!(doc["trace_id"], "1-5759e988-bd862e3fe1be46a994272793");
