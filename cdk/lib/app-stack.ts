@@ -376,8 +376,12 @@ export class PoloAppStack extends cdk.Stack {
 
     // Polo's own alarms go to Slack through the forwarder, when there is a webhook for them.
     const opsWebhook = props.opsSlackWebhookUrl ?? props.slackWebhookUrl;
-    const forwarder = opsWebhook ? make('alarms', 128, cdk.Duration.seconds(30)) : undefined;
-    forwarder?.addEnvironment('SLACK_WEBHOOK_URL', opsWebhook!);
+    // It reads no table or bucket: only what names it and where to post.
+    const forwarder = opsWebhook
+      ? make('alarms', 128, cdk.Duration.seconds(30), {
+          environment: { ENV: env.name, POWERTOOLS_SERVICE_NAME: 'polo-alarms', SLACK_WEBHOOK_URL: opsWebhook },
+        })
+      : undefined;
     this.monitoring = new PoloMonitoring(this, 'Monitoring', {
       environment: env,
       functions: this.functions,

@@ -137,7 +137,11 @@ test('alarms reach Slack: an encrypted topic CloudWatch may use, and the forward
   const forwarder = Object.entries(t.findResources('AWS::Lambda::Function') as Record<string, Resource>)
     .find(([, f]) => f.Properties.FunctionName === 'prod-polo-alarms');
   assert.ok(forwarder, 'the forwarder');
-  assert.equal(forwarder[1].Properties.Environment.Variables.SLACK_WEBHOOK_URL, WEBHOOK, 'the ops webhook, not the reports one');
+  assert.deepEqual(
+    forwarder[1].Properties.Environment.Variables,
+    { ENV: 'prod', POWERTOOLS_SERVICE_NAME: 'polo-alarms', SLACK_WEBHOOK_URL: WEBHOOK },
+    'the ops webhook, not the reports one, and no table or bucket',
+  );
   t.hasResourceProperties('AWS::SNS::Subscription', {
     Protocol: 'lambda',
     Endpoint: { 'Fn::GetAtt': [forwarder[0], 'Arn'] },

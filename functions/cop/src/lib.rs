@@ -43,6 +43,8 @@ pub struct CopSummary {
     pub problems: Vec<String>,
     /// Open findings per severity (every severity, zero too).
     pub open_by_severity: Vec<(Severity, usize)>,
+    /// Whether a webhook was there to drain the outbox (`sent` and `left` mean nothing without).
+    pub slack: bool,
 }
 
 impl CopSummary {
@@ -52,12 +54,11 @@ impl CopSummary {
         if !self.ran {
             return Vec::new();
         }
-        let mut sets = vec![
-            MetricSet::new()
-                .count(names::FINDINGS_NEW, self.new)
-                .count(names::SLACK_SENT, self.sent)
-                .count(names::OUTBOX_LEFT, self.left),
-        ];
+        let mut run = MetricSet::new().count(names::FINDINGS_NEW, self.new);
+        if self.slack {
+            run = run.count(names::SLACK_SENT, self.sent).count(names::OUTBOX_LEFT, self.left);
+        }
+        let mut sets = vec![run];
         sets.extend(self.open_by_severity.iter().map(|(severity, open)| {
             MetricSet::new().dimension(names::SEVERITY, severity.as_str()).count(names::FINDINGS_OPEN, *open)
         }));
@@ -81,6 +82,7 @@ pub async fn handle(state: &State, holder: &str, budget: Duration) -> Result<Cop
             left: 0,
             problems: Vec::new(),
             open_by_severity: Vec::new(),
+            slack: false,
         });
     }
     let result = judge_and_tell(state, now, started, budget).await;
@@ -116,6 +118,7 @@ async fn judge_and_tell(
         open_by_severity: [Severity::Critical, Severity::Warning, Severity::Info]
             .map(|s| (s, open(s)))
             .to_vec(),
+        slack: false,
     };
     let outbox = polo_slack::digest::FindingOutbox {
         store: &state.findings,
@@ -127,7 +130,41 @@ async fn judge_and_tell(
         state.delivery.send(&outbox, now, budget).await.map_err(|e| format!("outbox: {e}"))?
     {
         (summary.sent, summary.left, summary.problems) = (drained.sent, drained.left, drained.problems);
+        summary.slack = true;
     }
     tracing::info!(open = summary.open, new = summary.new, sent = summary.sent, "cop run");
     Ok(summary)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn summary(slack: bool) -> CopSummary {
+        CopSummary {
+            ran: true,
+            open: 3,
+            new: 1,
+            reminders: 0,
+            resolved: 0,
+            sent: 1,
+            left: 2,
+            problems: Vec::new(),
+            open_by_severity: vec![(Severity::Critical, 1), (Severity::Warning, 2), (Severity::Info, 0)],
+            slack,
+        }
+    }
+
+    #[test]
+    fn a_run_reports_open_findings_per_severity_and_its_outbox_only_with_a_webhook() {
+        let value = |set: &MetricSet, name: &str| set.values.iter().find(|v| v.0 == name).map(|v| v.2);
+        let sets = summary(true).metric_sets();
+        assert_eq!(sets.len(), 4);
+        assert_eq!(value(&sets[0], names::OUTBOX_LEFT), Some(2.0));
+        assert_eq!(sets[1].dimensions, vec![(names::SEVERITY, "critical".to_owned())]);
+        assert_eq!(value(&sets[3], names::FINDINGS_OPEN), Some(0.0), "zero too");
+        let without = summary(false).metric_sets();
+        assert!(without[0].values.iter().all(|v| v.0 != names::OUTBOX_LEFT && v.0 != names::SLACK_SENT));
+        assert!(CopSummary { ran: false, ..summary(true) }.metric_sets().is_empty());
+    }
 }
