@@ -25,7 +25,7 @@ async fn main() -> Result<(), polo_web::lambda::Fatal> {
     let state = Arc::new(State {
         fleet: Arc::new(S3SnapshotReader::new(s3_client(&sdk), &bucket, SNAPSHOT_KEY, SNAPSHOT_REVALIDATE)),
         costs: Arc::new(S3CostReader::new(s3_client(&sdk), &bucket, SNAPSHOT_REVALIDATE)),
-        findings: FindingTable::new(aws_sdk_dynamodb::Client::new(&sdk), reports),
+        findings: FindingTable::new(polo_core::store::dynamo_client(&sdk), reports),
         config,
         clock: Arc::new(SystemClock),
         delivery: polo_slack::Delivery::from_lookup(|name| std::env::var(name).ok())?,

@@ -31,7 +31,7 @@ async fn main() -> Result<(), polo_web::lambda::Fatal> {
     let config_path = std::env::var("POLO_CONFIG").ok().filter(|v| !v.is_empty());
     let config = Config::load(config_path.as_deref().map(std::path::Path::new))?.with_report_zone(zone);
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let dynamo = aws_sdk_dynamodb::Client::new(&sdk);
+    let dynamo = polo_core::store::dynamo_client(&sdk);
     let state = Arc::new(State {
         fleet: Arc::new(S3SnapshotReader::new(s3_client(&sdk), &bucket, SNAPSHOT_KEY, SNAPSHOT_REVALIDATE)),
         costs: Arc::new(S3CostReader::new(s3_client(&sdk), &bucket, SNAPSHOT_REVALIDATE)),

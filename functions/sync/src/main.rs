@@ -28,7 +28,7 @@ async fn main() -> Result<(), polo_web::lambda::Fatal> {
     let state = Arc::new(State {
         costs_source,
         store: Arc::new(S3Store::new(s3_client(&sdk), &env.bucket)),
-        table: ResourceTable::new(aws_sdk_dynamodb::Client::new(&sdk), &env.table),
+        table: ResourceTable::new(polo_core::store::dynamo_client(&sdk), &env.table),
         config,
         sdk,
         clock: Arc::new(SystemClock),

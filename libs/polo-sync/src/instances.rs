@@ -1,5 +1,6 @@
 //! EC2 DescribeInstances, every page, every state, into [`Instance`]s.
 
+use polo_telemetry::sdk_outcome::SdkOutcome;
 use std::collections::BTreeMap;
 
 use anyhow::Context as _;
@@ -20,7 +21,10 @@ pub async fn pull_instances(
     tags: &TagKeys,
 ) -> anyhow::Result<(Vec<Instance>, Vec<String>)> {
     let ec2 = aws_sdk_ec2::Client::from_conf(
-        aws_sdk_ec2::config::Builder::from(config).region(Region::new(region.to_owned())).build(),
+        aws_sdk_ec2::config::Builder::from(config)
+            .region(Region::new(region.to_owned()))
+            .interceptor(SdkOutcome)
+            .build(),
     );
     let mut pages = ec2.describe_instances().into_paginator().send();
     let (mut out, mut warnings) = (Vec::new(), Vec::new());

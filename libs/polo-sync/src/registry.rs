@@ -1,5 +1,6 @@
 //! The index registry table of each account and region (CONTRACT.md), all pages.
 
+use polo_telemetry::sdk_outcome::SdkOutcome;
 use std::collections::HashMap;
 
 use anyhow::Context as _;
@@ -41,7 +42,10 @@ pub async fn pull_indexes(
     region: &str,
 ) -> anyhow::Result<(Vec<Index>, Vec<String>)> {
     let dynamo = aws_sdk_dynamodb::Client::from_conf(
-        aws_sdk_dynamodb::config::Builder::from(config).region(Region::new(region.to_owned())).build(),
+        aws_sdk_dynamodb::config::Builder::from(config)
+            .region(Region::new(region.to_owned()))
+            .interceptor(SdkOutcome)
+            .build(),
     );
     let mut pages = dynamo.scan().table_name(&account.index_table).limit(SCAN_PAGE).into_paginator().send();
     let (mut out, mut warnings) = (Vec::new(), Vec::new());

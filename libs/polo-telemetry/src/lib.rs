@@ -4,13 +4,15 @@
 //!   (`service`, `function_request_id`, `xray_trace_id`), so existing Logs Insights queries
 //!   keep working;
 //! - [`xray`]: X-Ray subsegments for each AWS SDK call and each span that names one, sent to
-//!   the X-Ray daemon Lambda runs beside a traced function;
+//!   the X-Ray daemon Lambda runs beside a traced function, marked with how each call ended
+//!   by the clients' [`sdk_outcome::SdkOutcome`] interceptor;
 //! - [`emf`]: CloudWatch embedded-metric-format lines, and [`names`], every metric name the
 //!   functions emit (the CDK app's alarms and dashboard read the same names).
 
 pub mod emf;
 pub mod logs;
 pub mod names;
+pub mod sdk_outcome;
 pub mod trace_header;
 pub mod xray;
 

@@ -4,8 +4,9 @@
 //! Lambda opens the invocation's segment itself and names it in the trace header
 //! (`Parent=`); this layer hangs subsegments under it:
 //! - every AWS SDK operation (the SDK's own `Service.Operation` span, with `rpc.service` and
-//!   `rpc.method`), named for the service in the `aws` namespace, with its operation, region
-//!   and how many attempts it took;
+//!   `rpc.method`), named for the service in the `aws` namespace, with its operation, region,
+//!   how many attempts it took, and, where the client has the [`crate::sdk_outcome::SdkOutcome`]
+//!   interceptor, its final HTTP status and X-Ray's error, throttle and fault marks;
 //! - every span with a `subsegment` field (a sync's pull of one account and region), named by
 //!   that field; its `account` field is an annotation (indexed, for filtering traces; X-Ray
 //!   keeps at most 50 annotations a trace, so there is one a subsegment), its other fields
@@ -22,10 +23,11 @@ use std::time::{SystemTime, UNIX_EPOCH};
 use serde_json::{Map, Value, json};
 use tracing::field::{Field, Visit};
 use tracing::span::{Attributes, Id};
-use tracing::{Metadata, Subscriber};
+use tracing::{Event, Metadata, Subscriber};
 use tracing_subscriber::layer::Context;
 use tracing_subscriber::registry::LookupSpan;
 
+use crate::sdk_outcome::{OUTCOME_TARGET, marks};
 use crate::trace_header::TraceHeader;
 
 /// The span `lambda_runtime` opens around each invocation, with `xrayTraceId`.
@@ -67,6 +69,8 @@ struct Open {
     /// `Some(operation)` for an AWS SDK call.
     operation: Option<String>,
     attempts: u32,
+    /// The final HTTP status of an SDK call (0: no answer), when its client reports it.
+    status: Option<u16>,
     annotations: Map<String, Value>,
     metadata: Map<String, Value>,
 }
@@ -97,9 +101,12 @@ impl XrayLayer {
         })
     }
 
-    /// The spans this layer must see (its per-layer filter): invocations, SDK operations and
-    /// their attempts, and Polo's subsegment spans. Events never.
+    /// What this layer must see (its per-layer filter): invocations, SDK operations and
+    /// their attempts, Polo's subsegment spans, and the SDK outcome events.
     pub fn wants(meta: &Metadata<'_>) -> bool {
+        if meta.is_event() {
+            return meta.target() == OUTCOME_TARGET;
+        }
         meta.is_span()
             && (meta.name() == INVOCATION_SPAN
                 || meta.fields().field("rpc.service").is_some()
@@ -184,6 +191,7 @@ where
                 start: now_seconds(),
                 operation: Some(fields.method.unwrap_or_default()),
                 attempts: 0,
+                status: None,
                 annotations: Map::new(),
                 metadata: Map::new(),
             },
@@ -194,12 +202,28 @@ where
                 start: now_seconds(),
                 operation: None,
                 attempts: 0,
+                status: None,
                 annotations: fields.annotations,
                 metadata: fields.metadata,
             },
             (None, None) => return,
         };
         span.extensions_mut().insert(open);
+    }
+
+    fn on_event(&self, event: &Event<'_>, ctx: Context<'_, S>) {
+        let mut status = Status(None);
+        event.record(&mut status);
+        let (Some(status), Some(span)) = (status.0, ctx.event_span(event)) else { return };
+        // The innermost SDK call around the event.
+        for span in span.scope() {
+            if let Some(open) = span.extensions_mut().get_mut::<Open>()
+                && open.operation.is_some()
+            {
+                open.status = Some(status);
+                return;
+            }
+        }
     }
 
     fn on_close(&self, id: Id, ctx: Context<'_, S>) {
@@ -226,6 +250,17 @@ where
                 "region": self.region,
                 "retries": open.attempts.saturating_sub(1),
             });
+            if let Some(status) = open.status {
+                let (error, throttle, fault) = marks(status);
+                if status != 0 {
+                    document["http"] = json!({ "response": { "status": status } });
+                }
+                for (flag, set) in [("error", error), ("throttle", throttle), ("fault", fault)] {
+                    if set {
+                        document[flag] = Value::Bool(true);
+                    }
+                }
+            }
         } else {
             if !open.annotations.is_empty() {
                 document["annotations"] = Value::Object(open.annotations);
@@ -236,6 +271,18 @@ where
         }
         self.send(&document);
     }
+}
+
+/// The `status` field of an outcome event.
+struct Status(Option<u16>);
+
+impl Visit for Status {
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        if field.name() == "status" {
+            self.0 = u16::try_from(value).ok();
+        }
+    }
+    fn record_debug(&mut self, _field: &Field, _value: &dyn std::fmt::Debug) {}
 }
 
 /// What a new span says: the trace header, SDK names, a subsegment name and annotations.
@@ -344,6 +391,7 @@ mod tests {
             for attempt in 1..=2 {
                 let _a = tracing::debug_span!(target: "aws_smithy_runtime::client::orchestrator", "try_attempt", attempt).entered();
             }
+            tracing::debug!(target: OUTCOME_TARGET, status = 503_u16, "aws call answered");
         });
     }
 
@@ -359,6 +407,9 @@ mod tests {
         assert_eq!(call["aws"]["operation"], "DescribeInstances");
         assert_eq!(call["aws"]["region"], "eu-west-1");
         assert_eq!(call["aws"]["retries"], 1);
+        assert_eq!(call["http"]["response"]["status"], 503);
+        assert_eq!(call["fault"], true);
+        assert!(call.get("error").is_none() && pull.get("fault").is_none());
         assert_eq!(call["parent_id"], pull["id"]);
         assert_eq!(pull["name"], "pull");
         assert_eq!(pull["parent_id"], "53995c3f42cd8ad8");

@@ -207,11 +207,11 @@ impl FunctionConfig {
                     let fleet =
                         S3SnapshotReader::new(s3_client(sdk), bucket, SNAPSHOT_KEY, SNAPSHOT_REVALIDATE)
                             .with_first_sync_hint(hint);
-                    let table = ResourceTable::new(aws_sdk_dynamodb::Client::new(sdk), table);
+                    let table = ResourceTable::new(polo_core::store::dynamo_client(sdk), table);
                     // The Cop's findings live in the report table.
                     let findings: Arc<dyn FindingReader> = match &self.report_table {
                         Some(reports) => Arc::new(polo_core::data::FindingTable::new(
-                            aws_sdk_dynamodb::Client::new(sdk),
+                            polo_core::store::dynamo_client(sdk),
                             reports,
                         )),
                         None => Arc::new(NoFindings),
@@ -235,7 +235,7 @@ impl FunctionConfig {
         };
         let reports: Arc<dyn polo_core::reports::ReportStore> = match (&sdk, &self.report_table) {
             (Some(sdk), Some(table)) => {
-                Arc::new(polo_core::data::ReportTable::new(aws_sdk_dynamodb::Client::new(sdk), table))
+                Arc::new(polo_core::data::ReportTable::new(polo_core::store::dynamo_client(sdk), table))
             }
             _ => Arc::new(polo_core::reports::LocalReports::new(&self.state_dir)),
         };

@@ -11,7 +11,7 @@ use crate::model::ResourceKind;
 
 pub use exports::{ExportStore, S3Exports};
 pub use local::LocalStore;
-pub use s3::{S3Store, s3_client};
+pub use s3::{S3Store, dynamo_client, s3_client};
 
 /// The key of a sync document: `sync/{account}/{region}/{resource}.json`.
 pub fn document_key(account: &str, region: &str, resource: ResourceKind) -> String {

@@ -9,9 +9,19 @@ use crate::model::ResourceKind;
 
 /// An S3 client for `config`. Path-style addressing when an endpoint is configured
 /// (`AWS_ENDPOINT_URL`: S3-compatible stores and emulators want it), virtual-hosted otherwise.
+/// Each call's outcome reaches its X-Ray subsegment.
 pub fn s3_client(config: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
-    let builder = aws_sdk_s3::config::Builder::from(config).force_path_style(config.endpoint_url().is_some());
+    let builder = aws_sdk_s3::config::Builder::from(config)
+        .force_path_style(config.endpoint_url().is_some())
+        .interceptor(polo_telemetry::sdk_outcome::SdkOutcome);
     aws_sdk_s3::Client::from_conf(builder.build())
+}
+
+/// A DynamoDB client for `config`; each call's outcome reaches its X-Ray subsegment.
+pub fn dynamo_client(config: &aws_config::SdkConfig) -> aws_sdk_dynamodb::Client {
+    let builder =
+        aws_sdk_dynamodb::config::Builder::from(config).interceptor(polo_telemetry::sdk_outcome::SdkOutcome);
+    aws_sdk_dynamodb::Client::from_conf(builder.build())
 }
 
 /// Sync documents and the snapshot in the data bucket (`DATA_BUCKET_NAME`).
