@@ -61,8 +61,10 @@ pub async fn run_sync(config: &Config, options: &SyncOptions, now: OffsetDateTim
     let base = polo_sync_engine::base_config().await;
     let store: Arc<dyn SyncStore> = Arc::new(LocalStore::new(&options.out, &options.data));
     let mut progress = Progress::bar(plan.pulls(), "sync");
+    let pulled = std::sync::atomic::AtomicUsize::new(0);
     let outcomes = sync_observed(&plan, &base, Arc::clone(&store), now, &|o| {
-        progress.step(&format!("{} {} {}", o.account, o.region, o.resource));
+        let items = pulled.fetch_add(o.items, std::sync::atomic::Ordering::Relaxed) + o.items;
+        progress.step(&format!("{} items · {} {} {}", thousands(items), o.account, o.region, o.resource));
         let line = outcome_line(o);
         // On a terminal the bar counts the pulls that went well; failures and warnings
         // always get their line, as they happen.
