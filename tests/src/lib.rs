@@ -9,7 +9,8 @@
 pub fn write_bench(name: &str, value: &serde_json::Value) {
     // The checkout running the bench (cargo sets the variable when it runs a test), not the
     // one that compiled it: CI clones share the target directory.
-    let manifest = std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned());
+    let manifest =
+        std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned());
     let dir = format!("{manifest}/../bench");
     std::fs::create_dir_all(&dir).expect("bench/");
     let text = serde_json::to_string_pretty(value).expect("JSON") + "\n";

@@ -86,6 +86,9 @@ fn main() {
     });
     let text = serde_json::to_string_pretty(&results).unwrap();
     println!("{text}");
-    let out = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("../../bench/snapshot_load.json");
+    let out = std::path::PathBuf::from(
+        std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned()),
+    )
+    .join("../../bench/snapshot_load.json");
     std::fs::write(out, text + "\n").unwrap();
 }

@@ -51,8 +51,11 @@ pub fn peak_rss_mb() -> Option<f64> {
 
 /// Where the benchmarks write their numbers: `bench/{name}.json`.
 pub fn write_bench(name: &str, value: &serde_json::Value) {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../../bench");
-    std::fs::create_dir_all(dir).unwrap();
+    // The checkout running the bench, not the one that compiled it (clones share a target dir).
+    let manifest =
+        std::env::var("CARGO_MANIFEST_DIR").unwrap_or_else(|_| env!("CARGO_MANIFEST_DIR").to_owned());
+    let dir = format!("{manifest}/../../bench");
+    std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(format!("{dir}/{name}.json"), serde_json::to_string_pretty(value).unwrap() + "\n")
         .unwrap();
 }
