@@ -237,11 +237,31 @@ async fn scheduled_functions_take_eventbridge_events() {
         Outcome::Error(e) => assert!(e.to_string().contains("reporter request"), "{e}"),
         Outcome::Response(r) => panic!("answered {r}"),
     }
-    let (_, unknown) = reporter.invoke(r#"{"type": "weekly"}"#).await;
+    let (unknown_id, unknown) = reporter.invoke(r#"{"type": "weekly"}"#).await;
     match unknown {
         Outcome::Error(e) => assert!(e.to_string().contains("unknown report type"), "{e}"),
         Outcome::Response(r) => panic!("answered {r}"),
     }
+    // Each run prints its EMF line, a failed one too (the alarms count them), the first
+    // one the cold start; and its log lines carry the invocation's ids.
+    tokio::time::sleep(std::time::Duration::from_millis(200)).await;
+    let lines = reporter.json_lines();
+    let runs: Vec<&Value> = lines.iter().filter(|l| l.get("runs").is_some()).collect();
+    assert_eq!(runs.len(), 2, "{lines:#?}");
+    for run in &runs {
+        assert_eq!(run["service"], "polo-reporter");
+        assert_eq!(run["run_failures"].as_f64(), Some(1.0), "{run}");
+        assert!(run["run_duration"].as_f64().is_some(), "{run}");
+        let directive = &run["_aws"]["CloudWatchMetrics"][0];
+        assert_eq!(directive["Dimensions"], json!([["service"]]));
+    }
+    assert_eq!((runs[0]["cold_starts"].as_f64(), runs[1]["cold_starts"].as_f64()), (Some(1.0), Some(0.0)));
+    let failure = lines
+        .iter()
+        .find(|l| l["function_request_id"] == unknown_id.as_str() && l["level"] == "ERROR")
+        .unwrap_or_else(|| panic!("the failed run's error line: {lines:#?}"));
+    assert!(failure["message"].as_str().unwrap().contains("unknown report type"), "{failure}");
+    assert_eq!(failure["xray_trace_id"], trace_root(&unknown_id).as_str(), "{failure}");
 }
 
 #[tokio::test]
