@@ -6,7 +6,7 @@ use polo_slack::SlackWebhook;
 
 #[tokio::main]
 async fn main() -> Result<(), polo_web::lambda::Fatal> {
-    polo_telemetry::init();
+    polo_telemetry::init(|name| std::env::var(name).ok());
     let url = std::env::var("SLACK_WEBHOOK_URL")
         .ok()
         .filter(|v| !v.is_empty())

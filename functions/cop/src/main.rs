@@ -14,7 +14,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> Result<(), polo_web::lambda::Fatal> {
-    polo_telemetry::init();
+    polo_telemetry::init(|name| std::env::var(name).ok());
     let need = |name: &str| {
         std::env::var(name).ok().filter(|v| !v.is_empty()).ok_or_else(|| format!("{name}: required"))
     };

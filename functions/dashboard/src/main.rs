@@ -8,7 +8,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> Result<(), polo_web::lambda::Fatal> {
-    polo_telemetry::init();
+    polo_telemetry::init(|name| std::env::var(name).ok());
     let config = FunctionConfig::from_env()?;
     let state = config.into_state().await?;
     let app = pages(polo_dashboard::router(), state.clone()).merge(public(polo_web::auth::router(), state));

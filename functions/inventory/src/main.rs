@@ -8,7 +8,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> Result<(), polo_web::lambda::Fatal> {
-    polo_telemetry::init();
+    polo_telemetry::init(|name| std::env::var(name).ok());
     let config = FunctionConfig::from_env()?;
     let state = config.into_state().await?;
     Ok(polo_web::lambda::run(finish(pages(polo_inventory::router(), state)), config.metrics).await?)

@@ -3,7 +3,7 @@ use polo_web::routes::finish;
 
 #[tokio::main]
 async fn main() -> Result<(), polo_web::lambda::Fatal> {
-    polo_telemetry::init();
+    polo_telemetry::init(|name| std::env::var(name).ok());
     let metrics = Metrics::from_lookup(|name| std::env::var(name).ok(), "polo-static");
     Ok(polo_web::lambda::run(finish(polo_static::router()), metrics).await?)
 }

@@ -15,7 +15,7 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> Result<(), polo_web::lambda::Fatal> {
-    polo_telemetry::init();
+    polo_telemetry::init(|name| std::env::var(name).ok());
     let env = Env::from_lookup(|name| std::env::var(name).ok())?;
     let config = Config::load(env.polo_config.as_deref())?;
     let sdk = polo_sync_engine::base_config().await;

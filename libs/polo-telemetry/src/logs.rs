@@ -18,15 +18,18 @@ use tracing_subscriber::{EnvFilter, Layer as _};
 use crate::trace_header::TraceHeader;
 
 /// Installs the process's logging: JSON lines on stdout at `RUST_LOG` (default info), and,
-/// where [`crate::xray::XrayLayer::from_lookup`] finds a daemon, X-Ray subsegments.
-pub fn init() {
-    let filter = EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info"));
+/// where [`crate::xray::XrayLayer::from_lookup`] finds a daemon, X-Ray subsegments. `get`
+/// reads the environment (a function's `main` passes `std::env::var`).
+pub fn init(get: impl Fn(&str) -> Option<String>) {
+    let filter = get("RUST_LOG")
+        .and_then(|directives| EnvFilter::try_new(directives).ok())
+        .unwrap_or_else(|| EnvFilter::new("info"));
     let lines = tracing_subscriber::fmt::layer()
         .fmt_fields(JsonFields::new())
         .event_format(LambdaJson)
         .with_writer(std::io::stdout)
         .with_filter(filter);
-    let xray = crate::xray::XrayLayer::from_lookup(|name| std::env::var(name).ok())
+    let xray = crate::xray::XrayLayer::from_lookup(get)
         .map(|layer| layer.with_filter(tracing_subscriber::filter::filter_fn(crate::xray::XrayLayer::wants)));
     let _ = tracing_subscriber::registry().with(lines).with(xray).try_init();
 }
