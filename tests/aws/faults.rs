@@ -7,7 +7,7 @@ use polo_sync_engine::{Previous, Reach, SyncPlan, combine, sync};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
-use crate::fleet::{create_registry, launch, put_items, registry_item};
+use crate::fleet::{create_registry, create_registry_with, launch, put_items, registry_item};
 use crate::harness::{account, base_config, config_with, emulator, fresh_account_id, in_account};
 use crate::proxy::Proxy;
 
@@ -175,8 +175,7 @@ async fn the_emulator_dying_mid_sync_fails_the_unfinished_scopes_and_loses_nothi
         let cfg = in_account(&direct, id).await;
         for region in ["us-east-1", "eu-west-1", "eu-central-1"] {
             launch(&cfg, region, 2, "m6i.large", &[("owner", "alice")], false).await;
-            create_registry(&cfg, region, "marqo-indexes").await;
-            put_items(
+            create_registry_with(
                 &cfg,
                 region,
                 "marqo-indexes",
@@ -247,9 +246,13 @@ async fn a_throttled_table_and_a_failing_snapshot_write_lose_nothing_and_leave_t
     let id = fresh_account_id(350);
     let cfg = in_account(&direct, &id).await;
     launch(&cfg, "us-east-1", 3, "m6i.large", &[("owner", "alice")], false).await;
-    create_registry(&cfg, "us-east-1", "marqo-indexes").await;
-    put_items(&cfg, "us-east-1", "marqo-indexes", vec![registry_item("idx-t1", "one", "acme", "READY")])
-        .await;
+    create_registry_with(
+        &cfg,
+        "us-east-1",
+        "marqo-indexes",
+        vec![registry_item("idx-t1", "one", "acme", "READY")],
+    )
+    .await;
     let (bucket, table_name) = (fresh_name("polo-faults"), fresh_name("polo-faults-table"));
     create_bucket(&direct, &bucket).await;
     create_resource_table(&direct, &table_name).await;

@@ -80,6 +80,17 @@ pub async fn create_registry(config: &SdkConfig, region: &str, table: &str) {
         .unwrap();
 }
 
+/// Creates an index registry table holding `items`.
+pub async fn create_registry_with(
+    config: &SdkConfig,
+    region: &str,
+    table: &str,
+    items: Vec<HashMap<String, AttributeValue>>,
+) {
+    create_registry(config, region, table).await;
+    put_items(config, region, table, items).await;
+}
+
 /// A registry item as CONTRACT.md describes it.
 pub fn registry_item(id: &str, name: &str, customer: &str, status: &str) -> HashMap<String, AttributeValue> {
     let s = |v: &str| AttributeValue::S(v.to_owned());

@@ -9,7 +9,9 @@ use polo_sync_engine::{Combined, Previous, Reach, SyncPlan, apply_to_table, comb
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
-use crate::fleet::{create_registry, create_resource_table, dynamo, ec2, launch, put_items, registry_item};
+use crate::fleet::{
+    create_registry_with, create_resource_table, dynamo, ec2, launch, put_items, registry_item,
+};
 use crate::harness::{account, base_config, config_with, emulator, fresh_account_id, fresh_name, in_account};
 
 const T1: OffsetDateTime = datetime!(2026-11-24 12:00 UTC);
@@ -52,8 +54,7 @@ async fn two_syncs_record_exactly_what_changed() {
     let launched = launch(&cfg, "us-east-1", 4, "m6i.large", &[("owner", "alice")], false).await;
     let ids: Vec<&str> = launched.iter().map(|i| i.instance_id().unwrap()).collect();
     let (stopped, retagged, terminated, untouched) = (ids[0], ids[1], ids[2], ids[3]);
-    create_registry(&cfg, "us-east-1", "marqo-indexes").await;
-    put_items(
+    create_registry_with(
         &cfg,
         "us-east-1",
         "marqo-indexes",

@@ -10,7 +10,7 @@ use polo_sync_engine::{Previous, Reach, SyncPlan, combine, sync};
 use time::OffsetDateTime;
 use time::macros::datetime;
 
-use crate::fleet::{create_registry, ec2, launch, put_items, registry_item};
+use crate::fleet::{create_registry, create_registry_with, ec2, launch, put_items, registry_item};
 use crate::harness::{account, base_config, config_with, emulator, fresh_account_id, in_account};
 
 const NOW: OffsetDateTime = datetime!(2026-11-24 12:00 UTC);
@@ -192,9 +192,13 @@ async fn polo_sync_off_a_terminal_prints_plain_lines_and_a_summary() {
     let id = fresh_account_id(230);
     let in_a = in_account(&base, &id).await;
     launch(&in_a, "us-east-1", 2, "m6i.large", &[("owner", "ada")], false).await;
-    create_registry(&in_a, "us-east-1", "marqo-indexes").await;
-    put_items(&in_a, "us-east-1", "marqo-indexes", vec![registry_item("idx-1", "docs", "acme", "READY")])
-        .await;
+    create_registry_with(
+        &in_a,
+        "us-east-1",
+        "marqo-indexes",
+        vec![registry_item("idx-1", "docs", "acme", "READY")],
+    )
+    .await;
     // us-west-2 has no index registry: that pull fails, and says so as it happens.
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("polo.toml");

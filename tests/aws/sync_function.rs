@@ -9,7 +9,9 @@ use polo_core::store::{S3Store, SyncStore, s3_client};
 use polo_sync::Outcome;
 use time::macros::datetime;
 
-use crate::fleet::{create_bucket, create_registry, create_resource_table, launch, put_items, registry_item};
+use crate::fleet::{
+    create_bucket, create_registry, create_registry_with, create_resource_table, launch, registry_item,
+};
 use crate::harness::{account, base_config, config_with, emulator, fresh_account_id, fresh_name, in_account};
 
 const SCHEDULED: &str = r#"{
@@ -24,9 +26,13 @@ async fn the_sync_function_fills_the_bucket_and_the_table() {
     let id = fresh_account_id(510);
     let cfg = in_account(&base, &id).await;
     launch(&cfg, "us-east-1", 3, "m6i.large", &[("owner", "alice"), ("marqo-index", "idx-f1")], false).await;
-    create_registry(&cfg, "us-east-1", "marqo-indexes").await;
-    put_items(&cfg, "us-east-1", "marqo-indexes", vec![registry_item("idx-f1", "one", "acme", "READY")])
-        .await;
+    create_registry_with(
+        &cfg,
+        "us-east-1",
+        "marqo-indexes",
+        vec![registry_item("idx-f1", "one", "acme", "READY")],
+    )
+    .await;
     let (bucket, table_name) = (fresh_name("polo-fn"), fresh_name("polo-fn-table"));
     create_bucket(&base, &bucket).await;
     create_resource_table(&base, &table_name).await;

@@ -2,9 +2,9 @@
 //! local runtime API) reading its snapshot from the emulator's S3 sends each call to the
 //! daemon address Lambda gives it, under the invocation's trace and Lambda's segment.
 
-use std::net::UdpSocket;
 use std::time::Duration;
 
+use polo_tests::xray_daemon;
 use serde_json::{Value, json};
 
 use crate::fleet::create_bucket;
@@ -25,19 +25,6 @@ fn page_event(path: &str) -> String {
         "isBase64Encoded": false
     })
     .to_string()
-}
-
-/// Every document the daemon socket holds now.
-fn documents(daemon: &UdpSocket) -> Vec<Value> {
-    let mut out = Vec::new();
-    let mut buf = vec![0_u8; 65_536];
-    while let Ok(n) = daemon.recv(&mut buf) {
-        let text = std::str::from_utf8(&buf[..n]).unwrap();
-        let (header, document) = text.split_once('\n').unwrap();
-        assert_eq!(header, r#"{"format":"json","version":1}"#);
-        out.push(serde_json::from_str(document).unwrap());
-    }
-    out
 }
 
 async fn start(bucket: &str, endpoint: &str, daemon: &str, tracing: &str) -> Function {
@@ -62,15 +49,13 @@ async fn a_route_functions_s3_calls_are_subsegments_of_its_invocation() {
     let endpoint = emulator();
     let bucket = fresh_name("polo-traces");
     create_bucket(&base_config(&endpoint).await, &bucket).await;
-    let daemon = UdpSocket::bind("127.0.0.1:0").unwrap();
-    daemon.set_read_timeout(Some(Duration::from_millis(300))).unwrap();
-    let address = daemon.local_addr().unwrap().to_string();
+    let (daemon, address) = xray_daemon::start(Duration::from_millis(300));
 
     let mut f = start(&bucket, &endpoint, &address, "on").await;
     // No snapshot yet: the function asks S3, and answers that the first sync has not run.
     let (id, answer) = f.invoke(&page_event("/instances")).await;
     assert!(matches!(answer, Outcome::Response(_)), "{answer:?}");
-    let docs = documents(&daemon);
+    let docs = xray_daemon::documents(&daemon);
     let s3: Vec<&Value> = docs.iter().filter(|d| d["name"] == "S3").collect();
     assert!(!s3.is_empty(), "{docs:#?}");
     for call in &s3 {
@@ -90,5 +75,5 @@ async fn a_route_functions_s3_calls_are_subsegments_of_its_invocation() {
     // With tracing off, the same request sends nothing.
     let mut off = start(&bucket, &endpoint, &address, "off").await;
     off.invoke(&page_event("/instances")).await;
-    assert!(documents(&daemon).is_empty());
+    assert!(xray_daemon::documents(&daemon).is_empty());
 }

@@ -1,4 +1,8 @@
-//! Test-only crate: see aws/ and lambda/. What their benchmarks share lives here.
+//! Test-only crate: see aws/ and lambda/. What their benchmarks share lives here, and the
+//! local stand-ins other crates' tests use too (a Slack webhook, the X-Ray daemon).
+
+pub mod fake_slack;
+pub mod xray_daemon;
 
 /// Writes `value` to `bench/{name}.json` (pretty, with a final newline), where
 /// `scripts/bench-results` gathers it.

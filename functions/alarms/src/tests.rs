@@ -1,9 +1,6 @@
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
-use axum::extract::State as AxumState;
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
+use polo_tests::fake_slack::FakeSlack;
 use serde_json::json;
 
 use super::*;
@@ -76,32 +73,8 @@ fn an_event_that_is_not_sns_is_an_error() {
     assert!(messages(&json!({"Records": [{}]})).unwrap_err().contains("Records[0]: no Sns"));
 }
 
-#[derive(Default)]
-struct FakeSlack {
-    received: Mutex<Vec<Value>>,
-    script: Mutex<VecDeque<(u16, Option<&'static str>)>>,
-}
-
-async fn webhook(
-    AxumState(slack): AxumState<Arc<FakeSlack>>,
-    body: axum::body::Bytes,
-) -> axum::response::Response {
-    slack.received.lock().unwrap().push(serde_json::from_slice(&body).unwrap());
-    let (status, retry) = slack.script.lock().unwrap().pop_front().unwrap_or((200, None));
-    let mut response = (StatusCode::from_u16(status).unwrap(), "ok").into_response();
-    if let Some(seconds) = retry {
-        response.headers_mut().insert("retry-after", seconds.parse().unwrap());
-    }
-    response
-}
-
 async fn fake_slack(script: &[(u16, Option<&'static str>)]) -> (Arc<FakeSlack>, State) {
-    let slack =
-        Arc::new(FakeSlack { script: Mutex::new(script.iter().copied().collect()), ..FakeSlack::default() });
-    let app = axum::Router::new().route("/hook", axum::routing::post(webhook)).with_state(slack.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let (slack, url) = FakeSlack::start(script).await;
     (slack, State { slack: SlackWebhook::new(url).unwrap() })
 }
 
@@ -111,7 +84,7 @@ async fn every_alarm_of_a_delivery_reaches_slack_after_a_429() {
     let event = sns_event(&[("ALARM", alarm_json("ALARM")), ("OK", alarm_json("OK"))]);
     let done = handle(&state, &event, Duration::from_secs(30)).await.unwrap();
     assert_eq!(done, Forwarded { sent: 2, refused: Vec::new() });
-    let received = slack.received.lock().unwrap();
+    let received = slack.received();
     assert_eq!(received.len(), 3, "the first one twice");
     assert_eq!(received[0]["text"], "ALARM: prod-polo-sync-failures");
     assert_eq!(received[1]["text"], "ALARM: prod-polo-sync-failures");
@@ -131,7 +104,7 @@ async fn a_message_refused_for_good_is_reported_not_retried_and_the_rest_still_g
         "{:?}",
         done.refused
     );
-    assert_eq!(slack.received.lock().unwrap().len(), 2, "each message once");
+    assert_eq!(slack.received().len(), 2, "each message once");
 }
 
 #[tokio::test]
@@ -141,5 +114,5 @@ async fn slack_failing_beyond_the_budget_fails_the_invocation() {
         .await
         .unwrap_err();
     assert!(err.contains("Slack answered 503") && err.contains("0 of 1 sent"), "{err}");
-    assert_eq!(slack.received.lock().unwrap().len(), 3, "three attempts");
+    assert_eq!(slack.received().len(), 3, "three attempts");
 }

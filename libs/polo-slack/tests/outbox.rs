@@ -3,46 +3,21 @@
 
 #![allow(clippy::unwrap_used)]
 
-use std::collections::VecDeque;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use axum::extract::State;
-use axum::http::StatusCode;
-use axum::response::IntoResponse;
 use polo_core::reports::{Fact, MemoryReports, Report, ReportBody, ReportFilter, ReportStore, ReportType};
 use polo_slack::report_message::ReportOutbox;
 use polo_slack::{Pacing, SlackWebhook, drain};
-use serde_json::Value;
+use polo_tests::fake_slack::FakeSlack;
 use time::OffsetDateTime;
 use time::macros::datetime;
 
 const NOW: OffsetDateTime = datetime!(2026-11-24 06:15 UTC);
 const PUBLIC: &str = "https://polo.example.com";
 
-#[derive(Default)]
-struct FakeSlack {
-    received: Mutex<Vec<Value>>,
-    /// Answers to give, in order: (status, Retry-After).
-    script: Mutex<VecDeque<(u16, Option<&'static str>)>>,
-}
-
-async fn webhook(State(slack): State<Arc<FakeSlack>>, body: axum::body::Bytes) -> impl IntoResponse {
-    slack.received.lock().unwrap().push(serde_json::from_slice(&body).unwrap());
-    let (status, retry) = slack.script.lock().unwrap().pop_front().unwrap_or((200, None));
-    let mut response = (StatusCode::from_u16(status).unwrap(), "ok").into_response();
-    if let Some(seconds) = retry {
-        response.headers_mut().insert("retry-after", seconds.parse().unwrap());
-    }
-    response
-}
-
 async fn fake_slack() -> (Arc<FakeSlack>, SlackWebhook) {
-    let slack = Arc::new(FakeSlack::default());
-    let app = axum::Router::new().route("/hook", axum::routing::post(webhook)).with_state(slack.clone());
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/hook", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    let (slack, url) = FakeSlack::start(&[]).await;
     (slack, SlackWebhook::new(url).unwrap())
 }
 
@@ -87,7 +62,7 @@ async fn each_new_report_is_posted_once_with_a_link_to_its_page() {
     let outbox = ReportOutbox { store: &store, public_url: PUBLIC };
     let drained = drain(&outbox, &hook, NOW, Pacing::IMMEDIATE).await.unwrap();
     assert_eq!((drained.sent, drained.left), (2, 0));
-    let received = slack.received.lock().unwrap().clone();
+    let received = slack.received();
     assert_eq!(received.len(), 2);
     let text = received[0].to_string();
     assert!(
@@ -99,27 +74,27 @@ async fn each_new_report_is_posted_once_with_a_link_to_its_page() {
     // The next run has nothing to send.
     let again = drain(&outbox, &hook, NOW, Pacing::IMMEDIATE).await.unwrap();
     assert_eq!((again.sent, again.left), (0, 0));
-    assert_eq!(slack.received.lock().unwrap().len(), 2, "nothing posted twice");
+    assert_eq!(slack.received().len(), 2, "nothing posted twice");
 }
 
 #[tokio::test]
 async fn a_429_waits_retry_after_then_sends() {
     let (slack, hook) = fake_slack().await;
-    slack.script.lock().unwrap().push_back((429, Some("2")));
+    slack.answer(429, Some("2"));
     let store = store_with(&[report(ReportType::DailyCost, "2026-11-23")]).await;
     let outbox = ReportOutbox { store: &store, public_url: PUBLIC };
     let started = Instant::now();
     let drained = drain(&outbox, &hook, NOW, Pacing::IMMEDIATE).await.unwrap();
     assert!(started.elapsed() >= Duration::from_secs(2), "waited Retry-After");
     assert_eq!((drained.sent, drained.left), (1, 0));
-    assert_eq!(slack.received.lock().unwrap().len(), 2, "the refused try and the accepted one");
+    assert_eq!(slack.received().len(), 2, "the refused try and the accepted one");
     assert_eq!(unsent(&store).await, 0);
 }
 
 #[tokio::test]
 async fn a_5xx_leaves_everything_unsent_for_the_next_run() {
     let (slack, hook) = fake_slack().await;
-    slack.script.lock().unwrap().push_back((500, None));
+    slack.answer(500, None);
     let store = store_with(&[
         report(ReportType::DailyCost, "2026-11-23"),
         report(ReportType::MonthlyClose, "2026-10"),
@@ -129,12 +104,12 @@ async fn a_5xx_leaves_everything_unsent_for_the_next_run() {
     let first = drain(&outbox, &hook, NOW, Pacing::IMMEDIATE).await.unwrap();
     assert_eq!((first.sent, first.left), (0, 2));
     assert!(first.problems[0].contains("Slack answered 500"), "{:?}", first.problems);
-    assert_eq!(slack.received.lock().unwrap().len(), 1, "the run stopped at the failure");
+    assert_eq!(slack.received().len(), 1, "the run stopped at the failure");
     assert_eq!(unsent(&store).await, 2);
     // The next run (any report type's) sends both, once.
     let second = drain(&outbox, &hook, NOW, Pacing::IMMEDIATE).await.unwrap();
     assert_eq!((second.sent, second.left), (2, 0));
-    let received = slack.received.lock().unwrap().clone();
+    let received = slack.received();
     assert_eq!(received.len(), 3);
     let texts: Vec<String> = received.iter().map(|m| m["text"].as_str().unwrap().to_owned()).collect();
     assert_eq!(texts[0], texts[1], "the failed message was sent again");
@@ -181,7 +156,7 @@ async fn slack_down_for_a_whole_report_run_hears_every_report_once_on_the_next()
     let next = drain(&outbox, &hook, NOW, Pacing::IMMEDIATE).await.unwrap();
     assert_eq!((next.sent, next.left), (5, 0));
     let texts: std::collections::HashSet<String> =
-        slack.received.lock().unwrap().iter().map(|m| m["text"].as_str().unwrap().to_owned()).collect();
+        slack.received().iter().map(|m| m["text"].as_str().unwrap().to_owned()).collect();
     assert_eq!(texts.len(), 5, "each report once");
     assert_eq!(drain(&outbox, &hook, NOW, Pacing::IMMEDIATE).await.unwrap().sent, 0, "and never again");
 }
@@ -189,7 +164,7 @@ async fn slack_down_for_a_whole_report_run_hears_every_report_once_on_the_next()
 #[tokio::test]
 async fn a_refused_message_stays_unsent_and_the_others_go_on() {
     let (slack, hook) = fake_slack().await;
-    slack.script.lock().unwrap().push_back((400, None));
+    slack.answer(400, None);
     let store = store_with(&[
         report(ReportType::DailyCost, "2026-11-23"),
         report(ReportType::MonthlyClose, "2026-10"),
@@ -199,13 +174,13 @@ async fn a_refused_message_stays_unsent_and_the_others_go_on() {
     let drained = drain(&outbox, &hook, NOW, Pacing::IMMEDIATE).await.unwrap();
     assert_eq!((drained.sent, drained.left), (1, 1));
     assert!(drained.problems[0].contains("refused the message (400)"), "{:?}", drained.problems);
-    assert_eq!(slack.received.lock().unwrap().len(), 2);
+    assert_eq!(slack.received().len(), 2);
 }
 
 #[tokio::test]
 async fn a_gone_webhook_stops_the_run_and_a_spent_budget_leaves_the_rest() {
     let (slack, hook) = fake_slack().await;
-    slack.script.lock().unwrap().push_back((404, None));
+    slack.answer(404, None);
     let store = store_with(&[
         report(ReportType::DailyCost, "2026-11-23"),
         report(ReportType::MonthlyClose, "2026-10"),
@@ -215,12 +190,12 @@ async fn a_gone_webhook_stops_the_run_and_a_spent_budget_leaves_the_rest() {
     let drained = drain(&outbox, &hook, NOW, Pacing::IMMEDIATE).await.unwrap();
     assert_eq!((drained.sent, drained.left), (0, 2));
     assert!(drained.problems[0].contains("webhook is unusable (404)"), "{:?}", drained.problems);
-    assert_eq!(slack.received.lock().unwrap().len(), 1, "no message tried after a 404");
+    assert_eq!(slack.received().len(), 1, "no message tried after a 404");
     let no_time = Pacing { pace: Duration::ZERO, budget: Duration::from_secs(1) };
     let drained = drain(&outbox, &hook, NOW, no_time).await.unwrap();
     assert_eq!((drained.sent, drained.left), (0, 2));
     assert!(drained.problems[0].starts_with("time is up"), "{:?}", drained.problems);
-    assert_eq!(slack.received.lock().unwrap().len(), 1);
+    assert_eq!(slack.received().len(), 1);
 }
 
 mod findings {
@@ -258,7 +233,7 @@ mod findings {
         let outbox = FindingOutbox { store: &store, renotify: time::Duration::hours(24), public_url: PUBLIC };
         let drained = drain(&outbox, &hook, NOW, Pacing::IMMEDIATE).await.unwrap();
         assert_eq!(drained.left, 0);
-        let received = slack.received.lock().unwrap().clone();
+        let received = slack.received();
         assert!(received.len() > 1, "split: {}", received.len());
         assert_eq!(drained.sent, received.len());
         let mut told = 0;
@@ -284,13 +259,14 @@ mod findings {
         let store = MemoryFindings::default();
         store.save(&findings(3)).await.unwrap();
         let outbox = FindingOutbox { store: &store, renotify: time::Duration::hours(24), public_url: PUBLIC };
-        slack.script.lock().unwrap().extend([(429, Some("2")), (500, None)]);
+        slack.answer(429, Some("2"));
+        slack.answer(500, None);
         let failed = drain(&outbox, &hook, NOW, Pacing::IMMEDIATE).await.unwrap();
         assert_eq!((failed.sent, failed.left), (0, 1), "429 waited, then 500 left it for the next run");
         assert!(store.all().await.unwrap().iter().all(|f| f.last_notified.is_none()));
         let next = drain(&outbox, &hook, NOW, Pacing::IMMEDIATE).await.unwrap();
         assert_eq!((next.sent, next.left), (1, 0));
-        let received = slack.received.lock().unwrap().clone();
+        let received = slack.received();
         assert_eq!(received.len(), 3, "429, 500, then the one accepted");
         assert!(store.all().await.unwrap().iter().all(|f| f.last_notified == Some(NOW)));
     }
@@ -331,7 +307,7 @@ mod cop_runs {
         let (slack, hook) = fake_slack().await;
         let next = drain(&outbox, &hook, later, Pacing::IMMEDIATE).await.unwrap();
         assert_eq!(next.left, 0);
-        let told: String = slack.received.lock().unwrap().iter().map(ToString::to_string).collect();
+        let told: String = slack.received().iter().map(ToString::to_string).collect();
         // Every open finding is told once: its resource's link appears once per finding of it.
         let mut per_link = std::collections::HashMap::<String, usize>::new();
         for finding in &open {
@@ -363,7 +339,7 @@ mod cop_runs {
             .id
             .clone();
         let told = |at: usize| -> String {
-            let received = slack.received.lock().unwrap();
+            let received = slack.received();
             received[at..]
                 .iter()
                 .flat_map(|m| m["blocks"].as_array().unwrap().clone())
@@ -382,21 +358,21 @@ mod cop_runs {
         let first = run(everything.clone(), NOW).await;
         assert!(first.sent >= 1 && first.left == 0);
         assert!(told(0).contains(&format!("|{orphan}>")) && told(0).contains("_new_"));
-        let seen = slack.received.lock().unwrap().len();
+        let seen = slack.received().len();
         let quiet = run(everything.clone(), NOW + Duration::hours(1)).await;
         assert_eq!(quiet.sent, 0, "silent within renotify_hours");
         let reminder = run(everything.clone(), NOW + Duration::hours(24)).await;
         assert!(reminder.sent >= 1);
         assert!(told(seen).contains(&format!("|{orphan}>")) && told(seen).contains("_still open_"));
-        let seen = slack.received.lock().unwrap().len();
+        let seen = slack.received().len();
         let mut fixed = everything.clone();
         fixed.instances.retain(|i| i.id != orphan);
         let resolved = run(fixed.clone(), NOW + Duration::hours(25)).await;
         assert_eq!(resolved.sent, 1);
         let text = told(seen);
         assert!(text.contains(&format!("|{orphan}>")) && text.contains("_resolved_"), "{text}");
-        let seen = slack.received.lock().unwrap().len();
+        let seen = slack.received().len();
         assert_eq!(run(fixed, NOW + Duration::hours(26)).await.sent, 0, "resolved is told once");
-        assert_eq!(slack.received.lock().unwrap().len(), seen);
+        assert_eq!(slack.received().len(), seen);
     }
 }

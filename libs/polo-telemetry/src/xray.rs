@@ -346,25 +346,7 @@ mod tests {
     const HEADER: &str = "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=1";
 
     fn daemon() -> (UdpSocket, String) {
-        let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-        socket.set_read_timeout(Some(Duration::from_millis(500))).unwrap();
-        let address = socket.local_addr().unwrap().to_string();
-        (socket, address)
-    }
-
-    fn received(socket: &UdpSocket) -> Vec<Value> {
-        let mut out = Vec::new();
-        let mut buf = vec![0_u8; 65_536];
-        while let Ok(n) = socket.recv(&mut buf) {
-            let text = std::str::from_utf8(&buf[..n]).unwrap();
-            let (header, document) = text.split_once('\n').unwrap();
-            assert_eq!(header, r#"{"format":"json","version":1}"#);
-            out.push(serde_json::from_str(document).unwrap());
-            if out.len() == 3 {
-                break;
-            }
-        }
-        out
+        polo_tests::xray_daemon::start(Duration::from_millis(500))
     }
 
     fn layer(address: &str) -> XrayLayer {
@@ -399,7 +381,7 @@ mod tests {
     fn an_sdk_call_is_a_subsegment_of_the_span_it_ran_in_under_the_invocation() {
         let (socket, address) = daemon();
         traced(&address, HEADER);
-        let docs = received(&socket);
+        let docs = polo_tests::xray_daemon::documents(&socket);
         assert_eq!(docs.len(), 2, "{docs:#?}");
         let (call, pull) = (&docs[0], &docs[1]);
         assert_eq!(call["name"], "EC2");
@@ -427,7 +409,7 @@ mod tests {
     fn an_unsampled_invocation_sends_nothing() {
         let (socket, address) = daemon();
         traced(&address, "Root=1-5759e988-bd862e3fe1be46a994272793;Parent=53995c3f42cd8ad8;Sampled=0");
-        assert!(received(&socket).is_empty());
+        assert!(polo_tests::xray_daemon::documents(&socket).is_empty());
     }
 
     #[test]
