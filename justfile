@@ -26,25 +26,34 @@ tailwind *ARGS:
 test *FLAGS:
     scripts/test {{FLAGS}}
 
+# After adding or changing a dependency: regenerate libs/workspace-hack (one feature set for
+# every build), add it to new members, and check both; scripts/one-feature-set proves it.
+hakari:
+    scripts/install-hakari
+    cargo hakari generate
+    cargo hakari manage-deps --yes
+    cargo hakari verify
+    scripts/one-feature-set
+
 # Clippy with the workspace lints, and rustfmt.
 lint:
-    cargo clippy --workspace --all-targets -- -D warnings
+    cargo clippy --locked --workspace --all-targets -- -D warnings
 
 # Pull the fleet from AWS into data/sync and local_data.json: `just sync -r instances -p prod,staging`.
 sync *ARGS:
-    cargo run -q -p polo -- sync {{ARGS}}
+    cargo run --locked -q -p polo -- sync {{ARGS}}
 
 # Regenerate the committed sample snapshot (deterministic).
 sample:
-    cargo run -q -p polo -- --now 2026-11-24T12:00:00Z sample --seed 42 --scale small --out data/sample_data.json
+    cargo run --locked -q -p polo -- --now 2026-11-24T12:00:00Z sample --seed 42 --scale small --out data/sample_data.json
 
 # Refresh data/prices.json from the AWS Price List API: `just prices --regions us-east-1,eu-west-1`.
 prices *ARGS:
-    cargo run -q -p polo -- prices {{ARGS}}
+    cargo run --locked -q -p polo -- prices {{ARGS}}
 
 # Print the route table (`just routes --json` for the CDK app).
 routes *ARGS:
-    cargo run -q -p polo -- routes {{ARGS}}
+    cargo run --locked -q -p polo -- routes {{ARGS}}
 
 # Every benchmark; numbers to bench/*.json, gathered into bench/results.json and README's table.
 bench:
@@ -59,7 +68,7 @@ functions := `ls functions | tr '\n' ' '`
 
 # Build every function with cargo-lambda into target/lambda/{function}/bootstrap.zip (release).
 zip:
-    cargo lambda build --release --compiler cargo --output-format zip {{ replace_regex(functions, '(\S+)', '--bin $1') }}
+    cargo lambda build --locked --release --compiler cargo --output-format zip {{ replace_regex(functions, '(\S+)', '--bin $1') }}
     @for f in {{functions}}; do ls -l "$CARGO_TARGET_DIR/lambda/$f/bootstrap.zip"; done
 
 # SAM build of an environment's app template with the cargo-lambda zips: `just build -p polo -e prod`.
@@ -68,7 +77,7 @@ build *ARGS:
 
 # Debug build of the whole workspace.
 cargo-build:
-    cargo build --workspace
+    cargo build --locked --workspace
 
 # The CDK app offline: types, assertion tests, synth, cfn-lint.
 cdk-check:

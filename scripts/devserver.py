@@ -46,7 +46,7 @@ def snapshot():
 
 def build():
     log("building polo…")
-    result = subprocess.run(["cargo", "build", "-p", "polo"], cwd=ROOT)
+    result = subprocess.run(["cargo", "build", "--locked", "-p", "polo"], cwd=ROOT)
     if result.returncode != 0:
         log("build failed; fix the error and save again (the previous server keeps running)")
     return result.returncode == 0

@@ -58,7 +58,7 @@ async fn the_s3_snapshot_is_loaded_once_and_revalidated_by_etag() {
     assert_eq!(reader.fleet().await.unwrap().instances(), second.instances.as_slice());
     assert_eq!(reader.problem(), None, "a good snapshot clears the problem");
 
-    let cached = S3SnapshotReader::new(s3_client(&base), &bucket, SNAPSHOT_KEY, Duration::from_secs(3600));
+    let cached = S3SnapshotReader::new(s3_client(&base), &bucket, SNAPSHOT_KEY, Duration::from_hours(1));
     let a = cached.fleet().await.unwrap();
     store.write_snapshot(serde_json::to_vec(&first).unwrap()).await.unwrap();
     let b = cached.fleet().await.unwrap();

@@ -50,7 +50,7 @@ async fn the_sync_function_fills_the_bucket_and_the_table() {
         .with_first_sync_hint("the first sync runs every 15 minutes");
     assert!(matches!(reader.fleet().await, Err(DataError::NoDataYet(_))));
     let patient =
-        S3SnapshotReader::new(s3_client(&base), &bucket, "snapshot.json", std::time::Duration::from_secs(60));
+        S3SnapshotReader::new(s3_client(&base), &bucket, "snapshot.json", std::time::Duration::from_mins(1));
     assert!(matches!(patient.fleet().await, Err(DataError::NoDataYet(_))));
     assert!(matches!(patient.fleet().await, Err(DataError::NoDataYet(_))), "still no data within the window");
 
@@ -98,7 +98,7 @@ async fn runs_never_overlap_and_the_snapshot_never_rolls_back() {
     create_resource_table(&base, &table_name).await;
     let table = ResourceTable::new(aws_sdk_dynamodb::Client::new(&base), &table_name);
     let t = datetime!(2026-11-24 12:00 UTC);
-    let ttl = std::time::Duration::from_secs(360);
+    let ttl = std::time::Duration::from_mins(6);
 
     // A run in progress holds the lease: a second event finds it taken.
     assert!(table.acquire_lease("sync", "event-a", t, ttl).await.unwrap());

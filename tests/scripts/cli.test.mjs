@@ -105,6 +105,11 @@ test('a bad threshold or combination is one error', () => {
   refuses('test', ['--local', '--integration'], /exclude each other/);
   refuses('test', ['--watch', '--coverage'], /--watch does not combine with coverage/);
   refuses('test', ['--bogus'], /unknown flag --bogus/);
+  refuses('test', ['--cold', '--local'], /--cold runs the whole test command in a fresh clone/);
+});
+
+test('--cold runs the test command in a fresh clone', () => {
+  runs('test', ['--cold'], 'scripts/cold-test');
 });
 
 test("README's speed table is what bench/results.json says", () => {

@@ -15,7 +15,7 @@ use polo_telemetry::names;
 use serde::Serialize;
 
 /// How long one run may hold the lease (the function's timeout is shorter).
-pub const LEASE: Duration = Duration::from_secs(10 * 60);
+pub const LEASE: Duration = Duration::from_mins(10);
 
 /// Readers, the findings table and the configuration, built once per container.
 pub struct State {

@@ -7,14 +7,14 @@ use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use polo_core::listing::{Column, FilterField, Filterable};
+use polo_core::listing::{Column, FilterField};
 use polo_core::model::{Finding, ResourceKind};
 use polo_core::text::{ago, rfc3339};
 use polo_web::htmx::Htmx;
 use polo_web::params::TableQuery;
 use polo_web::respond::html;
 use polo_web::table::FilterControl;
-use polo_web::table_route::{Table, TableFrame, filter_and_sort, respond};
+use polo_web::table_route::{Table, TableFrame, filter_and_sort, respond, selects_over};
 use polo_web::tabular::{Cells, CsvRow};
 use polo_web::{AppError, AppState, Chrome};
 use time::OffsetDateTime;
@@ -67,6 +67,14 @@ const SHOWN: &[(FindingColumn, &str, bool)] = &[
     (FindingColumn::State, "State", false),
     (FindingColumn::FirstSeen, "First seen", false),
     (FindingColumn::LastSeen, "Last seen", false),
+];
+
+/// The filters (CONTRACT.md "Findings"), each a select with counts.
+const FILTERS: &[(FilterField, &str)] = &[
+    (FilterField::Rule, "Rule"),
+    (FilterField::Severity, "Severity"),
+    (FilterField::Account, "Account"),
+    (FilterField::State, "State"),
 ];
 
 /// The CSV columns: the JSON item keys (CONTRACT.md "Findings").
@@ -228,24 +236,7 @@ impl Table for FindingsTable {
     fn extra(&self, _now: OffsetDateTime) {}
 
     fn filters(&self, query: &TableQuery<FindingColumn>) -> Vec<FilterControl> {
-        let counts = |field: FilterField| {
-            let mut values: std::collections::BTreeMap<String, usize> = std::collections::BTreeMap::new();
-            for f in &self.findings {
-                if let Some(v) = f.field(field) {
-                    *values.entry(v.to_owned()).or_default() += 1;
-                }
-            }
-            values.into_iter().collect::<Vec<_>>()
-        };
-        [
-            (FilterField::Rule, "Rule"),
-            (FilterField::Severity, "Severity"),
-            (FilterField::Account, "Account"),
-            (FilterField::State, "State"),
-        ]
-        .into_iter()
-        .map(|(field, label)| FilterControl::select(query, field, label, &counts(field)))
-        .collect()
+        selects_over(&self.findings, query, FILTERS)
     }
 
     fn page(
@@ -275,11 +266,8 @@ pub async fn list(
     RawQuery(raw): RawQuery,
     request_headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let query = TableQuery::<FindingColumn>::parse(
-        raw.as_deref(),
-        &request_headers,
-        &[FilterField::Rule, FilterField::Severity, FilterField::Account, FilterField::State],
-    )?;
+    let fields: Vec<FilterField> = FILTERS.iter().map(|(field, _)| *field).collect();
+    let query = TableQuery::<FindingColumn>::parse(raw.as_deref(), &request_headers, &fields)?;
     let findings = state.findings.all_findings().await?;
     respond(&state, chrome, htmx, &FindingsTable { findings }, query).await
 }

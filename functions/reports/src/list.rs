@@ -14,7 +14,7 @@ use polo_web::htmx::Htmx;
 use polo_web::params::TableQuery;
 use polo_web::respond::html;
 use polo_web::table::FilterControl;
-use polo_web::table_route::{Table, TableFrame, filter_and_sort, respond};
+use polo_web::table_route::{Table, TableFrame, filter_and_sort, respond, selects_over};
 use polo_web::tabular::{Cells, CsvRow};
 use polo_web::{AppError, AppState, Chrome};
 use serde::Serialize;
@@ -61,6 +61,9 @@ const SHOWN: &[(ReportColumn, &str, bool)] = &[
     (ReportColumn::GeneratedAt, "Generated", false),
     (ReportColumn::ExpiresAt, "Kept until", false),
 ];
+
+/// The filters (CONTRACT.md "Reports"), each a select with counts.
+const FILTERS: &[(FilterField, &str)] = &[(FilterField::Type, "Type"), (FilterField::Period, "Period")];
 
 const CSV_COLUMNS: &[&str] = &["type", "period", "start", "end", "generated_at", "expires_at", "url"];
 
@@ -206,16 +209,7 @@ impl Table for ReportsTable {
     fn extra(&self, _now: OffsetDateTime) {}
 
     fn filters(&self, query: &TableQuery<ReportColumn>) -> Vec<FilterControl> {
-        let mut counts: Vec<(String, usize)> = ReportType::ALL
-            .iter()
-            .map(|k| (k.as_str().to_owned(), self.reports.iter().filter(|r| r.kind == *k).count()))
-            .filter(|(_, n)| *n > 0)
-            .collect();
-        counts.sort();
-        vec![
-            FilterControl::select(query, FilterField::Type, "Type", &counts),
-            FilterControl::text(query, FilterField::Period, "Period"),
-        ]
+        selects_over(&self.reports, query, FILTERS)
     }
 
     fn page(
@@ -252,11 +246,8 @@ pub async fn list(
     RawQuery(raw): RawQuery,
     request_headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let query = TableQuery::<ReportColumn>::parse(
-        raw.as_deref(),
-        &request_headers,
-        &[FilterField::Type, FilterField::Period],
-    )?;
+    let fields: Vec<FilterField> = FILTERS.iter().map(|(field, _)| *field).collect();
+    let query = TableQuery::<ReportColumn>::parse(raw.as_deref(), &request_headers, &fields)?;
     let now = state.clock.now();
     let reports = state.reports.list(&ReportFilter::default(), now).await?;
     respond(&state, chrome, htmx, &ReportsTable { reports, now }, query).await

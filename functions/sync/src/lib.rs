@@ -62,7 +62,7 @@ pub async fn assume(base: &aws_config::SdkConfig, role_arn: &str) -> aws_config:
 /// The lease one sync run holds, in the resource table.
 pub const LEASE: &str = "sync";
 /// Longer than the function's 5-minute timeout: a run that dies frees it by expiry.
-pub const LEASE_TTL: std::time::Duration = std::time::Duration::from_secs(6 * 60);
+pub const LEASE_TTL: std::time::Duration = std::time::Duration::from_mins(6);
 
 /// What one event did: a run, or nothing because another run holds the lease or this
 /// event (by its id) already ran.

@@ -71,7 +71,7 @@ impl SlackWebhook {
 }
 
 /// The longest `Retry-After` believed: a larger one (or a date) waits this long.
-pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(15 * 60);
+pub const MAX_RETRY_AFTER: Duration = Duration::from_mins(15);
 
 /// The 400 answers that say the webhook itself is unusable, not the message.
 const WEBHOOK_GONE: [&str; 4] = ["no_service_id", "no_team", "team_disabled", "invalid_token"];

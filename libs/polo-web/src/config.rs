@@ -50,7 +50,7 @@ pub struct FunctionConfig {
 type Readers = (Arc<dyn FleetReader>, Arc<dyn ResourceReader>, Arc<dyn FindingReader>);
 
 /// How long the URL of a large export works.
-pub const EXPORT_URL_LIFETIME: std::time::Duration = std::time::Duration::from_secs(15 * 60);
+pub const EXPORT_URL_LIFETIME: std::time::Duration = std::time::Duration::from_mins(15);
 
 /// How often a warm container asks S3 whether the snapshot changed.
 pub const SNAPSHOT_REVALIDATE: std::time::Duration = std::time::Duration::from_secs(10);

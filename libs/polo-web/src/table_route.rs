@@ -175,3 +175,14 @@ pub fn filter_and_sort<'a, R: polo_core::listing::Filterable, C: Column>(
     });
     rows
 }
+
+/// The filter selects of a small in-memory table (reports, findings): each of `fields` with
+/// the values its rows have, counted under the query's free text and *other* filters, as
+/// the inventory tables count theirs.
+pub fn selects_over<R: polo_core::listing::Filterable, C>(
+    items: &[R],
+    query: &TableQuery<C>,
+    fields: &[(polo_core::listing::FilterField, &'static str)],
+) -> Vec<FilterControl> {
+    FilterControl::selects(query, fields, &polo_core::listing::facets_for(items, &query.filters))
+}

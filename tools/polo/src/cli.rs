@@ -28,9 +28,10 @@ pub struct Cli {
     /// timezone` in polo.toml.
     #[arg(long, global = true, env = "REPORT_TIMEZONE", value_parser = parse_zone)]
     pub timezone: Option<ReportZone>,
-    /// Where reports (and Cop state) are kept locally.
-    #[arg(long, global = true, env = "POLO_STATE", default_value = "data/state")]
-    pub state: PathBuf,
+    /// Where reports and Cop state are kept locally; default: data/state (data/state/sample
+    /// for the bundled sample).
+    #[arg(long, global = true, env = "POLO_STATE")]
+    pub state: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }
@@ -212,9 +213,28 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let path = crate::serve::snapshot_path(data.as_deref());
             tracing::info!(data = %path.display(), "serving snapshot");
             let addr = SocketAddr::new(*host, *port);
-            let mut state = crate::serve::dev_state(config, &path, clock, cli.now.is_some())?
-                .with_reports(std::sync::Arc::new(polo_core::reports::LocalReports::new(&cli.state)))
-                .with_findings(std::sync::Arc::new(polo_core::cop::LocalFindings::new(&cli.state)));
+            let state_dir = crate::serve::state_dir(cli.state.as_deref(), &path);
+            let service = Arc::new(polo_core::data::LocalDataService::from_file(&path)?);
+            let mut state =
+                crate::serve::dev_state_over(config, service.clone(), &path, clock, cli.now.is_some())?
+                    .with_reports(Arc::new(polo_core::reports::LocalReports::new(&state_dir)))
+                    .with_findings(Arc::new(polo_core::cop::LocalFindings::new(&state_dir)));
+            let now = state.clock.now();
+            match crate::serve::prepare(&state.config, &service, &path, state.costs.as_ref(), &state_dir, now)
+                .await
+            {
+                Ok(done) => tracing::info!(
+                    state = %state_dir.display(),
+                    cop = %done.cop_open.map_or_else(|| "judged this snapshot already".to_owned(), |n| format!("{n} open findings")),
+                    reports = %if done.reports.is_empty() { "latest periods stored already".to_owned() } else { done.reports.join(", ") },
+                    took_ms = done.took.as_millis(),
+                    "prepared the snapshot's findings and reports"
+                ),
+                // The pages still serve the inventory; the line says what is missing and why.
+                Err(e) => {
+                    tracing::warn!(state = %state_dir.display(), "could not prepare findings and reports: {e:#}");
+                }
+            }
             if let (Some(issuer), Some(client_id)) = (oidc_issuer, oidc_client_id) {
                 state = crate::serve::with_sign_in(state, issuer, client_id, addr)?;
             }
@@ -276,7 +296,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 period: period.as_deref(),
                 dry_run: *dry_run,
                 data: &data,
-                state: &cli.state,
+                state: &crate::serve::state_dir(cli.state.as_deref(), &data),
                 delivery: &slack.delivery()?,
             };
             crate::report::run(&config, &options, clock.now()).await
@@ -287,7 +307,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let options = crate::cop::CopOptions {
                 dry_run: *dry_run,
                 data: &data,
-                state: &cli.state,
+                state: &crate::serve::state_dir(cli.state.as_deref(), &data),
                 delivery: &slack.delivery()?,
             };
             crate::cop::run(&config, &options, clock.now()).await

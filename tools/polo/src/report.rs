@@ -4,6 +4,7 @@
 use std::path::Path;
 
 use polo_core::config::Config;
+use polo_core::cop::LocalFindings;
 use polo_core::data::{LocalCostReader, LocalDataService, cost_store_path};
 use polo_core::reports::{LocalReports, ReportSources, ReportType, RunOutcome, plain_text, run_report};
 use time::OffsetDateTime;
@@ -28,8 +29,16 @@ pub async fn run(config: &Config, options: &ReportOptions<'_>, now: OffsetDateTi
     let data = LocalDataService::from_file(options.data)?;
     let costs = LocalCostReader::new(cost_store_path(options.data));
     let store = LocalReports::new(options.state);
-    let sources =
-        ReportSources { fleet: &data, costs: &costs, changes: &data, findings: &data, store: &store, config };
+    // The findings the Cop keeps beside the reports (`polo cop`), as the pages show them.
+    let findings = LocalFindings::new(options.state);
+    let sources = ReportSources {
+        fleet: &data,
+        costs: &costs,
+        changes: &data,
+        findings: &findings,
+        store: &store,
+        config,
+    };
     progress.stage(&format!("building {}", options.kind.as_str()));
     let outcome = run_report(options.kind, options.period, &sources, now, options.dry_run).await?;
     progress.clear();

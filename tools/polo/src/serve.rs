@@ -7,10 +7,13 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use polo_core::Clock;
 use polo_core::config::Config;
-use polo_core::data::LocalDataService;
+use polo_core::cop::{CopSources, LocalFindings, run_cop};
+use polo_core::data::{CostReader, LocalDataService};
+use polo_core::reports::{LocalReports, ReportSources, ReportStore as _, ReportType, period_for, run_report};
 use polo_web::AppState;
 use polo_web::auth::{Oidc, OidcSettings};
 use polo_web::settings::{DEFAULT_LOGOUT_URL, WebSettings};
+use time::OffsetDateTime;
 use tokio::net::TcpListener;
 
 /// The snapshot the bundled sample lives in, relative to the repository root.
@@ -52,7 +55,17 @@ pub fn dev_state(
     clock: Arc<dyn Clock>,
     now_given: bool,
 ) -> anyhow::Result<AppState> {
-    let service = Arc::new(LocalDataService::from_file(data)?);
+    dev_state_over(config, Arc::new(LocalDataService::from_file(data)?), data, clock, now_given)
+}
+
+/// [`dev_state`] over a snapshot already read from `data`.
+pub fn dev_state_over(
+    config: Config,
+    service: Arc<LocalDataService>,
+    data: &Path,
+    clock: Arc<dyn Clock>,
+    now_given: bool,
+) -> anyhow::Result<AppState> {
     let mut settings = WebSettings { dev: true, logout_url: Some("/".into()), ..WebSettings::default() };
     let mut clock = clock;
     if is_bundled_sample(data) && !now_given {
@@ -65,6 +78,71 @@ pub fn dev_state(
     }
     let costs = Arc::new(polo_core::data::LocalCostReader::new(polo_core::data::cost_store_path(data)));
     Ok(AppState::over(service, config, clock, settings)?.with_costs(costs))
+}
+
+/// Where `polo serve`, `report` and `cop` keep reports and Cop state: `--state`/`POLO_STATE`
+/// when given; else `data/state`, and `data/state/sample` for the bundled sample, so what
+/// the Cop found in the sample never shows beside a fleet you synced (and back).
+pub fn state_dir(explicit: Option<&Path>, data: &Path) -> PathBuf {
+    match explicit {
+        Some(dir) => dir.to_path_buf(),
+        None if is_bundled_sample(data) => PathBuf::from(DEFAULT_STATE).join("sample"),
+        None => PathBuf::from(DEFAULT_STATE),
+    }
+}
+
+/// The state directory when neither `--state` nor `POLO_STATE` names one.
+pub const DEFAULT_STATE: &str = "data/state";
+
+/// What [`prepare`] did before the server started.
+#[derive(Debug, Default)]
+pub struct Prepared {
+    /// Open findings after a Cop run, when the Cop ran.
+    pub cop_open: Option<usize>,
+    /// The reports built (`type period`), each the latest complete period of its type.
+    pub reports: Vec<String>,
+    pub took: std::time::Duration,
+}
+
+/// Gives a snapshot what the scheduled jobs give a deployment, so every page has content
+/// from the first request: the Cop judges it when it has not since the snapshot was written
+/// (no findings yet, or a newer snapshot), and each report type's latest complete period
+/// at `now` is built when it is not stored yet. Slack hears nothing: the outboxes keep
+/// what is due for `polo cop` and `polo report` with a webhook.
+pub async fn prepare(
+    config: &Config,
+    data: &LocalDataService,
+    data_path: &Path,
+    costs: &dyn CostReader,
+    state: &Path,
+    now: OffsetDateTime,
+) -> anyhow::Result<Prepared> {
+    let started = std::time::Instant::now();
+    let mut prepared = Prepared::default();
+    let findings = LocalFindings::new(state);
+    let snapshot_written = std::fs::metadata(data_path).and_then(|m| m.modified()).ok();
+    let judged = findings.saved_at();
+    if judged.is_none() || snapshot_written > judged {
+        let run = run_cop(&CopSources { fleet: data, costs, store: &findings, config }, now, false)
+            .await
+            .context("the Cop over the snapshot")?;
+        prepared.cop_open = Some(run.findings.iter().filter(|f| f.resolved_at.is_none()).count());
+    }
+    let reports = LocalReports::new(state);
+    for kind in ReportType::ALL {
+        let period = period_for(kind, None, now, config)?.to_string();
+        if reports.get(kind, &period, now).await?.is_some() {
+            continue;
+        }
+        let sources =
+            ReportSources { fleet: data, costs, changes: data, findings: &findings, store: &reports, config };
+        run_report(kind, Some(&period), &sources, now, false)
+            .await
+            .with_context(|| format!("the {} report of {period}", kind.as_str()))?;
+        prepared.reports.push(format!("{} {period}", kind.as_str()));
+    }
+    prepared.took = started.elapsed();
+    Ok(prepared)
 }
 
 /// `state` signing people in at `issuer` (no dev identity), as a deployment does, with the
@@ -112,4 +190,56 @@ async fn shutdown() {
     #[cfg(not(unix))]
     let term = std::future::pending::<()>();
     tokio::select! { () = ctrl_c => {}, () = term => {} }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::path::{Path, PathBuf};
+
+    use super::{DEFAULT_STATE, prepare, state_dir};
+    use polo_core::config::Config;
+    use polo_core::data::{LocalCostReader, LocalDataService, cost_store_path};
+
+    fn sample() -> PathBuf {
+        PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/sample_data.json"))
+    }
+
+    #[test]
+    fn the_bundled_sample_keeps_its_state_apart_unless_one_is_named() {
+        let named = Path::new("/tmp/mine");
+        assert_eq!(state_dir(Some(named), &sample()), named);
+        assert_eq!(state_dir(None, &sample()), Path::new(DEFAULT_STATE).join("sample"));
+        assert_eq!(state_dir(None, Path::new("local_data.json")), Path::new(DEFAULT_STATE));
+    }
+
+    #[tokio::test]
+    async fn the_cop_judges_a_snapshot_once_and_again_when_a_newer_one_arrives() {
+        let dir = tempfile::tempdir().unwrap();
+        let data = dir.path().join("local_data.json");
+        std::fs::copy(sample(), &data).unwrap();
+        std::fs::copy(cost_store_path(&sample()), cost_store_path(&data)).unwrap();
+        let state = dir.path().join("state");
+        let config = Config::bundled().unwrap();
+        let service = LocalDataService::from_file(&data).unwrap();
+        let costs = LocalCostReader::new(cost_store_path(&data));
+        let now = service.loaded().unwrap().everything().generated_at;
+
+        let first = prepare(&config, &service, &data, &costs, &state, now).await.unwrap();
+        assert!(first.cop_open.is_some_and(|n| n > 0), "{first:?}");
+        assert_eq!(first.reports.len(), 5, "every type: {first:?}");
+
+        let second = prepare(&config, &service, &data, &costs, &state, now).await.unwrap();
+        assert_eq!(second.cop_open, None, "judged already");
+        assert!(second.reports.is_empty(), "stored already");
+
+        // A sync writes a newer snapshot: the Cop judges it; the reports of the same
+        // periods stay as they are.
+        let later = std::time::SystemTime::now() + std::time::Duration::from_mins(1);
+        std::fs::File::options().append(true).open(&data).unwrap().set_modified(later).unwrap();
+        let third = prepare(&config, &service, &data, &costs, &state, now).await.unwrap();
+        assert_eq!(third.cop_open, first.cop_open);
+        assert!(third.reports.is_empty());
+    }
 }

@@ -40,6 +40,12 @@ impl LocalFindings {
         LocalFindings { path: state_dir.join("cop").join("findings.json") }
     }
 
+    /// When the findings were last written (a Cop run or a Slack notice); `None` before
+    /// the first run.
+    pub fn saved_at(&self) -> Option<std::time::SystemTime> {
+        std::fs::metadata(&self.path).and_then(|m| m.modified()).ok()
+    }
+
     fn read(&self) -> Result<Vec<Finding>, DataError> {
         match std::fs::read(&self.path) {
             Ok(bytes) => crate::json::decode(&bytes).map_err(|problem| DataError::Unreadable {

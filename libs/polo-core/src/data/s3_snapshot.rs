@@ -9,7 +9,7 @@ use super::{DataError, FleetReader, parse_snapshot_bytes};
 use crate::model::Fleet;
 
 /// Longest pause between attempts while the stored snapshot cannot be read.
-const MAX_BACKOFF: Duration = Duration::from_secs(300);
+const MAX_BACKOFF: Duration = Duration::from_mins(5);
 
 /// The production list reader: the combined snapshot in S3, loaded once per container and
 /// revalidated by ETag (a conditional GET answered 304 costs no transfer) at most every

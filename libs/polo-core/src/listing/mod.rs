@@ -1,11 +1,13 @@
 //! Filtering, sorting and paging of the inventory tables, independent of how a request
 //! spelled them.
 
+mod facets;
 mod filter;
 mod indexes;
 mod instances;
 mod page;
 
+pub use facets::{Facets, all_facets, facets_for, view_facets};
 pub use filter::{FilterField, Filterable, Filters, NONE_VALUE, haystack};
 pub use indexes::{INDEX_FILTERS, IndexColumn, IndexRow, list_indexes};
 pub use instances::{INSTANCE_FILTERS, InstanceColumn, InstanceRow, list_instances};

@@ -10,10 +10,11 @@ mod instance;
 mod snapshot;
 mod sync_document;
 
+pub use crate::listing::Facets;
 pub use cost::{CostDimension, CostRow};
 pub use cost_store::{COST_STORE_FORMAT, CostFacts, CostStore, CostStoreError};
 pub use finding::{Finding, Severity};
-pub use fleet::{Facets, Fleet};
+pub use fleet::Fleet;
 pub use history::{Change, ChangeKind, Tracked, diff, vanished_ids};
 pub use index::{Index, IndexStatus};
 pub use instance::{Instance, InstanceState, Lifecycle};

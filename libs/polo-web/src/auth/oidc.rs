@@ -75,7 +75,7 @@ struct Claims {
 }
 
 /// Clock skew tolerated on `exp` and `nbf`.
-pub const LEEWAY: Duration = Duration::from_secs(60);
+pub const LEEWAY: Duration = Duration::from_mins(1);
 /// Keys are fetched again for an unknown `kid` at most this often.
 const KEY_REFRESH_MIN_INTERVAL: Duration = Duration::from_secs(30);
 /// The only signature algorithm accepted (what Cognito and most providers sign ID tokens with).

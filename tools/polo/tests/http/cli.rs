@@ -95,3 +95,85 @@ fn polo_cop_remembers_its_findings_and_a_dry_run_changes_nothing() {
         serde_json::from_slice(&std::fs::read(state.path().join("cop/findings.json")).unwrap()).unwrap();
     assert!(kept.as_array().unwrap().len() >= 10);
 }
+
+/// `polo serve` on `data` with its state in `state`, answering on a free port until dropped.
+struct Served {
+    child: std::process::Child,
+    base: String,
+    log: std::path::PathBuf,
+}
+
+impl Served {
+    async fn start(data: &std::path::Path, state: &std::path::Path, log: std::path::PathBuf) -> Served {
+        let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+        let child = Command::new(env!("CARGO_BIN_EXE_polo"))
+            .args(["serve", "--port", &port.to_string(), "--data"])
+            .arg(data)
+            .arg("--state")
+            .arg(state)
+            .env_remove("POLO_CONFIG")
+            .env_remove("OIDC_ISSUER")
+            .env("RUST_LOG", "info")
+            .stderr(std::fs::File::create(&log).unwrap())
+            .spawn()
+            .unwrap();
+        // Owned at once, so a failed start below still stops it (Drop).
+        let served = Served { child, base: format!("http://127.0.0.1:{port}"), log };
+        for _ in 0..200 {
+            if reqwest::get(format!("{}/", served.base)).await.is_ok() {
+                return served;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+        }
+        panic!("polo serve did not answer: {}", served.log());
+    }
+
+    async fn json(&self, path: &str) -> serde_json::Value {
+        reqwest::get(format!("{}{path}", self.base)).await.unwrap().json().await.unwrap()
+    }
+
+    fn log(&self) -> String {
+        std::fs::read_to_string(&self.log).unwrap()
+    }
+}
+
+impl Drop for Served {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+#[tokio::test]
+async fn polo_serve_on_the_bundled_sample_shows_findings_of_every_rule_it_holds_and_every_report() {
+    let sample = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/sample_data.json"));
+    let state = tempfile::tempdir().unwrap();
+    let served = Served::start(sample, state.path(), state.path().join("first.log")).await;
+    let open = served.json("/cop?format=json&state=open&per_page=500").await;
+    let rules: std::collections::BTreeSet<&str> =
+        open["items"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap()).collect();
+    assert!(rules.len() >= 6, "open findings of at least six rules: {rules:?}");
+    let reports = served.json("/reports?format=json").await;
+    let types: std::collections::BTreeSet<&str> =
+        reports["items"].as_array().unwrap().iter().map(|r| r["type"].as_str().unwrap()).collect();
+    assert_eq!(types.len(), 5, "every report type: {types:?}");
+    let overview = reqwest::get(format!("{}/", served.base)).await.unwrap().text().await.unwrap();
+    assert!(
+        overview.contains("href=\"/cop?state=open&amp;severity=critical\""),
+        "the overview counts findings"
+    );
+    assert!(!overview.contains("No report yet"), "and lists the latest reports");
+    let log = served.log();
+    assert!(log.contains("prepared the snapshot's findings and reports"), "{log}");
+    assert!(log.contains("open findings") && log.contains("daily-cost 2026-11-23"), "{log}");
+    drop(served);
+
+    // Started again on the same state: nothing to judge or build, the pages the same.
+    let again = Served::start(sample, state.path(), state.path().join("second.log")).await;
+    let log = again.log();
+    assert!(
+        log.contains("judged this snapshot already") && log.contains("latest periods stored already"),
+        "{log}"
+    );
+    assert_eq!(again.json("/cop?format=json&state=open&per_page=500").await["total"], open["total"]);
+}

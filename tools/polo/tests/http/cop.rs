@@ -57,3 +57,30 @@ async fn findings_show_on_their_resources_and_are_counted_on_the_overview() {
     assert!(overview.contains("id=\"open-findings\""));
     assert!(overview.contains("href=\"/cop?state=open&amp;severity=critical\""));
 }
+
+#[tokio::test]
+async fn finding_selects_count_the_view_under_the_other_filters() {
+    let app = TestApp::sample_with_findings().await;
+    let all = app.json("/cop?format=json&per_page=500").await;
+    let items = all["items"].as_array().unwrap();
+    let critical = items.iter().filter(|f| f["severity"] == "critical").count();
+    assert!(critical > 0 && critical < items.len(), "the sample has critical findings and others");
+    let html = app.get("/cop?severity=critical").await.body;
+    let rules = crate::harness::select_counts(&html, "rule");
+    assert_eq!(
+        rules.iter().map(|(_, n)| n).sum::<usize>(),
+        critical,
+        "rule counts are the critical ones: {rules:?}"
+    );
+    let severities = crate::harness::select_counts(&html, "severity");
+    assert_eq!(
+        severities.iter().map(|(_, n)| n).sum::<usize>(),
+        items.len(),
+        "the severity list ignores its own filter: {severities:?}"
+    );
+    for field in ["rule", "severity", "account", "state"] {
+        assert!(!crate::harness::select_counts(&html, field).is_empty(), "{field} is a select with counts");
+    }
+    let orphan = crate::harness::select_counts(&app.get("/cop?rule=orphan-instance").await.body, "account");
+    assert_eq!(orphan.iter().map(|(_, n)| n).sum::<usize>(), 2, "{orphan:?}");
+}

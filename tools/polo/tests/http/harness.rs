@@ -167,3 +167,18 @@ impl TestApp {
         answer.json()
     }
 }
+
+/// The counts in the `name` select of a table page: `(value, count)` per option.
+pub fn select_counts(html: &str, name: &str) -> Vec<(String, usize)> {
+    let start = html.find(&format!("<select name=\"{name}\"")).unwrap();
+    let end = start + html[start..].find("</select>").unwrap();
+    html[start..end]
+        .split("<option value=\"")
+        .skip(2)
+        .filter_map(|o| {
+            let text = o.split('>').nth(1)?.split('<').next()?;
+            let (value, count) = text.rsplit_once(" (")?;
+            Some((value.to_owned(), count.trim_end_matches(')').parse().ok()?))
+        })
+        .collect()
+}

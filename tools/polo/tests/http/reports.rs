@@ -82,3 +82,20 @@ async fn unknown_reports_are_404_and_bad_formats_400() {
     assert_eq!(app.get("/reports/daily-cost/2026-11-20?format=csv").await.status, 400);
     assert_eq!(app.get("/reports/daily-cost/2026-11-20?x=1").await.status, 400);
 }
+
+#[tokio::test]
+async fn report_selects_count_the_view_under_the_other_filter() {
+    let app = TestApp::sample_with_reports().await;
+    let html = app.get("/reports?type=daily-cost").await.body;
+    let periods = crate::harness::select_counts(&html, "period");
+    assert_eq!(
+        periods,
+        vec![("2026-11-20".to_owned(), 1), ("2026-11-23".to_owned(), 1)],
+        "the periods of daily costs only"
+    );
+    let types = crate::harness::select_counts(&html, "type");
+    assert_eq!(types.len(), 5, "every type, its own filter ignored: {types:?}");
+    assert_eq!(types.iter().find(|(t, _)| t == "daily-cost").map(|(_, n)| *n), Some(2));
+    let week = crate::harness::select_counts(&app.get("/reports?period=2026-W47").await.body, "type");
+    assert_eq!(week, vec![("weekly-summary".to_owned(), 1)]);
+}

@@ -5,7 +5,7 @@ use polo_core::listing::{Column, IndexColumn, InstanceColumn};
 use rust_decimal::Decimal;
 use serde_json::Value;
 
-use crate::harness::{TestApp, sample};
+use crate::harness::{TestApp, sample, select_counts};
 
 /// Every item of a filtered list, across pages of 500.
 async fn all_items(app: &TestApp, table: &str, query: &str) -> Vec<Value> {
@@ -208,21 +208,6 @@ async fn csv_has_the_json_columns_and_every_filtered_row() {
     assert!(detail.contains(&tags.join(";")), "tags as key=value;key=value");
     let indexes = app.get("/indexes?format=csv").await.body;
     assert_eq!(indexes.lines().count(), everything.indexes.len() + 1);
-}
-
-/// The counts in the `name` select of a table page: `(value, count)` per option.
-fn select_counts(html: &str, name: &str) -> Vec<(String, usize)> {
-    let start = html.find(&format!("<select name=\"{name}\"")).unwrap();
-    let end = start + html[start..].find("</select>").unwrap();
-    html[start..end]
-        .split("<option value=\"")
-        .skip(2)
-        .filter_map(|o| {
-            let text = o.split('>').nth(1)?.split('<').next()?;
-            let (value, count) = text.rsplit_once(" (")?;
-            Some((value.to_owned(), count.trim_end_matches(')').parse().ok()?))
-        })
-        .collect()
 }
 
 #[tokio::test]
