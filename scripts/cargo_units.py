@@ -8,8 +8,26 @@ Diagnostics are printed as cargo renders them (on stderr); the exit status is ca
 """
 import json
 import os
+import re
 import subprocess
 import sys
+
+
+# A unit's file carries its hash (`deps/libserde-0123456789abcdef.rlib`); a binary cargo
+# copies up beside deps/ (`debug/polo`) does not.
+HASHED = re.compile(r"-[0-9a-f]{16}(?=[./]|$)")
+
+
+def uplifted_from(path):
+    """The unit files under deps/ that `path` (an uplifted binary) is a hard link of."""
+    try:
+        inode = os.stat(path).st_ino
+        folder = os.path.join(os.path.dirname(path), "deps")
+        stem = os.path.basename(path) + "-"
+        return [os.path.join(folder, n) for n in os.listdir(folder)
+                if n.startswith(stem) and os.stat(os.path.join(folder, n)).st_ino == inode]
+    except OSError:
+        return []
 
 
 def target_dir():
@@ -37,6 +55,7 @@ def run(args, record=None, cwd=None):
                 paths.append(message["executable"])
         elif reason == "build-script-executed":
             paths.append(message.get("out_dir", ""))
+    paths += [unit for p in paths if p and not HASHED.search(p) for unit in uplifted_from(p)]
     if record:
         folder = os.path.join(target_dir(), ".polo-units")
         os.makedirs(folder, exist_ok=True)
