@@ -2,9 +2,11 @@
 """Runs one cargo command and records the units it used (compiled or already fresh), so
 scripts/prune-target knows what to keep and scripts/one-feature-set what each build wants.
 
-  scripts/cargo_units.py NAME cargo ARGS...   the record goes to TARGET/.polo-units/NAME
+  scripts/cargo_units.py NAME cargo ARGS...   the record goes to TARGET/.polo-units.new/NAME
 
-Diagnostics are printed as cargo renders them (on stderr); the exit status is cargo's.
+The test command moves `.polo-units.new` to `.polo-units` when the whole run has recorded
+(scripts/prune-target reads only a complete set). Diagnostics are printed as cargo renders
+them (on stderr); the exit status is cargo's.
 """
 import json
 import os
@@ -12,27 +14,51 @@ import re
 import subprocess
 import sys
 
+# The hash cargo puts in a unit's name: `libserde-0123456789abcdef.rlib`,
+# `build/serde-0123456789abcdef/out`, `.fingerprint/serde-0123456789abcdef`.
+NAME_HASH = re.compile(r"-([0-9a-f]{16})(?:\..*)?$")
+UNIT_FOLDERS = ("deps", "build", ".fingerprint")
 
-# A unit's file carries its hash (`deps/libserde-0123456789abcdef.rlib`); a binary cargo
-# copies up beside deps/ (`debug/polo`) does not.
-HASHED = re.compile(r"-[0-9a-f]{16}(?=[./]|$)")
+
+def unit_hash(path):
+    """The unit hash of a path under a target dir (`…/deps/NAME-HASH.ext`,
+    `…/build/NAME-HASH/…`), judged on the unit's own component only, so a target dir whose
+    path holds something hash-like changes nothing; None for an uplifted binary."""
+    parts = path.split("/")
+    # A unit is at most `build/NAME-HASH/out`: look no further up than that.
+    for i in range(len(parts) - 2, max(len(parts) - 4, -1), -1):
+        if parts[i] in UNIT_FOLDERS:
+            match = NAME_HASH.search(parts[i + 1])
+            return match.group(1) if match else None
+    return None
 
 
 def uplifted_from(path):
-    """The unit files under deps/ that `path` (an uplifted binary) is a hard link of."""
+    """The unit under deps/ that `path`, a binary cargo copied up (`debug/polo`), came
+    from: the hard link of it, else (a copy, where links fail) the newest of its name."""
+    folder = os.path.join(os.path.dirname(path), "deps")
+    # deps/ names a binary by its crate name: dashes become underscores.
+    stem = os.path.basename(path).replace("-", "_") + "-"
     try:
         inode = os.stat(path).st_ino
-        folder = os.path.join(os.path.dirname(path), "deps")
-        stem = os.path.basename(path) + "-"
-        return [os.path.join(folder, n) for n in os.listdir(folder)
-                if n.startswith(stem) and os.stat(os.path.join(folder, n)).st_ino == inode]
+        candidates = [os.path.join(folder, n) for n in os.listdir(folder)
+                      if n.startswith(stem) and re.fullmatch(r"[0-9a-f]{16}", n[len(stem):])]
+        linked = [c for c in candidates if os.stat(c).st_ino == inode]
+        if linked:
+            return linked
+        return [max(candidates, key=os.path.getmtime)] if candidates else []
     except OSError:
         return []
 
 
 def target_dir():
     root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    return os.environ.get("CARGO_TARGET_DIR") or os.path.join(root, "target")
+    return os.path.abspath(os.environ.get("CARGO_TARGET_DIR") or os.path.join(root, "target"))
+
+
+def records_dir():
+    """Where this run's records go; the test command renames it to `.polo-units`."""
+    return os.path.join(target_dir(), ".polo-units.new")
 
 
 def run(args, record=None, cwd=None):
@@ -45,6 +71,7 @@ def run(args, record=None, cwd=None):
     artifacts, paths = [], []
     for line in done.stdout.splitlines():
         if not line.startswith("{"):
+            print(line)  # a test binary's own output (`cargo test`)
             continue
         message = json.loads(line)
         reason = message.get("reason")
@@ -55,11 +82,10 @@ def run(args, record=None, cwd=None):
                 paths.append(message["executable"])
         elif reason == "build-script-executed":
             paths.append(message.get("out_dir", ""))
-    paths += [unit for p in paths if p and not HASHED.search(p) for unit in uplifted_from(p)]
+    paths += [unit for p in paths if p and unit_hash(p) is None for unit in uplifted_from(p)]
     if record:
-        folder = os.path.join(target_dir(), ".polo-units")
-        os.makedirs(folder, exist_ok=True)
-        with open(os.path.join(folder, record), "w") as f:
+        os.makedirs(records_dir(), exist_ok=True)
+        with open(os.path.join(records_dir(), record), "w") as f:
             f.write("\n".join(p for p in paths if p) + "\n")
     return done.returncode, artifacts
 

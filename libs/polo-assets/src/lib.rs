@@ -51,3 +51,25 @@ pub fn content_type(path: &str) -> &'static str {
         _ => "application/octet-stream",
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::{content_type, find, url};
+
+    /// What `scripts/check-build` asks of a fresh checkout (committed files only, no
+    /// Tailwind run): the stylesheet pages link is embedded, hashed, styled, and CSS.
+    #[test]
+    fn the_committed_stylesheet_is_embedded_under_a_content_hash() {
+        let link = url("dist/main.css");
+        let hashed = link.strip_prefix("/static/dist/main.").and_then(|rest| rest.strip_suffix(".css"));
+        assert!(
+            hashed.is_some_and(|h| h.len() == 12 && h.bytes().all(|b| b.is_ascii_hexdigit())),
+            "the stylesheet link is not a hashed asset: {link}"
+        );
+        let path = link.trim_start_matches("/static/");
+        let Some((asset, true)) = find(path) else { panic!("{path} is not served by its hashed name") };
+        assert!(asset.bytes.len() > 1000, "{path}: only {} bytes", asset.bytes.len());
+        assert!(content_type(path).starts_with("text/css"));
+        assert!(find("dist/../Cargo.toml").is_none() && find("src/main.css").is_none(), "nothing else");
+    }
+}

@@ -177,3 +177,18 @@ async fn polo_serve_on_the_bundled_sample_shows_findings_of_every_rule_it_holds_
     );
     assert_eq!(again.json("/cop?format=json&state=open&per_page=500").await["total"], open["total"]);
 }
+
+#[tokio::test]
+async fn polo_serve_still_serves_the_inventory_when_its_state_cannot_be_written() {
+    let sample = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/sample_data.json"));
+    let dir = tempfile::tempdir().unwrap();
+    let not_a_dir = dir.path().join("state");
+    std::fs::write(&not_a_dir, b"a file where the state dir should be").unwrap();
+    let served = Served::start(sample, &not_a_dir, dir.path().join("serve.log")).await;
+    let instances = served.json("/instances?format=json").await;
+    assert!(instances["total"].as_u64().unwrap() > 0, "the inventory is served");
+    let log = served.log();
+    assert!(log.contains("could not prepare findings and reports"), "{log}");
+    assert!(log.contains("state"), "the line names the state dir: {log}");
+    assert_eq!(std::fs::read(&not_a_dir).unwrap(), b"a file where the state dir should be", "left as it was");
+}

@@ -42,3 +42,15 @@ async fn nothing_outside_the_asset_set_is_served() {
         assert!(!answer.body.contains("[workspace]") && !answer.body.contains("root:"), "{path}");
     }
 }
+
+#[tokio::test]
+async fn every_page_links_the_embedded_stylesheet_and_it_is_served_as_css() {
+    let app = TestApp::sample().await;
+    let stylesheet = polo_assets::url("dist/main.css");
+    let page = app.get("/").await.body;
+    assert!(page.contains(&format!("<link rel=\"stylesheet\" href=\"{stylesheet}\"")), "{stylesheet}");
+    let answer = app.get(&stylesheet).await;
+    assert_eq!(answer.status, 200);
+    assert!(answer.content_type.starts_with("text/css"), "{}", answer.content_type);
+    assert!(answer.body.len() > 1000, "the built stylesheet, not an empty one");
+}
