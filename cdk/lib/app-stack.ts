@@ -261,8 +261,7 @@ export class PoloAppStack extends cdk.Stack {
     // half a second until the cost rows leave the snapshot; size again from `just bench`.
     const ROUTE_MEMORY_MB = 1024;
     for (const name of ROUTE_FUNCTIONS) {
-      const role = name === 'costs' ? namedRole(name) : undefined;
-      make(name, name === 'static' ? 256 : ROUTE_MEMORY_MB, cdk.Duration.seconds(10), role ? { role } : {});
+      make(name, name === 'static' ? 256 : ROUTE_MEMORY_MB, cdk.Duration.seconds(10), {});
     }
     // One run at a time: reserved concurrency 1, and no retries that could overlap the next
     // scheduled run (a sync run also takes a lease; the reporter marks a report sent only once,
@@ -274,15 +273,16 @@ export class PoloAppStack extends cdk.Stack {
       return fn;
     };
     scheduled('sync', 1024, cdk.Duration.minutes(5), namedRole('sync'));
-    scheduled('reporter', 512, cdk.Duration.minutes(2), namedRole('reporter'));
+    scheduled('reporter', 512, cdk.Duration.minutes(2));
     scheduled('cop', 512, cdk.Duration.minutes(2));
 
     // Least privilege, with exact actions: no wildcard action on data.
     const allow = (fn: lambda.Function, actions: string[], resourceArns: string[]) =>
       fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources: resourceArns }));
     const tableArns = (t: dynamodb.Table) => [t.tableArn, `${t.tableArn}/index/*`];
-    const readTable = ['dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:BatchGetItem'];
-    const writeTable = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem', 'dynamodb:DeleteItem'];
+    // What the code calls, no more (TransactWriteItems needs the actions of its parts: puts).
+    const readTable = ['dynamodb:GetItem', 'dynamodb:Query'];
+    const writeTable = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'];
     // s3:ListBucket makes a missing key answer 404 (NoSuchKey) rather than 403, so a fresh
     // bucket reads as "no snapshot yet" instead of failing.
     const listBucket = (fn: lambda.Function) => allow(fn, ['s3:ListBucket'], [data.bucketArn]);
@@ -308,14 +308,10 @@ export class PoloAppStack extends cdk.Stack {
       allow(this.functions[name], ['s3:GetObject'], [data.arnForObjects('snapshot.json'), data.arnForObjects('costs.json')]);
       listBucket(this.functions[name]);
     }
-    allow(this.functions.reporter, ['s3:PutObject'], [data.arnForObjects('cache/ce/*')]);
     // inventory-changes and weekly-summary read the period's history with a Scan (docs/reports.md).
     allow(this.functions.reporter, ['dynamodb:Scan'], [resources.tableArn]);
-    if (props.coreRoleArn) {
-      allow(this.functions.sync, ['sts:AssumeRole'], [props.coreRoleArn]);
-      allow(this.functions.reporter, ['sts:AssumeRole'], [props.coreRoleArn]);
-      allow(this.functions.costs, ['sts:AssumeRole'], [props.coreRoleArn]);
-    }
+    // Only the sync asks Cost Explorer (it keeps the cost store the others read).
+    if (props.coreRoleArn) allow(this.functions.sync, ['sts:AssumeRole'], [props.coreRoleArn]);
 
     const integrations: Record<string, HttpLambdaIntegration> = {};
     for (const route of props.routes) {

@@ -45,19 +45,20 @@ export class PoloDestinationStack extends cdk.Stack {
     read.addToPolicy(new iam.PolicyStatement({ actions: ['ec2:DescribeInstances'], resources: ['*'] }));
     read.addToPolicy(
       new iam.PolicyStatement({
-        actions: ['dynamodb:Scan', 'dynamodb:DescribeTable'],
+        actions: ['dynamodb:Scan'],
         resources: [`arn:${this.partition}:dynamodb:*:${this.account}:table/${props.indexTable}`],
       }),
     );
     if (props.costExplorer) {
       const costs = new iam.Role(this, 'PoloCosts', {
         roleName: 'polo-cost-explorer',
-        assumedBy: trusted(['sync', 'costs', 'reporter']),
+        // Only the sync asks Cost Explorer; the other functions read the cost store it keeps.
+        assumedBy: trusted(['sync']),
         description: 'Cost Explorer reads for Polo',
         maxSessionDuration: cdk.Duration.hours(1),
       });
       costs.addToPolicy(
-        new iam.PolicyStatement({ actions: ['ce:GetCostAndUsage', 'ce:GetCostForecast'], resources: ['*'] }),
+        new iam.PolicyStatement({ actions: ['ce:GetCostAndUsage'], resources: ['*'] }),
       );
     }
     suppressDestinationFindings(this);

@@ -13,13 +13,13 @@ const OWN_RESOURCE_WILDCARDS: NagPackSuppression = {
   id: 'AwsSolutions-IAM5',
   appliesTo: [
     { regex: '/^Resource::<(Resources|Reports)[0-9A-F]+\\.Arn>\\/index\\/\\*$/g' },
-    { regex: '/^Resource::<Data[0-9A-F]+\\.Arn>\\/(exports|sync|cache\\/ce)\\/\\*$/g' },
+    { regex: '/^Resource::<Data[0-9A-F]+\\.Arn>\\/(exports|sync)\\/\\*$/g' },
     { regex: '/^Resource::<fnreporter[0-9A-F]+\\.Arn>:\\*$/g' },
   ],
   reason:
     "Only inside Polo's own resources: the global secondary indexes of its two tables (reads by index), " +
-    'the data bucket prefixes a function writes (exports/, sync/, cache/ce/: one object per export, ' +
-    'per account and region, per Cost Explorer query), and the versions of the reporter function the ' +
+    'the data bucket prefixes a function writes (exports/, sync/: one object per export, ' +
+    'per account and region), and the versions of the reporter function the ' +
     'report schedules invoke.',
 };
 
@@ -120,7 +120,7 @@ export function suppressDestinationFindings(stack: cdk.Stack) {
       { regex: '/^Resource::arn:<AWS::Partition>:dynamodb:\\*:<AWS::AccountId>:table\\/[A-Za-z0-9_.-]+$/g' },
     ],
     reason:
-      'ec2:DescribeInstances and ce:GetCostAndUsage/GetCostForecast support no resource-level permissions; ' +
+      'ec2:DescribeInstances and ce:GetCostAndUsage support no resource-level permissions; ' +
       'the index registry table is named exactly, in any region of this account, because the fleet spans ' +
       'the regions polo.toml lists (they change without redeploying this stack).',
   }]);

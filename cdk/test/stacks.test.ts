@@ -215,6 +215,24 @@ test('IAM grants exact actions: no wildcard action on data, assume-role only int
   }
 });
 
+test('no function is granted what its code never calls', () => {
+  const t = appTemplate({ coreRoleArn: 'arn:aws:iam::999999999999:role/polo-costs' });
+  const policies = Object.values(t.findResources('AWS::IAM::Policy'));
+  const actionsOf = (p: any): string[] =>
+    p.Properties.PolicyDocument.Statement.flatMap((s: any) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+  const all = policies.flatMap(actionsOf);
+  for (const unused of ['dynamodb:DeleteItem', 'dynamodb:BatchGetItem', 'dynamodb:DescribeTable', 'ce:GetCostForecast']) {
+    assert.ok(!all.includes(unused), `${unused} is granted`);
+  }
+  assert.ok(!JSON.stringify(policies).includes('cache/ce'), 'no Cost Explorer cache prefix: the sync keeps costs.json');
+  // Assume-role into the Cost Explorer role: the sync's role only.
+  const assuming = policies
+    .filter((p) => JSON.stringify(p.Properties.PolicyDocument).includes('role/polo-costs'))
+    .flatMap((p) => p.Properties.Roles.map((r: any) => r.Ref as string));
+  assert.equal(assuming.length, 1, JSON.stringify(assuming));
+  assert.match(assuming[0], /^fnsyncrole|^syncrole/);
+});
+
 test('an issuer given as context replaces the Cognito pool', () => {
   const t = appTemplate({ jwtIssuer: 'https://login.example.com', jwtAudience: ['polo'] });
   t.resourceCountIs('AWS::Cognito::UserPool', 0);
@@ -240,7 +258,7 @@ test('the destination stack gives Polo a read-only role, and Cost Explorer only 
   const actions = Object.values(plain.findResources('AWS::IAM::Policy'))
     .flatMap((p) => p.Properties.PolicyDocument.Statement)
     .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
-  assert.deepEqual(actions.sort(), ['dynamodb:DescribeTable', 'dynamodb:Scan', 'ec2:DescribeInstances']);
+  assert.deepEqual(actions.sort(), ['dynamodb:Scan', 'ec2:DescribeInstances']);
   const core = Template.fromStack(
     new PoloDestinationStack(new cdk.App(), 'Core', {
       poloAccountId: '123456789012',
@@ -252,12 +270,14 @@ test('the destination stack gives Polo a read-only role, and Cost Explorer only 
   core.resourceCountIs('AWS::IAM::Role', 2);
   const costsTrust = Object.values(core.findResources('AWS::IAM::Role'))
     .find((r) => r.Properties.RoleName === 'polo-cost-explorer')!.Properties.AssumeRolePolicyDocument.Statement[0];
-  // sync, costs and reporter of each of the two environments.
+  // The sync of each of the two environments: the only function that asks Cost Explorer.
   const costsTrusted = JSON.stringify(costsTrust.Condition.ArnEquals['aws:PrincipalArn']);
-  assert.equal(costsTrust.Condition.ArnEquals['aws:PrincipalArn'].length, 6);
-  for (const e of ['staging', 'prod']) {
-    for (const f of ['sync', 'costs', 'reporter']) assert.ok(costsTrusted.includes(`:role/${e}-polo-${f}`), `${e} ${f}`);
-  }
+  assert.equal(costsTrust.Condition.ArnEquals['aws:PrincipalArn'].length, 2);
+  for (const e of ['staging', 'prod']) assert.ok(costsTrusted.includes(`:role/${e}-polo-sync`), e);
+  const costActions = Object.values(core.findResources('AWS::IAM::Policy'))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement)
+    .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
+  assert.ok(costActions.includes('ce:GetCostAndUsage') && !costActions.includes('ce:GetCostForecast'));
   assert.throws(
     () => new PoloDestinationStack(new cdk.App(), 'Bad', { poloAccountId: '', environments: [prod], indexTable: 't', costExplorer: false }),
     /poloAccountId must be a 12-digit account id/,

@@ -164,3 +164,49 @@ async fn the_reporter_writes_reports_with_ttl_that_the_pages_read() {
     let page = reqwest::get(format!("http://{address}/reports/monthly-close/2026-10")).await.unwrap();
     assert_eq!(page.status().as_u16(), 200);
 }
+
+#[tokio::test]
+async fn the_deployed_reporter_counts_the_findings_the_cop_keeps_in_the_report_table() {
+    let base = base_config(&emulator()).await;
+    let (bucket, resources, reports) = (fresh_name("polo-data"), fresh_name("res"), fresh_name("reports"));
+    create_bucket(&base, &bucket).await;
+    create_resource_table(&base, &resources).await;
+    create_report_table(&base, &reports).await;
+    let (everything, costs) = generate_with_costs(42, Scale::Small, NOW);
+    let s3 = S3Store::new(s3_client(&base), &bucket);
+    s3.write_snapshot(serde_json::to_vec(&everything).unwrap()).await.unwrap();
+    s3.put(COSTS_KEY, serde_json::to_vec(&costs).unwrap()).await.unwrap();
+
+    // The Cop's run, kept where the deployed Cop keeps it: the report table.
+    let config = Config::bundled().unwrap();
+    let kept = polo_core::data::FindingTable::new(aws_sdk_dynamodb::Client::new(&base), &reports);
+    let fleet = polo_core::data::LocalDataService::from_snapshot(everything);
+    let cost_reader = polo_core::data::InMemoryCosts(Arc::new(costs));
+    let sources =
+        polo_core::cop::CopSources { fleet: &fleet, costs: &cost_reader, store: &kept, config: &config };
+    let run = polo_core::cop::run_cop(&sources, NOW, false).await.unwrap();
+    let open = run.findings.iter().filter(|f| f.resolved_at.is_none()).count();
+    assert!(open > 0);
+
+    // The reporter as `main` builds it, from its environment.
+    let env: std::collections::HashMap<&str, String> = [
+        ("DATA_BUCKET_NAME", bucket.clone()),
+        ("DYNAMODB_TABLE_NAME", resources.clone()),
+        ("DYNAMODB_REPORT_TABLE_NAME", reports.clone()),
+        ("PUBLIC_URL", "https://polo.example.com".to_owned()),
+    ]
+    .into_iter()
+    .collect();
+    let mut state = State::from_env(|name| env.get(name).cloned(), &base).unwrap();
+    state.clock = Arc::new(FixedClock(NOW));
+    let summary = handle(&state, json!({"type": "weekly-summary"}), std::time::Duration::MAX).await.unwrap();
+    assert_eq!(summary.reports[0].outcome, "stored");
+    let week = state.store.get(ReportType::WeeklySummary, "2026-W47", NOW).await.unwrap().unwrap();
+    let counted = week.body.facts.iter().find(|f| f.label == "Open findings").map(|f| f.value.clone());
+    assert_eq!(counted, Some(open.to_string()), "the weekly summary counts the Cop's open findings");
+    assert!(week.body.headline.contains(&format!("{open} findings open")), "{}", week.body.headline);
+
+    let missing =
+        State::from_env(|name| (name != "DYNAMODB_REPORT_TABLE_NAME").then(|| "x".to_owned()), &base);
+    assert_eq!(missing.err().as_deref(), Some("DYNAMODB_REPORT_TABLE_NAME: required"));
+}
