@@ -13,6 +13,7 @@ use polo_core::data::{
     COSTS_KEY, DynamoDataService, NoFindings, ReportTable, ResourceItem, ResourceTable, S3CostReader,
     S3SnapshotReader,
 };
+use polo_core::model::{Change, CostStore, Everything};
 use polo_core::reports::{ReportStore, ReportType};
 use polo_core::sample::{Scale, generate_with_costs};
 use polo_core::store::{S3Store, SNAPSHOT_KEY, SyncStore, s3_client};
@@ -49,20 +50,30 @@ pub async fn create_report_table(config: &aws_config::SdkConfig, table: &str) {
         .unwrap();
 }
 
+/// Bucket, resource table and report table names; the snapshot, its history, its costs.
+type World = (String, String, String, Everything, Vec<Change>, CostStore);
+
+/// A reporter's world in the emulator: a fresh data bucket holding the sample's snapshot
+/// (history taken out, as a sync leaves it) and cost store, and fresh resource and report
+/// tables; returns their names, the snapshot and its history.
+async fn reporter_world(base: &aws_config::SdkConfig) -> World {
+    let (bucket, resources, reports) = (fresh_name("polo-data"), fresh_name("res"), fresh_name("reports"));
+    create_bucket(base, &bucket).await;
+    create_resource_table(base, &resources).await;
+    create_report_table(base, &reports).await;
+    let (mut everything, costs) = generate_with_costs(42, Scale::Small, NOW);
+    let history = std::mem::take(&mut everything.history);
+    let s3 = S3Store::new(s3_client(base), &bucket);
+    s3.write_snapshot(serde_json::to_vec(&everything).unwrap()).await.unwrap();
+    s3.put(COSTS_KEY, serde_json::to_vec(&costs).unwrap()).await.unwrap();
+    (bucket, resources, reports, everything, history, costs)
+}
+
 #[tokio::test]
 async fn the_reporter_writes_reports_with_ttl_that_the_pages_read() {
     let base = base_config(&emulator()).await;
-    let (bucket, resources, reports) = (fresh_name("polo-data"), fresh_name("res"), fresh_name("reports"));
-    create_bucket(&base, &bucket).await;
-    create_resource_table(&base, &resources).await;
-    create_report_table(&base, &reports).await;
-
     // The sample as a sync leaves it: snapshot and cost store in S3, history in the table.
-    let (mut everything, costs) = generate_with_costs(42, Scale::Small, NOW);
-    let history = std::mem::take(&mut everything.history);
-    let s3 = S3Store::new(s3_client(&base), &bucket);
-    s3.write_snapshot(serde_json::to_vec(&everything).unwrap()).await.unwrap();
-    s3.put(COSTS_KEY, serde_json::to_vec(&costs).unwrap()).await.unwrap();
+    let (bucket, resources, reports, everything, history, _) = reporter_world(&base).await;
     let dynamo = aws_sdk_dynamodb::Client::new(&base);
     let table = ResourceTable::new(dynamo.clone(), &resources);
     let items: Vec<ResourceItem> =
@@ -168,14 +179,7 @@ async fn the_reporter_writes_reports_with_ttl_that_the_pages_read() {
 #[tokio::test]
 async fn the_deployed_reporter_counts_the_findings_the_cop_keeps_in_the_report_table() {
     let base = base_config(&emulator()).await;
-    let (bucket, resources, reports) = (fresh_name("polo-data"), fresh_name("res"), fresh_name("reports"));
-    create_bucket(&base, &bucket).await;
-    create_resource_table(&base, &resources).await;
-    create_report_table(&base, &reports).await;
-    let (everything, costs) = generate_with_costs(42, Scale::Small, NOW);
-    let s3 = S3Store::new(s3_client(&base), &bucket);
-    s3.write_snapshot(serde_json::to_vec(&everything).unwrap()).await.unwrap();
-    s3.put(COSTS_KEY, serde_json::to_vec(&costs).unwrap()).await.unwrap();
+    let (bucket, resources, reports, everything, _, costs) = reporter_world(&base).await;
 
     // The Cop's run, kept where the deployed Cop keeps it: the report table.
     let config = Config::bundled().unwrap();
