@@ -5,15 +5,15 @@ use polo_cop::{CopSummary, State, handle};
 use polo_core::SystemClock;
 use polo_core::config::Config;
 use polo_core::data::{FindingTable, S3CostReader, S3SnapshotReader};
+use polo_core::store::SNAPSHOT_REVALIDATE;
 use polo_core::store::{SNAPSHOT_KEY, s3_client};
 use polo_telemetry::emf::Emitter;
-use polo_web::config::SNAPSHOT_REVALIDATE;
 
 #[global_allocator]
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
-async fn main() -> Result<(), polo_web::lambda::Fatal> {
+async fn main() -> Result<(), polo_lambda::Fatal> {
     polo_telemetry::init(|name| std::env::var(name).ok());
     let need = |name: &str| {
         std::env::var(name).ok().filter(|v| !v.is_empty()).ok_or_else(|| format!("{name}: required"))
@@ -34,11 +34,11 @@ async fn main() -> Result<(), polo_web::lambda::Fatal> {
     let service = metrics.service.clone();
     let runtime = lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let (state, metrics) = (Arc::clone(&state), Arc::clone(&metrics));
-        let budget = polo_web::lambda::time_left(event.context.deadline, polo_web::lambda::FINISHING_MARGIN);
+        let budget = polo_lambda::time_left(event.context.deadline, polo_lambda::FINISHING_MARGIN);
         async move {
             let job = Box::pin(handle(&state, &event.context.request_id, budget));
-            polo_web::lambda::measured(&metrics, job, CopSummary::metric_sets).await.map_err(Error::from)
+            polo_lambda::measured(&metrics, job, CopSummary::metric_sets).await.map_err(Error::from)
         }
     }));
-    Ok(Box::pin(polo_web::lambda::in_service(&service, runtime)).await?)
+    Ok(Box::pin(polo_lambda::in_service(&service, runtime)).await?)
 }

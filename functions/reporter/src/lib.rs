@@ -13,11 +13,11 @@ use polo_core::data::{
     ResourceTable, S3CostReader, S3SnapshotReader,
 };
 use polo_core::reports::{ReportSources, ReportStore, ReportType, RunOutcome, run_report};
+use polo_core::store::SNAPSHOT_REVALIDATE;
 use polo_core::store::{SNAPSHOT_KEY, dynamo_client, s3_client};
 use polo_core::{Clock, SystemClock};
 use polo_telemetry::emf::MetricSet;
 use polo_telemetry::names;
-use polo_web::config::SNAPSHOT_REVALIDATE;
 use serde::{Deserialize, Serialize};
 
 /// Readers, the report store and the configuration, built once per container.

@@ -8,7 +8,7 @@ use polo_telemetry::emf::Emitter;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
-async fn main() -> Result<(), polo_web::lambda::Fatal> {
+async fn main() -> Result<(), polo_lambda::Fatal> {
     polo_telemetry::init(|name| std::env::var(name).ok());
     let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
     let state = Arc::new(State::from_env(|name| std::env::var(name).ok(), &sdk)?);
@@ -17,11 +17,11 @@ async fn main() -> Result<(), polo_web::lambda::Fatal> {
     let runtime = lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let (state, metrics) = (Arc::clone(&state), Arc::clone(&metrics));
         // Slack gets what is left of the invocation, less a margin to record what was sent.
-        let budget = polo_web::lambda::time_left(event.context.deadline, polo_web::lambda::FINISHING_MARGIN);
+        let budget = polo_lambda::time_left(event.context.deadline, polo_lambda::FINISHING_MARGIN);
         async move {
             let job = handle(&state, event.payload, budget);
-            polo_web::lambda::measured(&metrics, job, RunSummary::metric_sets).await.map_err(Error::from)
+            polo_lambda::measured(&metrics, job, RunSummary::metric_sets).await.map_err(Error::from)
         }
     }));
-    Ok(polo_web::lambda::in_service(&service, runtime).await?)
+    Ok(polo_lambda::in_service(&service, runtime).await?)
 }

@@ -14,7 +14,7 @@ use polo_telemetry::emf::Emitter;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
-async fn main() -> Result<(), polo_web::lambda::Fatal> {
+async fn main() -> Result<(), polo_lambda::Fatal> {
     polo_telemetry::init(|name| std::env::var(name).ok());
     let env = Env::from_lookup(|name| std::env::var(name).ok())?;
     let config = Config::load(env.polo_config.as_deref())?;
@@ -39,8 +39,8 @@ async fn main() -> Result<(), polo_web::lambda::Fatal> {
         let (state, metrics) = (Arc::clone(&state), Arc::clone(&metrics));
         async move {
             let job = Box::pin(handle(&state, event.payload));
-            polo_web::lambda::measured(&metrics, job, Outcome::metric_sets).await.map_err(Error::from)
+            polo_lambda::measured(&metrics, job, Outcome::metric_sets).await.map_err(Error::from)
         }
     }));
-    Ok(polo_web::lambda::in_service(&service, runtime).await?)
+    Ok(polo_lambda::in_service(&service, runtime).await?)
 }

@@ -52,8 +52,7 @@ type Readers = (Arc<dyn FleetReader>, Arc<dyn ResourceReader>, Arc<dyn FindingRe
 /// How long the URL of a large export works.
 pub const EXPORT_URL_LIFETIME: std::time::Duration = std::time::Duration::from_mins(15);
 
-/// How often a warm container asks S3 whether the snapshot changed.
-pub const SNAPSHOT_REVALIDATE: std::time::Duration = std::time::Duration::from_secs(10);
+pub use polo_core::store::SNAPSHOT_REVALIDATE;
 
 /// A configuration that cannot start the function: one line naming the variable.
 #[derive(Debug, thiserror::Error)]

@@ -6,15 +6,11 @@ use std::time::Instant;
 use axum::Router;
 use lambda_http::LambdaEvent;
 use lambda_http::request::LambdaRequest;
-use tracing::Instrument as _;
+// What every function's main shares, HTTP or not (the jobs depend on polo-lambda alone).
+pub use polo_lambda::{Fatal, in_service};
 
 use crate::lambda_event::{Rejected, rejection_response, sanitize};
 use crate::metrics::Metrics;
-
-/// Runs `future` inside the `service` span, so every log line names the service.
-pub async fn in_service<F: std::future::Future>(service: &str, future: F) -> F::Output {
-    future.instrument(tracing::info_span!("service", service = %service)).await
-}
 
 /// Serves `app` for API Gateway events (HTTP API payload 2.0 and REST 1.0) until the
 /// runtime stops, with an access log line and an EMF metrics line per event. Each event is
@@ -88,43 +84,4 @@ where
     );
     crate::metrics::print_line(metrics, 400, started);
     Ok(rejection_response(&rejected))
-}
-
-/// Runs one scheduled job and prints its EMF lines: the run itself (a failure when it
-/// errs, its duration, the cold start) and what `sets` finds in its answer.
-pub async fn measured<T, E>(
-    metrics: &Metrics,
-    job: impl std::future::Future<Output = Result<T, E>>,
-    sets: impl FnOnce(&T) -> Vec<polo_telemetry::emf::MetricSet>,
-) -> Result<T, E> {
-    let started = Instant::now();
-    let result = job.await;
-    metrics.print(&metrics.job_sets(result.as_ref().map(sets), started.elapsed()));
-    result
-}
-
-/// The error a function's `main` returns: printed by Rust as `Error: {message}`, one line,
-/// rather than a Debug dump.
-pub struct Fatal(String);
-
-impl std::fmt::Debug for Fatal {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(&self.0.replace('\n', " "))
-    }
-}
-
-impl<E: std::fmt::Display> From<E> for Fatal {
-    fn from(e: E) -> Self {
-        Fatal(e.to_string())
-    }
-}
-
-/// What a job keeps of its invocation's time to record what it did before the deadline.
-pub const FINISHING_MARGIN: std::time::Duration = std::time::Duration::from_secs(20);
-
-/// The time left before the invocation's `deadline` (epoch milliseconds, as the runtime API
-/// gives it), less `margin`.
-pub fn time_left(deadline_ms: u64, margin: std::time::Duration) -> std::time::Duration {
-    let deadline = std::time::UNIX_EPOCH + std::time::Duration::from_millis(deadline_ms);
-    deadline.duration_since(std::time::SystemTime::now()).unwrap_or_default().saturating_sub(margin)
 }

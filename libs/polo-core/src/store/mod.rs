@@ -21,6 +21,9 @@ pub fn document_key(account: &str, region: &str, resource: ResourceKind) -> Stri
 /// The key of the combined snapshot.
 pub const SNAPSHOT_KEY: &str = "snapshot.json";
 
+/// How often a warm container asks S3 whether the snapshot (or the cost store) changed.
+pub const SNAPSHOT_REVALIDATE: std::time::Duration = std::time::Duration::from_secs(10);
+
 /// Reads and writes sync documents and the snapshot. Writes replace whole objects, so a
 /// reader never sees half of one.
 #[async_trait]

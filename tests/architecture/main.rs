@@ -1,0 +1,99 @@
+//! The workspace's shape, read from `cargo metadata`: what each kind of crate may not depend
+//! on (ARCHITECTURE.md states the same as absences). One test per rule.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)]
+
+use std::collections::BTreeMap;
+
+use serde_json::Value;
+
+/// Each workspace package with its normal and build dependencies (dev-dependencies are the
+/// tests' business), by name.
+fn packages() -> BTreeMap<String, (String, Vec<String>)> {
+    let output = std::process::Command::new(env!("CARGO"))
+        .args(["metadata", "--no-deps", "--offline", "--format-version", "1"])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .output()
+        .unwrap();
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    let meta: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let root = meta["workspace_root"].as_str().unwrap().to_owned();
+    meta["packages"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| {
+            let dir = p["manifest_path"].as_str().unwrap().trim_start_matches(&root).trim_start_matches('/');
+            let dir = dir.trim_end_matches("/Cargo.toml").to_owned();
+            let deps = p["dependencies"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .filter(|d| d["kind"].as_str() != Some("dev"))
+                .map(|d| d["name"].as_str().unwrap().to_owned())
+                .collect();
+            (p["name"].as_str().unwrap().to_owned(), (dir, deps))
+        })
+        .collect()
+}
+
+/// The functions (one per directory under `functions/`) and which of them serve routes.
+fn functions() -> Vec<(String, bool)> {
+    let table = polo::all_routes();
+    let routed: Vec<&str> = table.iter().map(|r| r.function).collect();
+    packages()
+        .into_iter()
+        .filter(|(_, (dir, _))| dir.starts_with("functions/"))
+        .map(|(name, (dir, _))| {
+            let function = dir.trim_start_matches("functions/").to_owned();
+            let serves_routes = routed.contains(&function.as_str());
+            (name, serves_routes)
+        })
+        .collect()
+}
+
+const HTTP: &[&str] = &["axum", "hyper", "lambda_http", "tower-http", "askama", "jsonwebtoken", "reqwest"];
+const LAMBDA: &[&str] = &["lambda_runtime", "lambda_http", "aws_lambda_events"];
+
+fn offending<'a>(deps: &'a [String], banned: &[&str]) -> Vec<&'a str> {
+    deps.iter().map(String::as_str).filter(|d| banned.contains(d)).collect()
+}
+
+#[test]
+fn the_domain_crate_depends_on_no_http_or_lambda_crate() {
+    let all = packages();
+    let (_, deps) = &all["polo-core"];
+    let bad = offending(deps, &[HTTP, LAMBDA].concat());
+    assert!(bad.is_empty(), "polo-core depends on {bad:?}");
+}
+
+#[test]
+fn no_scheduled_job_depends_on_the_web_crate() {
+    let all = packages();
+    let jobs: Vec<String> = functions().into_iter().filter(|(_, routed)| !routed).map(|(n, _)| n).collect();
+    assert!(jobs.len() >= 4, "cop, reporter, sync, alarms at least: {jobs:?}");
+    for job in &jobs {
+        let (_, deps) = &all[job];
+        assert!(!deps.iter().any(|d| d == "polo-web"), "{job} depends on polo-web");
+        assert!(offending(deps, HTTP).is_empty(), "{job} depends on {:?}", offending(deps, HTTP));
+    }
+}
+
+#[test]
+fn no_function_depends_on_another() {
+    let all = packages();
+    let names: Vec<String> = functions().into_iter().map(|(n, _)| n).collect();
+    for name in &names {
+        let (_, deps) = &all[name];
+        let others: Vec<&String> = deps.iter().filter(|d| names.contains(d)).collect();
+        assert!(others.is_empty(), "{name} depends on {others:?}");
+    }
+}
+
+#[test]
+fn the_lambda_bootstrap_knows_no_http() {
+    let all = packages();
+    let (_, deps) = &all["polo-lambda"];
+    let bad = offending(deps, &[HTTP, &["lambda_http"]].concat());
+    assert!(bad.is_empty(), "polo-lambda depends on {bad:?}");
+}
