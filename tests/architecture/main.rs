@@ -97,3 +97,17 @@ fn the_lambda_bootstrap_knows_no_http() {
     let bad = offending(deps, &[HTTP, &["lambda_http"]].concat());
     assert!(bad.is_empty(), "polo-lambda depends on {bad:?}");
 }
+
+#[test]
+fn each_crate_lives_in_a_directory_of_its_name() {
+    for (name, (dir, _)) in packages() {
+        let expected = match dir.split_once('/') {
+            // A function's crate is `polo-{function}`; its binary is the function's name.
+            Some(("functions", function)) => format!("polo-{function}"),
+            Some((_, last)) => last.to_owned(),
+            None => dir.clone(),
+        };
+        let expected = if dir == "tests" { "polo-tests".to_owned() } else { expected };
+        assert_eq!(name, expected, "crate {name} lives in {dir}");
+    }
+}
