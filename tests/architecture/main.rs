@@ -11,7 +11,7 @@ use serde_json::Value;
 /// tests' business), by name.
 fn packages() -> BTreeMap<String, (String, Vec<String>)> {
     let output = std::process::Command::new(env!("CARGO"))
-        .args(["metadata", "--no-deps", "--offline", "--format-version", "1"])
+        .args(["metadata", "--locked", "--no-deps", "--offline", "--format-version", "1"])
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
         .output()
         .unwrap();
