@@ -96,12 +96,25 @@ test('filter, sort and page a table: the URL and the rows change, back restores'
   await page.waitForURL((u) => !u.search.includes('page=2'));
   // The URL changes first; htmx restores the page from history right after.
   await page.waitForFunction(() => /Showing 1–/.test(document.querySelector('[data-testid="range"]')?.textContent ?? ''));
+  // Each Back waits for its page to be back (the form shows that view) before the next, as a
+  // person reads before pressing again: a restore still in flight when the next Back comes
+  // would land on the wrong URL.
+  const shows = (sort, account) =>
+    page.waitForFunction(
+      ([s, a]) =>
+        document.querySelector('#filters select[name="sort"]')?.value === s &&
+        document.querySelector('#filters select[name="account"]')?.value === a,
+      [sort, account],
+    );
   await page.goBack();
   await page.waitForURL(/sort=name(&|$)/);
+  await shows('name', 'staging');
   await page.goBack();
   await page.waitForURL((u) => u.search.includes('account=staging') && !/sort=[^&]/.test(u.search));
+  await shows('', 'staging');
   await page.goBack();
   await page.waitForURL((u) => !u.search.includes('account'));
+  await shows('', '');
   // As above, the URL changes before htmx puts the unfiltered rows back, and a history miss
   // reloads the whole page (a waitForFunction dies with its document then): read the first
   // row again until it is the unfiltered one, for up to 5 s.
