@@ -209,7 +209,6 @@ export class PoloAppStack extends cdk.Stack {
       ...(logoutEndpoint ? { OIDC_LOGOUT_ENDPOINT: logoutEndpoint } : {}),
       SYNC_INTERVAL_MINUTES: String(SYNC_INTERVAL_MINUTES),
       REPORT_TIMEZONE: props.reportTimezone,
-      ...(props.coreRoleArn ? { CORE_ROLE_ARN: props.coreRoleArn } : {}),
     };
 
     const make = (name: string, memoryMb: number, timeout: cdk.Duration, options: Partial<lambda.FunctionProps> = {}) => {
@@ -272,7 +271,9 @@ export class PoloAppStack extends cdk.Stack {
       fn.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: cdk.Duration.minutes(SYNC_INTERVAL_MINUTES) });
       return fn;
     };
-    scheduled('sync', 1024, cdk.Duration.minutes(5), namedRole('sync'));
+    const sync = scheduled('sync', 1024, cdk.Duration.minutes(5), namedRole('sync'));
+    // The Cost Explorer role: only the sync asks Cost Explorer, so only it is told the role.
+    if (props.coreRoleArn) sync.addEnvironment('CORE_ROLE_ARN', props.coreRoleArn);
     scheduled('reporter', 512, cdk.Duration.minutes(2));
     scheduled('cop', 512, cdk.Duration.minutes(2));
 

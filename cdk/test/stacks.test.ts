@@ -231,6 +231,11 @@ test('no function is granted what its code never calls', () => {
     .flatMap((p) => p.Properties.Roles.map((r: any) => r.Ref as string));
   assert.equal(assuming.length, 1, JSON.stringify(assuming));
   assert.match(assuming[0], /^fnsyncrole|^syncrole/);
+  // And only the sync is told the role's ARN.
+  const told = Object.values(t.findResources('AWS::Lambda::Function'))
+    .filter((f) => f.Properties.Environment?.Variables?.CORE_ROLE_ARN)
+    .map((f) => f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME);
+  assert.deepEqual(told, ['polo-sync']);
 });
 
 test('an issuer given as context replaces the Cognito pool', () => {
