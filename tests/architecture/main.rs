@@ -59,12 +59,46 @@ fn offending<'a>(deps: &'a [String], banned: &[&str]) -> Vec<&'a str> {
     deps.iter().map(String::as_str).filter(|d| banned.contains(d)).collect()
 }
 
+/// An AWS SDK crate (or the SDK's runtime underneath).
+fn is_aws_sdk(dep: &str) -> bool {
+    dep.starts_with("aws-") || dep.starts_with("aws_") || dep == "serde_dynamo"
+}
+
+/// Where AWS SDK types may appear: the data plane's adapters, the sync's sources (EC2, the
+/// index registries, Cost Explorer), the CLI's price-list refresh (Pricing API), the tests
+/// that drive the emulator; and `workspace-hack`, which holds no code, only the features
+/// every build agrees on. Lambda's own event types (`aws_lambda_events`) are not the SDK.
+const MAY_USE_AWS_SDK: &[&str] = &["polo-aws", "polo-sync-engine", "polo", "polo-tests", "workspace-hack"];
+
 #[test]
-fn the_domain_crate_depends_on_no_http_or_lambda_crate() {
+fn the_domain_crate_depends_on_no_aws_http_or_lambda_crate() {
     let all = packages();
     let (_, deps) = &all["polo-core"];
-    let bad = offending(deps, &[HTTP, LAMBDA].concat());
+    let mut bad = offending(deps, &[HTTP, LAMBDA].concat());
+    bad.extend(deps.iter().map(String::as_str).filter(|d| is_aws_sdk(d)));
     assert!(bad.is_empty(), "polo-core depends on {bad:?}");
+}
+
+#[test]
+fn aws_sdk_types_appear_only_in_the_aws_crates() {
+    for (name, (_, deps)) in packages() {
+        if MAY_USE_AWS_SDK.contains(&name.as_str()) {
+            continue;
+        }
+        let sdk: Vec<&String> =
+            deps.iter().filter(|d| is_aws_sdk(d) && *d != "aws_lambda_events" && *d != "aws-lc-rs").collect();
+        assert!(sdk.is_empty(), "{name} depends on {sdk:?}: AWS calls belong in polo-aws");
+    }
+}
+
+#[test]
+fn the_web_crate_knows_no_aws() {
+    let all = packages();
+    let (_, deps) = &all["polo-web"];
+    assert!(
+        !deps.iter().any(|d| d == "polo-aws"),
+        "polo-web depends on polo-aws: route mains hand it the stores"
+    );
 }
 
 #[test]

@@ -6,10 +6,10 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use aws_sdk_ec2::types::{InstanceType, ResourceType, Tag, TagSpecification};
-use polo_core::data::{DynamoDataService, FleetReader, ResourceReader, ResourceTable, S3SnapshotReader};
+use polo_aws::{DynamoDataService, ResourceTable, S3SnapshotReader, S3Store, s3_client};
 use polo_core::model::{AccountKind, SyncStatus};
+use polo_core::ports::{FleetReader, LocalStore, ResourceReader, SNAPSHOT_KEY, SyncStore};
 use polo_core::sample::{Scale, generate};
-use polo_core::store::{LocalStore, S3Store, SNAPSHOT_KEY, SyncStore, s3_client};
 use polo_sync_engine::{Previous, Reach, SyncPlan, apply_to_table, combine, sync};
 use polo_tests::write_bench;
 use serde_json::json;

@@ -3,13 +3,12 @@
 
 use std::sync::Arc;
 
+use polo_aws::{FindingTable, S3CostReader, S3SnapshotReader, S3Store, s3_client};
 use polo_cop::{State, handle};
 use polo_core::FixedClock;
 use polo_core::config::Config;
-use polo_core::cop::FindingStore;
-use polo_core::data::{COSTS_KEY, FindingTable, S3CostReader, S3SnapshotReader};
+use polo_core::ports::{COSTS_KEY, SNAPSHOT_KEY, SyncStore};
 use polo_core::sample::{Scale, generate_with_costs};
-use polo_core::store::{S3Store, SNAPSHOT_KEY, SyncStore, s3_client};
 use time::Duration;
 use time::macros::datetime;
 
@@ -27,7 +26,7 @@ fn state(base: &aws_config::SdkConfig, bucket: &str, table: &str, now: time::Off
             std::time::Duration::ZERO,
         )),
         costs: Arc::new(S3CostReader::new(s3_client(base), bucket, std::time::Duration::ZERO)),
-        findings: FindingTable::new(aws_sdk_dynamodb::Client::new(base), table),
+        findings: Arc::new(FindingTable::new(aws_sdk_dynamodb::Client::new(base), table)),
         config: Config::bundled().unwrap(),
         clock: Arc::new(FixedClock(now)),
         delivery: polo_slack::Delivery::none("https://polo.example.com"),

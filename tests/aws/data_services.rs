@@ -1,8 +1,9 @@
 use std::collections::HashSet;
 use std::sync::atomic::Ordering;
 
-use polo_core::data::{DynamoDataService, LocalDataService, ResourceTable, conformance};
+use polo_aws::{DynamoDataService, ResourceTable};
 use polo_core::model::diff;
+use polo_core::ports::{LocalDataService, conformance};
 use polo_core::sample::{Scale, generate};
 use polo_sync_engine::{Combined, Previous, apply_to_table};
 use time::macros::datetime;

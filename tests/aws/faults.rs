@@ -1,8 +1,7 @@
 use std::sync::Arc;
 
-use polo_core::data::{LocalDataService, parse_snapshot};
 use polo_core::model::{AccountKind, Instance, ResourceKind, SyncDocument, SyncStatus};
-use polo_core::store::{LocalStore, SyncStore};
+use polo_core::ports::{LocalDataService, LocalStore, SyncStore, parse_snapshot};
 use polo_sync_engine::{Previous, Reach, SyncPlan, combine, sync};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
@@ -233,9 +232,10 @@ async fn the_emulator_dying_mid_sync_fails_the_unfinished_scopes_and_loses_nothi
 
 #[tokio::test]
 async fn a_throttled_table_and_a_failing_snapshot_write_lose_nothing_and_leave_the_last_snapshot_whole() {
+    use polo_aws::{DynamoDataService, ResourceTable, S3SnapshotReader};
+    use polo_aws::{S3Store, s3_client};
     use polo_core::FixedClock;
-    use polo_core::data::{DynamoDataService, FleetReader, ResourceTable, S3SnapshotReader};
-    use polo_core::store::{S3Store, s3_client};
+    use polo_core::ports::FleetReader;
 
     use crate::fleet::{create_bucket, create_resource_table};
     use crate::harness::fresh_name;

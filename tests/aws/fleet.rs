@@ -166,8 +166,8 @@ pub async fn create_resource_table(config: &SdkConfig, table: &str) {
         ]))
         .key_schema(key("pk", KeyType::Hash))
         .key_schema(key("sk", KeyType::Range))
-        .global_secondary_indexes(gsi(polo_core::data::BY_KIND, "gsi1pk", "gsi1sk"))
-        .global_secondary_indexes(gsi(polo_core::data::BY_INDEX, "gsi2pk", "gsi2sk"))
+        .global_secondary_indexes(gsi(polo_aws::BY_KIND, "gsi1pk", "gsi1sk"))
+        .global_secondary_indexes(gsi(polo_aws::BY_INDEX, "gsi2pk", "gsi2sk"))
         .send()
         .await
         .unwrap();
@@ -175,5 +175,5 @@ pub async fn create_resource_table(config: &SdkConfig, table: &str) {
 
 /// Creates a bucket.
 pub async fn create_bucket(config: &SdkConfig, bucket: &str) {
-    polo_core::store::s3_client(config).create_bucket().bucket(bucket).send().await.unwrap();
+    polo_aws::s3_client(config).create_bucket().bucket(bucket).send().await.unwrap();
 }

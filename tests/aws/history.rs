@@ -2,9 +2,9 @@ use std::sync::Arc;
 
 use aws_sdk_dynamodb::types::AttributeValue;
 use aws_sdk_ec2::types::Tag;
-use polo_core::data::{DynamoDataService, LocalDataService, ResourceReader, ResourceTable};
+use polo_aws::{DynamoDataService, ResourceTable};
 use polo_core::model::{AccountKind, ChangeKind, ResourceKind};
-use polo_core::store::{LocalStore, SyncStore};
+use polo_core::ports::{LocalDataService, LocalStore, ResourceReader, SyncStore};
 use polo_sync_engine::{Combined, Previous, Reach, SyncPlan, apply_to_table, combine, sync};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};

@@ -32,22 +32,23 @@ async fn a_csv_too_large_to_answer_is_a_redirect_to_a_presigned_export() {
     let base = base_config(&endpoint).await;
     let bucket = fresh_name("polo-exports");
     create_bucket(&base, &bucket).await;
-    let dir = tempfile::tempdir().unwrap();
-    let data = dir.path().join("large.json");
     let large = polo_core::sample::generate(
         42,
         polo_core::sample::Scale::Large,
         time::macros::datetime!(2026-11-24 12:00 UTC),
     );
     let instances = large.instances.len();
-    std::fs::write(&data, serde_json::to_vec(&large).unwrap()).unwrap();
+    // The deployed layout: the snapshot in the bucket the exports go to.
+    let store = polo_aws::S3Store::new(polo_aws::s3_client(&base), &bucket);
+    polo_core::ports::SyncStore::write_snapshot(&store, serde_json::to_vec(&large).unwrap()).await.unwrap();
     drop(large);
 
     let mut f = Function::start(
         "inventory",
         &[
-            ("POLO_DATA", data.to_str().unwrap()),
             ("DATA_BUCKET_NAME", &bucket),
+            ("DYNAMODB_TABLE_NAME", "polo-resources"),
+            ("DYNAMODB_REPORT_TABLE_NAME", "polo-reports"),
             ("CSV_INLINE_MAX_BYTES", "1000000"),
             ("AWS_ENDPOINT_URL", &endpoint),
             ("AWS_ACCESS_KEY_ID", "testing"),

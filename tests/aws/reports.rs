@@ -7,16 +7,16 @@ use std::sync::Arc;
 use aws_sdk_dynamodb::types::{
     AttributeDefinition, AttributeValue, BillingMode, KeySchemaElement, KeyType, ScalarAttributeType,
 };
+use polo_aws::{
+    DynamoDataService, ReportTable, ResourceItem, ResourceTable, S3CostReader, S3SnapshotReader, S3Store,
+    s3_client,
+};
 use polo_core::FixedClock;
 use polo_core::config::Config;
-use polo_core::data::{
-    COSTS_KEY, DynamoDataService, NoFindings, ReportTable, ResourceItem, ResourceTable, S3CostReader,
-    S3SnapshotReader,
-};
 use polo_core::model::{Change, CostStore, Everything};
-use polo_core::reports::{ReportStore, ReportType};
+use polo_core::ports::{COSTS_KEY, NoFindings, ReportStore, SNAPSHOT_KEY, SyncStore};
+use polo_core::reports::ReportType;
 use polo_core::sample::{Scale, generate_with_costs};
-use polo_core::store::{S3Store, SNAPSHOT_KEY, SyncStore, s3_client};
 use polo_reporter::{State, handle};
 use serde_json::json;
 use time::Duration;
@@ -141,7 +141,7 @@ async fn the_reporter_writes_reports_with_ttl_that_the_pages_read() {
 
     // Read back as the reports function does; past expires_at a report is gone for readers
     // although the emulator (like DynamoDB, for up to days) still holds the item.
-    assert_eq!(store.list(&polo_core::reports::ReportFilter::default(), NOW).await.unwrap().len(), 5);
+    assert_eq!(store.list(&polo_core::ports::ReportFilter::default(), NOW).await.unwrap().len(), 5);
     assert!(store.get(ReportType::DailyCost, "2026-11-23", expires).await.unwrap().is_none());
     // The newest of each type, as `/` asks for it: the expired daily reports drop out.
     let latest = store.latest(NOW).await.unwrap();
@@ -162,7 +162,7 @@ async fn the_reporter_writes_reports_with_ttl_that_the_pages_read() {
     assert_eq!(sent_at().await, Some(NOW));
 
     let app_state = crate::snapshot_s3::state_over(
-        Arc::new(polo_core::data::LocalDataService::from_snapshot(everything)),
+        Arc::new(polo_core::ports::LocalDataService::from_snapshot(everything)),
         NOW,
     )
     .with_reports(store);
@@ -183,9 +183,9 @@ async fn the_deployed_reporter_counts_the_findings_the_cop_keeps_in_the_report_t
 
     // The Cop's run, kept where the deployed Cop keeps it: the report table.
     let config = Config::bundled().unwrap();
-    let kept = polo_core::data::FindingTable::new(aws_sdk_dynamodb::Client::new(&base), &reports);
-    let fleet = polo_core::data::LocalDataService::from_snapshot(everything);
-    let cost_reader = polo_core::data::InMemoryCosts(Arc::new(costs));
+    let kept = polo_aws::FindingTable::new(aws_sdk_dynamodb::Client::new(&base), &reports);
+    let fleet = polo_core::ports::LocalDataService::from_snapshot(everything);
+    let cost_reader = polo_core::ports::InMemoryCosts(Arc::new(costs));
     let sources =
         polo_core::cop::CopSources { fleet: &fleet, costs: &cost_reader, store: &kept, config: &config };
     let run = polo_core::cop::run_cop(&sources, NOW, false).await.unwrap();
@@ -201,8 +201,11 @@ async fn the_deployed_reporter_counts_the_findings_the_cop_keeps_in_the_report_t
     ]
     .into_iter()
     .collect();
-    let mut state = State::from_env(|name| env.get(name).cloned(), &base).unwrap();
-    state.clock = Arc::new(FixedClock(NOW));
+    let lookup = |name: &str| env.get(name).cloned();
+    let stores = polo_aws::stores(&polo_aws::AwsEnv::from_lookup(lookup).unwrap(), &base);
+    let delivery = polo_slack::Delivery::from_lookup(lookup).unwrap();
+    let state =
+        State::new(&stores, Config::from_lookup(lookup).unwrap(), Arc::new(FixedClock(NOW)), delivery);
     let summary = handle(&state, json!({"type": "weekly-summary"}), std::time::Duration::MAX).await.unwrap();
     assert_eq!(summary.reports[0].outcome, "stored");
     let week = state.store.get(ReportType::WeeklySummary, "2026-W47", NOW).await.unwrap().unwrap();
@@ -210,7 +213,8 @@ async fn the_deployed_reporter_counts_the_findings_the_cop_keeps_in_the_report_t
     assert_eq!(counted, Some(open.to_string()), "the weekly summary counts the Cop's open findings");
     assert!(week.body.headline.contains(&format!("{open} findings open")), "{}", week.body.headline);
 
-    let missing =
-        State::from_env(|name| (name != "DYNAMODB_REPORT_TABLE_NAME").then(|| "x".to_owned()), &base);
-    assert_eq!(missing.err().as_deref(), Some("DYNAMODB_REPORT_TABLE_NAME: required"));
+    let missing = polo_aws::AwsEnv::from_lookup(|name| {
+        ["DATA_BUCKET_NAME", "DYNAMODB_TABLE_NAME"].contains(&name).then(|| "x".to_owned())
+    });
+    assert_eq!(missing.unwrap_err().to_string(), "DYNAMODB_REPORT_TABLE_NAME: required");
 }

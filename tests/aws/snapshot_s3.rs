@@ -1,11 +1,13 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use polo_aws::{S3SnapshotReader, S3Store, s3_client};
 use polo_core::FixedClock;
 use polo_core::config::Config;
-use polo_core::data::{FindingReader, FleetReader, LocalDataService, ResourceReader, S3SnapshotReader};
+use polo_core::ports::{
+    FindingReader, FleetReader, LocalDataService, ResourceReader, SNAPSHOT_KEY, SyncStore,
+};
 use polo_core::sample::{Scale, generate};
-use polo_core::store::{S3Store, SNAPSHOT_KEY, SyncStore, s3_client};
 use polo_web::AppState;
 use polo_web::settings::WebSettings;
 use time::OffsetDateTime;

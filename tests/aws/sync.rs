@@ -3,9 +3,8 @@ use std::sync::Arc;
 
 use polo::cli::SyncResource;
 use polo::sync::{SyncOptions, run_sync};
-use polo_core::data::parse_snapshot;
 use polo_core::model::{AccountKind, Everything, IndexStatus, InstanceState, Lifecycle, SyncStatus};
-use polo_core::store::LocalStore;
+use polo_core::ports::{LocalStore, parse_snapshot};
 use polo_sync_engine::{Previous, Reach, SyncPlan, combine, sync};
 use time::OffsetDateTime;
 use time::macros::datetime;

@@ -1,11 +1,9 @@
 use std::sync::Arc;
 
+use polo_aws::{DynamoDataService, ResourceTable, S3SnapshotReader, S3Store, s3_client};
 use polo_core::FixedClock;
-use polo_core::data::{
-    DataError, DynamoDataService, FleetReader, ResourceTable, S3SnapshotReader, parse_snapshot,
-};
 use polo_core::model::AccountKind;
-use polo_core::store::{S3Store, SyncStore, s3_client};
+use polo_core::ports::{DataError, FleetReader, SyncStore, parse_snapshot};
 use polo_sync::Outcome;
 use time::macros::datetime;
 

@@ -6,10 +6,10 @@ use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
 use aws_sdk_ec2::types::Tag;
+use polo_aws::{DynamoDataService, ResourceTable};
 use polo_core::config::Config;
-use polo_core::data::{DataError, DynamoDataService, ResourceReader, ResourceTable};
 use polo_core::model::{AccountKind, ChangeKind, ResourceKind, SyncStatus};
-use polo_core::store::{LocalStore, SyncStore};
+use polo_core::ports::{DataError, LocalStore, ResourceReader, SyncStore};
 use polo_sync_engine::{Previous, Reach, SyncPlan, apply_to_table, combine, sync};
 use time::macros::datetime;
 use time::{Duration, OffsetDateTime};

@@ -33,6 +33,7 @@ async fn start(bucket: &str, endpoint: &str, daemon: &str, tracing: &str) -> Fun
         &[
             ("DATA_BUCKET_NAME", bucket),
             ("DYNAMODB_TABLE_NAME", "polo-resources"),
+            ("DYNAMODB_REPORT_TABLE_NAME", "polo-reports"),
             ("AWS_ENDPOINT_URL", endpoint),
             ("AWS_ACCESS_KEY_ID", "testing"),
             ("AWS_SECRET_ACCESS_KEY", "testing"),

@@ -27,7 +27,7 @@ fn write_sample(path: &std::path::Path, scale: polo_core::sample::Scale) {
         polo_core::sample::generate_with_costs(42, scale, time::macros::datetime!(2026-11-24 12:00 UTC));
     sample.history.clear();
     std::fs::write(path, serde_json::to_vec(&sample).unwrap()).unwrap();
-    std::fs::write(polo_core::data::cost_store_path(path), serde_json::to_vec(&costs).unwrap()).unwrap();
+    std::fs::write(polo_core::ports::cost_store_path(path), serde_json::to_vec(&costs).unwrap()).unwrap();
 }
 
 /// The release zip of function `name` (`just zip`), unpacked into `work`: its bootstrap and

@@ -8,8 +8,8 @@ use std::time::Duration;
 use polo_core::Clock;
 use polo_core::config::Config;
 use polo_core::cop::{CopSources, Notice, run_cop};
-use polo_core::data::{CostReader, FindingTable, FleetReader};
 use polo_core::model::Severity;
+use polo_core::ports::{CostReader, FindingStore, FleetReader, Stores};
 use polo_telemetry::emf::MetricSet;
 use polo_telemetry::names;
 use serde::Serialize;
@@ -17,15 +17,34 @@ use serde::Serialize;
 /// How long one run may hold the lease (the function's timeout is shorter).
 pub const LEASE: Duration = Duration::from_mins(10);
 
-/// Readers, the findings table and the configuration, built once per container.
+/// Readers, the findings and the configuration, built once per container.
 pub struct State {
     pub fleet: Arc<dyn FleetReader>,
     pub costs: Arc<dyn CostReader>,
-    pub findings: FindingTable,
+    pub findings: Arc<dyn FindingStore>,
     pub config: Config,
     pub clock: Arc<dyn Clock>,
     /// Slack: the webhook (without one, the digest waits in the outbox) and the links' address.
     pub delivery: polo_slack::Delivery,
+}
+
+impl State {
+    /// The Cop's state over `stores` (`polo_aws::stores` when deployed).
+    pub fn new(
+        stores: &Stores,
+        config: Config,
+        clock: Arc<dyn Clock>,
+        delivery: polo_slack::Delivery,
+    ) -> State {
+        State {
+            fleet: Arc::clone(&stores.fleet),
+            costs: Arc::clone(&stores.costs),
+            findings: Arc::clone(&stores.findings),
+            config,
+            clock,
+            delivery,
+        }
+    }
 }
 
 /// What a run did.
@@ -99,7 +118,7 @@ async fn judge_and_tell(
     let sources = CopSources {
         fleet: state.fleet.as_ref(),
         costs: state.costs.as_ref(),
-        store: &state.findings,
+        store: state.findings.as_ref(),
         config: &state.config,
     };
     let run = run_cop(&sources, now, false).await.map_err(|e| e.to_string())?;
@@ -121,7 +140,7 @@ async fn judge_and_tell(
         slack: false,
     };
     let outbox = polo_slack::digest::FindingOutbox {
-        store: &state.findings,
+        store: state.findings.as_ref(),
         renotify: time::Duration::hours(i64::from(state.config.cop.renotify_hours)),
         public_url: &state.delivery.public_url,
     };

@@ -6,16 +6,10 @@
 
 use std::sync::Arc;
 
-use polo_core::calendar::ReportZone;
+use polo_core::Clock;
 use polo_core::config::Config;
-use polo_core::data::{
-    ChangeReader, CostReader, DynamoDataService, FindingReader, FindingTable, FleetReader, ReportTable,
-    ResourceTable, S3CostReader, S3SnapshotReader,
-};
-use polo_core::reports::{ReportSources, ReportStore, ReportType, RunOutcome, run_report};
-use polo_core::store::SNAPSHOT_REVALIDATE;
-use polo_core::store::{SNAPSHOT_KEY, dynamo_client, s3_client};
-use polo_core::{Clock, SystemClock};
+use polo_core::ports::{ChangeReader, CostReader, FindingReader, FleetReader, ReportStore, Stores};
+use polo_core::reports::{ReportSources, ReportType, RunOutcome, run_report};
 use polo_telemetry::emf::MetricSet;
 use polo_telemetry::names;
 use serde::{Deserialize, Serialize};
@@ -34,42 +28,25 @@ pub struct State {
 }
 
 impl State {
-    /// The deployed reporter, from its environment (`lookup`) and the AWS SDK's config: the
-    /// S3 snapshot and cost store, the resource table's history, the Cop's findings and the
-    /// reports in the report table (where the Cop keeps its findings), Slack. What `main`
-    /// runs and what the emulator tests run, so the two cannot differ.
-    pub fn from_env(
-        lookup: impl Fn(&str) -> Option<String>,
-        sdk: &aws_config::SdkConfig,
-    ) -> Result<State, String> {
-        let get = |name: &str| lookup(name).filter(|v| !v.is_empty());
-        let need = |name: &str| get(name).ok_or_else(|| format!("{name}: required"));
-        let (bucket, table, reports) =
-            (need("DATA_BUCKET_NAME")?, need("DYNAMODB_TABLE_NAME")?, need("DYNAMODB_REPORT_TABLE_NAME")?);
-        let zone = match get("REPORT_TIMEZONE") {
-            Some(name) => Some(ReportZone::parse(&name).map_err(|e| format!("REPORT_TIMEZONE: {e}"))?),
-            None => None,
-        };
-        let config_path = get("POLO_CONFIG");
-        let config = Config::load(config_path.as_deref().map(std::path::Path::new))
-            .map_err(|e| e.to_string())?
-            .with_report_zone(zone);
-        let dynamo = dynamo_client(sdk);
-        Ok(State {
-            fleet: Arc::new(S3SnapshotReader::new(
-                s3_client(sdk),
-                &bucket,
-                SNAPSHOT_KEY,
-                SNAPSHOT_REVALIDATE,
-            )),
-            costs: Arc::new(S3CostReader::new(s3_client(sdk), &bucket, SNAPSHOT_REVALIDATE)),
-            changes: Arc::new(DynamoDataService::new(ResourceTable::new(dynamo.clone(), table))),
-            findings: Arc::new(FindingTable::new(dynamo.clone(), &reports)),
-            store: Arc::new(ReportTable::new(dynamo, reports)),
+    /// The reporter's state over `stores` (`polo_aws::stores` when deployed): the
+    /// snapshot, the cost store, the history, the Cop's findings and the reports, so what
+    /// `main` runs and what the emulator tests run cannot differ.
+    pub fn new(
+        stores: &Stores,
+        config: Config,
+        clock: Arc<dyn Clock>,
+        delivery: polo_slack::Delivery,
+    ) -> State {
+        State {
+            fleet: Arc::clone(&stores.fleet),
+            costs: Arc::clone(&stores.costs),
+            changes: Arc::clone(&stores.history),
+            findings: stores.findings.clone(),
+            store: Arc::clone(&stores.reports),
             config,
-            clock: Arc::new(SystemClock),
-            delivery: polo_slack::Delivery::from_lookup(&lookup).map_err(|e| e.to_string())?,
-        })
+            clock,
+            delivery,
+        }
     }
 }
 

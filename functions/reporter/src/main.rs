@@ -1,6 +1,8 @@
 use std::sync::Arc;
 
 use lambda_runtime::{Error, LambdaEvent, service_fn};
+use polo_core::SystemClock;
+use polo_core::config::Config;
 use polo_reporter::{RunSummary, State, handle};
 use polo_telemetry::emf::Emitter;
 
@@ -9,10 +11,12 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> Result<(), polo_lambda::Fatal> {
-    polo_telemetry::init(|name| std::env::var(name).ok());
-    let sdk = aws_config::load_defaults(aws_config::BehaviorVersion::latest()).await;
-    let state = Arc::new(State::from_env(|name| std::env::var(name).ok(), &sdk)?);
-    let metrics = Arc::new(Emitter::from_lookup(|name| std::env::var(name).ok(), "polo-reporter"));
+    let env = |name: &str| std::env::var(name).ok();
+    polo_telemetry::init(env);
+    let stores = polo_aws::stores(&polo_aws::AwsEnv::from_lookup(env)?, &polo_aws::sdk_config().await);
+    let delivery = polo_slack::Delivery::from_lookup(env)?;
+    let state = Arc::new(State::new(&stores, Config::from_lookup(env)?, Arc::new(SystemClock), delivery));
+    let metrics = Arc::new(Emitter::from_lookup(env, "polo-reporter"));
     let service = metrics.service.clone();
     let runtime = lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let (state, metrics) = (Arc::clone(&state), Arc::clone(&metrics));

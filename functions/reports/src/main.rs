@@ -9,7 +9,8 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 #[tokio::main]
 async fn main() -> Result<(), polo_web::lambda::Fatal> {
     polo_telemetry::init(|name| std::env::var(name).ok());
+    let stores = polo_aws::DataEnv::from_lookup(|name| std::env::var(name).ok())?.stores().await;
     let config = FunctionConfig::from_env()?;
-    let state = config.into_state().await?;
+    let state = config.into_state(stores)?;
     Ok(polo_web::lambda::run(finish(pages(polo_reports::router(), state)), config.metrics).await?)
 }

@@ -3,10 +3,9 @@
 use std::sync::Arc;
 
 use aws_lambda_events::eventbridge::EventBridgeEvent;
+use polo_aws::{AwsEnv, ResourceTable, S3Store, SdkConfig};
 use polo_core::Clock;
 use polo_core::config::Config;
-use polo_core::data::ResourceTable;
-use polo_core::store::S3Store;
 use polo_sync_engine::production::{RunSummary, run};
 use polo_telemetry::emf::MetricSet;
 use polo_telemetry::names;
@@ -14,49 +13,33 @@ use polo_telemetry::names;
 /// Clients and configuration, built once per container.
 pub struct State {
     pub config: Config,
-    pub sdk: aws_config::SdkConfig,
+    pub sdk: SdkConfig,
     pub store: Arc<S3Store>,
     pub table: ResourceTable,
     pub clock: Arc<dyn Clock>,
     /// Acting in the payer account (`CORE_ROLE_ARN`) for Cost Explorer; no costs without it.
-    pub costs_source: Option<aws_config::SdkConfig>,
+    pub costs_source: Option<SdkConfig>,
 }
 
-/// The environment the function needs, read once at cold start.
-#[derive(Debug)]
-pub struct Env {
-    pub bucket: String,
-    pub table: String,
-    pub polo_config: Option<std::path::PathBuf>,
-    /// `CORE_ROLE_ARN`: the Cost Explorer role in the payer account.
-    pub core_role_arn: Option<String>,
-}
-
-impl Env {
-    /// Reads `DATA_BUCKET_NAME`, `DYNAMODB_TABLE_NAME` and `POLO_CONFIG` through `get`;
-    /// a missing one is an error naming it.
-    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Env, String> {
-        let need =
-            |name: &str| get(name).filter(|v| !v.is_empty()).ok_or_else(|| format!("{name}: required"));
-        Ok(Env {
-            bucket: need("DATA_BUCKET_NAME")?,
-            table: need("DYNAMODB_TABLE_NAME")?,
-            polo_config: get("POLO_CONFIG").filter(|v| !v.is_empty()).map(Into::into),
-            core_role_arn: get("CORE_ROLE_ARN").filter(|v| !v.is_empty()),
-        })
+impl State {
+    /// The sync's state over the bucket and resource table `env` names; Cost Explorer is
+    /// asked as `CORE_ROLE_ARN` when it is set.
+    pub async fn new(env: &AwsEnv, sdk: SdkConfig, config: Config, clock: Arc<dyn Clock>) -> State {
+        let costs_source = if let Some(arn) = &env.core_role_arn {
+            Some(polo_aws::assume_role(&sdk, arn).await)
+        } else {
+            tracing::warn!("CORE_ROLE_ARN is not set: Cost Explorer is not asked");
+            None
+        };
+        State {
+            store: Arc::new(polo_aws::bucket(env, &sdk)),
+            table: polo_aws::resource_table(env, &sdk),
+            config,
+            sdk,
+            clock,
+            costs_source,
+        }
     }
-}
-
-/// The SDK config that assumes `role_arn` (credentials on first use).
-pub async fn assume(base: &aws_config::SdkConfig, role_arn: &str) -> aws_config::SdkConfig {
-    let provider = aws_config::sts::AssumeRoleProvider::builder(role_arn)
-        .session_name(polo_sync_engine::accounts::SESSION_NAME)
-        .configure(base)
-        .build()
-        .await;
-    base.to_builder()
-        .credentials_provider(aws_credential_types::provider::SharedCredentialsProvider::new(provider))
-        .build()
 }
 
 /// The lease one sync run holds, in the resource table.
@@ -179,15 +162,5 @@ mod tests {
         assert_eq!(sets[2].dimensions, vec![(names::ACCOUNT, "beta".to_owned())]);
         assert_eq!(value(&sets[2], names::ACCOUNT_PULL_TIME), Some(80.0));
         assert!(Outcome::Skipped { reason: "lease".into() }.metric_sets().is_empty());
-    }
-
-    #[test]
-    fn names_the_missing_variable() {
-        let env = |vars: &'static [(&str, &str)]| {
-            Env::from_lookup(move |k| vars.iter().find(|(n, _)| *n == k).map(|(_, v)| (*v).to_owned()))
-        };
-        assert_eq!(env(&[]).unwrap_err(), "DATA_BUCKET_NAME: required");
-        assert_eq!(env(&[("DATA_BUCKET_NAME", "b")]).unwrap_err(), "DYNAMODB_TABLE_NAME: required");
-        assert_eq!(env(&[("DATA_BUCKET_NAME", "b"), ("DYNAMODB_TABLE_NAME", "t")]).unwrap().table, "t");
     }
 }

@@ -3,9 +3,7 @@ use std::sync::Arc;
 use lambda_runtime::{Error, LambdaEvent, service_fn};
 use polo_core::SystemClock;
 use polo_core::config::Config;
-use polo_core::data::ResourceTable;
-use polo_core::store::{S3Store, s3_client};
-use polo_sync::{Env, Outcome, State, handle};
+use polo_sync::{Outcome, State, handle};
 use polo_telemetry::emf::Emitter;
 
 /// Decoding the snapshot makes about 250,000 small allocations; mimalloc does them in
@@ -15,25 +13,13 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 #[tokio::main]
 async fn main() -> Result<(), polo_lambda::Fatal> {
-    polo_telemetry::init(|name| std::env::var(name).ok());
-    let env = Env::from_lookup(|name| std::env::var(name).ok())?;
-    let config = Config::load(env.polo_config.as_deref())?;
-    let sdk = polo_sync_engine::base_config().await;
-    let costs_source = if let Some(arn) = &env.core_role_arn {
-        Some(polo_sync::assume(&sdk, arn).await)
-    } else {
-        tracing::warn!("CORE_ROLE_ARN is not set: Cost Explorer is not asked");
-        None
-    };
-    let state = Arc::new(State {
-        costs_source,
-        store: Arc::new(S3Store::new(s3_client(&sdk), &env.bucket)),
-        table: ResourceTable::new(polo_core::store::dynamo_client(&sdk), &env.table),
-        config,
-        sdk,
-        clock: Arc::new(SystemClock),
-    });
-    let metrics = Arc::new(Emitter::from_lookup(|name| std::env::var(name).ok(), "polo-sync"));
+    let env = |name: &str| std::env::var(name).ok();
+    polo_telemetry::init(env);
+    let aws = polo_aws::AwsEnv::from_lookup(env)?;
+    let state =
+        State::new(&aws, polo_aws::sdk_config().await, Config::from_lookup(env)?, Arc::new(SystemClock));
+    let state = Arc::new(state.await);
+    let metrics = Arc::new(Emitter::from_lookup(env, "polo-sync"));
     let service = metrics.service.clone();
     let runtime = lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| {
         let (state, metrics) = (Arc::clone(&state), Arc::clone(&metrics));

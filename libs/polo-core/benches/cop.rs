@@ -10,9 +10,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use polo_core::config::Config;
-use polo_core::cop::{CopSources, FindingStore, MemoryFindings, RuleContext, evaluate, run_cop};
-use polo_core::data::{InMemoryCosts, LocalDataService};
+use polo_core::cop::{CopSources, RuleContext, evaluate, run_cop};
 use polo_core::model::Fleet;
+use polo_core::ports::{FindingStore, InMemoryCosts, LocalDataService, MemoryFindings};
 use polo_core::sample::{Scale, generate_with_costs};
 use serde_json::json;
 use time::macros::datetime;

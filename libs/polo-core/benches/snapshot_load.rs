@@ -55,7 +55,7 @@ fn main() {
         black_box(serde_json::from_slice::<Everything>(black_box(&production_json)).unwrap());
     });
     let path_tracking_ms = median_ms(|| {
-        black_box(polo_core::data::parse_snapshot_bytes(black_box(&production_json), "bench").unwrap());
+        black_box(polo_core::ports::parse_snapshot_bytes(black_box(&production_json), "bench").unwrap());
     });
     let fleet_ms = median_ms(|| {
         black_box(Fleet::new(black_box(everything.clone())));

@@ -153,6 +153,21 @@ impl Default for CopSettings {
 }
 
 /// A configuration that cannot be used, naming the file, the key and what was expected.
+/// An environment variable that cannot start a binary: one line naming it.
+#[derive(Debug, thiserror::Error)]
+#[error("{variable}: {problem}")]
+pub struct EnvError {
+    pub variable: &'static str,
+    pub problem: String,
+}
+
+impl EnvError {
+    /// `variable` is missing.
+    pub fn required(variable: &'static str) -> EnvError {
+        EnvError { variable, problem: "required".into() }
+    }
+}
+
 #[derive(Debug, thiserror::Error)]
 #[error("{file}: {key}: {problem}")]
 pub struct ConfigError {
@@ -186,6 +201,23 @@ impl Config {
                 Config::parse(&text, &name)
             }
         }
+    }
+
+    /// A deployed binary's configuration: `POLO_CONFIG` (else as [`Config::load`]) with
+    /// `REPORT_TIMEZONE` over its report time zone, read through `get`.
+    pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, EnvError> {
+        let set = |name: &str| get(name).filter(|v| !v.is_empty());
+        let zone = match set("REPORT_TIMEZONE") {
+            Some(name) => Some(
+                crate::calendar::ReportZone::parse(&name)
+                    .map_err(|e| EnvError { variable: "REPORT_TIMEZONE", problem: e.to_string() })?,
+            ),
+            None => None,
+        };
+        let path = set("POLO_CONFIG").map(PathBuf::from);
+        let config = Config::load(path.as_deref())
+            .map_err(|e| EnvError { variable: "POLO_CONFIG", problem: e.to_string() })?;
+        Ok(config.with_report_zone(zone))
     }
 
     /// The same configuration with its report time zone replaced by `zone` (from

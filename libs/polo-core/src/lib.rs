@@ -1,22 +1,21 @@
 //! Polo's domain: what runs in the fleet, what it costs, how it is configured, and how
-//! the rest of Polo reads it. Nothing here knows about HTTP or Lambda.
+//! the rest of Polo reads it ([`ports`]). Nothing here knows about AWS, HTTP or Lambda.
 
 pub mod calendar;
 pub mod clock;
 pub mod config;
 pub mod cop;
 pub mod costs;
-pub mod data;
 pub mod json;
 pub mod listing;
 pub mod model;
 pub mod money;
+pub mod ports;
 pub mod price_list;
 pub mod pricing;
 pub mod reports;
 pub mod sample;
 pub mod search;
-pub mod store;
 pub mod summary;
 pub mod text;
 

@@ -4,7 +4,7 @@
 
 use std::time::Duration;
 
-use polo_core::data::DataError;
+use polo_core::ports::DataError;
 use time::OffsetDateTime;
 
 use crate::outbox::{Drained, Outbox, PACE, Pacing, drain};

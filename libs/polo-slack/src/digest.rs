@@ -123,7 +123,7 @@ pub fn digest(due: &[(Finding, Notice)], public_url: &str) -> Vec<DigestPart> {
 
 /// The findings due a notice, as digest messages: the Cop's outbox.
 pub struct FindingOutbox<'a> {
-    pub store: &'a dyn polo_core::cop::FindingStore,
+    pub store: &'a dyn polo_core::ports::FindingStore,
     /// `[cop] renotify_hours`.
     pub renotify: time::Duration,
     /// The dashboard's address (`PUBLIC_URL`), for links.
@@ -137,7 +137,7 @@ impl crate::outbox::Outbox for FindingOutbox<'_> {
     async fn pending(
         &self,
         now: time::OffsetDateTime,
-    ) -> Result<Vec<DigestPart>, polo_core::data::DataError> {
+    ) -> Result<Vec<DigestPart>, polo_core::ports::DataError> {
         let due: Vec<(Finding, Notice)> = self
             .store
             .all()
@@ -160,7 +160,7 @@ impl crate::outbox::Outbox for FindingOutbox<'_> {
         &self,
         part: &DigestPart,
         at: time::OffsetDateTime,
-    ) -> Result<(), polo_core::data::DataError> {
+    ) -> Result<(), polo_core::ports::DataError> {
         self.store.mark_notified(&part.finding_ids, at).await
     }
 }

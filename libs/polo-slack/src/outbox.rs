@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use async_trait::async_trait;
-use polo_core::data::DataError;
+use polo_core::ports::DataError;
 use time::OffsetDateTime;
 
 use crate::blocks::Message;

@@ -2,8 +2,8 @@
 //! through the outbox of the report store (a report with no `sent_at`).
 
 use async_trait::async_trait;
-use polo_core::data::DataError;
-use polo_core::reports::{Report, ReportStore};
+use polo_core::ports::{DataError, ReportStore};
+use polo_core::reports::Report;
 use time::OffsetDateTime;
 
 use crate::blocks::{self, Message};
@@ -38,7 +38,7 @@ impl Outbox for ReportOutbox<'_> {
     async fn pending(&self, now: OffsetDateTime) -> Result<Vec<Report>, DataError> {
         let mut unsent: Vec<Report> = self
             .store
-            .list(&polo_core::reports::ReportFilter::default(), now)
+            .list(&polo_core::ports::ReportFilter::default(), now)
             .await?
             .into_iter()
             .filter(|r| r.sent_at.is_none())

@@ -6,7 +6,8 @@
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use polo_core::reports::{Fact, MemoryReports, Report, ReportBody, ReportFilter, ReportStore, ReportType};
+use polo_core::ports::{MemoryReports, ReportFilter, ReportStore};
+use polo_core::reports::{Fact, Report, ReportBody, ReportType};
 use polo_slack::report_message::ReportOutbox;
 use polo_slack::{Pacing, SlackWebhook, drain};
 use polo_tests::fake_slack::FakeSlack;
@@ -199,8 +200,9 @@ async fn a_gone_webhook_stops_the_run_and_a_spent_budget_leaves_the_rest() {
 }
 
 mod findings {
-    use polo_core::cop::{FindingStore, MemoryFindings, Notice};
+    use polo_core::cop::Notice;
     use polo_core::model::{Finding, ResourceKind, Severity};
+    use polo_core::ports::{FindingStore, MemoryFindings};
     use polo_slack::digest::FindingOutbox;
     use polo_slack::{Pacing, drain};
 
@@ -276,8 +278,8 @@ mod cop_runs {
     use std::sync::Arc;
 
     use polo_core::config::Config;
-    use polo_core::cop::{CopSources, MemoryFindings, run_cop};
-    use polo_core::data::{InMemoryCosts, LocalDataService};
+    use polo_core::cop::{CopSources, run_cop};
+    use polo_core::ports::{InMemoryCosts, LocalDataService, MemoryFindings};
     use polo_core::sample::{Scale, generate_with_costs};
     use polo_slack::digest::FindingOutbox;
     use polo_slack::{Pacing, drain};
@@ -299,7 +301,7 @@ mod cop_runs {
         let down = drain(&outbox, &super::slack_down(), NOW, Pacing::IMMEDIATE).await.unwrap();
         assert_eq!(down.sent, 0);
         assert!(down.left >= 1);
-        let open = polo_core::cop::FindingStore::all(&store).await.unwrap();
+        let open = polo_core::ports::FindingStore::all(&store).await.unwrap();
         assert!(open.len() > 5 && open.iter().all(|f| f.last_notified.is_none()), "nothing marked told");
 
         let later = NOW + Duration::minutes(15);

@@ -1,14 +1,10 @@
 //! Credentials per account: a named profile locally, or STS AssumeRole of the account's
 //! `role_arn` (always, in production).
 
-use aws_config::sts::AssumeRoleProvider;
 use aws_config::{BehaviorVersion, SdkConfig};
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_sdk_sts::error::DisplayErrorContext;
 use polo_core::config::Account;
-
-/// The session name Polo's assumed-role sessions carry, so CloudTrail shows who read.
-pub const SESSION_NAME: &str = "polo-sync";
 
 /// How accounts are reached.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -49,10 +45,5 @@ async fn lazy_account_config(base: &SdkConfig, account: &Account, reach: Reach) 
         }
         return loader.load().await;
     }
-    let provider = AssumeRoleProvider::builder(&account.role_arn)
-        .session_name(SESSION_NAME)
-        .configure(base)
-        .build()
-        .await;
-    base.to_builder().credentials_provider(SharedCredentialsProvider::new(provider)).build()
+    polo_aws::assume_role(base, &account.role_arn).await
 }

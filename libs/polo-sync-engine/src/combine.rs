@@ -4,13 +4,13 @@
 
 use std::collections::{HashMap, HashSet};
 
+use polo_aws::{ResourceItem, ResourceTable, vanished};
 use polo_core::config::Config;
-use polo_core::data::{DataError, ResourceItem, ResourceTable, vanished};
 use polo_core::model::{
     AccountSync, Change, ChangeKind, CostFacts, DocumentStatus, Everything, Index, Instance, ResourceKind,
     SyncDocument, SyncStatus, Tracked, diff,
 };
-use polo_core::store::SyncStore;
+use polo_core::ports::{DataError, SyncStore};
 use serde::de::DeserializeOwned;
 use time::OffsetDateTime;
 

@@ -41,7 +41,7 @@ pub async fn pull_costs(
     let ce = aws_sdk_costexplorer::Client::from_conf(
         aws_sdk_costexplorer::config::Builder::from(config)
             .region(aws_config::Region::new("us-east-1"))
-            .interceptor(polo_telemetry::sdk_outcome::SdkOutcome)
+            .interceptor(polo_aws::SdkOutcome)
             .build(),
     );
     let mut rows = Vec::new();

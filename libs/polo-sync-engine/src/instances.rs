@@ -1,6 +1,6 @@
 //! EC2 DescribeInstances, every page, every state, into [`Instance`]s.
 
-use polo_telemetry::sdk_outcome::SdkOutcome;
+use polo_aws::SdkOutcome;
 use std::collections::BTreeMap;
 
 use anyhow::Context as _;

@@ -4,11 +4,11 @@
 use std::sync::Arc;
 
 use aws_config::SdkConfig;
+use polo_aws::{ResourceTable, S3Store};
 use polo_core::config::Config;
-use polo_core::data::{COSTS_KEY, DataError, ResourceTable, parse_snapshot_bytes};
 use polo_core::model::SyncStatus;
 use polo_core::model::{CostFacts, CostStore};
-use polo_core::store::{S3Store, SyncStore};
+use polo_core::ports::{COSTS_KEY, DataError, SyncStore, parse_snapshot_bytes};
 use serde::Serialize;
 use time::OffsetDateTime;
 

@@ -1,6 +1,6 @@
 //! The index registry table of each account and region (CONTRACT.md), all pages.
 
-use polo_telemetry::sdk_outcome::SdkOutcome;
+use polo_aws::SdkOutcome;
 use std::collections::HashMap;
 
 use anyhow::Context as _;

@@ -6,7 +6,7 @@ use std::sync::Arc;
 use aws_config::SdkConfig;
 use polo_core::config::{Account, TagKeys};
 use polo_core::model::{ResourceKind, SyncDocument, SyncStatus};
-use polo_core::store::SyncStore;
+use polo_core::ports::SyncStore;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 use time::OffsetDateTime;

@@ -5,7 +5,7 @@
 //!   keep working;
 //! - [`xray`]: X-Ray subsegments for each AWS SDK call and each span that names one, sent to
 //!   the X-Ray daemon Lambda runs beside a traced function, marked with how each call ended
-//!   by the clients' [`sdk_outcome::SdkOutcome`] interceptor;
+//!   by the clients' interceptor (`polo_aws::SdkOutcome`, events on [`sdk_outcome::OUTCOME_TARGET`]);
 //! - [`emf`]: CloudWatch embedded-metric-format lines, and [`names`], every metric name the
 //!   functions emit (the CDK app's alarms and dashboard read the same names).
 

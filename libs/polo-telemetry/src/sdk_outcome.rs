@@ -1,39 +1,11 @@
-//! What an AWS SDK call ended with, told to the X-Ray layer: an interceptor every client is
-//! built with ([`SdkOutcome`]) reports the final HTTP status of each operation (or that
-//! no answer came) as a `tracing` event inside the SDK's operation span, where
-//! [`crate::xray::XrayLayer`] marks the call's subsegment. Without the layer, nothing
-//! listens and the event costs a disabled-callsite check.
-
-use aws_smithy_runtime_api::box_error::BoxError;
-use aws_smithy_runtime_api::client::interceptors::Intercept;
-use aws_smithy_runtime_api::client::interceptors::context::FinalizerInterceptorContextRef;
-use aws_smithy_runtime_api::client::runtime_components::RuntimeComponents;
-use aws_smithy_types::config_bag::ConfigBag;
+//! What an AWS SDK call ended with, told to the X-Ray layer: the interceptor every client
+//! is built with (`polo_aws::SdkOutcome`) reports the final HTTP status of each operation
+//! (or that no answer came) as a `tracing` event on [`OUTCOME_TARGET`] inside the SDK's
+//! operation span, where [`crate::xray::XrayLayer`] marks the call's subsegment. Without the
+//! layer, nothing listens and the event costs a disabled-callsite check.
 
 /// The target of the outcome events.
 pub const OUTCOME_TARGET: &str = "polo_telemetry::sdk_outcome";
-
-/// The interceptor: add it to a client's config (`.interceptor(SdkOutcome)`).
-#[derive(Clone, Copy, Debug, Default)]
-pub struct SdkOutcome;
-
-impl Intercept for SdkOutcome {
-    fn name(&self) -> &'static str {
-        "PoloSdkOutcome"
-    }
-
-    fn read_after_execution(
-        &self,
-        context: &FinalizerInterceptorContextRef<'_>,
-        _runtime_components: &RuntimeComponents,
-        _cfg: &mut ConfigBag,
-    ) -> Result<(), BoxError> {
-        // 0: no answer at all (refused, timed out, or failed before sending).
-        let status = context.response().map_or(0, |response| response.status().as_u16());
-        tracing::debug!(target: OUTCOME_TARGET, status, "aws call ended");
-        Ok(())
-    }
-}
 
 /// How X-Ray marks a call that ended with `status` (0: no answer): `(error, throttle, fault)`.
 pub fn marks(status: u16) -> (bool, bool, bool) {

@@ -5,7 +5,7 @@
 //! (`Parent=`); this layer hangs subsegments under it:
 //! - every AWS SDK operation (the SDK's own `Service.Operation` span, with `rpc.service` and
 //!   `rpc.method`), named for the service in the `aws` namespace, with its operation, region,
-//!   how many attempts it took, and, where the client has the [`crate::sdk_outcome::SdkOutcome`]
+//!   how many attempts it took, and, where the client has the `polo_aws::SdkOutcome`
 //!   interceptor, its final HTTP status and X-Ray's error, throttle and fault marks;
 //! - every span with a `subsegment` field (a sync's pull of one account and region), named by
 //!   that field; its `account` field is an annotation (indexed, for filtering traces; X-Ray

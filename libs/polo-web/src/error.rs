@@ -4,7 +4,7 @@ use axum::extract::Request;
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
-use polo_core::data::DataError;
+use polo_core::ports::DataError;
 use serde::Serialize;
 
 use crate::negotiate::Format;

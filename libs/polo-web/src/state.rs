@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use polo_core::Clock;
 use polo_core::config::Config;
-use polo_core::data::{FindingReader, FleetReader, ResourceReader};
+use polo_core::ports::{FindingReader, FleetReader, ResourceReader, Stores};
 use polo_core::pricing::PriceTable;
 use polo_core::pricing::PriceTableError;
 
@@ -27,17 +27,17 @@ pub struct AppState {
     /// Gateway authorizer claims (or `ENV=dev`).
     pub sign_in: Option<Arc<crate::auth::Oidc>>,
     /// The cost store, for the costs pages (read on first use).
-    pub costs: Arc<dyn polo_core::data::CostReader>,
+    pub costs: Arc<dyn polo_core::ports::CostReader>,
     /// Where CSV exports too large to answer inline go.
-    pub exports: Option<Arc<dyn polo_core::store::ExportStore>>,
+    pub exports: Option<Arc<dyn polo_core::ports::ExportStore>>,
     /// Stored reports, for the reports pages and the overview.
-    pub reports: Arc<dyn polo_core::reports::ReportStore>,
+    pub reports: Arc<dyn polo_core::ports::ReportStore>,
 }
 
 impl AppState {
     /// The same state, reading costs from `costs`.
     #[must_use]
-    pub fn with_costs(mut self, costs: Arc<dyn polo_core::data::CostReader>) -> AppState {
+    pub fn with_costs(mut self, costs: Arc<dyn polo_core::ports::CostReader>) -> AppState {
         self.costs = costs;
         self
     }
@@ -51,7 +51,7 @@ impl AppState {
 
     /// The same state, reading reports from `reports`.
     #[must_use]
-    pub fn with_reports(mut self, reports: Arc<dyn polo_core::reports::ReportStore>) -> AppState {
+    pub fn with_reports(mut self, reports: Arc<dyn polo_core::ports::ReportStore>) -> AppState {
         self.reports = reports;
         self
     }
@@ -69,8 +69,31 @@ impl AppState {
         self
     }
 
-    /// State over one data service that answers both lists and keyed reads (a local
-    /// snapshot, say), with the bundled price table.
+    /// State over `stores` (`Stores::local` or `polo_aws::stores`), with the bundled price
+    /// table; no sign-in until [`AppState::with_sign_in`].
+    pub fn new(
+        stores: Stores,
+        config: Config,
+        clock: Arc<dyn Clock>,
+        settings: WebSettings,
+    ) -> Result<AppState, PriceTableError> {
+        Ok(AppState {
+            fleet: stores.fleet,
+            resources: stores.resources,
+            findings: stores.findings,
+            prices: Arc::new(PriceTable::bundled()?.with_spot_discount(config.costs.spot_discount)),
+            config: Arc::new(config),
+            clock,
+            settings: Arc::new(settings),
+            sign_in: None,
+            exports: stores.exports,
+            costs: stores.costs,
+            reports: stores.reports,
+        })
+    }
+
+    /// State over one in-memory data service that answers both lists and keyed reads (tests
+    /// and benchmarks), with the bundled price table, no costs and no reports.
     pub fn over<D: FleetReader + ResourceReader + FindingReader + 'static>(
         data: Arc<D>,
         config: Config,
@@ -87,8 +110,8 @@ impl AppState {
             settings: Arc::new(settings),
             sign_in: None,
             exports: None,
-            costs: Arc::new(polo_core::data::InMemoryCosts(Arc::new(polo_core::model::CostStore::empty()))),
-            reports: Arc::new(polo_core::reports::MemoryReports::default()),
+            costs: Arc::new(polo_core::ports::InMemoryCosts(Arc::new(polo_core::model::CostStore::empty()))),
+            reports: Arc::new(polo_core::ports::MemoryReports::default()),
         })
     }
 }

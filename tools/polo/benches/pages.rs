@@ -20,7 +20,7 @@ use std::time::Instant;
 use common::{measure, ms, peak_rss_mb, write_bench};
 use polo_core::FixedClock;
 use polo_core::config::Config;
-use polo_core::data::LocalDataService;
+use polo_core::ports::LocalDataService;
 use polo_core::sample::Scale;
 use polo_web::AppState;
 use polo_web::settings::WebSettings;
@@ -48,11 +48,11 @@ async fn main() {
     let data = Arc::new(LocalDataService::from_snapshot(everything));
     let settings = WebSettings { dev: true, logout_url: None, ..WebSettings::default() };
     let cost_path = format!("/costs/index/{}", everything_first_index(&costs));
-    let costs = Arc::new(polo_core::data::InMemoryCosts(Arc::new(costs)));
+    let costs = Arc::new(polo_core::ports::InMemoryCosts(Arc::new(costs)));
     // The Cop's findings of one run and a weekly summary, kept in memory, for `/cop` and a
     // report page.
     let config = Config::bundled().unwrap();
-    let findings = Arc::new(polo_core::cop::MemoryFindings::default());
+    let findings = Arc::new(polo_core::ports::MemoryFindings::default());
     let cop = polo_core::cop::CopSources {
         fleet: data.as_ref(),
         costs: costs.as_ref(),
@@ -60,7 +60,7 @@ async fn main() {
         config: &config,
     };
     polo_core::cop::run_cop(&cop, now, false).await.unwrap();
-    let reports = Arc::new(polo_core::reports::MemoryReports::default());
+    let reports = Arc::new(polo_core::ports::MemoryReports::default());
     let sources = polo_core::reports::ReportSources {
         fleet: data.as_ref(),
         costs: costs.as_ref(),

@@ -20,8 +20,8 @@ use std::time::Instant;
 use common::{measure, ms, peak_rss_mb, write_bench};
 use polo_core::FixedClock;
 use polo_core::config::Config;
-use polo_core::data::LocalDataService;
 use polo_core::model::Everything;
+use polo_core::ports::LocalDataService;
 use polo_core::sample::Scale;
 use polo_web::AppState;
 use polo_web::settings::WebSettings;
@@ -79,7 +79,7 @@ async fn main() {
         settings,
     )
     .unwrap()
-    .with_costs(Arc::new(polo_core::data::InMemoryCosts(Arc::new(costs))));
+    .with_costs(Arc::new(polo_core::ports::InMemoryCosts(Arc::new(costs))));
     let app = polo::app(state);
     // The overview is not a list or search page: measured, without the 20 ms target.
     let cases: &[(&str, &str, &str)] = &[

@@ -8,6 +8,7 @@ use anyhow::Context as _;
 use clap::{Args, Parser, Subcommand, ValueEnum};
 use polo_core::calendar::ReportZone;
 use polo_core::config::Config;
+use polo_core::ports::Stores;
 use polo_core::reports::ReportType;
 use polo_core::sample::{Scale, generate_with_costs};
 use polo_core::{Clock, FixedClock, SystemClock};
@@ -213,16 +214,13 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let path = crate::serve::snapshot_path(data.as_deref());
             tracing::info!(data = %path.display(), "serving snapshot");
             let addr = SocketAddr::new(*host, *port);
-            let state_dir = crate::serve::state_dir(cli.state.as_deref(), &path);
-            let service = Arc::new(polo_core::data::LocalDataService::from_file(&path)?);
+            let paths = crate::serve::local_paths(cli.state.as_deref(), &path);
+            let stores = Stores::local(&paths);
             let mut state =
-                crate::serve::dev_state_over(config, service.clone(), &path, clock, cli.now.is_some())?
-                    .with_reports(Arc::new(polo_core::reports::LocalReports::new(&state_dir)))
-                    .with_findings(Arc::new(polo_core::cop::LocalFindings::new(&state_dir)));
+                crate::serve::dev_state(config, stores.clone(), &path, clock, cli.now.is_some()).await?;
             let now = state.clock.now();
-            match crate::serve::prepare(&state.config, &service, &path, state.costs.as_ref(), &state_dir, now)
-                .await
-            {
+            let state_dir = &paths.state;
+            match crate::serve::prepare(&state.config, &stores, &paths, now).await {
                 Ok(done) => tracing::info!(
                     state = %state_dir.display(),
                     cop = %done.cop_open.map_or_else(|| "judged this snapshot already".to_owned(), |n| format!("{n} open findings")),
@@ -259,7 +257,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 Some(path) => {
                     write_atomically(path, json.as_bytes())?;
                     // One line per dimension key keeps the file diffable and compact.
-                    write_atomically(&polo_core::data::cost_store_path(path), &serde_json::to_vec(&costs)?)?;
+                    write_atomically(&polo_core::ports::cost_store_path(path), &serde_json::to_vec(&costs)?)?;
                     format!("{} ({:.1} MB) and its cost store", path.display(), bytes_mb(json.len()))
                 }
             };
@@ -295,8 +293,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 kind: *kind,
                 period: period.as_deref(),
                 dry_run: *dry_run,
-                data: &data,
-                state: &crate::serve::state_dir(cli.state.as_deref(), &data),
+                stores: &Stores::local(&crate::serve::local_paths(cli.state.as_deref(), &data)),
                 delivery: &slack.delivery()?,
             };
             crate::report::run(&config, &options, clock.now()).await
@@ -306,8 +303,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let data = crate::serve::snapshot_path(data.as_deref());
             let options = crate::cop::CopOptions {
                 dry_run: *dry_run,
-                data: &data,
-                state: &crate::serve::state_dir(cli.state.as_deref(), &data),
+                stores: &Stores::local(&crate::serve::local_paths(cli.state.as_deref(), &data)),
                 delivery: &slack.delivery()?,
             };
             crate::cop::run(&config, &options, clock.now()).await

@@ -1,12 +1,10 @@
 //! `polo cop [--dry-run]`: the Cloud Cop over the local snapshot and its cost store, findings
 //! remembered under `POLO_STATE/cop`, the digest sent when `SLACK_WEBHOOK_URL` is set.
 
-use std::path::Path;
-
 use polo_core::config::Config;
-use polo_core::cop::{CopSources, LocalFindings, Notice, run_cop};
-use polo_core::data::{LocalCostReader, LocalDataService, cost_store_path};
+use polo_core::cop::{CopSources, Notice, run_cop};
 use polo_core::model::Severity;
+use polo_core::ports::Stores;
 use time::{Duration, OffsetDateTime};
 
 use crate::progress::Progress;
@@ -14,8 +12,8 @@ use crate::progress::Progress;
 /// What `polo cop` was asked.
 pub struct CopOptions<'a> {
     pub dry_run: bool,
-    pub data: &'a Path,
-    pub state: &'a Path,
+    /// The local stores (`Stores::local`): snapshot, costs, findings.
+    pub stores: &'a Stores,
     /// Where the digest is sent, and the links' address.
     pub delivery: &'a polo_slack::Delivery,
 }
@@ -24,10 +22,9 @@ pub struct CopOptions<'a> {
 pub async fn run(config: &Config, options: &CopOptions<'_>, now: OffsetDateTime) -> anyhow::Result<()> {
     let mut progress = Progress::spinner("cop");
     progress.stage("reading the snapshot");
-    let data = LocalDataService::from_file(options.data)?;
-    let costs = LocalCostReader::new(cost_store_path(options.data));
-    let store = LocalFindings::new(options.state);
-    let sources = CopSources { fleet: &data, costs: &costs, store: &store, config };
+    let stores = options.stores;
+    let (fleet, costs, store) = (stores.fleet.as_ref(), stores.costs.as_ref(), stores.findings.as_ref());
+    let sources = CopSources { fleet, costs, store, config };
     progress.stage("judging the fleet");
     let run = run_cop(&sources, now, options.dry_run).await?;
     progress.clear();
@@ -55,7 +52,7 @@ pub async fn run(config: &Config, options: &CopOptions<'_>, now: OffsetDateTime)
         return Ok(());
     }
     let outbox = polo_slack::digest::FindingOutbox {
-        store: &store,
+        store,
         renotify: Duration::hours(i64::from(config.cop.renotify_hours)),
         public_url: &options.delivery.public_url,
     };

@@ -1,12 +1,9 @@
 //! `polo report TYPE [--period P] [--dry-run]`: one report over the local snapshot, its cost
 //! store and history, stored under `POLO_STATE/reports`.
 
-use std::path::Path;
-
 use polo_core::config::Config;
-use polo_core::cop::LocalFindings;
-use polo_core::data::{LocalCostReader, LocalDataService, cost_store_path};
-use polo_core::reports::{LocalReports, ReportSources, ReportType, RunOutcome, plain_text, run_report};
+use polo_core::ports::Stores;
+use polo_core::reports::{ReportSources, ReportType, RunOutcome, plain_text, run_report};
 use time::OffsetDateTime;
 
 use crate::progress::Progress;
@@ -16,8 +13,8 @@ pub struct ReportOptions<'a> {
     pub kind: ReportType,
     pub period: Option<&'a str>,
     pub dry_run: bool,
-    pub data: &'a Path,
-    pub state: &'a Path,
+    /// The local stores (`Stores::local`): snapshot, costs, history, the Cop's findings, reports.
+    pub stores: &'a Stores,
     /// Where the outbox is sent after storing, and the links' address.
     pub delivery: &'a polo_slack::Delivery,
 }
@@ -26,17 +23,14 @@ pub struct ReportOptions<'a> {
 pub async fn run(config: &Config, options: &ReportOptions<'_>, now: OffsetDateTime) -> anyhow::Result<()> {
     let mut progress = Progress::spinner("report");
     progress.stage("reading the snapshot");
-    let data = LocalDataService::from_file(options.data)?;
-    let costs = LocalCostReader::new(cost_store_path(options.data));
-    let store = LocalReports::new(options.state);
+    let stores = options.stores;
     // The findings the Cop keeps beside the reports (`polo cop`), as the pages show them.
-    let findings = LocalFindings::new(options.state);
     let sources = ReportSources {
-        fleet: &data,
-        costs: &costs,
-        changes: &data,
-        findings: &findings,
-        store: &store,
+        fleet: stores.fleet.as_ref(),
+        costs: stores.costs.as_ref(),
+        changes: stores.history.as_ref(),
+        findings: stores.findings.as_ref(),
+        store: stores.reports.as_ref(),
         config,
     };
     progress.stage(&format!("building {}", options.kind.as_str()));
@@ -57,8 +51,10 @@ pub async fn run(config: &Config, options: &ReportOptions<'_>, now: OffsetDateTi
         }
         RunOutcome::Unchanged(_) => println!("unchanged {what}: the stored report says the same"),
     }
-    let outbox =
-        polo_slack::report_message::ReportOutbox { store: &store, public_url: &options.delivery.public_url };
+    let outbox = polo_slack::report_message::ReportOutbox {
+        store: stores.reports.as_ref(),
+        public_url: &options.delivery.public_url,
+    };
     let mut slack = "Slack not configured".to_owned();
     if let Some(drained) = options.delivery.send(&outbox, now, std::time::Duration::MAX).await? {
         println!("slack: {} sent, {} left", drained.sent, drained.left);

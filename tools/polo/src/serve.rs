@@ -7,9 +7,9 @@ use std::sync::Arc;
 use anyhow::Context as _;
 use polo_core::Clock;
 use polo_core::config::Config;
-use polo_core::cop::{CopSources, LocalFindings, run_cop};
-use polo_core::data::{CostReader, LocalDataService};
-use polo_core::reports::{LocalReports, ReportSources, ReportStore as _, ReportType, period_for, run_report};
+use polo_core::cop::{CopSources, run_cop};
+use polo_core::ports::{LocalPaths, Stores};
+use polo_core::reports::{ReportSources, ReportType, period_for, run_report};
 use polo_web::AppState;
 use polo_web::auth::{Oidc, OidcSettings};
 use polo_web::settings::{DEFAULT_LOGOUT_URL, WebSettings};
@@ -46,38 +46,38 @@ pub fn is_bundled_sample(path: &Path) -> bool {
     canonical(path).is_some_and(|c| bundled.iter().any(|b| canonical(b).as_ref() == Some(&c)))
 }
 
-/// The state of the dev server: local snapshot, development identity. The bundled sample
-/// is served as of the instant it was built (ages, month to date and freshness consistent,
-/// with a note on every page saying so) unless `--now` fixes another; real data keeps `clock`.
-pub fn dev_state(
+/// The state of the dev server over the local `stores` of the snapshot at `data`, with the
+/// development identity. The bundled sample is served as of the instant it was built (ages,
+/// month to date and freshness consistent, with a note on every page saying so) unless
+/// `--now` fixes another; real data keeps `clock`. A snapshot that cannot be read stops it.
+pub async fn dev_state(
     config: Config,
+    stores: Stores,
     data: &Path,
     clock: Arc<dyn Clock>,
     now_given: bool,
 ) -> anyhow::Result<AppState> {
-    dev_state_over(config, Arc::new(LocalDataService::from_file(data)?), data, clock, now_given)
-}
-
-/// [`dev_state`] over a snapshot already read from `data`.
-pub fn dev_state_over(
-    config: Config,
-    service: Arc<LocalDataService>,
-    data: &Path,
-    clock: Arc<dyn Clock>,
-    now_given: bool,
-) -> anyhow::Result<AppState> {
+    let built = stores.fleet.fleet().await?.everything().generated_at;
     let mut settings = WebSettings { dev: true, logout_url: Some("/".into()), ..WebSettings::default() };
     let mut clock = clock;
     if is_bundled_sample(data) && !now_given {
-        let built = service.loaded()?.everything().generated_at;
         clock = Arc::new(polo_core::FixedClock(built));
         settings.data_note = Some(format!(
             "Sample data, shown as of {} when it was built. `polo sync` pulls your own fleet.",
             polo_core::text::rfc3339(built)
         ));
     }
-    let costs = Arc::new(polo_core::data::LocalCostReader::new(polo_core::data::cost_store_path(data)));
-    Ok(AppState::over(service, config, clock, settings)?.with_costs(costs))
+    Ok(AppState::new(stores, config, clock, settings)?)
+}
+
+/// The local stores of `polo serve`, `report` and `cop`: the snapshot at `data`, state in
+/// [`state_dir`], sync documents in `data/sync`.
+pub fn local_paths(explicit_state: Option<&Path>, data: &Path) -> LocalPaths {
+    LocalPaths {
+        data: data.to_path_buf(),
+        state: state_dir(explicit_state, data),
+        documents: PathBuf::from("data/sync"),
+    }
 }
 
 /// Where `polo serve`, `report` and `cop` keep reports and Cop state: `--state`/`POLO_STATE`
@@ -111,31 +111,29 @@ pub struct Prepared {
 /// what is due for `polo cop` and `polo report` with a webhook.
 pub async fn prepare(
     config: &Config,
-    data: &LocalDataService,
-    data_path: &Path,
-    costs: &dyn CostReader,
-    state: &Path,
+    stores: &Stores,
+    paths: &LocalPaths,
     now: OffsetDateTime,
 ) -> anyhow::Result<Prepared> {
     let started = std::time::Instant::now();
     let mut prepared = Prepared::default();
-    let findings = LocalFindings::new(state);
-    let snapshot_written = std::fs::metadata(data_path).and_then(|m| m.modified()).ok();
-    let judged = findings.saved_at();
+    let (fleet, costs, findings) = (stores.fleet.as_ref(), stores.costs.as_ref(), stores.findings.as_ref());
+    let snapshot_written = std::fs::metadata(&paths.data).and_then(|m| m.modified()).ok();
+    let judged = paths.findings_saved_at();
     if judged.is_none() || snapshot_written > judged {
-        let run = run_cop(&CopSources { fleet: data, costs, store: &findings, config }, now, false)
+        let run = run_cop(&CopSources { fleet, costs, store: findings, config }, now, false)
             .await
             .context("the Cop over the snapshot")?;
         prepared.cop_open = Some(run.findings.iter().filter(|f| f.resolved_at.is_none()).count());
     }
-    let reports = LocalReports::new(state);
+    let reports = stores.reports.as_ref();
     for kind in ReportType::ALL {
         let period = period_for(kind, None, now, config)?.to_string();
         if reports.get(kind, &period, now).await?.is_some() {
             continue;
         }
-        let sources =
-            ReportSources { fleet: data, costs, changes: data, findings: &findings, store: &reports, config };
+        let changes = stores.history.as_ref();
+        let sources = ReportSources { fleet, costs, changes, findings, store: reports, config };
         run_report(kind, Some(&period), &sources, now, false)
             .await
             .with_context(|| format!("the {} report of {period}", kind.as_str()))?;
@@ -200,7 +198,7 @@ mod tests {
 
     use super::{DEFAULT_STATE, prepare, state_dir};
     use polo_core::config::Config;
-    use polo_core::data::{LocalCostReader, LocalDataService, cost_store_path};
+    use polo_core::ports::{LocalPaths, Stores, cost_store_path};
 
     fn sample() -> PathBuf {
         PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/sample_data.json"))
@@ -220,17 +218,20 @@ mod tests {
         let data = dir.path().join("local_data.json");
         std::fs::copy(sample(), &data).unwrap();
         std::fs::copy(cost_store_path(&sample()), cost_store_path(&data)).unwrap();
-        let state = dir.path().join("state");
+        let paths = LocalPaths {
+            data: data.clone(),
+            state: dir.path().join("state"),
+            documents: dir.path().join("sync"),
+        };
         let config = Config::bundled().unwrap();
-        let service = LocalDataService::from_file(&data).unwrap();
-        let costs = LocalCostReader::new(cost_store_path(&data));
-        let now = service.loaded().unwrap().everything().generated_at;
+        let stores = Stores::local(&paths);
+        let now = stores.fleet.fleet().await.unwrap().everything().generated_at;
 
-        let first = prepare(&config, &service, &data, &costs, &state, now).await.unwrap();
+        let first = prepare(&config, &stores, &paths, now).await.unwrap();
         assert!(first.cop_open.is_some_and(|n| n > 0), "{first:?}");
         assert_eq!(first.reports.len(), 5, "every type: {first:?}");
 
-        let second = prepare(&config, &service, &data, &costs, &state, now).await.unwrap();
+        let second = prepare(&config, &stores, &paths, now).await.unwrap();
         assert_eq!(second.cop_open, None, "judged already");
         assert!(second.reports.is_empty(), "stored already");
 
@@ -238,7 +239,7 @@ mod tests {
         // periods stay as they are.
         let later = std::time::SystemTime::now() + std::time::Duration::from_mins(1);
         std::fs::File::options().append(true).open(&data).unwrap().set_modified(later).unwrap();
-        let third = prepare(&config, &service, &data, &costs, &state, now).await.unwrap();
+        let third = prepare(&config, &stores, &paths, now).await.unwrap();
         assert_eq!(third.cop_open, first.cop_open);
         assert!(third.reports.is_empty());
     }

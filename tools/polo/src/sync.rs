@@ -5,9 +5,8 @@ use std::sync::Arc;
 
 use anyhow::{Context as _, bail};
 use polo_core::config::Config;
-use polo_core::data::parse_snapshot;
 use polo_core::model::{ResourceKind, SyncStatus};
-use polo_core::store::{LocalStore, SyncStore};
+use polo_core::ports::{Stores, SyncStore, parse_snapshot};
 use polo_sync_engine::production::AccountRun;
 use polo_sync_engine::{Previous, Reach, SyncPlan, combine, sync_observed};
 use time::OffsetDateTime;
@@ -58,8 +57,8 @@ pub async fn run_sync(config: &Config, options: &SyncOptions, now: OffsetDateTim
         reach: Reach::ProfilesFirst,
         tags: config.tags.clone(),
     };
-    let base = polo_sync_engine::base_config().await;
-    let store: Arc<dyn SyncStore> = Arc::new(LocalStore::new(&options.out, &options.data));
+    let base = polo_aws::sdk_config().await;
+    let store = documents(&options.out, &options.data);
     let mut progress = Progress::bar(plan.pulls(), "sync");
     let pulled = std::sync::atomic::AtomicUsize::new(0);
     let outcomes = sync_observed(&plan, &base, Arc::clone(&store), now, &|o| {
@@ -142,9 +141,9 @@ async fn cost_source(config: &Config, base: &aws_config::SdkConfig) -> anyhow::R
 /// `costs.cache_hours`), writes the cost store beside the snapshot and the cost facts into
 /// it. A failure leaves both as they were.
 pub async fn run_cost_sync(config: &Config, data: &Path, now: OffsetDateTime) -> anyhow::Result<()> {
-    let path = polo_core::data::cost_store_path(data);
-    let current = polo_core::data::read_cost_store(&path)?;
-    let base = polo_sync_engine::base_config().await;
+    let path = polo_core::ports::cost_store_path(data);
+    let current = polo_core::ports::read_cost_store(&path)?;
+    let base = polo_aws::sdk_config().await;
     let source = cost_source(config, &base).await?;
     let refreshed = polo_sync_engine::costs::refresh_costs(
         &source,
@@ -183,6 +182,11 @@ pub async fn run_cost_sync(config: &Config, data: &Path, now: OffsetDateTime) ->
     Ok(())
 }
 
+/// The local sync documents under `out` and the snapshot at `data` ([`Stores::local`]).
+fn documents(out: &Path, data: &Path) -> Arc<dyn SyncStore> {
+    Stores::local(&crate::serve::local_paths(None, data).with_documents(out)).documents
+}
+
 /// Merges the documents under `out` into the snapshot at `data`, appending what changed
 /// to its history.
 pub async fn run_combine(
@@ -191,7 +195,7 @@ pub async fn run_combine(
     data: &Path,
     now: OffsetDateTime,
 ) -> anyhow::Result<()> {
-    let store = LocalStore::new(out, data);
+    let store = documents(out, data);
     let previous = match store.read_snapshot().await? {
         Some(bytes) => {
             let text =
@@ -200,7 +204,7 @@ pub async fn run_combine(
         }
         None => Previous::default(),
     };
-    let combined = combine(config, &store, previous, now).await;
+    let combined = combine(config, store.as_ref(), previous, now).await;
     let bytes = serde_json::to_vec_pretty(&combined.everything)?;
     store.write_snapshot(bytes).await?;
     eprintln!(

@@ -5,7 +5,6 @@
 mod rules;
 mod run;
 mod state;
-mod store;
 
 use time::OffsetDateTime;
 
@@ -15,8 +14,6 @@ use crate::model::{CostStore, Fleet, ResourceKind, Severity};
 pub use rules::RULES;
 pub use run::{CopRun, CopSources, run_cop};
 pub use state::{Notice, due, reconcile};
-pub(crate) use store::finding_reader;
-pub use store::{FindingStore, LocalFindings, MemoryFindings, open_first};
 
 /// What a rule reads.
 pub struct RuleContext<'a> {

@@ -5,10 +5,8 @@ use time::{Duration, OffsetDateTime};
 
 use super::{Candidate, Notice, RuleContext, due, evaluate, reconcile};
 use crate::config::Config;
-use crate::data::{CostReader, DataError, FleetReader};
 use crate::model::Finding;
-
-use super::store::FindingStore;
+use crate::ports::{CostReader, DataError, FindingStore, FleetReader};
 
 /// What a run reads and where it remembers.
 pub struct CopSources<'a> {

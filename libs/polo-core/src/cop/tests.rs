@@ -9,6 +9,7 @@ use time::{Duration, OffsetDateTime};
 use super::*;
 use crate::Money;
 use crate::model::{Everything, IndexStatus, InstanceState};
+use crate::ports::{FindingStore as _, MemoryFindings};
 use crate::sample::{Scale, generate_with_costs};
 
 const NOW: OffsetDateTime = datetime!(2026-11-24 12:00 UTC);
@@ -200,7 +201,7 @@ fn rules_can_be_switched_off_and_their_severity_set() {
 
 #[tokio::test]
 async fn a_run_remembers_findings_and_tells_each_change_once() {
-    use crate::data::{InMemoryCosts, LocalDataService};
+    use crate::ports::{InMemoryCosts, LocalDataService};
     let (everything, costs) = sample();
     let config = Config::bundled().unwrap();
     let costs = InMemoryCosts(std::sync::Arc::new(costs));

@@ -10,7 +10,6 @@ mod monthly_close;
 mod period;
 mod plain;
 mod run;
-mod store;
 mod weekly_summary;
 
 use serde::{Deserialize, Serialize};
@@ -20,7 +19,6 @@ pub use body::{Fact, MAX_ROWS, ReportBody, Section, TrendPoint};
 pub use period::{Granularity, Period, PeriodError};
 pub use plain::plain_text;
 pub use run::{ReportSources, RunError, RunOutcome, period_for, run_report};
-pub use store::{LocalReports, MemoryReports, ReportFilter, ReportStore, newest_first};
 
 use crate::calendar::ReportZone;
 use crate::config::Config;

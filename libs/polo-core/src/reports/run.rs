@@ -3,9 +3,9 @@
 
 use time::OffsetDateTime;
 
-use super::{Period, PeriodError, Report, ReportInputs, ReportStore, ReportType, generate};
+use super::{Period, PeriodError, Report, ReportInputs, ReportType, generate};
 use crate::config::Config;
-use crate::data::{ChangeReader, CostReader, DataError, FindingReader, FleetReader};
+use crate::ports::{ChangeReader, CostReader, DataError, FindingReader, FleetReader, ReportStore};
 
 /// Where a report run reads from and writes to.
 pub struct ReportSources<'a> {

@@ -9,8 +9,8 @@ use time::{Duration, OffsetDateTime};
 use super::*;
 use crate::Money;
 use crate::costs::{Breakdown, breakdown};
-use crate::data::{InMemoryCosts, LocalDataService};
 use crate::model::CostDimension;
+use crate::ports::{InMemoryCosts, LocalDataService, MemoryReports, ReportFilter, ReportStore as _};
 use crate::sample::{Scale, generate_with_costs};
 
 const NOW: OffsetDateTime = datetime!(2026-11-24 12:00 UTC);

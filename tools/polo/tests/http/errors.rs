@@ -97,15 +97,15 @@ async fn without_identity_nothing_is_served() {
 struct FirstSyncPending;
 
 #[async_trait::async_trait]
-impl polo_core::data::FleetReader for FirstSyncPending {
-    async fn fleet(&self) -> Result<std::sync::Arc<polo_core::model::Fleet>, polo_core::data::DataError> {
-        Err(polo_core::data::DataError::NoDataYet("the first sync runs every 15 minutes".into()))
+impl polo_core::ports::FleetReader for FirstSyncPending {
+    async fn fleet(&self) -> Result<std::sync::Arc<polo_core::model::Fleet>, polo_core::ports::DataError> {
+        Err(polo_core::ports::DataError::NoDataYet("the first sync runs every 15 minutes".into()))
     }
 }
 
 #[tokio::test]
 async fn before_the_first_sync_pages_say_no_data_yet() {
-    let data = std::sync::Arc::new(polo_core::data::LocalDataService::from_snapshot(sample()));
+    let data = std::sync::Arc::new(polo_core::ports::LocalDataService::from_snapshot(sample()));
     let mut state = polo_web::AppState::over(
         data,
         polo_core::config::Config::bundled().unwrap(),

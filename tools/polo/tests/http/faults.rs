@@ -6,7 +6,7 @@ use std::time::{Duration, SystemTime};
 
 use polo_core::FixedClock;
 use polo_core::config::Config;
-use polo_core::data::LocalDataService;
+use polo_core::ports::LocalDataService;
 use polo_web::AppState;
 use polo_web::settings::WebSettings;
 

@@ -17,8 +17,8 @@ static RUNTIME: LazyLock<tokio::runtime::Runtime> =
     LazyLock::new(|| tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap());
 
 static APP: LazyLock<axum::Router> = LazyLock::new(|| {
-    let store = Arc::new(polo_core::reports::MemoryReports::default());
-    let findings = Arc::new(polo_core::cop::MemoryFindings::default());
+    let store = Arc::new(polo_core::ports::MemoryReports::default());
+    let findings = Arc::new(polo_core::ports::MemoryFindings::default());
     polo::app(
         state_with(sample(), WebSettings { dev: true, ..WebSettings::default() })
             .with_reports(store)

@@ -2,8 +2,8 @@ use std::sync::Arc;
 
 use polo_core::FixedClock;
 use polo_core::config::Config;
-use polo_core::data::LocalDataService;
 use polo_core::model::Everything;
+use polo_core::ports::LocalDataService;
 use polo_core::sample::{Scale, generate};
 use polo_web::AppState;
 use polo_web::settings::WebSettings;
@@ -28,7 +28,7 @@ pub fn sample_costs() -> polo_core::model::CostStore {
 /// snapshots are simply unattributed), at [`NOW`].
 pub fn state_with(everything: Everything, settings: WebSettings) -> AppState {
     let data = Arc::new(LocalDataService::from_snapshot(everything));
-    let costs = Arc::new(polo_core::data::InMemoryCosts(Arc::new(sample_costs())));
+    let costs = Arc::new(polo_core::ports::InMemoryCosts(Arc::new(sample_costs())));
     AppState::over(data, Config::bundled().unwrap(), Arc::new(FixedClock(NOW)), settings)
         .unwrap()
         .with_costs(costs)
@@ -81,8 +81,8 @@ impl TestApp {
     /// daily cost of 2026-11-20, stored in memory.
     pub async fn sample_with_reports() -> TestApp {
         let data = LocalDataService::from_snapshot(sample());
-        let costs = polo_core::data::InMemoryCosts(Arc::new(sample_costs()));
-        let store = Arc::new(polo_core::reports::MemoryReports::default());
+        let costs = polo_core::ports::InMemoryCosts(Arc::new(sample_costs()));
+        let store = Arc::new(polo_core::ports::MemoryReports::default());
         let config = Config::bundled().unwrap();
         let sources = polo_core::reports::ReportSources {
             fleet: &data,
@@ -104,8 +104,8 @@ impl TestApp {
     /// The sample with the Cop's findings of one run at [`NOW`], in memory.
     pub async fn sample_with_findings() -> TestApp {
         let data = LocalDataService::from_snapshot(sample());
-        let costs = polo_core::data::InMemoryCosts(Arc::new(sample_costs()));
-        let store = Arc::new(polo_core::cop::MemoryFindings::default());
+        let costs = polo_core::ports::InMemoryCosts(Arc::new(sample_costs()));
+        let store = Arc::new(polo_core::ports::MemoryFindings::default());
         let config = Config::bundled().unwrap();
         let sources = polo_core::cop::CopSources {
             fleet: &data,

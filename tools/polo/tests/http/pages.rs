@@ -110,7 +110,7 @@ async fn committed_sample_is_what_the_generator_makes() {
         std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/sample_data.json")).unwrap();
     let committed: polo_core::model::Everything = serde_json::from_str(&committed).unwrap();
     assert!(committed == sample(), "data/sample_data.json is stale: run `just sample`");
-    let costs = polo_core::data::read_cost_store(std::path::Path::new(concat!(
+    let costs = polo_core::ports::read_cost_store(std::path::Path::new(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../../data/sample_data.costs.json"
     )))
@@ -201,8 +201,9 @@ async fn detail_pages_show_findings_or_their_empty_state() {
 /// `/` of `polo serve` over `data` at `clock`, `now_given` as `--now` would say.
 async fn serve_overview(data: &std::path::Path, now: time::OffsetDateTime, now_given: bool) -> String {
     let clock = std::sync::Arc::new(polo_core::FixedClock(now));
-    let state = polo::serve::dev_state(polo_core::config::Config::bundled().unwrap(), data, clock, now_given)
-        .unwrap();
+    let stores = polo_core::ports::Stores::local(&polo::serve::local_paths(None, data));
+    let config = polo_core::config::Config::bundled().unwrap();
+    let state = polo::serve::dev_state(config, stores, data, clock, now_given).await.unwrap();
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
     let url = format!("http://{}/", listener.local_addr().unwrap());
     tokio::spawn(async move { axum::serve(listener, polo::app(state)).await.unwrap() });

@@ -13,7 +13,7 @@ use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use polo_core::FixedClock;
 use polo_core::config::Config;
-use polo_core::data::LocalDataService;
+use polo_core::ports::LocalDataService;
 use polo_web::AppState;
 use polo_web::auth::{Oidc, OidcSettings};
 use polo_web::settings::WebSettings;

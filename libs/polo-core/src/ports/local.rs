@@ -253,7 +253,7 @@ impl FindingReader for LocalDataService {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::data::conformance;
+    use crate::ports::conformance;
     use crate::sample::{Scale, generate};
     use time::macros::datetime;
 

@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use super::{Report, ReportType};
-use crate::data::DataError;
+use super::DataError;
+use crate::reports::{Report, ReportType};
 
 /// Which reports a list wants.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]

@@ -8,9 +8,10 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::DataError;
-use super::dynamo::{item_error, store_error};
-use crate::reports::{Report, ReportFilter, ReportStore, ReportType, newest_first};
+use polo_core::ports::{DataError, ReportFilter, ReportStore, newest_first};
+use polo_core::reports::{Report, ReportType};
+
+use super::resources::{ResourceTable, item_error, store_error};
 
 /// One report as the table holds it.
 #[derive(Serialize, Deserialize)]
@@ -32,14 +33,14 @@ pub struct ReportTable {
     client: aws_sdk_dynamodb::Client,
     table: String,
     /// The same table, for its paged queries.
-    reader: super::ResourceTable,
+    reader: ResourceTable,
 }
 
 impl ReportTable {
     /// The table named `table`.
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
         let table = table.into();
-        ReportTable { reader: super::ResourceTable::new(client.clone(), &table), client, table }
+        ReportTable { reader: ResourceTable::new(client.clone(), &table), client, table }
     }
 
     /// The newest live report of `kind` at `now`: newest period first, a few at a time,
@@ -169,7 +170,7 @@ impl ReportStore for ReportTable {
             .condition_expression(
                 "generated_at = :g AND (attribute_not_exists(sent_at) OR attribute_type(sent_at, :null))",
             )
-            .expression_attribute_values(":at", AttributeValue::S(crate::text::rfc3339(at)))
+            .expression_attribute_values(":at", AttributeValue::S(polo_core::text::rfc3339(at)))
             .expression_attribute_values(":g", AttributeValue::S(generated))
             .expression_attribute_values(":null", AttributeValue::S("NULL".into()))
             .send()

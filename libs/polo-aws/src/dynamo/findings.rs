@@ -11,10 +11,10 @@ use aws_sdk_dynamodb::types::AttributeValue;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::dynamo::{item_error, store_error};
-use super::{DataError, ResourceTable};
-use crate::cop::FindingStore;
-use crate::model::Finding;
+use polo_core::model::Finding;
+use polo_core::ports::{DataError, FindingStore};
+
+use super::resources::{ResourceTable, item_error, store_error};
 
 /// How long a resolved finding is kept.
 const KEEP_RESOLVED: time::Duration = time::Duration::days(30);
@@ -45,17 +45,6 @@ impl FindingTable {
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
         let table = table.into();
         FindingTable { writer: ResourceTable::new(client.clone(), &table), client, table }
-    }
-
-    /// Takes the Cop's lease for `holder` (a run) until `now + ttl`; `false` when another
-    /// run holds it.
-    pub async fn acquire(&self, holder: &str, now: OffsetDateTime, ttl: Duration) -> Result<bool, DataError> {
-        self.writer.acquire_lease(COP_LEASE, holder, now, ttl).await
-    }
-
-    /// Gives the lease back.
-    pub async fn release(&self, holder: &str, now: OffsetDateTime) -> Result<(), DataError> {
-        self.writer.release_lease(COP_LEASE, holder, now).await
     }
 }
 
@@ -98,13 +87,22 @@ impl FindingStore for FindingTable {
                 .key("sk", AttributeValue::S(id.clone()))
                 .update_expression("SET last_notified = :at")
                 .condition_expression("attribute_exists(pk)")
-                .expression_attribute_values(":at", AttributeValue::S(crate::text::rfc3339(at)))
+                .expression_attribute_values(":at", AttributeValue::S(polo_core::text::rfc3339(at)))
                 .send()
                 .await
                 .map_err(|e| store_error(&format!("UpdateItem {}", self.table), e))?;
         }
         Ok(())
     }
+
+    /// The Cop's lease, an item of the same table.
+    async fn acquire(&self, holder: &str, now: OffsetDateTime, ttl: Duration) -> Result<bool, DataError> {
+        self.writer.acquire_lease(COP_LEASE, holder, now, ttl).await
+    }
+
+    async fn release(&self, holder: &str, now: OffsetDateTime) -> Result<(), DataError> {
+        self.writer.release_lease(COP_LEASE, holder, now).await
+    }
 }
 
-crate::cop::finding_reader!(FindingTable);
+polo_core::finding_reader!(FindingTable);

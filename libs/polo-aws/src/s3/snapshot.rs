@@ -5,8 +5,8 @@ use async_trait::async_trait;
 use aws_sdk_s3::error::{DisplayErrorContext, SdkError};
 use aws_sdk_s3::operation::get_object::GetObjectError;
 
-use super::{DataError, FleetReader, parse_snapshot_bytes};
-use crate::model::Fleet;
+use polo_core::model::Fleet;
+use polo_core::ports::{DataError, FleetReader, parse_snapshot_bytes};
 
 /// Longest pause between attempts while the stored snapshot cannot be read.
 const MAX_BACKOFF: Duration = Duration::from_mins(5);
@@ -92,7 +92,7 @@ impl S3SnapshotReader {
                 tracing::warn!(error = %error, failures = cached.failures, "snapshot not refreshed; serving the loaded one");
                 self.set_problem(Some(format!(
                     "the newest snapshot could not be read ({error}); showing the one built at {}",
-                    crate::text::rfc3339(fleet.everything().generated_at)
+                    polo_core::text::rfc3339(fleet.everything().generated_at)
                 )));
                 Ok(Arc::clone(fleet))
             }

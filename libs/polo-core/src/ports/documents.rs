@@ -1,17 +1,10 @@
-//! Where sync documents and the combined snapshot live: a local folder, or the S3 data bucket.
-
-mod exports;
-mod local;
-mod s3;
+//! Where sync documents and the combined snapshot live: a local folder (here), or the
+//! S3 data bucket (`polo-aws`).
 
 use async_trait::async_trait;
 
-use crate::data::DataError;
+use super::DataError;
 use crate::model::ResourceKind;
-
-pub use exports::{ExportStore, S3Exports};
-pub use local::LocalStore;
-pub use s3::{S3Store, dynamo_client, s3_client};
 
 /// The key of a sync document: `sync/{account}/{region}/{resource}.json`.
 pub fn document_key(account: &str, region: &str, resource: ResourceKind) -> String {

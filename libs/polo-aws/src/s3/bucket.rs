@@ -1,28 +1,12 @@
+//! The data bucket: sync documents, the snapshot (written only when newer) and any object by key.
+
 use async_trait::async_trait;
 use aws_sdk_s3::error::{DisplayErrorContext, SdkError};
 use aws_sdk_s3::operation::get_object::GetObjectError;
 use aws_sdk_s3::primitives::ByteStream;
 
-use super::{SNAPSHOT_KEY, SyncStore, document_key};
-use crate::data::DataError;
-use crate::model::ResourceKind;
-
-/// An S3 client for `config`. Path-style addressing when an endpoint is configured
-/// (`AWS_ENDPOINT_URL`: S3-compatible stores and emulators want it), virtual-hosted otherwise.
-/// Each call's outcome reaches its X-Ray subsegment.
-pub fn s3_client(config: &aws_config::SdkConfig) -> aws_sdk_s3::Client {
-    let builder = aws_sdk_s3::config::Builder::from(config)
-        .force_path_style(config.endpoint_url().is_some())
-        .interceptor(polo_telemetry::sdk_outcome::SdkOutcome);
-    aws_sdk_s3::Client::from_conf(builder.build())
-}
-
-/// A DynamoDB client for `config`; each call's outcome reaches its X-Ray subsegment.
-pub fn dynamo_client(config: &aws_config::SdkConfig) -> aws_sdk_dynamodb::Client {
-    let builder =
-        aws_sdk_dynamodb::config::Builder::from(config).interceptor(polo_telemetry::sdk_outcome::SdkOutcome);
-    aws_sdk_dynamodb::Client::from_conf(builder.build())
-}
+use polo_core::model::ResourceKind;
+use polo_core::ports::{DataError, SNAPSHOT_KEY, SyncStore, document_key};
 
 /// Sync documents and the snapshot in the data bucket (`DATA_BUCKET_NAME`).
 #[derive(Clone, Debug)]
@@ -91,7 +75,7 @@ impl S3Store {
         bytes: Vec<u8>,
         generated_at: time::OffsetDateTime,
     ) -> Result<bool, DataError> {
-        let ours = crate::text::rfc3339(generated_at);
+        let ours = polo_core::text::rfc3339(generated_at);
         for _ in 0..3 {
             let head = self.client.head_object().bucket(&self.bucket).key(SNAPSHOT_KEY).send().await;
             let (etag, stored_at) = match head {
@@ -113,7 +97,7 @@ impl S3Store {
             if let Some(stored_at) = stored_at
                 && stored_at >= generated_at
             {
-                tracing::warn!(stored = %crate::text::rfc3339(stored_at), ours = %ours, "a newer snapshot is stored; not replacing it");
+                tracing::warn!(stored = %polo_core::text::rfc3339(stored_at), ours = %ours, "a newer snapshot is stored; not replacing it");
                 return Ok(false);
             }
             let mut put = self

@@ -8,23 +8,8 @@ use async_trait::async_trait;
 use aws_sdk_s3::error::DisplayErrorContext;
 use aws_sdk_s3::presigning::PresigningConfig;
 use aws_sdk_s3::primitives::ByteStream;
+use polo_core::ports::{DataError, ExportStore};
 use time::OffsetDateTime;
-
-use crate::data::DataError;
-
-/// Where large exports go.
-#[async_trait]
-pub trait ExportStore: Send + Sync {
-    /// Stores `bytes` as a download named `filename` and returns a URL it can be fetched
-    /// from for a short while.
-    async fn publish(
-        &self,
-        filename: &str,
-        content_type: &str,
-        bytes: Vec<u8>,
-        now: OffsetDateTime,
-    ) -> Result<String, DataError>;
-}
 
 /// Exports in the data bucket, `exports/{time}-{n}/{filename}` (the bucket's lifecycle rule
 /// deletes them after a day), fetched by presigned GET.

@@ -2,8 +2,8 @@ use std::path::{Path, PathBuf};
 
 use async_trait::async_trait;
 
+use super::DataError;
 use super::SyncStore;
-use crate::data::DataError;
 use crate::model::ResourceKind;
 
 /// Sync documents under a folder (`data/sync/{account}/{region}/{resource}.json`) and the

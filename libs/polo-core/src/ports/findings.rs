@@ -4,22 +4,29 @@
 
 use std::path::{Path, PathBuf};
 use std::sync::Mutex;
+use std::time::Duration;
 
 use async_trait::async_trait;
 use time::OffsetDateTime;
 
-use crate::data::DataError;
+use super::{DataError, FindingReader};
 use crate::model::Finding;
 
-/// Keeps findings.
+/// Keeps findings, and the lease that keeps two Cop runs from judging at once. Every
+/// store also answers the pages ([`FindingReader`], through [`crate::finding_reader!`]).
 #[async_trait]
-pub trait FindingStore: Send + Sync {
+pub trait FindingStore: FindingReader {
     /// Every finding, open and resolved.
     async fn all(&self) -> Result<Vec<Finding>, DataError>;
     /// Replaces what is kept with `findings` (the result of a run).
     async fn save(&self, findings: &[Finding]) -> Result<(), DataError>;
     /// Records that Slack accepted a notice of `ids` at `at`.
     async fn mark_notified(&self, ids: &[String], at: OffsetDateTime) -> Result<(), DataError>;
+    /// Takes the run lease for `holder` until `now + ttl`; `false` while another holder has
+    /// an unexpired one.
+    async fn acquire(&self, holder: &str, now: OffsetDateTime, ttl: Duration) -> Result<bool, DataError>;
+    /// Gives the lease back (only if `holder` still has it).
+    async fn release(&self, holder: &str, now: OffsetDateTime) -> Result<(), DataError>;
 }
 
 /// Open first, then the newest seen: how detail pages list a resource's findings.
@@ -89,17 +96,31 @@ impl FindingStore for LocalFindings {
         }
         self.write(&findings)
     }
+
+    /// Always granted: the local state has one writer, the `polo` process judging it.
+    async fn acquire(&self, _holder: &str, _now: OffsetDateTime, _ttl: Duration) -> Result<bool, DataError> {
+        Ok(true)
+    }
+
+    async fn release(&self, _holder: &str, _now: OffsetDateTime) -> Result<(), DataError> {
+        Ok(())
+    }
 }
 
-/// Findings in memory.
+/// Findings in memory, with a lease that expires like the table's.
 #[derive(Default)]
 pub struct MemoryFindings {
     findings: Mutex<Vec<Finding>>,
+    lease: Mutex<Option<(String, OffsetDateTime)>>,
 }
 
 impl MemoryFindings {
     fn lock(&self) -> Result<std::sync::MutexGuard<'_, Vec<Finding>>, DataError> {
         self.findings.lock().map_err(|_| DataError::Store("finding store lock poisoned".into()))
+    }
+
+    fn lease(&self) -> Result<std::sync::MutexGuard<'_, Option<(String, OffsetDateTime)>>, DataError> {
+        self.lease.lock().map_err(|_| DataError::Store("finding lease lock poisoned".into()))
     }
 }
 
@@ -120,43 +141,59 @@ impl FindingStore for MemoryFindings {
         }
         Ok(())
     }
+
+    async fn acquire(&self, holder: &str, now: OffsetDateTime, ttl: Duration) -> Result<bool, DataError> {
+        let mut lease = self.lease()?;
+        if lease.as_ref().is_some_and(|(other, until)| other != holder && *until > now) {
+            return Ok(false);
+        }
+        *lease = Some((holder.to_owned(), now + ttl));
+        Ok(true)
+    }
+
+    async fn release(&self, holder: &str, _now: OffsetDateTime) -> Result<(), DataError> {
+        let mut lease = self.lease()?;
+        if lease.as_ref().is_some_and(|(other, _)| other == holder) {
+            *lease = None;
+        }
+        Ok(())
+    }
 }
 
 /// Every finding store answers the pages: a resource's findings (open first), the open
 /// ones, and all of them.
+#[macro_export]
 macro_rules! finding_reader {
     ($store:ty) => {
         #[async_trait::async_trait]
-        impl $crate::data::FindingReader for $store {
+        impl $crate::ports::FindingReader for $store {
             async fn findings_for(
                 &self,
                 kind: $crate::model::ResourceKind,
                 id: &str,
-            ) -> Result<Vec<$crate::model::Finding>, $crate::data::DataError> {
-                let mut found: Vec<$crate::model::Finding> = $crate::cop::FindingStore::all(self)
+            ) -> Result<Vec<$crate::model::Finding>, $crate::ports::DataError> {
+                let mut found: Vec<$crate::model::Finding> = $crate::ports::FindingStore::all(self)
                     .await?
                     .into_iter()
                     .filter(|f| f.resource_kind == kind && f.resource_id == id)
                     .collect();
-                $crate::cop::open_first(&mut found);
+                $crate::ports::open_first(&mut found);
                 Ok(found)
             }
 
-            async fn open_findings(&self) -> Result<Vec<$crate::model::Finding>, $crate::data::DataError> {
-                Ok($crate::cop::FindingStore::all(self)
+            async fn open_findings(&self) -> Result<Vec<$crate::model::Finding>, $crate::ports::DataError> {
+                Ok($crate::ports::FindingStore::all(self)
                     .await?
                     .into_iter()
                     .filter(|f| f.resolved_at.is_none())
                     .collect())
             }
 
-            async fn all_findings(&self) -> Result<Vec<$crate::model::Finding>, $crate::data::DataError> {
-                $crate::cop::FindingStore::all(self).await
+            async fn all_findings(&self) -> Result<Vec<$crate::model::Finding>, $crate::ports::DataError> {
+                $crate::ports::FindingStore::all(self).await
             }
         }
     };
 }
-pub(crate) use finding_reader;
-
 finding_reader!(LocalFindings);
 finding_reader!(MemoryFindings);

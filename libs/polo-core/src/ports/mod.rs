@@ -1,13 +1,16 @@
-//! How the rest of Polo reads the fleet: capability-sized traits, and the implementation
-//! over a local snapshot file.
+//! Polo's ports: every trait through which the domain reads and keeps data, the error
+//! they answer with, and their local-file and in-memory implementations. The AWS ones
+//! (S3, DynamoDB) live in `polo-aws`; [`Stores`] bundles one of each.
 
 pub mod conformance;
 mod costs;
-mod dynamo;
-mod finding_table;
+mod documents;
+mod documents_local;
+mod exports;
+mod findings;
 mod local;
-mod report_table;
-mod s3_snapshot;
+mod reports;
+mod stores;
 
 use std::sync::Arc;
 
@@ -15,12 +18,14 @@ use async_trait::async_trait;
 
 use crate::model::{Change, Finding, Fleet, Index, Instance, ResourceKind};
 
-pub use costs::{COSTS_KEY, CostReader, InMemoryCosts, LocalCostReader, S3CostReader};
-pub use dynamo::{BATCH, BY_INDEX, BY_KIND, DynamoDataService, ResourceItem, ResourceTable, vanished};
-pub use finding_table::{COP_LEASE, FindingTable};
+pub use costs::{COSTS_KEY, CostReader, InMemoryCosts, LocalCostReader};
+pub use documents::{SNAPSHOT_KEY, SNAPSHOT_REVALIDATE, SyncStore, document_key};
+pub use documents_local::LocalStore;
+pub use exports::ExportStore;
+pub use findings::{FindingStore, LocalFindings, MemoryFindings, open_first};
 pub use local::{LocalDataService, cost_store_path, parse_snapshot, parse_snapshot_bytes, read_cost_store};
-pub use report_table::ReportTable;
-pub use s3_snapshot::S3SnapshotReader;
+pub use reports::{LocalReports, MemoryReports, ReportFilter, ReportStore, newest_first};
+pub use stores::{LocalPaths, Stores};
 
 /// Data that could not be read.
 #[derive(Debug, thiserror::Error)]

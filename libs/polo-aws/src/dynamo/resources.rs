@@ -18,8 +18,8 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, PutRequest, TransactWriteItem
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::{DataError, FleetReader, ResourceReader};
-use crate::model::{AccountSync, Change, Everything, Fleet, Index, Instance, ResourceKind};
+use polo_core::model::{AccountSync, Change, Everything, Fleet, Index, Instance, ResourceKind};
+use polo_core::ports::{ChangeReader, DataError, FleetReader, ResourceReader};
 
 /// The GSI that lists a kind.
 pub const BY_KIND: &str = "by-kind";
@@ -225,7 +225,7 @@ impl ResourceTable {
             *n += 1;
             let item = HistoryItem {
                 pk: resource_pk(change.resource, &change.id),
-                sk: format!("history#{}#{:03}", crate::text::rfc3339(change.at), n),
+                sk: format!("history#{}#{:03}", polo_core::text::rfc3339(change.at), n),
                 change: change.clone(),
             };
             let encoded = serde_dynamo::to_item(&item).map_err(|e| item_error(&item.pk, e))?;
@@ -471,14 +471,14 @@ impl ResourceTable {
                 .filter_expression("sk BETWEEN :from AND :to")
                 .expression_attribute_values(
                     ":from",
-                    AttributeValue::S(format!("history#{}", crate::text::rfc3339(start))),
+                    AttributeValue::S(format!("history#{}", polo_core::text::rfc3339(start))),
                 )
                 // Exclusive end: every key of the window sorts before `history#{end}`.
                 .expression_attribute_values(
                     ":to",
                     AttributeValue::S(format!(
                         "history#{}~",
-                        crate::text::rfc3339(end - time::Duration::SECOND)
+                        polo_core::text::rfc3339(end - time::Duration::SECOND)
                     )),
                 )
                 .set_exclusive_start_key(from.take())
@@ -515,7 +515,7 @@ impl ResourceTable {
     }
 }
 
-/// The same traits as [`super::LocalDataService`], over the resource table.
+/// The same traits as [`polo_core::ports::LocalDataService`], over the resource table.
 #[derive(Clone, Debug)]
 pub struct DynamoDataService {
     table: Arc<ResourceTable>,
@@ -551,7 +551,7 @@ impl FleetReader for DynamoDataService {
             accounts,
             instances,
             indexes,
-            cost_facts: crate::model::CostFacts::default(),
+            cost_facts: polo_core::model::CostFacts::default(),
             history: Vec::new(),
             findings: Vec::new(),
         })))
@@ -559,7 +559,7 @@ impl FleetReader for DynamoDataService {
 }
 
 #[async_trait]
-impl super::ChangeReader for DynamoDataService {
+impl ChangeReader for DynamoDataService {
     async fn changes_between(
         &self,
         start: OffsetDateTime,

@@ -1,0 +1,3 @@
+pub mod findings;
+pub mod reports;
+pub mod resources;

@@ -1,0 +1,4 @@
+pub mod bucket;
+pub mod costs;
+pub mod exports;
+pub mod snapshot;
