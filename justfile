@@ -51,11 +51,11 @@ sample:
 prices *ARGS:
     cargo run --locked -q -p polo -- prices {{ARGS}}
 
-# Print the route table (`just routes --json` for the CDK app).
-routes *ARGS:
-    cargo run --locked -q -p polo -- routes {{ARGS}}
+# Every function, what it needs and its routes (`just manifest --json > cdk/manifest.json` for the CDK app).
+manifest *ARGS:
+    cargo run --locked -q -p polo -- manifest {{ARGS}}
 
-# Every benchmark; numbers to bench/*.json, gathered into bench/results.json and README's table.
+# Every benchmark; numbers to bench/*.json, gathered into bench/results.json and docs/speed.md's table.
 bench:
     scripts/bench
 
@@ -63,8 +63,8 @@ bench:
 fuzz CASES="20000":
     scripts/fuzz {{CASES}}
 
-# Every directory under functions/ is one Lambda function (its binary has the same name).
-functions := `ls functions | tr '\n' ' '`
+# The functions of cdk/manifest.json (each binary has its function's name).
+functions := `scripts/functions | tr '\n' ' '`
 
 # Build every function with cargo-lambda into target/lambda/{function}/bootstrap.zip (release).
 zip:

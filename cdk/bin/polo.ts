@@ -9,7 +9,8 @@ import { PoloAppStack } from '../lib/app-stack.js';
 import { PoloDestinationStack } from '../lib/destination-stack.js';
 import { environmentList, PoloEnvironment } from '../lib/environment.js';
 import { PoloPipelineStack } from '../lib/pipeline-stack.js';
-import { fleetRoleArns, loadRoutes } from '../lib/routes.js';
+import { fleetRoleArns } from '../lib/fleet.js';
+import { loadManifest } from '../lib/manifest.js';
 import { PoloStage } from '../lib/stage.js';
 
 const here = dirname(fileURLToPath(import.meta.url));
@@ -26,10 +27,11 @@ const env = process.env.CDK_DEFAULT_ACCOUNT
   : undefined;
 // `just deploy -e NAME` passes `-c env=NAME`.
 const environment = new PoloEnvironment(ctx('env', 'dev'));
+const manifest = loadManifest(resolve(here, '..', 'manifest.json'));
 const appProps = {
   env,
   assetsDir: resolve(here, '..', ctx('assetsDir', '../target/lambda')),
-  routes: loadRoutes(resolve(here, '..', 'routes.json')),
+  manifest,
   fleetRoleArns: fleetRoleArns(readFileSync(resolve(root, 'config', 'polo.toml'), 'utf8')),
   logoutUrl: app.node.tryGetContext('logoutUrl'),
   reportTimezone: ctx('reportTimezone', 'UTC'),
@@ -69,6 +71,7 @@ if (poloAccountId !== undefined) {
     environments: environmentList(ctx('poloEnvironments', environment.name)),
     indexTable: ctx('indexTable', 'marqo-indexes'),
     costExplorer: ctx('costExplorer', 'false') === 'true',
+    manifest,
   });
 }
 

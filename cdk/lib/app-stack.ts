@@ -19,24 +19,16 @@ import { Construct } from 'constructs';
 import { acceptCdkDependsOn, PoloEnvironment } from './environment.js';
 import { PoloMonitoring } from './monitoring/monitoring.js';
 import { suppressAppFindings } from './nag.js';
-import { RouteSpec } from './routes.js';
-
-/** The functions a route can name, and the scheduled ones. */
-export const ROUTE_FUNCTIONS = ['dashboard', 'inventory', 'costs', 'reports', 'static'] as const;
-export const SCHEDULED_FUNCTIONS = ['sync', 'reporter', 'cop'] as const;
-/** Polo's own operations: the alarm forwarder to Slack (monitoring.ts). */
-export const OPS_FUNCTIONS = ['alarms'] as const;
-/** Every function `just zip` builds. */
-export const ALL_FUNCTIONS = [...ROUTE_FUNCTIONS, ...SCHEDULED_FUNCTIONS, ...OPS_FUNCTIONS] as const;
-/** How often the sync runs (also what the "no data yet" page tells people). */
-export const SYNC_INTERVAL_MINUTES = 15;
+import { Data, dataOf, FunctionSpec, Manifest, syncIntervalMinutes, TABLES } from './manifest.js';
 
 export interface PoloAppStackProps extends cdk.StackProps {
   /** The environment this stack is: it names every physical resource (environment.ts). */
   environment: PoloEnvironment;
   /** Where `just zip` put `{function}/bootstrap.zip`. */
   assetsDir: string;
-  routes: RouteSpec[];
+  /** Every function, what it needs and its routes (`cdk/manifest.json`): the stack makes
+   *  exactly these, with exactly the grants, variables and schedules they declare. */
+  manifest: Manifest;
   /** The roles the sync function may assume, one per fleet account. */
   fleetRoleArns: string[];
   /** Where the logout link points (default `/auth/logout`, which also signs out at the issuer). */
@@ -195,198 +187,177 @@ export class PoloAppStack extends cdk.Stack {
     }
     if (!clientId) throw new Error('jwtIssuer needs jwtAudience (the client id browsers sign in with)');
 
-    const environment: Record<string, string> = {
-      ENV: env.name,
+    const functions = props.manifest.functions;
+    const syncInterval = syncIntervalMinutes(props.manifest);
+    const opsWebhook = props.opsSlackWebhookUrl ?? props.slackWebhookUrl;
+    // What each function reads from its environment, by what it declares.
+    const forRoutes: Record<string, string> = {
       // REST (payload 1.0) events carry the stage in the path; routes do not.
       AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH: 'true',
-      DYNAMODB_TABLE_NAME: resources.tableName,
-      DYNAMODB_REPORT_TABLE_NAME: reports.tableName,
-      DATA_BUCKET_NAME: data.bucketName,
-      POWERTOOLS_METRICS_NAMESPACE: env.metricsNamespace(),
       LOGOUT_URL: props.logoutUrl ?? '/auth/logout',
       OIDC_ISSUER: issuer,
       OIDC_CLIENT_ID: clientId,
       ...(logoutEndpoint ? { OIDC_LOGOUT_ENDPOINT: logoutEndpoint } : {}),
-      SYNC_INTERVAL_MINUTES: String(SYNC_INTERVAL_MINUTES),
+    };
+    // polo_aws::AwsEnv and polo_core::config::Config::from_lookup: every function with data.
+    const forData: Record<string, string> = {
+      DYNAMODB_TABLE_NAME: resources.tableName,
+      DYNAMODB_REPORT_TABLE_NAME: reports.tableName,
+      DATA_BUCKET_NAME: data.bucketName,
+      SYNC_INTERVAL_MINUTES: String(syncInterval),
       REPORT_TIMEZONE: props.reportTimezone,
     };
+    const environmentOf = (f: FunctionSpec): Record<string, string> => ({
+      ENV: env.name,
+      POWERTOOLS_SERVICE_NAME: `polo-${f.name}`,
+      ...(f.kind === 'ops' ? {} : { POWERTOOLS_METRICS_NAMESPACE: env.metricsNamespace() }),
+      ...(f.kind === 'route' ? forRoutes : {}),
+      ...(dataOf(f).length > 0 ? forData : {}),
+      ...(f.assumes.includes('core-role') && props.coreRoleArn ? { CORE_ROLE_ARN: props.coreRoleArn } : {}),
+      // Links in Slack messages point at the dashboard.
+      ...(f.slack === 'reports' ? { PUBLIC_URL: props.publicUrl ?? this.api.apiEndpoint } : {}),
+      ...(f.slack === 'reports' && props.slackWebhookUrl ? { SLACK_WEBHOOK_URL: props.slackWebhookUrl } : {}),
+      ...(f.slack === 'ops' && opsWebhook ? { SLACK_WEBHOOK_URL: opsWebhook } : {}),
+    });
 
-    const make = (name: string, memoryMb: number, timeout: cdk.Duration, options: Partial<lambda.FunctionProps> = {}) => {
-      const zip = join(props.assetsDir, name, 'bootstrap.zip');
+    const make = (f: FunctionSpec) => {
+      const zip = join(props.assetsDir, f.name, 'bootstrap.zip');
       if (!existsSync(zip)) {
         throw new Error(`${zip} is missing: run \`just zip\` first`);
       }
-      const functionName = env.resourceName(name);
-      const logGroup = new logs.LogGroup(this, `${name}-logs`, {
+      const functionName = env.resourceName(f.name);
+      const logGroup = new logs.LogGroup(this, `${f.name}-logs`, {
         logGroupName: `/aws/lambda/${functionName}`,
         retention: logs.RetentionDays.ONE_MONTH,
         removalPolicy: cdk.RemovalPolicy.DESTROY,
       });
       // Each function writes its own log group and nothing else's (no AWSLambdaBasicExecutionRole:
-      // that one may write every log group of the account).
-      const role = (options.role as iam.Role | undefined) ?? new iam.Role(this, `${name}-service-role`, {
-        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      });
+      // that one may write every log group of the account). Functions that assume roles in
+      // other accounts get a role with a known name, so those accounts can trust exactly it
+      // (destination-stack.ts), not the whole Polo account.
+      const role = f.assumes.includes('fleet-roles')
+        ? new iam.Role(this, `${f.name}-role`, { roleName: env.resourceName(f.name), assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') })
+        : new iam.Role(this, `${f.name}-service-role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
       role.addToPolicy(new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
-      const fn = new lambda.Function(this, `fn-${name}`, {
+      // A job runs one at a time: reserved concurrency 1, and no retry that could overlap the
+      // next scheduled run (a sync run also takes a lease; the reporter marks a report sent
+      // only once, conditionally). Accounts whose Lambda concurrency quota is small opt out.
+      const oneAtATime = f.kind === 'job' && props.reserveConcurrency !== false ? { reservedConcurrentExecutions: 1 } : {};
+      const fn = new lambda.Function(this, `fn-${f.name}`, {
         functionName,
         runtime: lambda.Runtime.PROVIDED_AL2023,
         architecture: lambda.Architecture.X86_64,
         handler: 'bootstrap',
         code: lambda.Code.fromAsset(zip),
-        memorySize: memoryMb,
-        timeout,
+        memorySize: f.memory_mb,
+        timeout: cdk.Duration.seconds(f.timeout_seconds),
         logGroup,
         // X-Ray: Lambda's segment per invocation; the function adds a subsegment per AWS call.
         tracing: lambda.Tracing.ACTIVE,
-        environment: { ...environment, POWERTOOLS_SERVICE_NAME: `polo-${name}` },
-        description: `Polo ${name} (${env.name})`,
-        ...options,
+        environment: environmentOf(f),
+        description: `Polo ${f.name} (${env.name})`,
         role,
+        ...oneAtATime,
       });
-      this.functions[name] = fn;
+      if (f.kind === 'job') fn.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: cdk.Duration.minutes(syncInterval) });
+      this.functions[f.name] = fn;
       return fn;
     };
-    // Functions that assume roles in other accounts get a role with a known name, so those
-    // accounts can trust exactly it (destination-stack.ts), not the whole Polo account.
-    const namedRole = (name: string) =>
-      new iam.Role(this, `${name}-role`, {
-        roleName: env.resourceName(name),
-        assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
-      });
-    // Memory buys CPU on Lambda (1,769 MB = one vCPU). Route functions parse the S3 snapshot
-    // on a cold start: 250-350 ms of one core for the large sample measured here, so at the old
-    // 256 MB (~0.15 vCPU) a first page took seconds. 1,024 MB (~0.58 vCPU) keeps it near
-    // half a second until the cost rows leave the snapshot; size again from `just bench`.
-    const ROUTE_MEMORY_MB = 1024;
-    for (const name of ROUTE_FUNCTIONS) {
-      make(name, name === 'static' ? 256 : ROUTE_MEMORY_MB, cdk.Duration.seconds(10), {});
-    }
-    // One run at a time: reserved concurrency 1, and no retries that could overlap the next
-    // scheduled run (a sync run also takes a lease; the reporter marks a report sent only once,
-    // conditionally, so an overlapping invocation cannot mark it twice).
-    const scheduled = (name: string, memoryMb: number, timeout: cdk.Duration, role?: iam.Role) => {
-      const reserved = props.reserveConcurrency === false ? {} : { reservedConcurrentExecutions: 1 };
-      const fn = make(name, memoryMb, timeout, { ...reserved, ...(role ? { role } : {}) });
-      fn.configureAsyncInvoke({ retryAttempts: 0, maxEventAge: cdk.Duration.minutes(SYNC_INTERVAL_MINUTES) });
-      return fn;
-    };
-    const sync = scheduled('sync', 1024, cdk.Duration.minutes(5), namedRole('sync'));
-    // The Cost Explorer role: only the sync asks Cost Explorer, so only it is told the role.
-    if (props.coreRoleArn) sync.addEnvironment('CORE_ROLE_ARN', props.coreRoleArn);
-    scheduled('reporter', 512, cdk.Duration.minutes(2));
-    scheduled('cop', 512, cdk.Duration.minutes(2));
+    // The alarm forwarder exists only with a webhook to forward to.
+    for (const f of functions) if (f.slack !== 'ops' || opsWebhook) make(f);
 
-    // Least privilege, with exact actions: no wildcard action on data.
-    const allow = (fn: lambda.Function, actions: string[], resourceArns: string[]) =>
-      fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources: resourceArns }));
-    const tableArns = (t: dynamodb.Table) => [t.tableArn, `${t.tableArn}/index/*`];
-    // What the code calls, no more (TransactWriteItems needs the actions of its parts: puts).
+    // Least privilege, derived from what each function declares, with exact actions: no
+    // wildcard action on data. TransactWriteItems needs the actions of its parts (puts).
     const readTable = ['dynamodb:GetItem', 'dynamodb:Query'];
     const writeTable = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'];
-    // s3:ListBucket makes a missing key answer 404 (NoSuchKey) rather than 403, so a fresh
-    // bucket reads as "no snapshot yet" instead of failing.
-    const listBucket = (fn: lambda.Function) => allow(fn, ['s3:ListBucket'], [data.bucketArn]);
-    for (const name of ['dashboard', 'inventory', 'costs', 'reports'] as const) {
-      allow(this.functions[name], readTable, tableArns(resources));
-      allow(this.functions[name], ['s3:GetObject'], [data.arnForObjects('snapshot.json'), data.arnForObjects('costs.json')]);
-      listBucket(this.functions[name]);
-      // Large CSV exports: written, then read through the presigned URL this role signs.
-      allow(this.functions[name], ['s3:PutObject', 's3:GetObject'], [data.arnForObjects('exports/*')]);
+    const tableOf = (d: Data) => (d === 'resource-table' ? resources : reports);
+    for (const f of functions) {
+      const fn = this.functions[f.name];
+      if (!fn) continue;
+      const allow = (actions: string[], resourceArns: string[]) =>
+        fn.addToRolePolicy(new iam.PolicyStatement({ actions, resources: resourceArns }));
+      // Objects with the same actions share one statement.
+      const objectGrants = new Map<string, string[]>();
+      for (const d of dataOf(f)) {
+        const actions = TABLES.includes(d)
+          ? [...(f.reads.includes(d) ? readTable : []), ...(f.writes.includes(d) ? writeTable : [])]
+          : [...(f.reads.includes(d) ? ['s3:GetObject'] : []), ...(f.writes.includes(d) ? ['s3:PutObject'] : [])];
+        if (TABLES.includes(d)) {
+          if (actions.length > 0) allow(actions, [tableOf(d).tableArn, `${tableOf(d).tableArn}/index/*`]);
+          if (f.scans.includes(d)) allow(['dynamodb:Scan'], [tableOf(d).tableArn]);
+        } else {
+          const key = actions.join(',');
+          objectGrants.set(key, [...(objectGrants.get(key) ?? []), data.arnForObjects(d)]);
+        }
+      }
+      for (const [actions, arns] of objectGrants) allow(actions.split(','), arns);
+      // s3:ListBucket makes a missing key answer 404 (NoSuchKey) rather than 403, so a fresh
+      // bucket reads as "no snapshot yet" instead of failing.
+      if (f.reads.some((d) => !TABLES.includes(d))) allow(['s3:ListBucket'], [data.bucketArn]);
+      if (f.assumes.includes('fleet-roles')) allow(['sts:AssumeRole'], props.fleetRoleArns);
+      if (f.assumes.includes('core-role') && props.coreRoleArn) allow(['sts:AssumeRole'], [props.coreRoleArn]);
     }
-    allow(this.functions.reports, readTable, tableArns(reports));
-    allow(this.functions.dashboard, readTable, tableArns(reports));
-    // Instance and index pages show the Cop's findings, kept in the report table.
-    allow(this.functions.inventory, readTable, tableArns(reports));
-    allow(this.functions.sync, [...readTable, ...writeTable], tableArns(resources));
-    // The sync also keeps the cost store (`costs.json`), asking Cost Explorer in the payer account.
-    allow(this.functions.sync, ['s3:GetObject', 's3:PutObject'], [data.arnForObjects('sync/*'), data.arnForObjects('snapshot.json'), data.arnForObjects('costs.json')]);
-    listBucket(this.functions.sync);
-    allow(this.functions.sync, ['sts:AssumeRole'], props.fleetRoleArns);
-    for (const name of ['reporter', 'cop'] as const) {
-      allow(this.functions[name], readTable, tableArns(resources));
-      allow(this.functions[name], [...readTable, ...writeTable], tableArns(reports));
-      allow(this.functions[name], ['s3:GetObject'], [data.arnForObjects('snapshot.json'), data.arnForObjects('costs.json')]);
-      listBucket(this.functions[name]);
-    }
-    // inventory-changes and weekly-summary read the period's history with a Scan (docs/reports.md).
-    allow(this.functions.reporter, ['dynamodb:Scan'], [resources.tableArn]);
-    // Only the sync asks Cost Explorer (it keeps the cost store the others read).
-    if (props.coreRoleArn) allow(this.functions.sync, ['sts:AssumeRole'], [props.coreRoleArn]);
 
     const integrations: Record<string, HttpLambdaIntegration> = {};
-    for (const route of props.routes) {
-      const fn = this.functions[route.function];
-      if (!fn) throw new Error(`route ${route.path} names unknown function ${route.function}`);
-      integrations[route.function] ??= new HttpLambdaIntegration(`${route.function}-integration`, fn);
-      this.api.addRoutes({
-        path: route.path,
-        methods: [route.method as apigw.HttpMethod],
-        integration: integrations[route.function],
-      });
+    for (const f of functions) {
+      for (const route of f.routes) {
+        integrations[f.name] ??= new HttpLambdaIntegration(`${f.name}-integration`, this.functions[f.name]);
+        this.api.addRoutes({
+          path: route.path,
+          methods: [route.method as apigw.HttpMethod],
+          integration: integrations[f.name],
+        });
+      }
     }
 
-    // Schedules.
-    const schedule = (name: string, expression: events.Schedule) =>
-      new events.Rule(this, `${name}-schedule`, {
-        ruleName: env.resourceName(name),
-        schedule: expression,
-        targets: [new targets.LambdaFunction(this.functions[name], { retryAttempts: 0 })],
+    // Schedules: UTC ones as EventBridge rules; those in the report time zone with
+    // EventBridge Scheduler, which keeps the zone's DST. No retry: the next run comes.
+    for (const f of functions) {
+      const fn = this.functions[f.name];
+      const zoned = f.schedules.filter((s) => s.in_report_zone);
+      for (const s of f.schedules.filter((s) => !s.in_report_zone)) {
+        new events.Rule(this, `${s.name}-schedule`, {
+          ruleName: env.resourceName(s.name),
+          schedule: events.Schedule.expression(s.expression),
+          targets: [new targets.LambdaFunction(fn, {
+            retryAttempts: 0,
+            ...(s.input === undefined ? {} : { event: events.RuleTargetInput.fromObject(s.input) }),
+          })],
+        });
+      }
+      if (zoned.length === 0) continue;
+      const schedulerRole = new iam.Role(this, `${f.name}-scheduler-role`, {
+        assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'),
       });
-    schedule('sync', events.Schedule.rate(cdk.Duration.minutes(SYNC_INTERVAL_MINUTES)));
-    // The Cop judges each new snapshot: every sync interval, five minutes after the sync starts.
-    schedule('cop', events.Schedule.cron({ minute: `5/${SYNC_INTERVAL_MINUTES}` }));
-    // Each report type on its own cadence, in the report time zone (EventBridge Scheduler
-    // keeps the zone's DST), in the morning after Cost Explorer has had the night to settle:
-    // the reporter builds each type's last complete period there. A run also sends
-    // whatever earlier runs left in the Slack outbox.
-    const REPORT_SCHEDULES: [string, string][] = [
-      ['daily-cost', 'cron(15 6 * * ? *)'],
-      ['inventory-changes', 'cron(20 6 * * ? *)'],
-      ['idle-resources', 'cron(25 6 * * ? *)'],
-      ['weekly-summary', 'cron(30 6 ? * MON *)'],
-      ['monthly-close', 'cron(45 6 2 * ? *)'],
-    ];
-    const schedulerRole = new iam.Role(this, 'reporter-scheduler-role', {
-      assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'),
-    });
-    this.functions.reporter.grantInvoke(schedulerRole);
-    for (const [type, expression] of REPORT_SCHEDULES) {
-      new scheduler.CfnSchedule(this, `reporter-${type}-schedule`, {
-        name: env.resourceName(type),
-        scheduleExpression: expression,
-        scheduleExpressionTimezone: props.reportTimezone,
-        flexibleTimeWindow: { mode: 'OFF' },
-        target: {
-          arn: this.functions.reporter.functionArn,
-          roleArn: schedulerRole.roleArn,
-          input: JSON.stringify({ type }),
-          retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeInSeconds: 15 * 60 },
-        },
-      });
-    }
-    // Links in Slack messages point at the dashboard.
-    for (const name of ['reporter', 'cop'] as const) this.functions[name].addEnvironment('PUBLIC_URL', props.publicUrl ?? this.api.apiEndpoint);
-    if (props.slackWebhookUrl) {
-      for (const name of ['reporter', 'cop'] as const) this.functions[name].addEnvironment('SLACK_WEBHOOK_URL', props.slackWebhookUrl);
+      fn.grantInvoke(schedulerRole);
+      for (const s of zoned) {
+        new scheduler.CfnSchedule(this, `${f.name}-${s.name}-schedule`, {
+          name: env.resourceName(s.name),
+          scheduleExpression: s.expression,
+          scheduleExpressionTimezone: props.reportTimezone,
+          flexibleTimeWindow: { mode: 'OFF' },
+          target: {
+            arn: fn.functionArn,
+            roleArn: schedulerRole.roleArn,
+            ...(s.input === undefined ? {} : { input: JSON.stringify(s.input) }),
+            retryPolicy: { maximumRetryAttempts: 0, maximumEventAgeInSeconds: 15 * 60 },
+          },
+        });
+      }
     }
 
-    // Polo's own alarms go to Slack through the forwarder, when there is a webhook for them.
-    const opsWebhook = props.opsSlackWebhookUrl ?? props.slackWebhookUrl;
-    // It reads no table or bucket: only what names it and where to post.
-    const forwarder = opsWebhook
-      ? make('alarms', 128, cdk.Duration.seconds(30), {
-          environment: { ENV: env.name, POWERTOOLS_SERVICE_NAME: 'polo-alarms', SLACK_WEBHOOK_URL: opsWebhook },
-        })
-      : undefined;
     this.monitoring = new PoloMonitoring(this, 'Monitoring', {
       environment: env,
       functions: this.functions,
-      routeFunctions: ROUTE_FUNCTIONS,
-      scheduledFunctions: SCHEDULED_FUNCTIONS,
-      syncIntervalMinutes: SYNC_INTERVAL_MINUTES,
+      routeFunctions: functions.filter((f) => f.kind === 'route').map((f) => f.name),
+      scheduledFunctions: functions.filter((f) => f.kind === 'job').map((f) => f.name),
+      outboxFunctions: functions.filter((f) => f.slack === 'reports').map((f) => f.name),
+      syncIntervalMinutes: syncInterval,
     });
-    if (forwarder) this.monitoring.topic.addSubscription(new subscriptions.LambdaSubscription(forwarder));
+    // Polo's own alarms go to Slack through the forwarder, when there is a webhook for them.
+    for (const f of functions.filter((f) => f.subscribes === 'alarm-topic' && this.functions[f.name])) {
+      this.monitoring.topic.addSubscription(new subscriptions.LambdaSubscription(this.functions[f.name]));
+    }
     suppressAppFindings(this);
 
     new cdk.CfnOutput(this, 'AlarmTopicArn', { value: this.monitoring.topic.topicArn });

@@ -3,6 +3,7 @@ import * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 
 import { acceptCdkDependsOn, PoloEnvironment } from './environment.js';
+import { Manifest } from './manifest.js';
 import { suppressDestinationFindings } from './nag.js';
 
 export interface PoloDestinationStackProps extends cdk.StackProps {
@@ -14,6 +15,8 @@ export interface PoloDestinationStackProps extends cdk.StackProps {
   indexTable: string;
   /** Also make the Cost Explorer role (deploy so in the core/payer account). */
   costExplorer: boolean;
+  /** Polo's functions (`cdk/manifest.json`): those that declare they assume these roles are trusted. */
+  manifest: Manifest;
 }
 
 /** What each fleet account deploys for Polo: a read-only role Polo may assume. */
@@ -36,9 +39,11 @@ export class PoloDestinationStack extends cdk.Stack {
           ),
         },
       });
+    const assuming = (role: 'fleet-roles' | 'core-role') =>
+      props.manifest.functions.filter((f) => f.assumes.includes(role)).map((f) => f.name);
     const read = new iam.Role(this, 'PoloRead', {
       roleName: 'polo-read',
-      assumedBy: trusted(['sync']),
+      assumedBy: trusted(assuming('fleet-roles')),
       description: 'Read-only access for Polo: EC2 inventory and the index registry',
       maxSessionDuration: cdk.Duration.hours(1),
     });
@@ -53,7 +58,7 @@ export class PoloDestinationStack extends cdk.Stack {
       const costs = new iam.Role(this, 'PoloCosts', {
         roleName: 'polo-cost-explorer',
         // Only the sync asks Cost Explorer; the other functions read the cost store it keeps.
-        assumedBy: trusted(['sync']),
+        assumedBy: trusted(assuming('core-role')),
         description: 'Cost Explorer reads for Polo',
         maxSessionDuration: cdk.Duration.hours(1),
       });

@@ -6,18 +6,19 @@ import { test } from 'node:test';
 import * as cdk from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 
-import { ALL_FUNCTIONS, PoloAppStack, ROUTE_FUNCTIONS, SCHEDULED_FUNCTIONS, SYNC_INTERVAL_MINUTES } from '../lib/app-stack.js';
+import { PoloAppStack } from '../lib/app-stack.js';
+import { syncIntervalMinutes } from '../lib/manifest.js';
 import { PoloEnvironment } from '../lib/environment.js';
 import { alarmRules, DIMENSION, METRIC } from '../lib/monitoring/metrics.js';
 
-import { fakeAssets, repoRoot, roles, routes } from './fixtures.js';
+import { fakeAssets, manifest, named, repoRoot, roles } from './fixtures.js';
 
 const prod = new PoloEnvironment('prod');
 const WEBHOOK = 'https://hooks.slack.com/services/T0/B0/ops';
 
 function stack(extra: Partial<ConstructorParameters<typeof PoloAppStack>[2]> = {}) {
   return new PoloAppStack(new cdk.App(), 'prod-PoloApp', {
-    environment: prod, assetsDir: fakeAssets(), routes, fleetRoleArns: roles, reportTimezone: 'UTC', ...extra,
+    environment: prod, assetsDir: fakeAssets(), manifest, fleetRoleArns: roles, reportTimezone: 'UTC', ...extra,
   });
 }
 
@@ -30,7 +31,7 @@ const byName = (t: Template, name: string) => {
 };
 
 test('every directory under functions/ is a function the app knows, and the other way round', () => {
-  assert.deepEqual([...ALL_FUNCTIONS].sort(), readdirSync(join(repoRoot, 'functions')).sort());
+  assert.deepEqual(named().sort(), readdirSync(join(repoRoot, 'functions')).sort());
 });
 
 test('every metric the catalog names is one the functions emit, and every one they emit is in it', () => {
@@ -47,7 +48,7 @@ test('every metric the catalog names is one the functions emit, and every one th
 test('tracing is active on every function', () => {
   const t = Template.fromStack(stack({ slackWebhookUrl: WEBHOOK }));
   const functions = Object.values(t.findResources('AWS::Lambda::Function') as Record<string, Resource>).map((f) => f.Properties);
-  assert.equal(functions.length, ALL_FUNCTIONS.length);
+  assert.equal(functions.length, named().length);
   for (const fn of functions) assert.deepEqual(fn.TracingConfig, { Mode: 'Active' }, fn.FunctionName);
   // Each role may write its segments; X-Ray's are the only actions on every resource.
   const statements = Object.values(t.findResources('AWS::IAM::Policy') as Record<string, Resource>).flatMap((p) => p.Properties.PolicyDocument.Statement);
@@ -58,21 +59,21 @@ test('tracing is active on every function', () => {
   // No function may write another's logs: no AWSLambdaBasicExecutionRole, its own log group only.
   assert.ok(!JSON.stringify(t.findResources('AWS::IAM::Role')).includes('AWSLambdaBasicExecutionRole'));
   const logWrites = statements.filter((s) => JSON.stringify(s.Action).includes('logs:PutLogEvents'));
-  assert.equal(logWrites.length, ALL_FUNCTIONS.length);
+  assert.equal(logWrites.length, named().length);
   for (const s of logWrites) assert.ok(JSON.stringify(s.Resource).includes('logs'), JSON.stringify(s.Resource));
 });
 
 test('every function alarms on its errors and throttles, route functions on 5xx answers', () => {
   const t = Template.fromStack(stack());
-  const rules = alarmRules(SYNC_INTERVAL_MINUTES);
-  for (const name of [...ROUTE_FUNCTIONS, ...SCHEDULED_FUNCTIONS]) {
+  const rules = alarmRules(syncIntervalMinutes(manifest));
+  for (const name of [...named('route'), ...named('job')]) {
     const errors = byName(t, `${name}-errors`);
     assert.equal(errors.Namespace, 'AWS/Lambda');
     assert.equal(errors.MetricName, 'Errors');
     assert.equal(errors.Threshold, rules.functionErrors.threshold);
     assert.equal(byName(t, `${name}-throttles`).MetricName, 'Throttles');
   }
-  for (const name of ROUTE_FUNCTIONS) {
+  for (const name of named('route')) {
     const fivexx = byName(t, `${name}-5xx`);
     assert.equal(fivexx.Namespace, 'Polo/prod');
     assert.equal(fivexx.MetricName, METRIC.errors);
@@ -85,7 +86,7 @@ test('the jobs alarm on failing pulls, a stale snapshot and a Slack outbox not d
   const t = Template.fromStack(stack());
   const pulls = byName(t, 'sync-pulls-failing');
   assert.equal(pulls.MetricName, METRIC.scopesFailed);
-  assert.deepEqual([pulls.EvaluationPeriods, pulls.DatapointsToAlarm, pulls.Period], [2, 2, SYNC_INTERVAL_MINUTES * 60]);
+  assert.deepEqual([pulls.EvaluationPeriods, pulls.DatapointsToAlarm, pulls.Period], [2, 2, syncIntervalMinutes(manifest) * 60]);
   const stale = byName(t, 'snapshot-stale');
   assert.deepEqual([stale.EvaluationPeriods, stale.DatapointsToAlarm, stale.Threshold], [3, 3, 1], 'three sync intervals');
   assert.equal(stale.ComparisonOperator, 'LessThanThreshold');
@@ -93,7 +94,7 @@ test('the jobs alarm on failing pulls, a stale snapshot and a Slack outbox not d
   assert.equal(fill.Expression, 'FILL(written, 0)', 'an interval without a run counts as none written');
   const written = stale.Metrics.find((m: any) => m.Id === 'written').MetricStat;
   assert.equal(written.Metric.MetricName, METRIC.snapshotsWritten);
-  assert.equal(written.Period, SYNC_INTERVAL_MINUTES * 60);
+  assert.equal(written.Period, syncIntervalMinutes(manifest) * 60);
   for (const job of ['cop', 'reporter']) {
     const outbox = byName(t, `${job}-outbox`);
     assert.equal(outbox.MetricName, METRIC.outboxLeft);

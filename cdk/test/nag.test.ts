@@ -11,7 +11,7 @@ import { environmentList, PoloEnvironment } from '../lib/environment.js';
 import { PoloPipelineStack } from '../lib/pipeline-stack.js';
 import { PoloStage } from '../lib/stage.js';
 
-import { fakeAssets, roles, routes } from './fixtures.js';
+import { fakeAssets, manifest, roles } from './fixtures.js';
 
 /** Every cdk-nag finding on `stack`, error or warning, as `path: rule`. */
 function findings(stack: cdk.Stack): string[] {
@@ -24,7 +24,7 @@ test('cdk-nag AwsSolutions finds nothing unaccepted in any of the three stacks, 
   const app = new cdk.App();
   const prod = new PoloEnvironment('prod');
   const assetsDir = fakeAssets();
-  const common = { assetsDir, routes, fleetRoleArns: roles, reportTimezone: 'UTC' };
+  const common = { assetsDir, manifest, fleetRoleArns: roles, reportTimezone: 'UTC' };
   const stacks = [
     // Cognito sign-in, Slack for reports and alarms, Cost Explorer role.
     new PoloAppStack(app, 'prod-PoloApp', { ...common, environment: prod, slackWebhookUrl: 'https://hooks.slack.com/services/T/B/x', coreRoleArn: 'arn:aws:iam::222222222222:role/polo-cost-explorer' }),
@@ -36,7 +36,7 @@ test('cdk-nag AwsSolutions finds nothing unaccepted in any of the three stacks, 
       environments: environmentList('staging,prod'),
       stage: (environment) => new PoloStage(app, { ...common, environment }),
     }),
-    new PoloDestinationStack(app, 'PoloDestination', { poloAccountId: '123456789012', environments: [prod], indexTable: 'marqo-indexes', costExplorer: true }),
+    new PoloDestinationStack(app, 'PoloDestination', { poloAccountId: '123456789012', environments: [prod], indexTable: 'marqo-indexes', costExplorer: true, manifest }),
   ];
   cdk.Aspects.of(app).add(new AwsSolutionsChecks());
   for (const stack of stacks) assert.deepEqual(findings(stack), [], stack.stackName);
@@ -48,7 +48,7 @@ test('cdk-nag AwsSolutions finds nothing unaccepted in any of the three stacks, 
 
 test('the rule pack still catches what Polo does not accept', () => {
   const app = new cdk.App();
-  const stack = new PoloDestinationStack(app, 'PoloDestination', { poloAccountId: '123456789012', environments: [new PoloEnvironment('prod')], indexTable: 'marqo-indexes', costExplorer: false });
+  const stack = new PoloDestinationStack(app, 'PoloDestination', { poloAccountId: '123456789012', environments: [new PoloEnvironment('prod')], indexTable: 'marqo-indexes', costExplorer: false, manifest });
   // A wildcard action is not among the accepted findings.
   new cdk.aws_iam.Policy(stack, 'TooBroad', {
     statements: [new cdk.aws_iam.PolicyStatement({ actions: ['s3:*'], resources: ['arn:aws:s3:::some-bucket'] })],

@@ -4,13 +4,13 @@ import { test } from 'node:test';
 import * as cdk from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 
-import { PoloAppStack, ROUTE_FUNCTIONS, SCHEDULED_FUNCTIONS } from '../lib/app-stack.js';
+import { PoloAppStack } from '../lib/app-stack.js';
 import { PoloDestinationStack } from '../lib/destination-stack.js';
 import { environmentList, PoloEnvironment } from '../lib/environment.js';
 import { buildCommands, PoloPipelineStack } from '../lib/pipeline-stack.js';
 import * as stageModule from '../lib/stage.js';
 
-import { fakeAssets, roles, routes } from './fixtures.js';
+import { fakeAssets, manifest, named, roles, routes } from './fixtures.js';
 
 const prod = new PoloEnvironment('prod');
 
@@ -19,7 +19,7 @@ function appTemplate(extra: Partial<ConstructorParameters<typeof PoloAppStack>[2
   const stack = new PoloAppStack(app, 'prod-PoloApp', {
     environment: prod,
     assetsDir: fakeAssets(),
-    routes,
+    manifest,
     fleetRoleArns: roles,
     reportTimezone: 'Europe/Paris',
     ...extra,
@@ -27,7 +27,7 @@ function appTemplate(extra: Partial<ConstructorParameters<typeof PoloAppStack>[2
   return Template.fromStack(stack);
 }
 
-test('every route of `polo routes --json` exists, with no API Gateway authorizer (functions check identity)', () => {
+test('every route of `polo manifest --json` exists, with no API Gateway authorizer (functions check identity)', () => {
   const t = appTemplate();
   t.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
   const apiRoutes = Object.values(t.findResources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties);
@@ -49,7 +49,7 @@ test('a person can sign in: Cognito hosted UI with the code flow, callback and l
   assert.equal(client.GenerateSecret, false);
   assert.ok(JSON.stringify(client.CallbackURLs).includes('/auth/callback'));
   assert.ok(JSON.stringify(client.LogoutURLs).includes('/auth/logout'));
-  for (const name of ROUTE_FUNCTIONS) {
+  for (const name of named('route')) {
     t.hasResourceProperties('AWS::Lambda::Function', {
       Environment: {
         Variables: Match.objectLike({
@@ -66,8 +66,9 @@ test('a person can sign in: Cognito hosted UI with the code flow, callback and l
 test('the first sync can run: readers of the bucket may list it (a missing key is 404, not 403)', () => {
   const t = appTemplate();
   const policies = Object.values(t.findResources('AWS::IAM::Policy'));
-  for (const name of ['sync', 'dashboard', 'inventory', 'costs', 'reports', 'reporter', 'cop']) {
-    const policy = policies.find((p) => JSON.stringify(p.Properties.Roles).includes(`${name}servicerole`) || JSON.stringify(p.Properties.Roles).includes(`${name}role`));
+  for (const name of ['sync', 'dashboard', 'inventory', 'costs', 'report-pages', 'reporter', 'cop']) {
+    const id = name.replace(/-/g, '');
+    const policy = policies.find((p) => JSON.stringify(p.Properties.Roles).includes(`${id}servicerole`) || JSON.stringify(p.Properties.Roles).includes(`${id}role`));
     assert.ok(policy, `policy of ${name}`);
     const statements = policy.Properties.PolicyDocument.Statement;
     assert.ok(
@@ -91,7 +92,7 @@ test('route functions may park large CSV exports, which expire after a day', () 
 test('scheduled functions run one at a time and are never retried into the next run', () => {
   const t = appTemplate();
   const functions = Object.values(t.findResources('AWS::Lambda::Function')).map((f) => f.Properties);
-  for (const name of SCHEDULED_FUNCTIONS) {
+  for (const name of named('job')) {
     const fn = functions.find((f) => f.Environment.Variables.POWERTOOLS_SERVICE_NAME === `polo-${name}`);
     assert.equal(fn.ReservedConcurrentExecutions, 1, name);
   }
@@ -101,7 +102,7 @@ test('scheduled functions run one at a time and are never retried into the next 
     assert.equal(f.Properties.ReservedConcurrentExecutions, undefined);
   }
   const invokeConfigs = Object.values(t.findResources('AWS::Lambda::EventInvokeConfig')).map((c) => c.Properties);
-  assert.equal(invokeConfigs.length, SCHEDULED_FUNCTIONS.length);
+  assert.equal(invokeConfigs.length, named('job').length);
   for (const c of invokeConfigs) {
     assert.equal(c.MaximumRetryAttempts, 0);
     assert.ok(c.MaximumEventAgeInSeconds <= 15 * 60);
@@ -114,34 +115,36 @@ test('scheduled functions run one at a time and are never retried into the next 
 test('route functions get the memory (and so the CPU) a snapshot parse needs', () => {
   const t = appTemplate();
   const functions = Object.values(t.findResources('AWS::Lambda::Function')).map((f) => f.Properties);
-  for (const name of ['dashboard', 'inventory', 'costs', 'reports', 'sync']) {
+  for (const name of ['dashboard', 'inventory', 'costs', 'report-pages', 'sync']) {
     const fn = functions.find((f) => f.Environment.Variables.POWERTOOLS_SERVICE_NAME === `polo-${name}`);
     assert.ok(fn.MemorySize >= 1024, `${name}: ${fn.MemorySize} MB`);
   }
 });
 
-test('every function exists, from its zip, with its environment', () => {
+test('every function exists, from its zip, with the environment its declaration asks for', () => {
   const t = appTemplate();
-  t.resourceCountIs('AWS::Lambda::Function', ROUTE_FUNCTIONS.length + SCHEDULED_FUNCTIONS.length);
-  for (const name of [...ROUTE_FUNCTIONS, ...SCHEDULED_FUNCTIONS]) {
-    t.hasResourceProperties('AWS::Lambda::Function', {
-      Runtime: 'provided.al2023',
-      Handler: 'bootstrap',
-      Environment: {
-        Variables: Match.objectLike({
-          POWERTOOLS_SERVICE_NAME: `polo-${name}`,
-          ENV: 'prod',
-          LOGOUT_URL: '/auth/logout',
-          REPORT_TIMEZONE: 'Europe/Paris',
-          DYNAMODB_TABLE_NAME: Match.anyValue(),
-          DYNAMODB_REPORT_TABLE_NAME: Match.anyValue(),
-          DATA_BUCKET_NAME: Match.anyValue(),
-        }),
-      },
-    });
+  t.resourceCountIs('AWS::Lambda::Function', named('route').length + named('job').length);
+  const functions = Object.values(t.findResources('AWS::Lambda::Function')).map((f) => f.Properties);
+  for (const spec of manifest.functions.filter((f) => f.kind !== 'ops')) {
+    const fn = functions.find((f) => f.Environment.Variables.POWERTOOLS_SERVICE_NAME === `polo-${spec.name}`);
+    assert.ok(fn, spec.name);
+    assert.equal(fn.Runtime, 'provided.al2023');
+    assert.equal(fn.Handler, 'bootstrap');
+    assert.equal(fn.MemorySize, spec.memory_mb, spec.name);
+    assert.equal(fn.Timeout, spec.timeout_seconds, spec.name);
+    const v = fn.Environment.Variables;
+    assert.equal(v.ENV, 'prod');
+    // Sign-in for route functions only; the data plane's names for every function with data.
+    assert.equal(v.LOGOUT_URL, spec.kind === 'route' ? '/auth/logout' : undefined, spec.name);
+    assert.equal(v.OIDC_ISSUER !== undefined, spec.kind === 'route', spec.name);
+    const hasData = spec.reads.length + spec.writes.length > 0;
+    for (const name of ['DYNAMODB_TABLE_NAME', 'DYNAMODB_REPORT_TABLE_NAME', 'DATA_BUCKET_NAME', 'SYNC_INTERVAL_MINUTES']) {
+      assert.equal(v[name] !== undefined, hasData, `${spec.name} ${name}`);
+    }
+    assert.equal(v.REPORT_TIMEZONE, hasData ? 'Europe/Paris' : undefined, spec.name);
   }
   // One per function, and the API's access log.
-  t.resourceCountIs('AWS::Logs::LogGroup', ROUTE_FUNCTIONS.length + SCHEDULED_FUNCTIONS.length + 1);
+  t.resourceCountIs('AWS::Logs::LogGroup', named('route').length + named('job').length + 1);
   t.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
 });
 
@@ -250,7 +253,7 @@ test('an issuer given as context replaces the Cognito pool', () => {
 test('the destination stack gives Polo a read-only role, and Cost Explorer only when asked', () => {
   const app = new cdk.App();
   const plain = Template.fromStack(
-    new PoloDestinationStack(app, 'Fleet', { poloAccountId: '123456789012', environments: [prod], indexTable: 'marqo-indexes', costExplorer: false }),
+    new PoloDestinationStack(app, 'Fleet', { poloAccountId: '123456789012', environments: [prod], indexTable: 'marqo-indexes', costExplorer: false, manifest }),
   );
   plain.resourceCountIs('AWS::IAM::Role', 1);
   plain.hasResourceProperties('AWS::IAM::Role', { RoleName: 'polo-read' });
@@ -270,6 +273,7 @@ test('the destination stack gives Polo a read-only role, and Cost Explorer only 
       environments: environmentList('staging,prod'),
       indexTable: 'marqo-indexes',
       costExplorer: true,
+      manifest,
     }),
   );
   core.resourceCountIs('AWS::IAM::Role', 2);
@@ -284,7 +288,7 @@ test('the destination stack gives Polo a read-only role, and Cost Explorer only 
     .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
   assert.ok(costActions.includes('ce:GetCostAndUsage') && !costActions.includes('ce:GetCostForecast'));
   assert.throws(
-    () => new PoloDestinationStack(new cdk.App(), 'Bad', { poloAccountId: '', environments: [prod], indexTable: 't', costExplorer: false }),
+    () => new PoloDestinationStack(new cdk.App(), 'Bad', { poloAccountId: '', environments: [prod], indexTable: 't', costExplorer: false, manifest }),
     /poloAccountId must be a 12-digit account id/,
   );
 });
@@ -306,7 +310,7 @@ test('dev and prod deploy side by side in one account: no physical name in both'
   const assetsDir = fakeAssets();
   const stacks = ['dev', 'prod'].map((name) => {
     const environment = new PoloEnvironment(name);
-    return new PoloAppStack(app, environment.stackName('PoloApp'), { environment, assetsDir, routes, fleetRoleArns: roles, reportTimezone: 'UTC' });
+    return new PoloAppStack(app, environment.stackName('PoloApp'), { environment, assetsDir, manifest, fleetRoleArns: roles, reportTimezone: 'UTC' });
   });
   assert.deepEqual(stacks.map((s) => s.stackName), ['dev-PoloApp', 'prod-PoloApp']);
   const [dev, prd] = stacks.map((s) => physicalNames(Template.fromStack(s)));
@@ -322,7 +326,7 @@ test('each environment names its tables, its ENV and its metrics, and its functi
     const environment = new PoloEnvironment(name);
     const t = Template.fromStack(
       new PoloAppStack(new cdk.App(), environment.stackName('PoloApp'), {
-        environment, assetsDir: fakeAssets(), routes, fleetRoleArns: roles, reportTimezone: 'UTC',
+        environment, assetsDir: fakeAssets(), manifest, fleetRoleArns: roles, reportTimezone: 'UTC',
       }),
     );
     const tables = t.findResources('AWS::DynamoDB::Table');
@@ -331,10 +335,11 @@ test('each environment names its tables, its ENV and its metrics, and its functi
     const reportTable = tableId(`${name}-ReportTable`);
     assert.ok(resourceTable && reportTable, `${name}: tables ${JSON.stringify(Object.values(tables).map((r) => r.Properties.TableName))}`);
     const functions = Object.values(t.findResources('AWS::Lambda::Function')).map((f) => f.Properties);
-    assert.equal(functions.length, ROUTE_FUNCTIONS.length + SCHEDULED_FUNCTIONS.length);
+    assert.equal(functions.length, named('route').length + named('job').length);
     for (const f of functions) {
       const v = f.Environment.Variables;
       assert.equal(v.ENV, name);
+      if (v.DATA_BUCKET_NAME === undefined) continue; // the static function reads no data
       assert.deepEqual(v.DYNAMODB_TABLE_NAME, { Ref: resourceTable });
       assert.deepEqual(v.DYNAMODB_REPORT_TABLE_NAME, { Ref: reportTable });
       assert.equal(v.POWERTOOLS_METRICS_NAMESPACE, `Polo/${name}`);
@@ -366,7 +371,7 @@ test('the pipeline tests, builds and synthesizes, then deploys its environments 
     branch: 'main',
     connectionArn: 'arn:aws:codeconnections:us-east-1:111111111111:connection/00000000-0000-0000-0000-000000000000',
     environments,
-    stage: (environment) => new PoloStage(app, { environment, assetsDir, routes, fleetRoleArns: roles, reportTimezone: 'UTC' }),
+    stage: (environment) => new PoloStage(app, { environment, assetsDir, manifest, fleetRoleArns: roles, reportTimezone: 'UTC' }),
   });
   const t = Template.fromStack(stack);
   const pipeline = Object.values(t.findResources('AWS::CodePipeline::Pipeline'))[0].Properties;
@@ -393,7 +398,7 @@ test('the pipeline tests, builds and synthesizes, then deploys its environments 
 test('a missing zip is a clear error', () => {
   const app = new cdk.App();
   assert.throws(
-    () => new PoloAppStack(app, 'X', { environment: prod, assetsDir: '/nonexistent', routes, fleetRoleArns: roles, reportTimezone: 'UTC' }),
+    () => new PoloAppStack(app, 'X', { environment: prod, assetsDir: '/nonexistent', manifest, fleetRoleArns: roles, reportTimezone: 'UTC' }),
     /bootstrap.zip is missing: run `just zip` first/,
   );
 });

@@ -145,3 +145,60 @@ fn each_crate_lives_in_a_directory_of_its_name() {
         assert_eq!(name, expected, "crate {name} lives in {dir}");
     }
 }
+
+/// Every Rust source file of the shipped crates (`libs/*/src`, `functions/*/src`,
+/// `tools/polo/src`), with its text, test modules cut off at their `#[cfg(test)]`.
+fn production_sources() -> Vec<(String, String)> {
+    let root = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/.."));
+    let mut dirs: Vec<std::path::PathBuf> = Vec::new();
+    for parent in ["libs", "functions"] {
+        for entry in std::fs::read_dir(root.join(parent)).unwrap() {
+            dirs.push(entry.unwrap().path().join("src"));
+        }
+    }
+    dirs.push(root.join("tools/polo/src"));
+    let mut files = Vec::new();
+    while let Some(dir) = dirs.pop() {
+        let Ok(entries) = std::fs::read_dir(&dir) else { continue };
+        for entry in entries {
+            let path = entry.unwrap().path();
+            if path.is_dir() {
+                dirs.push(path);
+            } else if path.extension().is_some_and(|e| e == "rs") && !path.ends_with("tests.rs") {
+                let text = std::fs::read_to_string(&path).unwrap();
+                let shipped = text.split("#[cfg(test)]").next().unwrap_or_default().to_owned();
+                files.push((path.strip_prefix(root).unwrap().display().to_string(), shipped));
+            }
+        }
+    }
+    files
+}
+
+#[test]
+fn production_code_has_no_test_branches() {
+    for (file, text) in production_sources() {
+        assert!(!text.contains("cfg!(test)"), "{file} branches on cfg!(test)");
+    }
+}
+
+/// Where the wall clock may be read: the one `SystemClock`, the timestamps of log, metric and
+/// trace lines, and the invocation's deadline. Everything else takes `now` from a `Clock`.
+const READS_THE_CLOCK: &[&str] = &[
+    "libs/polo-core/src/clock.rs",
+    "libs/polo-telemetry/src/logs.rs",
+    "libs/polo-telemetry/src/emf.rs",
+    "libs/polo-telemetry/src/xray.rs",
+    "libs/polo-lambda/src/lib.rs",
+];
+
+#[test]
+fn nothing_reads_the_wall_clock_but_the_clock() {
+    for (file, text) in production_sources() {
+        if READS_THE_CLOCK.contains(&file.as_str()) {
+            continue;
+        }
+        for call in ["OffsetDateTime::now_utc()", "SystemTime::now()", "Utc::now()"] {
+            assert!(!text.contains(call), "{file} calls {call}: take `now` from a Clock");
+        }
+    }
+}

@@ -14,7 +14,7 @@ use polo_aws::{
 use polo_core::FixedClock;
 use polo_core::config::Config;
 use polo_core::model::{Change, CostStore, Everything};
-use polo_core::ports::{COSTS_KEY, NoFindings, ReportStore, SNAPSHOT_KEY, SyncStore};
+use polo_core::ports::{COSTS_KEY, MemoryFindings, ReportStore, SNAPSHOT_KEY, SyncStore};
 use polo_core::reports::ReportType;
 use polo_core::sample::{Scale, generate_with_costs};
 use polo_reporter::{State, handle};
@@ -90,7 +90,7 @@ async fn the_reporter_writes_reports_with_ttl_that_the_pages_read() {
         )),
         costs: Arc::new(S3CostReader::new(s3_client(&base), &bucket, std::time::Duration::ZERO)),
         changes: Arc::new(DynamoDataService::new(table.clone())),
-        findings: Arc::new(NoFindings),
+        findings: Arc::new(MemoryFindings::default()),
         store: store.clone(),
         config: Config::bundled().unwrap(),
         clock: Arc::new(FixedClock(NOW)),

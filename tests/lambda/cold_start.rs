@@ -9,8 +9,10 @@ use serde_json::json;
 use crate::functions::{LOGOUT, ada_claims, v2_event};
 use crate::runtime_api::Function;
 
-const FUNCTIONS: [&str; 9] =
-    ["dashboard", "inventory", "costs", "reports", "static", "sync", "reporter", "cop", "alarms"];
+/// Every function of the manifest (`polo manifest`).
+fn functions() -> Vec<String> {
+    polo::manifest::manifest().unwrap().functions.into_iter().map(|f| f.name).collect()
+}
 const RUNS: usize = 7;
 /// Runs of each mode in the tracing bench: its difference is small, so more of them.
 const TRACING_RUNS: usize = 21;
@@ -58,7 +60,7 @@ fn first_page_of(name: &str) -> Option<&'static str> {
         "dashboard" => Some("/"),
         "inventory" => Some("/instances"),
         "costs" => Some("/costs/index"),
-        "reports" => Some("/reports"),
+        "report-pages" => Some("/reports"),
         "static" => Some("/static/favicon.svg"),
         _ => None,
     }
@@ -72,12 +74,12 @@ async fn bench_zips_and_cold_starts() {
     write_sample(&large, polo_core::sample::Scale::Large);
     let large = large.display().to_string();
     let mut report = serde_json::Map::new();
-    for name in FUNCTIONS {
+    for name in functions() {
+        let name = name.as_str();
         let (bootstrap, zip_bytes) = unpack(work.path(), name);
         let env: Vec<(&str, &str)> = match name {
             // Scheduled functions start with their stores named (clients are built without a call).
-            "sync" => vec![("DATA_BUCKET_NAME", "b"), ("DYNAMODB_TABLE_NAME", "t")],
-            "reporter" | "cop" => {
+            "sync" | "reporter" | "cop" => {
                 vec![
                     ("DATA_BUCKET_NAME", "b"),
                     ("DYNAMODB_TABLE_NAME", "t"),

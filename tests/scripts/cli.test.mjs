@@ -112,7 +112,7 @@ test('--cold runs the test command in a fresh clone', () => {
   runs('test', ['--cold'], 'scripts/cold-test');
 });
 
-test("README's speed table is what bench/results.json says", () => {
+test("docs/speed.md's table is what bench/results.json says", () => {
   const r = spawnSync('python3', [resolve(root, 'scripts', 'bench-results'), '--check'], { cwd: root, encoding: 'utf8' });
   assert.equal(r.status, 0, r.stderr);
 });

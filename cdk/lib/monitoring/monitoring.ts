@@ -16,6 +16,8 @@ export interface PoloMonitoringProps {
   functions: Record<string, lambda.Function>;
   routeFunctions: readonly string[];
   scheduledFunctions: readonly string[];
+  /** The functions that drain a Slack outbox (they emit `outbox_left`). */
+  outboxFunctions: readonly string[];
   syncIntervalMinutes: number;
 }
 
@@ -167,7 +169,7 @@ export class PoloMonitoring extends Construct {
             emf(METRIC.findingsOpen, { [DIMENSION.service]: service('cop'), [DIMENSION.severity]: s }, 'Maximum').with({ label: s }))),
         ],
         [
-          graph('Slack outbox left', per(['cop', 'reporter'], METRIC.outboxLeft, 'Maximum')),
+          graph('Slack outbox left', per(props.outboxFunctions, METRIC.outboxLeft, 'Maximum')),
           new cw.AlarmStatusWidget({ title: 'Alarms', alarms: this.alarms, width: 16, height: 6 }),
         ],
       ],

@@ -6,25 +6,16 @@ mod detail;
 mod overview;
 mod table;
 
-use axum::Router;
-use axum::routing::get;
 use polo_core::costs::Breakdown;
-use polo_web::routes::RouteSpec;
+use polo_web::routes::Routes;
 use polo_web::{AppError, AppState};
 
 /// The routes this function answers.
-pub const ROUTES: &[RouteSpec] = &[
-    RouteSpec::page("costs", "/costs"),
-    RouteSpec::page("costs", "/costs/{dimension}"),
-    RouteSpec::page("costs", "/costs/{dimension}/{key}"),
-];
-
-/// The costs routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/costs", get(overview::overview))
-        .route("/costs/{dimension}", get(table::list))
-        .route("/costs/{dimension}/{key}", get(detail::detail))
+pub fn routes() -> Routes {
+    Routes::new("costs")
+        .page("/costs", overview::overview)
+        .page("/costs/{dimension}", table::list)
+        .page("/costs/{dimension}/{key}", detail::detail)
 }
 
 /// The breakdown a path names, or a 404.

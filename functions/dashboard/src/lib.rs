@@ -5,25 +5,13 @@ mod cop;
 mod overview;
 mod search;
 
-use axum::Router;
-use axum::routing::get;
-use polo_web::AppState;
-use polo_web::routes::RouteSpec;
+use polo_web::routes::Routes;
 
-/// The routes this function answers.
-pub const ROUTES: &[RouteSpec] = &[
-    RouteSpec::page("dashboard", "/"),
-    RouteSpec::page("dashboard", "/search"),
-    RouteSpec::page("dashboard", "/cop"),
-    RouteSpec::public("dashboard", "/auth/login"),
-    RouteSpec::public("dashboard", "/auth/callback"),
-    RouteSpec::public("dashboard", "/auth/logout"),
-];
-
-/// The dashboard's page routes (the sign-in routes are [`polo_web::auth::router`]).
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/", get(overview::overview))
-        .route("/search", get(search::search_page))
-        .route("/cop", get(cop::list))
+/// The routes this function answers: its pages and the sign-in flow.
+pub fn routes() -> Routes {
+    let pages = Routes::new("dashboard")
+        .page("/", overview::overview)
+        .page("/search", search::search_page)
+        .page("/cop", cop::list);
+    polo_web::auth::with_sign_in(pages)
 }

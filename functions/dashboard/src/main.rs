@@ -1,5 +1,5 @@
 use polo_web::config::FunctionConfig;
-use polo_web::routes::{finish, pages, public};
+use polo_web::routes::finish;
 
 /// Decoding the snapshot makes about 250,000 small allocations; mimalloc does them in
 /// two thirds of the time glibc's allocator takes (docs/data.md).
@@ -12,6 +12,5 @@ async fn main() -> Result<(), polo_web::lambda::Fatal> {
     let stores = polo_aws::DataEnv::from_lookup(|name| std::env::var(name).ok())?.stores().await;
     let config = FunctionConfig::from_env()?;
     let state = config.into_state(stores)?;
-    let app = pages(polo_dashboard::router(), state.clone()).merge(public(polo_web::auth::router(), state));
-    Ok(polo_web::lambda::run(finish(app), config.metrics).await?)
+    Ok(polo_web::lambda::run(finish(polo_dashboard::routes().into_router(state)), config.metrics).await?)
 }

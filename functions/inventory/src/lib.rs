@@ -4,24 +4,13 @@ mod indexes;
 mod instances;
 pub mod items;
 
-use axum::Router;
-use axum::routing::get;
-use polo_web::AppState;
-use polo_web::routes::RouteSpec;
+use polo_web::routes::Routes;
 
 /// The routes this function answers.
-pub const ROUTES: &[RouteSpec] = &[
-    RouteSpec::page("inventory", "/instances"),
-    RouteSpec::page("inventory", "/instances/{id}"),
-    RouteSpec::page("inventory", "/indexes"),
-    RouteSpec::page("inventory", "/indexes/{index_id}"),
-];
-
-/// The inventory routes.
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/instances", get(instances::list))
-        .route("/instances/{id}", get(instances::detail))
-        .route("/indexes", get(indexes::list))
-        .route("/indexes/{index_id}", get(indexes::detail))
+pub fn routes() -> Routes {
+    Routes::new("inventory")
+        .page("/instances", instances::list)
+        .page("/instances/{id}", instances::detail)
+        .page("/indexes", indexes::list)
+        .page("/indexes/{index_id}", indexes::detail)
 }

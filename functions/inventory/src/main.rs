@@ -1,5 +1,5 @@
 use polo_web::config::FunctionConfig;
-use polo_web::routes::{finish, pages};
+use polo_web::routes::finish;
 
 /// Decoding the snapshot makes about 250,000 small allocations; mimalloc does them in
 /// two thirds of the time glibc's allocator takes (docs/data.md).
@@ -12,5 +12,5 @@ async fn main() -> Result<(), polo_web::lambda::Fatal> {
     let stores = polo_aws::DataEnv::from_lookup(|name| std::env::var(name).ok())?.stores().await;
     let config = FunctionConfig::from_env()?;
     let state = config.into_state(stores)?;
-    Ok(polo_web::lambda::run(finish(pages(polo_inventory::router(), state)), config.metrics).await?)
+    Ok(polo_web::lambda::run(finish(polo_inventory::routes().into_router(state)), config.metrics).await?)
 }

@@ -1,25 +1,19 @@
 //! The static function: `/static/{path}` from the assets embedded at build time.
 
-use axum::Router;
 use axum::extract::Path;
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 use polo_web::AppError;
-use polo_web::routes::RouteSpec;
-
-/// The routes this function answers. Assets need no signed-in user.
-pub const ROUTES: &[RouteSpec] =
-    &[RouteSpec { method: "GET", path: "/static/{proxy+}", function: "static", authorized: false }];
+use polo_web::routes::Routes;
 
 /// Cache lifetime of content-hashed names: a year, never revalidated.
 pub const IMMUTABLE: &str = "public, max-age=31536000, immutable";
 /// Unhashed names may change with any deploy: revalidate every time.
 pub const REVALIDATE: &str = "public, max-age=0, must-revalidate";
 
-/// The static routes.
-pub fn router() -> Router {
-    Router::new().route("/static/{*path}", get(serve))
+/// The routes this function answers. Assets need no signed-in user.
+pub fn routes() -> Routes<()> {
+    Routes::new("static").public("/static/{proxy+}", serve)
 }
 
 /// `GET /static/{path}`: an embedded asset, with its type, cache policy and ETag; 304 when

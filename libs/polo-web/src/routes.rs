@@ -1,11 +1,13 @@
-//! The route table: each function's routes, assembled the same way for Lambda, the dev
-//! server and `polo routes --json` (which the CDK app reads).
+//! The route table: each function's routes ([`Routes`]), assembled the same way for
+//! Lambda, the dev server and `polo manifest --json` (which the CDK app reads).
 
 use axum::Router;
 use axum::extract::Request;
+use axum::handler::Handler;
 use axum::http::{HeaderValue, header};
 use axum::middleware::{Next, from_fn, from_fn_with_state};
 use axum::response::Response;
+use axum::routing::get;
 use serde::Serialize;
 
 use crate::error::{not_found, render_errors};
@@ -37,13 +39,76 @@ impl RouteSpec {
     }
 }
 
+/// A function's routes, each path written once, in API Gateway's form (`/instances/{id}`,
+/// `/static/{proxy+}`): the spec the manifest and the CDK app read, and the axum route
+/// (`{proxy+}` becomes `{*proxy}`) the function serves, are made from the same call.
+pub struct Routes<S = AppState> {
+    function: &'static str,
+    specs: Vec<RouteSpec>,
+    pages: Router<S>,
+    public: Router<S>,
+}
+
+/// The axum form of an API Gateway path: a greedy `{name+}` becomes `{*name}`.
+fn axum_path(path: &str) -> String {
+    path.split('/')
+        .map(|segment| match segment.strip_prefix('{').and_then(|s| s.strip_suffix("+}")) {
+            Some(name) => format!("{{*{name}}}"),
+            None => segment.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("/")
+}
+
+impl<S: Clone + Send + Sync + 'static> Routes<S> {
+    /// No routes yet, for `function` (its directory under `functions/`).
+    pub fn new(function: &'static str) -> Routes<S> {
+        Routes { function, specs: Vec::new(), pages: Router::new(), public: Router::new() }
+    }
+
+    /// A GET route open to everyone (sign-in, static files).
+    #[must_use]
+    pub fn public<H: Handler<T, S>, T: 'static>(mut self, path: &'static str, handler: H) -> Routes<S> {
+        self.public = self.public.route(&axum_path(path), get(handler));
+        self.specs.push(RouteSpec::public(self.function, path));
+        self
+    }
+
+    /// What the manifest says of these routes.
+    pub fn specs(&self) -> &[RouteSpec] {
+        &self.specs
+    }
+}
+
+impl Routes<AppState> {
+    /// A GET page that needs a signed-in user.
+    #[must_use]
+    pub fn page<H: Handler<T, AppState>, T: 'static>(mut self, path: &'static str, handler: H) -> Routes {
+        self.pages = self.pages.route(&axum_path(path), get(handler));
+        self.specs.push(RouteSpec::page(self.function, path));
+        self
+    }
+
+    /// The routes served with `state`: pages behind the identity check, public routes open.
+    pub fn into_router(self, state: AppState) -> Router {
+        pages(self.pages, state.clone()).merge(public(self.public, state))
+    }
+}
+
+impl Routes<()> {
+    /// Routes that need no state (only public ones: a page needs the identity check's state).
+    pub fn into_stateless_router(self) -> Router {
+        self.public
+    }
+}
+
 /// Page routes: identity required, state attached.
-pub fn pages(router: Router<AppState>, state: AppState) -> Router {
+fn pages(router: Router<AppState>, state: AppState) -> Router {
     router.layer(from_fn_with_state(state.clone(), require_identity)).with_state(state)
 }
 
 /// Routes open to everyone (the sign-in flow), state attached.
-pub fn public(router: Router<AppState>, state: AppState) -> Router {
+fn public(router: Router<AppState>, state: AppState) -> Router {
     router.with_state(state)
 }
 
@@ -69,4 +134,16 @@ pub async fn dynamic_caching(request: Request, next: Next) -> Response {
             .append(header::VARY, HeaderValue::from_static("HX-Request, HX-History-Restore-Request, Accept"));
     }
     response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::axum_path;
+
+    #[test]
+    fn a_greedy_api_gateway_segment_is_an_axum_wildcard() {
+        assert_eq!(axum_path("/static/{proxy+}"), "/static/{*proxy}");
+        assert_eq!(axum_path("/instances/{id}"), "/instances/{id}");
+        assert_eq!(axum_path("/"), "/");
+    }
 }

@@ -130,9 +130,9 @@ pub enum Command {
         #[arg(long, default_value = "data/prices.json")]
         out: PathBuf,
     },
-    /// Print the route table the API Gateway is built from.
-    Routes {
-        /// As JSON (what the CDK app reads).
+    /// Print every function, what it is and needs, and its routes: what the CDK app builds.
+    Manifest {
+        /// As JSON (what the CDK app reads: `cdk/manifest.json`).
         #[arg(long)]
         json: bool,
     },
@@ -333,19 +333,36 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             );
             Ok(())
         }
-        Command::Routes { json } => {
-            let routes = crate::all_routes();
+        Command::Manifest { json } => {
+            let manifest = crate::manifest::manifest().map_err(|e| anyhow::anyhow!(e))?;
             if *json {
-                println!("{}", serde_json::to_string_pretty(&routes)?);
-            } else {
-                for r in routes {
-                    println!(
-                        "{:<6} {:<24} {:<10} {}",
-                        r.method,
-                        r.path,
-                        r.function,
-                        if r.authorized { "signed-in" } else { "public" }
-                    );
+                println!("{}", serde_json::to_string_pretty(&manifest)?);
+                return Ok(());
+            }
+            for f in &manifest.functions {
+                let data = |list: &[crate::manifest::Data]| match list {
+                    [] => "-".to_owned(),
+                    _ => list
+                        .iter()
+                        .map(|d| serde_json::to_string(d).unwrap_or_default().replace('"', ""))
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                };
+                println!(
+                    "{:<13} {:<5} {:>5} MB {:>4} s  reads {}  writes {}",
+                    f.name,
+                    serde_json::to_string(&f.kind)?.replace('"', ""),
+                    f.memory_mb,
+                    f.timeout_seconds,
+                    data(&f.reads),
+                    data(&f.writes)
+                );
+                for s in &f.schedules {
+                    println!("{:14}schedule {:<18} {}", "", s.name, s.expression);
+                }
+                for r in &f.routes {
+                    let who = if r.authorized { "signed-in" } else { "public" };
+                    println!("{:14}{:<6} {:<28} {who}", "", r.method, r.path);
                 }
             }
             Ok(())

@@ -2,6 +2,7 @@
 
 pub mod cli;
 pub mod cop;
+pub mod manifest;
 pub mod prices;
 pub mod progress;
 pub mod report;
@@ -10,27 +11,27 @@ pub mod sync;
 
 use axum::Router;
 use polo_web::AppState;
-use polo_web::routes::{RouteSpec, finish, pages, public};
+use polo_web::routes::{RouteSpec, finish};
 
-/// Every route of every function, in the order `polo routes` prints them.
+/// Every route of every function, in the order `polo manifest` prints them.
 pub fn all_routes() -> Vec<RouteSpec> {
     [
-        polo_dashboard::ROUTES,
-        polo_inventory::ROUTES,
-        polo_costs::ROUTES,
-        polo_reports::ROUTES,
-        polo_static::ROUTES,
+        polo_dashboard::routes().specs(),
+        polo_inventory::routes().specs(),
+        polo_costs::routes().specs(),
+        polo_report_pages::routes().specs(),
+        polo_static::routes().specs(),
     ]
     .concat()
 }
 
-/// Every function's router merged into one app: what `polo serve` runs.
+/// Every function's routes merged into one app: what `polo serve` runs.
 pub fn app(state: AppState) -> Router {
-    let page_routes = polo_dashboard::router()
-        .merge(polo_inventory::router())
-        .merge(polo_costs::router())
-        .merge(polo_reports::router());
-    let sign_in = public(polo_web::auth::router(), state.clone());
-    finish(pages(page_routes, state).merge(sign_in).merge(polo_static::router()))
-        .layer(axum::middleware::from_fn(polo_web::access_log::access_log))
+    let routes = polo_dashboard::routes()
+        .into_router(state.clone())
+        .merge(polo_inventory::routes().into_router(state.clone()))
+        .merge(polo_costs::routes().into_router(state.clone()))
+        .merge(polo_report_pages::routes().into_router(state))
+        .merge(polo_static::routes().into_stateless_router());
+    finish(routes).layer(axum::middleware::from_fn(polo_web::access_log::access_log))
 }

@@ -67,25 +67,6 @@ pub trait ResourceReader: Send + Sync {
     async fn history(&self, kind: ResourceKind, id: &str) -> Result<Vec<Change>, DataError>;
 }
 
-/// No findings: the production store until the Cloud Cop writes one.
-#[derive(Clone, Copy, Debug, Default)]
-pub struct NoFindings;
-
-#[async_trait]
-impl FindingReader for NoFindings {
-    async fn findings_for(&self, _kind: ResourceKind, _id: &str) -> Result<Vec<Finding>, DataError> {
-        Ok(Vec::new())
-    }
-
-    async fn open_findings(&self) -> Result<Vec<Finding>, DataError> {
-        Ok(Vec::new())
-    }
-
-    async fn all_findings(&self) -> Result<Vec<Finding>, DataError> {
-        Ok(Vec::new())
-    }
-}
-
 /// Reads Cloud Cop findings: what the Cop writes, detail pages and `/cop` read.
 #[async_trait]
 pub trait FindingReader: Send + Sync {

@@ -7,4 +7,4 @@ pub mod oidc;
 pub mod routes;
 
 pub use oidc::{AuthError, Identity, Oidc, OidcSettings};
-pub use routes::{login_location, router};
+pub use routes::{login_location, with_sign_in};

@@ -2,11 +2,9 @@
 //! sign-in with PKCE against the deployment's OpenID provider.
 
 use askama::Template;
-use axum::Router;
 use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
 
 use super::flow::{
     PendingSignIn, SESSION_COOKIE, SIGN_IN_MAX_AGE_SECS, cookie, same_origin_path, set_cookie,
@@ -15,14 +13,14 @@ use super::oidc::Oidc;
 use crate::error::AppError;
 use crate::layout::Chrome;
 use crate::respond::html;
+use crate::routes::Routes;
 use crate::state::AppState;
 
-/// The sign-in routes (no identity needed; the dashboard function answers them).
-pub fn router() -> Router<AppState> {
-    Router::new()
-        .route("/auth/login", get(login))
-        .route("/auth/callback", get(callback))
-        .route("/auth/logout", get(logout))
+/// `routes` with the sign-in flow: `/auth/login`, `/auth/callback`, `/auth/logout`, open to
+/// everyone (the dashboard function serves them).
+#[must_use]
+pub fn with_sign_in(routes: Routes) -> Routes {
+    routes.public("/auth/login", login).public("/auth/callback", callback).public("/auth/logout", logout)
 }
 
 /// The dashboard's origin as the browser sees it: `PUBLIC_URL`, else `https://{Host}`.

@@ -121,12 +121,15 @@ async fn committed_sample_is_what_the_generator_makes() {
 }
 
 #[test]
-fn the_cdk_route_table_is_the_code_s() {
+fn the_cdk_manifest_is_what_the_functions_declare() {
     let committed =
-        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../cdk/routes.json")).unwrap();
+        std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../cdk/manifest.json")).unwrap();
     let committed: serde_json::Value = serde_json::from_str(&committed).unwrap();
-    let current = serde_json::to_value(polo::all_routes()).unwrap();
-    assert_eq!(committed, current, "cdk/routes.json is stale: run `just routes --json > cdk/routes.json`");
+    let current = serde_json::to_value(polo::manifest::manifest().unwrap()).unwrap();
+    assert_eq!(
+        committed, current,
+        "cdk/manifest.json is stale: run `just manifest --json > cdk/manifest.json`"
+    );
 }
 
 #[tokio::test]

@@ -1,0 +1,62 @@
+import { readFileSync } from 'node:fs';
+
+/** What a function is; see tools/polo/src/manifest.rs. */
+export type Kind = 'route' | 'job' | 'ops';
+/** A table, or objects of the data bucket. */
+export type Data = 'resource-table' | 'report-table' | 'snapshot.json' | 'costs.json' | 'sync/*' | 'exports/*';
+export const TABLES: readonly Data[] = ['resource-table', 'report-table'];
+
+export interface Schedule {
+  name: string;
+  /** An EventBridge `rate(…)` or `cron(…)` expression. */
+  expression: string;
+  /** Evaluated in the report time zone (EventBridge Scheduler), not UTC. */
+  in_report_zone: boolean;
+  input?: unknown;
+}
+
+export interface Route {
+  method: string;
+  path: string;
+  authorized: boolean;
+}
+
+/** One function, as its Cargo.toml's `[package.metadata.polo]` declares it, with its routes. */
+export interface FunctionSpec {
+  name: string;
+  kind: Kind;
+  memory_mb: number;
+  timeout_seconds: number;
+  reads: Data[];
+  writes: Data[];
+  scans: Data[];
+  assumes: ('fleet-roles' | 'core-role')[];
+  slack: 'reports' | 'ops' | null;
+  subscribes: 'alarm-topic' | null;
+  schedules: Schedule[];
+  routes: Route[];
+}
+
+export interface Manifest {
+  functions: FunctionSpec[];
+}
+
+/** Every piece of data a function touches. */
+export const dataOf = (f: FunctionSpec): Data[] => [...new Set([...f.reads, ...f.writes, ...f.scans])];
+
+/** Reads `cdk/manifest.json` (`polo manifest --json`; a Rust test keeps it equal to what the functions declare). */
+export function loadManifest(file: string): Manifest {
+  const manifest = JSON.parse(readFileSync(file, 'utf8')) as Manifest;
+  if (!Array.isArray(manifest.functions) || manifest.functions.length === 0) {
+    throw new Error(`${file}: expected {"functions": [...]} with at least one function`);
+  }
+  return manifest;
+}
+
+/** How often the sync runs: its `rate(N minutes)` schedule. */
+export function syncIntervalMinutes(manifest: Manifest): number {
+  const sync = manifest.functions.find((f) => f.name === 'sync');
+  const rate = sync?.schedules.map((s) => /^rate\((\d+) minutes?\)$/.exec(s.expression)).find((m) => m);
+  if (!rate) throw new Error('cdk/manifest.json: the sync needs a `rate(N minutes)` schedule');
+  return Number(rate[1]);
+}
