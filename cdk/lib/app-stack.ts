@@ -235,7 +235,7 @@ export class PoloAppStack extends cdk.Stack {
       // that one may write every log group of the account). Functions that assume roles in
       // other accounts get a role with a known name, so those accounts can trust exactly it
       // (destination-stack.ts), not the whole Polo account.
-      const role = f.assumes.includes('fleet-roles')
+      const role = f.assumes.length > 0
         ? new iam.Role(this, `${f.name}-role`, { roleName: env.resourceName(f.name), assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') })
         : new iam.Role(this, `${f.name}-service-role`, { assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com') });
       role.addToPolicy(new iam.PolicyStatement({ actions: ['logs:CreateLogStream', 'logs:PutLogEvents'], resources: [logGroup.logGroupArn] }));
@@ -269,7 +269,7 @@ export class PoloAppStack extends cdk.Stack {
     // Least privilege, derived from what each function declares, with exact actions: no
     // wildcard action on data. TransactWriteItems needs the actions of its parts (puts).
     const readTable = ['dynamodb:GetItem', 'dynamodb:Query'];
-    const writeTable = ['dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:BatchWriteItem'];
+    const writeTable = ['dynamodb:PutItem', 'dynamodb:UpdateItem'];
     const tableOf = (d: Data) => (d === 'resource-table' ? resources : reports);
     for (const f of functions) {
       const fn = this.functions[f.name];
@@ -280,7 +280,11 @@ export class PoloAppStack extends cdk.Stack {
       const objectGrants = new Map<string, string[]>();
       for (const d of dataOf(f)) {
         const actions = TABLES.includes(d)
-          ? [...(f.reads.includes(d) ? readTable : []), ...(f.writes.includes(d) ? writeTable : [])]
+          ? [
+            ...(f.reads.includes(d) ? readTable : []),
+            ...(f.writes.includes(d) ? writeTable : []),
+            ...(f.batch_writes.includes(d) ? ['dynamodb:BatchWriteItem'] : []),
+          ]
           : [...(f.reads.includes(d) ? ['s3:GetObject'] : []), ...(f.writes.includes(d) ? ['s3:PutObject'] : [])];
         if (TABLES.includes(d)) {
           if (actions.length > 0) allow(actions, [tableOf(d).tableArn, `${tableOf(d).tableArn}/index/*`]);

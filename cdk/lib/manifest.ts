@@ -29,6 +29,8 @@ export interface FunctionSpec {
   timeout_seconds: number;
   reads: Data[];
   writes: Data[];
+  /** Tables written many items a call (BatchWriteItem). */
+  batch_writes: Data[];
   scans: Data[];
   assumes: ('fleet-roles' | 'core-role')[];
   slack: 'reports' | 'ops' | null;

@@ -112,10 +112,12 @@ test('scheduled functions run one at a time and are never retried into the next 
   }
 });
 
-test('route functions get the memory (and so the CPU) a snapshot parse needs', () => {
+test('every function that parses the snapshot gets the memory (and so the CPU) it needs', () => {
   const t = appTemplate();
   const functions = Object.values(t.findResources('AWS::Lambda::Function')).map((f) => f.Properties);
-  for (const name of ['dashboard', 'inventory', 'costs', 'report-pages', 'sync']) {
+  const parsing = manifest.functions.filter((f) => f.reads.includes('snapshot.json') && f.kind !== 'job' || f.name === 'sync');
+  assert.deepEqual(parsing.map((f) => f.name).sort(), ['costs', 'dashboard', 'inventory', 'sync']);
+  for (const { name } of parsing) {
     const fn = functions.find((f) => f.Environment.Variables.POWERTOOLS_SERVICE_NAME === `polo-${name}`);
     assert.ok(fn.MemorySize >= 1024, `${name}: ${fn.MemorySize} MB`);
   }

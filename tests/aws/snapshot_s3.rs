@@ -9,7 +9,7 @@ use polo_core::ports::{
 };
 use polo_core::sample::{Scale, generate};
 use polo_web::AppState;
-use polo_web::settings::WebSettings;
+use polo_web::app::WebSettings;
 use time::OffsetDateTime;
 use time::macros::datetime;
 

@@ -6,15 +6,15 @@ use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use polo_core::costs::{Breakdown, CostLine, DailyCost, breakdown, daily};
-use polo_web::params::detail_format;
-use polo_web::respond::{csv, html, json};
-use polo_web::tabular::to_csv;
+use polo_web::request::detail_format;
+use polo_web::response::{csv, html, json};
+use polo_web::table::to_csv;
 use polo_web::{AppError, AppState, Chrome, Format};
 use serde::Serialize;
 
 use crate::table::{LineCells, title};
 use crate::today;
-use polo_web::chart::Chart;
+use polo_web::response::Chart;
 
 /// The JSON of one key: its line plus every day.
 #[derive(Serialize)]

@@ -10,12 +10,12 @@ use axum::response::Response;
 use polo_core::listing::{Column, FilterField};
 use polo_core::model::{Finding, ResourceKind};
 use polo_core::text::{ago, rfc3339};
-use polo_web::htmx::Htmx;
-use polo_web::params::TableQuery;
-use polo_web::respond::html;
+use polo_web::request::Htmx;
+use polo_web::request::TableQuery;
+use polo_web::response::html;
 use polo_web::table::FilterControl;
-use polo_web::table_route::{Table, TableFrame, filter_and_sort, respond, selects_over};
-use polo_web::tabular::{Cells, CsvRow};
+use polo_web::table::{Cells, CsvRow};
+use polo_web::table::{Table, TableFrame, filter_and_sort, respond, selects_over};
 use polo_web::{AppError, AppState, Chrome};
 use time::OffsetDateTime;
 

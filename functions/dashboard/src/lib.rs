@@ -13,5 +13,5 @@ pub fn routes() -> Routes {
         .page("/", overview::overview)
         .page("/search", search::search_page)
         .page("/cop", cop::list);
-    polo_web::auth::with_sign_in(pages)
+    polo_web::routes::with_sign_in(pages)
 }

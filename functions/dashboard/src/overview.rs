@@ -7,9 +7,9 @@ use axum::response::Response;
 use polo_core::model::Severity;
 use polo_core::summary::{FleetSummary, GroupSummary, summarize};
 use polo_core::text::{ago, rfc3339};
-use polo_web::params::detail_format;
-use polo_web::respond::{csv, html, json};
-use polo_web::tabular::to_csv;
+use polo_web::request::detail_format;
+use polo_web::response::{csv, html, json};
+use polo_web::table::to_csv;
 use polo_web::{AppError, AppState, Chrome, Format};
 use serde::Serialize;
 

@@ -6,9 +6,9 @@ use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use polo_core::search::{Hits, SearchResults, search};
-use polo_web::htmx::Htmx;
-use polo_web::params::search_query;
-use polo_web::respond::{html, html_body, json};
+use polo_web::request::Htmx;
+use polo_web::request::search_query;
+use polo_web::response::{html, html_body, json};
 use polo_web::{AppError, AppState, Chrome, Format};
 
 /// Hits per kind.

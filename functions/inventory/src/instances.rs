@@ -10,13 +10,13 @@ use polo_core::listing::{FilterField, INSTANCE_FILTERS, InstanceColumn, Instance
 use polo_core::model::{Fleet, Instance, InstanceState, ResourceKind};
 use polo_core::pricing::PriceTable;
 use polo_core::text::{age, ago, rfc3339};
-use polo_web::htmx::Htmx;
-use polo_web::params::{TableQuery, detail_format};
-use polo_web::path::PathId;
-use polo_web::respond::{csv, html, json};
+use polo_web::request::Htmx;
+use polo_web::request::PathId;
+use polo_web::request::{TableQuery, detail_format};
+use polo_web::response::{csv, html, json};
 use polo_web::table::FilterControl;
-use polo_web::table_route::{Table, TableFrame, respond};
-use polo_web::tabular::rows_to_csv;
+use polo_web::table::rows_to_csv;
+use polo_web::table::{Table, TableFrame, respond};
 use polo_web::{AppError, AppState, Chrome, Format};
 use time::OffsetDateTime;
 

@@ -3,7 +3,7 @@
 use polo_core::Money;
 use polo_core::listing::{IndexRow, InstanceRow};
 use polo_core::model::{Index, Instance};
-use polo_web::tabular::{Cells, CsvRow};
+use polo_web::table::{Cells, CsvRow};
 use serde::Serialize;
 
 /// An instance as JSON lists and detail pages give it.
@@ -129,7 +129,7 @@ mod tests {
     use polo_core::model::Fleet;
     use polo_core::pricing::PriceTable;
     use polo_core::sample::{Scale, generate};
-    use polo_web::tabular::{rows_to_csv, to_csv};
+    use polo_web::table::{rows_to_csv, to_csv};
     use time::macros::datetime;
 
     use super::*;

@@ -7,9 +7,9 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use polo_core::reports::{Fact, Report, ReportType, Section};
 use polo_core::text::ago;
-use polo_web::chart::Chart;
-use polo_web::params::detail_format;
-use polo_web::respond::{html, json};
+use polo_web::request::detail_format;
+use polo_web::response::Chart;
+use polo_web::response::{html, json};
 use polo_web::{AppError, AppState, Chrome, Format};
 use serde::Serialize;
 

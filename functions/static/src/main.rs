@@ -1,4 +1,4 @@
-use polo_web::metrics::Metrics;
+use polo_web::app::Metrics;
 use polo_web::routes::finish;
 
 #[tokio::main]

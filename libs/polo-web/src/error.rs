@@ -1,13 +1,9 @@
-//! The one error type of every handler, and the one place it becomes a response.
+//! The one error type of every handler (`response::errors` shows it, in one place).
 
-use axum::extract::Request;
-use axum::http::{HeaderValue, StatusCode, header};
-use axum::middleware::Next;
+use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
 use polo_core::ports::DataError;
 use serde::Serialize;
-
-use crate::negotiate::Format;
 
 /// Everything a request can fail with.
 #[derive(Debug, thiserror::Error)]
@@ -97,14 +93,8 @@ pub struct ErrorReport {
     pub param: Option<String>,
 }
 
-/// The JSON error envelope: `{"error": {"status", "message", "param"}}`.
-#[derive(Serialize)]
-struct ErrorBody<'a> {
-    error: &'a ErrorReport,
-}
-
 impl IntoResponse for AppError {
-    /// An empty response carrying the report; [`render_errors`] gives it a body in the
+    /// An empty response carrying the report; `render_errors` gives it a body in the
     /// format the request asked for.
     fn into_response(self) -> Response {
         let report = self.report();
@@ -112,47 +102,4 @@ impl IntoResponse for AppError {
         response.extensions_mut().insert(report);
         response
     }
-}
-
-/// Middleware: turns every [`ErrorReport`] (and axum's own plain-text rejections) into an
-/// HTML page, JSON or CSV-client-friendly JSON, as the request asked.
-pub async fn render_errors(request: Request, next: Next) -> Response {
-    let format = Format::lenient(request.uri().query(), request.headers());
-    let response = next.run(request).await;
-    let status = response.status();
-    let report = match response.extensions().get::<ErrorReport>() {
-        Some(report) => report.clone(),
-        None if status.is_client_error() || status.is_server_error() => {
-            if response.headers().contains_key(header::CONTENT_TYPE)
-                && response.headers().get(header::CONTENT_TYPE)
-                    != Some(&HeaderValue::from_static("text/plain; charset=utf-8"))
-            {
-                return response;
-            }
-            ErrorReport {
-                status: status.as_u16(),
-                message: status.canonical_reason().unwrap_or("error").to_lowercase(),
-                param: None,
-            }
-        }
-        None => return response,
-    };
-    let (mut parts, _) = response.into_parts();
-    parts.extensions.remove::<ErrorReport>();
-    let mut rendered = match format {
-        Format::Html => crate::layout::error_page(&report),
-        Format::Json | Format::Csv => crate::respond::json_body(&ErrorBody { error: &report }),
-    };
-    *rendered.status_mut() = status;
-    for (name, value) in &parts.headers {
-        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
-            rendered.headers_mut().insert(name.clone(), value.clone());
-        }
-    }
-    rendered
-}
-
-/// The fallback of every router: a 404 naming the path.
-pub async fn not_found(request: Request) -> AppError {
-    AppError::NotFound(format!("no page at {}", request.uri().path()))
 }

@@ -23,7 +23,7 @@ use polo_core::config::Config;
 use polo_core::ports::LocalDataService;
 use polo_core::sample::Scale;
 use polo_web::AppState;
-use polo_web::settings::WebSettings;
+use polo_web::app::WebSettings;
 use serde_json::{Map, json};
 use time::macros::datetime;
 

@@ -24,7 +24,7 @@ use polo_core::model::Everything;
 use polo_core::ports::LocalDataService;
 use polo_core::sample::Scale;
 use polo_web::AppState;
-use polo_web::settings::WebSettings;
+use polo_web::app::WebSettings;
 use serde_json::{Value, json};
 use time::macros::datetime;
 

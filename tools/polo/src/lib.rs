@@ -33,5 +33,5 @@ pub fn app(state: AppState) -> Router {
         .merge(polo_costs::routes().into_router(state.clone()))
         .merge(polo_report_pages::routes().into_router(state))
         .merge(polo_static::routes().into_stateless_router());
-    finish(routes).layer(axum::middleware::from_fn(polo_web::access_log::access_log))
+    finish(routes).layer(axum::middleware::from_fn(polo_web::routes::access_log))
 }

@@ -100,6 +100,8 @@ struct Declared {
     #[serde(default)]
     writes: Vec<Data>,
     #[serde(default)]
+    batch_writes: Vec<Data>,
+    #[serde(default)]
     scans: Vec<Data>,
     #[serde(default)]
     assumes: Vec<Role>,
@@ -131,6 +133,8 @@ pub struct Function {
     pub timeout_seconds: u32,
     pub reads: Vec<Data>,
     pub writes: Vec<Data>,
+    /// Tables written many items a call (BatchWriteItem), besides one at a time.
+    pub batch_writes: Vec<Data>,
     pub scans: Vec<Data>,
     pub assumes: Vec<Role>,
     pub slack: Option<Slack>,
@@ -143,6 +147,14 @@ pub struct Function {
 #[derive(Clone, Debug, PartialEq, Serialize)]
 pub struct Manifest {
     pub functions: Vec<Function>,
+}
+
+/// The first name of sorted `names` that comes twice.
+fn repeated<'a>(names: &[&'a str]) -> Option<&'a str> {
+    names.windows(2).find_map(|w| match w {
+        [a, b] if a == b => Some(*a),
+        _ => None,
+    })
 }
 
 /// The manifest of this build: every function's declaration and routes, checked (a route
@@ -175,8 +187,22 @@ pub fn manifest() -> Result<Manifest, String> {
             Kind::Job if d.schedules.is_empty() => return Err(problem("a job without a schedule".into())),
             _ => {}
         }
-        if let Some(data) = d.scans.iter().find(|s| !s.is_table()) {
-            return Err(problem(format!("scans {data:?}: only tables are scanned")));
+        if let Some(data) = d.scans.iter().chain(&d.batch_writes).find(|s| !s.is_table()) {
+            return Err(problem(format!("{data:?}: only tables are scanned or batch-written")));
+        }
+        if let Some(data) = d.batch_writes.iter().find(|t| !d.writes.contains(t)) {
+            return Err(problem(format!("batch-writes {data:?} without writes {data:?}")));
+        }
+        // A presigned download is signed by the function's own role: it must read what it parks.
+        if d.writes.contains(&Data::Exports) && !d.reads.contains(&Data::Exports) {
+            return Err(problem(
+                "writes exports/* without reading it: its presigned URLs would be refused".into(),
+            ));
+        }
+        let mut names: Vec<&str> = d.schedules.iter().map(|s| s.name.as_str()).collect();
+        names.sort_unstable();
+        if let Some(twice) = repeated(&names) {
+            return Err(problem(format!("two schedules named {twice}")));
         }
         functions.push(Function {
             name: (*name).to_owned(),
@@ -185,6 +211,7 @@ pub fn manifest() -> Result<Manifest, String> {
             timeout_seconds: d.timeout_seconds,
             reads: d.reads,
             writes: d.writes,
+            batch_writes: d.batch_writes,
             scans: d.scans,
             assumes: d.assumes,
             slack: d.slack,
@@ -192,6 +219,14 @@ pub fn manifest() -> Result<Manifest, String> {
             schedules: d.schedules,
             routes: own,
         });
+    }
+    let mut schedules: Vec<&str> =
+        functions.iter().flat_map(|f| f.schedules.iter().map(|s| s.name.as_str())).collect();
+    schedules.sort_unstable();
+    if let Some(twice) = repeated(&schedules) {
+        return Err(format!(
+            "two functions have a schedule named {twice} (it names `{{env}}-polo-{{name}}`)"
+        ));
     }
     if let Some(stray) = routes.iter().find(|r| !functions.iter().any(|f| f.name == r.function)) {
         return Err(format!(

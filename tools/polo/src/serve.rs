@@ -11,8 +11,8 @@ use polo_core::cop::{CopSources, run_cop};
 use polo_core::ports::{LocalPaths, Stores};
 use polo_core::reports::{ReportSources, ReportType, period_for, run_report};
 use polo_web::AppState;
+use polo_web::app::{DEFAULT_LOGOUT_URL, WebSettings};
 use polo_web::auth::{Oidc, OidcSettings};
-use polo_web::settings::{DEFAULT_LOGOUT_URL, WebSettings};
 use time::OffsetDateTime;
 use tokio::net::TcpListener;
 

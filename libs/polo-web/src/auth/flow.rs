@@ -7,28 +7,28 @@ use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
 /// The session cookie: the validated ID token itself, `HttpOnly`, `SameSite=Lax`.
-pub const SESSION_COOKIE: &str = "polo_session";
+pub(crate) const SESSION_COOKIE: &str = "polo_session";
 /// The prefix of a sign-in-in-progress cookie; its name ends with the `state`, so sign-ins
 /// started in two tabs do not overwrite each other.
-pub const SIGN_IN_COOKIE_PREFIX: &str = "polo_signin_";
+pub(crate) const SIGN_IN_COOKIE_PREFIX: &str = "polo_signin_";
 /// How long a started sign-in may take.
-pub const SIGN_IN_MAX_AGE_SECS: i64 = 600;
+pub(crate) const SIGN_IN_MAX_AGE_SECS: i64 = 600;
 
 /// `bytes` random bytes from the OS's CSPRNG, base64url without padding.
-pub fn random_token(bytes: usize) -> Result<String, String> {
+pub(crate) fn random_token(bytes: usize) -> Result<String, String> {
     let mut buffer = vec![0u8; bytes];
     aws_lc_rs::rand::fill(&mut buffer).map_err(|_| "no randomness available".to_owned())?;
     Ok(URL_SAFE_NO_PAD.encode(buffer))
 }
 
 /// The PKCE `S256` challenge of a verifier (RFC 7636).
-pub fn pkce_challenge(verifier: &str) -> String {
+pub(crate) fn pkce_challenge(verifier: &str) -> String {
     URL_SAFE_NO_PAD.encode(aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, verifier.as_bytes()))
 }
 
 /// A sign-in in progress, as its cookie holds it.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct PendingSignIn {
+pub(crate) struct PendingSignIn {
     pub state: String,
     pub verifier: String,
     pub nonce: String,
@@ -37,7 +37,7 @@ pub struct PendingSignIn {
 
 impl PendingSignIn {
     /// Starts one, returning to `return_to` (already checked by [`same_origin_path`]).
-    pub fn start(return_to: &str) -> Result<PendingSignIn, String> {
+    pub(crate) fn start(return_to: &str) -> Result<PendingSignIn, String> {
         Ok(PendingSignIn {
             state: random_token(24)?,
             verifier: random_token(32)?,
@@ -47,17 +47,17 @@ impl PendingSignIn {
     }
 
     /// The cookie's name.
-    pub fn cookie_name(state: &str) -> String {
+    pub(crate) fn cookie_name(state: &str) -> String {
         format!("{SIGN_IN_COOKIE_PREFIX}{state}")
     }
 
     /// The cookie's value: verifier, nonce and return path, dot-separated.
-    pub fn cookie_value(&self) -> String {
+    pub(crate) fn cookie_value(&self) -> String {
         format!("{}.{}.{}", self.verifier, self.nonce, URL_SAFE_NO_PAD.encode(&self.return_to))
     }
 
     /// Reads the cookie of `state` back; `None` if this browser did not start that sign-in.
-    pub fn from_cookies(headers: &HeaderMap, state: &str) -> Option<PendingSignIn> {
+    pub(crate) fn from_cookies(headers: &HeaderMap, state: &str) -> Option<PendingSignIn> {
         if state.is_empty() || !state.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {
             return None;
         }
@@ -75,13 +75,13 @@ impl PendingSignIn {
 }
 
 /// A `Set-Cookie` value: `HttpOnly`, `SameSite=Lax`, `Secure` when `secure`.
-pub fn set_cookie(name: &str, value: &str, path: &str, max_age_secs: i64, secure: bool) -> String {
+pub(crate) fn set_cookie(name: &str, value: &str, path: &str, max_age_secs: i64, secure: bool) -> String {
     let secure = if secure { "; Secure" } else { "" };
     format!("{name}={value}; Path={path}; Max-Age={max_age_secs}; HttpOnly; SameSite=Lax{secure}")
 }
 
 /// The value of the cookie `name`, if the request carries it.
-pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
     headers
         .get_all(COOKIE)
         .iter()
@@ -96,7 +96,7 @@ pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
 /// `return_to` if it is a path on this site (`/instances?q=x`), never another origin:
 /// no scheme, no `//host`, no backslash (browsers read `/\host` as `//host`), no control
 /// characters.
-pub fn same_origin_path(return_to: &str) -> Result<&str, &'static str> {
+pub(crate) fn same_origin_path(return_to: &str) -> Result<&str, &'static str> {
     let bytes = return_to.as_bytes();
     if bytes.first() != Some(&b'/') {
         return Err("must be a path on this site, starting with /");
@@ -111,6 +111,12 @@ pub fn same_origin_path(return_to: &str) -> Result<&str, &'static str> {
         return Err("is longer than 2048 characters");
     }
     Ok(return_to)
+}
+
+/// The sign-in page of the deployment, returning to `return_to`.
+pub(crate) fn login_location(return_to: &str) -> String {
+    let encoded: String = url::form_urlencoded::byte_serialize(return_to.as_bytes()).collect();
+    format!("/auth/login?return_to={encoded}")
 }
 
 #[cfg(test)]

@@ -75,11 +75,11 @@ struct Claims {
 }
 
 /// Clock skew tolerated on `exp` and `nbf`.
-pub const LEEWAY: Duration = Duration::from_mins(1);
+pub(crate) const LEEWAY: Duration = Duration::from_mins(1);
 /// Keys are fetched again for an unknown `kid` at most this often.
 const KEY_REFRESH_MIN_INTERVAL: Duration = Duration::from_secs(30);
 /// The only signature algorithm accepted (what Cognito and most providers sign ID tokens with).
-pub const ALGORITHM: Algorithm = Algorithm::RS256;
+pub(crate) const ALGORITHM: Algorithm = Algorithm::RS256;
 
 struct Keys {
     by_kid: HashMap<String, DecodingKey>,

@@ -1,4 +1,4 @@
-use polo_web::settings::WebSettings;
+use polo_web::app::WebSettings;
 
 use crate::harness::{TestApp, sample};
 

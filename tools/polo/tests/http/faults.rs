@@ -8,7 +8,7 @@ use polo_core::FixedClock;
 use polo_core::config::Config;
 use polo_core::ports::LocalDataService;
 use polo_web::AppState;
-use polo_web::settings::WebSettings;
+use polo_web::app::WebSettings;
 
 use crate::harness::{NOW, TestApp, sample};
 

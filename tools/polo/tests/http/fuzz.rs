@@ -6,8 +6,8 @@ use std::sync::{Arc, LazyLock};
 
 use axum::body::Body;
 use axum::http::Request;
-use polo_web::lambda_event::{UriPart, encode_uri_part};
-use polo_web::settings::WebSettings;
+use polo_web::app::WebSettings;
+use polo_web::lambda::{UriPart, encode_uri_part};
 use proptest::prelude::*;
 use tower::ServiceExt;
 

@@ -6,7 +6,7 @@ use polo_core::model::Everything;
 use polo_core::ports::LocalDataService;
 use polo_core::sample::{Scale, generate};
 use polo_web::AppState;
-use polo_web::settings::WebSettings;
+use polo_web::app::WebSettings;
 use serde_json::Value;
 use time::OffsetDateTime;
 use time::macros::datetime;

@@ -15,8 +15,8 @@ use polo_core::FixedClock;
 use polo_core::config::Config;
 use polo_core::ports::LocalDataService;
 use polo_web::AppState;
+use polo_web::app::WebSettings;
 use polo_web::auth::{Oidc, OidcSettings};
-use polo_web::settings::WebSettings;
 use serde_json::{Value, json};
 
 use crate::harness::{NOW, sample};

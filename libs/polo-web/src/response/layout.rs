@@ -5,10 +5,10 @@ use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::response::Response;
 
+use crate::app::identity::CurrentUser;
+use crate::app::state::AppState;
 use crate::error::{AppError, ErrorReport};
-use crate::identity::CurrentUser;
-use crate::respond::html_body;
-use crate::state::AppState;
+use crate::response::respond::html_body;
 
 /// What the layout shows around a page.
 #[derive(Clone, Debug)]
@@ -79,7 +79,7 @@ struct ErrorPage<'a> {
 }
 
 /// The HTML page for an error.
-pub fn error_page(report: &ErrorReport) -> Response {
+pub(crate) fn error_page(report: &ErrorReport) -> Response {
     let title = match report.status {
         400 => "Bad request".to_owned(),
         401 => "Sign-in required".to_owned(),

@@ -5,7 +5,7 @@ use axum::http::HeaderMap;
 use polo_core::listing::{Column, DEFAULT_PER_PAGE, FilterField, Filters, MAX_PER_PAGE, PageRequest, Sort};
 
 use crate::error::AppError;
-use crate::negotiate::Format;
+use crate::request::negotiate::Format;
 
 /// What a table request asked for.
 #[derive(Clone, Debug)]
@@ -19,11 +19,11 @@ pub struct TableQuery<C> {
 }
 
 /// Longest free-text or filter value, in characters.
-pub const MAX_VALUE_CHARS: usize = 200;
+pub(crate) const MAX_VALUE_CHARS: usize = 200;
 /// Most values one filter takes (its occurrences and comma-separated values together).
-pub const MAX_FILTER_VALUES: usize = 50;
+pub(crate) const MAX_FILTER_VALUES: usize = 50;
 /// Most parameters one query string holds.
-pub const MAX_PARAMS: usize = 200;
+pub(crate) const MAX_PARAMS: usize = 200;
 
 /// `application/x-www-form-urlencoded` decoding that refuses what it cannot read exactly:
 /// `+` is a space, `%XX` a byte, and the bytes must be UTF-8.
@@ -48,7 +48,7 @@ fn decode(text: &str) -> Option<String> {
 
 /// The query's `(key, value)` pairs, each decoded; a value that is not UTF-8 (or a broken
 /// `%` escape) is a 400 naming its parameter.
-pub fn pairs(query: Option<&str>) -> Result<Vec<(String, String)>, AppError> {
+pub(crate) fn pairs(query: Option<&str>) -> Result<Vec<(String, String)>, AppError> {
     let mut out = Vec::new();
     for part in query.unwrap_or("").split('&').filter(|p| !p.is_empty()) {
         if out.len() >= MAX_PARAMS {
@@ -82,7 +82,7 @@ fn capped(param: &str, value: String) -> Result<String, AppError> {
 
 /// Splits one occurrence of a filter on commas; `\,` is a comma inside a value and `\\` a
 /// backslash.
-pub fn split_values(text: &str) -> Vec<String> {
+pub(crate) fn split_values(text: &str) -> Vec<String> {
     let mut values = vec![String::new()];
     let mut chars = text.chars();
     while let Some(c) = chars.next() {
@@ -105,7 +105,7 @@ pub fn split_values(text: &str) -> Vec<String> {
 }
 
 /// The value of one filter occurrence as a link writes it: commas and backslashes escaped.
-pub fn escape_value(value: &str) -> String {
+pub(crate) fn escape_value(value: &str) -> String {
     value.replace('\\', "\\\\").replace(',', "\\,")
 }
 

@@ -9,20 +9,20 @@ use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use lambda_http::request::RequestContext;
 
+use crate::app::settings::DEV_USER;
+use crate::app::state::AppState;
 use crate::auth::AuthError;
+use crate::auth::flow::login_location;
 use crate::auth::flow::{SESSION_COOKIE, cookie, same_origin_path};
-use crate::auth::login_location;
 use crate::error::AppError;
-use crate::negotiate::Format;
-use crate::settings::DEV_USER;
-use crate::state::AppState;
+use crate::request::negotiate::Format;
 
 /// The signed-in user's name (the `email` claim, else `sub`).
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct CurrentUser(pub String);
 
 /// The user named by the authorizer claims of an API Gateway request, if any.
-pub fn user_from_context(context: &RequestContext) -> Option<String> {
+pub(crate) fn user_from_context(context: &RequestContext) -> Option<String> {
     let pick = |email: Option<&str>, sub: Option<&str>| {
         email.filter(|s| !s.is_empty()).or(sub.filter(|s| !s.is_empty())).map(str::to_owned)
     };
@@ -51,7 +51,11 @@ pub fn user_from_context(context: &RequestContext) -> Option<String> {
 /// Middleware: finds the user, in this order: API Gateway authorizer claims, a bearer
 /// token, the session cookie, `ENV=dev`. Without one, a browser asking for a page is sent to
 /// sign in (htmx gets `HX-Redirect`), and anything else gets 401, before any data is read.
-pub async fn require_identity(State(state): State<AppState>, mut request: Request, next: Next) -> Response {
+pub(crate) async fn require_identity(
+    State(state): State<AppState>,
+    mut request: Request,
+    next: Next,
+) -> Response {
     let claims_user = request.extensions().get::<RequestContext>().and_then(user_from_context);
     let bearer = bearer_token(request.headers()).map(str::to_owned);
     let session = cookie(request.headers(), SESSION_COOKIE).map(str::to_owned);

@@ -3,7 +3,7 @@
 
 use polo_core::listing::{Column, Direction, FilterField, Page, Sort};
 
-use crate::params::{TableQuery, escape_value};
+use crate::request::params::{TableQuery, escape_value};
 
 /// A column header: its label and the link that sorts by it.
 #[derive(Clone, Debug)]
@@ -20,7 +20,10 @@ pub struct HeaderCell {
 
 /// The headers of `columns` (column, label, numeric), each linking to sort by it: first
 /// ascending, descending when it is already the ascending sort.
-pub fn headers<C: Column>(query: &TableQuery<C>, columns: &[(C, &'static str, bool)]) -> Vec<HeaderCell> {
+pub(crate) fn headers<C: Column>(
+    query: &TableQuery<C>,
+    columns: &[(C, &'static str, bool)],
+) -> Vec<HeaderCell> {
     columns
         .iter()
         .map(|&(column, label, numeric)| {

@@ -8,11 +8,11 @@ use polo_core::listing::{Column, Page};
 use serde::Serialize;
 use time::OffsetDateTime;
 
-use crate::htmx::Htmx;
-use crate::params::TableQuery;
-use crate::respond::{csv_export, json};
-use crate::table::{FilterControl, HeaderCell, Pager, headers};
-use crate::tabular::{CsvRow, rows_to_csv};
+use crate::request::htmx::Htmx;
+use crate::request::params::TableQuery;
+use crate::response::respond::{csv_export, json};
+use crate::table::filters::{FilterControl, HeaderCell, Pager, headers};
+use crate::table::tabular::{CsvRow, rows_to_csv};
 use crate::{AppError, AppState, Chrome, Format};
 
 /// What a table page shows around its rows, the same for every kind of row.

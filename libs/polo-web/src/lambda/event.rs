@@ -11,14 +11,14 @@ use serde_json::{Map, Value};
 
 /// Why an event cannot become a request: the part of it, and what is wrong.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Rejected {
+pub(crate) struct Rejected {
     pub param: &'static str,
     pub message: String,
 }
 
 /// The payload version of an API Gateway event.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum Payload {
+pub(crate) enum Payload {
     /// HTTP API (payload 2.0).
     V2,
     /// REST API or HTTP API payload 1.0.
@@ -27,7 +27,7 @@ pub enum Payload {
 
 impl Payload {
     /// Which payload `event` is.
-    pub fn of(event: &Value) -> Payload {
+    pub(crate) fn of(event: &Value) -> Payload {
         if event.get("version").and_then(Value::as_str) == Some("2.0") { Payload::V2 } else { Payload::V1 }
     }
 }
@@ -153,7 +153,7 @@ fn multi_value_map(event: &mut Value, key: &str, name: &'static str) -> Result<(
 }
 
 /// Repairs `event` in place, or says why it cannot be a request.
-pub fn sanitize(event: &mut Value) -> Result<Payload, Rejected> {
+pub(crate) fn sanitize(event: &mut Value) -> Result<Payload, Rejected> {
     if !event.is_object() {
         return Err(Rejected { param: "event", message: "the event is not an API Gateway request".into() });
     }
@@ -254,7 +254,7 @@ pub fn sanitize(event: &mut Value) -> Result<Payload, Rejected> {
 
 /// A 400 answer in the shape API Gateway expects of either payload, with the JSON error
 /// envelope of every other 400.
-pub fn rejection_response(rejected: &Rejected) -> Value {
+pub(crate) fn rejection_response(rejected: &Rejected) -> Value {
     let body = serde_json::json!({
         "error": { "status": 400, "message": rejected.message, "param": rejected.param }
     });
@@ -264,7 +264,7 @@ pub fn rejection_response(rejected: &Rejected) -> Value {
             "content-type": "application/json",
             "cache-control": "private, no-cache",
             "x-content-type-options": "nosniff",
-            "content-security-policy": crate::security::CONTENT_SECURITY_POLICY,
+            "content-security-policy": crate::response::security::CONTENT_SECURITY_POLICY,
         },
         "body": body.to_string(),
         "isBase64Encoded": false,

@@ -8,7 +8,7 @@ use polo_core::ports::{FindingReader, FleetReader, ResourceReader, Stores};
 use polo_core::pricing::PriceTable;
 use polo_core::pricing::PriceTableError;
 
-use crate::settings::WebSettings;
+use crate::app::settings::WebSettings;
 
 /// Clients and settings built once at start, shared by every request.
 #[derive(Clone)]

@@ -19,7 +19,7 @@ pub fn html_body(body: String) -> Response {
 }
 
 /// A JSON body with its content type.
-pub fn json_body<T: Serialize + ?Sized>(value: &T) -> Response {
+pub(crate) fn json_body<T: Serialize + ?Sized>(value: &T) -> Response {
     match serde_json::to_vec(value) {
         Ok(bytes) => {
             ([(header::CONTENT_TYPE, HeaderValue::from_static("application/json"))], bytes).into_response()
@@ -49,7 +49,11 @@ pub fn csv(body: String, filename: &str) -> Result<Response, AppError> {
 
 /// A CSV answer of any size: inline up to the function's limit, else stored in the export
 /// store and answered with a 303 to its short-lived URL (a Lambda answer cannot exceed 6 MB).
-pub async fn csv_export(state: &crate::AppState, body: String, filename: &str) -> Result<Response, AppError> {
+pub(crate) async fn csv_export(
+    state: &crate::AppState,
+    body: String,
+    filename: &str,
+) -> Result<Response, AppError> {
     let limit = state.settings.inline_csv_limit.unwrap_or(usize::MAX);
     if json_escaped_len(&body) <= limit {
         return csv(body, filename);
@@ -73,7 +77,7 @@ pub async fn csv_export(state: &crate::AppState, body: String, filename: &str) -
 
 /// How long `text` is once written as a JSON string: what counts against Lambda's 6 MB
 /// response limit (a quote or newline takes two bytes, other control bytes six).
-pub fn json_escaped_len(text: &str) -> usize {
+pub(crate) fn json_escaped_len(text: &str) -> usize {
     text.bytes()
         .map(|b| match b {
             b'"' | b'\\' | b'\n' | b'\r' | b'\t' | 0x08 | 0x0c => 2,

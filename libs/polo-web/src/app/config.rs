@@ -6,9 +6,9 @@ use polo_core::SystemClock;
 use polo_core::config::{Config, EnvError};
 use polo_core::ports::Stores;
 
+use crate::app::settings::{DEFAULT_INLINE_CSV_LIMIT, DEFAULT_LOGOUT_URL, WebSettings};
+use crate::app::state::AppState;
 use crate::auth::{Oidc, OidcSettings};
-use crate::settings::{DEFAULT_INLINE_CSV_LIMIT, DEFAULT_LOGOUT_URL, WebSettings};
-use crate::state::AppState;
 
 /// Everything a route function reads from its environment besides where its data is
 /// (`polo_aws::DataEnv`).
@@ -21,7 +21,7 @@ pub struct FunctionConfig {
     /// `POLO_CONFIG` and `REPORT_TIMEZONE` ([`Config::from_lookup`]).
     pub config: Config,
     /// `POWERTOOLS_SERVICE_NAME` and `POWERTOOLS_METRICS_NAMESPACE`.
-    pub metrics: crate::metrics::Metrics,
+    pub metrics: crate::app::metrics::Metrics,
 }
 
 impl FunctionConfig {
@@ -89,7 +89,7 @@ impl FunctionConfig {
                 data_note: None,
             },
             sign_in,
-            metrics: crate::metrics::Metrics::from_lookup(&get, "polo"),
+            metrics: crate::app::metrics::Metrics::from_lookup(&get, "polo"),
         })
     }
 

@@ -6,15 +6,15 @@ use axum::extract::{RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
-use super::flow::{
+use crate::app::state::AppState;
+use crate::auth::flow::{
     PendingSignIn, SESSION_COOKIE, SIGN_IN_MAX_AGE_SECS, cookie, same_origin_path, set_cookie,
 };
-use super::oidc::Oidc;
+use crate::auth::oidc::Oidc;
 use crate::error::AppError;
-use crate::layout::Chrome;
-use crate::respond::html;
-use crate::routes::Routes;
-use crate::state::AppState;
+use crate::response::layout::Chrome;
+use crate::response::respond::html;
+use crate::routes::assemble::Routes;
 
 /// `routes` with the sign-in flow: `/auth/login`, `/auth/callback`, `/auth/logout`, open to
 /// everyone (the dashboard function serves them).
@@ -24,7 +24,7 @@ pub fn with_sign_in(routes: Routes) -> Routes {
 }
 
 /// The dashboard's origin as the browser sees it: `PUBLIC_URL`, else `https://{Host}`.
-pub fn public_base(oidc: &Oidc, headers: &HeaderMap) -> Result<String, AppError> {
+pub(crate) fn public_base(oidc: &Oidc, headers: &HeaderMap) -> Result<String, AppError> {
     if let Some(url) = &oidc.settings.public_url {
         return Ok(url.trim_end_matches('/').to_owned());
     }
@@ -39,12 +39,6 @@ pub fn public_base(oidc: &Oidc, headers: &HeaderMap) -> Result<String, AppError>
 /// Whether cookies get `Secure`: always, except for a dev server on plain `http://`.
 fn secure(oidc: &Oidc) -> bool {
     !oidc.settings.public_url.as_deref().is_some_and(|u| u.starts_with("http://"))
-}
-
-/// The sign-in page of the deployment, returning to `return_to`.
-pub fn login_location(return_to: &str) -> String {
-    let encoded: String = url::form_urlencoded::byte_serialize(return_to.as_bytes()).collect();
-    format!("/auth/login?return_to={encoded}")
 }
 
 fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
@@ -107,7 +101,7 @@ async fn login(
         .append_pair("scope", "openid email profile")
         .append_pair("state", &pending.state)
         .append_pair("nonce", &pending.nonce)
-        .append_pair("code_challenge", &super::flow::pkce_challenge(&pending.verifier))
+        .append_pair("code_challenge", &crate::auth::flow::pkce_challenge(&pending.verifier))
         .append_pair("code_challenge_method", "S256");
     let flow_cookie = set_cookie(
         &PendingSignIn::cookie_name(&pending.state),

@@ -14,7 +14,7 @@ use polo_telemetry::names;
 pub type Metrics = Emitter;
 
 /// The metric set of one answer.
-pub fn request_set(metrics: &Metrics, status: u16, started: Instant) -> MetricSet {
+pub(crate) fn request_set(metrics: &Metrics, status: u16, started: Instant) -> MetricSet {
     MetricSet::new()
         .count(names::REQUESTS, 1)
         .count(names::ERRORS, usize::from(status >= 500))
@@ -23,7 +23,7 @@ pub fn request_set(metrics: &Metrics, status: u16, started: Instant) -> MetricSe
 }
 
 /// Middleware: prints the request's EMF line on stdout once it is answered.
-pub async fn emit(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
+pub(crate) async fn emit(State(metrics): State<Arc<Metrics>>, request: Request, next: Next) -> Response {
     let started = Instant::now();
     let response = next.run(request).await;
     print_line(&metrics, response.status().as_u16(), started);
@@ -31,6 +31,6 @@ pub async fn emit(State(metrics): State<Arc<Metrics>>, request: Request, next: N
 }
 
 /// Prints the EMF line of one answer with `status`, started at `started`.
-pub fn print_line(metrics: &Metrics, status: u16, started: Instant) {
+pub(crate) fn print_line(metrics: &Metrics, status: u16, started: Instant) {
     metrics.print(&[request_set(metrics, status, started)]);
 }

@@ -9,20 +9,36 @@ use lambda_http::request::LambdaRequest;
 // What every function's main shares, HTTP or not (the jobs depend on polo-lambda alone).
 pub use polo_lambda::{Fatal, in_service};
 
-use crate::lambda_event::{Rejected, rejection_response, sanitize};
-use crate::metrics::Metrics;
+use polo_core::ports::Stores;
+
+use crate::app::config::FunctionConfig;
+use crate::app::metrics::Metrics;
+use crate::lambda::event::{Rejected, rejection_response, sanitize};
+use crate::routes::assemble::{Routes, finish};
+
+/// A route function's whole life: its configuration from the environment (`lookup`), its
+/// app over `stores` (`polo_aws::DataEnv`), served until the runtime stops.
+pub async fn serve(
+    routes: Routes,
+    stores: Stores,
+    lookup: impl Fn(&str) -> Option<String>,
+) -> Result<(), Fatal> {
+    let config = FunctionConfig::from_lookup(lookup)?;
+    let state = config.into_state(stores)?;
+    Ok(run(finish(routes.into_router(state)), config.metrics).await?)
+}
 
 /// Serves `app` for API Gateway events (HTTP API payload 2.0 and REST 1.0) until the
 /// runtime stops, with an access log line and an EMF metrics line per event. Each event is
-/// first made safe to become a request ([`crate::lambda_event::sanitize`]); one that cannot
+/// first made safe to become a request ([`crate::lambda::event::sanitize`]); one that cannot
 /// is answered 400 naming the problem (logged and counted like any other answer), never an
 /// invocation error.
 pub async fn run(app: Router, metrics: Metrics) -> Result<(), lambda_http::Error> {
     let service = metrics.service.clone();
     let metrics = Arc::new(metrics);
     let app = app
-        .layer(axum::middleware::from_fn(crate::access_log::access_log))
-        .layer(axum::middleware::from_fn_with_state(Arc::clone(&metrics), crate::metrics::emit));
+        .layer(axum::middleware::from_fn(crate::routes::access_log::access_log))
+        .layer(axum::middleware::from_fn_with_state(Arc::clone(&metrics), crate::app::metrics::emit));
     let adapter = lambda_http::Adapter::from(app);
     let handler = lambda_http::service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let (adapter, metrics) = (adapter.clone(), Arc::clone(&metrics));
@@ -82,6 +98,6 @@ where
         error = %rejected.message,
         "request"
     );
-    crate::metrics::print_line(metrics, 400, started);
+    crate::app::metrics::print_line(metrics, 400, started);
     Ok(rejection_response(&rejected))
 }

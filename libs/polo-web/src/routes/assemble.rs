@@ -10,10 +10,10 @@ use axum::response::Response;
 use axum::routing::get;
 use serde::Serialize;
 
-use crate::error::{not_found, render_errors};
-use crate::identity::require_identity;
-use crate::security::security_headers;
-use crate::state::AppState;
+use crate::app::identity::require_identity;
+use crate::app::state::AppState;
+use crate::response::errors::{not_found, render_errors};
+use crate::response::security::security_headers;
 
 /// One route of one function.
 #[derive(Clone, Copy, Debug, Serialize)]
@@ -125,7 +125,7 @@ pub fn finish(router: Router) -> Router {
 /// Middleware: every answer that sets no caching of its own (static assets do) depends on
 /// `HX-Request`, `HX-History-Restore-Request` and `Accept` and must be revalidated: a page, its htmx fragment and its JSON
 /// share one URL, and back/forward must never show a bare fragment.
-pub async fn dynamic_caching(request: Request, next: Next) -> Response {
+pub(crate) async fn dynamic_caching(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     if !headers.contains_key(header::CACHE_CONTROL) {

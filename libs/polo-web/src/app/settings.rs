@@ -15,10 +15,10 @@ pub struct WebSettings {
 }
 
 /// Lambda answers at most 6 MB; this leaves room for headers.
-pub const DEFAULT_INLINE_CSV_LIMIT: usize = 5_000_000;
+pub(crate) const DEFAULT_INLINE_CSV_LIMIT: usize = 5_000_000;
 
 /// The user every request is in development.
-pub const DEV_USER: &str = "dev@localhost";
+pub(crate) const DEV_USER: &str = "dev@localhost";
 
 /// Where the logout link points unless `LOGOUT_URL` says otherwise.
 pub const DEFAULT_LOGOUT_URL: &str = "/auth/logout";

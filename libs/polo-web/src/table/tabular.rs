@@ -39,7 +39,7 @@ fn formula_like(text: &str) -> bool {
 }
 
 /// `text` made safe to open: a leading `'` when it would read as a formula.
-pub fn neutralize(text: &str) -> std::borrow::Cow<'_, str> {
+pub(crate) fn neutralize(text: &str) -> std::borrow::Cow<'_, str> {
     if formula_like(text) {
         std::borrow::Cow::Owned(format!("'{text}"))
     } else {

@@ -1,0 +1,60 @@
+//! How errors are shown: every handler's [`AppError`] (and axum's own rejections) becomes
+//! the HTML error page or the JSON envelope, in the format the request asked for.
+
+use axum::extract::Request;
+use axum::http::{HeaderValue, header};
+use axum::middleware::Next;
+use axum::response::Response;
+use serde::Serialize;
+
+use crate::error::{AppError, ErrorReport};
+use crate::request::negotiate::Format;
+
+/// The JSON error envelope: `{"error": {"status", "message", "param"}}`.
+#[derive(Serialize)]
+struct ErrorBody<'a> {
+    error: &'a ErrorReport,
+}
+
+/// Middleware: turns every [`ErrorReport`] (and axum's own plain-text rejections) into an
+/// HTML page, JSON or CSV-client-friendly JSON, as the request asked.
+pub(crate) async fn render_errors(request: Request, next: Next) -> Response {
+    let format = Format::lenient(request.uri().query(), request.headers());
+    let response = next.run(request).await;
+    let status = response.status();
+    let report = match response.extensions().get::<ErrorReport>() {
+        Some(report) => report.clone(),
+        None if status.is_client_error() || status.is_server_error() => {
+            if response.headers().contains_key(header::CONTENT_TYPE)
+                && response.headers().get(header::CONTENT_TYPE)
+                    != Some(&HeaderValue::from_static("text/plain; charset=utf-8"))
+            {
+                return response;
+            }
+            ErrorReport {
+                status: status.as_u16(),
+                message: status.canonical_reason().unwrap_or("error").to_lowercase(),
+                param: None,
+            }
+        }
+        None => return response,
+    };
+    let (mut parts, _) = response.into_parts();
+    parts.extensions.remove::<ErrorReport>();
+    let mut rendered = match format {
+        Format::Html => crate::response::layout::error_page(&report),
+        Format::Json | Format::Csv => crate::response::respond::json_body(&ErrorBody { error: &report }),
+    };
+    *rendered.status_mut() = status;
+    for (name, value) in &parts.headers {
+        if name != header::CONTENT_TYPE && name != header::CONTENT_LENGTH {
+            rendered.headers_mut().insert(name.clone(), value.clone());
+        }
+    }
+    rendered
+}
+
+/// The fallback of every router: a 404 naming the path.
+pub(crate) async fn not_found(request: Request) -> AppError {
+    AppError::NotFound(format!("no page at {}", request.uri().path()))
+}

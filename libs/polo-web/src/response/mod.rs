@@ -1,0 +1,12 @@
+//! Answering: HTML through askama templates in the page layout, JSON and CSV, the error page
+//! and envelope, server-drawn charts, security headers.
+
+pub(crate) mod chart;
+pub(crate) mod errors;
+pub(crate) mod layout;
+pub(crate) mod respond;
+pub(crate) mod security;
+
+pub use chart::Chart;
+pub use layout::Chrome;
+pub use respond::{csv, html, html_body, json};
