@@ -27,7 +27,7 @@ pub use s3::bucket::S3Store;
 pub use s3::costs::S3CostReader;
 pub use s3::exports::S3Exports;
 pub use s3::snapshot::S3SnapshotReader;
-pub use sdk::{SESSION_NAME, assume_role, dynamo_client, s3_client, sdk_config};
+pub use sdk::{SESSION_NAME, assume_role, dynamo_client, profile_config, s3_client, sdk_config};
 
 /// How long the URL of a large export works.
 pub const EXPORT_URL_LIFETIME: Duration = Duration::from_mins(15);

@@ -23,6 +23,19 @@ pub async fn assume_role(base: &SdkConfig, role_arn: &str) -> SdkConfig {
     base.to_builder().credentials_provider(SharedCredentialsProvider::new(provider)).build()
 }
 
+/// `base` acting as the local AWS profile `profile` (`polo sync` on a laptop): that profile's
+/// credentials, `base`'s region and endpoint.
+pub async fn profile_config(base: &SdkConfig, profile: &str) -> SdkConfig {
+    let mut loader = aws_config::defaults(BehaviorVersion::latest()).profile_name(profile);
+    if let Some(region) = base.region() {
+        loader = loader.region(region.clone());
+    }
+    if let Some(endpoint) = base.endpoint_url() {
+        loader = loader.endpoint_url(endpoint);
+    }
+    loader.load().await
+}
+
 /// An S3 client for `config`. Path-style addressing when an endpoint is configured
 /// (`AWS_ENDPOINT_URL`: S3-compatible stores and emulators want it), virtual-hosted otherwise.
 /// Each call's outcome reaches its X-Ray subsegment.

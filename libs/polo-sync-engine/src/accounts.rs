@@ -1,7 +1,7 @@
 //! Credentials per account: a named profile locally, or STS AssumeRole of the account's
 //! `role_arn` (always, in production).
 
-use aws_config::{BehaviorVersion, SdkConfig};
+use aws_config::SdkConfig;
 use aws_credential_types::provider::{ProvideCredentials, SharedCredentialsProvider};
 use aws_sdk_sts::error::DisplayErrorContext;
 use polo_core::config::Account;
@@ -36,14 +36,7 @@ pub async fn account_config(base: &SdkConfig, account: &Account, reach: Reach) -
 /// The account's config with credentials resolved on first use.
 async fn lazy_account_config(base: &SdkConfig, account: &Account, reach: Reach) -> SdkConfig {
     if let (Reach::ProfilesFirst, Some(profile)) = (reach, &account.profile) {
-        let mut loader = aws_config::defaults(BehaviorVersion::latest()).profile_name(profile);
-        if let Some(region) = base.region() {
-            loader = loader.region(region.clone());
-        }
-        if let Some(endpoint) = base.endpoint_url() {
-            loader = loader.endpoint_url(endpoint);
-        }
-        return loader.load().await;
+        return polo_aws::profile_config(base, profile).await;
     }
     polo_aws::assume_role(base, &account.role_arn).await
 }

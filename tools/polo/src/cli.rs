@@ -317,10 +317,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             } else {
                 regions.clone()
             };
-            let sdk = aws_config::defaults(aws_config::BehaviorVersion::latest())
+            let sdk = polo_aws::sdk_config()
+                .await
+                .into_builder()
                 .region(aws_config::Region::from_static(crate::prices::PRICING_REGION))
-                .load()
-                .await;
+                .build();
             let client = aws_sdk_pricing::Client::new(&sdk);
             let version = clock.now().date().to_string();
             let (table, duplicates) = crate::prices::fetch_prices(&client, &regions, version).await?;

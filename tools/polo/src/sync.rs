@@ -130,11 +130,8 @@ async fn cost_source(config: &Config, base: &aws_config::SdkConfig) -> anyhow::R
             .await
             .map_err(|e| anyhow::anyhow!("costs.source_account {name:?}: {e}"));
     }
-    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest()).profile_name(name);
-    if let Some(endpoint) = base.endpoint_url() {
-        loader = loader.endpoint_url(endpoint);
-    }
-    Ok(loader.region(aws_config::Region::new("us-east-1")).load().await)
+    // Cost Explorer answers in us-east-1 (its client sets the region itself).
+    Ok(polo_aws::profile_config(base, name).await)
 }
 
 /// `polo sync -r costs`: asks Cost Explorer (unless the stored answer is younger than
