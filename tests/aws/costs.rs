@@ -25,6 +25,13 @@ fn day(date: &str, groups: &[(&str, &str)]) -> Value {
     })
 }
 
+/// The same day, still estimated by Cost Explorer (its newest days are).
+#[allow(clippy::needless_pass_by_value)] // built inline by each call
+fn estimated(mut day: Value) -> Value {
+    day["Estimated"] = json!(true);
+    day
+}
+
 #[allow(clippy::needless_pass_by_value)] // built inline by each call
 fn answer(days: Vec<Value>, next: Option<&str>) -> Value {
     let mut a = json!({ "ResultsByTime": days, "DimensionValueAttributes": [] });
@@ -65,7 +72,10 @@ async fn cost_explorer_pages_groups_and_the_cache() {
                 Some("page-2"),
             ),
             answer(
-                vec![day("2026-11-23", &[("marqo-index$idx-a", "12.50"), ("marqo-index$", "2.50")])],
+                vec![estimated(day(
+                    "2026-11-23",
+                    &[("marqo-index$idx-a", "12.50"), ("marqo-index$", "2.50")],
+                ))],
                 None,
             ),
             // By linked account.
@@ -99,6 +109,9 @@ async fn cost_explorer_pages_groups_and_the_cache() {
         refresh_costs(&source, "marqo-index", &CostStore::empty(), 12, now).await.unwrap().expect("asked");
     assert_eq!(store.fetched_at, Some(now));
     assert_eq!(store.as_of().map(|d| d.to_string()).as_deref(), Some("2026-11-23"));
+    // Cost Explorer still estimates the newest day: recorded, so pages and rules tell it apart.
+    assert_eq!(store.estimated, vec![time::macros::date!(2026 - 11 - 23)]);
+    assert_eq!(store.newest_final_day(), Some(time::macros::date!(2026 - 11 - 22)));
     let index = &store.dimensions[&CostDimension::Index];
     assert_eq!(index["idx-a"], vec![1001, 1250], "both pages read; the largest remainder gets the cent");
     assert_eq!(index[""], vec![200, 250]);

@@ -30,6 +30,14 @@ struct Detail<'a> {
 struct Day {
     date: String,
     amount: polo_core::Money,
+    /// Cost Explorer still estimates the day: its amount may change.
+    estimated: bool,
+}
+
+impl Day {
+    fn of(d: &DailyCost) -> Day {
+        Day { date: d.date.to_string(), amount: d.amount, estimated: d.estimated }
+    }
 }
 
 #[derive(Template)]
@@ -76,13 +84,12 @@ pub async fn detail(
         Format::Json => json(&Detail {
             line,
             as_of: b.periods.map(|p| p.as_of.to_string()),
-            daily: days.iter().map(|d| Day { date: d.date.to_string(), amount: d.amount }).collect(),
+            daily: days.iter().map(Day::of).collect(),
         }),
         Format::Csv => {
-            let rows: Vec<Day> =
-                days.iter().map(|d| Day { date: d.date.to_string(), amount: d.amount }).collect();
+            let rows: Vec<Day> = days.iter().map(Day::of).collect();
             csv(
-                to_csv(&["date", "amount"], &rows)?,
+                to_csv(&["date", "amount", "estimated"], &rows)?,
                 &format!("costs-{}-{}.csv", dimension.as_str(), crate::table::urlencode(&key)),
             )
         }
@@ -108,7 +115,7 @@ pub async fn detail(
                 inventory_href,
                 chart: Chart::of(
                     "cost-chart",
-                    &recent.iter().map(|d| (d.date, d.amount)).collect::<Vec<_>>(),
+                    &recent.iter().map(|d| (d.date, d.amount, d.estimated)).collect::<Vec<_>>(),
                 ),
             })
         }

@@ -34,6 +34,8 @@ pub struct Mover {
 struct Overview {
     as_of: Option<String>,
     data_age_seconds: Option<i64>,
+    /// Days of the month to date Cost Explorer still estimates (they may change).
+    estimated_days: usize,
     total: CostLine,
     /// The same days of the previous month as the month so far.
     previous_month_to_date: Money,
@@ -82,6 +84,8 @@ struct OverviewPage {
     chrome: Chrome,
     as_of: String,
     age: String,
+    /// Days of the month to date still estimated (0: every day is final).
+    estimated_days: usize,
     /// The report time zone, whose calendar months are.
     zone: String,
     total: LineCells,
@@ -115,6 +119,7 @@ pub async fn overview(
         Format::Json => json(&Overview {
             as_of: as_of.map(|d| d.to_string()),
             data_age_seconds: crate::data_age_seconds(as_of, now),
+            estimated_days: periods.map_or(0, |p| p.estimated_days),
             total: by_account.sum.clone(),
             previous_month_to_date: previous_mtd,
             change_vs_previous_month_to_date: change,
@@ -140,6 +145,7 @@ pub async fn overview(
             html(&OverviewPage {
                 chrome,
                 as_of: as_of.map(|d| d.to_string()).unwrap_or_default(),
+                estimated_days: periods.map_or(0, |p| p.estimated_days),
                 zone: state.config.reports.timezone.name().to_owned(),
                 age: crate::data_age_seconds(as_of, now)
                     .map(|s| polo_core::text::age(now - Duration::seconds(s), now))

@@ -82,6 +82,9 @@ pub struct ReportItem<'a> {
     pub generated_at: OffsetDateTime,
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
+    /// `false` while Cost Explorer still estimates a day it counts: it will be rebuilt.
+    #[serde(rename = "final")]
+    pub is_final: bool,
     pub url: String,
 }
 
@@ -95,6 +98,7 @@ impl<'a> ReportItem<'a> {
             end: report.end,
             generated_at: report.generated_at,
             expires_at: report.expires_at,
+            is_final: report.is_final,
             url: report.path(),
         }
     }

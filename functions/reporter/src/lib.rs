@@ -8,7 +8,9 @@ use std::sync::Arc;
 
 use polo_core::Clock;
 use polo_core::config::Config;
-use polo_core::ports::{ChangeReader, CostReader, FindingReader, FleetReader, ReportStore, Stores};
+use polo_core::ports::{
+    ChangeReader, CostReader, FindingReader, FleetReader, ReportFilter, ReportStore, Stores,
+};
 use polo_core::reports::{ReportSources, ReportType, RunOutcome, run_report};
 use polo_telemetry::emf::MetricSet;
 use polo_telemetry::names;
@@ -133,10 +135,24 @@ pub async fn handle(
     let now = state.clock.now();
     let started = std::time::Instant::now();
     let mut reports = Vec::new();
-    for kind in kinds {
-        let outcome = run_report(kind, request.period.as_deref(), &sources, now, false)
+    // Each asked type's period, then every stored period of those types not final yet
+    // (Cost Explorer still estimated a day of it): rebuilt until it is.
+    let stored =
+        state.store.list(&ReportFilter::default(), now).await.map_err(|e| format!("reports: {e}"))?;
+    let mut runs: Vec<(ReportType, Option<String>)> =
+        kinds.iter().map(|k| (*k, request.period.clone())).collect();
+    for r in stored.iter().filter(|r| !r.is_final && kinds.contains(&r.kind)) {
+        runs.push((r.kind, Some(r.period.clone())));
+    }
+    let mut done: Vec<(ReportType, String)> = Vec::new();
+    for (kind, period) in runs {
+        if period.as_ref().is_some_and(|p| done.iter().any(|(k, d)| *k == kind && d == p)) {
+            continue;
+        }
+        let outcome = run_report(kind, period.as_deref(), &sources, now, false)
             .await
             .map_err(|e| format!("{}: {e}", kind.as_str()))?;
+        done.push((kind, outcome.report().period.clone()));
         let report = outcome.report();
         let built = Built {
             kind: kind.as_str(),
@@ -158,4 +174,63 @@ pub async fn handle(
         .map_err(|e| format!("outbox: {e}"))?
         .map(|drained| SlackSummary { sent: drained.sent, left: drained.left, problems: drained.problems });
     Ok(RunSummary { reports, slack })
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+
+    use std::sync::Arc;
+
+    use polo_core::ports::{
+        InMemoryCosts, LocalDataService, MemoryFindings, MemoryReports, ReportStore as _,
+    };
+    use polo_core::reports::ReportType;
+    use time::macros::datetime;
+
+    use super::{State, handle};
+
+    const NOW: time::OffsetDateTime = datetime!(2026-11-24 12:00 UTC);
+
+    fn state(
+        costs: polo_core::model::CostStore,
+        store: Arc<MemoryReports>,
+        now: time::OffsetDateTime,
+    ) -> State {
+        let (everything, _) =
+            polo_core::sample::generate_with_costs(42, polo_core::sample::Scale::Small, NOW);
+        let data = Arc::new(LocalDataService::from_snapshot(everything));
+        State {
+            fleet: data.clone(),
+            costs: Arc::new(InMemoryCosts(Arc::new(costs))),
+            changes: data,
+            findings: Arc::new(MemoryFindings::default()),
+            store,
+            config: polo_core::config::Config::bundled().unwrap(),
+            clock: Arc::new(polo_core::FixedClock(now)),
+            delivery: polo_slack::Delivery::none("https://polo.example.com"),
+        }
+    }
+
+    #[tokio::test]
+    async fn a_period_not_final_is_rebuilt_by_later_runs_until_it_is() {
+        let (_, costs) = polo_core::sample::generate_with_costs(42, polo_core::sample::Scale::Small, NOW);
+        let store = Arc::new(MemoryReports::default());
+        let daily = serde_json::json!({"type": "daily-cost"});
+        handle(&state(costs.clone(), store.clone(), NOW), daily.clone(), std::time::Duration::MAX)
+            .await
+            .unwrap();
+        let first = store.get(ReportType::DailyCost, "2026-11-23", NOW).await.unwrap().unwrap();
+        assert!(!first.is_final, "the sample's newest days are estimated");
+        // A day later Cost Explorer has settled 23 November: the run for 24 November also
+        // rebuilds the 23rd, which is now final.
+        let mut settled = costs;
+        settled.estimated.clear();
+        let later = NOW + time::Duration::days(1);
+        let run =
+            handle(&state(settled, store.clone(), later), daily, std::time::Duration::MAX).await.unwrap();
+        let periods: Vec<&str> = run.reports.iter().map(|r| r.period.as_str()).collect();
+        assert_eq!(periods, ["2026-11-24", "2026-11-23"], "{periods:?}");
+        assert!(store.get(ReportType::DailyCost, "2026-11-23", later).await.unwrap().unwrap().is_final);
+    }
 }

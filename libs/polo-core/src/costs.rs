@@ -66,6 +66,9 @@ pub struct Periods {
     pub trailing_start: Date,
     /// Days of the month after the last one counted, which the forecast fills in.
     pub days_left: i64,
+    /// Days of this month counted so far that Cost Explorer still estimates: the month to
+    /// date includes them, and they may change.
+    pub estimated_days: usize,
 }
 
 impl Periods {
@@ -85,6 +88,7 @@ impl Periods {
             previous_month_end,
             trailing_start: as_of - Duration::days(29),
             days_left: (month_end - counted_through).whole_days(),
+            estimated_days: 0,
         }
     }
 
@@ -198,7 +202,8 @@ pub fn breakdown(store: &CostStore, fleet: &Fleet, dimension: Breakdown, today: 
             sum: line("", "Total", Cents::default()),
         };
     };
-    let p = Periods::at(today, as_of);
+    let mut p = Periods::at(today, as_of);
+    p.estimated_days = store.estimated_days(p.month_start, p.as_of);
     let source = dimension.source();
     let account_names: BTreeMap<&str, &str> =
         fleet.everything().accounts.iter().map(|a| (a.id.as_str(), a.name.as_str())).collect();
@@ -305,6 +310,8 @@ pub fn list_lines<'a>(
 pub struct DailyCost {
     pub date: Date,
     pub amount: Money,
+    /// Cost Explorer still estimates the day: its amount may change.
+    pub estimated: bool,
 }
 
 /// The daily costs of `key` in `dimension` (customers: the sum of their indexes), every
@@ -338,7 +345,10 @@ pub fn daily(store: &CostStore, fleet: &Fleet, dimension: Breakdown, key: &str) 
         cents
             .iter()
             .enumerate()
-            .map(|(n, c)| DailyCost { date: store.day(n), amount: Money::from_scaled(*c, 2) })
+            .map(|(n, c)| {
+                let date = store.day(n);
+                DailyCost { date, amount: Money::from_scaled(*c, 2), estimated: store.is_estimated(date) }
+            })
             .collect()
     })
 }

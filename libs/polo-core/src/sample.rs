@@ -311,7 +311,11 @@ pub fn generate_with_costs(seed: u64, scale: Scale, now: OffsetDateTime) -> (Eve
         None => Vec::new(),
     };
     // Every generated amount is rounded to the cent and each day/key appears once.
-    let costs = CostStore::from_rows(&rows).unwrap_or_else(|_| CostStore::empty());
+    let mut costs = CostStore::from_rows(&rows).unwrap_or_else(|_| CostStore::empty());
+    // As in a real account, Cost Explorer still estimates the newest two days.
+    if let Some(newest) = costs.as_of() {
+        costs.estimated = [newest.previous_day(), Some(newest)].into_iter().flatten().collect();
+    }
     let accounts = g.account_syncs();
     let history = history(&g.instances, &indexes);
     let everything = Everything {
@@ -738,7 +742,8 @@ impl Generator {
                     + Money::from_scaled(self.rng.range(40, 400), 2);
                 let jitter = Decimal::new(self.rng.range(90, 110), 2);
                 let mut amount = (base * jitter).round_cents();
-                if back == 0 && Some(index.index_id.as_str()) == spiking {
+                // On the newest final day: Cost Explorer still estimates the two after it.
+                if back == 2 && Some(index.index_id.as_str()) == spiking {
                     amount = amount * Decimal::from(6);
                 }
                 account_totals[index_account.get(index.index_id.as_str()).copied().unwrap_or(0)] += amount;

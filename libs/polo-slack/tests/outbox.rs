@@ -36,6 +36,7 @@ fn report(kind: ReportType, period: &str) -> Report {
             sections: Vec::new(),
             trend: Vec::new(),
         },
+        is_final: true,
         sent_at: None,
     }
 }

@@ -30,13 +30,14 @@ pub fn window(now: OffsetDateTime) -> (Date, Date) {
     (start, today)
 }
 
-/// Pulls every grouping over `[from, to)` through the Cost Explorer client of `config`.
+/// Pulls every grouping over `[from, to)` through the Cost Explorer client of `config`: the
+/// rows, and the days Cost Explorer still estimates (in any grouping).
 pub async fn pull_costs(
     config: &SdkConfig,
     tag_key: &str,
     from: Date,
     to: Date,
-) -> anyhow::Result<Vec<CostRow>> {
+) -> anyhow::Result<(Vec<CostRow>, Vec<Date>)> {
     // Cost Explorer is a global service answered in us-east-1.
     let ce = aws_sdk_costexplorer::Client::from_conf(
         aws_sdk_costexplorer::config::Builder::from(config)
@@ -45,6 +46,7 @@ pub async fn pull_costs(
             .build(),
     );
     let mut rows = Vec::new();
+    let mut estimated = std::collections::BTreeSet::new();
     for (dimension, group) in [
         (
             CostDimension::Index,
@@ -59,10 +61,11 @@ pub async fn pull_costs(
             GroupDefinition::builder().r#type(GroupDefinitionType::Dimension).key("SERVICE").build(),
         ),
     ] {
-        let raw = pull_grouping(&ce, dimension, group, tag_key, from, to).await?;
+        let (raw, days) = pull_grouping(&ce, dimension, group, tag_key, from, to).await?;
         rows.extend(to_cents(dimension, raw));
+        estimated.extend(days);
     }
-    Ok(rows)
+    Ok((rows, estimated.into_iter().collect()))
 }
 
 async fn pull_grouping(
@@ -72,9 +75,10 @@ async fn pull_grouping(
     tag_key: &str,
     from: Date,
     to: Date,
-) -> anyhow::Result<BTreeMap<Date, BTreeMap<String, Decimal>>> {
+) -> anyhow::Result<(BTreeMap<Date, BTreeMap<String, Decimal>>, Vec<Date>)> {
     let period = DateInterval::builder().start(from.to_string()).end(to.to_string()).build()?;
     let mut out: BTreeMap<Date, BTreeMap<String, Decimal>> = BTreeMap::new();
+    let mut estimated = Vec::new();
     let mut token: Option<String> = None;
     for page in 1.. {
         let answer = ce
@@ -89,12 +93,22 @@ async fn pull_grouping(
             .map_err(|e| anyhow!("{}", DisplayErrorContext(&e)))
             .with_context(|| format!("GetCostAndUsage by {dimension}, page {page}"))?;
         add_results(&mut out, answer.results_by_time(), dimension, tag_key)?;
+        estimated.extend(estimated_days(answer.results_by_time()));
         match answer.next_page_token().filter(|t| !t.is_empty()) {
             Some(next) => token = Some(next.to_owned()),
             None => break,
         }
     }
-    Ok(out)
+    Ok((out, estimated))
+}
+
+/// The days of `results` that Cost Explorer still estimates (`Estimated: true`): their
+/// amounts may change on a later answer.
+pub(crate) fn estimated_days(results: &[ResultByTime]) -> impl Iterator<Item = Date> + '_ {
+    results.iter().filter(|r| r.estimated()).filter_map(|r| {
+        let start = r.time_period().map(DateInterval::start)?;
+        Date::parse(start, time::macros::format_description!("[year]-[month]-[day]")).ok()
+    })
 }
 
 /// The largest daily amount of one group believed (a quadrillion dollars): beyond it an
@@ -169,8 +183,9 @@ pub async fn refresh_costs(
         return Ok(None);
     }
     let (from, to) = window(now);
-    let rows = pull_costs(source, tag_key, from, to).await?;
+    let (rows, estimated) = pull_costs(source, tag_key, from, to).await?;
     let mut store = polo_core::model::CostStore::from_rows(&rows)?;
+    store.estimated = estimated;
     store.fetched_at = Some(now);
     Ok(Some(store))
 }

@@ -185,6 +185,29 @@ fn cost_spike_needs_the_factor_and_the_minimum() {
 }
 
 #[test]
+fn cost_spike_judges_the_newest_final_day_not_an_estimated_one() {
+    let (everything, _) = sample();
+    let config = Config::bundled().unwrap();
+    let index = everything.indexes[0].index_id.clone();
+    let day = time::macros::date!(2026 - 11 - 23);
+    let row = |date, cents| crate::model::CostRow {
+        date,
+        dimension: crate::model::CostDimension::Index,
+        key: index.clone(),
+        amount: Money::from_scaled(cents, 2),
+    };
+    let mut rows: Vec<_> = (2..=15).map(|n| row(day - Duration::days(n), 2_000)).collect();
+    rows.push(row(day - Duration::days(1), 2_000));
+    rows.push(row(day, 9_000));
+    let mut store = CostStore::from_rows(&rows).unwrap();
+    assert!(ids(&run(everything.clone(), &store, &config, NOW), "cost-spike").contains(&index));
+    // The same amounts while Cost Explorer still estimates the newest day: a partial day is
+    // no spike, and the day before it is an ordinary one.
+    store.estimated = vec![day];
+    assert!(ids(&run(everything, &store, &config, NOW), "cost-spike").is_empty());
+}
+
+#[test]
 fn rules_can_be_switched_off_and_their_severity_set() {
     let (everything, costs) = sample();
     let mut config = Config::bundled().unwrap();

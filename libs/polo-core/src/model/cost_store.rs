@@ -27,6 +27,10 @@ pub struct CostStore {
     pub days: u32,
     /// dimension -> key -> cents per day (`""` is the unattributed remainder of `index`).
     pub dimensions: BTreeMap<CostDimension, BTreeMap<String, Vec<i64>>>,
+    /// The days Cost Explorer still estimated when it answered (`Estimated: true`): recent
+    /// days, whose amounts keep changing. Every other day is final. Sorted.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub estimated: Vec<Date>,
     /// When Cost Explorer answered (the sync does not ask again within `costs.cache_hours`);
     /// absent for generated data.
     #[serde(with = "time::serde::rfc3339::option", default, skip_serializing_if = "Option::is_none")]
@@ -97,6 +101,7 @@ impl CostStore {
             first_day: first,
             days,
             dimensions,
+            estimated: Vec::new(),
             fetched_at: None,
         })
     }
@@ -109,6 +114,7 @@ impl CostStore {
             first_day: Date::MIN,
             days: 0,
             dimensions: BTreeMap::new(),
+            estimated: Vec::new(),
             fetched_at: None,
         }
     }
@@ -116,6 +122,25 @@ impl CostStore {
     /// The newest day held.
     pub fn as_of(&self) -> Option<Date> {
         (self.days > 0).then(|| self.first_day + Duration::days(i64::from(self.days) - 1))
+    }
+
+    /// Whether Cost Explorer still estimated `day` (its amount may change).
+    pub fn is_estimated(&self, day: Date) -> bool {
+        self.estimated.binary_search(&day).is_ok()
+    }
+
+    /// The newest day whose amount is final (no longer estimated).
+    pub fn newest_final_day(&self) -> Option<Date> {
+        let mut day = self.as_of()?;
+        while self.is_estimated(day) {
+            day = day.previous_day().filter(|d| *d >= self.first_day)?;
+        }
+        Some(day)
+    }
+
+    /// How many days of `[from, to]` are estimated.
+    pub fn estimated_days(&self, from: Date, to: Date) -> usize {
+        self.estimated.iter().filter(|d| (from..=to).contains(*d)).count()
     }
 
     /// The day of column `n`.
@@ -208,6 +233,27 @@ impl CostFacts {
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn the_newest_final_day_walks_back_over_estimated_days() {
+        use time::macros::date;
+        let row = |date| super::CostRow {
+            date,
+            dimension: super::CostDimension::Index,
+            key: "i".into(),
+            amount: crate::Money::from_scaled(100, 2),
+        };
+        let mut store =
+            super::CostStore::from_rows(&[row(date!(2026 - 11 - 21)), row(date!(2026 - 11 - 23))]).unwrap();
+        assert_eq!(store.newest_final_day(), Some(date!(2026 - 11 - 23)));
+        store.estimated = vec![date!(2026 - 11 - 22), date!(2026 - 11 - 23)];
+        assert_eq!(store.newest_final_day(), Some(date!(2026 - 11 - 21)));
+        assert_eq!(store.estimated_days(date!(2026 - 11 - 01), date!(2026 - 11 - 22)), 1);
+        assert!(store.is_estimated(date!(2026 - 11 - 23)) && !store.is_estimated(date!(2026 - 11 - 21)));
+        store.estimated = vec![date!(2026 - 11 - 21), date!(2026 - 11 - 22), date!(2026 - 11 - 23)];
+        assert_eq!(store.newest_final_day(), None, "every day estimated: none is final");
+    }
+
     use super::*;
     use time::macros::date;
 

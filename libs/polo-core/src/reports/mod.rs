@@ -117,9 +117,30 @@ pub struct Report {
     #[serde(with = "time::serde::rfc3339")]
     pub expires_at: OffsetDateTime,
     pub body: ReportBody,
+    /// `false` while its numbers can still change: a cost report whose period has a day
+    /// Cost Explorer still estimates, or a day it has not answered for yet. Reports stored
+    /// before this was recorded read as final.
+    #[serde(rename = "final", default = "final_by_default")]
+    pub is_final: bool,
     /// When Slack accepted its message; `None` while it waits in the outbox.
     #[serde(with = "time::serde::rfc3339::option", default)]
     pub sent_at: Option<OffsetDateTime>,
+}
+
+fn final_by_default() -> bool {
+    true
+}
+
+/// Whether a report of `kind` over `period` is final on `costs`: reports of cost days are
+/// not while any of those days is estimated or missing; the others count no cost day.
+pub fn is_final(kind: ReportType, period: &Period, costs: &CostStore) -> bool {
+    match kind {
+        ReportType::DailyCost | ReportType::WeeklySummary | ReportType::MonthlyClose => {
+            let (first, last) = (period.first_day(), period.last_day());
+            costs.as_of().is_some_and(|newest| newest >= last) && costs.estimated_days(first, last) == 0
+        }
+        ReportType::InventoryChanges | ReportType::IdleResources => true,
+    }
 }
 
 impl Report {
@@ -164,6 +185,7 @@ pub fn generate(kind: ReportType, period: Period, inputs: &ReportInputs<'_>, now
         generated_at: now,
         expires_at: now + Duration::days(i64::from(days)),
         body,
+        is_final: is_final(kind, &period, inputs.costs),
         sent_at: None,
     }
 }

@@ -61,7 +61,8 @@ pub fn period_for(
 }
 
 /// Builds the report of `kind` for `period` (else the last complete one) at `now`, and
-/// stores it unless `dry_run` or the stored report of that period has the same body.
+/// stores it unless `dry_run` or the stored report of that period says the same (body and
+/// finality). A revision keeps what Slack already had: a report sent is not sent again.
 pub async fn run_report(
     kind: ReportType,
     period: Option<&str>,
@@ -83,14 +84,15 @@ pub async fn run_report(
         findings: &findings,
         config: sources.config,
     };
-    let report = generate(kind, period, &inputs, now);
+    let mut report = generate(kind, period, &inputs, now);
     if dry_run {
         return Ok(RunOutcome::DryRun(report));
     }
-    if let Some(stored) = sources.store.get(kind, &report.period, now).await?
-        && stored.body == report.body
-    {
-        return Ok(RunOutcome::Unchanged(stored));
+    if let Some(stored) = sources.store.get(kind, &report.period, now).await? {
+        if stored.body == report.body && stored.is_final == report.is_final {
+            return Ok(RunOutcome::Unchanged(stored));
+        }
+        report.sent_at = stored.sent_at;
     }
     sources.store.put(&report).await?;
     Ok(RunOutcome::Stored(report))

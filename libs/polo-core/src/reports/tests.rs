@@ -186,3 +186,23 @@ async fn inventory_changes_lists_the_history_of_its_day_only() {
     assert_eq!(listed, expected);
     assert!(expected > 0);
 }
+
+#[tokio::test]
+async fn a_cost_report_over_an_estimated_day_is_not_final_until_cost_explorer_settles() {
+    let s = Sample::new();
+    // The sample's newest two days (22 and 23 November) are estimated.
+    let estimated = s.run(ReportType::DailyCost, Some("2026-11-23")).await.unwrap();
+    assert!(!estimated.report().is_final);
+    let settled = s.run(ReportType::DailyCost, Some("2026-11-21")).await.unwrap();
+    assert!(settled.report().is_final);
+    assert!(!s.run(ReportType::WeeklySummary, Some("2026-W47")).await.unwrap().report().is_final);
+    assert!(s.run(ReportType::IdleResources, Some("2026-11-23")).await.unwrap().report().is_final);
+    // Run again once Cost Explorer calls the day final: the same body, now final, replaces it.
+    let mut costs = (*s.costs.0).clone();
+    costs.estimated.clear();
+    let later = Sample { costs: InMemoryCosts(Arc::new(costs)), ..s };
+    let revised = later.run(ReportType::DailyCost, Some("2026-11-23")).await.unwrap();
+    assert!(matches!(revised, RunOutcome::Stored(ref r) if r.is_final), "{revised:?}");
+    let again = later.run(ReportType::DailyCost, Some("2026-11-23")).await.unwrap();
+    assert!(matches!(again, RunOutcome::Unchanged(_)));
+}

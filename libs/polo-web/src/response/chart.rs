@@ -12,6 +12,8 @@ pub struct Bar {
     pub height: String,
     /// Shown on hover (`<title>`).
     pub title: String,
+    /// A day Cost Explorer still estimates: drawn lighter.
+    pub estimated: bool,
 }
 
 /// The chart of `days`: bars scaled to the highest day, `width` x `height` units.
@@ -25,11 +27,14 @@ pub struct Chart {
     pub max_label: String,
     pub first_label: String,
     pub last_label: String,
+    /// Whether any bar is estimated (the caption says what lighter bars are).
+    pub any_estimated: bool,
 }
 
 impl Chart {
-    /// The chart of `days` (oldest first), as `<svg id="{id}">`.
-    pub fn of(id: &'static str, days: &[(Date, Money)]) -> Chart {
+    /// The chart of `days` (oldest first; each day's amount and whether it is still
+    /// estimated), as `<svg id="{id}">`.
+    pub fn of(id: &'static str, days: &[(Date, Money, bool)]) -> Chart {
         let (width, height) = (720u32, 160u32);
         let max = days.iter().map(|d| d.1).max().unwrap_or(Money::ZERO);
         let max_f = max.amount().to_string().parse::<f64>().unwrap_or(0.0);
@@ -45,7 +50,13 @@ impl Chart {
                     x: format!("{:.2}", count(i) * step),
                     y: format!("{:.2}", f64::from(height) - h),
                     height: format!("{h:.2}"),
-                    title: format!("{}: ${}", d.0, d.1.to_grouped_cents()),
+                    title: format!(
+                        "{}: ${}{}",
+                        d.0,
+                        d.1.to_grouped_cents(),
+                        if d.2 { " (estimated: may still change)" } else { "" }
+                    ),
+                    estimated: d.2,
                 }
             })
             .collect();
@@ -58,6 +69,7 @@ impl Chart {
             max_label: max.to_grouped_cents(),
             first_label: days.first().map(|d| d.0.to_string()).unwrap_or_default(),
             last_label: days.last().map(|d| d.0.to_string()).unwrap_or_default(),
+            any_estimated: days.iter().any(|d| d.2),
         }
     }
 }
