@@ -4,7 +4,7 @@
 
 use polo_core::Money;
 use polo_core::costs::{Breakdown, breakdown};
-use polo_core::model::{CostDimension, CostStore, Fleet};
+use polo_core::model::{CostDimension, CostMetric, CostStore, Fleet};
 use polo_sync_engine::costs::refresh_costs;
 use serde_json::{Value, json};
 use time::Duration;
@@ -20,7 +20,7 @@ fn day(date: &str, groups: &[(&str, &str)]) -> Value {
     json!({
         "TimePeriod": { "Start": date, "End": next.to_string() },
         "Total": {},
-        "Groups": groups.iter().map(|(k, a)| json!({ "Keys": [k], "Metrics": { "UnblendedCost": { "Amount": a, "Unit": "USD" } } })).collect::<Vec<_>>(),
+        "Groups": groups.iter().map(|(k, a)| json!({ "Keys": [k], "Metrics": { "AmortizedCost": { "Amount": a, "Unit": "USD" } } })).collect::<Vec<_>>(),
         "Estimated": false
     })
 }
@@ -105,9 +105,12 @@ async fn cost_explorer_pages_groups_and_the_cache() {
     .await;
     let source = in_account(&base, &core).await;
     let now = datetime!(2026-11-24 12:00 UTC);
-    let store =
-        refresh_costs(&source, "marqo-index", &CostStore::empty(), 12, now).await.unwrap().expect("asked");
+    let store = refresh_costs(&source, "marqo-index", CostMetric::Amortized, &CostStore::empty(), 12, now)
+        .await
+        .unwrap()
+        .expect("asked");
     assert_eq!(store.fetched_at, Some(now));
+    assert_eq!(store.metric, CostMetric::Amortized, "the default metric, recorded with the numbers");
     assert_eq!(store.as_of().map(|d| d.to_string()).as_deref(), Some("2026-11-23"));
     // Cost Explorer still estimates the newest day: recorded, so pages and rules tell it apart.
     assert_eq!(store.estimated, vec![time::macros::date!(2026 - 11 - 23)]);
@@ -138,9 +141,21 @@ async fn cost_explorer_pages_groups_and_the_cache() {
 
     // Younger than cache_hours: not asked again; older: asked again.
     assert!(
-        refresh_costs(&source, "marqo-index", &store, 12, now + Duration::hours(11)).await.unwrap().is_none()
+        refresh_costs(&source, "marqo-index", CostMetric::Amortized, &store, 12, now + Duration::hours(11))
+            .await
+            .unwrap()
+            .is_none()
     );
-    let again = refresh_costs(&source, "marqo-index", &store, 12, now + Duration::hours(13)).await.unwrap();
+    // The metric changed in polo.toml: asked again at once, whatever the cache says.
+    let other =
+        refresh_costs(&source, "marqo-index", CostMetric::Unblended, &store, 12, now + Duration::hours(1))
+            .await
+            .unwrap();
+    assert_eq!(other.map(|s| s.metric), Some(CostMetric::Unblended));
+    let again =
+        refresh_costs(&source, "marqo-index", CostMetric::Amortized, &store, 12, now + Duration::hours(13))
+            .await
+            .unwrap();
     assert!(again.is_some());
 }
 
@@ -150,9 +165,16 @@ async fn a_malformed_answer_is_an_error_naming_the_day_and_group() {
     let core = fresh_account_id(720);
     preload(&core, vec![answer(vec![day("2026-11-22", &[("marqo-index$idx-a", "lots")])], None)]).await;
     let source = in_account(&base, &core).await;
-    let e = refresh_costs(&source, "marqo-index", &CostStore::empty(), 12, datetime!(2026-11-24 12:00 UTC))
-        .await
-        .unwrap_err();
+    let e = refresh_costs(
+        &source,
+        "marqo-index",
+        CostMetric::Amortized,
+        &CostStore::empty(),
+        12,
+        datetime!(2026-11-24 12:00 UTC),
+    )
+    .await
+    .unwrap_err();
     let text = format!("{e:#}");
     assert!(text.contains("2026-11-22") && text.contains("idx-a") && text.contains("not a number"), "{text}");
 }

@@ -19,6 +19,8 @@ use polo_web::response::Chart;
 /// The JSON of one key: its line plus every day.
 #[derive(Serialize)]
 struct Detail<'a> {
+    /// `amortized`, `net_amortized` or `unblended`: what every amount is.
+    metric: &'static str,
     #[serde(flatten)]
     line: &'a CostLine,
     as_of: Option<String>,
@@ -50,6 +52,8 @@ struct DetailPage {
     /// Where the thing itself is shown (an index page, an account's instances).
     inventory_href: Option<String>,
     chart: Chart,
+    /// The metric's name, as pages say it.
+    metric: &'static str,
 }
 
 impl DetailPage {
@@ -82,6 +86,7 @@ pub async fn detail(
     let days: Vec<DailyCost> = daily(&store, &fleet, dimension, &key).unwrap_or_default();
     match format {
         Format::Json => json(&Detail {
+            metric: b.metric.as_str(),
             line,
             as_of: b.periods.map(|p| p.as_of.to_string()),
             daily: days.iter().map(Day::of).collect(),
@@ -113,6 +118,7 @@ pub async fn detail(
                 heading: title(dimension),
                 line: LineCells::new(line, None),
                 inventory_href,
+                metric: b.metric.title(),
                 chart: Chart::of(
                     "cost-chart",
                     &recent.iter().map(|d| (d.date, d.amount, d.estimated)).collect::<Vec<_>>(),

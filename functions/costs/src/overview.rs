@@ -32,6 +32,8 @@ pub struct Mover {
 /// What `/costs` answers as JSON.
 #[derive(Serialize)]
 struct Overview {
+    /// `amortized`, `net_amortized` or `unblended`: what every amount is.
+    metric: &'static str,
     as_of: Option<String>,
     data_age_seconds: Option<i64>,
     /// Days of the month to date Cost Explorer still estimates (they may change).
@@ -84,6 +86,8 @@ struct OverviewPage {
     chrome: Chrome,
     as_of: String,
     age: String,
+    /// The metric's name, as pages say it.
+    metric: &'static str,
     /// Days of the month to date still estimated (0: every day is final).
     estimated_days: usize,
     /// The report time zone, whose calendar months are.
@@ -117,6 +121,7 @@ pub async fn overview(
     let change = by_account.sum.month_to_date - previous_mtd;
     match format {
         Format::Json => json(&Overview {
+            metric: by_account.metric.as_str(),
             as_of: as_of.map(|d| d.to_string()),
             data_age_seconds: crate::data_age_seconds(as_of, now),
             estimated_days: periods.map_or(0, |p| p.estimated_days),
@@ -146,6 +151,7 @@ pub async fn overview(
                 chrome,
                 as_of: as_of.map(|d| d.to_string()).unwrap_or_default(),
                 estimated_days: periods.map_or(0, |p| p.estimated_days),
+                metric: by_account.metric.title(),
                 zone: state.config.reports.timezone.name().to_owned(),
                 age: crate::data_age_seconds(as_of, now)
                     .map(|s| polo_core::text::age(now - Duration::seconds(s), now))

@@ -32,6 +32,8 @@ const CSV_COLUMNS: &[&str] = &["key", "name", "month_to_date", "previous_month",
 /// What the JSON of a cost table adds to the list envelope: the reconciling rows.
 #[derive(Serialize)]
 struct CostTotals<'a> {
+    /// `amortized`, `net_amortized` or `unblended`: what every amount is.
+    metric: &'static str,
     sum: &'a CostLine,
     unattributed: &'a CostLine,
     as_of: Option<String>,
@@ -102,6 +104,8 @@ struct CostTablePage {
     dimension: &'static str,
     title: &'static str,
     as_of: String,
+    /// The metric's name, as pages say it.
+    metric: &'static str,
     frame: TableFrame<CostColumn>,
     rows: Vec<LineCells>,
     unattributed: LineCells,
@@ -193,6 +197,7 @@ impl Table for CostTable {
 
     fn extra(&self, now: OffsetDateTime) -> CostTotals<'_> {
         CostTotals {
+            metric: self.breakdown.metric.as_str(),
             sum: &self.breakdown.sum,
             unattributed: &self.breakdown.unattributed,
             as_of: self.as_of().map(|d| d.to_string()),
@@ -216,6 +221,7 @@ impl Table for CostTable {
             dimension: self.dimension.as_str(),
             title: title(self.dimension),
             as_of: self.as_of().map(|d| d.to_string()).unwrap_or_default(),
+            metric: self.breakdown.metric.title(),
             frame,
             rows,
             unattributed,

@@ -93,6 +93,9 @@ fn default_index_table() -> String {
 #[derive(Clone, Debug, Deserialize)]
 #[serde(deny_unknown_fields, default)]
 pub struct CostSettings {
+    /// The Cost Explorer metric every cost page, report and rule shows: `amortized` (the
+    /// default), `net_amortized` or `unblended`.
+    pub metric: crate::model::CostMetric,
     pub source_account: String,
     pub cache_hours: u32,
     /// The share of the on-demand price spot instances save, for run-rates (0.65 = 65 % off).
@@ -102,6 +105,7 @@ pub struct CostSettings {
 impl Default for CostSettings {
     fn default() -> Self {
         CostSettings {
+            metric: crate::model::CostMetric::default(),
             source_account: "core".into(),
             cache_hours: 12,
             spot_discount: crate::pricing::SpotDiscount::default(),

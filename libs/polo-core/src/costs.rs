@@ -182,6 +182,8 @@ fn line(key: &str, name: &str, c: Cents) -> CostLine {
 /// A whole breakdown.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 pub struct CostBreakdown {
+    /// The Cost Explorer metric of every amount (the store's).
+    pub metric: crate::model::CostMetric,
     pub periods: Option<Periods>,
     pub items: Vec<CostLine>,
     /// Spend no item accounts for (no index tag, or a tag naming no known index); always
@@ -196,6 +198,7 @@ pub struct CostBreakdown {
 pub fn breakdown(store: &CostStore, fleet: &Fleet, dimension: Breakdown, today: Date) -> CostBreakdown {
     let Some(as_of) = store.as_of() else {
         return CostBreakdown {
+            metric: store.metric,
             periods: None,
             items: Vec::new(),
             unattributed: line("", "Unattributed", Cents::default()),
@@ -235,6 +238,7 @@ pub fn breakdown(store: &CostStore, fleet: &Fleet, dimension: Breakdown, today: 
         })
         .collect();
     CostBreakdown {
+        metric: store.metric,
         periods: Some(p),
         items,
         unattributed: line("", "Unattributed", unattributed),

@@ -1,5 +1,5 @@
-//! Cost Explorer: daily UnblendedCost grouped by the index cost-allocation tag, by linked
-//! account and by service, every page, turned into whole cents that still add up: each
+//! Cost Explorer: the daily cost in the configured metric (`[costs] metric`, amortized by
+//! default) grouped by the index cost-allocation tag, by linked account and by service, every page, turned into whole cents that still add up: each
 //! day's amounts of one grouping are rounded so that they sum to that day's rounded total
 //! (largest remainder), so breakdowns reconcile to the cent.
 
@@ -12,12 +12,9 @@ use aws_sdk_costexplorer::types::{
     DateInterval, Granularity, GroupDefinition, GroupDefinitionType, ResultByTime,
 };
 use polo_core::Money;
-use polo_core::model::{CostDimension, CostRow};
+use polo_core::model::{CostDimension, CostMetric, CostRow};
 use rust_decimal::Decimal;
 use time::{Date, Duration, OffsetDateTime};
-
-/// The metric Polo reads.
-pub const METRIC: &str = "UnblendedCost";
 
 /// The days Polo asks for at `now`: from the first day of the month 13 months back (Cost
 /// Explorer keeps 13 months by default) through yesterday (today is still moving).
@@ -35,6 +32,7 @@ pub fn window(now: OffsetDateTime) -> (Date, Date) {
 pub async fn pull_costs(
     config: &SdkConfig,
     tag_key: &str,
+    metric: CostMetric,
     from: Date,
     to: Date,
 ) -> anyhow::Result<(Vec<CostRow>, Vec<Date>)> {
@@ -61,7 +59,7 @@ pub async fn pull_costs(
             GroupDefinition::builder().r#type(GroupDefinitionType::Dimension).key("SERVICE").build(),
         ),
     ] {
-        let (raw, days) = pull_grouping(&ce, dimension, group, tag_key, from, to).await?;
+        let (raw, days) = pull_grouping(&ce, (dimension, group), tag_key, metric, from, to).await?;
         rows.extend(to_cents(dimension, raw));
         estimated.extend(days);
     }
@@ -70,9 +68,9 @@ pub async fn pull_costs(
 
 async fn pull_grouping(
     ce: &aws_sdk_costexplorer::Client,
-    dimension: CostDimension,
-    group: GroupDefinition,
+    (dimension, group): (CostDimension, GroupDefinition),
     tag_key: &str,
+    metric: CostMetric,
     from: Date,
     to: Date,
 ) -> anyhow::Result<(BTreeMap<Date, BTreeMap<String, Decimal>>, Vec<Date>)> {
@@ -85,14 +83,14 @@ async fn pull_grouping(
             .get_cost_and_usage()
             .time_period(period.clone())
             .granularity(Granularity::Daily)
-            .metrics(METRIC)
+            .metrics(metric.cost_explorer_name())
             .group_by(group.clone())
             .set_next_page_token(token.take())
             .send()
             .await
             .map_err(|e| anyhow!("{}", DisplayErrorContext(&e)))
             .with_context(|| format!("GetCostAndUsage by {dimension}, page {page}"))?;
-        add_results(&mut out, answer.results_by_time(), dimension, tag_key)?;
+        add_results(&mut out, answer.results_by_time(), dimension, tag_key, metric)?;
         estimated.extend(estimated_days(answer.results_by_time()));
         match answer.next_page_token().filter(|t| !t.is_empty()) {
             Some(next) => token = Some(next.to_owned()),
@@ -123,7 +121,9 @@ pub(crate) fn add_results(
     results: &[ResultByTime],
     dimension: CostDimension,
     tag_key: &str,
+    metric: CostMetric,
 ) -> anyhow::Result<()> {
+    let name = metric.cost_explorer_name();
     for result in results {
         let start = result.time_period().map(DateInterval::start).unwrap_or_default();
         let day = Date::parse(start, time::macros::format_description!("[year]-[month]-[day]"))
@@ -140,8 +140,8 @@ pub(crate) fn add_results(
             };
             let metric = g
                 .metrics()
-                .and_then(|m| m.get(METRIC))
-                .ok_or_else(|| anyhow!("Cost Explorer {day} {dimension} {raw_key:?}: no {METRIC}"))?;
+                .and_then(|m| m.get(name))
+                .ok_or_else(|| anyhow!("Cost Explorer {day} {dimension} {raw_key:?}: no {name}"))?;
             let unit = metric.unit().unwrap_or("");
             if unit != "USD" {
                 bail!("Cost Explorer {day} {dimension} {raw_key:?}: unit {unit:?}, expected USD");
@@ -169,22 +169,26 @@ pub(crate) fn add_results(
     Ok(())
 }
 
-/// The cost store after asking Cost Explorer at `now`, or `None` when `current` was fetched
-/// less than `cache_hours` ago (not asked again). A malformed answer is an error naming the
-/// day and group; the caller keeps serving `current`.
+/// The cost store after asking Cost Explorer at `now` for `metric`, or `None` when `current`
+/// holds that metric and was fetched less than `cache_hours` ago (not asked again). A
+/// malformed answer is an error naming the day and group; the caller keeps serving `current`.
 pub async fn refresh_costs(
     source: &SdkConfig,
     tag_key: &str,
+    metric: CostMetric,
     current: &polo_core::model::CostStore,
     cache_hours: u32,
     now: OffsetDateTime,
 ) -> anyhow::Result<Option<polo_core::model::CostStore>> {
-    if current.fetched_at.is_some_and(|at| now - at < Duration::hours(i64::from(cache_hours)) && at <= now) {
+    let fresh =
+        current.fetched_at.is_some_and(|at| now - at < Duration::hours(i64::from(cache_hours)) && at <= now);
+    if fresh && current.metric == metric {
         return Ok(None);
     }
     let (from, to) = window(now);
-    let (rows, estimated) = pull_costs(source, tag_key, from, to).await?;
+    let (rows, estimated) = pull_costs(source, tag_key, metric, from, to).await?;
     let mut store = polo_core::model::CostStore::from_rows(&rows)?;
+    store.metric = metric;
     store.estimated = estimated;
     store.fetched_at = Some(now);
     Ok(Some(store))

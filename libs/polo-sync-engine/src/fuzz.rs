@@ -10,7 +10,7 @@ use aws_sdk_ec2::types::{
     Instance, InstanceLifecycleType, InstanceState, InstanceStateName, InstanceType, Placement, Tag,
 };
 use polo_core::config::{Account, TagKeys};
-use polo_core::model::{AccountKind, CostDimension};
+use polo_core::model::{AccountKind, CostDimension, CostMetric};
 use proptest::prelude::*;
 
 fn account() -> Account {
@@ -133,7 +133,10 @@ fn ec2_instance() -> impl Strategy<Value = Instance> {
 fn cost_result() -> impl Strategy<Value = ResultByTime> {
     let group = (
         prop::collection::vec(prop_oneof![text(), text().prop_map(|v| format!("marqo-index${v}"))], 0..3),
-        prop::option::of(prop_oneof![Just(crate::costs::METRIC.to_owned()), any::<String>()]),
+        prop::option::of(prop_oneof![
+            Just(CostMetric::Amortized.cost_explorer_name().to_owned()),
+            any::<String>()
+        ]),
         prop::option::of(text()),
         prop::option::of(text()),
     )
@@ -172,7 +175,7 @@ proptest! {
     fn fuzz_cost_explorer_results(results in prop::collection::vec(cost_result(), 0..4),
                                   dimension in prop::sample::select(vec![CostDimension::Index, CostDimension::Account, CostDimension::Service])) {
         let mut out = BTreeMap::new();
-        match crate::costs::add_results(&mut out, &results, dimension, "marqo-index") {
+        match crate::costs::add_results(&mut out, &results, dimension, "marqo-index", CostMetric::Amortized) {
             Ok(()) => {
                 // What was read converts to cents that sum to each day's rounded total.
                 let _ = crate::costs::to_cents(dimension, out);

@@ -138,8 +138,15 @@ async fn refresh_s3_costs(
         }
         None => CostStore::empty(),
     };
-    match crate::costs::refresh_costs(source, &config.tags.index, &current, config.costs.cache_hours, now)
-        .await?
+    match crate::costs::refresh_costs(
+        source,
+        &config.tags.index,
+        config.costs.metric,
+        &current,
+        config.costs.cache_hours,
+        now,
+    )
+    .await?
     {
         None => Ok(CostFacts::of(&current)),
         Some(fresh) => {

@@ -145,6 +145,7 @@ pub async fn run_cost_sync(config: &Config, data: &Path, now: OffsetDateTime) ->
     let refreshed = polo_sync_engine::costs::refresh_costs(
         &source,
         &config.tags.index,
+        config.costs.metric,
         &current,
         config.costs.cache_hours,
         now,

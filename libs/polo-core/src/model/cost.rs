@@ -5,7 +5,55 @@ use time::Date;
 
 use crate::Money;
 
-/// One day's unblended cost of one key of one Cost Explorer grouping.
+/// Which of Cost Explorer's cost metrics Polo reads (`[costs] metric`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CostMetric {
+    /// Reserved Instance and Savings Plans fees spread over the days they cover: what a day
+    /// of the fleet really costs (the default).
+    #[default]
+    Amortized,
+    /// Amortized, after discounts.
+    NetAmortized,
+    /// As billed that day: commitment fees on the 1st, upfront fees on the purchase day.
+    Unblended,
+}
+
+impl CostMetric {
+    /// `amortized`, `net_amortized` or `unblended` (config and JSON).
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CostMetric::Amortized => "amortized",
+            CostMetric::NetAmortized => "net_amortized",
+            CostMetric::Unblended => "unblended",
+        }
+    }
+
+    /// The metric's name in Cost Explorer's API.
+    pub fn cost_explorer_name(self) -> &'static str {
+        match self {
+            CostMetric::Amortized => "AmortizedCost",
+            CostMetric::NetAmortized => "NetAmortizedCost",
+            CostMetric::Unblended => "UnblendedCost",
+        }
+    }
+
+    /// How pages name it.
+    pub fn title(self) -> &'static str {
+        match self {
+            CostMetric::Amortized => "Amortized cost",
+            CostMetric::NetAmortized => "Net amortized cost",
+            CostMetric::Unblended => "Unblended cost",
+        }
+    }
+
+    /// What a store written before the metric was recorded holds.
+    pub fn of_older_stores() -> CostMetric {
+        CostMetric::Unblended
+    }
+}
+
+/// One day's cost (in the store's metric) of one key of one Cost Explorer grouping.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CostRow {
     pub date: Date,

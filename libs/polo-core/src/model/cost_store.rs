@@ -9,7 +9,7 @@ use rust_decimal::Decimal;
 use serde::{Deserialize, Serialize};
 use time::{Date, Duration};
 
-use super::{CostDimension, CostRow};
+use super::{CostDimension, CostMetric, CostRow};
 use crate::Money;
 
 /// The shape version this build writes and reads.
@@ -27,6 +27,9 @@ pub struct CostStore {
     pub days: u32,
     /// dimension -> key -> cents per day (`""` is the unattributed remainder of `index`).
     pub dimensions: BTreeMap<CostDimension, BTreeMap<String, Vec<i64>>>,
+    /// The Cost Explorer metric of every amount (stores without it were unblended).
+    #[serde(default = "CostMetric::of_older_stores")]
+    pub metric: CostMetric,
     /// The days Cost Explorer still estimated when it answered (`Estimated: true`): recent
     /// days, whose amounts keep changing. Every other day is final. Sorted.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -101,6 +104,7 @@ impl CostStore {
             first_day: first,
             days,
             dimensions,
+            metric: CostMetric::default(),
             estimated: Vec::new(),
             fetched_at: None,
         })
@@ -114,6 +118,7 @@ impl CostStore {
             first_day: Date::MIN,
             days: 0,
             dimensions: BTreeMap::new(),
+            metric: CostMetric::default(),
             estimated: Vec::new(),
             fetched_at: None,
         }

@@ -11,7 +11,7 @@ mod snapshot;
 mod sync_document;
 
 pub use crate::listing::Facets;
-pub use cost::{CostDimension, CostRow};
+pub use cost::{CostDimension, CostMetric, CostRow};
 pub use cost_store::{COST_STORE_FORMAT, CostFacts, CostStore, CostStoreError};
 pub use finding::{Finding, Severity};
 pub use fleet::Fleet;
