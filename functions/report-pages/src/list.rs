@@ -66,7 +66,8 @@ const SHOWN: &[(ReportColumn, &str, bool)] = &[
 /// The filters (CONTRACT.md "Reports"), each a select with counts.
 const FILTERS: &[(FilterField, &str)] = &[(FilterField::Type, "Type"), (FilterField::Period, "Period")];
 
-const CSV_COLUMNS: &[&str] = &["type", "period", "start", "end", "generated_at", "expires_at", "url"];
+const CSV_COLUMNS: &[&str] =
+    &["type", "period", "start", "end", "generated_at", "expires_at", "final", "url"];
 
 /// A report as the list gives it (CONTRACT.md): no body.
 #[derive(Serialize)]
@@ -112,6 +113,7 @@ impl CsvRow for ReportItem<'_> {
         cells.time(Some(self.end));
         cells.time(Some(self.generated_at));
         cells.time(Some(self.expires_at));
+        cells.text(if self.is_final { "true" } else { "false" });
         cells.text(&self.url);
     }
 }

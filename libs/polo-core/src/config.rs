@@ -121,6 +121,9 @@ pub struct ReportSettings {
     pub timezone: crate::calendar::ReportZone,
     /// Days each report type is kept, by type.
     pub ttl_days: BTreeMap<String, u32>,
+    /// Days after a month ends before its `monthly-close` can be final: credits, refunds,
+    /// tax and fee finalisation keep changing a month for days after it ends.
+    pub month_final_after_days: u32,
 }
 
 impl Default for ReportSettings {
@@ -137,6 +140,7 @@ impl Default for ReportSettings {
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v))
             .collect(),
+            month_final_after_days: 5,
         }
     }
 }

@@ -131,13 +131,24 @@ fn final_by_default() -> bool {
     true
 }
 
-/// Whether a report of `kind` over `period` is final on `costs`: reports of cost days are
-/// not while any of those days is estimated or missing; the others count no cost day.
-pub fn is_final(kind: ReportType, period: &Period, costs: &CostStore) -> bool {
+/// Whether a report of `kind` over `period` is final at `now` on `costs`: reports of cost
+/// days are not while any of those days is estimated or missing, and a `monthly-close` not
+/// before `[reports] month_final_after_days` after its month; the others count no cost day.
+pub fn is_final(
+    kind: ReportType,
+    period: &Period,
+    costs: &CostStore,
+    now: OffsetDateTime,
+    config: &Config,
+) -> bool {
+    let (first, last) = (period.first_day(), period.last_day());
+    let settled =
+        || costs.as_of().is_some_and(|newest| newest >= last) && costs.estimated_days(first, last) == 0;
     match kind {
-        ReportType::DailyCost | ReportType::WeeklySummary | ReportType::MonthlyClose => {
-            let (first, last) = (period.first_day(), period.last_day());
-            costs.as_of().is_some_and(|newest| newest >= last) && costs.estimated_days(first, last) == 0
+        ReportType::DailyCost | ReportType::WeeklySummary => settled(),
+        ReportType::MonthlyClose => {
+            let after = Duration::days(i64::from(config.reports.month_final_after_days));
+            settled() && now.date() > last + after
         }
         ReportType::InventoryChanges | ReportType::IdleResources => true,
     }
@@ -185,7 +196,7 @@ pub fn generate(kind: ReportType, period: Period, inputs: &ReportInputs<'_>, now
         generated_at: now,
         expires_at: now + Duration::days(i64::from(days)),
         body,
-        is_final: is_final(kind, &period, inputs.costs),
+        is_final: is_final(kind, &period, inputs.costs, now, inputs.config),
         sent_at: None,
     }
 }

@@ -206,3 +206,16 @@ async fn a_cost_report_over_an_estimated_day_is_not_final_until_cost_explorer_se
     let again = later.run(ReportType::DailyCost, Some("2026-11-23")).await.unwrap();
     assert!(matches!(again, RunOutcome::Unchanged(_)));
 }
+
+#[test]
+fn a_month_stays_provisional_for_days_after_it_ends() {
+    let (_, costs) = generate_with_costs(42, Scale::Small, NOW);
+    let config = Config::bundled().unwrap();
+    assert_eq!(config.reports.month_final_after_days, 5);
+    let october = Period::parse("2026-10", Granularity::Month).unwrap();
+    // Every October day is final in the store; credits and tax may still land for five days.
+    assert!(!is_final(ReportType::MonthlyClose, &october, &costs, datetime!(2026-11-05 12:00 UTC), &config));
+    assert!(is_final(ReportType::MonthlyClose, &october, &costs, datetime!(2026-11-06 00:00 UTC), &config));
+    let november = Period::parse("2026-11", Granularity::Month).unwrap();
+    assert!(!is_final(ReportType::MonthlyClose, &november, &costs, datetime!(2026-12-31 00:00 UTC), &config));
+}

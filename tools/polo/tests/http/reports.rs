@@ -15,13 +15,23 @@ async fn the_reports_list_answers_json_csv_and_filters() {
     assert_eq!(first["period"], "2026-11-23", "newest period first");
     assert_eq!(first["url"], "/reports/daily-cost/2026-11-23");
     assert_eq!(first["start"], "2026-11-23T00:00:00Z");
+    assert_eq!(first["final"], false, "Cost Explorer still estimates the sample's newest day");
     let daily = app.json("/reports?format=json&type=daily-cost").await;
     assert_eq!(daily["total"], 2);
     let one = app.json("/reports?format=json&period=2026-W47").await;
     assert_eq!(one["items"][0]["type"], "weekly-summary");
     let csv = app.get("/reports?format=csv").await;
     assert_eq!(csv.status, 200);
-    assert!(csv.body.starts_with("type,period,start,end,generated_at,expires_at,url\n"), "{}", csv.body);
+    assert!(
+        csv.body.starts_with("type,period,start,end,generated_at,expires_at,final,url\n"),
+        "{}",
+        csv.body
+    );
+    assert!(
+        csv.body.contains(",false,/reports/daily-cost/2026-11-23"),
+        "the newest day is estimated: {}",
+        csv.body
+    );
     assert_eq!(csv.body.lines().count(), 7);
     assert_eq!(app.get("/reports?sort=nosuch").await.status, 400);
     let sorted = app.json("/reports?format=json&sort=-period").await;
