@@ -114,6 +114,28 @@ fn no_scheduled_job_depends_on_the_web_crate() {
 }
 
 #[test]
+fn no_lambda_binary_compiles_the_sample_generator() {
+    let output = std::process::Command::new(env!("CARGO"))
+        .args(["metadata", "--locked", "--no-deps", "--offline", "--format-version", "1"])
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
+        .output()
+        .unwrap();
+    let meta: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let functions: Vec<String> = functions().into_iter().map(|(n, _)| n).collect();
+    for p in meta["packages"].as_array().unwrap() {
+        let name = p["name"].as_str().unwrap();
+        if !functions.iter().any(|f| f == name) {
+            continue;
+        }
+        for d in p["dependencies"].as_array().unwrap() {
+            let normal = d["kind"].is_null();
+            let sample = d["features"].as_array().unwrap().iter().any(|f| f == "sample");
+            assert!(!(normal && sample), "{name} compiles polo-core's sample generator into its binary");
+        }
+    }
+}
+
+#[test]
 fn no_function_depends_on_another() {
     let all = packages();
     let names: Vec<String> = functions().into_iter().map(|(n, _)| n).collect();

@@ -14,6 +14,7 @@ pub mod ports;
 pub mod price_list;
 pub mod pricing;
 pub mod reports;
+#[cfg(feature = "sample")]
 pub mod sample;
 pub mod search;
 pub mod summary;
