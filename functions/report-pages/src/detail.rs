@@ -60,7 +60,7 @@ pub async fn detail(
         Format::Json => json(&Detail { item: ReportItem::of(&report), body: &report.body }),
         Format::Csv => Err(AppError::bad_param("format", "a report answers html or json, not csv")),
         Format::Html => {
-            let points: Vec<_> = report.body.trend.iter().map(|p| (p.date, p.amount, false)).collect();
+            let points: Vec<_> = report.body.trend.iter().map(|p| (p.date, p.amount, p.estimated)).collect();
             html(&DetailPage {
                 chrome,
                 title: kind.title(),

@@ -86,6 +86,20 @@ impl Section {
 pub struct TrendPoint {
     pub date: Date,
     pub amount: Money,
+    /// Cost Explorer still estimated the day when the report was built.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub estimated: bool,
+}
+
+impl TrendPoint {
+    /// The whole bill on `date`, and whether Cost Explorer still estimates it.
+    pub fn total_on(store: &crate::model::CostStore, date: Date) -> TrendPoint {
+        TrendPoint {
+            date,
+            amount: store.total(crate::model::CostDimension::Account, date, date),
+            estimated: store.is_estimated(date),
+        }
+    }
 }
 
 /// A fact.

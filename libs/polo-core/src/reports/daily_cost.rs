@@ -48,7 +48,7 @@ pub(super) fn build(period: Period, inputs: &ReportInputs<'_>) -> ReportBody {
     body.trend = (0..28)
         .rev()
         .map(|n| day - Duration::days(n))
-        .map(|date| TrendPoint { date, amount: store.total(CostDimension::Account, date, date) })
+        .map(|date| TrendPoint::total_on(store, date))
         .collect();
     body
 }

@@ -8,7 +8,6 @@ use super::body::{fact, money, signed};
 use super::{Period, ReportBody, ReportInputs, Section, TrendPoint};
 use crate::Money;
 use crate::costs::{Breakdown, CostLine, breakdown};
-use crate::model::CostDimension;
 
 /// Rows a breakdown names; the rest are summed in one row.
 const TOP: usize = 20;
@@ -61,10 +60,7 @@ pub(super) fn build(period: Period, inputs: &ReportInputs<'_>) -> ReportBody {
         ),
         facts,
         sections,
-        trend: period
-            .days()
-            .map(|date| TrendPoint { date, amount: store.total(CostDimension::Account, date, date) })
-            .collect(),
+        trend: period.days().map(|date| TrendPoint::total_on(store, date)).collect(),
     }
 }
 

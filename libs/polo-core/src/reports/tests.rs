@@ -193,6 +193,9 @@ async fn a_cost_report_over_an_estimated_day_is_not_final_until_cost_explorer_se
     // The sample's newest two days (22 and 23 November) are estimated.
     let estimated = s.run(ReportType::DailyCost, Some("2026-11-23")).await.unwrap();
     assert!(!estimated.report().is_final);
+    let trend = &estimated.report().body.trend;
+    assert!(trend.last().is_some_and(|p| p.estimated && p.date == date!(2026 - 11 - 23)), "{trend:?}");
+    assert!(trend.iter().filter(|p| p.estimated).count() == 2, "the chart draws both estimated days apart");
     let settled = s.run(ReportType::DailyCost, Some("2026-11-21")).await.unwrap();
     assert!(settled.report().is_final);
     assert!(!s.run(ReportType::WeeklySummary, Some("2026-W47")).await.unwrap().report().is_final);

@@ -94,10 +94,7 @@ pub(super) fn build(
             change_table,
             findings,
         ],
-        trend: period
-            .days()
-            .map(|date| TrendPoint { date, amount: store.total(CostDimension::Account, date, date) })
-            .collect(),
+        trend: period.days().map(|date| TrendPoint::total_on(store, date)).collect(),
     }
 }
 
