@@ -7,16 +7,21 @@ use std::collections::BTreeMap;
 
 use serde_json::Value;
 
-/// Each workspace package with its normal and build dependencies (dev-dependencies are the
-/// tests' business), by name.
-fn packages() -> BTreeMap<String, (String, Vec<String>)> {
+/// `cargo metadata` of the workspace's own packages.
+fn metadata() -> Value {
     let output = std::process::Command::new(env!("CARGO"))
         .args(["metadata", "--locked", "--no-deps", "--offline", "--format-version", "1"])
         .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
         .output()
         .unwrap();
     assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
-    let meta: Value = serde_json::from_slice(&output.stdout).unwrap();
+    serde_json::from_slice(&output.stdout).unwrap()
+}
+
+/// Each workspace package with its normal and build dependencies (dev-dependencies are the
+/// tests' business), by name.
+fn packages() -> BTreeMap<String, (String, Vec<String>)> {
+    let meta = metadata();
     let root = meta["workspace_root"].as_str().unwrap().to_owned();
     meta["packages"]
         .as_array()
@@ -115,12 +120,7 @@ fn no_scheduled_job_depends_on_the_web_crate() {
 
 #[test]
 fn no_lambda_binary_compiles_the_sample_generator() {
-    let output = std::process::Command::new(env!("CARGO"))
-        .args(["metadata", "--locked", "--no-deps", "--offline", "--format-version", "1"])
-        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
-        .output()
-        .unwrap();
-    let meta: Value = serde_json::from_slice(&output.stdout).unwrap();
+    let meta = metadata();
     let functions: Vec<String> = functions().into_iter().map(|(n, _)| n).collect();
     for p in meta["packages"].as_array().unwrap() {
         let name = p["name"].as_str().unwrap();

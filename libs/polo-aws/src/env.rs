@@ -2,7 +2,7 @@
 
 use std::path::PathBuf;
 
-use polo_core::config::EnvError;
+use polo_core::config::{EnvError, env_value};
 use polo_core::ports::{LocalPaths, Stores};
 
 /// Where a deployed function's data lives.
@@ -35,16 +35,12 @@ const DEFAULT_STATE: &str = "data/state";
 /// Sync documents of a local run.
 const DOCUMENTS: &str = "data/sync";
 
-fn set(get: &impl Fn(&str) -> Option<String>, name: &str) -> Option<String> {
-    get(name).filter(|v| !v.is_empty())
-}
-
 impl AwsEnv {
     /// Reads the data-plane variables through `get` (`std::env::var` in `main`, a map in
     /// tests); a missing or malformed one is an error naming it.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<AwsEnv, EnvError> {
-        let need = |name: &'static str| set(&get, name).ok_or_else(|| EnvError::required(name));
-        let sync_interval_minutes = match set(&get, "SYNC_INTERVAL_MINUTES") {
+        let need = |name: &'static str| env_value(&get, name).ok_or_else(|| EnvError::required(name));
+        let sync_interval_minutes = match env_value(&get, "SYNC_INTERVAL_MINUTES") {
             Some(v) => Some(v.parse::<u32>().ok().filter(|n| *n > 0).ok_or_else(|| EnvError {
                 variable: "SYNC_INTERVAL_MINUTES",
                 problem: format!("expected a whole number of minutes, got {v:?}"),
@@ -56,7 +52,7 @@ impl AwsEnv {
             resource_table: need("DYNAMODB_TABLE_NAME")?,
             report_table: need("DYNAMODB_REPORT_TABLE_NAME")?,
             sync_interval_minutes,
-            core_role_arn: set(&get, "CORE_ROLE_ARN"),
+            core_role_arn: env_value(&get, "CORE_ROLE_ARN"),
         })
     }
 }
@@ -65,11 +61,14 @@ impl DataEnv {
     /// Local files when `POLO_DATA` or `USE_LOCAL_DATA` is set (state under `POLO_STATE`,
     /// default `data/state`), else [`AwsEnv::from_lookup`].
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<DataEnv, EnvError> {
-        let local = set(&get, "USE_LOCAL_DATA").is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
-        match set(&get, "POLO_DATA").or_else(|| local.then(|| SAMPLE.to_owned())) {
+        let local =
+            env_value(&get, "USE_LOCAL_DATA").is_some_and(|v| v == "1" || v.eq_ignore_ascii_case("true"));
+        match env_value(&get, "POLO_DATA").or_else(|| local.then(|| SAMPLE.to_owned())) {
             Some(data) => Ok(DataEnv::Local(LocalPaths {
                 data: PathBuf::from(data),
-                state: PathBuf::from(set(&get, "POLO_STATE").unwrap_or_else(|| DEFAULT_STATE.to_owned())),
+                state: PathBuf::from(
+                    env_value(&get, "POLO_STATE").unwrap_or_else(|| DEFAULT_STATE.to_owned()),
+                ),
                 documents: PathBuf::from(DOCUMENTS),
             })),
             None => AwsEnv::from_lookup(get).map(DataEnv::Aws).map_err(|e| match e.problem.as_str() {

@@ -169,6 +169,12 @@ pub struct EnvError {
     pub problem: String,
 }
 
+/// The variable `name` through `get`, when it is set to something: an empty value counts as
+/// unset (CloudFormation and `sam local` pass empty strings for absent parameters).
+pub fn env_value(get: &impl Fn(&str) -> Option<String>, name: &str) -> Option<String> {
+    get(name).filter(|v| !v.is_empty())
+}
+
 impl EnvError {
     /// `variable` is missing.
     pub fn required(variable: &'static str) -> EnvError {
@@ -214,7 +220,7 @@ impl Config {
     /// A deployed binary's configuration: `POLO_CONFIG` (else as [`Config::load`]) with
     /// `REPORT_TIMEZONE` over its report time zone, read through `get`.
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<Config, EnvError> {
-        let set = |name: &str| get(name).filter(|v| !v.is_empty());
+        let set = |name: &str| env_value(&get, name);
         let zone = match set("REPORT_TIMEZONE") {
             Some(name) => Some(
                 crate::calendar::ReportZone::parse(&name)

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use polo_core::SystemClock;
-use polo_core::config::{Config, EnvError};
+use polo_core::config::{Config, EnvError, env_value};
 use polo_core::ports::Stores;
 
 use crate::app::settings::{DEFAULT_INLINE_CSV_LIMIT, DEFAULT_LOGOUT_URL, WebSettings};
@@ -29,14 +29,13 @@ impl FunctionConfig {
     /// `CSV_INLINE_MAX_BYTES`, `POLO_CONFIG` and `REPORT_TIMEZONE` through `get`
     /// (`std::env::var` in `main`, a map in tests).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<FunctionConfig, EnvError> {
-        let logout_url =
-            get("LOGOUT_URL").filter(|s| !s.is_empty()).or_else(|| Some(DEFAULT_LOGOUT_URL.to_owned()));
+        let logout_url = env_value(&get, "LOGOUT_URL").or_else(|| Some(DEFAULT_LOGOUT_URL.to_owned()));
         if let Some(url) = &logout_url
             && !(url.starts_with("https://") || url.starts_with("http://") || url.starts_with('/'))
         {
             return Err(EnvError { variable: "LOGOUT_URL", problem: format!("expected a URL, got {url:?}") });
         }
-        let set = |name: &str| get(name).filter(|s| !s.is_empty());
+        let set = |name: &str| env_value(&get, name);
         let sign_in = match (set("OIDC_ISSUER"), set("OIDC_CLIENT_ID")) {
             (Some(issuer), Some(client_id)) => {
                 let url_var = |variable: &'static str| -> Result<Option<String>, EnvError> {
