@@ -1,18 +1,20 @@
 //! Cost Explorer against the emulator: answers preloaded through moto's own API (each
-//! distinct request takes the next queued answer), several pages, accounts and services,
-//! untagged spend and a tag naming no index; the cache; a malformed answer.
+//! distinct request takes the next queued answer), several pages, accounts, services and
+//! record types, untagged usage and a tag naming no index; the cache; the incremental
+//! second refresh; the deadline and the back-off; a malformed answer.
 
+use aws_config::SdkConfig;
 use polo_core::Money;
 use polo_core::costs::{Breakdown, breakdown};
 use polo_core::model::{CostDimension, CostMetric, CostStore, Fleet};
-use polo_sync_engine::costs::refresh_costs;
+use polo_sync_engine::costs::{RefreshSettings, Refreshed, refresh_costs};
 use serde_json::{Value, json};
-use time::Duration;
-use time::macros::datetime;
+use time::macros::{date, datetime};
+use time::{Date, Duration, OffsetDateTime};
 
 use crate::harness::{base_config, emulator, fresh_account_id, in_account};
 
-fn day(date: &str, groups: &[(&str, &str)]) -> Value {
+pub(crate) fn day(date: &str, groups: &[(&str, &str)]) -> Value {
     let next = time::Date::parse(date, time::macros::format_description!("[year]-[month]-[day]"))
         .unwrap()
         .next_day()
@@ -33,7 +35,7 @@ fn estimated(mut day: Value) -> Value {
 }
 
 #[allow(clippy::needless_pass_by_value)] // built inline by each call
-fn answer(days: Vec<Value>, next: Option<&str>) -> Value {
+pub(crate) fn answer(days: Vec<Value>, next: Option<&str>) -> Value {
     let mut a = json!({ "ResultsByTime": days, "DimensionValueAttributes": [] });
     if let Some(next) = next {
         a["NextPageToken"] = json!(next);
@@ -41,7 +43,7 @@ fn answer(days: Vec<Value>, next: Option<&str>) -> Value {
     a
 }
 
-async fn preload(account_id: &str, results: Vec<Value>) {
+pub(crate) async fn preload(account_id: &str, results: Vec<Value>) {
     let url = format!("{}/moto-api/static/ce/cost-and-usage-results", emulator());
     let response = reqwest::Client::new()
         .post(url)
@@ -52,14 +54,33 @@ async fn preload(account_id: &str, results: Vec<Value>) {
     assert!(response.status().is_success(), "{}", response.status());
 }
 
+fn settings(metric: CostMetric) -> RefreshSettings {
+    RefreshSettings { tag_key: "marqo-index".into(), metric, cache_hours: 12, month_final_after_days: 5 }
+}
+
+const MINUTES: std::time::Duration = std::time::Duration::from_mins(5);
+
+/// A refresh that is expected to ask and succeed: the store, and the requests it made.
+async fn stored(
+    source: &SdkConfig,
+    metric: CostMetric,
+    current: &CostStore,
+    now: OffsetDateTime,
+) -> (CostStore, Date, bool, u32) {
+    match refresh_costs(source, &settings(metric), current, now, MINUTES).await {
+        Refreshed::Stored { store, from, whole, requests } => (*store, from, whole, requests),
+        other => panic!("expected a refresh, got {other:?}"),
+    }
+}
+
 #[tokio::test]
-async fn cost_explorer_pages_groups_and_the_cache() {
+async fn cost_explorer_pages_groups_charges_apart_and_the_cache() {
     let base = base_config(&emulator()).await;
     let core = fresh_account_id(710);
     preload(
         &core,
         vec![
-            // By the index tag: two pages; untagged spend (`marqo-index$`) and a tag naming no index.
+            // Usage by the index tag: two pages; untagged usage (`marqo-index$`) and a tag naming no index.
             answer(
                 vec![day(
                     "2026-11-22",
@@ -78,7 +99,7 @@ async fn cost_explorer_pages_groups_and_the_cache() {
                 ))],
                 None,
             ),
-            // By linked account.
+            // Usage by linked account.
             answer(
                 vec![
                     day("2026-11-22", &[("111111111111", "9.00"), ("222222222222", "4.01")]),
@@ -86,7 +107,7 @@ async fn cost_explorer_pages_groups_and_the_cache() {
                 ],
                 None,
             ),
-            // By service.
+            // Usage by service.
             answer(
                 vec![
                     day(
@@ -100,30 +121,50 @@ async fn cost_explorer_pages_groups_and_the_cache() {
                 ],
                 None,
             ),
+            // The whole bill by record type: usage, and a credit, tax and support apart.
+            answer(
+                vec![
+                    day(
+                        "2026-11-22",
+                        &[
+                            ("Usage", "9.01"),
+                            ("SavingsPlanCoveredUsage", "4.00"),
+                            ("Credit", "-30.00"),
+                            ("Tax", "0.50"),
+                        ],
+                    ),
+                    estimated(day("2026-11-23", &[("Usage", "15.00"), ("Support", "1.00")])),
+                ],
+                None,
+            ),
         ],
     )
     .await;
     let source = in_account(&base, &core).await;
     let now = datetime!(2026-11-24 12:00 UTC);
-    let store = refresh_costs(&source, "marqo-index", CostMetric::Amortized, &CostStore::empty(), 12, now)
-        .await
-        .unwrap()
-        .expect("asked");
+    let (store, from, whole, requests) =
+        stored(&source, CostMetric::Amortized, &CostStore::empty(), now).await;
+    assert!(whole, "an empty store is pulled whole");
+    assert_eq!(from, date!(2025 - 10 - 01));
+    assert_eq!(requests, 5, "two pages by index, one for each other grouping");
+    assert_eq!(store.refresh.requests_in_month(now.date()), 5);
     assert_eq!(store.fetched_at, Some(now));
     assert_eq!(store.metric, CostMetric::Amortized, "the default metric, recorded with the numbers");
     assert_eq!(store.as_of().map(|d| d.to_string()).as_deref(), Some("2026-11-23"));
     // Cost Explorer still estimates the newest day: recorded, so pages and rules tell it apart.
-    assert_eq!(store.estimated, vec![time::macros::date!(2026 - 11 - 23)]);
-    assert_eq!(store.newest_final_day(), Some(time::macros::date!(2026 - 11 - 22)));
+    assert_eq!(store.estimated, vec![date!(2026 - 11 - 23)]);
+    assert_eq!(store.newest_final_day(), Some(date!(2026 - 11 - 22)));
     let index = &store.dimensions[&CostDimension::Index];
     assert_eq!(index["idx-a"], vec![1001, 1250], "both pages read; the largest remainder gets the cent");
     assert_eq!(index[""], vec![200, 250]);
     assert_eq!(index["idx-gone"], vec![100, 0], "13.010 in three parts still sums to 13.01");
     assert_eq!(store.dimensions[&CostDimension::Account].len(), 2);
     assert_eq!(store.dimensions[&CostDimension::Service].len(), 2);
+    assert_eq!(store.dimensions[&CostDimension::Charge].len(), 5);
 
-    // Against a fleet that knows idx-a only: the rest is unattributed, and every breakdown
-    // adds up to the same total.
+    // Against a fleet that knows idx-a only: the rest of the usage is unattributed (never the
+    // credit), the credit, tax and support are other charges, and every breakdown adds up to
+    // the same whole bill.
     let mut everything = polo_core::sample::generate(1, polo_core::sample::Scale::Small, now);
     everything.indexes.truncate(1);
     everything.indexes[0].index_id = "idx-a".into();
@@ -131,7 +172,9 @@ async fn cost_explorer_pages_groups_and_the_cache() {
     let by_index = breakdown(&store, &fleet, Breakdown::Index, now.date());
     assert_eq!(by_index.items.len(), 1);
     assert_eq!(by_index.unattributed.month_to_date, Money::from_scaled(200 + 250 + 100, 2));
-    for d in [Breakdown::Account, Breakdown::Service, Breakdown::Customer] {
+    assert_eq!(by_index.other_charges.month_to_date, Money::from_scaled(-3000 + 50 + 100, 2));
+    assert_eq!(by_index.sum.month_to_date, Money::from_scaled(1301 + 1500 - 3000 + 50 + 100, 2));
+    for d in [Breakdown::Account, Breakdown::Service, Breakdown::Customer, Breakdown::Charge] {
         assert_eq!(
             breakdown(&store, &fleet, d, now.date()).sum.month_to_date,
             by_index.sum.month_to_date,
@@ -139,24 +182,146 @@ async fn cost_explorer_pages_groups_and_the_cache() {
         );
     }
 
-    // Younger than cache_hours: not asked again; older: asked again.
-    assert!(
-        refresh_costs(&source, "marqo-index", CostMetric::Amortized, &store, 12, now + Duration::hours(11))
-            .await
-            .unwrap()
-            .is_none()
+    // Younger than cache_hours: not asked again.
+    assert!(matches!(
+        refresh_costs(&source, &settings(CostMetric::Amortized), &store, now + Duration::hours(11), MINUTES)
+            .await,
+        Refreshed::NotDue { .. }
+    ));
+    // The metric changed in polo.toml: the whole window asked again at once, whatever the cache says.
+    let (other, _, whole, _) = stored(&source, CostMetric::Unblended, &store, now + Duration::hours(1)).await;
+    assert_eq!((other.metric, whole), (CostMetric::Unblended, true));
+}
+
+#[tokio::test]
+async fn a_second_refresh_reads_only_the_days_that_can_change_and_keeps_the_rest() {
+    let base = base_config(&emulator()).await;
+    let core = fresh_account_id(730);
+    let bill = |date: &str, amount: &str| day(date, &[("Usage", amount)]);
+    let account = |date: &str, amount: &str| day(date, &[("111111111111", amount)]);
+    preload(
+        &core,
+        vec![
+            // The first, whole pull: an October day and two November ones, the newest estimated.
+            answer(
+                vec![
+                    day("2026-10-15", &[("marqo-index$", "7.00")]),
+                    day("2026-11-22", &[("marqo-index$", "5.00")]),
+                    estimated(day("2026-11-23", &[("marqo-index$", "2.00")])),
+                ],
+                None,
+            ),
+            answer(
+                vec![
+                    account("2026-10-15", "7.00"),
+                    account("2026-11-22", "5.00"),
+                    estimated(account("2026-11-23", "2.00")),
+                ],
+                None,
+            ),
+            answer(
+                vec![
+                    day("2026-10-15", &[("EC2", "7.00")]),
+                    day("2026-11-22", &[("EC2", "5.00")]),
+                    estimated(day("2026-11-23", &[("EC2", "2.00")])),
+                ],
+                None,
+            ),
+            answer(
+                vec![
+                    bill("2026-10-15", "7.00"),
+                    bill("2026-11-22", "5.00"),
+                    estimated(bill("2026-11-23", "2.00")),
+                ],
+                None,
+            ),
+            // The second pull, of November only: the 23rd revised and final, the 24th estimated.
+            answer(
+                vec![
+                    day("2026-11-22", &[("marqo-index$", "5.00")]),
+                    day("2026-11-23", &[("marqo-index$", "6.00")]),
+                    estimated(day("2026-11-24", &[("marqo-index$", "1.00")])),
+                ],
+                None,
+            ),
+            answer(
+                vec![
+                    account("2026-11-22", "5.00"),
+                    account("2026-11-23", "6.00"),
+                    estimated(account("2026-11-24", "1.00")),
+                ],
+                None,
+            ),
+            answer(
+                vec![
+                    day("2026-11-22", &[("EC2", "5.00")]),
+                    day("2026-11-23", &[("EC2", "6.00")]),
+                    estimated(day("2026-11-24", &[("EC2", "1.00")])),
+                ],
+                None,
+            ),
+            answer(
+                vec![
+                    bill("2026-11-22", "5.00"),
+                    bill("2026-11-23", "6.00"),
+                    estimated(bill("2026-11-24", "1.00")),
+                ],
+                None,
+            ),
+        ],
+    )
+    .await;
+    let source = in_account(&base, &core).await;
+    let first_at = datetime!(2026-11-24 06:00 UTC);
+    let (first, _, whole, requests) =
+        stored(&source, CostMetric::Amortized, &CostStore::empty(), first_at).await;
+    assert_eq!((whole, requests), (true, 4));
+    let next_day = first_at + Duration::hours(13);
+    let (second, from, whole, requests) = stored(&source, CostMetric::Amortized, &first, next_day).await;
+    assert_eq!((from, whole, requests), (date!(2026 - 11 - 01), false, 4), "November only: October is final");
+    assert_eq!(second.refresh.last_from, Some(date!(2026 - 11 - 01)));
+    assert_eq!(second.refresh.requests_in_month(next_day.date()), 8, "both refreshes counted");
+    let october = date!(2026 - 10 - 15);
+    assert_eq!(
+        second.sum(CostDimension::Account, "111111111111", october, october),
+        Money::from_scaled(700, 2),
+        "kept from the store"
     );
-    // The metric changed in polo.toml: asked again at once, whatever the cache says.
-    let other =
-        refresh_costs(&source, "marqo-index", CostMetric::Unblended, &store, 12, now + Duration::hours(1))
-            .await
-            .unwrap();
-    assert_eq!(other.map(|s| s.metric), Some(CostMetric::Unblended));
-    let again =
-        refresh_costs(&source, "marqo-index", CostMetric::Amortized, &store, 12, now + Duration::hours(13))
-            .await
-            .unwrap();
-    assert!(again.is_some());
+    let revised = date!(2026 - 11 - 23);
+    assert_eq!(
+        second.sum(CostDimension::Account, "111111111111", revised, revised),
+        Money::from_scaled(600, 2),
+        "the estimated day revised"
+    );
+    assert_eq!(second.estimated, vec![date!(2026 - 11 - 24)]);
+}
+
+#[tokio::test]
+async fn a_refresh_out_of_time_asks_nothing_is_recorded_and_backs_off() {
+    let base = base_config(&emulator()).await;
+    let source = in_account(&base, &fresh_account_id(740)).await;
+    let now = datetime!(2026-11-24 12:00 UTC);
+    let s = settings(CostMetric::Amortized);
+    let Refreshed::Failed { store, error } =
+        refresh_costs(&source, &s, &CostStore::empty(), now, std::time::Duration::ZERO).await
+    else {
+        panic!("no time: no refresh")
+    };
+    assert!(format!("{error:#}").contains("out of time before page 1"), "{error:#}");
+    assert_eq!((store.refresh.failures, store.refresh.last_requests), (1, 0), "no request was made");
+    assert_eq!(store.refresh.retry_at(), Some(now + Duration::minutes(30)));
+    assert!(store.as_of().is_none(), "the numbers stay as they were");
+    // Backed off: 10 minutes later nothing is asked; 31 minutes later it is tried again.
+    let Refreshed::NotDue { why } =
+        refresh_costs(&source, &s, &store, now + Duration::minutes(10), MINUTES).await
+    else {
+        panic!("backed off")
+    };
+    assert!(why.contains("1 failed attempts in a row"), "{why}");
+    assert!(!matches!(
+        refresh_costs(&source, &s, &store, now + Duration::minutes(31), MINUTES).await,
+        Refreshed::NotDue { .. }
+    ));
 }
 
 #[tokio::test]
@@ -165,16 +330,19 @@ async fn a_malformed_answer_is_an_error_naming_the_day_and_group() {
     let core = fresh_account_id(720);
     preload(&core, vec![answer(vec![day("2026-11-22", &[("marqo-index$idx-a", "lots")])], None)]).await;
     let source = in_account(&base, &core).await;
-    let e = refresh_costs(
+    let Refreshed::Failed { store, error } = refresh_costs(
         &source,
-        "marqo-index",
-        CostMetric::Amortized,
+        &settings(CostMetric::Amortized),
         &CostStore::empty(),
-        12,
         datetime!(2026-11-24 12:00 UTC),
+        MINUTES,
     )
     .await
-    .unwrap_err();
-    let text = format!("{e:#}");
+    else {
+        panic!("a malformed answer fails the refresh")
+    };
+    let text = format!("{error:#}");
     assert!(text.contains("2026-11-22") && text.contains("idx-a") && text.contains("not a number"), "{text}");
+    assert_eq!((store.refresh.failures, store.refresh.last_requests), (1, 1));
+    assert!(store.refresh.last_error.as_deref().is_some_and(|e| e.contains("not a number")));
 }

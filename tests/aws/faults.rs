@@ -7,7 +7,7 @@ use time::macros::datetime;
 use time::{Duration, OffsetDateTime};
 
 use crate::fleet::{create_registry, create_registry_with, launch, put_items, registry_item};
-use crate::harness::{account, base_config, config_with, emulator, fresh_account_id, in_account};
+use crate::harness::{BUDGET, account, base_config, config_with, emulator, fresh_account_id, in_account};
 use crate::proxy::Proxy;
 
 const FIRST: OffsetDateTime = datetime!(2026-11-24 12:00 UTC);
@@ -279,7 +279,7 @@ async fn a_throttled_table_and_a_failing_snapshot_write_lose_nothing_and_leave_t
 
     // Every write to the table is throttled once: the SDK's retries carry each one through.
     proxy.faults.throttle_writes.store(true, std::sync::atomic::Ordering::SeqCst);
-    let first = polo_sync::handle(&state_at(FIRST), event("run-1")).await.unwrap();
+    let first = polo_sync::handle(&state_at(FIRST), event("run-1"), BUDGET).await.unwrap();
     assert!(matches!(first, polo_sync::Outcome::Ran(ref s) if s.failed.is_empty()), "{first:?}");
     assert!(proxy.faults.throttled.load(std::sync::atomic::Ordering::SeqCst) >= 2, "writes were throttled");
     assert_eq!(table.fleet().await.unwrap().instances().len(), 3, "every item written despite throttling");
@@ -289,7 +289,7 @@ async fn a_throttled_table_and_a_failing_snapshot_write_lose_nothing_and_leave_t
     // so; the stored snapshot stays the last whole one, and is what pages read.
     launch(&cfg, "us-east-1", 1, "m6i.large", &[("owner", "bob")], false).await;
     *proxy.faults.fail_puts_to.lock().unwrap() = Some("snapshot.json".into());
-    let second = polo_sync::handle(&state_at(FIRST + Duration::hours(1)), event("run-2")).await;
+    let second = polo_sync::handle(&state_at(FIRST + Duration::hours(1)), event("run-2"), BUDGET).await;
     assert!(second.is_err(), "a run whose snapshot cannot be written fails: {second:?}");
     let stored = snapshot.fleet().await.unwrap();
     assert_eq!(stored.instances().len(), 3, "the last snapshot is still whole and served");
@@ -297,7 +297,8 @@ async fn a_throttled_table_and_a_failing_snapshot_write_lose_nothing_and_leave_t
     // The store works again: the next run (after the failed run's lease expires) writes it all.
     *proxy.faults.fail_puts_to.lock().unwrap() = None;
     proxy.faults.throttle_writes.store(false, std::sync::atomic::Ordering::SeqCst);
-    let third = polo_sync::handle(&state_at(FIRST + Duration::hours(2)), event("run-3")).await.unwrap();
+    let third =
+        polo_sync::handle(&state_at(FIRST + Duration::hours(2)), event("run-3"), BUDGET).await.unwrap();
     assert!(matches!(third, polo_sync::Outcome::Ran(_)), "{third:?}");
     assert_eq!(snapshot.fleet().await.unwrap().instances().len(), 4, "nothing was lost");
     assert_eq!(table.fleet().await.unwrap().instances().len(), 4);

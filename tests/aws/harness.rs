@@ -61,3 +61,6 @@ pub async fn in_account(base: &SdkConfig, account_id: &str) -> SdkConfig {
     let account = account("x", account_id, AccountKind::Dev, &["us-east-1"]);
     polo_sync_engine::accounts::account_config(base, &account, polo_sync_engine::Reach::Roles).await.unwrap()
 }
+
+/// What a test gives one sync invocation: the function's 5 minutes.
+pub const BUDGET: std::time::Duration = std::time::Duration::from_mins(5);

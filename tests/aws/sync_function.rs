@@ -10,7 +10,9 @@ use time::macros::datetime;
 use crate::fleet::{
     create_bucket, create_registry, create_registry_with, create_resource_table, launch, registry_item,
 };
-use crate::harness::{account, base_config, config_with, emulator, fresh_account_id, fresh_name, in_account};
+use crate::harness::{
+    BUDGET, account, base_config, config_with, emulator, fresh_account_id, fresh_name, in_account,
+};
 
 const SCHEDULED: &str = r#"{
   "version": "0", "id": "53dc4d37-cffa-4f76-80c9-8b7d4a4d2eaa", "detail-type": "Scheduled Event",
@@ -53,7 +55,9 @@ async fn the_sync_function_fills_the_bucket_and_the_table() {
     assert!(matches!(patient.fleet().await, Err(DataError::NoDataYet(_))), "still no data within the window");
 
     let event = serde_json::from_str(SCHEDULED).unwrap();
-    let Outcome::Ran(summary) = polo_sync::handle(&state, event).await.unwrap() else { panic!("skipped") };
+    let Outcome::Ran(summary) = polo_sync::handle(&state, event, BUDGET).await.unwrap() else {
+        panic!("skipped")
+    };
     assert_eq!((summary.pulls, summary.instances, summary.indexes, summary.changes), (2, 3, 1, 4));
     assert!(summary.failed.is_empty());
     assert_eq!(summary.items_written, 8, "4 resources and 4 history items");
@@ -74,10 +78,11 @@ async fn the_sync_function_fills_the_bucket_and_the_table() {
 
     // EventBridge delivering the same event again: a no-op.
     let duplicate = serde_json::from_str(SCHEDULED).unwrap();
-    assert!(matches!(polo_sync::handle(&state, duplicate).await.unwrap(), Outcome::Skipped { .. }));
+    assert!(matches!(polo_sync::handle(&state, duplicate, BUDGET).await.unwrap(), Outcome::Skipped { .. }));
 
     let next = SCHEDULED.replace("53dc4d37", "63dc4d37");
-    let Outcome::Ran(again) = polo_sync::handle(&state, serde_json::from_str(&next).unwrap()).await.unwrap()
+    let Outcome::Ran(again) =
+        polo_sync::handle(&state, serde_json::from_str(&next).unwrap(), BUDGET).await.unwrap()
     else {
         panic!("the next event should run")
     };
@@ -121,7 +126,8 @@ async fn runs_never_overlap_and_the_snapshot_never_rolls_back() {
     };
     let newer = t + time::Duration::hours(2);
     let event = |id: &str| serde_json::from_str(&SCHEDULED.replace("53dc4d37", id)).unwrap();
-    let Outcome::Ran(first) = polo_sync::handle(&state(newer), event("aaaaaaaa")).await.unwrap() else {
+    let Outcome::Ran(first) = polo_sync::handle(&state(newer), event("aaaaaaaa"), BUDGET).await.unwrap()
+    else {
         panic!()
     };
     assert!(first.snapshot_written);
@@ -143,4 +149,74 @@ async fn runs_never_overlap_and_the_snapshot_never_rolls_back() {
         parse_snapshot(&String::from_utf8(store.read_snapshot().await.unwrap().unwrap()).unwrap(), "s3")
             .unwrap();
     assert_eq!(stored.generated_at, newer);
+}
+
+#[tokio::test]
+async fn a_failing_cost_refresh_comes_after_the_snapshot_is_written_and_backs_off() {
+    use crate::costs::{answer, day, preload};
+    let base = base_config(&emulator()).await;
+    let id = fresh_account_id(512);
+    let cfg = in_account(&base, &id).await;
+    launch(&cfg, "us-east-1", 1, "m6i.large", &[("owner", "carol")], false).await;
+    create_registry(&cfg, "us-east-1", "marqo-indexes").await;
+    let core = fresh_account_id(513);
+    preload(&core, vec![answer(vec![day("2026-11-22", &[("marqo-index$idx-a", "lots")])], None)]).await;
+    let (bucket, table_name) = (fresh_name("polo-ce"), fresh_name("polo-ce-table"));
+    create_bucket(&base, &bucket).await;
+    create_resource_table(&base, &table_name).await;
+    let store = Arc::new(S3Store::new(s3_client(&base), &bucket));
+    let source = in_account(&base, &core).await;
+    let t = datetime!(2026-11-24 12:00 UTC);
+    let state = |now| polo_sync::State {
+        config: config_with(vec![account("foxtrot", &id, AccountKind::Dev, &["us-east-1"])]),
+        sdk: base.clone(),
+        store: store.clone(),
+        table: ResourceTable::new(aws_sdk_dynamodb::Client::new(&base), &table_name),
+        clock: Arc::new(FixedClock(now)),
+        costs_source: Some(source.clone()),
+    };
+    let event = |id: &str| serde_json::from_str(&SCHEDULED.replace("53dc4d37", id)).unwrap();
+    let Outcome::Ran(first) = polo_sync::handle(&state(t), event("bbbbbbbb"), BUDGET).await.unwrap() else {
+        panic!("the first event runs")
+    };
+    assert!(first.snapshot_written, "Cost Explorer failing never holds the snapshot back");
+    assert_eq!(first.instances, 1);
+    let Some(polo_sync_engine::production::CostsRun::Failed { requests, error }) = &first.costs else {
+        panic!("the refresh failed: {:?}", first.costs)
+    };
+    assert_eq!(*requests, 1);
+    assert!(error.contains("not a number"), "{error}");
+    assert!(first.failed.iter().any(|f| f.starts_with("costs: ")), "{:?}", first.failed);
+    let costs: polo_core::model::CostStore =
+        serde_json::from_slice(&store.get(polo_core::ports::COSTS_KEY).await.unwrap().unwrap()).unwrap();
+    assert_eq!(
+        (costs.refresh.failures, costs.refresh.requests_in_month(t.date())),
+        (1, 1),
+        "the attempt is recorded"
+    );
+    // The next run, 15 minutes on, is within the back-off: Cost Explorer is not asked.
+    let Outcome::Ran(second) =
+        polo_sync::handle(&state(t + time::Duration::minutes(15)), event("cccccccc"), BUDGET).await.unwrap()
+    else {
+        panic!("the second event runs")
+    };
+    assert!(
+        matches!(&second.costs, Some(polo_sync_engine::production::CostsRun::NotDue { why }) if why.contains("failed attempts")),
+        "{:?}",
+        second.costs
+    );
+    // Out of time: the snapshot is written, and the refresh makes no request.
+    let Outcome::Ran(late) =
+        polo_sync::handle(&state(t + time::Duration::hours(1)), event("dddddddd"), std::time::Duration::ZERO)
+            .await
+            .unwrap()
+    else {
+        panic!("the third event runs")
+    };
+    assert!(late.snapshot_written);
+    assert!(
+        matches!(&late.costs, Some(polo_sync_engine::production::CostsRun::Failed { requests: 0, error }) if error.contains("out of time")),
+        "{:?}",
+        late.costs
+    );
 }

@@ -108,7 +108,7 @@ pub async fn detail(
                     .iter()
                     .find(|a| a.id == key)
                     .map(|a| format!("/instances?account={}", crate::table::urlencode(&a.name))),
-                Breakdown::Service => None,
+                Breakdown::Service | Breakdown::Charge => None,
             };
             // The chart shows the last 90 days: readable on a phone, enough for a trend.
             let recent = &days[days.len().saturating_sub(90)..];

@@ -43,6 +43,39 @@ struct Overview {
     previous_month_to_date: Money,
     change_vs_previous_month_to_date: Money,
     movers: Vec<Mover>,
+    /// What asking Cost Explorer has cost, and how the last refresh went.
+    cost_explorer: CostExplorerUse,
+}
+
+/// The refreshes' billed requests this month and the last attempt.
+#[derive(Serialize)]
+struct CostExplorerUse {
+    /// Requests made this month (each page of an answer is one, $0.01 each).
+    requests_this_month: u32,
+    cost_this_month: Money,
+    /// When Cost Explorer last answered.
+    #[serde(with = "time::serde::rfc3339::option")]
+    fetched_at: Option<time::OffsetDateTime>,
+    /// The last attempt, successful or not.
+    #[serde(with = "time::serde::rfc3339::option")]
+    attempted_at: Option<time::OffsetDateTime>,
+    /// Failed attempts in a row (0: the last succeeded), and the last one's error.
+    failures: u32,
+    last_error: Option<String>,
+}
+
+impl CostExplorerUse {
+    fn of(store: &CostStore, today: time::Date) -> CostExplorerUse {
+        let log = &store.refresh;
+        CostExplorerUse {
+            requests_this_month: log.requests_in_month(today),
+            cost_this_month: log.cost_in_month(today),
+            fetched_at: store.fetched_at,
+            attempted_at: log.attempted_at,
+            failures: log.failures,
+            last_error: log.last_error.clone(),
+        }
+    }
 }
 
 fn movers(store: &CostStore, fleet: &Fleet, p: &Periods) -> Vec<Mover> {
@@ -94,10 +127,24 @@ struct OverviewPage {
     zone: String,
     total: LineCells,
     previous_mtd: String,
+    /// `+$1,234.56` or `-$1,234.56`.
     change: String,
-    rising: bool,
     movers: Vec<MoverCells>,
     breakdowns: Vec<(&'static str, &'static str, Vec<LineCells>)>,
+    /// Cost Explorer requests this month and what they cost.
+    requests: u32,
+    requests_cost: String,
+    /// The last refresh's error, while refreshes fail.
+    refresh_error: Option<String>,
+}
+
+/// `+$1,234.56`, `-$1,234.56` or `$0.00`.
+fn signed_dollars(m: Money) -> String {
+    match m.cmp(&Money::ZERO) {
+        std::cmp::Ordering::Greater => format!("+${}", m.to_grouped_cents()),
+        std::cmp::Ordering::Less => format!("-${}", (Money::ZERO - m).to_grouped_cents()),
+        std::cmp::Ordering::Equal => format!("${}", m.to_grouped_cents()),
+    }
 }
 
 /// `GET /costs`.
@@ -113,12 +160,12 @@ pub async fn overview(
     let by_account = breakdown(&store, &fleet, Breakdown::Account, today(&state));
     let periods = by_account.periods;
     let previous_mtd = periods.map_or(Money::ZERO, |p| {
-        p.previous_month_to_date()
-            .map_or(Money::ZERO, |(from, to)| store.total(CostDimension::Account, from, to))
+        p.previous_month_to_date().map_or(Money::ZERO, |(from, to)| store.bill(from, to))
     });
     let movers = periods.map(|p| movers(&store, &fleet, &p)).unwrap_or_default();
     let as_of = periods.map(|p| p.as_of);
     let change = by_account.sum.month_to_date - previous_mtd;
+    let usage = CostExplorerUse::of(&store, now.date());
     match format {
         Format::Json => json(&Overview {
             metric: by_account.metric.as_str(),
@@ -129,6 +176,7 @@ pub async fn overview(
             previous_month_to_date: previous_mtd,
             change_vs_previous_month_to_date: change,
             movers,
+            cost_explorer: usage,
         }),
         Format::Csv => csv(
             to_csv(&["key", "name", "last_7_days", "previous_7_days", "change"], &movers)?,
@@ -144,6 +192,12 @@ pub async fn overview(
                     let mut cells: Vec<LineCells> =
                         top.into_iter().take(3).map(|l| LineCells::new(l, Some(d))).collect();
                     cells.push(LineCells::new(&b.unattributed, None));
+                    if b.other_charges.month_to_date != Money::ZERO {
+                        cells.push(LineCells {
+                            href: Some("/costs/charge".to_owned()),
+                            ..LineCells::new(&b.other_charges, None)
+                        });
+                    }
                     (d.as_str(), title(d), cells)
                 })
                 .collect();
@@ -158,8 +212,7 @@ pub async fn overview(
                     .unwrap_or_default(),
                 total: LineCells::new(&by_account.sum, None),
                 previous_mtd: previous_mtd.to_grouped_cents(),
-                change: change.to_grouped_cents(),
-                rising: change > Money::ZERO,
+                change: signed_dollars(change),
                 movers: movers
                     .iter()
                     .map(|m| MoverCells {
@@ -172,6 +225,9 @@ pub async fn overview(
                     })
                     .collect(),
                 breakdowns,
+                requests: usage.requests_this_month,
+                requests_cost: usage.cost_this_month.to_grouped_cents(),
+                refresh_error: usage.last_error.filter(|_| usage.failures > 0),
             })
         }
     }

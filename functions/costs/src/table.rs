@@ -35,7 +35,10 @@ struct CostTotals<'a> {
     /// `amortized`, `net_amortized` or `unblended`: what every amount is.
     metric: &'static str,
     sum: &'a CostLine,
+    /// Usage no item accounts for (untagged, or a tag naming no known index).
     unattributed: &'a CostLine,
+    /// Credits, refunds, tax, support and fees: no index, account or service holds them.
+    other_charges: &'a CostLine,
     as_of: Option<String>,
     data_age_seconds: Option<i64>,
 }
@@ -109,6 +112,7 @@ struct CostTablePage {
     frame: TableFrame<CostColumn>,
     rows: Vec<LineCells>,
     unattributed: LineCells,
+    other_charges: LineCells,
     sum: LineCells,
 }
 
@@ -118,27 +122,33 @@ struct CostTableRegion {
     frame: TableFrame<CostColumn>,
     rows: Vec<LineCells>,
     unattributed: LineCells,
+    other_charges: LineCells,
     sum: LineCells,
 }
 
 /// The breakdowns as navigation links.
-const LINKS: [(&str, &str); 4] =
-    [("index", "Indexes"), ("customer", "Customers"), ("account", "Accounts"), ("service", "Services")];
+const LINKS: [(&str, &str); 5] = [
+    ("index", "Indexes"),
+    ("customer", "Customers"),
+    ("account", "Accounts"),
+    ("service", "Services"),
+    ("charge", "Charges"),
+];
 
 impl CostTablePage {
     #[allow(clippy::unused_self)] // askama calls it on the page
-    fn links(&self) -> [(&'static str, &'static str); 4] {
+    fn links(&self) -> [(&'static str, &'static str); 5] {
         LINKS
     }
 
-    fn footer(&self) -> [(&LineCells, &'static str); 2] {
-        [(&self.unattributed, "unattributed"), (&self.sum, "total")]
+    fn footer(&self) -> [(&LineCells, &'static str); 3] {
+        [(&self.unattributed, "unattributed"), (&self.other_charges, "other-charges"), (&self.sum, "total")]
     }
 }
 
 impl CostTableRegion {
-    fn footer(&self) -> [(&LineCells, &'static str); 2] {
-        [(&self.unattributed, "unattributed"), (&self.sum, "total")]
+    fn footer(&self) -> [(&LineCells, &'static str); 3] {
+        [(&self.unattributed, "unattributed"), (&self.other_charges, "other-charges"), (&self.sum, "total")]
     }
 }
 
@@ -149,7 +159,15 @@ pub fn title(d: Breakdown) -> &'static str {
         Breakdown::Customer => "Cost by customer",
         Breakdown::Account => "Cost by account",
         Breakdown::Service => "Cost by service",
+        Breakdown::Charge => "Cost by charge",
     }
+}
+
+/// The rows under a cost table.
+struct Footer {
+    unattributed: LineCells,
+    other_charges: LineCells,
+    sum: LineCells,
 }
 
 /// One breakdown as a table.
@@ -163,8 +181,17 @@ impl CostTable {
         self.breakdown.periods.map(|p| p.as_of)
     }
 
-    fn footer(&self) -> (LineCells, LineCells) {
-        (LineCells::new(&self.breakdown.unattributed, None), LineCells::new(&self.breakdown.sum, None))
+    fn footer(&self) -> Footer {
+        let b = &self.breakdown;
+        Footer {
+            unattributed: LineCells::new(&b.unattributed, None),
+            // The charges page lists what the row holds.
+            other_charges: LineCells {
+                href: Some("/costs/charge".to_owned()),
+                ..LineCells::new(&b.other_charges, None)
+            },
+            sum: LineCells::new(&b.sum, None),
+        }
     }
 }
 
@@ -200,13 +227,15 @@ impl Table for CostTable {
             metric: self.breakdown.metric.as_str(),
             sum: &self.breakdown.sum,
             unattributed: &self.breakdown.unattributed,
+            other_charges: &self.breakdown.other_charges,
             as_of: self.as_of().map(|d| d.to_string()),
             data_age_seconds: crate::data_age_seconds(self.as_of(), now),
         }
     }
 
     fn csv_footer(&self) -> Vec<CostItem<'_>> {
-        vec![CostItem(&self.breakdown.unattributed), CostItem(&self.breakdown.sum)]
+        let b = &self.breakdown;
+        vec![CostItem(&b.unattributed), CostItem(&b.other_charges), CostItem(&b.sum)]
     }
 
     fn page(
@@ -215,7 +244,7 @@ impl Table for CostTable {
         frame: TableFrame<CostColumn>,
         rows: Vec<LineCells>,
     ) -> Result<Response, AppError> {
-        let (unattributed, sum) = self.footer();
+        let Footer { unattributed, other_charges, sum } = self.footer();
         html(&CostTablePage {
             chrome,
             dimension: self.dimension.as_str(),
@@ -225,13 +254,14 @@ impl Table for CostTable {
             frame,
             rows,
             unattributed,
+            other_charges,
             sum,
         })
     }
 
     fn region(&self, frame: TableFrame<CostColumn>, rows: Vec<LineCells>) -> Result<Response, AppError> {
-        let (unattributed, sum) = self.footer();
-        html(&CostTableRegion { frame, rows, unattributed, sum })
+        let Footer { unattributed, other_charges, sum } = self.footer();
+        html(&CostTableRegion { frame, rows, unattributed, other_charges, sum })
     }
 }
 

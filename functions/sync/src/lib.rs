@@ -81,8 +81,13 @@ impl Outcome {
 }
 
 /// Runs one sync for one scheduled event, under the sync lease (held by the event's id,
-/// so a duplicate delivery of the same event is a no-op).
-pub async fn handle(state: &State, event: EventBridgeEvent<serde_json::Value>) -> Result<Outcome, String> {
+/// so a duplicate delivery of the same event is a no-op), within `budget` (the invocation's
+/// time left, less what recording the outcome takes).
+pub async fn handle(
+    state: &State,
+    event: EventBridgeEvent<serde_json::Value>,
+    budget: std::time::Duration,
+) -> Result<Outcome, String> {
     let now = state.clock.now();
     let holder = match event.id.as_deref().filter(|id| !id.is_empty()) {
         Some(id) => id.to_owned(),
@@ -101,6 +106,7 @@ pub async fn handle(state: &State, event: EventBridgeEvent<serde_json::Value>) -
         Arc::clone(&state.store),
         &state.table,
         now,
+        budget,
     ))
     .await;
     let summary = match result {
@@ -152,6 +158,7 @@ mod tests {
                     pull_millis: 80,
                 },
             ],
+            costs: None,
         };
         let sets = Outcome::Ran(summary).metric_sets();
         assert_eq!(sets.len(), 3);

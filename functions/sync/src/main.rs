@@ -24,7 +24,8 @@ async fn main() -> Result<(), polo_lambda::Fatal> {
     let runtime = lambda_runtime::run(service_fn(move |event: LambdaEvent<_>| {
         let (state, metrics) = (Arc::clone(&state), Arc::clone(&metrics));
         async move {
-            let job = Box::pin(handle(&state, event.payload));
+            let budget = polo_lambda::time_left(event.context.deadline, polo_lambda::FINISHING_MARGIN);
+            let job = Box::pin(handle(&state, event.payload, budget));
             polo_lambda::measured(&metrics, job, Outcome::metric_sets).await.map_err(Error::from)
         }
     }));

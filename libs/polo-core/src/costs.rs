@@ -1,7 +1,10 @@
-//! What each index, customer, account and service costs, from the cost store: this month so
-//! far, the previous month, the trailing 30 days and a month-end forecast, with an
-//! unattributed row, so that for every dimension the items plus the unattributed row make
-//! the total to the cent, and the total is the same for all four.
+//! What each index, customer, account, service and charge costs, from the cost store: this
+//! month so far, the previous month, the trailing 30 days and a month-end forecast. Usage is
+//! attributed to index, customer, account and service; what no key accounts for is the
+//! unattributed row (untagged usage only), and the charges other than usage (credits,
+//! refunds, tax, support, fees) are the other-charges row. For every dimension the items,
+//! the unattributed row and the other charges make the total to the cent, and the total is
+//! the whole bill, the same for all five.
 
 use std::cmp::Ordering;
 use std::collections::BTreeMap;
@@ -11,7 +14,7 @@ use time::{Date, Duration};
 
 use crate::Money;
 use crate::listing::{Column, Direction, Sort};
-use crate::model::{CostDimension, CostStore, Fleet};
+use crate::model::{CostDimension, CostStore, Fleet, MONTHLY_RECORD_TYPES, is_usage, record_type_name};
 
 /// The breakdowns of `/costs/{dimension}`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -21,20 +24,23 @@ pub enum Breakdown {
     Customer,
     Account,
     Service,
+    /// The bill by Cost Explorer record type: usage and every other charge.
+    Charge,
 }
 
 impl Breakdown {
     /// Every breakdown, in page order.
-    pub const ALL: [Breakdown; 4] =
-        [Breakdown::Index, Breakdown::Customer, Breakdown::Account, Breakdown::Service];
+    pub const ALL: [Breakdown; 5] =
+        [Breakdown::Index, Breakdown::Customer, Breakdown::Account, Breakdown::Service, Breakdown::Charge];
 
-    /// `index`, `customer`, `account`, `service`.
+    /// `index`, `customer`, `account`, `service`, `charge`.
     pub fn as_str(self) -> &'static str {
         match self {
             Breakdown::Index => "index",
             Breakdown::Customer => "customer",
             Breakdown::Account => "account",
             Breakdown::Service => "service",
+            Breakdown::Charge => "charge",
         }
     }
 
@@ -44,6 +50,7 @@ impl Breakdown {
             Breakdown::Index | Breakdown::Customer => CostDimension::Index,
             Breakdown::Account => CostDimension::Account,
             Breakdown::Service => CostDimension::Service,
+            Breakdown::Charge => CostDimension::Charge,
         }
     }
 
@@ -69,6 +76,9 @@ pub struct Periods {
     /// Days of this month counted so far that Cost Explorer still estimates: the month to
     /// date includes them, and they may change.
     pub estimated_days: usize,
+    /// The newest day Cost Explorer no longer estimates (at most `as_of`): the forecast
+    /// learns from the days through it.
+    pub final_through: Date,
 }
 
 impl Periods {
@@ -89,7 +99,17 @@ impl Periods {
             trailing_start: as_of - Duration::days(29),
             days_left: (month_end - counted_through).whole_days(),
             estimated_days: 0,
+            final_through: as_of,
         }
+    }
+
+    /// The periods of `store` on local date `today` (`None`: no cost data).
+    pub fn of(store: &CostStore, today: Date) -> Option<Periods> {
+        let mut p = Periods::at(today, store.as_of()?);
+        p.estimated_days = store.estimated_days(p.month_start, p.as_of);
+        // With every day estimated, the forecast has only estimated days to learn from.
+        p.final_through = store.newest_final_day().map_or(p.as_of, |d| d.min(p.as_of));
+        Some(p)
     }
 
     /// Days of this month with cost data (0 before the first day's data arrives).
@@ -116,7 +136,9 @@ pub struct CostLine {
     pub month_to_date: Money,
     pub previous_month: Money,
     pub trailing_30d: Money,
-    /// Month to date plus the trailing-7-day daily mean for each day left in the month.
+    /// The month's final days, plus each day after them to the month's end as the last 7
+    /// final days' mean shaped by weekday (usage); the charges booked so far plus the
+    /// monthly ones not booked yet (other charges).
     pub forecast: Money,
 }
 
@@ -143,8 +165,7 @@ struct Windows {
     month: std::ops::Range<usize>,
     previous: std::ops::Range<usize>,
     trailing: std::ops::Range<usize>,
-    last7: std::ops::Range<usize>,
-    days_left: i64,
+    forecast: Forecast,
 }
 
 impl Windows {
@@ -153,19 +174,132 @@ impl Windows {
             month: store.columns(p.month_start, p.as_of),
             previous: store.columns(p.previous_month_start, p.previous_month_end),
             trailing: store.columns(p.trailing_start, p.as_of),
-            last7: store.columns(p.as_of - Duration::days(6), p.as_of),
-            days_left: p.days_left,
+            forecast: Forecast::new(store, p.final_through, p.as_of, p.month_end),
         }
     }
 }
 
-fn cents_of(series: &[i64], w: &Windows) -> Cents {
-    let sum = |r: &std::ops::Range<usize>| series.get(r.clone()).map_or(0, |s| s.iter().sum::<i64>());
-    let month = sum(&w.month);
-    let last7 = sum(&w.last7);
-    // Rounded half away from zero, per series: the total forecast is the sum of these.
-    let ahead = (last7 * w.days_left * 2 + 7 * last7.signum()) / 14;
-    Cents { month, previous: sum(&w.previous), trailing: sum(&w.trailing), forecast: month + ahead }
+fn sum(series: &[i64], r: &std::ops::Range<usize>) -> i64 {
+    series.get(r.clone()).map_or(0, |s| s.iter().sum::<i64>())
+}
+
+/// Usage: month to date, and the weekday-aware forecast.
+fn usage_cents(series: &[i64], w: &Windows) -> Cents {
+    Cents {
+        month: sum(series, &w.month),
+        previous: sum(series, &w.previous),
+        trailing: sum(series, &w.trailing),
+        forecast: w.forecast.month_end(series),
+    }
+}
+
+/// Days of a month a charge must be booked on to be forecast like usage, day by day (as the
+/// amortized metric books a Savings Plan's unused commitment).
+const DAILY_CHARGE_DAYS: usize = 20;
+
+/// A charge other than usage of record type `key`. One booked (nearly) every day last month
+/// is forecast like usage; any other is counted as booked, never extrapolated, and a monthly
+/// one (support, tax, recurring fees) not booked yet this month is expected at last month's
+/// amount.
+fn charge_cents(key: &str, series: &[i64], w: &Windows) -> Cents {
+    let previous_days = series.get(w.previous.clone()).map_or(0, |s| s.iter().filter(|c| **c != 0).count());
+    if previous_days >= DAILY_CHARGE_DAYS {
+        return usage_cents(series, w);
+    }
+    let month = sum(series, &w.month);
+    let previous = sum(series, &w.previous);
+    let expected = if month == 0 && MONTHLY_RECORD_TYPES.contains(&key) { previous } else { 0 };
+    Cents { month, previous, trailing: sum(series, &w.trailing), forecast: month + expected }
+}
+
+/// The month-end forecast of a series, from the days Cost Explorer no longer estimates: the
+/// month's final days as they are, and each later day of the month as the mean of the last 7
+/// final days shaped by its weekday's share of the last 28 (a day still estimated counts at
+/// least what it already holds). Whole cents, rounded half away from zero per series.
+#[derive(Clone, Debug)]
+pub struct Forecast {
+    /// The month's final days.
+    month_final: std::ops::Range<usize>,
+    /// The 7 and 28 final days the forecast learns from.
+    last7: std::ops::Range<usize>,
+    last28: std::ops::Range<usize>,
+    /// The weekday (Monday = 0) of each of `last28`'s columns.
+    last28_weekdays: Vec<usize>,
+    /// Each day to forecast: its weekday, and its column while Cost Explorer still estimates it.
+    ahead: Vec<(usize, Option<usize>)>,
+}
+
+fn weekday(d: Date) -> usize {
+    usize::from(d.weekday().number_days_from_monday())
+}
+
+impl Forecast {
+    /// The forecast of the month ending `month_end`, with final days through `final_through`
+    /// and estimated ones through `as_of`.
+    pub fn new(store: &CostStore, final_through: Date, as_of: Date, month_end: Date) -> Forecast {
+        let month_start = month_end.replace_day(1).unwrap_or(month_end);
+        let last28 = store.columns(final_through - Duration::days(27), final_through);
+        let mut ahead = Vec::new();
+        let mut day = final_through.max(month_start - Duration::days(1));
+        while day < month_end {
+            day = day.next_day().unwrap_or(month_end);
+            let held = (day <= as_of).then(|| store.columns(day, day).start);
+            ahead.push((weekday(day), held));
+        }
+        Forecast {
+            month_final: store.columns(month_start, final_through),
+            last7: store.columns(final_through - Duration::days(6), final_through),
+            last28_weekdays: last28.clone().map(|n| weekday(store.day(n))).collect(),
+            last28,
+            ahead,
+        }
+    }
+
+    /// The forecast month total of `series`, in cents.
+    pub fn month_end(&self, series: &[i64]) -> i64 {
+        let last7 = i128::from(sum(series, &self.last7));
+        // Each weekday's weight over the last four weeks; without four whole weeks, or with
+        // nothing spent in them, every weekday weighs the same.
+        let mut weights = [1i128; 7];
+        let mut denominator = 7i128;
+        if let Some(days) = series.get(self.last28.clone()).filter(|d| d.len() == 28) {
+            let total: i128 = days.iter().map(|c| i128::from(*c)).sum();
+            if total > 0 && days.iter().all(|c| *c >= 0) {
+                weights = [0; 7];
+                for (c, w) in days.iter().zip(&self.last28_weekdays) {
+                    weights[*w] += i128::from(*c);
+                }
+                denominator = total;
+            }
+        }
+        let ahead: i128 = self
+            .ahead
+            .iter()
+            .map(|(w, held)| {
+                let predicted = last7 * weights[*w];
+                match held.and_then(|n| series.get(n)) {
+                    Some(c) => predicted.max(i128::from(*c) * denominator),
+                    None => predicted,
+                }
+            })
+            .sum();
+        i64::try_from(rounded_div(ahead, denominator)).unwrap_or(0) + sum(series, &self.month_final)
+    }
+
+    /// Today's simpler method, kept for the backtest: the month through `as_of` plus the
+    /// mean of its last 7 days for each day left.
+    pub fn flat(store: &CostStore, series: &[i64], as_of: Date, month_end: Date) -> i64 {
+        let month_start = month_end.replace_day(1).unwrap_or(month_end);
+        let month = sum(series, &store.columns(month_start, as_of));
+        let last7 = i128::from(sum(series, &store.columns(as_of - Duration::days(6), as_of)));
+        let days_left = i128::from((month_end - as_of.max(month_start - Duration::days(1))).whole_days());
+        month + i64::try_from(rounded_div(last7 * days_left, 7)).unwrap_or(0)
+    }
+}
+
+/// `n / d` rounded half away from zero (`d` > 0).
+fn rounded_div(n: i128, d: i128) -> i128 {
+    (2 * n + n.signum() * d) / (2 * d)
 }
 
 fn line(key: &str, name: &str, c: Cents) -> CostLine {
@@ -186,35 +320,43 @@ pub struct CostBreakdown {
     pub metric: crate::model::CostMetric,
     pub periods: Option<Periods>,
     pub items: Vec<CostLine>,
-    /// Spend no item accounts for (no index tag, or a tag naming no known index); always
-    /// present, zero where a dimension covers everything.
+    /// Usage no item accounts for (no index tag, or a tag naming no known index); always
+    /// present, zero where a dimension covers all usage. Never a credit or a fee.
     pub unattributed: CostLine,
-    /// Items plus unattributed.
+    /// The charges other than usage (credits, refunds, tax, support, fees), which no index,
+    /// account or service holds; zero in the charge breakdown, whose items are every record
+    /// type.
+    pub other_charges: CostLine,
+    /// Items plus unattributed plus other charges: the whole bill.
     pub sum: CostLine,
 }
 
 /// The breakdown of `store` by `dimension` on local date `today`; names and the index ->
 /// customer mapping come from `fleet`.
 pub fn breakdown(store: &CostStore, fleet: &Fleet, dimension: Breakdown, today: Date) -> CostBreakdown {
-    let Some(as_of) = store.as_of() else {
+    let Some(p) = Periods::of(store, today) else {
         return CostBreakdown {
             metric: store.metric,
             periods: None,
             items: Vec::new(),
             unattributed: line("", "Unattributed", Cents::default()),
+            other_charges: line("", "Other charges", Cents::default()),
             sum: line("", "Total", Cents::default()),
         };
     };
-    let mut p = Periods::at(today, as_of);
-    p.estimated_days = store.estimated_days(p.month_start, p.as_of);
     let source = dimension.source();
     let account_names: BTreeMap<&str, &str> =
         fleet.everything().accounts.iter().map(|a| (a.id.as_str(), a.name.as_str())).collect();
     let windows = Windows::of(store, &p);
     let mut items: BTreeMap<String, (String, Cents)> = BTreeMap::new();
     let mut unattributed = Cents::default();
+    let mut other = Cents::default();
     for (key, series) in store.dimensions.get(&source).into_iter().flatten() {
-        let c = cents_of(series, &windows);
+        let c = if source == CostDimension::Charge && !is_usage(key) {
+            charge_cents(key, series, &windows)
+        } else {
+            usage_cents(series, &windows)
+        };
         let target = match dimension {
             Breakdown::Index => fleet.index(key).map(|x| (key.clone(), x.name.clone())),
             Breakdown::Customer => fleet.index(key).map(|x| (x.customer.clone(), x.customer.clone())),
@@ -223,13 +365,22 @@ pub fn breakdown(store: &CostStore, fleet: &Fleet, dimension: Breakdown, today: 
                 account_names.get(key.as_str()).map_or_else(|| key.clone(), |n| (*n).to_owned()),
             )),
             Breakdown::Service => Some((key.clone(), key.clone())),
+            Breakdown::Charge => Some((key.clone(), record_type_name(key).to_owned())),
         };
         match target.filter(|(k, _)| !k.is_empty()) {
             Some((k, name)) => items.entry(k).or_insert_with(|| (name, Cents::default())).1 += c,
             None => unattributed += c,
         }
     }
+    if dimension != Breakdown::Charge {
+        for (key, series) in store.dimensions.get(&CostDimension::Charge).into_iter().flatten() {
+            if !is_usage(key) {
+                other += charge_cents(key, series, &windows);
+            }
+        }
+    }
     let mut total = unattributed;
+    total += other;
     let items: Vec<CostLine> = items
         .into_iter()
         .map(|(k, (name, c))| {
@@ -242,6 +393,7 @@ pub fn breakdown(store: &CostStore, fleet: &Fleet, dimension: Breakdown, today: 
         periods: Some(p),
         items,
         unattributed: line("", "Unattributed", unattributed),
+        other_charges: line("", "Other charges", other),
         sum: line("", "Total", total),
     }
 }
@@ -373,8 +525,9 @@ mod tests {
             .into_iter()
             .map(|d| {
                 let b = breakdown(&store, &fleet, d, today);
-                let add =
-                    |f: fn(&CostLine) -> Money| b.items.iter().map(f).sum::<Money>() + f(&b.unattributed);
+                let add = |f: fn(&CostLine) -> Money| {
+                    b.items.iter().map(f).sum::<Money>() + f(&b.unattributed) + f(&b.other_charges)
+                };
                 assert_eq!(add(|l| l.month_to_date), b.sum.month_to_date, "{d:?}");
                 assert_eq!(add(|l| l.previous_month), b.sum.previous_month, "{d:?}");
                 assert_eq!(add(|l| l.trailing_30d), b.sum.trailing_30d, "{d:?}");
@@ -399,14 +552,15 @@ mod tests {
         fn any_cost_rows_reconcile_to_the_cent(
             days in 1u32..70,
             start in 0i64..800,
-            cells in proptest::collection::vec((0usize..3, 0usize..8, 0u32..70, -500i64..2_000_000), 1..300),
+            cells in proptest::collection::vec((0usize..4, 0usize..8, 0u32..70, -500i64..2_000_000), 1..300),
             today_offset in 0i64..80,
         ) {
             let (everything, _) = generate_with_costs(3, Scale::Small, datetime!(2026-11-24 12:00 UTC));
             let known: Vec<String> = everything.indexes.iter().take(4).map(|x| x.index_id.clone()).collect();
             let fleet = Fleet::new(everything);
             let first = date!(2024 - 01 - 01) + Duration::days(start);
-            let dims = [CostDimension::Index, CostDimension::Account, CostDimension::Service];
+            let dims = [CostDimension::Index, CostDimension::Account, CostDimension::Service, CostDimension::Charge];
+            let record_types = ["Usage", "DiscountedUsage", "Credit", "Refund", "Tax", "Support", "RIFee", "Fee"];
             let mut seen = std::collections::BTreeSet::new();
             let rows: Vec<CostRow> = cells
                 .into_iter()
@@ -415,6 +569,7 @@ mod tests {
                     let key = match (d, k) {
                         (0, k) if k < known.len() => known[k].clone(),
                         (0, 4) => String::new(),
+                        (3, k) => record_types[k].to_owned(),
                         (_, k) => format!("k{k}"),
                     };
                     seen.insert((d, key.clone(), day)).then(|| CostRow {
@@ -429,7 +584,7 @@ mod tests {
             let today = first + Duration::days(today_offset);
             for d in Breakdown::ALL {
                 let b = breakdown(&store, &fleet, d, today);
-                let add = |f: fn(&CostLine) -> Money| b.items.iter().map(f).sum::<Money>() + f(&b.unattributed);
+                let add = |f: fn(&CostLine) -> Money| b.items.iter().map(f).sum::<Money>() + f(&b.unattributed) + f(&b.other_charges);
                 proptest::prop_assert_eq!(add(|l| l.month_to_date), b.sum.month_to_date);
                 proptest::prop_assert_eq!(add(|l| l.previous_month), b.sum.previous_month);
                 proptest::prop_assert_eq!(add(|l| l.trailing_30d), b.sum.trailing_30d);
@@ -488,6 +643,112 @@ mod tests {
             let previous = today.replace_day(1).unwrap() - Duration::days(1);
             proptest::prop_assert_eq!(b.sum.previous_month, Money::from_scaled(i64::from(previous.day()), 2));
         }
+    }
+
+    fn store_of(rows: &[(Date, CostDimension, &str, i64)]) -> CostStore {
+        let rows: Vec<CostRow> = rows
+            .iter()
+            .map(|(date, dimension, key, cents)| CostRow {
+                date: *date,
+                dimension: *dimension,
+                key: (*key).to_owned(),
+                amount: Money::from_scaled(*cents, 2),
+            })
+            .collect();
+        CostStore::from_rows(&rows).unwrap()
+    }
+
+    fn empty_fleet() -> Fleet {
+        Fleet::new(crate::model::Everything {
+            generated_at: datetime!(2026-11-24 12:00 UTC),
+            price_table_version: String::new(),
+            accounts: Vec::new(),
+            instances: Vec::new(),
+            indexes: Vec::new(),
+            cost_facts: crate::model::CostFacts::default(),
+            history: Vec::new(),
+            findings: Vec::new(),
+        })
+    }
+
+    #[test]
+    fn the_forecast_gives_each_remaining_day_its_weekday_s_share() {
+        // Weekdays cost 10.00, weekends 4.00, for eight weeks through Tuesday 17 November.
+        let first = date!(2026 - 09 - 23);
+        let rows: Vec<(Date, CostDimension, &str, i64)> = (0..56)
+            .map(|n| {
+                let d = first + Duration::days(n);
+                let weekend = matches!(d.weekday(), time::Weekday::Saturday | time::Weekday::Sunday);
+                (d, CostDimension::Account, "a", if weekend { 400 } else { 1000 })
+            })
+            .collect();
+        let store = store_of(&rows);
+        let b = breakdown(&store, &empty_fleet(), Breakdown::Account, date!(2026 - 11 - 18));
+        // November: 21 weekdays and 9 weekend days.
+        assert_eq!(b.sum.forecast, Money::from_scaled(21 * 1000 + 9 * 400, 2));
+        let flat = Forecast::flat(
+            &store,
+            &store.dimensions[&CostDimension::Account]["a"],
+            date!(2026 - 11 - 17),
+            date!(2026 - 11 - 30),
+        );
+        assert_ne!(flat, 21 * 1000 + 9 * 400, "the mean of the last 7 days misses the 4 weekend days left");
+    }
+
+    #[test]
+    fn the_forecast_learns_from_final_days_and_keeps_what_an_estimated_day_holds() {
+        let first = date!(2026 - 10 - 01);
+        let mut rows: Vec<(Date, CostDimension, &str, i64)> =
+            (0..30).map(|n| (first + Duration::days(n), CostDimension::Account, "a", 1000)).collect();
+        // The newest two days are partial, and estimated.
+        rows.push((date!(2026 - 10 - 31), CostDimension::Account, "a", 200));
+        rows.push((date!(2026 - 11 - 01), CostDimension::Account, "a", 1500));
+        let mut store = store_of(&rows);
+        store.estimated = vec![date!(2026 - 10 - 31), date!(2026 - 11 - 01)];
+        let b = breakdown(&store, &empty_fleet(), Breakdown::Account, date!(2026 - 11 - 02));
+        let p = b.periods.unwrap();
+        assert_eq!((p.final_through, p.estimated_days), (date!(2026 - 10 - 30), 1));
+        // 1 November holds 15.00 (over the 10.00 a day learnt): it counts 15.00; the 29 days
+        // after it 10.00 each.
+        assert_eq!(b.sum.forecast, Money::from_scaled(1500 + 29 * 1000, 2));
+    }
+
+    #[test]
+    fn credits_and_fees_are_other_charges_and_unattributed_is_untagged_usage_only() {
+        let d = date!(2026 - 11 - 02);
+        let store = store_of(&[
+            (d, CostDimension::Index, "", 3000),
+            (d, CostDimension::Account, "111", 3000),
+            (d, CostDimension::Service, "EC2", 3000),
+            (d, CostDimension::Charge, "Usage", 3000),
+            (d, CostDimension::Charge, "Credit", -5000),
+            (d, CostDimension::Charge, "Tax", 700),
+        ]);
+        for dimension in Breakdown::ALL {
+            let b = breakdown(&store, &empty_fleet(), dimension, d);
+            assert_eq!(b.sum.month_to_date, Money::from_scaled(3000 - 5000 + 700, 2), "{dimension:?}");
+            assert!(b.unattributed.month_to_date >= Money::ZERO, "{dimension:?}");
+            let other = if dimension == Breakdown::Charge { 0 } else { -4300 };
+            assert_eq!(b.other_charges.month_to_date, Money::from_scaled(other, 2), "{dimension:?}");
+        }
+        let charges = breakdown(&store, &empty_fleet(), Breakdown::Charge, d);
+        let names: Vec<&str> = charges.items.iter().map(|l| l.name.as_str()).collect();
+        assert_eq!(names, ["Credit", "Tax", "Usage"]);
+        assert_eq!(store.bill(d, d), Money::from_scaled(-1300, 2));
+    }
+
+    #[test]
+    fn a_monthly_charge_not_booked_yet_is_forecast_at_last_month_s_amount() {
+        let store = store_of(&[
+            (date!(2026 - 10 - 01), CostDimension::Charge, "Support", 10_000),
+            (date!(2026 - 10 - 01), CostDimension::Charge, "Credit", -2_000),
+            (date!(2026 - 11 - 01), CostDimension::Charge, "Credit", -500),
+            (date!(2026 - 11 - 03), CostDimension::Account, "a", 0),
+        ]);
+        let b = breakdown(&store, &empty_fleet(), Breakdown::Charge, date!(2026 - 11 - 03));
+        let forecast: BTreeMap<&str, Money> = b.items.iter().map(|l| (l.key.as_str(), l.forecast)).collect();
+        assert_eq!(forecast["Support"], Money::from_scaled(10_000, 2), "support comes every month");
+        assert_eq!(forecast["Credit"], Money::from_scaled(-500, 2), "a credit is never extrapolated");
     }
 
     #[test]

@@ -730,6 +730,9 @@ impl Generator {
             .map(|x| x.index_id.as_str());
         let last_day = self.now.date().previous_day().unwrap_or(self.now.date());
         let mut rows = Vec::new();
+        // The usage of `date`'s month so far and of the month before, on which the 1st books
+        // tax and support.
+        let (mut month_usage, mut previous_month_usage) = (Money::ZERO, Money::ZERO);
         for back in (0..self.spec.cost_days).rev() {
             let date: Date = last_day - Duration::days(back);
             let mut account_totals = vec![Money::ZERO; self.accounts.len()];
@@ -741,7 +744,9 @@ impl Generator {
                 let base = index_daily.get(index.index_id.as_str()).copied().unwrap_or(Money::ZERO)
                     + Money::from_scaled(self.rng.range(40, 400), 2);
                 let jitter = Decimal::new(self.rng.range(90, 110), 2);
-                let mut amount = (base * jitter).round_cents();
+                // Query load, and the autoscaled inference nodes with it, drop at weekends.
+                let weekday = if date.weekday().number_days_from_monday() >= 5 { 80 } else { 100 };
+                let mut amount = (base * jitter * Decimal::new(weekday, 2)).round_cents();
                 // On the newest final day: Cost Explorer still estimates the two after it.
                 if back == 2 && Some(index.index_id.as_str()) == spiking {
                     amount = amount * Decimal::from(6);
@@ -777,6 +782,11 @@ impl Generator {
                     amount: *total,
                 });
             }
+            if date.day() == 1 {
+                previous_month_usage = std::mem::take(&mut month_usage);
+            }
+            month_usage += day_total;
+            rows.extend(charges(date, day_total, previous_month_usage, back));
             let mut left = day_total;
             for (pos, (service, percent)) in SERVICES.iter().enumerate() {
                 let amount = if pos + 1 == SERVICES.len() {
@@ -795,6 +805,35 @@ impl Generator {
         }
         rows
     }
+}
+
+/// The bill of `date` by record type, as a real payer account has it: usage (a third
+/// covered by Savings Plans), a Savings Plan's unused commitment each day, tax and support on
+/// the 1st (on the month before's usage), a credit on the 3rd of each month, a refund and an
+/// RI upfront fee once. `back` is how many days `date` is before the newest day.
+fn charges(date: Date, usage: Money, previous_month_usage: Money, back: i64) -> Vec<CostRow> {
+    let share = |m: Money, percent: i64| (m * Decimal::new(percent, 2)).round_cents();
+    let covered = share(usage, 33);
+    let mut out = vec![
+        ("Usage", usage - covered),
+        ("SavingsPlanCoveredUsage", covered),
+        ("SavingsPlanRecurringFee", share(usage, 2)),
+    ];
+    if date.day() == 1 && previous_month_usage > Money::ZERO {
+        out.push(("Tax", share(previous_month_usage, 6)));
+        out.push(("Support", share(previous_month_usage, 3)));
+    }
+    if date.day() == 3 {
+        out.push(("Credit", Money::ZERO - share(usage, 150)));
+    }
+    match back {
+        20 => out.push(("Refund", Money::ZERO - share(usage, 40))),
+        45 => out.push(("Fee", share(usage, 150))),
+        _ => {}
+    }
+    out.into_iter()
+        .map(|(key, amount)| CostRow { date, dimension: CostDimension::Charge, key: key.to_owned(), amount })
+        .collect()
 }
 
 #[cfg(test)]
@@ -846,6 +885,35 @@ mod tests {
             let index = totals[&(day, CostDimension::Index)];
             assert_eq!(index, totals[&(day, CostDimension::Account)], "{day}");
             assert_eq!(index, totals[&(day, CostDimension::Service)], "{day}");
+            let usage: Money = rows
+                .iter()
+                .filter(|r| {
+                    r.date == day && r.dimension == CostDimension::Charge && crate::model::is_usage(&r.key)
+                })
+                .map(|r| r.amount)
+                .sum();
+            assert_eq!(index, usage, "{day}: usage by record type is the usage of every grouping");
         }
+    }
+
+    #[test]
+    fn the_sample_bill_holds_what_a_real_account_has() {
+        let (_, costs) = generate_with_costs(42, Scale::Small, NOW);
+        let charges = &costs.dimensions[&CostDimension::Charge];
+        for kind in [
+            "Credit",
+            "Refund",
+            "Tax",
+            "Support",
+            "SavingsPlanRecurringFee",
+            "Fee",
+            "SavingsPlanCoveredUsage",
+        ] {
+            assert!(charges.get(kind).is_some_and(|s| s.iter().any(|c| *c != 0)), "{kind}");
+        }
+        let newest = costs.as_of().unwrap();
+        assert_eq!(costs.estimated, [newest.previous_day().unwrap(), newest]);
+        // Usage never goes negative: the untagged remainder of the index grouping is usage.
+        assert!(costs.dimensions[&CostDimension::Index][""].iter().all(|c| *c >= 0));
     }
 }

@@ -1,18 +1,26 @@
 //! Cost Explorer: the daily cost in the configured metric (`[costs] metric`, amortized by
-//! default) grouped by the index cost-allocation tag, by linked account and by service, every page, turned into whole cents that still add up: each
-//! day's amounts of one grouping are rounded so that they sum to that day's rounded total
-//! (largest remainder), so breakdowns reconcile to the cent.
+//! default) of the usage record types grouped by the index cost-allocation tag, by linked
+//! account and by service, and of the whole bill grouped by record type (credits, refunds,
+//! tax, support and fees apart from usage), every page, turned into whole cents that still
+//! add up: each day's amounts of one grouping are rounded so that they sum to that day's
+//! rounded total (largest remainder), so breakdowns reconcile to the cent.
+//!
+//! A refresh is incremental (it reads again only the days that can still change), bounded
+//! by a deadline, counts the requests it makes (each is billed), and after a failure backs
+//! off ([`RefreshLog::retry_at`]).
 
 use std::collections::BTreeMap;
+use std::sync::atomic::{AtomicU32, Ordering};
 
 use anyhow::{Context as _, anyhow, bail};
 use aws_config::SdkConfig;
 use aws_sdk_costexplorer::error::DisplayErrorContext;
 use aws_sdk_costexplorer::types::{
-    DateInterval, Granularity, GroupDefinition, GroupDefinitionType, ResultByTime,
+    DateInterval, Dimension, DimensionValues, Expression, Granularity, GroupDefinition, GroupDefinitionType,
+    ResultByTime,
 };
 use polo_core::Money;
-use polo_core::model::{CostDimension, CostMetric, CostRow};
+use polo_core::model::{CostDimension, CostMetric, CostRow, CostStore, USAGE_RECORD_TYPES, is_usage};
 use rust_decimal::Decimal;
 use time::{Date, Duration, OffsetDateTime};
 
@@ -27,14 +35,157 @@ pub fn window(now: OffsetDateTime) -> (Date, Date) {
     (start, today)
 }
 
-/// Pulls every grouping over `[from, to)` through the Cost Explorer client of `config`: the
-/// rows, and the days Cost Explorer still estimates (in any grouping).
+/// What a refresh asks Cost Explorer for.
+#[derive(Clone, Debug)]
+pub struct RefreshSettings {
+    /// The index cost-allocation tag (`[tags] index`).
+    pub tag_key: String,
+    pub metric: CostMetric,
+    /// A successful answer younger than this is not asked again (`[costs] cache_hours`).
+    pub cache_hours: u32,
+    /// A month can still change this many days after it ends (`[reports]
+    /// month_final_after_days`): until then it is read again.
+    pub month_final_after_days: u32,
+}
+
+impl RefreshSettings {
+    /// The settings of `config`.
+    pub fn of(config: &polo_core::config::Config) -> RefreshSettings {
+        RefreshSettings {
+            tag_key: config.tags.index.clone(),
+            metric: config.costs.metric,
+            cache_hours: config.costs.cache_hours,
+            month_final_after_days: config.reports.month_final_after_days,
+        }
+    }
+}
+
+/// The days a refresh at `now` reads: `(from, to)` with `to` exclusive, and whether it is a
+/// whole pull. A store of another metric, without charges apart, or empty is pulled whole;
+/// otherwise only the days that can still change: from the first day Cost Explorer still
+/// estimates, or of the month not yet final (the previous one, for `month_final_after_days`
+/// after it ends, else the current one), whichever is earlier.
+pub fn refresh_window(
+    current: &CostStore,
+    settings: &RefreshSettings,
+    now: OffsetDateTime,
+) -> (Date, Date, bool) {
+    let (start, to) = window(now);
+    let whole = current.as_of().is_none() || current.metric != settings.metric || !current.charges_apart();
+    if whole {
+        return (start, to, true);
+    }
+    let settled = now.date() - Duration::days(i64::from(settings.month_final_after_days));
+    let open_month = settled.replace_day(1).unwrap_or(settled);
+    let mut from = open_month;
+    if let Some(first) = current.estimated.first() {
+        from = from.min(*first);
+    }
+    // A store whose newest day is older than that: read from the day after it.
+    if let Some(as_of) = current.as_of().and_then(Date::next_day) {
+        from = from.min(as_of);
+    }
+    let from = from.max(start);
+    (from, to, from == start)
+}
+
+/// What a refresh did.
+#[derive(Debug)]
+pub enum Refreshed {
+    /// Not asked: the stored answer is fresh, or a failed attempt is being backed off.
+    NotDue { why: String },
+    /// Asked: the store to write (new days merged with the kept ones, the log updated).
+    Stored { store: Box<CostStore>, from: Date, whole: bool, requests: u32 },
+    /// Asked and failed: the error, and the store to write back with only its log updated
+    /// (the numbers stay as they were).
+    Failed { store: Box<CostStore>, error: anyhow::Error },
+}
+
+/// Refreshes `current` at `now`, asking Cost Explorer through `source` for at most `budget`;
+/// a request that would end after it is not made. Whatever happens, the attempt and its
+/// requests are in the store's log.
+pub async fn refresh_costs(
+    source: &SdkConfig,
+    settings: &RefreshSettings,
+    current: &CostStore,
+    now: OffsetDateTime,
+    budget: std::time::Duration,
+) -> Refreshed {
+    let fresh = current
+        .fetched_at
+        .is_some_and(|at| now - at < Duration::hours(i64::from(settings.cache_hours)) && at <= now);
+    if fresh && current.metric == settings.metric && current.charges_apart() && current.refresh.failures == 0
+    {
+        return Refreshed::NotDue {
+            why: format!("the Cost Explorer answer is younger than {} hours", settings.cache_hours),
+        };
+    }
+    if let Some(retry) = current.refresh.retry_at().filter(|at| *at > now) {
+        return Refreshed::NotDue {
+            why: format!(
+                "{} failed attempts in a row; the next at {}",
+                current.refresh.failures,
+                polo_core::text::rfc3339(retry)
+            ),
+        };
+    }
+    let (from, to, whole) = refresh_window(current, settings, now);
+    let requests = AtomicU32::new(0);
+    let deadline = tokio::time::Instant::now() + budget;
+    let pulled = pull_costs(source, settings, from, to, deadline, &requests).await;
+    let requests = requests.load(Ordering::Relaxed);
+    let merged = pulled.and_then(|(rows, estimated)| {
+        let (start, _) = window(now);
+        // The kept days: those before `from` still in the window.
+        let mut all: Vec<CostRow> = if whole {
+            Vec::new()
+        } else {
+            current.rows().filter(|r| r.date >= start && r.date < from).collect()
+        };
+        all.extend(rows);
+        let mut store = CostStore::from_rows(&all)?;
+        store.metric = settings.metric;
+        store.estimated = estimated;
+        store.fetched_at = Some(now);
+        store.refresh = current.refresh.clone();
+        store.refresh.last_from = Some(from);
+        Ok(store)
+    });
+    match merged {
+        Ok(mut store) => {
+            store.refresh.record(now, requests, None);
+            Refreshed::Stored { store: Box::new(store), from, whole, requests }
+        }
+        Err(error) => {
+            let mut store = current.clone();
+            store.refresh.record(now, requests, Some(format!("{error:#}")));
+            Refreshed::Failed { store: Box::new(store), error }
+        }
+    }
+}
+
+/// Only the record types of usage: what indexes, accounts and services are charged.
+fn usage_only() -> Expression {
+    Expression::builder()
+        .dimensions(
+            DimensionValues::builder()
+                .key(Dimension::RecordType)
+                .set_values(Some(USAGE_RECORD_TYPES.iter().map(|t| (*t).to_owned()).collect()))
+                .build(),
+        )
+        .build()
+}
+
+/// Pulls every grouping over `[from, to)` through the Cost Explorer client of `config`,
+/// counting each request in `requests`: the rows, and the
+/// days Cost Explorer still estimates (in any grouping).
 pub async fn pull_costs(
     config: &SdkConfig,
-    tag_key: &str,
-    metric: CostMetric,
+    settings: &RefreshSettings,
     from: Date,
     to: Date,
+    deadline: tokio::time::Instant,
+    requests: &AtomicU32,
 ) -> anyhow::Result<(Vec<CostRow>, Vec<Date>)> {
     // Cost Explorer is a global service answered in us-east-1.
     let ce = aws_sdk_costexplorer::Client::from_conf(
@@ -43,54 +194,69 @@ pub async fn pull_costs(
             .interceptor(polo_aws::SdkOutcome)
             .build(),
     );
+    let tag = GroupDefinition::builder().r#type(GroupDefinitionType::Tag).key(&settings.tag_key).build();
+    let by = |key: &str| GroupDefinition::builder().r#type(GroupDefinitionType::Dimension).key(key).build();
     let mut rows = Vec::new();
     let mut estimated = std::collections::BTreeSet::new();
-    for (dimension, group) in [
-        (
-            CostDimension::Index,
-            GroupDefinition::builder().r#type(GroupDefinitionType::Tag).key(tag_key).build(),
-        ),
-        (
-            CostDimension::Account,
-            GroupDefinition::builder().r#type(GroupDefinitionType::Dimension).key("LINKED_ACCOUNT").build(),
-        ),
-        (
-            CostDimension::Service,
-            GroupDefinition::builder().r#type(GroupDefinitionType::Dimension).key("SERVICE").build(),
-        ),
+    // One grouping after another: the requests per second Cost Explorer allows are few, and
+    // an incremental refresh is a few pages.
+    for (dimension, group, filter) in [
+        (CostDimension::Index, tag, Some(usage_only())),
+        (CostDimension::Account, by("LINKED_ACCOUNT"), Some(usage_only())),
+        (CostDimension::Service, by("SERVICE"), Some(usage_only())),
+        (CostDimension::Charge, by("RECORD_TYPE"), None),
     ] {
-        let (raw, days) = pull_grouping(&ce, (dimension, group), tag_key, metric, from, to).await?;
+        let query = Query { dimension, group, filter, tag_key: &settings.tag_key, metric: settings.metric };
+        let (raw, days) = pull_grouping(&ce, query, from, to, deadline, requests).await?;
         rows.extend(to_cents(dimension, raw));
         estimated.extend(days);
     }
     Ok((rows, estimated.into_iter().collect()))
 }
 
+/// One grouping's question.
+struct Query<'a> {
+    dimension: CostDimension,
+    group: GroupDefinition,
+    filter: Option<Expression>,
+    tag_key: &'a str,
+    metric: CostMetric,
+}
+
 async fn pull_grouping(
     ce: &aws_sdk_costexplorer::Client,
-    (dimension, group): (CostDimension, GroupDefinition),
-    tag_key: &str,
-    metric: CostMetric,
+    q: Query<'_>,
     from: Date,
     to: Date,
+    deadline: tokio::time::Instant,
+    requests: &AtomicU32,
 ) -> anyhow::Result<(BTreeMap<Date, BTreeMap<String, Decimal>>, Vec<Date>)> {
+    let dimension = q.dimension;
     let period = DateInterval::builder().start(from.to_string()).end(to.to_string()).build()?;
     let mut out: BTreeMap<Date, BTreeMap<String, Decimal>> = BTreeMap::new();
     let mut estimated = Vec::new();
     let mut token: Option<String> = None;
     for page in 1.. {
-        let answer = ce
+        if tokio::time::Instant::now() >= deadline {
+            bail!("GetCostAndUsage by {dimension}: out of time before page {page}");
+        }
+        requests.fetch_add(1, Ordering::Relaxed);
+        let send = ce
             .get_cost_and_usage()
             .time_period(period.clone())
             .granularity(Granularity::Daily)
-            .metrics(metric.cost_explorer_name())
-            .group_by(group.clone())
+            .metrics(q.metric.cost_explorer_name())
+            .group_by(q.group.clone())
+            .set_filter(q.filter.clone())
             .set_next_page_token(token.take())
-            .send()
+            .send();
+        let answer = tokio::time::timeout_at(deadline, send)
             .await
+            .map_err(|_| anyhow!("out of time waiting for the answer"))
+            .with_context(|| format!("GetCostAndUsage by {dimension}, page {page}"))?
             .map_err(|e| anyhow!("{}", DisplayErrorContext(&e)))
             .with_context(|| format!("GetCostAndUsage by {dimension}, page {page}"))?;
-        add_results(&mut out, answer.results_by_time(), dimension, tag_key, metric)?;
+        add_results(&mut out, answer.results_by_time(), dimension, q.tag_key, q.metric)?;
         estimated.extend(estimated_days(answer.results_by_time()));
         match answer.next_page_token().filter(|t| !t.is_empty()) {
             Some(next) => token = Some(next.to_owned()),
@@ -169,33 +335,27 @@ pub(crate) fn add_results(
     Ok(())
 }
 
-/// The cost store after asking Cost Explorer at `now` for `metric`, or `None` when `current`
-/// holds that metric and was fetched less than `cache_hours` ago (not asked again). A
-/// malformed answer is an error naming the day and group; the caller keeps serving `current`.
-pub async fn refresh_costs(
-    source: &SdkConfig,
-    tag_key: &str,
-    metric: CostMetric,
-    current: &polo_core::model::CostStore,
-    cache_hours: u32,
-    now: OffsetDateTime,
-) -> anyhow::Result<Option<polo_core::model::CostStore>> {
-    let fresh =
-        current.fetched_at.is_some_and(|at| now - at < Duration::hours(i64::from(cache_hours)) && at <= now);
-    if fresh && current.metric == metric {
-        return Ok(None);
+/// Whole cents per day and key, each day summing to its rounded total (largest remainder).
+/// By record type, usage and the other charges are rounded apart, so that the usage is the
+/// same number of cents as in the usage groupings.
+pub fn to_cents(dimension: CostDimension, raw: BTreeMap<Date, BTreeMap<String, Decimal>>) -> Vec<CostRow> {
+    if dimension != CostDimension::Charge {
+        return round_days(dimension, raw);
     }
-    let (from, to) = window(now);
-    let (rows, estimated) = pull_costs(source, tag_key, metric, from, to).await?;
-    let mut store = polo_core::model::CostStore::from_rows(&rows)?;
-    store.metric = metric;
-    store.estimated = estimated;
-    store.fetched_at = Some(now);
-    Ok(Some(store))
+    let (mut usage, mut other): (BTreeMap<Date, BTreeMap<String, Decimal>>, BTreeMap<_, BTreeMap<_, _>>) =
+        (BTreeMap::new(), BTreeMap::new());
+    for (day, groups) in raw {
+        for (key, amount) in groups {
+            let part = if is_usage(&key) { &mut usage } else { &mut other };
+            part.entry(day).or_default().insert(key, amount);
+        }
+    }
+    let mut rows = round_days(dimension, usage);
+    rows.extend(round_days(dimension, other));
+    rows
 }
 
-/// Whole cents per day and key, each day summing to its rounded total (largest remainder).
-pub fn to_cents(dimension: CostDimension, raw: BTreeMap<Date, BTreeMap<String, Decimal>>) -> Vec<CostRow> {
+fn round_days(dimension: CostDimension, raw: BTreeMap<Date, BTreeMap<String, Decimal>>) -> Vec<CostRow> {
     let hundred = Decimal::from(100);
     let mut rows = Vec::new();
     for (day, groups) in raw {
@@ -244,6 +404,70 @@ mod tests {
         let total: Money = rows.iter().map(|r| r.amount).sum();
         assert_eq!(total.to_string(), "1.00");
         assert!(rows.iter().all(|r| r.amount.to_string() == "0.33" || r.amount.to_string() == "0.34"));
+    }
+
+    fn settings() -> RefreshSettings {
+        RefreshSettings {
+            tag_key: "marqo-index".into(),
+            metric: CostMetric::Amortized,
+            cache_hours: 12,
+            month_final_after_days: 5,
+        }
+    }
+
+    fn store_through(last: Date, estimated: &[Date]) -> CostStore {
+        let rows: Vec<CostRow> = [CostDimension::Account, CostDimension::Charge]
+            .into_iter()
+            .flat_map(|dimension| {
+                (0..400).map(move |n| CostRow {
+                    date: last - Duration::days(n),
+                    dimension,
+                    key: "Usage".into(),
+                    amount: Money::from_scaled(100, 2),
+                })
+            })
+            .collect();
+        let mut store = CostStore::from_rows(&rows).unwrap();
+        store.estimated = estimated.to_vec();
+        store
+    }
+
+    #[test]
+    fn an_incremental_refresh_reads_the_estimated_days_and_the_months_not_final() {
+        let s = settings();
+        // 7 December: November ended more than 5 days ago, so only December is read again.
+        let store = store_through(date!(2026 - 12 - 06), &[date!(2026 - 12 - 05), date!(2026 - 12 - 06)]);
+        assert_eq!(
+            refresh_window(&store, &s, datetime!(2026-12-07 06:00 UTC)),
+            (date!(2026 - 12 - 01), date!(2026 - 12 - 07), false)
+        );
+        // 3 December: November may still change.
+        let store = store_through(date!(2026 - 12 - 02), &[date!(2026 - 12 - 02)]);
+        assert_eq!(refresh_window(&store, &s, datetime!(2026-12-03 06:00 UTC)).0, date!(2026 - 11 - 01));
+        // Cost Explorer still estimating an older day: read from it.
+        let store = store_through(date!(2026 - 12 - 20), &[date!(2026 - 11 - 28), date!(2026 - 12 - 20)]);
+        assert_eq!(refresh_window(&store, &s, datetime!(2026-12-21 06:00 UTC)).0, date!(2026 - 11 - 28));
+        // Another metric, or a store without charges apart: the whole window.
+        let mut other = s.clone();
+        other.metric = CostMetric::Unblended;
+        assert!(refresh_window(&store, &other, datetime!(2026-12-21 06:00 UTC)).2);
+        assert!(refresh_window(&CostStore::empty(), &s, datetime!(2026-12-21 06:00 UTC)).2);
+    }
+
+    #[test]
+    fn usage_and_other_charges_are_rounded_apart() {
+        let mut day = BTreeMap::new();
+        for (k, a) in [
+            ("Usage", "10.004"),
+            ("SavingsPlanCoveredUsage", "5.004"),
+            ("Tax", "0.004"),
+            ("Credit", "-1.004"),
+        ] {
+            day.insert(k.to_owned(), a.parse::<Decimal>().unwrap());
+        }
+        let rows = to_cents(CostDimension::Charge, BTreeMap::from([(date!(2026 - 03 - 01), day)]));
+        let usage: Money = rows.iter().filter(|r| is_usage(&r.key)).map(|r| r.amount).sum();
+        assert_eq!(usage.to_string(), "15.01", "what the usage groupings round 15.008 to");
     }
 
     #[test]

@@ -30,6 +30,20 @@ pub struct RunSummary {
     pub snapshot_written: bool,
     /// Each account's pulls, in the accounts' order.
     pub accounts: Vec<AccountRun>,
+    /// The cost refresh after the snapshot was written (`None`: no Cost Explorer role).
+    pub costs: Option<CostsRun>,
+}
+
+/// How the cost refresh of a run went.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[serde(tag = "outcome", rename_all = "snake_case")]
+pub enum CostsRun {
+    /// Not asked (fresh, or backing off after failures).
+    NotDue { why: String },
+    /// Read again from `from` (the whole window when `whole`).
+    Refreshed { from: time::Date, whole: bool, requests: u32 },
+    /// Asked and failed; backed off before the next attempt.
+    Failed { requests: u32, error: String },
 }
 
 /// How one account's pulls went in a run.
@@ -63,7 +77,9 @@ impl AccountRun {
 }
 
 /// One full run. Failed pulls keep their last good items and are listed in the summary;
-/// only a failure to write the snapshot or the table fails the run.
+/// only a failure to write the snapshot or the table fails the run. The cost refresh comes
+/// after both are written, with what is left of `budget`: a slow or failed Cost Explorer
+/// never holds the snapshot back.
 pub async fn run(
     config: &Config,
     base: &SdkConfig,
@@ -71,7 +87,9 @@ pub async fn run(
     store: Arc<S3Store>,
     table: &ResourceTable,
     now: OffsetDateTime,
+    budget: std::time::Duration,
 ) -> Result<RunSummary, DataError> {
+    let started = tokio::time::Instant::now();
     let plan = SyncPlan::all(config, CONCURRENCY, Reach::Roles);
     let outcomes = sync(&plan, base, store.clone(), now).await;
     let mut previous = Previous::from_table(table).await?;
@@ -86,15 +104,16 @@ pub async fn run(
         None => None,
     };
     let mut combined = combine(config, store.as_ref(), previous.clone(), now).await;
-    let mut failed_costs = None;
-    if let Some(source) = costs_source {
-        match refresh_s3_costs(config, source, store.as_ref(), now).await {
-            Ok(facts) => combined.everything.cost_facts = facts,
-            Err(e) => {
-                tracing::error!(error = %e, "costs not refreshed; the last good cost data stays");
-                failed_costs = Some(format!("costs: {e}"));
-            }
+    // The cost facts of the stored costs; the refresh below shows in the next snapshot.
+    let costs = match read_costs(store.as_ref()).await {
+        Ok(costs) => Some(costs),
+        Err(e) => {
+            tracing::error!(error = %format!("{e:#}"), "costs.json unreadable; the snapshot carries no cost facts");
+            None
         }
+    };
+    if let Some(costs) = &costs {
+        combined.everything.cost_facts = CostFacts::of(costs);
     }
     // History lives in the resource table; the snapshot carries only what lists need.
     combined.everything.history.clear();
@@ -111,7 +130,16 @@ pub async fn run(
     for f in &failed {
         tracing::error!(pull = %f, "pull failed; its last good items were kept");
     }
-    failed.extend(failed_costs);
+    let costs = match (costs_source, costs) {
+        (Some(source), Some(current)) => {
+            let left = budget.saturating_sub(started.elapsed());
+            Some(refresh_s3_costs(config, source, store.as_ref(), &current, now, left).await)
+        }
+        _ => None,
+    };
+    if let Some(CostsRun::Failed { error, .. }) = &costs {
+        failed.push(format!("costs: {error}"));
+    }
     Ok(RunSummary {
         pulls: outcomes.len(),
         failed,
@@ -121,37 +149,59 @@ pub async fn run(
         items_written,
         snapshot_written,
         accounts: AccountRun::of(&outcomes),
+        costs,
     })
 }
 
-/// Refreshes `costs.json` in the bucket from Cost Explorer (unless younger than
-/// `costs.cache_hours`) and returns the cost facts of what is stored now.
-async fn refresh_s3_costs(
-    config: &Config,
-    source: &SdkConfig,
-    store: &S3Store,
-    now: OffsetDateTime,
-) -> anyhow::Result<CostFacts> {
-    let current = match store.get(COSTS_KEY).await? {
+/// The stored cost store (empty when there is none yet).
+async fn read_costs(store: &S3Store) -> anyhow::Result<CostStore> {
+    Ok(match store.get(COSTS_KEY).await? {
         Some(bytes) => {
             serde_json::from_slice::<CostStore>(&bytes).map_err(|e| anyhow::anyhow!("s3 {COSTS_KEY}: {e}"))?
         }
         None => CostStore::empty(),
-    };
-    match crate::costs::refresh_costs(
-        source,
-        &config.tags.index,
-        config.costs.metric,
-        &current,
-        config.costs.cache_hours,
-        now,
-    )
-    .await?
-    {
-        None => Ok(CostFacts::of(&current)),
-        Some(fresh) => {
-            store.put(COSTS_KEY, serde_json::to_vec(&fresh)?).await?;
-            Ok(CostFacts::of(&fresh))
+    })
+}
+
+/// Refreshes `costs.json` in the bucket from Cost Explorer within `budget`, writing what it
+/// asked (the new numbers, or on a failure only the log that backs the next attempt off).
+async fn refresh_s3_costs(
+    config: &Config,
+    source: &SdkConfig,
+    store: &S3Store,
+    current: &CostStore,
+    now: OffsetDateTime,
+    budget: std::time::Duration,
+) -> CostsRun {
+    let settings = crate::costs::RefreshSettings::of(config);
+    let (to_write, run) = match crate::costs::refresh_costs(source, &settings, current, now, budget).await {
+        crate::costs::Refreshed::NotDue { why } => {
+            tracing::info!(%why, "costs not asked");
+            return CostsRun::NotDue { why };
         }
+        crate::costs::Refreshed::Stored { store: fresh, from, whole, requests } => {
+            tracing::info!(%from, whole, requests, "costs refreshed");
+            (fresh, CostsRun::Refreshed { from, whole, requests })
+        }
+        crate::costs::Refreshed::Failed { store: logged, error } => {
+            let error = format!("{error:#}");
+            tracing::error!(%error, "costs not refreshed; the last good cost data stays");
+            let requests = logged.refresh.last_requests;
+            (logged, CostsRun::Failed { requests, error })
+        }
+    };
+    let written = match serde_json::to_vec(&to_write) {
+        Ok(bytes) => store.put(COSTS_KEY, bytes).await.map_err(|e| e.to_string()),
+        Err(e) => Err(e.to_string()),
+    };
+    match (written, run) {
+        (Ok(()), run) => run,
+        (Err(e), CostsRun::Failed { requests, error }) => {
+            CostsRun::Failed { requests, error: format!("{error}; and {COSTS_KEY} not written: {e}") }
+        }
+        (Err(e), CostsRun::Refreshed { requests, .. }) => {
+            CostsRun::Failed { requests, error: format!("{COSTS_KEY} not written: {e}") }
+        }
+        (Err(e), CostsRun::NotDue { .. }) => CostsRun::Failed { requests: 0, error: e },
     }
 }

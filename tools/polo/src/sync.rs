@@ -134,42 +134,39 @@ async fn cost_source(config: &Config, base: &aws_config::SdkConfig) -> anyhow::R
     Ok(polo_aws::profile_config(base, name).await)
 }
 
-/// `polo sync -r costs`: asks Cost Explorer (unless the stored answer is younger than
-/// `costs.cache_hours`), writes the cost store beside the snapshot and the cost facts into
-/// it. A failure leaves both as they were.
+/// `polo sync -r costs`: asks Cost Explorer for the days that can still change (unless the
+/// stored answer is younger than `costs.cache_hours`, or failed attempts are being backed
+/// off), writes the cost store beside the snapshot and the cost facts into it. A failure
+/// keeps the numbers as they were and records the attempt.
 pub async fn run_cost_sync(config: &Config, data: &Path, now: OffsetDateTime) -> anyhow::Result<()> {
+    /// What one local refresh may take.
+    const BUDGET: std::time::Duration = std::time::Duration::from_mins(10);
     let path = polo_core::ports::cost_store_path(data);
     let current = polo_core::ports::read_cost_store(&path)?;
     let base = polo_aws::sdk_config().await;
     let source = cost_source(config, &base).await?;
-    let refreshed = polo_sync_engine::costs::refresh_costs(
-        &source,
-        &config.tags.index,
-        config.costs.metric,
-        &current,
-        config.costs.cache_hours,
-        now,
-    )
-    .await
-    .context("costs not refreshed; the last good cost data stays")?;
-    let store = match refreshed {
-        None => {
-            eprintln!(
-                "costs: the Cost Explorer answer of {} is younger than {} hours; not asked again",
-                current.fetched_at.map(polo_core::text::rfc3339).unwrap_or_default(),
-                config.costs.cache_hours
-            );
+    let settings = polo_sync_engine::costs::RefreshSettings::of(config);
+    let store = match polo_sync_engine::costs::refresh_costs(&source, &settings, &current, now, BUDGET).await
+    {
+        polo_sync_engine::costs::Refreshed::NotDue { why } => {
+            eprintln!("costs: not asked: {why}");
             current
         }
-        Some(store) => {
+        polo_sync_engine::costs::Refreshed::Stored { store, from, whole, requests } => {
             crate::cli::write_atomically(&path, &serde_json::to_vec(&store)?)?;
             eprintln!(
-                "costs: {} days through {} into {}",
+                "costs: {} read again ({requests} requests{}); {} days through {} into {}",
+                from,
+                if whole { ", the whole window" } else { "" },
                 store.days,
                 store.as_of().map(|d| d.to_string()).unwrap_or_default(),
                 path.display()
             );
-            store
+            *store
+        }
+        polo_sync_engine::costs::Refreshed::Failed { store, error } => {
+            crate::cli::write_atomically(&path, &serde_json::to_vec(&store)?)?;
+            return Err(error.context("costs not refreshed; the last good cost data stays"));
         }
     };
     if let Ok(text) = std::fs::read_to_string(data) {

@@ -63,8 +63,10 @@ pub struct CostRow {
     pub amount: Money,
 }
 
-/// The groupings Polo asks Cost Explorer for. Each covers the whole bill, so each sums
-/// to the same daily total.
+/// The groupings Polo asks Cost Explorer for. `Index`, `Account` and `Service` cover the
+/// usage record types only ([`is_usage`]), so each sums to the same daily usage; `Charge`
+/// covers the whole bill by record type, and its other keys are the charges no usage
+/// grouping holds (credits, refunds, tax, support, fees).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CostDimension {
@@ -74,15 +76,55 @@ pub enum CostDimension {
     Account,
     /// By AWS service name.
     Service,
+    /// By Cost Explorer record type (`RECORD_TYPE`): `Usage`, `Credit`, `Tax`, ….
+    Charge,
+}
+
+/// The record types Cost Explorer books usage under: plain, Reserved Instance covered and
+/// Savings Plans covered. Only these are attributed to indexes, accounts and services.
+pub const USAGE_RECORD_TYPES: [&str; 3] = ["Usage", "DiscountedUsage", "SavingsPlanCoveredUsage"];
+
+/// Whether record type `key` is usage (attributed), rather than another charge.
+pub fn is_usage(record_type: &str) -> bool {
+    USAGE_RECORD_TYPES.contains(&record_type)
+}
+
+/// Record types billed once a month, whatever the usage: a month's forecast expects them
+/// even before they are booked.
+pub const MONTHLY_RECORD_TYPES: [&str; 5] =
+    ["Support", "Tax", "SavingsPlanRecurringFee", "RIFee", "Recurring reservation fee"];
+
+/// How pages name a record type.
+pub fn record_type_name(record_type: &str) -> &str {
+    match record_type {
+        "Usage" => "Usage",
+        "DiscountedUsage" => "Usage covered by Reserved Instances",
+        "SavingsPlanCoveredUsage" => "Usage covered by Savings Plans",
+        "SavingsPlanNegation" => "Savings Plans negation",
+        "SavingsPlanRecurringFee" => "Savings Plans recurring fee",
+        "SavingsPlanUpfrontFee" => "Savings Plans upfront fee",
+        "RIFee" => "Reserved Instance fee",
+        "Recurring reservation fee" => "Reserved Instance recurring fee",
+        "Fee" => "Fee (upfront, registration)",
+        "Credit" => "Credit",
+        "Refund" => "Refund",
+        "Tax" => "Tax",
+        "Support" => "Support",
+        "BundledDiscount" => "Bundled discount",
+        "EdpDiscount" => "Enterprise discount",
+        "PrivateRateDiscount" => "Private rate discount",
+        other => other,
+    }
 }
 
 impl CostDimension {
-    /// `index`, `account` or `service`.
+    /// `index`, `account`, `service` or `charge`.
     pub fn as_str(self) -> &'static str {
         match self {
             CostDimension::Index => "index",
             CostDimension::Account => "account",
             CostDimension::Service => "service",
+            CostDimension::Charge => "charge",
         }
     }
 }

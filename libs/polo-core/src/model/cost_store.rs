@@ -38,6 +38,80 @@ pub struct CostStore {
     /// absent for generated data.
     #[serde(with = "time::serde::rfc3339::option", default, skip_serializing_if = "Option::is_none")]
     pub fetched_at: Option<time::OffsetDateTime>,
+    /// How the refreshes have gone: the last attempt, failures in a row (backed off), and the
+    /// billed Cost Explorer requests made.
+    #[serde(default, skip_serializing_if = "RefreshLog::is_empty")]
+    pub refresh: RefreshLog,
+}
+
+/// Cost Explorer charges this per request (each page of an answer is one).
+pub const COST_EXPLORER_REQUEST_PRICE_CENTS: i64 = 1;
+
+/// What the cost refreshes did, kept with the store they refresh.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RefreshLog {
+    /// The last attempt, whether it succeeded or not.
+    #[serde(with = "time::serde::rfc3339::option", default, skip_serializing_if = "Option::is_none")]
+    pub attempted_at: Option<time::OffsetDateTime>,
+    /// Attempts that failed in a row since the last success (0: the last one succeeded).
+    #[serde(default)]
+    pub failures: u32,
+    /// Why the last attempt failed (absent after a success).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_error: Option<String>,
+    /// The first day the last successful refresh read again (older days came from the store).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub last_from: Option<Date>,
+    /// Requests the last attempt made.
+    #[serde(default)]
+    pub last_requests: u32,
+    /// Requests made per calendar month (`2026-12`), the last 13 months.
+    #[serde(default)]
+    pub requests_by_month: BTreeMap<String, u32>,
+}
+
+impl RefreshLog {
+    fn is_empty(&self) -> bool {
+        *self == RefreshLog::default()
+    }
+
+    /// The month key of `day`.
+    pub fn month_of(day: Date) -> String {
+        format!("{}-{:02}", day.year(), u8::from(day.month()))
+    }
+
+    /// Requests made in the month of `day`.
+    pub fn requests_in_month(&self, day: Date) -> u32 {
+        self.requests_by_month.get(&RefreshLog::month_of(day)).copied().unwrap_or(0)
+    }
+
+    /// What the requests of the month of `day` cost.
+    pub fn cost_in_month(&self, day: Date) -> Money {
+        Money::from_scaled(i64::from(self.requests_in_month(day)) * COST_EXPLORER_REQUEST_PRICE_CENTS, 2)
+    }
+
+    /// Counts an attempt at `now` that made `requests`; `error` is why it failed.
+    pub fn record(&mut self, now: time::OffsetDateTime, requests: u32, error: Option<String>) {
+        self.attempted_at = Some(now);
+        self.last_requests = requests;
+        let month = RefreshLog::month_of(now.date());
+        *self.requests_by_month.entry(month).or_default() += requests;
+        while self.requests_by_month.len() > 13 {
+            self.requests_by_month.pop_first();
+        }
+        self.failures = if error.is_some() { self.failures.saturating_add(1) } else { 0 };
+        self.last_error = error;
+    }
+
+    /// When a failed refresh may be tried again: 30 minutes after the first failure,
+    /// doubling with each one after, at most 12 hours. `None` after a success.
+    pub fn retry_at(&self) -> Option<time::OffsetDateTime> {
+        let at = self.attempted_at?;
+        (self.failures > 0).then(|| {
+            let minutes = 30i64.saturating_mul(1 << self.failures.saturating_sub(1).min(5));
+            at + Duration::minutes(minutes.min(12 * 60))
+        })
+    }
 }
 
 /// Why rows cannot become a store.
@@ -107,6 +181,7 @@ impl CostStore {
             metric: CostMetric::default(),
             estimated: Vec::new(),
             fetched_at: None,
+            refresh: RefreshLog::default(),
         })
     }
 
@@ -121,6 +196,7 @@ impl CostStore {
             metric: CostMetric::default(),
             estimated: Vec::new(),
             fetched_at: None,
+            refresh: RefreshLog::default(),
         }
     }
 
@@ -159,6 +235,31 @@ impl CostStore {
             return Money::ZERO;
         };
         Money::from_scaled(self.window(series, from, to).iter().sum(), 2)
+    }
+
+    /// Whether the store holds the bill by record type, with the other groupings usage only
+    /// (stores written before kept every charge in every grouping, and no `charge`).
+    pub fn charges_apart(&self) -> bool {
+        self.dimensions.contains_key(&CostDimension::Charge)
+    }
+
+    /// The record types other than usage over `[from, to]` (credits, refunds, tax, support,
+    /// fees): what no index, account or service line holds. Zero for a store without them.
+    pub fn other_charges(&self, from: Date, to: Date) -> Money {
+        let cents: i64 = self
+            .dimensions
+            .get(&CostDimension::Charge)
+            .into_iter()
+            .flatten()
+            .filter(|(key, _)| !super::is_usage(key))
+            .map(|(_, s)| self.window(s, from, to).iter().sum::<i64>())
+            .sum();
+        Money::from_scaled(cents, 2)
+    }
+
+    /// The whole bill over `[from, to]`: usage (every account's) and the other charges.
+    pub fn bill(&self, from: Date, to: Date) -> Money {
+        self.total(CostDimension::Account, from, to) + self.other_charges(from, to)
     }
 
     /// The cost of every key of `dimension` over `[from, to]`.
@@ -206,7 +307,7 @@ pub struct CostFacts {
     /// The newest cost day.
     #[serde(default)]
     pub as_of: Option<Date>,
-    /// The month of `as_of`, through `as_of`, all accounts.
+    /// The month of `as_of`, through `as_of`: the whole bill (usage and other charges).
     #[serde(default)]
     pub month_to_date: Option<Money>,
     /// Each index's cost over the 30 days ending at `as_of` (the data's day, never the
@@ -223,7 +324,7 @@ impl CostFacts {
         let window_start = as_of - Duration::days(29);
         CostFacts {
             as_of: Some(as_of),
-            month_to_date: Some(store.total(CostDimension::Account, month_start, as_of)),
+            month_to_date: Some(store.bill(month_start, as_of)),
             index_last_30_days: store
                 .dimensions
                 .get(&CostDimension::Index)
@@ -296,6 +397,27 @@ mod tests {
         assert!(matches!(CostStore::from_rows(&[bad]), Err(CostStoreError::SubCent { .. })));
         let a = row(date!(2026 - 03 - 01), CostDimension::Service, "EC2", 1);
         assert!(matches!(CostStore::from_rows(&[a.clone(), a]), Err(CostStoreError::Duplicate { .. })));
+    }
+
+    #[test]
+    fn a_failed_refresh_backs_off_doubling_and_a_success_clears_it() {
+        use time::macros::datetime;
+        let mut log = RefreshLog::default();
+        let t = datetime!(2026-12-07 00:00 UTC);
+        log.record(t, 4, Some("throttled".into()));
+        assert_eq!(log.retry_at(), Some(t + Duration::minutes(30)));
+        log.record(t, 0, Some("deadline".into()));
+        assert_eq!(log.retry_at(), Some(t + Duration::minutes(60)));
+        for _ in 0..10 {
+            log.record(t, 1, Some("throttled".into()));
+        }
+        assert_eq!(log.retry_at(), Some(t + Duration::hours(12)), "at most 12 hours");
+        log.record(t + Duration::hours(12), 8, None);
+        assert_eq!((log.retry_at(), log.failures, log.last_error.clone()), (None, 0, None));
+        assert_eq!(log.requests_in_month(t.date()), 4 + 10 + 8);
+        assert_eq!(log.cost_in_month(t.date()).to_string(), "0.22");
+        log.record(datetime!(2027-01-01 00:00 UTC), 3, None);
+        assert_eq!(log.requests_in_month(t.date()), 22, "counted per month");
     }
 
     #[test]

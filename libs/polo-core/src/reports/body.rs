@@ -94,11 +94,7 @@ pub struct TrendPoint {
 impl TrendPoint {
     /// The whole bill on `date`, and whether Cost Explorer still estimates it.
     pub fn total_on(store: &crate::model::CostStore, date: Date) -> TrendPoint {
-        TrendPoint {
-            date,
-            amount: store.total(crate::model::CostDimension::Account, date, date),
-            estimated: store.is_estimated(date),
-        }
+        TrendPoint { date, amount: store.bill(date, date), estimated: store.is_estimated(date) }
     }
 }
 

@@ -17,8 +17,8 @@ pub(super) fn build(period: Period, inputs: &ReportInputs<'_>) -> ReportBody {
     let week_ago = day - Duration::days(7);
     let earlier_label = format!("{} {week_ago}", week_ago.weekday());
     let c = Comparison { days: (day, day), earlier: (week_ago, week_ago), earlier_label: &earlier_label };
-    let total = store.total(CostDimension::Account, day, day);
-    let before = store.total(CostDimension::Account, week_ago, week_ago);
+    let total = store.bill(day, day);
+    let before = store.bill(week_ago, week_ago);
     let weekday = day.weekday();
     let headline = match store.as_of() {
         Some(as_of) if as_of >= day => format!(
@@ -45,6 +45,12 @@ pub(super) fn build(period: Period, inputs: &ReportInputs<'_>) -> ReportBody {
         ],
         trend: Vec::new(),
     };
+    if store.charges_apart() {
+        body.sections.push(
+            compare("By charge", CostDimension::Charge, store, fleet, c, usize::MAX)
+                .with_note("The bill by Cost Explorer record type: usage, and the credits, refunds, tax, support and fees the tables above show as other charges."),
+        );
+    }
     body.trend = (0..28)
         .rev()
         .map(|n| day - Duration::days(n))
@@ -66,6 +72,7 @@ pub(super) fn key_name(dimension: CostDimension, key: &str, fleet: &Fleet) -> Op
         ),
         CostDimension::Service => Some(key.to_owned()),
         CostDimension::Index => fleet.index(key).map(|x| format!("{} ({key})", x.name)),
+        CostDimension::Charge => Some(crate::model::record_type_name(key).to_owned()),
     }
 }
 
@@ -80,8 +87,9 @@ pub(super) struct Comparison<'a> {
 
 /// One row per key of `dimension` (the `top` largest, the rest in one row) with the
 /// period's amount, the earlier one and the change; spend of keys that name nothing
-/// (untagged, or an unknown index) is the unattributed row; a total closes the table, so
-/// the rows add up to it.
+/// (untagged, or an unknown index) is the unattributed row; the charges other than usage
+/// (credits, tax, fees: no usage grouping holds them) are one row; a total closes the
+/// table, so the rows add up to it and to the whole bill.
 pub(super) fn compare(
     title: &str,
     dimension: CostDimension,
@@ -94,6 +102,7 @@ pub(super) fn compare(
         CostDimension::Account => ("Account", "accounts"),
         CostDimension::Service => ("Service", "services"),
         CostDimension::Index => ("Index", "indexes"),
+        CostDimension::Charge => ("Charge", "charges"),
     };
     let mut section =
         Section::new(title, &[(label, false), ("Amount", true), (c.earlier_label, true), ("Change", true)]);
@@ -127,6 +136,14 @@ pub(super) fn compare(
     }
     if dimension == CostDimension::Index || unattributed != (Money::ZERO, Money::ZERO) {
         section.push_total(row("Unattributed".to_owned(), unattributed.0, unattributed.1));
+    }
+    if dimension != CostDimension::Charge {
+        let (a, b) = (store.other_charges(c.days.0, c.days.1), store.other_charges(c.earlier.0, c.earlier.1));
+        if a != Money::ZERO || b != Money::ZERO {
+            total_a += a;
+            total_b += b;
+            section.push_total(row("Other charges".to_owned(), a, b));
+        }
     }
     section.push_total(row("Total".to_owned(), total_a, total_b));
     section

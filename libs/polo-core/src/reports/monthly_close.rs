@@ -1,5 +1,5 @@
-//! `monthly-close` (a calendar month): the month's total by index, customer, account and
-//! service (each table adding up to the total to the cent), against the previous month and
+//! `monthly-close` (a calendar month): the month's total by index, customer, account,
+//! service and charge (each table adding up to the total to the cent), against the previous month and
 //! against the forecast the costs pages showed mid-month.
 
 use time::Duration;
@@ -7,7 +7,7 @@ use time::Duration;
 use super::body::{fact, money, signed};
 use super::{Period, ReportBody, ReportInputs, Section, TrendPoint};
 use crate::Money;
-use crate::costs::{Breakdown, CostLine, breakdown};
+use crate::costs::{Breakdown, CostBreakdown, CostLine, breakdown};
 
 /// Rows a breakdown names; the rest are summed in one row.
 const TOP: usize = 20;
@@ -46,8 +46,9 @@ pub(super) fn build(period: Period, inputs: &ReportInputs<'_>) -> ReportBody {
                 Breakdown::Customer => "By customer",
                 Breakdown::Account => "By account",
                 Breakdown::Service => "By service",
+                Breakdown::Charge => "By charge",
             };
-            table(title, &b.items, &b.unattributed, &b.sum)
+            table(title, b)
         })
         .collect();
     ReportBody {
@@ -64,8 +65,10 @@ pub(super) fn build(period: Period, inputs: &ReportInputs<'_>) -> ReportBody {
     }
 }
 
-/// The `TOP` largest lines, the rest in one row, the unattributed row and the total.
-fn table(title: &str, items: &[CostLine], unattributed: &CostLine, sum: &CostLine) -> Section {
+/// The `TOP` largest lines, the rest in one row, the unattributed row, the other charges and
+/// the total.
+fn table(title: &str, b: &CostBreakdown) -> Section {
+    let (items, unattributed, sum) = (&b.items, &b.unattributed, &b.sum);
     let mut section = Section::new(
         title,
         &[("Key", false), ("Name", false), ("Month", true), ("Previous month", true), ("Change", true)],
@@ -86,6 +89,10 @@ fn table(title: &str, items: &[CostLine], unattributed: &CostLine, sum: &CostLin
         section.push_total(row("", &format!("{} others", rest.len()), a, b));
     }
     section.push_total(row("", "Unattributed", unattributed.month_to_date, unattributed.previous_month));
+    let other = &b.other_charges;
+    if other.month_to_date != Money::ZERO || other.previous_month != Money::ZERO {
+        section.push_total(row("", "Other charges", other.month_to_date, other.previous_month));
+    }
     section.push_total(row("", "Total", sum.month_to_date, sum.previous_month));
     section
 }

@@ -68,7 +68,7 @@ async fn daily_cost_matches_the_cost_store_and_adds_up() {
     let report = s.run(ReportType::DailyCost, Some("2026-11-20")).await.unwrap().report().clone();
     let costs = s.costs.0.clone();
     let day = date!(2026 - 11 - 20);
-    let total = costs.total(CostDimension::Account, day, day);
+    let total = costs.bill(day, day);
     assert!(total > Money::ZERO);
     assert!(
         report
@@ -78,7 +78,7 @@ async fn daily_cost_matches_the_cost_store_and_adds_up() {
     );
     for (i, section) in report.body.sections.iter().enumerate() {
         assert_eq!(assert_adds_up(section, 1), total, "{}: today", section.title);
-        let week_ago = costs.total(CostDimension::Account, day - Duration::days(7), day - Duration::days(7));
+        let week_ago = costs.bill(day - Duration::days(7), day - Duration::days(7));
         assert_eq!(assert_adds_up(section, 2), week_ago, "{}: a week earlier", section.title);
         if i == 2 {
             // The top index is the one the costs detail page shows for that day.
@@ -104,7 +104,7 @@ async fn monthly_close_matches_the_costs_pages_for_every_dimension() {
         assert_eq!(total, b.sum.month_to_date, "{dimension:?}");
         assert_eq!(assert_adds_up(section, 3), b.sum.previous_month, "{dimension:?}");
     }
-    let october = s.costs.0.total(CostDimension::Account, date!(2026 - 10 - 01), date!(2026 - 10 - 31));
+    let october = s.costs.0.bill(date!(2026 - 10 - 01), date!(2026 - 10 - 31));
     assert_eq!(money(&report.body.facts[0].value), october);
     assert_eq!(report.body.trend.len(), 31);
 }

@@ -21,8 +21,8 @@ pub(super) fn build(
     let (store, fleet) = (inputs.costs, inputs.fleet);
     let (first, last) = (period.first_day(), period.last_day());
     let (before_first, before_last) = (first - Duration::days(7), last - Duration::days(7));
-    let spend = store.total(CostDimension::Account, first, last);
-    let before = store.total(CostDimension::Account, before_first, before_last);
+    let spend = store.bill(first, last);
+    let before = store.bill(before_first, before_last);
     let running = fleet.instances().iter().filter(|i| i.state == InstanceState::Running).count();
     let mut changes: BTreeMap<&'static str, usize> = BTreeMap::new();
     for change in within(inputs.changes, bounds) {

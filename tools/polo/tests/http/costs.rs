@@ -16,7 +16,7 @@ const FIELDS: [&str; 4] = ["month_to_date", "previous_month", "trailing_30d", "f
 async fn every_breakdown_adds_up_to_the_same_total_to_the_cent() {
     let app = TestApp::sample().await;
     let mut totals = Vec::new();
-    for dimension in ["index", "customer", "account", "service"] {
+    for dimension in ["index", "customer", "account", "service", "charge"] {
         let page = app.json(&format!("/costs/{dimension}?format=json&per_page=500")).await;
         assert_eq!(
             page["total"].as_u64().unwrap() as usize,
@@ -28,11 +28,13 @@ async fn every_breakdown_adds_up_to_the_same_total_to_the_cent() {
         for field in FIELDS {
             let items: Money = page["items"].as_array().unwrap().iter().map(|i| money(&i[field])).sum();
             assert_eq!(
-                items + money(&page["unattributed"][field]),
+                items + money(&page["unattributed"][field]) + money(&page["other_charges"][field]),
                 money(&page["sum"][field]),
                 "{dimension} {field}"
             );
         }
+        assert!(money(&page["unattributed"]["month_to_date"]) >= Money::ZERO, "{dimension}: usage only");
+        assert!(money(&page["unattributed"]["previous_month"]) >= Money::ZERO, "{dimension}: usage only");
         totals.push(FIELDS.map(|f| money(&page["sum"][f])));
     }
     assert!(totals.windows(2).all(|w| w[0][..3] == w[1][..3]), "{totals:?}");
@@ -41,6 +43,8 @@ async fn every_breakdown_adds_up_to_the_same_total_to_the_cent() {
         money(&index["unattributed"]["month_to_date"]) > Money::ZERO,
         "untagged spend is shown, not spread"
     );
+    // Credits, refunds, tax, support and fees are one line of their own.
+    assert!(money(&index["other_charges"]["previous_month"]) != Money::ZERO);
     let overview = app.json("/costs?format=json").await;
     assert_eq!(overview["total"]["month_to_date"], index["sum"]["month_to_date"]);
     let first = app.json("/?format=json").await;
@@ -49,6 +53,44 @@ async fn every_breakdown_adds_up_to_the_same_total_to_the_cent() {
         money(&overview["total"]["month_to_date"]),
         "`/` agrees"
     );
+}
+
+#[tokio::test]
+async fn the_charges_page_lists_every_record_type_and_the_newest_days_are_estimated() {
+    let app = TestApp::sample().await;
+    let page = app.json("/costs/charge?format=json&per_page=500").await;
+    let keys: Vec<&str> =
+        page["items"].as_array().unwrap().iter().map(|i| i["key"].as_str().unwrap()).collect();
+    for kind in [
+        "Usage",
+        "SavingsPlanCoveredUsage",
+        "SavingsPlanRecurringFee",
+        "Credit",
+        "Refund",
+        "Tax",
+        "Support",
+        "Fee",
+    ] {
+        assert!(keys.contains(&kind), "{kind} in {keys:?}");
+    }
+    assert_eq!(page["other_charges"]["month_to_date"], "0.00", "every charge is a line of its own here");
+    let credit = app.json("/costs/charge/Credit?format=json").await;
+    assert_eq!(credit["name"], "Credit");
+    assert!(credit["daily"].as_array().unwrap().iter().any(|d| money(&d["amount"]) < Money::ZERO));
+    let html = app.get("/costs/charge").await;
+    assert!(html.body.contains("Savings Plans recurring fee") && html.body.contains("aria-current=\"page\""));
+    let index = app.get("/costs/index").await;
+    assert!(index.body.contains("id=\"other-charges\"") && index.body.contains("href=\"/costs/charge\""));
+    // The sample's newest two days are estimated, in the daily series and on the overview.
+    let daily = app.json("/costs/account/111111111111?format=json").await;
+    let days = daily["daily"].as_array().unwrap();
+    let flags: Vec<bool> = days.iter().rev().take(3).map(|d| d["estimated"].as_bool().unwrap()).collect();
+    assert_eq!(flags, [true, true, false]);
+    let overview = app.json("/costs?format=json").await;
+    assert_eq!(overview["estimated_days"], 2);
+    assert_eq!(overview["cost_explorer"]["requests_this_month"], 0, "the sample never asked Cost Explorer");
+    let chart = app.get("/costs/charge/Credit").await;
+    assert!(chart.body.contains("data-tick=\"$0\""), "the chart has a y-axis with values");
 }
 
 #[tokio::test]

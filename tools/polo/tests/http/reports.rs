@@ -66,12 +66,16 @@ async fn a_report_page_renders_its_tables_and_chart() {
     assert!(page.body.contains("id=\"headline\""));
     assert!(page.body.contains("<svg viewBox"));
     assert!(page.body.contains("id=\"report-chart\""));
-    assert_eq!(page.body.matches("<table").count(), 3, "by account, by service, top indexes");
+    assert_eq!(page.body.matches("<table").count(), 4, "by account, by service, top indexes, by charge");
     let json = app.json("/reports/monthly-close/2026-10?format=json").await;
     assert_eq!(json["type"], "monthly-close");
     assert_eq!(json["start"], "2026-10-01T00:00:00Z");
     assert_eq!(json["end"], "2026-11-01T00:00:00Z");
-    assert_eq!(json["body"]["sections"].as_array().unwrap().len(), 4);
+    assert_eq!(
+        json["body"]["sections"].as_array().unwrap().len(),
+        5,
+        "index, customer, account, service, charge"
+    );
     insta::assert_json_snapshot!("report_monthly_close", json);
     let changes = app.get("/reports/inventory-changes/2026-11-23").await;
     assert_eq!(changes.status, 200);
