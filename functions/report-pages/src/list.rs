@@ -86,6 +86,9 @@ pub struct ReportItem<'a> {
     /// `false` while Cost Explorer still estimates a day it counts: it will be rebuilt.
     #[serde(rename = "final")]
     pub is_final: bool,
+    /// The period's whole bill, for a report of cost days.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub total: Option<polo_core::Money>,
     pub url: String,
 }
 
@@ -100,6 +103,7 @@ impl<'a> ReportItem<'a> {
             generated_at: report.generated_at,
             expires_at: report.expires_at,
             is_final: report.is_final,
+            total: report.total,
             url: report.path(),
         }
     }

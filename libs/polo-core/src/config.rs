@@ -124,6 +124,10 @@ pub struct ReportSettings {
     /// Days after a month ends before its `monthly-close` can be final: credits, refunds,
     /// tax and fee finalisation keep changing a month for days after it ends.
     pub month_final_after_days: u32,
+    /// A cost report Slack already has is sent again, marked as a revision, only when its
+    /// total moves by more than this share of what Slack heard (0.02: 2 %); smaller
+    /// revisions update the page silently.
+    pub revision_share: f64,
 }
 
 impl Default for ReportSettings {
@@ -141,6 +145,7 @@ impl Default for ReportSettings {
             .map(|(k, v)| (k.to_owned(), v))
             .collect(),
             month_final_after_days: 5,
+            revision_share: 0.02,
         }
     }
 }
@@ -306,6 +311,12 @@ impl Config {
             if field.is_empty() {
                 return Err((format!("tags.{name}"), "expected a tag key".into()));
             }
+        }
+        if !(0.0..=10.0).contains(&self.reports.revision_share) {
+            return Err((
+                "reports.revision_share".into(),
+                "expected a share of the total between 0 and 10 (0.02 is 2 %)".into(),
+            ));
         }
         if self.costs.cache_hours == 0 {
             return Err(("costs.cache_hours".into(), "expected a number of hours above 0".into()));

@@ -736,6 +736,9 @@ impl Generator {
         for back in (0..self.spec.cost_days).rev() {
             let date: Date = last_day - Duration::days(back);
             let mut account_totals = vec![Money::ZERO; self.accounts.len()];
+            // Customers query less at weekends; the autoscaled nodes and the traffic follow.
+            let weekly =
+                Decimal::new(if date.weekday().number_days_from_monday() >= 5 { 75 } else { 100 }, 2);
             let mut untagged_total = Money::ZERO;
             for index in indexes {
                 if index.created_at.date() > date {
@@ -744,9 +747,7 @@ impl Generator {
                 let base = index_daily.get(index.index_id.as_str()).copied().unwrap_or(Money::ZERO)
                     + Money::from_scaled(self.rng.range(40, 400), 2);
                 let jitter = Decimal::new(self.rng.range(90, 110), 2);
-                // Query load, and the autoscaled inference nodes with it, drop at weekends.
-                let weekday = if date.weekday().number_days_from_monday() >= 5 { 80 } else { 100 };
-                let mut amount = (base * jitter * Decimal::new(weekday, 2)).round_cents();
+                let mut amount = (base * jitter * weekly).round_cents();
                 // On the newest final day: Cost Explorer still estimates the two after it.
                 if back == 2 && Some(index.index_id.as_str()) == spiking {
                     amount = amount * Decimal::from(6);
@@ -762,8 +763,9 @@ impl Generator {
             for (a, total) in account_totals.iter_mut().enumerate() {
                 let shared = Money::from_scaled(self.rng.range(2_000, 9_000), 2)
                     * Decimal::from(3 - i64::try_from(a % 3).unwrap_or(0));
-                let untagged =
-                    (untagged_daily[a] * Decimal::new(self.rng.range(95, 105), 2)).round_cents() + shared;
+                let untagged = (untagged_daily[a] * Decimal::new(self.rng.range(95, 105), 2) * weekly)
+                    .round_cents()
+                    + shared;
                 untagged_total += untagged;
                 *total += untagged;
             }

@@ -11,12 +11,28 @@ use crate::outbox::Outbox;
 
 /// The message of `report`, linking to its page under `public_url`.
 pub fn report_message(report: &Report, public_url: &str) -> Message {
-    let title = format!("{} · {}", report.kind.title(), report.period);
+    let revised = report.revised_from.map(|from| {
+        let to = report.total.unwrap_or(from);
+        format!(
+            "Revised: Cost Explorer revised these numbers since Polo sent them; the total is now ${} (was ${}).",
+            to.to_grouped_cents(),
+            from.to_grouped_cents()
+        )
+    });
+    let title = format!(
+        "{}{} · {}",
+        if revised.is_some() { "Revised: " } else { "" },
+        report.kind.title(),
+        report.period
+    );
     let url = format!("{}{}", public_url.trim_end_matches('/'), report.path());
     let facts: Vec<(String, String)> =
         report.body.facts.iter().map(|f| (f.label.clone(), f.value.clone())).collect();
-    let mut message_blocks =
-        vec![blocks::header(&title), blocks::section(&blocks::escape(&report.body.headline))];
+    let mut message_blocks = vec![blocks::header(&title)];
+    if let Some(revised) = &revised {
+        message_blocks.push(blocks::context(&blocks::escape(revised)));
+    }
+    message_blocks.push(blocks::section(&blocks::escape(&report.body.headline)));
     if !facts.is_empty() {
         message_blocks.push(blocks::fields(&facts));
     }
@@ -57,5 +73,42 @@ impl Outbox for ReportOutbox<'_> {
 
     async fn mark_sent(&self, report: &Report, at: OffsetDateTime) -> Result<(), DataError> {
         self.store.mark_sent(report, at).await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use polo_core::Money;
+
+    #[test]
+    fn a_revision_says_so_and_from_what_to_what() {
+        let (everything, costs) = polo_core::sample::generate_with_costs(
+            42,
+            polo_core::sample::Scale::Small,
+            time::macros::datetime!(2026-11-24 12:00 UTC),
+        );
+        let fleet = polo_core::model::Fleet::new(everything);
+        let config = polo_core::config::Config::bundled().unwrap();
+        let inputs = polo_core::reports::ReportInputs {
+            fleet: &fleet,
+            costs: &costs,
+            changes: &[],
+            findings: &[],
+            config: &config,
+        };
+        let period =
+            polo_core::reports::Period::parse("2026-11-21", polo_core::reports::Granularity::Day).unwrap();
+        let mut report = polo_core::reports::generate(
+            polo_core::reports::ReportType::DailyCost,
+            period,
+            &inputs,
+            time::macros::datetime!(2026-11-24 12:00 UTC),
+        );
+        let plain = serde_json::to_string(&super::report_message(&report, "https://polo.example")).unwrap();
+        assert!(!plain.contains("Revised"));
+        report.revised_from = Some(Money::from_scaled(100_000, 2));
+        let message = serde_json::to_string(&super::report_message(&report, "https://polo.example")).unwrap();
+        assert!(message.contains("Revised: Daily cost"), "{message}");
+        assert!(message.contains("(was $1,000.00)"), "{message}");
     }
 }

@@ -38,6 +38,9 @@ fn report(kind: ReportType, period: &str) -> Report {
         },
         is_final: true,
         sent_at: None,
+        total: None,
+        heard_total: None,
+        revised_from: None,
     }
 }
 

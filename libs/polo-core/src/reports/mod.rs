@@ -20,6 +20,7 @@ pub use period::{Granularity, Period, PeriodError};
 pub use plain::plain_text;
 pub use run::{ReportSources, RunError, RunOutcome, period_for, run_report};
 
+use crate::Money;
 use crate::calendar::ReportZone;
 use crate::config::Config;
 use crate::model::{Change, CostStore, Finding, Fleet};
@@ -125,6 +126,17 @@ pub struct Report {
     /// When Slack accepted its message; `None` while it waits in the outbox.
     #[serde(with = "time::serde::rfc3339::option", default)]
     pub sent_at: Option<OffsetDateTime>,
+    /// The period's whole bill, for a report of cost days (what a revision is judged on).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<Money>,
+    /// The total of the last message Slack accepted, kept while later revisions too small to
+    /// send change the report.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub heard_total: Option<Money>,
+    /// On a revision waiting to be sent again: the total Slack had heard. The message says it
+    /// is a revision, from what to what.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revised_from: Option<Money>,
 }
 
 fn final_by_default() -> bool {
@@ -151,6 +163,13 @@ pub fn is_final(
             settled() && now.date() > last + after
         }
         ReportType::InventoryChanges | ReportType::IdleResources => true,
+    }
+}
+
+impl ReportType {
+    /// Whether its numbers are cost days (it can be revised as Cost Explorer revises them).
+    pub fn counts_cost_days(self) -> bool {
+        matches!(self, ReportType::DailyCost | ReportType::WeeklySummary | ReportType::MonthlyClose)
     }
 }
 
@@ -198,6 +217,9 @@ pub fn generate(kind: ReportType, period: Period, inputs: &ReportInputs<'_>, now
         body,
         is_final: is_final(kind, &period, inputs.costs, now, inputs.config),
         sent_at: None,
+        total: kind.counts_cost_days().then(|| inputs.costs.bill(period.first_day(), period.last_day())),
+        heard_total: None,
+        revised_from: None,
     }
 }
 

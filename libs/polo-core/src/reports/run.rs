@@ -62,7 +62,8 @@ pub fn period_for(
 
 /// Builds the report of `kind` for `period` (else the last complete one) at `now`, and
 /// stores it unless `dry_run` or the stored report of that period says the same (body and
-/// finality). A revision keeps what Slack already had: a report sent is not sent again.
+/// finality). A revision of a report Slack already had is sent again only when its total
+/// moved by more than `[reports] revision_share` ([`revise`]).
 pub async fn run_report(
     kind: ReportType,
     period: Option<&str>,
@@ -92,8 +93,34 @@ pub async fn run_report(
         if stored.body == report.body && stored.is_final == report.is_final {
             return Ok(RunOutcome::Unchanged(stored));
         }
-        report.sent_at = stored.sent_at;
+        revise(&mut report, &stored, sources.config.reports.revision_share);
     }
     sources.store.put(&report).await?;
     Ok(RunOutcome::Stored(report))
+}
+
+/// `report` replacing `stored`: while Slack has not had `stored`, the new one simply waits
+/// in its place. Once Slack has had it, the new one is sent again, marked as a revision,
+/// only when its total moved by more than `share` of the total Slack heard; otherwise it
+/// stays sent (the page changes, Slack hears nothing) and remembers what Slack heard.
+fn revise(report: &mut Report, stored: &Report, share: f64) {
+    if stored.sent_at.is_none() {
+        report.revised_from = stored.revised_from;
+        return;
+    }
+    let heard = stored.heard_total.or(stored.total);
+    let moved = match (heard, report.total) {
+        (Some(heard), Some(now)) => {
+            let share = rust_decimal::Decimal::try_from(share).unwrap_or(rust_decimal::Decimal::ZERO);
+            (now.amount() - heard.amount()).abs() > heard.amount().abs() * share
+        }
+        _ => false,
+    };
+    if moved {
+        report.sent_at = None;
+        report.revised_from = heard;
+    } else {
+        report.sent_at = stored.sent_at;
+        report.heard_total = heard;
+    }
 }

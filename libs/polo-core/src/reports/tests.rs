@@ -222,3 +222,49 @@ fn a_month_stays_provisional_for_days_after_it_ends() {
     let november = Period::parse("2026-11", Granularity::Month).unwrap();
     assert!(!is_final(ReportType::MonthlyClose, &november, &costs, datetime!(2026-12-31 00:00 UTC), &config));
 }
+
+/// The sample's costs with `cents` added to `day`'s usage in every grouping (Cost Explorer
+/// revising the day).
+fn revised(costs: &crate::model::CostStore, day: time::Date, cents: i64) -> crate::model::CostStore {
+    let mut costs = costs.clone();
+    let column = costs.columns(day, day).start;
+    for (dimension, key) in [
+        (CostDimension::Index, ""),
+        (CostDimension::Account, "111111111111"),
+        (CostDimension::Service, "AWS Lambda"),
+        (CostDimension::Charge, "Usage"),
+    ] {
+        costs.dimensions.get_mut(&dimension).unwrap().get_mut(key).unwrap()[column] += cents;
+    }
+    costs
+}
+
+#[tokio::test]
+async fn slack_hears_a_revision_only_when_the_total_moves_by_more_than_the_share() {
+    let s = Sample::new();
+    let day = date!(2026 - 11 - 21);
+    let first = s.run(ReportType::DailyCost, Some("2026-11-21")).await.unwrap().report().clone();
+    let total = first.total.unwrap();
+    assert_eq!(total, s.costs.0.bill(day, day));
+    s.store.mark_sent(&first, NOW).await.unwrap();
+    assert_eq!(s.config.reports.revision_share, 0.02);
+    // A revision under 2 %: the page changes, Slack has it already.
+    let small = total.amount() * rust_decimal::Decimal::new(1, 2) * rust_decimal::Decimal::from(100);
+    let small = i64::try_from(small.trunc()).unwrap();
+    let later = Sample { costs: InMemoryCosts(Arc::new(revised(&s.costs.0, day, small))), ..s };
+    let quiet = later.run(ReportType::DailyCost, Some("2026-11-21")).await.unwrap().report().clone();
+    assert_eq!(quiet.sent_at, Some(NOW), "not sent again");
+    assert_eq!((quiet.heard_total, quiet.revised_from), (Some(total), None));
+    // Another small revision on top: together over 2 % of what Slack heard, so it is sent,
+    // marked as a revision from the total Slack heard.
+    let costs = revised(&later.costs.0, day, small * 2);
+    let again = Sample { costs: InMemoryCosts(Arc::new(costs)), ..later };
+    let loud = again.run(ReportType::DailyCost, Some("2026-11-21")).await.unwrap().report().clone();
+    assert_eq!((loud.sent_at, loud.revised_from), (None, Some(total)), "in the outbox again, as a revision");
+    assert!(loud.total.unwrap() > total);
+    // Not sent yet and revised once more: it stays a revision of what Slack heard.
+    let costs = revised(&again.costs.0, day, 1);
+    let once_more = Sample { costs: InMemoryCosts(Arc::new(costs)), ..again };
+    let pending = once_more.run(ReportType::DailyCost, Some("2026-11-21")).await.unwrap().report().clone();
+    assert_eq!((pending.sent_at, pending.revised_from), (None, Some(total)));
+}
