@@ -19,14 +19,25 @@ pub fn config(short: u32) -> Config {
     Config { cases: cases(short), failure_persistence: None, ..Config::default() }
 }
 
-/// The seed `name` of `fuzz/seeds/`.
+/// The seed `name` of `fuzz/seeds/`, found from the package under test (cargo sets its
+/// `CARGO_MANIFEST_DIR` when it runs the tests) up to the workspace root. The directory
+/// this crate was compiled in is only the fallback: a build cached from another checkout
+/// must not send the tests to a directory that is gone.
 ///
 /// # Panics
 /// When the seed is missing (a broken checkout, not an input).
 #[allow(clippy::expect_used)]
 pub fn seed(name: &str) -> Vec<u8> {
-    let path = format!("{}/../../fuzz/seeds/{name}", env!("CARGO_MANIFEST_DIR"));
-    std::fs::read(&path).expect("fuzz seed")
+    let start = std::env::var_os("CARGO_MANIFEST_DIR")
+        .map_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")), std::path::PathBuf::from);
+    let path = start
+        .ancestors()
+        .map(|dir| dir.join("fuzz/seeds").join(name))
+        .find(|path| path.is_file())
+        .unwrap_or_else(|| {
+            std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../fuzz/seeds").join(name)
+        });
+    std::fs::read(&path).unwrap_or_else(|e| panic!("fuzz seed {}: {e}", path.display()))
 }
 
 /// One edit of a byte string.
