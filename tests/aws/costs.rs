@@ -27,6 +27,25 @@ pub(crate) fn day(date: &str, groups: &[(&str, &str)]) -> Value {
     })
 }
 
+/// A MONTHLY answer with no grouping: each month's total.
+fn months(totals: &[(&str, &str)]) -> Value {
+    let results: Vec<Value> = totals
+        .iter()
+        .map(|(start, amount)| {
+            let first =
+                time::Date::parse(start, time::macros::format_description!("[year]-[month]-[day]")).unwrap();
+            let next = (first + Duration::days(31)).replace_day(1).unwrap();
+            json!({
+                "TimePeriod": { "Start": start, "End": next.to_string() },
+                "Total": { "AmortizedCost": { "Amount": amount, "Unit": "USD" } },
+                "Groups": [],
+                "Estimated": false
+            })
+        })
+        .collect();
+    answer(results, None)
+}
+
 /// The same day, still estimated by Cost Explorer (its newest days are).
 #[allow(clippy::needless_pass_by_value)] // built inline by each call
 fn estimated(mut day: Value) -> Value {
@@ -55,7 +74,13 @@ pub(crate) async fn preload(account_id: &str, results: Vec<Value>) {
 }
 
 fn settings(metric: CostMetric) -> RefreshSettings {
-    RefreshSettings { tag_key: "marqo-index".into(), metric, cache_hours: 12, month_final_after_days: 5 }
+    RefreshSettings {
+        tag_key: "marqo-index".into(),
+        metric,
+        cache_hours: 12,
+        month_final_after_days: 5,
+        min_budget: std::time::Duration::from_secs(1),
+    }
 }
 
 const MINUTES: std::time::Duration = std::time::Duration::from_mins(5);
@@ -235,7 +260,9 @@ async fn a_second_refresh_reads_only_the_days_that_can_change_and_keeps_the_rest
                 ],
                 None,
             ),
-            // The second pull, of November only: the 23rd revised and final, the 24th estimated.
+            // The second refresh: the closed months as Cost Explorer has them now (October
+            // as stored), then November only: the 23rd revised and final, the 24th estimated.
+            months(&[("2026-10-01", "7.00")]),
             answer(
                 vec![
                     day("2026-11-22", &[("marqo-index$", "5.00")]),
@@ -278,9 +305,13 @@ async fn a_second_refresh_reads_only_the_days_that_can_change_and_keeps_the_rest
     assert_eq!((whole, requests), (true, 4));
     let next_day = first_at + Duration::hours(13);
     let (second, from, whole, requests) = stored(&source, CostMetric::Amortized, &first, next_day).await;
-    assert_eq!((from, whole, requests), (date!(2026 - 11 - 01), false, 4), "November only: October is final");
+    assert_eq!(
+        (from, whole, requests),
+        (date!(2026 - 11 - 01), false, 5),
+        "the closed months' check and November"
+    );
     assert_eq!(second.refresh.last_from, Some(date!(2026 - 11 - 01)));
-    assert_eq!(second.refresh.requests_in_month(next_day.date()), 8, "both refreshes counted");
+    assert_eq!(second.refresh.requests_in_month(next_day.date()), 9, "both refreshes counted");
     let october = date!(2026 - 10 - 15);
     assert_eq!(
         second.sum(CostDimension::Account, "111111111111", october, october),
@@ -296,32 +327,75 @@ async fn a_second_refresh_reads_only_the_days_that_can_change_and_keeps_the_rest
     assert_eq!(second.estimated, vec![date!(2026 - 11 - 24)]);
 }
 
+/// The four groupings' answers (index, account, service, record type) of `days`.
+fn answers_of(days: &[(&str, &str)]) -> Vec<Value> {
+    let of =
+        |key: &str| answer(days.iter().map(|(date, amount)| day(date, &[(key, amount)])).collect(), None);
+    vec![of("marqo-index$"), of("111111111111"), of("EC2"), of("Usage")]
+}
+
 #[tokio::test]
-async fn a_refresh_out_of_time_asks_nothing_is_recorded_and_backs_off() {
+async fn a_closed_month_cost_explorer_changed_is_read_again() {
+    let base = base_config(&emulator()).await;
+    let core = fresh_account_id(750);
+    let mut answers = answers_of(&[("2026-10-15", "7.00"), ("2026-11-20", "3.00")]);
+    // A refund landed on 15 October after the month closed: the check of the closed months
+    // (through October: the store runs to 20 November) sees October moved.
+    answers.push(months(&[("2026-09-01", "0.00"), ("2026-10-01", "5.00")]));
+    answers.extend(answers_of(&[("2026-10-15", "5.00"), ("2026-11-20", "3.00")]));
+    preload(&core, answers).await;
+    let source = in_account(&base, &core).await;
+    let (first, ..) =
+        stored(&source, CostMetric::Amortized, &CostStore::empty(), datetime!(2026-11-24 06:00 UTC)).await;
+    let later = datetime!(2026-12-10 06:00 UTC);
+    let (second, from, whole, requests) = stored(&source, CostMetric::Amortized, &first, later).await;
+    assert_eq!((from, whole, requests), (date!(2026 - 10 - 01), false, 5), "October read again, by day");
+    let day = date!(2026 - 10 - 15);
+    assert_eq!(second.bill(day, day), Money::from_scaled(500, 2));
+}
+
+#[tokio::test]
+async fn a_refresh_with_too_little_time_left_waits_for_the_next_run() {
     let base = base_config(&emulator()).await;
     let source = in_account(&base, &fresh_account_id(740)).await;
     let now = datetime!(2026-11-24 12:00 UTC);
     let s = settings(CostMetric::Amortized);
-    let Refreshed::Failed { store, error } =
+    let Refreshed::NotDue { why } =
         refresh_costs(&source, &s, &CostStore::empty(), now, std::time::Duration::ZERO).await
     else {
-        panic!("no time: no refresh")
+        panic!("no time: not asked")
     };
-    assert!(format!("{error:#}").contains("out of time before page 1"), "{error:#}");
-    assert_eq!((store.refresh.failures, store.refresh.last_requests), (1, 0), "no request was made");
-    assert_eq!(store.refresh.retry_at(), Some(now + Duration::minutes(30)));
-    assert!(store.as_of().is_none(), "the numbers stay as they were");
-    // Backed off: 10 minutes later nothing is asked; 31 minutes later it is tried again.
-    let Refreshed::NotDue { why } =
-        refresh_costs(&source, &s, &store, now + Duration::minutes(10), MINUTES).await
+    assert!(why.contains("0 s left"), "{why}");
+}
+
+#[tokio::test]
+async fn a_refresh_out_of_time_stops_at_the_deadline_and_is_recorded_without_backing_off() {
+    let core = fresh_account_id(745);
+    preload(&core, answers_of(&[("2026-11-22", "5.00")])).await;
+    // Cost Explorer answering in 1.5 s a request, with 2 s to go: the second request is cut
+    // off at the deadline.
+    let proxy = crate::proxy::Proxy::start(&emulator()).await;
+    proxy.faults.latency_ms.store(1_500, std::sync::atomic::Ordering::SeqCst);
+    let slow = base_config(&proxy.url).await;
+    let source = in_account(&slow, &core).await;
+    let now = datetime!(2026-11-24 12:00 UTC);
+    let started = std::time::Instant::now();
+    let Refreshed::Failed { store, error } = refresh_costs(
+        &source,
+        &settings(CostMetric::Amortized),
+        &CostStore::empty(),
+        now,
+        std::time::Duration::from_secs(2),
+    )
+    .await
     else {
-        panic!("backed off")
+        panic!("out of time: no refresh")
     };
-    assert!(why.contains("1 failed attempts in a row"), "{why}");
-    assert!(!matches!(
-        refresh_costs(&source, &s, &store, now + Duration::minutes(31), MINUTES).await,
-        Refreshed::NotDue { .. }
-    ));
+    assert!(started.elapsed() < std::time::Duration::from_millis(2_900), "stopped at the deadline");
+    assert!(format!("{error:#}").contains("out of time"), "{error:#}");
+    assert_eq!(store.refresh.last_requests, 2, "both requests sent are counted");
+    assert_eq!(store.refresh.failures, 0, "running out of time does not back the next attempt off");
+    assert!(store.refresh.last_error.is_some() && store.as_of().is_none());
 }
 
 #[tokio::test]
@@ -345,4 +419,17 @@ async fn a_malformed_answer_is_an_error_naming_the_day_and_group() {
     assert!(text.contains("2026-11-22") && text.contains("idx-a") && text.contains("not a number"), "{text}");
     assert_eq!((store.refresh.failures, store.refresh.last_requests), (1, 1));
     assert!(store.refresh.last_error.as_deref().is_some_and(|e| e.contains("not a number")));
+    // Backed off: 10 minutes later nothing is asked; 31 minutes later it is tried again.
+    let s = settings(CostMetric::Amortized);
+    let at = datetime!(2026-11-24 12:00 UTC);
+    let Refreshed::NotDue { why } =
+        refresh_costs(&source, &s, &store, at + Duration::minutes(10), MINUTES).await
+    else {
+        panic!("backed off")
+    };
+    assert!(why.contains("1 failed attempts in a row"), "{why}");
+    assert!(!matches!(
+        refresh_costs(&source, &s, &store, at + Duration::minutes(31), MINUTES).await,
+        Refreshed::NotDue { .. }
+    ));
 }

@@ -22,7 +22,7 @@ pub use dynamo::resources::{
     vanished,
 };
 pub use env::{AwsEnv, DataEnv};
-pub use outcome::SdkOutcome;
+pub use outcome::{Attempts, SdkOutcome};
 pub use s3::bucket::S3Store;
 pub use s3::costs::S3CostReader;
 pub use s3::exports::S3Exports;

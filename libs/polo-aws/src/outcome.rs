@@ -29,3 +29,33 @@ impl Intercept for SdkOutcome {
         Ok(())
     }
 }
+
+/// Counts every attempt a client makes, retries included: what a service billed per request
+/// (Cost Explorer) charges for. Add a clone to the client's config; read [`Attempts::get`].
+#[derive(Clone, Debug, Default)]
+pub struct Attempts(std::sync::Arc<std::sync::atomic::AtomicU32>);
+
+impl Attempts {
+    /// The attempts counted so far.
+    pub fn get(&self) -> u32 {
+        self.0.load(std::sync::atomic::Ordering::Relaxed)
+    }
+}
+
+impl Intercept for Attempts {
+    fn name(&self) -> &'static str {
+        "PoloAttempts"
+    }
+
+    fn read_before_transmit(
+        &self,
+        _context: &aws_smithy_runtime_api::client::interceptors::context::BeforeTransmitInterceptorContextRef<
+            '_,
+        >,
+        _runtime_components: &RuntimeComponents,
+        _cfg: &mut ConfigBag,
+    ) -> Result<(), BoxError> {
+        self.0.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        Ok(())
+    }
+}

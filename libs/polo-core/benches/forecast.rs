@@ -4,7 +4,7 @@
 //! the weekday-aware forecast the pages show and of the mean of the last 7 days it replaced,
 //! to `bench/forecast.json` (`cargo bench -p polo-core --bench forecast`).
 
-#![allow(clippy::unwrap_used, clippy::expect_used)]
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::cast_precision_loss)]
 
 use polo_core::costs::Forecast;
 use polo_core::model::CostDimension;

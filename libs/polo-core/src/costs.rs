@@ -14,7 +14,7 @@ use time::{Date, Duration};
 
 use crate::Money;
 use crate::listing::{Column, Direction, Sort};
-use crate::model::{CostDimension, CostStore, Fleet, MONTHLY_RECORD_TYPES, is_usage, record_type_name};
+use crate::model::{CostDimension, CostStore, Fleet, MONTHLY_RECORD_TYPES};
 
 /// The breakdowns of `/costs/{dimension}`.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
@@ -76,8 +76,8 @@ pub struct Periods {
     /// Days of this month counted so far that Cost Explorer still estimates: the month to
     /// date includes them, and they may change.
     pub estimated_days: usize,
-    /// The newest day Cost Explorer no longer estimates (at most `as_of`): the forecast
-    /// learns from the days through it.
+    /// The newest complete day (at most `as_of`, [`CostStore::newest_complete_day`]): the
+    /// forecast learns from the days through it.
     pub final_through: Date,
 }
 
@@ -107,8 +107,7 @@ impl Periods {
     pub fn of(store: &CostStore, today: Date) -> Option<Periods> {
         let mut p = Periods::at(today, store.as_of()?);
         p.estimated_days = store.estimated_days(p.month_start, p.as_of);
-        // With every day estimated, the forecast has only estimated days to learn from.
-        p.final_through = store.newest_final_day().map_or(p.as_of, |d| d.min(p.as_of));
+        p.final_through = store.newest_complete_day().map_or(p.as_of, |d| d.min(p.as_of));
         Some(p)
     }
 
@@ -277,9 +276,10 @@ impl Forecast {
             .iter()
             .map(|(w, held)| {
                 let predicted = last7 * weights[*w];
-                match held.and_then(|n| series.get(n)) {
-                    Some(c) => predicted.max(i128::from(*c) * denominator),
-                    None => predicted,
+                // A day still estimated keeps at least what it holds (its usage still arriving).
+                match held.and_then(|n| series.get(n)).map(|c| i128::from(*c) * denominator) {
+                    Some(held) if held.abs() > predicted.abs() => held,
+                    _ => predicted,
                 }
             })
             .sum();
@@ -352,7 +352,7 @@ pub fn breakdown(store: &CostStore, fleet: &Fleet, dimension: Breakdown, today: 
     let mut unattributed = Cents::default();
     let mut other = Cents::default();
     for (key, series) in store.dimensions.get(&source).into_iter().flatten() {
-        let c = if source == CostDimension::Charge && !is_usage(key) {
+        let c = if source == CostDimension::Charge && !store.metric.is_usage(key) {
             charge_cents(key, series, &windows)
         } else {
             usage_cents(series, &windows)
@@ -365,7 +365,7 @@ pub fn breakdown(store: &CostStore, fleet: &Fleet, dimension: Breakdown, today: 
                 account_names.get(key.as_str()).map_or_else(|| key.clone(), |n| (*n).to_owned()),
             )),
             Breakdown::Service => Some((key.clone(), key.clone())),
-            Breakdown::Charge => Some((key.clone(), record_type_name(key).to_owned())),
+            Breakdown::Charge => Some((key.clone(), store.metric.record_type_name(key).to_owned())),
         };
         match target.filter(|(k, _)| !k.is_empty()) {
             Some((k, name)) => items.entry(k).or_insert_with(|| (name, Cents::default())).1 += c,
@@ -374,7 +374,7 @@ pub fn breakdown(store: &CostStore, fleet: &Fleet, dimension: Breakdown, today: 
     }
     if dimension != Breakdown::Charge {
         for (key, series) in store.dimensions.get(&CostDimension::Charge).into_iter().flatten() {
-            if !is_usage(key) {
+            if !store.metric.is_usage(key) {
                 other += charge_cents(key, series, &windows);
             }
         }

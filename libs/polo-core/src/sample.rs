@@ -890,7 +890,7 @@ mod tests {
             let usage: Money = rows
                 .iter()
                 .filter(|r| {
-                    r.date == day && r.dimension == CostDimension::Charge && crate::model::is_usage(&r.key)
+                    r.date == day && r.dimension == CostDimension::Charge && costs.metric.is_usage(&r.key)
                 })
                 .map(|r| r.amount)
                 .sum();

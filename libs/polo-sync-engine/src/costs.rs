@@ -10,7 +10,6 @@
 //! off ([`RefreshLog::retry_at`]).
 
 use std::collections::BTreeMap;
-use std::sync::atomic::{AtomicU32, Ordering};
 
 use anyhow::{Context as _, anyhow, bail};
 use aws_config::SdkConfig;
@@ -20,7 +19,7 @@ use aws_sdk_costexplorer::types::{
     ResultByTime,
 };
 use polo_core::Money;
-use polo_core::model::{CostDimension, CostMetric, CostRow, CostStore, USAGE_RECORD_TYPES, is_usage};
+use polo_core::model::{CostDimension, CostMetric, CostRow, CostStore};
 use rust_decimal::Decimal;
 use time::{Date, Duration, OffsetDateTime};
 
@@ -46,6 +45,8 @@ pub struct RefreshSettings {
     /// A month can still change this many days after it ends (`[reports]
     /// month_final_after_days`): until then it is read again.
     pub month_final_after_days: u32,
+    /// Less time than this left in a run: the refresh waits for the next run.
+    pub min_budget: std::time::Duration,
 }
 
 impl RefreshSettings {
@@ -56,6 +57,7 @@ impl RefreshSettings {
             metric: config.costs.metric,
             cache_hours: config.costs.cache_hours,
             month_final_after_days: config.reports.month_final_after_days,
+            min_budget: MIN_BUDGET,
         }
     }
 }
@@ -88,6 +90,9 @@ pub fn refresh_window(
     let from = from.max(start);
     (from, to, from == start)
 }
+
+/// The default [`RefreshSettings::min_budget`]: a few pages' time.
+pub const MIN_BUDGET: std::time::Duration = std::time::Duration::from_secs(10);
 
 /// What a refresh did.
 #[derive(Debug)]
@@ -129,12 +134,35 @@ pub async fn refresh_costs(
             ),
         };
     }
+    if budget < settings.min_budget {
+        return Refreshed::NotDue {
+            why: format!("{} s left in this run; the next run asks", budget.as_secs()),
+        };
+    }
     let (from, to, whole) = refresh_window(current, settings, now);
-    let requests = AtomicU32::new(0);
+    let attempts = polo_aws::Attempts::default();
+    let ce = client(source, &attempts);
     let deadline = tokio::time::Instant::now() + budget;
-    let pulled = pull_costs(source, settings, from, to, deadline, &requests).await;
-    let requests = requests.load(Ordering::Relaxed);
-    let merged = pulled.and_then(|(rows, estimated)| {
+    let pulled = async {
+        // A closed month Cost Explorer changed since (a late refund, credit or fee) is read
+        // again too: one request over the kept months says which.
+        let from = if whole {
+            from
+        } else {
+            let (start, _) = window(now);
+            closed_month_moved(&ce, settings.metric, current, (start, from), deadline)
+                .await?
+                .map_or(from, |m| m.min(from))
+        };
+        let (rows, estimated) = pull_costs(&ce, settings, from, to, deadline).await?;
+        anyhow::Ok((from, rows, estimated))
+    }
+    .await;
+    let requests = attempts.get();
+    // Running out of time is this run's budget, not Cost Explorer failing: recorded, but it
+    // does not back the next attempt off.
+    let out_of_time = tokio::time::Instant::now() >= deadline;
+    let merged = pulled.and_then(|(from, rows, estimated)| {
         let (start, _) = window(now);
         // The kept days: those before `from` still in the window.
         let mut all: Vec<CostRow> = if whole {
@@ -149,51 +177,110 @@ pub async fn refresh_costs(
         store.fetched_at = Some(now);
         store.refresh = current.refresh.clone();
         store.refresh.last_from = Some(from);
-        Ok(store)
+        Ok((from, store))
     });
     match merged {
-        Ok(mut store) => {
+        Ok((from, mut store)) => {
             store.refresh.record(now, requests, None);
             Refreshed::Stored { store: Box::new(store), from, whole, requests }
         }
         Err(error) => {
             let mut store = current.clone();
+            let failures = store.refresh.failures;
             store.refresh.record(now, requests, Some(format!("{error:#}")));
+            if out_of_time {
+                store.refresh.failures = failures;
+            }
             Refreshed::Failed { store: Box::new(store), error }
         }
     }
 }
 
-/// Only the record types of usage: what indexes, accounts and services are charged.
-fn usage_only() -> Expression {
+/// Only the record types of usage in `metric`: what indexes, accounts and services are
+/// charged.
+fn usage_only(metric: CostMetric) -> Expression {
     Expression::builder()
         .dimensions(
             DimensionValues::builder()
                 .key(Dimension::RecordType)
-                .set_values(Some(USAGE_RECORD_TYPES.iter().map(|t| (*t).to_owned()).collect()))
+                .set_values(Some(metric.usage_record_types().iter().map(|t| (*t).to_owned()).collect()))
                 .build(),
         )
         .build()
 }
 
-/// Pulls every grouping over `[from, to)` through the Cost Explorer client of `config`,
-/// counting each request in `requests`: the rows, and the
-/// days Cost Explorer still estimates (in any grouping).
+/// The Cost Explorer client of `config`, counting each request it sends in `attempts`.
+fn client(config: &SdkConfig, attempts: &polo_aws::Attempts) -> aws_sdk_costexplorer::Client {
+    // Cost Explorer is a global service answered in us-east-1. Every attempt is billed,
+    // retries included: each one is counted.
+    aws_sdk_costexplorer::Client::from_conf(
+        aws_sdk_costexplorer::config::Builder::from(config)
+            .region(aws_config::Region::new("us-east-1"))
+            .interceptor(polo_aws::SdkOutcome)
+            .interceptor(attempts.clone())
+            .build(),
+    )
+}
+
+/// The first of the whole months of `[start, from)` whose bill Cost Explorer now says
+/// differs from the stored one by more than rounding (a cent a day), if any: one MONTHLY
+/// request over them.
+async fn closed_month_moved(
+    ce: &aws_sdk_costexplorer::Client,
+    metric: CostMetric,
+    current: &CostStore,
+    (start, from): (Date, Date),
+    deadline: tokio::time::Instant,
+) -> anyhow::Result<Option<Date>> {
+    let end = from.replace_day(1).unwrap_or(from);
+    if end <= start {
+        return Ok(None);
+    }
+    let period = DateInterval::builder().start(start.to_string()).end(end.to_string()).build()?;
+    let send = ce
+        .get_cost_and_usage()
+        .time_period(period)
+        .granularity(Granularity::Monthly)
+        .metrics(metric.cost_explorer_name())
+        .send();
+    let context = || "GetCostAndUsage of the closed months".to_owned();
+    let answer = tokio::time::timeout_at(deadline, send)
+        .await
+        .map_err(|_| anyhow!("out of time waiting for the answer"))
+        .with_context(context)?
+        .map_err(|e| anyhow!("{}", DisplayErrorContext(&e)))
+        .with_context(context)?;
+    let name = metric.cost_explorer_name();
+    let mut moved = None;
+    for result in answer.results_by_time() {
+        let first = result.time_period().map(DateInterval::start).unwrap_or_default();
+        let Ok(month) = Date::parse(first, time::macros::format_description!("[year]-[month]-[day]")) else {
+            bail!("Cost Explorer's closed months: a month {first:?} that is not a date");
+        };
+        let amount = result.total().and_then(|t| t.get(name)).and_then(|m| m.amount()).unwrap_or("0");
+        let Ok(amount) = amount.parse::<Decimal>() else {
+            bail!("Cost Explorer's closed months: {month} amount {amount:?} is not a number");
+        };
+        let days = month.month().length(month.year());
+        let last = month + Duration::days(i64::from(days) - 1);
+        let stored = current.bill(month, last).amount();
+        if (amount - stored).abs() * Decimal::from(100) > Decimal::from(days) {
+            tracing::info!(%month, %amount, %stored, "a closed month changed; read again");
+            moved = Some(moved.map_or(month, |m: Date| m.min(month)));
+        }
+    }
+    Ok(moved)
+}
+
+/// Pulls every grouping over `[from, to)` through `ce`: the rows, and the days Cost
+/// Explorer still estimates (in any grouping).
 pub async fn pull_costs(
-    config: &SdkConfig,
+    ce: &aws_sdk_costexplorer::Client,
     settings: &RefreshSettings,
     from: Date,
     to: Date,
     deadline: tokio::time::Instant,
-    requests: &AtomicU32,
 ) -> anyhow::Result<(Vec<CostRow>, Vec<Date>)> {
-    // Cost Explorer is a global service answered in us-east-1.
-    let ce = aws_sdk_costexplorer::Client::from_conf(
-        aws_sdk_costexplorer::config::Builder::from(config)
-            .region(aws_config::Region::new("us-east-1"))
-            .interceptor(polo_aws::SdkOutcome)
-            .build(),
-    );
     let tag = GroupDefinition::builder().r#type(GroupDefinitionType::Tag).key(&settings.tag_key).build();
     let by = |key: &str| GroupDefinition::builder().r#type(GroupDefinitionType::Dimension).key(key).build();
     let mut rows = Vec::new();
@@ -201,14 +288,14 @@ pub async fn pull_costs(
     // One grouping after another: the requests per second Cost Explorer allows are few, and
     // an incremental refresh is a few pages.
     for (dimension, group, filter) in [
-        (CostDimension::Index, tag, Some(usage_only())),
-        (CostDimension::Account, by("LINKED_ACCOUNT"), Some(usage_only())),
-        (CostDimension::Service, by("SERVICE"), Some(usage_only())),
+        (CostDimension::Index, tag, Some(usage_only(settings.metric))),
+        (CostDimension::Account, by("LINKED_ACCOUNT"), Some(usage_only(settings.metric))),
+        (CostDimension::Service, by("SERVICE"), Some(usage_only(settings.metric))),
         (CostDimension::Charge, by("RECORD_TYPE"), None),
     ] {
         let query = Query { dimension, group, filter, tag_key: &settings.tag_key, metric: settings.metric };
-        let (raw, days) = pull_grouping(&ce, query, from, to, deadline, requests).await?;
-        rows.extend(to_cents(dimension, raw));
+        let (raw, days) = pull_grouping(ce, query, from, to, deadline).await?;
+        rows.extend(to_cents(dimension, settings.metric, raw));
         estimated.extend(days);
     }
     Ok((rows, estimated.into_iter().collect()))
@@ -229,7 +316,6 @@ async fn pull_grouping(
     from: Date,
     to: Date,
     deadline: tokio::time::Instant,
-    requests: &AtomicU32,
 ) -> anyhow::Result<(BTreeMap<Date, BTreeMap<String, Decimal>>, Vec<Date>)> {
     let dimension = q.dimension;
     let period = DateInterval::builder().start(from.to_string()).end(to.to_string()).build()?;
@@ -240,7 +326,6 @@ async fn pull_grouping(
         if tokio::time::Instant::now() >= deadline {
             bail!("GetCostAndUsage by {dimension}: out of time before page {page}");
         }
-        requests.fetch_add(1, Ordering::Relaxed);
         let send = ce
             .get_cost_and_usage()
             .time_period(period.clone())
@@ -338,7 +423,11 @@ pub(crate) fn add_results(
 /// Whole cents per day and key, each day summing to its rounded total (largest remainder).
 /// By record type, usage and the other charges are rounded apart, so that the usage is the
 /// same number of cents as in the usage groupings.
-pub fn to_cents(dimension: CostDimension, raw: BTreeMap<Date, BTreeMap<String, Decimal>>) -> Vec<CostRow> {
+pub fn to_cents(
+    dimension: CostDimension,
+    metric: CostMetric,
+    raw: BTreeMap<Date, BTreeMap<String, Decimal>>,
+) -> Vec<CostRow> {
     if dimension != CostDimension::Charge {
         return round_days(dimension, raw);
     }
@@ -346,7 +435,7 @@ pub fn to_cents(dimension: CostDimension, raw: BTreeMap<Date, BTreeMap<String, D
         (BTreeMap::new(), BTreeMap::new());
     for (day, groups) in raw {
         for (key, amount) in groups {
-            let part = if is_usage(&key) { &mut usage } else { &mut other };
+            let part = if metric.is_usage(&key) { &mut usage } else { &mut other };
             part.entry(day).or_default().insert(key, amount);
         }
     }
@@ -400,7 +489,11 @@ mod tests {
         for (k, a) in [("a", "0.333333"), ("b", "0.333333"), ("c", "0.333334")] {
             day.insert(k.to_owned(), a.parse::<Decimal>().unwrap());
         }
-        let rows = to_cents(CostDimension::Service, BTreeMap::from([(date!(2026 - 03 - 01), day)]));
+        let rows = to_cents(
+            CostDimension::Service,
+            CostMetric::Amortized,
+            BTreeMap::from([(date!(2026 - 03 - 01), day)]),
+        );
         let total: Money = rows.iter().map(|r| r.amount).sum();
         assert_eq!(total.to_string(), "1.00");
         assert!(rows.iter().all(|r| r.amount.to_string() == "0.33" || r.amount.to_string() == "0.34"));
@@ -412,6 +505,7 @@ mod tests {
             metric: CostMetric::Amortized,
             cache_hours: 12,
             month_final_after_days: 5,
+            min_budget: MIN_BUDGET,
         }
     }
 
@@ -465,8 +559,13 @@ mod tests {
         ] {
             day.insert(k.to_owned(), a.parse::<Decimal>().unwrap());
         }
-        let rows = to_cents(CostDimension::Charge, BTreeMap::from([(date!(2026 - 03 - 01), day)]));
-        let usage: Money = rows.iter().filter(|r| is_usage(&r.key)).map(|r| r.amount).sum();
+        let rows = to_cents(
+            CostDimension::Charge,
+            CostMetric::Amortized,
+            BTreeMap::from([(date!(2026 - 03 - 01), day)]),
+        );
+        let usage: Money =
+            rows.iter().filter(|r| CostMetric::Amortized.is_usage(&r.key)).map(|r| r.amount).sum();
         assert_eq!(usage.to_string(), "15.01", "what the usage groupings round 15.008 to");
     }
 

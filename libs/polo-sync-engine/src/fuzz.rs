@@ -178,7 +178,7 @@ proptest! {
         match crate::costs::add_results(&mut out, &results, dimension, "marqo-index", CostMetric::Amortized) {
             Ok(()) => {
                 // What was read converts to cents that sum to each day's rounded total.
-                let _ = crate::costs::to_cents(dimension, out);
+                let _ = crate::costs::to_cents(dimension, polo_core::model::CostMetric::Amortized, out);
             }
             Err(e) => prop_assert!(e.to_string().starts_with("Cost Explorer"), "{e}"),
         }

@@ -104,17 +104,18 @@ pub async fn run(
         None => None,
     };
     let mut combined = combine(config, store.as_ref(), previous.clone(), now).await;
-    // The cost facts of the stored costs; the refresh below shows in the next snapshot.
+    // The cost facts of the stored costs; the refresh below shows in the next snapshot. An
+    // unreadable store is pulled whole again and replaced.
     let costs = match read_costs(store.as_ref()).await {
-        Ok(costs) => Some(costs),
+        Ok(costs) => {
+            combined.everything.cost_facts = CostFacts::of(&costs);
+            costs
+        }
         Err(e) => {
-            tracing::error!(error = %format!("{e:#}"), "costs.json unreadable; the snapshot carries no cost facts");
-            None
+            tracing::error!(error = %format!("{e:#}"), "costs.json unreadable; pulled whole again");
+            CostStore::empty()
         }
     };
-    if let Some(costs) = &costs {
-        combined.everything.cost_facts = CostFacts::of(costs);
-    }
     // History lives in the resource table; the snapshot carries only what lists need.
     combined.everything.history.clear();
     let bytes = serde_json::to_vec(&combined.everything).map_err(|e| DataError::Store(e.to_string()))?;
@@ -130,12 +131,12 @@ pub async fn run(
     for f in &failed {
         tracing::error!(pull = %f, "pull failed; its last good items were kept");
     }
-    let costs = match (costs_source, costs) {
-        (Some(source), Some(current)) => {
+    let costs = match costs_source {
+        Some(source) => {
             let left = budget.saturating_sub(started.elapsed());
-            Some(refresh_s3_costs(config, source, store.as_ref(), &current, now, left).await)
+            Some(refresh_s3_costs(config, source, store.as_ref(), &costs, now, left).await)
         }
-        _ => None,
+        None => None,
     };
     if let Some(CostsRun::Failed { error, .. }) = &costs {
         failed.push(format!("costs: {error}"));

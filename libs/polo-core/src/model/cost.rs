@@ -80,40 +80,58 @@ pub enum CostDimension {
     Charge,
 }
 
-/// The record types Cost Explorer books usage under: plain, Reserved Instance covered and
-/// Savings Plans covered. Only these are attributed to indexes, accounts and services.
-pub const USAGE_RECORD_TYPES: [&str; 3] = ["Usage", "DiscountedUsage", "SavingsPlanCoveredUsage"];
+/// The record types Cost Explorer books usage under in every metric: plain, Reserved
+/// Instance covered and Savings Plans covered.
+const USAGE_RECORD_TYPES: [&str; 3] = ["Usage", "DiscountedUsage", "SavingsPlanCoveredUsage"];
 
-/// Whether record type `key` is usage (attributed), rather than another charge.
-pub fn is_usage(record_type: &str) -> bool {
-    USAGE_RECORD_TYPES.contains(&record_type)
-}
+/// The same, unblended: Savings Plans covered usage is at on-demand rates there, and its
+/// negation (a line tagged like the usage it covers) takes those rates back off.
+const UNBLENDED_USAGE_RECORD_TYPES: [&str; 4] =
+    ["Usage", "DiscountedUsage", "SavingsPlanCoveredUsage", "SavingsPlanNegation"];
 
 /// Record types billed once a month, whatever the usage: a month's forecast expects them
 /// even before they are booked.
-pub const MONTHLY_RECORD_TYPES: [&str; 5] =
-    ["Support", "Tax", "SavingsPlanRecurringFee", "RIFee", "Recurring reservation fee"];
+pub const MONTHLY_RECORD_TYPES: [&str; 4] = ["Support", "Tax", "SavingsPlanRecurringFee", "RIFee"];
 
-/// How pages name a record type.
-pub fn record_type_name(record_type: &str) -> &str {
-    match record_type {
-        "Usage" => "Usage",
-        "DiscountedUsage" => "Usage covered by Reserved Instances",
-        "SavingsPlanCoveredUsage" => "Usage covered by Savings Plans",
-        "SavingsPlanNegation" => "Savings Plans negation",
-        "SavingsPlanRecurringFee" => "Savings Plans recurring fee",
-        "SavingsPlanUpfrontFee" => "Savings Plans upfront fee",
-        "RIFee" => "Reserved Instance fee",
-        "Recurring reservation fee" => "Reserved Instance recurring fee",
-        "Fee" => "Fee (upfront, registration)",
-        "Credit" => "Credit",
-        "Refund" => "Refund",
-        "Tax" => "Tax",
-        "Support" => "Support",
-        "BundledDiscount" => "Bundled discount",
-        "EdpDiscount" => "Enterprise discount",
-        "PrivateRateDiscount" => "Private rate discount",
-        other => other,
+impl CostMetric {
+    /// The record types attributed to indexes, accounts and services in this metric; every
+    /// other one is an other charge.
+    pub fn usage_record_types(self) -> &'static [&'static str] {
+        match self {
+            CostMetric::Amortized | CostMetric::NetAmortized => &USAGE_RECORD_TYPES,
+            CostMetric::Unblended => &UNBLENDED_USAGE_RECORD_TYPES,
+        }
+    }
+
+    /// Whether record type `record_type` is usage (attributed), rather than another charge.
+    pub fn is_usage(self, record_type: &str) -> bool {
+        self.usage_record_types().contains(&record_type)
+    }
+
+    /// How pages name a record type in this metric.
+    pub fn record_type_name(self, record_type: &str) -> &str {
+        let amortized = self != CostMetric::Unblended;
+        match record_type {
+            "Usage" => "Usage",
+            "DiscountedUsage" => "Usage covered by Reserved Instances",
+            "SavingsPlanCoveredUsage" => "Usage covered by Savings Plans",
+            "SavingsPlanNegation" => "Savings Plans negation",
+            // Amortized, the commitment is in the covered usage; what is left is unused.
+            "SavingsPlanRecurringFee" if amortized => "Savings Plans unused commitment",
+            "SavingsPlanRecurringFee" => "Savings Plans recurring fee",
+            "SavingsPlanUpfrontFee" => "Savings Plans upfront fee",
+            "RIFee" if amortized => "Reserved Instances unused commitment",
+            "RIFee" => "Reserved Instance fee",
+            "Fee" => "Fee (upfront, registration)",
+            "Credit" => "Credit",
+            "Refund" => "Refund",
+            "Tax" => "Tax",
+            "Support" => "Support",
+            "BundledDiscount" => "Bundled discount",
+            "EdpDiscount" => "Enterprise discount",
+            "PrivateRateDiscount" => "Private rate discount",
+            other => other,
+        }
     }
 }
 

@@ -12,6 +12,10 @@ use time::{Date, Duration};
 use super::{CostDimension, CostMetric, CostRow};
 use crate::Money;
 
+/// An estimated day this many days older than the newest day held counts as complete
+/// ([`CostStore::newest_complete_day`]): Cost Explorer's data trails usage by up to a day.
+pub const COMPLETE_AFTER_DAYS: i64 = 2;
+
 /// The shape version this build writes and reads.
 pub const COST_STORE_FORMAT: u32 = 1;
 
@@ -219,6 +223,16 @@ impl CostStore {
         Some(day)
     }
 
+    /// The newest complete day: one Cost Explorer no longer estimates, or one at least
+    /// [`COMPLETE_AFTER_DAYS`] older than the newest day held, whose usage has arrived even
+    /// while Cost Explorer estimates the whole open month. Spikes are judged and forecasts
+    /// learn on complete days; reports stay provisional until their days are final.
+    pub fn newest_complete_day(&self) -> Option<Date> {
+        let lagged = self.as_of()? - Duration::days(COMPLETE_AFTER_DAYS);
+        let day = self.newest_final_day().map_or(lagged, |d| d.max(lagged));
+        (day >= self.first_day).then_some(day)
+    }
+
     /// How many days of `[from, to]` are estimated.
     pub fn estimated_days(&self, from: Date, to: Date) -> usize {
         self.estimated.iter().filter(|d| (from..=to).contains(*d)).count()
@@ -251,7 +265,7 @@ impl CostStore {
             .get(&CostDimension::Charge)
             .into_iter()
             .flatten()
-            .filter(|(key, _)| !super::is_usage(key))
+            .filter(|(key, _)| !self.metric.is_usage(key))
             .map(|(_, s)| self.window(s, from, to).iter().sum::<i64>())
             .sum();
         Money::from_scaled(cents, 2)
@@ -358,6 +372,11 @@ mod tests {
         assert!(store.is_estimated(date!(2026 - 11 - 23)) && !store.is_estimated(date!(2026 - 11 - 21)));
         store.estimated = vec![date!(2026 - 11 - 21), date!(2026 - 11 - 22), date!(2026 - 11 - 23)];
         assert_eq!(store.newest_final_day(), None, "every day estimated: none is final");
+        assert_eq!(
+            store.newest_complete_day(),
+            Some(date!(2026 - 11 - 21)),
+            "with the whole month estimated, days two before the newest are complete"
+        );
     }
 
     use super::*;

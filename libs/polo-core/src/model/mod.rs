@@ -11,9 +11,7 @@ mod snapshot;
 mod sync_document;
 
 pub use crate::listing::Facets;
-pub use cost::{
-    CostDimension, CostMetric, CostRow, MONTHLY_RECORD_TYPES, USAGE_RECORD_TYPES, is_usage, record_type_name,
-};
+pub use cost::{CostDimension, CostMetric, CostRow, MONTHLY_RECORD_TYPES};
 pub use cost_store::{
     COST_EXPLORER_REQUEST_PRICE_CENTS, COST_STORE_FORMAT, CostFacts, CostStore, CostStoreError, RefreshLog,
 };

@@ -60,7 +60,12 @@ pub(super) fn build(period: Period, inputs: &ReportInputs<'_>) -> ReportBody {
 }
 
 /// A name for a key of `dimension`.
-pub(super) fn key_name(dimension: CostDimension, key: &str, fleet: &Fleet) -> Option<String> {
+pub(super) fn key_name(
+    dimension: CostDimension,
+    key: &str,
+    fleet: &Fleet,
+    store: &CostStore,
+) -> Option<String> {
     match dimension {
         CostDimension::Account => Some(
             fleet
@@ -72,7 +77,7 @@ pub(super) fn key_name(dimension: CostDimension, key: &str, fleet: &Fleet) -> Op
         ),
         CostDimension::Service => Some(key.to_owned()),
         CostDimension::Index => fleet.index(key).map(|x| format!("{} ({key})", x.name)),
-        CostDimension::Charge => Some(crate::model::record_type_name(key).to_owned()),
+        CostDimension::Charge => Some(store.metric.record_type_name(key).to_owned()),
     }
 }
 
@@ -111,7 +116,7 @@ pub(super) fn compare(
     for key in store.dimensions.get(&dimension).into_iter().flat_map(|d| d.keys()) {
         let a = store.sum(dimension, key, c.days.0, c.days.1);
         let b = store.sum(dimension, key, c.earlier.0, c.earlier.1);
-        if let Some(name) = key_name(dimension, key, fleet).filter(|_| !key.is_empty()) {
+        if let Some(name) = key_name(dimension, key, fleet, store).filter(|_| !key.is_empty()) {
             named.push((name, a, b));
         } else {
             unattributed.0 += a;

@@ -64,7 +64,7 @@ pub(super) fn build(
         .into_iter()
         .flat_map(|d| d.keys())
         .filter_map(|key| {
-            let name = key_name(CostDimension::Index, key, fleet)?;
+            let name = key_name(CostDimension::Index, key, fleet, store)?;
             let a = store.sum(CostDimension::Index, key, first, last);
             let b = store.sum(CostDimension::Index, key, before_first, before_last);
             Some((name, a, b))

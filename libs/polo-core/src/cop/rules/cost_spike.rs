@@ -1,5 +1,6 @@
-//! `cost-spike`: an index's or an account's newest final cost day (never one Cost Explorer
-//! still estimates: a partial day is no spike) over `factor` (3) times its mean of the
+//! `cost-spike`: an index's or an account's newest complete cost day (never the newest days
+//! Cost Explorer still estimates, whose usage is still arriving: a partial day is no spike),
+//! on usage only (never a credit, tax or fee) over `factor` (3) times its mean of the
 //! `trailing_days` (14) before, and over `min_amount` (50.00 USD).
 
 use rust_decimal::Decimal;
@@ -26,7 +27,7 @@ impl Rule for CostSpike {
     }
 
     fn evaluate(&self, ctx: &RuleContext<'_>, settings: RuleSettings<'_>) -> Vec<Candidate> {
-        let Some(day) = ctx.costs.newest_final_day() else { return Vec::new() };
+        let Some(day) = ctx.costs.newest_complete_day() else { return Vec::new() };
         let factor = decimal(settings.number("factor", 3.0));
         let trailing = settings.number("trailing_days", 14.0).max(1.0);
         let min = Money::new(decimal(settings.number("min_amount", 50.0)));
