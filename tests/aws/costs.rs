@@ -48,7 +48,7 @@ fn months(totals: &[(&str, &str)]) -> Value {
 
 /// The same day, still estimated by Cost Explorer (its newest days are).
 #[allow(clippy::needless_pass_by_value)] // built inline by each call
-fn estimated(mut day: Value) -> Value {
+pub(crate) fn estimated(mut day: Value) -> Value {
     day["Estimated"] = json!(true);
     day
 }

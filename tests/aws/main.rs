@@ -19,6 +19,7 @@ mod proxy;
 #[path = "../lambda/runtime_api.rs"]
 mod runtime_api;
 
+mod bench_costs;
 mod bench_sync;
 mod cop;
 mod costs;

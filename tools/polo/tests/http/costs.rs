@@ -78,7 +78,9 @@ async fn the_charges_page_lists_every_record_type_and_the_newest_days_are_estima
     assert_eq!(credit["name"], "Credit");
     assert!(credit["daily"].as_array().unwrap().iter().any(|d| money(&d["amount"]) < Money::ZERO));
     let html = app.get("/costs/charge").await;
-    assert!(html.body.contains("Savings Plans unused commitment") && html.body.contains("aria-current=\"page\""));
+    assert!(
+        html.body.contains("Savings Plans unused commitment") && html.body.contains("aria-current=\"page\"")
+    );
     let index = app.get("/costs/index").await;
     assert!(index.body.contains("id=\"other-charges\"") && index.body.contains("href=\"/costs/charge\""));
     // The sample's newest two days are estimated, in the daily series and on the overview.
