@@ -41,7 +41,7 @@ const appProps = {
   oidcLogoutEndpoint: app.node.tryGetContext('oidcLogoutEndpoint'),
   authDomainPrefix: app.node.tryGetContext('authDomainPrefix'),
   extraOrigins: app.node.tryGetContext('extraOrigins')?.split(','),
-  reserveConcurrency: app.node.tryGetContext('reservedConcurrency') !== 'false',
+  reserveConcurrency: app.node.tryGetContext('reservedConcurrency') === 'true',
   slackWebhookUrl: app.node.tryGetContext('slackWebhookUrl'),
   opsSlackWebhookUrl: app.node.tryGetContext('opsSlackWebhookUrl'),
   publicUrl: app.node.tryGetContext('publicUrl'),

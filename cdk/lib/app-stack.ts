@@ -116,7 +116,13 @@ export class PoloAppStack extends cdk.Stack {
       versioned: true,
       removalPolicy: cdk.RemovalPolicy.RETAIN,
       lifecycleRules: [
-        { noncurrentVersionExpiration: cdk.Duration.days(30) },
+        // A snapshot and the sync documents are rewritten every 15 minutes: a few earlier
+        // versions a day back are enough to recover from a bad write, not 30 days of them.
+        {
+          noncurrentVersionExpiration: cdk.Duration.days(1),
+          noncurrentVersionsToRetain: 3,
+          expiredObjectDeleteMarker: true,
+        },
         // CSV exports too large for one Lambda answer, fetched by a 15-minute presigned URL.
         { prefix: 'exports/', expiration: cdk.Duration.days(1), noncurrentVersionExpiration: cdk.Duration.days(1) },
       ],
@@ -242,7 +248,7 @@ export class PoloAppStack extends cdk.Stack {
       // A job runs one at a time: reserved concurrency 1, and no retry that could overlap the
       // next scheduled run (a sync run also takes a lease; the reporter marks a report sent
       // only once, conditionally). Accounts whose Lambda concurrency quota is small opt out.
-      const oneAtATime = f.kind === 'job' && props.reserveConcurrency !== false ? { reservedConcurrentExecutions: 1 } : {};
+      const oneAtATime = f.kind === 'job' && props.reserveConcurrency === true ? { reservedConcurrentExecutions: 1 } : {};
       const fn = new lambda.Function(this, `fn-${f.name}`, {
         functionName,
         runtime: lambda.Runtime.PROVIDED_AL2023,
@@ -348,6 +354,24 @@ export class PoloAppStack extends cdk.Stack {
           },
         });
       }
+    }
+
+    // What runs when the sync writes a new snapshot (the Cop): right after each sync. The
+    // bucket's S3 events reach EventBridge natively (CloudFormation's own property, not the
+    // construct's option, which deploys a notification-handler function).
+    (data.node.defaultChild as s3.CfnBucket).notificationConfiguration = {
+      eventBridgeConfiguration: { eventBridgeEnabled: true },
+    };
+    for (const f of functions.filter((f) => f.subscribes === 'snapshot-written')) {
+      new events.Rule(this, `${f.name}-on-snapshot`, {
+        ruleName: env.resourceName(`${f.name}-on-snapshot`),
+        eventPattern: {
+          source: ['aws.s3'],
+          detailType: ['Object Created'],
+          detail: { bucket: { name: [data.bucketName] }, object: { key: ['snapshot.json'] } },
+        },
+        targets: [new targets.LambdaFunction(this.functions[f.name], { retryAttempts: 0 })],
+      });
     }
 
     this.monitoring = new PoloMonitoring(this, 'Monitoring', {

@@ -34,7 +34,7 @@ export interface FunctionSpec {
   scans: Data[];
   assumes: ('fleet-roles' | 'core-role')[];
   slack: 'reports' | 'ops' | null;
-  subscribes: 'alarm-topic' | null;
+  subscribes: 'alarm-topic' | 'snapshot-written' | null;
   schedules: Schedule[];
   routes: Route[];
 }
@@ -55,10 +55,12 @@ export function loadManifest(file: string): Manifest {
   return manifest;
 }
 
-/** How often the sync runs: its `rate(N minutes)` schedule. */
+/** How often the sync runs: its `cron(0/N * * * ? *)` (or `rate(N minutes)`) schedule. */
 export function syncIntervalMinutes(manifest: Manifest): number {
   const sync = manifest.functions.find((f) => f.name === 'sync');
-  const rate = sync?.schedules.map((s) => /^rate\((\d+) minutes?\)$/.exec(s.expression)).find((m) => m);
-  if (!rate) throw new Error('cdk/manifest.json: the sync needs a `rate(N minutes)` schedule');
-  return Number(rate[1]);
+  const every = sync?.schedules
+    .map((s) => /^cron\(0\/(\d+) \* \* \* \? \*\)$/.exec(s.expression) ?? /^rate\((\d+) minutes?\)$/.exec(s.expression))
+    .find((m) => m);
+  if (!every) throw new Error('cdk/manifest.json: the sync needs a `cron(0/N * * * ? *)` schedule');
+  return Number(every[1]);
 }

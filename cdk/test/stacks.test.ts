@@ -90,16 +90,17 @@ test('route functions may park large CSV exports, which expire after a day', () 
 });
 
 test('scheduled functions run one at a time and are never retried into the next run', () => {
+  // The leases keep runs from overlapping; reserved concurrency is off by default (a first
+  // deploy fails in accounts whose Lambda quota is under 103) and on by a setting.
   const t = appTemplate();
-  const functions = Object.values(t.findResources('AWS::Lambda::Function')).map((f) => f.Properties);
+  for (const f of Object.values(t.findResources('AWS::Lambda::Function'))) {
+    assert.equal(f.Properties.ReservedConcurrentExecutions, undefined);
+  }
+  const reserved = appTemplate({ reserveConcurrency: true });
+  const functions = Object.values(reserved.findResources('AWS::Lambda::Function')).map((f) => f.Properties);
   for (const name of named('job')) {
     const fn = functions.find((f) => f.Environment.Variables.POWERTOOLS_SERVICE_NAME === `polo-${name}`);
     assert.equal(fn.ReservedConcurrentExecutions, 1, name);
-  }
-  // Accounts with a small concurrency quota can opt out (the lease still serializes the sync).
-  const small = appTemplate({ reserveConcurrency: false });
-  for (const f of Object.values(small.findResources('AWS::Lambda::Function'))) {
-    assert.equal(f.Properties.ReservedConcurrentExecutions, undefined);
   }
   const invokeConfigs = Object.values(t.findResources('AWS::Lambda::EventInvokeConfig')).map((c) => c.Properties);
   assert.equal(invokeConfigs.length, named('job').length);
@@ -168,11 +169,29 @@ test('both tables expire items on `ttl`, and the resource table has its access-p
   });
 });
 
-test('sync, cop and each report type run on schedules, reports in the report time zone', () => {
+test('the sync runs on the clock, the cop when a snapshot is written, each report type in the report time zone', () => {
   const t = appTemplate();
   const rules = Object.values(t.findResources('AWS::Events::Rule')).map((r) => r.Properties);
-  assert.deepEqual(rules.map((r) => r.ScheduleExpression).sort(), ['cron(5/15 * * * ? *)', 'rate(15 minutes)']);
   for (const rule of rules) assert.equal(rule.Targets.length, 1);
+  const scheduled = rules.filter((r) => r.ScheduleExpression);
+  assert.deepEqual(scheduled.map((r) => r.ScheduleExpression), ['cron(0/15 * * * ? *)']);
+  const onSnapshot = rules.filter((r) => r.EventPattern);
+  assert.equal(onSnapshot.length, 1);
+  assert.deepEqual(onSnapshot[0].EventPattern.source, ['aws.s3']);
+  assert.deepEqual(onSnapshot[0].EventPattern['detail-type'], ['Object Created']);
+  assert.deepEqual(onSnapshot[0].EventPattern.detail.object.key, ['snapshot.json']);
+  assert.deepEqual(onSnapshot[0].Targets[0].RetryPolicy, { MaximumRetryAttempts: 0 });
+  const copFn = Object.entries(t.findResources('AWS::Lambda::Function'))
+    .find(([, f]) => f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME === 'polo-cop')![0];
+  assert.deepEqual(onSnapshot[0].Targets[0].Arn, { 'Fn::GetAtt': [copFn, 'Arn'] });
+  t.hasResourceProperties('AWS::S3::Bucket', { NotificationConfiguration: { EventBridgeConfiguration: { EventBridgeEnabled: true } } });
+  t.hasResourceProperties('AWS::S3::Bucket', {
+    LifecycleConfiguration: {
+      Rules: Match.arrayWith([
+        Match.objectLike({ ExpiredObjectDeleteMarker: true, NoncurrentVersionExpiration: { NoncurrentDays: 1, NewerNoncurrentVersions: 3 } }),
+      ]),
+    },
+  });
   const schedules = Object.values(t.findResources('AWS::Scheduler::Schedule')).map((r) => r.Properties);
   assert.deepEqual(schedules.map((s) => s.ScheduleExpression).sort(), [
     'cron(15 6 * * ? *)', 'cron(20 6 * * ? *)', 'cron(25 6 * * ? *)', 'cron(30 6 ? * MON *)', 'cron(45 6 2 * ? *)',

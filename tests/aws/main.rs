@@ -27,6 +27,7 @@ mod data_services;
 mod faults;
 mod history;
 mod large_export;
+mod partial_outage;
 mod prices;
 mod reports;
 mod snapshot_s3;

@@ -36,10 +36,24 @@ struct OverviewPage {
     freshness: Vec<FreshnessRow>,
     /// Why the snapshot shown may not be the newest one stored.
     problem: Option<String>,
-    /// The newest report of each type: (page, title, period, headline).
-    reports: Vec<(String, &'static str, String, String)>,
-    /// Open findings by severity, worst first: (severity, count).
-    findings: Vec<(&'static str, usize)>,
+    /// The newest report of each type: (page, title, period, headline); `Err` says why the
+    /// reports could not be read (the rest of the page still shows).
+    reports: Result<Vec<(String, &'static str, String, String)>, &'static str>,
+    /// Open findings by severity, worst first: (severity, count); `Err` as for reports.
+    findings: Result<Vec<(&'static str, usize)>, &'static str>,
+}
+
+/// Why a part of `/` is missing, as the page says it: the store's own error text (names,
+/// AWS messages) stays in the log.
+fn unavailable(part: &str, e: &polo_core::ports::DataError) -> &'static str {
+    tracing::warn!(part, error = %e, "a part of / could not be read; the page shows the rest");
+    match e {
+        polo_core::ports::DataError::NoDataYet(_) => "nothing stored yet",
+        polo_core::ports::DataError::Unreadable { .. } => "what is stored could not be read",
+        polo_core::ports::DataError::Store(_) => {
+            "the store did not answer (throttled, unreachable or denied); see the function's log"
+        }
+    }
 }
 
 impl OverviewPage {
@@ -112,13 +126,22 @@ pub async fn overview(
                     errors: f.errors.clone(),
                 })
                 .collect();
-            let (latest, open) = tokio::try_join!(state.reports.latest(now), state.findings.open_findings())?;
-            let reports =
-                latest.into_iter().map(|r| (r.path(), r.kind.title(), r.period, r.body.headline)).collect();
-            let findings = [Severity::Critical, Severity::Warning, Severity::Info]
-                .into_iter()
-                .map(|s| (s.as_str(), open.iter().filter(|f| f.severity == s).count()))
-                .collect();
+            // The snapshot is the page; reports and findings are parts of it that may be
+            // missing on their own.
+            let (latest, open) = tokio::join!(state.reports.latest(now), state.findings.open_findings());
+            let reports = latest
+                .map(|l| {
+                    l.into_iter().map(|r| (r.path(), r.kind.title(), r.period, r.body.headline)).collect()
+                })
+                .map_err(|e| unavailable("reports", &e));
+            let findings = open
+                .map(|open| {
+                    [Severity::Critical, Severity::Warning, Severity::Info]
+                        .into_iter()
+                        .map(|s| (s.as_str(), open.iter().filter(|f| f.severity == s).count()))
+                        .collect()
+                })
+                .map_err(|e| unavailable("findings", &e));
             html(&OverviewPage {
                 chrome,
                 reports,

@@ -70,6 +70,9 @@ pub enum Slack {
 pub enum Topic {
     /// The SNS topic every alarm notifies.
     AlarmTopic,
+    /// The sync writing a new `snapshot.json` (the bucket's S3 event, through EventBridge):
+    /// what runs right after each sync, never on a clock offset from it.
+    SnapshotWritten,
 }
 
 /// One schedule of a job.
@@ -158,7 +161,7 @@ fn repeated<'a>(names: &[&'a str]) -> Option<&'a str> {
 }
 
 /// The manifest of this build: every function's declaration and routes, checked (a route
-/// function has routes and only route functions do; a job has schedules; only tables are
+/// function has routes and only route functions do; a job has schedules or an event; only tables are
 /// scanned; each route belongs to a function that exists).
 pub fn manifest() -> Result<Manifest, String> {
     let routes = crate::all_routes();
@@ -184,7 +187,9 @@ pub fn manifest() -> Result<Manifest, String> {
             Kind::Job | Kind::Ops if !own.is_empty() => {
                 return Err(problem(format!("{:?} functions answer no routes", d.kind)));
             }
-            Kind::Job if d.schedules.is_empty() => return Err(problem("a job without a schedule".into())),
+            Kind::Job if d.schedules.is_empty() && d.subscribes.is_none() => {
+                return Err(problem("a job without a schedule or an event".into()));
+            }
             _ => {}
         }
         if let Some(data) = d.scans.iter().chain(&d.batch_writes).find(|s| !s.is_table()) {

@@ -140,14 +140,70 @@ pub(super) fn item_error(context: &str, e: serde_dynamo::Error) -> DataError {
 
 type Item = HashMap<String, AttributeValue>;
 
+/// What the accounts' status may take of the meta item, as JSON bytes: DynamoDB's item limit
+/// is 400 KB (409,600 bytes), and an item never counts more bytes than its JSON (no quotes,
+/// no punctuation, numbers at about half their digits); the rest of the item is ~100 bytes.
+const META_BUDGET: usize = 399_000;
+
+/// `accounts` with their documents' error texts cut (on a character boundary, marked with
+/// `…`) so that all of it stays within [`META_BUDGET`]: when many pulls fail with long SDK
+/// error texts, each keeps its start, and the snapshot keeps them whole.
+pub(crate) fn bounded_accounts(accounts: &[AccountSync]) -> Vec<AccountSync> {
+    let size = |a: &[AccountSync]| serde_json::to_vec(a).map_or(usize::MAX, |v| v.len());
+    if size(accounts) <= META_BUDGET {
+        return accounts.to_vec();
+    }
+    let mut bounded = accounts.to_vec();
+    let errors = bounded.iter().flat_map(|a| &a.documents).filter(|d| d.error.is_some()).count();
+    let bare = {
+        let mut bare = accounts.to_vec();
+        for d in bare.iter_mut().flat_map(|a| &mut a.documents) {
+            d.error = d.error.as_ref().map(|_| String::new());
+        }
+        size(&bare)
+    };
+    // Each error's share of what is left, in bytes (escaping may take a few more: a margin).
+    let share = META_BUDGET.saturating_sub(bare) / errors.max(1) * 3 / 4;
+    for d in bounded.iter_mut().flat_map(|a| &mut a.documents) {
+        if let Some(e) = d.error.as_mut().filter(|e| e.len() > share) {
+            let mut end = share.saturating_sub(3);
+            while end > 0 && !e.is_char_boundary(end) {
+                end -= 1;
+            }
+            e.truncate(end);
+            e.push('…');
+        }
+    }
+    bounded
+}
+
+/// Whether a transaction may succeed if sent again: one in progress, or one cancelled only
+/// for reasons that pass (a conflicting transaction, throttling). A cancellation for a
+/// validation error, a failed condition or an item too large never will.
 fn is_cancelled<R>(e: &SdkError<TransactWriteItemsError, R>) -> bool {
-    matches!(
-        e.as_service_error(),
-        Some(
-            TransactWriteItemsError::TransactionCanceledException(_)
-                | TransactWriteItemsError::TransactionInProgressException(_)
-        )
-    )
+    match e.as_service_error() {
+        Some(TransactWriteItemsError::TransactionInProgressException(_)) => true,
+        Some(TransactWriteItemsError::TransactionCanceledException(c)) => {
+            retryable_reasons(c.cancellation_reasons().iter().map(|r| r.code().unwrap_or("None")))
+        }
+        _ => false,
+    }
+}
+
+/// Whether cancellation reason codes (one per item; `None` for an item that was fine) all
+/// pass with time, and at least one is there.
+fn retryable_reasons<'a>(codes: impl Iterator<Item = &'a str>) -> bool {
+    const PASSING: [&str; 4] =
+        ["TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"];
+    let mut any = false;
+    for code in codes {
+        match code {
+            "None" => {}
+            c if PASSING.contains(&c) => any = true,
+            _ => return false,
+        }
+    }
+    any
 }
 
 impl ResourceTable {
@@ -362,14 +418,15 @@ impl ResourceTable {
         }
     }
 
-    /// Writes the accounts' sync status.
+    /// Writes the accounts' sync status, its error texts cut to fit one item
+    /// ([`bounded_accounts`]).
     pub async fn put_meta(&self, everything: &Everything) -> Result<(), DataError> {
         let meta = MetaItem {
             pk: "meta".into(),
             sk: "accounts".into(),
             generated_at: everything.generated_at,
             price_table_version: everything.price_table_version.clone(),
-            accounts: everything.accounts.clone(),
+            accounts: bounded_accounts(&everything.accounts),
         };
         let item = serde_dynamo::to_item(&meta).map_err(|e| item_error("meta", e))?;
         self.client
@@ -610,4 +667,88 @@ impl ResourceReader for DynamoDataService {
 /// The ids of the vanished items of a listing.
 pub fn vanished(items: &[ResourceItem]) -> HashSet<String> {
     items.iter().filter(|r| r.vanished_at.is_some()).map(|r| r.gsi1sk.clone()).collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use polo_core::model::{AccountKind, DocumentStatus, SyncStatus};
+
+    /// An item's size as DynamoDB counts it: each attribute's name and value in UTF-8 bytes,
+    /// numbers about one byte per two digits plus one, lists and maps 3 bytes plus 1 a member.
+    fn item_size(item: &Item) -> usize {
+        fn value(v: &AttributeValue) -> usize {
+            match v {
+                AttributeValue::S(s) => s.len(),
+                AttributeValue::N(n) => n.len().div_ceil(2) + 1,
+                AttributeValue::Bool(_) | AttributeValue::Null(_) => 1,
+                AttributeValue::L(l) => 3 + l.iter().map(|v| 1 + value(v)).sum::<usize>(),
+                AttributeValue::M(m) => 3 + m.iter().map(|(k, v)| 1 + k.len() + value(v)).sum::<usize>(),
+                other => panic!("not used by the meta item: {other:?}"),
+            }
+        }
+        item.iter().map(|(k, v)| k.len() + value(v)).sum()
+    }
+
+    #[test]
+    fn only_conflicts_and_throttling_are_retried() {
+        assert!(retryable_reasons(["None", "TransactionConflict"].into_iter()));
+        assert!(retryable_reasons(["ThrottlingError", "None"].into_iter()));
+        assert!(
+            !retryable_reasons(["TransactionConflict", "ValidationError"].into_iter()),
+            "a validation error never passes"
+        );
+        assert!(!retryable_reasons(["ConditionalCheckFailed"].into_iter()));
+        assert!(!retryable_reasons(["ItemCollectionSizeLimitExceeded"].into_iter()));
+        assert!(!retryable_reasons(["None", "None"].into_iter()), "no reason given: nothing to wait for");
+    }
+
+    #[test]
+    fn the_status_item_fits_at_1208_failing_scopes() {
+        // 100 accounts: 8 in 13 regions, 92 in 12 = 1,208 scopes, each pull failing with a
+        // long SDK error text.
+        let long = "dispatch failure: io error: error trying to connect: tcp connect error: Connection refused (os error 111) — ".repeat(6);
+        let accounts: Vec<AccountSync> = (0..100)
+            .map(|a| AccountSync {
+                name: format!("account-{a:03}"),
+                id: format!("{:012}", 100_000_000_000u64 + a),
+                kind: AccountKind::Prod,
+                documents: (0..if a < 8 { 13 } else { 12 })
+                    .flat_map(|r| {
+                        [ResourceKind::Instances, ResourceKind::Indexes].map(|resource| DocumentStatus {
+                            resource,
+                            region: format!("region-{r:02}"),
+                            synced_at: Some(time::macros::datetime!(2026-11-24 12:00 UTC)),
+                            status: SyncStatus::Error,
+                            error: Some(format!("{resource:?} in region-{r:02}: {long}")),
+                        })
+                    })
+                    .collect(),
+            })
+            .collect();
+        assert_eq!(accounts.iter().map(|a| a.documents.len() / 2).sum::<usize>(), 1_208);
+        let whole = serde_json::to_vec(&accounts).unwrap().len();
+        assert!(whole > 1_000_000, "unbounded, it would be {whole} bytes");
+        let meta = MetaItem {
+            pk: "meta".into(),
+            sk: "accounts".into(),
+            generated_at: time::macros::datetime!(2026-11-24 12:00 UTC),
+            price_table_version: "2026-11".into(),
+            accounts: bounded_accounts(&accounts),
+        };
+        let item: Item = serde_dynamo::to_item(&meta).unwrap();
+        let size = item_size(&item);
+        println!("the status item at 1,208 failing scopes: {size} bytes");
+        assert!(size < 400 * 1024, "{size} bytes: over DynamoDB's item limit");
+        let kept = meta.accounts[0].documents[0].error.as_deref().unwrap();
+        assert!(kept.starts_with("Instances in region-00: dispatch") && kept.ends_with('…'), "{kept}");
+        // A few failures keep their whole text.
+        let few = bounded_accounts(
+            &accounts[..1]
+                .iter()
+                .map(|a| AccountSync { documents: a.documents[..2].to_vec(), ..a.clone() })
+                .collect::<Vec<_>>(),
+        );
+        assert!(!few[0].documents[0].error.as_deref().unwrap().ends_with('…'));
+    }
 }
