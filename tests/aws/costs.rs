@@ -372,8 +372,9 @@ async fn a_refresh_with_too_little_time_left_waits_for_the_next_run() {
 async fn a_refresh_out_of_time_stops_at_the_deadline_and_is_recorded_without_backing_off() {
     let core = fresh_account_id(745);
     preload(&core, answers_of(&[("2026-11-22", "5.00")])).await;
-    // Cost Explorer answering in 1.5 s a request, with 2 s to go: the second request is cut
-    // off at the deadline.
+    // Cost Explorer answering in 1.5 s a request, with 2 s to go: a request is cut off at
+    // the deadline.
+
     let proxy = crate::proxy::Proxy::start(&emulator()).await;
     proxy.faults.latency_ms.store(1_500, std::sync::atomic::Ordering::SeqCst);
     let slow = base_config(&proxy.url).await;
@@ -391,9 +392,11 @@ async fn a_refresh_out_of_time_stops_at_the_deadline_and_is_recorded_without_bac
     else {
         panic!("out of time: no refresh")
     };
-    assert!(started.elapsed() < std::time::Duration::from_millis(2_900), "stopped at the deadline");
+    // Cut off at the deadline, whatever the machine's load (not a whole 1.5 s page after it).
+    assert!(started.elapsed() < std::time::Duration::from_millis(3_400), "stopped at the deadline");
     assert!(format!("{error:#}").contains("out of time"), "{error:#}");
-    assert_eq!(store.refresh.last_requests, 2, "both requests sent are counted");
+    // The requests sent before the deadline are counted (one or two, as the load allows).
+    assert!((1..=2).contains(&store.refresh.last_requests), "{}", store.refresh.last_requests);
     assert_eq!(store.refresh.failures, 0, "running out of time does not back the next attempt off");
     assert!(store.refresh.last_error.is_some() && store.as_of().is_none());
 }
