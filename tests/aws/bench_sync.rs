@@ -232,7 +232,11 @@ async fn bench_production_read_paths() {
         &pulled,
         now,
     ));
-    let combined = polo_sync_engine::Combined { everything: everything.clone(), changes: Vec::new() };
+    let combined = polo_sync_engine::Combined {
+        everything: everything.clone(),
+        changes: Vec::new(),
+        duplicates: Vec::new(),
+    };
     let started = Instant::now();
     let mut only_resources = combined.clone();
     only_resources.changes = changes;

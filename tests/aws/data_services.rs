@@ -20,7 +20,7 @@ fn first_sync() -> Combined {
     let mut changes = diff(&[], &HashSet::new(), &everything.instances, &pulled, now);
     changes.extend(diff(&[], &HashSet::new(), &everything.indexes, &pulled, now));
     everything.history = changes.clone();
-    Combined { everything, changes }
+    Combined { everything, changes, duplicates: Vec::new() }
 }
 
 #[tokio::test]

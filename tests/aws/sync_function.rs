@@ -220,3 +220,50 @@ async fn a_failing_cost_refresh_comes_after_the_snapshot_is_written_and_backs_of
         late.costs
     );
 }
+
+#[tokio::test]
+async fn the_same_index_id_in_two_accounts_never_fails_the_sync() {
+    let base = base_config(&emulator()).await;
+    let (one, two) = (fresh_account_id(514), fresh_account_id(515));
+    for id in [&one, &two] {
+        let cfg = in_account(&base, id).await;
+        create_registry_with(
+            &cfg,
+            "us-east-1",
+            "marqo-indexes",
+            vec![
+                registry_item("idx-twice", "shared", "acme", "READY"),
+                registry_item(&format!("idx-{id}"), "own", "acme", "READY"),
+            ],
+        )
+        .await;
+    }
+    let (bucket, table_name) = (fresh_name("polo-dup"), fresh_name("polo-dup-table"));
+    create_bucket(&base, &bucket).await;
+    create_resource_table(&base, &table_name).await;
+    let store = Arc::new(S3Store::new(s3_client(&base), &bucket));
+    let state = polo_sync::State {
+        config: config_with(vec![
+            account("golf", &one, AccountKind::Prod, &["us-east-1"]),
+            account("hotel", &two, AccountKind::Staging, &["us-east-1"]),
+        ]),
+        sdk: base.clone(),
+        store: store.clone(),
+        table: ResourceTable::new(aws_sdk_dynamodb::Client::new(&base), &table_name),
+        clock: Arc::new(FixedClock(datetime!(2026-11-24 12:00 UTC))),
+        costs_source: None,
+    };
+    for (n, event) in ["eeeeeeee", "ffffffff"].into_iter().enumerate() {
+        let event = serde_json::from_str(&SCHEDULED.replace("53dc4d37", event)).unwrap();
+        let Outcome::Ran(summary) = polo_sync::handle(&state, event, BUDGET).await.unwrap() else {
+            panic!("run {n} skipped")
+        };
+        assert!(summary.failed.is_empty(), "{:?}", summary.failed);
+        assert!(summary.snapshot_written || n > 0);
+        assert_eq!(summary.duplicates.len(), 1, "counted in every run's summary");
+        assert_eq!(summary.duplicates[0].id, "idx-twice");
+        assert_eq!(summary.duplicates[0].kept, "golf/us-east-1", "the first configured account's");
+        assert_eq!(summary.duplicates[0].skipped, "hotel/us-east-1");
+        assert_eq!(summary.indexes, 3, "each account's own index, and the shared id once");
+    }
+}

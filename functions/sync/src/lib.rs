@@ -159,6 +159,7 @@ mod tests {
                 },
             ],
             costs: None,
+            duplicates: Vec::new(),
         };
         let sets = Outcome::Ran(summary).metric_sets();
         assert_eq!(sets.len(), 3);

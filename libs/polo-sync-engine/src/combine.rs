@@ -64,6 +64,48 @@ impl Previous {
 pub struct Combined {
     pub everything: Everything,
     pub changes: Vec<Change>,
+    /// Resources skipped because another account or region already gave the same id.
+    pub duplicates: Vec<Duplicate>,
+}
+
+/// A resource skipped because its id was already taken by one pulled before it (configured
+/// account order, then region order): never fatal, logged and counted in the run summary.
+/// Until index identity includes the account and region, the first one pulled is the one
+/// shown.
+#[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
+pub struct Duplicate {
+    pub resource: ResourceKind,
+    pub id: String,
+    /// `account/region` of the one kept, and of the one skipped.
+    pub kept: String,
+    pub skipped: String,
+}
+
+/// `items` with every id once (the first pulled kept); the others in `skipped`.
+fn dedupe<T: Tracked>(items: Vec<T>, skipped: &mut Vec<Duplicate>) -> Vec<T> {
+    let mut seen: HashMap<String, String> = HashMap::new();
+    items
+        .into_iter()
+        .filter(|item| {
+            let scope = format!("{}/{}", item.account(), item.region());
+            match seen.entry(item.id().to_owned()) {
+                std::collections::hash_map::Entry::Vacant(v) => {
+                    v.insert(scope);
+                    true
+                }
+                std::collections::hash_map::Entry::Occupied(o) => {
+                    tracing::warn!(resource = %T::KIND, id = item.id(), kept = %o.get(), skipped = %scope, "the same id in another scope: skipped");
+                    skipped.push(Duplicate {
+                        resource: T::KIND,
+                        id: item.id().to_owned(),
+                        kept: o.get().clone(),
+                        skipped: scope,
+                    });
+                    false
+                }
+            }
+        })
+        .collect()
 }
 
 struct Kind<T> {
@@ -148,6 +190,9 @@ pub async fn combine(
     let instances =
         read_kind(config, store, ResourceKind::Instances, &previous.instances, &mut statuses).await;
     let indexes = read_kind(config, store, ResourceKind::Indexes, &previous.indexes, &mut statuses).await;
+    let mut duplicates = Vec::new();
+    let instances = Kind { items: dedupe(instances.items, &mut duplicates), pulled: instances.pulled };
+    let indexes = Kind { items: dedupe(indexes.items, &mut duplicates), pulled: indexes.pulled };
     let mut changes = diff(&previous.instances, &previous.vanished, &instances.items, &instances.pulled, now);
     changes.extend(diff(&previous.indexes, &previous.vanished, &indexes.items, &indexes.pulled, now));
     let (costs, mut history, price_table_version, findings) = match previous.snapshot {
@@ -188,7 +233,7 @@ pub async fn combine(
     };
     everything.instances.sort_by(|a, b| a.id.cmp(&b.id));
     everything.indexes.sort_by(|a, b| a.index_id.cmp(&b.index_id));
-    Combined { everything, changes }
+    Combined { everything, changes, duplicates }
 }
 
 /// Brings the resource table up to date: writes every resource whose stored body differs

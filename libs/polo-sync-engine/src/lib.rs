@@ -14,5 +14,5 @@ pub mod registry;
 pub mod run;
 
 pub use accounts::Reach;
-pub use combine::{Combined, Previous, apply_to_table, combine};
+pub use combine::{Combined, Duplicate, Previous, apply_to_table, combine};
 pub use run::{DocumentOutcome, SyncPlan, sync, sync_observed};

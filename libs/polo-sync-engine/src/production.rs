@@ -32,6 +32,8 @@ pub struct RunSummary {
     pub accounts: Vec<AccountRun>,
     /// The cost refresh after the snapshot was written (`None`: no Cost Explorer role).
     pub costs: Option<CostsRun>,
+    /// Resources skipped because another scope gave the same id first (never fatal).
+    pub duplicates: Vec<crate::Duplicate>,
 }
 
 /// How the cost refresh of a run went.
@@ -151,6 +153,7 @@ pub async fn run(
         snapshot_written,
         accounts: AccountRun::of(&outcomes),
         costs,
+        duplicates: combined.duplicates,
     })
 }
 

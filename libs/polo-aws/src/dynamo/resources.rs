@@ -140,6 +140,16 @@ pub(super) fn item_error(context: &str, e: serde_dynamo::Error) -> DataError {
 
 type Item = HashMap<String, AttributeValue>;
 
+/// The first `(pk, sk)` that `items` hold twice.
+fn repeated_key(items: &[Item]) -> Option<(String, String)> {
+    let key = |item: &Item, name: &str| match item.get(name) {
+        Some(AttributeValue::S(s)) => s.clone(),
+        _ => String::new(),
+    };
+    let mut seen = std::collections::HashSet::new();
+    items.iter().map(|item| (key(item, "pk"), key(item, "sk"))).find(|k| !seen.insert(k.clone()))
+}
+
 /// What the accounts' status may take of the meta item, as JSON bytes: DynamoDB's item limit
 /// is 400 KB (409,600 bytes), and an item never counts more bytes than its JSON (no quotes,
 /// no punctuation, numbers at about half their digits); the rest of the item is ~100 bytes.
@@ -222,6 +232,7 @@ impl ResourceTable {
     pub async fn write_items(&self, items: Vec<Item>) -> Result<usize, DataError> {
         let mut written = 0;
         for chunk in items.chunks(BATCH) {
+            self.refuse_repeated_keys("BatchWriteItem", chunk)?;
             let mut pending: Vec<WriteRequest> = chunk
                 .iter()
                 .map(|item| {
@@ -306,6 +317,20 @@ impl ResourceTable {
         Ok(written)
     }
 
+    /// DynamoDB refuses a whole BatchWriteItem whose items repeat a key ("Provided list of
+    /// item keys contains duplicates") and a transaction with two operations on one item,
+    /// and neither passes by trying again: the same error, named, before the call (the
+    /// emulator accepts both).
+    fn refuse_repeated_keys(&self, call: &str, items: &[Item]) -> Result<(), DataError> {
+        match repeated_key(items) {
+            Some((pk, sk)) => Err(DataError::Store(format!(
+                "{call} {}: the key {pk} / {sk} twice in one call, which DynamoDB refuses whole",
+                self.table
+            ))),
+            None => Ok(()),
+        }
+    }
+
     /// Writes each group atomically, packing groups into transactions of at most 100 items;
     /// a cancelled transaction (a conflicting write) is tried again with back-off.
     pub async fn write_transactions(&self, groups: Vec<Vec<Item>>) -> Result<usize, DataError> {
@@ -318,6 +343,7 @@ impl ResourceTable {
         }
         let mut written = 0;
         for batch in batches {
+            self.refuse_repeated_keys("TransactWriteItems", &batch)?;
             let puts: Vec<TransactWriteItem> = batch
                 .into_iter()
                 .map(|item| {
@@ -688,6 +714,23 @@ mod tests {
             }
         }
         item.iter().map(|(k, v)| k.len() + value(v)).sum()
+    }
+
+    #[test]
+    fn a_key_twice_in_one_call_is_refused_before_dynamodb_refuses_it() {
+        let item = |pk: &str, sk: &str| -> Item {
+            [("pk".to_owned(), AttributeValue::S(pk.into())), ("sk".to_owned(), AttributeValue::S(sk.into()))]
+                .into()
+        };
+        assert_eq!(repeated_key(&[item("index#a", "resource"), item("index#a", "history#1")]), None);
+        assert_eq!(
+            repeated_key(&[
+                item("index#a", "resource"),
+                item("index#b", "resource"),
+                item("index#a", "resource")
+            ]),
+            Some(("index#a".into(), "resource".into()))
+        );
     }
 
     #[test]
