@@ -262,8 +262,17 @@ async fn the_same_index_id_in_two_accounts_never_fails_the_sync() {
         assert!(summary.snapshot_written || n > 0);
         assert_eq!(summary.duplicates.len(), 1, "counted in every run's summary");
         assert_eq!(summary.duplicates[0].id, "idx-twice");
-        assert_eq!(summary.duplicates[0].kept, "golf/us-east-1", "the first configured account's");
+        assert_eq!(
+            summary.duplicates[0].kept, "golf/us-east-1",
+            "the table keeps the first configured account's"
+        );
         assert_eq!(summary.duplicates[0].skipped, "hotel/us-east-1");
-        assert_eq!(summary.indexes, 3, "each account's own index, and the shared id once");
+        assert_eq!(summary.indexes, 4, "both accounts' indexes listed, each with its own account");
     }
+    let snapshot =
+        parse_snapshot(&String::from_utf8(store.read_snapshot().await.unwrap().unwrap()).unwrap(), "s3")
+            .unwrap();
+    let twice: Vec<&str> =
+        snapshot.indexes.iter().filter(|x| x.index_id == "idx-twice").map(|x| x.account.as_str()).collect();
+    assert_eq!(twice, ["golf", "hotel"]);
 }

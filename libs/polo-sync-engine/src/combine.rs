@@ -68,44 +68,41 @@ pub struct Combined {
     pub duplicates: Vec<Duplicate>,
 }
 
-/// A resource skipped because its id was already taken by one pulled before it (configured
-/// account order, then region order): never fatal, logged and counted in the run summary.
-/// Until index identity includes the account and region, the first one pulled is the one
-/// shown.
+/// A resource whose id another account or region gave first (configured account order,
+/// then region order): listed in the snapshot with its own account and region, but kept out
+/// of the resource table (one item per id there, until index identity includes the
+/// scope), logged and counted in the run summary; never fatal.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Duplicate {
     pub resource: ResourceKind,
     pub id: String,
-    /// `account/region` of the one kept, and of the one skipped.
+    /// `account/region` of the one the table keeps, and of the one it does not.
     pub kept: String,
     pub skipped: String,
 }
 
-/// `items` with every id once (the first pulled kept); the others in `skipped`.
-fn dedupe<T: Tracked>(items: Vec<T>, skipped: &mut Vec<Duplicate>) -> Vec<T> {
-    let mut seen: HashMap<String, String> = HashMap::new();
-    items
-        .into_iter()
-        .filter(|item| {
-            let scope = format!("{}/{}", item.account(), item.region());
-            match seen.entry(item.id().to_owned()) {
-                std::collections::hash_map::Entry::Vacant(v) => {
-                    v.insert(scope);
-                    true
-                }
-                std::collections::hash_map::Entry::Occupied(o) => {
-                    tracing::warn!(resource = %T::KIND, id = item.id(), kept = %o.get(), skipped = %scope, "the same id in another scope: skipped");
-                    skipped.push(Duplicate {
-                        resource: T::KIND,
-                        id: item.id().to_owned(),
-                        kept: o.get().clone(),
-                        skipped: scope,
-                    });
-                    false
-                }
+/// The resources of `items` whose id an earlier one already has.
+fn duplicates_of<T: Tracked>(items: &[T]) -> Vec<Duplicate> {
+    let mut seen: HashMap<&str, String> = HashMap::new();
+    let mut out = Vec::new();
+    for item in items {
+        let scope = format!("{}/{}", item.account(), item.region());
+        match seen.entry(item.id()) {
+            std::collections::hash_map::Entry::Vacant(v) => {
+                v.insert(scope);
             }
-        })
-        .collect()
+            std::collections::hash_map::Entry::Occupied(o) => {
+                tracing::warn!(resource = %T::KIND, id = item.id(), kept = %o.get(), skipped = %scope, "the same id in another scope");
+                out.push(Duplicate {
+                    resource: T::KIND,
+                    id: item.id().to_owned(),
+                    kept: o.get().clone(),
+                    skipped: scope,
+                });
+            }
+        }
+    }
+    out
 }
 
 struct Kind<T> {
@@ -190,9 +187,8 @@ pub async fn combine(
     let instances =
         read_kind(config, store, ResourceKind::Instances, &previous.instances, &mut statuses).await;
     let indexes = read_kind(config, store, ResourceKind::Indexes, &previous.indexes, &mut statuses).await;
-    let mut duplicates = Vec::new();
-    let instances = Kind { items: dedupe(instances.items, &mut duplicates), pulled: instances.pulled };
-    let indexes = Kind { items: dedupe(indexes.items, &mut duplicates), pulled: indexes.pulled };
+    let mut duplicates = duplicates_of(&instances.items);
+    duplicates.extend(duplicates_of(&indexes.items));
     let mut changes = diff(&previous.instances, &previous.vanished, &instances.items, &instances.pulled, now);
     changes.extend(diff(&previous.indexes, &previous.vanished, &indexes.items, &indexes.pulled, now));
     let (costs, mut history, price_table_version, findings) = match previous.snapshot {
@@ -251,13 +247,20 @@ pub async fn apply_to_table(
     let stored_indexes: HashMap<&str, &Index> =
         previous.indexes.iter().map(|x| (x.index_id.as_str(), x)).collect();
     let mut items = Vec::new();
+    // One item per id: a duplicate of another scope is not written (the first is; the run
+    // summary lists the others), so no call ever holds a key twice.
+    let mut taken: HashSet<(ResourceKind, &str)> = HashSet::new();
     for i in &combined.everything.instances {
-        if stored_instances.get(i.id.as_str()) != Some(&i) {
+        if taken.insert((ResourceKind::Instances, i.id.as_str()))
+            && stored_instances.get(i.id.as_str()) != Some(&i)
+        {
             items.push(ResourceItem::of_instance(i.clone(), now));
         }
     }
     for x in &combined.everything.indexes {
-        if stored_indexes.get(x.index_id.as_str()) != Some(&x) {
+        if taken.insert((ResourceKind::Indexes, x.index_id.as_str()))
+            && stored_indexes.get(x.index_id.as_str()) != Some(&x)
+        {
             items.push(ResourceItem::of_index(x.clone(), now));
         }
     }
