@@ -134,14 +134,6 @@ export class PoloMonitoring extends Construct {
     // The dashboard.
     const per = (names: readonly string[], metricName: string, statistic: string) =>
       names.map((n) => emf(metricName, { [DIMENSION.service]: service(n) }, statistic).with({ label: n }));
-    // One line per account, labelled with it.
-    const search = (metricName: string, statistic: string) =>
-      new cw.MathExpression({
-        expression: `SEARCH('{"${namespace}",${DIMENSION.account},${DIMENSION.service}} MetricName="${metricName}"', '${statistic}', ${props.syncIntervalMinutes * 60})`,
-        usingMetrics: {},
-        label: "${PROP('Dim.account')}",
-        period: cdk.Duration.minutes(props.syncIntervalMinutes),
-      });
     const graph = (title: string, left: cw.IMetric[], unit?: string) =>
       new cw.GraphWidget({ title, left, width: 8, height: 6, leftYAxis: unit ? { label: unit, showUnits: false } : undefined });
     const emitting = [...props.routeFunctions, ...props.scheduledFunctions];
@@ -163,8 +155,19 @@ export class PoloMonitoring extends Construct {
           ]),
         ],
         [
-          graph('Items per account', [search(METRIC.accountItems, 'Maximum')]),
-          graph('Pull time per account', [search(METRIC.accountPullTime, 'Maximum')], 'ms'),
+          // Per account from the sync's log lines, not metric dimensions (one metric-month each).
+          new cw.LogQueryWidget({
+            title: 'Items and pull time per account',
+            logGroupNames: [props.functions.sync.logGroup.logGroupName],
+            view: cw.LogQueryVisualizationType.TABLE,
+            queryLines: [
+              'filter message = "account pulled"',
+              'stats latest(items) as items, sum(failed) as failed_pulls, max(pull_ms) as pull_ms by account',
+              'sort pull_ms desc',
+            ],
+            width: 16,
+            height: 6,
+          }),
           graph('Findings open by severity', SEVERITIES.map((s) =>
             emf(METRIC.findingsOpen, { [DIMENSION.service]: service('cop'), [DIMENSION.severity]: s }, 'Maximum').with({ label: s }))),
         ],

@@ -80,9 +80,9 @@ pub async fn sync_observed(
     finished: &(dyn Fn(&DocumentOutcome) + Sync),
 ) -> Vec<DocumentOutcome> {
     let permits = Arc::new(Semaphore::new(plan.concurrency.max(1)));
+    let configs = account_configs(plan, base, &permits).await;
     let mut tasks = JoinSet::new();
-    for account in &plan.accounts {
-        let config = account_config(base, account, plan.reach).await.map(Arc::new);
+    for (account, config) in plan.accounts.iter().zip(configs) {
         for region in &account.regions {
             for &resource in &plan.resources {
                 let (config, store, permits) = (config.clone(), Arc::clone(&store), Arc::clone(&permits));
@@ -123,6 +123,33 @@ pub async fn sync_observed(
     }
     outcomes.sort_by(|a, b| (&a.account, &a.region, a.resource).cmp(&(&b.account, &b.region, b.resource)));
     outcomes
+}
+
+/// Every account's credentials, resolved concurrently (at most `permits` at once: one
+/// AssumeRole per account and run), in the plan's order.
+async fn account_configs(
+    plan: &SyncPlan,
+    base: &SdkConfig,
+    permits: &Arc<Semaphore>,
+) -> Vec<Result<Arc<SdkConfig>, String>> {
+    let mut tasks = JoinSet::new();
+    for (n, account) in plan.accounts.iter().enumerate() {
+        let (base, account, reach, permits) =
+            (base.clone(), account.clone(), plan.reach, Arc::clone(permits));
+        tasks.spawn(async move {
+            let _permit = permits.acquire_owned().await;
+            (n, account_config(&base, &account, reach).await.map(Arc::new))
+        });
+    }
+    let mut configs: Vec<Result<Arc<SdkConfig>, String>> =
+        plan.accounts.iter().map(|a| Err(format!("account {}: credentials not resolved", a.name))).collect();
+    while let Some(done) = tasks.join_next().await {
+        match done {
+            Ok((n, config)) => configs[n] = config,
+            Err(e) => tracing::error!(error = %e, "a credentials task failed"),
+        }
+    }
+    configs
 }
 
 async fn pull_one(

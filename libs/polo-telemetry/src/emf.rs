@@ -159,16 +159,16 @@ mod tests {
 
     #[test]
     fn a_line_declares_every_value_under_its_dimensions() {
-        let emitter = Emitter::new("Polo/prod", "polo-sync");
-        let set = MetricSet::new().dimension(names::ACCOUNT, "alpha").count(names::ACCOUNT_ITEMS, 12);
+        let emitter = Emitter::new("Polo/prod", "polo-cop");
+        let set = MetricSet::new().dimension(names::SEVERITY, "warning").count(names::FINDINGS_OPEN, 12);
         let line = emitter.line(&set, 1_700_000_000_000);
         let directive = &line["_aws"]["CloudWatchMetrics"][0];
         assert_eq!(directive["Namespace"], "Polo/prod");
-        assert_eq!(directive["Dimensions"], json!([["service", "account"]]));
-        assert_eq!(directive["Metrics"], json!([{ "Name": "account_items", "Unit": "Count" }]));
-        assert_eq!(line["service"], "polo-sync");
-        assert_eq!(line["account"], "alpha");
-        assert_eq!(line["account_items"], 12.0);
+        assert_eq!(directive["Dimensions"], json!([["service", "severity"]]));
+        assert_eq!(directive["Metrics"], json!([{ "Name": "findings_open", "Unit": "Count" }]));
+        assert_eq!(line["service"], "polo-cop");
+        assert_eq!(line["severity"], "warning");
+        assert_eq!(line["findings_open"], 12.0);
         assert_eq!(line["_aws"]["Timestamp"], 1_700_000_000_000_u64);
     }
 
