@@ -112,6 +112,36 @@ async fn the_table_mirrors_every_field_and_history_survives_a_failed_write() {
     assert!(reader.instance(eu_id).await.unwrap().is_none());
     let eu_history = reader.history(ResourceKind::Instances, eu_id).await.unwrap();
     assert_eq!(eu_history.last().map(|c| (&c.what, c.at)), Some((&ChangeKind::Vanished, t5)));
+
+    // DynamoDB's TTL deletes what is no longer current: the vanished resource 30 days after
+    // it vanished, each change 400 days after it ([retention]); a current one never.
+    let items = aws_sdk_dynamodb::Client::new(&direct)
+        .query()
+        .table_name(&table_name)
+        .key_condition_expression("pk = :pk")
+        .expression_attribute_values(
+            ":pk",
+            aws_sdk_dynamodb::types::AttributeValue::S(polo_aws::resource_pk(ResourceKind::Instances, eu_id)),
+        )
+        .send()
+        .await
+        .unwrap()
+        .items
+        .unwrap_or_default();
+    let ttl = |sk_prefix: &str| -> Vec<i64> {
+        items
+            .iter()
+            .filter(|i| i["sk"].as_s().unwrap().starts_with(sk_prefix))
+            .map(|i| i["ttl"].as_n().unwrap().parse().unwrap())
+            .collect()
+    };
+    assert_eq!(ttl("resource"), [(t5 + Duration::days(30)).unix_timestamp()]);
+    assert_eq!(
+        ttl("history#"),
+        [(T1 + Duration::days(400)).unix_timestamp(), (t5 + Duration::days(400)).unix_timestamp()]
+    );
+    let current = reader.instance(renamed).await.unwrap();
+    assert!(current.is_some(), "a current resource stays");
 }
 
 #[tokio::test]

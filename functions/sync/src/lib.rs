@@ -33,7 +33,7 @@ impl State {
         };
         State {
             store: Arc::new(polo_aws::bucket(env, &sdk)),
-            table: polo_aws::resource_table(env, &sdk),
+            table: polo_aws::resource_table(env, &sdk).with_retention(config.retention),
             config,
             sdk,
             clock,

@@ -39,7 +39,29 @@ pub struct Config {
     pub reports: ReportSettings,
     #[serde(default)]
     pub cop: CopSettings,
+    #[serde(default)]
+    pub retention: Retention,
 }
+
+/// How long the resource table keeps what is no longer current (DynamoDB deletes an item
+/// within a few days of its `ttl`).
+#[derive(Clone, Copy, Debug, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Retention {
+    /// Days a resource stays after a sync stopped seeing it (its page, "came back").
+    pub vanished_days: u32,
+    /// Days a change stays in a resource's history: at least the 400 days reports read.
+    pub history_days: u32,
+}
+
+impl Default for Retention {
+    fn default() -> Self {
+        Retention { vanished_days: 30, history_days: 400 }
+    }
+}
+
+/// The fewest days of history a deployment may keep: reports reach 400 days back.
+pub const MIN_HISTORY_DAYS: u32 = 400;
 
 /// The tag keys Polo reads from EC2.
 #[derive(Clone, Debug, Deserialize)]
@@ -318,6 +340,15 @@ impl Config {
                 "expected a share of the total between 0 and 10 (0.02 is 2 %)".into(),
             ));
         }
+        if self.retention.history_days < MIN_HISTORY_DAYS {
+            return Err((
+                "retention.history_days".into(),
+                format!("expected at least {MIN_HISTORY_DAYS} days: reports read that far back"),
+            ));
+        }
+        if self.retention.vanished_days == 0 {
+            return Err(("retention.vanished_days".into(), "expected days above 0".into()));
+        }
         if self.costs.cache_hours == 0 {
             return Err(("costs.cache_hours".into(), "expected a number of hours above 0".into()));
         }
@@ -423,6 +454,10 @@ role_arn = "arn:aws:iam::111111111111:role/polo-read"
         assert!(e.starts_with("x.toml: cop.rules.nosuch: unknown rule"), "{e}");
         let e = err(&format!("{MINIMAL}\n[cop.rules.stopped-too-long]\ndays = \"x\"\n"));
         assert_eq!(e, "x.toml: cop.rules.stopped-too-long.days: expected a non-negative number");
+        let e = err(&format!("{MINIMAL}\n[retention]\nhistory_days = 90\n"));
+        assert!(e.starts_with("x.toml: retention.history_days: expected at least 400 days"), "{e}");
+        let e = err(&format!("{MINIMAL}\n[reports]\nrevision_share = -0.5\n"));
+        assert!(e.starts_with("x.toml: reports.revision_share: expected a share"), "{e}");
         let e = err(&format!("{MINIMAL}\n[costs]\ncache_hours = -1\n"));
         assert!(e.starts_with("x.toml: costs.cache_hours: invalid value"), "{e}");
         let e = err(&format!("{MINIMAL}\n[reports]\ntimezone = \"Europe/Pariss\"\n"));

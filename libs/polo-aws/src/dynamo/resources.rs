@@ -60,6 +60,10 @@ pub struct ResourceItem {
     /// When a successful sync of its account and region stopped seeing it.
     #[serde(with = "time::serde::rfc3339::option", default, skip_serializing_if = "Option::is_none")]
     pub vanished_at: Option<OffsetDateTime>,
+    /// When DynamoDB may delete it (epoch seconds): a vanished resource's, after
+    /// `[retention] vanished_days`; a current one has none.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ttl: Option<i64>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance: Option<Instance>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -78,6 +82,7 @@ impl ResourceItem {
             gsi2sk: instance.index.as_ref().map(|_| instance.id.clone()),
             updated_at: now,
             vanished_at: None,
+            ttl: None,
             instance: Some(instance),
             index: None,
         }
@@ -94,6 +99,7 @@ impl ResourceItem {
             gsi2sk: None,
             updated_at: now,
             vanished_at: None,
+            ttl: None,
             instance: None,
             index: Some(index),
         }
@@ -105,6 +111,9 @@ impl ResourceItem {
 struct HistoryItem {
     pk: String,
     sk: String,
+    /// When DynamoDB may delete it (epoch seconds): `[retention] history_days` after it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    ttl: Option<i64>,
     #[serde(flatten)]
     change: Change,
 }
@@ -127,6 +136,8 @@ pub struct ResourceTable {
     table: String,
     /// Pause before the first retry of unprocessed items; doubles each time.
     backoff: Duration,
+    /// How long vanished resources and history stay (`[retention]`).
+    retention: polo_core::config::Retention,
 }
 
 pub(super) fn store_error(context: &str, e: impl std::error::Error) -> DataError {
@@ -139,6 +150,11 @@ pub(super) fn item_error(context: &str, e: serde_dynamo::Error) -> DataError {
 }
 
 type Item = HashMap<String, AttributeValue>;
+
+/// Epoch seconds `days` after `at`: when DynamoDB's TTL may delete an item.
+fn expiry(at: OffsetDateTime, days: u32) -> i64 {
+    (at + time::Duration::days(i64::from(days))).unix_timestamp()
+}
 
 /// The first `(pk, sk)` that `items` hold twice.
 fn repeated_key(items: &[Item]) -> Option<(String, String)> {
@@ -219,7 +235,19 @@ fn retryable_reasons<'a>(codes: impl Iterator<Item = &'a str>) -> bool {
 impl ResourceTable {
     /// The table `table` through `client`.
     pub fn new(client: aws_sdk_dynamodb::Client, table: impl Into<String>) -> Self {
-        ResourceTable { client, table: table.into(), backoff: Duration::from_millis(50) }
+        ResourceTable {
+            client,
+            table: table.into(),
+            backoff: Duration::from_millis(50),
+            retention: polo_core::config::Retention::default(),
+        }
+    }
+
+    /// The same table, keeping vanished resources and history as `retention` says.
+    #[must_use]
+    pub fn with_retention(mut self, retention: polo_core::config::Retention) -> Self {
+        self.retention = retention;
+        self
     }
 
     /// The table's name.
@@ -293,6 +321,7 @@ impl ResourceTable {
             let item = HistoryItem {
                 pk: resource_pk(change.resource, &change.id),
                 sk: format!("history#{}#{:03}", polo_core::text::rfc3339(change.at), n),
+                ttl: Some(expiry(change.at, self.retention.history_days)),
                 change: change.clone(),
             };
             let encoded = serde_dynamo::to_item(&item).map_err(|e| item_error(&item.pk, e))?;
@@ -300,7 +329,8 @@ impl ResourceTable {
         }
         let mut plain = Vec::new();
         let mut groups: Vec<Vec<Item>> = Vec::new();
-        for r in resources {
+        for mut r in resources {
+            r.ttl = r.vanished_at.map(|at| expiry(at, self.retention.vanished_days));
             let body = serde_dynamo::to_item(&r).map_err(|e| item_error(&r.pk, e))?;
             match history.remove(&r.pk) {
                 Some(mut items) => {
