@@ -4,6 +4,7 @@
 
 use std::collections::{HashMap, HashSet};
 
+use futures_util::StreamExt as _;
 use polo_aws::{ResourceItem, ResourceTable, vanished};
 use polo_core::config::Config;
 use polo_core::model::{
@@ -105,6 +106,9 @@ fn duplicates_of<T: Tracked>(items: &[T]) -> Vec<Duplicate> {
     out
 }
 
+/// Sync documents read at once by [`combine`].
+const DOCUMENT_READS: usize = 16;
+
 struct Kind<T> {
     items: Vec<T>,
     pulled: HashSet<(String, String)>,
@@ -128,39 +132,46 @@ async fn read_kind<T: DeserializeOwned + Clone + Tracked>(
             kind.pulled.insert((r.account().to_owned(), r.region().to_owned()));
         }
     }
-    for account in &config.accounts {
-        for region in &account.regions {
-            let kept = || {
-                previous
-                    .iter()
-                    .filter(|r| r.account() == account.name && r.region() == region)
-                    .cloned()
-                    .collect::<Vec<_>>()
-            };
-            let read = store.read_document(&account.name, region, resource).await;
-            let (status, items) = match read {
-                Ok(Some(bytes)) => match SyncDocument::<T>::parse(&bytes) {
-                    Ok(doc) => {
-                        if doc.status == SyncStatus::Ok {
-                            kind.pulled.insert((account.name.clone(), region.clone()));
-                        }
-                        let status = DocumentStatus {
-                            resource,
-                            region: region.clone(),
-                            synced_at: doc.synced_at,
-                            status: doc.status,
-                            error: doc.error,
-                        };
-                        (status, doc.items)
+    // Every scope's document, read concurrently (at most `DOCUMENT_READS` at a time: a
+    // hundred accounts hold thousands), in the configured order.
+    let scopes: Vec<(&polo_core::config::Account, &String)> =
+        config.accounts.iter().flat_map(|a| a.regions.iter().map(move |r| (a, r))).collect();
+    let reads: Vec<_> = futures_util::stream::iter(
+        scopes.iter().map(|(account, region)| store.read_document(&account.name, region, resource)),
+    )
+    .buffered(DOCUMENT_READS)
+    .collect()
+    .await;
+    for ((account, region), read) in scopes.into_iter().zip(reads) {
+        let kept = || {
+            previous
+                .iter()
+                .filter(|r| r.account() == account.name && r.region() == region)
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        let (status, items) = match read {
+            Ok(Some(bytes)) => match SyncDocument::<T>::parse(&bytes) {
+                Ok(doc) => {
+                    if doc.status == SyncStatus::Ok {
+                        kind.pulled.insert((account.name.clone(), region.clone()));
                     }
-                    Err(e) => (error_status(resource, region, e.to_string()), kept()),
-                },
-                Ok(None) => (error_status(resource, region, "never synced".into()), kept()),
+                    let status = DocumentStatus {
+                        resource,
+                        region: region.clone(),
+                        synced_at: doc.synced_at,
+                        status: doc.status,
+                        error: doc.error,
+                    };
+                    (status, doc.items)
+                }
                 Err(e) => (error_status(resource, region, e.to_string()), kept()),
-            };
-            statuses.entry(account.name.clone()).or_default().push(status);
-            kind.items.extend(items);
-        }
+            },
+            Ok(None) => (error_status(resource, region, "never synced".into()), kept()),
+            Err(e) => (error_status(resource, region, e.to_string()), kept()),
+        };
+        statuses.entry(account.name.clone()).or_default().push(status);
+        kind.items.extend(items);
     }
     kind
 }
