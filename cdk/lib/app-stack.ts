@@ -116,8 +116,9 @@ export class PoloAppStack extends cdk.Stack {
       versioned: true,
       removalPolicy: cdk.RemovalPolicy.RETAIN,
       lifecycleRules: [
-        // A snapshot and the sync documents are rewritten every 15 minutes: a few earlier
-        // versions a day back are enough to recover from a bad write, not 30 days of them.
+        // A snapshot and the sync documents are rewritten every 15 minutes: a noncurrent
+        // version goes a day after it was replaced (S3's least), the three newest are kept
+        // however old, not 30 days of them.
         {
           noncurrentVersionExpiration: cdk.Duration.days(1),
           noncurrentVersionsToRetain: 3,

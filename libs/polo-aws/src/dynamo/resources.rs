@@ -167,8 +167,9 @@ fn repeated_key(items: &[Item]) -> Option<(String, String)> {
 }
 
 /// What the accounts' status may take of the meta item, as JSON bytes: DynamoDB's item limit
-/// is 400 KB (409,600 bytes), and an item never counts more bytes than its JSON (no quotes,
-/// no punctuation, numbers at about half their digits); the rest of the item is ~100 bytes.
+/// is 400 KB (409,600 bytes), and this item (strings, maps, lists, nulls: no numbers, which
+/// DynamoDB may count a byte over their JSON) never counts more bytes than its JSON (no
+/// quotes, no punctuation); the rest of the item is ~100 bytes.
 const META_BUDGET: usize = 399_000;
 
 /// `accounts` with their documents' error texts cut (on a character boundary, marked with
@@ -200,6 +201,14 @@ pub(crate) fn bounded_accounts(accounts: &[AccountSync]) -> Vec<AccountSync> {
             e.push('…');
         }
     }
+    // Too many scopes for even the start of each text: the snapshot keeps them whole.
+    if size(&bounded) > META_BUDGET {
+        for d in bounded.iter_mut().flat_map(|a| &mut a.documents) {
+            if let Some(e) = d.error.as_mut() {
+                "see the snapshot".clone_into(e);
+            }
+        }
+    }
     bounded
 }
 
@@ -219,8 +228,7 @@ fn is_cancelled<R>(e: &SdkError<TransactWriteItemsError, R>) -> bool {
 /// Whether cancellation reason codes (one per item; `None` for an item that was fine) all
 /// pass with time, and at least one is there.
 fn retryable_reasons<'a>(codes: impl Iterator<Item = &'a str>) -> bool {
-    const PASSING: [&str; 4] =
-        ["TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded", "RequestLimitExceeded"];
+    const PASSING: [&str; 3] = ["TransactionConflict", "ThrottlingError", "ProvisionedThroughputExceeded"];
     let mut any = false;
     for code in codes {
         match code {
