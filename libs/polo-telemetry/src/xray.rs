@@ -48,7 +48,16 @@ pub struct XrayLayer {
     /// The invocation in progress, for spans that run outside its span (a spawned task
     /// that was not instrumented). A function serves one invocation at a time.
     current: Mutex<Option<Place>>,
+    /// Subsegments opened in the invocation in progress, and how many it may send
+    /// ([`MAX_SUBSEGMENTS`]).
+    opened: std::sync::atomic::AtomicUsize,
+    cap: usize,
 }
+
+/// Subsegments one invocation sends at most: a sync makes thousands of SDK calls, and X-Ray
+/// truncates a trace past its document limit. Past the cap, spans are not traced (their
+/// time stays in the enclosing subsegment).
+pub const MAX_SUBSEGMENTS: usize = 500;
 
 /// Where a span's subsegment hangs: its trace and its parent's id.
 #[derive(Clone, Debug)]
@@ -98,6 +107,8 @@ impl XrayLayer {
             daemon,
             region: get("AWS_REGION").unwrap_or_default(),
             current: Mutex::new(None),
+            opened: std::sync::atomic::AtomicUsize::new(0),
+            cap: MAX_SUBSEGMENTS,
         })
     }
 
@@ -112,6 +123,13 @@ impl XrayLayer {
                 || meta.fields().field("rpc.service").is_some()
                 || meta.fields().field(SUBSEGMENT_FIELD).is_some()
                 || (meta.name() == "try_attempt" && meta.target().starts_with("aws_smithy_runtime")))
+    }
+
+    /// The same layer, sending at most `cap` subsegments an invocation.
+    #[must_use]
+    pub fn with_cap(mut self, cap: usize) -> XrayLayer {
+        self.cap = cap;
+        self
     }
 
     fn send(&self, document: &Value) {
@@ -155,6 +173,7 @@ where
                 .filter(TraceHeader::records)
                 .and_then(|header| Some(Place { trace_id: header.root, parent_id: header.parent? }));
             self.remember(place.clone());
+            self.opened.store(0, std::sync::atomic::Ordering::Relaxed);
             if let Some(place) = place {
                 span.extensions_mut().insert(Invocation(place));
             }
@@ -208,6 +227,9 @@ where
             },
             (None, None) => return,
         };
+        if self.opened.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= self.cap {
+            return;
+        }
         span.extensions_mut().insert(open);
     }
 
@@ -403,6 +425,32 @@ mod tests {
             assert!(doc["end_time"].as_f64() >= doc["start_time"].as_f64());
             assert_eq!(doc["id"].as_str().unwrap().len(), 16);
         }
+    }
+
+    #[test]
+    fn an_invocation_sends_at_most_the_cap_of_subsegments() {
+        let (socket, address) = daemon();
+        let subscriber = tracing_subscriber::registry().with(
+            layer(&address).with_cap(5).with_filter(tracing_subscriber::filter::filter_fn(XrayLayer::wants)),
+        );
+        tracing::subscriber::with_default(subscriber, || {
+            for _ in 0..2 {
+                let _invoke =
+                    tracing::info_span!("Lambda runtime invoke", requestId = "r-1", xrayTraceId = HEADER)
+                        .entered();
+                for _ in 0..12 {
+                    let _call = tracing::debug_span!(
+                        "DynamoDB.Query",
+                        "rpc.service" = "DynamoDB",
+                        "rpc.method" = "Query"
+                    )
+                    .entered();
+                }
+            }
+        });
+        let docs = polo_tests::xray_daemon::documents(&socket);
+        assert_eq!(docs.len(), 2 * 5, "the cap is per invocation");
+        assert_eq!(layer(&address).cap, MAX_SUBSEGMENTS);
     }
 
     #[test]
