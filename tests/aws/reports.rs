@@ -141,7 +141,14 @@ async fn the_reporter_writes_reports_with_ttl_that_the_pages_read() {
 
     // Read back as the reports function does; past expires_at a report is gone for readers
     // although the emulator (like DynamoDB, for up to days) still holds the item.
-    assert_eq!(store.list(&polo_core::ports::ReportFilter::default(), NOW).await.unwrap().len(), 5);
+    let all = store.list(&polo_core::ports::ReportFilter::default(), NOW).await.unwrap();
+    assert_eq!(all.len(), 5);
+    // The list's heads come by a projection, without the bodies, and say the same.
+    let heads = store.heads(&polo_core::ports::ReportFilter::default(), NOW).await.unwrap();
+    assert_eq!(heads, all.iter().map(polo_core::reports::Report::head).collect::<Vec<_>>());
+    let daily = polo_core::ports::ReportFilter { kind: Some(ReportType::DailyCost), period: None };
+    assert!(store.heads(&daily, NOW).await.unwrap().iter().all(|h| h.kind == ReportType::DailyCost));
+    assert!(store.heads(&polo_core::ports::ReportFilter::default(), expires).await.unwrap().len() < 5);
     assert!(store.get(ReportType::DailyCost, "2026-11-23", expires).await.unwrap().is_none());
     // The newest of each type, as `/` asks for it: the expired daily reports drop out.
     let latest = store.latest(NOW).await.unwrap();

@@ -57,7 +57,10 @@ pub async fn detail(
         ))
     })?;
     match format {
-        Format::Json => json(&Detail { item: ReportItem::of(&report), body: &report.body }),
+        Format::Json => {
+            let head = report.head();
+            json(&Detail { item: ReportItem::of(&head), body: &report.body })
+        }
         Format::Csv => Err(AppError::bad_param("format", "a report answers html or json, not csv")),
         Format::Html => {
             let points: Vec<_> = report.body.trend.iter().map(|p| (p.date, p.amount, p.estimated)).collect();

@@ -9,7 +9,7 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use polo_core::listing::{Column, FilterField};
 use polo_core::ports::ReportFilter;
-use polo_core::reports::{Report, ReportType};
+use polo_core::reports::{ReportHead, ReportType};
 use polo_core::text::{ago, rfc3339};
 use polo_web::request::Htmx;
 use polo_web::request::TableQuery;
@@ -94,7 +94,7 @@ pub struct ReportItem<'a> {
 
 impl<'a> ReportItem<'a> {
     /// The list item of `report`.
-    pub fn of(report: &'a Report) -> ReportItem<'a> {
+    pub fn of(report: &'a ReportHead) -> ReportItem<'a> {
         ReportItem {
             kind: report.kind.as_str(),
             period: &report.period,
@@ -138,13 +138,13 @@ pub struct ReportCells {
 
 impl ReportCells {
     /// Formats `report` at `now`.
-    pub fn new(report: &Report, now: OffsetDateTime) -> ReportCells {
+    pub fn new(report: &ReportHead, now: OffsetDateTime) -> ReportCells {
         ReportCells {
             href: report.path(),
             title: report.kind.title(),
             kind: report.kind.as_str(),
             period: report.period.clone(),
-            headline: report.body.headline.clone(),
+            headline: report.headline.clone(),
             start: rfc3339(report.start),
             end: rfc3339(report.end),
             generated: ago(report.generated_at, now),
@@ -173,11 +173,11 @@ struct ReportsPage {
 
 /// The live reports at one instant.
 struct ReportsTable {
-    reports: Vec<Report>,
+    reports: Vec<ReportHead>,
     now: OffsetDateTime,
 }
 
-fn compare(a: &Report, b: &Report, column: ReportColumn) -> Ordering {
+fn compare(a: &ReportHead, b: &ReportHead, column: ReportColumn) -> Ordering {
     match column {
         ReportColumn::Type => a.kind.as_str().cmp(b.kind.as_str()),
         ReportColumn::Period => a.period.cmp(&b.period),
@@ -190,7 +190,7 @@ fn compare(a: &Report, b: &Report, column: ReportColumn) -> Ordering {
 
 impl Table for ReportsTable {
     type Column = ReportColumn;
-    type Row<'a> = &'a Report;
+    type Row<'a> = &'a ReportHead;
     type Item<'a> = ReportItem<'a>;
     type Cells = ReportCells;
     type Extra<'a> = ();
@@ -202,18 +202,18 @@ impl Table for ReportsTable {
         "reports.csv".to_owned()
     }
 
-    fn rows<'a>(&'a self, query: &TableQuery<ReportColumn>) -> Vec<&'a Report> {
+    fn rows<'a>(&'a self, query: &TableQuery<ReportColumn>) -> Vec<&'a ReportHead> {
         // Default: by type, newest period first (the store's order).
         filter_and_sort(&self.reports, query, compare, |a, b| {
             a.kind.cmp(&b.kind).then_with(|| b.period.cmp(&a.period))
         })
     }
 
-    fn item<'a>(&'a self, row: &&'a Report) -> ReportItem<'a> {
+    fn item<'a>(&'a self, row: &&'a ReportHead) -> ReportItem<'a> {
         ReportItem::of(row)
     }
 
-    fn cells(&self, row: &&Report, now: OffsetDateTime) -> ReportCells {
+    fn cells(&self, row: &&ReportHead, now: OffsetDateTime) -> ReportCells {
         ReportCells::new(row, now)
     }
 
@@ -260,6 +260,6 @@ pub async fn list(
     let fields: Vec<FilterField> = FILTERS.iter().map(|(field, _)| *field).collect();
     let query = TableQuery::<ReportColumn>::parse(raw.as_deref(), &request_headers, &fields)?;
     let now = state.clock.now();
-    let reports = state.reports.list(&ReportFilter::default(), now).await?;
+    let reports = state.reports.heads(&ReportFilter::default(), now).await?;
     respond(&state, chrome, htmx, &ReportsTable { reports, now }, query).await
 }

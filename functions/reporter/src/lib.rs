@@ -138,7 +138,7 @@ pub async fn handle(
     // Each asked type's period, then every stored period of those types not final yet
     // (Cost Explorer still estimated a day of it): rebuilt until it is.
     let stored =
-        state.store.list(&ReportFilter::default(), now).await.map_err(|e| format!("reports: {e}"))?;
+        state.store.heads(&ReportFilter::default(), now).await.map_err(|e| format!("reports: {e}"))?;
     let mut runs: Vec<(ReportType, Option<String>)> =
         kinds.iter().map(|k| (*k, request.period.clone())).collect();
     for r in stored.iter().filter(|r| !r.is_final && kinds.contains(&r.kind)) {

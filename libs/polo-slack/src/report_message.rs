@@ -51,16 +51,27 @@ pub struct ReportOutbox<'a> {
 impl Outbox for ReportOutbox<'_> {
     type Item = Report;
 
+    /// The reports Slack has not had, oldest first: chosen from the heads (no bodies), then
+    /// each one read whole.
     async fn pending(&self, now: OffsetDateTime) -> Result<Vec<Report>, DataError> {
-        let mut unsent: Vec<Report> = self
+        let mut unsent: Vec<polo_core::reports::ReportHead> = self
             .store
-            .list(&polo_core::ports::ReportFilter::default(), now)
+            .heads(&polo_core::ports::ReportFilter::default(), now)
             .await?
             .into_iter()
             .filter(|r| r.sent_at.is_none())
             .collect();
         unsent.sort_by(|a, b| a.generated_at.cmp(&b.generated_at).then_with(|| a.kind.cmp(&b.kind)));
-        Ok(unsent)
+        let mut reports = Vec::with_capacity(unsent.len());
+        for head in unsent {
+            // Gone or sent since the heads were read: nothing to send.
+            if let Some(report) =
+                self.store.get(head.kind, &head.period, now).await?.filter(|r| r.sent_at.is_none())
+            {
+                reports.push(report);
+            }
+        }
+        Ok(reports)
     }
 
     fn message(&self, report: &Report) -> Message {

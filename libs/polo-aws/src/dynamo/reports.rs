@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
 use polo_core::ports::{DataError, ReportFilter, ReportStore, newest_first};
-use polo_core::reports::{Report, ReportType};
+use polo_core::reports::{Report, ReportHead, ReportType};
 
 use super::resources::{ResourceTable, item_error, store_error};
 
@@ -21,6 +21,63 @@ struct ReportItem {
     ttl: i64,
     #[serde(flatten)]
     report: Report,
+}
+
+/// A report item as the list's projection reads it: the head's fields, and of the body only
+/// its headline.
+#[derive(Deserialize)]
+struct HeadItem {
+    #[serde(flatten)]
+    fields: HeadFields,
+    body: Headline,
+}
+
+#[derive(Deserialize)]
+struct HeadFields {
+    #[serde(rename = "type")]
+    kind: ReportType,
+    period: String,
+    #[serde(with = "time::serde::rfc3339")]
+    start: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    end: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    generated_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    expires_at: OffsetDateTime,
+    #[serde(rename = "final", default = "final_by_default")]
+    is_final: bool,
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    sent_at: Option<OffsetDateTime>,
+    #[serde(default)]
+    total: Option<polo_core::Money>,
+}
+
+#[derive(Deserialize)]
+struct Headline {
+    headline: String,
+}
+
+fn final_by_default() -> bool {
+    true
+}
+
+impl HeadItem {
+    fn head(self) -> ReportHead {
+        let f = self.fields;
+        ReportHead {
+            kind: f.kind,
+            period: f.period,
+            start: f.start,
+            end: f.end,
+            generated_at: f.generated_at,
+            expires_at: f.expires_at,
+            is_final: f.is_final,
+            sent_at: f.sent_at,
+            total: f.total,
+            headline: self.body.headline,
+        }
+    }
 }
 
 fn report_pk(kind: ReportType) -> String {
@@ -74,6 +131,50 @@ impl ReportTable {
             match output.last_evaluated_key {
                 Some(key) if !key.is_empty() => start = Some(key),
                 _ => return Ok(None),
+            }
+        }
+    }
+
+    /// Every stored report of `kind`, live or not, without its body but for the headline (a
+    /// projection: the bodies never leave the table).
+    async fn heads_of_kind(&self, kind: ReportType) -> Result<Vec<ReportHead>, DataError> {
+        const NAMES: [&str; 11] = [
+            "type",
+            "period",
+            "start",
+            "end",
+            "generated_at",
+            "expires_at",
+            "final",
+            "sent_at",
+            "total",
+            "body",
+            "headline",
+        ];
+        let mut heads = Vec::new();
+        let mut start: Option<std::collections::HashMap<String, AttributeValue>> = None;
+        loop {
+            let mut query = self
+                .client
+                .query()
+                .table_name(&self.table)
+                .key_condition_expression("pk = :pk")
+                .expression_attribute_values(":pk", AttributeValue::S(report_pk(kind)))
+                .projection_expression(
+                    "#type, #period, #start, #end, #generated_at, #expires_at, #final, #sent_at, #total, #body.#headline",
+                )
+                .set_exclusive_start_key(start.take());
+            for name in NAMES {
+                query = query.expression_attribute_names(format!("#{name}"), name);
+            }
+            let output = query.send().await.map_err(|e| store_error(&format!("Query {}", self.table), e))?;
+            for item in output.items.unwrap_or_default() {
+                let item: HeadItem = serde_dynamo::from_item(item).map_err(|e| item_error(&self.table, e))?;
+                heads.push(item.head());
+            }
+            match output.last_evaluated_key {
+                Some(key) if !key.is_empty() => start = Some(key),
+                _ => return Ok(heads),
             }
         }
     }
@@ -142,6 +243,20 @@ impl ReportStore for ReportTable {
         }
         newest_first(&mut reports);
         Ok(reports)
+    }
+
+    async fn heads(&self, filter: &ReportFilter, now: OffsetDateTime) -> Result<Vec<ReportHead>, DataError> {
+        let mut heads = Vec::new();
+        for kind in ReportType::ALL.into_iter().filter(|k| filter.kind.is_none_or(|f| f == *k)) {
+            heads.extend(
+                self.heads_of_kind(kind)
+                    .await?
+                    .into_iter()
+                    .filter(|h| h.is_live(now) && filter.period.as_ref().is_none_or(|p| *p == h.period)),
+            );
+        }
+        heads.sort_by(|a, b| a.kind.cmp(&b.kind).then_with(|| b.period.cmp(&a.period)));
+        Ok(heads)
     }
 
     /// One short query per type, all at once: `/` asks this on every view, and a type keeps

@@ -8,7 +8,7 @@ use async_trait::async_trait;
 use time::OffsetDateTime;
 
 use super::DataError;
-use crate::reports::{Report, ReportType};
+use crate::reports::{Report, ReportHead, ReportType};
 
 /// Which reports a list wants.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
@@ -38,6 +38,10 @@ pub trait ReportStore: Send + Sync {
     ) -> Result<Option<Report>, DataError>;
     /// The live reports at `now` that pass `filter`: by type, newest period first.
     async fn list(&self, filter: &ReportFilter, now: OffsetDateTime) -> Result<Vec<Report>, DataError>;
+    /// The same as [`ReportStore::list`], without the bodies (lists, the outbox's choice).
+    async fn heads(&self, filter: &ReportFilter, now: OffsetDateTime) -> Result<Vec<ReportHead>, DataError> {
+        Ok(self.list(filter, now).await?.iter().map(Report::head).collect())
+    }
     /// Marks `report` sent at `at` (Slack accepted it), unless it was marked already or
     /// replaced by a newer one since it was read (then nothing changes).
     async fn mark_sent(&self, report: &Report, at: OffsetDateTime) -> Result<(), DataError>;

@@ -231,7 +231,61 @@ fn within(
     changes.iter().filter(move |c| c.at >= start && c.at < end)
 }
 
-impl crate::listing::Filterable for Report {
+/// A report without its body, but for its headline: what lists and the outbox's choice read
+/// (a store holds up to hundreds of bodies per type, megabytes in all).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ReportHead {
+    #[serde(rename = "type")]
+    pub kind: ReportType,
+    pub period: String,
+    #[serde(with = "time::serde::rfc3339")]
+    pub start: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub end: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub generated_at: OffsetDateTime,
+    #[serde(with = "time::serde::rfc3339")]
+    pub expires_at: OffsetDateTime,
+    #[serde(rename = "final", default = "final_by_default")]
+    pub is_final: bool,
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub sent_at: Option<OffsetDateTime>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub total: Option<Money>,
+    pub headline: String,
+}
+
+impl Report {
+    /// Its head.
+    pub fn head(&self) -> ReportHead {
+        ReportHead {
+            kind: self.kind,
+            period: self.period.clone(),
+            start: self.start,
+            end: self.end,
+            generated_at: self.generated_at,
+            expires_at: self.expires_at,
+            is_final: self.is_final,
+            sent_at: self.sent_at,
+            total: self.total,
+            headline: self.body.headline.clone(),
+        }
+    }
+}
+
+impl ReportHead {
+    /// Its report's page.
+    pub fn path(&self) -> String {
+        format!("/reports/{}/{}", self.kind.as_str(), self.period)
+    }
+
+    /// Whether readers still see it at `now`.
+    pub fn is_live(&self, now: OffsetDateTime) -> bool {
+        now < self.expires_at
+    }
+}
+
+impl crate::listing::Filterable for ReportHead {
     fn field(&self, field: crate::listing::FilterField) -> Option<&str> {
         match field {
             crate::listing::FilterField::Type => Some(self.kind.as_str()),
@@ -245,7 +299,7 @@ impl crate::listing::Filterable for Report {
             self.kind.as_str(),
             self.kind.title(),
             self.period.as_str(),
-            self.body.headline.as_str(),
+            self.headline.as_str(),
         ])
     }
 }
