@@ -23,63 +23,6 @@ struct ReportItem {
     report: Report,
 }
 
-/// A report item as the list's projection reads it: the head's fields, and of the body only
-/// its headline.
-#[derive(Deserialize)]
-struct HeadItem {
-    #[serde(flatten)]
-    fields: HeadFields,
-    body: Headline,
-}
-
-#[derive(Deserialize)]
-struct HeadFields {
-    #[serde(rename = "type")]
-    kind: ReportType,
-    period: String,
-    #[serde(with = "time::serde::rfc3339")]
-    start: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    end: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    generated_at: OffsetDateTime,
-    #[serde(with = "time::serde::rfc3339")]
-    expires_at: OffsetDateTime,
-    #[serde(rename = "final", default = "final_by_default")]
-    is_final: bool,
-    #[serde(with = "time::serde::rfc3339::option", default)]
-    sent_at: Option<OffsetDateTime>,
-    #[serde(default)]
-    total: Option<polo_core::Money>,
-}
-
-#[derive(Deserialize)]
-struct Headline {
-    headline: String,
-}
-
-fn final_by_default() -> bool {
-    true
-}
-
-impl HeadItem {
-    fn head(self) -> ReportHead {
-        let f = self.fields;
-        ReportHead {
-            kind: f.kind,
-            period: f.period,
-            start: f.start,
-            end: f.end,
-            generated_at: f.generated_at,
-            expires_at: f.expires_at,
-            is_final: f.is_final,
-            sent_at: f.sent_at,
-            total: f.total,
-            headline: self.body.headline,
-        }
-    }
-}
-
 fn report_pk(kind: ReportType) -> String {
     format!("report#{}", kind.as_str())
 }
@@ -168,9 +111,14 @@ impl ReportTable {
                 query = query.expression_attribute_names(format!("#{name}"), name);
             }
             let output = query.send().await.map_err(|e| store_error(&format!("Query {}", self.table), e))?;
-            for item in output.items.unwrap_or_default() {
-                let item: HeadItem = serde_dynamo::from_item(item).map_err(|e| item_error(&self.table, e))?;
-                heads.push(item.head());
+            for mut item in output.items.unwrap_or_default() {
+                // The head holds the body's headline as its own field.
+                if let Some(AttributeValue::M(mut body)) = item.remove("body")
+                    && let Some(headline) = body.remove("headline")
+                {
+                    item.insert("headline".into(), headline);
+                }
+                heads.push(serde_dynamo::from_item(item).map_err(|e| item_error(&self.table, e))?);
             }
             match output.last_evaluated_key {
                 Some(key) if !key.is_empty() => start = Some(key),

@@ -176,7 +176,7 @@ impl ReportType {
 impl Report {
     /// Its page.
     pub fn path(&self) -> String {
-        format!("/reports/{}/{}", self.kind.as_str(), self.period)
+        page_of(self.kind, &self.period)
     }
 
     /// Whether readers still see it at `now`.
@@ -273,10 +273,15 @@ impl Report {
     }
 }
 
+/// The page of the report of `kind` for `period`.
+fn page_of(kind: ReportType, period: &str) -> String {
+    format!("/reports/{}/{period}", kind.as_str())
+}
+
 impl ReportHead {
     /// Its report's page.
     pub fn path(&self) -> String {
-        format!("/reports/{}/{}", self.kind.as_str(), self.period)
+        page_of(self.kind, &self.period)
     }
 
     /// Whether readers still see it at `now`.
