@@ -178,34 +178,35 @@ async fn refresh_s3_costs(
     budget: std::time::Duration,
 ) -> CostsRun {
     let settings = crate::costs::RefreshSettings::of(config);
-    let (to_write, run) = match crate::costs::refresh_costs(source, &settings, current, now, budget).await {
+    // What to write back, and what the refresh did: read again from `from`, or failed.
+    let (to_write, outcome) = match crate::costs::refresh_costs(source, &settings, current, now, budget).await
+    {
         crate::costs::Refreshed::NotDue { why } => {
             tracing::info!(%why, "costs not asked");
             return CostsRun::NotDue { why };
         }
         crate::costs::Refreshed::Stored { store: fresh, from, whole, requests } => {
             tracing::info!(%from, whole, requests, "costs refreshed");
-            (fresh, CostsRun::Refreshed { from, whole, requests })
+            (fresh, Ok((from, whole)))
         }
         crate::costs::Refreshed::Failed { store: logged, error } => {
             let error = format!("{error:#}");
             tracing::error!(%error, "costs not refreshed; the last good cost data stays");
-            let requests = logged.refresh.last_requests;
-            (logged, CostsRun::Failed { requests, error })
+            (logged, Err(error))
         }
     };
+    // Both kinds of attempt leave their requests in the log.
+    let requests = to_write.refresh.last_requests;
     let written = match serde_json::to_vec(&to_write) {
         Ok(bytes) => store.put(COSTS_KEY, bytes).await.map_err(|e| e.to_string()),
         Err(e) => Err(e.to_string()),
     };
-    match (written, run) {
-        (Ok(()), run) => run,
-        (Err(e), CostsRun::Failed { requests, error }) => {
+    match (outcome, written) {
+        (Ok((from, whole)), Ok(())) => CostsRun::Refreshed { from, whole, requests },
+        (Ok(_), Err(e)) => CostsRun::Failed { requests, error: format!("{COSTS_KEY} not written: {e}") },
+        (Err(error), Ok(())) => CostsRun::Failed { requests, error },
+        (Err(error), Err(e)) => {
             CostsRun::Failed { requests, error: format!("{error}; and {COSTS_KEY} not written: {e}") }
         }
-        (Err(e), CostsRun::Refreshed { requests, .. }) => {
-            CostsRun::Failed { requests, error: format!("{COSTS_KEY} not written: {e}") }
-        }
-        (Err(e), CostsRun::NotDue { .. }) => CostsRun::Failed { requests: 0, error: e },
     }
 }
