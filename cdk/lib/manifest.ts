@@ -31,7 +31,6 @@ export interface FunctionSpec {
   writes: Data[];
   /** Tables written many items a call (BatchWriteItem). */
   batch_writes: Data[];
-  scans: Data[];
   assumes: ('fleet-roles' | 'core-role')[];
   slack: 'reports' | 'ops' | null;
   subscribes: 'alarm-topic' | 'snapshot-written' | null;
@@ -44,7 +43,7 @@ export interface Manifest {
 }
 
 /** Every piece of data a function touches. */
-export const dataOf = (f: FunctionSpec): Data[] => [...new Set([...f.reads, ...f.writes, ...f.scans])];
+export const dataOf = (f: FunctionSpec): Data[] => [...new Set([...f.reads, ...f.writes])];
 
 /** Reads `cdk/manifest.json` (`polo manifest --json`; a Rust test keeps it equal to what the functions declare). */
 export function loadManifest(file: string): Manifest {

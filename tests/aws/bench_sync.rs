@@ -263,10 +263,10 @@ async fn bench_production_read_paths() {
         dynamo.instance(&id).await.unwrap().unwrap();
     }
     let dynamo_get = started.elapsed() / 20;
-    let index_id = everything.indexes[3].index_id.clone();
+    let index = everything.indexes[3].clone();
     let started = Instant::now();
     for _ in 0..20 {
-        let _ = dynamo.instances_of_index(&index_id).await.unwrap();
+        let _ = dynamo.instances_of_index(&index).await.unwrap();
     }
     let dynamo_index = started.elapsed() / 20;
     let report = json!({

@@ -163,11 +163,14 @@ pub async fn create_resource_table(config: &SdkConfig, table: &str) {
             attr("gsi1sk"),
             attr("gsi2pk"),
             attr("gsi2sk"),
+            attr("gsi3pk"),
+            attr("gsi3sk"),
         ]))
         .key_schema(key("pk", KeyType::Hash))
         .key_schema(key("sk", KeyType::Range))
         .global_secondary_indexes(gsi(polo_aws::BY_KIND, "gsi1pk", "gsi1sk"))
         .global_secondary_indexes(gsi(polo_aws::BY_INDEX, "gsi2pk", "gsi2sk"))
+        .global_secondary_indexes(gsi(polo_aws::BY_DAY, "gsi3pk", "gsi3sk"))
         .send()
         .await
         .unwrap();

@@ -124,6 +124,9 @@ async fn two_syncs_record_exactly_what_changed() {
     assert!(second.changes.iter().all(|c| c.at == t2));
     assert!(!second.changes.iter().any(|c| c.id == untouched));
 
+    // An index's history is under its key: (id, account, region).
+    let h1_key = second.changes.iter().find(|c| c.id == "idx-h1").unwrap().key().into_owned();
+    assert!(h1_key.starts_with("idx-h1#"), "{h1_key}");
     // Both stores tell the same history.
     let local = LocalDataService::from_file(&run.snapshot).unwrap();
     let dynamo_service =
@@ -138,8 +141,8 @@ async fn two_syncs_record_exactly_what_changed() {
                 (&ChangeKind::StateChanged { from: "running".into(), to: "stopped".into() }, t2),
             ]
         );
-        assert!(reader.index("idx-h1").await.unwrap().is_none(), "a vanished index is gone from reads");
-        assert_eq!(reader.history(ResourceKind::Indexes, "idx-h1").await.unwrap().len(), 2);
+        assert!(reader.indexes("idx-h1").await.unwrap().is_empty(), "a vanished index is gone from reads");
+        assert_eq!(reader.history(ResourceKind::Indexes, &h1_key).await.unwrap().len(), 2);
     }
 
     // The detail page shows it.
@@ -157,5 +160,5 @@ async fn two_syncs_record_exactly_what_changed() {
     let third = run.once(t2 + Duration::hours(1)).await;
     assert_eq!(third.changes.len(), 1);
     assert_eq!((third.changes[0].id.as_str(), &third.changes[0].what), ("idx-h1", &ChangeKind::CameBack));
-    assert!(dynamo_service.index("idx-h1").await.unwrap().is_some());
+    assert_eq!(dynamo_service.indexes("idx-h1").await.unwrap().len(), 1);
 }

@@ -26,6 +26,7 @@ mod costs;
 mod data_services;
 mod faults;
 mod history;
+mod index_identity;
 mod large_export;
 mod partial_outage;
 mod prices;

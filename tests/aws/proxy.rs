@@ -42,6 +42,24 @@ pub struct Faults {
     pub throttled_bodies: Mutex<std::collections::HashSet<Vec<u8>>>,
     /// S3 PUTs to a key containing this fail with a 500 `InternalError`.
     pub fail_puts_to: Mutex<Option<String>>,
+    /// Every DynamoDB call seen: its operation (`Scan`, `Query`, …), `TableName` and
+    /// `IndexName` (empty where the call has none at the top level).
+    pub dynamo_calls: Mutex<Vec<DynamoCall>>,
+}
+
+/// One DynamoDB call the proxy saw.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct DynamoCall {
+    pub operation: String,
+    pub table: String,
+    pub index: String,
+}
+
+impl Faults {
+    /// The DynamoDB calls seen so far whose operation is `operation`.
+    pub fn dynamo_calls_of(&self, operation: &str) -> Vec<DynamoCall> {
+        self.dynamo_calls.lock().unwrap().iter().filter(|c| c.operation == operation).cloned().collect()
+    }
 }
 
 /// A running proxy.
@@ -109,6 +127,15 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
     }
     let (parts, body) = request.into_parts();
     let body = to_bytes(body, usize::MAX).await.unwrap();
+    if let Some(operation) = target_op.strip_prefix("DynamoDB_20120810.") {
+        let fields: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        let text = |name: &str| fields[name].as_str().unwrap_or_default().to_owned();
+        shared.faults.dynamo_calls.lock().unwrap().push(DynamoCall {
+            operation: operation.to_owned(),
+            table: text("TableName"),
+            index: text("IndexName"),
+        });
+    }
     let dynamo_write = [".PutItem", ".UpdateItem", ".DeleteItem", ".BatchWriteItem", ".TransactWriteItems"]
         .iter()
         .any(|op| target_op.ends_with(op));

@@ -8,11 +8,11 @@ use axum::http::HeaderMap;
 use axum::response::Response;
 use polo_core::Money;
 use polo_core::listing::{FilterField, INDEX_FILTERS, IndexColumn, IndexRow, list_indexes};
-use polo_core::model::{Fleet, Index, IndexStatus, ResourceKind};
+use polo_core::model::{Fleet, Index, IndexStatus, ResourceKind, Tracked as _};
 use polo_core::text::{age, rfc3339};
 use polo_web::request::Htmx;
 use polo_web::request::PathId;
-use polo_web::request::{TableQuery, detail_format};
+use polo_web::request::{TableQuery, detail_params};
 use polo_web::response::{csv, html, json};
 use polo_web::table::FilterControl;
 use polo_web::table::rows_to_csv;
@@ -194,6 +194,8 @@ pub async fn list(
 struct IndexPage {
     chrome: Chrome,
     cells: IndexCells,
+    /// The other accounts and regions whose registries hold the same id.
+    elsewhere: Vec<(String, String)>,
     instances: Vec<InstanceCells>,
     hourly: String,
     monthly: String,
@@ -204,7 +206,9 @@ struct IndexPage {
     findings: Vec<FindingRow>,
 }
 
-/// `GET /indexes/{index_id}`: one index, its instances and what it costs.
+/// `GET /indexes/{index_id}`: one index, its instances and what it costs. An id that
+/// registries in several accounts or regions hold lists those scopes (HTML), or gives them
+/// all (JSON and CSV, as `/indexes` does); `account` and `region` choose among them.
 pub async fn detail(
     State(state): State<AppState>,
     chrome: Chrome,
@@ -212,13 +216,30 @@ pub async fn detail(
     RawQuery(raw): RawQuery,
     request_headers: HeaderMap,
 ) -> Result<Response, AppError> {
-    let format = detail_format(raw.as_deref(), &request_headers)?;
-    let index = state
-        .resources
-        .index(&index_id)
-        .await?
-        .ok_or_else(|| AppError::NotFound(format!("no index {index_id:?} in any registry")))?;
-    let instances = state.resources.instances_of_index(&index.index_id).await?;
+    let (format, scope) = detail_params(raw.as_deref(), &request_headers, &["account", "region"])?;
+    let (account, region) = (scope[0].as_deref(), scope[1].as_deref());
+    let all = state.resources.indexes(&index_id).await?;
+    let mut chosen: Vec<Index> = all
+        .iter()
+        .filter(|x| account.is_none_or(|a| x.account == a) && region.is_none_or(|r| x.region == r))
+        .cloned()
+        .collect();
+    if chosen.len() > 1 {
+        return scopes(&state, chrome, format, &index_id, &chosen).await;
+    }
+    let index = chosen.pop().ok_or_else(|| {
+        let scope = [account.map(|a| format!("account {a:?}")), region.map(|r| format!("region {r:?}"))]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" and ");
+        AppError::NotFound(if all.is_empty() {
+            format!("no index {index_id:?} in any registry")
+        } else {
+            format!("no index {index_id:?} in {scope}; {} account(s) or region(s) hold the id", all.len())
+        })
+    })?;
+    let instances = state.resources.instances_of_index(&index).await?;
     let item = IndexItem { index: &index, instances: instances.iter().map(|i| i.id.as_str()).collect() };
     match format {
         Format::Json => json(&item),
@@ -233,9 +254,16 @@ pub async fn detail(
             let cost_30d = as_of.map(|_| {
                 fleet.index_cost_last_30_days(&index.index_id).unwrap_or(Money::ZERO).to_grouped_cents()
             });
+            let mut findings = state.findings.findings_for(ResourceKind::Indexes, &index.index_id).await?;
+            findings.retain(|f| f.account == index.account && f.region == index.region);
             html(&IndexPage {
                 chrome,
                 cells: IndexCells::new(&index, instances.len(), now),
+                elsewhere: all
+                    .iter()
+                    .filter(|x| !x.is_at(&index.index_id, &index.account, &index.region))
+                    .map(|x| (x.account.clone(), x.region.clone()))
+                    .collect(),
                 instances: instances
                     .iter()
                     .map(|i| InstanceCells::new(i, state.prices.instance_hourly(i), true, now))
@@ -246,13 +274,52 @@ pub async fn detail(
                 cost_30d,
                 cost_as_of: as_of.map(|d| d.to_string()).unwrap_or_default(),
                 history: history_rows(
-                    &state.resources.history(ResourceKind::Indexes, &index.index_id).await?,
+                    &state.resources.history(ResourceKind::Indexes, &index.key()).await?,
                     now,
                 ),
-                findings: finding_rows(
-                    &state.findings.findings_for(ResourceKind::Indexes, &index.index_id).await?,
-                    now,
-                ),
+                findings: finding_rows(&findings, now),
+            })
+        }
+    }
+}
+
+#[derive(Template)]
+#[template(path = "inventory/index_scopes.html")]
+struct ScopesPage {
+    chrome: Chrome,
+    index_id: String,
+    rows: Vec<IndexCells>,
+}
+
+/// The indexes that share one id, one per account and region.
+async fn scopes(
+    state: &AppState,
+    chrome: Chrome,
+    format: Format,
+    index_id: &str,
+    indexes: &[Index],
+) -> Result<Response, AppError> {
+    let mut served = Vec::with_capacity(indexes.len());
+    for index in indexes {
+        served.push(state.resources.instances_of_index(index).await?);
+    }
+    let items: Vec<IndexItem<'_>> = indexes
+        .iter()
+        .zip(&served)
+        .map(|(index, instances)| IndexItem {
+            index,
+            instances: instances.iter().map(|i| i.id.as_str()).collect(),
+        })
+        .collect();
+    match format {
+        Format::Json => polo_web::table::json_whole(items),
+        Format::Csv => csv(rows_to_csv(INDEX_COLUMNS, items.iter())?, &format!("{index_id}.csv")),
+        Format::Html => {
+            let now = state.clock.now();
+            html(&ScopesPage {
+                chrome,
+                index_id: index_id.to_owned(),
+                rows: indexes.iter().zip(&served).map(|(x, i)| IndexCells::new(x, i.len(), now)).collect(),
             })
         }
     }

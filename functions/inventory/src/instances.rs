@@ -7,7 +7,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use polo_core::listing::{FilterField, INSTANCE_FILTERS, InstanceColumn, InstanceRow, list_instances};
-use polo_core::model::{Fleet, Instance, InstanceState, ResourceKind};
+use polo_core::model::{Fleet, Instance, InstanceState, ResourceKind, resolve};
 use polo_core::pricing::PriceTable;
 use polo_core::text::{age, ago, rfc3339};
 use polo_web::request::Htmx;
@@ -213,6 +213,8 @@ struct InstancePage {
     account_id: String,
     monthly: String,
     index_name: Option<String>,
+    /// The account and region of the index its tag resolves to.
+    index_scope: Option<(String, String)>,
     siblings: Vec<InstanceCells>,
     tags: Vec<(String, String)>,
     age: String,
@@ -282,14 +284,18 @@ pub async fn detail(
         Format::Csv => csv(rows_to_csv(INSTANCE_COLUMNS, [&item])?, &format!("{}.csv", instance.id)),
         Format::Html => {
             let now = state.clock.now();
+            // The tag resolves in the instance's own account and region first.
             let index = match &instance.index {
-                Some(index_id) => state.resources.index(index_id).await?,
+                Some(index_id) => {
+                    let scopes = state.resources.indexes(index_id).await?;
+                    resolve(&scopes.iter().collect::<Vec<_>>(), &instance.account, &instance.region).cloned()
+                }
                 None => None,
             };
             let siblings = match &index {
                 Some(index) => state
                     .resources
-                    .instances_of_index(&index.index_id)
+                    .instances_of_index(index)
                     .await?
                     .iter()
                     .filter(|i| i.id != instance.id)
@@ -303,6 +309,7 @@ pub async fn detail(
                 account_id: instance.account_id.clone(),
                 monthly: hourly
                     .map_or_else(|| "unpriced".to_owned(), |h| h.hourly_to_monthly().to_grouped_cents()),
+                index_scope: index.as_ref().map(|i| (i.account.clone(), i.region.clone())),
                 index_name: index.map(|i| i.name),
                 siblings,
                 tags: instance.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),

@@ -71,7 +71,7 @@ pub const INDEX_COLUMNS: &[&str] = &[
 
 /// Index rows need the fleet to name their instances.
 pub fn index_item<'a>(fleet: &'a polo_core::model::Fleet, row: &IndexRow<'a>) -> IndexItem<'a> {
-    let mut instances: Vec<&str> = fleet.instances_of(&row.index.index_id).map(|i| i.id.as_str()).collect();
+    let mut instances: Vec<&str> = fleet.instances_of(row.index).map(|i| i.id.as_str()).collect();
     instances.sort_unstable();
     IndexItem { index: row.index, instances }
 }

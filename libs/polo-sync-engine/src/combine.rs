@@ -5,7 +5,9 @@
 use std::collections::{HashMap, HashSet};
 
 use futures_util::StreamExt as _;
-use polo_aws::{ResourceItem, ResourceTable, vanished};
+use std::borrow::Cow;
+
+use polo_aws::{ResourceItem, ResourceTable, live};
 use polo_core::config::Config;
 use polo_core::model::{
     AccountSync, Change, ChangeKind, CostFacts, DocumentStatus, Everything, Index, Instance, ResourceKind,
@@ -20,8 +22,13 @@ use time::OffsetDateTime;
 pub struct Previous {
     pub instances: Vec<Instance>,
     pub indexes: Vec<Index>,
-    /// Ids known to have vanished (a later sighting "came back").
+    /// Keys ([`Tracked::key`]) known to have vanished (a later sighting "came back").
     pub vanished: HashSet<String>,
+    /// Where to ask whether a key this sync sees for the first time had vanished (the table
+    /// lists only live resources); `None` when `vanished` already says it (local mode).
+    pub ask: Option<ResourceTable>,
+    /// Items of the old table layout to relay ([`ResourceTable::relay`]).
+    pub old_layout: Vec<ResourceItem>,
     /// Cost rows and history to carry over (local mode).
     pub snapshot: Option<Everything>,
 }
@@ -33,30 +40,52 @@ impl Previous {
             instances: snapshot.instances.clone(),
             indexes: snapshot.indexes.clone(),
             vanished: polo_core::model::vanished_ids(&snapshot.history),
+            ask: None,
+            old_layout: Vec::new(),
             snapshot: Some(snapshot),
         }
     }
 
-    /// What the resource table knows (production).
+    /// What the resource table knows (production): the live resources, by Query on the
+    /// sparse `by-kind` index; vanished ones are asked for only when seen again.
     pub async fn from_table(table: &ResourceTable) -> Result<Previous, DataError> {
         let (instances, indexes) =
             tokio::try_join!(table.list(ResourceKind::Instances), table.list(ResourceKind::Indexes))?;
-        let mut gone = vanished(&instances);
-        gone.extend(vanished(&indexes));
+        let old_layout: Vec<ResourceItem> =
+            instances.iter().chain(&indexes).filter(|r| r.relaid().is_some()).cloned().collect();
+        // Vanished items of the old layout are still in `by-kind`: known without asking.
+        let vanished =
+            old_layout.iter().filter(|r| r.vanished_at.is_some()).filter_map(ResourceItem::key).collect();
         Ok(Previous {
-            instances: instances
-                .into_iter()
-                .filter(|r| r.vanished_at.is_none())
-                .filter_map(|r| r.instance)
-                .collect(),
-            indexes: indexes
-                .into_iter()
-                .filter(|r| r.vanished_at.is_none())
-                .filter_map(|r| r.index)
-                .collect(),
-            vanished: gone,
+            instances: live(instances).filter_map(|r| r.instance).collect(),
+            indexes: live(indexes).filter_map(|r| r.index).collect(),
+            vanished,
+            ask: Some(table.clone()),
+            old_layout,
             snapshot: None,
         })
+    }
+
+    /// Adds to `vanished` those of `current`'s keys, new to `known`, that the table holds as
+    /// vanished. A failed lookup only makes a return read as a first appearance: logged.
+    async fn ask_returns<T: Tracked>(&mut self, known: &[T], current: &[T]) {
+        let Some(table) = &self.ask else { return };
+        let known: HashSet<_> = known.iter().map(Tracked::key).collect();
+        let new: Vec<String> = current
+            .iter()
+            .map(Tracked::key)
+            .filter(|k| !known.contains(k) && !self.vanished.contains(k.as_ref()))
+            .map(std::borrow::Cow::into_owned)
+            .collect();
+        if new.is_empty() {
+            return;
+        }
+        match table.vanished_among(T::KIND, new).await {
+            Ok(found) => self.vanished.extend(found),
+            Err(e) => {
+                tracing::warn!(resource = %T::KIND, error = %e, "could not tell returns from new resources");
+            }
+        }
     }
 }
 
@@ -69,10 +98,10 @@ pub struct Combined {
     pub duplicates: Vec<Duplicate>,
 }
 
-/// A resource whose id another account or region gave first (configured account order,
-/// then region order): listed in the snapshot with its own account and region, but kept out
-/// of the resource table (one item per id there, until index identity includes the
-/// scope), logged and counted in the run summary; never fatal.
+/// A resource whose key ([`Tracked::key`]) an earlier one already has: an index id twice in
+/// one account's registry in one region, or an instance id from two scopes (configured
+/// account order, then region order). The first is kept, the other skipped (from the
+/// snapshot and the table), logged and counted in the run summary; never fatal.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize)]
 pub struct Duplicate {
     pub resource: ResourceKind,
@@ -82,18 +111,20 @@ pub struct Duplicate {
     pub skipped: String,
 }
 
-/// The resources of `items` whose id an earlier one already has.
-fn duplicates_of<T: Tracked>(items: &[T]) -> Vec<Duplicate> {
-    let mut seen: HashMap<&str, String> = HashMap::new();
+/// `items` without those whose key an earlier one already has, and those.
+fn without_duplicates<T: Tracked>(items: Vec<T>) -> (Vec<T>, Vec<Duplicate>) {
+    let mut seen: HashMap<String, String> = HashMap::new();
+    let mut kept = Vec::with_capacity(items.len());
     let mut out = Vec::new();
     for item in items {
         let scope = format!("{}/{}", item.account(), item.region());
-        match seen.entry(item.id()) {
+        match seen.entry(item.key().into_owned()) {
             std::collections::hash_map::Entry::Vacant(v) => {
                 v.insert(scope);
+                kept.push(item);
             }
             std::collections::hash_map::Entry::Occupied(o) => {
-                tracing::warn!(resource = %T::KIND, id = item.id(), kept = %o.get(), skipped = %scope, "the same id in another scope");
+                tracing::warn!(resource = %T::KIND, id = item.id(), kept = %o.get(), skipped = %scope, "the same resource twice: skipped");
                 out.push(Duplicate {
                     resource: T::KIND,
                     id: item.id().to_owned(),
@@ -103,7 +134,7 @@ fn duplicates_of<T: Tracked>(items: &[T]) -> Vec<Duplicate> {
             }
         }
     }
-    out
+    (kept, out)
 }
 
 /// Sync documents read at once by [`combine`].
@@ -191,15 +222,24 @@ fn error_status(resource: ResourceKind, region: &str, error: String) -> Document
 pub async fn combine(
     config: &Config,
     store: &dyn SyncStore,
-    previous: Previous,
+    mut previous: Previous,
     now: OffsetDateTime,
 ) -> Combined {
     let mut statuses: HashMap<String, Vec<DocumentStatus>> = HashMap::new();
-    let instances =
+    let mut instances =
         read_kind(config, store, ResourceKind::Instances, &previous.instances, &mut statuses).await;
-    let indexes = read_kind(config, store, ResourceKind::Indexes, &previous.indexes, &mut statuses).await;
-    let mut duplicates = duplicates_of(&instances.items);
-    duplicates.extend(duplicates_of(&indexes.items));
+    let mut indexes = read_kind(config, store, ResourceKind::Indexes, &previous.indexes, &mut statuses).await;
+    let (kept, mut duplicates) = without_duplicates(std::mem::take(&mut instances.items));
+    instances.items = kept;
+    let (kept, more) = without_duplicates(std::mem::take(&mut indexes.items));
+    indexes.items = kept;
+    duplicates.extend(more);
+    let known = std::mem::take(&mut previous.instances);
+    previous.ask_returns(&known, &instances.items).await;
+    previous.instances = known;
+    let known = std::mem::take(&mut previous.indexes);
+    previous.ask_returns(&known, &indexes.items).await;
+    previous.indexes = known;
     let mut changes = diff(&previous.instances, &previous.vanished, &instances.items, &instances.pulled, now);
     changes.extend(diff(&previous.indexes, &previous.vanished, &indexes.items, &indexes.pulled, now));
     let (costs, mut history, price_table_version, findings) = match previous.snapshot {
@@ -239,7 +279,7 @@ pub async fn combine(
         findings,
     };
     everything.instances.sort_by(|a, b| a.id.cmp(&b.id));
-    everything.indexes.sort_by(|a, b| a.index_id.cmp(&b.index_id));
+    everything.indexes.sort_by(polo_core::model::index_order);
     Combined { everything, changes, duplicates }
 }
 
@@ -253,44 +293,37 @@ pub async fn apply_to_table(
     previous: &Previous,
     now: OffsetDateTime,
 ) -> Result<usize, DataError> {
-    let stored_instances: HashMap<&str, &Instance> =
-        previous.instances.iter().map(|i| (i.id.as_str(), i)).collect();
-    let stored_indexes: HashMap<&str, &Index> =
-        previous.indexes.iter().map(|x| (x.index_id.as_str(), x)).collect();
+    let stored_instances: HashMap<Cow<'_, str>, &Instance> =
+        previous.instances.iter().map(|i| (i.key(), i)).collect();
+    let stored_indexes: HashMap<Cow<'_, str>, &Index> =
+        previous.indexes.iter().map(|x| (x.key(), x)).collect();
     let mut items = Vec::new();
-    // One item per id: a duplicate of another scope is not written (the first is; the run
-    // summary lists the others), so no call ever holds a key twice.
-    let mut taken: HashSet<(ResourceKind, &str)> = HashSet::new();
+    // `combine` left one resource per key, so no call ever holds a key twice.
     for i in &combined.everything.instances {
-        if taken.insert((ResourceKind::Instances, i.id.as_str()))
-            && stored_instances.get(i.id.as_str()) != Some(&i)
-        {
+        if stored_instances.get(&i.key()) != Some(&i) {
             items.push(ResourceItem::of_instance(i.clone(), now));
         }
     }
     for x in &combined.everything.indexes {
-        if taken.insert((ResourceKind::Indexes, x.index_id.as_str()))
-            && stored_indexes.get(x.index_id.as_str()) != Some(&x)
-        {
+        if stored_indexes.get(&x.key()) != Some(&x) {
             items.push(ResourceItem::of_index(x.clone(), now));
         }
     }
     for c in combined.changes.iter().filter(|c| c.what == ChangeKind::Vanished) {
         let item = match c.resource {
             ResourceKind::Instances => {
-                stored_instances.get(c.id.as_str()).map(|i| ResourceItem::of_instance((*i).clone(), now))
+                stored_instances.get(&c.key()).map(|i| ResourceItem::of_instance((*i).clone(), now))
             }
             ResourceKind::Indexes => {
-                stored_indexes.get(c.id.as_str()).map(|x| ResourceItem::of_index((*x).clone(), now))
+                stored_indexes.get(&c.key()).map(|x| ResourceItem::of_index((*x).clone(), now))
             }
             ResourceKind::Costs => None,
         };
-        if let Some(mut item) = item {
-            item.vanished_at = Some(now);
-            items.push(item);
-        }
+        items.extend(item.map(|item| item.vanished(now)));
     }
-    let written = table.put_resources(items, &combined.changes).await?;
+    // Items of the old layout move first: the bodies written below then overwrite theirs.
+    let mut written = table.relay(previous.old_layout.clone(), now).await?;
+    written += table.put_resources(items, &combined.changes).await?;
     table.put_meta(&combined.everything).await?;
     Ok(written)
 }

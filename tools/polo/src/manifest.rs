@@ -105,8 +105,6 @@ struct Declared {
     #[serde(default)]
     batch_writes: Vec<Data>,
     #[serde(default)]
-    scans: Vec<Data>,
-    #[serde(default)]
     assumes: Vec<Role>,
     #[serde(default)]
     slack: Option<Slack>,
@@ -138,7 +136,6 @@ pub struct Function {
     pub writes: Vec<Data>,
     /// Tables written many items a call (BatchWriteItem), besides one at a time.
     pub batch_writes: Vec<Data>,
-    pub scans: Vec<Data>,
     pub assumes: Vec<Role>,
     pub slack: Option<Slack>,
     pub subscribes: Option<Topic>,
@@ -192,8 +189,8 @@ pub fn manifest() -> Result<Manifest, String> {
             }
             _ => {}
         }
-        if let Some(data) = d.scans.iter().chain(&d.batch_writes).find(|s| !s.is_table()) {
-            return Err(problem(format!("{data:?}: only tables are scanned or batch-written")));
+        if let Some(data) = d.batch_writes.iter().find(|s| !s.is_table()) {
+            return Err(problem(format!("{data:?}: only tables are batch-written")));
         }
         if let Some(data) = d.batch_writes.iter().find(|t| !d.writes.contains(t)) {
             return Err(problem(format!("batch-writes {data:?} without writes {data:?}")));
@@ -217,7 +214,6 @@ pub fn manifest() -> Result<Manifest, String> {
             reads: d.reads,
             writes: d.writes,
             batch_writes: d.batch_writes,
-            scans: d.scans,
             assumes: d.assumes,
             slack: d.slack,
             subscribes: d.subscribes,

@@ -1,10 +1,13 @@
 //! The resource table (`DYNAMODB_TABLE_NAME`): one item per resource plus its history items.
 //!
-//! Keys (see docs/data.md): `pk = "{kind}#{id}"`; `sk = "resource"` for the resource itself,
-//! `sk = "history#{at}#{n}"` for each change. GSI `by-kind` (`gsi1pk = kind`, `gsi1sk = id`)
-//! lists a kind with Query; GSI `by-index` (`gsi2pk = index id`, `gsi2sk = instance id`) lists
-//! the instances of an index. The item `pk = "meta"`, `sk = "accounts"` holds the accounts'
-//! sync status.
+//! Keys (see docs/data.md): `pk = "{kind}#{key}"`, where the key is an instance's id or an
+//! index's `{index_id}#{account}#{region}`; `sk = "resource"` for the resource itself,
+//! `sk = "history#{at}#{n}"` for each change. GSI `by-kind` (`gsi1pk = kind`, `gsi1sk = key`)
+//! lists the live resources of a kind with Query: it is sparse, a vanished resource has no
+//! `gsi1pk`. GSI `by-index` (`gsi2pk = index id`, `gsi2sk = instance id`) lists the live
+//! instances tagged with an index. GSI `by-day` (`gsi3pk = "history#{date}"`, `gsi3sk =
+//! "{at}#{key}#{n}"`) lists the changes of one UTC day. The item `pk = "meta"`, `sk =
+//! "accounts"` holds the accounts' sync status. No path reads the table with Scan.
 
 use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
@@ -18,13 +21,18 @@ use aws_sdk_dynamodb::types::{AttributeValue, Put, PutRequest, TransactWriteItem
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use polo_core::model::{AccountSync, Change, Everything, Fleet, Index, Instance, ResourceKind};
+use futures_util::StreamExt as _;
+use polo_core::model::{
+    AccountSync, Change, Everything, Fleet, Index, Instance, ResourceKind, Tracked as _, resolve,
+};
 use polo_core::ports::{ChangeReader, DataError, FleetReader, ResourceReader};
 
 /// The GSI that lists a kind.
 pub const BY_KIND: &str = "by-kind";
 /// The GSI that lists the instances of an index.
 pub const BY_INDEX: &str = "by-index";
+/// The GSI that lists the changes of a day.
+pub const BY_DAY: &str = "by-day";
 /// Items per BatchWriteItem call (the API's limit).
 pub const BATCH: usize = 25;
 /// Items per TransactWriteItems call (the API's limit).
@@ -39,9 +47,9 @@ fn kind_key(kind: ResourceKind) -> &'static str {
     }
 }
 
-/// The partition key of a resource.
-pub fn resource_pk(kind: ResourceKind, id: &str) -> String {
-    format!("{}#{id}", kind_key(kind))
+/// The partition key of a resource, by its [`Tracked::key`](polo_core::model::Tracked::key).
+pub fn resource_pk(kind: ResourceKind, key: &str) -> String {
+    format!("{}#{key}", kind_key(kind))
 }
 
 /// One resource as the table holds it.
@@ -49,8 +57,11 @@ pub fn resource_pk(kind: ResourceKind, id: &str) -> String {
 pub struct ResourceItem {
     pub pk: String,
     pub sk: String,
-    pub gsi1pk: String,
-    pub gsi1sk: String,
+    /// The kind, while it is live (the `by-kind` index is sparse).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi1pk: Option<String>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub gsi1sk: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub gsi2pk: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -64,6 +75,10 @@ pub struct ResourceItem {
     /// `[retention] vanished_days`; a current one has none.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ttl: Option<i64>,
+    /// Set on an item of the old layout (an index keyed by its id alone) once it has moved:
+    /// the partition key it moved to. It has no body and expires at once.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub moved_to: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub instance: Option<Instance>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -76,13 +91,14 @@ impl ResourceItem {
         ResourceItem {
             pk: resource_pk(ResourceKind::Instances, &instance.id),
             sk: "resource".into(),
-            gsi1pk: kind_key(ResourceKind::Instances).into(),
-            gsi1sk: instance.id.clone(),
+            gsi1pk: Some(kind_key(ResourceKind::Instances).into()),
+            gsi1sk: Some(instance.id.clone()),
             gsi2pk: instance.index.clone(),
             gsi2sk: instance.index.as_ref().map(|_| instance.id.clone()),
             updated_at: now,
             vanished_at: None,
             ttl: None,
+            moved_to: None,
             instance: Some(instance),
             index: None,
         }
@@ -90,18 +106,59 @@ impl ResourceItem {
 
     /// The item of a live index.
     pub fn of_index(index: Index, now: OffsetDateTime) -> Self {
+        let key = index.key().into_owned();
         ResourceItem {
-            pk: resource_pk(ResourceKind::Indexes, &index.index_id),
+            pk: resource_pk(ResourceKind::Indexes, &key),
             sk: "resource".into(),
-            gsi1pk: kind_key(ResourceKind::Indexes).into(),
-            gsi1sk: index.index_id.clone(),
+            gsi1pk: Some(kind_key(ResourceKind::Indexes).into()),
+            gsi1sk: Some(key),
             gsi2pk: None,
             gsi2sk: None,
             updated_at: now,
             vanished_at: None,
             ttl: None,
+            moved_to: None,
             instance: None,
             index: Some(index),
+        }
+    }
+
+    /// The same resource, vanished at `now`: it keeps its last known body and leaves the
+    /// `by-kind` and `by-index` indexes.
+    #[must_use]
+    pub fn vanished(mut self, now: OffsetDateTime) -> Self {
+        self.vanished_at = Some(now);
+        self.gsi1pk = None;
+        self.gsi1sk = None;
+        self.gsi2pk = None;
+        self.gsi2sk = None;
+        self
+    }
+
+    /// Where this item belongs now: an item of the old layout (an index keyed by its id
+    /// alone, or a vanished resource still in `by-kind`) as the current layout writes it;
+    /// `None` when it is already there.
+    pub fn relaid(&self) -> Option<ResourceItem> {
+        let now = self.updated_at;
+        let mut item = match (&self.instance, &self.index) {
+            (Some(i), _) => ResourceItem::of_instance(i.clone(), now),
+            (None, Some(x)) => ResourceItem::of_index(x.clone(), now),
+            (None, None) => return None,
+        };
+        if let Some(at) = self.vanished_at {
+            item = item.vanished(at);
+            item.updated_at = now;
+        }
+        let same = item.pk == self.pk && item.gsi1pk == self.gsi1pk && item.gsi2pk == self.gsi2pk;
+        (!same).then_some(item)
+    }
+
+    /// The body's key ([`Tracked::key`](polo_core::model::Tracked::key)).
+    pub fn key(&self) -> Option<String> {
+        match (&self.instance, &self.index) {
+            (Some(i), _) => Some(i.key().into_owned()),
+            (None, Some(x)) => Some(x.key().into_owned()),
+            (None, None) => None,
         }
     }
 }
@@ -111,11 +168,38 @@ impl ResourceItem {
 struct HistoryItem {
     pk: String,
     sk: String,
+    /// `history#{UTC date}`: the `by-day` index.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gsi3pk: Option<String>,
+    /// `{at}#{key}#{n}`, in time order within the day.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    gsi3sk: Option<String>,
     /// When DynamoDB may delete it (epoch seconds): `[retention] history_days` after it.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     ttl: Option<i64>,
     #[serde(flatten)]
     change: Change,
+}
+
+impl HistoryItem {
+    /// The `n`th change of its resource in one sync, kept `days` after it happened.
+    fn new(change: Change, n: usize, days: u32) -> Self {
+        let key = change.key().into_owned();
+        let at = polo_core::text::rfc3339(change.at);
+        HistoryItem {
+            pk: resource_pk(change.resource, &key),
+            sk: format!("history#{at}#{n:03}"),
+            gsi3pk: Some(day_key(change.at.date())),
+            gsi3sk: Some(format!("{at}#{key}#{n:03}")),
+            ttl: Some(expiry(change.at, days)),
+            change,
+        }
+    }
+}
+
+/// The `by-day` partition of changes on `date` (UTC).
+fn day_key(date: time::Date) -> String {
+    format!("history#{date}")
 }
 
 /// The accounts' sync status and the snapshot's own facts.
@@ -322,16 +406,11 @@ impl ResourceTable {
         changes: &[Change],
     ) -> Result<usize, DataError> {
         let mut history: HashMap<String, Vec<Item>> = HashMap::new();
-        let mut seq: HashMap<&str, usize> = HashMap::new();
+        let mut seq: HashMap<(ResourceKind, String), usize> = HashMap::new();
         for change in changes {
-            let n = seq.entry(change.id.as_str()).or_default();
+            let n = seq.entry((change.resource, change.key().into_owned())).or_default();
             *n += 1;
-            let item = HistoryItem {
-                pk: resource_pk(change.resource, &change.id),
-                sk: format!("history#{}#{:03}", polo_core::text::rfc3339(change.at), n),
-                ttl: Some(expiry(change.at, self.retention.history_days)),
-                change: change.clone(),
-            };
+            let item = HistoryItem::new(change.clone(), *n, self.retention.history_days);
             let encoded = serde_dynamo::to_item(&item).map_err(|e| item_error(&item.pk, e))?;
             history.entry(item.pk).or_default().push(encoded);
         }
@@ -504,7 +583,7 @@ impl ResourceTable {
     }
 
     /// Every item whose `key` is `value` (in the table, or the GSI `index`), and whose sort
-    /// key starts with `sk_prefix` when given, reading every page.
+    /// key (`sk`, or the index's) starts with `sk_prefix` when given, reading every page.
     pub(super) async fn query_all(
         &self,
         index: Option<&str>,
@@ -512,6 +591,12 @@ impl ResourceTable {
         value: &str,
         sk_prefix: Option<&str>,
     ) -> Result<Vec<Item>, DataError> {
+        let sort_key = match index {
+            Some(BY_KIND) => "gsi1sk",
+            Some(BY_INDEX) => "gsi2sk",
+            Some(BY_DAY) => "gsi3sk",
+            _ => "sk",
+        };
         let mut items = Vec::new();
         let mut start: Option<Item> = None;
         loop {
@@ -524,7 +609,8 @@ impl ResourceTable {
                 .set_exclusive_start_key(start.take());
             q = match sk_prefix {
                 Some(prefix) => q
-                    .key_condition_expression("#k = :v AND begins_with(sk, :p)")
+                    .key_condition_expression("#k = :v AND begins_with(#s, :p)")
+                    .expression_attribute_names("#s", sort_key)
                     .expression_attribute_values(":p", AttributeValue::S(prefix.to_owned())),
                 None => q.key_condition_expression("#k = :v"),
             };
@@ -541,85 +627,171 @@ impl ResourceTable {
         Ok(items)
     }
 
-    /// Every item of a kind, vanished ones included, by id.
+    /// Every item in `by-kind` of a kind: the live resources, and items of the old layout
+    /// not yet relaid ([`ResourceItem::relaid`]).
     pub async fn list(&self, kind: ResourceKind) -> Result<Vec<ResourceItem>, DataError> {
-        let items = self.query_all(Some(BY_KIND), "gsi1pk", kind_key(kind), None).await?;
+        self.decode_all(self.query_all(Some(BY_KIND), "gsi1pk", kind_key(kind), None).await?)
+    }
+
+    fn decode_all(&self, items: Vec<Item>) -> Result<Vec<ResourceItem>, DataError> {
         items
             .into_iter()
             .map(|i| serde_dynamo::from_item(i).map_err(|e| item_error(&self.table, e)))
             .collect()
     }
 
-    async fn get(&self, kind: ResourceKind, id: &str) -> Result<Option<ResourceItem>, DataError> {
+    async fn get(&self, kind: ResourceKind, key: &str) -> Result<Option<ResourceItem>, DataError> {
         let output = self
             .client
             .get_item()
             .table_name(&self.table)
-            .key("pk", AttributeValue::S(resource_pk(kind, id)))
+            .key("pk", AttributeValue::S(resource_pk(kind, key)))
             .key("sk", AttributeValue::S("resource".into()))
             .send()
             .await
             .map_err(|e| store_error(&format!("GetItem {}", self.table), e))?;
-        output.item.map(|i| serde_dynamo::from_item(i).map_err(|e| item_error(id, e))).transpose()
+        output.item.map(|i| serde_dynamo::from_item(i).map_err(|e| item_error(key, e))).transpose()
+    }
+
+    /// Which of `keys` name a resource of `kind` that the table holds as vanished: a sync
+    /// that sees them again says they came back. One GetItem per key, a few at a time (the
+    /// sparse `by-kind` index no longer lists vanished resources; a sync sees few new keys).
+    pub async fn vanished_among(
+        &self,
+        kind: ResourceKind,
+        keys: Vec<String>,
+    ) -> Result<HashSet<String>, DataError> {
+        let found: Vec<Result<Option<String>, DataError>> =
+            futures_util::stream::iter(keys.into_iter().map(|key| async move {
+                let item = self.get(kind, &key).await?;
+                Ok(item.filter(|r| r.vanished_at.is_some()).map(|_| key))
+            }))
+            .buffer_unordered(16)
+            .collect()
+            .await;
+        found.into_iter().filter_map(Result::transpose).collect()
+    }
+
+    /// Every index with the id `index_id`, one per account and region, live or vanished: a
+    /// Query on `by-kind` for the key prefix `{index_id}#`, and the item of the old layout
+    /// (keyed by the id alone) until a sync has relaid it.
+    async fn indexes_with_id(&self, index_id: &str) -> Result<Vec<ResourceItem>, DataError> {
+        let prefix = format!("{index_id}#");
+        let kind = kind_key(ResourceKind::Indexes);
+        let (current, old) = tokio::try_join!(
+            self.query_all(Some(BY_KIND), "gsi1pk", kind, Some(&prefix)),
+            self.get(ResourceKind::Indexes, index_id)
+        )?;
+        let mut items = self.decode_all(current)?;
+        items.retain(|r| r.index.as_ref().is_some_and(|x| x.index_id == index_id));
+        if let Some(old) =
+            old.filter(|r| r.moved_to.is_none() && r.vanished_at.is_none() && r.index.is_some())
+            && !items.iter().any(|r| r.key() == old.key())
+        {
+            items.push(old);
+        }
+        items.sort_by(|a, b| match (&a.index, &b.index) {
+            (Some(a), Some(b)) => polo_core::model::index_order(a, b),
+            _ => std::cmp::Ordering::Equal,
+        });
+        Ok(items)
     }
 
     /// The changes of one resource, oldest first.
-    pub async fn history(&self, kind: ResourceKind, id: &str) -> Result<Vec<Change>, DataError> {
-        let items = self.query_all(None, "pk", &resource_pk(kind, id), Some("history#")).await?;
-        items
-            .into_iter()
-            .map(|i| {
-                serde_dynamo::from_item::<_, HistoryItem>(i).map(|h| h.change).map_err(|e| item_error(id, e))
-            })
-            .collect()
+    pub async fn history(&self, kind: ResourceKind, key: &str) -> Result<Vec<Change>, DataError> {
+        self.history_at(&resource_pk(kind, key)).await
     }
 
-    /// Every change seen in `[start, end)`, oldest first: a Scan of the history items whose
-    /// sort key falls in the window (a daily job reads the table once; no index orders
-    /// history by time).
+    /// Every change seen in `[start, end)`, oldest first: one Query on `by-day` per UTC day
+    /// the window touches (a week is 7 or 8 Queries), never a Scan.
     pub async fn changes_between(
         &self,
         start: OffsetDateTime,
         end: OffsetDateTime,
     ) -> Result<Vec<Change>, DataError> {
+        let (start, end) = (start.to_offset(time::UtcOffset::UTC), end.to_offset(time::UtcOffset::UTC));
+        let mut days = Vec::new();
+        let mut day = start.date();
+        while end > start && day <= (end - time::Duration::NANOSECOND).date() {
+            days.push(day_key(day));
+            match day.next_day() {
+                Some(next) => day = next,
+                None => break,
+            }
+        }
+        let pages: Vec<Result<Vec<Item>, DataError>> = futures_util::stream::iter(
+            days.into_iter()
+                .map(|day| async move { self.query_all(Some(BY_DAY), "gsi3pk", &day, None).await }),
+        )
+        .buffered(8)
+        .collect()
+        .await;
         let mut changes = Vec::new();
-        let mut from: Option<Item> = None;
-        loop {
-            let output = self
-                .client
-                .scan()
-                .table_name(&self.table)
-                .filter_expression("sk BETWEEN :from AND :to")
-                .expression_attribute_values(
-                    ":from",
-                    AttributeValue::S(format!("history#{}", polo_core::text::rfc3339(start))),
-                )
-                // Exclusive end: every key of the window sorts before `history#{end}`.
-                .expression_attribute_values(
-                    ":to",
-                    AttributeValue::S(format!(
-                        "history#{}~",
-                        polo_core::text::rfc3339(end - time::Duration::SECOND)
-                    )),
-                )
-                .set_exclusive_start_key(from.take())
-                .send()
-                .await
-                .map_err(|e| store_error(&format!("Scan {}", self.table), e))?;
-            for item in output.items.unwrap_or_default() {
+        for page in pages {
+            for item in page? {
                 let history: HistoryItem =
                     serde_dynamo::from_item(item).map_err(|e| item_error(&self.table, e))?;
                 if history.change.at >= start && history.change.at < end {
                     changes.push(history.change);
                 }
             }
-            match output.last_evaluated_key {
-                Some(key) if !key.is_empty() => from = Some(key),
-                _ => break,
-            }
         }
         changes.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
         Ok(changes)
+    }
+
+    /// Moves items of the old layout to the current one ([`ResourceItem::relaid`]): an index
+    /// keyed by its id alone gets its history copied under its new key, its body written
+    /// there, and the old body replaced by a marker that expires at once (PutItem only: no
+    /// DeleteItem); a vanished resource still in `by-kind` leaves it and gets its TTL. Each
+    /// step overwrites, so a run that stops half-way is finished by the next. Returns the
+    /// items written.
+    pub async fn relay(&self, old: Vec<ResourceItem>, now: OffsetDateTime) -> Result<usize, DataError> {
+        let mut written = 0;
+        for item in old {
+            let Some(mut relaid) = item.relaid() else { continue };
+            if relaid.pk != item.pk {
+                let mut copies = Vec::new();
+                for (n, change) in self.history_at(&item.pk).await?.into_iter().enumerate() {
+                    let copy = HistoryItem::new(change, n + 1, self.retention.history_days);
+                    copies.push(serde_dynamo::to_item(&copy).map_err(|e| item_error(&copy.pk, e))?);
+                }
+                written += self.write_items(copies).await?;
+            }
+            relaid.ttl = relaid.vanished_at.map(|at| expiry(at, self.retention.vanished_days));
+            let mut bodies = vec![serde_dynamo::to_item(&relaid).map_err(|e| item_error(&relaid.pk, e))?];
+            if relaid.pk != item.pk {
+                let marker = ResourceItem {
+                    pk: item.pk.clone(),
+                    sk: item.sk.clone(),
+                    gsi1pk: None,
+                    gsi1sk: None,
+                    gsi2pk: None,
+                    gsi2sk: None,
+                    updated_at: now,
+                    vanished_at: None,
+                    ttl: Some(now.unix_timestamp()),
+                    moved_to: Some(relaid.pk.clone()),
+                    instance: None,
+                    index: None,
+                };
+                bodies.push(serde_dynamo::to_item(&marker).map_err(|e| item_error(&marker.pk, e))?);
+            }
+            written += self.write_items(bodies).await?;
+            tracing::info!(table = %self.table, from = %item.pk, to = %relaid.pk, "relaid an item of the old layout");
+        }
+        Ok(written)
+    }
+
+    /// The changes under the partition `pk`, oldest first.
+    async fn history_at(&self, pk: &str) -> Result<Vec<Change>, DataError> {
+        let items = self.query_all(None, "pk", pk, Some("history#")).await?;
+        items
+            .into_iter()
+            .map(|i| {
+                serde_dynamo::from_item::<_, HistoryItem>(i).map(|h| h.change).map_err(|e| item_error(pk, e))
+            })
+            .collect()
     }
 
     async fn meta(&self) -> Result<Option<MetaItem>, DataError> {
@@ -658,10 +830,8 @@ impl FleetReader for DynamoDataService {
             self.table.list(ResourceKind::Indexes),
             self.table.meta()
         )?;
-        let instances =
-            instances.into_iter().filter(|r| r.vanished_at.is_none()).filter_map(|r| r.instance).collect();
-        let indexes =
-            indexes.into_iter().filter(|r| r.vanished_at.is_none()).filter_map(|r| r.index).collect();
+        let instances = live(instances).filter_map(|r| r.instance).collect();
+        let indexes = live(indexes).filter_map(|r| r.index).collect();
         let (generated_at, price_table_version, accounts) = meta.map_or_else(
             || (OffsetDateTime::UNIX_EPOCH, String::new(), Vec::new()),
             |m| (m.generated_at, m.price_table_version, m.accounts),
@@ -701,36 +871,50 @@ impl ResourceReader for DynamoDataService {
             .and_then(|r| r.instance))
     }
 
-    async fn index(&self, index_id: &str) -> Result<Option<Index>, DataError> {
-        Ok(self
-            .table
-            .get(ResourceKind::Indexes, index_id)
-            .await?
-            .filter(|r| r.vanished_at.is_none())
-            .and_then(|r| r.index))
+    async fn indexes(&self, index_id: &str) -> Result<Vec<Index>, DataError> {
+        let items = self.table.indexes_with_id(index_id).await?;
+        Ok(items.into_iter().filter(|r| r.vanished_at.is_none()).filter_map(|r| r.index).collect())
     }
 
-    async fn instances_of_index(&self, index_id: &str) -> Result<Vec<Instance>, DataError> {
-        let items = self.table.query_all(Some(BY_INDEX), "gsi2pk", index_id, None).await?;
+    /// The live instances tagged with the index's id (`by-index`) that resolve to it among
+    /// the scopes holding the id.
+    async fn instances_of_index(&self, index: &Index) -> Result<Vec<Instance>, DataError> {
+        let (items, scopes) = tokio::try_join!(
+            self.table.query_all(Some(BY_INDEX), "gsi2pk", &index.index_id, None),
+            self.indexes(&index.index_id)
+        )?;
+        let candidates: Vec<&Index> = scopes.iter().collect();
         let mut instances = Vec::with_capacity(items.len());
         for item in items {
-            let r: ResourceItem = serde_dynamo::from_item(item).map_err(|e| item_error(index_id, e))?;
-            if r.vanished_at.is_none() {
-                instances.extend(r.instance);
+            let r: ResourceItem =
+                serde_dynamo::from_item(item).map_err(|e| item_error(&index.index_id, e))?;
+            if r.vanished_at.is_some() {
+                continue;
             }
+            let serves =
+                |i: &Instance| resolve(&candidates, &i.account, &i.region).is_some_and(|x| x == index);
+            instances.extend(r.instance.filter(serves));
         }
         instances.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(instances)
     }
 
-    async fn history(&self, kind: ResourceKind, id: &str) -> Result<Vec<Change>, DataError> {
-        self.table.history(kind, id).await
+    async fn history(&self, kind: ResourceKind, key: &str) -> Result<Vec<Change>, DataError> {
+        self.table.history(kind, key).await
     }
 }
 
-/// The ids of the vanished items of a listing.
-pub fn vanished(items: &[ResourceItem]) -> HashSet<String> {
-    items.iter().filter(|r| r.vanished_at.is_some()).map(|r| r.gsi1sk.clone()).collect()
+/// The live resources of a listing of `by-kind`: an item of the old layout may still be a
+/// vanished one, or an index under its old key beside its new one (a relay stopped
+/// half-way), which the new one wins.
+pub fn live(items: Vec<ResourceItem>) -> impl Iterator<Item = ResourceItem> {
+    let current: HashSet<String> =
+        items.iter().filter(|r| r.relaid().is_none()).filter_map(ResourceItem::key).collect();
+    items.into_iter().filter(move |r| {
+        r.vanished_at.is_none()
+            && r.moved_to.is_none()
+            && (r.relaid().is_none() || !r.key().is_some_and(|k| current.contains(&k)))
+    })
 }
 
 #[cfg(test)]

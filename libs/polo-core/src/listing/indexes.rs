@@ -124,7 +124,7 @@ pub fn list_indexes<'a>(
         .iter()
         .enumerate()
         .filter(|(pos, i)| filters.matches(*i, || fleet.index_text(*pos)))
-        .map(|(_, index)| IndexRow { index, instance_count: fleet.instance_count_of(&index.index_id) })
+        .map(|(_, index)| IndexRow { index, instance_count: fleet.instance_count_of(index) })
         .collect();
     let sort = sort.unwrap_or(Sort { column: IndexColumn::IndexId, direction: Direction::Ascending });
     rows.sort_unstable_by(|a, b| {

@@ -4,7 +4,8 @@ use std::sync::OnceLock;
 
 use time::Date;
 
-use super::{Everything, Index, Instance};
+use super::index::resolve_position;
+use super::{Everything, Index, Instance, resolve};
 use crate::listing::{Facets, FilterField, Filterable, Filters, all_facets as facets, view_facets};
 
 /// A snapshot with the lookups every page needs, built once when it is loaded.
@@ -12,8 +13,11 @@ use crate::listing::{Facets, FilterField, Filterable, Filters, all_facets as fac
 pub struct Fleet {
     everything: Everything,
     instance_by_id: HashMap<String, usize>,
-    index_by_id: HashMap<String, usize>,
-    instances_by_index: HashMap<String, Vec<usize>>,
+    /// The positions of the indexes with each id: one per account and region that holds it.
+    index_by_id: HashMap<String, Vec<usize>>,
+    /// The instances each index (by position) serves: those whose index tag resolves to it
+    /// ([`resolve`]).
+    instances_by_index: HashMap<usize, Vec<usize>>,
     /// Lowercase free-text haystack of each instance, by position, built by the first
     /// free-text query (most cold starts answer a page without one).
     instance_text: OnceLock<Vec<String>>,
@@ -50,26 +54,32 @@ impl Fleet {
         ))
     }
 
-    /// Indexes the snapshot by instance id, index id and index membership. Instances and
-    /// indexes are kept in id order (as the sync writes them; a snapshot written otherwise is
-    /// sorted here), so a position is also an id rank.
+    /// Indexes the snapshot by instance id, index id and index membership. Instances are
+    /// kept in id order and indexes in (id, account, region) order (as the sync writes them; a
+    /// snapshot written otherwise is sorted here), so a position is also an id rank.
     pub fn new(mut everything: Everything) -> Self {
         if !everything.instances.is_sorted_by(|a, b| a.id <= b.id) {
             everything.instances.sort_by(|a, b| a.id.cmp(&b.id));
         }
-        if !everything.indexes.is_sorted_by(|a, b| a.index_id <= b.index_id) {
-            everything.indexes.sort_by(|a, b| a.index_id.cmp(&b.index_id));
+        if !everything.indexes.is_sorted_by(|a, b| index_order(a, b).is_le()) {
+            everything.indexes.sort_by(index_order);
+        }
+        let mut index_by_id: HashMap<String, Vec<usize>> = HashMap::with_capacity(everything.indexes.len());
+        for (pos, index) in everything.indexes.iter().enumerate() {
+            index_by_id.entry(index.index_id.clone()).or_default().push(pos);
         }
         let mut instance_by_id = HashMap::with_capacity(everything.instances.len());
-        let mut instances_by_index: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut instances_by_index: HashMap<usize, Vec<usize>> = HashMap::new();
         for (pos, instance) in everything.instances.iter().enumerate() {
             instance_by_id.insert(instance.id.clone(), pos);
-            if let Some(index) = &instance.index {
-                instances_by_index.entry(index.clone()).or_default().push(pos);
+            let served = instance.index.as_ref().and_then(|id| index_by_id.get(id)).and_then(|positions| {
+                let candidates: Vec<&Index> = positions.iter().map(|&p| &everything.indexes[p]).collect();
+                resolve_position(&candidates, &instance.account, &instance.region).map(|p| positions[p])
+            });
+            if let Some(index_pos) = served {
+                instances_by_index.entry(index_pos).or_default().push(pos);
             }
         }
-        let index_by_id =
-            everything.indexes.iter().enumerate().map(|(pos, index)| (index.index_id.clone(), pos)).collect();
         Fleet {
             everything,
             instance_by_id,
@@ -144,22 +154,53 @@ impl Fleet {
         self.instance_by_id.get(id).map(|&pos| &self.everything.instances[pos])
     }
 
-    /// One index by its id.
+    /// The first index (by account, then region) with the id `index_id`: what costs, which
+    /// know an index by its tag value only, name it by.
     pub fn index(&self, index_id: &str) -> Option<&Index> {
-        self.index_by_id.get(index_id).map(|&pos| &self.everything.indexes[pos])
+        self.indexes_with_id(index_id).next()
     }
 
-    /// The instances whose index tag names `index_id`.
-    pub fn instances_of(&self, index_id: &str) -> impl Iterator<Item = &Instance> {
+    /// Every index with the id `index_id`, one per account and region that holds it.
+    pub fn indexes_with_id(&self, index_id: &str) -> impl Iterator<Item = &Index> {
+        self.index_by_id.get(index_id).into_iter().flatten().map(|&pos| &self.everything.indexes[pos])
+    }
+
+    /// The index `index_id` of `account` and `region`.
+    pub fn index_at(&self, index_id: &str, account: &str, region: &str) -> Option<&Index> {
+        self.indexes_with_id(index_id).find(|x| x.account == account && x.region == region)
+    }
+
+    /// The index `instance` serves: its tag resolved in its own account and region first
+    /// ([`resolve`]); `None` when it has no tag or no registry holds the id.
+    pub fn index_of(&self, instance: &Instance) -> Option<&Index> {
+        let candidates: Vec<&Index> = self.indexes_with_id(instance.index.as_deref()?).collect();
+        resolve(&candidates, &instance.account, &instance.region)
+    }
+
+    /// The instances that serve `index` (their tag resolves to it).
+    pub fn instances_of(&self, index: &Index) -> impl Iterator<Item = &Instance> {
         self.instances_by_index
-            .get(index_id)
+            .get(&self.position_of(index).unwrap_or(usize::MAX))
             .into_iter()
             .flatten()
             .map(|&pos| &self.everything.instances[pos])
     }
 
-    /// How many instances name `index_id`.
-    pub fn instance_count_of(&self, index_id: &str) -> usize {
-        self.instances_by_index.get(index_id).map_or(0, Vec::len)
+    /// How many instances serve `index`.
+    pub fn instance_count_of(&self, index: &Index) -> usize {
+        self.position_of(index).and_then(|pos| self.instances_by_index.get(&pos)).map_or(0, Vec::len)
     }
+
+    fn position_of(&self, index: &Index) -> Option<usize> {
+        self.index_by_id
+            .get(&index.index_id)?
+            .iter()
+            .copied()
+            .find(|&pos| self.everything.indexes[pos].is_at(&index.index_id, &index.account, &index.region))
+    }
+}
+
+/// The order of indexes in a snapshot: by id, then account, then region.
+pub fn index_order(a: &Index, b: &Index) -> std::cmp::Ordering {
+    (&a.index_id, &a.account, &a.region).cmp(&(&b.index_id, &b.account, &b.region))
 }

@@ -1,3 +1,4 @@
+use std::borrow::Cow;
 use std::collections::{HashMap, HashSet};
 
 use serde::{Deserialize, Serialize};
@@ -17,6 +18,16 @@ pub struct Change {
     pub region: String,
     #[serde(flatten)]
     pub what: ChangeKind,
+}
+
+impl Change {
+    /// The identity of the resource it happened to (see [`Tracked::key`]).
+    pub fn key(&self) -> Cow<'_, str> {
+        match self.resource {
+            ResourceKind::Indexes => Cow::Owned(super::index_key(&self.id, &self.account, &self.region)),
+            ResourceKind::Instances | ResourceKind::Costs => Cow::Borrowed(&self.id),
+        }
+    }
 }
 
 /// What changed.
@@ -68,6 +79,9 @@ impl ChangeKind {
 pub trait Tracked {
     const KIND: ResourceKind;
     fn id(&self) -> &str;
+    /// What tells it from every other resource of its kind: an instance's id (EC2 ids are
+    /// unique), an index's (account, region, id) ([`super::index_key`]).
+    fn key(&self) -> Cow<'_, str>;
     fn account(&self) -> &str;
     fn region(&self) -> &str;
     /// The changes from `before` to `self`.
@@ -78,6 +92,9 @@ impl Tracked for Instance {
     const KIND: ResourceKind = ResourceKind::Instances;
     fn id(&self) -> &str {
         &self.id
+    }
+    fn key(&self) -> Cow<'_, str> {
+        Cow::Borrowed(&self.id)
     }
     fn account(&self) -> &str {
         &self.account
@@ -111,6 +128,9 @@ impl Tracked for Index {
     fn id(&self) -> &str {
         &self.index_id
     }
+    fn key(&self) -> Cow<'_, str> {
+        Cow::Owned(super::index_key(&self.index_id, &self.account, &self.region))
+    }
     fn account(&self) -> &str {
         &self.account
     }
@@ -126,10 +146,10 @@ impl Tracked for Index {
     }
 }
 
-/// The differences between what was known (`previous`, plus the ids known to have vanished)
-/// and what the sync holds now (`current`). Resources missing from `current` vanish only when
-/// their account and region were pulled successfully this time (`pulled`): a failed pull
-/// marks nothing.
+/// The differences between what was known (`previous`, plus the keys of resources known to
+/// have vanished) and what the sync holds now (`current`), matched by [`Tracked::key`].
+/// Resources missing from `current` vanish only when their account and region were pulled
+/// successfully this time (`pulled`): a failed pull marks nothing.
 pub fn diff<T: Tracked, S: std::hash::BuildHasher, P: std::hash::BuildHasher>(
     previous: &[T],
     vanished: &HashSet<String, S>,
@@ -145,34 +165,40 @@ pub fn diff<T: Tracked, S: std::hash::BuildHasher, P: std::hash::BuildHasher>(
         region: r.region().to_owned(),
         what,
     };
-    let before: HashMap<&str, &T> = previous.iter().map(|r| (r.id(), r)).collect();
+    let before: HashMap<Cow<'_, str>, &T> = previous.iter().map(|r| (r.key(), r)).collect();
     let mut out = Vec::new();
     for r in current {
-        match before.get(r.id()) {
+        let key = r.key();
+        match before.get(&key) {
             Some(old) => out.extend(r.changes_since(old).into_iter().map(|what| change(r, what))),
-            None if vanished.contains(r.id()) => out.push(change(r, ChangeKind::CameBack)),
+            None if vanished.contains(key.as_ref()) => out.push(change(r, ChangeKind::CameBack)),
             None => out.push(change(r, ChangeKind::Appeared)),
         }
     }
-    let now_ids: HashSet<&str> = current.iter().map(Tracked::id).collect();
+    let now_keys: HashSet<Cow<'_, str>> = current.iter().map(Tracked::key).collect();
     for old in previous {
         let scope = (old.account().to_owned(), old.region().to_owned());
-        if !now_ids.contains(old.id()) && pulled.contains(&scope) {
+        if !now_keys.contains(&old.key()) && pulled.contains(&scope) {
             out.push(change(old, ChangeKind::Vanished));
         }
     }
-    out.sort_by(|a, b| a.id.cmp(&b.id));
+    out.sort_by(|a, b| {
+        a.id.cmp(&b.id).then_with(|| a.account.cmp(&b.account)).then_with(|| a.region.cmp(&b.region))
+    });
     out
 }
 
-/// The ids whose newest change is `Vanished`.
+/// The keys ([`Change::key`]) whose newest change is `Vanished`.
 pub fn vanished_ids(history: &[Change]) -> HashSet<String> {
-    let mut last: HashMap<&str, &Change> = HashMap::new();
+    let mut last: HashMap<Cow<'_, str>, &Change> = HashMap::new();
     for c in history {
-        let entry = last.entry(c.id.as_str()).or_insert(c);
+        let entry = last.entry(c.key()).or_insert(c);
         if c.at >= entry.at {
             *entry = c;
         }
     }
-    last.into_iter().filter(|(_, c)| c.what == ChangeKind::Vanished).map(|(id, _)| id.to_owned()).collect()
+    last.into_iter()
+        .filter(|(_, c)| c.what == ChangeKind::Vanished)
+        .map(|(key, _)| key.into_owned())
+        .collect()
 }

@@ -27,6 +27,37 @@ pub struct Index {
     pub created_at: OffsetDateTime,
 }
 
+impl Index {
+    /// Whether it is the index `index_id` of `account` and `region`.
+    pub fn is_at(&self, index_id: &str, account: &str, region: &str) -> bool {
+        self.index_id == index_id && self.account == account && self.region == region
+    }
+}
+
+/// An index's identity as one string, `{index_id}#{account}#{region}`: registries in two
+/// accounts or regions may hold the same id (a global table, ids reused between
+/// environments), so the id alone names no index. The id comes first, so every scope of an
+/// id shares the prefix `{index_id}#`.
+pub fn index_key(index_id: &str, account: &str, region: &str) -> String {
+    format!("{index_id}#{account}#{region}")
+}
+
+/// The index that an instance of `account` and `region` tagged with an id serves, among
+/// `candidates` (every scope that holds the id, in order): the one in its own account and
+/// region, else one in its own account, else the first.
+pub fn resolve<'a>(candidates: &[&'a Index], account: &str, region: &str) -> Option<&'a Index> {
+    resolve_position(candidates, account, region).map(|p| candidates[p])
+}
+
+/// Where in `candidates` the index [`resolve`] chooses is.
+pub fn resolve_position(candidates: &[&Index], account: &str, region: &str) -> Option<usize> {
+    candidates
+        .iter()
+        .position(|x| x.account == account && x.region == region)
+        .or_else(|| candidates.iter().position(|x| x.account == account))
+        .or((!candidates.is_empty()).then_some(0))
+}
+
 /// The lifecycle status of an index in its registry.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "UPPERCASE")]

@@ -16,9 +16,9 @@ pub use cost_store::{
     COST_EXPLORER_REQUEST_PRICE_CENTS, COST_STORE_FORMAT, CostFacts, CostStore, CostStoreError, RefreshLog,
 };
 pub use finding::{Finding, Severity};
-pub use fleet::Fleet;
+pub use fleet::{Fleet, index_order};
 pub use history::{Change, ChangeKind, Tracked, diff, vanished_ids};
-pub use index::{Index, IndexStatus};
+pub use index::{Index, IndexStatus, index_key, resolve};
 pub use instance::{Instance, InstanceState, Lifecycle};
 pub use snapshot::{AccountKind, AccountSync, DocumentStatus, Everything, ResourceKind, SyncStatus};
 pub use sync_document::{DocumentError, SYNC_DOCUMENT_FORMAT, SyncDocument};

@@ -2,7 +2,7 @@
 //! implementation (local snapshot, DynamoDB).
 
 use super::{FleetReader, ResourceReader};
-use crate::model::{Everything, Instance, ResourceKind};
+use crate::model::{Everything, Index, Instance, ResourceKind, Tracked as _, index_order, resolve};
 
 fn sorted_ids<'a>(ids: impl Iterator<Item = &'a str>) -> Vec<&'a str> {
     let mut v: Vec<&str> = ids.collect();
@@ -38,32 +38,46 @@ pub async fn check<R: FleetReader + ResourceReader + ?Sized>(
         }
     }
     for index in &expected.indexes {
-        match reader.index(&index.index_id).await.map_err(|e| e.to_string())? {
-            Some(got) if &got == index => {}
-            Some(got) => return Err(format!("index {} differs: {got:?}", index.index_id)),
-            None => return Err(format!("index {} missing", index.index_id)),
-        }
-        let mut want: Vec<&Instance> =
-            expected.instances.iter().filter(|i| i.index.as_deref() == Some(&index.index_id)).collect();
-        want.sort_by(|a, b| a.id.cmp(&b.id));
-        let got = reader.instances_of_index(&index.index_id).await.map_err(|e| e.to_string())?;
+        let mut want: Vec<&Index> =
+            expected.indexes.iter().filter(|x| x.index_id == index.index_id).collect();
+        want.sort_by(|a, b| index_order(a, b));
+        let got = reader.indexes(&index.index_id).await.map_err(|e| e.to_string())?;
         if got.iter().collect::<Vec<_>>() != want {
-            return Err(format!("instances of {} differ", index.index_id));
+            return Err(format!("index {} differs: {got:?}", index.index_id));
+        }
+        let mut want: Vec<&Instance> = expected
+            .instances
+            .iter()
+            .filter(|i| {
+                i.index.as_deref() == Some(&index.index_id)
+                    && resolve(&want, &i.account, &i.region).is_some_and(|x| x == index)
+            })
+            .collect();
+        want.sort_by(|a, b| a.id.cmp(&b.id));
+        let got = reader.instances_of_index(index).await.map_err(|e| e.to_string())?;
+        if got.iter().collect::<Vec<_>>() != want {
+            return Err(format!("instances of {} differ", index.key()));
         }
     }
     if reader.instance("i-0nosuch").await.map_err(|e| e.to_string())?.is_some() {
         return Err("an unknown instance was found".into());
     }
-    if reader.index("idx-nosuch").await.map_err(|e| e.to_string())?.is_some() {
+    if !reader.indexes("idx-nosuch").await.map_err(|e| e.to_string())?.is_empty() {
         return Err("an unknown index was found".into());
     }
-    if !reader.instances_of_index("idx-nosuch").await.map_err(|e| e.to_string())?.is_empty() {
-        return Err("an unknown index has instances".into());
+    if let Some(index) = expected.indexes.first() {
+        let elsewhere = Index { account: "nosuch".into(), ..index.clone() };
+        if !reader.instances_of_index(&elsewhere).await.map_err(|e| e.to_string())?.is_empty() {
+            return Err("an index of an unknown account has instances".into());
+        }
     }
     for change in &expected.history {
-        let got = reader.history(change.resource, &change.id).await.map_err(|e| e.to_string())?;
-        let mut want: Vec<_> =
-            expected.history.iter().filter(|c| c.resource == change.resource && c.id == change.id).collect();
+        let got = reader.history(change.resource, &change.key()).await.map_err(|e| e.to_string())?;
+        let mut want: Vec<_> = expected
+            .history
+            .iter()
+            .filter(|c| c.resource == change.resource && c.key() == change.key())
+            .collect();
         want.sort_by_key(|c| c.at);
         if got.iter().collect::<Vec<_>>() != want {
             return Err(format!("history of {} differs: {got:?}", change.id));

@@ -188,21 +188,26 @@ impl ResourceReader for LocalDataService {
         Ok(self.current()?.instance(id).cloned())
     }
 
-    async fn index(&self, index_id: &str) -> Result<Option<Index>, DataError> {
-        Ok(self.current()?.index(index_id).cloned())
+    async fn indexes(&self, index_id: &str) -> Result<Vec<Index>, DataError> {
+        Ok(self.current()?.indexes_with_id(index_id).cloned().collect())
     }
 
-    async fn instances_of_index(&self, index_id: &str) -> Result<Vec<Instance>, DataError> {
+    async fn instances_of_index(&self, index: &Index) -> Result<Vec<Instance>, DataError> {
         let fleet = self.current()?;
-        let mut instances: Vec<Instance> = fleet.instances_of(index_id).cloned().collect();
+        let mut instances: Vec<Instance> = fleet.instances_of(index).cloned().collect();
         instances.sort_by(|a, b| a.id.cmp(&b.id));
         Ok(instances)
     }
 
-    async fn history(&self, kind: ResourceKind, id: &str) -> Result<Vec<Change>, DataError> {
+    async fn history(&self, kind: ResourceKind, key: &str) -> Result<Vec<Change>, DataError> {
         let fleet = self.current()?;
-        let mut changes: Vec<Change> =
-            fleet.everything().history.iter().filter(|c| c.resource == kind && c.id == id).cloned().collect();
+        let mut changes: Vec<Change> = fleet
+            .everything()
+            .history
+            .iter()
+            .filter(|c| c.resource == kind && c.key() == key)
+            .cloned()
+            .collect();
         changes.sort_by_key(|c| c.at);
         Ok(changes)
     }

@@ -59,12 +59,15 @@ pub trait FleetReader: Send + Sync {
 pub trait ResourceReader: Send + Sync {
     /// One instance by EC2 id.
     async fn instance(&self, id: &str) -> Result<Option<Instance>, DataError>;
-    /// One index by id.
-    async fn index(&self, index_id: &str) -> Result<Option<Index>, DataError>;
-    /// The instances tagged with `index_id`, by id.
-    async fn instances_of_index(&self, index_id: &str) -> Result<Vec<Instance>, DataError>;
-    /// The changes syncs saw in one resource, oldest first.
-    async fn history(&self, kind: ResourceKind, id: &str) -> Result<Vec<Change>, DataError>;
+    /// Every index with the id `index_id`, one per account and region that holds it, by
+    /// account and region.
+    async fn indexes(&self, index_id: &str) -> Result<Vec<Index>, DataError>;
+    /// The instances that serve `index`: tagged with its id, in its account and region, or
+    /// elsewhere when no index of theirs has the id ([`crate::model::resolve`]); by id.
+    async fn instances_of_index(&self, index: &Index) -> Result<Vec<Instance>, DataError>;
+    /// The changes syncs saw in one resource, oldest first; `key` is its
+    /// [`crate::model::Tracked::key`] (an index's includes its account and region).
+    async fn history(&self, kind: ResourceKind, key: &str) -> Result<Vec<Change>, DataError>;
 }
 
 /// Reads Cloud Cop findings: what the Cop writes, detail pages and `/cop` read.

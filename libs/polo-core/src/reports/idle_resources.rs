@@ -56,7 +56,7 @@ pub(super) fn build(period: Period, inputs: &ReportInputs<'_>, end: OffsetDateTi
         &[("Index", false), ("Name", false), ("Customer", false), ("Account", false), ("Status", false)],
     );
     let mut without: Vec<_> =
-        fleet.indexes().iter().filter(|x| fleet.instances_of(&x.index_id).next().is_none()).collect();
+        fleet.indexes().iter().filter(|x| fleet.instances_of(x).next().is_none()).collect();
     without.sort_by(|a, b| a.index_id.cmp(&b.index_id));
     for x in &without {
         lonely.push(vec![

@@ -8,5 +8,5 @@ pub(crate) mod path;
 
 pub use htmx::Htmx;
 pub use negotiate::Format;
-pub use params::{TableQuery, detail_format, search_query};
+pub use params::{TableQuery, detail_format, detail_params, search_query};
 pub use path::PathId;

@@ -289,20 +289,38 @@ pub fn search_query(query: Option<&str>, headers: &HeaderMap) -> Result<(String,
 
 /// Parses a detail page's query string: it takes only `format`.
 pub fn detail_format(query: Option<&str>, headers: &HeaderMap) -> Result<Format, AppError> {
+    detail_params(query, headers, &[]).map(|(format, _)| format)
+}
+
+/// The format of a detail page and the values of the other parameters it takes
+/// (`allowed`, each at most once, in `allowed`'s order; `None` when absent). Any other
+/// parameter is a 400 naming it.
+pub fn detail_params(
+    query: Option<&str>,
+    headers: &HeaderMap,
+    allowed: &[&str],
+) -> Result<(Format, Vec<Option<String>>), AppError> {
     let mut format = None;
+    let mut values: Vec<Option<String>> = vec![None; allowed.len()];
     for (key, value) in pairs(query)? {
-        match key.as_str() {
-            "format" if format.is_none() => format = Some(value),
-            "format" => return Err(AppError::bad_param("format", "format is given more than once")),
-            other => {
-                return Err(AppError::bad_param(
-                    other,
-                    format!("unknown parameter {other:?}; this page takes format"),
-                ));
-            }
+        let slot = if key == "format" {
+            &mut format
+        } else if let Some(n) = allowed.iter().position(|a| *a == key) {
+            &mut values[n]
+        } else {
+            let takes =
+                std::iter::once("format").chain(allowed.iter().copied()).collect::<Vec<_>>().join(", ");
+            return Err(AppError::bad_param(
+                &key,
+                format!("unknown parameter {key:?}; this page takes {takes}"),
+            ));
+        };
+        if slot.is_some() {
+            return Err(AppError::bad_param(&key, format!("{key} is given more than once")));
         }
+        *slot = Some(value);
     }
-    Format::choose(format.as_deref(), headers)
+    Ok((Format::choose(format.as_deref(), headers)?, values))
 }
 
 #[cfg(test)]

@@ -6,5 +6,5 @@ pub(crate) mod route;
 pub(crate) mod tabular;
 
 pub use filters::FilterControl;
-pub use route::{Table, TableFrame, filter_and_sort, respond, selects_over};
+pub use route::{Table, TableFrame, filter_and_sort, json_whole, respond, selects_over};
 pub use tabular::{Cells, CsvRow, rows_to_csv, to_csv};

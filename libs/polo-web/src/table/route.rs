@@ -39,6 +39,12 @@ struct ListBody<I, E> {
     extra: E,
 }
 
+/// A short list given whole as JSON, in the list envelope (one page holding every item).
+pub fn json_whole<I: Serialize>(items: Vec<I>) -> Result<Response, AppError> {
+    let total = items.len();
+    json(&ListBody { items, total, page: 1, per_page: total.max(1), extra: () })
+}
+
 /// One kind of table, over the data its handler loaded.
 pub trait Table {
     /// The sortable columns.

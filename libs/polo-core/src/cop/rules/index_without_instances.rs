@@ -21,7 +21,7 @@ impl Rule for IndexWithoutInstances {
             .filter(|x| matches!(x.status, IndexStatus::Ready | IndexStatus::Modifying))
             .filter(|x| {
                 !ctx.fleet
-                    .instances_of(&x.index_id)
+                    .instances_of(x)
                     .any(|i| !matches!(i.state, InstanceState::Terminated | InstanceState::ShuttingDown))
             })
             .map(|x| {
