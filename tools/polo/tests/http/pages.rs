@@ -71,7 +71,11 @@ async fn index_and_instances_link_both_ways() {
     let json = app.json(&format!("/indexes/{}?format=json", served.index_id)).await;
     assert_eq!(json["instances"].as_array().unwrap().len(), members.len());
     let instance_page = app.get(&format!("/instances/{}", members[0].id)).await.body;
-    assert!(instance_page.contains(&format!("href=\"/indexes/{}\"", served.index_id)));
+    let own_index = format!(
+        "href=\"/indexes/{}?account={}&amp;region={}\"",
+        served.index_id, served.account, served.region
+    );
+    assert!(instance_page.contains(&own_index), "the instance links its own index");
     assert!(instance_page.contains(&format!("href=\"/instances/{}\"", members[1].id)), "siblings are linked");
     assert!(instance_page.contains("Tags"));
     for k in members[0].tags.keys() {
