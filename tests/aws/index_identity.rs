@@ -239,7 +239,11 @@ async fn the_same_index_id_in_two_accounts_is_two_indexes_and_nothing_scans() {
         .unwrap();
     assert!(week.iter().any(|c| c.id == "idx-twice" && c.account == "hotel"));
     let queries = proxy.faults.dynamo_calls_of("Query");
-    assert_eq!(queries.len() - before, 7, "one Query per day of the week");
+    assert_eq!(
+        queries.len() - before,
+        7 * polo_aws::DAY_SHARDS as usize,
+        "one Query per day of the week and shard"
+    );
     assert!(queries[before..].iter().all(|q| q.index == polo_aws::BY_DAY));
 
     // Nothing on the way Scanned a table of Polo's.
@@ -247,4 +251,67 @@ async fn the_same_index_id_in_two_accounts_is_two_indexes_and_nothing_scans() {
         proxy.faults.dynamo_calls_of("Scan").into_iter().filter(|c| c.table != REGISTRY).collect();
     assert!(scans.is_empty(), "{scans:?}");
     assert!(!proxy.faults.dynamo_calls_of("Query").is_empty(), "the proxy saw the calls");
+}
+
+#[tokio::test]
+async fn the_table_upgrade_gives_old_history_its_day_keys_and_vanished_resources_a_ttl() {
+    let base = base_config(&emulator()).await;
+    let table_name = fresh_name("polo-upgrade");
+    create_resource_table(&base, &table_name).await;
+    let client = aws_sdk_dynamodb::Client::new(&base);
+    let table = ResourceTable::new(client.clone(), &table_name);
+    let s = |v: &str| AttributeValue::S(v.to_owned());
+    let put = |fields: Vec<(&str, AttributeValue)>| {
+        let (client, table_name) = (client.clone(), table_name.clone());
+        let item: std::collections::HashMap<String, AttributeValue> =
+            fields.into_iter().map(|(k, v)| (k.to_owned(), v)).collect();
+        async move { client.put_item().table_name(table_name).set_item(Some(item)).send().await.unwrap() }
+    };
+    let change = |pk: &str, id: &str, resource: &str| {
+        vec![
+            ("pk", s(pk)),
+            ("sk", s("history#2026-11-23T09:00:00Z#002")),
+            ("at", s("2026-11-23T09:00:00Z")),
+            ("resource", s(resource)),
+            ("id", s(id)),
+            ("account", s("golf")),
+            ("region", s("us-east-1")),
+            ("change", s("appeared")),
+        ]
+    };
+    // An instance's change written before `by-day`; an index's under its old key (the sync
+    // relays that one); a vanished instance without a TTL.
+    put(change("instance#i-0old", "i-0old", "instances")).await;
+    put(change("index#idx-old", "idx-old", "indexes")).await;
+    let mut gone = ResourceItem::of_instance(
+        polo_core::sample::generate(1, polo_core::sample::Scale::Small, datetime!(2026-11-24 12:00 UTC))
+            .instances[0]
+            .clone(),
+        datetime!(2026-11-20 12:00 UTC),
+    )
+    .vanished(datetime!(2026-11-20 12:00 UTC));
+    gone.ttl = None;
+    table.write_items(vec![gone.to_item().unwrap()]).await.unwrap();
+
+    let week = (datetime!(2026-11-22 00:00 UTC), datetime!(2026-11-24 00:00 UTC));
+    let dynamo = DynamoDataService::new(table.clone());
+    assert!(dynamo.changes_between(week.0, week.1).await.unwrap().is_empty(), "not in by-day yet");
+    let dry = table.upgrade(true).await.unwrap();
+    assert_eq!((dry.history, dry.vanished), (1, 1), "{dry:?}");
+    assert!(dynamo.changes_between(week.0, week.1).await.unwrap().is_empty(), "a dry run writes nothing");
+    let done = table.upgrade(false).await.unwrap();
+    assert_eq!((done.history, done.vanished), (1, 1));
+    let found = dynamo.changes_between(week.0, week.1).await.unwrap();
+    assert_eq!(
+        found.iter().map(|c| c.id.as_str()).collect::<Vec<_>>(),
+        ["i-0old"],
+        "the index's old-key history is the sync's to move"
+    );
+    assert_eq!(
+        dynamo.history(ResourceKind::Instances, "i-0old").await.unwrap().len(),
+        1,
+        "rewritten in place, not copied"
+    );
+    let again = table.upgrade(false).await.unwrap();
+    assert_eq!((again.history, again.vanished), (0, 0), "a second run finds nothing left: {again:?}");
 }

@@ -134,7 +134,7 @@ async fn the_reporter_writes_reports_with_ttl_that_the_pages_read() {
     assert_eq!(item["ttl"], AttributeValue::N(expires.unix_timestamp().to_string()));
     assert!(matches!(item["body"], AttributeValue::M(_)));
 
-    // Inventory changes came from the table's history (a Scan of the day's history items).
+    // Inventory changes came from the table's history (one Query on `by-day` per day of the period).
     let changes = store.get(ReportType::InventoryChanges, "2026-11-23", NOW).await.unwrap().unwrap();
     let expected = history.iter().filter(|c| c.at.date() == time::macros::date!(2026 - 11 - 23)).count();
     assert_eq!(changes.body.sections[0].rows.len() + changes.body.sections[0].more, expected);

@@ -18,8 +18,8 @@ pub use aws_config::SdkConfig;
 pub use dynamo::findings::{COP_LEASE, FindingTable};
 pub use dynamo::reports::ReportTable;
 pub use dynamo::resources::{
-    BATCH, BY_DAY, BY_INDEX, BY_KIND, DynamoDataService, ResourceItem, ResourceTable, TRANSACTION, live,
-    resource_pk,
+    BATCH, BY_DAY, BY_INDEX, BY_KIND, DAY_SHARDS, DynamoDataService, ResourceItem, ResourceTable,
+    TRANSACTION, Upgrade, live, resource_pk,
 };
 pub use env::{AwsEnv, DataEnv};
 pub use outcome::{Attempts, SdkOutcome};

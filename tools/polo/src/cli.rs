@@ -130,6 +130,17 @@ pub enum Command {
         #[arg(long, default_value = "data/prices.json")]
         out: PathBuf,
     },
+    /// Upgrade a deployed resource table once, after the deploy that added the `by-day`
+    /// index is ACTIVE: history gets its day keys, vanished resources their TTL (the only Scan
+    /// of the table, by hand; docs/data.md). AWS credentials as for `sync`.
+    TableUpgrade {
+        /// The resource table's name (the stack's `ResourceTable` output).
+        #[arg(long)]
+        table: String,
+        /// Count what would change; write nothing.
+        #[arg(long)]
+        dry_run: bool,
+    },
     /// Print every function, what it is and needs, and its routes: what the CDK app builds.
     Manifest {
         /// As JSON (what the CDK app reads: `cdk/manifest.json`).
@@ -331,6 +342,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 "prices: {types} instance types in {} regions written to {} ({duplicates} priced twice, lower kept)",
                 table.regions.len(),
                 out.display()
+            );
+            Ok(())
+        }
+        Command::TableUpgrade { table, dry_run } => {
+            let config = cli.load_config()?;
+            let client = polo_aws::dynamo_client(&polo_aws::sdk_config().await);
+            let table = polo_aws::ResourceTable::new(client, table.as_str()).with_retention(config.retention);
+            let done = table.upgrade(*dry_run).await?;
+            let verb = if *dry_run { "would give" } else { "gave" };
+            println!(
+                "table-upgrade: read {} items; {verb} {} history items their day keys and {} vanished resources a TTL",
+                done.scanned, done.history, done.vanished
             );
             Ok(())
         }

@@ -5,8 +5,9 @@
 //! `sk = "history#{at}#{n}"` for each change. GSI `by-kind` (`gsi1pk = kind`, `gsi1sk = key`)
 //! lists the live resources of a kind with Query: it is sparse, a vanished resource has no
 //! `gsi1pk`. GSI `by-index` (`gsi2pk = index id`, `gsi2sk = instance id`) lists the live
-//! instances tagged with an index. GSI `by-day` (`gsi3pk = "history#{date}"`, `gsi3sk =
-//! "{at}#{key}#{n}"`) lists the changes of one UTC day. The item `pk = "meta"`, `sk =
+//! instances tagged with an index. GSI `by-day` (`gsi3pk = "history#{date}#{shard}"`,
+//! `gsi3sk = "{at}#{key}#{n}"`) lists the changes of one UTC day, spread over
+//! [`DAY_SHARDS`] partitions by key so a sync's burst of changes is not one hot partition. The item `pk = "meta"`, `sk =
 //! "accounts"` holds the accounts' sync status. No path reads the table with Scan.
 
 use std::collections::{HashMap, HashSet};
@@ -33,6 +34,9 @@ pub const BY_KIND: &str = "by-kind";
 pub const BY_INDEX: &str = "by-index";
 /// The GSI that lists the changes of a day.
 pub const BY_DAY: &str = "by-day";
+/// How many `by-day` partitions one day's changes are spread over: a first sync of a huge
+/// fleet writes 100,000 changes in a minute, and one partition takes 1,000 writes a second.
+pub const DAY_SHARDS: u32 = 8;
 /// Items per BatchWriteItem call (the API's limit).
 pub const BATCH: usize = 25;
 /// Items per TransactWriteItems call (the API's limit).
@@ -153,6 +157,11 @@ impl ResourceItem {
         (!same).then_some(item)
     }
 
+    /// The item as DynamoDB takes it.
+    pub fn to_item(&self) -> Result<HashMap<String, AttributeValue>, DataError> {
+        serde_dynamo::to_item(self).map_err(|e| item_error(&self.pk, e))
+    }
+
     /// The body's key ([`Tracked::key`](polo_core::model::Tracked::key)).
     pub fn key(&self) -> Option<String> {
         match (&self.instance, &self.index) {
@@ -168,7 +177,7 @@ impl ResourceItem {
 struct HistoryItem {
     pk: String,
     sk: String,
-    /// `history#{UTC date}`: the `by-day` index.
+    /// `history#{UTC date}#{shard}`: the `by-day` index.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     gsi3pk: Option<String>,
     /// `{at}#{key}#{n}`, in time order within the day.
@@ -189,7 +198,7 @@ impl HistoryItem {
         HistoryItem {
             pk: resource_pk(change.resource, &key),
             sk: format!("history#{at}#{n:03}"),
-            gsi3pk: Some(day_key(change.at.date())),
+            gsi3pk: Some(day_key(change.at.to_offset(time::UtcOffset::UTC).date(), shard_of(&key))),
             gsi3sk: Some(format!("{at}#{key}#{n:03}")),
             ttl: Some(expiry(change.at, days)),
             change,
@@ -197,9 +206,16 @@ impl HistoryItem {
     }
 }
 
-/// The `by-day` partition of changes on `date` (UTC).
-fn day_key(date: time::Date) -> String {
-    format!("history#{date}")
+/// The `by-day` partition `shard` of the changes on `date` (UTC).
+fn day_key(date: time::Date, shard: u32) -> String {
+    format!("history#{date}#{shard}")
+}
+
+/// The `by-day` shard of a resource's changes: FNV-1a of its key, stable across builds and
+/// platforms (unlike `std`'s hasher).
+fn shard_of(key: &str) -> u32 {
+    let hash = key.bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
+    hash % DAY_SHARDS
 }
 
 /// The accounts' sync status and the snapshot's own facts.
@@ -211,6 +227,17 @@ struct MetaItem {
     generated_at: OffsetDateTime,
     price_table_version: String,
     accounts: Vec<AccountSync>,
+}
+
+/// What [`ResourceTable::upgrade`] did.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize)]
+pub struct Upgrade {
+    /// Items the Scan read.
+    pub scanned: usize,
+    /// History items given their `by-day` keys.
+    pub history: usize,
+    /// Vanished resources given a `ttl`.
+    pub vanished: usize,
 }
 
 /// The resource table.
@@ -672,9 +699,9 @@ impl ResourceTable {
         found.into_iter().filter_map(Result::transpose).collect()
     }
 
-    /// Every index with the id `index_id`, one per account and region, live or vanished: a
-    /// Query on `by-kind` for the key prefix `{index_id}#`, and the item of the old layout
-    /// (keyed by the id alone) until a sync has relaid it.
+    /// Every live index with the id `index_id`, one per account and region: a Query on
+    /// `by-kind` for the key prefix `{index_id}#`, and the item of the old layout (keyed by
+    /// the id alone) until a sync has relaid it.
     async fn indexes_with_id(&self, index_id: &str) -> Result<Vec<ResourceItem>, DataError> {
         let prefix = format!("{index_id}#");
         let kind = kind_key(ResourceKind::Indexes);
@@ -703,7 +730,7 @@ impl ResourceTable {
     }
 
     /// Every change seen in `[start, end)`, oldest first: one Query on `by-day` per UTC day
-    /// the window touches (a week is 7 or 8 Queries), never a Scan.
+    /// the window touches and shard (a week is 56 or 64 Queries, 8 at a time), never a Scan.
     pub async fn changes_between(
         &self,
         start: OffsetDateTime,
@@ -713,7 +740,7 @@ impl ResourceTable {
         let mut days = Vec::new();
         let mut day = start.date();
         while end > start && day <= (end - time::Duration::NANOSECOND).date() {
-            days.push(day_key(day));
+            days.extend((0..DAY_SHARDS).map(|shard| day_key(day, shard)));
             match day.next_day() {
                 Some(next) => day = next,
                 None => break,
@@ -743,23 +770,32 @@ impl ResourceTable {
     /// Moves items of the old layout to the current one ([`ResourceItem::relaid`]): an index
     /// keyed by its id alone gets its history copied under its new key, its body written
     /// there, and the old body replaced by a marker that expires at once (PutItem only: no
-    /// DeleteItem); a vanished resource still in `by-kind` leaves it and gets its TTL. Each
-    /// step overwrites, so a run that stops half-way is finished by the next. Returns the
-    /// items written.
+    /// DeleteItem); a vanished resource still in `by-kind` leaves it and gets its TTL. The
+    /// histories are read 16 at a time and everything is written 25 items a call, the
+    /// markers last: each step overwrites, so a run that stops half-way is finished by the
+    /// next. Returns the items written.
     pub async fn relay(&self, old: Vec<ResourceItem>, now: OffsetDateTime) -> Result<usize, DataError> {
-        let mut written = 0;
-        for item in old {
-            let Some(mut relaid) = item.relaid() else { continue };
-            if relaid.pk != item.pk {
-                let mut copies = Vec::new();
-                for (n, change) in self.history_at(&item.pk).await?.into_iter().enumerate() {
-                    let copy = HistoryItem::new(change, n + 1, self.retention.history_days);
-                    copies.push(serde_dynamo::to_item(&copy).map_err(|e| item_error(&copy.pk, e))?);
-                }
-                written += self.write_items(copies).await?;
+        let moves: Vec<(ResourceItem, ResourceItem)> =
+            old.into_iter().filter_map(|item| item.relaid().map(|relaid| (item, relaid))).collect();
+        if moves.is_empty() {
+            return Ok(0);
+        }
+        let histories: Vec<Result<Vec<Change>, DataError>> =
+            futures_util::stream::iter(moves.iter().map(|(item, relaid)| async move {
+                if relaid.pk == item.pk { Ok(Vec::new()) } else { self.history_at(&item.pk).await }
+            }))
+            .buffered(16)
+            .collect()
+            .await;
+        let mut writes = Vec::new();
+        let mut markers = Vec::new();
+        for ((item, mut relaid), history) in moves.into_iter().zip(histories) {
+            for (n, change) in history?.into_iter().enumerate() {
+                let copy = HistoryItem::new(change, n + 1, self.retention.history_days);
+                writes.push(serde_dynamo::to_item(&copy).map_err(|e| item_error(&copy.pk, e))?);
             }
             relaid.ttl = relaid.vanished_at.map(|at| expiry(at, self.retention.vanished_days));
-            let mut bodies = vec![serde_dynamo::to_item(&relaid).map_err(|e| item_error(&relaid.pk, e))?];
+            writes.push(serde_dynamo::to_item(&relaid).map_err(|e| item_error(&relaid.pk, e))?);
             if relaid.pk != item.pk {
                 let marker = ResourceItem {
                     pk: item.pk.clone(),
@@ -775,12 +811,77 @@ impl ResourceTable {
                     instance: None,
                     index: None,
                 };
-                bodies.push(serde_dynamo::to_item(&marker).map_err(|e| item_error(&marker.pk, e))?);
+                markers.push(serde_dynamo::to_item(&marker).map_err(|e| item_error(&marker.pk, e))?);
             }
-            written += self.write_items(bodies).await?;
-            tracing::info!(table = %self.table, from = %item.pk, to = %relaid.pk, "relaid an item of the old layout");
         }
-        Ok(written)
+        tracing::info!(table = %self.table, items = writes.len(), markers = markers.len(), "relaying items of the old layout");
+        writes.extend(markers);
+        self.write_items(writes).await
+    }
+
+    /// The one-off upgrade of a table written before the `by-day` index and TTLs: every
+    /// history item without `gsi3pk` gets it (and a `ttl` if it has none), every vanished
+    /// resource without a `ttl` gets one. Items of the old index layout are left to the sync,
+    /// which relays them ([`ResourceTable::relay`]). This is the only Scan of the table: an
+    /// operator runs it once, by hand (`polo table-upgrade`), never a page, report or sync.
+    /// With `dry_run`, it counts and writes nothing.
+    pub async fn upgrade(&self, dry_run: bool) -> Result<Upgrade, DataError> {
+        let mut done = Upgrade::default();
+        let mut from: Option<Item> = None;
+        loop {
+            let output = self
+                .client
+                .scan()
+                .table_name(&self.table)
+                .filter_expression(
+                    "(begins_with(sk, :h) AND attribute_not_exists(gsi3pk)) \
+                     OR (sk = :r AND attribute_exists(vanished_at) AND attribute_not_exists(#t))",
+                )
+                .expression_attribute_names("#t", "ttl")
+                .expression_attribute_values(":h", AttributeValue::S("history#".into()))
+                .expression_attribute_values(":r", AttributeValue::S("resource".into()))
+                .set_exclusive_start_key(from.take())
+                .send()
+                .await
+                .map_err(|e| store_error(&format!("Scan {}", self.table), e))?;
+            done.scanned += usize::try_from(output.scanned_count).unwrap_or(0);
+            let mut writes = Vec::new();
+            for item in output.items.unwrap_or_default() {
+                let is_history =
+                    matches!(item.get("sk"), Some(AttributeValue::S(sk)) if sk.starts_with("history#"));
+                if is_history {
+                    let old: HistoryItem =
+                        serde_dynamo::from_item(item).map_err(|e| item_error(&self.table, e))?;
+                    let key = old.change.key().into_owned();
+                    if old.pk != resource_pk(old.change.resource, &key) {
+                        continue; // under an index's old key: the sync copies it when it relays the index
+                    }
+                    let n = old.sk.rsplit('#').next().and_then(|n| n.parse().ok()).unwrap_or(1);
+                    let mut new = HistoryItem::new(old.change, n, self.retention.history_days);
+                    (new.pk, new.sk) = (old.pk, old.sk);
+                    new.ttl = old.ttl.or(new.ttl);
+                    writes.push(serde_dynamo::to_item(&new).map_err(|e| item_error(&new.pk, e))?);
+                    done.history += 1;
+                } else {
+                    let mut r: ResourceItem =
+                        serde_dynamo::from_item(item).map_err(|e| item_error(&self.table, e))?;
+                    if r.relaid().is_some() {
+                        continue; // the sync relays it, with its TTL
+                    }
+                    r.ttl = r.vanished_at.map(|at| expiry(at, self.retention.vanished_days));
+                    writes.push(serde_dynamo::to_item(&r).map_err(|e| item_error(&r.pk, e))?);
+                    done.vanished += 1;
+                }
+            }
+            if !dry_run {
+                self.write_items(writes).await?;
+            }
+            match output.last_evaluated_key {
+                Some(key) if !key.is_empty() => from = Some(key),
+                _ => break,
+            }
+        }
+        Ok(done)
     }
 
     /// The changes under the partition `pk`, oldest first.

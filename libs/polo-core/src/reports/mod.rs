@@ -76,7 +76,7 @@ impl ReportType {
             .ok_or_else(|| UnknownReportType(text.to_owned()))
     }
 
-    /// Whether it shows the resource history (read, in production, with a Scan).
+    /// Whether it shows the resource history (read, in production, by Query on the `by-day` index).
     pub fn reads_history(self) -> bool {
         matches!(self, ReportType::WeeklySummary | ReportType::InventoryChanges)
     }
