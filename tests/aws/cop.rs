@@ -33,16 +33,22 @@ fn state(base: &aws_config::SdkConfig, bucket: &str, table: &str, now: time::Off
     }
 }
 
+/// A bucket holding the small sample's snapshot and costs, and an empty report table.
+async fn seeded(base: &aws_config::SdkConfig) -> (String, String) {
+    let (bucket, table) = (fresh_name("polo-data"), fresh_name("reports"));
+    create_bucket(base, &bucket).await;
+    crate::reports::create_report_table(base, &table).await;
+    let (everything, costs) = generate_with_costs(42, Scale::Small, NOW);
+    let s3 = S3Store::new(s3_client(base), &bucket);
+    s3.write_snapshot(serde_json::to_vec(&everything).unwrap()).await.unwrap();
+    s3.put(COSTS_KEY, serde_json::to_vec(&costs).unwrap()).await.unwrap();
+    (bucket, table)
+}
+
 #[tokio::test]
 async fn findings_live_in_the_report_table_and_concurrent_runs_judge_once() {
     let base = base_config(&emulator()).await;
-    let (bucket, table) = (fresh_name("polo-data"), fresh_name("reports"));
-    create_bucket(&base, &bucket).await;
-    crate::reports::create_report_table(&base, &table).await;
-    let (everything, costs) = generate_with_costs(42, Scale::Small, NOW);
-    let s3 = S3Store::new(s3_client(&base), &bucket);
-    s3.write_snapshot(serde_json::to_vec(&everything).unwrap()).await.unwrap();
-    s3.put(COSTS_KEY, serde_json::to_vec(&costs).unwrap()).await.unwrap();
+    let (bucket, table) = seeded(&base).await;
 
     let first = state(&base, &bucket, &table, NOW);
     let run = handle(&first, "run-1", std::time::Duration::MAX).await.unwrap();
@@ -73,4 +79,100 @@ async fn findings_live_in_the_report_table_and_concurrent_runs_judge_once() {
     // The lease is given back: the next run goes ahead.
     let next = state(&base, &bucket, &table, NOW + Duration::hours(3));
     assert!(handle(&next, "run-3", std::time::Duration::MAX).await.unwrap().ran);
+}
+
+#[tokio::test]
+async fn a_run_writes_only_the_findings_that_changed_and_moves_old_ones_to_their_shards() {
+    let proxy = crate::proxy::Proxy::start(&emulator()).await;
+    let base = base_config(&proxy.url).await;
+    let (bucket, table) = seeded(&base).await;
+
+    // One finding stored before the shards, under `pk = finding`, already notified.
+    let first = state(&base, &bucket, &table, NOW);
+    let found = polo_core::cop::run_cop(
+        &polo_core::cop::CopSources {
+            fleet: first.fleet.as_ref(),
+            costs: first.costs.as_ref(),
+            store: first.findings.as_ref(),
+            config: &first.config,
+        },
+        NOW,
+        true,
+    )
+    .await
+    .unwrap();
+    let old = found
+        .findings
+        .iter()
+        .find(|f| f.resource_kind == polo_core::model::ResourceKind::Instances)
+        .unwrap()
+        .clone();
+    let s = |v: &str| aws_sdk_dynamodb::types::AttributeValue::S(v.to_owned());
+    let mut item: std::collections::HashMap<String, aws_sdk_dynamodb::types::AttributeValue> = [
+        ("pk", s("finding")),
+        ("sk", s(&old.id)),
+        ("id", s(&old.id)),
+        ("rule", s(&old.rule)),
+        ("severity", s(old.severity.as_str())),
+        ("resource_kind", s(old.resource_kind.as_str())),
+        ("resource_id", s(&old.resource_id)),
+        ("account", s(&old.account)),
+        ("region", s(&old.region)),
+        ("message", s(&old.message)),
+        ("first_seen", s("2026-11-20T12:00:00Z")),
+        ("last_seen", s("2026-11-24T11:00:00Z")),
+        ("last_notified", s("2026-11-20T12:00:00Z")),
+    ]
+    .into_iter()
+    .map(|(k, v)| (k.to_owned(), v))
+    .collect();
+    item.insert("resolved_at".into(), aws_sdk_dynamodb::types::AttributeValue::Null(true));
+    let dynamo = aws_sdk_dynamodb::Client::new(&base);
+    dynamo.put_item().table_name(&table).set_item(Some(item)).send().await.unwrap();
+
+    let run = handle(&first, "run-1", std::time::Duration::MAX).await.unwrap();
+    assert!(run.ran && run.open >= 10, "{run:?}");
+    let stored = first.findings.all().await.unwrap();
+    assert_eq!(stored.len(), run.open, "the old finding is one of them, once");
+    let kept = stored.iter().find(|f| f.id == old.id).unwrap();
+    assert_eq!(kept.first_seen, datetime!(2026-11-20 12:00 UTC), "the same finding, moved");
+    let marker = dynamo
+        .get_item()
+        .table_name(&table)
+        .key("pk", s("finding"))
+        .key("sk", s(&old.id))
+        .send()
+        .await
+        .unwrap()
+        .item
+        .unwrap();
+    assert!(
+        marker.contains_key("moved") && marker.contains_key("ttl") && !marker.contains_key("rule"),
+        "{marker:?}"
+    );
+
+    // An hour later nothing changed but the time: no finding is written, only the run's time.
+    let before = proxy.faults.dynamo_writes();
+    let later = state(&base, &bucket, &table, NOW + Duration::hours(1));
+    let again = handle(&later, "run-2", std::time::Duration::MAX).await.unwrap();
+    assert_eq!((again.ran, again.open), (true, run.open));
+    let batch_writes: usize =
+        proxy.faults.dynamo_calls_of("BatchWriteItem").iter().map(|c| c.writes).sum::<usize>();
+    let written = proxy.faults.dynamo_writes() - before;
+    // The lease (taken, given back) and the run item.
+    let seen = later.findings.all().await.unwrap();
+    // Only findings whose message moved with the clock ("DELETING for 12 hours") changed.
+    let changed = seen
+        .iter()
+        .filter(|f| stored.iter().find(|b| b.id == f.id).is_none_or(|b| b.message != f.message))
+        .count();
+    assert!(changed < run.open / 2, "{changed} of {} changed", run.open);
+    // Those, the lease (taken, given back) and the run item.
+    assert_eq!(written, changed + 3, "{written} items written");
+    assert!(seen.iter().all(|f| f.last_seen == NOW + Duration::hours(1)), "last_seen is the last run's");
+    assert!(batch_writes >= run.open, "the first run wrote them all");
+    // Notified from its shard.
+    later.findings.mark_notified(std::slice::from_ref(&old.id), NOW + Duration::hours(1)).await.unwrap();
+    let notified = later.findings.all().await.unwrap().into_iter().find(|f| f.id == old.id).unwrap();
+    assert_eq!(notified.last_notified, Some(NOW + Duration::hours(1)));
 }

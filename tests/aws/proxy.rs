@@ -53,9 +53,17 @@ pub struct DynamoCall {
     pub operation: String,
     pub table: String,
     pub index: String,
+    /// Items the call writes: a BatchWriteItem's requests, a TransactWriteItems' operations,
+    /// 1 for PutItem and UpdateItem.
+    pub writes: usize,
 }
 
 impl Faults {
+    /// Items written by the DynamoDB calls seen so far.
+    pub fn dynamo_writes(&self) -> usize {
+        self.dynamo_calls.lock().unwrap().iter().map(|c| c.writes).sum()
+    }
+
     /// The DynamoDB calls seen so far whose operation is `operation`.
     pub fn dynamo_calls_of(&self, operation: &str) -> Vec<DynamoCall> {
         self.dynamo_calls.lock().unwrap().iter().filter(|c| c.operation == operation).cloned().collect()
@@ -130,10 +138,19 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
     if let Some(operation) = target_op.strip_prefix("DynamoDB_20120810.") {
         let fields: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
         let text = |name: &str| fields[name].as_str().unwrap_or_default().to_owned();
+        let writes = match operation {
+            "BatchWriteItem" => fields["RequestItems"]
+                .as_object()
+                .map_or(0, |tables| tables.values().filter_map(|v| v.as_array()).map(Vec::len).sum()),
+            "TransactWriteItems" => fields["TransactItems"].as_array().map_or(0, Vec::len),
+            "PutItem" | "UpdateItem" => 1,
+            _ => 0,
+        };
         shared.faults.dynamo_calls.lock().unwrap().push(DynamoCall {
             operation: operation.to_owned(),
             table: text("TableName"),
             index: text("IndexName"),
+            writes,
         });
     }
     let dynamo_write = [".PutItem", ".UpdateItem", ".DeleteItem", ".BatchWriteItem", ".TransactWriteItems"]

@@ -198,7 +198,10 @@ impl HistoryItem {
         HistoryItem {
             pk: resource_pk(change.resource, &key),
             sk: format!("history#{at}#{n:03}"),
-            gsi3pk: Some(day_key(change.at.to_offset(time::UtcOffset::UTC).date(), shard_of(&key))),
+            gsi3pk: Some(day_key(
+                change.at.to_offset(time::UtcOffset::UTC).date(),
+                shard_of(&key, DAY_SHARDS),
+            )),
             gsi3sk: Some(format!("{at}#{key}#{n:03}")),
             ttl: Some(expiry(change.at, days)),
             change,
@@ -211,11 +214,11 @@ fn day_key(date: time::Date, shard: u32) -> String {
     format!("history#{date}#{shard}")
 }
 
-/// The `by-day` shard of a resource's changes: FNV-1a of its key, stable across builds and
+/// Which of `shards` partitions `key` goes to: FNV-1a of it, stable across builds and
 /// platforms (unlike `std`'s hasher).
-fn shard_of(key: &str) -> u32 {
+pub(super) fn shard_of(key: &str, shards: u32) -> u32 {
     let hash = key.bytes().fold(0x811c_9dc5_u32, |h, b| (h ^ u32::from(b)).wrapping_mul(0x0100_0193));
-    hash % DAY_SHARDS
+    hash % shards
 }
 
 /// The accounts' sync status and the snapshot's own facts.
@@ -260,7 +263,7 @@ pub(super) fn item_error(context: &str, e: serde_dynamo::Error) -> DataError {
     DataError::Unreadable { source_name: context.to_owned(), problem: e.to_string() }
 }
 
-type Item = HashMap<String, AttributeValue>;
+pub(super) type Item = HashMap<String, AttributeValue>;
 
 /// Epoch seconds `days` after `at`: when DynamoDB's TTL may delete an item.
 fn expiry(at: OffsetDateTime, days: u32) -> i64 {

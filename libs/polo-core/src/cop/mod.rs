@@ -70,8 +70,25 @@ pub struct Candidate {
 }
 
 impl Candidate {
-    /// The finding's id: one per rule and resource.
+    /// The finding's id: one per rule and resource. An index's names its account and region
+    /// (`rule:indexes:{account}:{region}:{index_id}`): two registries may hold one id.
     pub fn id(&self) -> String {
+        match self.resource_kind {
+            ResourceKind::Indexes => format!(
+                "{}:{}:{}:{}:{}",
+                self.rule,
+                self.resource_kind.as_str(),
+                self.account,
+                self.region,
+                self.resource_id
+            ),
+            ResourceKind::Instances | ResourceKind::Costs => self.unscoped_id(),
+        }
+    }
+
+    /// The id findings had before index ids named their scope: `rule:kind:resource_id`. An
+    /// open finding of that id about the same account and region is the same finding.
+    pub fn unscoped_id(&self) -> String {
         format!("{}:{}:{}", self.rule, self.resource_kind.as_str(), self.resource_id)
     }
 }

@@ -39,14 +39,35 @@ impl Notice {
 /// are new (a finding resolved earlier and found again opens anew, from `now`).
 pub fn reconcile(previous: &[Finding], found: &[Candidate], now: OffsetDateTime) -> Vec<Finding> {
     let mut by_id: BTreeMap<String, Finding> = previous.iter().map(|f| (f.id.clone(), f.clone())).collect();
-    let found_ids: std::collections::BTreeSet<String> = found.iter().map(Candidate::id).collect();
+    let found_ids: std::collections::BTreeSet<String> = found
+        .iter()
+        .flat_map(|c| {
+            // The old id stands for this candidate only if it is about the same scope.
+            let old = c.unscoped_id();
+            let same = by_id
+                .get(&old)
+                .is_some_and(|f| f.resolved_at.is_none() && f.account == c.account && f.region == c.region);
+            [Some(c.id()), same.then_some(old)]
+        })
+        .flatten()
+        .collect();
     for f in by_id.values_mut() {
         if f.resolved_at.is_none() && !found_ids.contains(&f.id) {
             f.resolved_at = Some(now);
         }
     }
     for c in found {
-        let id = c.id();
+        let mut id = c.id();
+        // An open finding kept under the id it had before index ids named their scope.
+        let old = c.unscoped_id();
+        if id != old
+            && !by_id.contains_key(&id)
+            && by_id
+                .get(&old)
+                .is_some_and(|f| f.resolved_at.is_none() && f.account == c.account && f.region == c.region)
+        {
+            id = old;
+        }
         match by_id.get_mut(&id) {
             Some(f) if f.resolved_at.is_none() => {
                 f.last_seen = now;
@@ -115,6 +136,49 @@ mod tests {
             f.last_notified = Some(at);
         }
         findings
+    }
+
+    fn index_candidate(id: &str, account: &str) -> Candidate {
+        Candidate {
+            rule: "index-without-instances",
+            severity: Severity::Critical,
+            resource_kind: ResourceKind::Indexes,
+            resource_id: id.to_owned(),
+            account: account.into(),
+            region: "us-east-1".into(),
+            message: format!("{id} in {account} has no instance."),
+        }
+    }
+
+    #[test]
+    fn one_index_id_in_two_accounts_is_two_findings() {
+        let found = [index_candidate("idx-1", "golf"), index_candidate("idx-1", "hotel")];
+        let findings = reconcile(&[], &found, T0);
+        let ids: Vec<&str> = findings.iter().map(|f| f.id.as_str()).collect();
+        assert_eq!(
+            ids,
+            [
+                "index-without-instances:indexes:golf:us-east-1:idx-1",
+                "index-without-instances:indexes:hotel:us-east-1:idx-1"
+            ]
+        );
+    }
+
+    #[test]
+    fn an_open_index_finding_under_its_old_id_stays_the_same_finding() {
+        // Stored before index ids named their scope: `rule:indexes:idx-1`, about golf.
+        let mut old = reconcile(&[], &[index_candidate("idx-1", "golf")], T0);
+        old[0].id = "index-without-instances:indexes:idx-1".into();
+        let old = notified(old, T0);
+        let later = T0 + Duration::hours(1);
+        let findings =
+            reconcile(&old, &[index_candidate("idx-1", "golf"), index_candidate("idx-1", "hotel")], later);
+        let golf = findings.iter().find(|f| f.account == "golf").unwrap();
+        assert_eq!(golf.id, "index-without-instances:indexes:idx-1", "kept, not resolved and opened anew");
+        assert_eq!((golf.first_seen, golf.resolved_at, golf.last_notified), (T0, None, Some(T0)));
+        let hotel = findings.iter().find(|f| f.account == "hotel").unwrap();
+        assert_eq!(hotel.id, "index-without-instances:indexes:hotel:us-east-1:idx-1");
+        assert_eq!(findings.len(), 2);
     }
 
     #[test]
