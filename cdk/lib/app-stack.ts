@@ -363,19 +363,20 @@ export class PoloAppStack extends cdk.Stack {
       }
     }
 
-    // What runs when the sync writes a new snapshot (the Cop): right after each sync. The
+    // What runs when the sync writes a new snapshot or new costs (the Cop): right after each
+    // sync, and again when its cost refresh lands. The
     // bucket's S3 events reach EventBridge natively (CloudFormation's own property, not the
     // construct's option, which deploys a notification-handler function).
     (data.node.defaultChild as s3.CfnBucket).notificationConfiguration = {
       eventBridgeConfiguration: { eventBridgeEnabled: true },
     };
-    for (const f of functions.filter((f) => f.subscribes === 'snapshot-written')) {
+    for (const f of functions.filter((f) => f.subscribes === 'data-written')) {
       new events.Rule(this, `${f.name}-on-snapshot`, {
         ruleName: env.resourceName(`${f.name}-on-snapshot`),
         eventPattern: {
           source: ['aws.s3'],
           detailType: ['Object Created'],
-          detail: { bucket: { name: [data.bucketName] }, object: { key: ['snapshot.json'] } },
+          detail: { bucket: { name: [data.bucketName] }, object: { key: ['snapshot.json', 'costs.json'] } },
         },
         targets: [new targets.LambdaFunction(this.functions[f.name], { retryAttempts: 0 })],
       });

@@ -33,7 +33,7 @@ export interface FunctionSpec {
   batch_writes: Data[];
   assumes: ('fleet-roles' | 'core-role')[];
   slack: 'reports' | 'ops' | null;
-  subscribes: 'alarm-topic' | 'snapshot-written' | null;
+  subscribes: 'alarm-topic' | 'data-written' | null;
   schedules: Schedule[];
   routes: Route[];
 }

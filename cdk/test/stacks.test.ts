@@ -181,7 +181,7 @@ test('the sync runs on the clock, the cop when a snapshot is written, each repor
   assert.equal(onSnapshot.length, 1);
   assert.deepEqual(onSnapshot[0].EventPattern.source, ['aws.s3']);
   assert.deepEqual(onSnapshot[0].EventPattern['detail-type'], ['Object Created']);
-  assert.deepEqual(onSnapshot[0].EventPattern.detail.object.key, ['snapshot.json']);
+  assert.deepEqual(onSnapshot[0].EventPattern.detail.object.key, ['snapshot.json', 'costs.json']);
   assert.deepEqual(onSnapshot[0].Targets[0].RetryPolicy, { MaximumRetryAttempts: 0 });
   const copFn = Object.entries(t.findResources('AWS::Lambda::Function'))
     .find(([, f]) => f.Properties.Environment.Variables.POWERTOOLS_SERVICE_NAME === 'polo-cop')![0];

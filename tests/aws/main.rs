@@ -20,6 +20,7 @@ mod proxy;
 mod runtime_api;
 
 mod bench_costs;
+mod bench_huge;
 mod bench_sync;
 mod cop;
 mod costs;

@@ -2,6 +2,7 @@
 //! AssumeRole into one account, answers BatchWriteItem calls with every item unprocessed, or
 //! fails TransactWriteItems.
 
+use std::fmt::Write as _;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};
 
@@ -45,6 +46,100 @@ pub struct Faults {
     /// Every DynamoDB call seen: its operation (`Scan`, `Query`, …), `TableName` and
     /// `IndexName` (empty where the call has none at the top level).
     pub dynamo_calls: Mutex<Vec<DynamoCall>>,
+    /// While set, the proxy itself answers EC2 DescribeInstances and the Scan of the
+    /// registry table `marqo-indexes`, as AWS documents their answers, for any account and
+    /// region: a fleet of as many scopes as wanted without the emulator holding an EC2 and a
+    /// DynamoDB backend per account and region (about 10 MB each).
+    pub recorded_fleet: Mutex<Option<RecordedFleet>>,
+    /// The account each assumed role's access key belongs to, from the AssumeRole calls seen.
+    pub assumed: Mutex<std::collections::HashMap<String, String>>,
+    /// Answers the proxy gave from `recorded_fleet`.
+    pub recorded_answers: AtomicUsize,
+    /// While set, a TransactWriteItems of puts reaches the emulator as BatchWriteItem calls
+    /// (the same items): the emulator copies every table for each transaction, which takes it
+    /// seconds a call once a table holds thousands of items, where DynamoDB takes tens of
+    /// milliseconds. The caller sees one call and its latency, as with DynamoDB.
+    pub transactions_as_batches: std::sync::atomic::AtomicBool,
+}
+
+/// The fleet the proxy answers with: per scope (the caller's account, known from the
+/// AssumeRole call that gave its access key, and region), `instances` instances tagged with the scope's first own index, and
+/// a registry of `idx-shared` (every scope's) plus `own_indexes` of its own; while
+/// `drop_last` holds, every third scope's registry has lost its last own index.
+#[derive(Clone, Copy, Debug)]
+pub struct RecordedFleet {
+    pub instances: usize,
+    pub own_indexes: usize,
+    pub drop_last: bool,
+}
+
+impl RecordedFleet {
+    /// A stable number for a scope.
+    fn scope(key: &str, region: &str) -> u64 {
+        format!("{key}/{region}")
+            .bytes()
+            .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| (h ^ u64::from(b)).wrapping_mul(0x0100_0000_01b3))
+    }
+
+    fn own_index(scope: u64, n: usize) -> String {
+        format!("idx-{scope:016x}-{n}")
+    }
+
+    /// EC2's DescribeInstances answer (query protocol, XML), one page.
+    fn describe_instances(&self, key: &str, region: &str) -> String {
+        let scope = Self::scope(key, region);
+        let mut xml = String::from(
+            r#"<?xml version="1.0" encoding="UTF-8"?><DescribeInstancesResponse xmlns="http://ec2.amazonaws.com/doc/2016-11-15/"><requestId>recorded</requestId><reservationSet>"#,
+        );
+        for n in 0..self.instances {
+            let _ = write!(
+                xml,
+                "<item><reservationId>r-{scope:016x}{n}</reservationId><ownerId>123456789012</ownerId><groupSet/><instancesSet><item>\
+                 <instanceId>i-{scope:016x}{n}</instanceId><imageId>ami-12c6146b</imageId>\
+                 <instanceState><code>16</code><name>running</name></instanceState><instanceType>m6i.large</instanceType>\
+                 <launchTime>2026-11-01T00:00:00.000Z</launchTime><placement><availabilityZone>{region}a</availabilityZone></placement>\
+                 <privateIpAddress>10.0.{}.{}</privateIpAddress>\
+                 <tagSet><item><key>marqo-index</key><value>{}</value></item><item><key>owner</key><value>bench</value></item></tagSet>\
+                 </item></instancesSet></item>",
+                n / 250,
+                n % 250,
+                Self::own_index(scope, 0),
+            );
+        }
+        xml.push_str("</reservationSet></DescribeInstancesResponse>");
+        xml
+    }
+
+    /// DynamoDB's Scan answer for the registry, one page.
+    fn scan_registry(&self, key: &str, region: &str) -> String {
+        let scope = Self::scope(key, region);
+        let dropped = self.drop_last && scope.is_multiple_of(3);
+        let mut ids = vec!["idx-shared".to_owned()];
+        ids.extend((0..self.own_indexes).map(|n| Self::own_index(scope, n)));
+        if dropped {
+            ids.pop();
+        }
+        let items: Vec<serde_json::Value> = ids
+            .iter()
+            .map(|id| {
+                serde_json::json!({
+                    "index_id": {"S": id}, "index_name": {"S": "bench"}, "customer_id": {"S": "acme"},
+                    "status": {"S": "READY"}, "inference_type": {"S": "marqo.CPU.large"}, "inference_count": {"N": "2"},
+                    "storage_class": {"S": "marqo.balanced.storage"}, "number_of_shards": {"N": "3"},
+                    "number_of_replicas": {"N": "1"}, "marqo_version": {"S": "2.12.0"},
+                    "created_at": {"S": "2026-01-02T03:04:05Z"}, "updated_at": {"S": "2026-02-03T04:05:06Z"}
+                })
+            })
+            .collect();
+        serde_json::json!({ "Count": items.len(), "ScannedCount": items.len(), "Items": items }).to_string()
+    }
+}
+
+/// The access key a request is signed with.
+fn access_key_of(request: &Request) -> Option<String> {
+    let auth = request.headers().get("authorization")?.to_str().ok()?;
+    let scope = auth.split("Credential=").nth(1)?.split(',').next()?;
+    scope.split('/').next().map(str::to_owned)
 }
 
 /// One DynamoDB call the proxy saw.
@@ -56,12 +151,19 @@ pub struct DynamoCall {
     /// Items the call writes: a BatchWriteItem's requests, a TransactWriteItems' operations,
     /// 1 for PutItem and UpdateItem.
     pub writes: usize,
+    /// Items the answer holds: a Query's or Scan's `Count`, 1 for a GetItem that found one.
+    pub reads: usize,
 }
 
 impl Faults {
     /// Items written by the DynamoDB calls seen so far.
     pub fn dynamo_writes(&self) -> usize {
         self.dynamo_calls.lock().unwrap().iter().map(|c| c.writes).sum()
+    }
+
+    /// Items read by the DynamoDB calls seen so far, on tables other than `except`.
+    pub fn dynamo_reads(&self, except: &str) -> usize {
+        self.dynamo_calls.lock().unwrap().iter().filter(|c| c.table != except).map(|c| c.reads).sum()
     }
 
     /// The DynamoDB calls seen so far whose operation is `operation`.
@@ -133,8 +235,31 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
             return (StatusCode::SERVICE_UNAVAILABLE, "region refused by the test proxy").into_response();
         }
     }
+    let access_key = access_key_of(&request);
     let (parts, body) = request.into_parts();
     let body = to_bytes(body, usize::MAX).await.unwrap();
+    let recorded = *shared.faults.recorded_fleet.lock().unwrap();
+    let caller = access_key.map(|k| shared.faults.assumed.lock().unwrap().get(&k).cloned().unwrap_or(k));
+    if let (Some(fleet), Some(key), Some(region)) = (recorded, &caller, &region) {
+        if String::from_utf8_lossy(&body).contains("Action=DescribeInstances") {
+            shared.faults.recorded_answers.fetch_add(1, Ordering::SeqCst);
+            return (StatusCode::OK, [("content-type", "text/xml")], fleet.describe_instances(key, region))
+                .into_response();
+        }
+        if target_op.ends_with(".Scan")
+            && serde_json::from_slice::<serde_json::Value>(&body)
+                .is_ok_and(|v| v["TableName"] == "marqo-indexes")
+        {
+            shared.faults.recorded_answers.fetch_add(1, Ordering::SeqCst);
+            return (
+                StatusCode::OK,
+                [("content-type", HeaderValue::from_static("application/x-amz-json-1.0"))],
+                fleet.scan_registry(key, region),
+            )
+                .into_response();
+        }
+    }
+    let mut dynamo_call = None;
     if let Some(operation) = target_op.strip_prefix("DynamoDB_20120810.") {
         let fields: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
         let text = |name: &str| fields[name].as_str().unwrap_or_default().to_owned();
@@ -146,11 +271,12 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
             "PutItem" | "UpdateItem" => 1,
             _ => 0,
         };
-        shared.faults.dynamo_calls.lock().unwrap().push(DynamoCall {
+        dynamo_call = Some(DynamoCall {
             operation: operation.to_owned(),
             table: text("TableName"),
             index: text("IndexName"),
             writes,
+            reads: 0,
         });
     }
     let dynamo_write = [".PutItem", ".UpdateItem", ".DeleteItem", ".BatchWriteItem", ".TransactWriteItems"]
@@ -188,6 +314,11 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
             return (StatusCode::FORBIDDEN, [("content-type", "text/xml")], xml).into_response();
         }
     }
+    if target_op.ends_with(".TransactWriteItems")
+        && shared.faults.transactions_as_batches.load(Ordering::SeqCst)
+    {
+        return as_batches(&shared, &parts, &body).await;
+    }
     if target_op.ends_with(".TransactWriteItems") && shared.faults.fail_transactions.load(Ordering::SeqCst) {
         let answer = r#"{"__type":"com.amazonaws.dynamodb.v20120810#InternalServerError","message":"failed by the test proxy"}"#;
         return (
@@ -214,7 +345,7 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
         shared.faults.forwarded_batches.fetch_add(1, Ordering::SeqCst);
     }
     let url = format!("{}{}", shared.target, parts.uri.path_and_query().map_or("/", |p| p.as_str()));
-    let mut outgoing = shared.client.request(parts.method.clone(), url).body(body);
+    let mut outgoing = shared.client.request(parts.method.clone(), url).body(body.clone());
     for (name, value) in &parts.headers {
         if name != "host" && name != "content-length" && name != "transfer-encoding" {
             outgoing = outgoing.header(name, value);
@@ -225,6 +356,24 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
             let status = answer.status();
             let headers = answer.headers().clone();
             let bytes = answer.bytes().await.unwrap_or_default();
+            let text = String::from_utf8_lossy(&body);
+            if text.contains("Action=AssumeRole") {
+                let account = text.split("arn%3Aaws%3Aiam%3A%3A").nth(1).and_then(|r| r.split("%3A").next());
+                let answer = String::from_utf8_lossy(&bytes);
+                let key = answer.split("<AccessKeyId>").nth(1).and_then(|r| r.split('<').next());
+                if let (Some(account), Some(key)) = (account, key) {
+                    shared.faults.assumed.lock().unwrap().insert(key.to_owned(), account.to_owned());
+                }
+            }
+            if let Some(mut call) = dynamo_call {
+                let fields: serde_json::Value = serde_json::from_slice(&bytes).unwrap_or_default();
+                call.reads = match call.operation.as_str() {
+                    "Query" | "Scan" => usize::try_from(fields["Count"].as_u64().unwrap_or(0)).unwrap_or(0),
+                    "GetItem" => usize::from(fields.get("Item").is_some()),
+                    _ => 0,
+                };
+                shared.faults.dynamo_calls.lock().unwrap().push(call);
+            }
             let mut response = Response::new(Body::from(bytes));
             *response.status_mut() = status;
             for (name, value) in &headers {
@@ -236,4 +385,43 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
         }
         Err(e) => (StatusCode::BAD_GATEWAY, e.to_string()).into_response(),
     }
+}
+
+/// A TransactWriteItems of puts sent to the emulator as BatchWriteItem calls of 25 items,
+/// answered as DynamoDB answers a transaction that went through.
+async fn as_batches(shared: &Shared, parts: &axum::http::request::Parts, body: &[u8]) -> Response {
+    let request: serde_json::Value = serde_json::from_slice(body).unwrap();
+    let puts: Vec<(String, serde_json::Value)> = request["TransactItems"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|op| (op["Put"]["TableName"].as_str().unwrap().to_owned(), op["Put"]["Item"].clone()))
+        .collect();
+    for chunk in puts.chunks(25) {
+        let mut tables: serde_json::Map<String, serde_json::Value> = serde_json::Map::new();
+        for (table, item) in chunk {
+            let requests = tables.entry(table.clone()).or_insert_with(|| serde_json::json!([]));
+            requests.as_array_mut().unwrap().push(serde_json::json!({ "PutRequest": { "Item": item } }));
+        }
+        let batch = serde_json::json!({ "RequestItems": tables }).to_string();
+        let mut outgoing = shared.client.post(format!("{}/", shared.target)).body(batch);
+        for (name, value) in &parts.headers {
+            match name.as_str() {
+                "host" | "content-length" | "transfer-encoding" => {}
+                "x-amz-target" => outgoing = outgoing.header(name, "DynamoDB_20120810.BatchWriteItem"),
+                _ => outgoing = outgoing.header(name, value),
+            }
+        }
+        let answer = outgoing.send().await.unwrap();
+        assert!(answer.status().is_success(), "{}", answer.text().await.unwrap_or_default());
+    }
+    shared.faults.dynamo_calls.lock().unwrap().push(DynamoCall {
+        operation: "TransactWriteItems".into(),
+        table: String::new(),
+        index: String::new(),
+        writes: puts.len(),
+        reads: 0,
+    });
+    (StatusCode::OK, [("content-type", HeaderValue::from_static("application/x-amz-json-1.0"))], "{}")
+        .into_response()
 }

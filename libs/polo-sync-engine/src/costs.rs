@@ -310,13 +310,17 @@ struct Query<'a> {
     metric: CostMetric,
 }
 
+/// One grouping's amounts by day and key, and the days Cost Explorer estimated.
+type Grouping = (BTreeMap<Date, BTreeMap<String, Decimal>>, Vec<Date>);
+
+#[tracing::instrument(name = "pages", skip_all, fields(pages = "GetCostAndUsage"))]
 async fn pull_grouping(
     ce: &aws_sdk_costexplorer::Client,
     q: Query<'_>,
     from: Date,
     to: Date,
     deadline: tokio::time::Instant,
-) -> anyhow::Result<(BTreeMap<Date, BTreeMap<String, Decimal>>, Vec<Date>)> {
+) -> anyhow::Result<Grouping> {
     let dimension = q.dimension;
     let period = DateInterval::builder().start(from.to_string()).end(to.to_string()).build()?;
     let mut out: BTreeMap<Date, BTreeMap<String, Decimal>> = BTreeMap::new();

@@ -14,6 +14,7 @@ use time::{OffsetDateTime, PrimitiveDateTime};
 
 /// Every instance of `account` in `region`, all pages. Instances EC2 describes without an
 /// id are skipped and named in the returned warnings.
+#[tracing::instrument(name = "pages", skip_all, fields(pages = "DescribeInstances"))]
 pub async fn pull_instances(
     config: &SdkConfig,
     account: &Account,

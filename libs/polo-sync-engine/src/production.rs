@@ -93,7 +93,9 @@ pub async fn run(
 ) -> Result<RunSummary, DataError> {
     let started = tokio::time::Instant::now();
     let plan = SyncPlan::all(config, CONCURRENCY, Reach::Roles);
-    let outcomes = sync(&plan, base, store.clone(), now).await;
+    // The documents the pulls write are combined from memory, not read back from S3.
+    let documents = Arc::new(polo_core::ports::Remembering::new(store.clone()));
+    let outcomes = sync(&plan, base, documents.clone(), now).await;
     let mut previous = Previous::from_table(table).await?;
     previous.snapshot = match store.read_snapshot().await? {
         Some(bytes) => match parse_snapshot_bytes(&bytes, "s3 snapshot.json") {
@@ -105,7 +107,7 @@ pub async fn run(
         },
         None => None,
     };
-    let mut combined = combine(config, store.as_ref(), previous.clone(), now).await;
+    let mut combined = combine(config, documents.as_ref(), previous.clone(), now).await;
     // The cost facts of the stored costs; the refresh below shows in the next snapshot. An
     // unreadable store is pulled whole again and replaced.
     let costs = match read_costs(store.as_ref()).await {

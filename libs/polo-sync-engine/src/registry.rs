@@ -36,6 +36,7 @@ struct RegistryItem {
 
 /// Every index in `account`'s registry in `region`, all pages. A malformed item is skipped
 /// and named (by `index_id` when it has one) in the returned warnings.
+#[tracing::instrument(name = "pages", skip_all, fields(pages = "registry Scan"))]
 pub async fn pull_indexes(
     config: &SdkConfig,
     account: &Account,

@@ -10,7 +10,11 @@
 //! - every span with a `subsegment` field (a sync's pull of one account and region), named by
 //!   that field; its `account` field is an annotation (indexed, for filtering traces; X-Ray
 //!   keeps at most 50 annotations a trace, so there is one a subsegment), its other fields
-//!   metadata.
+//!   metadata;
+//! - every span with a `pages` field (a paginated loop: every page of a Query, the batches of
+//!   a write): one subsegment for all the SDK calls made in it, named by that field, with
+//!   the operation, how many calls (`aws.pages`) and retries, and the worst status; the calls
+//!   are not subsegments of their own.
 //!
 //! Spans nest as they ran. Nothing is sent for an unsampled invocation, and nothing is
 //! done at all without a daemon address or with `POLO_TRACING=off`: no layer is installed,
@@ -34,6 +38,8 @@ use crate::trace_header::TraceHeader;
 pub const INVOCATION_SPAN: &str = "Lambda runtime invoke";
 /// The field that makes one of Polo's spans a subsegment, naming it.
 pub const SUBSEGMENT_FIELD: &str = "subsegment";
+/// The field that makes one of Polo's spans a group of SDK calls (a paginated loop), naming it.
+pub const PAGES_FIELD: &str = "pages";
 /// The one field of a subsegment span that becomes an annotation.
 pub const ANNOTATED_FIELD: &str = "account";
 
@@ -75,9 +81,11 @@ struct Open {
     place: Place,
     name: String,
     start: f64,
-    /// `Some(operation)` for an AWS SDK call.
+    /// `Some(operation)` for an AWS SDK call, and for a group once a call ran in it.
     operation: Option<String>,
     attempts: u32,
+    /// `Some(calls)` for a group of SDK calls: how many ran in it.
+    calls: Option<u32>,
     /// The final HTTP status of an SDK call (0: no answer), when its client reports it.
     status: Option<u16>,
     annotations: Map<String, Value>,
@@ -122,6 +130,7 @@ impl XrayLayer {
             && (meta.name() == INVOCATION_SPAN
                 || meta.fields().field("rpc.service").is_some()
                 || meta.fields().field(SUBSEGMENT_FIELD).is_some()
+                || meta.fields().field(PAGES_FIELD).is_some()
                 || (meta.name() == "try_attempt" && meta.target().starts_with("aws_smithy_runtime")))
     }
 
@@ -180,16 +189,36 @@ where
             return;
         }
         if meta.name() == "try_attempt" {
-            if let Some(parent) = span.parent()
-                && let Some(open) = parent.extensions_mut().get_mut::<Open>()
-            {
-                open.attempts += 1;
+            // The SDK call's subsegment, or the group it ran in.
+            for ancestor in span.scope().skip(1) {
+                if let Some(open) = ancestor.extensions_mut().get_mut::<Open>() {
+                    open.attempts += 1;
+                    return;
+                }
             }
             return;
         }
-        // The nearest enclosing subsegment or invocation, else the invocation in progress.
+        // The nearest enclosing subsegment or invocation, else the invocation in progress. An
+        // SDK call in a group is counted there, not sent; a group in a group is the outer one.
         let mut place = None;
         for ancestor in span.scope().skip(1) {
+            if (fields.service.is_some() || fields.pages.is_some())
+                && let Some(group) = ancestor.extensions_mut().get_mut::<Open>().filter(|o| o.calls.is_some())
+            {
+                // A group in a group adds to the outer one.
+                if fields.service.is_none() {
+                    return;
+                }
+                group.calls = group.calls.map(|n| n + 1);
+                group.operation.get_or_insert_with(|| {
+                    format!(
+                        "{}.{}",
+                        fields.service.clone().unwrap_or_default(),
+                        fields.method.clone().unwrap_or_default()
+                    )
+                });
+                return;
+            }
             let extensions = ancestor.extensions();
             if let Some(open) = extensions.get::<Open>() {
                 place = Some(Place { trace_id: open.place.trace_id.clone(), parent_id: open.id.clone() });
@@ -202,30 +231,33 @@ where
         }
         let place = place.or_else(|| self.current.lock().ok().and_then(|c| c.clone()));
         let Some(place) = place else { return };
-        let open = match (fields.service, fields.subsegment) {
-            (Some(service), _) => Open {
+        let group = fields.subsegment_is_group();
+        let open = match (fields.service, fields.subsegment, fields.pages) {
+            (Some(service), _, _) => Open {
                 id: new_id(),
                 place,
                 name: service,
                 start: now_seconds(),
                 operation: Some(fields.method.unwrap_or_default()),
                 attempts: 0,
+                calls: None,
                 status: None,
                 annotations: Map::new(),
                 metadata: Map::new(),
             },
-            (None, Some(name)) => Open {
+            (None, Some(name), _) | (None, None, Some(name)) => Open {
                 id: new_id(),
                 place,
                 name,
                 start: now_seconds(),
                 operation: None,
                 attempts: 0,
+                calls: group,
                 status: None,
                 annotations: fields.annotations,
                 metadata: fields.metadata,
             },
-            (None, None) => return,
+            (None, None, None) => return,
         };
         if self.opened.fetch_add(1, std::sync::atomic::Ordering::Relaxed) >= self.cap {
             return;
@@ -240,9 +272,12 @@ where
         // The innermost SDK call around the event.
         for span in span.scope() {
             if let Some(open) = span.extensions_mut().get_mut::<Open>()
-                && open.operation.is_some()
+                && (open.operation.is_some() || open.calls.is_some())
             {
-                open.status = Some(status);
+                // A group keeps its worst answer.
+                open.status = Some(
+                    open.status.map_or(status, |s| if badness(s) >= badness(status) { s } else { status }),
+                );
                 return;
             }
         }
@@ -267,11 +302,15 @@ where
         });
         if let Some(operation) = open.operation {
             document["namespace"] = json!("aws");
+            let calls = open.calls.unwrap_or(1);
             document["aws"] = json!({
                 "operation": operation,
                 "region": self.region,
-                "retries": open.attempts.saturating_sub(1),
+                "retries": open.attempts.saturating_sub(calls),
             });
+            if open.calls.is_some() {
+                document["aws"]["pages"] = json!(calls);
+            }
             if let Some(status) = open.status {
                 let (error, throttle, fault) = marks(status);
                 if status != 0 {
@@ -295,6 +334,17 @@ where
     }
 }
 
+/// How bad an answer is, as X-Ray marks it: a fault (no answer, 5xx) over a throttle over
+/// an error over a success.
+fn badness(status: u16) -> u8 {
+    match marks(status) {
+        (_, _, true) => 3,
+        (_, true, _) => 2,
+        (true, _, _) => 1,
+        _ => 0,
+    }
+}
+
 /// The `status` field of an outcome event.
 struct Status(Option<u16>);
 
@@ -314,6 +364,7 @@ struct Fields {
     service: Option<String>,
     method: Option<String>,
     subsegment: Option<String>,
+    pages: Option<String>,
     annotations: Map<String, Value>,
     metadata: Map<String, Value>,
 }
@@ -325,6 +376,7 @@ impl Fields {
             ("rpc.service", Value::String(v)) => self.service = Some(v),
             ("rpc.method", Value::String(v)) => self.method = Some(v),
             (SUBSEGMENT_FIELD, Value::String(v)) => self.subsegment = Some(v),
+            (PAGES_FIELD, Value::String(v)) => self.pages = Some(v),
             (ANNOTATED_FIELD, value) => {
                 self.annotations.insert(ANNOTATED_FIELD.to_owned(), value);
             }
@@ -332,6 +384,13 @@ impl Fields {
                 self.metadata.insert(name.to_owned(), value);
             }
         }
+    }
+}
+
+impl Fields {
+    /// `Some(0)` when the span is a group of SDK calls.
+    fn subsegment_is_group(&self) -> Option<u32> {
+        self.pages.as_ref().map(|_| 0)
     }
 }
 
@@ -425,6 +484,44 @@ mod tests {
             assert!(doc["end_time"].as_f64() >= doc["start_time"].as_f64());
             assert_eq!(doc["id"].as_str().unwrap().len(), 16);
         }
+    }
+
+    #[test]
+    fn the_calls_of_a_paginated_loop_are_one_subsegment_with_their_count() {
+        let (socket, address) = daemon();
+        let subscriber = tracing_subscriber::registry()
+            .with(layer(&address).with_filter(tracing_subscriber::filter::filter_fn(XrayLayer::wants)));
+        tracing::subscriber::with_default(subscriber, || {
+            let _invoke =
+                tracing::info_span!("Lambda runtime invoke", requestId = "r-1", xrayTraceId = HEADER)
+                    .entered();
+            let _loop = tracing::info_span!("pages", pages = "by-kind").entered();
+            for page in 0..30 {
+                let _call = tracing::debug_span!(
+                    "DynamoDB.Query",
+                    "rpc.service" = "DynamoDB",
+                    "rpc.method" = "Query"
+                )
+                .entered();
+                let attempts = if page == 3 { 2 } else { 1 };
+                for attempt in 1..=attempts {
+                    let _a = tracing::debug_span!(target: "aws_smithy_runtime::client::orchestrator", "try_attempt", attempt).entered();
+                }
+                let status: u16 = if page == 3 { 429 } else { 200 };
+                tracing::debug!(target: OUTCOME_TARGET, status, "aws call answered");
+            }
+        });
+        let docs = polo_tests::xray_daemon::documents(&socket);
+        assert_eq!(docs.len(), 1, "30 pages, one subsegment: {docs:#?}");
+        let group = &docs[0];
+        assert_eq!(group["name"], "by-kind");
+        assert_eq!(group["namespace"], "aws");
+        assert_eq!(group["aws"]["operation"], "DynamoDB.Query");
+        assert_eq!(group["aws"]["pages"], 30);
+        assert_eq!(group["aws"]["retries"], 1);
+        assert_eq!(group["http"]["response"]["status"], 429, "the worst answer");
+        assert_eq!(group["throttle"], true);
+        assert_eq!(group["parent_id"], "53995c3f42cd8ad8");
     }
 
     #[test]

@@ -70,9 +70,10 @@ pub enum Slack {
 pub enum Topic {
     /// The SNS topic every alarm notifies.
     AlarmTopic,
-    /// The sync writing a new `snapshot.json` (the bucket's S3 event, through EventBridge):
-    /// what runs right after each sync, never on a clock offset from it.
-    SnapshotWritten,
+    /// The sync writing a new `snapshot.json` or `costs.json` (the bucket's S3 events, through
+    /// EventBridge): what runs right after each sync, and again when its cost refresh lands,
+    /// never on a clock offset from it.
+    DataWritten,
 }
 
 /// One schedule of a job.

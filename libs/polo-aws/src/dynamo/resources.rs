@@ -379,6 +379,7 @@ impl ResourceTable {
 
     /// Writes items in batches of 25; items DynamoDB leaves unprocessed are sent again with
     /// exponential back-off, and it fails only if some are still unprocessed after 8 tries.
+    #[tracing::instrument(name = "pages", skip_all, fields(pages = "BatchWriteItem"))]
     pub async fn write_items(&self, items: Vec<Item>) -> Result<usize, DataError> {
         let mut written = 0;
         for chunk in items.chunks(BATCH) {
@@ -480,6 +481,7 @@ impl ResourceTable {
 
     /// Writes each group atomically, packing groups into transactions of at most 100 items;
     /// a cancelled transaction (a conflicting write) is tried again with back-off.
+    #[tracing::instrument(name = "pages", skip_all, fields(pages = "TransactWriteItems"))]
     pub async fn write_transactions(&self, groups: Vec<Vec<Item>>) -> Result<usize, DataError> {
         let mut batches: Vec<Vec<Item>> = Vec::new();
         for group in groups {
@@ -614,6 +616,7 @@ impl ResourceTable {
 
     /// Every item whose `key` is `value` (in the table, or the GSI `index`), and whose sort
     /// key (`sk`, or the index's) starts with `sk_prefix` when given, reading every page.
+    #[tracing::instrument(name = "pages", skip_all, fields(pages = index.unwrap_or("Query")))]
     pub(super) async fn query_all(
         &self,
         index: Option<&str>,
@@ -686,6 +689,7 @@ impl ResourceTable {
     /// Which of `keys` name a resource of `kind` that the table holds as vanished: a sync
     /// that sees them again says they came back. One GetItem per key, a few at a time (the
     /// sparse `by-kind` index no longer lists vanished resources; a sync sees few new keys).
+    #[tracing::instrument(name = "pages", skip_all, fields(pages = "came back?"))]
     pub async fn vanished_among(
         &self,
         kind: ResourceKind,
@@ -734,6 +738,7 @@ impl ResourceTable {
 
     /// Every change seen in `[start, end)`, oldest first: one Query on `by-day` per UTC day
     /// the window touches and shard (a week is 56 or 64 Queries, 8 at a time), never a Scan.
+    #[tracing::instrument(name = "pages", skip_all, fields(pages = "by-day"))]
     pub async fn changes_between(
         &self,
         start: OffsetDateTime,
@@ -777,6 +782,7 @@ impl ResourceTable {
     /// histories are read 16 at a time and everything is written 25 items a call, the
     /// markers last: each step overwrites, so a run that stops half-way is finished by the
     /// next. Returns the items written.
+    #[tracing::instrument(name = "pages", skip_all, fields(pages = "relay"))]
     pub async fn relay(&self, old: Vec<ResourceItem>, now: OffsetDateTime) -> Result<usize, DataError> {
         let moves: Vec<(ResourceItem, ResourceItem)> =
             old.into_iter().filter_map(|item| item.relaid().map(|relaid| (item, relaid))).collect();

@@ -19,7 +19,7 @@ use async_trait::async_trait;
 use crate::model::{Change, Finding, Fleet, Index, Instance, ResourceKind};
 
 pub use costs::{COSTS_KEY, CostReader, InMemoryCosts, LocalCostReader};
-pub use documents::{SNAPSHOT_KEY, SNAPSHOT_REVALIDATE, SyncStore, document_key};
+pub use documents::{Remembering, SNAPSHOT_KEY, SNAPSHOT_REVALIDATE, SyncStore, document_key};
 pub use documents_local::LocalStore;
 pub use exports::ExportStore;
 pub use findings::{FindingStore, LocalFindings, MemoryFindings, open_first};
