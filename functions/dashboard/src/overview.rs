@@ -43,19 +43,6 @@ struct OverviewPage {
     findings: Result<Vec<(&'static str, usize)>, &'static str>,
 }
 
-/// Why a part of `/` is missing, as the page says it: the store's own error text (names,
-/// AWS messages) stays in the log.
-fn unavailable(part: &str, e: &polo_core::ports::DataError) -> &'static str {
-    tracing::warn!(part, error = %e, "a part of / could not be read; the page shows the rest");
-    match e {
-        polo_core::ports::DataError::NoDataYet(_) => "nothing stored yet",
-        polo_core::ports::DataError::Unreadable { .. } => "what is stored could not be read",
-        polo_core::ports::DataError::Store(_) => {
-            "the store did not answer (throttled, unreachable or denied); see the function's log"
-        }
-    }
-}
-
 impl OverviewPage {
     fn money(m: polo_core::Money) -> String {
         m.to_grouped_cents()
@@ -133,7 +120,7 @@ pub async fn overview(
                 .map(|l| {
                     l.into_iter().map(|r| (r.path(), r.kind.title(), r.period, r.body.headline)).collect()
                 })
-                .map_err(|e| unavailable("reports", &e));
+                .map_err(|e| polo_web::response::unavailable("reports", &e));
             let findings = open
                 .map(|open| {
                     [Severity::Critical, Severity::Warning, Severity::Info]
@@ -141,7 +128,7 @@ pub async fn overview(
                         .map(|s| (s.as_str(), open.iter().filter(|f| f.severity == s).count()))
                         .collect()
                 })
-                .map_err(|e| unavailable("findings", &e));
+                .map_err(|e| polo_web::response::unavailable("findings", &e));
             html(&OverviewPage {
                 chrome,
                 reports,

@@ -203,7 +203,8 @@ struct IndexPage {
     cost_30d: Option<String>,
     cost_as_of: String,
     history: Vec<HistoryRow>,
-    findings: Vec<FindingRow>,
+    /// `Err` (why) when the findings could not be read: the rest of the page still shows.
+    findings: Result<Vec<FindingRow>, &'static str>,
 }
 
 /// `GET /indexes/{index_id}`: one index, its instances and what it costs. An id that
@@ -254,8 +255,11 @@ pub async fn detail(
             let cost_30d = as_of.map(|_| {
                 fleet.index_cost_last_30_days(&index.index_id).unwrap_or(Money::ZERO).to_grouped_cents()
             });
-            let mut findings = state.findings.findings_for(ResourceKind::Indexes, &index.index_id).await?;
-            findings.retain(|f| f.account == index.account && f.region == index.region);
+            let findings =
+                state.findings.findings_for(ResourceKind::Indexes, &index.index_id).await.map(|mut f| {
+                    f.retain(|f| f.account == index.account && f.region == index.region);
+                    finding_rows(&f, now)
+                });
             html(&IndexPage {
                 chrome,
                 cells: IndexCells::new(&index, instances.len(), now),
@@ -277,7 +281,7 @@ pub async fn detail(
                     &state.resources.history(ResourceKind::Indexes, &index.key()).await?,
                     now,
                 ),
-                findings: finding_rows(&findings, now),
+                findings: findings.map_err(|e| polo_web::response::unavailable("findings", &e)),
             })
         }
     }

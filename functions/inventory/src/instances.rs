@@ -219,7 +219,8 @@ struct InstancePage {
     tags: Vec<(String, String)>,
     age: String,
     history: Vec<HistoryRow>,
-    findings: Vec<FindingRow>,
+    /// `Err` (why) when the findings could not be read: the rest of the page still shows.
+    findings: Result<Vec<FindingRow>, &'static str>,
 }
 
 /// One change of a resource, ready to print.
@@ -318,10 +319,12 @@ pub async fn detail(
                     &state.resources.history(ResourceKind::Instances, &instance.id).await?,
                     now,
                 ),
-                findings: finding_rows(
-                    &state.findings.findings_for(ResourceKind::Instances, &instance.id).await?,
-                    now,
-                ),
+                findings: state
+                    .findings
+                    .findings_for(ResourceKind::Instances, &instance.id)
+                    .await
+                    .map(|f| finding_rows(&f, now))
+                    .map_err(|e| polo_web::response::unavailable("findings", &e)),
             })
         }
     }

@@ -10,6 +10,20 @@ use serde::Serialize;
 use crate::error::{AppError, ErrorReport};
 use crate::request::negotiate::Format;
 
+/// Why a part of a page is missing, as the page says it, for a store that could not be read
+/// while the rest of the page could: the store's own error text (names, AWS messages) stays
+/// in the log.
+pub fn unavailable(part: &str, e: &polo_core::ports::DataError) -> &'static str {
+    tracing::warn!(part, error = %e, "a part of a page could not be read; the page shows the rest");
+    match e {
+        polo_core::ports::DataError::NoDataYet(_) => "nothing stored yet",
+        polo_core::ports::DataError::Unreadable { .. } => "what is stored could not be read",
+        polo_core::ports::DataError::Store(_) => {
+            "the store did not answer (throttled, unreachable or denied); see the function's log"
+        }
+    }
+}
+
 /// The JSON error envelope: `{"error": {"status", "message", "param"}}`.
 #[derive(Serialize)]
 struct ErrorBody<'a> {

@@ -8,5 +8,6 @@ pub(crate) mod respond;
 pub(crate) mod security;
 
 pub use chart::Chart;
+pub use errors::unavailable;
 pub use layout::Chrome;
 pub use respond::{csv, html, html_body, json};
