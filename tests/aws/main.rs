@@ -21,6 +21,7 @@ mod runtime_api;
 
 mod bench_costs;
 mod bench_huge;
+mod bench_jobs;
 mod bench_sync;
 mod cop;
 mod costs;

@@ -200,14 +200,19 @@ impl Function {
         Some((kb / 1024.0 * 10.0).round() / 10.0)
     }
 
-    /// Sends one event and waits for the answer.
+    /// Sends one event and waits for the answer (at most 20 s).
     pub async fn invoke(&mut self, event: &str) -> (String, Outcome) {
+        self.invoke_within(event, Duration::from_secs(20)).await
+    }
+
+    /// Sends one event and waits for the answer, at most `limit`.
+    pub async fn invoke_within(&mut self, event: &str, limit: Duration) -> (String, Outcome) {
         self.next_id += 1;
         let id = format!("req-{:04}-{}", self.next_id, std::process::id());
         let waiting = self.inner.answered.notified();
         self.inner.queue.lock().unwrap().push_back((id.clone(), Bytes::from(event.to_owned())));
         self.inner.arrived.notify_waiters();
-        tokio::time::timeout(Duration::from_secs(20), async {
+        tokio::time::timeout(limit, async {
             let mut waiting = Box::pin(waiting);
             loop {
                 if let Some((_, outcome)) = self.inner.outcomes.lock().unwrap().iter().find(|(i, _)| *i == id)
