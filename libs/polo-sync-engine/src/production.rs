@@ -96,7 +96,7 @@ pub async fn run(
     // The documents the pulls write are combined from memory, not read back from S3.
     let documents = Arc::new(polo_core::ports::Remembering::new(store.clone()));
     let outcomes = sync(&plan, base, documents.clone(), now).await;
-    let mut previous = Previous::from_table(table).await?;
+    let mut previous = Box::pin(Previous::from_table(table)).await?;
     previous.snapshot = match store.read_snapshot().await? {
         Some(bytes) => match parse_snapshot_bytes(&bytes, "s3 snapshot.json") {
             Ok(s) => Some(s),

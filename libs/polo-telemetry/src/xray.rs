@@ -210,13 +210,23 @@ where
                     return;
                 }
                 group.calls = group.calls.map(|n| n + 1);
-                group.operation.get_or_insert_with(|| {
-                    format!(
-                        "{}.{}",
-                        fields.service.clone().unwrap_or_default(),
-                        fields.method.clone().unwrap_or_default()
-                    )
-                });
+                let (service, method) =
+                    (fields.service.unwrap_or_default(), fields.method.unwrap_or_default());
+                if group.operation.is_none() {
+                    // Named for the service it calls, as X-Ray's service map wants; the
+                    // loop's own name goes to the metadata.
+                    let label = std::mem::replace(&mut group.name, service.clone());
+                    group.metadata.insert("loop".to_owned(), Value::String(label));
+                    group.operation = Some(method.clone());
+                }
+                let operations =
+                    group.metadata.entry("operations").or_insert_with(|| Value::Array(Vec::new()));
+                let this = Value::String(format!("{service}.{method}"));
+                if let Value::Array(seen) = operations
+                    && !seen.contains(&this)
+                {
+                    seen.push(this);
+                }
                 return;
             }
             let extensions = ancestor.extensions();
@@ -309,7 +319,9 @@ where
                 "retries": open.attempts.saturating_sub(calls),
             });
             if open.calls.is_some() {
-                document["aws"]["pages"] = json!(calls);
+                let mut metadata = open.metadata;
+                metadata.insert("pages".to_owned(), json!(calls));
+                document["metadata"] = json!({ "polo": metadata });
             }
             if let Some(status) = open.status {
                 let (error, throttle, fault) = marks(status);
@@ -514,10 +526,12 @@ mod tests {
         let docs = polo_tests::xray_daemon::documents(&socket);
         assert_eq!(docs.len(), 1, "30 pages, one subsegment: {docs:#?}");
         let group = &docs[0];
-        assert_eq!(group["name"], "by-kind");
+        assert_eq!(group["name"], "DynamoDB", "named for the service, as the service map wants");
         assert_eq!(group["namespace"], "aws");
-        assert_eq!(group["aws"]["operation"], "DynamoDB.Query");
-        assert_eq!(group["aws"]["pages"], 30);
+        assert_eq!(group["aws"]["operation"], "Query");
+        assert_eq!(group["metadata"]["polo"]["loop"], "by-kind");
+        assert_eq!(group["metadata"]["polo"]["pages"], 30);
+        assert_eq!(group["metadata"]["polo"]["operations"], json!(["DynamoDB.Query"]));
         assert_eq!(group["aws"]["retries"], 1);
         assert_eq!(group["http"]["response"]["status"], 429, "the worst answer");
         assert_eq!(group["throttle"], true);

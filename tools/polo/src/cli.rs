@@ -352,8 +352,8 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let done = table.upgrade(*dry_run).await?;
             let verb = if *dry_run { "would give" } else { "gave" };
             println!(
-                "table-upgrade: read {} items; {verb} {} history items their day keys and {} vanished resources a TTL",
-                done.scanned, done.history, done.vanished
+                "table-upgrade: read {} items; {verb} {} history items their day keys and {} vanished resources a TTL; {} changed meanwhile by a sync, left alone",
+                done.scanned, done.history, done.vanished, done.skipped
             );
             Ok(())
         }

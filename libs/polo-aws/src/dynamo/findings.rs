@@ -104,6 +104,7 @@ impl FindingTable {
             .table_name(&self.table)
             .key("pk", AttributeValue::S("finding-run".into()))
             .key("sk", AttributeValue::S("last".into()))
+            .consistent_read(true)
             .send()
             .await
             .map_err(|e| store_error(&format!("GetItem {}", self.table), e))?;
@@ -147,7 +148,8 @@ impl FindingStore for FindingTable {
         let shards: Vec<String> =
             (0..FINDING_SHARDS).map(|n| format!("finding#{n}")).chain([OLD_PARTITION.to_owned()]).collect();
         let reads = futures_util::future::try_join_all(
-            shards.iter().map(|pk| self.writer.query_all(None, "pk", pk, None)),
+            // Consistent: the outbox reads them right after a run saved them.
+            shards.iter().map(|pk| self.writer.query_pages(None, "pk", pk, None, true)),
         );
         let (mut pages, last_run) = tokio::try_join!(reads, self.last_run())?;
         let old_items = pages.pop().unwrap_or_default();
@@ -196,8 +198,10 @@ impl FindingStore for FindingTable {
             }
         }
         let changed = items.len();
-        items.extend(markers);
+        // Markers only once every copy is written: a batch is not atomic, and a marker
+        // without its copy would lose the finding.
         self.writer.write_items(items).await?;
+        self.writer.write_items(markers).await?;
         if let Some(at) = findings.iter().filter(|f| f.resolved_at.is_none()).map(|f| f.last_seen).max() {
             let run = RunItem { pk: "finding-run".into(), sk: "last".into(), at };
             let item = serde_dynamo::to_item(run).map_err(|e| item_error("finding-run", e))?;

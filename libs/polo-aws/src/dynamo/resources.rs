@@ -241,6 +241,8 @@ pub struct Upgrade {
     pub history: usize,
     /// Vanished resources given a `ttl`.
     pub vanished: usize,
+    /// Items another writer changed between the Scan and the update: left as they are.
+    pub skipped: usize,
 }
 
 /// The resource table.
@@ -616,13 +618,26 @@ impl ResourceTable {
 
     /// Every item whose `key` is `value` (in the table, or the GSI `index`), and whose sort
     /// key (`sk`, or the index's) starts with `sk_prefix` when given, reading every page.
-    #[tracing::instrument(name = "pages", skip_all, fields(pages = index.unwrap_or("Query")))]
     pub(super) async fn query_all(
         &self,
         index: Option<&str>,
         key: &str,
         value: &str,
         sk_prefix: Option<&str>,
+    ) -> Result<Vec<Item>, DataError> {
+        self.query_pages(index, key, value, sk_prefix, false).await
+    }
+
+    /// [`ResourceTable::query_all`], strongly consistent when `consistent` (the table only:
+    /// a GSI has no consistent reads), so a read right after a write sees it.
+    #[tracing::instrument(name = "pages", skip_all, fields(pages = index.unwrap_or("Query")))]
+    pub(super) async fn query_pages(
+        &self,
+        index: Option<&str>,
+        key: &str,
+        value: &str,
+        sk_prefix: Option<&str>,
+        consistent: bool,
     ) -> Result<Vec<Item>, DataError> {
         let sort_key = match index {
             Some(BY_KIND) => "gsi1sk",
@@ -639,6 +654,7 @@ impl ResourceTable {
                 .table_name(&self.table)
                 .expression_attribute_names("#k", key)
                 .expression_attribute_values(":v", AttributeValue::S(value.to_owned()))
+                .consistent_read(consistent && index.is_none())
                 .set_exclusive_start_key(start.take());
             q = match sk_prefix {
                 Some(prefix) => q
@@ -689,7 +705,7 @@ impl ResourceTable {
     /// Which of `keys` name a resource of `kind` that the table holds as vanished: a sync
     /// that sees them again says they came back. One GetItem per key, a few at a time (the
     /// sparse `by-kind` index no longer lists vanished resources; a sync sees few new keys).
-    #[tracing::instrument(name = "pages", skip_all, fields(pages = "came back?"))]
+    #[tracing::instrument(name = "pages", skip_all, fields(pages = "came back"))]
     pub async fn vanished_among(
         &self,
         kind: ResourceKind,
@@ -824,8 +840,9 @@ impl ResourceTable {
             }
         }
         tracing::info!(table = %self.table, items = writes.len(), markers = markers.len(), "relaying items of the old layout");
-        writes.extend(markers);
-        self.write_items(writes).await
+        // Markers only once every copy is written: a batch is not atomic.
+        let written = self.write_items(writes).await?;
+        Ok(written + self.write_items(markers).await?)
     }
 
     /// The one-off upgrade of a table written before the `by-day` index and TTLs: every
@@ -833,7 +850,9 @@ impl ResourceTable {
     /// resource without a `ttl` gets one. Items of the old index layout are left to the sync,
     /// which relays them ([`ResourceTable::relay`]). This is the only Scan of the table: an
     /// operator runs it once, by hand (`polo table-upgrade`), never a page, report or sync.
-    /// With `dry_run`, it counts and writes nothing.
+    /// Each item is changed by a conditional UpdateItem (never a put of what the Scan read),
+    /// so a sync writing at the same time is never undone. With `dry_run`, it counts and
+    /// writes nothing.
     pub async fn upgrade(&self, dry_run: bool) -> Result<Upgrade, DataError> {
         let mut done = Upgrade::default();
         let mut from: Option<Item> = None;
@@ -854,11 +873,10 @@ impl ResourceTable {
                 .await
                 .map_err(|e| store_error(&format!("Scan {}", self.table), e))?;
             done.scanned += usize::try_from(output.scanned_count).unwrap_or(0);
-            let mut writes = Vec::new();
             for item in output.items.unwrap_or_default() {
                 let is_history =
                     matches!(item.get("sk"), Some(AttributeValue::S(sk)) if sk.starts_with("history#"));
-                if is_history {
+                let update = if is_history {
                     let old: HistoryItem =
                         serde_dynamo::from_item(item).map_err(|e| item_error(&self.table, e))?;
                     let key = old.change.key().into_owned();
@@ -866,24 +884,51 @@ impl ResourceTable {
                         continue; // under an index's old key: the sync copies it when it relays the index
                     }
                     let n = old.sk.rsplit('#').next().and_then(|n| n.parse().ok()).unwrap_or(1);
-                    let mut new = HistoryItem::new(old.change, n, self.retention.history_days);
-                    (new.pk, new.sk) = (old.pk, old.sk);
-                    new.ttl = old.ttl.or(new.ttl);
-                    writes.push(serde_dynamo::to_item(&new).map_err(|e| item_error(&new.pk, e))?);
+                    let new = HistoryItem::new(old.change, n, self.retention.history_days);
                     done.history += 1;
+                    let s = |v: Option<String>| AttributeValue::S(v.unwrap_or_default());
+                    self.client
+                        .update_item()
+                        .key("pk", AttributeValue::S(old.pk))
+                        .key("sk", AttributeValue::S(old.sk))
+                        .update_expression("SET gsi3pk = :p, gsi3sk = :s, #t = if_not_exists(#t, :t)")
+                        .condition_expression("attribute_exists(pk) AND attribute_not_exists(gsi3pk)")
+                        .expression_attribute_values(":p", s(new.gsi3pk))
+                        .expression_attribute_values(":s", s(new.gsi3sk))
+                        .expression_attribute_values(
+                            ":t",
+                            AttributeValue::N(new.ttl.unwrap_or_default().to_string()),
+                        )
                 } else {
-                    let mut r: ResourceItem =
+                    let r: ResourceItem =
                         serde_dynamo::from_item(item).map_err(|e| item_error(&self.table, e))?;
-                    if r.relaid().is_some() {
+                    let Some(at) = r.vanished_at.filter(|_| r.relaid().is_none()) else {
                         continue; // the sync relays it, with its TTL
-                    }
-                    r.ttl = r.vanished_at.map(|at| expiry(at, self.retention.vanished_days));
-                    writes.push(serde_dynamo::to_item(&r).map_err(|e| item_error(&r.pk, e))?);
+                    };
                     done.vanished += 1;
+                    let ttl = expiry(at, self.retention.vanished_days);
+                    self.client
+                        .update_item()
+                        .key("pk", AttributeValue::S(r.pk))
+                        .key("sk", AttributeValue::S(r.sk))
+                        .update_expression("SET #t = :t")
+                        // A sync may have revived it since the Scan: then it is left alone.
+                        .condition_expression("attribute_exists(vanished_at) AND attribute_not_exists(#t)")
+                        .expression_attribute_values(":t", AttributeValue::N(ttl.to_string()))
+                };
+                if dry_run {
+                    continue;
                 }
-            }
-            if !dry_run {
-                self.write_items(writes).await?;
+                let result =
+                    update.table_name(&self.table).expression_attribute_names("#t", "ttl").send().await;
+                match result {
+                    Ok(_) => {}
+                    Err(e) if e.as_service_error().is_some_and(aws_sdk_dynamodb::operation::update_item::UpdateItemError::is_conditional_check_failed_exception) => {
+                        done.skipped += 1;
+                        if is_history { done.history -= 1 } else { done.vanished -= 1 }
+                    }
+                    Err(e) => return Err(store_error(&format!("UpdateItem {}", self.table), e)),
+                }
             }
             match output.last_evaluated_key {
                 Some(key) if !key.is_empty() => from = Some(key),
