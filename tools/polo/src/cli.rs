@@ -47,6 +47,11 @@ pub enum Command {
         /// The address to bind.
         #[arg(long, default_value = "127.0.0.1")]
         host: std::net::IpAddr,
+        /// A host name (besides loopback and IP addresses) the server answers to, as the
+        /// browser sends it in `Host`; repeat it for several. Other names get 421, so a web
+        /// page cannot rebind a name of its own to this server.
+        #[arg(long = "allowed-host", env = "POLO_ALLOWED_HOSTS", value_delimiter = ',')]
+        allowed_hosts: Vec<String>,
         /// The snapshot; default: POLO_DATA, ./local_data.json, the bundled sample.
         #[arg(long, env = "POLO_DATA")]
         data: Option<PathBuf>,
@@ -220,7 +225,7 @@ fn bytes_mb(bytes: usize) -> f64 {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let clock = cli.clock();
     match &cli.command {
-        Command::Serve { port, host, data, oidc_issuer, oidc_client_id } => {
+        Command::Serve { port, host, allowed_hosts, data, oidc_issuer, oidc_client_id } => {
             let config = cli.load_config()?;
             let path = crate::serve::snapshot_path(data.as_deref());
             tracing::info!(data = %path.display(), "serving snapshot");
@@ -247,7 +252,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if let (Some(issuer), Some(client_id)) = (oidc_issuer, oidc_client_id) {
                 state = crate::serve::with_sign_in(state, issuer, client_id, addr)?;
             }
-            crate::serve::run(state, addr).await
+            crate::serve::run(state, addr, allowed_hosts.clone()).await
         }
         Command::Sample { seed, scale, out } => {
             let scale = match scale {

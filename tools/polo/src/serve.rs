@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::Context as _;
+use axum::response::IntoResponse as _;
 use polo_core::Clock;
 use polo_core::config::Config;
 use polo_core::cop::{CopSources, run_cop};
@@ -168,11 +169,56 @@ pub fn with_sign_in(
 }
 
 /// Serves `state` on `addr` until Ctrl-C or SIGTERM.
-pub async fn run(state: AppState, addr: SocketAddr) -> anyhow::Result<()> {
+pub async fn run(state: AppState, addr: SocketAddr, allowed_hosts: Vec<String>) -> anyhow::Result<()> {
     let listener = TcpListener::bind(addr).await.with_context(|| format!("cannot listen on {addr}"))?;
     tracing::info!("Polo on http://{}", listener.local_addr()?);
-    axum::serve(listener, crate::app(state)).with_graceful_shutdown(shutdown()).await?;
+    let app = only_known_hosts(crate::app(state), allowed_hosts);
+    axum::serve(listener, app).with_graceful_shutdown(shutdown()).await?;
     Ok(())
+}
+
+/// `app` answering only requests whose `Host` is loopback, an IP address, or one of
+/// `allowed` (`--allowed-host`): a web page on another site that points a name of its own at
+/// 127.0.0.1 (DNS rebinding) would otherwise read the developer's synced fleet through the
+/// browser. Any other `Host` gets 421 Misdirected Request, naming the flag.
+pub fn only_known_hosts(app: axum::Router, allowed: Vec<String>) -> axum::Router {
+    let allowed = std::sync::Arc::new(allowed);
+    app.layer(axum::middleware::from_fn(
+        move |request: axum::extract::Request, next: axum::middleware::Next| {
+            let allowed = std::sync::Arc::clone(&allowed);
+            async move {
+                let host = request
+                    .headers()
+                    .get(axum::http::header::HOST)
+                    .and_then(|h| h.to_str().ok())
+                    .unwrap_or("");
+                if host_allowed(host, &allowed) {
+                    return next.run(request).await;
+                }
+                tracing::warn!(host, "refused a request for an unknown host");
+                let message = "polo serve answers only loopback, IP addresses and --allowed-host names";
+                (axum::http::StatusCode::MISDIRECTED_REQUEST, message).into_response()
+            }
+        },
+    ))
+}
+
+/// Whether `polo serve` answers a request whose `Host` header is `host` (with or without a
+/// port): a loopback name (`localhost`, `*.localhost`), an IP address (no name to rebind),
+/// or a name in `allowed` (case-insensitive).
+pub fn host_allowed(host: &str, allowed: &[String]) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(v6) => return v6.split(']').next().is_some_and(|ip| ip.parse::<std::net::Ipv6Addr>().is_ok()),
+        None => host
+            .rsplit_once(':')
+            .map_or(host, |(name, port)| if port.parse::<u16>().is_ok() { name } else { host }),
+    };
+    let name = name.trim_end_matches('.').to_ascii_lowercase();
+    !name.is_empty()
+        && (name == "localhost"
+            || name.ends_with(".localhost")
+            || name.parse::<std::net::Ipv4Addr>().is_ok()
+            || allowed.iter().any(|a| a.eq_ignore_ascii_case(&name)))
 }
 
 async fn shutdown() {
@@ -202,6 +248,53 @@ mod tests {
 
     fn sample() -> PathBuf {
         PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/sample_data.json"))
+    }
+
+    #[test]
+    fn serve_answers_loopback_ip_addresses_and_allowed_names_only() {
+        use super::host_allowed;
+        let allowed = vec!["polo.internal".to_owned()];
+        for ok in [
+            "localhost:2200",
+            "127.0.0.1:2200",
+            "[::1]:2200",
+            "10.1.2.3",
+            "app.localhost",
+            "POLO.internal:80",
+            "localhost.",
+        ] {
+            assert!(host_allowed(ok, &allowed), "{ok}");
+        }
+        for refused in [
+            "evil.example.com",
+            "evil.example.com:2200",
+            "",
+            "localhost.evil.com",
+            "[not-an-ip]",
+            "127.0.0.1.nip.io",
+        ] {
+            assert!(!host_allowed(refused, &allowed), "{refused}");
+        }
+    }
+
+    #[tokio::test]
+    async fn serve_refuses_a_request_for_an_unknown_host() {
+        use tower::ServiceExt as _;
+        let app = super::only_known_hosts(
+            axum::Router::new().route("/", axum::routing::get(|| async { "ok" })),
+            vec![],
+        );
+        let request = |host: &str| {
+            axum::http::Request::builder()
+                .uri("/")
+                .header("host", host)
+                .body(axum::body::Body::empty())
+                .unwrap()
+        };
+        let refused = app.clone().oneshot(request("rebound.example.com:2200")).await.unwrap();
+        assert_eq!(refused.status(), axum::http::StatusCode::MISDIRECTED_REQUEST);
+        let served = app.oneshot(request("127.0.0.1:2200")).await.unwrap();
+        assert_eq!(served.status(), axum::http::StatusCode::OK);
     }
 
     #[test]
