@@ -262,7 +262,7 @@ pub(crate) fn rejection_response(rejected: &Rejected) -> Value {
         "statusCode": 400,
         "headers": {
             "content-type": "application/json",
-            "cache-control": "private, no-cache",
+            "cache-control": "private, no-store",
             "x-content-type-options": "nosniff",
             "content-security-policy": crate::response::security::CONTENT_SECURITY_POLICY,
         },

@@ -123,13 +123,15 @@ pub fn finish(router: Router) -> Router {
 }
 
 /// Middleware: every answer that sets no caching of its own (static assets do) depends on
-/// `HX-Request`, `HX-History-Restore-Request` and `Accept` and must be revalidated: a page, its htmx fragment and its JSON
-/// share one URL, and back/forward must never show a bare fragment.
+/// `HX-Request`, `HX-History-Restore-Request` and `Accept` and is never stored (`no-store`:
+/// it shows a signed-in user's fleet, which no cache and no shared disk should keep): a page,
+/// its htmx fragment and its JSON share one URL, and back/forward must never show a bare
+/// fragment.
 pub(crate) async fn dynamic_caching(request: Request, next: Next) -> Response {
     let mut response = next.run(request).await;
     let headers = response.headers_mut();
     if !headers.contains_key(header::CACHE_CONTROL) {
-        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-cache"));
+        headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
         headers
             .append(header::VARY, HeaderValue::from_static("HX-Request, HX-History-Restore-Request, Accept"));
     }

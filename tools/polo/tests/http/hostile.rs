@@ -21,7 +21,7 @@ async fn every_dynamic_answer_varies_on_htmx_and_accept_and_is_revalidated() {
         "/instances?page=abc",
     ] {
         let answer = app.get(path).await;
-        assert_eq!(answer.headers["cache-control"], "private, no-cache", "{path}");
+        assert_eq!(answer.headers["cache-control"], "private, no-store", "{path}");
         assert_eq!(answer.headers["vary"], "HX-Request, HX-History-Restore-Request, Accept", "{path}");
     }
     let css = app.get(&polo_assets::url("dist/main.css")).await;
