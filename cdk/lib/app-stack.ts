@@ -326,6 +326,17 @@ export class PoloAppStack extends cdk.Stack {
         });
       }
     }
+    // Unknown paths and HEAD get Polo's answers (its 404 page, in the format asked for; HEAD
+    // as GET without a body), not API Gateway's bare 404: `$default` goes to whichever
+    // function serves `/`.
+    const home = functions.find((f) => f.routes.some((r) => r.path === '/'));
+    if (home) {
+      new apigw.HttpRoute(this.api, 'default-route', {
+        httpApi: this.api,
+        routeKey: apigw.HttpRouteKey.DEFAULT,
+        integration: integrations[home.name],
+      });
+    }
 
     // Schedules: UTC ones as EventBridge rules; those in the report time zone with
     // EventBridge Scheduler, which keeps the zone's DST. No retry: the next run comes.

@@ -45,7 +45,8 @@ export function suppressAppFindings(stack: cdk.Stack & { api: IConstruct; functi
       reason:
         'A browser carries a session cookie, not a bearer header, so no API Gateway authorizer can check it: ' +
         'every route function checks identity itself (cookie, bearer token or JWT claims) before reading ' +
-        'data, and answers 401 or a sign-in redirect (docs/auth.md; tested per route). /auth/* and /static/* are public by design.',
+        'data, and answers 401 or a sign-in redirect (docs/auth.md; tested per route). /auth/* and /static/* are public by design; ' +
+        '$default reaches the dashboard, which answers unknown paths with its 404 page and checks identity like every route.',
     }],
     true,
   );

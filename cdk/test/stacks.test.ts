@@ -27,15 +27,20 @@ function appTemplate(extra: Partial<ConstructorParameters<typeof PoloAppStack>[2
   return Template.fromStack(stack);
 }
 
-test('every route of `polo manifest --json` exists, with no API Gateway authorizer (functions check identity)', () => {
+test('every route of `polo manifest --json` exists, and $default to the dashboard, with no API Gateway authorizer (functions check identity)', () => {
   const t = appTemplate();
   t.resourceCountIs('AWS::ApiGatewayV2::Authorizer', 0);
   const apiRoutes = Object.values(t.findResources('AWS::ApiGatewayV2::Route')).map((r) => r.Properties);
-  assert.equal(apiRoutes.length, routes.length);
+  // Every route of the manifest, and `$default` to the function that serves `/`.
+  assert.equal(apiRoutes.length, routes.length + 1);
   for (const route of routes) {
     const found = apiRoutes.find((r) => r.RouteKey === `${route.method} ${route.path}`);
     assert.ok(found, `route ${route.method} ${route.path}`);
   }
+  const fallback = apiRoutes.find((r) => r.RouteKey === '$default');
+  const home = apiRoutes.find((r) => r.RouteKey === 'GET /');
+  assert.ok(fallback && home);
+  assert.deepEqual(fallback.Target, home.Target, 'unknown paths and HEAD get the dashboard, not a bare 404');
   for (const path of ['/auth/login', '/auth/callback', '/auth/logout']) {
     assert.ok(routes.some((r) => r.path === path && !r.authorized), path);
   }
