@@ -354,8 +354,12 @@ export class PoloAppStack extends cdk.Stack {
         });
       }
       if (zoned.length === 0) continue;
+      // Only schedules of this account may use the role (the confused-deputy guard AWS
+      // documents for Scheduler's execution role).
       const schedulerRole = new iam.Role(this, `${f.name}-scheduler-role`, {
-        assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com'),
+        assumedBy: new iam.ServicePrincipal('scheduler.amazonaws.com', {
+          conditions: { StringEquals: { 'aws:SourceAccount': this.account } },
+        }),
       });
       fn.grantInvoke(schedulerRole);
       for (const s of zoned) {

@@ -176,6 +176,13 @@ test('both tables expire items on `ttl`, and the resource table has its access-p
 });
 
 test('the sync runs on the clock, the cop when a snapshot is written, each report type in the report time zone', () => {
+  const schedulerRoles = Object.values(appTemplate().findResources('AWS::IAM::Role'))
+    .map((r) => r.Properties.AssumeRolePolicyDocument.Statement[0])
+    .filter((st) => st.Principal?.Service === 'scheduler.amazonaws.com');
+  assert.ok(schedulerRoles.length > 0);
+  for (const st of schedulerRoles) {
+    assert.ok(st.Condition?.StringEquals?.['aws:SourceAccount'], 'Scheduler may assume the role only for this account');
+  }
   const t = appTemplate();
   const rules = Object.values(t.findResources('AWS::Events::Rule')).map((r) => r.Properties);
   for (const rule of rules) assert.equal(rule.Targets.length, 1);
