@@ -66,16 +66,12 @@ impl Previous {
         })
     }
 
-    /// Adds to `vanished` those of `current`'s keys, new to `known`, that the table holds as
-    /// vanished (one GetItem each, 16 at a time). Not asked when the table lists none of the
+    /// Those of `current`'s keys, new to `known`, that the table holds as vanished (one GetItem each, 16 at a time). Not asked when the table lists none of the
     /// kind live (a first sync would ask for every resource: 100,000 reads at the huge
     /// scale), so resources that return to a table where everything had vanished read as
     /// appearing. A failed lookup too only makes a return read as a first appearance: logged.
-    async fn ask_returns<T: Tracked>(&mut self, known: &[T], current: &[T]) {
-        let Some(table) = &self.ask else { return };
-        if known.is_empty() {
-            return;
-        }
+    async fn returns<T: Tracked>(&self, known: &[T], current: &[T]) -> HashSet<String> {
+        let Some(table) = self.ask.as_ref().filter(|_| !known.is_empty()) else { return HashSet::new() };
         let known: HashSet<_> = known.iter().map(Tracked::key).collect();
         let new: Vec<String> = current
             .iter()
@@ -84,14 +80,12 @@ impl Previous {
             .map(std::borrow::Cow::into_owned)
             .collect();
         if new.is_empty() {
-            return;
+            return HashSet::new();
         }
-        match table.vanished_among(T::KIND, new).await {
-            Ok(found) => self.vanished.extend(found),
-            Err(e) => {
-                tracing::warn!(resource = %T::KIND, error = %e, "could not tell returns from new resources");
-            }
-        }
+        table.vanished_among(T::KIND, new).await.unwrap_or_else(|e| {
+            tracing::warn!(resource = %T::KIND, error = %e, "could not tell returns from new resources");
+            HashSet::new()
+        })
     }
 }
 
@@ -240,12 +234,10 @@ pub async fn combine(
     let (kept, more) = without_duplicates(std::mem::take(&mut indexes.items));
     indexes.items = kept;
     duplicates.extend(more);
-    let known = std::mem::take(&mut previous.instances);
-    previous.ask_returns(&known, &instances.items).await;
-    previous.instances = known;
-    let known = std::mem::take(&mut previous.indexes);
-    previous.ask_returns(&known, &indexes.items).await;
-    previous.indexes = known;
+    let returned = previous.returns(&previous.instances, &instances.items).await;
+    previous.vanished.extend(returned);
+    let returned = previous.returns(&previous.indexes, &indexes.items).await;
+    previous.vanished.extend(returned);
     let mut changes = diff(&previous.instances, &previous.vanished, &instances.items, &instances.pulled, now);
     changes.extend(diff(&previous.indexes, &previous.vanished, &indexes.items, &indexes.pulled, now));
     let (costs, mut history, price_table_version, findings) = match previous.snapshot {
