@@ -22,6 +22,14 @@ const ctx = (key: string, fallback?: string): string => {
   return String(value);
 };
 
+const optionalNumber = (key: string): number | undefined => {
+  const value = app.node.tryGetContext(key);
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`context ${key} must be a positive number, got ${value}`);
+  return n;
+};
+
 const env = process.env.CDK_DEFAULT_ACCOUNT
   ? { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION ?? 'us-east-1' }
   : undefined;
@@ -42,6 +50,8 @@ const appProps = {
   authDomainPrefix: app.node.tryGetContext('authDomainPrefix'),
   extraOrigins: app.node.tryGetContext('extraOrigins')?.split(','),
   reserveConcurrency: app.node.tryGetContext('reservedConcurrency') === 'true',
+  apiRateLimit: optionalNumber('apiRateLimit'),
+  apiBurstLimit: optionalNumber('apiBurstLimit'),
   slackWebhookUrl: app.node.tryGetContext('slackWebhookUrl'),
   opsSlackWebhookUrl: app.node.tryGetContext('opsSlackWebhookUrl'),
   publicUrl: app.node.tryGetContext('publicUrl'),

@@ -56,6 +56,10 @@ export interface PoloAppStackProps extends cdk.StackProps {
   reserveConcurrency?: boolean;
   /** The Cost Explorer role in the core (payer) account. */
   coreRoleArn?: string;
+  /** API stage throttling: steady requests per second and burst (default 50 and 100), so a
+   *  flood of unauthenticated requests cannot take the account's Lambda concurrency. */
+  apiRateLimit?: number;
+  apiBurstLimit?: number;
 }
 
 /** Polo itself: functions, HTTP API, sign-in (Cognito hosted UI or a given issuer), tables, bucket, schedules. */
@@ -72,7 +76,7 @@ export class PoloAppStack extends cdk.Stack {
     const env = props.environment;
     acceptCdkDependsOn(this);
 
-    // Both tables: pk/sk strings, on demand, items expire on `ttl`, kept on stack deletion.
+    // Every table: pk/sk strings, on demand, items expire on `ttl`, kept on stack deletion.
     const table = (id: string, tableName: string) =>
       new dynamodb.Table(this, id, {
         tableName,
@@ -102,6 +106,9 @@ export class PoloAppStack extends cdk.Stack {
       sortKey: { name: 'gsi3sk', type: dynamodb.AttributeType.STRING },
     });
     const reports = table('Reports', env.tableName('ReportTable'));
+    // Browser sessions (the browser holds only a random secret; the table, its SHA-256 and
+    // who it is), ended by logout, `polo sessions revoke` or their TTL.
+    const sessions = table('Sessions', env.tableName('SessionTable'));
     // Who read what from the data bucket (CSV exports are fetched by presigned URL): its
     // server access logs, kept 90 days.
     const accessLogs = new s3.Bucket(this, 'AccessLogs', {
@@ -147,6 +154,10 @@ export class PoloAppStack extends cdk.Stack {
       removalPolicy: cdk.RemovalPolicy.DESTROY,
     });
     const defaultStage = this.api.defaultStage?.node.defaultChild as apigw.CfnStage | undefined;
+    if (defaultStage) defaultStage.defaultRouteSettings = {
+      throttlingRateLimit: props.apiRateLimit ?? 50,
+      throttlingBurstLimit: props.apiBurstLimit ?? 100,
+    };
     if (defaultStage) defaultStage.accessLogSettings = {
       destinationArn: apiLogs.logGroupArn,
       format: JSON.stringify({
@@ -205,12 +216,16 @@ export class PoloAppStack extends cdk.Stack {
     const syncInterval = syncIntervalMinutes(props.manifest);
     const opsWebhook = props.opsSlackWebhookUrl ?? props.slackWebhookUrl;
     // What each function reads from its environment, by what it declares.
+    // The dashboard's address: the sign-in's callback, the return from the issuer's logout,
+    // and links in Slack messages are made from it, never from a request's Host.
+    const publicUrl = props.publicUrl ?? this.api.apiEndpoint;
     const forRoutes: Record<string, string> = {
       // REST (payload 1.0) events carry the stage in the path; routes do not.
       AWS_LAMBDA_HTTP_IGNORE_STAGE_IN_PATH: 'true',
       LOGOUT_URL: props.logoutUrl ?? '/auth/logout',
       OIDC_ISSUER: issuer,
       OIDC_CLIENT_ID: clientId,
+      PUBLIC_URL: publicUrl,
       ...(logoutEndpoint ? { OIDC_LOGOUT_ENDPOINT: logoutEndpoint } : {}),
     };
     // polo_aws::AwsEnv and polo_core::config::Config::from_lookup: every function with data.
@@ -227,9 +242,10 @@ export class PoloAppStack extends cdk.Stack {
       ...(f.kind === 'ops' ? {} : { POWERTOOLS_METRICS_NAMESPACE: env.metricsNamespace() }),
       ...(f.kind === 'route' ? forRoutes : {}),
       ...(dataOf(f).length > 0 ? forData : {}),
+      ...(dataOf(f).includes('session-table') ? { DYNAMODB_SESSION_TABLE_NAME: sessions.tableName } : {}),
       ...(f.assumes.includes('core-role') && props.coreRoleArn ? { CORE_ROLE_ARN: props.coreRoleArn } : {}),
       // Links in Slack messages point at the dashboard.
-      ...(f.slack === 'reports' ? { PUBLIC_URL: props.publicUrl ?? this.api.apiEndpoint } : {}),
+      ...(f.slack === 'reports' ? { PUBLIC_URL: publicUrl } : {}),
       ...(f.slack === 'reports' && props.slackWebhookUrl ? { SLACK_WEBHOOK_URL: props.slackWebhookUrl } : {}),
       ...(f.slack === 'ops' && opsWebhook ? { SLACK_WEBHOOK_URL: opsWebhook } : {}),
     });
@@ -284,7 +300,7 @@ export class PoloAppStack extends cdk.Stack {
     // wildcard action on data. TransactWriteItems needs the actions of its parts (puts).
     const readTable = ['dynamodb:GetItem', 'dynamodb:Query'];
     const writeTable = ['dynamodb:PutItem', 'dynamodb:UpdateItem'];
-    const tableOf = (d: Data) => (d === 'resource-table' ? resources : reports);
+    const tableOf = (d: Data) => (d === 'resource-table' ? resources : d === 'session-table' ? sessions : reports);
     for (const f of functions) {
       const fn = this.functions[f.name];
       if (!fn) continue;
@@ -301,7 +317,9 @@ export class PoloAppStack extends cdk.Stack {
           ]
           : [...(f.reads.includes(d) ? ['s3:GetObject'] : []), ...(f.writes.includes(d) ? ['s3:PutObject'] : [])];
         if (TABLES.includes(d)) {
-          if (actions.length > 0) allow(actions, [tableOf(d).tableArn, `${tableOf(d).tableArn}/index/*`]);
+          // The session table has no index to grant.
+          const indexes = d === 'session-table' ? [] : [`${tableOf(d).tableArn}/index/*`];
+          if (actions.length > 0) allow(actions, [tableOf(d).tableArn, ...indexes]);
         } else {
           const key = actions.join(',');
           objectGrants.set(key, [...(objectGrants.get(key) ?? []), data.arnForObjects(d)]);
@@ -417,6 +435,7 @@ export class PoloAppStack extends cdk.Stack {
     new cdk.CfnOutput(this, 'DataBucket', { value: data.bucketName });
     new cdk.CfnOutput(this, 'ResourceTable', { value: resources.tableName });
     new cdk.CfnOutput(this, 'ReportTable', { value: reports.tableName });
+    new cdk.CfnOutput(this, 'SessionTable', { value: sessions.tableName });
     new cdk.CfnOutput(this, 'Environment', { value: env.name });
   }
 }

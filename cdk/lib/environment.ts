@@ -45,7 +45,7 @@ export class PoloEnvironment {
   }
 
   /** `E-{table}`: `E-ResourceTable`, `E-ReportTable`. */
-  tableName(table: 'ResourceTable' | 'ReportTable'): string {
+  tableName(table: 'ResourceTable' | 'ReportTable' | 'SessionTable'): string {
     return `${this.name}-${table}`;
   }
 

@@ -44,6 +44,11 @@ test('every route of `polo manifest --json` exists, and $default to the dashboar
   for (const path of ['/auth/login', '/auth/callback', '/auth/logout']) {
     assert.ok(routes.some((r) => r.path === path && !r.authorized), path);
   }
+  assert.ok(routes.some((r) => r.method === 'POST' && r.path === '/auth/logout'), 'logout is a POST');
+  // A flood of requests is throttled at the stage, before it reaches a function.
+  t.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+    DefaultRouteSettings: { ThrottlingRateLimit: 50, ThrottlingBurstLimit: 100 },
+  });
 });
 
 test('a person can sign in: Cognito hosted UI with the code flow, callback and logout on the API', () => {
@@ -150,15 +155,19 @@ test('every function exists, from its zip, with the environment its declaration 
       assert.equal(v[name] !== undefined, hasData, `${spec.name} ${name}`);
     }
     assert.equal(v.REPORT_TIMEZONE, hasData ? 'Europe/Paris' : undefined, spec.name);
+    // Functions that sign people in keep sessions, and make the callback from PUBLIC_URL.
+    const signsIn = spec.routes.some((r) => r.authorized);
+    assert.equal(v.DYNAMODB_SESSION_TABLE_NAME !== undefined, signsIn, `${spec.name} DYNAMODB_SESSION_TABLE_NAME`);
+    if (signsIn) assert.ok(v.PUBLIC_URL, `${spec.name} PUBLIC_URL`);
   }
   // One per function, and the API's access log.
   t.resourceCountIs('AWS::Logs::LogGroup', named('route').length + named('job').length + 1);
   t.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
 });
 
-test('both tables expire items on `ttl`, and the resource table has its access-pattern indexes', () => {
+test('every table expires items on `ttl`, and the resource table has its access-pattern indexes', () => {
   const t = appTemplate();
-  t.resourceCountIs('AWS::DynamoDB::Table', 2);
+  t.resourceCountIs('AWS::DynamoDB::Table', 3);
   t.allResourcesProperties('AWS::DynamoDB::Table', {
     TimeToLiveSpecification: { AttributeName: 'ttl', Enabled: true },
     BillingMode: 'PAY_PER_REQUEST',

@@ -33,6 +33,7 @@ mod large_export;
 mod partial_outage;
 mod prices;
 mod reports;
+mod sessions;
 mod snapshot_s3;
 mod sync;
 mod sync_function;

@@ -92,15 +92,21 @@ test('a person signs in at the provider, lands on the page asked for, and signs 
   await page.waitForURL(/account=staging/);
   assert.match(await page.locator('header').textContent(), /ada@example\.com/);
 
-  // Signing out ends the session here and at the provider.
-  await page.locator('header a', { hasText: 'Log out' }).click();
+  // The role is shown beside the name: no operator group, so a viewer.
+  assert.equal((await page.locator('header #role').textContent()).trim(), 'viewer');
+
+  // Signing out (a POST carrying the session's CSRF token) ends the session here and at the
+  // provider.
+  await page.locator('header button', { hasText: 'Log out' }).click();
   await page.waitForURL((u) => u.href.startsWith(issuer));
   await page.locator('button[name="logout"][value="yes"], button[type="submit"]').first().click();
   await page.waitForURL(`${base}/auth/logout`);
   assert.match(await page.locator('h1').textContent(), /signed out/);
   assert.equal((await context.cookies(base)).find((c) => c.name === 'polo_session'), undefined);
 
-  // The next visit has to sign in again.
+  // The next visit has to sign in again, even with the old cookie put back (the server has
+  // forgotten its session).
+  await context.addCookies([{ ...session }]);
   await page.goto(`${base}/`);
   await page.waitForURL((u) => u.href.startsWith(issuer));
   assert.ok(await page.locator('input[name="login"]').count());

@@ -295,7 +295,8 @@ async fn hostile_events_are_answered_never_invocation_errors() {
     let answer = send(bad_body.to_string()).await;
     assert_eq!(answer["statusCode"], 400);
     assert!(answer["body"].as_str().unwrap().contains("base64"));
-    // Claims that are not strings: the user is whatever string names them, else 401.
+    // Claims that are not strings: the user is whatever string names them, else no one (a
+    // page is sent to sign in).
     for (claims, status, user) in [
         (json!({ "email": 42, "sub": "u-42" }), 200, Some("u-42")),
         (
@@ -303,8 +304,8 @@ async fn hostile_events_are_answered_never_invocation_errors() {
             200,
             Some("ada@example.com"),
         ),
-        (json!({ "email": null, "sub": ["x"] }), 401, None),
-        (json!({ "email": { "nested": 1 } }), 401, None),
+        (json!({ "email": null, "sub": ["x"] }), 303, None),
+        (json!({ "email": { "nested": 1 } }), 303, None),
     ] {
         let answer = send(v2("/instances", "", "text/html", Some(claims.clone()))).await;
         assert_eq!(answer["statusCode"], status, "{claims}: {answer}");
@@ -347,11 +348,13 @@ async fn a_browser_without_identity_is_sent_to_sign_in_and_scripts_get_401() {
 
 #[tokio::test]
 async fn a_missing_variable_fails_the_init_with_one_line_naming_it() {
-    let mut f =
-        Function::start("inventory", &[("POLO_DATA", SAMPLE), ("OIDC_ISSUER", "https://id.example.com")])
-            .await;
-    let failure = f.init_failure().await;
-    assert!(failure.lines().any(|l| l == "Error: OIDC_CLIENT_ID: required with OIDC_ISSUER"), "{failure}");
+    // No route function opens without sign-in, whatever ENV says.
+    for (variable, _) in &crate::runtime_api::ROUTE_SIGN_IN[..3] {
+        let mut f =
+            Function::start("inventory", &[("POLO_DATA", SAMPLE), ("ENV", "dev"), (variable, "")]).await;
+        let failure = f.init_failure().await;
+        assert!(failure.lines().any(|l| l == format!("Error: {variable}: required")), "{failure}");
+    }
     let mut sync = Function::start("sync", &[]).await;
     let failure = sync.init_failure().await;
     assert!(failure.lines().any(|l| l == "Error: DATA_BUCKET_NAME: required"), "{failure}");

@@ -122,13 +122,22 @@ async fn init_error(State(inner): State<Arc<Inner>>, body: Bytes) -> StatusCode 
     StatusCode::ACCEPTED
 }
 
+/// The sign-in every deployed route function has (a function without it does not start):
+/// an issuer nothing here calls unless a test sends a bearer token, and a session table.
+pub const ROUTE_SIGN_IN: [(&str, &str); 4] = [
+    ("OIDC_ISSUER", "https://id.example.com"),
+    ("OIDC_CLIENT_ID", "polo"),
+    ("PUBLIC_URL", "https://polo.example.com"),
+    ("DYNAMODB_SESSION_TABLE_NAME", "polo-sessions"),
+];
+
 impl Function {
     /// Starts the binary `name` with `env`, talking to a fresh runtime API.
     pub async fn start(name: &str, env: &[(&str, &str)]) -> Function {
         Function::start_binary(&binary(name), name, env).await
     }
 
-    /// Starts the executable at `path` as function `name`.
+    /// Starts the executable at `path` as function `name`, with [`ROUTE_SIGN_IN`] under `env`.
     pub async fn start_binary(path: &std::path::Path, name: &str, env: &[(&str, &str)]) -> Function {
         let inner = Arc::new(Inner::default());
         let app = axum::Router::new()
@@ -150,6 +159,9 @@ impl Function {
             .env("AWS_REGION", "us-east-1")
             .env("POWERTOOLS_SERVICE_NAME", format!("polo-{name}"))
             .env("POWERTOOLS_METRICS_NAMESPACE", "PoloTest")
+            // What the CDK gives every route function (jobs ignore it); a test names its own
+            // values, or "" for none.
+            .envs(ROUTE_SIGN_IN)
             .stdout(Stdio::piped())
             .stderr(Stdio::piped())
             .kill_on_drop(true);

@@ -14,6 +14,8 @@ pub struct AwsEnv {
     pub resource_table: String,
     /// `DYNAMODB_REPORT_TABLE_NAME`: reports and the Cop's findings.
     pub report_table: String,
+    /// `DYNAMODB_SESSION_TABLE_NAME`: browser sessions (route functions only).
+    pub session_table: Option<String>,
     /// `SYNC_INTERVAL_MINUTES`: how often the sync runs, for "no data yet" pages.
     pub sync_interval_minutes: Option<u32>,
     /// `CORE_ROLE_ARN`: the Cost Explorer role in the payer account (the sync's only).
@@ -51,6 +53,7 @@ impl AwsEnv {
             bucket: need("DATA_BUCKET_NAME")?,
             resource_table: need("DYNAMODB_TABLE_NAME")?,
             report_table: need("DYNAMODB_REPORT_TABLE_NAME")?,
+            session_table: env_value(&get, "DYNAMODB_SESSION_TABLE_NAME"),
             sync_interval_minutes,
             core_role_arn: env_value(&get, "CORE_ROLE_ARN"),
         })

@@ -21,6 +21,7 @@ pub use dynamo::resources::{
     BATCH, BY_DAY, BY_INDEX, BY_KIND, DAY_SHARDS, DynamoDataService, ResourceItem, ResourceTable,
     TRANSACTION, Upgrade, live, resource_pk,
 };
+pub use dynamo::sessions::SessionTable;
 pub use env::{AwsEnv, DataEnv};
 pub use outcome::{Attempts, SdkOutcome};
 pub use s3::bucket::S3Store;
@@ -44,7 +45,8 @@ pub fn resource_table(env: &AwsEnv, sdk: &SdkConfig) -> ResourceTable {
 
 /// The stores of a deployed function: lists from the S3 snapshot (revalidated every
 /// [`SNAPSHOT_REVALIDATE`]), keyed reads and history from the resource table, findings and
-/// reports from the report table, costs from `costs.json`, exports under `exports/`.
+/// reports from the report table, costs from `costs.json`, exports under `exports/`,
+/// sessions from the session table where the function has one.
 pub fn stores(env: &AwsEnv, sdk: &SdkConfig) -> Stores {
     let (s3, dynamo) = (s3_client(sdk), dynamo_client(sdk));
     let hint = match env.sync_interval_minutes {
@@ -64,5 +66,8 @@ pub fn stores(env: &AwsEnv, sdk: &SdkConfig) -> Stores {
         reports: Arc::new(ReportTable::new(dynamo, &env.report_table)),
         documents: Arc::new(bucket(env, sdk)),
         exports: Some(Arc::new(S3Exports::new(s3, &env.bucket, EXPORT_URL_LIFETIME))),
+        sessions: env.session_table.as_ref().map(|table| {
+            Arc::new(SessionTable::new(dynamo_client(sdk), table)) as Arc<dyn polo_core::ports::SessionStore>
+        }),
     }
 }

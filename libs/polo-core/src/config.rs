@@ -41,6 +41,39 @@ pub struct Config {
     pub cop: CopSettings,
     #[serde(default)]
     pub retention: Retention,
+    #[serde(default)]
+    pub auth: AuthSettings,
+}
+
+/// Who may sign in, with which role, and for how long (route functions; `polo serve`'s local
+/// user is always an operator).
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct AuthSettings {
+    /// Only members of one of these groups may enter (the ID token's `cognito:groups` or
+    /// `groups`); empty: any group, or none.
+    pub allowed_groups: Vec<String>,
+    /// Only e-mail addresses of these domains may enter (the `email` claim, which must not be
+    /// marked unverified); empty: any.
+    pub allowed_email_domains: Vec<String>,
+    /// Members of these groups are operators; everyone else who may enter is a viewer.
+    pub operator_groups: Vec<String>,
+    /// A session ends this many hours after sign-in, however it is used.
+    pub session_hours: u32,
+    /// A session ends after this many minutes without a request.
+    pub idle_minutes: u32,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        AuthSettings {
+            allowed_groups: Vec::new(),
+            allowed_email_domains: Vec::new(),
+            operator_groups: vec!["polo-operators".to_owned()],
+            session_hours: 12,
+            idle_minutes: 120,
+        }
+    }
 }
 
 /// How long the resource table keeps what is no longer current (DynamoDB deletes an item
@@ -348,6 +381,21 @@ impl Config {
         }
         if self.retention.vanished_days == 0 {
             return Err(("retention.vanished_days".into(), "expected days above 0".into()));
+        }
+        if !(1..=24 * 30).contains(&self.auth.session_hours) {
+            return Err(("auth.session_hours".into(), "expected hours between 1 and 720".into()));
+        }
+        if self.auth.idle_minutes == 0 || self.auth.idle_minutes > self.auth.session_hours * 60 {
+            return Err((
+                "auth.idle_minutes".into(),
+                "expected minutes above 0 and within auth.session_hours".into(),
+            ));
+        }
+        if let Some(bad) = self.auth.allowed_email_domains.iter().find(|d| d.is_empty() || d.contains('@')) {
+            return Err((
+                "auth.allowed_email_domains".into(),
+                format!("expected domains such as \"example.com\", got {bad:?}"),
+            ));
         }
         if self.costs.cache_hours == 0 {
             return Err(("costs.cache_hours".into(), "expected a number of hours above 0".into()));

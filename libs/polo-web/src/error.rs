@@ -17,6 +17,10 @@ pub enum AppError {
     /// The request carries no identity.
     #[error("sign-in required")]
     Unauthorized,
+    /// The person is signed in but may not do this (outside the allowed groups or domains,
+    /// or a viewer asking for an operator's action); the text says why.
+    #[error("{0}")]
+    Forbidden(String),
     /// A bearer token or sign-in answer that is not valid.
     #[error("{0}")]
     SignInRefused(String),
@@ -49,6 +53,7 @@ impl AppError {
             AppError::BadParam { .. } => StatusCode::BAD_REQUEST,
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Unauthorized | AppError::SignInRefused(_) => StatusCode::UNAUTHORIZED,
+            AppError::Forbidden(_) => StatusCode::FORBIDDEN,
             AppError::Unavailable(_) | AppError::Data(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Upstream(_) => StatusCode::BAD_GATEWAY,
             AppError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,
@@ -63,16 +68,22 @@ impl AppError {
                 tracing::error!(error = %detail, "internal error");
                 "something went wrong on our side; it has been logged".to_owned()
             }
+            // The provider's own words, URLs and AWS error text stay in the log, with the
+            // request id the page shows.
             AppError::Upstream(detail) => {
                 tracing::error!(error = %detail, "upstream failure");
-                detail.clone()
+                "the identity provider did not answer as expected; try again".to_owned()
             }
             AppError::Data(DataError::NoDataYet(when)) => {
                 format!("No data yet: {when}. This page fills in after it.")
             }
             AppError::Data(e) => {
                 tracing::error!(error = %e, "data unavailable");
-                format!("the data is unavailable right now: {e}")
+                match e {
+                    DataError::Unreadable { .. } => "the stored data could not be read; it has been logged",
+                    _ => "the data store did not answer; try again in a minute",
+                }
+                .to_owned()
             }
             other => other.to_string(),
         };
@@ -80,7 +91,7 @@ impl AppError {
             AppError::BadParam { param, .. } => Some(param.clone()),
             _ => None,
         };
-        ErrorReport { status: status.as_u16(), message, param }
+        ErrorReport { status: status.as_u16(), message, param, request_id: None }
     }
 }
 
@@ -91,6 +102,10 @@ pub struct ErrorReport {
     pub message: String,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub param: Option<String>,
+    /// The id the log lines of this request carry (Lambda's request id), so a person can quote
+    /// it and an operator can find what happened.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub request_id: Option<String>,
 }
 
 impl IntoResponse for AppError {

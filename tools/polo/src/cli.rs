@@ -146,11 +146,41 @@ pub enum Command {
         #[arg(long)]
         dry_run: bool,
     },
+    /// List or revoke browser sessions: a deployment's (`--table`, AWS credentials as for
+    /// `sync`) or `polo serve`'s (its state folder). A revoked session is refused on its next
+    /// request.
+    Sessions {
+        #[command(subcommand)]
+        action: SessionAction,
+        /// The session table (the stack's `SessionTable` output); default: `polo serve`'s.
+        #[arg(long, global = true)]
+        table: Option<String>,
+    },
     /// Print every function, what it is and needs, and its routes: what the CDK app builds.
     Manifest {
         /// As JSON (what the CDK app reads: `cdk/manifest.json`).
         #[arg(long)]
         json: bool,
+    },
+}
+
+/// What `polo sessions` does.
+#[derive(Debug, Subcommand)]
+pub enum SessionAction {
+    /// Every live session, newest first (`--user` for one person's).
+    List {
+        #[arg(long)]
+        user: Option<String>,
+    },
+    /// Ends sessions: one person's (`--user`), one (`--id`, at least 8 characters of the id
+    /// `list` shows), or every one (`--all`).
+    Revoke {
+        #[arg(long, conflicts_with_all = ["id", "all"])]
+        user: Option<String>,
+        #[arg(long, conflicts_with = "all")]
+        id: Option<String>,
+        #[arg(long)]
+        all: bool,
     },
 }
 
@@ -361,6 +391,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 done.scanned, done.history, done.vanished, done.skipped
             );
             Ok(())
+        }
+        Command::Sessions { action, table } => {
+            crate::sessions::run(&cli, action, table.as_deref(), clock.now()).await
         }
         Command::Manifest { json } => {
             let manifest = crate::manifest::manifest().map_err(|e| anyhow::anyhow!(e))?;

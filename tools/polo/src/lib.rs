@@ -7,6 +7,7 @@ pub mod prices;
 pub mod progress;
 pub mod report;
 pub mod serve;
+pub mod sessions;
 pub mod sync;
 
 use axum::Router;

@@ -28,6 +28,9 @@ pub enum Data {
     ResourceTable,
     #[serde(rename = "report-table")]
     ReportTable,
+    /// Browser sessions: every function with a signed-in route reads and writes it.
+    #[serde(rename = "session-table")]
+    SessionTable,
     #[serde(rename = "snapshot.json")]
     Snapshot,
     #[serde(rename = "costs.json")]
@@ -40,7 +43,7 @@ pub enum Data {
 
 impl Data {
     fn is_table(self) -> bool {
-        matches!(self, Data::ResourceTable | Data::ReportTable)
+        matches!(self, Data::ResourceTable | Data::ReportTable | Data::SessionTable)
     }
 }
 
@@ -201,6 +204,16 @@ pub fn manifest() -> Result<Manifest, String> {
             return Err(problem(
                 "writes exports/* without reading it: its presigned URLs would be refused".into(),
             ));
+        }
+        // A signed-in route reads its session and marks it used; only such functions may.
+        let signs_in = own.iter().any(|r| r.authorized);
+        let sessions = d.reads.contains(&Data::SessionTable) && d.writes.contains(&Data::SessionTable);
+        if signs_in != sessions {
+            return Err(problem(if signs_in {
+                "signed-in routes need reads and writes \"session-table\"".into()
+            } else {
+                "only functions with signed-in routes use \"session-table\"".into()
+            }));
         }
         let mut names: Vec<&str> = d.schedules.iter().map(|s| s.name.as_str()).collect();
         names.sort_unstable();

@@ -157,7 +157,7 @@ pub fn with_sign_in(
         client_id: client_id.to_owned(),
         client_secret: None,
         logout_endpoint: None,
-        public_url: Some(format!("http://{addr}")),
+        public_url: format!("http://{addr}"),
     };
     let mut state = state.with_sign_in(Oidc::new(settings)?);
     state.settings = Arc::new(WebSettings {

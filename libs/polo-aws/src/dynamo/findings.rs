@@ -203,15 +203,7 @@ impl FindingStore for FindingTable {
         self.writer.write_items(items).await?;
         self.writer.write_items(markers).await?;
         if let Some(at) = findings.iter().filter(|f| f.resolved_at.is_none()).map(|f| f.last_seen).max() {
-            let run = RunItem { pk: "finding-run".into(), sk: "last".into(), at };
-            let item = serde_dynamo::to_item(run).map_err(|e| item_error("finding-run", e))?;
-            self.client
-                .put_item()
-                .table_name(&self.table)
-                .set_item(Some(item))
-                .send()
-                .await
-                .map_err(|e| store_error(&format!("PutItem {}", self.table), e))?;
+            self.writer.put_one(&RunItem { pk: "finding-run".into(), sk: "last".into(), at }).await?;
         }
         tracing::info!(table = %self.table, findings = findings.len(), written = changed, "findings saved");
         *self.known.lock().map_err(poisoned)? =

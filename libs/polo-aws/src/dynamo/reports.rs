@@ -150,15 +150,7 @@ impl ReportStore for ReportTable {
             ttl: report.expires_at.unix_timestamp(),
             report: report.clone(),
         };
-        let item = serde_dynamo::to_item(item).map_err(|e| item_error(&self.table, e))?;
-        self.client
-            .put_item()
-            .table_name(&self.table)
-            .set_item(Some(item))
-            .send()
-            .await
-            .map_err(|e| store_error(&format!("PutItem {}", self.table), e))?;
-        Ok(())
+        self.reader.put_one(&item).await
     }
 
     async fn get(

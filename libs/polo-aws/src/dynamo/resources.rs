@@ -605,7 +605,12 @@ impl ResourceTable {
             price_table_version: everything.price_table_version.clone(),
             accounts: bounded_accounts(&everything.accounts),
         };
-        let item = serde_dynamo::to_item(&meta).map_err(|e| item_error("meta", e))?;
+        self.put_one(&meta).await
+    }
+
+    /// Puts one item, whole (every table's single-item write).
+    pub(super) async fn put_one<T: Serialize>(&self, item: &T) -> Result<(), DataError> {
+        let item = serde_dynamo::to_item(item).map_err(|e| item_error(&self.table, e))?;
         self.client
             .put_item()
             .table_name(&self.table)

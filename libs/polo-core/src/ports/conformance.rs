@@ -88,3 +88,66 @@ pub async fn check<R: FleetReader + ResourceReader + ?Sized>(
     }
     Ok(())
 }
+
+/// Checks that `store` keeps sessions as every session store must: one created is read back
+/// whole; a use moves `last_seen`; a revoked one is gone at once, and revoking it again says
+/// so; one past its absolute end is gone for readers; `list` holds the live ones, newest
+/// first. `now` is an instant with nothing stored around it (the store may be shared).
+pub async fn sessions(store: &dyn super::SessionStore, now: time::OffsetDateTime) -> Result<(), String> {
+    use super::{Role, Session};
+    let fail = |what: &str, e: super::DataError| format!("{what}: {e}");
+    let hour = time::Duration::hours(1);
+    let session = |id: &str, user: &str, created: time::OffsetDateTime| Session {
+        id: id.to_owned(),
+        user: user.to_owned(),
+        groups: vec!["polo-operators".to_owned()],
+        role: Role::Operator,
+        csrf: format!("csrf-{id}"),
+        created_at: created,
+        last_seen: created,
+        expires_at: created + 12 * hour,
+    };
+    let (a, b, old) = (
+        session("a1b2c3d4-a", "ada@example.com", now),
+        session("a1b2c3d4-b", "bob@example.com", now + time::Duration::minutes(1)),
+        session("a1b2c3d4-o", "old@example.com", now - 13 * hour),
+    );
+    for s in [&a, &b, &old] {
+        store.create(s).await.map_err(|e| fail("create", e))?;
+    }
+    let read = store.get(&a.id, now).await.map_err(|e| fail("get", e))?;
+    if read.as_ref() != Some(&a) {
+        return Err(format!("session read back differs: {read:?}"));
+    }
+    if store.get(&old.id, now).await.map_err(|e| fail("get", e))?.is_some() {
+        return Err("a session past its absolute end is still served".into());
+    }
+    let later = now + time::Duration::minutes(30);
+    store.touch(&a.id, later).await.map_err(|e| fail("touch", e))?;
+    let touched = store.get(&a.id, later).await.map_err(|e| fail("get", e))?;
+    if touched.as_ref().map(|s| s.last_seen) != Some(later) {
+        return Err(format!("a use did not move last_seen: {touched:?}"));
+    }
+    let live: Vec<String> =
+        store.list(later).await.map_err(|e| fail("list", e))?.into_iter().map(|s| s.id).collect();
+    if live != [b.id.clone(), a.id.clone()] {
+        return Err(format!("live sessions, newest first, expected [b, a], got {live:?}"));
+    }
+    if !store.revoke(&a.id, later).await.map_err(|e| fail("revoke", e))? {
+        return Err("revoking a live session said there was none".into());
+    }
+    if store.get(&a.id, later).await.map_err(|e| fail("get", e))?.is_some() {
+        return Err("a revoked session is still served".into());
+    }
+    if store.revoke(&a.id, later).await.map_err(|e| fail("revoke", e))? {
+        return Err("revoking twice said the second one ended a session".into());
+    }
+    store.touch(&a.id, later).await.map_err(|e| fail("touch after revoke", e))?;
+    if store.get(&a.id, later).await.map_err(|e| fail("get", e))?.is_some() {
+        return Err("a use brought a revoked session back".into());
+    }
+    if store.revoke("a1b2c3d4-none", later).await.map_err(|e| fail("revoke", e))? {
+        return Err("revoking an unknown session said it ended one".into());
+    }
+    Ok(())
+}

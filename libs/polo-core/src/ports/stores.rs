@@ -7,7 +7,8 @@ use std::sync::Arc;
 
 use super::{
     ChangeReader, CostReader, ExportStore, FindingStore, FleetReader, LocalCostReader, LocalDataService,
-    LocalFindings, LocalReports, LocalStore, ReportStore, ResourceReader, SyncStore, cost_store_path,
+    LocalFindings, LocalReports, LocalSessions, LocalStore, ReportStore, ResourceReader, SessionStore,
+    SyncStore, cost_store_path,
 };
 
 /// Every store, each behind its port.
@@ -29,6 +30,8 @@ pub struct Stores {
     pub documents: Arc<dyn SyncStore>,
     /// Where downloads too large for one answer go; `None` where answers have no size limit.
     pub exports: Option<Arc<dyn ExportStore>>,
+    /// Browser sessions; `None` where none is configured (a function without a session table).
+    pub sessions: Option<Arc<dyn SessionStore>>,
 }
 
 /// Where the local stores keep their files.
@@ -69,6 +72,7 @@ impl Stores {
             reports: Arc::new(LocalReports::new(&paths.state)),
             documents: Arc::new(LocalStore::new(&paths.documents, &paths.data)),
             exports: None,
+            sessions: Some(Arc::new(LocalSessions::new(&paths.state))),
         }
     }
 }

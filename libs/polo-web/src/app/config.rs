@@ -15,8 +15,8 @@ use crate::auth::{Oidc, OidcSettings};
 #[derive(Clone, Debug)]
 pub struct FunctionConfig {
     pub settings: WebSettings,
-    /// `OIDC_ISSUER`, `OIDC_CLIENT_ID`, …: the provider browsers sign in with; without it only
-    /// API Gateway authorizer claims (or `ENV=dev`) identify a request.
+    /// `OIDC_ISSUER`, `OIDC_CLIENT_ID`, `PUBLIC_URL`, …: the provider browsers sign in with
+    /// (always set: a function without it does not start).
     pub sign_in: Option<OidcSettings>,
     /// `POLO_CONFIG` and `REPORT_TIMEZONE` ([`Config::from_lookup`]).
     pub config: Config,
@@ -25,7 +25,7 @@ pub struct FunctionConfig {
 }
 
 impl FunctionConfig {
-    /// Reads `ENV`, `LOGOUT_URL` (default `/auth/logout`), `OIDC_*`, `PUBLIC_URL`,
+    /// Reads `LOGOUT_URL` (default `/auth/logout`), `OIDC_*`, `PUBLIC_URL`,
     /// `CSV_INLINE_MAX_BYTES`, `POLO_CONFIG` and `REPORT_TIMEZONE` through `get`
     /// (`std::env::var` in `main`, a map in tests).
     pub fn from_lookup(get: impl Fn(&str) -> Option<String>) -> Result<FunctionConfig, EnvError> {
@@ -36,42 +36,25 @@ impl FunctionConfig {
             return Err(EnvError { variable: "LOGOUT_URL", problem: format!("expected a URL, got {url:?}") });
         }
         let set = |name: &str| env_value(&get, name);
-        let sign_in = match (set("OIDC_ISSUER"), set("OIDC_CLIENT_ID")) {
-            (Some(issuer), Some(client_id)) => {
-                let url_var = |variable: &'static str| -> Result<Option<String>, EnvError> {
-                    match set(variable) {
-                        Some(u) if !(u.starts_with("https://") || u.starts_with("http://")) => {
-                            Err(EnvError { variable, problem: format!("expected an http(s) URL, got {u:?}") })
-                        }
-                        other => Ok(other),
-                    }
-                };
-                url_var("OIDC_ISSUER")?;
-                Some(OidcSettings {
-                    issuer,
-                    client_id,
-                    client_secret: set("OIDC_CLIENT_SECRET"),
-                    logout_endpoint: url_var("OIDC_LOGOUT_ENDPOINT")?,
-                    public_url: url_var("PUBLIC_URL")?,
-                })
+        // A deployed function always signs people in: without an issuer it refuses to start
+        // (only `polo serve` has a local user, and it does not read this).
+        let need = |variable: &'static str| set(variable).ok_or_else(|| EnvError::required(variable));
+        let url_var = |variable: &'static str, value: Option<String>| -> Result<Option<String>, EnvError> {
+            match value {
+                Some(u) if !(u.starts_with("https://") || u.starts_with("http://")) => {
+                    Err(EnvError { variable, problem: format!("expected an http(s) URL, got {u:?}") })
+                }
+                other => Ok(other),
             }
-            (Some(_), None) => {
-                return Err(EnvError {
-                    variable: "OIDC_CLIENT_ID",
-                    problem: "required with OIDC_ISSUER".into(),
-                });
-            }
-            (None, Some(_)) => {
-                return Err(EnvError {
-                    variable: "OIDC_ISSUER",
-                    problem: "required with OIDC_CLIENT_ID".into(),
-                });
-            }
-            (None, None) => None,
         };
-        // `ENV=dev` stands in for sign-in only where none is configured (the local server):
-        // a deployed environment named dev has an issuer and still signs people in.
-        let dev = get("ENV").is_some_and(|env| env == "dev") && sign_in.is_none();
+        let issuer = url_var("OIDC_ISSUER", Some(need("OIDC_ISSUER")?))?.unwrap_or_default();
+        let sign_in = Some(OidcSettings {
+            issuer,
+            client_id: need("OIDC_CLIENT_ID")?,
+            client_secret: set("OIDC_CLIENT_SECRET"),
+            logout_endpoint: url_var("OIDC_LOGOUT_ENDPOINT", set("OIDC_LOGOUT_ENDPOINT"))?,
+            public_url: url_var("PUBLIC_URL", Some(need("PUBLIC_URL")?))?.unwrap_or_default(),
+        });
         let inline_csv_limit = match set("CSV_INLINE_MAX_BYTES") {
             Some(v) => v.parse::<usize>().ok().filter(|n| *n > 0).ok_or_else(|| EnvError {
                 variable: "CSV_INLINE_MAX_BYTES",
@@ -82,7 +65,7 @@ impl FunctionConfig {
         Ok(FunctionConfig {
             config: Config::from_lookup(&get)?,
             settings: WebSettings {
-                dev,
+                dev: false,
                 logout_url,
                 inline_csv_limit: Some(inline_csv_limit),
                 data_note: None,
@@ -104,6 +87,9 @@ impl FunctionConfig {
             Some(settings) => Some(Arc::new(Oidc::new(settings.clone())?)),
             None => None,
         };
+        if sign_in.is_some() && stores.sessions.is_none() {
+            anyhow::bail!("DYNAMODB_SESSION_TABLE_NAME: required: sign-in keeps its sessions there");
+        }
         let mut state = AppState::new(stores, config, Arc::new(SystemClock), self.settings.clone())?;
         state.sign_in = sign_in;
         Ok(state)
@@ -115,22 +101,27 @@ mod tests {
     use super::*;
     use std::collections::HashMap;
 
+    const SIGN_IN: [(&str, &str); 3] = [
+        ("OIDC_ISSUER", "https://id.example.com"),
+        ("OIDC_CLIENT_ID", "c"),
+        ("PUBLIC_URL", "https://polo.example.com"),
+    ];
+
     fn read(vars: &[(&str, &str)]) -> Result<FunctionConfig, EnvError> {
         let map: HashMap<String, String> =
-            vars.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+            SIGN_IN.iter().chain(vars).map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
         FunctionConfig::from_lookup(|k| map.get(k).cloned())
     }
 
     #[test]
     fn logout_url_defaults_to_the_sign_out_route() {
-        let c = read(&[("ENV", "dev")]).unwrap();
+        let c = read(&[]).unwrap();
         assert_eq!(c.settings.logout_url.as_deref(), Some("/auth/logout"));
     }
 
     #[test]
     fn an_unknown_report_timezone_stops_the_start_by_name() {
-        let base = [("ENV", "dev")];
-        let zone = |name: &'static str| read(&[&base[..], &[("REPORT_TIMEZONE", name)]].concat());
+        let zone = |name: &'static str| read(&[("REPORT_TIMEZONE", name)]);
         assert_eq!(zone("Europe/Paris").unwrap().config.reports.timezone.name(), "Europe/Paris");
         let error = zone("Europe/Pariss").unwrap_err().to_string();
         assert!(error.starts_with("REPORT_TIMEZONE: unknown time zone \"Europe/Pariss\""), "{error}");
@@ -138,43 +129,28 @@ mod tests {
     }
 
     #[test]
-    fn sign_in_needs_issuer_and_client_together() {
-        let base = [("ENV", "dev")];
-        let with = |extra: &[(&'static str, &'static str)]| read(&[&base[..], extra].concat());
-        assert!(with(&[]).unwrap().sign_in.is_none());
-        assert_eq!(
-            with(&[("OIDC_ISSUER", "https://id.example.com")]).unwrap_err().to_string(),
-            "OIDC_CLIENT_ID: required with OIDC_ISSUER"
-        );
-        assert_eq!(
-            with(&[("OIDC_CLIENT_ID", "c")]).unwrap_err().to_string(),
-            "OIDC_ISSUER: required with OIDC_CLIENT_ID"
-        );
-        assert!(with(&[("OIDC_ISSUER", "id.example.com"), ("OIDC_CLIENT_ID", "c")]).is_err());
-        let c = with(&[("OIDC_ISSUER", "https://id.example.com"), ("OIDC_CLIENT_ID", "c")]).unwrap();
-        assert_eq!(c.sign_in.unwrap().client_id, "c");
-    }
-
-    #[test]
-    fn a_deployed_dev_environment_still_signs_people_in() {
-        let deployed = [
-            ("ENV", "dev"),
-            ("DATA_BUCKET_NAME", "b"),
-            ("DYNAMODB_TABLE_NAME", "t"),
-            ("OIDC_ISSUER", "https://cognito-idp.us-east-1.amazonaws.com/pool"),
-            ("OIDC_CLIENT_ID", "client"),
-        ];
-        let c = read(&deployed).unwrap();
-        assert!(!c.settings.dev, "ENV=dev with an issuer must not stand in for sign-in");
-        assert!(c.sign_in.is_some());
-        assert!(read(&deployed[..3]).unwrap().settings.dev, "without an issuer, ENV=dev is the local server");
+    fn a_function_without_an_issuer_refuses_to_start_naming_what_is_missing() {
+        for (missing, _) in SIGN_IN {
+            let map: HashMap<String, String> = SIGN_IN
+                .iter()
+                .filter(|(k, _)| *k != missing)
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .chain([("ENV".to_owned(), "dev".to_owned())])
+                .collect();
+            let error = FunctionConfig::from_lookup(|k| map.get(k).cloned()).unwrap_err().to_string();
+            assert_eq!(error, format!("{missing}: required"), "ENV=dev opens nothing");
+        }
+        assert!(read(&[("OIDC_ISSUER", "id.example.com")]).is_err());
+        assert!(read(&[("PUBLIC_URL", "polo.example.com")]).is_err());
+        let c = read(&[("ENV", "dev")]).unwrap();
+        assert!(!c.settings.dev, "no deployed function has a local user");
+        assert_eq!(c.sign_in.unwrap().public_url, "https://polo.example.com");
     }
 
     #[test]
     fn a_logout_url_must_be_a_url_or_a_path() {
-        assert!(read(&[("ENV", "dev")]).unwrap().settings.dev);
         let c = read(&[("LOGOUT_URL", "https://auth.example.com/logout")]).unwrap();
-        assert!(!c.settings.dev);
+        assert_eq!(c.settings.logout_url.as_deref(), Some("https://auth.example.com/logout"));
         assert_eq!(
             read(&[("LOGOUT_URL", "javascript:alert(1)")]).unwrap_err().to_string(),
             "LOGOUT_URL: expected a URL, got \"javascript:alert(1)\""

@@ -1,6 +1,7 @@
-//! Who is asking: API Gateway authorizer claims, a bearer ID token, the session cookie of a
-//! browser sign-in, or `dev@localhost` in development. Requests without an identity are sent
-//! to sign in or get 401, before any handler reads data.
+//! Who is asking: API Gateway authorizer claims, a bearer ID token, the session of a browser
+//! sign-in, or `dev@localhost` on the local server. Requests without an identity are sent to
+//! sign in or get 401, and people outside `[auth]`'s allowed groups and domains get 403,
+//! before any handler reads data.
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -8,102 +9,194 @@ use axum::http::{HeaderMap, HeaderValue, Method, StatusCode, header};
 use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use lambda_http::request::RequestContext;
+use polo_core::config::AuthSettings;
+use polo_core::ports::Role;
 
 use crate::app::settings::DEV_USER;
 use crate::app::state::AppState;
-use crate::auth::AuthError;
 use crate::auth::flow::login_location;
-use crate::auth::flow::{SESSION_COOKIE, cookie, same_origin_path};
+use crate::auth::flow::{PLAIN_SESSION_COOKIE, SESSION_COOKIE, cookie, same_origin_path, session_id};
+use crate::auth::{AuthError, Identity};
 use crate::error::AppError;
 use crate::request::negotiate::Format;
 
-/// The signed-in user's name (the `email` claim, else `sub`).
+/// Who is asking, and what they may do.
 #[derive(Clone, Debug, PartialEq, Eq)]
-pub struct CurrentUser(pub String);
+pub struct CurrentUser {
+    /// The `email` claim, else `sub`.
+    pub name: String,
+    pub role: Role,
+    /// The browser session's CSRF token, which forms that change something must carry;
+    /// `None` for bearer tokens, authorizer claims and the local user.
+    pub csrf: Option<String>,
+}
 
-/// The user named by the authorizer claims of an API Gateway request, if any.
-pub(crate) fn user_from_context(context: &RequestContext) -> Option<String> {
-    let pick = |email: Option<&str>, sub: Option<&str>| {
-        email.filter(|s| !s.is_empty()).or(sub.filter(|s| !s.is_empty())).map(str::to_owned)
+/// A session is marked used at most this often (one write a minute, not one a request).
+const TOUCH_EVERY: time::Duration = time::Duration::minutes(1);
+
+/// What the authorizer claims of an API Gateway request say, if any: the user, the e-mail
+/// and the groups (`cognito:groups`, which HTTP APIs flatten to `[a b]`).
+pub(crate) fn identity_from_context(
+    context: &RequestContext,
+) -> Option<(String, Option<String>, Vec<String>)> {
+    let text = |v: Option<&str>| v.filter(|s| !s.is_empty()).map(str::to_owned);
+    let groups = |v: Option<&str>| -> Vec<String> {
+        v.map(|g| {
+            g.trim_start_matches('[')
+                .trim_end_matches(']')
+                .split([' ', ','])
+                .filter(|g| !g.is_empty())
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default()
     };
-    match context {
+    let (email, sub, group_list) = match context {
         RequestContext::ApiGatewayV2(ctx) => {
             let claims = &ctx.authorizer.as_ref()?.jwt.as_ref()?.claims;
-            pick(claims.get("email").map(String::as_str), claims.get("sub").map(String::as_str))
+            let get = |k: &str| claims.get(k).map(String::as_str);
+            (text(get("email")), text(get("sub")), groups(get("cognito:groups")))
         }
         RequestContext::ApiGatewayV1(ctx) => {
             let authorizer = &ctx.authorizer;
             if let Some(jwt) = &authorizer.jwt
-                && let Some(user) = pick(
-                    jwt.claims.get("email").map(String::as_str),
-                    jwt.claims.get("sub").map(String::as_str),
-                )
+                && let Some(user) = text(jwt.claims.get("email").map(String::as_str))
+                    .or_else(|| text(jwt.claims.get("sub").map(String::as_str)))
             {
-                return Some(user);
+                let email = text(jwt.claims.get("email").map(String::as_str));
+                return Some((user, email, groups(jwt.claims.get("cognito:groups").map(String::as_str))));
             }
             let claims = authorizer.fields.get("claims")?;
-            pick(claims.get("email").and_then(|v| v.as_str()), claims.get("sub").and_then(|v| v.as_str()))
+            let get = |k: &str| claims.get(k).and_then(|v| v.as_str());
+            (text(get("email")), text(get("sub")), groups(get("cognito:groups")))
         }
-        _ => None,
+        _ => return None,
+    };
+    let user = email.clone().or(sub)?;
+    Some((user, email, group_list))
+}
+
+/// Whether `[auth]` lets this person in, and as what; the refusal says why, for the 403 page.
+pub(crate) fn admit(settings: &AuthSettings, email: Option<&str>, groups: &[String]) -> Result<Role, String> {
+    if !settings.allowed_email_domains.is_empty() {
+        let domain = email.and_then(|e| e.rsplit_once('@')).map(|(_, d)| d.to_ascii_lowercase());
+        let allowed = domain
+            .as_deref()
+            .is_some_and(|d| settings.allowed_email_domains.iter().any(|a| a.eq_ignore_ascii_case(d)));
+        if !allowed {
+            return Err(format!(
+                "this dashboard admits only verified e-mail addresses at {}; you are signed in as {}",
+                settings.allowed_email_domains.join(", "),
+                email.unwrap_or("someone without a verified e-mail address")
+            ));
+        }
     }
+    if !settings.allowed_groups.is_empty() && !groups.iter().any(|g| settings.allowed_groups.contains(g)) {
+        return Err(format!(
+            "this dashboard admits only members of {}; ask an administrator to add you to one",
+            settings.allowed_groups.join(", ")
+        ));
+    }
+    Ok(if groups.iter().any(|g| settings.operator_groups.contains(g)) {
+        Role::Operator
+    } else {
+        Role::Viewer
+    })
+}
+
+/// Admits the person a valid ID token names.
+pub(crate) fn admit_identity(settings: &AuthSettings, identity: &Identity) -> Result<Role, AppError> {
+    admit(settings, identity.verified_email.as_deref(), &identity.groups).map_err(|why| {
+        tracing::info!(user = %identity.user, why = %why, "refused: outside the allowed groups or domains");
+        AppError::Forbidden(why)
+    })
 }
 
 /// Middleware: finds the user, in this order: API Gateway authorizer claims, a bearer
-/// token, the session cookie, `ENV=dev`. Without one, a browser asking for a page is sent to
-/// sign in (htmx gets `HX-Redirect`), and anything else gets 401, before any data is read.
+/// token, the session cookie, the local user. Without one, a browser asking for a page is
+/// sent to sign in (htmx gets `HX-Redirect`), anything else gets 401; someone outside the
+/// allowed groups or domains gets 403; all before any data is read.
 pub(crate) async fn require_identity(
     State(state): State<AppState>,
     mut request: Request,
     next: Next,
 ) -> Response {
-    let claims_user = request.extensions().get::<RequestContext>().and_then(user_from_context);
+    let claims = request.extensions().get::<RequestContext>().and_then(identity_from_context);
     let bearer = bearer_token(request.headers()).map(str::to_owned);
-    let session = cookie(request.headers(), SESSION_COOKIE).map(str::to_owned);
-    match identify(&state, claims_user, bearer, session).await {
+    let secret = session_secret(request.headers()).map(str::to_owned);
+    match identify(&state, claims, bearer, secret).await {
         Ok(Some(user)) => {
-            request.extensions_mut().insert(CurrentUser(user));
+            request.extensions_mut().insert(user);
             next.run(request).await
         }
         Ok(None) => without_identity(&state, &request),
-        Err(refused) => {
+        Err(refused @ AppError::SignInRefused(_)) => {
             let mut response = refused.into_response();
             response
                 .headers_mut()
                 .insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer error=\"invalid_token\""));
             response
         }
+        Err(other) => other.into_response(),
     }
 }
 
-/// The user of a request; an invalid bearer token is an error, an invalid or expired
-/// session cookie is no identity (the person signs in again).
+/// The browser's session secret: the `__Host-` cookie, or the plain one of a dev server.
+pub(crate) fn session_secret(headers: &HeaderMap) -> Option<&str> {
+    cookie(headers, SESSION_COOKIE).or_else(|| cookie(headers, PLAIN_SESSION_COOKIE))
+}
+
+/// The user of a request; an invalid bearer token is an error, a missing, revoked, expired
+/// or idle session is no identity (the person signs in again).
 async fn identify(
     state: &AppState,
-    claims_user: Option<String>,
+    claims: Option<(String, Option<String>, Vec<String>)>,
     bearer: Option<String>,
-    session: Option<String>,
-) -> Result<Option<String>, AppError> {
-    if let Some(user) = claims_user {
-        return Ok(Some(user));
+    secret: Option<String>,
+) -> Result<Option<CurrentUser>, AppError> {
+    let auth = &state.config.auth;
+    if let Some((name, email, groups)) = claims {
+        let role = admit(auth, email.as_deref(), &groups).map_err(AppError::Forbidden)?;
+        return Ok(Some(CurrentUser { name, role, csrf: None }));
     }
     let now = state.clock.now();
     if let Some(token) = bearer.as_deref() {
         let oidc = state.sign_in.as_deref().ok_or_else(|| {
             AppError::SignInRefused("bearer tokens are not accepted: sign-in is not configured".into())
         })?;
-        return match oidc.validate(token, now, None).await {
-            Ok(identity) => Ok(Some(identity.user)),
-            Err(AuthError::Provider(e)) => Err(AppError::Upstream(e)),
-            Err(e) => Err(AppError::SignInRefused(e.to_string())),
+        let identity = match oidc.validate(token, now, None).await {
+            Ok(identity) => identity,
+            Err(AuthError::Provider(e)) => return Err(AppError::Upstream(e)),
+            Err(e) => return Err(AppError::SignInRefused(e.to_string())),
         };
+        let role = admit_identity(auth, &identity)?;
+        return Ok(Some(CurrentUser { name: identity.user, role, csrf: None }));
     }
-    if let (Some(oidc), Some(token)) = (state.sign_in.as_deref(), session.as_deref()) {
-        match oidc.validate(token, now, None).await {
-            Ok(identity) => return Ok(Some(identity.user)),
-            Err(e) => tracing::info!(error = %e, "session cookie not accepted; signing in again"),
+    if let (Some(sessions), Some(secret)) = (state.sessions.as_deref(), secret.as_deref()) {
+        let id = session_id(secret);
+        let idle = time::Duration::minutes(i64::from(auth.idle_minutes));
+        match sessions.get(&id, now).await? {
+            Some(session) if session.live_at(now, idle) => {
+                if now - session.last_seen >= TOUCH_EVERY
+                    && let Err(e) = sessions.touch(&id, now).await
+                {
+                    tracing::warn!(error = %e, "could not mark the session used; it may end early");
+                }
+                return Ok(Some(CurrentUser {
+                    name: session.user,
+                    role: session.role,
+                    csrf: Some(session.csrf),
+                }));
+            }
+            Some(_) => tracing::info!("session idle too long; signing in again"),
+            None => tracing::info!("no such session (signed out, revoked or expired); signing in again"),
         }
     }
-    Ok(state.dev_identity().then(|| DEV_USER.to_owned()))
+    Ok(state.dev_identity().then(|| CurrentUser {
+        name: DEV_USER.to_owned(),
+        role: Role::Operator,
+        csrf: None,
+    }))
 }
 
 /// The token of `Authorization: Bearer …`.

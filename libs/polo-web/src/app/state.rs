@@ -32,6 +32,8 @@ pub struct AppState {
     pub exports: Option<Arc<dyn polo_core::ports::ExportStore>>,
     /// Stored reports, for the reports pages and the overview.
     pub reports: Arc<dyn polo_core::ports::ReportStore>,
+    /// Browser sessions, where people sign in.
+    pub sessions: Option<Arc<dyn polo_core::ports::SessionStore>>,
 }
 
 impl AppState {
@@ -89,11 +91,13 @@ impl AppState {
             exports: stores.exports,
             costs: stores.costs,
             reports: stores.reports,
+            sessions: stores.sessions,
         })
     }
 
     /// State over one in-memory data service that answers both lists and keyed reads (tests
-    /// and benchmarks), with the bundled price table, no costs and no reports.
+    /// and benchmarks), with the bundled price table, no costs, no reports and sessions in
+    /// memory.
     pub fn over<D: FleetReader + ResourceReader + FindingReader + 'static>(
         data: Arc<D>,
         config: Config,
@@ -112,6 +116,7 @@ impl AppState {
             exports: None,
             costs: Arc::new(polo_core::ports::InMemoryCosts(Arc::new(polo_core::model::CostStore::empty()))),
             reports: Arc::new(polo_core::ports::MemoryReports::default()),
+            sessions: Some(Arc::new(polo_core::ports::MemorySessions::default())),
         })
     }
 }

@@ -6,8 +6,34 @@ use axum::http::header::COOKIE;
 use base64::Engine as _;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 
-/// The session cookie: the validated ID token itself, `HttpOnly`, `SameSite=Lax`.
-pub(crate) const SESSION_COOKIE: &str = "polo_session";
+/// The session cookie over HTTPS: a random secret (the server keeps the session under its
+/// SHA-256), `__Host-` so only this origin, over HTTPS, with `Path=/`, can set it.
+pub(crate) const SESSION_COOKIE: &str = "__Host-polo_session";
+/// The same cookie for a dev server on plain `http://`, where browsers refuse `__Host-`.
+pub(crate) const PLAIN_SESSION_COOKIE: &str = "polo_session";
+
+/// The session cookie's name: `__Host-` when cookies are `Secure`.
+pub(crate) fn session_cookie(secure: bool) -> &'static str {
+    if secure { SESSION_COOKIE } else { PLAIN_SESSION_COOKIE }
+}
+
+/// The id a session is kept under: the hex SHA-256 of the browser's secret, so the store
+/// never holds what the cookie holds.
+pub(crate) fn session_id(secret: &str) -> String {
+    use std::fmt::Write as _;
+    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, secret.as_bytes()).as_ref().iter().fold(
+        String::with_capacity(64),
+        |mut hex, b| {
+            let _ = write!(hex, "{b:02x}");
+            hex
+        },
+    )
+}
+
+/// Whether two secrets are equal, in time that does not depend on where they differ.
+pub(crate) fn same_secret(a: &str, b: &str) -> bool {
+    aws_lc_rs::constant_time::verify_slices_are_equal(a.as_bytes(), b.as_bytes()).is_ok()
+}
 /// The prefix of a sign-in-in-progress cookie; its name ends with the `state`, so sign-ins
 /// started in two tabs do not overwrite each other.
 pub(crate) const SIGN_IN_COOKIE_PREFIX: &str = "polo_signin_";

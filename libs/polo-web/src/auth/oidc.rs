@@ -1,5 +1,6 @@
 //! The OpenID provider a deployment signs people in with: its discovery document, its
-//! signing keys (fetched once per container, refreshed when a token names an unknown key),
+//! signing keys (fetched once per container, again every hour and when a token names an
+//! unknown key),
 //! the authorization-code exchange, and ID-token validation.
 
 use std::collections::HashMap;
@@ -23,8 +24,9 @@ pub struct OidcSettings {
     /// `OIDC_LOGOUT_ENDPOINT`: a sign-out URL the discovery document does not name (Cognito's
     /// `https://{domain}/logout`, which takes `client_id` and `logout_uri`).
     pub logout_endpoint: Option<String>,
-    /// `PUBLIC_URL`: the dashboard's origin as browsers see it; else `https://{Host}`.
-    pub public_url: Option<String>,
+    /// `PUBLIC_URL`: the dashboard's origin as browsers see it (the callback and the return
+    /// from the issuer's logout are made from it, never from the request's `Host`).
+    pub public_url: String,
 }
 
 /// The parts of the discovery document Polo uses.
@@ -54,6 +56,10 @@ pub enum AuthError {
 pub struct Identity {
     /// `email` when it is a non-empty string, else `sub`.
     pub user: String,
+    /// The `email` claim, unless the token marks it unverified (`email_verified: false`).
+    pub verified_email: Option<String>,
+    /// `cognito:groups`, else `groups` (Entra ID, Okta, Keycloak): the strings of the list.
+    pub groups: Vec<String>,
     /// When the token expires.
     pub expires_at: OffsetDateTime,
 }
@@ -72,12 +78,58 @@ struct Claims {
     exp: serde_json::Value,
     #[serde(default)]
     nbf: serde_json::Value,
+    #[serde(default)]
+    email_verified: serde_json::Value,
+    #[serde(default, rename = "cognito:groups")]
+    cognito_groups: serde_json::Value,
+    #[serde(default)]
+    groups: serde_json::Value,
+    /// Cognito: `id` or `access`.
+    #[serde(default)]
+    token_use: serde_json::Value,
+    /// Keycloak: `ID`, `Bearer`, `Refresh`.
+    #[serde(default)]
+    typ: serde_json::Value,
+}
+
+impl Claims {
+    /// Refuses a token that says it is not an ID token: Cognito's `token_use`, Keycloak's
+    /// `typ` claim, or an access token's `typ` header (RFC 9068 `at+jwt`). An access token
+    /// of the same issuer carries other claims and must not open a session.
+    fn check_is_id_token(&self, header_typ: Option<&str>) -> Result<(), AuthError> {
+        if let Some(use_) = self.token_use.as_str()
+            && use_ != "id"
+        {
+            return Err(AuthError::InvalidToken(format!("token_use is {use_:?}, not an ID token")));
+        }
+        if let Some(typ) = self.typ.as_str()
+            && !typ.eq_ignore_ascii_case("id")
+        {
+            return Err(AuthError::InvalidToken(format!("typ is {typ:?}, not an ID token")));
+        }
+        if let Some(typ) = header_typ
+            && (typ.eq_ignore_ascii_case("at+jwt") || typ.eq_ignore_ascii_case("application/at+jwt"))
+        {
+            return Err(AuthError::InvalidToken("the token is an access token (typ at+jwt)".into()));
+        }
+        Ok(())
+    }
+
+    fn groups(&self) -> Vec<String> {
+        let list = if self.cognito_groups.is_array() { &self.cognito_groups } else { &self.groups };
+        list.as_array()
+            .map(|items| items.iter().filter_map(|g| g.as_str().map(str::to_owned)).collect())
+            .unwrap_or_default()
+    }
 }
 
 /// Clock skew tolerated on `exp` and `nbf`.
 pub(crate) const LEEWAY: Duration = Duration::from_mins(1);
 /// Keys are fetched again for an unknown `kid` at most this often.
 const KEY_REFRESH_MIN_INTERVAL: Duration = Duration::from_secs(30);
+/// Keys are fetched again this long after the last fetch, so a key the issuer withdrew stops
+/// validating within the hour even when no token names an unknown one.
+pub(crate) const KEY_MAX_AGE: Duration = Duration::from_hours(1);
 /// The only signature algorithm accepted (what Cognito and most providers sign ID tokens with).
 pub(crate) const ALGORITHM: Algorithm = Algorithm::RS256;
 
@@ -177,9 +229,18 @@ impl Oidc {
     }
 
     /// The key named `kid`: from the cache, else after fetching the keys again (at most every
-    /// 30 s, so a flood of forged `kid`s cannot hammer the provider).
+    /// 30 s, so a flood of forged `kid`s cannot hammer the provider). Keys older than an hour
+    /// are fetched again first; should that fail, the old ones serve until the next try.
     async fn key(&self, kid: &str) -> Result<DecodingKey, AuthError> {
         let mut keys = self.keys.lock().await;
+        if keys.fetched.is_some_and(|at| at.elapsed() >= KEY_MAX_AGE)
+            && let Err(e) = self.refresh_keys(&mut keys).await
+        {
+            tracing::warn!(error = %e, "could not fetch the issuer's keys again; using the ones fetched before");
+            // Try again in 30 s, not on every request.
+            let retry_in = KEY_MAX_AGE.saturating_sub(KEY_REFRESH_MIN_INTERVAL);
+            keys.fetched = Some(Instant::now().checked_sub(retry_in).unwrap_or_else(Instant::now));
+        }
         if let Some(key) = keys.by_kid.get(kid) {
             return Ok(key.clone());
         }
@@ -216,6 +277,7 @@ impl Oidc {
         validation.validate_nbf = false;
         let claims =
             jsonwebtoken::decode::<Claims>(token, &key, &validation).map_err(|e| invalid(&e))?.claims;
+        claims.check_is_id_token(header.typ.as_deref())?;
         let leeway = i64::try_from(LEEWAY.as_secs()).unwrap_or(60);
         let exp = claims.exp.as_i64().ok_or_else(|| AuthError::InvalidToken("exp is not a number".into()))?;
         if exp + leeway < now.unix_timestamp() {
@@ -237,7 +299,11 @@ impl Oidc {
             .ok_or_else(|| AuthError::InvalidToken("the token names no user (email or sub)".into()))?;
         let expires_at = OffsetDateTime::from_unix_timestamp(exp)
             .map_err(|_| AuthError::InvalidToken("exp is out of range".into()))?;
-        Ok(Identity { user, expires_at })
+        // Some issuers write booleans as strings.
+        let unverified =
+            claims.email_verified.as_bool() == Some(false) || claims.email_verified.as_str() == Some("false");
+        let verified_email = text(&claims.email).filter(|_| !unverified);
+        Ok(Identity { user, verified_email, groups: claims.groups(), expires_at })
     }
 
     /// Exchanges an authorization code (with its PKCE verifier) for an ID token.
@@ -291,7 +357,7 @@ mod tests {
             client_id: "c".into(),
             client_secret: None,
             logout_endpoint: None,
-            public_url: None,
+            public_url: "https://polo.example.com".into(),
         })
         .unwrap()
     }

@@ -34,6 +34,7 @@ struct ErrorBody<'a> {
 /// HTML page, JSON or CSV-client-friendly JSON, as the request asked.
 pub(crate) async fn render_errors(request: Request, next: Next) -> Response {
     let format = Format::lenient(request.uri().query(), request.headers());
+    let lambda_request = request.extensions().get::<lambda_http::Context>().map(|c| c.request_id.clone());
     let response = next.run(request).await;
     let status = response.status();
     let report = match response.extensions().get::<ErrorReport>() {
@@ -49,10 +50,19 @@ pub(crate) async fn render_errors(request: Request, next: Next) -> Response {
                 status: status.as_u16(),
                 message: status.canonical_reason().unwrap_or("error").to_lowercase(),
                 param: None,
+                request_id: None,
             }
         }
         None => return response,
     };
+    let mut report = report;
+    if status.is_server_error() {
+        // Lambda's request id is on every log line of the invocation; elsewhere (polo serve)
+        // a fresh one is logged here with the error.
+        let id = lambda_request.or_else(|| crate::auth::flow::random_token(9).ok()).unwrap_or_default();
+        tracing::warn!(request_id = %id, status = status.as_u16(), "answered with an error page");
+        report.request_id = Some(id);
+    }
     let (mut parts, _) = response.into_parts();
     parts.extensions.remove::<ErrorReport>();
     let mut rendered = match format {

@@ -15,6 +15,10 @@ use crate::response::respond::html_body;
 pub struct Chrome {
     /// The signed-in user; empty on error pages that precede identity.
     pub user: String,
+    /// Their role (`viewer`, `operator`), shown beside the name.
+    pub role: &'static str,
+    /// The session's CSRF token, for the logout form (and every form that changes something).
+    pub csrf: Option<String>,
     pub logout_url: Option<String>,
     /// The request path, to mark the current section.
     pub path: String,
@@ -33,6 +37,8 @@ impl Chrome {
     pub fn anonymous(path: &str) -> Chrome {
         Chrome {
             user: String::new(),
+            role: "",
+            csrf: None,
             logout_url: None,
             path: path.to_owned(),
             search: String::new(),
@@ -63,7 +69,9 @@ impl FromRequestParts<AppState> for Chrome {
     async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
         let user = CurrentUser::from_request_parts(parts, state).await?;
         let mut chrome = Chrome::anonymous(parts.uri.path());
-        chrome.user = user.0;
+        chrome.user = user.name;
+        chrome.role = user.role.as_str();
+        chrome.csrf = user.csrf;
         chrome.logout_url.clone_from(&state.settings.logout_url);
         chrome.data_note.clone_from(&state.settings.data_note);
         Ok(chrome)
@@ -83,6 +91,7 @@ pub(crate) fn error_page(report: &ErrorReport) -> Response {
     let title = match report.status {
         400 => "Bad request".to_owned(),
         401 => "Sign-in required".to_owned(),
+        403 => "Not allowed".to_owned(),
         404 => "Not found".to_owned(),
         503 if report.message.starts_with("No data yet") => "No data yet".to_owned(),
         503 => "Data unavailable".to_owned(),

@@ -37,6 +37,11 @@ impl RouteSpec {
     pub const fn public(function: &'static str, path: &'static str) -> RouteSpec {
         RouteSpec { method: "GET", path, function, authorized: false }
     }
+
+    /// A POST route of `function` that checks its caller itself (logout, by its CSRF token).
+    pub const fn public_post(function: &'static str, path: &'static str) -> RouteSpec {
+        RouteSpec { method: "POST", path, function, authorized: false }
+    }
 }
 
 /// A function's routes, each path written once, in API Gateway's form (`/instances/{id}`,
@@ -71,6 +76,14 @@ impl<S: Clone + Send + Sync + 'static> Routes<S> {
     pub fn public<H: Handler<T, S>, T: 'static>(mut self, path: &'static str, handler: H) -> Routes<S> {
         self.public = self.public.route(&axum_path(path), get(handler));
         self.specs.push(RouteSpec::public(self.function, path));
+        self
+    }
+
+    /// A POST route that checks its caller itself (logout: the session's CSRF token).
+    #[must_use]
+    pub fn public_post<H: Handler<T, S>, T: 'static>(mut self, path: &'static str, handler: H) -> Routes<S> {
+        self.public = self.public.route(&axum_path(path), axum::routing::post(handler));
+        self.specs.push(RouteSpec::public_post(self.function, path));
         self
     }
 

@@ -1,14 +1,20 @@
 //! `/auth/login`, `/auth/callback` and `/auth/logout`: the browser's authorization-code
-//! sign-in with PKCE against the deployment's OpenID provider.
+//! sign-in with PKCE against the deployment's OpenID provider. The callback keeps a session
+//! server-side and gives the browser only its random secret; logout is a POST carrying the
+//! session's CSRF token, which ends the session here and then at the issuer.
 
 use askama::Template;
-use axum::extract::{RawQuery, State};
+use axum::extract::{Form, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 
 use crate::app::state::AppState;
+use polo_core::ports::Session;
+
+use crate::app::identity::{admit_identity, session_secret};
 use crate::auth::flow::{
-    PendingSignIn, SESSION_COOKIE, SIGN_IN_MAX_AGE_SECS, cookie, same_origin_path, set_cookie,
+    PendingSignIn, SIGN_IN_MAX_AGE_SECS, random_token, same_origin_path, same_secret, session_cookie,
+    session_id, set_cookie,
 };
 use crate::auth::oidc::Oidc;
 use crate::error::AppError;
@@ -16,29 +22,28 @@ use crate::response::layout::Chrome;
 use crate::response::respond::html;
 use crate::routes::assemble::Routes;
 
-/// `routes` with the sign-in flow: `/auth/login`, `/auth/callback`, `/auth/logout`, open to
-/// everyone (the dashboard function serves them).
+/// `routes` with the sign-in flow: `/auth/login`, `/auth/callback`, `/auth/logout` (GET
+/// shows where you stand, POST signs out), open to everyone (the dashboard function serves
+/// them).
 #[must_use]
 pub fn with_sign_in(routes: Routes) -> Routes {
-    routes.public("/auth/login", login).public("/auth/callback", callback).public("/auth/logout", logout)
+    routes
+        .public("/auth/login", login)
+        .public("/auth/callback", callback)
+        .public("/auth/logout", signed_out)
+        .public_post("/auth/logout", logout)
 }
 
-/// The dashboard's origin as the browser sees it: `PUBLIC_URL`, else `https://{Host}`.
-pub(crate) fn public_base(oidc: &Oidc, headers: &HeaderMap) -> Result<String, AppError> {
-    if let Some(url) = &oidc.settings.public_url {
-        return Ok(url.trim_end_matches('/').to_owned());
-    }
-    let host = headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .filter(|h| !h.is_empty() && h.bytes().all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b)))
-        .ok_or_else(|| AppError::bad_param("host", "the request names no usable Host"))?;
-    Ok(format!("https://{host}"))
+/// The dashboard's origin as the browser sees it: `PUBLIC_URL`, never the request's `Host`
+/// (behind CloudFront or a custom domain, and for a forged `Host`, that one is wrong).
+pub(crate) fn public_base(oidc: &Oidc) -> &str {
+    oidc.settings.public_url.trim_end_matches('/')
 }
 
-/// Whether cookies get `Secure`: always, except for a dev server on plain `http://`.
+/// Whether cookies get `Secure` (and the session cookie `__Host-`): always, except for a dev
+/// server on plain `http://`.
 fn secure(oidc: &Oidc) -> bool {
-    !oidc.settings.public_url.as_deref().is_some_and(|u| u.starts_with("http://"))
+    !oidc.settings.public_url.starts_with("http://")
 }
 
 fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
@@ -71,11 +76,7 @@ fn redirect(location: &str, cookies: &[String]) -> Result<Response, AppError> {
 }
 
 /// `GET /auth/login?return_to=PATH`: starts a sign-in at the provider.
-async fn login(
-    State(state): State<AppState>,
-    RawQuery(query): RawQuery,
-    headers: HeaderMap,
-) -> Result<Response, AppError> {
+async fn login(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Response, AppError> {
     let pairs = query_pairs(query.as_deref());
     if let Some((unknown, _)) = pairs.iter().find(|(k, _)| k != "return_to") {
         return Err(AppError::bad_param(unknown, format!("unknown parameter {unknown:?} (only return_to)")));
@@ -91,7 +92,7 @@ async fn login(
     let oidc = configured(&state)?;
     let discovery = oidc.discovery().await.map_err(|e| AppError::Upstream(e.to_string()))?;
     let pending = PendingSignIn::start(return_to).map_err(AppError::Internal)?;
-    let base = public_base(oidc, &headers)?;
+    let base = public_base(oidc);
     let mut url = url::Url::parse(&discovery.authorization_endpoint)
         .map_err(|e| AppError::Upstream(format!("authorization_endpoint: {e}")))?;
     url.query_pairs_mut()
@@ -144,19 +145,37 @@ async fn callback(
     let code = param(&pairs, "code")
         .filter(|c| !c.is_empty())
         .ok_or_else(|| AppError::bad_param("code", "code is missing"))?;
-    let base = public_base(oidc, &headers)?;
+    let base = public_base(oidc);
     let token = oidc
         .exchange(code, &pending.verifier, &format!("{base}/auth/callback"))
         .await
         .map_err(|e| AppError::Upstream(e.to_string()))?;
+    let now = state.clock.now();
     let identity = oidc
-        .validate(&token, state.clock.now(), Some(&pending.nonce))
+        .validate(&token, now, Some(&pending.nonce))
         .await
         .map_err(|e| AppError::SignInRefused(e.to_string()))?;
-    let max_age = (identity.expires_at - state.clock.now()).whole_seconds().max(0);
-    tracing::info!(user = %identity.user, "signed in");
-    let session = set_cookie(SESSION_COOKIE, &token, "/", max_age, secure(oidc));
-    redirect(&pending.return_to, &[session, clear_flow])
+    let role = admit_identity(&state.config.auth, &identity)?;
+    let sessions = state.sessions.as_deref().ok_or_else(|| {
+        AppError::Unavailable("sign-in has no session store (DYNAMODB_SESSION_TABLE_NAME)".into())
+    })?;
+    let secret = random_token(32).map_err(AppError::Internal)?;
+    let lifetime = time::Duration::hours(i64::from(state.config.auth.session_hours));
+    let session = Session {
+        id: session_id(&secret),
+        user: identity.user,
+        groups: identity.groups,
+        role,
+        csrf: random_token(24).map_err(AppError::Internal)?,
+        created_at: now,
+        last_seen: now,
+        expires_at: now + lifetime,
+    };
+    sessions.create(&session).await?;
+    tracing::info!(user = %session.user, role = role.as_str(), "signed in");
+    let cookie =
+        set_cookie(session_cookie(secure(oidc)), &secret, "/", lifetime.whole_seconds(), secure(oidc));
+    redirect(&pending.return_to, &[cookie, clear_flow])
 }
 
 /// Cognito's sign-out: `{endpoint}?client_id=…&logout_uri=…` (the URI must be one of the app
@@ -172,19 +191,66 @@ fn cognito_logout(endpoint: &str, client_id: &str, back: &str) -> Option<url::Ur
 struct SignedOut {
     chrome: Chrome,
     note: Option<String>,
+    /// The CSRF token of a session still live in this browser: the page offers to end it.
+    confirm: Option<String>,
+    /// The issuer's sign-out, which the page sends the browser on to (a refresh, not a
+    /// redirect: a form's redirect to another origin breaks CSP `form-action 'self'`).
+    at_issuer: Option<String>,
 }
 
-/// `GET /auth/logout` (`LOGOUT_URL`): ends the session here, then at the provider, which
-/// sends the person back here to a "signed out" page.
-async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
-    let token = cookie(&headers, SESSION_COOKIE).map(str::to_owned);
-    let (Some(oidc), Some(token)) = (state.sign_in.as_deref(), token) else {
-        let mut page = html(&SignedOut { chrome: Chrome::anonymous("/auth/logout"), note: None })?;
-        page.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        return Ok(page);
+/// The live session of this browser, if any.
+async fn current_session(state: &AppState, headers: &HeaderMap) -> Result<Option<Session>, AppError> {
+    let (Some(sessions), Some(secret)) = (state.sessions.as_deref(), session_secret(headers)) else {
+        return Ok(None);
     };
-    let clear = set_cookie(SESSION_COOKIE, "", "/", 0, secure(oidc));
-    let back = format!("{}/auth/logout", public_base(oidc, &headers)?);
+    Ok(sessions.get(&session_id(secret), state.clock.now()).await?)
+}
+
+fn no_store(mut page: Response) -> Response {
+    page.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    page
+}
+
+/// `GET /auth/logout`: where the issuer sends the person back after signing out there; a
+/// browser still signed in gets a button that signs it out (a GET changes nothing).
+async fn signed_out(State(state): State<AppState>, headers: HeaderMap) -> Result<Response, AppError> {
+    let confirm = current_session(&state, &headers).await?.map(|s| s.csrf);
+    let page = SignedOut { chrome: Chrome::anonymous("/auth/logout"), note: None, confirm, at_issuer: None };
+    Ok(no_store(html(&page)?))
+}
+
+/// The form of `POST /auth/logout`.
+#[derive(serde::Deserialize)]
+struct LogoutForm {
+    #[serde(default)]
+    csrf: String,
+}
+
+/// `POST /auth/logout` with the session's CSRF token: ends the session (the store forgets
+/// it, so the old cookie opens nothing), clears the cookie, then signs out at the issuer,
+/// which sends the person back to `GET /auth/logout`. The issuer is never given the ID token.
+async fn logout(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    Form(form): Form<LogoutForm>,
+) -> Result<Response, AppError> {
+    let Some(session) = current_session(&state, &headers).await? else {
+        return redirect("/auth/logout", &[]);
+    };
+    if !same_secret(&form.csrf, &session.csrf) {
+        return Err(AppError::Forbidden(
+            "this sign-out did not come from Polo's own page (its CSRF token is missing or wrong)".into(),
+        ));
+    }
+    if let Some(sessions) = state.sessions.as_deref() {
+        sessions.revoke(&session.id, state.clock.now()).await?;
+    }
+    tracing::info!(user = %session.user, "signed out");
+    let Some(oidc) = state.sign_in.as_deref() else {
+        return redirect("/auth/logout", &[]);
+    };
+    let clear = set_cookie(session_cookie(secure(oidc)), "", "/", 0, secure(oidc));
+    let back = format!("{}/auth/logout", public_base(oidc));
     let at_issuer = match (&oidc.settings.logout_endpoint, oidc.discovery().await) {
         (Some(endpoint), _) => cognito_logout(endpoint, &oidc.settings.client_id, &back),
         // Cognito names its /logout in discovery, but it takes only client_id and logout_uri.
@@ -192,12 +258,12 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
             .end_session_endpoint
             .as_deref()
             .and_then(|e| cognito_logout(e, &oidc.settings.client_id, &back)),
+        // OpenID RP-initiated logout with `client_id` instead of `id_token_hint`.
         (None, Ok(discovery)) => {
             discovery.end_session_endpoint.as_deref().and_then(|e| url::Url::parse(e).ok()).map(|mut url| {
                 url.query_pairs_mut()
                     .append_pair("client_id", &oidc.settings.client_id)
-                    .append_pair("post_logout_redirect_uri", &back)
-                    .append_pair("id_token_hint", &token);
+                    .append_pair("post_logout_redirect_uri", &back);
                 url
             })
         }
@@ -206,14 +272,13 @@ async fn logout(State(state): State<AppState>, headers: HeaderMap) -> Result<Res
             None
         }
     };
-    if let Some(url) = at_issuer {
-        return redirect(url.as_str(), &[clear]);
-    }
-    let note =
-        Some("Your session here has ended; the identity provider was not asked to end its own.".to_owned());
-    let mut page = html(&SignedOut { chrome: Chrome::anonymous("/auth/logout"), note })?;
+    let note = at_issuer.is_none().then(|| {
+        "Your session here has ended; the identity provider was not asked to end its own.".to_owned()
+    });
+    let at_issuer = at_issuer.map(String::from);
+    let page = SignedOut { chrome: Chrome::anonymous("/auth/logout"), note, confirm: None, at_issuer };
+    let mut page = no_store(html(&page)?);
     let cookie = HeaderValue::from_str(&clear).map_err(|e| AppError::Internal(e.to_string()))?;
     page.headers_mut().insert(header::SET_COOKIE, cookie);
-    page.headers_mut().insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
     Ok(page)
 }

@@ -12,7 +12,7 @@ use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use jsonwebtoken::jwk::{Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, EncodingKey, Header};
 use polo_core::FixedClock;
-use polo_core::config::Config;
+use polo_core::config::{AuthSettings, Config};
 use polo_core::ports::LocalDataService;
 use polo_web::AppState;
 use polo_web::app::WebSettings;
@@ -92,6 +92,17 @@ impl Provider {
                 "iat": now, "nbf": now, "exp": now + 3600 })
     }
 
+    /// Lets `code` be exchanged for `claims` with `nonce`, by the verifier of `challenge`.
+    fn issue(&self, code: &str, claims: &Value, nonce: &str, challenge: &str) {
+        let mut claims = claims.clone();
+        claims["nonce"] = json!(nonce);
+        self.codes
+            .lock()
+            .unwrap()
+            .issued
+            .insert(code.into(), (Provider::sign(&claims), challenge.to_owned()));
+    }
+
     fn sign(claims: &Value) -> String {
         let mut header = Header::new(Algorithm::RS256);
         header.kid = Some("k1".into());
@@ -102,6 +113,8 @@ impl Provider {
 struct Dashboard {
     base: String,
     client: reqwest::Client,
+    /// The sessions the app keeps, to revoke one as `polo sessions revoke` does.
+    sessions: Arc<dyn polo_core::ports::SessionStore>,
 }
 
 struct Reply {
@@ -120,9 +133,13 @@ impl Reply {
 }
 
 impl Dashboard {
-    /// The whole app, signing in at `issuer`; `public_url` as `polo serve` sets it, or none
-    /// (a deployment: `https://{Host}`).
-    async fn start(issuer: &str, behind_https: bool) -> Dashboard {
+    /// The whole app, signing in at `issuer`, on plain `http://` as `polo serve` does.
+    async fn start(issuer: &str) -> Dashboard {
+        Dashboard::start_with(issuer, None, AuthSettings::default()).await
+    }
+
+    /// The whole app with `public_url` (else its own `http://` address) and `auth`.
+    async fn start_with(issuer: &str, public_url: Option<&str>, auth: AuthSettings) -> Dashboard {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let base = format!("http://{}", listener.local_addr().unwrap());
         let oidc = Oidc::new(OidcSettings {
@@ -130,22 +147,44 @@ impl Dashboard {
             client_id: CLIENT.to_owned(),
             client_secret: None,
             logout_endpoint: None,
-            public_url: (!behind_https).then(|| base.clone()),
+            public_url: public_url.map_or_else(|| base.clone(), str::to_owned),
         })
         .unwrap();
         let data = Arc::new(LocalDataService::from_snapshot(sample()));
         let settings =
             WebSettings { dev: false, logout_url: Some("/auth/logout".into()), ..WebSettings::default() };
-        let state = AppState::over(data, Config::bundled().unwrap(), Arc::new(FixedClock(NOW)), settings)
-            .unwrap()
-            .with_sign_in(oidc);
+        let mut config = Config::bundled().unwrap();
+        config.auth = auth;
+        let state =
+            AppState::over(data, config, Arc::new(FixedClock(NOW)), settings).unwrap().with_sign_in(oidc);
+        let sessions = state.sessions.clone().unwrap();
         tokio::spawn(async move { axum::serve(listener, polo::app(state)).await.unwrap() });
         let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
-        Dashboard { base, client }
+        Dashboard { base, client, sessions }
+    }
+
+    async fn post(&self, path: &str, headers: &[(&str, &str)], form: &[(&str, &str)]) -> Reply {
+        Dashboard::send(self.client.post(format!("{}{path}", self.base)).form(form), headers).await
+    }
+
+    /// Signs in through the whole flow with `claims` (the nonce added), returning the
+    /// callback's answer.
+    async fn sign_in(&self, provider: &Provider, claims: &Value, code: &str) -> Reply {
+        let login = self.get("/auth/login?return_to=%2Finstances", &[]).await;
+        let q = query_of(login.header("location"));
+        provider.issue(code, claims, &q["nonce"], &q["code_challenge"]);
+        self.get(
+            &format!("/auth/callback?code={code}&state={}", q["state"]),
+            &[("cookie", cookie_pair(login.cookies()[0]))],
+        )
+        .await
     }
 
     async fn get(&self, path: &str, headers: &[(&str, &str)]) -> Reply {
-        let mut request = self.client.get(format!("{}{path}", self.base));
+        Dashboard::send(self.client.get(format!("{}{path}", self.base)), headers).await
+    }
+
+    async fn send(mut request: reqwest::RequestBuilder, headers: &[(&str, &str)]) -> Reply {
         for (k, v) in headers {
             request = request.header(*k, *v);
         }
@@ -169,7 +208,7 @@ fn cookie_pair(set_cookie: &str) -> &str {
 #[tokio::test]
 async fn a_browser_without_a_session_signs_in_and_returns_to_its_page() {
     let provider = Provider::start().await;
-    let app = Dashboard::start(&provider.issuer, false).await;
+    let app = Dashboard::start(&provider.issuer).await;
 
     let first = app.get("/instances?state=running", &[("accept", "text/html")]).await;
     assert_eq!(first.status, 303);
@@ -189,14 +228,7 @@ async fn a_browser_without_a_session_signs_in_and_returns_to_its_page() {
     assert!(flow_cookie.starts_with(&format!("polo_signin_{}=", q["state"])), "{flow_cookie}");
     assert!(flow_cookie.contains("HttpOnly") && flow_cookie.contains("SameSite=Lax"), "{flow_cookie}");
 
-    let mut claims = provider.claims();
-    claims["nonce"] = json!(q["nonce"]);
-    provider
-        .codes
-        .lock()
-        .unwrap()
-        .issued
-        .insert("code-1".into(), (Provider::sign(&claims), q["code_challenge"].clone()));
+    provider.issue("code-1", &provider.claims(), &q["nonce"], &q["code_challenge"]);
     let callback = app
         .get(
             &format!("/auth/callback?code=code-1&state={}&iss={}", q["state"], provider.issuer),
@@ -210,7 +242,9 @@ async fn a_browser_without_a_session_signs_in_and_returns_to_its_page() {
         session.contains("HttpOnly") && session.contains("SameSite=Lax") && session.contains("Path=/"),
         "{session}"
     );
-    assert!(session.contains("Max-Age=3600"), "the session ends with the token: {session}");
+    assert!(session.contains("Max-Age=43200"), "the session lasts auth.session_hours: {session}");
+    let secret = cookie_pair(session).trim_start_matches("polo_session=");
+    assert_eq!(secret.len(), 43, "only a random secret, never the token: {session}");
     assert!(
         callback
             .cookies()
@@ -221,7 +255,7 @@ async fn a_browser_without_a_session_signs_in_and_returns_to_its_page() {
     let page = app.get("/instances?state=running", &[("cookie", cookie_pair(session))]).await;
     assert_eq!(page.status, 200);
     assert!(page.body.contains("ada@example.com"), "the signed-in user is shown");
-    assert!(page.body.contains("href=\"/auth/logout\""));
+    assert!(page.body.contains("action=\"/auth/logout\""), "the logout form");
 
     // The same code cannot be used twice (the provider refuses it: 502 naming the provider).
     let again = app
@@ -232,23 +266,126 @@ async fn a_browser_without_a_session_signs_in_and_returns_to_its_page() {
         .await;
     assert_eq!(again.status, 502);
 
-    // Sign-out: the session ends here, then at the provider, which sends the person back.
-    let logout = app.get("/auth/logout", &[("cookie", cookie_pair(session))]).await;
-    assert_eq!(logout.status, 303);
-    let end = query_of(logout.header("location"));
-    assert!(logout.header("location").starts_with(&format!("{}/session/end?", provider.issuer)));
+    // Sign-out is a POST carrying the session's CSRF token: a GET only offers the button, and
+    // a POST without the token (another site's form) is refused.
+    let offer = app.get("/auth/logout", &[("cookie", cookie_pair(session))]).await;
+    assert_eq!(offer.status, 200);
+    assert!(offer.body.contains("You are still signed in"), "{}", offer.body);
+    let csrf = offer.body.split("name=\"csrf\" value=\"").nth(1).unwrap().split('"').next().unwrap();
+    assert!(page.body.contains(&format!("value=\"{csrf}\"")), "every page's logout form carries it");
+    for forged in [vec![], vec![("csrf", "guess")]] {
+        let refused = app.post("/auth/logout", &[("cookie", cookie_pair(session))], &forged).await;
+        assert_eq!(refused.status, 403, "{forged:?}");
+        assert!(refused.body.contains("CSRF"), "{}", refused.body);
+    }
+    assert_eq!(app.get("/instances", &[("cookie", cookie_pair(session))]).await.status, 200);
+
+    // The session ends here, then at the provider, which sends the person back; the issuer
+    // never sees the ID token.
+    // The browser goes on to the issuer by a refresh, not a redirect: CSP's form-action
+    // 'self' stops a form's redirect to another origin.
+    let logout = app.post("/auth/logout", &[("cookie", cookie_pair(session))], &[("csrf", csrf)]).await;
+    assert_eq!(logout.status, 200, "{}", logout.body);
+    let refresh = logout.body.split("http-equiv=\"refresh\" content=\"0;url=").nth(1).unwrap();
+    let at_issuer = refresh.split('"').next().unwrap().replace("&#38;", "&");
+    let end = query_of(&at_issuer);
+    assert!(at_issuer.starts_with(&format!("{}/session/end?", provider.issuer)), "{at_issuer}");
     assert_eq!(end["post_logout_redirect_uri"], format!("{}/auth/logout", app.base));
-    assert_eq!(end["id_token_hint"], cookie_pair(session).trim_start_matches("polo_session="));
+    assert_eq!(end["client_id"], CLIENT);
+    assert!(!end.contains_key("id_token_hint"), "{end:?}");
     assert!(logout.cookies().iter().any(|c| c.starts_with("polo_session=;") && c.contains("Max-Age=0")));
     let back = app.get("/auth/logout", &[]).await;
     assert_eq!(back.status, 200);
     assert!(back.body.contains("You are signed out"));
+    // The old cookie, kept by a copy of the browser, opens nothing.
+    let old = app.get("/instances", &[("cookie", cookie_pair(session)), ("accept", "text/html")]).await;
+    assert_eq!(old.status, 303);
+    assert!(old.header("location").starts_with("/auth/login"));
+}
+
+#[tokio::test]
+async fn an_id_token_over_4_kb_signs_in_with_a_small_cookie() {
+    let provider = Provider::start().await;
+    let app = Dashboard::start(&provider.issuer).await;
+    let mut claims = provider.claims();
+    claims["cognito:groups"] =
+        json!((0..300).map(|i| format!("team-{i:04}-search-indexes")).collect::<Vec<_>>());
+    assert!(Provider::sign(&claims).len() > 8_000, "a corporate token with its groups");
+    let callback = app.sign_in(&provider, &claims, "code-big").await;
+    assert_eq!(callback.status, 303, "{}", callback.body);
+    let session = callback.cookies().into_iter().find(|c| c.starts_with("polo_session=")).unwrap();
+    assert!(session.len() < 200, "{session}");
+    let page = app.get("/instances", &[("cookie", cookie_pair(session))]).await;
+    assert_eq!(page.status, 200);
+    assert!(page.body.contains("ada@example.com"));
+}
+
+#[tokio::test]
+async fn a_revoked_session_is_refused_on_its_next_request() {
+    let provider = Provider::start().await;
+    let app = Dashboard::start(&provider.issuer).await;
+    let callback = app.sign_in(&provider, &provider.claims(), "code-r").await;
+    let session = callback.cookies().into_iter().find(|c| c.starts_with("polo_session=")).unwrap();
+    assert_eq!(app.get("/instances", &[("cookie", cookie_pair(session))]).await.status, 200);
+    let live = app.sessions.list(NOW).await.unwrap();
+    assert_eq!(live.len(), 1);
+    assert_eq!(live[0].user, "ada@example.com");
+    assert!(app.sessions.revoke(&live[0].id, NOW).await.unwrap());
+    let page = app.get("/instances", &[("cookie", cookie_pair(session)), ("accept", "text/html")]).await;
+    assert_eq!(page.status, 303);
+    let json = app.get("/instances?format=json", &[("cookie", cookie_pair(session))]).await;
+    assert_eq!(json.status, 401);
+}
+
+#[tokio::test]
+async fn only_the_allowed_groups_and_domains_enter_and_operators_are_named() {
+    let provider = Provider::start().await;
+    let auth = AuthSettings {
+        allowed_groups: vec!["polo-viewers".into(), "polo-operators".into()],
+        allowed_email_domains: vec!["example.com".into()],
+        ..AuthSettings::default()
+    };
+    let app = Dashboard::start_with(&provider.issuer, None, auth).await;
+    let with = |groups: &[&str], email: &str| {
+        let mut c = provider.claims();
+        c["cognito:groups"] = json!(groups);
+        c["email"] = json!(email);
+        c
+    };
+    // Outside the groups: 403 saying why, at sign-in and for a bearer token; no session.
+    let outsider = with(&["staging-only"], "eve@example.com");
+    let refused = app.sign_in(&provider, &outsider, "code-o").await;
+    assert_eq!(refused.status, 403, "{}", refused.body);
+    assert!(refused.body.contains("polo-viewers, polo-operators"), "{}", refused.body);
+    assert!(refused.cookies().iter().all(|c| !c.starts_with("polo_session=")));
+    let bearer = Provider::sign(&outsider);
+    let json = app.get("/instances?format=json", &[("authorization", &format!("Bearer {bearer}"))]).await;
+    assert_eq!(json.status, 403);
+    assert!(!json.body.contains("i-"), "no data");
+    // The right group at another domain, or an address the issuer has not verified.
+    let elsewhere = Provider::sign(&with(&["polo-viewers"], "ada@evil.example"));
+    let json = app.get("/instances?format=json", &[("authorization", &format!("Bearer {elsewhere}"))]).await;
+    assert_eq!(json.status, 403);
+    let mut unverified = with(&["polo-viewers"], "ada@example.com");
+    unverified["email_verified"] = json!(false);
+    let unverified = Provider::sign(&unverified);
+    let json = app.get("/instances?format=json", &[("authorization", &format!("Bearer {unverified}"))]).await;
+    assert_eq!(json.status, 403);
+    // A viewer and an operator, each named in the header.
+    for (groups, role) in [(["polo-viewers"], "viewer"), (["polo-operators"], "operator")] {
+        let callback =
+            app.sign_in(&provider, &with(&groups, "ada@example.com"), &format!("code-{role}")).await;
+        assert_eq!(callback.status, 303, "{}", callback.body);
+        let session = callback.cookies().into_iter().find(|c| c.starts_with("polo_session=")).unwrap();
+        let page = app.get("/instances", &[("cookie", cookie_pair(session))]).await;
+        assert!(page.body.contains(&format!(">{role}</span>")), "{role}");
+    }
 }
 
 #[tokio::test]
 async fn scripts_and_htmx_without_identity_get_401_not_a_sign_in_page() {
     let provider = Provider::start().await;
-    let app = Dashboard::start(&provider.issuer, false).await;
+    let app = Dashboard::start(&provider.issuer).await;
     let json = app.get("/instances?format=json", &[]).await;
     assert_eq!(json.status, 401);
     assert_eq!(serde_json::from_str::<Value>(&json.body).unwrap()["error"]["status"], 401);
@@ -271,7 +408,7 @@ async fn scripts_and_htmx_without_identity_get_401_not_a_sign_in_page() {
 #[tokio::test]
 async fn tokens_that_must_not_pass() {
     let provider = Provider::start().await;
-    let app = Dashboard::start(&provider.issuer, false).await;
+    let app = Dashboard::start(&provider.issuer).await;
     let good = provider.claims();
     let with = |key: &str, value: Value| {
         let mut c = good.clone();
@@ -317,6 +454,14 @@ async fn tokens_that_must_not_pass() {
         ("signed by another key", foreign),
         ("HS256 with the key as secret", hmac_confusion),
         ("unknown kid", unknown_kid),
+        ("a Cognito access token", with("token_use", json!("access"))),
+        ("a Keycloak refresh token", with("typ", json!("Refresh"))),
+        ("an RFC 9068 access token", {
+            let mut header = Header::new(Algorithm::RS256);
+            header.kid = Some("k1".into());
+            header.typ = Some("at+jwt".into());
+            jsonwebtoken::encode(&header, &good, &EncodingKey::from_rsa_pem(KEY).unwrap()).unwrap()
+        }),
         ("not a JWT", "hello".to_owned()),
     ];
     for (what, token) in &cases {
@@ -340,7 +485,7 @@ async fn tokens_that_must_not_pass() {
 #[tokio::test]
 async fn a_sign_in_is_bound_to_the_browser_and_the_nonce_that_started_it() {
     let provider = Provider::start().await;
-    let app = Dashboard::start(&provider.issuer, false).await;
+    let app = Dashboard::start(&provider.issuer).await;
     let login = app.get("/auth/login?return_to=/indexes", &[]).await;
     let q = query_of(login.header("location"));
     let flow_cookie = cookie_pair(login.cookies()[0]).to_owned();
@@ -356,14 +501,7 @@ async fn a_sign_in_is_bound_to_the_browser_and_the_nonce_that_started_it() {
     assert_eq!(bare.status, 400);
 
     // A token whose nonce is not this sign-in's.
-    let mut claims = provider.claims();
-    claims["nonce"] = json!("replayed-nonce");
-    provider
-        .codes
-        .lock()
-        .unwrap()
-        .issued
-        .insert("code-n".into(), (Provider::sign(&claims), q["code_challenge"].clone()));
+    provider.issue("code-n", &provider.claims(), "replayed-nonce", &q["code_challenge"]);
     let replay = app
         .get(&format!("/auth/callback?code=code-n&state={}", q["state"]), &[("cookie", &flow_cookie)])
         .await;
@@ -393,7 +531,7 @@ async fn a_sign_in_is_bound_to_the_browser_and_the_nonce_that_started_it() {
 #[tokio::test]
 async fn return_to_never_leaves_the_site() {
     let provider = Provider::start().await;
-    let app = Dashboard::start(&provider.issuer, false).await;
+    let app = Dashboard::start(&provider.issuer).await;
     for bad in [
         "https://evil.example/",
         "//evil.example/x",
@@ -415,12 +553,24 @@ async fn return_to_never_leaves_the_site() {
 }
 
 #[tokio::test]
-async fn behind_https_cookies_are_secure_and_the_callback_names_the_host() {
+async fn behind_https_cookies_are_host_only_and_the_callback_is_the_public_url() {
     let provider = Provider::start().await;
-    let app = Dashboard::start(&provider.issuer, true).await;
-    let login = app.get("/auth/login", &[("host", "polo.example.com")]).await;
+    let app =
+        Dashboard::start_with(&provider.issuer, Some("https://polo.example.com"), AuthSettings::default())
+            .await;
+    // Whatever Host the request names (a CDN's, or a forged one), the callback is PUBLIC_URL's.
+    let login = app.get("/auth/login", &[("host", "evil.example")]).await;
     assert_eq!(login.status, 303);
     assert_eq!(query_of(login.header("location"))["redirect_uri"], "https://polo.example.com/auth/callback");
     assert!(login.cookies()[0].ends_with("; Secure"), "{}", login.cookies()[0]);
     assert_eq!(login.header("cache-control"), "no-store");
+    let callback = app.sign_in(&provider, &provider.claims(), "code-h").await;
+    let session = callback.cookies().into_iter().find(|c| c.contains("polo_session=")).unwrap();
+    assert!(session.starts_with("__Host-polo_session="), "{session}");
+    assert!(
+        session.contains("Path=/") && session.contains("Secure") && !session.contains("Domain"),
+        "{session}"
+    );
+    let page = app.get("/instances", &[("cookie", cookie_pair(session))]).await;
+    assert_eq!(page.status, 200);
 }
