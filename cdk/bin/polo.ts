@@ -30,6 +30,14 @@ const optionalNumber = (key: string): number | undefined => {
   return n;
 };
 
+// Slack webhook URLs are secrets: never context (cdk.json is committed, and context lands in
+// the template). Refuse them loudly so an old command line does not deploy them.
+for (const key of ['slackWebhookUrl', 'opsSlackWebhookUrl']) {
+  if (app.node.tryGetContext(key) !== undefined) {
+    throw new Error(`context ${key} is no longer read: put the URL in the stack's Slack webhook secret (docs/deploy.md, "Slack")`);
+  }
+}
+
 const env = process.env.CDK_DEFAULT_ACCOUNT
   ? { account: process.env.CDK_DEFAULT_ACCOUNT, region: process.env.CDK_DEFAULT_REGION ?? 'us-east-1' }
   : undefined;
@@ -52,8 +60,6 @@ const appProps = {
   reserveConcurrency: app.node.tryGetContext('reservedConcurrency') === 'true',
   apiRateLimit: optionalNumber('apiRateLimit'),
   apiBurstLimit: optionalNumber('apiBurstLimit'),
-  slackWebhookUrl: app.node.tryGetContext('slackWebhookUrl'),
-  opsSlackWebhookUrl: app.node.tryGetContext('opsSlackWebhookUrl'),
   publicUrl: app.node.tryGetContext('publicUrl'),
 };
 

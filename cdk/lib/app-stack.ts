@@ -13,6 +13,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 
@@ -36,11 +37,6 @@ export interface PoloAppStackProps extends cdk.StackProps {
   reportTimezone: string;
   /** The dashboard's address for links in messages (a custom domain); default the API's URL. */
   publicUrl?: string;
-  /** The Slack incoming webhook reports (and the Cop) post to; without it they wait in the outbox. */
-  slackWebhookUrl?: string;
-  /** The Slack incoming webhook Polo's own alarms go to (default `slackWebhookUrl`); without
-   *  either, alarms reach only the SNS topic's other subscribers (`AlarmTopicArn`). */
-  opsSlackWebhookUrl?: string;
   /** An existing OIDC issuer and its client id for the browser sign-in; else a Cognito pool is created. */
   jwtIssuer?: string;
   jwtAudience?: string[];
@@ -214,7 +210,19 @@ export class PoloAppStack extends cdk.Stack {
 
     const functions = props.manifest.functions;
     const syncInterval = syncIntervalMinutes(props.manifest);
-    const opsWebhook = props.opsSlackWebhookUrl ?? props.slackWebhookUrl;
+    // Slack's webhook URLs are secrets: they live in Secrets Manager, never in context, the
+    // template or a function's environment. The stack creates each secret with a generated
+    // placeholder (which Polo reads as "not set yet"); docs/deploy.md says how to put the
+    // URL and rotate it. Functions get the ARN and GetSecretValue on it only.
+    const webhookSecret = (id: string, purpose: string) =>
+      new secretsmanager.Secret(this, id, {
+        secretName: env.resourceName(purpose),
+        description: `Polo (${env.name}): the Slack incoming webhook URL for ${purpose}; put it with aws secretsmanager put-secret-value (docs/deploy.md)`,
+      });
+    const slackSecrets: Record<'reports' | 'ops', secretsmanager.Secret> = {
+      reports: webhookSecret('SlackWebhook', 'slack-webhook'),
+      ops: webhookSecret('SlackOpsWebhook', 'slack-ops-webhook'),
+    };
     // What each function reads from its environment, by what it declares.
     // The dashboard's address: the sign-in's callback, the return from the issuer's logout,
     // and links in Slack messages are made from it, never from a request's Host.
@@ -246,8 +254,7 @@ export class PoloAppStack extends cdk.Stack {
       ...(f.assumes.includes('core-role') && props.coreRoleArn ? { CORE_ROLE_ARN: props.coreRoleArn } : {}),
       // Links in Slack messages point at the dashboard.
       ...(f.slack === 'reports' ? { PUBLIC_URL: publicUrl } : {}),
-      ...(f.slack === 'reports' && props.slackWebhookUrl ? { SLACK_WEBHOOK_URL: props.slackWebhookUrl } : {}),
-      ...(f.slack === 'ops' && opsWebhook ? { SLACK_WEBHOOK_URL: opsWebhook } : {}),
+      ...(f.slack ? { SLACK_WEBHOOK_SECRET_ARN: slackSecrets[f.slack].secretArn } : {}),
     });
 
     const make = (f: FunctionSpec) => {
@@ -293,8 +300,7 @@ export class PoloAppStack extends cdk.Stack {
       this.functions[f.name] = fn;
       return fn;
     };
-    // The alarm forwarder exists only with a webhook to forward to.
-    for (const f of functions) if (f.slack !== 'ops' || opsWebhook) make(f);
+    for (const f of functions) make(f);
 
     // Least privilege, derived from what each function declares, with exact actions: no
     // wildcard action on data. TransactWriteItems needs the actions of its parts (puts).
@@ -331,6 +337,7 @@ export class PoloAppStack extends cdk.Stack {
       if (f.reads.some((d) => !TABLES.includes(d))) allow(['s3:ListBucket'], [data.bucketArn]);
       if (f.assumes.includes('fleet-roles')) allow(['sts:AssumeRole'], props.fleetRoleArns);
       if (f.assumes.includes('core-role') && props.coreRoleArn) allow(['sts:AssumeRole'], [props.coreRoleArn]);
+      if (f.slack) allow(['secretsmanager:GetSecretValue'], [slackSecrets[f.slack].secretArn]);
     }
 
     const integrations: Record<string, HttpLambdaIntegration> = {};
@@ -423,7 +430,7 @@ export class PoloAppStack extends cdk.Stack {
       outboxFunctions: functions.filter((f) => f.slack === 'reports').map((f) => f.name),
       syncIntervalMinutes: syncInterval,
     });
-    // Polo's own alarms go to Slack through the forwarder, when there is a webhook for them.
+    // Polo's own alarms go to Slack through the forwarder (once its secret holds a webhook).
     for (const f of functions.filter((f) => f.subscribes === 'alarm-topic' && this.functions[f.name])) {
       this.monitoring.topic.addSubscription(new subscriptions.LambdaSubscription(this.functions[f.name]));
     }
@@ -436,6 +443,8 @@ export class PoloAppStack extends cdk.Stack {
     new cdk.CfnOutput(this, 'ResourceTable', { value: resources.tableName });
     new cdk.CfnOutput(this, 'ReportTable', { value: reports.tableName });
     new cdk.CfnOutput(this, 'SessionTable', { value: sessions.tableName });
+    new cdk.CfnOutput(this, 'SlackWebhookSecret', { value: slackSecrets.reports.secretName });
+    new cdk.CfnOutput(this, 'SlackOpsWebhookSecret', { value: slackSecrets.ops.secretName });
     new cdk.CfnOutput(this, 'Environment', { value: env.name });
   }
 }

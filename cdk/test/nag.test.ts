@@ -27,7 +27,7 @@ test('cdk-nag AwsSolutions finds nothing unaccepted in any of the three stacks, 
   const common = { assetsDir, manifest, fleetRoleArns: roles, reportTimezone: 'UTC' };
   const stacks = [
     // Cognito sign-in, Slack for reports and alarms, Cost Explorer role.
-    new PoloAppStack(app, 'prod-PoloApp', { ...common, environment: prod, slackWebhookUrl: 'https://hooks.slack.com/services/T/B/x', coreRoleArn: 'arn:aws:iam::222222222222:role/polo-cost-explorer' }),
+    new PoloAppStack(app, 'prod-PoloApp', { ...common, environment: prod, coreRoleArn: 'arn:aws:iam::222222222222:role/polo-cost-explorer' }),
     // An OIDC issuer of the company's own, no Slack.
     new PoloAppStack(app, 'dev-PoloApp', { ...common, environment: new PoloEnvironment('dev'), jwtIssuer: 'https://login.example.com', jwtAudience: ['polo'] }),
     new PoloPipelineStack(app, 'PoloPipeline', {

@@ -136,7 +136,8 @@ test('every function that parses the snapshot gets the memory (and so the CPU) i
 
 test('every function exists, from its zip, with the environment its declaration asks for', () => {
   const t = appTemplate();
-  t.resourceCountIs('AWS::Lambda::Function', named('route').length + named('job').length);
+  // Every function, the alarm forwarder too (it reads its webhook from its secret).
+  t.resourceCountIs('AWS::Lambda::Function', named().length);
   const functions = Object.values(t.findResources('AWS::Lambda::Function')).map((f) => f.Properties);
   for (const spec of manifest.functions.filter((f) => f.kind !== 'ops')) {
     const fn = functions.find((f) => f.Environment.Variables.POWERTOOLS_SERVICE_NAME === `polo-${spec.name}`);
@@ -161,7 +162,7 @@ test('every function exists, from its zip, with the environment its declaration 
     if (signsIn) assert.ok(v.PUBLIC_URL, `${spec.name} PUBLIC_URL`);
   }
   // One per function, and the API's access log.
-  t.resourceCountIs('AWS::Logs::LogGroup', named('route').length + named('job').length + 1);
+  t.resourceCountIs('AWS::Logs::LogGroup', named().length + 1);
   t.allResourcesProperties('AWS::Logs::LogGroup', { RetentionInDays: 30 });
 });
 
@@ -234,13 +235,23 @@ test('the sync runs on the clock, the cop when a snapshot is written, each repor
     .map((f) => f.Properties)
     .find((f) => f.Environment.Variables.POWERTOOLS_SERVICE_NAME === 'polo-cop');
   assert.ok(cop.Environment.Variables.PUBLIC_URL, 'digest links need the dashboard address');
-  assert.equal(reporter.Environment.Variables.SLACK_WEBHOOK_URL, undefined);
-  const withSlack = appTemplate({ slackWebhookUrl: 'https://hooks.slack.com/services/T/B/x' });
-  const posting = Object.values(withSlack.findResources('AWS::Lambda::Function'))
-    .map((f) => f.Properties)
-    .filter((f) => f.Environment.Variables.SLACK_WEBHOOK_URL);
-  // The reporter and the Cop, and the alarm forwarder (the same webhook unless opsSlackWebhookUrl).
+  // Slack's webhook URLs live in Secrets Manager: the functions that post get the ARN of
+  // theirs and GetSecretValue on it only.
+  const functions = Object.values(t.findResources('AWS::Lambda::Function')).map((f) => f.Properties);
+  const posting = functions.filter((f) => f.Environment.Variables.SLACK_WEBHOOK_SECRET_ARN);
   assert.deepEqual(posting.map((f) => f.Environment.Variables.POWERTOOLS_SERVICE_NAME).sort(), ['polo-alarms', 'polo-cop', 'polo-reporter']);
+  const secrets = Object.keys(t.findResources('AWS::SecretsManager::Secret'));
+  assert.equal(secrets.length, 2, 'one for reports and the Cop, one for alarms');
+  const alarms = posting.find((f) => f.Environment.Variables.POWERTOOLS_SERVICE_NAME === 'polo-alarms');
+  assert.notDeepEqual(alarms.Environment.Variables.SLACK_WEBHOOK_SECRET_ARN, reporter.Environment.Variables.SLACK_WEBHOOK_SECRET_ARN);
+  const secretGrants = Object.values(t.findResources('AWS::IAM::Policy'))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement)
+    .filter((st) => JSON.stringify(st.Action).includes('secretsmanager:'));
+  assert.equal(secretGrants.length, 3);
+  for (const st of secretGrants) {
+    assert.equal(st.Action, 'secretsmanager:GetSecretValue');
+    assert.ok(secrets.includes(st.Resource.Ref), JSON.stringify(st.Resource));
+  }
   // The reporter Queries a period's days of history (`by-day`): nothing may Scan a table.
   const statements = Object.values(t.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
   assert.ok(!statements.some((s) => s.Action === 'dynamodb:Scan' || (Array.isArray(s.Action) && s.Action.includes('dynamodb:Scan'))));
@@ -379,7 +390,7 @@ test('each environment names its tables, its ENV and its metrics, and its functi
     const reportTable = tableId(`${name}-ReportTable`);
     assert.ok(resourceTable && reportTable, `${name}: tables ${JSON.stringify(Object.values(tables).map((r) => r.Properties.TableName))}`);
     const functions = Object.values(t.findResources('AWS::Lambda::Function')).map((f) => f.Properties);
-    assert.equal(functions.length, named('route').length + named('job').length);
+    assert.equal(functions.length, named().length);
     for (const f of functions) {
       const v = f.Environment.Variables;
       assert.equal(v.ENV, name);
@@ -445,4 +456,16 @@ test('a missing zip is a clear error', () => {
     () => new PoloAppStack(app, 'X', { environment: prod, assetsDir: '/nonexistent', manifest, fleetRoleArns: roles, reportTimezone: 'UTC' }),
     /bootstrap.zip is missing: run `just zip` first/,
   );
+});
+
+test('nothing secret in the template: no webhook URL, no secret in any function environment', () => {
+  for (const t of [appTemplate(), appTemplate({ jwtIssuer: 'https://login.example.com', jwtAudience: ['polo'] })]) {
+    const text = JSON.stringify(t.toJSON());
+    assert.ok(!/hooks\.slack\.com/.test(text), 'no Slack webhook URL');
+    for (const f of Object.values(t.findResources('AWS::Lambda::Function'))) {
+      for (const name of Object.keys(f.Properties.Environment?.Variables ?? {})) {
+        assert.ok(!/(SECRET|TOKEN|PASSWORD|WEBHOOK_URL)$/.test(name), `${f.Properties.FunctionName}: ${name}`);
+      }
+    }
+  }
 });

@@ -14,7 +14,7 @@ use polo_aws::{
 use polo_core::FixedClock;
 use polo_core::config::Config;
 use polo_core::model::{Change, CostStore, Everything};
-use polo_core::ports::{COSTS_KEY, MemoryFindings, ReportStore, SNAPSHOT_KEY, SyncStore};
+use polo_core::ports::{COSTS_KEY, MemoryFindings, ReportStore, SNAPSHOT_KEY, SecretSource as _, SyncStore};
 use polo_core::reports::ReportType;
 use polo_core::sample::{Scale, generate_with_costs};
 use polo_reporter::{State, handle};
@@ -199,22 +199,54 @@ async fn the_deployed_reporter_counts_the_findings_the_cop_keeps_in_the_report_t
     let open = run.findings.iter().filter(|f| f.resolved_at.is_none()).count();
     assert!(open > 0);
 
-    // The reporter as `main` builds it, from its environment.
+    // The reporter as `main` builds it, from its environment: the webhook's URL is in
+    // Secrets Manager, and the function has only the secret's ARN. Created empty (the
+    // placeholder CloudFormation generates), the secret reads as unset: nothing is sent.
+    let (slack, webhook_url) = polo_tests::fake_slack::FakeSlack::start(&[]).await;
+    let secrets = aws_sdk_secretsmanager::Client::new(&base);
+    let secret = secrets
+        .create_secret()
+        .name(fresh_name("polo-slack-webhook"))
+        .secret_string("xZ8#generated-placeholder")
+        .send()
+        .await
+        .unwrap();
+    let arn = secret.arn.unwrap();
     let env: std::collections::HashMap<&str, String> = [
         ("DATA_BUCKET_NAME", bucket.clone()),
         ("DYNAMODB_TABLE_NAME", resources.clone()),
         ("DYNAMODB_REPORT_TABLE_NAME", reports.clone()),
         ("PUBLIC_URL", "https://polo.example.com".to_owned()),
+        ("SLACK_WEBHOOK_SECRET_ARN", arn.clone()),
     ]
     .into_iter()
     .collect();
     let lookup = |name: &str| env.get(name).cloned();
     let stores = polo_aws::stores(&polo_aws::AwsEnv::from_lookup(lookup).unwrap(), &base);
-    let delivery = polo_slack::Delivery::from_lookup(lookup).unwrap();
+    let unset = polo_slack::Delivery::from_lookup(lookup, polo_aws::slack_webhook_secret(lookup, &base));
+    assert!(unset.webhook().await.unwrap().is_none(), "a placeholder is no webhook");
+    let (cached, uncached) = (
+        polo_aws::ManagedSecret::new(secrets.clone(), &arn, polo_aws::SECRET_CACHE, polo_aws::is_webhook_url),
+        polo_aws::ManagedSecret::new(
+            secrets.clone(),
+            &arn,
+            std::time::Duration::ZERO,
+            polo_aws::is_webhook_url,
+        ),
+    );
+    assert_eq!((cached.value().await.unwrap(), uncached.value().await.unwrap()), (None, None));
+    secrets.put_secret_value().secret_id(&arn).secret_string(&webhook_url).send().await.unwrap();
+    // A rotated value is read once the cache time has passed, not before.
+    assert_eq!(cached.value().await.unwrap(), None);
+    assert_eq!(uncached.value().await.unwrap().as_deref(), Some(webhook_url.as_str()));
+    assert_eq!(cached.name(), arn, "named by its ARN, never its value");
+    let delivery = polo_slack::Delivery::from_lookup(lookup, polo_aws::slack_webhook_secret(lookup, &base));
     let state =
         State::new(&stores, Config::from_lookup(lookup).unwrap(), Arc::new(FixedClock(NOW)), delivery);
     let summary = handle(&state, json!({"type": "weekly-summary"}), std::time::Duration::MAX).await.unwrap();
     assert_eq!(summary.reports[0].outcome, "stored");
+    assert!(summary.slack.as_ref().is_some_and(|s| s.sent > 0), "{:?}", summary.slack);
+    assert!(!slack.received().is_empty(), "the reports reached the webhook the secret names");
     let week = state.store.get(ReportType::WeeklySummary, "2026-W47", NOW).await.unwrap().unwrap();
     let counted = week.body.facts.iter().find(|f| f.label == "Open findings").map(|f| f.value.clone());
     assert_eq!(counted, Some(open.to_string()), "the weekly summary counts the Cop's open findings");

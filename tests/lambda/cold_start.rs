@@ -86,8 +86,11 @@ async fn bench_zips_and_cold_starts() {
                     ("DYNAMODB_REPORT_TABLE_NAME", "r"),
                 ]
             }
-            // A webhook nobody answers: the forwarder builds its client without a call.
-            "alarms" => vec![("SLACK_WEBHOOK_URL", "http://127.0.0.1:9/hook")],
+            // The ops secret, read on the first alarm, not at start.
+            "alarms" => vec![(
+                "SLACK_WEBHOOK_SECRET_ARN",
+                "arn:aws:secretsmanager:us-east-1:123456789012:secret:polo-ops-AbCdEf",
+            )],
             _ => vec![("POLO_DATA", large.as_str()), ("LOGOUT_URL", LOGOUT)],
         };
         let (mut ready, mut first_page, mut peak) = (Vec::new(), Vec::new(), 0.0_f64);

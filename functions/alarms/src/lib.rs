@@ -9,15 +9,16 @@
 use std::fmt::Write as _;
 use std::time::{Duration, Instant};
 
-use polo_slack::SlackWebhook;
 use polo_slack::blocks::{self, Message};
 use polo_slack::webhook::Failure;
+use polo_slack::{Delivery, SlackWebhook};
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// The webhook, built once per container.
+/// Where the alarms go: the webhook whose URL the ops secret holds, read again after its
+/// cache time.
 pub struct State {
-    pub slack: SlackWebhook,
+    pub slack: Delivery,
 }
 
 /// A CloudWatch alarm's SNS notification (the fields Polo shows).
@@ -148,9 +149,15 @@ const ATTEMPTS: u32 = 3;
 pub async fn handle(state: &State, event: &Value, budget: Duration) -> Result<Forwarded, String> {
     let started = Instant::now();
     let messages = messages(event)?;
+    // Without a webhook (the secret not set yet, said at error level by `webhook`) the alarms
+    // still reach the topic's other subscribers; failing would only retry into the same gap.
+    let Some(slack) = state.slack.webhook().await.map_err(|e| e.to_string())? else {
+        let refused = messages.iter().map(|m| format!("{}: no Slack webhook is set", m.text)).collect();
+        return Ok(Forwarded { sent: 0, refused });
+    };
     let (mut sent, mut refused) = (0, Vec::new());
     for message in &messages {
-        match deliver(&state.slack, message, started, budget).await {
+        match deliver(&slack, message, started, budget).await {
             Ok(None) => sent += 1,
             Ok(Some(failure)) => {
                 tracing::error!(error = %failure, alarm = %message.text, "Slack refused the alarm for good; not retried");

@@ -8,9 +8,10 @@ use polo_telemetry::emf::Emitter;
 async fn main() -> Result<(), polo_lambda::Fatal> {
     let env = |name: &str| std::env::var(name).ok();
     polo_telemetry::init(env);
-    // The forwarder exists only with a webhook to forward to (cdk/manifest.json: slack = "ops").
-    let slack = polo_slack::Delivery::from_lookup(env)?.webhook.ok_or("SLACK_WEBHOOK_URL: required")?;
-    let state = Arc::new(State { slack });
+    // The ops webhook's URL lives in Secrets Manager; the function has only its ARN.
+    let secret = polo_aws::slack_webhook_secret(env, &polo_aws::sdk_config().await)
+        .ok_or("SLACK_WEBHOOK_SECRET_ARN: required")?;
+    let state = Arc::new(State { slack: polo_slack::Delivery::from_lookup(env, Some(secret)) });
     let service = Emitter::from_lookup(env, "polo-alarms").service;
     let runtime = lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {
         let state = Arc::clone(&state);

@@ -75,7 +75,7 @@ fn an_event_that_is_not_sns_is_an_error() {
 
 async fn fake_slack(script: &[(u16, Option<&'static str>)]) -> (Arc<FakeSlack>, State) {
     let (slack, url) = FakeSlack::start(script).await;
-    (slack, State { slack: SlackWebhook::new(url).unwrap() })
+    (slack, State { slack: polo_slack::Delivery::new(Some(&url), "").unwrap() })
 }
 
 #[tokio::test]

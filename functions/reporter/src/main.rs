@@ -13,8 +13,9 @@ static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 async fn main() -> Result<(), polo_lambda::Fatal> {
     let env = |name: &str| std::env::var(name).ok();
     polo_telemetry::init(env);
-    let stores = polo_aws::stores(&polo_aws::AwsEnv::from_lookup(env)?, &polo_aws::sdk_config().await);
-    let delivery = polo_slack::Delivery::from_lookup(env)?;
+    let sdk = polo_aws::sdk_config().await;
+    let stores = polo_aws::stores(&polo_aws::AwsEnv::from_lookup(env)?, &sdk);
+    let delivery = polo_slack::Delivery::from_lookup(env, polo_aws::slack_webhook_secret(env, &sdk));
     let state = Arc::new(State::new(&stores, Config::from_lookup(env)?, Arc::new(SystemClock), delivery));
     let metrics = Arc::new(Emitter::from_lookup(env, "polo-reporter"));
     let service = metrics.service.clone();

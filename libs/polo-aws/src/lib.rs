@@ -8,6 +8,7 @@ mod env;
 mod outcome;
 mod s3;
 mod sdk;
+mod secrets;
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -29,6 +30,7 @@ pub use s3::costs::S3CostReader;
 pub use s3::exports::S3Exports;
 pub use s3::snapshot::S3SnapshotReader;
 pub use sdk::{SESSION_NAME, assume_role, dynamo_client, profile_config, s3_client, sdk_config};
+pub use secrets::{ManagedSecret, SECRET_CACHE, is_webhook_url, slack_webhook_secret};
 
 /// How long the URL of a large export works.
 pub const EXPORT_URL_LIFETIME: Duration = Duration::from_mins(15);

@@ -10,6 +10,7 @@ mod exports;
 mod findings;
 mod local;
 mod reports;
+mod secrets;
 mod sessions;
 mod stores;
 
@@ -26,6 +27,7 @@ pub use exports::ExportStore;
 pub use findings::{FindingStore, LocalFindings, MemoryFindings, open_first};
 pub use local::{LocalDataService, cost_store_path, parse_snapshot, parse_snapshot_bytes, read_cost_store};
 pub use reports::{LocalReports, MemoryReports, ReportFilter, ReportStore, newest_first};
+pub use secrets::{FixedSecret, SecretSource};
 pub use sessions::{LocalSessions, MemorySessions, Role, Session, SessionStore, newest_sessions_first};
 pub use stores::{LocalPaths, Stores};
 

@@ -1,0 +1,81 @@
+//! Secrets in AWS Secrets Manager (`GetSecretValue`): a function gets only the secret's ARN
+//! in its environment and reads the value at cold start, then again once its cache time has
+//! passed, so a value put with `aws secretsmanager put-secret-value` is used within minutes.
+//! A secret whose value is not what the caller expects (the placeholder CloudFormation
+//! generated, or nothing) reads as unset.
+
+use std::time::{Duration, Instant};
+
+use async_trait::async_trait;
+use aws_sdk_secretsmanager::error::DisplayErrorContext;
+use polo_core::config::env_value;
+use polo_core::ports::{DataError, SecretSource};
+use tokio::sync::Mutex;
+
+/// How long a value read is used before it is read again.
+pub const SECRET_CACHE: Duration = Duration::from_mins(5);
+
+/// One secret in Secrets Manager.
+pub struct ManagedSecret {
+    client: aws_sdk_secretsmanager::Client,
+    arn: String,
+    cache_for: Duration,
+    /// Whether a value is one the caller can use (a webhook URL, say); any other reads as unset.
+    usable: fn(&str) -> bool,
+    cached: Mutex<Option<(Instant, Option<String>)>>,
+}
+
+impl ManagedSecret {
+    /// The secret `arn`, whose values count only when `usable`, read again after `cache_for`.
+    pub fn new(
+        client: aws_sdk_secretsmanager::Client,
+        arn: impl Into<String>,
+        cache_for: Duration,
+        usable: fn(&str) -> bool,
+    ) -> ManagedSecret {
+        ManagedSecret { client, arn: arn.into(), cache_for, usable, cached: Mutex::new(None) }
+    }
+
+    async fn fetch(&self) -> Result<Option<String>, DataError> {
+        let answer = self.client.get_secret_value().secret_id(&self.arn).send().await.map_err(|e| {
+            DataError::Store(format!("GetSecretValue {}: {}", self.arn, DisplayErrorContext(e)))
+        })?;
+        let value = answer.secret_string.map(|v| v.trim().to_owned());
+        Ok(value.filter(|v| (self.usable)(v)))
+    }
+}
+
+#[async_trait]
+impl SecretSource for ManagedSecret {
+    async fn value(&self) -> Result<Option<String>, DataError> {
+        let mut cached = self.cached.lock().await;
+        if let Some((at, value)) = cached.as_ref()
+            && at.elapsed() < self.cache_for
+        {
+            return Ok(value.clone());
+        }
+        let value = self.fetch().await?;
+        *cached = Some((Instant::now(), value.clone()));
+        Ok(value)
+    }
+
+    fn name(&self) -> &str {
+        &self.arn
+    }
+}
+
+/// Whether `value` is a Slack webhook URL (`https://…`); `http://` too, for a local server.
+pub fn is_webhook_url(value: &str) -> bool {
+    value.starts_with("https://") || value.starts_with("http://")
+}
+
+/// The Slack webhook of a deployed job: the secret `SLACK_WEBHOOK_SECRET_ARN` names (the
+/// one place that variable is read); `None` without it.
+pub fn slack_webhook_secret(
+    get: impl Fn(&str) -> Option<String>,
+    sdk: &aws_config::SdkConfig,
+) -> Option<std::sync::Arc<dyn SecretSource>> {
+    let arn = env_value(&get, "SLACK_WEBHOOK_SECRET_ARN")?;
+    let client = aws_sdk_secretsmanager::Client::new(sdk);
+    Some(std::sync::Arc::new(ManagedSecret::new(client, arn, SECRET_CACHE, is_webhook_url)))
+}
