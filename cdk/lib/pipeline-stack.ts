@@ -17,11 +17,23 @@ export interface PoloPipelineStackProps extends cdk.StackProps {
   stage: (environment: PoloEnvironment) => cdk.Stage;
 }
 
-/** What the build step runs, in order: the tests, the stylesheet, the zips, a SAM build of
- *  each environment's template, and the synth the deploy stages use. */
+/** What the test step runs: the README's test command, nothing it produces is deployed. */
+export const TEST_COMMANDS = ['scripts/just test'];
+
+/** Installs rustup at a pinned version without a default toolchain; `rust-toolchain.toml`
+ *  then names the exact toolchain every command uses (rustup installs it on first use and
+ *  checks each component against the channel manifest's SHA-256). */
+export const INSTALL_RUST = [
+  "curl --proto '=https' --tlsv1.2 -sSf https://sh.rustup.rs | RUSTUP_VERSION=1.28.2 sh -s -- -y --profile minimal --default-toolchain none",
+  '. "$HOME/.cargo/env"',
+  'rustup show active-toolchain || rustup toolchain install',
+];
+
+/** What the build step runs, in order, after the test step passed: the stylesheet, the
+ *  zips (`cargo lambda build --locked`), a SAM build of each environment's template, and the
+ *  synth the deploy stages use. */
 export function buildCommands(environments: PoloEnvironment[]): string[] {
   return [
-    'scripts/just test',
     'scripts/just tailwind',
     'scripts/just zip',
     ...environments.map((e) => `scripts/just build -e ${e.name}`),
@@ -29,7 +41,10 @@ export function buildCommands(environments: PoloEnvironment[]): string[] {
   ];
 }
 
-/** CI/CD: on every push, test, build and synthesize, then deploy each environment in turn. */
+/** CI/CD: on every push, test; then, in another project with its own role, build and
+ *  synthesize; then deploy each environment in turn. The test step's role and environment
+ *  are its own: the build and deploy steps cannot read them, and nothing the tests leave
+ *  behind (the emulator, tools they installed) reaches the artifacts. */
 export class PoloPipelineStack extends cdk.Stack {
   constructor(scope: Construct, id: string, props: PoloPipelineStackProps) {
     super(scope, id, props);
@@ -38,18 +53,25 @@ export class PoloPipelineStack extends cdk.Stack {
     const source = pipelines.CodePipelineSource.connection(props.repository, props.branch, {
       connectionArn: props.connectionArn,
     });
+    const test = new pipelines.CodeBuildStep('Test', {
+      input: source,
+      installCommands: INSTALL_RUST,
+      commands: TEST_COMMANDS,
+    });
+    const synth = new pipelines.CodeBuildStep('BuildSynth', {
+      input: source,
+      installCommands: INSTALL_RUST,
+      commands: buildCommands(props.environments),
+      primaryOutputDirectory: 'cdk/cdk.out',
+    });
+    synth.addStepDependency(test);
     const pipeline = new pipelines.CodePipeline(this, 'Pipeline', {
       pipelineName: 'polo',
       pipelineType: cdk.aws_codepipeline.PipelineType.V2,
       // Artifacts encrypted with a key of the pipeline's own, rotated yearly.
       crossAccountKeys: true,
       enableKeyRotation: true,
-      synth: new pipelines.ShellStep('TestBuildSynth', {
-        input: source,
-        installCommands: ['curl https://sh.rustup.rs -sSf | sh -s -- -y --profile minimal', '. "$HOME/.cargo/env"'],
-        commands: buildCommands(props.environments),
-        primaryOutputDirectory: 'cdk/cdk.out',
-      }),
+      synth,
       codeBuildDefaults: {
         buildEnvironment: { computeType: cdk.aws_codebuild.ComputeType.LARGE },
         timeout: cdk.Duration.minutes(60),

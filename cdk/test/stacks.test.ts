@@ -7,7 +7,7 @@ import { Match, Template } from 'aws-cdk-lib/assertions';
 import { PoloAppStack } from '../lib/app-stack.js';
 import { PoloDestinationStack } from '../lib/destination-stack.js';
 import { environmentList, PoloEnvironment } from '../lib/environment.js';
-import { buildCommands, PoloPipelineStack } from '../lib/pipeline-stack.js';
+import { buildCommands, INSTALL_RUST, PoloPipelineStack, TEST_COMMANDS } from '../lib/pipeline-stack.js';
 import * as stageModule from '../lib/stage.js';
 
 import { fakeAssets, manifest, named, roles, routes } from './fixtures.js';
@@ -439,14 +439,27 @@ test('the pipeline tests, builds and synthesizes, then deploys its environments 
     const stage = pipeline.Stages.find((s: { Name: string }) => s.Name === e);
     assert.ok(JSON.stringify(stage.Actions).includes(`"StackName":"${e}-PoloApp"`), `${e}: ${JSON.stringify(stage.Actions)}`);
   }
-  // The build runs the old pipeline's steps in its order: tests, Tailwind, zips, SAM build, synth.
+  // The tests run in a project of their own, before and apart from the build: the build
+  // runs Tailwind, the zips, SAM builds and the synth, in that order, and never the tests.
   const commands = buildCommands(environments);
-  const order = ['scripts/just test', 'scripts/just tailwind', 'scripts/just zip', 'scripts/just build -e staging', 'scripts/just build -e prod', 'npx cdk synth'];
+  const order = ['scripts/just tailwind', 'scripts/just zip', 'scripts/just build -e staging', 'scripts/just build -e prod', 'npx cdk synth'];
   const at = order.map((c) => commands.findIndex((line) => line.includes(c)));
   assert.deepEqual([...at].sort((a, b) => a - b), at, commands.join('; '));
   assert.ok(!at.includes(-1), commands.join('; '));
-  const buildspecs = Object.values(t.findResources('AWS::CodeBuild::Project')).map((p) => JSON.stringify(p.Properties.Source.BuildSpec));
-  assert.ok(buildspecs.some((b) => b.includes('scripts/just build -e prod')), 'the build project runs the commands');
+  assert.ok(!commands.some((c) => c.includes('just test')), 'the build step does not run the tests');
+  const projects = Object.values(t.findResources('AWS::CodeBuild::Project')).map((p) => p.Properties);
+  const runs = (command: string) => projects.filter((p) => JSON.stringify(p.Source.BuildSpec).includes(command));
+  const [testing, building] = [runs(TEST_COMMANDS[0]), runs('scripts/just build -e prod')];
+  assert.equal(testing.length, 1, 'one project runs the tests');
+  assert.equal(building.length, 1, 'one project builds');
+  assert.notDeepEqual(testing[0].ServiceRole, building[0].ServiceRole, 'each its own role');
+  // The toolchain is pinned: rustup at a fixed version, the toolchain by rust-toolchain.toml.
+  assert.ok(INSTALL_RUST[0].includes('RUSTUP_VERSION=') && INSTALL_RUST[0].includes('--default-toolchain none'));
+  for (const p of [...testing, ...building]) assert.ok(JSON.stringify(p.Source.BuildSpec).includes('RUSTUP_VERSION='));
+  const stagesInOrder = pipeline.Stages.map((s: { Name: string; Actions: { Name: string; RunOrder?: number }[] }) => `${s.Name}: ${s.Actions.map((a) => `${a.Name}@${a.RunOrder ?? 1}`).join(',')}`);
+  const build = pipeline.Stages.find((s: { Name: string }) => s.Name === 'Build');
+  const order2 = Object.fromEntries(build.Actions.map((a: { Name: string; RunOrder?: number }) => [a.Name, a.RunOrder ?? 1]));
+  assert.ok(order2.Test < order2.BuildSynth, stagesInOrder.join(' | '));
   assert.throws(() => new PoloPipelineStack(new cdk.App(), 'P', { repository: 'r', branch: 'b', connectionArn: 'a', environments: [], stage: () => { throw new Error('unused'); } }), /at least one environment/);
 });
 
