@@ -163,7 +163,9 @@ export class PoloAppStack extends cdk.Stack {
         integrationError: '$context.integrationErrorMessage',
       }),
     };
-    const origins = [this.api.apiEndpoint, ...(props.extraOrigins ?? [])];
+    // Where the sign-in may return to: the API's own URL, the public address the functions
+    // build the callback from (PUBLIC_URL), and any other origin given.
+    const origins = [...new Set([this.api.apiEndpoint, ...(props.publicUrl ? [props.publicUrl.replace(/\/+$/, '')] : []), ...(props.extraOrigins ?? [])])];
 
     // Identity: the issuer given as context, or a Cognito pool with its hosted UI.
     let issuer = props.jwtIssuer;
@@ -196,7 +198,7 @@ export class PoloAppStack extends cdk.Stack {
           callbackUrls: origins.map((o) => `${o}/auth/callback`),
           logoutUrls: origins.map((o) => `${o}/auth/logout`),
         },
-        // A working day; the session cookie is the ID token and ends with it.
+        // A working day for scripts' bearer tokens; browsers hold Polo's own sessions.
         idTokenValidity: cdk.Duration.hours(8),
         accessTokenValidity: cdk.Duration.hours(8),
       });
@@ -215,7 +217,11 @@ export class PoloAppStack extends cdk.Stack {
     // placeholder (which Polo reads as "not set yet"); docs/deploy.md says how to put the
     // URL and rotate it. Functions get the ARN and GetSecretValue on it only.
     const webhookSecret = (id: string, purpose: string) =>
+      // Never give it a value or generator settings here: CloudFormation would then generate
+      // a new value on the next deploy and overwrite the URL someone put. Kept when the stack
+      // goes, so a stack re-created within the deletion window does not fail on its name.
       new secretsmanager.Secret(this, id, {
+        removalPolicy: cdk.RemovalPolicy.RETAIN,
         secretName: env.resourceName(purpose),
         description: `Polo (${env.name}): the Slack incoming webhook URL for ${purpose}; put it with aws secretsmanager put-secret-value (docs/deploy.md)`,
       });
@@ -315,9 +321,11 @@ export class PoloAppStack extends cdk.Stack {
       // Objects with the same actions share one statement.
       const objectGrants = new Map<string, string[]>();
       for (const d of dataOf(f)) {
+        // A session is read by its key only: no function may Query (list) every session.
+        const reads = d === 'session-table' ? ['dynamodb:GetItem'] : readTable;
         const actions = TABLES.includes(d)
           ? [
-            ...(f.reads.includes(d) ? readTable : []),
+            ...(f.reads.includes(d) ? reads : []),
             ...(f.writes.includes(d) ? writeTable : []),
             ...(f.batch_writes.includes(d) ? ['dynamodb:BatchWriteItem'] : []),
           ]

@@ -482,3 +482,24 @@ test('nothing secret in the template: no webhook URL, no secret in any function 
     }
   }
 });
+
+test('sessions are read by key only, and the sign-in may return to the public address', () => {
+  const t = appTemplate({ publicUrl: 'https://polo.example.com/' });
+  const sessionTable = Object.entries(t.findResources('AWS::DynamoDB::Table')).find(([, r]) => r.Properties.TableName === 'prod-SessionTable')?.[0];
+  assert.ok(sessionTable);
+  const onSessions = Object.values(t.findResources('AWS::IAM::Policy'))
+    .flatMap((p) => p.Properties.PolicyDocument.Statement)
+    .filter((st) => JSON.stringify(st.Resource).includes(sessionTable));
+  assert.ok(onSessions.length > 0);
+  for (const st of onSessions) {
+    const actions = [st.Action].flat();
+    assert.deepEqual(actions.sort(), ['dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'], 'no Query: no function lists sessions');
+  }
+  t.hasResourceProperties('AWS::Cognito::UserPoolClient', {
+    CallbackURLs: Match.arrayWith(['https://polo.example.com/auth/callback']),
+    LogoutURLs: Match.arrayWith(['https://polo.example.com/auth/logout']),
+  });
+  for (const f of Object.values(t.findResources('AWS::SecretsManager::Secret'))) {
+    assert.equal(f.DeletionPolicy, 'Retain', 'a re-created stack must not fail on a secret pending deletion');
+  }
+});

@@ -64,9 +64,19 @@ impl SecretSource for ManagedSecret {
     }
 }
 
-/// Whether `value` is a Slack webhook URL (`https://…`); `http://` too, for a local server.
+/// Whether `value` is a webhook URL: `https://…`, or `http://` to this machine only (a local
+/// server standing in for Slack); never plain http across a network.
 pub fn is_webhook_url(value: &str) -> bool {
-    value.starts_with("https://") || value.starts_with("http://")
+    value.starts_with("https://")
+        || [
+            "http://127.0.0.1:",
+            "http://127.0.0.1/",
+            "http://localhost:",
+            "http://localhost/",
+            "http://[::1]:",
+        ]
+        .iter()
+        .any(|local| value.starts_with(local))
 }
 
 /// The Slack webhook of a deployed job: the secret `SLACK_WEBHOOK_SECRET_ARN` names (the
@@ -78,4 +88,29 @@ pub fn slack_webhook_secret(
     let arn = env_value(&get, "SLACK_WEBHOOK_SECRET_ARN")?;
     let client = aws_sdk_secretsmanager::Client::new(sdk);
     Some(std::sync::Arc::new(ManagedSecret::new(client, arn, SECRET_CACHE, is_webhook_url)))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_webhook_url;
+
+    #[test]
+    fn only_https_or_this_machine_is_a_webhook() {
+        for ok in [
+            "https://hooks.slack.com/services/T/B/x",
+            "http://127.0.0.1:9000/hook",
+            "http://localhost:8080/h",
+        ] {
+            assert!(is_webhook_url(ok), "{ok}");
+        }
+        for bad in [
+            "x7#Qgenerated",
+            "",
+            "http://hooks.slack.com/services/T/B/x",
+            "http://127.0.0.1.evil.example/",
+            "ftp://x",
+        ] {
+            assert!(!is_webhook_url(bad), "{bad}");
+        }
+    }
 }

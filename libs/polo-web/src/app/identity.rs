@@ -15,7 +15,7 @@ use polo_core::ports::Role;
 use crate::app::settings::DEV_USER;
 use crate::app::state::AppState;
 use crate::auth::flow::login_location;
-use crate::auth::flow::{PLAIN_SESSION_COOKIE, SESSION_COOKIE, cookie, same_origin_path, session_id};
+use crate::auth::flow::{cookie, same_origin_path, session_id};
 use crate::auth::{AuthError, Identity};
 use crate::error::AppError;
 use crate::request::negotiate::Format;
@@ -31,15 +31,20 @@ pub struct CurrentUser {
     pub csrf: Option<String>,
 }
 
+/// The authorizer claims Polo reads.
+const CLAIM_NAMES: [&str; 4] = ["email", "sub", "email_verified", "cognito:groups"];
+
 /// A session is marked used at most this often (one write a minute, not one a request).
 const TOUCH_EVERY: time::Duration = time::Duration::minutes(1);
 
 /// What the authorizer claims of an API Gateway request say, if any: the user, the e-mail
-/// and the groups (`cognito:groups`, which HTTP APIs flatten to `[a b]`).
+/// when `email_verified` is true (API Gateway passes it as a string), and the groups
+/// (`cognito:groups`, which HTTP APIs flatten to `[a b]`).
 pub(crate) fn identity_from_context(
     context: &RequestContext,
 ) -> Option<(String, Option<String>, Vec<String>)> {
     let text = |v: Option<&str>| v.filter(|s| !s.is_empty()).map(str::to_owned);
+    let verified = |email: Option<&str>, flag: Option<&str>| text(email).filter(|_| flag == Some("true"));
     let groups = |v: Option<&str>| -> Vec<String> {
         v.map(|g| {
             g.trim_start_matches('[')
@@ -51,29 +56,32 @@ pub(crate) fn identity_from_context(
         })
         .unwrap_or_default()
     };
-    let (email, sub, group_list) = match context {
-        RequestContext::ApiGatewayV2(ctx) => {
-            let claims = &ctx.authorizer.as_ref()?.jwt.as_ref()?.claims;
-            let get = |k: &str| claims.get(k).map(String::as_str);
-            (text(get("email")), text(get("sub")), groups(get("cognito:groups")))
-        }
-        RequestContext::ApiGatewayV1(ctx) => {
-            let authorizer = &ctx.authorizer;
-            if let Some(jwt) = &authorizer.jwt
-                && let Some(user) = text(jwt.claims.get("email").map(String::as_str))
-                    .or_else(|| text(jwt.claims.get("sub").map(String::as_str)))
-            {
-                let email = text(jwt.claims.get("email").map(String::as_str));
-                return Some((user, email, groups(jwt.claims.get("cognito:groups").map(String::as_str))));
+    // The claims Polo reads, as text, from each shape: HTTP API JWT claims, REST JWT claims,
+    // REST Cognito authorizer claims (JSON values; a boolean becomes "true").
+    let strings = |claims: &std::collections::HashMap<String, String>| -> Vec<Option<String>> {
+        CLAIM_NAMES.iter().map(|k| claims.get(*k).cloned()).collect()
+    };
+    let found: Vec<Option<String>> = match context {
+        RequestContext::ApiGatewayV2(ctx) => strings(&ctx.authorizer.as_ref()?.jwt.as_ref()?.claims),
+        RequestContext::ApiGatewayV1(ctx) => match &ctx.authorizer.jwt {
+            Some(jwt) if !jwt.claims.is_empty() => strings(&jwt.claims),
+            _ => {
+                let claims = ctx.authorizer.fields.get("claims")?;
+                CLAIM_NAMES
+                    .iter()
+                    .map(|k| match claims.get(*k)? {
+                        serde_json::Value::String(s) => Some(s.clone()),
+                        serde_json::Value::Bool(b) => Some(b.to_string()),
+                        _ => None,
+                    })
+                    .collect()
             }
-            let claims = authorizer.fields.get("claims")?;
-            let get = |k: &str| claims.get(k).and_then(|v| v.as_str());
-            (text(get("email")), text(get("sub")), groups(get("cognito:groups")))
-        }
+        },
         _ => return None,
     };
-    let user = email.clone().or(sub)?;
-    Some((user, email, group_list))
+    let [email, sub, flag, group_list] = [0, 1, 2, 3].map(|i| found.get(i).cloned().flatten());
+    let user = text(email.as_deref()).or_else(|| text(sub.as_deref()))?;
+    Some((user, verified(email.as_deref(), flag.as_deref()), groups(group_list.as_deref())))
 }
 
 /// Whether `[auth]` lets this person in, and as what; the refusal says why, for the 403 page.
@@ -123,7 +131,7 @@ pub(crate) async fn require_identity(
 ) -> Response {
     let claims = request.extensions().get::<RequestContext>().and_then(identity_from_context);
     let bearer = bearer_token(request.headers()).map(str::to_owned);
-    let secret = session_secret(request.headers()).map(str::to_owned);
+    let secret = session_secret(&state, request.headers()).map(str::to_owned);
     match identify(&state, claims, bearer, secret).await {
         Ok(Some(user)) => {
             request.extensions_mut().insert(user);
@@ -141,9 +149,12 @@ pub(crate) async fn require_identity(
     }
 }
 
-/// The browser's session secret: the `__Host-` cookie, or the plain one of a dev server.
-pub(crate) fn session_secret(headers: &HeaderMap) -> Option<&str> {
-    cookie(headers, SESSION_COOKIE).or_else(|| cookie(headers, PLAIN_SESSION_COOKIE))
+/// The browser's session secret: the `__Host-` cookie over HTTPS (a cookie without the
+/// prefix could have been planted by a sibling subdomain or over plain http, and is never
+/// read there), the plain one only on a dev server's `http://`.
+pub(crate) fn session_secret<'a>(state: &AppState, headers: &'a HeaderMap) -> Option<&'a str> {
+    let secure = state.sign_in.as_deref().is_none_or(crate::auth::Oidc::secure_cookies);
+    cookie(headers, crate::auth::flow::session_cookie(secure))
 }
 
 /// The user of a request; an invalid bearer token is an error, a missing, revoked, expired

@@ -56,7 +56,7 @@ pub enum AuthError {
 pub struct Identity {
     /// `email` when it is a non-empty string, else `sub`.
     pub user: String,
-    /// The `email` claim, unless the token marks it unverified (`email_verified: false`).
+    /// The `email` claim when the token marks it verified (`email_verified: true`).
     pub verified_email: Option<String>,
     /// `cognito:groups`, else `groups` (Entra ID, Okta, Keycloak): the strings of the list.
     pub groups: Vec<String>,
@@ -174,6 +174,12 @@ impl Oidc {
             discovery: OnceCell::new(),
             keys: Mutex::new(Keys { by_kid: HashMap::new(), fetched: None }),
         })
+    }
+
+    /// Whether browsers reach the dashboard over HTTPS (`PUBLIC_URL`): its cookies are then
+    /// `Secure`, and the session cookie `__Host-`.
+    pub fn secure_cookies(&self) -> bool {
+        !self.settings.public_url.starts_with("http://")
     }
 
     /// Whether the issuer is a Cognito user pool (`https://cognito-idp.{region}.amazonaws.com/{pool}`),
@@ -299,10 +305,11 @@ impl Oidc {
             .ok_or_else(|| AuthError::InvalidToken("the token names no user (email or sub)".into()))?;
         let expires_at = OffsetDateTime::from_unix_timestamp(exp)
             .map_err(|_| AuthError::InvalidToken("exp is out of range".into()))?;
-        // Some issuers write booleans as strings.
-        let unverified =
-            claims.email_verified.as_bool() == Some(false) || claims.email_verified.as_str() == Some("false");
-        let verified_email = text(&claims.email).filter(|_| !unverified);
+        // Verified only when the issuer says so (some write booleans as strings): an issuer
+        // that never says (Entra ID) may let people set their own address.
+        let verified =
+            claims.email_verified.as_bool() == Some(true) || claims.email_verified.as_str() == Some("true");
+        let verified_email = text(&claims.email).filter(|_| verified);
         Ok(Identity { user, verified_email, groups: claims.groups(), expires_at })
     }
 

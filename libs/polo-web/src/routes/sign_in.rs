@@ -12,6 +12,7 @@ use crate::app::state::AppState;
 use polo_core::ports::Session;
 
 use crate::app::identity::{admit_identity, session_secret};
+use crate::auth::AuthError;
 use crate::auth::flow::{
     PendingSignIn, SIGN_IN_MAX_AGE_SECS, random_token, same_origin_path, same_secret, session_cookie,
     session_id, set_cookie,
@@ -43,7 +44,7 @@ pub(crate) fn public_base(oidc: &Oidc) -> &str {
 /// Whether cookies get `Secure` (and the session cookie `__Host-`): always, except for a dev
 /// server on plain `http://`.
 fn secure(oidc: &Oidc) -> bool {
-    !oidc.settings.public_url.starts_with("http://")
+    oidc.secure_cookies()
 }
 
 fn query_pairs(query: Option<&str>) -> Vec<(String, String)> {
@@ -75,8 +76,23 @@ fn redirect(location: &str, cookies: &[String]) -> Result<Response, AppError> {
     Ok(response)
 }
 
+/// The request's `Host` when it is not `PUBLIC_URL`'s.
+fn other_host(oidc: &Oidc, headers: &HeaderMap) -> Option<String> {
+    let public = url::Url::parse(&oidc.settings.public_url).ok()?;
+    let public = match public.port() {
+        Some(port) => format!("{}:{port}", public.host_str()?),
+        None => public.host_str()?.to_owned(),
+    };
+    let host = headers.get(header::HOST)?.to_str().ok()?;
+    (!host.eq_ignore_ascii_case(&public)).then(|| host.to_owned())
+}
+
 /// `GET /auth/login?return_to=PATH`: starts a sign-in at the provider.
-async fn login(State(state): State<AppState>, RawQuery(query): RawQuery) -> Result<Response, AppError> {
+async fn login(
+    State(state): State<AppState>,
+    RawQuery(query): RawQuery,
+    headers: HeaderMap,
+) -> Result<Response, AppError> {
     let pairs = query_pairs(query.as_deref());
     if let Some((unknown, _)) = pairs.iter().find(|(k, _)| k != "return_to") {
         return Err(AppError::bad_param(unknown, format!("unknown parameter {unknown:?} (only return_to)")));
@@ -90,6 +106,13 @@ async fn login(State(state): State<AppState>, RawQuery(query): RawQuery) -> Resu
         return redirect(return_to, &[]);
     }
     let oidc = configured(&state)?;
+    // The sign-in cookie must be set on the host the callback comes back to: a sign-in
+    // started on another (the API's own URL behind a custom domain) starts again there.
+    if let Some(elsewhere) = other_host(oidc, &headers) {
+        let back: String = url::form_urlencoded::byte_serialize(return_to.as_bytes()).collect();
+        tracing::info!(host = %elsewhere, "sign-in started on another host; sent to PUBLIC_URL's");
+        return redirect(&format!("{}/auth/login?return_to={back}", public_base(oidc)), &[]);
+    }
     let discovery = oidc.discovery().await.map_err(|e| AppError::Upstream(e.to_string()))?;
     let pending = PendingSignIn::start(return_to).map_err(AppError::Internal)?;
     let base = public_base(oidc);
@@ -151,10 +174,10 @@ async fn callback(
         .await
         .map_err(|e| AppError::Upstream(e.to_string()))?;
     let now = state.clock.now();
-    let identity = oidc
-        .validate(&token, now, Some(&pending.nonce))
-        .await
-        .map_err(|e| AppError::SignInRefused(e.to_string()))?;
+    let identity = oidc.validate(&token, now, Some(&pending.nonce)).await.map_err(|e| match e {
+        AuthError::Provider(e) => AppError::Upstream(e),
+        e @ AuthError::InvalidToken(_) => AppError::SignInRefused(e.to_string()),
+    })?;
     let role = admit_identity(&state.config.auth, &identity)?;
     let sessions = state.sessions.as_deref().ok_or_else(|| {
         AppError::Unavailable("sign-in has no session store (DYNAMODB_SESSION_TABLE_NAME)".into())
@@ -200,7 +223,7 @@ struct SignedOut {
 
 /// The live session of this browser, if any.
 async fn current_session(state: &AppState, headers: &HeaderMap) -> Result<Option<Session>, AppError> {
-    let (Some(sessions), Some(secret)) = (state.sessions.as_deref(), session_secret(headers)) else {
+    let (Some(sessions), Some(secret)) = (state.sessions.as_deref(), session_secret(state, headers)) else {
         return Ok(None);
     };
     Ok(sessions.get(&session_id(secret), state.clock.now()).await?)

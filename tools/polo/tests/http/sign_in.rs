@@ -89,7 +89,7 @@ impl Provider {
     fn claims(&self) -> Value {
         let now = NOW.unix_timestamp();
         json!({ "iss": self.issuer, "aud": CLIENT, "sub": "u-1", "email": "ada@example.com",
-                "iat": now, "nbf": now, "exp": now + 3600 })
+                "email_verified": true, "iat": now, "nbf": now, "exp": now + 3600 })
     }
 
     /// Lets `code` be exchanged for `claims` with `nonce`, by the verifier of `challenge`.
@@ -362,7 +362,8 @@ async fn only_the_allowed_groups_and_domains_enter_and_operators_are_named() {
     let json = app.get("/instances?format=json", &[("authorization", &format!("Bearer {bearer}"))]).await;
     assert_eq!(json.status, 403);
     assert!(!json.body.contains("i-"), "no data");
-    // The right group at another domain, or an address the issuer has not verified.
+    // The right group at another domain, or an address the issuer has not verified (or does
+    // not say it has: Entra ID lets people set their own).
     let elsewhere = Provider::sign(&with(&["polo-viewers"], "ada@evil.example"));
     let json = app.get("/instances?format=json", &[("authorization", &format!("Bearer {elsewhere}"))]).await;
     assert_eq!(json.status, 403);
@@ -370,6 +371,11 @@ async fn only_the_allowed_groups_and_domains_enter_and_operators_are_named() {
     unverified["email_verified"] = json!(false);
     let unverified = Provider::sign(&unverified);
     let json = app.get("/instances?format=json", &[("authorization", &format!("Bearer {unverified}"))]).await;
+    assert_eq!(json.status, 403);
+    let mut unsaid = with(&["polo-viewers"], "ada@example.com");
+    unsaid.as_object_mut().unwrap().remove("email_verified");
+    let unsaid = Provider::sign(&unsaid);
+    let json = app.get("/instances?format=json", &[("authorization", &format!("Bearer {unsaid}"))]).await;
     assert_eq!(json.status, 403);
     // A viewer and an operator, each named in the header.
     for (groups, role) in [(["polo-viewers"], "viewer"), (["polo-operators"], "operator")] {
@@ -558,13 +564,29 @@ async fn behind_https_cookies_are_host_only_and_the_callback_is_the_public_url()
     let app =
         Dashboard::start_with(&provider.issuer, Some("https://polo.example.com"), AuthSettings::default())
             .await;
-    // Whatever Host the request names (a CDN's, or a forged one), the callback is PUBLIC_URL's.
-    let login = app.get("/auth/login", &[("host", "evil.example")]).await;
+    // A sign-in started on another host (the API's own URL, a forged Host) starts again on
+    // PUBLIC_URL's, where the callback comes back to and the sign-in cookie must be.
+    let elsewhere =
+        app.get("/auth/login?return_to=%2Fcosts", &[("host", "abc123.execute-api.example")]).await;
+    assert_eq!(elsewhere.status, 303);
+    assert_eq!(elsewhere.header("location"), "https://polo.example.com/auth/login?return_to=%2Fcosts");
+    assert!(elsewhere.cookies().is_empty());
+    let host = [("host", "polo.example.com")];
+    let login = app.get("/auth/login?return_to=%2Finstances", &host).await;
     assert_eq!(login.status, 303);
-    assert_eq!(query_of(login.header("location"))["redirect_uri"], "https://polo.example.com/auth/callback");
-    assert!(login.cookies()[0].ends_with("; Secure"), "{}", login.cookies()[0]);
+    let q = query_of(login.header("location"));
+    assert_eq!(q["redirect_uri"], "https://polo.example.com/auth/callback");
+    let flow_cookie = login.cookies()[0];
+    assert!(flow_cookie.ends_with("; Secure"), "{flow_cookie}");
     assert_eq!(login.header("cache-control"), "no-store");
-    let callback = app.sign_in(&provider, &provider.claims(), "code-h").await;
+    provider.issue("code-h", &provider.claims(), &q["nonce"], &q["code_challenge"]);
+    let callback = app
+        .get(
+            &format!("/auth/callback?code=code-h&state={}", q["state"]),
+            &[("host", "polo.example.com"), ("cookie", cookie_pair(flow_cookie))],
+        )
+        .await;
+    assert_eq!(callback.status, 303, "{}", callback.body);
     let session = callback.cookies().into_iter().find(|c| c.contains("polo_session=")).unwrap();
     assert!(session.starts_with("__Host-polo_session="), "{session}");
     assert!(
@@ -573,4 +595,9 @@ async fn behind_https_cookies_are_host_only_and_the_callback_is_the_public_url()
     );
     let page = app.get("/instances", &[("cookie", cookie_pair(session))]).await;
     assert_eq!(page.status, 200);
+    // The same secret under the plain name (which a sibling subdomain or plain http could
+    // have planted) is never read over HTTPS.
+    let planted = cookie_pair(session).trim_start_matches("__Host-");
+    let page = app.get("/instances", &[("cookie", planted), ("accept", "text/html")]).await;
+    assert_eq!(page.status, 303);
 }
