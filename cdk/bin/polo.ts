@@ -44,26 +44,31 @@ const env = process.env.CDK_DEFAULT_ACCOUNT
 // `just deploy -e NAME` passes `-c env=NAME`.
 const environment = new PoloEnvironment(ctx('env', 'dev'));
 const manifest = loadManifest(resolve(here, '..', 'manifest.json'));
-const appProps = {
+// Sign-in and addresses may differ per environment: `-c jwtIssuer.prod=…` (or in cdk.json)
+// wins over `-c jwtIssuer=…` for prod, so staging and prod need not share an issuer or a
+// client, and a staging token never opens prod.
+const perEnvironment = (e: PoloEnvironment, key: string): string | undefined =>
+  app.node.tryGetContext(`${key}.${e.name}`) ?? app.node.tryGetContext(key);
+const appPropsFor = (e: PoloEnvironment) => ({
   env,
   assetsDir: resolve(here, '..', ctx('assetsDir', '../target/lambda')),
   manifest,
   fleetRoleArns: fleetRoleArns(readFileSync(resolve(root, 'config', 'polo.toml'), 'utf8')),
-  logoutUrl: app.node.tryGetContext('logoutUrl'),
+  logoutUrl: perEnvironment(e, 'logoutUrl'),
   reportTimezone: ctx('reportTimezone', 'UTC'),
-  jwtIssuer: app.node.tryGetContext('jwtIssuer'),
-  jwtAudience: app.node.tryGetContext('jwtAudience')?.split(','),
+  jwtIssuer: perEnvironment(e, 'jwtIssuer'),
+  jwtAudience: perEnvironment(e, 'jwtAudience')?.split(','),
   coreRoleArn: app.node.tryGetContext('coreRoleArn'),
-  oidcLogoutEndpoint: app.node.tryGetContext('oidcLogoutEndpoint'),
-  authDomainPrefix: app.node.tryGetContext('authDomainPrefix'),
-  extraOrigins: app.node.tryGetContext('extraOrigins')?.split(','),
+  oidcLogoutEndpoint: perEnvironment(e, 'oidcLogoutEndpoint'),
+  authDomainPrefix: perEnvironment(e, 'authDomainPrefix'),
+  extraOrigins: perEnvironment(e, 'extraOrigins')?.split(','),
   reserveConcurrency: app.node.tryGetContext('reservedConcurrency') === 'true',
   apiRateLimit: optionalNumber('apiRateLimit'),
   apiBurstLimit: optionalNumber('apiBurstLimit'),
-  publicUrl: app.node.tryGetContext('publicUrl'),
-};
+  publicUrl: perEnvironment(e, 'publicUrl'),
+});
 
-new PoloAppStack(app, environment.stackName('PoloApp'), { ...appProps, environment });
+new PoloAppStack(app, environment.stackName('PoloApp'), { ...appPropsFor(environment), environment });
 
 // The pipeline deploys `pipelineEnvironments` (cdk.json: the pipeline's own synth reads it
 // there too) in order.
@@ -73,7 +78,7 @@ new PoloPipelineStack(app, 'PoloPipeline', {
   branch: ctx('branch', 'main'),
   connectionArn: ctx('connectionArn', 'arn:aws:codeconnections:us-east-1:111111111111:connection/00000000-0000-0000-0000-000000000000'),
   environments: environmentList(ctx('pipelineEnvironments', 'staging,prod')),
-  stage: (e) => new PoloStage(app, { ...appProps, environment: e }),
+  stage: (e) => new PoloStage(app, { ...appPropsFor(e), environment: e }),
 });
 
 // Each fleet account deploys this with `-c poloAccountId=…` (required: no default, so a

@@ -126,3 +126,43 @@ async fn before_the_first_sync_pages_say_no_data_yet() {
         reqwest::get(format!("{base}/instances?format=json")).await.unwrap().json().await.unwrap();
     assert!(json["error"]["message"].as_str().unwrap().starts_with("No data yet"));
 }
+
+/// A fleet store that fails the way DynamoDB or S3 does, naming its table and AWS's words.
+struct ThrottledStore;
+
+#[async_trait::async_trait]
+impl polo_core::ports::FleetReader for ThrottledStore {
+    async fn fleet(&self) -> Result<std::sync::Arc<polo_core::model::Fleet>, polo_core::ports::DataError> {
+        Err(polo_core::ports::DataError::Store(
+            "GetObject prod-polo-data-111111111111/snapshot.json: ThrottlingException: Rate exceeded".into(),
+        ))
+    }
+}
+
+#[tokio::test]
+async fn a_failing_store_is_a_503_with_a_request_id_and_none_of_aws_words() {
+    let data = std::sync::Arc::new(polo_core::ports::LocalDataService::from_snapshot(sample()));
+    let mut state = polo_web::AppState::over(
+        data,
+        polo_core::config::Config::bundled().unwrap(),
+        std::sync::Arc::new(polo_core::FixedClock(crate::harness::NOW)),
+        WebSettings { dev: true, ..WebSettings::default() },
+    )
+    .unwrap();
+    state.fleet = std::sync::Arc::new(ThrottledStore);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, polo::app(state)).await.unwrap() });
+    let page = reqwest::get(format!("{base}/instances")).await.unwrap();
+    assert_eq!(page.status(), 503);
+    let body = page.text().await.unwrap();
+    for secret in ["prod-polo-data", "ThrottlingException", "GetObject", "snapshot.json"] {
+        assert!(!body.contains(secret), "{secret} shown: {body}");
+    }
+    let id = body.split("id=\"request-id\">").nth(1).and_then(|r| r.split('<').next()).unwrap();
+    assert!(id.len() >= 8, "a request id to quote: {body}");
+    let json: serde_json::Value =
+        reqwest::get(format!("{base}/instances?format=json")).await.unwrap().json().await.unwrap();
+    assert_eq!(json["error"]["message"], "the data store did not answer; try again in a minute");
+    assert!(json["error"]["request_id"].as_str().is_some_and(|i| !i.is_empty()), "{json}");
+}
