@@ -39,7 +39,7 @@ pub struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
-    /// Serve every route of every function on one local server (ENV=dev identity, or
+    /// Serve every route of every function on one local server (the local user, an operator, or
     /// sign-in at an OpenID provider with --oidc-issuer and --oidc-client-id).
     Serve {
         #[arg(long, default_value_t = 2200)]
