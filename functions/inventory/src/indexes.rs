@@ -205,6 +205,69 @@ struct IndexPage {
     history: Vec<HistoryRow>,
     /// `Err` (why) when the findings could not be read: the rest of the page still shows.
     findings: Result<Vec<FindingRow>, &'static str>,
+    /// Desired against actual, per role, priced; `None` for an index the snapshot lacks.
+    drift: Option<DriftView>,
+}
+
+/// One role's line of the drift table.
+struct RoleLine {
+    role: &'static str,
+    desired: String,
+    actual: String,
+    /// Each drift of the role, as people read it ("1 short: -$102.20/month").
+    drifts: Vec<(String, String)>,
+}
+
+/// The drift section of an index page.
+struct DriftView {
+    roles: Vec<RoleLine>,
+    /// Drifts of the whole index (zombie, stuck transition).
+    whole: Vec<(String, String)>,
+    /// The month's total impact, signed.
+    total: String,
+    not_judged: Option<String>,
+    elsewhere: usize,
+    without_role: usize,
+}
+
+impl DriftView {
+    fn new(judged: &polo_core::drift::IndexDrift) -> DriftView {
+        use polo_core::drift::NodeRole;
+        let money = |m: Money| {
+            let m = m.round_cents();
+            if m.amount().is_sign_negative() {
+                format!("-${}", m.abs().to_grouped_cents())
+            } else {
+                format!("${}", m.to_grouped_cents())
+            }
+        };
+        let line = |d: &polo_core::drift::Drift| {
+            (format!("{} {}", d.kind.as_str(), d.count), format!("{}/month", money(d.monthly_cost_impact)))
+        };
+        let nodes = |n: &polo_core::drift::Nodes| match &n.instance_type {
+            Some(t) => format!("{} × {t}", n.count),
+            None => n.count.to_string(),
+        };
+        DriftView {
+            roles: NodeRole::ALL
+                .iter()
+                .map(|role| RoleLine {
+                    role: role.as_str(),
+                    desired: judged
+                        .desired
+                        .as_ref()
+                        .map_or_else(|| "unmapped".to_owned(), |d| nodes(d.of(*role))),
+                    actual: nodes(judged.actual.of(*role)),
+                    drifts: judged.drift.iter().filter(|d| d.role == Some(*role)).map(line).collect(),
+                })
+                .collect(),
+            whole: judged.drift.iter().filter(|d| d.role.is_none()).map(line).collect(),
+            total: money(judged.monthly_cost_impact()),
+            not_judged: judged.not_judged.clone(),
+            elsewhere: judged.elsewhere,
+            without_role: judged.without_role,
+        }
+    }
 }
 
 /// `GET /indexes/{index_id}`: one index, its instances and what it costs. An id that
@@ -241,14 +304,22 @@ pub async fn detail(
         })
     })?;
     let instances = state.resources.instances_of_index(&index).await?;
-    let item = IndexItem { index: &index, instances: instances.iter().map(|i| i.id.as_str()).collect() };
+    // Drift is judged on the snapshot, where the index's instances in every account are.
+    let fleet = state.fleet.fleet().await?;
+    let now = state.clock.now();
+    let drift = fleet
+        .index_at(&index.index_id, &index.account, &index.region)
+        .map(|x| polo_core::drift::drift_of(&fleet, x, &state.config.drift, &state.prices, now));
+    let item = IndexItem {
+        index: &index,
+        instances: instances.iter().map(|i| i.id.as_str()).collect(),
+        drift: drift.clone(),
+    };
     match format {
         Format::Json => json(&item),
         Format::Csv => csv(rows_to_csv(INDEX_COLUMNS, [&item])?, &format!("{}.csv", index.index_id)),
         Format::Html => {
-            let now = state.clock.now();
             let rate = state.prices.run_rate(&instances);
-            let fleet = state.fleet.fleet().await?;
             // The window ends at the data's newest cost day, not this index's: a deleted
             // index's old spend must not read as recent (precomputed with the snapshot).
             let as_of = fleet.costs_as_of();
@@ -282,6 +353,7 @@ pub async fn detail(
                     now,
                 ),
                 findings: findings.map_err(|e| polo_web::response::unavailable("findings", &e)),
+                drift: drift.as_ref().map(DriftView::new),
             })
         }
     }
@@ -313,6 +385,7 @@ async fn scopes(
         .map(|(index, instances)| IndexItem {
             index,
             instances: instances.iter().map(|i| i.id.as_str()).collect(),
+            drift: None,
         })
         .collect();
     match format {

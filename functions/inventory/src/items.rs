@@ -48,6 +48,10 @@ pub struct IndexItem<'a> {
     #[serde(flatten)]
     pub index: &'a Index,
     pub instances: Vec<&'a str>,
+    /// What the registry asks for against what runs (`desired`, `actual`, `drift`): an
+    /// index's own page; lists leave it out.
+    #[serde(flatten, skip_serializing_if = "Option::is_none")]
+    pub drift: Option<polo_core::drift::IndexDrift>,
 }
 
 /// The CSV columns of indexes: the JSON item keys, in order.
@@ -73,7 +77,7 @@ pub const INDEX_COLUMNS: &[&str] = &[
 pub fn index_item<'a>(fleet: &'a polo_core::model::Fleet, row: &IndexRow<'a>) -> IndexItem<'a> {
     let mut instances: Vec<&str> = fleet.instances_of(row.index).map(|i| i.id.as_str()).collect();
     instances.sort_unstable();
-    IndexItem { index: row.index, instances }
+    IndexItem { index: row.index, instances, drift: None }
 }
 
 impl CsvRow for InstanceItem<'_> {

@@ -32,13 +32,16 @@ fn main() {
     let (everything, costs) = generate_with_costs(42, Scale::Large, now);
     let config = Config::bundled().unwrap();
     let fleet = Fleet::new(everything.clone());
+    let prices =
+        polo_core::pricing::PriceTable::bundled().unwrap().with_spot_discount(config.costs.spot_discount);
     let mut found = 0;
     let rules_ms = median(
         (0..RUNS)
             .map(|_| {
                 let start = Instant::now();
-                let f =
-                    evaluate(black_box(&RuleContext { fleet: &fleet, costs: &costs, config: &config, now }));
+                let context =
+                    RuleContext { fleet: &fleet, costs: &costs, config: &config, prices: &prices, now };
+                let f = evaluate(black_box(&context));
                 found = f.len();
                 start.elapsed().as_secs_f64() * 1e3
             })

@@ -15,7 +15,7 @@ pub const REPORT_TYPES: [&str; 5] =
     ["daily-cost", "weekly-summary", "monthly-close", "inventory-changes", "idle-resources"];
 
 /// The Cloud Cop rule ids the config may tune.
-pub const RULE_IDS: [&str; 8] = [
+pub const RULE_IDS: [&str; 13] = [
     "owner-missing",
     "ttl-expired",
     "staging-long-running",
@@ -24,6 +24,11 @@ pub const RULE_IDS: [&str; 8] = [
     "index-without-instances",
     "index-stuck",
     "cost-spike",
+    "fleet-under-provisioned",
+    "fleet-over-provisioned",
+    "fleet-type-drift",
+    "fleet-zombie",
+    "fleet-stuck-transition",
 ];
 
 /// Polo's whole configuration.
@@ -43,6 +48,48 @@ pub struct Config {
     pub retention: Retention,
     #[serde(default)]
     pub auth: AuthSettings,
+    #[serde(default)]
+    pub drift: DriftSettings,
+}
+
+/// How Polo tells what each index should run (fleet drift, `crate::drift`).
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct DriftSettings {
+    /// The instance tag naming its role (`inference` or `storage`); without it, a
+    /// `-inference-` or `-storage-` part of the instance's Name.
+    pub role_tag: String,
+    /// The registry's `inference_type` → the EC2 type of an inference node.
+    pub inference_types: BTreeMap<String, String>,
+    /// The registry's `storage_class` → the EC2 type of a storage node.
+    pub storage_classes: BTreeMap<String, String>,
+    /// A CREATING or DELETING index is not judged for this long after its status changed.
+    pub grace_hours: u32,
+    /// A CREATING or MODIFYING index whose status has not changed for this long is stuck.
+    pub stuck_hours: u32,
+}
+
+impl Default for DriftSettings {
+    fn default() -> Self {
+        let map =
+            |pairs: &[(&str, &str)]| pairs.iter().map(|(k, v)| ((*k).to_owned(), (*v).to_owned())).collect();
+        DriftSettings {
+            role_tag: "role".to_owned(),
+            inference_types: map(&[
+                ("marqo.CPU.small", "c6i.xlarge"),
+                ("marqo.CPU.large", "c6i.2xlarge"),
+                ("marqo.GPU", "g5.xlarge"),
+            ]),
+            storage_classes: map(&[
+                ("marqo.basic", "r6i.large"),
+                ("marqo.balanced.storage", "r6i.xlarge"),
+                ("marqo.balanced.throughput", "m6i.xlarge"),
+                ("marqo.performance", "i4i.xlarge"),
+            ]),
+            grace_hours: 2,
+            stuck_hours: 6,
+        }
+    }
 }
 
 /// Who may sign in, with which role, and for how long (route functions; `polo serve`'s local
@@ -396,6 +443,12 @@ impl Config {
                 "auth.allowed_email_domains".into(),
                 format!("expected domains such as \"example.com\", got {bad:?}"),
             ));
+        }
+        if self.drift.role_tag.is_empty() {
+            return Err(("drift.role_tag".into(), "expected a tag key".into()));
+        }
+        if self.drift.stuck_hours == 0 {
+            return Err(("drift.stuck_hours".into(), "expected a number of hours above 0".into()));
         }
         if self.costs.cache_hours == 0 {
             return Err(("costs.cache_hours".into(), "expected a number of hours above 0".into()));

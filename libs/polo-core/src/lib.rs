@@ -6,6 +6,7 @@ pub mod clock;
 pub mod config;
 pub mod cop;
 pub mod costs;
+pub mod drift;
 pub mod json;
 pub mod listing;
 pub mod model;

@@ -316,6 +316,8 @@ pub fn generate_with_costs(seed: u64, scale: Scale, now: OffsetDateTime) -> (Eve
     if let Some(newest) = costs.as_of() {
         costs.estimated = [newest.previous_day(), Some(newest)].into_iter().flatten().collect();
     }
+    let mut indexes = indexes;
+    g.drift_cases(&mut indexes);
     let accounts = g.account_syncs();
     let history = history(&g.instances, &indexes);
     let everything = Everything {
@@ -381,7 +383,83 @@ fn history(instances: &[Instance], indexes: &[Index]) -> Vec<Change> {
     out
 }
 
+/// The storage type one size up (type drift in the sample).
+fn bigger(instance_type: &str) -> &'static str {
+    match instance_type {
+        "r6i.large" => "r6i.xlarge",
+        "m6i.xlarge" => "m6i.2xlarge",
+        _ => "r6i.2xlarge",
+    }
+}
+
 impl Generator {
+    /// Every kind of fleet drift (`crate::drift`), in each kind of account, made from ready
+    /// indexes that have all their nodes: one being deleted for 4 hours whose nodes still run
+    /// (zombie); one modifying for 8 hours whose registry asks for an inference node more (a
+    /// stuck transition, and under-provisioned); one whose registry asks for a node fewer than
+    /// runs and whose first storage node is one size up (over-provisioned, type drift); and,
+    /// where a fourth is left, one with a storage node stopped (under-provisioned, a replica
+    /// short). No random draw, so the rest of the sample is as before.
+    fn drift_cases(&mut self, indexes: &mut [Index]) {
+        for kind in [AccountKind::Prod, AccountKind::Staging, AccountKind::Dev] {
+            let names: HashSet<&str> =
+                self.accounts.iter().filter(|a| a.kind == kind).map(|a| a.name.as_str()).collect();
+            let chosen: Vec<usize> = indexes
+                .iter()
+                .enumerate()
+                .filter(|(_, x)| names.contains(x.account.as_str()) && x.status == IndexStatus::Ready)
+                .filter(|(_, x)| {
+                    let nodes = self
+                        .instances
+                        .iter()
+                        .filter(|i| i.index.as_deref() == Some(&x.index_id) && i.account == x.account)
+                        .count();
+                    u32::try_from(nodes).is_ok_and(|n| n == x.inference_count + x.shards * (x.replicas + 1))
+                })
+                .map(|(pos, _)| pos)
+                .take(4)
+                .collect();
+            let [zombie, stuck, over, ..] = chosen[..] else { continue };
+            let now = self.now;
+            let storage_of = |instances: &[Instance], x: &Index| -> Vec<usize> {
+                instances
+                    .iter()
+                    .enumerate()
+                    .filter(|(_, i)| {
+                        i.index.as_deref() == Some(&x.index_id)
+                            && i.tags.get("role").map(String::as_str) == Some("storage")
+                    })
+                    .map(|(n, _)| n)
+                    .collect()
+            };
+            indexes[zombie].status = IndexStatus::Deleting;
+            indexes[zombie].status_since = Some(now - time::Duration::hours(4));
+            indexes[stuck].status = IndexStatus::Modifying;
+            indexes[stuck].status_since = Some(now - time::Duration::hours(8));
+            indexes[stuck].inference_count += 1;
+            let x = &mut indexes[over];
+            if x.inference_count >= 2 {
+                x.inference_count -= 1;
+            } else if x.replicas >= 1 {
+                x.replicas -= 1;
+            } else if x.shards >= 2 {
+                x.shards -= 1;
+            } else {
+                x.inference_count -= 1;
+            }
+            if let Some(&n) = storage_of(&self.instances, &indexes[over]).first() {
+                let to = bigger(&self.instances[n].instance_type);
+                to.clone_into(&mut self.instances[n].instance_type);
+            }
+            if let Some(&under) = chosen.get(3)
+                && let Some(&n) = storage_of(&self.instances, &indexes[under]).last()
+            {
+                self.instances[n].state = InstanceState::Stopped;
+                self.instances[n].state_since = Some(now - time::Duration::hours(3));
+            }
+        }
+    }
+
     fn regions(&self, account: usize) -> &[&'static str] {
         &self.accounts[account].regions
     }

@@ -189,6 +189,7 @@ mod tests {
             last_seen: t,
             last_notified: None,
             resolved_at: None,
+            monthly_cost_impact: None,
         }
     }
 

@@ -227,6 +227,7 @@ mod findings {
                 last_seen: NOW,
                 last_notified: None,
                 resolved_at: None,
+                monthly_cost_impact: None,
             })
             .collect()
     }

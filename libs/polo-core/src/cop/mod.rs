@@ -20,6 +20,8 @@ pub struct RuleContext<'a> {
     pub fleet: &'a Fleet,
     pub costs: &'a CostStore,
     pub config: &'a Config,
+    /// What instances cost an hour (the bundled table with the configured spot discount).
+    pub prices: &'a crate::pricing::PriceTable,
     pub now: OffsetDateTime,
 }
 
@@ -47,11 +49,16 @@ impl RuleSettings<'_> {
 
     /// The severity its findings get.
     pub fn severity(&self, default: Severity) -> Severity {
+        self.configured_severity().unwrap_or(default)
+    }
+
+    /// The severity `[cop.rules.<id>] severity` sets, if it does.
+    pub fn configured_severity(&self) -> Option<Severity> {
         match self.table.and_then(|t| t.get("severity")).and_then(toml::Value::as_str) {
-            Some("info") => Severity::Info,
-            Some("warning") => Severity::Warning,
-            Some("critical") => Severity::Critical,
-            _ => default,
+            Some("info") => Some(Severity::Info),
+            Some("warning") => Some(Severity::Warning),
+            Some("critical") => Some(Severity::Critical),
+            _ => None,
         }
     }
 }
@@ -67,6 +74,8 @@ pub struct Candidate {
     pub region: String,
     /// What is wrong, what to do, and who owns it.
     pub message: String,
+    /// What it costs a month, where the rule prices it.
+    pub monthly_cost_impact: Option<crate::money::Money>,
 }
 
 impl Candidate {
@@ -101,6 +110,11 @@ pub trait Rule: Sync {
     fn default_severity(&self) -> Severity;
     /// Everything it finds, at `ctx.now`, with `settings`' thresholds (severity set later).
     fn evaluate(&self, ctx: &RuleContext<'_>, settings: RuleSettings<'_>) -> Vec<Candidate>;
+    /// Whether its findings carry their own severity (kept unless `severity` is configured);
+    /// otherwise every finding gets the rule's.
+    fn grades_itself(&self) -> bool {
+        false
+    }
 }
 
 /// Every enabled rule over `ctx`, each finding at its configured severity, by severity
@@ -113,7 +127,12 @@ pub fn evaluate(ctx: &RuleContext<'_>) -> Vec<Candidate> {
             continue;
         }
         let severity = settings.severity(rule.default_severity());
-        found.extend(rule.evaluate(ctx, settings).into_iter().map(|c| Candidate { severity, ..c }));
+        let keep_own = rule.grades_itself() && settings.configured_severity().is_none();
+        found.extend(
+            rule.evaluate(ctx, settings)
+                .into_iter()
+                .map(|c| if keep_own { c } else { Candidate { severity, ..c } }),
+        );
     }
     found.sort_by(|a, b| {
         b.severity

@@ -34,7 +34,14 @@ pub async fn run_cop(
     dry_run: bool,
 ) -> Result<CopRun, DataError> {
     let (fleet, costs) = tokio::try_join!(sources.fleet.fleet(), sources.costs.costs())?;
-    let found = evaluate(&RuleContext { fleet: &fleet, costs: &costs, config: sources.config, now });
+    let prices = crate::pricing::PriceTable::bundled()
+        .map_err(|e| DataError::Unreadable {
+            source_name: "the bundled price table".into(),
+            problem: e.to_string(),
+        })?
+        .with_spot_discount(sources.config.costs.spot_discount);
+    let context = RuleContext { fleet: &fleet, costs: &costs, config: sources.config, prices: &prices, now };
+    let found = evaluate(&context);
     let previous = sources.store.all().await?;
     let findings = reconcile(&previous, &found, now);
     if !dry_run {

@@ -73,6 +73,7 @@ pub fn reconcile(previous: &[Finding], found: &[Candidate], now: OffsetDateTime)
                 f.last_seen = now;
                 f.message.clone_from(&c.message);
                 f.severity = c.severity;
+                f.monthly_cost_impact = c.monthly_cost_impact;
             }
             _ => {
                 by_id.insert(
@@ -90,6 +91,7 @@ pub fn reconcile(previous: &[Finding], found: &[Candidate], now: OffsetDateTime)
                         last_seen: now,
                         last_notified: None,
                         resolved_at: None,
+                        monthly_cost_impact: c.monthly_cost_impact,
                     },
                 );
             }
@@ -128,6 +130,7 @@ mod tests {
             account: "prod".into(),
             region: "us-east-1".into(),
             message: format!("{id} has no owner."),
+            monthly_cost_impact: None,
         }
     }
 
@@ -147,6 +150,7 @@ mod tests {
             account: account.into(),
             region: "us-east-1".into(),
             message: format!("{id} in {account} has no instance."),
+            monthly_cost_impact: None,
         }
     }
 

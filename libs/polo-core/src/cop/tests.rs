@@ -20,7 +20,9 @@ fn sample() -> (Everything, CostStore) {
 
 fn run(everything: Everything, costs: &CostStore, config: &Config, now: OffsetDateTime) -> Vec<Candidate> {
     let fleet = Fleet::new(everything);
-    evaluate(&RuleContext { fleet: &fleet, costs, config, now })
+    let prices =
+        crate::pricing::PriceTable::bundled().unwrap().with_spot_discount(config.costs.spot_discount);
+    evaluate(&RuleContext { fleet: &fleet, costs, config, prices: &prices, now })
 }
 
 fn ids(found: &[Candidate], rule: &str) -> Vec<String> {
@@ -258,4 +260,41 @@ async fn a_run_remembers_findings_and_tells_each_change_once() {
     let resolved = run_cop(&sources, NOW + Duration::hours(25), false).await.unwrap();
     assert!(resolved.due.iter().all(|(_, n)| *n == Notice::Resolved), "{:?}", resolved.due);
     assert_eq!(resolved.due.iter().filter(|(f, _)| f.rule == "orphan-instance").count(), 2);
+}
+
+#[test]
+fn the_sample_has_every_drift_kind_priced_in_every_account_kind() {
+    let (everything, costs) = sample();
+    let config = Config::bundled().unwrap();
+    let found = run(everything, &costs, &config, NOW);
+    for rule in [
+        "fleet-under-provisioned",
+        "fleet-over-provisioned",
+        "fleet-type-drift",
+        "fleet-zombie",
+        "fleet-stuck-transition",
+    ] {
+        for account in ["prod", "staging", "dev"] {
+            let priced: Vec<&Candidate> = found
+                .iter()
+                .filter(|c| c.rule == rule && c.account == account)
+                .filter(|c| c.monthly_cost_impact.is_some_and(|m| !m.is_zero()))
+                .collect();
+            assert!(
+                !priced.is_empty(),
+                "{rule} in {account}: {:?}",
+                found.iter().filter(|c| c.rule == rule).collect::<Vec<_>>()
+            );
+        }
+    }
+    // Under-provisioned is an availability risk (negative: money the index should cost);
+    // over-provisioned and zombies are waste.
+    let sign = |rule: &str| {
+        found
+            .iter()
+            .filter(|c| c.rule == rule)
+            .all(|c| c.monthly_cost_impact.unwrap().amount().is_sign_negative())
+    };
+    assert!(sign("fleet-under-provisioned"));
+    assert!(!sign("fleet-over-provisioned") && !sign("fleet-zombie"));
 }

@@ -26,6 +26,10 @@ pub struct Finding {
     pub last_notified: Option<OffsetDateTime>,
     #[serde(with = "time::serde::rfc3339::option", default)]
     pub resolved_at: Option<OffsetDateTime>,
+    /// What it costs a month (the `fleet-*` rules): positive is waste, negative money the
+    /// resource should be costing.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub monthly_cost_impact: Option<crate::money::Money>,
 }
 
 /// How bad a finding is.

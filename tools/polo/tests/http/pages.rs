@@ -194,6 +194,7 @@ async fn detail_pages_show_findings_or_their_empty_state() {
         last_seen: crate::harness::NOW,
         last_notified: None,
         resolved_at: None,
+        monthly_cost_impact: None,
     });
     let app = TestApp::spawn(e.clone()).await;
     let page = app.get(&format!("/instances/{}", target.id)).await.body;

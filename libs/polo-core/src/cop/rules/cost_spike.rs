@@ -65,6 +65,7 @@ impl Rule for CostSpike {
                             today.to_grouped_cents(),
                             mean.round_cents().to_grouped_cents()
                         ),
+                        monthly_cost_impact: None,
                     });
                 }
             }

@@ -1,6 +1,7 @@
 //! The rules, one file each, and their registration.
 
 mod cost_spike;
+mod fleet_drift;
 mod index_stuck;
 mod index_without_instances;
 mod orphan_instance;
@@ -12,7 +13,7 @@ mod ttl_expired;
 use super::Rule;
 
 /// Every rule, in CONTRACT.md's order.
-pub static RULES: [&dyn Rule; 8] = [
+pub static RULES: [&dyn Rule; 13] = [
     &owner_missing::OwnerMissing,
     &ttl_expired::TtlExpired,
     &staging_long_running::StagingLongRunning,
@@ -21,6 +22,11 @@ pub static RULES: [&dyn Rule; 8] = [
     &index_without_instances::IndexWithoutInstances,
     &index_stuck::IndexStuck,
     &cost_spike::CostSpike,
+    &fleet_drift::UNDER,
+    &fleet_drift::OVER,
+    &fleet_drift::TYPE,
+    &fleet_drift::ZOMBIE,
+    &fleet_drift::STUCK,
 ];
 
 /// The name an instance is known by: its Name tag, else its id.
@@ -45,6 +51,7 @@ fn about_instance(
         account: instance.account.clone(),
         region: instance.region.clone(),
         message,
+        monthly_cost_impact: None,
     }
 }
 
@@ -58,5 +65,6 @@ fn about_index(rule: &'static str, index: &crate::model::Index, message: String)
         account: index.account.clone(),
         region: index.region.clone(),
         message,
+        monthly_cost_impact: None,
     }
 }
