@@ -91,6 +91,7 @@ const CSV_COLUMNS: &[&str] = &[
     "last_seen",
     "last_notified",
     "resolved_at",
+    "monthly_cost_impact",
 ];
 
 /// A finding as JSON and CSV give it.
@@ -113,6 +114,10 @@ impl CsvRow for FindingItem<'_> {
         cells.time(Some(f.last_seen));
         cells.time(f.last_notified);
         cells.time(f.resolved_at);
+        match f.monthly_cost_impact {
+            Some(impact) => cells.display(impact),
+            None => cells.maybe(None),
+        }
     }
 }
 

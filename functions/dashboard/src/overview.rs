@@ -31,6 +31,10 @@ struct OverviewPage {
     s: FleetSummary,
     hourly: String,
     monthly: String,
+    /// Fleet drift a month: what runs beyond the registries' ask, and what they ask for and
+    /// does not run (without its sign).
+    drift_waste: String,
+    drift_short: String,
     mtd: Option<(String, String)>,
     snapshot_age: String,
     freshness: Vec<FreshnessRow>,
@@ -80,7 +84,7 @@ pub async fn overview(
     let format = detail_format(raw.as_deref(), &request_headers)?;
     let fleet = state.fleet.fleet().await?;
     let now = state.clock.now();
-    let s = summarize(&fleet, &state.prices, now);
+    let s = summarize(&fleet, &state.prices, &state.config.drift, now);
     match format {
         Format::Json => json(&s),
         Format::Csv => {
@@ -135,6 +139,8 @@ pub async fn overview(
                 findings,
                 hourly: OverviewPage::money(s.hourly_cost),
                 monthly: OverviewPage::money(s.monthly_cost),
+                drift_waste: OverviewPage::money(s.drift_waste),
+                drift_short: OverviewPage::money(s.drift_short.abs()),
                 mtd: s.month_to_date.as_ref().map(|m| (OverviewPage::money(m.amount), m.as_of.to_string())),
                 snapshot_age: ago(s.generated_at, now),
                 freshness,

@@ -409,23 +409,34 @@ pub fn fleet_drift<'a>(
     fleet.indexes().iter().map(move |index| (index, drift_of(fleet, index, settings, prices, now)))
 }
 
-/// The month's priced drift over every index and every instance of an absent one: the sum
-/// of the positive impacts (what runs beyond desired: waste), and of the negative ones (what
-/// should run and does not), each rounded to the cent as the findings are.
+/// The month's priced drift over the fleet, as the `fleet-*` findings price it (one amount
+/// per index and kind, and per absent index, each rounded to the cent): the sum of the
+/// positive ones (what runs beyond desired: waste), and of the negative ones (what should run
+/// and does not).
 pub fn priced_waste(
     fleet: &Fleet,
     settings: &DriftSettings,
     prices: &PriceTable,
     now: OffsetDateTime,
 ) -> (Money, Money) {
+    let mut amounts: Vec<Money> = absent_index_zombies(fleet, prices)
+        .into_iter()
+        .map(|(_, _, _, d)| d.monthly_cost_impact.round_cents())
+        .collect();
+    for (_, judged) in fleet_drift(fleet, settings, prices, now) {
+        for kind in DriftKind::ALL {
+            let mut of_kind = judged.of_kind(kind).peekable();
+            if of_kind.peek().is_some() {
+                amounts.push(of_kind.map(|d| d.monthly_cost_impact).sum::<Money>().round_cents());
+            }
+        }
+    }
     let (mut waste, mut short) = (Money::ZERO, Money::ZERO);
-    let absent = absent_index_zombies(fleet, prices).into_iter().map(|(_, _, _, d)| d);
-    let judged = fleet_drift(fleet, settings, prices, now).flat_map(|(_, j)| j.drift);
-    for d in judged.chain(absent) {
-        if d.monthly_cost_impact.amount().is_sign_positive() {
-            waste += d.monthly_cost_impact.round_cents();
+    for amount in amounts {
+        if amount.amount().is_sign_negative() {
+            short += amount;
         } else {
-            short += d.monthly_cost_impact.round_cents();
+            waste += amount;
         }
     }
     (waste, short)

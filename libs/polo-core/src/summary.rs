@@ -59,6 +59,11 @@ pub struct FleetSummary {
     pub by_region: Vec<GroupSummary>,
     pub hourly_cost: Money,
     pub monthly_cost: Money,
+    /// Fleet drift a month (`crate::drift`): what runs beyond what the registries ask for
+    /// (waste), and what they ask for and does not run (negative), as the `fleet-*`
+    /// findings price it.
+    pub drift_waste: Money,
+    pub drift_short: Money,
     pub unpriced: usize,
     pub price_table_version: String,
     pub month_to_date: Option<MonthToDate>,
@@ -66,7 +71,12 @@ pub struct FleetSummary {
 }
 
 /// Summarizes the fleet at `now`.
-pub fn summarize(fleet: &Fleet, prices: &PriceTable, now: OffsetDateTime) -> FleetSummary {
+pub fn summarize(
+    fleet: &Fleet,
+    prices: &PriceTable,
+    drift: &crate::config::DriftSettings,
+    now: OffsetDateTime,
+) -> FleetSummary {
     // Every known state, even at zero; `unknown` only when some instance is in it.
     let mut by_state: BTreeMap<&'static str, usize> = InstanceState::ALL
         .iter()
@@ -124,6 +134,7 @@ pub fn summarize(fleet: &Fleet, prices: &PriceTable, now: OffsetDateTime) -> Fle
                 .collect(),
         })
         .collect();
+    let (drift_waste, drift_short) = crate::drift::priced_waste(fleet, drift, prices, now);
     FleetSummary {
         generated_at: everything.generated_at,
         instances: fleet.instances().len(),
@@ -135,6 +146,8 @@ pub fn summarize(fleet: &Fleet, prices: &PriceTable, now: OffsetDateTime) -> Fle
         by_region: keyed(regions),
         hourly_cost: hourly,
         monthly_cost: hourly.hourly_to_monthly(),
+        drift_waste,
+        drift_short,
         unpriced,
         price_table_version: prices.version.clone(),
         month_to_date: month_to_date(fleet),
@@ -161,14 +174,15 @@ mod tests {
         let now = datetime!(2026-11-24 12:00 UTC);
         let fleet = Fleet::new(generate(42, Scale::Small, now));
         let prices = PriceTable::bundled().unwrap();
-        let s = summarize(&fleet, &prices, now);
+        let s = summarize(&fleet, &prices, &crate::config::DriftSettings::default(), now);
         assert_eq!(s.by_account.iter().map(|g| g.instances).sum::<usize>(), s.instances);
         assert_eq!(s.by_region.iter().map(|g| g.hourly_cost).sum::<Money>(), s.hourly_cost);
         assert_eq!(s.by_state.values().sum::<usize>(), s.instances);
         assert_eq!(s.by_status.values().sum::<usize>(), s.indexes);
         assert_eq!(s.month_to_date.as_ref().unwrap().as_of, datetime!(2026-11-23 0:00 UTC).date());
         assert!(s.freshness.iter().all(|f| !f.stale));
-        let later = summarize(&fleet, &prices, now + Duration::hours(3));
+        let later =
+            summarize(&fleet, &prices, &crate::config::DriftSettings::default(), now + Duration::hours(3));
         assert!(later.freshness.iter().all(|f| f.stale));
     }
 }

@@ -287,6 +287,18 @@ fn the_sample_has_every_drift_kind_priced_in_every_account_kind() {
             );
         }
     }
+    // `/` shows the sums of the same amounts, to the cent.
+    let (mut waste, mut short) = (crate::Money::ZERO, crate::Money::ZERO);
+    for c in found.iter().filter(|c| c.rule.starts_with("fleet-")) {
+        let m = c.monthly_cost_impact.unwrap();
+        if m.amount().is_sign_negative() { short += m } else { waste += m }
+    }
+    let (everything, _) = sample();
+    let prices =
+        crate::pricing::PriceTable::bundled().unwrap().with_spot_discount(config.costs.spot_discount);
+    let summary = crate::summary::summarize(&Fleet::new(everything), &prices, &config.drift, NOW);
+    assert_eq!((summary.drift_waste, summary.drift_short), (waste, short));
+    assert!(!waste.is_zero() && !short.is_zero());
     // Under-provisioned is an availability risk (negative: money the index should cost);
     // over-provisioned and zombies are waste.
     let sign = |rule: &str| {

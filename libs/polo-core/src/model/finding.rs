@@ -28,7 +28,7 @@ pub struct Finding {
     pub resolved_at: Option<OffsetDateTime>,
     /// What it costs a month (the `fleet-*` rules): positive is waste, negative money the
     /// resource should be costing.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default)]
     pub monthly_cost_impact: Option<crate::money::Money>,
 }
 

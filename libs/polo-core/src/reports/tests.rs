@@ -268,3 +268,38 @@ async fn slack_hears_a_revision_only_when_the_total_moves_by_more_than_the_share
     let pending = once_more.run(ReportType::DailyCost, Some("2026-11-21")).await.unwrap().report().clone();
     assert_eq!((pending.sent_at, pending.revised_from), (None, Some(total)));
 }
+
+#[tokio::test]
+async fn the_weekly_summary_prices_drift_as_the_open_findings_do_to_the_cent() {
+    let (mut everything, costs) = generate_with_costs(42, Scale::Small, NOW);
+    let config = Config::bundled().unwrap();
+    let fleet = crate::model::Fleet::new(everything.clone());
+    let prices =
+        crate::pricing::PriceTable::bundled().unwrap().with_spot_discount(config.costs.spot_discount);
+    let context =
+        crate::cop::RuleContext { fleet: &fleet, costs: &costs, config: &config, prices: &prices, now: NOW };
+    everything.findings = crate::cop::reconcile(&[], &crate::cop::evaluate(&context), NOW);
+    let (waste, short) = everything
+        .findings
+        .iter()
+        .filter_map(|f| f.monthly_cost_impact.filter(|_| f.rule.starts_with("fleet-")))
+        .fold((Money::ZERO, Money::ZERO), |(w, s), m| {
+            if m.amount().is_sign_negative() { (w, s + m) } else { (w + m, s) }
+        });
+    let s = Sample {
+        data: LocalDataService::from_snapshot(everything),
+        costs: InMemoryCosts(Arc::new(costs)),
+        store: MemoryReports::default(),
+        config,
+    };
+    s.run(ReportType::WeeklySummary, Some("2026-W47")).await.unwrap();
+    let week = s.store.get(ReportType::WeeklySummary, "2026-W47", NOW).await.unwrap().unwrap();
+    let fact =
+        |label: &str| week.body.facts.iter().find(|f| f.label == label).map(|f| f.value.clone()).unwrap();
+    assert_eq!(fact("Drift waste / month"), format!("${}", waste.to_grouped_cents()));
+    assert_eq!(fact("Drift short / month"), format!("${}", short.abs().to_grouped_cents()));
+    assert!(fact("Indexes at risk").parse::<usize>().unwrap() >= 3, "one per account kind at least");
+    let drift = week.body.sections.iter().find(|x| x.title == "Fleet drift").unwrap();
+    assert_eq!(drift.rows.len(), 6, "every kind, and the total");
+    assert_eq!(assert_adds_up(drift, 2), waste + short);
+}

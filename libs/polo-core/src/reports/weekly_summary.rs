@@ -1,5 +1,7 @@
 //! `weekly-summary` (an ISO week): spend against the week before, the fleet's size and what
-//! changed in it, the indexes whose spend moved most, and the findings open now.
+//! changed in it, the indexes whose spend moved most, the findings open now, and fleet drift
+//! (the open `fleet-*` findings: what runs beyond the registries' ask, and the indexes at
+//! risk).
 
 use std::collections::BTreeMap;
 
@@ -45,6 +47,10 @@ pub(super) fn build(
     if let Some(as_of) = store.as_of().filter(|d| *d < last) {
         facts.push(fact("Cost data through", as_of));
     }
+    let (drift, waste, short, at_risk) = drift_section(&open);
+    facts.push(fact("Drift waste / month", format!("${}", money(waste))));
+    facts.push(fact("Drift short / month", format!("${}", money(short.abs()))));
+    facts.push(fact("Indexes at risk", at_risk));
     let mut change_table = Section::new("Changes in the week", &[("Change", false), ("Resources", true)]);
     for (label, n) in &changes {
         change_table.push(vec![(*label).to_owned(), n.to_string()]);
@@ -93,9 +99,46 @@ pub(super) fn build(
             movers,
             change_table,
             findings,
+            drift,
         ],
         trend: period.days().map(|date| TrendPoint::total_on(store, date)).collect(),
     }
+}
+
+/// The open `fleet-*` findings by rule, with their monthly impact; the sums of the positive
+/// impacts (waste) and of the negative ones (short), to the cent; and how many indexes are
+/// under-provisioned.
+fn drift_section(open: &[&crate::model::Finding]) -> (Section, Money, Money, usize) {
+    let mut by_rule: BTreeMap<&str, (usize, Money)> = BTreeMap::new();
+    let (mut waste, mut short) = (Money::ZERO, Money::ZERO);
+    let mut at_risk = std::collections::BTreeSet::new();
+    for f in open.iter().filter(|f| f.rule.starts_with("fleet-")) {
+        let impact = f.monthly_cost_impact.unwrap_or(Money::ZERO);
+        let entry = by_rule.entry(f.rule.as_str()).or_default();
+        entry.0 += 1;
+        entry.1 += impact;
+        if impact.amount().is_sign_negative() {
+            short += impact;
+        } else {
+            waste += impact;
+        }
+        if f.rule == "fleet-under-provisioned" {
+            at_risk.insert((f.account.as_str(), f.region.as_str(), f.resource_id.as_str()));
+        }
+    }
+    let mut section = Section::new(
+        "Fleet drift",
+        &[("Drift", false), ("Findings", true), ("Monthly impact", true)],
+    )
+    .with_note(
+        "What the index registries ask for against what runs, priced a month: positive is waste, negative is what should run and does not (the fleet-* findings).",
+    );
+    for (rule, (n, impact)) in &by_rule {
+        section.push(vec![rule.trim_start_matches("fleet-").to_owned(), n.to_string(), signed(*impact)]);
+    }
+    let count: usize = by_rule.values().map(|(n, _)| n).sum();
+    section.push(vec!["Total".to_owned(), count.to_string(), signed(waste + short)]);
+    (section, waste, short, at_risk.len())
 }
 
 /// A change's kind, as a row label.

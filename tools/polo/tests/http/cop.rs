@@ -35,7 +35,14 @@ async fn the_findings_table_filters_sorts_and_answers_json_and_csv() {
         by_rule["items"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap()).collect();
     assert!(rules.windows(2).all(|w| w[0] <= w[1]));
     let csv = app.get("/cop?format=csv").await;
-    assert!(csv.body.starts_with("id,rule,severity,resource_kind,resource_id,account,region,message,first_seen,last_seen,last_notified,resolved_at\n"));
+    assert!(csv.body.starts_with("id,rule,severity,resource_kind,resource_id,account,region,message,first_seen,last_seen,last_notified,resolved_at,monthly_cost_impact\n"), "{}", csv.body);
+    // Drift findings are priced a month; the others leave the column empty.
+    let drift = app.json("/cop?format=json&rule=fleet-over-provisioned").await;
+    assert!(
+        drift["items"][0]["monthly_cost_impact"].as_str().is_some_and(|m| m.parse::<f64>().unwrap() > 0.0),
+        "{drift}"
+    );
+    assert!(orphans["items"][0]["monthly_cost_impact"].is_null());
     assert_eq!(csv.body.lines().count() as u64, total + 1);
     assert_eq!(
         app.get("/cop?rule=orphan-instance&status=x").await.status,
