@@ -39,6 +39,7 @@ const SHOWN: &[(IndexColumn, &str, bool)] = &[
     (IndexColumn::MarqoVersion, "Version", false),
     (IndexColumn::CreatedAt, "Created", false),
     (IndexColumn::Instances, "Instances", true),
+    (IndexColumn::Drift, "Drift / month", true),
 ];
 
 /// A Tailwind tone for a status badge.
@@ -83,6 +84,11 @@ struct IndexCells {
     created: String,
     created_at: String,
     instances: usize,
+    /// Its drift kinds ("over-provisioned, type-drift"), `none`, `not-judged`, or empty when
+    /// not judged at all (an index the snapshot lacks).
+    drift: String,
+    /// The month's drift impact, signed; empty without drift.
+    drift_impact: String,
 }
 
 impl IndexCells {
@@ -106,7 +112,25 @@ impl IndexCells {
             created: age(index.created_at, now),
             created_at: rfc3339(index.created_at),
             instances,
+            drift: String::new(),
+            drift_impact: String::new(),
         }
+    }
+
+    /// The same cells with `judged`'s drift.
+    fn with_drift(mut self, judged: Option<&polo_core::drift::IndexDrift>) -> Self {
+        if let Some(judged) = judged {
+            self.drift = polo_core::listing::drift_labels(judged).join(", ");
+            let impact = judged.monthly_cost_impact().round_cents();
+            if !judged.drift.is_empty() {
+                self.drift_impact = if impact.amount().is_sign_negative() {
+                    format!("-${}", impact.abs().to_grouped_cents())
+                } else {
+                    format!("${}", impact.to_grouped_cents())
+                };
+            }
+        }
+        self
     }
 }
 
@@ -125,9 +149,11 @@ struct IndexesPage {
     rows: Vec<IndexCells>,
 }
 
-/// The indexes table over one fleet.
+/// The indexes table over one fleet, each index's drift judged once per request.
 struct IndexesTable {
     fleet: Arc<Fleet>,
+    /// By fleet position.
+    drift: Vec<polo_core::drift::IndexDrift>,
 }
 
 impl Table for IndexesTable {
@@ -145,7 +171,7 @@ impl Table for IndexesTable {
     }
 
     fn rows<'a>(&'a self, query: &TableQuery<IndexColumn>) -> Vec<IndexRow<'a>> {
-        list_indexes(&self.fleet, &query.filters, query.sort)
+        list_indexes(&self.fleet, &query.filters, query.sort, &self.drift)
     }
 
     fn item<'a>(&'a self, row: &IndexRow<'a>) -> IndexItem<'a> {
@@ -153,13 +179,24 @@ impl Table for IndexesTable {
     }
 
     fn cells(&self, row: &IndexRow<'_>, now: OffsetDateTime) -> IndexCells {
-        IndexCells::new(row.index, row.instance_count, now)
+        IndexCells::new(row.index, row.instance_count, now).with_drift(row.drift)
     }
 
     fn extra(&self, _now: OffsetDateTime) {}
 
     fn filters(&self, query: &TableQuery<IndexColumn>) -> Vec<FilterControl> {
-        fleet_filters(query, SELECTS, &self.fleet.index_facets_for(&query.filters))
+        let rest = query.filters.without(FilterField::Drift);
+        let mut controls = fleet_filters(query, SELECTS, &self.fleet.index_facets_for(&rest));
+        // Drift values counted over the indexes the other filters leave.
+        let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+        for row in list_indexes(&self.fleet, &rest, None, &self.drift) {
+            for label in row.drift.map(polo_core::listing::drift_labels).unwrap_or_default() {
+                *counts.entry(label).or_default() += 1;
+            }
+        }
+        let counts: Vec<(String, usize)> = counts.into_iter().map(|(k, n)| (k.to_owned(), n)).collect();
+        controls.push(FilterControl::select(query, FilterField::Drift, "Drift", &counts));
+        controls
     }
 
     fn page(
@@ -185,7 +222,14 @@ pub async fn list(
     request_headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let query = TableQuery::<IndexColumn>::parse(raw.as_deref(), &request_headers, &INDEX_FILTERS)?;
-    let table = IndexesTable { fleet: state.fleet.fleet().await? };
+    let fleet = state.fleet.fleet().await?;
+    let now = state.clock.now();
+    let drift = fleet
+        .indexes()
+        .iter()
+        .map(|x| polo_core::drift::drift_of(&fleet, x, &state.config.drift, &state.prices, now))
+        .collect();
+    let table = IndexesTable { fleet, drift };
     respond(&state, chrome, htmx, &table, query).await
 }
 
@@ -333,7 +377,7 @@ pub async fn detail(
                 });
             html(&IndexPage {
                 chrome,
-                cells: IndexCells::new(&index, instances.len(), now),
+                cells: IndexCells::new(&index, instances.len(), now).with_drift(drift.as_ref()),
                 elsewhere: all
                     .iter()
                     .filter(|x| !x.is_at(&index.index_id, &index.account, &index.region))

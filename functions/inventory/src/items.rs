@@ -71,13 +71,15 @@ pub const INDEX_COLUMNS: &[&str] = &[
     "marqo_version",
     "created_at",
     "instances",
+    "drift",
+    "monthly_cost_impact",
 ];
 
 /// Index rows need the fleet to name their instances.
 pub fn index_item<'a>(fleet: &'a polo_core::model::Fleet, row: &IndexRow<'a>) -> IndexItem<'a> {
     let mut instances: Vec<&str> = fleet.instances_of(row.index).map(|i| i.id.as_str()).collect();
     instances.sort_unstable();
-    IndexItem { index: row.index, instances, drift: None }
+    IndexItem { index: row.index, instances, drift: row.drift.cloned() }
 }
 
 impl CsvRow for InstanceItem<'_> {
@@ -124,6 +126,13 @@ impl CsvRow for IndexItem<'_> {
         cells.text(&x.marqo_version);
         cells.time(Some(x.created_at));
         cells.list(self.instances.iter().copied());
+        if let Some(judged) = &self.drift {
+            cells.list(polo_core::listing::drift_labels(judged));
+            cells.display(judged.monthly_cost_impact().round_cents());
+        } else {
+            cells.text("");
+            cells.text("");
+        }
     }
 }
 
@@ -154,7 +163,7 @@ mod tests {
         sorted_columns.sort_unstable();
         assert_eq!(json_keys, sorted_columns, "CSV columns are the JSON keys");
         assert_eq!(rows_to_csv(INSTANCE_COLUMNS, &items).unwrap(), to_csv(INSTANCE_COLUMNS, &items).unwrap());
-        let rows = list_indexes(&fleet, &Filters::none(), None);
+        let rows = list_indexes(&fleet, &Filters::none(), None, &[]);
         let items: Vec<IndexItem<'_>> = rows.iter().map(|r| index_item(&fleet, r)).collect();
         let json_keys: Vec<String> =
             serde_json::to_value(&items[0]).unwrap().as_object().unwrap().keys().cloned().collect();

@@ -18,11 +18,13 @@ pub enum FilterField {
     Rule,
     /// A finding's severity.
     Severity,
+    /// An index's drift kinds (`crate::drift`), `none`, or `not-judged`.
+    Drift,
 }
 
 impl FilterField {
     /// Every field.
-    pub const ALL: [FilterField; 11] = [
+    pub const ALL: [FilterField; 12] = [
         FilterField::Account,
         FilterField::Region,
         FilterField::State,
@@ -34,6 +36,7 @@ impl FilterField {
         FilterField::Period,
         FilterField::Rule,
         FilterField::Severity,
+        FilterField::Drift,
     ];
 
     /// The query parameter name.
@@ -50,6 +53,7 @@ impl FilterField {
             FilterField::Period => "period",
             FilterField::Rule => "rule",
             FilterField::Severity => "severity",
+            FilterField::Drift => "drift",
         }
     }
 
@@ -127,6 +131,14 @@ impl Filters {
     /// The free text as given.
     pub fn text(&self) -> &str {
         &self.q
+    }
+
+    /// The same filters without `field`'s (which the caller applies itself).
+    #[must_use]
+    pub fn without(&self, field: FilterField) -> Filters {
+        let mut rest = self.clone();
+        rest.fields.retain(|(f, _)| *f != field);
+        rest
     }
 
     /// The values of one field filter, if set.

@@ -2,6 +2,7 @@ use std::cmp::Ordering;
 
 use super::filter::{Filterable, haystack};
 use super::{Column, Direction, FilterField, Filters, Sort};
+use crate::drift::IndexDrift;
 use crate::model::{Fleet, Index};
 
 /// The columns of the indexes table, in JSON order.
@@ -22,6 +23,8 @@ pub enum IndexColumn {
     MarqoVersion,
     CreatedAt,
     Instances,
+    /// Its drift, sorted by the month's impact.
+    Drift,
 }
 
 impl Column for IndexColumn {
@@ -41,6 +44,7 @@ impl Column for IndexColumn {
         IndexColumn::MarqoVersion,
         IndexColumn::CreatedAt,
         IndexColumn::Instances,
+        IndexColumn::Drift,
     ];
 
     fn name(self) -> &'static str {
@@ -60,18 +64,21 @@ impl Column for IndexColumn {
             IndexColumn::MarqoVersion => "marqo_version",
             IndexColumn::CreatedAt => "created_at",
             IndexColumn::Instances => "instances",
+            IndexColumn::Drift => "drift",
         }
     }
 }
 
-/// The filters that apply to indexes (`type` is the inference type, `index` the index id).
-pub const INDEX_FILTERS: [FilterField; 6] = [
+/// The filters that apply to indexes (`type` is the inference type, `index` the index id,
+/// `drift` a drift kind, `none` or `not-judged`).
+pub const INDEX_FILTERS: [FilterField; 7] = [
     FilterField::Account,
     FilterField::Region,
     FilterField::Status,
     FilterField::Type,
     FilterField::Index,
     FilterField::Customer,
+    FilterField::Drift,
 ];
 
 impl Filterable for Index {
@@ -87,7 +94,8 @@ impl Filterable for Index {
             | FilterField::Owner
             | FilterField::Period
             | FilterField::Rule
-            | FilterField::Severity => None,
+            | FilterField::Severity
+            | FilterField::Drift => None,
         }
     }
 
@@ -106,25 +114,51 @@ impl Filterable for Index {
     }
 }
 
-/// An index with the count of instances that serve it.
+/// An index with the count of instances that serve it, and its drift when judged.
 #[derive(Clone, Copy, Debug)]
 pub struct IndexRow<'a> {
     pub index: &'a Index,
     pub instance_count: usize,
+    pub drift: Option<&'a IndexDrift>,
 }
 
-/// The indexes that pass `filters`, in `sort` order (ties by index id).
+/// The values `drift=` matches for a judged index: each kind it has, `none` when it has no
+/// drift, `not-judged` when it could not be judged.
+pub fn drift_labels(judged: &IndexDrift) -> Vec<&'static str> {
+    if judged.not_judged.is_some() {
+        return vec!["not-judged"];
+    }
+    let mut kinds: Vec<&'static str> = judged.drift.iter().map(|d| d.kind.as_str()).collect();
+    kinds.dedup();
+    if kinds.is_empty() { vec!["none"] } else { kinds }
+}
+
+/// The indexes that pass `filters`, in `sort` order (ties by index id). `drift` holds each
+/// index's drift by its position in the fleet (empty: not judged, and `drift=` matches
+/// nothing).
 pub fn list_indexes<'a>(
     fleet: &'a Fleet,
     filters: &Filters,
     sort: Option<Sort<IndexColumn>>,
+    drift: &'a [IndexDrift],
 ) -> Vec<IndexRow<'a>> {
+    let wanted = filters.values(FilterField::Drift);
+    let rest = filters.without(FilterField::Drift);
     let mut rows: Vec<IndexRow<'a>> = fleet
         .indexes()
         .iter()
         .enumerate()
-        .filter(|(pos, i)| filters.matches(*i, || fleet.index_text(*pos)))
-        .map(|(_, index)| IndexRow { index, instance_count: fleet.instance_count_of(index) })
+        .filter(|(pos, i)| rest.matches(*i, || fleet.index_text(*pos)))
+        .map(|(pos, index)| IndexRow {
+            index,
+            instance_count: fleet.instance_count_of(index),
+            drift: drift.get(pos),
+        })
+        .filter(|row| {
+            wanted.is_none_or(|values| {
+                row.drift.is_some_and(|d| drift_labels(d).iter().any(|l| values.iter().any(|v| v == l)))
+            })
+        })
         .collect();
     let sort = sort.unwrap_or(Sort { column: IndexColumn::IndexId, direction: Direction::Ascending });
     rows.sort_unstable_by(|a, b| {
@@ -153,7 +187,13 @@ fn compare(a: &IndexRow<'_>, b: &IndexRow<'_>, column: IndexColumn) -> Ordering 
         IndexColumn::MarqoVersion => version_key(&x.marqo_version).cmp(&version_key(&y.marqo_version)),
         IndexColumn::CreatedAt => x.created_at.cmp(&y.created_at),
         IndexColumn::Instances => a.instance_count.cmp(&b.instance_count),
+        IndexColumn::Drift => impact(a).cmp(&impact(b)),
     }
+}
+
+/// The month's drift impact of a row (zero when not judged).
+fn impact(row: &IndexRow<'_>) -> crate::Money {
+    row.drift.map_or(crate::Money::ZERO, IndexDrift::monthly_cost_impact)
 }
 
 /// Orders "2.10.0" after "2.9.1".

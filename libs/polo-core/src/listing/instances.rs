@@ -90,7 +90,11 @@ impl Filterable for Instance {
             FilterField::Owner => self.owner.as_deref(),
             FilterField::Index => self.index.as_deref(),
             FilterField::Customer => self.customer.as_deref(),
-            FilterField::Status | FilterField::Period | FilterField::Rule | FilterField::Severity => None,
+            FilterField::Status
+            | FilterField::Period
+            | FilterField::Rule
+            | FilterField::Severity
+            | FilterField::Drift => None,
         }
     }
 

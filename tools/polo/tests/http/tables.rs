@@ -118,6 +118,13 @@ fn compare(column: &str, a: &Value, b: &Value) -> Ordering {
         (Value::Null, _) => Ordering::Less,
         (_, Value::Null) => Ordering::Greater,
         (Value::Number(x), Value::Number(y)) => x.as_u64().cmp(&y.as_u64()),
+        // Drift sorts by the month's impact, the sum of its drifts'.
+        (Value::Array(x), Value::Array(y)) if column == "drift" => {
+            let impact = |v: &[Value]| -> Decimal {
+                v.iter().map(|d| Decimal::from_str(d["monthly_cost_impact"].as_str().unwrap()).unwrap()).sum()
+            };
+            impact(x).cmp(&impact(y))
+        }
         (Value::Array(x), Value::Array(y)) => x.len().cmp(&y.len()),
         (Value::String(x), Value::String(y)) => match column {
             "hourly_cost" => Decimal::from_str(x).unwrap().cmp(&Decimal::from_str(y).unwrap()),
@@ -237,4 +244,50 @@ async fn facet_counts_describe_the_view_under_the_other_filters() {
     assert_eq!(states.iter().map(|(_, n)| n).sum::<usize>(), dev, "state counts ignore the state filter");
     let everything = select_counts(&app.get("/instances").await.body, "state");
     assert_eq!(everything.iter().map(|(_, n)| n).sum::<usize>(), e.instances.len());
+}
+
+#[tokio::test]
+async fn indexes_show_filter_and_sort_by_their_drift() {
+    let app = TestApp::sample().await;
+    // The sample has one zombie per account kind: the filter finds them, with their drift.
+    let zombies = app.json("/indexes?format=json&drift=zombie&per_page=500").await;
+    assert_eq!(zombies["total"], 3, "{zombies}");
+    for item in zombies["items"].as_array().unwrap() {
+        assert_eq!(item["status"], "DELETING");
+        let kinds: Vec<&str> =
+            item["drift"].as_array().unwrap().iter().map(|d| d["kind"].as_str().unwrap()).collect();
+        assert!(kinds.contains(&"zombie"), "{item}");
+        assert!(
+            item["desired"]["storage"]["count"].as_u64().is_some() && item["actual"]["inference"].is_object()
+        );
+    }
+    // Several kinds at once; and indexes without drift.
+    let some = app.json("/indexes?format=json&drift=over-provisioned,type-drift&per_page=500").await;
+    assert!(some["total"].as_u64().unwrap() >= 3);
+    let clean = app.json("/indexes?format=json&drift=none&per_page=500").await;
+    assert!(clean["items"].as_array().unwrap().iter().all(|i| i["drift"].as_array().unwrap().is_empty()));
+    // Sorted by the month's impact, the most wasteful first.
+    let by_drift = app.json("/indexes?format=json&sort=-drift&per_page=500").await;
+    let impact = |i: &serde_json::Value| -> f64 {
+        i["drift"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|d| d["monthly_cost_impact"].as_str().unwrap().parse::<f64>().unwrap())
+            .sum()
+    };
+    let impacts: Vec<f64> = by_drift["items"].as_array().unwrap().iter().map(impact).collect();
+    assert!(impacts.windows(2).all(|w| w[0] >= w[1] - 0.005), "{impacts:?}");
+    assert!(impacts[0] > 0.0);
+    // The page: a Drift column and a Drift filter with counts; CSV has both columns.
+    let page = app.get("/indexes?drift=zombie").await;
+    assert!(page.body.contains("Drift / month"), "the column");
+    assert!(page.body.contains("name=\"drift\""), "the filter");
+    let csv = app.get("/indexes?format=csv&drift=zombie").await;
+    assert!(
+        csv.body.lines().next().unwrap().ends_with(",instances,drift,monthly_cost_impact"),
+        "{}",
+        csv.body
+    );
+    assert_eq!(csv.body.lines().count(), 4);
 }
