@@ -54,7 +54,8 @@ pub struct IndexItem<'a> {
     pub drift: Option<polo_core::drift::IndexDrift>,
 }
 
-/// The CSV columns of indexes: the JSON item keys, in order.
+/// The CSV columns of indexes: the JSON item keys, in order (drift's nested `desired`,
+/// `actual` and `drift` stay in JSON).
 pub const INDEX_COLUMNS: &[&str] = &[
     "index_id",
     "name",
@@ -71,8 +72,6 @@ pub const INDEX_COLUMNS: &[&str] = &[
     "marqo_version",
     "created_at",
     "instances",
-    "drift",
-    "monthly_cost_impact",
 ];
 
 /// Index rows need the fleet to name their instances.
@@ -126,13 +125,6 @@ impl CsvRow for IndexItem<'_> {
         cells.text(&x.marqo_version);
         cells.time(Some(x.created_at));
         cells.list(self.instances.iter().copied());
-        if let Some(judged) = &self.drift {
-            cells.list(polo_core::listing::drift_labels(judged));
-            cells.display(judged.monthly_cost_impact().round_cents());
-        } else {
-            cells.text("");
-            cells.text("");
-        }
     }
 }
 

@@ -279,15 +279,10 @@ async fn indexes_show_filter_and_sort_by_their_drift() {
     let impacts: Vec<f64> = by_drift["items"].as_array().unwrap().iter().map(impact).collect();
     assert!(impacts.windows(2).all(|w| w[0] >= w[1] - 0.005), "{impacts:?}");
     assert!(impacts[0] > 0.0);
-    // The page: a Drift column and a Drift filter with counts; CSV has both columns.
+    // The page: a Drift column and a Drift filter with counts; CSV filters the same way.
     let page = app.get("/indexes?drift=zombie").await;
     assert!(page.body.contains("Drift / month"), "the column");
     assert!(page.body.contains("name=\"drift\""), "the filter");
     let csv = app.get("/indexes?format=csv&drift=zombie").await;
-    assert!(
-        csv.body.lines().next().unwrap().ends_with(",instances,drift,monthly_cost_impact"),
-        "{}",
-        csv.body
-    );
     assert_eq!(csv.body.lines().count(), 4);
 }
