@@ -153,7 +153,7 @@ struct IndexesPage {
 struct IndexesTable {
     fleet: Arc<Fleet>,
     /// By fleet position.
-    drift: Vec<polo_core::drift::IndexDrift>,
+    drift: Arc<Vec<polo_core::drift::IndexDrift>>,
 }
 
 impl Table for IndexesTable {
@@ -223,12 +223,7 @@ pub async fn list(
 ) -> Result<Response, AppError> {
     let query = TableQuery::<IndexColumn>::parse(raw.as_deref(), &request_headers, &INDEX_FILTERS)?;
     let fleet = state.fleet.fleet().await?;
-    let now = state.clock.now();
-    let drift = fleet
-        .indexes()
-        .iter()
-        .map(|x| polo_core::drift::drift_of(&fleet, x, &state.config.drift, &state.prices, now))
-        .collect();
+    let drift = state.fleet_drift(&fleet);
     let table = IndexesTable { fleet, drift };
     respond(&state, chrome, htmx, &table, query).await
 }

@@ -39,8 +39,7 @@ fn main() {
         (0..RUNS)
             .map(|_| {
                 let start = Instant::now();
-                let context =
-                    RuleContext { fleet: &fleet, costs: &costs, config: &config, prices: &prices, now };
+                let context = RuleContext::new(&fleet, &costs, &config, &prices, now);
                 let f = evaluate(black_box(&context));
                 found = f.len();
                 start.elapsed().as_secs_f64() * 1e3

@@ -410,20 +410,16 @@ pub fn fleet_drift<'a>(
 }
 
 /// The month's priced drift over the fleet, as the `fleet-*` findings price it (one amount
-/// per index and kind, and per absent index, each rounded to the cent): the sum of the
-/// positive ones (what runs beyond desired: waste), and of the negative ones (what should run
-/// and does not).
-pub fn priced_waste(
-    fleet: &Fleet,
-    settings: &DriftSettings,
-    prices: &PriceTable,
-    now: OffsetDateTime,
-) -> (Money, Money) {
+/// per index and kind, and per absent index, each rounded to the cent), from `judged` (each
+/// index's drift, by fleet position, as [`fleet_drift`] gives it): the sum of the positive
+/// ones (what runs beyond desired: waste), and of the negative ones (what should run and
+/// does not).
+pub fn priced_waste(fleet: &Fleet, judged: &[IndexDrift], prices: &PriceTable) -> (Money, Money) {
     let mut amounts: Vec<Money> = absent_index_zombies(fleet, prices)
         .into_iter()
         .map(|(_, _, _, d)| d.monthly_cost_impact.round_cents())
         .collect();
-    for (_, judged) in fleet_drift(fleet, settings, prices, now) {
+    for judged in judged {
         for kind in DriftKind::ALL {
             let mut of_kind = judged.of_kind(kind).peekable();
             if of_kind.peek().is_some() {

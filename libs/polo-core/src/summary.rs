@@ -71,10 +71,12 @@ pub struct FleetSummary {
 }
 
 /// Summarizes the fleet at `now`.
+/// `drift` is each index's drift by fleet position ([`crate::drift::fleet_drift`]; empty:
+/// only instances of absent indexes count).
 pub fn summarize(
     fleet: &Fleet,
     prices: &PriceTable,
-    drift: &crate::config::DriftSettings,
+    drift: &[crate::drift::IndexDrift],
     now: OffsetDateTime,
 ) -> FleetSummary {
     // Every known state, even at zero; `unknown` only when some instance is in it.
@@ -134,7 +136,7 @@ pub fn summarize(
                 .collect(),
         })
         .collect();
-    let (drift_waste, drift_short) = crate::drift::priced_waste(fleet, drift, prices, now);
+    let (drift_waste, drift_short) = crate::drift::priced_waste(fleet, drift, prices);
     FleetSummary {
         generated_at: everything.generated_at,
         instances: fleet.instances().len(),
@@ -174,15 +176,14 @@ mod tests {
         let now = datetime!(2026-11-24 12:00 UTC);
         let fleet = Fleet::new(generate(42, Scale::Small, now));
         let prices = PriceTable::bundled().unwrap();
-        let s = summarize(&fleet, &prices, &crate::config::DriftSettings::default(), now);
+        let s = summarize(&fleet, &prices, &[], now);
         assert_eq!(s.by_account.iter().map(|g| g.instances).sum::<usize>(), s.instances);
         assert_eq!(s.by_region.iter().map(|g| g.hourly_cost).sum::<Money>(), s.hourly_cost);
         assert_eq!(s.by_state.values().sum::<usize>(), s.instances);
         assert_eq!(s.by_status.values().sum::<usize>(), s.indexes);
         assert_eq!(s.month_to_date.as_ref().unwrap().as_of, datetime!(2026-11-23 0:00 UTC).date());
         assert!(s.freshness.iter().all(|f| !f.stale));
-        let later =
-            summarize(&fleet, &prices, &crate::config::DriftSettings::default(), now + Duration::hours(3));
+        let later = summarize(&fleet, &prices, &[], now + Duration::hours(3));
         assert!(later.freshness.iter().all(|f| f.stale));
     }
 }

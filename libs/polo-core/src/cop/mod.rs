@@ -23,6 +23,30 @@ pub struct RuleContext<'a> {
     /// What instances cost an hour (the bundled table with the configured spot discount).
     pub prices: &'a crate::pricing::PriceTable,
     pub now: OffsetDateTime,
+    /// Every index's drift, by fleet position: judged once, for all five `fleet-*` rules.
+    drift: std::sync::OnceLock<Vec<crate::drift::IndexDrift>>,
+}
+
+impl<'a> RuleContext<'a> {
+    /// The context of one run.
+    pub fn new(
+        fleet: &'a Fleet,
+        costs: &'a CostStore,
+        config: &'a Config,
+        prices: &'a crate::pricing::PriceTable,
+        now: OffsetDateTime,
+    ) -> RuleContext<'a> {
+        RuleContext { fleet, costs, config, prices, now, drift: std::sync::OnceLock::new() }
+    }
+
+    /// Every index's drift, by its position in the fleet (judged on first use).
+    pub fn drift(&self) -> &[crate::drift::IndexDrift] {
+        self.drift.get_or_init(|| {
+            crate::drift::fleet_drift(self.fleet, &self.config.drift, self.prices, self.now)
+                .map(|(_, d)| d)
+                .collect()
+        })
+    }
 }
 
 /// The `[cop.rules.<id>]` table of one rule (validated when the config is read).

@@ -40,7 +40,7 @@ pub async fn run_cop(
             problem: e.to_string(),
         })?
         .with_spot_discount(sources.config.costs.spot_discount);
-    let context = RuleContext { fleet: &fleet, costs: &costs, config: sources.config, prices: &prices, now };
+    let context = RuleContext::new(&fleet, &costs, sources.config, &prices, now);
     let found = evaluate(&context);
     let previous = sources.store.all().await?;
     let findings = reconcile(&previous, &found, now);

@@ -22,7 +22,7 @@ fn run(everything: Everything, costs: &CostStore, config: &Config, now: OffsetDa
     let fleet = Fleet::new(everything);
     let prices =
         crate::pricing::PriceTable::bundled().unwrap().with_spot_discount(config.costs.spot_discount);
-    evaluate(&RuleContext { fleet: &fleet, costs, config, prices: &prices, now })
+    evaluate(&RuleContext::new(&fleet, costs, config, &prices, now))
 }
 
 fn ids(found: &[Candidate], rule: &str) -> Vec<String> {
@@ -296,7 +296,10 @@ fn the_sample_has_every_drift_kind_priced_in_every_account_kind() {
     let (everything, _) = sample();
     let prices =
         crate::pricing::PriceTable::bundled().unwrap().with_spot_discount(config.costs.spot_discount);
-    let summary = crate::summary::summarize(&Fleet::new(everything), &prices, &config.drift, NOW);
+    let fleet = Fleet::new(everything);
+    let judged: Vec<_> =
+        crate::drift::fleet_drift(&fleet, &config.drift, &prices, NOW).map(|(_, d)| d).collect();
+    let summary = crate::summary::summarize(&fleet, &prices, &judged, NOW);
     assert_eq!((summary.drift_waste, summary.drift_short), (waste, short));
     assert!(!waste.is_zero() && !short.is_zero());
     // Under-provisioned is an availability risk (negative: money the index should cost);

@@ -276,8 +276,7 @@ async fn the_weekly_summary_prices_drift_as_the_open_findings_do_to_the_cent() {
     let fleet = crate::model::Fleet::new(everything.clone());
     let prices =
         crate::pricing::PriceTable::bundled().unwrap().with_spot_discount(config.costs.spot_discount);
-    let context =
-        crate::cop::RuleContext { fleet: &fleet, costs: &costs, config: &config, prices: &prices, now: NOW };
+    let context = crate::cop::RuleContext::new(&fleet, &costs, &config, &prices, NOW);
     everything.findings = crate::cop::reconcile(&[], &crate::cop::evaluate(&context), NOW);
     let (waste, short) = everything
         .findings

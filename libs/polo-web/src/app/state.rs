@@ -34,9 +34,45 @@ pub struct AppState {
     pub reports: Arc<dyn polo_core::ports::ReportStore>,
     /// Browser sessions, where people sign in.
     pub sessions: Option<Arc<dyn polo_core::ports::SessionStore>>,
+    /// Each index's drift of the snapshot last judged, kept a minute (`/`, `/indexes`).
+    drift: Arc<std::sync::Mutex<Option<JudgedDrift>>>,
 }
 
+/// The drift of one snapshot, judged at one instant.
+struct JudgedDrift {
+    generated_at: time::OffsetDateTime,
+    judged_at: time::OffsetDateTime,
+    by_position: Arc<Vec<polo_core::drift::IndexDrift>>,
+}
+
+/// How long a judged drift serves: grace periods and stuck transitions are in hours.
+const DRIFT_FRESH: time::Duration = time::Duration::minutes(1);
+
 impl AppState {
+    /// Each index of `fleet` judged for drift (`polo_core::drift`), by fleet position: once
+    /// per snapshot and minute, however many requests ask.
+    pub fn fleet_drift(&self, fleet: &polo_core::model::Fleet) -> Arc<Vec<polo_core::drift::IndexDrift>> {
+        let now = self.clock.now();
+        let generated_at = fleet.everything().generated_at;
+        if let Ok(cached) = self.drift.lock()
+            && let Some(c) = cached.as_ref()
+            && c.generated_at == generated_at
+            && (now - c.judged_at).abs() < DRIFT_FRESH
+        {
+            return Arc::clone(&c.by_position);
+        }
+        let by_position: Arc<Vec<_>> = Arc::new(
+            polo_core::drift::fleet_drift(fleet, &self.config.drift, &self.prices, now)
+                .map(|(_, d)| d)
+                .collect(),
+        );
+        if let Ok(mut cached) = self.drift.lock() {
+            *cached =
+                Some(JudgedDrift { generated_at, judged_at: now, by_position: Arc::clone(&by_position) });
+        }
+        by_position
+    }
+
     /// The same state, reading costs from `costs`.
     #[must_use]
     pub fn with_costs(mut self, costs: Arc<dyn polo_core::ports::CostReader>) -> AppState {
@@ -92,6 +128,7 @@ impl AppState {
             costs: stores.costs,
             reports: stores.reports,
             sessions: stores.sessions,
+            drift: Arc::default(),
         })
     }
 
@@ -117,6 +154,7 @@ impl AppState {
             costs: Arc::new(polo_core::ports::InMemoryCosts(Arc::new(polo_core::model::CostStore::empty()))),
             reports: Arc::new(polo_core::ports::MemoryReports::default()),
             sessions: Some(Arc::new(polo_core::ports::MemorySessions::default())),
+            drift: Arc::default(),
         })
     }
 }

@@ -7,7 +7,7 @@
 use rust_decimal::Decimal;
 
 use crate::cop::{Candidate, Rule, RuleContext, RuleSettings};
-use crate::drift::{Drift, DriftKind, IndexDrift, NodeRole, absent_index_zombies, fleet_drift};
+use crate::drift::{Drift, DriftKind, IndexDrift, NodeRole, absent_index_zombies};
 use crate::model::{Index, ResourceKind, Severity};
 use crate::money::Money;
 
@@ -161,13 +161,17 @@ impl Rule for FleetDrift {
         let counts = |impact: Money| {
             matches!(self.0, DriftKind::UnderProvisioned | DriftKind::Zombie) || impact.amount().abs() >= min
         };
-        let mut found: Vec<Candidate> = fleet_drift(ctx.fleet, &ctx.config.drift, ctx.prices, ctx.now)
+        let mut found: Vec<Candidate> = ctx
+            .fleet
+            .indexes()
+            .iter()
+            .zip(ctx.drift())
             .filter_map(|(index, judged)| {
                 let drifts: Vec<&Drift> = judged.of_kind(self.0).collect();
                 if drifts.is_empty() {
                     return None;
                 }
-                self.about(index, &judged, &drifts).filter(|c| c.monthly_cost_impact.is_some_and(counts))
+                self.about(index, judged, &drifts).filter(|c| c.monthly_cost_impact.is_some_and(counts))
             })
             .collect();
         if self.0 == DriftKind::Zombie {
