@@ -84,7 +84,7 @@ pub async fn overview(
     let format = detail_format(raw.as_deref(), &request_headers)?;
     let fleet = state.fleet.fleet().await?;
     let now = state.clock.now();
-    let s = summarize(&fleet, &state.prices, &state.fleet_drift(&fleet), now);
+    let s = summarize(&fleet, &state.prices, state.fleet_drift(&fleet).1, now);
     match format {
         Format::Json => json(&s),
         Format::Csv => {

@@ -414,7 +414,7 @@ pub fn fleet_drift<'a>(
 /// index's drift, by fleet position, as [`fleet_drift`] gives it): the sum of the positive
 /// ones (what runs beyond desired: waste), and of the negative ones (what should run and
 /// does not).
-pub fn priced_waste(fleet: &Fleet, judged: &[IndexDrift], prices: &PriceTable) -> (Money, Money) {
+pub fn priced_waste(fleet: &Fleet, judged: &[IndexDrift], prices: &PriceTable) -> DriftTotals {
     let mut amounts: Vec<Money> = absent_index_zombies(fleet, prices)
         .into_iter()
         .map(|(_, _, _, d)| d.monthly_cost_impact.round_cents())
@@ -427,15 +427,23 @@ pub fn priced_waste(fleet: &Fleet, judged: &[IndexDrift], prices: &PriceTable) -
             }
         }
     }
-    let (mut waste, mut short) = (Money::ZERO, Money::ZERO);
+    let mut totals = DriftTotals::default();
     for amount in amounts {
         if amount.amount().is_sign_negative() {
-            short += amount;
+            totals.short += amount;
         } else {
-            waste += amount;
+            totals.waste += amount;
         }
     }
-    (waste, short)
+    totals
+}
+
+/// The month's drift of a fleet: what runs beyond the registries' ask (waste, positive) and
+/// what they ask for that does not run (short, negative).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct DriftTotals {
+    pub waste: Money,
+    pub short: Money,
 }
 
 #[cfg(test)]

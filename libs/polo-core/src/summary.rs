@@ -71,12 +71,11 @@ pub struct FleetSummary {
 }
 
 /// Summarizes the fleet at `now`.
-/// `drift` is each index's drift by fleet position ([`crate::drift::fleet_drift`]; empty:
-/// only instances of absent indexes count).
+/// `drift` is the fleet's drift totals ([`crate::drift::priced_waste`]).
 pub fn summarize(
     fleet: &Fleet,
     prices: &PriceTable,
-    drift: &[crate::drift::IndexDrift],
+    drift: crate::drift::DriftTotals,
     now: OffsetDateTime,
 ) -> FleetSummary {
     // Every known state, even at zero; `unknown` only when some instance is in it.
@@ -136,7 +135,6 @@ pub fn summarize(
                 .collect(),
         })
         .collect();
-    let (drift_waste, drift_short) = crate::drift::priced_waste(fleet, drift, prices);
     FleetSummary {
         generated_at: everything.generated_at,
         instances: fleet.instances().len(),
@@ -148,8 +146,8 @@ pub fn summarize(
         by_region: keyed(regions),
         hourly_cost: hourly,
         monthly_cost: hourly.hourly_to_monthly(),
-        drift_waste,
-        drift_short,
+        drift_waste: drift.waste,
+        drift_short: drift.short,
         unpriced,
         price_table_version: prices.version.clone(),
         month_to_date: month_to_date(fleet),
@@ -176,14 +174,15 @@ mod tests {
         let now = datetime!(2026-11-24 12:00 UTC);
         let fleet = Fleet::new(generate(42, Scale::Small, now));
         let prices = PriceTable::bundled().unwrap();
-        let s = summarize(&fleet, &prices, &[], now);
+        let s = summarize(&fleet, &prices, crate::drift::DriftTotals::default(), now);
         assert_eq!(s.by_account.iter().map(|g| g.instances).sum::<usize>(), s.instances);
         assert_eq!(s.by_region.iter().map(|g| g.hourly_cost).sum::<Money>(), s.hourly_cost);
         assert_eq!(s.by_state.values().sum::<usize>(), s.instances);
         assert_eq!(s.by_status.values().sum::<usize>(), s.indexes);
         assert_eq!(s.month_to_date.as_ref().unwrap().as_of, datetime!(2026-11-23 0:00 UTC).date());
         assert!(s.freshness.iter().all(|f| !f.stale));
-        let later = summarize(&fleet, &prices, &[], now + Duration::hours(3));
+        let later =
+            summarize(&fleet, &prices, crate::drift::DriftTotals::default(), now + Duration::hours(3));
         assert!(later.freshness.iter().all(|f| f.stale));
     }
 }

@@ -299,7 +299,8 @@ fn the_sample_has_every_drift_kind_priced_in_every_account_kind() {
     let fleet = Fleet::new(everything);
     let judged: Vec<_> =
         crate::drift::fleet_drift(&fleet, &config.drift, &prices, NOW).map(|(_, d)| d).collect();
-    let summary = crate::summary::summarize(&fleet, &prices, &judged, NOW);
+    let totals = crate::drift::priced_waste(&fleet, &judged, &prices);
+    let summary = crate::summary::summarize(&fleet, &prices, totals, NOW);
     assert_eq!((summary.drift_waste, summary.drift_short), (waste, short));
     assert!(!waste.is_zero() && !short.is_zero());
     // Under-provisioned is an availability risk (negative: money the index should cost);
