@@ -82,6 +82,17 @@ impl PendingSignIn {
         format!("{}.{}.{}", self.verifier, self.nonce, URL_SAFE_NO_PAD.encode(&self.return_to))
     }
 
+    /// The names of every sign-in cookie the request carries.
+    pub(crate) fn names_in(headers: &HeaderMap) -> impl Iterator<Item = &str> {
+        headers
+            .get_all(COOKIE)
+            .iter()
+            .filter_map(|v| v.to_str().ok())
+            .flat_map(|v| v.split(';'))
+            .filter_map(|pair| pair.trim().split_once('=').map(|(k, _)| k))
+            .filter(|k| k.starts_with(SIGN_IN_COOKIE_PREFIX))
+    }
+
     /// Reads the cookie of `state` back; `None` if this browser did not start that sign-in.
     pub(crate) fn from_cookies(headers: &HeaderMap, state: &str) -> Option<PendingSignIn> {
         if state.is_empty() || !state.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_') {

@@ -134,8 +134,20 @@ async fn login(
         SIGN_IN_MAX_AGE_SECS,
         secure(oidc),
     );
-    redirect(url.as_str(), &[flow_cookie])
+    // A page that sends the browser here again and again must not pile up sign-in cookies
+    // until its requests are too large: past a few unfinished sign-ins, the older ones go.
+    let held: Vec<&str> = PendingSignIn::names_in(&headers).collect();
+    let mut cookies: Vec<String> = if held.len() >= MAX_PENDING_SIGN_INS {
+        held.iter().map(|name| set_cookie(name, "", "/auth", 0, secure(oidc))).collect()
+    } else {
+        Vec::new()
+    };
+    cookies.push(flow_cookie);
+    redirect(url.as_str(), &cookies)
 }
+
+/// Unfinished sign-ins a browser may hold at once (tabs signing in together).
+const MAX_PENDING_SIGN_INS: usize = 4;
 
 /// `GET /auth/callback?code&state`: the provider sends the person back; the code is
 /// exchanged, the ID token validated, and the session cookie set.

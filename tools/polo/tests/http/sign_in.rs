@@ -559,6 +559,19 @@ async fn return_to_never_leaves_the_site() {
 }
 
 #[tokio::test]
+async fn unfinished_sign_ins_do_not_pile_up_cookies() {
+    let provider = Provider::start().await;
+    let app = Dashboard::start(&provider.issuer).await;
+    let held: Vec<String> = (0..4).map(|n| format!("polo_signin_s{n}=v")).collect();
+    let login = app.get("/auth/login", &[("cookie", &held[..3].join("; "))]).await;
+    assert_eq!(login.cookies().len(), 1, "a few tabs signing in together keep theirs");
+    let login = app.get("/auth/login", &[("cookie", &held.join("; "))]).await;
+    let cleared: Vec<&str> = login.cookies().into_iter().filter(|c| c.contains("Max-Age=0")).collect();
+    assert_eq!(cleared.len(), 4, "{:?}", login.cookies());
+    assert_eq!(login.cookies().len(), 5, "the older ones go, the new one is set");
+}
+
+#[tokio::test]
 async fn behind_https_cookies_are_host_only_and_the_callback_is_the_public_url() {
     let provider = Provider::start().await;
     let app =
