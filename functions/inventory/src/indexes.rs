@@ -349,11 +349,7 @@ pub async fn detail(
     let drift = fleet
         .index_at(&index.index_id, &index.account, &index.region)
         .map(|x| polo_core::drift::drift_of(&fleet, x, &state.config.drift, &state.prices, now));
-    let item = IndexItem {
-        index: &index,
-        instances: instances.iter().map(|i| i.id.as_str()).collect(),
-        drift: drift.clone(),
-    };
+    let item = IndexItem::new(&index, instances.iter().map(|i| i.id.as_str()).collect(), drift.clone());
     match format {
         Format::Json => json(&item),
         Format::Csv => csv(rows_to_csv(INDEX_COLUMNS, [&item])?, &format!("{}.csv", index.index_id)),
@@ -421,10 +417,8 @@ async fn scopes(
     let items: Vec<IndexItem<'_>> = indexes
         .iter()
         .zip(&served)
-        .map(|(index, instances)| IndexItem {
-            index,
-            instances: instances.iter().map(|i| i.id.as_str()).collect(),
-            drift: None,
+        .map(|(index, instances)| {
+            IndexItem::new(index, instances.iter().map(|i| i.id.as_str()).collect(), None)
         })
         .collect();
     match format {

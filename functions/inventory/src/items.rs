@@ -52,6 +52,23 @@ pub struct IndexItem<'a> {
     /// index's own page; lists leave it out.
     #[serde(flatten, skip_serializing_if = "Option::is_none")]
     pub drift: Option<polo_core::drift::IndexDrift>,
+    /// What `drift=` matches for it (each kind, `none`, `not-judged`); empty when not judged.
+    pub drift_kinds: Vec<&'static str>,
+    /// The month's drift impact, to the cent; null when not judged.
+    pub monthly_cost_impact: Option<polo_core::Money>,
+}
+
+impl<'a> IndexItem<'a> {
+    /// `index` served by `instances`, with its drift when judged.
+    pub fn new(
+        index: &'a Index,
+        instances: Vec<&'a str>,
+        drift: Option<polo_core::drift::IndexDrift>,
+    ) -> IndexItem<'a> {
+        let drift_kinds = drift.as_ref().map(polo_core::listing::drift_labels).unwrap_or_default();
+        let monthly_cost_impact = drift.as_ref().map(|d| d.monthly_cost_impact().round_cents());
+        IndexItem { index, instances, drift, drift_kinds, monthly_cost_impact }
+    }
 }
 
 /// The CSV columns of indexes: the JSON item keys, in order (drift's nested `desired`,
@@ -72,13 +89,15 @@ pub const INDEX_COLUMNS: &[&str] = &[
     "marqo_version",
     "created_at",
     "instances",
+    "drift_kinds",
+    "monthly_cost_impact",
 ];
 
 /// Index rows need the fleet to name their instances.
 pub fn index_item<'a>(fleet: &'a polo_core::model::Fleet, row: &IndexRow<'a>) -> IndexItem<'a> {
     let mut instances: Vec<&str> = fleet.instances_of(row.index).map(|i| i.id.as_str()).collect();
     instances.sort_unstable();
-    IndexItem { index: row.index, instances, drift: row.drift.cloned() }
+    IndexItem::new(row.index, instances, row.drift.cloned())
 }
 
 impl CsvRow for InstanceItem<'_> {
@@ -125,6 +144,11 @@ impl CsvRow for IndexItem<'_> {
         cells.text(&x.marqo_version);
         cells.time(Some(x.created_at));
         cells.list(self.instances.iter().copied());
+        cells.list(self.drift_kinds.iter().copied());
+        match self.monthly_cost_impact {
+            Some(impact) => cells.display(impact),
+            None => cells.maybe(None),
+        }
     }
 }
 

@@ -285,4 +285,8 @@ async fn indexes_show_filter_and_sort_by_their_drift() {
     assert!(page.body.contains("name=\"drift\""), "the filter");
     let csv = app.get("/indexes?format=csv&drift=zombie").await;
     assert_eq!(csv.body.lines().count(), 4);
+    assert!(csv.body.lines().next().unwrap().ends_with(",instances,drift_kinds,monthly_cost_impact"));
+    assert!(csv.body.lines().skip(1).all(|l| l.contains("zombie")), "{}", csv.body);
+    assert!(zombies["items"][0]["drift_kinds"].as_array().unwrap().iter().any(|k| k == "zombie"));
+    assert!(zombies["items"][0]["monthly_cost_impact"].as_str().is_some());
 }
