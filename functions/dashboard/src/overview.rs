@@ -84,7 +84,11 @@ pub async fn overview(
     let format = detail_format(raw.as_deref(), &request_headers)?;
     let fleet = state.fleet.fleet().await?;
     let now = state.clock.now();
-    let s = summarize(&fleet, &state.prices, state.fleet_drift(&fleet).1, now);
+    // Drift as the Cop's open fleet-* findings price it (the weekly summary's figures too);
+    // unreadable findings leave it at zero, and the findings card says why.
+    let open = state.findings.open_findings().await;
+    let drift = open.as_ref().map(polo_core::drift::totals_of_findings).unwrap_or_default();
+    let s = summarize(&fleet, &state.prices, drift, now);
     match format {
         Format::Json => json(&s),
         Format::Csv => {
@@ -119,7 +123,7 @@ pub async fn overview(
                 .collect();
             // The snapshot is the page; reports and findings are parts of it that may be
             // missing on their own.
-            let (latest, open) = tokio::join!(state.reports.latest(now), state.findings.open_findings());
+            let latest = state.reports.latest(now).await;
             let reports = latest
                 .map(|l| {
                     l.into_iter().map(|r| (r.path(), r.kind.title(), r.period, r.body.headline)).collect()

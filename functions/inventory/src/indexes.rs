@@ -223,7 +223,7 @@ pub async fn list(
 ) -> Result<Response, AppError> {
     let query = TableQuery::<IndexColumn>::parse(raw.as_deref(), &request_headers, &INDEX_FILTERS)?;
     let fleet = state.fleet.fleet().await?;
-    let (drift, _) = state.fleet_drift(&fleet);
+    let drift = state.fleet_drift(&fleet);
     let table = IndexesTable { fleet, drift };
     respond(&state, chrome, htmx, &table, query).await
 }

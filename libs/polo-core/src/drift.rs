@@ -70,6 +70,12 @@ impl DriftKind {
         }
     }
 
+    /// Whether its amounts are money of their own: a stuck transition's is the gap its
+    /// index's other kinds already count, which totals must not add twice.
+    pub fn adds_up(self) -> bool {
+        self != DriftKind::StuckTransition
+    }
+
     /// The kind `text` names.
     pub fn parse(text: &str) -> Option<DriftKind> {
         DriftKind::ALL.into_iter().find(|k| k.as_str() == text)
@@ -118,7 +124,7 @@ pub struct Drift {
     /// How many nodes (missing, extra, of another type, left running).
     pub count: u32,
     /// What it does to the monthly bill: positive is waste, negative money the index should
-    /// be costing. Unpriced types count zero (and `unpriced` says how many).
+    /// be costing. Types the price table does not know count zero.
     pub monthly_cost_impact: Money,
 }
 
@@ -175,7 +181,9 @@ pub fn role_of(instance: &Instance, settings: &DriftSettings) -> Option<NodeRole
     if let Some(role) = instance.tags.get(&settings.role_tag).and_then(|t| parse(t)) {
         return Some(role);
     }
-    instance.name.as_deref()?.split(['-', '_', '.']).find_map(parse)
+    // The last role word wins: `acme-storage-inference-0` is an inference node of an index
+    // named "storage".
+    instance.name.as_deref()?.rsplit(['-', '_', '.']).find_map(parse)
 }
 
 /// What the registry asks of `index`: `inference_count` nodes of its inference type's EC2
@@ -206,9 +214,17 @@ fn monthly(prices: &PriceTable, region: &str, instance_type: &str, lifecycle: Li
     prices.hourly(region, instance_type, lifecycle).map(Money::hourly_to_monthly)
 }
 
-/// Whether `index`, in `status` since `since`, is within `hours` of it at `now`.
-fn within(since: Option<OffsetDateTime>, now: OffsetDateTime, hours: u32) -> bool {
-    since.is_none_or(|since| now - since < time::Duration::hours(i64::from(hours)))
+/// What a serving node costs an hour: its type's price at its lifecycle (a pending node too:
+/// it is billed once running, which is what it is becoming).
+fn node_hourly(prices: &PriceTable, node: &Instance) -> Option<Money> {
+    prices.hourly(&node.region, &node.instance_type, node.lifecycle)
+}
+
+/// Whether `index` has been in its status for less than `hours` at `now`. Without a
+/// `status_since`, its creation stands in (never "forever within").
+fn within(index: &Index, now: OffsetDateTime, hours: u32) -> bool {
+    let since = index.status_since.unwrap_or(index.created_at);
+    now - since < time::Duration::hours(i64::from(hours))
 }
 
 /// `index` judged at `now`: desired against actual per role, and each drift priced.
@@ -248,7 +264,7 @@ pub fn drift_of(
     };
     let deleting = index.status == IndexStatus::Deleting;
     let transition = matches!(index.status, IndexStatus::Creating | IndexStatus::Deleting);
-    if transition && within(index.status_since, now, settings.grace_hours) {
+    if transition && within(index, now, settings.grace_hours) {
         judged.not_judged = Some(format!(
             "{} for less than {} h (the grace period)",
             index.status.as_str(),
@@ -275,6 +291,8 @@ pub fn drift_of(
         let want = desired.of(role);
         let want_type = want.instance_type.as_deref().unwrap_or_default();
         let nodes = &serving_by_role[role as usize];
+        // Nodes counted as extra are priced whole there, not again as another type.
+        let mut kept: Vec<&Instance> = nodes.clone();
         let have = u32::try_from(nodes.len()).unwrap_or(u32::MAX);
         let desired_node =
             monthly(prices, &index.region, want_type, Lifecycle::OnDemand).unwrap_or(Money::ZERO);
@@ -289,15 +307,11 @@ pub fn drift_of(
             });
         } else if have > want.count {
             // The extra nodes are the newest ones (what a scale-out left), priced as they run.
-            let mut newest: Vec<&Instance> = nodes.clone();
-            newest.sort_by(|a, b| b.launch_time.cmp(&a.launch_time).then_with(|| a.id.cmp(&b.id)));
+            kept.sort_by(|a, b| b.launch_time.cmp(&a.launch_time).then_with(|| a.id.cmp(&b.id)));
             let extra = have - want.count;
-            let cost = newest
-                .iter()
-                .take(extra as usize)
-                .filter_map(|i| prices.instance_hourly(i))
-                .sum::<Money>()
-                .hourly_to_monthly();
+            let extras: Vec<&Instance> = kept.drain(..extra as usize).collect();
+            let cost =
+                extras.iter().filter_map(|i| node_hourly(prices, i)).sum::<Money>().hourly_to_monthly();
             judged.drift.push(Drift {
                 kind: DriftKind::OverProvisioned,
                 role: Some(role),
@@ -305,13 +319,13 @@ pub fn drift_of(
                 monthly_cost_impact: cost,
             });
         }
-        let other: Vec<&Instance> = nodes.iter().copied().filter(|i| i.instance_type != want_type).collect();
+        let other: Vec<&Instance> = kept.iter().copied().filter(|i| i.instance_type != want_type).collect();
         if !other.is_empty() {
             // What each runs at, less what the mapped type would at the same lifecycle.
             let cost = other
                 .iter()
                 .filter_map(|i| {
-                    let runs = prices.instance_hourly(i)?;
+                    let runs = node_hourly(prices, i)?;
                     let would = prices.hourly(&i.region, want_type, i.lifecycle)?;
                     Some(runs - would)
                 })
@@ -326,26 +340,17 @@ pub fn drift_of(
         }
     }
     if matches!(index.status, IndexStatus::Creating | IndexStatus::Modifying)
-        && !within(index.status_since, now, settings.stuck_hours)
+        && !within(index, now, settings.stuck_hours)
     {
-        // What the index costs against what its desired state would: the price of the
-        // transition not finishing (zero when the fleet already matches).
-        let runs: Money =
-            here.iter().copied().filter(|i| serving(i)).filter_map(|i| prices.instance_hourly(i)).sum();
-        let would: Money = NodeRole::ALL
-            .iter()
-            .filter_map(|role| {
-                let want = desired.of(*role);
-                let node =
-                    prices.hourly(&index.region, want.instance_type.as_deref()?, Lifecycle::OnDemand)?;
-                Some(node * rust_decimal::Decimal::from(want.count))
-            })
-            .sum();
+        // The gap the stuck transition leaves open: what the index's other drift costs (zero
+        // when the fleet already matches). That money is already counted under its kinds, so
+        // totals leave it out ([`DriftKind::adds_up`]).
+        let counted: Money = judged.drift.iter().map(|d| d.monthly_cost_impact).sum();
         judged.drift.push(Drift {
             kind: DriftKind::StuckTransition,
             role: None,
             count: u32::try_from(here.iter().filter(|i| serving(i)).count()).unwrap_or(u32::MAX),
-            monthly_cost_impact: (runs - would).hourly_to_monthly(),
+            monthly_cost_impact: counted,
         });
     }
     judged
@@ -359,7 +364,7 @@ fn zombie(left: &[&Instance], prices: &PriceTable) -> Drift {
         count: u32::try_from(left.len()).unwrap_or(u32::MAX),
         monthly_cost_impact: left
             .iter()
-            .filter_map(|i| prices.instance_hourly(i))
+            .filter_map(|i| node_hourly(prices, i))
             .sum::<Money>()
             .hourly_to_monthly(),
     }
@@ -420,7 +425,7 @@ pub fn priced_waste(fleet: &Fleet, judged: &[IndexDrift], prices: &PriceTable) -
         .map(|(_, _, _, d)| d.monthly_cost_impact.round_cents())
         .collect();
     for judged in judged {
-        for kind in DriftKind::ALL {
+        for kind in DriftKind::ALL.into_iter().filter(|k| k.adds_up()) {
             let mut of_kind = judged.of_kind(kind).peekable();
             if of_kind.peek().is_some() {
                 amounts.push(of_kind.map(|d| d.monthly_cost_impact).sum::<Money>().round_cents());
@@ -429,6 +434,26 @@ pub fn priced_waste(fleet: &Fleet, judged: &[IndexDrift], prices: &PriceTable) -
     }
     let mut totals = DriftTotals::default();
     for amount in amounts {
+        if amount.amount().is_sign_negative() {
+            totals.short += amount;
+        } else {
+            totals.waste += amount;
+        }
+    }
+    totals
+}
+
+/// The month's drift of the open `fleet-*` findings among `findings`, as `/` and the weekly
+/// summary show it: each finding's amount once (stuck transitions, whose amounts other kinds
+/// count, left out).
+pub fn totals_of_findings<'a>(findings: impl IntoIterator<Item = &'a crate::model::Finding>) -> DriftTotals {
+    let mut totals = DriftTotals::default();
+    for f in findings {
+        let adds = f.rule.strip_prefix("fleet-").and_then(DriftKind::parse).is_some_and(DriftKind::adds_up);
+        if f.resolved_at.is_some() || !adds {
+            continue;
+        }
+        let amount = f.monthly_cost_impact.unwrap_or(Money::ZERO);
         if amount.amount().is_sign_negative() {
             totals.short += amount;
         } else {
@@ -563,6 +588,27 @@ mod tests {
     }
 
     #[test]
+    fn a_pending_node_is_priced_as_it_will_run_and_extras_are_not_type_drift_too() {
+        let mut fleet = matching();
+        let mut extra = node(2, "inference", "c6i.2xlarge");
+        extra.state = InstanceState::Pending;
+        fleet.push(extra);
+        let judged = judge(index(IndexStatus::Ready, 100), fleet);
+        let over: Vec<&Drift> = judged.of_kind(DriftKind::OverProvisioned).collect();
+        assert_eq!(over[0].monthly_cost_impact, monthly_of("c6i.2xlarge"), "pending, priced as it will run");
+        assert_eq!(judged.of_kind(DriftKind::TypeDrift).count(), 0, "the extra node is priced once");
+    }
+
+    #[test]
+    fn an_index_without_a_status_time_is_judged_from_its_creation() {
+        let mut x = index(IndexStatus::Creating, 0);
+        x.status_since = None;
+        let judged = judge(x, Vec::new());
+        assert!(judged.not_judged.is_none(), "created 30 days ago: past the grace");
+        assert_eq!(judged.of_kind(DriftKind::UnderProvisioned).count(), 2);
+    }
+
+    #[test]
     fn type_drift_is_what_the_other_type_costs_beyond_the_mapped_one() {
         let mut fleet = matching();
         fleet[0].instance_type = "c6i.2xlarge".into();
@@ -607,12 +653,19 @@ mod tests {
     }
 
     #[test]
-    fn stuck_transition_prices_the_fleet_against_its_desired_state() {
+    fn stuck_transition_carries_the_gap_it_leaves_open_without_adding_it_again() {
         let mut fleet = matching();
         fleet.push(node(2, "storage", "r6i.large"));
         let judged = judge(index(IndexStatus::Modifying, 7), fleet.clone());
         let d: Vec<&Drift> = judged.of_kind(DriftKind::StuckTransition).collect();
-        assert_eq!(d[0].monthly_cost_impact, monthly_of("r6i.large"), "one storage node beyond desired");
+        assert_eq!(d[0].monthly_cost_impact, monthly_of("r6i.large"), "the gap it leaves: one storage node");
+        assert!(!DriftKind::StuckTransition.adds_up(), "counted under over-provisioned, not twice");
+        // A transition stuck with the fleet already matching leaves no gap.
+        let matched = judge(index(IndexStatus::Modifying, 7), matching());
+        assert_eq!(
+            matched.of_kind(DriftKind::StuckTransition).next().unwrap().monthly_cost_impact,
+            Money::ZERO
+        );
         assert!(
             judge(index(IndexStatus::Modifying, 5), fleet)
                 .of_kind(DriftKind::StuckTransition)
@@ -663,6 +716,8 @@ mod tests {
         n.tags.clear();
         n.name = Some("acme-docs-inference-3".into());
         assert_eq!(role_of(&n, &settings), Some(NodeRole::Inference));
+        n.name = Some("acme-storage-inference-0".into());
+        assert_eq!(role_of(&n, &settings), Some(NodeRole::Inference), "an index named storage");
         n.name = Some("bastion".into());
         assert_eq!(role_of(&n, &settings), None);
     }

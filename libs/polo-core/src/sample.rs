@@ -401,6 +401,15 @@ impl Generator {
     /// where a fourth is left, one with a storage node stopped (under-provisioned, a replica
     /// short). No random draw, so the rest of the sample is as before.
     fn drift_cases(&mut self, indexes: &mut [Index]) {
+        // Nodes per (index id, account), counted once: the huge sample has 100,000 instances.
+        let mut nodes_of: std::collections::HashMap<(&str, &str), u32> = std::collections::HashMap::new();
+        for i in &self.instances {
+            if let Some(id) = i.index.as_deref() {
+                *nodes_of.entry((id, i.account.as_str())).or_default() += 1;
+            }
+        }
+        let nodes_of: std::collections::HashMap<(String, String), u32> =
+            nodes_of.into_iter().map(|((id, a), n)| ((id.to_owned(), a.to_owned()), n)).collect();
         for kind in [AccountKind::Prod, AccountKind::Staging, AccountKind::Dev] {
             let names: HashSet<&str> =
                 self.accounts.iter().filter(|a| a.kind == kind).map(|a| a.name.as_str()).collect();
@@ -409,12 +418,8 @@ impl Generator {
                 .enumerate()
                 .filter(|(_, x)| names.contains(x.account.as_str()) && x.status == IndexStatus::Ready)
                 .filter(|(_, x)| {
-                    let nodes = self
-                        .instances
-                        .iter()
-                        .filter(|i| i.index.as_deref() == Some(&x.index_id) && i.account == x.account)
-                        .count();
-                    u32::try_from(nodes).is_ok_and(|n| n == x.inference_count + x.shards * (x.replicas + 1))
+                    let nodes = nodes_of.get(&(x.index_id.clone(), x.account.clone())).copied().unwrap_or(0);
+                    nodes == x.inference_count + x.shards * (x.replicas + 1)
                 })
                 .map(|(pos, _)| pos)
                 .take(4)
@@ -445,7 +450,7 @@ impl Generator {
             } else if x.shards >= 2 {
                 x.shards -= 1;
             } else {
-                x.inference_count -= 1;
+                x.inference_count = x.inference_count.saturating_sub(1);
             }
             if let Some(&n) = storage_of(&self.instances, &indexes[over]).first() {
                 let to = bigger(&self.instances[n].instance_type);

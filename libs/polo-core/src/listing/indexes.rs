@@ -128,8 +128,11 @@ pub fn drift_labels(judged: &IndexDrift) -> Vec<&'static str> {
     if judged.not_judged.is_some() {
         return vec!["not-judged"];
     }
-    let mut kinds: Vec<&'static str> = judged.drift.iter().map(|d| d.kind.as_str()).collect();
-    kinds.dedup();
+    let kinds: Vec<&'static str> = crate::drift::DriftKind::ALL
+        .into_iter()
+        .filter(|k| judged.drift.iter().any(|d| d.kind == *k))
+        .map(crate::drift::DriftKind::as_str)
+        .collect();
     if kinds.is_empty() { vec!["none"] } else { kinds }
 }
 

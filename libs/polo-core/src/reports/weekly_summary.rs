@@ -105,40 +105,41 @@ pub(super) fn build(
     }
 }
 
-/// The open `fleet-*` findings by rule, with their monthly impact; the sums of the positive
-/// impacts (waste) and of the negative ones (short), to the cent; and how many indexes are
-/// under-provisioned.
+/// The open `fleet-*` findings by kind, with their monthly impact; the fleet's drift totals
+/// (`crate::drift::totals_of_findings`, as `/` shows them); and how many indexes are
+/// under-provisioned. Stuck transitions are counted apart: their amount is the gap the other
+/// kinds already price.
 fn drift_section(open: &[&crate::model::Finding]) -> (Section, Money, Money, usize) {
-    let mut by_rule: BTreeMap<&str, (usize, Money)> = BTreeMap::new();
-    let (mut waste, mut short) = (Money::ZERO, Money::ZERO);
-    let mut at_risk = std::collections::BTreeSet::new();
-    for f in open.iter().filter(|f| f.rule.starts_with("fleet-")) {
-        let impact = f.monthly_cost_impact.unwrap_or(Money::ZERO);
-        let entry = by_rule.entry(f.rule.as_str()).or_default();
-        entry.0 += 1;
-        entry.1 += impact;
-        if impact.amount().is_sign_negative() {
-            short += impact;
-        } else {
-            waste += impact;
-        }
-        if f.rule == "fleet-under-provisioned" {
-            at_risk.insert((f.account.as_str(), f.region.as_str(), f.resource_id.as_str()));
-        }
-    }
+    use crate::drift::DriftKind;
+    let totals = crate::drift::totals_of_findings(open.iter().copied());
     let mut section = Section::new(
         "Fleet drift",
         &[("Drift", false), ("Findings", true), ("Monthly impact", true)],
     )
     .with_note(
-        "What the index registries ask for against what runs, priced a month: positive is waste, negative is what should run and does not (the fleet-* findings).",
+        "What the index registries ask for against what runs, priced a month: positive is waste, negative is what should run and does not (the fleet-* findings). Stuck transitions are counted apart: their gap is priced in the rows above.",
     );
-    for (rule, (n, impact)) in &by_rule {
-        section.push(vec![rule.trim_start_matches("fleet-").to_owned(), n.to_string(), signed(*impact)]);
+    let of =
+        |kind: DriftKind| open.iter().filter(move |f| f.rule.strip_prefix("fleet-") == Some(kind.as_str()));
+    let mut count = 0;
+    for kind in DriftKind::ALL.into_iter().filter(|k| k.adds_up()) {
+        let n = of(kind).count();
+        if n > 0 {
+            let amount: Money = of(kind).map(|f| f.monthly_cost_impact.unwrap_or(Money::ZERO)).sum();
+            section.push(vec![kind.as_str().to_owned(), n.to_string(), signed(amount)]);
+            count += n;
+        }
     }
-    let count: usize = by_rule.values().map(|(n, _)| n).sum();
-    section.push(vec!["Total".to_owned(), count.to_string(), signed(waste + short)]);
-    (section, waste, short, at_risk.len())
+    section.push(vec!["Total".to_owned(), count.to_string(), signed(totals.waste + totals.short)]);
+    let stuck = of(DriftKind::StuckTransition).count();
+    if stuck > 0 {
+        section.note =
+            Some(format!("{} {stuck} stuck transition(s) are open.", section.note.unwrap_or_default()));
+    }
+    let at_risk: std::collections::BTreeSet<_> = of(DriftKind::UnderProvisioned)
+        .map(|f| (f.account.as_str(), f.region.as_str(), f.resource_id.as_str()))
+        .collect();
+    (section, totals.waste, totals.short, at_risk.len())
 }
 
 /// A change's kind, as a row label.

@@ -43,19 +43,15 @@ struct JudgedDrift {
     generated_at: time::OffsetDateTime,
     judged_at: time::OffsetDateTime,
     by_position: Arc<Vec<polo_core::drift::IndexDrift>>,
-    totals: polo_core::drift::DriftTotals,
 }
 
 /// How long a judged drift serves: grace periods and stuck transitions are in hours.
 const DRIFT_FRESH: time::Duration = time::Duration::minutes(1);
 
 impl AppState {
-    /// Each index of `fleet` judged for drift (`polo_core::drift`), by fleet position, and
-    /// the fleet's totals: once per snapshot and minute, however many requests ask.
-    pub fn fleet_drift(
-        &self,
-        fleet: &polo_core::model::Fleet,
-    ) -> (Arc<Vec<polo_core::drift::IndexDrift>>, polo_core::drift::DriftTotals) {
+    /// Each index of `fleet` judged for drift (`polo_core::drift`), by fleet position: once
+    /// per snapshot and minute, however many requests ask.
+    pub fn fleet_drift(&self, fleet: &polo_core::model::Fleet) -> Arc<Vec<polo_core::drift::IndexDrift>> {
         let now = self.clock.now();
         let generated_at = fleet.everything().generated_at;
         if let Ok(cached) = self.drift.lock()
@@ -63,19 +59,18 @@ impl AppState {
             && c.generated_at == generated_at
             && (now - c.judged_at).abs() < DRIFT_FRESH
         {
-            return (Arc::clone(&c.by_position), c.totals);
+            return Arc::clone(&c.by_position);
         }
         let by_position: Arc<Vec<_>> = Arc::new(
             polo_core::drift::fleet_drift(fleet, &self.config.drift, &self.prices, now)
                 .map(|(_, d)| d)
                 .collect(),
         );
-        let totals = polo_core::drift::priced_waste(fleet, &by_position, &self.prices);
         if let Ok(mut cached) = self.drift.lock() {
             let by_position = Arc::clone(&by_position);
-            *cached = Some(JudgedDrift { generated_at, judged_at: now, by_position, totals });
+            *cached = Some(JudgedDrift { generated_at, judged_at: now, by_position });
         }
-        (by_position, totals)
+        by_position
     }
 
     /// The same state, reading costs from `costs`.
