@@ -85,8 +85,15 @@ pub async fn overview(
     let fleet = state.fleet.fleet().await?;
     let now = state.clock.now();
     // Drift as the Cop's open fleet-* findings price it (the weekly summary's figures too);
-    // unreadable findings leave it at zero, and the findings card says why.
-    let open = state.findings.open_findings().await;
+    // unreadable findings leave it at zero, and the findings card says why. The page also
+    // shows the latest reports: both are asked at once.
+    let reports = async {
+        match format {
+            Format::Html => Some(state.reports.latest(now).await),
+            Format::Json | Format::Csv => None,
+        }
+    };
+    let (open, latest) = tokio::join!(state.findings.open_findings(), reports);
     let drift = open.as_ref().map(polo_core::drift::totals_of_findings).unwrap_or_default();
     let s = summarize(&fleet, &state.prices, drift, now);
     match format {
@@ -123,8 +130,8 @@ pub async fn overview(
                 .collect();
             // The snapshot is the page; reports and findings are parts of it that may be
             // missing on their own.
-            let latest = state.reports.latest(now).await;
             let reports = latest
+                .unwrap_or_else(|| Ok(Vec::new()))
                 .map(|l| {
                     l.into_iter().map(|r| (r.path(), r.kind.title(), r.period, r.body.headline)).collect()
                 })

@@ -84,13 +84,7 @@ impl PendingSignIn {
 
     /// The names of every sign-in cookie the request carries.
     pub(crate) fn names_in(headers: &HeaderMap) -> impl Iterator<Item = &str> {
-        headers
-            .get_all(COOKIE)
-            .iter()
-            .filter_map(|v| v.to_str().ok())
-            .flat_map(|v| v.split(';'))
-            .filter_map(|pair| pair.trim().split_once('=').map(|(k, _)| k))
-            .filter(|k| k.starts_with(SIGN_IN_COOKIE_PREFIX))
+        cookies(headers).map(|(k, _)| k).filter(|k| k.starts_with(SIGN_IN_COOKIE_PREFIX))
     }
 
     /// Reads the cookie of `state` back; `None` if this browser did not start that sign-in.
@@ -119,15 +113,17 @@ pub(crate) fn set_cookie(name: &str, value: &str, path: &str, max_age_secs: i64,
 
 /// The value of the cookie `name`, if the request carries it.
 pub(crate) fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    cookies(headers).find(|(k, _)| *k == name).map(|(_, v)| v).filter(|v| !v.is_empty())
+}
+
+/// Every `name=value` the request's `Cookie` headers carry, in order.
+fn cookies(headers: &HeaderMap) -> impl Iterator<Item = (&str, &str)> {
     headers
         .get_all(COOKIE)
         .iter()
         .filter_map(|v| v.to_str().ok())
         .flat_map(|v| v.split(';'))
         .filter_map(|pair| pair.trim().split_once('='))
-        .find(|(k, _)| *k == name)
-        .map(|(_, v)| v)
-        .filter(|v| !v.is_empty())
 }
 
 /// `return_to` if it is a path on this site (`/instances?q=x`), never another origin:
