@@ -532,8 +532,9 @@ mod tests {
         ]
     }
 
-    fn judge(index: Index, instances: Vec<Instance>) -> IndexDrift {
-        let everything = Everything {
+    /// A fleet of `index` and `instances`, nothing else.
+    fn fleet_of(index: Index, instances: Vec<Instance>) -> Fleet {
+        Fleet::new(Everything {
             generated_at: NOW,
             price_table_version: String::new(),
             accounts: Vec::new(),
@@ -542,8 +543,11 @@ mod tests {
             cost_facts: crate::model::CostFacts::default(),
             history: Vec::new(),
             findings: Vec::new(),
-        };
-        let fleet = Fleet::new(everything);
+        })
+    }
+
+    fn judge(index: Index, instances: Vec<Instance>) -> IndexDrift {
+        let fleet = fleet_of(index, instances);
         let prices = PriceTable::bundled().unwrap();
         drift_of(&fleet, &fleet.indexes()[0], &DriftSettings::default(), &prices, NOW)
     }
@@ -636,17 +640,7 @@ mod tests {
         for i in &mut gone {
             i.index = Some("idx-gone".into());
         }
-        let everything = Everything {
-            generated_at: NOW,
-            price_table_version: String::new(),
-            accounts: Vec::new(),
-            instances: gone,
-            indexes: vec![index(IndexStatus::Ready, 100)],
-            cost_facts: crate::model::CostFacts::default(),
-            history: Vec::new(),
-            findings: Vec::new(),
-        };
-        let fleet = Fleet::new(everything);
+        let fleet = fleet_of(index(IndexStatus::Ready, 100), gone);
         let zombies = absent_index_zombies(&fleet, &PriceTable::bundled().unwrap());
         assert_eq!(zombies.len(), 1);
         assert_eq!((zombies[0].0, zombies[0].1, zombies[0].3.count), ("idx-gone", "prod", 4));

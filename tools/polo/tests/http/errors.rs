@@ -93,6 +93,23 @@ async fn without_identity_nothing_is_served() {
     assert_eq!(asset.status, 200, "assets need no identity");
 }
 
+/// The sample app whose fleet store is `fleet`, served on a loopback port; its base URL.
+async fn serve_with_fleet(fleet: impl polo_core::ports::FleetReader + 'static) -> String {
+    let data = std::sync::Arc::new(polo_core::ports::LocalDataService::from_snapshot(sample()));
+    let mut state = polo_web::AppState::over(
+        data,
+        polo_core::config::Config::bundled().unwrap(),
+        std::sync::Arc::new(polo_core::FixedClock(crate::harness::NOW)),
+        WebSettings { dev: true, ..WebSettings::default() },
+    )
+    .unwrap();
+    state.fleet = std::sync::Arc::new(fleet);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let base = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, polo::app(state)).await.unwrap() });
+    base
+}
+
 /// The fleet of a deployment whose first sync has not written a snapshot yet.
 struct FirstSyncPending;
 
@@ -105,18 +122,7 @@ impl polo_core::ports::FleetReader for FirstSyncPending {
 
 #[tokio::test]
 async fn before_the_first_sync_pages_say_no_data_yet() {
-    let data = std::sync::Arc::new(polo_core::ports::LocalDataService::from_snapshot(sample()));
-    let mut state = polo_web::AppState::over(
-        data,
-        polo_core::config::Config::bundled().unwrap(),
-        std::sync::Arc::new(polo_core::FixedClock(crate::harness::NOW)),
-        WebSettings { dev: true, ..WebSettings::default() },
-    )
-    .unwrap();
-    state.fleet = std::sync::Arc::new(FirstSyncPending);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, polo::app(state)).await.unwrap() });
+    let base = serve_with_fleet(FirstSyncPending).await;
     let page = reqwest::get(format!("{base}/")).await.unwrap();
     assert_eq!(page.status(), 503);
     let body = page.text().await.unwrap();
@@ -141,18 +147,7 @@ impl polo_core::ports::FleetReader for ThrottledStore {
 
 #[tokio::test]
 async fn a_failing_store_is_a_503_with_a_request_id_and_none_of_aws_words() {
-    let data = std::sync::Arc::new(polo_core::ports::LocalDataService::from_snapshot(sample()));
-    let mut state = polo_web::AppState::over(
-        data,
-        polo_core::config::Config::bundled().unwrap(),
-        std::sync::Arc::new(polo_core::FixedClock(crate::harness::NOW)),
-        WebSettings { dev: true, ..WebSettings::default() },
-    )
-    .unwrap();
-    state.fleet = std::sync::Arc::new(ThrottledStore);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let base = format!("http://{}", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, polo::app(state)).await.unwrap() });
+    let base = serve_with_fleet(ThrottledStore).await;
     let page = reqwest::get(format!("{base}/instances")).await.unwrap();
     assert_eq!(page.status(), 503);
     let body = page.text().await.unwrap();
