@@ -5,6 +5,7 @@ pub mod calendar;
 pub mod clock;
 pub mod config;
 pub mod cop;
+pub mod cost_changes;
 pub mod costs;
 pub mod drift;
 pub mod json;

@@ -9,6 +9,7 @@ mod index;
 mod instance;
 mod snapshot;
 mod sync_document;
+mod usage;
 
 pub use crate::listing::Facets;
 pub use cost::{CostDimension, CostMetric, CostRow, MONTHLY_RECORD_TYPES};
@@ -22,3 +23,7 @@ pub use index::{Index, IndexStatus, index_key, resolve};
 pub use instance::{Instance, InstanceState, Lifecycle};
 pub use snapshot::{AccountKind, AccountSync, DocumentStatus, Everything, ResourceKind, SyncStatus};
 pub use sync_document::{DocumentError, SYNC_DOCUMENT_FORMAT, SyncDocument};
+pub use usage::{
+    InstanceUsage, Span, TRAIL_EVENT_NAMES, Trail, TrailEvent, USAGE_FORMAT, USAGE_KEEP_DAYS, UsageEvent,
+    UsageLedger,
+};

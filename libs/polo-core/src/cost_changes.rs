@@ -1,0 +1,628 @@
+//! Why a key's cost changed between two periods of equal length: the change split into
+//! `fleet_size` (instance-hours added or removed, at the earlier prices), `instance_mix`
+//! (type, spot and on-demand, at the earlier prices), `price` (the same usage at the new
+//! prices) and `other` (what compute does not explain: storage, transfer, other services,
+//! and whatever the bill does differently from the price table). The compute parts come
+//! from the usage ledger ([`UsageLedger`]), the change from the cost store; the parts add
+//! up to the change to the cent because `other` is the rest. Each part lists the events
+//! that made it, largest first, with who made them where CloudTrail said.
+//!
+//! With `H` instance-hours, `C*` a period's cost at the earlier prices (those of the
+//! before period's last moment) and `C` at the prices of the time:
+//! `fleet_size = (H_after - H_before) * C*_before / H_before`,
+//! `instance_mix = C*_after - H_after * C*_before / H_before`,
+//! `price = (C_after - C*_after) - (C_before - C*_before)`,
+//! so the three make `C_after - C_before` exactly.
+
+use std::collections::{BTreeMap, HashMap};
+
+use rust_decimal::Decimal;
+use serde::Serialize;
+use time::{Date, Duration, OffsetDateTime};
+
+use crate::Money;
+use crate::costs::Breakdown;
+use crate::model::{CostStore, Fleet, InstanceUsage, Lifecycle, Span, UsageEvent, UsageLedger};
+
+/// Events listed per cause; the rest are counted.
+pub const EVENTS_PER_CAUSE: usize = 5;
+
+/// The longest period compared (a quarter).
+pub const MAX_PERIOD_DAYS: i64 = 92;
+
+/// The two periods compared: `before` ends the day before `after` begins, and both are as
+/// long. Days are UTC, as Cost Explorer's are.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+pub struct Comparison {
+    pub before_from: Date,
+    pub before_to: Date,
+    pub from: Date,
+    pub to: Date,
+}
+
+/// Why two periods cannot be compared.
+#[derive(Debug, thiserror::Error, PartialEq, Eq)]
+pub enum ComparisonError {
+    #[error("from {from} is after to {to}")]
+    Reversed { from: Date, to: Date },
+    #[error("{days} days is longer than the {MAX_PERIOD_DAYS} a comparison may span")]
+    TooLong { days: i64 },
+    #[error("no cost data yet")]
+    NoData,
+}
+
+impl Comparison {
+    /// `[from, to]` against as many days just before it.
+    pub fn of(from: Date, to: Date) -> Result<Comparison, ComparisonError> {
+        if from > to {
+            return Err(ComparisonError::Reversed { from, to });
+        }
+        let days = (to - from).whole_days() + 1;
+        if days > MAX_PERIOD_DAYS {
+            return Err(ComparisonError::TooLong { days });
+        }
+        Ok(Comparison {
+            before_from: from - Duration::days(days),
+            before_to: from - Duration::days(1),
+            from,
+            to,
+        })
+    }
+
+    /// The last 7 complete days of `store` against the 7 before.
+    pub fn default_for(store: &CostStore) -> Result<Comparison, ComparisonError> {
+        let to = store.newest_complete_day().ok_or(ComparisonError::NoData)?;
+        Comparison::of(to - Duration::days(6), to)
+    }
+
+    /// Days in each period.
+    pub fn days(&self) -> i64 {
+        (self.to - self.from).whole_days() + 1
+    }
+
+    fn instants(&self) -> [OffsetDateTime; 3] {
+        let start = |d: Date| d.midnight().assume_utc();
+        [start(self.before_from), start(self.from), start(self.to) + Duration::days(1)]
+    }
+}
+
+/// The kinds of cause, in the order they are shown.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize)]
+#[serde(rename_all = "snake_case")]
+pub enum CauseKind {
+    FleetSize,
+    InstanceMix,
+    Price,
+    Other,
+}
+
+impl CauseKind {
+    pub const ALL: [CauseKind; 4] =
+        [CauseKind::FleetSize, CauseKind::InstanceMix, CauseKind::Price, CauseKind::Other];
+
+    /// `fleet_size`, `instance_mix`, `price`, `other`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CauseKind::FleetSize => "fleet_size",
+            CauseKind::InstanceMix => "instance_mix",
+            CauseKind::Price => "price",
+            CauseKind::Other => "other",
+        }
+    }
+
+    /// How pages name it.
+    pub fn title(self) -> &'static str {
+        match self {
+            CauseKind::FleetSize => "Fleet size",
+            CauseKind::InstanceMix => "Instance mix",
+            CauseKind::Price => "Price",
+            CauseKind::Other => "Other",
+        }
+    }
+}
+
+/// One key's change and its causes.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CostChange {
+    pub key: String,
+    pub name: String,
+    pub before: Money,
+    pub after: Money,
+    pub change: Money,
+    /// One per [`CauseKind`], in that order; the amounts add up to `change`.
+    pub causes: Vec<Cause>,
+    /// Instance-hours the price table could not price (their cost is in `other`).
+    #[serde(serialize_with = "hours_number")]
+    pub unpriced_hours: Decimal,
+}
+
+/// One part of a change.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Cause {
+    pub kind: CauseKind,
+    pub amount: Money,
+    /// The largest, by size of what they added or took away.
+    pub events: Vec<CauseEvent>,
+    /// Events not listed, and what they add up to.
+    pub more_events: usize,
+    pub more_amount: Money,
+}
+
+/// One event behind a cause: an instance's change, or a price change.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct CauseEvent {
+    /// The instance id, or the instance type whose price changed.
+    pub resource_id: String,
+    /// When it happened (`None`: nothing in the history, only hours that differ).
+    #[serde(with = "time::serde::rfc3339::option")]
+    pub at: Option<OffsetDateTime>,
+    /// `launched g5.2xlarge on-demand`, `stopped`, `type r6i.large → r6i.xlarge`.
+    pub what: String,
+    /// Who made it (`role deploy-bot`), or `unknown`.
+    pub actor: String,
+    /// Why the actor is unknown, when it is.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub actor_note: Option<String>,
+    /// Instance-hours it added (negative: took away), rounded to the hundredth.
+    #[serde(serialize_with = "hours_number")]
+    pub hours: Decimal,
+    pub amount: Money,
+}
+
+/// What the actor of an instance without CloudTrail answers is, and why.
+const NOT_LOOKED_UP: &str = "CloudTrail not asked yet: the sync looks up the events shown";
+const NOT_IN_TRAIL: &str = "no matching CloudTrail event (older than 90 days, or done by AWS itself)";
+
+/// The sums of one instance (or one price) within one key.
+#[derive(Clone, Debug, Default)]
+struct Sums {
+    hours_before: Decimal,
+    hours_after: Decimal,
+    /// At the prices of the time.
+    cost_before: Decimal,
+    cost_after: Decimal,
+    /// At the earlier prices.
+    ref_before: Decimal,
+    ref_after: Decimal,
+}
+
+impl Sums {
+    fn add(&mut self, o: &Sums) {
+        self.hours_before += o.hours_before;
+        self.hours_after += o.hours_after;
+        self.cost_before += o.cost_before;
+        self.cost_after += o.cost_after;
+        self.ref_before += o.ref_before;
+        self.ref_after += o.ref_after;
+    }
+
+    fn price_part(&self) -> Decimal {
+        (self.cost_after - self.ref_after) - (self.cost_before - self.ref_before)
+    }
+}
+
+/// A price's identity: region, type, lifecycle.
+type Config = (String, String, Lifecycle);
+
+/// What one key collects: its sums per instance and per price, and unpriced hours.
+#[derive(Default)]
+struct KeyUsage<'a> {
+    instances: BTreeMap<&'a str, (Sums, &'a InstanceUsage)>,
+    prices: BTreeMap<Config, (Sums, Option<OffsetDateTime>, Decimal, Decimal)>,
+    unpriced_hours: Decimal,
+}
+
+/// The key of `dimension` a span of `usage` counts for (`None`: none of its keys).
+fn key_of<'a>(
+    fleet: &'a Fleet,
+    dimension: Breakdown,
+    usage: &'a InstanceUsage,
+    span: &'a Span,
+) -> Option<&'a str> {
+    match dimension {
+        Breakdown::Index => span.index.as_deref(),
+        Breakdown::Customer => fleet.index(span.index.as_deref()?).map(|x| x.customer.as_str()),
+        Breakdown::Account => Some(usage.account_id.as_str()),
+        Breakdown::Service | Breakdown::Charge => None,
+    }
+}
+
+/// The earlier price of each configuration: the one in effect at the end of the before
+/// period, else the first one seen after it (no earlier price known: no price change).
+fn reference_prices(
+    ledger: &UsageLedger,
+    at: OffsetDateTime,
+    until: OffsetDateTime,
+) -> HashMap<Config, Decimal> {
+    let mut out: HashMap<Config, (bool, OffsetDateTime, Decimal)> = HashMap::new();
+    for u in &ledger.instances {
+        for s in &u.spans {
+            let Some(price) = s.hourly else { continue };
+            let end = s.to.unwrap_or(until);
+            let covers = s.from < at && end >= at;
+            if !covers && (s.from < at || s.from >= until) {
+                continue;
+            }
+            let config = (u.region.clone(), s.instance_type.clone(), s.lifecycle);
+            let candidate = (covers, s.from, price.amount());
+            out.entry(config)
+                .and_modify(|held| {
+                    // One that covers the moment wins; among the rest, the earliest.
+                    if (candidate.0 && !held.0) || (candidate.0 == held.0 && candidate.1 < held.1) {
+                        *held = candidate;
+                    }
+                })
+                .or_insert(candidate);
+        }
+    }
+    out.into_iter().map(|(k, (_, _, p))| (k, p)).collect()
+}
+
+/// The cost of every key of `dimension` over `[from, to]` (customers: their indexes').
+fn costs_by_key(
+    store: &CostStore,
+    fleet: &Fleet,
+    dimension: Breakdown,
+    from: Date,
+    to: Date,
+) -> BTreeMap<String, Money> {
+    let mut out: BTreeMap<String, Money> = BTreeMap::new();
+    for key in store.dimensions.get(&dimension.source()).into_iter().flat_map(|d| d.keys()) {
+        let target = match dimension {
+            Breakdown::Customer => fleet.index(key).map(|x| x.customer.clone()),
+            Breakdown::Index => fleet.index(key).map(|_| key.clone()),
+            _ => Some(key.clone()),
+        };
+        if let Some(target) = target.filter(|k| !k.is_empty()) {
+            *out.entry(target).or_default() += store.sum(dimension.source(), key, from, to);
+        }
+    }
+    out
+}
+
+/// The name a page shows for `key`.
+fn name_of(fleet: &Fleet, dimension: Breakdown, key: &str) -> String {
+    match dimension {
+        Breakdown::Index => fleet.index(key).map_or_else(|| key.to_owned(), |x| x.name.clone()),
+        Breakdown::Account => fleet
+            .everything()
+            .accounts
+            .iter()
+            .find(|a| a.id == key)
+            .map_or_else(|| key.to_owned(), |a| a.name.clone()),
+        _ => key.to_owned(),
+    }
+}
+
+/// The changes of every key of `dimension` between the periods of `cmp`, largest change
+/// (either way) first. Service and charge breakdowns have no fleet behind them: their
+/// changes are all `other`.
+pub fn changes(
+    store: &CostStore,
+    ledger: &UsageLedger,
+    fleet: &Fleet,
+    dimension: Breakdown,
+    cmp: &Comparison,
+) -> Vec<CostChange> {
+    let before = costs_by_key(store, fleet, dimension, cmp.before_from, cmp.before_to);
+    let after = costs_by_key(store, fleet, dimension, cmp.from, cmp.to);
+    let usage = collect(ledger, fleet, dimension, cmp, None);
+    let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
+    keys.sort();
+    keys.dedup();
+    let mut out: Vec<CostChange> = keys
+        .into_iter()
+        .map(|key| {
+            let (b, a) =
+                (before.get(key).copied().unwrap_or_default(), after.get(key).copied().unwrap_or_default());
+            decompose(key, name_of(fleet, dimension, key), b, a, usage.get(key.as_str()), cmp)
+        })
+        .collect();
+    out.sort_by(|x, y| y.change.abs().cmp(&x.change.abs()).then_with(|| x.key.cmp(&y.key)));
+    out
+}
+
+/// The change of one key (`None`: the breakdown has no such key).
+pub fn change_of(
+    store: &CostStore,
+    ledger: &UsageLedger,
+    fleet: &Fleet,
+    dimension: Breakdown,
+    key: &str,
+    cmp: &Comparison,
+) -> Option<CostChange> {
+    let before = costs_by_key(store, fleet, dimension, cmp.before_from, cmp.before_to);
+    let after = costs_by_key(store, fleet, dimension, cmp.from, cmp.to);
+    if !before.contains_key(key) && !after.contains_key(key) {
+        return None;
+    }
+    let usage = collect(ledger, fleet, dimension, cmp, Some(key));
+    let (b, a) = (before.get(key).copied().unwrap_or_default(), after.get(key).copied().unwrap_or_default());
+    Some(decompose(key, name_of(fleet, dimension, key), b, a, usage.get(key), cmp))
+}
+
+/// Walks the ledger once: per key, the sums of each instance and each price.
+fn collect<'a>(
+    ledger: &'a UsageLedger,
+    fleet: &'a Fleet,
+    dimension: Breakdown,
+    cmp: &Comparison,
+    only: Option<&str>,
+) -> HashMap<&'a str, KeyUsage<'a>> {
+    let [b0, a0, a1] = cmp.instants();
+    let open_until = ledger.observed_at.unwrap_or(a1);
+    let reference = reference_prices(ledger, a0, a1);
+    let mut out: HashMap<&'a str, KeyUsage<'a>> = HashMap::new();
+    for u in &ledger.instances {
+        for s in u.spans.iter().filter(|s| s.from < a1 && s.to.unwrap_or(open_until) > b0) {
+            let Some(key) = key_of(fleet, dimension, u, s) else { continue };
+            if only.is_some_and(|k| k != key) {
+                continue;
+            }
+            let hb = s.hours_within(b0, a0, open_until);
+            let ha = s.hours_within(a0, a1, open_until);
+            let entry = out.entry(key).or_default();
+            let Some(price) = s.hourly.map(Money::amount) else {
+                entry.unpriced_hours += hb + ha;
+                continue;
+            };
+            let config = (u.region.clone(), s.instance_type.clone(), s.lifecycle);
+            let earlier = reference.get(&config).copied().unwrap_or(price);
+            let sums = Sums {
+                hours_before: hb,
+                hours_after: ha,
+                cost_before: hb * price,
+                cost_after: ha * price,
+                ref_before: hb * earlier,
+                ref_after: ha * earlier,
+            };
+            entry.instances.entry(u.id.as_str()).or_insert_with(|| (Sums::default(), u)).0.add(&sums);
+            let p = entry.prices.entry(config).or_insert_with(|| (Sums::default(), None, earlier, price));
+            p.0.add(&sums);
+            if price != earlier && ha > Decimal::ZERO {
+                p.1 = Some(p.1.map_or(s.from.max(a0), |t: OffsetDateTime| t.min(s.from.max(a0))));
+                p.3 = price;
+            }
+        }
+    }
+    out
+}
+
+/// Hours as a JSON number (they are rounded to the hundredth: no money, no exactness lost
+/// that matters).
+fn hours_number<S: serde::Serializer>(h: &Decimal, s: S) -> Result<S::Ok, S::Error> {
+    use rust_decimal::prelude::ToPrimitive;
+    s.serialize_f64(h.to_f64().unwrap_or(0.0))
+}
+
+fn round_hours(h: Decimal) -> Decimal {
+    h.round_dp(2).normalize()
+}
+
+/// The events of an instance within the compared days that move cost, newest last.
+fn events_within<'a>(u: &'a InstanceUsage, cmp: &Comparison) -> Vec<&'a UsageEvent> {
+    let [b0, _, a1] = cmp.instants();
+    u.events.iter().filter(|e| e.at >= b0 && e.at < a1 && e.moves_cost()).collect()
+}
+
+/// How an event reads in a cause: `launched g5.2xlarge on-demand`.
+fn describe(event: &UsageEvent, u: &InstanceUsage, at: OffsetDateTime) -> String {
+    use crate::model::ChangeKind;
+    let span = u.spans.iter().rev().find(|s| s.from <= at + Duration::minutes(1)).or_else(|| u.spans.first());
+    let config = span.map(|s| format!("{} {}", s.instance_type, s.lifecycle)).unwrap_or_default();
+    match &event.what {
+        ChangeKind::Appeared => format!("launched {config}").trim_end().to_owned(),
+        ChangeKind::CameBack => "came back".to_owned(),
+        ChangeKind::Vanished => format!("terminated {config}").trim_end().to_owned(),
+        ChangeKind::StateChanged { to, .. } => match to.as_str() {
+            "running" => format!("started {config}").trim_end().to_owned(),
+            "terminated" | "shutting-down" => format!("terminated {config}").trim_end().to_owned(),
+            other => other.to_owned(),
+        },
+        other => other.describe(),
+    }
+}
+
+/// The event of one instance: its newest cost-moving change in the compared days, with who
+/// made it.
+fn instance_event(u: &InstanceUsage, cmp: &Comparison, hours: Decimal, amount: Money) -> CauseEvent {
+    let events = events_within(u, cmp);
+    let Some(event) = events.last() else {
+        let what = if hours >= Decimal::ZERO { "ran more hours" } else { "ran fewer hours" };
+        return CauseEvent {
+            resource_id: u.id.clone(),
+            at: None,
+            what: what.to_owned(),
+            actor: "unknown".to_owned(),
+            actor_note: Some("no change in the history: only its hours differ".to_owned()),
+            hours: round_hours(hours),
+            amount,
+        };
+    };
+    let mut what: Vec<String> = events.iter().rev().take(3).rev().map(|e| describe(e, u, e.at)).collect();
+    what.dedup();
+    let (actor, actor_note) = match &u.trail {
+        None => ("unknown".to_owned(), Some(NOT_LOOKED_UP.to_owned())),
+        Some(t) if t.unavailable.is_some() => ("unknown".to_owned(), t.unavailable.clone()),
+        Some(t) => match t.actor_of(event) {
+            Some(found) => (found.actor.clone(), None),
+            None => ("unknown".to_owned(), Some(NOT_IN_TRAIL.to_owned())),
+        },
+    };
+    CauseEvent {
+        resource_id: u.id.clone(),
+        at: Some(event.at),
+        what: what.join("; "),
+        actor,
+        actor_note,
+        hours: round_hours(hours),
+        amount,
+    }
+}
+
+/// The largest events first, the rest counted.
+fn cause(kind: CauseKind, amount: Money, mut events: Vec<CauseEvent>) -> Cause {
+    events.retain(|e| !e.amount.is_zero());
+    events
+        .sort_by(|a, b| b.amount.abs().cmp(&a.amount.abs()).then_with(|| a.resource_id.cmp(&b.resource_id)));
+    let rest = events.split_off(events.len().min(EVENTS_PER_CAUSE));
+    Cause { kind, amount, events, more_events: rest.len(), more_amount: rest.iter().map(|e| e.amount).sum() }
+}
+
+fn money(d: Decimal) -> Money {
+    Money::new(d).round_cents()
+}
+
+fn decompose(
+    key: &str,
+    name: String,
+    before: Money,
+    after: Money,
+    usage: Option<&KeyUsage<'_>>,
+    cmp: &Comparison,
+) -> CostChange {
+    let empty = KeyUsage::default();
+    let usage = usage.unwrap_or(&empty);
+    let mut total = Sums::default();
+    for (sums, _) in usage.instances.values() {
+        total.add(sums);
+    }
+    // The earlier mean price per instance-hour (none when nothing ran before).
+    let mean = (total.hours_before > Decimal::ZERO).then(|| total.ref_before / total.hours_before);
+    let size_of = |s: &Sums| match mean {
+        Some(m) => (s.hours_after - s.hours_before) * m,
+        None => s.ref_after - s.ref_before,
+    };
+    let fleet_size = money(size_of(&total));
+    let instance_mix = money(total.ref_after - total.ref_before - size_of(&total));
+    let price = money(total.price_part());
+    let change = after - before;
+    let other = change - fleet_size - instance_mix - price;
+    let mut size_events = Vec::new();
+    let mut mix_events = Vec::new();
+    for (sums, u) in usage.instances.values() {
+        let hours = sums.hours_after - sums.hours_before;
+        let size = size_of(sums);
+        if !money(size).is_zero() {
+            size_events.push(instance_event(u, cmp, hours, money(size)));
+        }
+        let mix = money(sums.ref_after - sums.ref_before - size);
+        if !mix.is_zero() {
+            mix_events.push(instance_event(u, cmp, hours, mix));
+        }
+    }
+    let price_events = usage
+        .prices
+        .iter()
+        .filter(|(_, (s, _, _, _))| !money(s.price_part()).is_zero())
+        .map(|((region, instance_type, lifecycle), (s, at, earlier, now))| CauseEvent {
+            resource_id: instance_type.clone(),
+            at: *at,
+            what: format!(
+                "{instance_type} {lifecycle} in {region}: {} → {} per hour",
+                Money::new(*earlier),
+                Money::new(*now)
+            ),
+            actor: "price table".to_owned(),
+            actor_note: None,
+            hours: round_hours(s.hours_after),
+            amount: money(s.price_part()),
+        })
+        .collect();
+    CostChange {
+        key: key.to_owned(),
+        name,
+        before,
+        after,
+        change,
+        causes: vec![
+            cause(CauseKind::FleetSize, fleet_size, size_events),
+            cause(CauseKind::InstanceMix, instance_mix, mix_events),
+            cause(CauseKind::Price, price, price_events),
+            cause(CauseKind::Other, other, Vec::new()),
+        ],
+        unpriced_hours: round_hours(usage.unpriced_hours),
+    }
+}
+
+impl CostChange {
+    /// The cause of `kind`.
+    pub fn cause(&self, kind: CauseKind) -> Option<&Cause> {
+        self.causes.iter().find(|c| c.kind == kind)
+    }
+
+    /// One line per cause, largest first, at most `limit`, leaving out those under 5 % of
+    /// the causes' sizes: `+$412.00/day: 3 × launched g5.2xlarge on-demand 2026-11-19 14:02
+    /// by role deploy-bot (78%)`. Amounts are per day over the `days` compared.
+    pub fn lines(&self, days: i64, limit: usize) -> Vec<String> {
+        let total: Decimal = self.causes.iter().map(|c| c.amount.amount().abs()).sum();
+        if total.is_zero() {
+            return Vec::new();
+        }
+        let mut causes: Vec<&Cause> = self.causes.iter().filter(|c| !c.amount.is_zero()).collect();
+        causes.sort_by(|a, b| b.amount.abs().cmp(&a.amount.abs()).then(a.kind.cmp(&b.kind)));
+        let per = |m: Money| -> Money {
+            if days > 1 { Money::new(m.amount() / Decimal::from(days)).round_cents() } else { m }
+        };
+        causes
+            .into_iter()
+            .map(|c| (c, (c.amount.amount().abs() * Decimal::from(100) / total).round()))
+            // Less than a twentieth, or less than a cent a day, is not a cause worth a line.
+            .filter(|(c, share)| *share >= Decimal::from(5) && !per(c.amount).is_zero())
+            .take(limit)
+            .map(|(c, share)| {
+                let unit = if days > 1 { "/day" } else { "" };
+                format!("{}{unit}: {} ({share}%)", signed(per(c.amount)), c.summary())
+            })
+            .collect()
+    }
+}
+
+/// `+$1.00` or `-$1.00`.
+pub fn signed(m: Money) -> String {
+    if m < Money::ZERO {
+        format!("-${}", m.abs().to_grouped_cents())
+    } else {
+        format!("+${}", m.to_grouped_cents())
+    }
+}
+
+impl Cause {
+    /// What the cause was, in a few words: its largest group of alike events (`3 × launched
+    /// g5.2xlarge on-demand 11-19 14:02 by role deploy-bot`), else its kind.
+    pub fn summary(&self) -> String {
+        let Some(top) = self.events.first() else {
+            return match self.kind {
+                CauseKind::Other => "not compute (storage, transfer, other services, billing)".to_owned(),
+                kind => kind.title().to_lowercase(),
+            };
+        };
+        let alike = self.events.iter().filter(|e| e.what == top.what && e.actor == top.actor).count();
+        let mut text = if alike > 1 { format!("{alike} × {}", top.what) } else { top.what.clone() };
+        if let Some(at) = top.at {
+            text.push_str(&format!(
+                " {}",
+                at.date().to_string() + " " + &format!("{:02}:{:02}", at.hour(), at.minute())
+            ));
+        }
+        if top.actor != "unknown" && self.kind != CauseKind::Price {
+            text.push_str(&format!(" by {}", top.actor));
+        }
+        let label = match self.kind {
+            CauseKind::FleetSize => "",
+            CauseKind::InstanceMix => "mix: ",
+            CauseKind::Price => "price: ",
+            CauseKind::Other => "",
+        };
+        format!("{label}{text}")
+    }
+}
+
+/// The earliest of the compared days a ledger can explain: before its first observation,
+/// hours are unknown, so fleet parts would be wrong.
+pub fn explained_from(ledger: &UsageLedger) -> Option<Date> {
+    ledger.instances.iter().flat_map(|u| u.spans.first()).map(|s| s.from.date()).min()
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,285 @@
+//! The usage ledger: what each instance ran, when, as what and at what price, and what
+//! changed it, indexed per instance. The sync keeps it (`usage.json` beside the snapshot):
+//! each run observes the fleet and closes or opens billed spans, so instance-hours over any
+//! days are a walk over a few spans per instance, never a scan of the whole history. Cost
+//! changes are explained from it ([`crate::costs::changes`]).
+
+use std::collections::{BTreeMap, HashMap, HashSet};
+
+use rust_decimal::Decimal;
+use serde::{Deserialize, Serialize};
+use time::{Duration, OffsetDateTime};
+
+use super::{Change, ChangeKind, Instance, Lifecycle, ResourceKind};
+use crate::Money;
+use crate::pricing::PriceTable;
+
+/// The shape version this build writes and reads.
+pub const USAGE_FORMAT: u32 = 1;
+
+/// How long spans and events are kept: the cost store's 90 days and a margin.
+pub const USAGE_KEEP_DAYS: i64 = 100;
+
+/// Every instance's billed spans and events.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageLedger {
+    pub format: u32,
+    /// The newest sync it observed: open spans run at least until then.
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub observed_at: Option<OffsetDateTime>,
+    /// Sorted by id.
+    pub instances: Vec<InstanceUsage>,
+}
+
+/// One instance: where it is, when it was billed, what happened to it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct InstanceUsage {
+    pub id: String,
+    /// The account's configured name.
+    pub account: String,
+    pub account_id: String,
+    pub region: String,
+    /// Billed (running) spans, oldest first, never overlapping.
+    #[serde(default)]
+    pub spans: Vec<Span>,
+    /// What the syncs saw change, oldest first.
+    #[serde(default)]
+    pub events: Vec<UsageEvent>,
+    /// Who made its changes, from CloudTrail, once looked up ([`Trail`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub trail: Option<Trail>,
+}
+
+/// A stretch of time an instance was billed as one type, at one price, for one index.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Span {
+    #[serde(with = "time::serde::rfc3339")]
+    pub from: OffsetDateTime,
+    /// `None`: still running at the ledger's `observed_at`.
+    #[serde(with = "time::serde::rfc3339::option", default)]
+    pub to: Option<OffsetDateTime>,
+    #[serde(rename = "type")]
+    pub instance_type: String,
+    pub lifecycle: Lifecycle,
+    /// The index tag it carried.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub index: Option<String>,
+    /// The hourly price the price table gave when the span began (`None`: not in the table):
+    /// a new price table or spot discount starts a new span.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub hourly: Option<Money>,
+}
+
+/// One change a sync saw.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageEvent {
+    /// When it happened: EC2's state time where it tells one, else the sync's time.
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    #[serde(flatten)]
+    pub what: ChangeKind,
+}
+
+/// What CloudTrail said about an instance.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Trail {
+    /// When it was asked, and up to when its answer reaches.
+    #[serde(with = "time::serde::rfc3339")]
+    pub checked_at: OffsetDateTime,
+    /// The management events of the instance, oldest first.
+    #[serde(default)]
+    pub events: Vec<TrailEvent>,
+    /// Why nobody could be named (no permission, CloudTrail failed): shown as is.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub unavailable: Option<String>,
+}
+
+/// One CloudTrail management event on an instance.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TrailEvent {
+    #[serde(with = "time::serde::rfc3339")]
+    pub at: OffsetDateTime,
+    /// `RunInstances`, `StartInstances`, `StopInstances`, `ModifyInstanceAttribute`,
+    /// `TerminateInstances`.
+    pub name: String,
+    /// Who: `role deploy-bot`, `user alice`, `service autoscaling.amazonaws.com`.
+    pub actor: String,
+}
+
+/// The CloudTrail event names that explain each kind of change.
+pub const TRAIL_EVENT_NAMES: [&str; 5] =
+    ["RunInstances", "StartInstances", "StopInstances", "ModifyInstanceAttribute", "TerminateInstances"];
+
+impl UsageEvent {
+    /// The CloudTrail event that makes this change (`None`: a change no API call names).
+    pub fn trail_name(&self) -> Option<&'static str> {
+        match &self.what {
+            ChangeKind::Appeared | ChangeKind::CameBack => Some("RunInstances"),
+            ChangeKind::Vanished => Some("TerminateInstances"),
+            ChangeKind::StateChanged { to, .. } => match to.as_str() {
+                "running" | "pending" => Some("StartInstances"),
+                "stopped" | "stopping" => Some("StopInstances"),
+                "terminated" | "shutting-down" => Some("TerminateInstances"),
+                _ => None,
+            },
+            ChangeKind::TypeChanged { .. } => Some("ModifyInstanceAttribute"),
+            ChangeKind::OwnerChanged { .. } | ChangeKind::IndexChanged { .. } => None,
+        }
+    }
+
+    /// Whether the change can change what the instance costs.
+    pub fn moves_cost(&self) -> bool {
+        self.trail_name().is_some()
+    }
+}
+
+impl Trail {
+    /// Who made `event`: the newest CloudTrail event of its name at most a day before it
+    /// (syncs see a change after it happens) and no later than a sync interval after.
+    pub fn actor_of(&self, event: &UsageEvent) -> Option<&TrailEvent> {
+        let name = event.trail_name()?;
+        self.events
+            .iter()
+            .filter(|t| {
+                t.name == name
+                    && t.at <= event.at + Duration::minutes(15)
+                    && event.at - t.at <= Duration::days(1)
+            })
+            .max_by_key(|t| t.at)
+    }
+}
+
+/// Hours (with fractions) in `seconds`.
+fn hours(seconds: i64) -> Decimal {
+    Decimal::from(seconds) / Decimal::from(3600)
+}
+
+impl Span {
+    /// Billed hours between `from` and `to`; an open span runs until `open_until`.
+    pub fn hours_within(
+        &self,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+        open_until: OffsetDateTime,
+    ) -> Decimal {
+        let end = self.to.unwrap_or(open_until).min(to);
+        let start = self.from.max(from);
+        if end <= start { Decimal::ZERO } else { hours((end - start).whole_seconds()) }
+    }
+
+    fn same_billing(
+        &self,
+        instance_type: &str,
+        lifecycle: Lifecycle,
+        index: Option<&str>,
+        hourly: Option<Money>,
+    ) -> bool {
+        self.instance_type == instance_type
+            && self.lifecycle == lifecycle
+            && self.index.as_deref() == index
+            && self.hourly == hourly
+    }
+}
+
+impl UsageLedger {
+    /// A ledger that has seen nothing.
+    pub fn empty() -> UsageLedger {
+        UsageLedger { format: USAGE_FORMAT, observed_at: None, instances: Vec::new() }
+    }
+
+    /// The instance `id`.
+    pub fn instance(&self, id: &str) -> Option<&InstanceUsage> {
+        self.instances.binary_search_by(|u| u.id.as_str().cmp(id)).ok().map(|n| &self.instances[n])
+    }
+
+    /// Takes in one sync at `now`: the instances it holds (`current`), the changes it found
+    /// (`changes`), and the account and region pairs it pulled (`pulled`: an instance absent
+    /// from a pulled scope has gone; one in a failed scope is left as it was). A billed
+    /// instance opens a span when it starts, changes type, index or price; a span closes
+    /// when the instance stops or goes. Spans and events older than [`USAGE_KEEP_DAYS`] go.
+    pub fn observe<S: std::hash::BuildHasher>(
+        &mut self,
+        current: &[Instance],
+        changes: &[Change],
+        pulled: &HashSet<(String, String), S>,
+        prices: &PriceTable,
+        now: OffsetDateTime,
+    ) {
+        let since = self.observed_at;
+        let mut by_id: BTreeMap<String, InstanceUsage> =
+            std::mem::take(&mut self.instances).into_iter().map(|u| (u.id.clone(), u)).collect();
+        // When a change seen now happened: EC2's time for the state, within this interval.
+        let when = |i: &Instance| -> OffsetDateTime {
+            let floor = since.unwrap_or(i.launch_time).max(i.launch_time);
+            i.state_since.unwrap_or(now).clamp(floor.min(now), now)
+        };
+        let mut seen: HashSet<&str> = HashSet::with_capacity(current.len());
+        let at_of: HashMap<&str, OffsetDateTime> = current.iter().map(|i| (i.id.as_str(), when(i))).collect();
+        for i in current {
+            seen.insert(&i.id);
+            let usage = by_id.entry(i.id.clone()).or_insert_with(|| InstanceUsage {
+                id: i.id.clone(),
+                account: i.account.clone(),
+                account_id: i.account_id.clone(),
+                region: i.region.clone(),
+                spans: Vec::new(),
+                events: Vec::new(),
+                trail: None,
+            });
+            let at = when(i);
+            let open = usage.spans.last_mut().filter(|s| s.to.is_none());
+            if i.state.is_billed() {
+                let hourly = prices.hourly(&i.region, &i.instance_type, i.lifecycle);
+                let index = i.index.as_deref();
+                match open {
+                    Some(span) if span.same_billing(&i.instance_type, i.lifecycle, index, hourly) => {}
+                    open => {
+                        // A type, index or price change: the new span starts now, not when
+                        // the instance last started.
+                        let from = if open.is_some() { now } else { at };
+                        if let Some(span) = open {
+                            span.to = Some(from);
+                        }
+                        usage.spans.push(Span {
+                            from,
+                            to: None,
+                            instance_type: i.instance_type.clone(),
+                            lifecycle: i.lifecycle,
+                            index: i.index.clone(),
+                            hourly,
+                        });
+                    }
+                }
+            } else if let Some(span) = open {
+                span.to = Some(at.max(span.from));
+            }
+        }
+        for usage in by_id.values_mut() {
+            let gone = !seen.contains(usage.id.as_str())
+                && pulled.contains(&(usage.account.clone(), usage.region.clone()));
+            if gone && let Some(span) = usage.spans.last_mut().filter(|s| s.to.is_none()) {
+                span.to = Some(now.max(span.from));
+            }
+        }
+        for c in changes.iter().filter(|c| c.resource == ResourceKind::Instances) {
+            if let Some(usage) = by_id.get_mut(&c.id) {
+                let at = match c.what {
+                    ChangeKind::Vanished => c.at,
+                    _ => at_of.get(c.id.as_str()).copied().unwrap_or(c.at),
+                };
+                usage.events.push(UsageEvent { at, what: c.what.clone() });
+            }
+        }
+        let keep_from = now - Duration::days(USAGE_KEEP_DAYS);
+        self.instances = by_id
+            .into_values()
+            .filter_map(|mut u| {
+                u.spans.retain(|s| s.to.is_none_or(|to| to >= keep_from));
+                u.events.retain(|e| e.at >= keep_from);
+                (!u.spans.is_empty() || !u.events.is_empty()).then_some(u)
+            })
+            .collect();
+        self.format = USAGE_FORMAT;
+        self.observed_at = Some(now);
+    }
+}
