@@ -1,7 +1,9 @@
 //! The costs function: `/costs` (where the money goes and where the month is heading),
 //! `/costs/{dimension}` (a table per index, customer, account, service) and
-//! `/costs/{dimension}/{key}` (one key's daily trend as a server-drawn SVG chart).
+//! `/costs/{dimension}/{key}` (one key's daily trend as a server-drawn SVG chart, and its
+//! change split into causes as a waterfall), `/costs/changes` (why each key's cost changed).
 
+mod changes;
 mod detail;
 mod overview;
 mod table;
@@ -14,6 +16,7 @@ use polo_web::{AppError, AppState};
 pub fn routes() -> Routes {
     Routes::new("costs")
         .page("/costs", overview::overview)
+        .page("/costs/changes", changes::list)
         .page("/costs/{dimension}", table::list)
         .page("/costs/{dimension}/{key}", detail::detail)
 }

@@ -26,7 +26,7 @@ pub use dynamo::sessions::SessionTable;
 pub use env::{AwsEnv, DataEnv};
 pub use outcome::{Attempts, SdkOutcome};
 pub use s3::bucket::S3Store;
-pub use s3::costs::S3CostReader;
+pub use s3::costs::{S3CostReader, S3DocumentReader};
 pub use s3::exports::S3Exports;
 pub use s3::snapshot::S3SnapshotReader;
 pub use sdk::{SESSION_NAME, assume_role, dynamo_client, profile_config, s3_client, sdk_config};
@@ -65,6 +65,11 @@ pub fn stores(env: &AwsEnv, sdk: &SdkConfig) -> Stores {
         history: table,
         findings: Arc::new(FindingTable::new(dynamo.clone(), &env.report_table)),
         costs: Arc::new(S3CostReader::new(s3.clone(), &env.bucket, SNAPSHOT_REVALIDATE)),
+        usage: Arc::new(S3DocumentReader::<polo_core::model::UsageLedger>::new(
+            s3.clone(),
+            &env.bucket,
+            SNAPSHOT_REVALIDATE,
+        )),
         reports: Arc::new(ReportTable::new(dynamo, &env.report_table)),
         documents: Arc::new(bucket(env, sdk)),
         exports: Some(Arc::new(S3Exports::new(s3, &env.bucket, EXPORT_URL_LIFETIME))),

@@ -22,6 +22,7 @@ use time::{Date, Duration, OffsetDateTime};
 
 use crate::Money;
 use crate::costs::Breakdown;
+use crate::listing::{Column, Direction, Sort};
 use crate::model::{CostStore, Fleet, InstanceUsage, Lifecycle, Span, UsageEvent, UsageLedger};
 
 /// Events listed per cause; the rest are counted.
@@ -518,11 +519,7 @@ fn decompose(
         .map(|((region, instance_type, lifecycle), (s, at, earlier, now))| CauseEvent {
             resource_id: instance_type.clone(),
             at: *at,
-            what: format!(
-                "{instance_type} {lifecycle} in {region}: {} → {} per hour",
-                Money::new(*earlier),
-                Money::new(*now)
-            ),
+            what: format!("{instance_type} {lifecycle} in {region}: ${earlier:.4} → ${now:.4} per hour"),
             actor: "price table".to_owned(),
             actor_note: None,
             hours: round_hours(s.hours_after),
@@ -616,6 +613,93 @@ impl Cause {
         };
         format!("{label}{text}")
     }
+}
+
+/// The columns of a table of changes, in JSON order.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum ChangeColumn {
+    Key,
+    Name,
+    Before,
+    After,
+    Change,
+    FleetSize,
+    InstanceMix,
+    Price,
+    Other,
+}
+
+impl Column for ChangeColumn {
+    const ALL: &'static [Self] = &[
+        ChangeColumn::Key,
+        ChangeColumn::Name,
+        ChangeColumn::Before,
+        ChangeColumn::After,
+        ChangeColumn::Change,
+        ChangeColumn::FleetSize,
+        ChangeColumn::InstanceMix,
+        ChangeColumn::Price,
+        ChangeColumn::Other,
+    ];
+
+    fn name(self) -> &'static str {
+        match self {
+            ChangeColumn::Key => "key",
+            ChangeColumn::Name => "name",
+            ChangeColumn::Before => "before",
+            ChangeColumn::After => "after",
+            ChangeColumn::Change => "change",
+            ChangeColumn::FleetSize => "fleet_size",
+            ChangeColumn::InstanceMix => "instance_mix",
+            ChangeColumn::Price => "price",
+            ChangeColumn::Other => "other",
+        }
+    }
+}
+
+impl CostChange {
+    /// The amount of the cause of `kind` (zero when absent).
+    pub fn amount_of(&self, kind: CauseKind) -> Money {
+        self.cause(kind).map_or(Money::ZERO, |c| c.amount)
+    }
+}
+
+/// The changes matching every free-text term (key or name), sorted (default: the largest
+/// change either way first, as [`changes`] gives them).
+pub fn list_changes<'a>(
+    items: &'a [CostChange],
+    terms: &[String],
+    sort: Option<Sort<ChangeColumn>>,
+) -> Vec<&'a CostChange> {
+    let mut rows: Vec<&CostChange> = items
+        .iter()
+        .filter(|c| {
+            let hay = format!("{} {}", c.key, c.name).to_lowercase();
+            terms.iter().all(|t| hay.contains(t.as_str()))
+        })
+        .collect();
+    if let Some(sort) = sort {
+        rows.sort_by(|a, b| {
+            let ord = match sort.column {
+                ChangeColumn::Key => a.key.cmp(&b.key),
+                ChangeColumn::Name => a.name.to_lowercase().cmp(&b.name.to_lowercase()),
+                ChangeColumn::Before => a.before.cmp(&b.before),
+                ChangeColumn::After => a.after.cmp(&b.after),
+                ChangeColumn::Change => a.change.cmp(&b.change),
+                ChangeColumn::FleetSize => {
+                    a.amount_of(CauseKind::FleetSize).cmp(&b.amount_of(CauseKind::FleetSize))
+                }
+                ChangeColumn::InstanceMix => {
+                    a.amount_of(CauseKind::InstanceMix).cmp(&b.amount_of(CauseKind::InstanceMix))
+                }
+                ChangeColumn::Price => a.amount_of(CauseKind::Price).cmp(&b.amount_of(CauseKind::Price)),
+                ChangeColumn::Other => a.amount_of(CauseKind::Other).cmp(&b.amount_of(CauseKind::Other)),
+            };
+            let ord = if sort.direction == Direction::Descending { ord.reverse() } else { ord };
+            ord.then_with(|| a.key.cmp(&b.key))
+        });
+    }
+    rows
 }
 
 /// The earliest of the compared days a ledger can explain: before its first observation,

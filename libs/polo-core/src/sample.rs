@@ -15,9 +15,11 @@ use crate::Money;
 use crate::model::{
     AccountKind, AccountSync, Change, ChangeKind, CostDimension, CostFacts, CostRow, CostStore,
     DocumentStatus, Everything, Index, IndexStatus, Instance, InstanceState, Lifecycle, ResourceKind,
-    SyncStatus,
+    SyncStatus, UsageLedger,
 };
 use crate::pricing::PriceTable;
+
+mod causes;
 
 /// How big a fleet to generate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -274,6 +276,22 @@ pub fn generate(seed: u64, scale: Scale, now: OffsetDateTime) -> Everything {
 /// The sample snapshot and its cost store (`polo sample` writes both: the snapshot, and the
 /// costs beside it). The snapshot carries the cost facts of the store.
 pub fn generate_with_costs(seed: u64, scale: Scale, now: OffsetDateTime) -> (Everything, CostStore) {
+    let g = generate_all(seed, scale, now);
+    (g.everything, g.costs)
+}
+
+/// A sample fleet and the documents a sync keeps beside it.
+pub struct Generated {
+    pub everything: Everything,
+    pub costs: CostStore,
+    /// What each instance ran, when and at what price ([`UsageLedger`]).
+    pub usage: UsageLedger,
+}
+
+/// The sample snapshot, its cost store and its usage ledger (`polo sample` writes all three).
+/// The costs are the ledger's compute at its prices plus each index's storage and transfer,
+/// so their changes have causes to find.
+pub fn generate_all(seed: u64, scale: Scale, now: OffsetDateTime) -> Generated {
     let prices = PriceTable::bundled().ok();
     let spec = scale.spec();
     let mut g = Generator {
@@ -290,7 +308,7 @@ pub fn generate_with_costs(seed: u64, scale: Scale, now: OffsetDateTime) -> (Eve
             if i < CUSTOMERS.len() { base.to_owned() } else { format!("{base}-{}", i / CUSTOMERS.len() + 1) }
         })
         .collect();
-    let indexes = g.indexes(&customers);
+    let mut indexes = g.indexes(&customers);
     for (pos, index) in indexes.iter().enumerate() {
         // The second index is the one that has no instances at all.
         if pos == 1 {
@@ -305,21 +323,26 @@ pub fn generate_with_costs(seed: u64, scale: Scale, now: OffsetDateTime) -> (Eve
     while g.instances.len() < g.spec.instances {
         g.misc_instance();
     }
+    let spiking = indexes
+        .iter()
+        .find(|x| x.status == IndexStatus::Ready && x.account == "prod")
+        .map(|x| x.index_id.clone());
+    g.drift_cases(&mut indexes);
+    let causes = g.cost_causes(&mut indexes, spiking.as_deref());
     g.instances.sort_by(|a, b| a.id.cmp(&b.id));
-    let rows = match &prices {
-        Some(prices) => g.costs(&indexes, prices),
-        None => Vec::new(),
+    let history = causes::with_history(history(&g.instances, &indexes), &causes, &g.instances);
+    let usage = match &prices {
+        Some(prices) => causes::ledger(&g.instances, &history, &causes, prices, now),
+        None => UsageLedger::empty(),
     };
+    let rows = g.costs(&indexes, &usage, spiking.as_deref(), causes.rise.as_ref());
     // Every generated amount is rounded to the cent and each day/key appears once.
     let mut costs = CostStore::from_rows(&rows).unwrap_or_else(|_| CostStore::empty());
     // As in a real account, Cost Explorer still estimates the newest two days.
     if let Some(newest) = costs.as_of() {
         costs.estimated = [newest.previous_day(), Some(newest)].into_iter().flatten().collect();
     }
-    let mut indexes = indexes;
-    g.drift_cases(&mut indexes);
     let accounts = g.account_syncs();
-    let history = history(&g.instances, &indexes);
     let everything = Everything {
         generated_at: now,
         price_table_version: prices.map(|p| p.version).unwrap_or_default(),
@@ -330,7 +353,7 @@ pub fn generate_with_costs(seed: u64, scale: Scale, now: OffsetDateTime) -> (Eve
         history,
         findings: Vec::new(),
     };
-    (everything, costs)
+    Generated { everything, costs, usage }
 }
 
 /// What syncs would have seen: each resource appearing, and leaving the usual state.
@@ -786,40 +809,45 @@ impl Generator {
         self.instances.push(i);
     }
 
-    fn costs(&mut self, indexes: &[Index], prices: &PriceTable) -> Vec<CostRow> {
-        let daily = |i: &Instance| {
-            prices.hourly(&i.region, &i.instance_type, i.lifecycle).unwrap_or(Money::ZERO) * Decimal::from(24)
-        };
-        let mut index_daily: BTreeMap<&str, Money> = BTreeMap::new();
+    /// The bill: each index's compute from the ledger plus its storage and transfer, each
+    /// account's untagged compute plus shared costs, the services and record types.
+    fn costs(
+        &mut self,
+        indexes: &[Index],
+        usage: &UsageLedger,
+        spiking: Option<&str>,
+        rise: Option<&(String, Date, i64)>,
+    ) -> Vec<CostRow> {
         let position: BTreeMap<&str, usize> =
             self.accounts.iter().enumerate().map(|(a, account)| (account.name.as_str(), a)).collect();
         let account_of = |name: &str| position.get(name).copied().unwrap_or(0);
-        let mut untagged_daily = vec![Money::ZERO; self.accounts.len()];
         let known_indexes: HashSet<&str> = indexes.iter().map(|x| x.index_id.as_str()).collect();
-        for i in &self.instances {
-            let account = account_of(&i.account);
-            match &i.index {
-                Some(index) if known_indexes.contains(index.as_str()) => {
-                    *index_daily.entry(index.as_str()).or_default() += daily(i);
-                }
-                _ => untagged_daily[account] += daily(i),
-            }
-        }
         let index_account: BTreeMap<&str, usize> =
             indexes.iter().map(|x| (x.index_id.as_str(), account_of(&x.account))).collect();
-        let spiking = indexes
-            .iter()
-            .find(|x| x.status == IndexStatus::Ready && x.account == "prod")
-            .map(|x| x.index_id.as_str());
-        let last_day = self.now.date().previous_day().unwrap_or(self.now.date());
+        let days = usize::try_from(self.spec.cost_days).unwrap_or(0);
+        let newest = self.now.date().previous_day().unwrap_or(self.now.date());
+        let first = newest - Duration::days(self.spec.cost_days - 1);
+        let mut index_compute: BTreeMap<String, Vec<Decimal>> = BTreeMap::new();
+        let mut untagged_compute = vec![vec![Decimal::ZERO; days]; self.accounts.len()];
+        for ((tag, account), series) in causes::daily_compute(usage, first, days) {
+            let target = if known_indexes.contains(tag.as_str()) {
+                index_compute.entry(tag).or_insert_with(|| vec![Decimal::ZERO; days])
+            } else {
+                &mut untagged_compute[account_of(&account)]
+            };
+            for (t, v) in target.iter_mut().zip(series) {
+                *t += v;
+            }
+        }
         let mut rows = Vec::new();
         // The usage of `date`'s month so far and of the month before, on which the 1st books
         // tax and support.
         let (mut month_usage, mut previous_month_usage) = (Money::ZERO, Money::ZERO);
         for back in (0..self.spec.cost_days).rev() {
-            let date: Date = last_day - Duration::days(back);
+            let date: Date = newest - Duration::days(back);
+            let column = usize::try_from(self.spec.cost_days - 1 - back).unwrap_or(0);
             let mut account_totals = vec![Money::ZERO; self.accounts.len()];
-            // Customers query less at weekends; the autoscaled nodes and the traffic follow.
+            // Customers query less at weekends: transfer follows.
             let weekly =
                 Decimal::new(if date.weekday().number_days_from_monday() >= 5 { 75 } else { 100 }, 2);
             let mut untagged_total = Money::ZERO;
@@ -827,10 +855,16 @@ impl Generator {
                 if index.created_at.date() > date {
                     continue;
                 }
-                let base = index_daily.get(index.index_id.as_str()).copied().unwrap_or(Money::ZERO)
-                    + Money::from_scaled(self.rng.range(40, 400), 2);
+                let compute = index_compute.get(index.index_id.as_str()).map_or(Decimal::ZERO, |s| s[column]);
+                // Storage and transfer.
+                let mut other = Money::from_scaled(self.rng.range(40, 400), 2);
                 let jitter = Decimal::new(self.rng.range(90, 110), 2);
-                let mut amount = (base * jitter * weekly).round_cents();
+                if let Some((_, _, cents)) =
+                    rise.filter(|(id, from, _)| *id == index.index_id && date >= *from)
+                {
+                    other += Money::from_scaled(*cents, 2);
+                }
+                let mut amount = (Money::new(compute) + other * jitter * weekly).round_cents();
                 // On the newest final day: Cost Explorer still estimates the two after it.
                 if back == 2 && Some(index.index_id.as_str()) == spiking {
                     amount = amount * Decimal::from(6);
@@ -846,9 +880,7 @@ impl Generator {
             for (a, total) in account_totals.iter_mut().enumerate() {
                 let shared = Money::from_scaled(self.rng.range(2_000, 9_000), 2)
                     * Decimal::from(3 - i64::try_from(a % 3).unwrap_or(0));
-                let untagged = (untagged_daily[a] * Decimal::new(self.rng.range(95, 105), 2) * weekly)
-                    .round_cents()
-                    + shared;
+                let untagged = Money::new(untagged_compute[a][column]).round_cents() + shared;
                 untagged_total += untagged;
                 *total += untagged;
             }

@@ -10,7 +10,7 @@ use polo_core::calendar::ReportZone;
 use polo_core::config::Config;
 use polo_core::ports::Stores;
 use polo_core::reports::ReportType;
-use polo_core::sample::{Scale, generate_with_costs};
+use polo_core::sample::{Scale, generate_all};
 use polo_core::{Clock, FixedClock, SystemClock};
 use time::OffsetDateTime;
 use time::format_description::well_known::Rfc3339;
@@ -292,19 +292,27 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let progress = crate::progress::Progress::spinner("sample");
             progress.stage("generating");
-            let (everything, costs) = generate_with_costs(*seed, scale, clock.now());
+            let polo_core::sample::Generated { everything, costs, usage } =
+                generate_all(*seed, scale, clock.now());
             progress.stage("writing");
             let json = serde_json::to_string_pretty(&everything)?;
             let written = match out {
                 None => {
                     println!("{json}");
-                    "stdout (the cost store is written only with --out, beside the snapshot)".to_owned()
+                    "stdout (the cost store and usage ledger are written only with --out, beside the snapshot)"
+                        .to_owned()
                 }
                 Some(path) => {
                     write_atomically(path, json.as_bytes())?;
                     // One line per dimension key keeps the file diffable and compact.
                     write_atomically(&polo_core::ports::cost_store_path(path), &serde_json::to_vec(&costs)?)?;
-                    format!("{} ({:.1} MB) and its cost store", path.display(), bytes_mb(json.len()))
+                    let usage_path = polo_core::ports::document_path::<polo_core::model::UsageLedger>(path);
+                    write_atomically(&usage_path, &serde_json::to_vec(&usage)?)?;
+                    format!(
+                        "{} ({:.1} MB), its cost store and its usage ledger",
+                        path.display(),
+                        bytes_mb(json.len())
+                    )
                 }
             };
             progress.finish(&format!(

@@ -225,7 +225,7 @@ fn a_new_price_at_the_same_usage_is_price() {
     adds_up(&c);
     let e = &c.cause(CauseKind::Price).unwrap().events[0];
     assert_eq!(e.resource_id, "m6i.large");
-    assert_eq!(e.what, "m6i.large on-demand in us-east-1: 0.096 → 0.100 per hour");
+    assert_eq!(e.what, "m6i.large on-demand in us-east-1: $0.0960 → $0.1000 per hour");
     assert_eq!(e.at, Some(AFTER_START));
 }
 
@@ -373,4 +373,65 @@ fn the_ledger_opens_and_closes_spans_as_syncs_see_the_fleet() {
     // Kept 100 days, then dropped.
     l.observe(&[], &[], &pulled, &prices, t(24 * 102));
     assert!(l.instance("i-a").is_none());
+}
+
+#[test]
+fn on_the_sample_every_change_adds_up_and_the_top_movers_have_events_and_actors() {
+    let g = crate::sample::generate_all(42, crate::sample::Scale::Small, datetime!(2026-11-24 12:00 UTC));
+    let fleet = Fleet::new(g.everything);
+    let cmp = Comparison::default_for(&g.costs).unwrap();
+    assert_eq!((cmp.from, cmp.to), (date!(2026 - 11 - 15), date!(2026 - 11 - 21)));
+    let mut named = 0;
+    for dimension in [Breakdown::Index, Breakdown::Customer, Breakdown::Account] {
+        let all = changes(&g.costs, &g.usage, &fleet, dimension, &cmp);
+        assert!(!all.is_empty());
+        for c in &all {
+            adds_up(c);
+            named += c.causes.iter().flat_map(|c| &c.events).filter(|e| e.actor != "unknown").count();
+        }
+        for c in all.iter().take(5) {
+            assert!(
+                c.causes.iter().any(|c| !c.events.is_empty()),
+                "{dimension:?} top mover without events: {c:#?}"
+            );
+        }
+        if std::env::var_os("SHOW").is_some() {
+            for c in all.iter().take(8) {
+                eprintln!("{dimension:?} {} {} {} -> {} ({})", c.key, c.name, c.before, c.after, c.change);
+                for cause in &c.causes {
+                    eprintln!(
+                        "   {:?} {} {:?}",
+                        cause.kind,
+                        cause.amount,
+                        cause
+                            .events
+                            .iter()
+                            .map(|e| format!("{} {} {} {}", e.what, e.actor, e.hours, e.amount))
+                            .collect::<Vec<_>>()
+                    );
+                }
+            }
+        }
+    }
+    assert!(named > 0, "an event names who made it");
+    let index = changes(&g.costs, &g.usage, &fleet, Breakdown::Index, &cmp);
+    let kinds: Vec<CauseKind> = CauseKind::ALL
+        .into_iter()
+        .filter(|k| {
+            index.iter().any(|c| {
+                c.cause(*k).is_some_and(|c| {
+                    !c.events.is_empty() || (*k == CauseKind::Other && c.amount.amount() > Decimal::from(50))
+                })
+            })
+        })
+        .collect();
+    assert_eq!(kinds, CauseKind::ALL, "the sample has every kind of cause");
+    let whats: Vec<&str> =
+        index.iter().flat_map(|c| &c.causes).flat_map(|c| &c.events).map(|e| e.what.as_str()).collect();
+    for (starts, ends) in [("type ", ""), ("launched ", " on-demand"), ("terminated ", " spot")] {
+        assert!(
+            whats.iter().any(|w| w.starts_with(starts) && w.ends_with(ends)),
+            "{starts}…{ends}: {whats:?}"
+        );
+    }
 }

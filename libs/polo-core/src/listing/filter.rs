@@ -20,11 +20,17 @@ pub enum FilterField {
     Severity,
     /// An index's drift kinds (`crate::drift`), `none`, or `not-judged`.
     Drift,
+    /// The cost breakdown a table of cost changes is by (`index`, `customer`, `account`).
+    Dimension,
+    /// The first day of a compared period (`YYYY-MM-DD`).
+    From,
+    /// The last day of a compared period (`YYYY-MM-DD`).
+    To,
 }
 
 impl FilterField {
     /// Every field.
-    pub const ALL: [FilterField; 12] = [
+    pub const ALL: [FilterField; 15] = [
         FilterField::Account,
         FilterField::Region,
         FilterField::State,
@@ -37,6 +43,9 @@ impl FilterField {
         FilterField::Rule,
         FilterField::Severity,
         FilterField::Drift,
+        FilterField::Dimension,
+        FilterField::From,
+        FilterField::To,
     ];
 
     /// The query parameter name.
@@ -54,6 +63,9 @@ impl FilterField {
             FilterField::Rule => "rule",
             FilterField::Severity => "severity",
             FilterField::Drift => "drift",
+            FilterField::Dimension => "dimension",
+            FilterField::From => "from",
+            FilterField::To => "to",
         }
     }
 

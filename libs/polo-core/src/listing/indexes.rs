@@ -95,7 +95,10 @@ impl Filterable for Index {
             | FilterField::Period
             | FilterField::Rule
             | FilterField::Severity
-            | FilterField::Drift => None,
+            | FilterField::Drift
+            | FilterField::Dimension
+            | FilterField::From
+            | FilterField::To => None,
         }
     }
 

@@ -94,7 +94,10 @@ impl Filterable for Instance {
             | FilterField::Period
             | FilterField::Rule
             | FilterField::Severity
-            | FilterField::Drift => None,
+            | FilterField::Drift
+            | FilterField::Dimension
+            | FilterField::From
+            | FilterField::To => None,
         }
     }
 

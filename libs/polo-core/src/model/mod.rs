@@ -25,5 +25,5 @@ pub use snapshot::{AccountKind, AccountSync, DocumentStatus, Everything, Resourc
 pub use sync_document::{DocumentError, SYNC_DOCUMENT_FORMAT, SyncDocument};
 pub use usage::{
     InstanceUsage, Span, TRAIL_EVENT_NAMES, Trail, TrailEvent, USAGE_FORMAT, USAGE_KEEP_DAYS, UsageEvent,
-    UsageLedger,
+    UsageLedger, actor_of_record,
 };

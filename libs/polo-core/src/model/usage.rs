@@ -283,3 +283,66 @@ impl UsageLedger {
         self.observed_at = Some(now);
     }
 }
+
+/// Who made a CloudTrail management event, from its record's `userIdentity` (the JSON text
+/// `LookupEvents` answers in `CloudTrailEvent`): `role deploy-bot`, `role AdminAccess as
+/// alice@example.com` (a role session named for a person), `user alice`, `root`, `service
+/// autoscaling.amazonaws.com`. `None` when the record says nobody.
+pub fn actor_of_record(record: &str) -> Option<String> {
+    let v: serde_json::Value = serde_json::from_str(record).ok()?;
+    let who = v.get("userIdentity")?;
+    let text =
+        |v: &serde_json::Value, k: &str| v.get(k).and_then(serde_json::Value::as_str).map(str::to_owned);
+    match text(who, "type")?.as_str() {
+        "AssumedRole" => {
+            let role = who
+                .get("sessionContext")
+                .and_then(|c| c.get("sessionIssuer"))
+                .and_then(|i| text(i, "userName"));
+            // The session name is the last part of arn:aws:sts::…:assumed-role/ROLE/SESSION.
+            let session = text(who, "arn").and_then(|a| a.rsplit('/').next().map(str::to_owned));
+            match (role, session) {
+                (Some(role), Some(session)) if session != role && session.contains('@') => {
+                    Some(format!("role {role} as {session}"))
+                }
+                (Some(role), _) => Some(format!("role {role}")),
+                (None, Some(session)) => Some(format!("role session {session}")),
+                (None, None) => None,
+            }
+        }
+        "IAMUser" => text(who, "userName").map(|u| format!("user {u}")),
+        "Root" => Some("root".to_owned()),
+        "AWSService" => text(v.get("userIdentity")?, "invokedBy")
+            .or_else(|| text(&v, "sourceIPAddress"))
+            .map(|s| format!("service {s}")),
+        "FederatedUser" => {
+            text(who, "arn").and_then(|a| a.rsplit('/').next().map(|u| format!("federated {u}")))
+        }
+        other => text(who, "arn").or_else(|| Some(other.to_owned())),
+    }
+}
+
+#[cfg(test)]
+mod actor_tests {
+    use super::actor_of_record;
+
+    #[test]
+    fn each_identity_type_names_its_actor() {
+        let role = r#"{"userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::111111111111:assumed-role/deploy-bot/gha-run-1",
+            "sessionContext":{"sessionIssuer":{"type":"Role","userName":"deploy-bot"}}}}"#;
+        assert_eq!(actor_of_record(role).as_deref(), Some("role deploy-bot"));
+        let person = r#"{"userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/AWSReservedSSO_Admin_0f/alice@example.com",
+            "sessionContext":{"sessionIssuer":{"userName":"AWSReservedSSO_Admin_0f"}}}}"#;
+        assert_eq!(
+            actor_of_record(person).as_deref(),
+            Some("role AWSReservedSSO_Admin_0f as alice@example.com")
+        );
+        let user = r#"{"userIdentity":{"type":"IAMUser","userName":"bob"}}"#;
+        assert_eq!(actor_of_record(user).as_deref(), Some("user bob"));
+        let service = r#"{"userIdentity":{"type":"AWSService","invokedBy":"autoscaling.amazonaws.com"}}"#;
+        assert_eq!(actor_of_record(service).as_deref(), Some("service autoscaling.amazonaws.com"));
+        assert_eq!(actor_of_record(r#"{"userIdentity":{"type":"Root"}}"#).as_deref(), Some("root"));
+        assert_eq!(actor_of_record("not json"), None);
+        assert_eq!(actor_of_record("{}"), None);
+    }
+}

@@ -1,17 +1,60 @@
-//! Reading the cost store: a local file beside the snapshot, or `costs.json` in the data
-//! bucket. Loaded on first use, so functions that never show costs never read it.
+//! Reading the documents the sync keeps beside the snapshot for the cost pages: the cost
+//! store (`costs.json`) and the usage ledger (`usage.json`), local files or in the data
+//! bucket. Loaded on first use, so functions that never show costs never read them.
 
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
 use std::time::SystemTime;
 
 use async_trait::async_trait;
+use serde::de::DeserializeOwned;
 
-use super::{DataError, read_cost_store};
-use crate::model::CostStore;
+use super::{DataError, read_document};
+use crate::model::{COST_STORE_FORMAT, CostStore, USAGE_FORMAT, UsageLedger};
 
 /// The key of the cost store in the data bucket.
 pub const COSTS_KEY: &str = "costs.json";
+
+/// The key of the usage ledger in the data bucket.
+pub const USAGE_KEY: &str = "usage.json";
+
+/// A versioned document kept beside the snapshot: where it lives and what an absent one is.
+pub trait StoredDocument: DeserializeOwned + Send + Sync + 'static {
+    /// Its key in the data bucket.
+    const KEY: &'static str;
+    /// Its local file: `x.json` -> `x.{SUFFIX}.json`.
+    const SUFFIX: &'static str;
+    /// The newest shape this build reads.
+    const FORMAT: u32;
+    /// Its shape version.
+    fn format(&self) -> u32;
+    /// What no document yet means.
+    fn empty() -> Self;
+}
+
+impl StoredDocument for CostStore {
+    const KEY: &'static str = COSTS_KEY;
+    const SUFFIX: &'static str = "costs";
+    const FORMAT: u32 = COST_STORE_FORMAT;
+    fn format(&self) -> u32 {
+        self.format
+    }
+    fn empty() -> Self {
+        CostStore::empty()
+    }
+}
+
+impl StoredDocument for UsageLedger {
+    const KEY: &'static str = USAGE_KEY;
+    const SUFFIX: &'static str = "usage";
+    const FORMAT: u32 = USAGE_FORMAT;
+    fn format(&self) -> u32 {
+        self.format
+    }
+    fn empty() -> Self {
+        UsageLedger::empty()
+    }
+}
 
 /// Reads the cost store.
 #[async_trait]
@@ -20,7 +63,14 @@ pub trait CostReader: Send + Sync {
     async fn costs(&self) -> Result<Arc<CostStore>, DataError>;
 }
 
-/// A store held in memory (tests, tools).
+/// Reads the usage ledger.
+#[async_trait]
+pub trait UsageReader: Send + Sync {
+    /// The current ledger (empty before the first sync that keeps one).
+    async fn usage(&self) -> Result<Arc<UsageLedger>, DataError>;
+}
+
+/// A cost store held in memory (tests, tools).
 pub struct InMemoryCosts(pub Arc<CostStore>);
 
 #[async_trait]
@@ -30,32 +80,57 @@ impl CostReader for InMemoryCosts {
     }
 }
 
-/// A cost store file, read again when its modification time changes.
-pub struct LocalCostReader {
-    path: PathBuf,
-    cached: Mutex<Option<(Option<SystemTime>, Arc<CostStore>)>>,
+/// A usage ledger held in memory (tests, tools).
+pub struct InMemoryUsage(pub Arc<UsageLedger>);
+
+#[async_trait]
+impl UsageReader for InMemoryUsage {
+    async fn usage(&self) -> Result<Arc<UsageLedger>, DataError> {
+        Ok(Arc::clone(&self.0))
+    }
 }
 
-impl LocalCostReader {
-    /// Reads `path` (see [`super::cost_store_path`]).
+/// A document file, read again when its modification time changes.
+pub struct LocalDocumentReader<T> {
+    path: PathBuf,
+    cached: Mutex<Option<(Option<SystemTime>, Arc<T>)>>,
+}
+
+/// The local cost store.
+pub type LocalCostReader = LocalDocumentReader<CostStore>;
+
+impl<T: StoredDocument> LocalDocumentReader<T> {
+    /// Reads `path` (see [`super::document_path`]).
     pub fn new(path: impl Into<PathBuf>) -> Self {
-        LocalCostReader { path: path.into(), cached: Mutex::new(None) }
+        LocalDocumentReader { path: path.into(), cached: Mutex::new(None) }
+    }
+
+    /// The document, read again if the file changed.
+    pub fn load(&self) -> Result<Arc<T>, DataError> {
+        let modified = std::fs::metadata(&self.path).and_then(|m| m.modified()).ok();
+        let mut cached =
+            self.cached.lock().map_err(|_| DataError::Store(format!("{} lock poisoned", T::KEY)))?;
+        if let Some((at, doc)) = cached.as_ref()
+            && *at == modified
+        {
+            return Ok(Arc::clone(doc));
+        }
+        let doc = Arc::new(read_document::<T>(&self.path)?);
+        *cached = Some((modified, Arc::clone(&doc)));
+        Ok(doc)
     }
 }
 
 #[async_trait]
-impl CostReader for LocalCostReader {
+impl CostReader for LocalDocumentReader<CostStore> {
     async fn costs(&self) -> Result<Arc<CostStore>, DataError> {
-        let modified = std::fs::metadata(&self.path).and_then(|m| m.modified()).ok();
-        let mut cached =
-            self.cached.lock().map_err(|_| DataError::Store("cost store lock poisoned".into()))?;
-        if let Some((at, store)) = cached.as_ref()
-            && *at == modified
-        {
-            return Ok(Arc::clone(store));
-        }
-        let store = Arc::new(read_cost_store(&self.path)?);
-        *cached = Some((modified, Arc::clone(&store)));
-        Ok(store)
+        self.load()
+    }
+}
+
+#[async_trait]
+impl UsageReader for LocalDocumentReader<UsageLedger> {
+    async fn usage(&self) -> Result<Arc<UsageLedger>, DataError> {
+        self.load()
     }
 }

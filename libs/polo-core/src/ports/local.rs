@@ -123,30 +123,42 @@ fn read_file(path: &Path) -> Result<(Option<SystemTime>, Everything), DataError>
     Ok((modified, parse_snapshot_bytes(&bytes, &name)?))
 }
 
+/// Where the document `T` of the snapshot at `snapshot` lives: `x.json` -> `x.costs.json`,
+/// `x.usage.json`.
+pub fn document_path<T: super::StoredDocument>(snapshot: &Path) -> PathBuf {
+    let stem = snapshot.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    snapshot.with_file_name(format!("{stem}.{}.json", T::SUFFIX))
+}
+
 /// Where the cost store of the snapshot at `snapshot` lives: `x.json` -> `x.costs.json`.
 pub fn cost_store_path(snapshot: &Path) -> PathBuf {
-    let stem = snapshot.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
-    snapshot.with_file_name(format!("{stem}.costs.json"))
+    document_path::<crate::model::CostStore>(snapshot)
+}
+
+/// Reads a document file; a missing file is an empty document (nothing synced yet), one of
+/// a newer shape is refused.
+pub fn read_document<T: super::StoredDocument>(path: &Path) -> Result<T, DataError> {
+    let name = path.display().to_string();
+    match std::fs::read(path) {
+        Ok(bytes) => {
+            let doc: T = crate::json::decode(&bytes)
+                .map_err(|problem| DataError::Unreadable { source_name: name.clone(), problem })?;
+            if doc.format() > T::FORMAT {
+                return Err(DataError::Unreadable {
+                    source_name: name,
+                    problem: format!("format {} is newer than this build reads", doc.format()),
+                });
+            }
+            Ok(doc)
+        }
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(T::empty()),
+        Err(e) => Err(DataError::Unreadable { source_name: name, problem: e.to_string() }),
+    }
 }
 
 /// Reads a cost store file; a missing file is an empty store (no cost data yet).
 pub fn read_cost_store(path: &Path) -> Result<crate::model::CostStore, DataError> {
-    let name = path.display().to_string();
-    match std::fs::read(path) {
-        Ok(bytes) => {
-            let store: crate::model::CostStore = crate::json::decode(&bytes)
-                .map_err(|problem| DataError::Unreadable { source_name: name.clone(), problem })?;
-            if store.format > crate::model::COST_STORE_FORMAT {
-                return Err(DataError::Unreadable {
-                    source_name: name,
-                    problem: format!("format {} is newer than this build reads", store.format),
-                });
-            }
-            Ok(store)
-        }
-        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(crate::model::CostStore::empty()),
-        Err(e) => Err(DataError::Unreadable { source_name: name, problem: e.to_string() }),
-    }
+    read_document(path)
 }
 
 /// Parses a snapshot document; errors name the field path that is wrong.

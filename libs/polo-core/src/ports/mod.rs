@@ -20,12 +20,18 @@ use async_trait::async_trait;
 
 use crate::model::{Change, Finding, Fleet, Index, Instance, ResourceKind};
 
-pub use costs::{COSTS_KEY, CostReader, InMemoryCosts, LocalCostReader};
+pub use costs::{
+    COSTS_KEY, CostReader, InMemoryCosts, InMemoryUsage, LocalCostReader, LocalDocumentReader,
+    StoredDocument, USAGE_KEY, UsageReader,
+};
 pub use documents::{Remembering, SNAPSHOT_KEY, SNAPSHOT_REVALIDATE, SyncStore, document_key};
 pub use documents_local::LocalStore;
 pub use exports::ExportStore;
 pub use findings::{FindingStore, LocalFindings, MemoryFindings, open_first};
-pub use local::{LocalDataService, cost_store_path, parse_snapshot, parse_snapshot_bytes, read_cost_store};
+pub use local::{
+    LocalDataService, cost_store_path, document_path, parse_snapshot, parse_snapshot_bytes, read_cost_store,
+    read_document,
+};
 pub use reports::{LocalReports, MemoryReports, ReportFilter, ReportStore, newest_first};
 pub use secrets::{FixedSecret, SecretSource};
 pub use sessions::{LocalSessions, MemorySessions, Role, Session, SessionStore, newest_sessions_first};

@@ -7,9 +7,10 @@ use std::sync::Arc;
 
 use super::{
     ChangeReader, CostReader, ExportStore, FindingStore, FleetReader, LocalCostReader, LocalDataService,
-    LocalFindings, LocalReports, LocalSessions, LocalStore, ReportStore, ResourceReader, SessionStore,
-    SyncStore, cost_store_path,
+    LocalDocumentReader, LocalFindings, LocalReports, LocalSessions, LocalStore, ReportStore, ResourceReader,
+    SessionStore, SyncStore, UsageReader, cost_store_path, document_path,
 };
+use crate::model::UsageLedger;
 
 /// Every store, each behind its port.
 #[derive(Clone)]
@@ -24,6 +25,8 @@ pub struct Stores {
     pub findings: Arc<dyn FindingStore>,
     /// The cost store.
     pub costs: Arc<dyn CostReader>,
+    /// The usage ledger (what each instance ran), which explains cost changes.
+    pub usage: Arc<dyn UsageReader>,
     /// Stored reports and their Slack outbox.
     pub reports: Arc<dyn ReportStore>,
     /// Sync documents and the combined snapshot, as bytes (what the sync writes).
@@ -69,6 +72,9 @@ impl Stores {
             history: data,
             findings: Arc::new(LocalFindings::new(&paths.state)),
             costs: Arc::new(LocalCostReader::new(cost_store_path(&paths.data))),
+            usage: Arc::new(LocalDocumentReader::<UsageLedger>::new(document_path::<UsageLedger>(
+                &paths.data,
+            ))),
             reports: Arc::new(LocalReports::new(&paths.state)),
             documents: Arc::new(LocalStore::new(&paths.documents, &paths.data)),
             exports: None,

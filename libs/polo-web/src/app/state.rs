@@ -28,6 +28,8 @@ pub struct AppState {
     pub sign_in: Option<Arc<crate::auth::Oidc>>,
     /// The cost store, for the costs pages (read on first use).
     pub costs: Arc<dyn polo_core::ports::CostReader>,
+    /// The usage ledger, which explains cost changes (read on first use).
+    pub usage: Arc<dyn polo_core::ports::UsageReader>,
     /// Where CSV exports too large to answer inline go.
     pub exports: Option<Arc<dyn polo_core::ports::ExportStore>>,
     /// Stored reports, for the reports pages and the overview.
@@ -126,6 +128,7 @@ impl AppState {
             sign_in: None,
             exports: stores.exports,
             costs: stores.costs,
+            usage: stores.usage,
             reports: stores.reports,
             sessions: stores.sessions,
             drift: Arc::default(),
@@ -152,6 +155,9 @@ impl AppState {
             sign_in: None,
             exports: None,
             costs: Arc::new(polo_core::ports::InMemoryCosts(Arc::new(polo_core::model::CostStore::empty()))),
+            usage: Arc::new(polo_core::ports::InMemoryUsage(
+                Arc::new(polo_core::model::UsageLedger::empty()),
+            )),
             reports: Arc::new(polo_core::ports::MemoryReports::default()),
             sessions: Some(Arc::new(polo_core::ports::MemorySessions::default())),
             drift: Arc::default(),

@@ -6,8 +6,10 @@ pub(crate) mod errors;
 pub(crate) mod layout;
 pub(crate) mod respond;
 pub(crate) mod security;
+pub(crate) mod waterfall;
 
 pub use chart::Chart;
 pub use errors::unavailable;
 pub use layout::Chrome;
 pub use respond::{csv, html, html_body, json};
+pub use waterfall::Waterfall;
