@@ -44,10 +44,13 @@ export class PoloDestinationStack extends cdk.Stack {
     const read = new iam.Role(this, 'PoloRead', {
       roleName: 'polo-read',
       assumedBy: trusted(assuming('fleet-roles')),
-      description: 'Read-only access for Polo: EC2 inventory and the index registry',
+      description: 'Read-only access for Polo: EC2 inventory, the index registry, and who changed an instance (CloudTrail)',
       maxSessionDuration: cdk.Duration.hours(1),
     });
     read.addToPolicy(new iam.PolicyStatement({ actions: ['ec2:DescribeInstances'], resources: ['*'] }));
+    // Who launched, stopped, resized or terminated an instance behind a cost change: free
+    // management events, asked only for the events the cost pages show (docs/costs.md).
+    read.addToPolicy(new iam.PolicyStatement({ actions: ['cloudtrail:LookupEvents'], resources: ['*'] }));
     read.addToPolicy(
       new iam.PolicyStatement({
         actions: ['dynamodb:Scan'],

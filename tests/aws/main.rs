@@ -39,3 +39,4 @@ mod sync;
 mod sync_function;
 mod table_mirror;
 mod traces;
+mod trail;

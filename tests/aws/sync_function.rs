@@ -75,6 +75,21 @@ async fn the_sync_function_fills_the_bucket_and_the_table() {
     assert_eq!(dynamo.fleet().await.unwrap().instances().len(), 3);
 
     assert_eq!(reader.fleet().await.unwrap().instances().len(), 3, "the reader finds the first snapshot");
+    // The usage ledger beside it: each running instance billed from when it started.
+    let usage = summary.usage.as_ref().expect("the ledger was kept");
+    assert_eq!(usage.instances, 3);
+    assert_eq!(usage.trail.asked, 0, "no cost data yet: no change to explain, CloudTrail not asked");
+    let ledger: polo_core::model::UsageLedger =
+        serde_json::from_slice(&store.get(polo_core::ports::USAGE_KEY).await.unwrap().unwrap()).unwrap();
+    assert_eq!(ledger.instances.len(), 3);
+    assert!(ledger.instances.iter().all(|u| u.spans.len() == 1 && u.spans[0].to.is_none()));
+    assert!(ledger.instances.iter().all(|u| u.spans[0].hourly.is_some_and(|h| h.to_string() == "0.0960")));
+    let usage_reader = polo_aws::S3DocumentReader::<polo_core::model::UsageLedger>::new(
+        s3_client(&base),
+        &bucket,
+        std::time::Duration::ZERO,
+    );
+    assert_eq!(polo_core::ports::UsageReader::usage(&usage_reader).await.unwrap().instances.len(), 3);
 
     // EventBridge delivering the same event again: a no-op.
     let duplicate = serde_json::from_str(SCHEDULED).unwrap();

@@ -702,6 +702,39 @@ pub fn list_changes<'a>(
     rows
 }
 
+/// The instances whose actors the largest changes need and CloudTrail has not told yet (not
+/// asked, or asked before the event): from the events of the `top` largest of `all`, at most
+/// `max`, each with when to ask from (a day before its earliest such event). An instance
+/// CloudTrail could not be asked about (no permission) is asked again a day later.
+pub fn actors_wanted(
+    all: &[CostChange],
+    ledger: &UsageLedger,
+    top: usize,
+    max: usize,
+    now: OffsetDateTime,
+) -> Vec<(String, OffsetDateTime)> {
+    let mut out: BTreeMap<String, OffsetDateTime> = BTreeMap::new();
+    let events = all
+        .iter()
+        .take(top)
+        .flat_map(|c| &c.causes)
+        .filter(|c| matches!(c.kind, CauseKind::FleetSize | CauseKind::InstanceMix))
+        .flat_map(|c| &c.events);
+    for e in events {
+        let Some(at) = e.at else { continue };
+        let stale = ledger.instance(&e.resource_id).is_some_and(|u| {
+            u.trail.as_ref().is_none_or(|t| {
+                t.checked_at < at || (t.unavailable.is_some() && now - t.checked_at > Duration::days(1))
+            })
+        });
+        if stale {
+            let since = at - Duration::days(1);
+            out.entry(e.resource_id.clone()).and_modify(|s| *s = (*s).min(since)).or_insert(since);
+        }
+    }
+    out.into_iter().take(max).collect()
+}
+
 /// The earliest of the compared days a ledger can explain: before its first observation,
 /// hours are unknown, so fleet parts would be wrong.
 pub fn explained_from(ledger: &UsageLedger) -> Option<Date> {

@@ -12,6 +12,7 @@ pub mod instances;
 pub mod production;
 pub mod registry;
 pub mod run;
+pub mod usage;
 
 pub use accounts::Reach;
 pub use combine::{Combined, Duplicate, Previous, apply_to_table, combine};

@@ -7,8 +7,8 @@ use aws_config::SdkConfig;
 use polo_aws::{ResourceTable, S3Store};
 use polo_core::config::Config;
 use polo_core::model::SyncStatus;
-use polo_core::model::{CostFacts, CostStore};
-use polo_core::ports::{COSTS_KEY, DataError, SyncStore, parse_snapshot_bytes};
+use polo_core::model::{CostFacts, CostStore, UsageLedger};
+use polo_core::ports::{COSTS_KEY, DataError, SyncStore, USAGE_KEY, parse_snapshot_bytes};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -32,6 +32,8 @@ pub struct RunSummary {
     pub accounts: Vec<AccountRun>,
     /// The cost refresh after the snapshot was written (`None`: no Cost Explorer role).
     pub costs: Option<CostsRun>,
+    /// The usage ledger kept after it (`None`: it failed, and `failed` says why).
+    pub usage: Option<UsageRun>,
     /// Resources skipped because another scope gave the same id first (never fatal).
     pub duplicates: Vec<crate::Duplicate>,
 }
@@ -145,18 +147,102 @@ pub async fn run(
     if let Some(CostsRun::Failed { error, .. }) = &costs {
         failed.push(format!("costs: {error}"));
     }
+    let (instances, indexes, changes) =
+        (combined.everything.instances.len(), combined.everything.indexes.len(), combined.changes.len());
+    let left = budget.saturating_sub(started.elapsed());
+    let usage = keep_usage(config, base, store.as_ref(), &mut combined, now, left).await;
+    if let Err(error) = &usage {
+        failed.push(format!("usage: {error}"));
+    }
     Ok(RunSummary {
         pulls: outcomes.len(),
         failed,
-        instances: combined.everything.instances.len(),
-        indexes: combined.everything.indexes.len(),
-        changes: combined.changes.len(),
+        instances,
+        indexes,
+        changes,
         items_written,
         snapshot_written,
         accounts: AccountRun::of(&outcomes),
         costs,
+        usage: usage.ok(),
         duplicates: combined.duplicates,
     })
+}
+
+/// What keeping the usage ledger did in a run.
+#[derive(Clone, Debug, Serialize)]
+pub struct UsageRun {
+    /// Instances the ledger holds.
+    pub instances: usize,
+    /// Who made the largest changes, from CloudTrail.
+    pub trail: crate::usage::TrailRun,
+}
+
+/// The longest a run spends asking CloudTrail.
+const TRAIL_BUDGET: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// Brings `usage.json` up to date with this run's fleet, then asks CloudTrail who made the
+/// changes behind the largest cost changes (with the cost store as it is now), within
+/// `budget`. An unreadable ledger starts again empty (logged): it fills from this run on.
+async fn keep_usage(
+    config: &Config,
+    base: &SdkConfig,
+    store: &S3Store,
+    combined: &mut crate::Combined,
+    now: OffsetDateTime,
+    budget: std::time::Duration,
+) -> Result<UsageRun, String> {
+    use polo_core::cost_changes::{Comparison, actors_wanted, changes};
+    let mut ledger = match store.get(USAGE_KEY).await.map_err(|e| e.to_string())? {
+        Some(bytes) => serde_json::from_slice::<UsageLedger>(&bytes).unwrap_or_else(|e| {
+            tracing::error!(error = %e, "usage.json unreadable; kept again from this run");
+            UsageLedger::empty()
+        }),
+        None => UsageLedger::empty(),
+    };
+    let prices = polo_core::pricing::PriceTable::bundled()
+        .map_err(|e| e.to_string())?
+        .with_spot_discount(config.costs.spot_discount);
+    crate::usage::observe(&mut ledger, combined, &prices, now);
+    let costs = read_costs(store).await.unwrap_or_else(|_| CostStore::empty());
+    let fleet = polo_core::model::Fleet::new(std::mem::replace(
+        &mut combined.everything,
+        polo_core::model::Everything {
+            generated_at: now,
+            price_table_version: String::new(),
+            accounts: Vec::new(),
+            instances: Vec::new(),
+            indexes: Vec::new(),
+            cost_facts: CostFacts::default(),
+            history: Vec::new(),
+            findings: Vec::new(),
+        },
+    ));
+    let mut wanted = Vec::new();
+    if let Ok(cmp) = Comparison::default_for(&costs) {
+        for dimension in [polo_core::costs::Breakdown::Index, polo_core::costs::Breakdown::Account] {
+            let all = changes(&costs, &ledger, &fleet, dimension, &cmp);
+            for (id, since) in
+                actors_wanted(&all, &ledger, crate::usage::TOP_CHANGES, crate::usage::MAX_LOOKUPS, now)
+            {
+                if !wanted.iter().any(|w: &crate::usage::Wanted| w.instance_id == id) {
+                    wanted.push(crate::usage::Wanted { instance_id: id, since });
+                }
+            }
+        }
+    }
+    wanted.truncate(crate::usage::MAX_LOOKUPS);
+    let trail =
+        crate::usage::look_up_actors(config, base, &mut ledger, &wanted, now, budget.min(TRAIL_BUDGET)).await;
+    let bytes = serde_json::to_vec(&ledger).map_err(|e| e.to_string())?;
+    store.put(USAGE_KEY, bytes).await.map_err(|e| format!("{USAGE_KEY} not written: {e}"))?;
+    tracing::info!(
+        instances = ledger.instances.len(),
+        asked = trail.asked,
+        denied = trail.denied.len(),
+        "usage kept"
+    );
+    Ok(UsageRun { instances: ledger.instances.len(), trail })
 }
 
 /// The stored cost store (empty when there is none yet).

@@ -35,6 +35,9 @@ pub enum Data {
     Snapshot,
     #[serde(rename = "costs.json")]
     Costs,
+    /// The usage ledger: what each instance ran, for why costs changed.
+    #[serde(rename = "usage.json")]
+    Usage,
     #[serde(rename = "sync/*")]
     SyncDocuments,
     #[serde(rename = "exports/*")]

@@ -202,12 +202,21 @@ pub async fn run_combine(
     let combined = combine(config, store.as_ref(), previous, now).await;
     let bytes = serde_json::to_vec_pretty(&combined.everything)?;
     store.write_snapshot(bytes).await?;
+    // The usage ledger beside it: what each instance ran (CloudTrail is asked only by the
+    // sync function, through the fleet roles).
+    let usage_path = polo_core::ports::document_path::<polo_core::model::UsageLedger>(data);
+    let mut ledger = polo_core::ports::read_document::<polo_core::model::UsageLedger>(&usage_path)?;
+    let prices = polo_core::pricing::PriceTable::bundled()?.with_spot_discount(config.costs.spot_discount);
+    polo_sync_engine::usage::observe(&mut ledger, &combined, &prices, now);
+    crate::cli::write_atomically(&usage_path, &serde_json::to_vec(&ledger)?)?;
     eprintln!(
-        "combined {} instances and {} indexes into {} ({} changes)",
+        "combined {} instances and {} indexes into {} ({} changes; {} instances in {})",
         combined.everything.instances.len(),
         combined.everything.indexes.len(),
         data.display(),
-        combined.changes.len()
+        combined.changes.len(),
+        ledger.instances.len(),
+        usage_path.display(),
     );
     Ok(())
 }
