@@ -89,6 +89,11 @@ async fn the_reporter_writes_reports_with_ttl_that_the_pages_read() {
             std::time::Duration::ZERO,
         )),
         costs: Arc::new(S3CostReader::new(s3_client(&base), &bucket, std::time::Duration::ZERO)),
+        usage: Arc::new(polo_aws::S3DocumentReader::<polo_core::model::UsageLedger>::new(
+            s3_client(&base),
+            &bucket,
+            std::time::Duration::ZERO,
+        )),
         changes: Arc::new(DynamoDataService::new(table.clone())),
         findings: Arc::new(MemoryFindings::default()),
         store: store.clone(),
@@ -193,8 +198,13 @@ async fn the_deployed_reporter_counts_the_findings_the_cop_keeps_in_the_report_t
     let kept = polo_aws::FindingTable::new(aws_sdk_dynamodb::Client::new(&base), &reports);
     let fleet = polo_core::ports::LocalDataService::from_snapshot(everything);
     let cost_reader = polo_core::ports::InMemoryCosts(Arc::new(costs));
-    let sources =
-        polo_core::cop::CopSources { fleet: &fleet, costs: &cost_reader, store: &kept, config: &config };
+    let sources = polo_core::cop::CopSources {
+        fleet: &fleet,
+        costs: &cost_reader,
+        store: &kept,
+        config: &config,
+        usage: None,
+    };
     let run = polo_core::cop::run_cop(&sources, NOW, false).await.unwrap();
     let open = run.findings.iter().filter(|f| f.resolved_at.is_none()).count();
     assert!(open > 0);

@@ -21,6 +21,8 @@ pub const LEASE: Duration = Duration::from_mins(10);
 pub struct State {
     pub fleet: Arc<dyn FleetReader>,
     pub costs: Arc<dyn CostReader>,
+    /// The usage ledger: the causes a cost spike names.
+    pub usage: Arc<dyn polo_core::ports::UsageReader>,
     pub findings: Arc<dyn FindingStore>,
     pub config: Config,
     pub clock: Arc<dyn Clock>,
@@ -39,6 +41,7 @@ impl State {
         State {
             fleet: Arc::clone(&stores.fleet),
             costs: Arc::clone(&stores.costs),
+            usage: Arc::clone(&stores.usage),
             findings: Arc::clone(&stores.findings),
             config,
             clock,
@@ -120,6 +123,7 @@ async fn judge_and_tell(
         costs: state.costs.as_ref(),
         store: state.findings.as_ref(),
         config: &state.config,
+        usage: Some(state.usage.as_ref()),
     };
     let run = run_cop(&sources, now, false).await.map_err(|e| e.to_string())?;
     let count = |n: Notice| run.due.iter().filter(|(_, x)| *x == n).count();

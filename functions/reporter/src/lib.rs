@@ -20,6 +20,8 @@ use serde::{Deserialize, Serialize};
 pub struct State {
     pub fleet: Arc<dyn FleetReader>,
     pub costs: Arc<dyn CostReader>,
+    /// The usage ledger: the causes the daily-cost report names.
+    pub usage: Arc<dyn polo_core::ports::UsageReader>,
     pub changes: Arc<dyn ChangeReader>,
     pub findings: Arc<dyn FindingReader>,
     pub store: Arc<dyn ReportStore>,
@@ -42,6 +44,7 @@ impl State {
         State {
             fleet: Arc::clone(&stores.fleet),
             costs: Arc::clone(&stores.costs),
+            usage: Arc::clone(&stores.usage),
             changes: Arc::clone(&stores.history),
             findings: stores.findings.clone(),
             store: Arc::clone(&stores.reports),
@@ -131,6 +134,7 @@ pub async fn handle(
         findings: state.findings.as_ref(),
         store: state.store.as_ref(),
         config: &state.config,
+        usage: Some(state.usage.as_ref()),
     };
     let now = state.clock.now();
     let started = std::time::Instant::now();
@@ -203,6 +207,9 @@ mod tests {
         State {
             fleet: data.clone(),
             costs: Arc::new(InMemoryCosts(Arc::new(costs))),
+            usage: Arc::new(polo_core::ports::InMemoryUsage(
+                Arc::new(polo_core::model::UsageLedger::empty()),
+            )),
             changes: data,
             findings: Arc::new(MemoryFindings::default()),
             store,

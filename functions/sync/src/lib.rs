@@ -146,6 +146,7 @@ mod tests {
             changes: 1,
             items_written: 3,
             snapshot_written: true,
+            usage: None,
             accounts: vec![
                 polo_sync_engine::production::AccountRun {
                     account: "alpha".into(),

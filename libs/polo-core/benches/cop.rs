@@ -53,7 +53,8 @@ fn main() {
     let run_ms = median(
         (0..RUNS)
             .map(|n| {
-                let sources = CopSources { fleet: &data, costs: &costs, store: &store, config: &config };
+                let sources =
+                    CopSources { fleet: &data, costs: &costs, store: &store, config: &config, usage: None };
                 let at = now + time::Duration::minutes(i64::try_from(n).unwrap());
                 let start = Instant::now();
                 runtime.block_on(run_cop(&sources, at, false)).unwrap();

@@ -33,6 +33,7 @@ fn main() {
         changes: &changes,
         findings: &findings,
         config: &config,
+        usage: None,
     };
     let mut results = serde_json::Map::new();
     let mut misses = Vec::new();

@@ -50,6 +50,8 @@ pub enum ComparisonError {
     TooLong { days: i64 },
     #[error("no cost data yet")]
     NoData,
+    #[error("the periods differ in length: {before} days against {after}")]
+    Unequal { before: i64, after: i64 },
 }
 
 impl Comparison {
@@ -68,6 +70,25 @@ impl Comparison {
             from,
             to,
         })
+    }
+
+    /// `[from, to]` against `[before_from, before_to]`, as long and ending before it (a day
+    /// against the same weekday a week earlier).
+    pub fn between(
+        before_from: Date,
+        before_to: Date,
+        from: Date,
+        to: Date,
+    ) -> Result<Comparison, ComparisonError> {
+        let after = Comparison::of(from, to)?;
+        let before = Comparison::of(before_from, before_to)?;
+        if before.days() != after.days() {
+            return Err(ComparisonError::Unequal { before: before.days(), after: after.days() });
+        }
+        if before_to >= from {
+            return Err(ComparisonError::Reversed { from: before_to, to: from });
+        }
+        Ok(Comparison { before_from, before_to, from, to })
     }
 
     /// The last 7 complete days of `store` against the 7 before.

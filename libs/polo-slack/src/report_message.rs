@@ -106,6 +106,7 @@ mod tests {
             changes: &[],
             findings: &[],
             config: &config,
+            usage: None,
         };
         let period =
             polo_core::reports::Period::parse("2026-11-21", polo_core::reports::Granularity::Day).unwrap();

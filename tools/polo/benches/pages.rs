@@ -40,7 +40,9 @@ fn everything_first_index(costs: &polo_core::model::CostStore) -> String {
 async fn main() {
     let now = datetime!(2026-11-24 12:00 UTC);
     let started = Instant::now();
-    let (everything, costs) = polo_core::sample::generate_with_costs(42, Scale::Large, now);
+    let polo_core::sample::Generated { everything, costs, usage } =
+        polo_core::sample::generate_all(42, Scale::Large, now);
+    let usage = Arc::new(polo_core::ports::InMemoryUsage(Arc::new(usage)));
     let generate_time = started.elapsed();
     let json_size = serde_json::to_vec(&everything).unwrap().len();
     let instance_path = format!("/instances/{}", everything.instances[0].id);
@@ -58,6 +60,7 @@ async fn main() {
         costs: costs.as_ref(),
         store: findings.as_ref(),
         config: &config,
+        usage: Some(usage.as_ref()),
     };
     polo_core::cop::run_cop(&cop, now, false).await.unwrap();
     let reports = Arc::new(polo_core::ports::MemoryReports::default());
@@ -68,12 +71,14 @@ async fn main() {
         findings: findings.as_ref(),
         store: reports.as_ref(),
         config: &config,
+        usage: Some(usage.as_ref()),
     };
     let weekly = polo_core::reports::ReportType::WeeklySummary;
     polo_core::reports::run_report(weekly, Some("2026-W47"), &sources, now, false).await.unwrap();
     let state = AppState::over(data, config.clone(), Arc::new(FixedClock(now)), settings)
         .unwrap()
         .with_costs(costs)
+        .with_usage(usage)
         .with_findings(findings)
         .with_reports(reports);
     let app = polo::app(state);

@@ -32,6 +32,7 @@ pub async fn run(config: &Config, options: &ReportOptions<'_>, now: OffsetDateTi
         findings: stores.findings.as_ref(),
         store: stores.reports.as_ref(),
         config,
+        usage: Some(stores.usage.as_ref()),
     };
     progress.stage(&format!("building {}", options.kind.as_str()));
     let outcome = run_report(options.kind, options.period, &sources, now, options.dry_run).await?;

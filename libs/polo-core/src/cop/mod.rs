@@ -25,6 +25,8 @@ pub struct RuleContext<'a> {
     pub now: OffsetDateTime,
     /// Every index's drift, by fleet position: judged once, for all five `fleet-*` rules.
     drift: std::sync::OnceLock<Vec<crate::drift::IndexDrift>>,
+    /// What each instance ran: the causes `cost-spike` names (`None`: it names none).
+    pub usage: Option<&'a crate::model::UsageLedger>,
 }
 
 impl<'a> RuleContext<'a> {
@@ -36,7 +38,14 @@ impl<'a> RuleContext<'a> {
         prices: &'a crate::pricing::PriceTable,
         now: OffsetDateTime,
     ) -> RuleContext<'a> {
-        RuleContext { fleet, costs, config, prices, now, drift: std::sync::OnceLock::new() }
+        RuleContext { fleet, costs, config, prices, now, drift: std::sync::OnceLock::new(), usage: None }
+    }
+
+    /// The same context, naming the causes of cost changes from `usage`.
+    #[must_use]
+    pub fn with_usage(mut self, usage: Option<&'a crate::model::UsageLedger>) -> RuleContext<'a> {
+        self.usage = usage;
+        self
     }
 
     /// Every index's drift, by its position in the fleet (judged on first use).

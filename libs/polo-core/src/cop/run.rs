@@ -14,6 +14,8 @@ pub struct CopSources<'a> {
     pub costs: &'a dyn CostReader,
     pub store: &'a dyn FindingStore,
     pub config: &'a Config,
+    /// The usage ledger, whose causes `cost-spike` names (`None`: the findings say none).
+    pub usage: Option<&'a dyn crate::ports::UsageReader>,
 }
 
 /// What a run found and decided.
@@ -40,7 +42,8 @@ pub async fn run_cop(
             problem: e.to_string(),
         })?
         .with_spot_discount(sources.config.costs.spot_discount);
-    let context = RuleContext::new(&fleet, &costs, sources.config, &prices, now);
+    let usage = crate::ports::usage_if_any(sources.usage).await;
+    let context = RuleContext::new(&fleet, &costs, sources.config, &prices, now).with_usage(usage.as_deref());
     let found = evaluate(&context);
     let previous = sources.store.all().await?;
     let findings = reconcile(&previous, &found, now);

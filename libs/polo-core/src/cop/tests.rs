@@ -232,7 +232,7 @@ async fn a_run_remembers_findings_and_tells_each_change_once() {
     let costs = InMemoryCosts(std::sync::Arc::new(costs));
     let store = MemoryFindings::default();
     let data = LocalDataService::from_snapshot(everything.clone());
-    let sources = CopSources { fleet: &data, costs: &costs, store: &store, config: &config };
+    let sources = CopSources { fleet: &data, costs: &costs, store: &store, config: &config, usage: None };
 
     let dry = run_cop(&sources, NOW, true).await.unwrap();
     assert!(!dry.due.is_empty());
@@ -256,7 +256,7 @@ async fn a_run_remembers_findings_and_tells_each_change_once() {
     let mut fewer = everything;
     fewer.instances.retain(|i| !i.name.as_deref().is_some_and(|n| n.starts_with("orphan-storage")));
     let data = LocalDataService::from_snapshot(fewer);
-    let sources = CopSources { fleet: &data, costs: &costs, store: &store, config: &config };
+    let sources = CopSources { fleet: &data, costs: &costs, store: &store, config: &config, usage: None };
     let resolved = run_cop(&sources, NOW + Duration::hours(25), false).await.unwrap();
     assert!(resolved.due.iter().all(|(_, n)| *n == Notice::Resolved), "{:?}", resolved.due);
     assert_eq!(resolved.due.iter().filter(|(f, _)| f.rule == "orphan-instance").count(), 2);

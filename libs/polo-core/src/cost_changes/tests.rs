@@ -435,3 +435,25 @@ fn on_the_sample_every_change_adds_up_and_the_top_movers_have_events_and_actors(
         );
     }
 }
+
+#[test]
+fn a_cost_spike_finding_names_its_causes_from_the_ledger() {
+    let g = crate::sample::generate_all(42, crate::sample::Scale::Small, datetime!(2026-11-24 12:00 UTC));
+    let fleet = Fleet::new(g.everything);
+    let config = crate::config::Config::bundled().unwrap();
+    let prices = PriceTable::bundled().unwrap();
+    let now = datetime!(2026-11-24 12:00 UTC);
+    let spikes = |usage: Option<&UsageLedger>| -> Vec<String> {
+        let ctx = crate::cop::RuleContext::new(&fleet, &g.costs, &config, &prices, now).with_usage(usage);
+        crate::cop::evaluate(&ctx).into_iter().filter(|c| c.rule == "cost-spike").map(|c| c.message).collect()
+    };
+    let with = spikes(Some(&g.usage));
+    assert!(!with.is_empty());
+    for m in &with {
+        assert!(m.contains(": against 2026-11-14, +$"), "{m}");
+        assert!(m.contains("%)"), "each cause with its share: {m}");
+    }
+    for m in spikes(None) {
+        assert!(m.ends_with("look at what changed that day (the cost page shows the trend)."), "{m}");
+    }
+}

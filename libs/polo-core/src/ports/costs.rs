@@ -70,6 +70,18 @@ pub trait UsageReader: Send + Sync {
     async fn usage(&self) -> Result<Arc<UsageLedger>, DataError>;
 }
 
+/// The ledger `reader` holds, for naming causes; `None` without a reader or when it cannot be
+/// read (the caller goes on without causes: they explain, they are never needed).
+pub async fn usage_if_any(reader: Option<&dyn UsageReader>) -> Option<Arc<UsageLedger>> {
+    match reader?.usage().await {
+        Ok(ledger) => Some(ledger),
+        Err(e) => {
+            tracing::warn!(error = %e, "usage ledger unreadable: cost changes name no causes");
+            None
+        }
+    }
+}
+
 /// A cost store held in memory (tests, tools).
 pub struct InMemoryCosts(pub Arc<CostStore>);
 

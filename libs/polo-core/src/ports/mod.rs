@@ -22,7 +22,7 @@ use crate::model::{Change, Finding, Fleet, Index, Instance, ResourceKind};
 
 pub use costs::{
     COSTS_KEY, CostReader, InMemoryCosts, InMemoryUsage, LocalCostReader, LocalDocumentReader,
-    StoredDocument, USAGE_KEY, UsageReader,
+    StoredDocument, USAGE_KEY, UsageReader, usage_if_any,
 };
 pub use documents::{Remembering, SNAPSHOT_KEY, SNAPSHOT_REVALIDATE, SyncStore, document_key};
 pub use documents_local::LocalStore;

@@ -45,6 +45,9 @@ pub(super) fn build(period: Period, inputs: &ReportInputs<'_>) -> ReportBody {
         ],
         trend: Vec::new(),
     };
+    if let Some(usage) = inputs.usage {
+        body.sections.push(causes(store, usage, fleet, day, week_ago, &earlier_label));
+    }
     if store.charges_apart() {
         body.sections.push(
             compare("By charge", CostDimension::Charge, store, fleet, c, usize::MAX)
@@ -57,6 +60,32 @@ pub(super) fn build(period: Period, inputs: &ReportInputs<'_>) -> ReportBody {
         .map(|date| TrendPoint::total_on(store, date))
         .collect();
     body
+}
+
+/// Indexes whose change the report explains.
+const EXPLAINED_INDEXES: usize = 5;
+
+/// The indexes that moved most against the same weekday a week earlier, each with its
+/// largest causes (`crate::cost_changes`): what was launched, resized or stopped, by whom.
+fn causes(
+    store: &CostStore,
+    usage: &crate::model::UsageLedger,
+    fleet: &Fleet,
+    day: Date,
+    week_ago: Date,
+    earlier_label: &str,
+) -> Section {
+    let mut section =
+        Section::new("Why it changed", &[("Index", false), ("Change", true), ("Causes", false)]);
+    if let Ok(cmp) = crate::cost_changes::Comparison::between(week_ago, week_ago, day, day) {
+        let all = crate::cost_changes::changes(store, usage, fleet, crate::costs::Breakdown::Index, &cmp);
+        for c in all.iter().filter(|c| !c.change.is_zero()).take(EXPLAINED_INDEXES) {
+            section.push(vec![format!("{} ({})", c.name, c.key), signed(c.change), c.lines(1, 2).join("; ")]);
+        }
+    }
+    section.with_note(format!(
+        "The {EXPLAINED_INDEXES} indexes whose cost moved most against {earlier_label}, each change split into fleet size, instance mix, price and other (the cost pages show every event)."
+    ))
 }
 
 /// A name for a key of `dimension`.

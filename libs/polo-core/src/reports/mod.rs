@@ -193,6 +193,8 @@ pub struct ReportInputs<'a> {
     pub changes: &'a [Change],
     pub findings: &'a [Finding],
     pub config: &'a Config,
+    /// What each instance ran (`None`: no causes named).
+    pub usage: Option<&'a crate::model::UsageLedger>,
 }
 
 /// Builds the report of `kind` for `period` at `now`, kept for the type's `ttl_days`.

@@ -15,6 +15,8 @@ pub struct ReportSources<'a> {
     pub findings: &'a dyn FindingReader,
     pub store: &'a dyn ReportStore,
     pub config: &'a Config,
+    /// The usage ledger, whose causes the daily-cost report names (`None`: it names none).
+    pub usage: Option<&'a dyn crate::ports::UsageReader>,
 }
 
 /// What a run did.
@@ -78,12 +80,15 @@ pub async fn run_report(
         if kind.reads_history() { sources.changes.changes_between(start, end).await } else { Ok(Vec::new()) }
     };
     let (changes, findings) = tokio::try_join!(changes_of_period, sources.findings.open_findings())?;
+    let usage =
+        if kind == ReportType::DailyCost { crate::ports::usage_if_any(sources.usage).await } else { None };
     let inputs = ReportInputs {
         fleet: &fleet,
         costs: &costs,
         changes: &changes,
         findings: &findings,
         config: sources.config,
+        usage: usage.as_deref(),
     };
     let mut report = generate(kind, period, &inputs, now);
     if dry_run {

@@ -18,16 +18,19 @@ const NOW: OffsetDateTime = datetime!(2026-11-24 12:00 UTC);
 struct Sample {
     data: LocalDataService,
     costs: InMemoryCosts,
+    usage: crate::ports::InMemoryUsage,
     store: MemoryReports,
     config: Config,
 }
 
 impl Sample {
     fn new() -> Sample {
-        let (everything, costs) = generate_with_costs(42, Scale::Small, NOW);
+        let crate::sample::Generated { everything, costs, usage } =
+            crate::sample::generate_all(42, Scale::Small, NOW);
         Sample {
             data: LocalDataService::from_snapshot(everything),
             costs: InMemoryCosts(Arc::new(costs)),
+            usage: crate::ports::InMemoryUsage(Arc::new(usage)),
             store: MemoryReports::default(),
             config: Config::bundled().unwrap(),
         }
@@ -41,6 +44,7 @@ impl Sample {
             findings: &self.data,
             store: &self.store,
             config: &self.config,
+            usage: Some(&self.usage),
         }
     }
 
@@ -76,7 +80,7 @@ async fn daily_cost_matches_the_cost_store_and_adds_up() {
             .headline
             .starts_with(&format!("${} spent on Friday 2026-11-20", total.to_grouped_cents()))
     );
-    for (i, section) in report.body.sections.iter().enumerate() {
+    for (i, section) in report.body.sections.iter().enumerate().filter(|(_, s)| s.title != "Why it changed") {
         assert_eq!(assert_adds_up(section, 1), total, "{}: today", section.title);
         let week_ago = costs.bill(day - Duration::days(7), day - Duration::days(7));
         assert_eq!(assert_adds_up(section, 2), week_ago, "{}: a week earlier", section.title);
@@ -90,6 +94,23 @@ async fn daily_cost_matches_the_cost_store_and_adds_up() {
     assert_eq!(report.body.trend.len(), 28);
     assert_eq!(report.start, datetime!(2026-11-20 00:00 UTC));
     assert_eq!(report.end, datetime!(2026-11-21 00:00 UTC));
+}
+
+#[tokio::test]
+async fn daily_cost_says_why_the_indexes_that_moved_most_changed() {
+    let s = Sample::new();
+    let report = s.run(ReportType::DailyCost, Some("2026-11-20")).await.unwrap().report().clone();
+    let why = report.body.sections.iter().find(|x| x.title == "Why it changed").expect("the section");
+    assert!((1..=5).contains(&why.rows.len()), "{:?}", why.rows);
+    let costs = s.costs.0.clone();
+    let (day, week_ago) = (date!(2026 - 11 - 20), date!(2026 - 11 - 13));
+    for row in &why.rows {
+        let key = row[0].rsplit_once(" (").unwrap().1.trim_end_matches(')');
+        let change = costs.sum(CostDimension::Index, key, day, day)
+            - costs.sum(CostDimension::Index, key, week_ago, week_ago);
+        assert_eq!(money(&row[1].replace('+', "")), change, "{row:?}");
+        assert!(row[2].contains("%)"), "each row names its causes: {row:?}");
+    }
 }
 
 #[tokio::test]
@@ -290,6 +311,7 @@ async fn the_weekly_summary_prices_drift_as_the_open_findings_do_to_the_cent() {
     let s = Sample {
         data: LocalDataService::from_snapshot(everything),
         costs: InMemoryCosts(Arc::new(costs)),
+        usage: crate::ports::InMemoryUsage(Arc::new(crate::model::UsageLedger::empty())),
         store: MemoryReports::default(),
         config,
     };

@@ -82,6 +82,13 @@ impl AppState {
         self
     }
 
+    /// The same state, reading the usage ledger from `usage`.
+    #[must_use]
+    pub fn with_usage(mut self, usage: Arc<dyn polo_core::ports::UsageReader>) -> AppState {
+        self.usage = usage;
+        self
+    }
+
     /// The same state, reading findings from `findings`.
     #[must_use]
     pub fn with_findings(mut self, findings: Arc<dyn FindingReader>) -> AppState {

@@ -4,7 +4,7 @@ use polo_core::FixedClock;
 use polo_core::config::Config;
 use polo_core::model::Everything;
 use polo_core::ports::LocalDataService;
-use polo_core::sample::{Scale, generate};
+use polo_core::sample::{Generated, Scale, generate_all};
 use polo_web::AppState;
 use polo_web::app::WebSettings;
 use serde_json::Value;
@@ -14,24 +14,36 @@ use time::macros::datetime;
 /// The instant every test runs at: the committed sample's `now`.
 pub const NOW: OffsetDateTime = datetime!(2026-11-24 12:00 UTC);
 
+/// The committed sample, its cost store and its usage ledger, generated again once.
+fn generated() -> &'static Generated {
+    static SAMPLE: std::sync::OnceLock<Generated> = std::sync::OnceLock::new();
+    SAMPLE.get_or_init(|| generate_all(42, Scale::Small, NOW))
+}
+
 /// The committed sample, generated again.
 pub fn sample() -> Everything {
-    generate(42, Scale::Small, NOW)
+    generated().everything.clone()
 }
 
 /// The committed sample's cost store, generated again.
 pub fn sample_costs() -> polo_core::model::CostStore {
-    polo_core::sample::generate_with_costs(42, Scale::Small, NOW).1
+    generated().costs.clone()
 }
 
-/// The app state over `everything` and the sample's cost store (cost keys of other
-/// snapshots are simply unattributed), at [`NOW`].
+/// The committed sample's usage ledger, generated again.
+pub fn sample_usage() -> Arc<polo_core::ports::InMemoryUsage> {
+    Arc::new(polo_core::ports::InMemoryUsage(Arc::new(generated().usage.clone())))
+}
+
+/// The app state over `everything` and the sample's cost store and usage ledger (cost keys
+/// of other snapshots are simply unattributed), at [`NOW`].
 pub fn state_with(everything: Everything, settings: WebSettings) -> AppState {
     let data = Arc::new(LocalDataService::from_snapshot(everything));
     let costs = Arc::new(polo_core::ports::InMemoryCosts(Arc::new(sample_costs())));
     AppState::over(data, Config::bundled().unwrap(), Arc::new(FixedClock(NOW)), settings)
         .unwrap()
         .with_costs(costs)
+        .with_usage(sample_usage())
 }
 
 /// A running app and a client for it.
@@ -83,6 +95,7 @@ impl TestApp {
         let data = LocalDataService::from_snapshot(sample());
         let costs = polo_core::ports::InMemoryCosts(Arc::new(sample_costs()));
         let store = Arc::new(polo_core::ports::MemoryReports::default());
+        let usage = sample_usage();
         let config = Config::bundled().unwrap();
         let sources = polo_core::reports::ReportSources {
             fleet: &data,
@@ -91,6 +104,7 @@ impl TestApp {
             findings: &data,
             store: store.as_ref(),
             config: &config,
+            usage: Some(usage.as_ref()),
         };
         for kind in polo_core::reports::ReportType::ALL {
             polo_core::reports::run_report(kind, None, &sources, NOW, false).await.unwrap();
@@ -107,11 +121,13 @@ impl TestApp {
         let costs = polo_core::ports::InMemoryCosts(Arc::new(sample_costs()));
         let store = Arc::new(polo_core::ports::MemoryFindings::default());
         let config = Config::bundled().unwrap();
+        let usage = sample_usage();
         let sources = polo_core::cop::CopSources {
             fleet: &data,
             costs: &costs,
             store: store.as_ref(),
             config: &config,
+            usage: Some(usage.as_ref()),
         };
         polo_core::cop::run_cop(&sources, NOW, false).await.unwrap();
         let settings = WebSettings { dev: true, ..WebSettings::default() };

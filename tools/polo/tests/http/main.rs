@@ -7,6 +7,7 @@ mod harness;
 
 mod cli;
 mod cop;
+mod cost_changes;
 mod costs;
 mod errors;
 mod escaping;

@@ -66,7 +66,12 @@ async fn a_report_page_renders_its_tables_and_chart() {
     assert!(page.body.contains("id=\"headline\""));
     assert!(page.body.contains("<svg viewBox"));
     assert!(page.body.contains("id=\"report-chart\""));
-    assert_eq!(page.body.matches("<table").count(), 4, "by account, by service, top indexes, by charge");
+    assert_eq!(
+        page.body.matches("<table").count(),
+        5,
+        "by account, by service, top indexes, why it changed, by charge"
+    );
+    assert!(page.body.contains("Why it changed"));
     let json = app.json("/reports/monthly-close/2026-10?format=json").await;
     assert_eq!(json["type"], "monthly-close");
     assert_eq!(json["start"], "2026-10-01T00:00:00Z");

@@ -12,6 +12,28 @@ use crate::model::{CostDimension, ResourceKind, Severity};
 
 pub struct CostSpike;
 
+/// Causes a spike message names, at most.
+const CAUSE_LINES: usize = 3;
+
+/// What the finding says of why: the day against the same weekday a week before, split
+/// into causes (`crate::cost_changes`), or where to look when no ledger explains it.
+fn causes(ctx: &RuleContext<'_>, breakdown: crate::costs::Breakdown, key: &str, day: time::Date) -> String {
+    let week_ago = day - Duration::days(7);
+    let lines = ctx
+        .usage
+        .zip(crate::cost_changes::Comparison::between(week_ago, week_ago, day, day).ok())
+        .and_then(|(usage, cmp)| {
+            crate::cost_changes::change_of(ctx.costs, usage, ctx.fleet, breakdown, key, &cmp)
+        })
+        .map(|c| c.lines(1, CAUSE_LINES))
+        .unwrap_or_default();
+    if lines.is_empty() {
+        "look at what changed that day (the cost page shows the trend).".to_owned()
+    } else {
+        format!("against {week_ago}, {}.", lines.join("; "))
+    }
+}
+
 /// A threshold read from the config as a decimal (TOML floats are written in decimal).
 fn decimal(value: f64) -> Decimal {
     value.to_string().parse().unwrap_or(Decimal::ZERO)
@@ -53,6 +75,12 @@ impl Rule for CostSpike {
                 let before = ctx.costs.sum(dimension, key, from, to);
                 let mean = Money::new(before.amount() / Decimal::from(n));
                 if today > min && today.amount() > mean.amount() * factor {
+                    let breakdown = if dimension == CostDimension::Index {
+                        crate::costs::Breakdown::Index
+                    } else {
+                        crate::costs::Breakdown::Account
+                    };
+                    let why = causes(ctx, breakdown, key, day);
                     found.push(Candidate {
                         rule: self.id(),
                         severity: Severity::Warning,
@@ -61,7 +89,7 @@ impl Rule for CostSpike {
                         account,
                         region,
                         message: format!(
-                            "{name} cost ${} on {day}, over {factor} times its {n}-day mean of ${}: look at what changed that day (the cost page shows the trend).",
+                            "{name} cost ${} on {day}, over {factor} times its {n}-day mean of ${}: {why}",
                             today.to_grouped_cents(),
                             mean.round_cents().to_grouped_cents()
                         ),
