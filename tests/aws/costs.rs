@@ -162,6 +162,16 @@ async fn cost_explorer_pages_groups_charges_apart_and_the_cache() {
                 ],
                 None,
             ),
+            // The two indexes whose cost moved most (idx-a, then idx-gone) by usage type, over
+            // the compared weeks (Nov 9-22): what `other` is made of.
+            answer(
+                vec![day(
+                    "2026-11-22",
+                    &[("USE1-BoxUsage:m6i.large", "8.004"), ("USE1-DataTransfer-Out-Bytes", "2.000")],
+                )],
+                None,
+            ),
+            answer(vec![day("2026-11-22", &[("USE1-EBS:VolumeUsage.gp3", "1.003")])], None),
         ],
     )
     .await;
@@ -171,8 +181,14 @@ async fn cost_explorer_pages_groups_charges_apart_and_the_cache() {
         stored(&source, CostMetric::Amortized, &CostStore::empty(), now).await;
     assert!(whole, "an empty store is pulled whole");
     assert_eq!(from, date!(2025 - 10 - 01));
-    assert_eq!(requests, 5, "two pages by index, one for each other grouping");
-    assert_eq!(store.refresh.requests_in_month(now.date()), 5);
+    assert_eq!(requests, 7, "two pages by index, one for each other grouping, one per index by usage type");
+    assert_eq!(store.refresh.requests_in_month(now.date()), 7);
+    // The usage types of the indexes that moved most, over the compared weeks.
+    let types = &store.usage_types["idx-a"];
+    assert_eq!((types.first_day, types.days), (date!(2026 - 11 - 09), 14));
+    assert_eq!(types.by_type["USE1-DataTransfer-Out-Bytes"][13], 200);
+    assert_eq!(types.by_type["USE1-BoxUsage:m6i.large"][13], 800);
+    assert_eq!(store.usage_types["idx-gone"].by_type["USE1-EBS:VolumeUsage.gp3"][13], 100);
     assert_eq!(store.fetched_at, Some(now));
     assert_eq!(store.metric, CostMetric::Amortized, "the default metric, recorded with the numbers");
     assert_eq!(store.as_of().map(|d| d.to_string()).as_deref(), Some("2026-11-23"));

@@ -9,8 +9,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use polo_core::cost_changes::{
-    CauseKind, ChangeColumn, Comparison, ComparisonError, CostChange, changes, explained_from, list_changes,
-    signed,
+    CauseKind, ChangeColumn, Comparison, ComparisonError, CostChange, explained_from, list_changes, signed,
 };
 use polo_core::costs::Breakdown;
 use polo_core::listing::FilterField;
@@ -142,7 +141,7 @@ pub struct ChangeCells {
 
 struct ChangesTable {
     asked: Asked,
-    items: Vec<CostChange>,
+    items: std::sync::Arc<Vec<CostChange>>,
     metric: polo_core::model::CostMetric,
     usage_from: Option<Date>,
 }
@@ -299,8 +298,10 @@ pub async fn list(
         single(f.values(FilterField::To), "to")?,
         &store,
     )?;
-    let items =
-        asked.comparison.map(|c| changes(&store, &usage, &fleet, asked.dimension, &c)).unwrap_or_default();
+    let items = asked
+        .comparison
+        .map(|c| state.cost_changes(&store, &usage, &fleet, asked.dimension, &c))
+        .unwrap_or_default();
     let table = ChangesTable { asked, items, metric: store.metric, usage_from: explained_from(&usage) };
     respond(&state, chrome, htmx, &table, query).await
 }

@@ -15,6 +15,7 @@
 //! so the three make `C_after - C_before` exactly.
 
 use std::collections::{BTreeMap, HashMap};
+use std::fmt::Write as _;
 
 use rust_decimal::Decimal;
 use serde::Serialize;
@@ -24,6 +25,9 @@ use crate::Money;
 use crate::costs::Breakdown;
 use crate::listing::{Column, Direction, Sort};
 use crate::model::{CostStore, Fleet, InstanceUsage, Lifecycle, Span, UsageEvent, UsageLedger};
+
+/// Keys the sync asks Cost Explorer about by usage type, per refresh.
+pub const USAGE_TYPE_KEYS: usize = 5;
 
 /// Events listed per cause; the rest are counted.
 pub const EVENTS_PER_CAUSE: usize = 5;
@@ -195,17 +199,37 @@ pub struct CauseEvent {
 const NOT_LOOKED_UP: &str = "CloudTrail not asked yet: the sync looks up the events shown";
 const NOT_IN_TRAIL: &str = "no matching CloudTrail event (older than 90 days, or done by AWS itself)";
 
-/// The sums of one instance (or one price) within one key.
+/// The sums of one instance (or one price) within one key, exactly, in integers: seconds,
+/// and seconds times hourly prices in hundred-millionths of a dollar ([`PRICE_SCALE`]).
 #[derive(Clone, Debug, Default)]
 struct Sums {
-    hours_before: Decimal,
-    hours_after: Decimal,
+    hours_before: i64,
+    hours_after: i64,
     /// At the prices of the time.
-    cost_before: Decimal,
-    cost_after: Decimal,
+    cost_before: i128,
+    cost_after: i128,
     /// At the earlier prices.
-    ref_before: Decimal,
-    ref_after: Decimal,
+    ref_before: i128,
+    ref_after: i128,
+}
+
+/// Decimal places of an hourly price in [`Sums`]: the price table has at most five.
+const PRICE_SCALE: u32 = 8;
+
+/// An hourly price in units of [`PRICE_SCALE`].
+fn price_units(m: Money) -> i128 {
+    use rust_decimal::prelude::ToPrimitive;
+    (m.amount() * Decimal::from(10u64.pow(PRICE_SCALE))).round().to_i128().unwrap_or(0)
+}
+
+/// Seconds times price units as money, rounded to the cent.
+fn money_of(units: i128) -> Money {
+    Money::new(Decimal::from_i128_with_scale(units, PRICE_SCALE) / Decimal::from(3600)).round_cents()
+}
+
+/// Seconds as hours, to the hundredth.
+fn hours_of(seconds: i64) -> Decimal {
+    round_hours(Decimal::from(seconds) / Decimal::from(3600))
 }
 
 impl Sums {
@@ -218,20 +242,20 @@ impl Sums {
         self.ref_after += o.ref_after;
     }
 
-    fn price_part(&self) -> Decimal {
+    fn price_part(&self) -> i128 {
         (self.cost_after - self.ref_after) - (self.cost_before - self.ref_before)
     }
 }
 
 /// A price's identity: region, type, lifecycle.
-type Config = (String, String, Lifecycle);
+type Config<'a> = (&'a str, &'a str, Lifecycle);
 
 /// What one key collects: its sums per instance and per price, and unpriced hours.
 #[derive(Default)]
 struct KeyUsage<'a> {
     instances: BTreeMap<&'a str, (Sums, &'a InstanceUsage)>,
-    prices: BTreeMap<Config, (Sums, Option<OffsetDateTime>, Decimal, Decimal)>,
-    unpriced_hours: Decimal,
+    prices: BTreeMap<Config<'a>, (Sums, Option<OffsetDateTime>, i128, i128)>,
+    unpriced_seconds: i64,
 }
 
 /// The key of `dimension` a span of `usage` counts for (`None`: none of its keys).
@@ -255,8 +279,8 @@ fn reference_prices(
     ledger: &UsageLedger,
     at: OffsetDateTime,
     until: OffsetDateTime,
-) -> HashMap<Config, Decimal> {
-    let mut out: HashMap<Config, (bool, OffsetDateTime, Decimal)> = HashMap::new();
+) -> HashMap<Config<'_>, i128> {
+    let mut out: HashMap<Config<'_>, (bool, OffsetDateTime, i128)> = HashMap::new();
     for u in &ledger.instances {
         for s in &u.spans {
             let Some(price) = s.hourly else { continue };
@@ -265,8 +289,8 @@ fn reference_prices(
             if !covers && (s.from < at || s.from >= until) {
                 continue;
             }
-            let config = (u.region.clone(), s.instance_type.clone(), s.lifecycle);
-            let candidate = (covers, s.from, price.amount());
+            let config = (u.region.as_str(), s.instance_type.as_str(), s.lifecycle);
+            let candidate = (covers, s.from, price_units(price));
             out.entry(config)
                 .and_modify(|held| {
                     // One that covers the moment wins; among the rest, the earliest.
@@ -337,7 +361,9 @@ pub fn changes(
         .map(|key| {
             let (b, a) =
                 (before.get(key).copied().unwrap_or_default(), after.get(key).copied().unwrap_or_default());
-            decompose(key, name_of(fleet, dimension, key), b, a, usage.get(key.as_str()), cmp)
+            let mut c = decompose(key, name_of(fleet, dimension, key), b, a, usage.get(key.as_str()), cmp);
+            explain_other(&mut c, store, dimension, cmp);
+            c
         })
         .collect();
     out.sort_by(|x, y| y.change.abs().cmp(&x.change.abs()).then_with(|| x.key.cmp(&y.key)));
@@ -360,7 +386,70 @@ pub fn change_of(
     }
     let usage = collect(ledger, fleet, dimension, cmp, Some(key));
     let (b, a) = (before.get(key).copied().unwrap_or_default(), after.get(key).copied().unwrap_or_default());
-    Some(decompose(key, name_of(fleet, dimension, key), b, a, usage.get(key), cmp))
+    let mut c = decompose(key, name_of(fleet, dimension, key), b, a, usage.get(key), cmp);
+    explain_other(&mut c, store, dimension, cmp);
+    Some(c)
+}
+
+/// Gives `other` its events where Cost Explorer's usage types of the key cover the days
+/// compared: each usage type's change, compute (which the fleet parts explain) left out.
+fn explain_other(c: &mut CostChange, store: &CostStore, dimension: Breakdown, cmp: &Comparison) {
+    if dimension != Breakdown::Index {
+        return;
+    }
+    let Some(types) = store.usage_types.get(&c.key) else { return };
+    let (Some(before), Some(after)) =
+        (types.sums(cmp.before_from, cmp.before_to), types.sums(cmp.from, cmp.to))
+    else {
+        return;
+    };
+    let events = after
+        .iter()
+        .filter(|(t, _)| !crate::model::UsageTypes::is_compute(t))
+        .map(|(t, a)| (*t, a - before.get(t).copied().unwrap_or(0)))
+        .chain(
+            before
+                .iter()
+                .filter(|(t, _)| !after.contains_key(*t) && !crate::model::UsageTypes::is_compute(t))
+                .map(|(t, b)| (*t, -b)),
+        )
+        .map(|(t, cents)| CauseEvent {
+            resource_id: t.to_owned(),
+            at: None,
+            what: format!("usage type {t}"),
+            actor: String::new(),
+            actor_note: None,
+            hours: Decimal::ZERO,
+            amount: Money::from_scaled(cents, 2),
+        })
+        .collect();
+    if let Some(other) = c.causes.iter_mut().find(|x| x.kind == CauseKind::Other) {
+        *other = cause(CauseKind::Other, other.amount, events);
+    }
+}
+
+/// The `top` keys of `dimension` in `store` whose cost moved most (either way) between the
+/// periods of `cmp`, largest first: those Cost Explorer is asked about by usage type.
+pub fn most_moved(
+    store: &CostStore,
+    dimension: crate::model::CostDimension,
+    cmp: &Comparison,
+    top: usize,
+) -> Vec<String> {
+    let mut moved: Vec<(Money, &String)> = store
+        .dimensions
+        .get(&dimension)
+        .into_iter()
+        .flat_map(|d| d.keys())
+        .filter(|k| !k.is_empty())
+        .map(|k| {
+            let change = store.sum(dimension, k, cmp.from, cmp.to)
+                - store.sum(dimension, k, cmp.before_from, cmp.before_to);
+            (change.abs(), k)
+        })
+        .collect();
+    moved.sort_by(|a, b| b.0.cmp(&a.0).then_with(|| a.1.cmp(b.1)));
+    moved.into_iter().take(top).map(|(_, k)| k.clone()).collect()
 }
 
 /// Walks the ledger once: per key, the sums of each instance and each price.
@@ -381,27 +470,27 @@ fn collect<'a>(
             if only.is_some_and(|k| k != key) {
                 continue;
             }
-            let hb = s.hours_within(b0, a0, open_until);
-            let ha = s.hours_within(a0, a1, open_until);
+            let hb = s.seconds_within(b0, a0, open_until);
+            let ha = s.seconds_within(a0, a1, open_until);
             let entry = out.entry(key).or_default();
-            let Some(price) = s.hourly.map(Money::amount) else {
-                entry.unpriced_hours += hb + ha;
+            let Some(price) = s.hourly.map(price_units) else {
+                entry.unpriced_seconds += hb + ha;
                 continue;
             };
-            let config = (u.region.clone(), s.instance_type.clone(), s.lifecycle);
+            let config = (u.region.as_str(), s.instance_type.as_str(), s.lifecycle);
             let earlier = reference.get(&config).copied().unwrap_or(price);
             let sums = Sums {
                 hours_before: hb,
                 hours_after: ha,
-                cost_before: hb * price,
-                cost_after: ha * price,
-                ref_before: hb * earlier,
-                ref_after: ha * earlier,
+                cost_before: i128::from(hb) * price,
+                cost_after: i128::from(ha) * price,
+                ref_before: i128::from(hb) * earlier,
+                ref_after: i128::from(ha) * earlier,
             };
             entry.instances.entry(u.id.as_str()).or_insert_with(|| (Sums::default(), u)).0.add(&sums);
             let p = entry.prices.entry(config).or_insert_with(|| (Sums::default(), None, earlier, price));
             p.0.add(&sums);
-            if price != earlier && ha > Decimal::ZERO {
+            if price != earlier && ha > 0 {
                 p.1 = Some(p.1.map_or(s.from.max(a0), |t: OffsetDateTime| t.min(s.from.max(a0))));
                 p.3 = price;
             }
@@ -491,10 +580,6 @@ fn cause(kind: CauseKind, amount: Money, mut events: Vec<CauseEvent>) -> Cause {
     Cause { kind, amount, events, more_events: rest.len(), more_amount: rest.iter().map(|e| e.amount).sum() }
 }
 
-fn money(d: Decimal) -> Money {
-    Money::new(d).round_cents()
-}
-
 fn decompose(
     key: &str,
     name: String,
@@ -509,44 +594,67 @@ fn decompose(
     for (sums, _) in usage.instances.values() {
         total.add(sums);
     }
-    // The earlier mean price per instance-hour (none when nothing ran before).
-    let mean = (total.hours_before > Decimal::ZERO).then(|| total.ref_before / total.hours_before);
-    let size_of = |s: &Sums| match mean {
-        Some(m) => (s.hours_after - s.hours_before) * m,
-        None => s.ref_after - s.ref_before,
+    // Hours added or removed at the earlier mean price per instance-hour (all of what runs
+    // after when nothing ran before).
+    let size_of = |s: &Sums| {
+        if total.hours_before > 0 {
+            i128::from(s.hours_after - s.hours_before) * total.ref_before / i128::from(total.hours_before)
+        } else {
+            s.ref_after - s.ref_before
+        }
     };
-    let fleet_size = money(size_of(&total));
-    let instance_mix = money(total.ref_after - total.ref_before - size_of(&total));
-    let price = money(total.price_part());
+    let fleet_size = money_of(size_of(&total));
+    let instance_mix = money_of(total.ref_after - total.ref_before - size_of(&total));
+    let price = money_of(total.price_part());
     let change = after - before;
     let other = change - fleet_size - instance_mix - price;
-    let mut size_events = Vec::new();
-    let mut mix_events = Vec::new();
+    // Each instance's part, as money; events are written for the largest only.
+    let mut size_parts = Vec::new();
+    let mut mix_parts = Vec::new();
     for (sums, u) in usage.instances.values() {
-        let hours = sums.hours_after - sums.hours_before;
+        let seconds = sums.hours_after - sums.hours_before;
         let size = size_of(sums);
-        if !money(size).is_zero() {
-            size_events.push(instance_event(u, cmp, hours, money(size)));
+        let size_money = money_of(size);
+        if !size_money.is_zero() {
+            size_parts.push((size_money, seconds, *u));
         }
-        let mix = money(sums.ref_after - sums.ref_before - size);
+        let mix = money_of(sums.ref_after - sums.ref_before - size);
         if !mix.is_zero() {
-            mix_events.push(instance_event(u, cmp, hours, mix));
+            mix_parts.push((mix, seconds, *u));
         }
     }
+    let events_of = |parts: Vec<(Money, i64, &InstanceUsage)>| -> (Vec<CauseEvent>, usize, Money) {
+        let mut parts = parts;
+        parts.sort_by(|a, b| b.0.abs().cmp(&a.0.abs()).then_with(|| a.2.id.cmp(&b.2.id)));
+        let rest = parts.split_off(parts.len().min(EVENTS_PER_CAUSE));
+        let events = parts.into_iter().map(|(m, s, u)| instance_event(u, cmp, hours_of(s), m)).collect();
+        (events, rest.len(), rest.iter().map(|r| r.0).sum())
+    };
     let price_events = usage
         .prices
         .iter()
-        .filter(|(_, (s, _, _, _))| !money(s.price_part()).is_zero())
-        .map(|((region, instance_type, lifecycle), (s, at, earlier, now))| CauseEvent {
-            resource_id: instance_type.clone(),
-            at: *at,
-            what: format!("{instance_type} {lifecycle} in {region}: ${earlier:.4} → ${now:.4} per hour"),
-            actor: "price table".to_owned(),
-            actor_note: None,
-            hours: round_hours(s.hours_after),
-            amount: money(s.price_part()),
+        .filter(|(_, (s, _, _, _))| !money_of(s.price_part()).is_zero())
+        .map(|((region, instance_type, lifecycle), (s, at, earlier, now))| {
+            let per_hour = |units: i128| Decimal::from_i128_with_scale(units, PRICE_SCALE);
+            let (earlier, now) = (per_hour(*earlier), per_hour(*now));
+            CauseEvent {
+                resource_id: (*instance_type).to_owned(),
+                at: *at,
+                what: format!("{instance_type} {lifecycle} in {region}: ${earlier:.4} → ${now:.4} per hour"),
+                actor: "price table".to_owned(),
+                actor_note: None,
+                hours: hours_of(s.hours_after),
+                amount: money_of(s.price_part()),
+            }
         })
         .collect();
+    let listed = |kind, amount, (events, more_events, more_amount): (Vec<CauseEvent>, usize, Money)| Cause {
+        kind,
+        amount,
+        events,
+        more_events,
+        more_amount,
+    };
     CostChange {
         key: key.to_owned(),
         name,
@@ -554,12 +662,12 @@ fn decompose(
         after,
         change,
         causes: vec![
-            cause(CauseKind::FleetSize, fleet_size, size_events),
-            cause(CauseKind::InstanceMix, instance_mix, mix_events),
+            listed(CauseKind::FleetSize, fleet_size, events_of(size_parts)),
+            listed(CauseKind::InstanceMix, instance_mix, events_of(mix_parts)),
             cause(CauseKind::Price, price, price_events),
             cause(CauseKind::Other, other, Vec::new()),
         ],
-        unpriced_hours: round_hours(usage.unpriced_hours),
+        unpriced_hours: hours_of(usage.unpriced_seconds),
     }
 }
 
@@ -609,7 +717,9 @@ impl Cause {
     /// What the cause was, in a few words: its largest group of alike events (`3 × launched
     /// g5.2xlarge on-demand 11-19 14:02 by role deploy-bot`), else its kind.
     pub fn summary(&self) -> String {
-        let Some(top) = self.events.first() else {
+        let Some(top) =
+            self.events.first().filter(|e| (e.amount < Money::ZERO) == (self.amount < Money::ZERO))
+        else {
             return match self.kind {
                 CauseKind::Other => "not compute (storage, transfer, other services, billing)".to_owned(),
                 kind => kind.title().to_lowercase(),
@@ -618,19 +728,16 @@ impl Cause {
         let alike = self.events.iter().filter(|e| e.what == top.what && e.actor == top.actor).count();
         let mut text = if alike > 1 { format!("{alike} × {}", top.what) } else { top.what.clone() };
         if let Some(at) = top.at {
-            text.push_str(&format!(
-                " {}",
-                at.date().to_string() + " " + &format!("{:02}:{:02}", at.hour(), at.minute())
-            ));
+            let _ = write!(text, " {} {:02}:{:02}", at.date(), at.hour(), at.minute());
         }
-        if top.actor != "unknown" && self.kind != CauseKind::Price {
-            text.push_str(&format!(" by {}", top.actor));
+        if !top.actor.is_empty() && top.actor != "unknown" && self.kind != CauseKind::Price {
+            let _ = write!(text, " by {}", top.actor);
         }
         let label = match self.kind {
             CauseKind::FleetSize => "",
             CauseKind::InstanceMix => "mix: ",
             CauseKind::Price => "price: ",
-            CauseKind::Other => "",
+            CauseKind::Other => "not compute: ",
         };
         format!("{label}{text}")
     }
@@ -759,7 +866,7 @@ pub fn actors_wanted(
 /// The earliest of the compared days a ledger can explain: before its first observation,
 /// hours are unknown, so fleet parts would be wrong.
 pub fn explained_from(ledger: &UsageLedger) -> Option<Date> {
-    ledger.instances.iter().flat_map(|u| u.spans.first()).map(|s| s.from.date()).min()
+    ledger.instances.iter().filter_map(|u| u.spans.first()).map(|s| s.from.date()).min()
 }
 
 #[cfg(test)]

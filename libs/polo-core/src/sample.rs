@@ -335,13 +335,14 @@ pub fn generate_all(seed: u64, scale: Scale, now: OffsetDateTime) -> Generated {
         Some(prices) => causes::ledger(&g.instances, &history, &causes, prices, now),
         None => UsageLedger::empty(),
     };
-    let rows = g.costs(&indexes, &usage, spiking.as_deref(), causes.rise.as_ref());
+    let (rows, splits) = g.costs(&indexes, &usage, spiking.as_deref(), causes.rise.as_ref());
     // Every generated amount is rounded to the cent and each day/key appears once.
     let mut costs = CostStore::from_rows(&rows).unwrap_or_else(|_| CostStore::empty());
     // As in a real account, Cost Explorer still estimates the newest two days.
     if let Some(newest) = costs.as_of() {
         costs.estimated = [newest.previous_day(), Some(newest)].into_iter().flatten().collect();
     }
+    costs.usage_types = usage_types(&costs, &indexes, splits);
     let accounts = g.account_syncs();
     let everything = Everything {
         generated_at: now,
@@ -354,6 +355,58 @@ pub fn generate_all(seed: u64, scale: Scale, now: OffsetDateTime) -> Generated {
         findings: Vec::new(),
     };
     Generated { everything, costs, usage }
+}
+
+/// Days of each index's cost the sample splits by usage type: the two compared weeks and the
+/// two days Cost Explorer still estimates.
+const USAGE_TYPE_DAYS: i64 = 16;
+
+/// Cost Explorer's usage-type prefix of a region (`USE1-BoxUsage`).
+fn usage_type_prefix(region: &str) -> String {
+    match region {
+        "us-east-1" => "USE1".to_owned(),
+        "us-east-2" => "USE2".to_owned(),
+        "us-west-1" => "USW1".to_owned(),
+        "us-west-2" => "USW2".to_owned(),
+        "eu-west-1" => "EU".to_owned(),
+        other => other.to_uppercase(),
+    }
+}
+
+/// What the sync asks Cost Explorer by usage type: the indexes whose cost moved most between
+/// the compared weeks, over those weeks, from the cost split the generator made.
+fn usage_types(
+    costs: &CostStore,
+    indexes: &[Index],
+    mut splits: BTreeMap<String, [Vec<i64>; 3]>,
+) -> BTreeMap<String, crate::model::UsageTypes> {
+    let (Ok(cmp), Some(newest)) = (crate::cost_changes::Comparison::default_for(costs), costs.as_of()) else {
+        return BTreeMap::new();
+    };
+    let first_day = newest - Duration::days(USAGE_TYPE_DAYS - 1);
+    let keys = crate::cost_changes::most_moved(
+        costs,
+        CostDimension::Index,
+        &cmp,
+        crate::cost_changes::USAGE_TYPE_KEYS,
+    );
+    keys.into_iter()
+        .filter_map(|key| {
+            let [compute, storage, transfer] = splits.remove(&key)?;
+            let prefix = usage_type_prefix(
+                indexes.iter().find(|x| x.index_id == key).map_or("us-east-1", |x| x.region.as_str()),
+            );
+            let by_type = [
+                (format!("{prefix}-BoxUsage"), compute),
+                (format!("{prefix}-EBS:VolumeUsage.gp3"), storage),
+                (format!("{prefix}-DataTransfer-Out-Bytes"), transfer),
+            ]
+            .into_iter()
+            .collect();
+            let days = u32::try_from(USAGE_TYPE_DAYS).unwrap_or(0);
+            Some((key, crate::model::UsageTypes { first_day, days, by_type }))
+        })
+        .collect()
 }
 
 /// What syncs would have seen: each resource appearing, and leaving the usual state.
@@ -817,7 +870,8 @@ impl Generator {
         usage: &UsageLedger,
         spiking: Option<&str>,
         rise: Option<&(String, Date, i64)>,
-    ) -> Vec<CostRow> {
+    ) -> (Vec<CostRow>, BTreeMap<String, [Vec<i64>; 3]>) {
+        let mut splits: BTreeMap<String, [Vec<i64>; 3]> = BTreeMap::new();
         let position: BTreeMap<&str, usize> =
             self.accounts.iter().enumerate().map(|(a, account)| (account.name.as_str(), a)).collect();
         let account_of = |name: &str| position.get(name).copied().unwrap_or(0);
@@ -857,7 +911,8 @@ impl Generator {
                 }
                 let compute = index_compute.get(index.index_id.as_str()).map_or(Decimal::ZERO, |s| s[column]);
                 // Storage and transfer.
-                let mut other = Money::from_scaled(self.rng.range(40, 400), 2);
+                let base_other = Money::from_scaled(self.rng.range(40, 400), 2);
+                let mut other = base_other;
                 let jitter = Decimal::new(self.rng.range(90, 110), 2);
                 if let Some((_, _, cents)) =
                     rise.filter(|(id, from, _)| *id == index.index_id && date >= *from)
@@ -868,6 +923,22 @@ impl Generator {
                 // On the newest final day: Cost Explorer still estimates the two after it.
                 if back == 2 && Some(index.index_id.as_str()) == spiking {
                     amount = amount * Decimal::from(6);
+                }
+                // The last days by usage type: compute, storage (three fifths of the base),
+                // and transfer (the rest, the rise and the spike with it).
+                if back < USAGE_TYPE_DAYS {
+                    let cents =
+                        |m: Money| i64::try_from((m.amount() * Decimal::from(100)).round()).unwrap_or(0);
+                    let compute = cents(Money::new(compute).round_cents());
+                    let storage = cents((base_other * Decimal::new(6, 1) * jitter * weekly).round_cents());
+                    let split = splits.entry(index.index_id.clone()).or_insert_with(|| {
+                        let days = usize::try_from(USAGE_TYPE_DAYS).unwrap_or(0);
+                        [vec![0; days], vec![0; days], vec![0; days]]
+                    });
+                    let n = usize::try_from(USAGE_TYPE_DAYS - 1 - back).unwrap_or(0);
+                    split[0][n] = compute;
+                    split[1][n] = storage;
+                    split[2][n] = cents(amount) - compute - storage;
                 }
                 account_totals[index_account.get(index.index_id.as_str()).copied().unwrap_or(0)] += amount;
                 rows.push(CostRow {
@@ -920,7 +991,7 @@ impl Generator {
                 });
             }
         }
-        rows
+        (rows, splits)
     }
 }
 

@@ -16,10 +16,10 @@ use aws_config::SdkConfig;
 use aws_sdk_costexplorer::error::DisplayErrorContext;
 use aws_sdk_costexplorer::types::{
     DateInterval, Dimension, DimensionValues, Expression, Granularity, GroupDefinition, GroupDefinitionType,
-    ResultByTime,
+    ResultByTime, TagValues,
 };
 use polo_core::Money;
-use polo_core::model::{CostDimension, CostMetric, CostRow, CostStore};
+use polo_core::model::{CostDimension, CostMetric, CostRow, CostStore, UsageTypes};
 use rust_decimal::Decimal;
 use time::{Date, Duration, OffsetDateTime};
 
@@ -158,7 +158,6 @@ pub async fn refresh_costs(
         anyhow::Ok((from, rows, estimated))
     }
     .await;
-    let requests = attempts.get();
     // Running out of time is this run's budget, not Cost Explorer failing: recorded, but it
     // does not back the next attempt off.
     let out_of_time = tokio::time::Instant::now() >= deadline;
@@ -179,6 +178,22 @@ pub async fn refresh_costs(
         store.refresh.last_from = Some(from);
         Ok((from, store))
     });
+    let merged = match merged {
+        Ok((from, mut store)) => {
+            // What `other` is made of for the keys that moved most: a failure here keeps
+            // the last answer and never fails the refresh.
+            store.usage_types = match pull_usage_types(&ce, settings, &store, deadline).await {
+                Ok(types) => types,
+                Err(e) => {
+                    tracing::warn!(error = %format!("{e:#}"), "usage types not refreshed; the last ones stay");
+                    current.usage_types.clone()
+                }
+            };
+            Ok((from, store))
+        }
+        Err(e) => Err(e),
+    };
+    let requests = attempts.get();
     match merged {
         Ok((from, mut store)) => {
             store.refresh.record(now, requests, None);
@@ -293,7 +308,14 @@ pub async fn pull_costs(
         (CostDimension::Service, by("SERVICE"), Some(usage_only(settings.metric))),
         (CostDimension::Charge, by("RECORD_TYPE"), None),
     ] {
-        let query = Query { dimension, group, filter, tag_key: &settings.tag_key, metric: settings.metric };
+        let query = Query {
+            dimension,
+            label: dimension.as_str(),
+            group,
+            filter,
+            tag_key: &settings.tag_key,
+            metric: settings.metric,
+        };
         let (raw, days) = pull_grouping(ce, query, from, to, deadline).await?;
         rows.extend(to_cents(dimension, settings.metric, raw));
         estimated.extend(days);
@@ -301,9 +323,60 @@ pub async fn pull_costs(
     Ok((rows, estimated.into_iter().collect()))
 }
 
+/// For the [`USAGE_TYPE_KEYS`] indexes of `store` whose cost moved most between the default
+/// compared weeks, their daily cost by `USAGE_TYPE` over those weeks (usage record types,
+/// filtered by the index tag): one request (and its pages) per index, counted like every
+/// other.
+///
+/// [`USAGE_TYPE_KEYS`]: polo_core::cost_changes::USAGE_TYPE_KEYS
+async fn pull_usage_types(
+    ce: &aws_sdk_costexplorer::Client,
+    settings: &RefreshSettings,
+    store: &CostStore,
+    deadline: tokio::time::Instant,
+) -> anyhow::Result<BTreeMap<String, UsageTypes>> {
+    use polo_core::cost_changes::{Comparison, USAGE_TYPE_KEYS, most_moved};
+    let Ok(cmp) = Comparison::default_for(store) else { return Ok(BTreeMap::new()) };
+    let mut out = BTreeMap::new();
+    for key in most_moved(store, CostDimension::Index, &cmp, USAGE_TYPE_KEYS) {
+        let tag = Expression::builder()
+            .tags(TagValues::builder().key(&settings.tag_key).values(&key).build())
+            .build();
+        let filter = Expression::builder().and(usage_only(settings.metric)).and(tag).build();
+        let group =
+            GroupDefinition::builder().r#type(GroupDefinitionType::Dimension).key("USAGE_TYPE").build();
+        let query = Query {
+            dimension: CostDimension::Service,
+            label: "usage type",
+            group,
+            filter: Some(filter),
+            tag_key: &settings.tag_key,
+            metric: settings.metric,
+        };
+        let end = cmp.to.next_day().unwrap_or(cmp.to);
+        let (raw, _) = pull_grouping(ce, query, cmp.before_from, end, deadline)
+            .await
+            .with_context(|| format!("usage types of {key}"))?;
+        let days = u32::try_from((cmp.to - cmp.before_from).whole_days() + 1).unwrap_or(0);
+        let width = usize::try_from(days).unwrap_or(0);
+        let mut by_type: BTreeMap<String, Vec<i64>> = BTreeMap::new();
+        for row in round_days(CostDimension::Service, raw) {
+            let n = usize::try_from((row.date - cmp.before_from).whole_days()).unwrap_or(usize::MAX);
+            if let Some(cell) = by_type.entry(row.key).or_insert_with(|| vec![0; width]).get_mut(n) {
+                *cell = i64::try_from((row.amount.amount() * Decimal::from(100)).round()).unwrap_or(0);
+            }
+        }
+        by_type.retain(|_, s| s.iter().any(|c| *c != 0));
+        out.insert(key, UsageTypes { first_day: cmp.before_from, days, by_type });
+    }
+    Ok(out)
+}
+
 /// One grouping's question.
 struct Query<'a> {
     dimension: CostDimension,
+    /// What errors call the grouping.
+    label: &'a str,
     group: GroupDefinition,
     filter: Option<Expression>,
     tag_key: &'a str,
@@ -321,7 +394,7 @@ async fn pull_grouping(
     to: Date,
     deadline: tokio::time::Instant,
 ) -> anyhow::Result<Grouping> {
-    let dimension = q.dimension;
+    let dimension = q.label;
     let period = DateInterval::builder().start(from.to_string()).end(to.to_string()).build()?;
     let mut out: BTreeMap<Date, BTreeMap<String, Decimal>> = BTreeMap::new();
     let mut estimated = Vec::new();
@@ -345,7 +418,7 @@ async fn pull_grouping(
             .with_context(|| format!("GetCostAndUsage by {dimension}, page {page}"))?
             .map_err(|e| anyhow!("{}", DisplayErrorContext(&e)))
             .with_context(|| format!("GetCostAndUsage by {dimension}, page {page}"))?;
-        add_results(&mut out, answer.results_by_time(), dimension, q.tag_key, q.metric)?;
+        add_results(&mut out, answer.results_by_time(), q.dimension, q.tag_key, q.metric)?;
         estimated.extend(estimated_days(answer.results_by_time()));
         match answer.next_page_token().filter(|t| !t.is_empty()) {
             Some(next) => token = Some(next.to_owned()),

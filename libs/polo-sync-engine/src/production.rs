@@ -179,7 +179,7 @@ pub struct UsageRun {
 }
 
 /// The longest a run spends asking CloudTrail.
-const TRAIL_BUDGET: std::time::Duration = std::time::Duration::from_secs(60);
+const TRAIL_BUDGET: std::time::Duration = std::time::Duration::from_mins(1);
 
 /// Brings `usage.json` up to date with this run's fleet, then asks CloudTrail who made the
 /// changes behind the largest cost changes (with the cost store as it is now), within

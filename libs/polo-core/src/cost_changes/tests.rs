@@ -32,7 +32,7 @@ fn fleet() -> Fleet {
         }],
         instances: Vec::new(),
         indexes: Vec::new(),
-        cost_facts: Default::default(),
+        cost_facts: crate::model::CostFacts::default(),
         history: Vec::new(),
         findings: Vec::new(),
     })
@@ -428,6 +428,12 @@ fn on_the_sample_every_change_adds_up_and_the_top_movers_have_events_and_actors(
     assert_eq!(kinds, CauseKind::ALL, "the sample has every kind of cause");
     let whats: Vec<&str> =
         index.iter().flat_map(|c| &c.causes).flat_map(|c| &c.events).map(|e| e.what.as_str()).collect();
+    assert!(
+        index.iter().any(|c| c
+            .cause(CauseKind::Other)
+            .is_some_and(|o| o.events.iter().any(|e| e.what.ends_with("-DataTransfer-Out-Bytes")))),
+        "other names the usage types Cost Explorer gave for the keys that moved most"
+    );
     for (starts, ends) in [("type ", ""), ("launched ", " on-demand"), ("terminated ", " spot")] {
         assert!(
             whats.iter().any(|w| w.starts_with(starts) && w.ends_with(ends)),

@@ -46,6 +46,44 @@ pub struct CostStore {
     /// billed Cost Explorer requests made.
     #[serde(default, skip_serializing_if = "RefreshLog::is_empty")]
     pub refresh: RefreshLog,
+    /// For the few indexes whose cost moved most, what Cost Explorer says they spent by
+    /// usage type over the days compared: what `other` in a cost change is made of. Asked
+    /// with each refresh ([`crate::cost_changes`]).
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub usage_types: BTreeMap<String, UsageTypes>,
+}
+
+/// One key's cost by Cost Explorer usage type (`USE1-DataTransfer-Out-Bytes`), whole cents
+/// per day from `first_day`.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsageTypes {
+    pub first_day: Date,
+    pub days: u32,
+    pub by_type: BTreeMap<String, Vec<i64>>,
+}
+
+impl UsageTypes {
+    /// Each usage type's cents over `[from, to]`, `None` when the days held do not cover it.
+    pub fn sums(&self, from: Date, to: Date) -> Option<BTreeMap<&str, i64>> {
+        let last = self.first_day + Duration::days(i64::from(self.days) - 1);
+        if from < self.first_day || to > last || from > to {
+            return None;
+        }
+        let a = usize::try_from((from - self.first_day).whole_days()).ok()?;
+        let b = usize::try_from((to - self.first_day).whole_days()).ok()? + 1;
+        Some(
+            self.by_type
+                .iter()
+                .map(|(k, s)| (k.as_str(), s.get(a..b).map_or(0, |d| d.iter().sum())))
+                .collect(),
+        )
+    }
+
+    /// Whether a usage type is instance-hours (EC2 bills compute under `BoxUsage`,
+    /// `SpotUsage`, `DedicatedUsage` and `HostUsage`): what the fleet parts explain.
+    pub fn is_compute(usage_type: &str) -> bool {
+        ["BoxUsage", "SpotUsage", "DedicatedUsage", "HostUsage"].iter().any(|c| usage_type.contains(c))
+    }
 }
 
 /// Cost Explorer charges this per request (each page of an answer is one).
@@ -186,6 +224,7 @@ impl CostStore {
             estimated: Vec::new(),
             fetched_at: None,
             refresh: RefreshLog::default(),
+            usage_types: BTreeMap::new(),
         })
     }
 
@@ -201,6 +240,7 @@ impl CostStore {
             estimated: Vec::new(),
             fetched_at: None,
             refresh: RefreshLog::default(),
+            usage_types: BTreeMap::new(),
         }
     }
 

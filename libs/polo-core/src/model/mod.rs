@@ -15,6 +15,7 @@ pub use crate::listing::Facets;
 pub use cost::{CostDimension, CostMetric, CostRow, MONTHLY_RECORD_TYPES};
 pub use cost_store::{
     COST_EXPLORER_REQUEST_PRICE_CENTS, COST_STORE_FORMAT, CostFacts, CostStore, CostStoreError, RefreshLog,
+    UsageTypes,
 };
 pub use finding::{Finding, Severity};
 pub use fleet::{Fleet, index_order};

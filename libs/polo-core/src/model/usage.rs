@@ -155,6 +155,18 @@ fn hours(seconds: i64) -> Decimal {
 }
 
 impl Span {
+    /// Billed seconds between `from` and `to`; an open span runs until `open_until`.
+    pub fn seconds_within(
+        &self,
+        from: OffsetDateTime,
+        to: OffsetDateTime,
+        open_until: OffsetDateTime,
+    ) -> i64 {
+        let end = self.to.unwrap_or(open_until).min(to);
+        let start = self.from.max(from);
+        if end <= start { 0 } else { (end - start).whole_seconds() }
+    }
+
     /// Billed hours between `from` and `to`; an open span runs until `open_until`.
     pub fn hours_within(
         &self,

@@ -79,7 +79,10 @@ impl Generator {
         let (launch_at, resize_at, fallback_at, price_at) =
             (day(7, 14, 2), day(8, 9, 30), day(9, 3, 10), day(6, 0, 0));
         let nodes = |instances: &[Instance], x: &Index| {
-            instances.iter().filter(|i| i.index.as_deref() == Some(x.index_id.as_str())).count() as u32
+            u32::try_from(
+                instances.iter().filter(|i| i.index.as_deref() == Some(x.index_id.as_str())).count(),
+            )
+            .unwrap_or(u32::MAX)
         };
         // Ready, with all its nodes, every one running since before the compared weeks.
         let settled = self.now - Duration::days(21);
@@ -137,17 +140,16 @@ impl Generator {
             .find(|&n| indexes[n].storage_class == STORAGE[0].0)
             .or_else(|| candidates.iter().copied().find(resizable));
         if let Some(n) = resized {
-            indexes[n].storage_class = STORAGE[1].0.to_owned();
+            STORAGE[1].0.clone_into(&mut indexes[n].storage_class);
             let id = indexes[n].index_id.clone();
-            let mut k = 0;
-            for i in self.instances.iter_mut().filter(|i| {
+            let storage = self.instances.iter_mut().filter(|i| {
                 i.index.as_deref() == Some(id.as_str())
                     && i.tags.get("role").map(String::as_str) == Some("storage")
-            }) {
+            });
+            for (k, i) in (0i64..).zip(storage) {
                 let at = resize_at + Duration::minutes(5 * k);
-                k += 1;
                 causes.resized.insert(i.id.clone(), (at, i.instance_type.clone()));
-                i.instance_type = STORAGE[1].1.to_owned();
+                STORAGE[1].1.clone_into(&mut i.instance_type);
                 causes.trails.insert(
                     i.id.clone(),
                     vec![trail("ModifyInstanceAttribute", at - Duration::minutes(2), "resize")],

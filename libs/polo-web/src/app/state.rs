@@ -38,7 +38,23 @@ pub struct AppState {
     pub sessions: Option<Arc<dyn polo_core::ports::SessionStore>>,
     /// Each index's drift of the snapshot last judged, kept a minute (`/`, `/indexes`).
     drift: Arc<std::sync::Mutex<Option<JudgedDrift>>>,
+    /// The cost changes last split into causes (`/costs/changes`), with what they were
+    /// split from: the same documents, breakdown and periods give them again.
+    cost_changes: Arc<std::sync::Mutex<Vec<SplitChanges>>>,
 }
+
+/// One list of cost changes and the very documents it comes from.
+struct SplitChanges {
+    store: Arc<polo_core::model::CostStore>,
+    usage: Arc<polo_core::model::UsageLedger>,
+    fleet: Arc<polo_core::model::Fleet>,
+    dimension: polo_core::costs::Breakdown,
+    comparison: polo_core::cost_changes::Comparison,
+    changes: Arc<Vec<polo_core::cost_changes::CostChange>>,
+}
+
+/// Lists of cost changes kept: a breakdown's default periods and a few others.
+const SPLIT_CHANGES_KEPT: usize = 6;
 
 /// The drift of one snapshot, judged at one instant.
 struct JudgedDrift {
@@ -73,6 +89,50 @@ impl AppState {
             *cached = Some(JudgedDrift { generated_at, judged_at: now, by_position });
         }
         by_position
+    }
+
+    /// Every key's cost change of `dimension` between the periods of `comparison`, split into
+    /// causes (`polo_core::cost_changes::changes`): computed once per cost store, usage
+    /// ledger, snapshot, breakdown and periods, however many requests (and pages) ask.
+    pub fn cost_changes(
+        &self,
+        store: &Arc<polo_core::model::CostStore>,
+        usage: &Arc<polo_core::model::UsageLedger>,
+        fleet: &Arc<polo_core::model::Fleet>,
+        dimension: polo_core::costs::Breakdown,
+        comparison: &polo_core::cost_changes::Comparison,
+    ) -> Arc<Vec<polo_core::cost_changes::CostChange>> {
+        let same = |c: &SplitChanges| {
+            Arc::ptr_eq(&c.store, store)
+                && Arc::ptr_eq(&c.usage, usage)
+                && Arc::ptr_eq(&c.fleet, fleet)
+                && c.dimension == dimension
+                && c.comparison == *comparison
+        };
+        if let Ok(kept) = self.cost_changes.lock()
+            && let Some(c) = kept.iter().find(|c| same(c))
+        {
+            return Arc::clone(&c.changes);
+        }
+        let changes = Arc::new(polo_core::cost_changes::changes(store, usage, fleet, dimension, comparison));
+        if let Ok(mut kept) = self.cost_changes.lock() {
+            // Lists of older documents are never asked again.
+            kept.retain(|c| {
+                Arc::ptr_eq(&c.store, store) && Arc::ptr_eq(&c.usage, usage) && Arc::ptr_eq(&c.fleet, fleet)
+            });
+            if kept.len() >= SPLIT_CHANGES_KEPT {
+                kept.remove(0);
+            }
+            kept.push(SplitChanges {
+                store: Arc::clone(store),
+                usage: Arc::clone(usage),
+                fleet: Arc::clone(fleet),
+                dimension,
+                comparison: *comparison,
+                changes: Arc::clone(&changes),
+            });
+        }
+        changes
     }
 
     /// The same state, reading costs from `costs`.
@@ -139,6 +199,7 @@ impl AppState {
             reports: stores.reports,
             sessions: stores.sessions,
             drift: Arc::default(),
+            cost_changes: Arc::default(),
         })
     }
 
@@ -168,6 +229,7 @@ impl AppState {
             reports: Arc::new(polo_core::ports::MemoryReports::default()),
             sessions: Some(Arc::new(polo_core::ports::MemorySessions::default())),
             drift: Arc::default(),
+            cost_changes: Arc::default(),
         })
     }
 }

@@ -119,9 +119,19 @@ async fn committed_sample_is_what_the_generator_makes() {
         "/../../data/sample_data.costs.json"
     )))
     .unwrap();
-    let (_, generated) =
-        polo_core::sample::generate_with_costs(42, polo_core::sample::Scale::Small, crate::harness::NOW);
-    assert!(costs == generated, "data/sample_data.costs.json is stale: run `just sample`");
+    assert!(
+        costs == crate::harness::sample_costs(),
+        "data/sample_data.costs.json is stale: run `just sample`"
+    );
+    let usage = polo_core::ports::read_document::<polo_core::model::UsageLedger>(std::path::Path::new(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/sample_data.usage.json"),
+    ))
+    .unwrap();
+    assert!(
+        usage
+            == *polo_core::ports::UsageReader::usage(crate::harness::sample_usage().as_ref()).await.unwrap(),
+        "data/sample_data.usage.json is stale: run `just sample`"
+    );
 }
 
 #[test]
