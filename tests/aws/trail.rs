@@ -28,8 +28,19 @@ struct Seen {
 type Shared = Arc<Mutex<Seen>>;
 
 fn record(user: &str, kind: &str, name: &str) -> String {
+    let parameters = match name {
+        // A resize sets the type; other attribute changes (security groups, user data) do not.
+        "ModifyInstanceAttribute" if user == "carol" => {
+            json!({"instanceId": "i-paged", "instanceType": {"value": "r6i.xlarge"}})
+        }
+        "ModifyInstanceAttribute" => {
+            json!({"instanceId": "i-paged", "groupSet": {"items": [{"groupId": "sg-1"}]}})
+        }
+        _ => json!({}),
+    };
     json!({
         "eventName": name,
+        "requestParameters": parameters,
         "userIdentity": match kind {
             "role" => json!({"type": "AssumedRole", "arn": format!("arn:aws:sts::1:assumed-role/{user}/{user}"),
                 "sessionContext": {"sessionIssuer": {"type": "Role", "userName": user}}}),
@@ -104,9 +115,10 @@ async fn answer(State(seen): State<Shared>, request: Request) -> Response {
             "Events": [event(&id, "StartInstances", launched, &record("bob", "user", "StartInstances"))],
             "NextToken": "page-2",
         })),
-        "i-paged" => ok(
-            json!({ "Events": [event(&id, "ModifyInstanceAttribute", launched, &record("carol", "user", "ModifyInstanceAttribute"))] }),
-        ),
+        "i-paged" => ok(json!({ "Events": [
+            event(&id, "ModifyInstanceAttribute", launched, &record("carol", "user", "ModifyInstanceAttribute")),
+            event(&id, "ModifyInstanceAttribute", launched, &record("dave", "user", "ModifyInstanceAttribute")),
+        ]})),
         "i-denied" => {
             error("AccessDeniedException", "User is not authorized to perform: cloudtrail:LookupEvents")
         }
@@ -147,16 +159,24 @@ async fn cloudtrail_names_who_made_each_change_through_the_fleet_role_paced_page
     assert_eq!(actors("i-throttled"), [("StopInstances", "user alice")]);
     assert_eq!(
         actors("i-paged"),
-        [("StartInstances", "user bob"), ("ModifyInstanceAttribute", "user carol")]
+        [("StartInstances", "user bob"), ("ModifyInstanceAttribute", "user carol")],
+        "a security-group change is no resize"
     );
-    assert!(found.iter().all(|(_, t)| t.checked_at == NOW && t.unavailable.is_none()));
+    let delivered = NOW - time::Duration::minutes(15);
+    assert!(
+        found.iter().all(|(_, t)| t.checked_at == delivered && t.unavailable.is_none()),
+        "covers what CloudTrail has delivered"
+    );
     assert_eq!((run.asked, run.left), (3, 0));
     let seen = seen.lock().unwrap();
     assert_eq!(seen.requests["i-throttled"].len(), 3, "throttled twice, answered the third time");
     assert_eq!(seen.requests["i-paged"].len(), 2, "both pages");
     // The assumed role's credentials, not the base ones.
     assert!(seen.requests.values().flatten().all(|k| !k.is_empty() && k != "testing"), "{:?}", seen.requests);
-    assert!(started.elapsed() >= PACE * 2, "paced: at most 2 requests a second per account and region");
+    assert!(
+        started.elapsed() >= PACE * 4,
+        "every request paced, pages too: at most 2 a second per account and region"
+    );
 }
 
 #[tokio::test]

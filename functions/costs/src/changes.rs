@@ -270,7 +270,7 @@ pub fn ledger_note(usage_from: Option<Date>, c: Option<Comparison>) -> Option<St
     match usage_from {
         None => Some("No usage ledger yet: the sync keeps one from its next run, and until then every change is other.".to_owned()),
         Some(first) if first > c.before_from => Some(format!(
-            "The usage ledger begins on {first}: instances that ran before it was kept are missing from the compute causes, and their cost is in other."
+            "The usage ledger explains days from {first}: instances that ran and ended before then are not in it, so the compute causes of earlier days are incomplete (fleet size overstated by what they cost)."
         )),
         Some(_) => None,
     }

@@ -403,6 +403,22 @@ fn explain_other(c: &mut CostChange, store: &CostStore, dimension: Breakdown, cm
     else {
         return;
     };
+    // Compute as billed against compute as the price table has it (Savings Plans, Reserved
+    // Instances, spot at its real price, licences): the part of `other` that is compute.
+    let compute = |sums: &BTreeMap<&str, i64>| -> i64 {
+        sums.iter().filter(|(t, _)| crate::model::UsageTypes::is_compute(t)).map(|(_, c)| c).sum()
+    };
+    let modelled: Money = c.causes.iter().filter(|x| x.kind != CauseKind::Other).map(|x| x.amount).sum();
+    let billed = CauseEvent {
+        resource_id: "compute".to_owned(),
+        at: None,
+        what: "compute billed unlike the price table (Savings Plans, Reserved Instances, spot prices)"
+            .to_owned(),
+        actor: String::new(),
+        actor_note: None,
+        hours: Decimal::ZERO,
+        amount: Money::from_scaled(compute(&after) - compute(&before), 2) - modelled,
+    };
     let events = after
         .iter()
         .filter(|(t, _)| !crate::model::UsageTypes::is_compute(t))
@@ -422,6 +438,7 @@ fn explain_other(c: &mut CostChange, store: &CostStore, dimension: Breakdown, cm
             hours: Decimal::ZERO,
             amount: Money::from_scaled(cents, 2),
         })
+        .chain(std::iter::once(billed))
         .collect();
     if let Some(other) = c.causes.iter_mut().find(|x| x.kind == CauseKind::Other) {
         *other = cause(CauseKind::Other, other.amount, events);
@@ -863,10 +880,12 @@ pub fn actors_wanted(
     out.into_iter().take(max).collect()
 }
 
-/// The earliest of the compared days a ledger can explain: before its first observation,
-/// hours are unknown, so fleet parts would be wrong.
+/// The first day a ledger explains: what ran and ended before its first observation, or
+/// longer ago than it keeps spans, is not in it, so fleet parts before then would be wrong.
 pub fn explained_from(ledger: &UsageLedger) -> Option<Date> {
-    ledger.instances.iter().filter_map(|u| u.spans.first()).map(|s| s.from.date()).min()
+    let kept = ledger.observed_at.map(|t| t - Duration::days(crate::model::USAGE_KEEP_DAYS));
+    let first = ledger.started_at?.max(kept.unwrap_or(ledger.started_at?));
+    first.date().next_day()
 }
 
 #[cfg(test)]

@@ -204,6 +204,9 @@ async fn keep_usage(
         .map_err(|e| e.to_string())?
         .with_spot_discount(config.costs.spot_discount);
     crate::usage::observe(&mut ledger, combined, &prices, now);
+    // Written before CloudTrail is asked: a run that times out there keeps this run's spans.
+    let bytes = serde_json::to_vec(&ledger).map_err(|e| e.to_string())?;
+    store.put(USAGE_KEY, bytes).await.map_err(|e| format!("{USAGE_KEY} not written: {e}"))?;
     let costs = read_costs(store).await.unwrap_or_else(|_| CostStore::empty());
     let fleet = polo_core::model::Fleet::new(std::mem::replace(
         &mut combined.everything,
@@ -234,8 +237,13 @@ async fn keep_usage(
     wanted.truncate(crate::usage::MAX_LOOKUPS);
     let trail =
         crate::usage::look_up_actors(config, base, &mut ledger, &wanted, now, budget.min(TRAIL_BUDGET)).await;
-    let bytes = serde_json::to_vec(&ledger).map_err(|e| e.to_string())?;
-    store.put(USAGE_KEY, bytes).await.map_err(|e| format!("{USAGE_KEY} not written: {e}"))?;
+    if trail.asked > 0 {
+        let bytes = serde_json::to_vec(&ledger).map_err(|e| e.to_string())?;
+        store
+            .put(USAGE_KEY, bytes)
+            .await
+            .map_err(|e| format!("{USAGE_KEY} not written with the trails: {e}"))?;
+    }
     tracing::info!(
         instances = ledger.instances.len(),
         asked = trail.asked,

@@ -29,8 +29,16 @@ pub const MAX_LOOKUPS: usize = 40;
 /// The largest changes whose events are looked up, per breakdown.
 pub const TOP_CHANGES: usize = 10;
 
-/// The pause between two lookups in one account and region (CloudTrail allows 2 a second).
+/// The pause between two requests in one account and region (CloudTrail allows 2 a second).
 pub const PACE: Duration = Duration::from_millis(550);
+
+/// Pages read per instance at most (50 events each): a busy instance's read-only events
+/// are in its history too.
+pub const MAX_PAGES: usize = 4;
+
+/// How long CloudTrail may take to deliver an event: an answer covers what happened until
+/// this long before it.
+const DELIVERY: time::Duration = time::Duration::minutes(15);
 
 /// The account and region pairs whose instances the last pulls listed: an instance absent
 /// from one of them has gone.
@@ -96,19 +104,17 @@ pub async fn look_up(
     );
     let mut out = Vec::new();
     let mut run = TrailRun::default();
+    let checked_at = now - DELIVERY;
     for (n, w) in wanted.iter().enumerate() {
         if tokio::time::Instant::now() + PACE >= deadline {
             run.left += wanted.len() - n;
             break;
         }
-        if n > 0 {
-            tokio::time::sleep(PACE).await;
-        }
         run.asked += 1;
-        match lookup_one(&client, w, now).await {
+        match lookup_one(&client, w, now, deadline).await {
             Lookup::Found(events, requests) => {
                 run.requests += requests;
-                out.push((w.instance_id.clone(), Trail { checked_at: now, events, unavailable: None }));
+                out.push((w.instance_id.clone(), Trail { checked_at, events, unavailable: None }));
             }
             Lookup::Denied(why) => {
                 run.requests += 1;
@@ -117,7 +123,7 @@ pub async fn look_up(
                 for rest in &wanted[n..] {
                     out.push((
                         rest.instance_id.clone(),
-                        Trail { checked_at: now, events: Vec::new(), unavailable: Some(why.clone()) },
+                        Trail { checked_at, events: Vec::new(), unavailable: Some(why.clone()) },
                     ));
                 }
                 break;
@@ -137,7 +143,12 @@ fn seconds(t: OffsetDateTime) -> DateTime {
     DateTime::from_secs(t.unix_timestamp())
 }
 
-async fn lookup_one(client: &aws_sdk_cloudtrail::Client, w: &Wanted, now: OffsetDateTime) -> Lookup {
+async fn lookup_one(
+    client: &aws_sdk_cloudtrail::Client,
+    w: &Wanted,
+    now: OffsetDateTime,
+    deadline: tokio::time::Instant,
+) -> Lookup {
     let attribute = match LookupAttribute::builder()
         .attribute_key(LookupAttributeKey::ResourceName)
         .attribute_value(&w.instance_id)
@@ -146,46 +157,74 @@ async fn lookup_one(client: &aws_sdk_cloudtrail::Client, w: &Wanted, now: Offset
         Ok(a) => a,
         Err(e) => return Lookup::Later(e.to_string()),
     };
-    let mut pages = client
-        .lookup_events()
-        .lookup_attributes(attribute)
-        .start_time(seconds(w.since))
-        .end_time(seconds(now))
-        .max_results(50)
-        .into_paginator()
-        .send();
-    let (mut events, mut requests) = (Vec::new(), 0);
-    while let Some(page) = pages.next().await {
+    let (mut events, mut token): (Vec<TrailEvent>, Option<String>) = (Vec::new(), None);
+    let mut requests = 0;
+    for page in 1..=MAX_PAGES {
         requests += 1;
-        let page = match page {
-            Ok(p) => p,
-            Err(e) => {
+        // Every request is paced, pages too: 2 a second per account and region.
+        tokio::time::sleep(PACE).await;
+        let send = client
+            .lookup_events()
+            .lookup_attributes(attribute.clone())
+            .start_time(seconds(w.since))
+            .end_time(seconds(now))
+            .max_results(50)
+            .set_next_token(token.take())
+            .send();
+        let answer = match tokio::time::timeout_at(deadline, send).await {
+            Err(_) => return Lookup::Later(format!("out of time waiting for page {page}")),
+            Ok(Err(e)) => {
                 let code = e.code().unwrap_or_default().to_owned();
-                return if code.starts_with("AccessDenied") || code == "UnauthorizedOperation" {
+                return if code.starts_with("AccessDenied") {
                     Lookup::Denied(format!(
                         "CloudTrail LookupEvents is not allowed ({code}): the fleet role needs cloudtrail:LookupEvents"
+                    ))
+                } else if code == "OptInRequired" || code == "UnrecognizedClientException" {
+                    Lookup::Denied(format!(
+                        "CloudTrail answers nothing in this region ({code}): it is not enabled"
                     ))
                 } else {
                     Lookup::Later(DisplayErrorContext(&e).to_string())
                 };
             }
+            Ok(Ok(answer)) => answer,
         };
-        for e in page.events() {
-            let Some(name) = e.event_name().filter(|n| TRAIL_EVENT_NAMES.contains(n)) else { continue };
-            let Some(at) = e.event_time().and_then(|t| OffsetDateTime::from_unix_timestamp(t.secs()).ok())
-            else {
-                continue;
-            };
-            let actor = e
-                .cloud_trail_event()
-                .and_then(actor_of_record)
-                .or_else(|| e.username().map(|u| format!("user {u}")))
-                .unwrap_or_else(|| "unknown".to_owned());
-            events.push(TrailEvent { at, name: name.to_owned(), actor });
+        for e in answer.events() {
+            if let Some(found) = trail_event(e) {
+                events.push(found);
+            }
+        }
+        match answer.next_token().filter(|t| !t.is_empty()) {
+            Some(next) => token = Some(next.to_owned()),
+            None => break,
         }
     }
     events.sort_by_key(|e| e.at);
     Lookup::Found(events, requests)
+}
+
+/// The event of `e` a cost change can be made by: one of [`TRAIL_EVENT_NAMES`], and a
+/// `ModifyInstanceAttribute` only when it changed the instance type.
+fn trail_event(e: &aws_sdk_cloudtrail::types::Event) -> Option<TrailEvent> {
+    let name = e.event_name().filter(|n| TRAIL_EVENT_NAMES.contains(n))?;
+    let at = OffsetDateTime::from_unix_timestamp(e.event_time()?.secs()).ok()?;
+    let record = e.cloud_trail_event();
+    if name == "ModifyInstanceAttribute" && !record.is_some_and(changes_instance_type) {
+        return None;
+    }
+    let actor = record
+        .and_then(actor_of_record)
+        .or_else(|| e.username().map(|u| format!("principal {u}")))
+        .unwrap_or_else(|| "unknown".to_owned());
+    Some(TrailEvent { at, name: name.to_owned(), actor })
+}
+
+/// Whether a `ModifyInstanceAttribute` record set the instance type.
+fn changes_instance_type(record: &str) -> bool {
+    serde_json::from_str::<serde_json::Value>(record)
+        .ok()
+        .and_then(|v| v.get("requestParameters").map(|p| p.get("instanceType").is_some()))
+        .unwrap_or(false)
 }
 
 /// Asks CloudTrail about `wanted` in each one's account and region through the fleet roles,
@@ -209,7 +248,13 @@ pub async fn look_up_actors(
     let mut total = TrailRun::default();
     for ((account, region), wanted) in groups {
         let Some(account_config) = config.account(&account) else { continue };
-        let sdk = match crate::accounts::account_config(base, account_config, Reach::Roles).await {
+        let assumed = tokio::time::timeout_at(
+            deadline,
+            crate::accounts::account_config(base, account_config, Reach::Roles),
+        )
+        .await
+        .unwrap_or_else(|_| Err("out of time assuming the role".to_owned()));
+        let sdk = match assumed {
             Ok(c) => c.to_builder().region(Region::new(region.clone())).build(),
             Err(e) => {
                 tracing::warn!(%account, error = %e, "no credentials for CloudTrail lookups");
@@ -227,11 +272,12 @@ pub async fn look_up_actors(
     total
 }
 
-/// Puts looked-up trails into the ledger.
+/// Puts looked-up trails into the ledger, keeping the events earlier lookups found.
 pub fn record(ledger: &mut UsageLedger, found: Vec<(String, Trail)>) {
     for (id, trail) in found {
         if let Ok(n) = ledger.instances.binary_search_by(|u| u.id.as_str().cmp(&id)) {
-            ledger.instances[n].trail = Some(trail);
+            let usage = &mut ledger.instances[n];
+            usage.trail = Some(trail.merged(usage.trail.as_ref()));
         }
     }
 }

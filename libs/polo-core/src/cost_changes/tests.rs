@@ -77,13 +77,18 @@ fn instance(id: &str, spans: Vec<Span>, events: Vec<UsageEvent>) -> InstanceUsag
 }
 
 fn event(at: OffsetDateTime, what: ChangeKind) -> UsageEvent {
-    UsageEvent { at, what }
+    UsageEvent { at, seen_at: None, what }
 }
 
 fn ledger(instances: Vec<InstanceUsage>) -> UsageLedger {
     let mut instances = instances;
     instances.sort_by(|a, b| a.id.cmp(&b.id));
-    UsageLedger { format: crate::model::USAGE_FORMAT, observed_at: Some(OBSERVED), instances }
+    UsageLedger {
+        format: crate::model::USAGE_FORMAT,
+        observed_at: Some(OBSERVED),
+        started_at: Some(datetime!(2026-09-01 00:00 UTC)),
+        instances,
+    }
 }
 
 fn explain(store: &CostStore, ledger: &UsageLedger) -> CostChange {
@@ -354,11 +359,13 @@ fn the_ledger_opens_and_closes_spans_as_syncs_see_the_fleet() {
     a.state = InstanceState::Running;
     a.state_since = Some(t(4));
     l.observe(&[a.clone()], &[], &pulled, &prices, t(5));
+    // Resized: stopped, changed, started again at t(5) + 30 min (the new span starts then).
     a.instance_type = "m6i.xlarge".into();
+    a.state_since = Some(t(5) + time::Duration::minutes(30));
     l.observe(&[a.clone()], &[], &pulled, &prices, t(6));
     let spans = &l.instance("i-a").unwrap().spans;
     assert_eq!(spans.len(), 3);
-    assert_eq!((spans[1].from, spans[1].to), (t(4), Some(t(6))));
+    assert_eq!((spans[1].from, spans[1].to), (t(4), Some(t(5) + time::Duration::minutes(30))));
     assert_eq!(spans[2].instance_type, "m6i.xlarge");
     assert_eq!(spans[2].hourly, prices.hourly("us-east-1", "m6i.xlarge", Lifecycle::OnDemand));
     // A failed pull leaves it running; gone from a pulled scope ends it.
@@ -366,10 +373,12 @@ fn the_ledger_opens_and_closes_spans_as_syncs_see_the_fleet() {
     assert_eq!(l.instance("i-a").unwrap().spans[2].to, None);
     l.observe(&[], &[], &pulled, &prices, t(8));
     assert_eq!(l.instance("i-a").unwrap().spans[2].to, Some(t(8)));
-    // Hours: 3 + 2 + 2 over the day.
+    // Hours: 3 + 1.5 + 2.5 over the day.
     let hours: Decimal =
         l.instance("i-a").unwrap().spans.iter().map(|s| s.hours_within(t(-24), t(24), t(8))).sum();
     assert_eq!(hours, Decimal::from(7));
+    assert_eq!(l.started_at, Some(t(0)), "the first observation");
+    assert_eq!(explained_from(&l), Some(date!(2026 - 11 - 11)), "the first whole day after it");
     // Kept 100 days, then dropped.
     l.observe(&[], &[], &pulled, &prices, t(24 * 102));
     assert!(l.instance("i-a").is_none());
@@ -462,4 +471,44 @@ fn a_cost_spike_finding_names_its_causes_from_the_ledger() {
     for m in spikes(None) {
         assert!(m.ends_with("look at what changed that day (the cost page shows the trend)."), "{m}");
     }
+}
+
+#[test]
+fn each_change_is_matched_to_the_cloudtrail_call_that_makes_it() {
+    let t = |h: i64| datetime!(2026-11-10 00:00 UTC) + time::Duration::hours(h);
+    let call = |at, name: &str, actor: &str| TrailEvent { at, name: name.into(), actor: actor.into() };
+    let trail = Trail {
+        checked_at: t(48),
+        events: vec![
+            call(t(-30), "StopInstances", "user yesterday"),
+            call(t(0), "RunInstances", "role deploy-bot"),
+            call(t(5), "StopInstances", "user alice"),
+            call(t(6), "ModifyInstanceAttribute", "user bob"),
+            call(t(20), "StartInstances", "user bob"),
+        ],
+        unavailable: None,
+    };
+    let seen = |at, seen_at, what| UsageEvent { at, seen_at: Some(seen_at), what };
+    let state = |from: &str, to: &str| ChangeKind::StateChanged { from: from.into(), to: to.into() };
+    let actor = |e: &UsageEvent| trail.actor_of(e).map(|x| x.actor.as_str());
+    // First seen pending, then running: the launch.
+    assert_eq!(actor(&seen(t(0), t(0), state("pending", "running"))), Some("role deploy-bot"));
+    // A stop at EC2's time: the call just before it, never yesterday's.
+    assert_eq!(actor(&seen(t(5), t(5), state("running", "stopped"))), Some("user alice"));
+    assert_eq!(actor(&seen(t(30), t(30), state("running", "stopped"))), None, "nothing near it");
+    // A resize is made while stopped: up to a day before the instance runs again.
+    let resized = ChangeKind::TypeChanged { from: "r6i.large".into(), to: "r6i.xlarge".into() };
+    assert_eq!(actor(&seen(t(20), t(21), resized)), Some("user bob"));
+    // Seen again after a failed pull: no call made it.
+    assert_eq!(actor(&seen(t(20), t(21), ChangeKind::CameBack)), None);
+    // A later lookup keeps what an earlier one found.
+    let later = Trail {
+        checked_at: t(60),
+        events: vec![call(t(50), "TerminateInstances", "user carol")],
+        unavailable: None,
+    };
+    let merged = later.merged(Some(&trail));
+    assert_eq!(merged.events.len(), 6);
+    assert!(merged.events.windows(2).all(|w| w[0].at <= w[1].at));
+    assert_eq!(merged.checked_at, t(60));
 }

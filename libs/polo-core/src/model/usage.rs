@@ -27,6 +27,9 @@ pub struct UsageLedger {
     /// The newest sync it observed: open spans run at least until then.
     #[serde(with = "time::serde::rfc3339::option", default)]
     pub observed_at: Option<OffsetDateTime>,
+    /// Its first observation: what ran and ended before then is not in it.
+    #[serde(with = "time::serde::rfc3339::option", default, skip_serializing_if = "Option::is_none")]
+    pub started_at: Option<OffsetDateTime>,
     /// Sorted by id.
     pub instances: Vec<InstanceUsage>,
 }
@@ -76,6 +79,9 @@ pub struct UsageEvent {
     /// When it happened: EC2's state time where it tells one, else the sync's time.
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
+    /// When the sync that saw it ran (`at` is no later).
+    #[serde(with = "time::serde::rfc3339::option", default, skip_serializing_if = "Option::is_none")]
+    pub seen_at: Option<OffsetDateTime>,
     #[serde(flatten)]
     pub what: ChangeKind,
 }
@@ -111,41 +117,72 @@ pub const TRAIL_EVENT_NAMES: [&str; 5] =
     ["RunInstances", "StartInstances", "StopInstances", "ModifyInstanceAttribute", "TerminateInstances"];
 
 impl UsageEvent {
-    /// The CloudTrail event that makes this change (`None`: a change no API call names).
-    pub fn trail_name(&self) -> Option<&'static str> {
+    /// The CloudTrail events that make this change (empty: one no API call names: a
+    /// resource seen again after a failed pull, an owner or index tag).
+    pub fn trail_names(&self) -> &'static [&'static str] {
         match &self.what {
-            ChangeKind::Appeared | ChangeKind::CameBack => Some("RunInstances"),
-            ChangeKind::Vanished => Some("TerminateInstances"),
+            ChangeKind::Appeared => &["RunInstances", "StartInstances"],
+            ChangeKind::Vanished => &["TerminateInstances"],
             ChangeKind::StateChanged { to, .. } => match to.as_str() {
-                "running" | "pending" => Some("StartInstances"),
-                "stopped" | "stopping" => Some("StopInstances"),
-                "terminated" | "shutting-down" => Some("TerminateInstances"),
-                _ => None,
+                // First seen pending, then running: the launch itself.
+                "running" | "pending" => &["StartInstances", "RunInstances"],
+                "stopped" | "stopping" => &["StopInstances"],
+                "terminated" | "shutting-down" => &["TerminateInstances"],
+                _ => &[],
             },
-            ChangeKind::TypeChanged { .. } => Some("ModifyInstanceAttribute"),
-            ChangeKind::OwnerChanged { .. } | ChangeKind::IndexChanged { .. } => None,
+            ChangeKind::TypeChanged { .. } => &["ModifyInstanceAttribute"],
+            ChangeKind::CameBack | ChangeKind::OwnerChanged { .. } | ChangeKind::IndexChanged { .. } => &[],
         }
     }
 
     /// Whether the change can change what the instance costs.
     pub fn moves_cost(&self) -> bool {
-        self.trail_name().is_some()
+        matches!(
+            self.what,
+            ChangeKind::Appeared
+                | ChangeKind::CameBack
+                | ChangeKind::Vanished
+                | ChangeKind::StateChanged { .. }
+                | ChangeKind::TypeChanged { .. }
+        )
+    }
+
+    /// How long before `at` its API call may have been: a resize is made while the instance
+    /// is stopped, so up to a day before it runs again; anything else minutes before EC2's
+    /// state time.
+    fn lead(&self) -> Duration {
+        match self.what {
+            ChangeKind::TypeChanged { .. } => Duration::days(1),
+            _ => Duration::hours(1),
+        }
     }
 }
 
 impl Trail {
-    /// Who made `event`: the newest CloudTrail event of its name at most a day before it
-    /// (syncs see a change after it happens) and no later than a sync interval after.
+    /// Who made `event`: the newest CloudTrail event of one of its names from a little
+    /// before it ([`UsageEvent::lead`]) to a quarter hour after the sync saw it.
     pub fn actor_of(&self, event: &UsageEvent) -> Option<&TrailEvent> {
-        let name = event.trail_name()?;
+        let names = event.trail_names();
+        let (from, to) = (event.at - event.lead(), event.seen_at.unwrap_or(event.at) + Duration::minutes(15));
         self.events
             .iter()
-            .filter(|t| {
-                t.name == name
-                    && t.at <= event.at + Duration::minutes(15)
-                    && event.at - t.at <= Duration::days(1)
-            })
+            .filter(|t| names.contains(&t.name.as_str()) && t.at >= from && t.at <= to)
             .max_by_key(|t| t.at)
+    }
+
+    /// This answer with the events of an earlier one it does not repeat: a lookup covers
+    /// only the days around the events wanted then.
+    #[must_use]
+    pub fn merged(mut self, earlier: Option<&Trail>) -> Trail {
+        if let Some(earlier) = earlier {
+            for e in &earlier.events {
+                if !self.events.contains(e) {
+                    self.events.push(e.clone());
+                }
+            }
+            self.events.sort_by_key(|e| e.at);
+        }
+        self
     }
 }
 
@@ -196,7 +233,7 @@ impl Span {
 impl UsageLedger {
     /// A ledger that has seen nothing.
     pub fn empty() -> UsageLedger {
-        UsageLedger { format: USAGE_FORMAT, observed_at: None, instances: Vec::new() }
+        UsageLedger { format: USAGE_FORMAT, observed_at: None, started_at: None, instances: Vec::new() }
     }
 
     /// The instance `id`.
@@ -246,9 +283,14 @@ impl UsageLedger {
                 match open {
                     Some(span) if span.same_billing(&i.instance_type, i.lifecycle, index, hourly) => {}
                     open => {
-                        // A type, index or price change: the new span starts now, not when
-                        // the instance last started.
-                        let from = if open.is_some() { now } else { at };
+                        // A resize happens stopped: the new span starts when it ran again. An
+                        // index or price change starts it now.
+                        let resized = open.as_ref().is_some_and(|s| s.instance_type != i.instance_type);
+                        let from = match &open {
+                            Some(s) if resized => at.max(s.from),
+                            Some(_) => now,
+                            None => at,
+                        };
                         if let Some(span) = open {
                             span.to = Some(from);
                         }
@@ -279,7 +321,7 @@ impl UsageLedger {
                     ChangeKind::Vanished => c.at,
                     _ => at_of.get(c.id.as_str()).copied().unwrap_or(c.at),
                 };
-                usage.events.push(UsageEvent { at, what: c.what.clone() });
+                usage.events.push(UsageEvent { at, seen_at: Some(c.at), what: c.what.clone() });
             }
         }
         let keep_from = now - Duration::days(USAGE_KEEP_DAYS);
@@ -293,6 +335,7 @@ impl UsageLedger {
             .collect();
         self.format = USAGE_FORMAT;
         self.observed_at = Some(now);
+        self.started_at = Some(self.started_at.unwrap_or(now));
     }
 }
 
@@ -305,6 +348,10 @@ pub fn actor_of_record(record: &str) -> Option<String> {
     let who = v.get("userIdentity")?;
     let text =
         |v: &serde_json::Value, k: &str| v.get(k).and_then(serde_json::Value::as_str).map(str::to_owned);
+    // A service acting through a role (Auto Scaling's service-linked role): the service.
+    if let Some(service) = text(who, "invokedBy") {
+        return Some(format!("service {service}"));
+    }
     match text(who, "type")?.as_str() {
         "AssumedRole" => {
             let role = who
@@ -322,11 +369,12 @@ pub fn actor_of_record(record: &str) -> Option<String> {
                 (None, None) => None,
             }
         }
-        "IAMUser" => text(who, "userName").map(|u| format!("user {u}")),
+        "IAMUser" | "IdentityCenterUser" | "SAMLUser" | "WebIdentityUser" => {
+            text(who, "userName").map(|u| format!("user {u}"))
+        }
+        "AWSAccount" => text(who, "accountId").map(|a| format!("account {a}")),
         "Root" => Some("root".to_owned()),
-        "AWSService" => text(v.get("userIdentity")?, "invokedBy")
-            .or_else(|| text(&v, "sourceIPAddress"))
-            .map(|s| format!("service {s}")),
+        "AWSService" => text(&v, "sourceIPAddress").map(|s| format!("service {s}")),
         "FederatedUser" => {
             text(who, "arn").and_then(|a| a.rsplit('/').next().map(|u| format!("federated {u}")))
         }
@@ -354,6 +402,13 @@ mod actor_tests {
         let service = r#"{"userIdentity":{"type":"AWSService","invokedBy":"autoscaling.amazonaws.com"}}"#;
         assert_eq!(actor_of_record(service).as_deref(), Some("service autoscaling.amazonaws.com"));
         assert_eq!(actor_of_record(r#"{"userIdentity":{"type":"Root"}}"#).as_deref(), Some("root"));
+        let autoscaling = r#"{"userIdentity":{"type":"AssumedRole","arn":"arn:aws:sts::1:assumed-role/AWSServiceRoleForAutoScaling/AutoScaling",
+            "invokedBy":"autoscaling.amazonaws.com","sessionContext":{"sessionIssuer":{"userName":"AWSServiceRoleForAutoScaling"}}}}"#;
+        assert_eq!(actor_of_record(autoscaling).as_deref(), Some("service autoscaling.amazonaws.com"));
+        let account = r#"{"userIdentity":{"type":"AWSAccount","accountId":"222222222222"}}"#;
+        assert_eq!(actor_of_record(account).as_deref(), Some("account 222222222222"));
+        let sso = r#"{"userIdentity":{"type":"IdentityCenterUser","userName":"carol"}}"#;
+        assert_eq!(actor_of_record(sso).as_deref(), Some("user carol"));
         assert_eq!(actor_of_record("not json"), None);
         assert_eq!(actor_of_record("{}"), None);
     }

@@ -15,7 +15,8 @@ use super::{Generator, STORAGE};
 use crate::Money;
 use crate::model::{
     AccountKind, Change, ChangeKind, Index, IndexStatus, Instance, InstanceState, InstanceUsage, Lifecycle,
-    ResourceKind, Span, Trail, TrailEvent, USAGE_FORMAT, UsageEvent, UsageLedger, actor_of_record,
+    ResourceKind, Span, Trail, TrailEvent, USAGE_FORMAT, USAGE_KEEP_DAYS, UsageEvent, UsageLedger,
+    actor_of_record,
 };
 use crate::pricing::PriceTable;
 
@@ -258,7 +259,11 @@ pub(super) fn ledger(
 ) -> UsageLedger {
     let mut events: HashMap<&str, Vec<UsageEvent>> = HashMap::new();
     for c in history.iter().filter(|c| c.resource == ResourceKind::Instances) {
-        events.entry(c.id.as_str()).or_default().push(UsageEvent { at: c.at, what: c.what.clone() });
+        events.entry(c.id.as_str()).or_default().push(UsageEvent {
+            at: c.at,
+            seen_at: Some(c.at),
+            what: c.what.clone(),
+        });
     }
     let current = instances.iter().map(|i| (i, None));
     let gone = causes.gone.iter().map(|(i, end)| (i, Some(*end)));
@@ -298,7 +303,9 @@ pub(super) fn ledger(
         })
         .collect();
     out.sort_by(|a, b| a.id.cmp(&b.id));
-    UsageLedger { format: USAGE_FORMAT, observed_at: Some(now), instances: out }
+    // As if the sync had kept it since the cost data begins.
+    let started_at = Some(now - Duration::days(USAGE_KEEP_DAYS));
+    UsageLedger { format: USAGE_FORMAT, observed_at: Some(now), started_at, instances: out }
 }
 
 /// Each day's compute cost in whole cents from `first` for `days` days, by (index tag or
