@@ -96,14 +96,14 @@ pub fn asked(
     Ok(Asked { dimension, comparison })
 }
 
-/// A change as JSON and CSV give it.
+/// A change as JSON and CSV give it, its events written.
 #[derive(Serialize)]
 #[serde(transparent)]
-struct ChangeItem<'a>(&'a CostChange);
+struct ChangeItem(CostChange);
 
-impl CsvRow for ChangeItem<'_> {
+impl CsvRow for ChangeItem {
     fn write_cells(&self, cells: &mut Cells<'_>) {
-        let c = self.0;
+        let c = &self.0;
         cells.text(&c.key);
         cells.text(&c.name);
         for money in [c.before, c.after, c.change] {
@@ -142,6 +142,8 @@ pub struct ChangeCells {
 struct ChangesTable {
     asked: Asked,
     items: std::sync::Arc<Vec<CostChange>>,
+    /// The ledger the changes were split from: the events of the rows shown come from it.
+    usage: std::sync::Arc<polo_core::model::UsageLedger>,
     metric: polo_core::model::CostMetric,
     usage_from: Option<Date>,
 }
@@ -178,6 +180,14 @@ impl ChangesPage {
 }
 
 impl ChangesTable {
+    /// `row` with its events written.
+    fn shown(&self, row: &CostChange) -> CostChange {
+        match &self.asked.comparison {
+            Some(cmp) => row.with_events(&self.usage, cmp),
+            None => row.clone(),
+        }
+    }
+
     fn query_of_periods(&self) -> String {
         self.asked.comparison.map(|c| format!("?from={}&to={}", c.from, c.to)).unwrap_or_default()
     }
@@ -186,7 +196,7 @@ impl ChangesTable {
 impl Table for ChangesTable {
     type Column = ChangeColumn;
     type Row<'a> = &'a CostChange;
-    type Item<'a> = ChangeItem<'a>;
+    type Item<'a> = ChangeItem;
     type Cells = ChangeCells;
     type Extra<'a> = Envelope;
 
@@ -205,12 +215,13 @@ impl Table for ChangesTable {
         list_changes(&self.items, &terms, query.sort)
     }
 
-    fn item<'a>(&'a self, row: &&'a CostChange) -> ChangeItem<'a> {
-        ChangeItem(row)
+    fn item<'a>(&'a self, row: &&'a CostChange) -> ChangeItem {
+        ChangeItem(self.shown(row))
     }
 
     fn cells(&self, row: &&CostChange, _now: OffsetDateTime) -> ChangeCells {
         let days = self.asked.comparison.map_or(7, |c| c.days());
+        let row = &self.shown(row);
         ChangeCells {
             key: row.key.clone(),
             name: row.name.clone(),
@@ -302,6 +313,7 @@ pub async fn list(
         .comparison
         .map(|c| state.cost_changes(&store, &usage, &fleet, asked.dimension, &c))
         .unwrap_or_default();
-    let table = ChangesTable { asked, items, metric: store.metric, usage_from: explained_from(&usage) };
+    let usage_from = explained_from(&usage);
+    let table = ChangesTable { asked, items, usage, metric: store.metric, usage_from };
     respond(&state, chrome, htmx, &table, query).await
 }

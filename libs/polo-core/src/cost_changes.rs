@@ -160,6 +160,20 @@ pub struct CostChange {
     /// Instance-hours the price table could not price (their cost is in `other`).
     #[serde(serialize_with = "hours_number")]
     pub unpriced_hours: Decimal,
+    /// The instance events of fleet size and instance mix not written yet: [`changes`]
+    /// writes them only for the changes shown ([`CostChange::with_events`]).
+    #[serde(skip)]
+    pending: Vec<Pending>,
+}
+
+/// An instance event a change lists, not written yet.
+#[derive(Clone, Debug, PartialEq, Eq)]
+struct Pending {
+    kind: CauseKind,
+    /// The instance's position in the ledger.
+    position: usize,
+    seconds: i64,
+    amount: Money,
 }
 
 /// One part of a change.
@@ -253,7 +267,8 @@ type Config<'a> = (&'a str, &'a str, Lifecycle);
 /// What one key collects: its sums per instance and per price, and unpriced hours.
 #[derive(Default)]
 struct KeyUsage<'a> {
-    instances: BTreeMap<&'a str, (Sums, &'a InstanceUsage)>,
+    /// Per instance id: its sums and its position in the ledger.
+    instances: BTreeMap<&'a str, (Sums, usize)>,
     prices: BTreeMap<Config<'a>, (Sums, Option<OffsetDateTime>, i128, i128)>,
     unpriced_seconds: i64,
 }
@@ -342,7 +357,8 @@ fn name_of(fleet: &Fleet, dimension: Breakdown, key: &str) -> String {
 
 /// The changes of every key of `dimension` between the periods of `cmp`, largest change
 /// (either way) first. Service and charge breakdowns have no fleet behind them: their
-/// changes are all `other`.
+/// changes are all `other`. Instance events are written only for the changes shown
+/// ([`CostChange::with_events`]): at the huge scale they are most of the work.
 pub fn changes(
     store: &CostStore,
     ledger: &UsageLedger,
@@ -361,7 +377,7 @@ pub fn changes(
         .map(|key| {
             let (b, a) =
                 (before.get(key).copied().unwrap_or_default(), after.get(key).copied().unwrap_or_default());
-            let mut c = decompose(key, name_of(fleet, dimension, key), b, a, usage.get(key.as_str()), cmp);
+            let mut c = decompose(key, name_of(fleet, dimension, key), b, a, usage.get(key.as_str()));
             explain_other(&mut c, store, dimension, cmp);
             c
         })
@@ -386,9 +402,9 @@ pub fn change_of(
     }
     let usage = collect(ledger, fleet, dimension, cmp, Some(key));
     let (b, a) = (before.get(key).copied().unwrap_or_default(), after.get(key).copied().unwrap_or_default());
-    let mut c = decompose(key, name_of(fleet, dimension, key), b, a, usage.get(key), cmp);
+    let mut c = decompose(key, name_of(fleet, dimension, key), b, a, usage.get(key));
     explain_other(&mut c, store, dimension, cmp);
-    Some(c)
+    Some(c.with_events(ledger, cmp))
 }
 
 /// Gives `other` its events where Cost Explorer's usage types of the key cover the days
@@ -481,7 +497,7 @@ fn collect<'a>(
     let open_until = ledger.observed_at.unwrap_or(a1);
     let reference = reference_prices(ledger, a0, a1);
     let mut out: HashMap<&'a str, KeyUsage<'a>> = HashMap::new();
-    for u in &ledger.instances {
+    for (position, u) in ledger.instances.iter().enumerate() {
         for s in u.spans.iter().filter(|s| s.from < a1 && s.to.unwrap_or(open_until) > b0) {
             let Some(key) = key_of(fleet, dimension, u, s) else { continue };
             if only.is_some_and(|k| k != key) {
@@ -504,7 +520,7 @@ fn collect<'a>(
                 ref_before: i128::from(hb) * earlier,
                 ref_after: i128::from(ha) * earlier,
             };
-            entry.instances.entry(u.id.as_str()).or_insert_with(|| (Sums::default(), u)).0.add(&sums);
+            entry.instances.entry(u.id.as_str()).or_insert_with(|| (Sums::default(), position)).0.add(&sums);
             let p = entry.prices.entry(config).or_insert_with(|| (Sums::default(), None, earlier, price));
             p.0.add(&sums);
             if price != earlier && ha > 0 {
@@ -603,7 +619,6 @@ fn decompose(
     before: Money,
     after: Money,
     usage: Option<&KeyUsage<'_>>,
-    cmp: &Comparison,
 ) -> CostChange {
     let empty = KeyUsage::default();
     let usage = usage.unwrap_or(&empty);
@@ -625,28 +640,36 @@ fn decompose(
     let price = money_of(total.price_part());
     let change = after - before;
     let other = change - fleet_size - instance_mix - price;
-    // Each instance's part, as money; events are written for the largest only.
+    // Each instance's part, as money; the largest are kept to be written as events.
     let mut size_parts = Vec::new();
     let mut mix_parts = Vec::new();
-    for (sums, u) in usage.instances.values() {
+    for (id, (sums, position)) in &usage.instances {
         let seconds = sums.hours_after - sums.hours_before;
         let size = size_of(sums);
         let size_money = money_of(size);
         if !size_money.is_zero() {
-            size_parts.push((size_money, seconds, *u));
+            size_parts.push((size_money, seconds, *position, *id));
         }
         let mix = money_of(sums.ref_after - sums.ref_before - size);
         if !mix.is_zero() {
-            mix_parts.push((mix, seconds, *u));
+            mix_parts.push((mix, seconds, *position, *id));
         }
     }
-    let events_of = |parts: Vec<(Money, i64, &InstanceUsage)>| -> (Vec<CauseEvent>, usize, Money) {
-        let mut parts = parts;
-        parts.sort_by(|a, b| b.0.abs().cmp(&a.0.abs()).then_with(|| a.2.id.cmp(&b.2.id)));
-        let rest = parts.split_off(parts.len().min(EVENTS_PER_CAUSE));
-        let events = parts.into_iter().map(|(m, s, u)| instance_event(u, cmp, hours_of(s), m)).collect();
-        (events, rest.len(), rest.iter().map(|r| r.0).sum())
-    };
+    let mut pending = Vec::new();
+    let mut events_of =
+        |kind: CauseKind, mut parts: Vec<(Money, i64, usize, &str)>| -> (Vec<CauseEvent>, usize, Money) {
+            parts.sort_by(|a, b| b.0.abs().cmp(&a.0.abs()).then_with(|| a.3.cmp(b.3)));
+            let rest = parts.split_off(parts.len().min(EVENTS_PER_CAUSE));
+            pending.extend(parts.into_iter().map(|(amount, seconds, position, _)| Pending {
+                kind,
+                position,
+                seconds,
+                amount,
+            }));
+            (Vec::new(), rest.len(), rest.iter().map(|r| r.0).sum())
+        };
+    let size_listed = events_of(CauseKind::FleetSize, size_parts);
+    let mix_listed = events_of(CauseKind::InstanceMix, mix_parts);
     let price_events = usage
         .prices
         .iter()
@@ -679,16 +702,33 @@ fn decompose(
         after,
         change,
         causes: vec![
-            listed(CauseKind::FleetSize, fleet_size, events_of(size_parts)),
-            listed(CauseKind::InstanceMix, instance_mix, events_of(mix_parts)),
+            listed(CauseKind::FleetSize, fleet_size, size_listed),
+            listed(CauseKind::InstanceMix, instance_mix, mix_listed),
             cause(CauseKind::Price, price, price_events),
             cause(CauseKind::Other, other, Vec::new()),
         ],
         unpriced_hours: hours_of(usage.unpriced_seconds),
+        pending,
     }
 }
 
 impl CostChange {
+    /// The same change with its instance events written (from `ledger`, the one it was
+    /// split from, over the periods of `cmp`): what it shows.
+    #[must_use]
+    pub fn with_events(&self, ledger: &UsageLedger, cmp: &Comparison) -> CostChange {
+        let mut out = self.clone();
+        for p in std::mem::take(&mut out.pending) {
+            let (Some(u), Some(cause)) =
+                (ledger.instances.get(p.position), out.causes.iter_mut().find(|c| c.kind == p.kind))
+            else {
+                continue;
+            };
+            cause.events.push(instance_event(u, cmp, hours_of(p.seconds), p.amount));
+        }
+        out
+    }
+
     /// The cause of `kind`.
     pub fn cause(&self, kind: CauseKind) -> Option<&Cause> {
         self.causes.iter().find(|c| c.kind == kind)
@@ -854,14 +894,15 @@ pub fn list_changes<'a>(
 pub fn actors_wanted(
     all: &[CostChange],
     ledger: &UsageLedger,
+    cmp: &Comparison,
     top: usize,
     max: usize,
     now: OffsetDateTime,
 ) -> Vec<(String, OffsetDateTime)> {
     let mut out: BTreeMap<String, OffsetDateTime> = BTreeMap::new();
-    let events = all
+    let shown: Vec<CostChange> = all.iter().take(top).map(|c| c.with_events(ledger, cmp)).collect();
+    let events = shown
         .iter()
-        .take(top)
         .flat_map(|c| &c.causes)
         .filter(|c| matches!(c.kind, CauseKind::FleetSize | CauseKind::InstanceMix))
         .flat_map(|c| &c.events);

@@ -226,7 +226,7 @@ async fn keep_usage(
         for dimension in [polo_core::costs::Breakdown::Index, polo_core::costs::Breakdown::Account] {
             let all = changes(&costs, &ledger, &fleet, dimension, &cmp);
             for (id, since) in
-                actors_wanted(&all, &ledger, crate::usage::TOP_CHANGES, crate::usage::MAX_LOOKUPS, now)
+                actors_wanted(&all, &ledger, &cmp, crate::usage::TOP_CHANGES, crate::usage::MAX_LOOKUPS, now)
             {
                 if !wanted.iter().any(|w: &crate::usage::Wanted| w.instance_id == id) {
                     wanted.push(crate::usage::Wanted { instance_id: id, since });

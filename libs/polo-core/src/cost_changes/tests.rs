@@ -392,7 +392,10 @@ fn on_the_sample_every_change_adds_up_and_the_top_movers_have_events_and_actors(
     assert_eq!((cmp.from, cmp.to), (date!(2026 - 11 - 15), date!(2026 - 11 - 21)));
     let mut named = 0;
     for dimension in [Breakdown::Index, Breakdown::Customer, Breakdown::Account] {
-        let all = changes(&g.costs, &g.usage, &fleet, dimension, &cmp);
+        let all: Vec<CostChange> = changes(&g.costs, &g.usage, &fleet, dimension, &cmp)
+            .iter()
+            .map(|c| c.with_events(&g.usage, &cmp))
+            .collect();
         assert!(!all.is_empty());
         for c in &all {
             adds_up(c);
@@ -423,7 +426,22 @@ fn on_the_sample_every_change_adds_up_and_the_top_movers_have_events_and_actors(
         }
     }
     assert!(named > 0, "an event names who made it");
-    let index = changes(&g.costs, &g.usage, &fleet, Breakdown::Index, &cmp);
+    // The list writes events only for what it shows; written, they are one key's own.
+    let lazy = changes(&g.costs, &g.usage, &fleet, Breakdown::Index, &cmp);
+    assert!(
+        lazy[0]
+            .causes
+            .iter()
+            .all(|c| c.events.is_empty() || c.kind == CauseKind::Price || c.kind == CauseKind::Other)
+    );
+    assert_eq!(
+        Some(lazy[0].with_events(&g.usage, &cmp)),
+        change_of(&g.costs, &g.usage, &fleet, Breakdown::Index, &lazy[0].key, &cmp)
+    );
+    let index: Vec<CostChange> = changes(&g.costs, &g.usage, &fleet, Breakdown::Index, &cmp)
+        .iter()
+        .map(|c| c.with_events(&g.usage, &cmp))
+        .collect();
     let kinds: Vec<CauseKind> = CauseKind::ALL
         .into_iter()
         .filter(|k| {

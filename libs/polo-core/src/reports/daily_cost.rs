@@ -80,6 +80,7 @@ fn causes(
     if let Ok(cmp) = crate::cost_changes::Comparison::between(week_ago, week_ago, day, day) {
         let all = crate::cost_changes::changes(store, usage, fleet, crate::costs::Breakdown::Index, &cmp);
         for c in all.iter().filter(|c| !c.change.is_zero()).take(EXPLAINED_INDEXES) {
+            let c = c.with_events(usage, &cmp);
             section.push(vec![format!("{} ({})", c.name, c.key), signed(c.change), c.lines(1, 2).join("; ")]);
         }
     }
