@@ -236,6 +236,9 @@ fn price_units(m: Money) -> i128 {
     (m.amount() * Decimal::from(10u64.pow(PRICE_SCALE))).round().to_i128().unwrap_or(0)
 }
 
+/// Half a cent in seconds times price units: less than that rounds to nothing.
+const HALF_CENT: i128 = 3600 * 10i128.pow(PRICE_SCALE) / 200;
+
 /// Seconds times price units as money, rounded to the cent.
 fn money_of(units: i128) -> Money {
     Money::new(Decimal::from_i128_with_scale(units, PRICE_SCALE) / Decimal::from(3600)).round_cents()
@@ -643,30 +646,29 @@ fn decompose(
     // Each instance's part, as money; the largest are kept to be written as events.
     let mut size_parts = Vec::new();
     let mut mix_parts = Vec::new();
+    // Kept in integers until the few listed: most instances ran alike in both periods, and
+    // their parts are nothing.
     for (id, (sums, position)) in &usage.instances {
         let seconds = sums.hours_after - sums.hours_before;
         let size = size_of(sums);
-        let size_money = money_of(size);
-        if !size_money.is_zero() {
-            size_parts.push((size_money, seconds, *position, *id));
+        if size.abs() >= HALF_CENT {
+            size_parts.push((size, seconds, *position, *id));
         }
-        let mix = money_of(sums.ref_after - sums.ref_before - size);
-        if !mix.is_zero() {
+        let mix = sums.ref_after - sums.ref_before - size;
+        if mix.abs() >= HALF_CENT {
             mix_parts.push((mix, seconds, *position, *id));
         }
     }
     let mut pending = Vec::new();
     let mut events_of =
-        |kind: CauseKind, mut parts: Vec<(Money, i64, usize, &str)>| -> (Vec<CauseEvent>, usize, Money) {
+        |kind: CauseKind, mut parts: Vec<(i128, i64, usize, &str)>| -> (Vec<CauseEvent>, usize, Money) {
             parts.sort_by(|a, b| b.0.abs().cmp(&a.0.abs()).then_with(|| a.3.cmp(b.3)));
             let rest = parts.split_off(parts.len().min(EVENTS_PER_CAUSE));
-            pending.extend(parts.into_iter().map(|(amount, seconds, position, _)| Pending {
-                kind,
-                position,
-                seconds,
-                amount,
+            pending.extend(parts.into_iter().filter_map(|(units, seconds, position, _)| {
+                let amount = money_of(units);
+                (!amount.is_zero()).then_some(Pending { kind, position, seconds, amount })
             }));
-            (Vec::new(), rest.len(), rest.iter().map(|r| r.0).sum())
+            (Vec::new(), rest.len(), money_of(rest.iter().map(|r| r.0).sum()))
         };
     let size_listed = events_of(CauseKind::FleetSize, size_parts);
     let mix_listed = events_of(CauseKind::InstanceMix, mix_parts);

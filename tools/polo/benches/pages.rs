@@ -83,30 +83,7 @@ async fn main() {
         .with_reports(reports);
     // Splitting every index's change, before any cache: what the first request after a new
     // snapshot, cost store or ledger pays.
-    let split = {
-        let (fleet, store, ledger) = (
-            state.fleet.fleet().await.unwrap(),
-            state.costs.costs().await.unwrap(),
-            state.usage.usage().await.unwrap(),
-        );
-        let cmp = polo_core::cost_changes::Comparison::default_for(&store).unwrap();
-        let mut runs: Vec<std::time::Duration> = (0..21)
-            .map(|_| {
-                let started = Instant::now();
-                let all = polo_core::cost_changes::changes(
-                    &store,
-                    &ledger,
-                    &fleet,
-                    polo_core::costs::Breakdown::Index,
-                    &cmp,
-                );
-                assert!(!all.is_empty());
-                started.elapsed()
-            })
-            .collect();
-        runs.sort();
-        runs[runs.len() / 2]
-    };
+    let split = common::split_uncached(&state, 21).await;
     println!("cost changes by index, split uncached: median {:.2} ms", ms(split));
     let app = polo::app(state);
     let cases: &[(&str, &str, usize, f64)] = &[

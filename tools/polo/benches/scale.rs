@@ -93,25 +93,8 @@ async fn main() {
     .with_usage(Arc::new(polo_core::ports::InMemoryUsage(Arc::clone(&usage))));
     // Splitting every index's change, before any cache: what the first request after a new
     // snapshot, cost store or ledger pays.
-    let fleet = state.fleet.fleet().await.unwrap();
-    let cmp = polo_core::cost_changes::Comparison::default_for(&costs).unwrap();
-    let mut splits: Vec<std::time::Duration> = (0..7)
-        .map(|_| {
-            let started = Instant::now();
-            let all = polo_core::cost_changes::changes(
-                &costs,
-                &usage,
-                &fleet,
-                polo_core::costs::Breakdown::Index,
-                &cmp,
-            );
-            assert!(!all.is_empty());
-            started.elapsed()
-        })
-        .collect();
-    splits.sort();
-    let split = splits[splits.len() / 2];
-    println!("cost changes by index, split uncached: median {:.1} ms of {}", ms(split), splits.len());
+    let split = common::split_uncached(&state, 7).await;
+    println!("cost changes by index, split uncached: median {:.1} ms of 7", ms(split));
     let app = polo::app(state);
     // The overview is not a list or search page: measured, without the 20 ms target.
     let cases: &[(&str, &str, &str)] = &[

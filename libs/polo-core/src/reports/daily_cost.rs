@@ -46,7 +46,12 @@ pub(super) fn build(period: Period, inputs: &ReportInputs<'_>) -> ReportBody {
         trend: Vec::new(),
     };
     if let Some(usage) = inputs.usage {
-        body.sections.push(causes(store, usage, fleet, day, week_ago, &earlier_label));
+        let (section, largest) = causes(store, usage, fleet, day, week_ago, &earlier_label);
+        // The largest change and its main cause reach Slack with the facts.
+        if let Some(largest) = largest {
+            body.facts.push(fact("Largest change", largest));
+        }
+        body.sections.push(section);
     }
     if store.charges_apart() {
         body.sections.push(
@@ -74,19 +79,25 @@ fn causes(
     day: Date,
     week_ago: Date,
     earlier_label: &str,
-) -> Section {
+) -> (Section, Option<String>) {
     let mut section =
         Section::new("Why it changed", &[("Index", false), ("Change", true), ("Causes", false)]);
+    let mut largest = None;
     if let Ok(cmp) = crate::cost_changes::Comparison::between(week_ago, week_ago, day, day) {
         let all = crate::cost_changes::changes(store, usage, fleet, crate::costs::Breakdown::Index, &cmp);
         for c in all.iter().filter(|c| !c.change.is_zero()).take(EXPLAINED_INDEXES) {
             let c = c.with_events(usage, &cmp);
-            section.push(vec![format!("{} ({})", c.name, c.key), signed(c.change), c.lines(1, 2).join("; ")]);
+            let lines = c.lines(1, 2);
+            if largest.is_none() {
+                largest = lines.first().map(|l| format!("{} ({}) {}; {l}", c.name, c.key, signed(c.change)));
+            }
+            section.push(vec![format!("{} ({})", c.name, c.key), signed(c.change), lines.join("; ")]);
         }
     }
-    section.with_note(format!(
+    let section = section.with_note(format!(
         "The {EXPLAINED_INDEXES} indexes whose cost moved most against {earlier_label}, each change split into fleet size, instance mix, price and other (the cost pages show every event)."
-    ))
+    ));
+    (section, largest)
 }
 
 /// A name for a key of `dimension`.

@@ -101,6 +101,9 @@ async fn daily_cost_says_why_the_indexes_that_moved_most_changed() {
     let s = Sample::new();
     let report = s.run(ReportType::DailyCost, Some("2026-11-20")).await.unwrap().report().clone();
     let why = report.body.sections.iter().find(|x| x.title == "Why it changed").expect("the section");
+    let largest =
+        report.body.facts.iter().find(|f| f.label == "Largest change").expect("the fact Slack shows");
+    assert!(largest.value.starts_with(&why.rows[0][0]) && largest.value.contains("%)"), "{}", largest.value);
     assert!((1..=5).contains(&why.rows.len()), "{:?}", why.rows);
     let costs = s.costs.0.clone();
     let (day, week_ago) = (date!(2026 - 11 - 20), date!(2026 - 11 - 13));

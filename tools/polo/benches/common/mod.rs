@@ -59,3 +59,32 @@ pub fn write_bench(name: &str, value: &serde_json::Value) {
     std::fs::write(format!("{dir}/{name}.json"), serde_json::to_string_pretty(value).unwrap() + "\n")
         .unwrap();
 }
+
+/// The median time of splitting every index's cost change over `state`'s documents, before
+/// any cache (`runs` times): what the first `/costs/changes` after a new snapshot, cost store
+/// or usage ledger pays.
+#[allow(dead_code)] // each bench binary compiles this module; not every one calls each helper
+pub async fn split_uncached(state: &polo_web::AppState, runs: usize) -> Duration {
+    let (fleet, store, ledger) = (
+        state.fleet.fleet().await.unwrap(),
+        state.costs.costs().await.unwrap(),
+        state.usage.usage().await.unwrap(),
+    );
+    let cmp = polo_core::cost_changes::Comparison::default_for(&store).unwrap();
+    let mut times: Vec<Duration> = (0..runs)
+        .map(|_| {
+            let started = std::time::Instant::now();
+            let all = polo_core::cost_changes::changes(
+                &store,
+                &ledger,
+                &fleet,
+                polo_core::costs::Breakdown::Index,
+                &cmp,
+            );
+            assert!(!all.is_empty());
+            started.elapsed()
+        })
+        .collect();
+    times.sort();
+    times[times.len() / 2]
+}
