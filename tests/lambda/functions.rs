@@ -192,7 +192,7 @@ async fn dashboard_serves_the_overview() {
     assert!(page["body"].as_str().unwrap().contains("Everything"));
     let (_, json_answer) = f.invoke(&v1("/", &[("format", "json")], "*/*")).await;
     let s: Value = serde_json::from_str(response(json_answer)["body"].as_str().unwrap()).unwrap();
-    assert_eq!(s["instances"], 300);
+    assert_eq!(s["instances"], 303);
 }
 
 #[tokio::test]
