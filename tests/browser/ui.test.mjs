@@ -151,7 +151,7 @@ test('a 390 px phone gets no horizontal scroll on any kind of page', async () =>
   const pages = [
     '/', '/instances', '/indexes', `/instances/${instance}`, `/indexes/${index}`, '/search?q=acme',
     '/search?q=zzzz-nothing', '/nosuch', '/instances?page=abc', '/instances/i-0nosuch', '/auth/logout',
-    '/costs', '/costs/index', '/costs/customer', `/costs/index/${index}`,
+    '/costs', '/costs/index', '/costs/customer', `/costs/index/${index}`, '/costs/changes', '/costs/changes?dimension=customer',
     '/reports', '/reports/daily-cost/2026-11-23', '/reports/weekly-summary/2026-W47', '/reports/monthly-close/2026-10',
     '/reports/inventory-changes/2026-11-23', '/reports/idle-resources/2026-11-23', '/cop', '/cop?severity=critical',
   ];
@@ -191,6 +191,26 @@ test('cost tables swap in place and the chart draws without script or CSP troubl
   const bars = await page.locator('#cost-chart rect').count();
   assert.equal(bars, 90, 'a bar per day of the last 90');
   assert.ok(await page.locator('#cost-chart rect title').first().textContent());
+  assert.deepEqual(problems, []);
+  await context.close();
+});
+
+test('why costs changed: sorted in place, each change a waterfall with its events', async () => {
+  const { page, problems, context } = await open();
+  await page.goto(`${base}/costs/changes`);
+  assert.ok(await page.locator('#changes-table tbody tr').count() > 5);
+  await page.locator('#changes-table thead a', { hasText: 'Fleet size' }).click();
+  await page.waitForURL(/sort=fleet_size/);
+  await page.locator('#changes-table thead a', { hasText: 'Fleet size' }).click();
+  await page.waitForURL(/sort=-fleet_size/);
+  const first = page.locator('#changes-table tbody tr:first-child');
+  assert.match(await first.locator('td:nth-child(6)').textContent(), /^\+\$/, 'the largest fleet-size rise first');
+  assert.ok((await first.locator('[data-top-cause]').textContent()).includes('%)'), 'its main cause in a line');
+  await first.locator('td:first-child a').click();
+  await page.waitForURL(/\/costs\/index\/idx-.*from=/);
+  assert.equal(await page.locator('#cost-waterfall rect[data-step]').count(), 6, 'before, four causes, after');
+  assert.ok(await page.locator('table[data-cause] td[data-actor]').count() > 0, 'the events, with who made them');
+  await page.screenshot({ path: join(results, 'cost-changes.png'), fullPage: true });
   assert.deepEqual(problems, []);
   await context.close();
 });
