@@ -269,10 +269,12 @@ type Config<'a> = (&'a str, &'a str, Lifecycle);
 
 /// What one key collects: its sums per instance and per price, and unpriced hours.
 #[derive(Default)]
-struct KeyUsage<'a> {
-    /// Per instance id: its sums and its position in the ledger.
-    instances: BTreeMap<&'a str, (Sums, usize)>,
-    prices: BTreeMap<Config<'a>, (Sums, Option<OffsetDateTime>, i128, i128)>,
+struct KeyUsage {
+    /// Per instance, in the ledger's (id) order: its position there and its sums.
+    instances: Vec<(usize, Sums)>,
+    /// Per price configuration ([`Configs`]): its sums, when a new price began, the earlier
+    /// price and the new one.
+    prices: Vec<(u32, Sums, Option<OffsetDateTime>, i128, i128)>,
     unpriced_seconds: i64,
 }
 
@@ -291,54 +293,72 @@ fn key_of<'a>(
     }
 }
 
-/// The earlier price of each configuration: the one in effect at the end of the before
-/// period, else the first one seen after it (no earlier price known: no price change).
-fn reference_prices(
-    ledger: &UsageLedger,
-    at: OffsetDateTime,
-    until: OffsetDateTime,
-) -> HashMap<Config<'_>, i128> {
-    let mut out: HashMap<Config<'_>, (bool, OffsetDateTime, i128)> = HashMap::new();
+/// Every span's price configuration as a small number (in the ledger's order of instances
+/// and spans), the configurations, and the earlier price of each: the one in effect at the
+/// end of the before period, else the first one seen after it (none known: no price change).
+struct Configs<'a> {
+    ids: Vec<u32>,
+    all: Vec<Config<'a>>,
+    earlier: Vec<Option<i128>>,
+}
+
+fn configs(ledger: &UsageLedger, at: OffsetDateTime, until: OffsetDateTime) -> Configs<'_> {
+    let mut index: HashMap<Config<'_>, u32> = HashMap::new();
+    let mut out = Configs { ids: Vec::new(), all: Vec::new(), earlier: Vec::new() };
+    let mut held: Vec<Option<(bool, OffsetDateTime, i128)>> = Vec::new();
     for u in &ledger.instances {
         for s in &u.spans {
+            let config = (u.region.as_str(), s.instance_type.as_str(), s.lifecycle);
+            let id = *index.entry(config).or_insert_with(|| {
+                out.all.push(config);
+                held.push(None);
+                u32::try_from(out.all.len() - 1).unwrap_or(u32::MAX)
+            });
+            out.ids.push(id);
             let Some(price) = s.hourly else { continue };
             let end = s.to.unwrap_or(until);
             let covers = s.from < at && end >= at;
             if !covers && (s.from < at || s.from >= until) {
                 continue;
             }
-            let config = (u.region.as_str(), s.instance_type.as_str(), s.lifecycle);
             let candidate = (covers, s.from, price_units(price));
-            out.entry(config)
-                .and_modify(|held| {
-                    // One that covers the moment wins; among the rest, the earliest.
-                    if (candidate.0 && !held.0) || (candidate.0 == held.0 && candidate.1 < held.1) {
-                        *held = candidate;
-                    }
-                })
-                .or_insert(candidate);
+            if let Some(slot) = held.get_mut(id as usize) {
+                // One that covers the moment wins; among the rest, the earliest.
+                match slot {
+                    Some(h) if !((candidate.0 && !h.0) || (candidate.0 == h.0 && candidate.1 < h.1)) => {}
+                    _ => *slot = Some(candidate),
+                }
+            }
         }
     }
-    out.into_iter().map(|(k, (_, _, p))| (k, p)).collect()
+    out.earlier = held.into_iter().map(|h| h.map(|(_, _, p)| p)).collect();
+    out
 }
 
-/// The cost of every key of `dimension` over `[from, to]` (customers: their indexes').
-fn costs_by_key(
-    store: &CostStore,
-    fleet: &Fleet,
+/// The cost of every key of `dimension` before and after (customers: their indexes'), in
+/// one pass over the store.
+fn costs_by_key<'a>(
+    store: &'a CostStore,
+    fleet: &'a Fleet,
     dimension: Breakdown,
-    from: Date,
-    to: Date,
-) -> BTreeMap<String, Money> {
-    let mut out: BTreeMap<String, Money> = BTreeMap::new();
-    for key in store.dimensions.get(&dimension.source()).into_iter().flat_map(|d| d.keys()) {
+    cmp: &Comparison,
+) -> HashMap<&'a str, (Money, Money)> {
+    let mut out: HashMap<&'a str, (Money, Money)> = HashMap::new();
+    let source = dimension.source();
+    let (before, after) = (store.columns(cmp.before_from, cmp.before_to), store.columns(cmp.from, cmp.to));
+    let cents = |series: &[i64], columns: &std::ops::Range<usize>| {
+        Money::from_scaled(series.get(columns.clone()).map_or(0, |d| d.iter().sum()), 2)
+    };
+    for (key, series) in store.dimensions.get(&source).into_iter().flatten() {
         let target = match dimension {
-            Breakdown::Customer => fleet.index(key).map(|x| x.customer.clone()),
-            Breakdown::Index => fleet.index(key).map(|_| key.clone()),
-            _ => Some(key.clone()),
+            Breakdown::Customer => fleet.index(key).map(|x| x.customer.as_str()),
+            Breakdown::Index => fleet.index(key).map(|_| key.as_str()),
+            _ => Some(key.as_str()),
         };
         if let Some(target) = target.filter(|k| !k.is_empty()) {
-            *out.entry(target).or_default() += store.sum(dimension.source(), key, from, to);
+            let sums = out.entry(target).or_default();
+            sums.0 += cents(series, &before);
+            sums.1 += cents(series, &after);
         }
     }
     out
@@ -369,18 +389,12 @@ pub fn changes(
     dimension: Breakdown,
     cmp: &Comparison,
 ) -> Vec<CostChange> {
-    let before = costs_by_key(store, fleet, dimension, cmp.before_from, cmp.before_to);
-    let after = costs_by_key(store, fleet, dimension, cmp.from, cmp.to);
-    let usage = collect(ledger, fleet, dimension, cmp, None);
-    let mut keys: Vec<&String> = before.keys().chain(after.keys()).collect();
-    keys.sort();
-    keys.dedup();
-    let mut out: Vec<CostChange> = keys
+    let costs = costs_by_key(store, fleet, dimension, cmp);
+    let (usage, configs) = collect(ledger, fleet, dimension, cmp, None);
+    let mut out: Vec<CostChange> = costs
         .into_iter()
-        .map(|key| {
-            let (b, a) =
-                (before.get(key).copied().unwrap_or_default(), after.get(key).copied().unwrap_or_default());
-            let mut c = decompose(key, name_of(fleet, dimension, key), b, a, usage.get(key.as_str()));
+        .map(|(key, (b, a))| {
+            let mut c = decompose(key, name_of(fleet, dimension, key), b, a, usage.get(key), &configs);
             explain_other(&mut c, store, dimension, cmp);
             c
         })
@@ -398,14 +412,9 @@ pub fn change_of(
     key: &str,
     cmp: &Comparison,
 ) -> Option<CostChange> {
-    let before = costs_by_key(store, fleet, dimension, cmp.before_from, cmp.before_to);
-    let after = costs_by_key(store, fleet, dimension, cmp.from, cmp.to);
-    if !before.contains_key(key) && !after.contains_key(key) {
-        return None;
-    }
-    let usage = collect(ledger, fleet, dimension, cmp, Some(key));
-    let (b, a) = (before.get(key).copied().unwrap_or_default(), after.get(key).copied().unwrap_or_default());
-    let mut c = decompose(key, name_of(fleet, dimension, key), b, a, usage.get(key));
+    let (b, a) = costs_by_key(store, fleet, dimension, cmp).get(key).copied()?;
+    let (usage, configs) = collect(ledger, fleet, dimension, cmp, Some(key));
+    let mut c = decompose(key, name_of(fleet, dimension, key), b, a, usage.get(key), &configs);
     explain_other(&mut c, store, dimension, cmp);
     Some(c.with_events(ledger, cmp))
 }
@@ -495,13 +504,20 @@ fn collect<'a>(
     dimension: Breakdown,
     cmp: &Comparison,
     only: Option<&str>,
-) -> HashMap<&'a str, KeyUsage<'a>> {
+) -> (HashMap<&'a str, KeyUsage>, Vec<Config<'a>>) {
     let [b0, a0, a1] = cmp.instants();
     let open_until = ledger.observed_at.unwrap_or(a1);
-    let reference = reference_prices(ledger, a0, a1);
-    let mut out: HashMap<&'a str, KeyUsage<'a>> = HashMap::new();
+    let configs = configs(ledger, a0, a1);
+    let mut out: HashMap<&'a str, KeyUsage> = HashMap::new();
+    let mut next_span = 0;
     for (position, u) in ledger.instances.iter().enumerate() {
-        for s in u.spans.iter().filter(|s| s.from < a1 && s.to.unwrap_or(open_until) > b0) {
+        let first_span = next_span;
+        next_span += u.spans.len();
+        for (n, s) in u.spans.iter().enumerate() {
+            if s.from >= a1 || s.to.unwrap_or(open_until) <= b0 {
+                continue;
+            }
+            let config = configs.ids.get(first_span + n).copied().unwrap_or(u32::MAX);
             let Some(key) = key_of(fleet, dimension, u, s) else { continue };
             if only.is_some_and(|k| k != key) {
                 continue;
@@ -513,8 +529,7 @@ fn collect<'a>(
                 entry.unpriced_seconds += hb + ha;
                 continue;
             };
-            let config = (u.region.as_str(), s.instance_type.as_str(), s.lifecycle);
-            let earlier = reference.get(&config).copied().unwrap_or(price);
+            let earlier = configs.earlier.get(config as usize).copied().flatten().unwrap_or(price);
             let sums = Sums {
                 hours_before: hb,
                 hours_after: ha,
@@ -523,16 +538,26 @@ fn collect<'a>(
                 ref_before: i128::from(hb) * earlier,
                 ref_after: i128::from(ha) * earlier,
             };
-            entry.instances.entry(u.id.as_str()).or_insert_with(|| (Sums::default(), position)).0.add(&sums);
-            let p = entry.prices.entry(config).or_insert_with(|| (Sums::default(), None, earlier, price));
-            p.0.add(&sums);
+            // An instance's spans come together: its sums are the last entry, or a new one.
+            match entry.instances.last_mut() {
+                Some((p, held)) if *p == position => held.add(&sums),
+                _ => entry.instances.push((position, sums.clone())),
+            }
+            let at = if let Some(at) = entry.prices.iter().position(|p| p.0 == config) {
+                at
+            } else {
+                entry.prices.push((config, Sums::default(), None, earlier, price));
+                entry.prices.len() - 1
+            };
+            let p = &mut entry.prices[at];
+            p.1.add(&sums);
             if price != earlier && ha > 0 {
-                p.1 = Some(p.1.map_or(s.from.max(a0), |t: OffsetDateTime| t.min(s.from.max(a0))));
-                p.3 = price;
+                p.2 = Some(p.2.map_or(s.from.max(a0), |t: OffsetDateTime| t.min(s.from.max(a0))));
+                p.4 = price;
             }
         }
     }
-    out
+    (out, configs.all)
 }
 
 /// Hours as a JSON number (they are rounded to the hundredth: no money, no exactness lost
@@ -621,12 +646,13 @@ fn decompose(
     name: String,
     before: Money,
     after: Money,
-    usage: Option<&KeyUsage<'_>>,
+    usage: Option<&KeyUsage>,
+    configs: &[Config<'_>],
 ) -> CostChange {
     let empty = KeyUsage::default();
     let usage = usage.unwrap_or(&empty);
     let mut total = Sums::default();
-    for (sums, _) in usage.instances.values() {
+    for (_, sums) in &usage.instances {
         total.add(sums);
     }
     // Hours added or removed at the earlier mean price per instance-hour (all of what runs
@@ -648,23 +674,24 @@ fn decompose(
     let mut mix_parts = Vec::new();
     // Kept in integers until the few listed: most instances ran alike in both periods, and
     // their parts are nothing.
-    for (id, (sums, position)) in &usage.instances {
+    for (position, sums) in &usage.instances {
         let seconds = sums.hours_after - sums.hours_before;
         let size = size_of(sums);
         if size.abs() >= HALF_CENT {
-            size_parts.push((size, seconds, *position, *id));
+            size_parts.push((size, seconds, *position));
         }
         let mix = sums.ref_after - sums.ref_before - size;
         if mix.abs() >= HALF_CENT {
-            mix_parts.push((mix, seconds, *position, *id));
+            mix_parts.push((mix, seconds, *position));
         }
     }
     let mut pending = Vec::new();
+    // Largest first; alike ones in the ledger's order, which is the instances' ids'.
     let mut events_of =
-        |kind: CauseKind, mut parts: Vec<(i128, i64, usize, &str)>| -> (Vec<CauseEvent>, usize, Money) {
-            parts.sort_by(|a, b| b.0.abs().cmp(&a.0.abs()).then_with(|| a.3.cmp(b.3)));
+        |kind: CauseKind, mut parts: Vec<(i128, i64, usize)>| -> (Vec<CauseEvent>, usize, Money) {
+            parts.sort_by(|a, b| b.0.abs().cmp(&a.0.abs()).then_with(|| a.2.cmp(&b.2)));
             let rest = parts.split_off(parts.len().min(EVENTS_PER_CAUSE));
-            pending.extend(parts.into_iter().filter_map(|(units, seconds, position, _)| {
+            pending.extend(parts.into_iter().filter_map(|(units, seconds, position)| {
                 let amount = money_of(units);
                 (!amount.is_zero()).then_some(Pending { kind, position, seconds, amount })
             }));
@@ -675,11 +702,12 @@ fn decompose(
     let price_events = usage
         .prices
         .iter()
-        .filter(|(_, (s, _, _, _))| !money_of(s.price_part()).is_zero())
-        .map(|((region, instance_type, lifecycle), (s, at, earlier, now))| {
+        .filter(|(id, s, _, _, _)| !money_of(s.price_part()).is_zero() && configs.get(*id as usize).is_some())
+        .filter_map(|(id, s, at, earlier, now)| {
+            let (region, instance_type, lifecycle) = configs.get(*id as usize)?;
             let per_hour = |units: i128| Decimal::from_i128_with_scale(units, PRICE_SCALE);
             let (earlier, now) = (per_hour(*earlier), per_hour(*now));
-            CauseEvent {
+            Some(CauseEvent {
                 resource_id: (*instance_type).to_owned(),
                 at: *at,
                 what: format!("{instance_type} {lifecycle} in {region}: ${earlier:.4} → ${now:.4} per hour"),
@@ -687,7 +715,7 @@ fn decompose(
                 actor_note: None,
                 hours: hours_of(s.hours_after),
                 amount: money_of(s.price_part()),
-            }
+            })
         })
         .collect();
     let listed = |kind, amount, (events, more_events, more_amount): (Vec<CauseEvent>, usize, Money)| Cause {
