@@ -96,14 +96,22 @@ pub fn asked(
     Ok(Asked { dimension, comparison })
 }
 
-/// A change as JSON and CSV give it, its events written.
-#[derive(Serialize)]
-#[serde(transparent)]
-struct ChangeItem(CostChange);
+/// A change as JSON and CSV give it: JSON with its events, written as it is serialized
+/// (the CSV has only the amounts, and never pays for them).
+struct ChangeItem<'a> {
+    change: &'a CostChange,
+    table: &'a ChangesTable,
+}
 
-impl CsvRow for ChangeItem {
+impl Serialize for ChangeItem<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.table.shown(self.change).serialize(serializer)
+    }
+}
+
+impl CsvRow for ChangeItem<'_> {
     fn write_cells(&self, cells: &mut Cells<'_>) {
-        let c = &self.0;
+        let c = self.change;
         cells.text(&c.key);
         cells.text(&c.name);
         for money in [c.before, c.after, c.change] {
@@ -196,7 +204,7 @@ impl ChangesTable {
 impl Table for ChangesTable {
     type Column = ChangeColumn;
     type Row<'a> = &'a CostChange;
-    type Item<'a> = ChangeItem;
+    type Item<'a> = ChangeItem<'a>;
     type Cells = ChangeCells;
     type Extra<'a> = Envelope;
 
@@ -215,8 +223,8 @@ impl Table for ChangesTable {
         list_changes(&self.items, &terms, query.sort)
     }
 
-    fn item<'a>(&'a self, row: &&'a CostChange) -> ChangeItem {
-        ChangeItem(self.shown(row))
+    fn item<'a>(&'a self, row: &&'a CostChange) -> ChangeItem<'a> {
+        ChangeItem { change: row, table: self }
     }
 
     fn cells(&self, row: &&CostChange, _now: OffsetDateTime) -> ChangeCells {
