@@ -16,6 +16,7 @@ pub mod ports;
 pub mod price_list;
 pub mod pricing;
 pub mod reports;
+pub mod rightsizing;
 #[cfg(feature = "sample")]
 pub mod sample;
 pub mod search;

@@ -7,7 +7,7 @@ use std::collections::BTreeMap;
 use serde::Deserialize;
 
 use crate::Money;
-use crate::pricing::{PriceTable, TypePrice};
+use crate::pricing::{PriceTable, TypePrice, TypeSpec};
 
 /// The attribute values a product must have to price a plain Linux instance (they are
 /// also the `TERM_MATCH` filters `GetProducts` is asked with).
@@ -19,12 +19,24 @@ pub const LINUX_SHARED: &[(&str, &str)] = &[
 ];
 
 /// The on-demand hourly price of one instance type in one region.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Offer {
     pub region: String,
     pub instance_type: String,
     pub on_demand: Money,
     pub sku: String,
+    /// Its size, from the product's `vcpu`, `memory` (`16 GiB`) and `gpu` attributes.
+    pub spec: Option<TypeSpec>,
+}
+
+/// The size a product's attributes give: `vcpu` `"4"`, `memory` `"16 GiB"` (`"1,024 GiB"`
+/// for the largest), `gpu` `"1"` (absent: 0). `None` when either size is missing or unread.
+fn spec_of(attributes: &BTreeMap<String, String>) -> Option<TypeSpec> {
+    let vcpu = attributes.get("vcpu")?.trim().parse::<u32>().ok()?;
+    let memory = attributes.get("memory")?.trim().strip_suffix("GiB")?.trim().replace(',', "");
+    let memory_gib = memory.parse::<f64>().ok().filter(|m| *m > 0.0)?;
+    let gpus = attributes.get("gpu").and_then(|g| g.trim().parse::<u32>().ok()).unwrap_or(0);
+    Some(TypeSpec { vcpu, memory_gib, gpus })
 }
 
 /// A product document that cannot be read, naming its SKU when it has one.
@@ -104,6 +116,7 @@ pub fn parse_product(document: &str) -> Result<Option<Offer>, ProductError> {
         region: region.to_owned(),
         instance_type: instance_type.to_owned(),
         on_demand: Money::new(price.amount().normalize()),
+        spec: spec_of(&product.product.attributes),
         sku,
     }))
 }
@@ -119,8 +132,12 @@ fn sku_of(document: &str) -> String {
 /// region, the lower is kept (and counted in the second value).
 pub fn table_of(offers: impl IntoIterator<Item = Offer>, version: String) -> (PriceTable, usize) {
     let mut regions: BTreeMap<String, BTreeMap<String, TypePrice>> = BTreeMap::new();
+    let mut specs: BTreeMap<String, TypeSpec> = BTreeMap::new();
     let mut duplicates = 0;
     for offer in offers {
+        if let Some(spec) = offer.spec {
+            specs.entry(offer.instance_type.clone()).or_insert(spec);
+        }
         let types = regions.entry(offer.region).or_default();
         match types.get_mut(&offer.instance_type) {
             Some(known) => {
@@ -139,6 +156,7 @@ pub fn table_of(offers: impl IntoIterator<Item = Offer>, version: String) -> (Pr
                  AmazonEC2 on-demand terms). `just prices` refreshes it."
             .to_owned(),
         regions,
+        specs,
         spot_discount: crate::pricing::SpotDiscount::default(),
     };
     (table, duplicates)
@@ -156,7 +174,8 @@ mod tests {
                 "attributes": {
                     "instanceType": instance_type, "regionCode": region, "operatingSystem": "Linux",
                     "tenancy": "Shared", "preInstalledSw": "NA", "capacitystatus": "Used",
-                    "location": "US East (N. Virginia)", "licenseModel": "No License required"
+                    "location": "US East (N. Virginia)", "licenseModel": "No License required",
+                    "vcpu": "2", "memory": "8 GiB"
                 },
                 "sku": sku
             },
@@ -181,6 +200,20 @@ mod tests {
             parse_product(&product("SKU1", "us-east-1", "m6i.large", "0.0960000000")).unwrap().unwrap();
         assert_eq!((offer.region.as_str(), offer.instance_type.as_str()), ("us-east-1", "m6i.large"));
         assert_eq!(offer.on_demand.to_string(), "0.096");
+        assert_eq!(offer.spec, Some(TypeSpec { vcpu: 2, memory_gib: 8.0, gpus: 0 }));
+        let gpu = product("SKU9", "us-east-1", "g5.xlarge", "1.006")
+            .replace("\"vcpu\":\"2\"", "\"vcpu\":\"4\",\"gpu\":\"1\"")
+            .replace("8 GiB", "16 GiB");
+        assert_eq!(
+            parse_product(&gpu).unwrap().unwrap().spec,
+            Some(TypeSpec { vcpu: 4, memory_gib: 16.0, gpus: 1 })
+        );
+        let unsized_product = product("SKU10", "us-east-1", "m6i.large", "0.096").replace("8 GiB", "NA");
+        assert_eq!(
+            parse_product(&unsized_product).unwrap().unwrap().spec,
+            None,
+            "no size: no spec, still a price"
+        );
     }
 
     #[test]

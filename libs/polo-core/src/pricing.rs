@@ -26,6 +26,10 @@ pub struct PriceTable {
     pub source: String,
     /// Region -> instance type -> prices.
     pub regions: BTreeMap<String, BTreeMap<String, TypePrice>>,
+    /// What each instance type is (the Price List's `vcpu`, `memory` and `gpu` attributes):
+    /// rightsizing compares types by it.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub specs: BTreeMap<String, TypeSpec>,
     /// The share of the on-demand price spot saves (`[costs] spot_discount`).
     #[serde(skip, default)]
     pub spot_discount: SpotDiscount,
@@ -50,6 +54,37 @@ fn only_usd<'de, D: Deserializer<'de>>(deserializer: D) -> Result<String, D::Err
 pub struct TypePrice {
     /// Linux, shared tenancy, per hour.
     pub on_demand: Money,
+}
+
+/// The size of an instance type.
+#[derive(Clone, Copy, Debug, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct TypeSpec {
+    pub vcpu: u32,
+    pub memory_gib: f64,
+    /// GPUs (0 for a CPU type).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub gpus: u32,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if passes a reference
+fn is_zero(n: &u32) -> bool {
+    *n == 0
+}
+
+impl TypeSpec {
+    /// The family of `instance_type`: what comes before the size (`r6i` of `r6i.xlarge`).
+    pub fn family(instance_type: &str) -> &str {
+        instance_type.split_once('.').map_or(instance_type, |(f, _)| f)
+    }
+
+    /// The class of `instance_type`: its family's letters before the generation (`r` of
+    /// `r6i`, `g` of `g5`): compute, general, memory, storage, accelerated.
+    pub fn class(instance_type: &str) -> &str {
+        let family = TypeSpec::family(instance_type);
+        let end = family.find(|c: char| c.is_ascii_digit()).unwrap_or(family.len());
+        &family[..end]
+    }
 }
 
 /// The share of the on-demand price a spot instance saves: at least 0, below 1.
@@ -129,6 +164,11 @@ impl PriceTable {
         self
     }
 
+    /// The size of `instance_type`, when the table knows it.
+    pub fn spec(&self, instance_type: &str) -> Option<&TypeSpec> {
+        self.specs.get(instance_type)
+    }
+
     /// The hourly price of `instance_type` bought as `lifecycle` in `region`, when known.
     pub fn hourly(&self, region: &str, instance_type: &str, lifecycle: Lifecycle) -> Option<Money> {
         let on_demand = self.regions.get(region)?.get(instance_type)?.on_demand;
@@ -197,6 +237,21 @@ mod tests {
         assert_eq!(table.hourly("us-east-1", "t3.medium", Lifecycle::Spot).unwrap().to_string(), "0.01248");
         assert!(SpotDiscount::new(Decimal::ONE).is_none());
         assert!(SpotDiscount::new(Decimal::new(-1, 2)).is_none());
+    }
+
+    #[test]
+    fn every_bundled_type_has_its_size_and_class() {
+        let table = PriceTable::bundled().unwrap();
+        for types in table.regions.values() {
+            for name in types.keys() {
+                let spec = table.spec(name).unwrap_or_else(|| panic!("{name} has no size"));
+                assert!(spec.vcpu > 0 && spec.memory_gib > 0.0, "{name}");
+            }
+        }
+        assert_eq!(table.spec("r6i.xlarge"), Some(&TypeSpec { vcpu: 4, memory_gib: 32.0, gpus: 0 }));
+        assert_eq!(table.spec("g5.xlarge").map(|s| s.gpus), Some(1));
+        assert_eq!((TypeSpec::family("r6i.xlarge"), TypeSpec::class("r6i.xlarge")), ("r6i", "r"));
+        assert_eq!(TypeSpec::class("g5.2xlarge"), "g");
     }
 
     #[test]
