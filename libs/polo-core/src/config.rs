@@ -50,6 +50,46 @@ pub struct Config {
     pub auth: AuthSettings,
     #[serde(default)]
     pub drift: DriftSettings,
+    #[serde(default)]
+    pub utilization: UtilizationSettings,
+}
+
+/// How Polo judges utilization (`crate::utilization`): rightsizing targets, idle instances
+/// and dormant indexes.
+#[derive(Clone, Debug, Deserialize, PartialEq)]
+#[serde(deny_unknown_fields, default)]
+pub struct UtilizationSettings {
+    /// A proposal must keep a role's projected p95 CPU under this (percent).
+    pub cpu_target_percent: f64,
+    /// Room over a role's measured memory a proposal must have (1.2: a fifth more).
+    pub memory_headroom: f64,
+    /// An instance is idle on a day with CPU at most this (percent) …
+    pub idle_cpu_percent: f64,
+    /// … and network in and out at most this (MB): Trusted Advisor's thresholds.
+    pub idle_network_mb: f64,
+    /// Idle on at least this many of the 14 days judged ("most of them").
+    pub idle_min_days: usize,
+    /// A ready index older than this, with no traffic over this many days, is dormant …
+    pub dormant_days: usize,
+    /// … when it had fewer queries than this over them …
+    pub dormant_max_queries: f64,
+    /// … and costs at least this a month (USD).
+    pub dormant_min_monthly: u32,
+}
+
+impl Default for UtilizationSettings {
+    fn default() -> Self {
+        UtilizationSettings {
+            cpu_target_percent: 60.0,
+            memory_headroom: 1.2,
+            idle_cpu_percent: 10.0,
+            idle_network_mb: 5.0,
+            idle_min_days: 8,
+            dormant_days: 14,
+            dormant_max_queries: 1.0,
+            dormant_min_monthly: 50,
+        }
+    }
 }
 
 /// How Polo tells what each index should run (fleet drift, `crate::drift`).

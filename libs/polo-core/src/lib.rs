@@ -16,12 +16,12 @@ pub mod ports;
 pub mod price_list;
 pub mod pricing;
 pub mod reports;
-pub mod rightsizing;
 #[cfg(feature = "sample")]
 pub mod sample;
 pub mod search;
 pub mod summary;
 pub mod text;
+pub mod utilization;
 
 pub use clock::{Clock, FixedClock, SystemClock};
 pub use money::Money;

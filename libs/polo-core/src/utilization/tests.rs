@@ -2,6 +2,7 @@
 //! 0.126, r6i.xlarge 0.252, g5.xlarge 1.006, g5.2xlarge 1.212 per hour; 730 hours a month).
 
 use super::*;
+use crate::config::UtilizationSettings;
 
 fn load(instance_type: &str, nodes: u32, desired: u32, cpu_p95: f64, memory: Option<f64>) -> RoleLoad {
     RoleLoad {
@@ -79,4 +80,70 @@ fn confidence_follows_the_days_of_data() {
     assert_eq!(rightsize(&l, &table(), &Targets::default()).unwrap().confidence, Confidence::Medium);
     l.days = 3;
     assert_eq!(rightsize(&l, &table(), &Targets::default()).unwrap().confidence, Confidence::Low);
+}
+
+#[test]
+fn p95_is_the_nearest_rank_of_the_days_with_data() {
+    // 14 days 1..=14: rank ceil(14 × 0.95) = 14 → 14; a missing day is left out.
+    let days: Vec<Option<f64>> = (1..=14).map(|d| Some(f64::from(d))).collect();
+    assert_eq!(p95(&days), Some(14.0));
+    // 20 values 1..=20: rank 19.
+    let days: Vec<Option<f64>> = (1..=20).map(|d| Some(f64::from(d))).collect();
+    assert_eq!(p95(&days), Some(19.0));
+    assert_eq!(p95(&[None, Some(3.0), None]), Some(3.0));
+    assert_eq!(p95(&[None, None]), None);
+}
+
+fn settings() -> UtilizationSettings {
+    UtilizationSettings::default()
+}
+
+#[test]
+fn an_instance_idle_on_most_days_is_idle_and_busy_days_or_gaps_do_not_count() {
+    // 14 days: 9 at 2 % CPU and 1 MB, 3 busy (40 %), 2 missing: 9 idle days ≥ 8.
+    let mut d = InstanceDays::default();
+    for n in 0..14 {
+        let (cpu, net) = match n {
+            0..=8 => (Some(2.0), Some(1_000_000.0)),
+            9..=11 => (Some(40.0), Some(1_000_000.0)),
+            _ => (None, None),
+        };
+        d.cpu_max.push(cpu);
+        d.network_bytes.push(net);
+    }
+    assert_eq!(idle(&d, &settings()), Some(Idle { idle_days: 9, days: 12 }));
+    // Low CPU but 6 MB a day of network: not idle (both thresholds hold, or neither day counts).
+    d.network_bytes = vec![Some(6_000_000.0); 14];
+    assert_eq!(idle(&d, &settings()), None);
+}
+
+fn ready_index(created_days_ago: i64) -> Index {
+    let now = time::macros::datetime!(2026-11-24 12:00 UTC);
+    let mut x = crate::sample::generate(42, crate::sample::Scale::Small, now)
+        .indexes
+        .into_iter()
+        .find(|x| x.status == IndexStatus::Ready)
+        .unwrap();
+    x.created_at = now - time::Duration::days(created_days_ago);
+    x
+}
+
+#[test]
+fn a_ready_index_without_queries_that_costs_is_dormant_until_traffic_returns() {
+    let now = time::macros::datetime!(2026-11-24 12:00 UTC);
+    let costly = Money::from_scaled(12_000, 2);
+    let quiet = vec![Some(0.0); 14];
+    let d = dormant(&ready_index(60), &quiet, costly, &settings(), now).unwrap();
+    assert_eq!((d.days, d.queries), (14, 0.0));
+    // Traffic back on one day: no longer dormant.
+    let mut busy = quiet.clone();
+    busy[13] = Some(250.0);
+    assert_eq!(dormant(&ready_index(60), &busy, costly, &settings(), now), None);
+    // Too young, too cheap, a day unknown, or too few days: not judged dormant.
+    assert_eq!(dormant(&ready_index(5), &quiet, costly, &settings(), now), None);
+    assert_eq!(dormant(&ready_index(60), &quiet, Money::from_scaled(4_000, 2), &settings(), now), None);
+    let mut gap = quiet.clone();
+    gap[3] = None;
+    assert_eq!(dormant(&ready_index(60), &gap, costly, &settings(), now), None);
+    assert_eq!(dormant(&ready_index(60), &quiet[..10], costly, &settings(), now), None);
 }

@@ -1,11 +1,15 @@
-//! Rightsizing one role of an index (issue 30's core): the cheapest instance type of the
-//! same class (`r` of `r6i`) and the same kind (GPU or not) that keeps the role's projected
-//! p95 CPU under a target and holds the memory it needs, on no fewer nodes than the
-//! registry asks for, priced per month. The metrics pull and the rules that use it come
-//! after; this judges one role from its numbers.
+//! Utilization (issue 30's core, judged from numbers; the CloudWatch pull and the rules
+//! that use it come after): rightsizing one role of an index (the cheapest instance type of
+//! the same class, `r` of `r6i`, and the same kind, GPU or not, that keeps the role's
+//! projected p95 CPU under a target and holds the memory it needs, on no fewer nodes than
+//! the registry asks for, priced per month), an idle instance (Trusted Advisor's rule) and
+//! a dormant index (no queries for days while it costs).
+
+use time::OffsetDateTime;
 
 use crate::Money;
-use crate::model::Lifecycle;
+use crate::config::UtilizationSettings;
+use crate::model::{Index, IndexStatus, Lifecycle};
 use crate::pricing::{PriceTable, TypeSpec};
 
 /// What one role of an index ran as, and how loaded it was.
@@ -39,8 +43,89 @@ pub struct Targets {
 
 impl Default for Targets {
     fn default() -> Self {
-        Targets { cpu_p95: 60.0, memory_headroom: 1.2 }
+        Targets::of(&UtilizationSettings::default())
     }
+}
+
+impl Targets {
+    /// The targets of `[utilization]`.
+    pub fn of(s: &UtilizationSettings) -> Targets {
+        Targets { cpu_p95: s.cpu_target_percent, memory_headroom: s.memory_headroom }
+    }
+}
+
+/// The 95th percentile (nearest rank) of the days with a value: `None` without any.
+pub fn p95(days: &[Option<f64>]) -> Option<f64> {
+    let mut values: Vec<f64> = days.iter().flatten().copied().filter(|v| v.is_finite()).collect();
+    if values.is_empty() {
+        return None;
+    }
+    values.sort_by(f64::total_cmp);
+    // Nearest rank: the smallest value at or above 95 % of them.
+    let rank = (values.len() * 95).div_ceil(100).max(1);
+    values.get(rank - 1).copied()
+}
+
+/// One instance's days, oldest first: each day's highest hourly average CPU (percent) and
+/// its network in and out (bytes); `None` where CloudWatch had no point.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct InstanceDays {
+    pub cpu_max: Vec<Option<f64>>,
+    pub network_bytes: Vec<Option<f64>>,
+}
+
+/// How idle an instance was.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Idle {
+    /// Days under both thresholds, of the days with data.
+    pub idle_days: usize,
+    pub days: usize,
+}
+
+/// Trusted Advisor's low-utilization rule: CPU at most `idle_cpu_percent` and network at
+/// most `idle_network_mb` on at least `idle_min_days` days. Days without both points count
+/// as neither.
+pub fn idle(d: &InstanceDays, s: &UtilizationSettings) -> Option<Idle> {
+    let limit = s.idle_network_mb * 1_000_000.0;
+    let pairs = d.cpu_max.iter().zip(&d.network_bytes).filter_map(|(c, n)| Some(((*c)?, (*n)?)));
+    let (days, idle_days) = pairs.fold((0, 0), |(days, idle), (cpu, net)| {
+        (days + 1, idle + usize::from(cpu <= s.idle_cpu_percent && net <= limit))
+    });
+    (idle_days >= s.idle_min_days).then_some(Idle { idle_days, days })
+}
+
+/// Why an index is dormant.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub struct Dormant {
+    /// Queries over the days judged.
+    pub queries: f64,
+    pub days: usize,
+    pub monthly_cost: Money,
+}
+
+/// A ready index, older than `dormant_days`, with fewer than `dormant_max_queries` queries
+/// over its last `dormant_days` days of traffic (all of them known), costing at least
+/// `dormant_min_monthly` a month. Traffic returning ends it.
+pub fn dormant(
+    index: &Index,
+    queries: &[Option<f64>],
+    monthly_cost: Money,
+    s: &UtilizationSettings,
+    now: OffsetDateTime,
+) -> Option<Dormant> {
+    let days = s.dormant_days;
+    if index.status != IndexStatus::Ready
+        || now - index.created_at < time::Duration::days(i64::try_from(days).unwrap_or(i64::MAX))
+        || monthly_cost < Money::new(rust_decimal::Decimal::from(s.dormant_min_monthly))
+        || queries.len() < days
+    {
+        return None;
+    }
+    let recent = &queries[queries.len() - days..];
+    // A day CloudWatch has nothing for is not a quiet day: judged only on whole data.
+    let total: Option<f64> = recent.iter().copied().sum();
+    let total = total?;
+    (total < s.dormant_max_queries).then_some(Dormant { queries: total, days, monthly_cost })
 }
 
 /// How much a proposal rests on.
