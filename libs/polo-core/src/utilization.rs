@@ -9,7 +9,7 @@ use time::OffsetDateTime;
 
 use crate::Money;
 use crate::config::UtilizationSettings;
-use crate::model::{Index, IndexStatus, Lifecycle};
+use crate::model::{Index, IndexStatus, InstanceMetrics, Lifecycle};
 use crate::pricing::{PriceTable, TypeSpec};
 
 /// What one role of an index ran as, and how loaded it was.
@@ -66,14 +66,6 @@ pub fn p95(days: &[Option<f64>]) -> Option<f64> {
     values.get(rank - 1).copied()
 }
 
-/// One instance's days, oldest first: each day's highest hourly average CPU (percent) and
-/// its network in and out (bytes); `None` where CloudWatch had no point.
-#[derive(Clone, Debug, Default, PartialEq)]
-pub struct InstanceDays {
-    pub cpu_max: Vec<Option<f64>>,
-    pub network_bytes: Vec<Option<f64>>,
-}
-
 /// How idle an instance was.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Idle {
@@ -85,7 +77,7 @@ pub struct Idle {
 /// Trusted Advisor's low-utilization rule: CPU at most `idle_cpu_percent` and network at
 /// most `idle_network_mb` on at least `idle_min_days` days. Days without both points count
 /// as neither.
-pub fn idle(d: &InstanceDays, s: &UtilizationSettings) -> Option<Idle> {
+pub fn idle(d: &InstanceMetrics, s: &UtilizationSettings) -> Option<Idle> {
     let limit = s.idle_network_mb * 1_000_000.0;
     let pairs = d.cpu_max.iter().zip(&d.network_bytes).filter_map(|(c, n)| Some(((*c)?, (*n)?)));
     let (days, idle_days) = pairs.fold((0, 0), |(days, idle), (cpu, net)| {

@@ -7,6 +7,7 @@ mod fleet;
 mod history;
 mod index;
 mod instance;
+mod metrics;
 mod snapshot;
 mod sync_document;
 mod usage;
@@ -22,6 +23,7 @@ pub use fleet::{Fleet, index_order};
 pub use history::{Change, ChangeKind, Tracked, diff, vanished_ids};
 pub use index::{Index, IndexStatus, index_key, resolve};
 pub use instance::{Instance, InstanceState, Lifecycle};
+pub use metrics::{InstanceMetrics, METRICS_FORMAT, METRICS_PER_CENT, MetricsDocument};
 pub use snapshot::{AccountKind, AccountSync, DocumentStatus, Everything, ResourceKind, SyncStatus};
 pub use sync_document::{DocumentError, SYNC_DOCUMENT_FORMAT, SyncDocument};
 pub use usage::{

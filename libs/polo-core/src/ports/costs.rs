@@ -10,13 +10,18 @@ use async_trait::async_trait;
 use serde::de::DeserializeOwned;
 
 use super::{DataError, read_document};
-use crate::model::{COST_STORE_FORMAT, CostStore, USAGE_FORMAT, UsageLedger};
+use crate::model::{
+    COST_STORE_FORMAT, CostStore, METRICS_FORMAT, MetricsDocument, USAGE_FORMAT, UsageLedger,
+};
 
 /// The key of the cost store in the data bucket.
 pub const COSTS_KEY: &str = "costs.json";
 
 /// The key of the usage ledger in the data bucket.
 pub const USAGE_KEY: &str = "usage.json";
+
+/// The key of the fleet's daily metrics in the data bucket.
+pub const METRICS_KEY: &str = "metrics.json";
 
 /// A versioned document kept beside the snapshot: where it lives and what an absent one is.
 pub trait StoredDocument: DeserializeOwned + Send + Sync + 'static {
@@ -41,6 +46,18 @@ impl StoredDocument for CostStore {
     }
     fn empty() -> Self {
         CostStore::empty()
+    }
+}
+
+impl StoredDocument for MetricsDocument {
+    const KEY: &'static str = METRICS_KEY;
+    const SUFFIX: &'static str = "metrics";
+    const FORMAT: u32 = METRICS_FORMAT;
+    fn format(&self) -> u32 {
+        self.format
+    }
+    fn empty() -> Self {
+        MetricsDocument::empty()
     }
 }
 

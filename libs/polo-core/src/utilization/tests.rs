@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::config::UtilizationSettings;
+use crate::model::InstanceMetrics;
 
 fn load(instance_type: &str, nodes: u32, desired: u32, cpu_p95: f64, memory: Option<f64>) -> RoleLoad {
     RoleLoad {
@@ -101,7 +102,7 @@ fn settings() -> UtilizationSettings {
 #[test]
 fn an_instance_idle_on_most_days_is_idle_and_busy_days_or_gaps_do_not_count() {
     // 14 days: 9 at 2 % CPU and 1 MB, 3 busy (40 %), 2 missing: 9 idle days ≥ 8.
-    let mut d = InstanceDays::default();
+    let mut d = InstanceMetrics::default();
     for n in 0..14 {
         let (cpu, net) = match n {
             0..=8 => (Some(2.0), Some(1_000_000.0)),
