@@ -368,6 +368,10 @@ fn the_ledger_opens_and_closes_spans_as_syncs_see_the_fleet() {
     assert_eq!((spans[1].from, spans[1].to), (t(4), Some(t(5) + time::Duration::minutes(30))));
     assert_eq!(spans[2].instance_type, "m6i.xlarge");
     assert_eq!(spans[2].hourly, prices.hourly("us-east-1", "m6i.xlarge", Lifecycle::OnDemand));
+    // A late run, older than what the ledger saw, changes nothing.
+    let before = l.clone();
+    l.observe(&[], &[], &pulled, &prices, t(4));
+    assert_eq!(l, before, "a late run observes nothing");
     // A failed pull leaves it running; gone from a pulled scope ends it.
     l.observe(&[], &[], &HashSet::new(), &prices, t(7));
     assert_eq!(l.instance("i-a").unwrap().spans[2].to, None);

@@ -254,6 +254,11 @@ impl UsageLedger {
         prices: &PriceTable,
         now: OffsetDateTime,
     ) {
+        // A late run (one the ledger has already seen past) would rewrite newer spans with
+        // older facts: it observes nothing.
+        if self.observed_at.is_some_and(|t| t >= now) {
+            return;
+        }
         let since = self.observed_at;
         let mut by_id: BTreeMap<String, InstanceUsage> =
             std::mem::take(&mut self.instances).into_iter().map(|u| (u.id.clone(), u)).collect();
