@@ -411,23 +411,6 @@ fn on_the_sample_every_change_adds_up_and_the_top_movers_have_events_and_actors(
                 "{dimension:?} top mover without events: {c:#?}"
             );
         }
-        if std::env::var_os("SHOW").is_some() {
-            for c in all.iter().take(8) {
-                eprintln!("{dimension:?} {} {} {} -> {} ({})", c.key, c.name, c.before, c.after, c.change);
-                for cause in &c.causes {
-                    eprintln!(
-                        "   {:?} {} {:?}",
-                        cause.kind,
-                        cause.amount,
-                        cause
-                            .events
-                            .iter()
-                            .map(|e| format!("{} {} {} {}", e.what, e.actor, e.hours, e.amount))
-                            .collect::<Vec<_>>()
-                    );
-                }
-            }
-        }
     }
     assert!(named > 0, "an event names who made it");
     // The list writes events only for what it shows; written, they are one key's own.

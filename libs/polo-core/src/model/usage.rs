@@ -211,9 +211,7 @@ impl Span {
         to: OffsetDateTime,
         open_until: OffsetDateTime,
     ) -> Decimal {
-        let end = self.to.unwrap_or(open_until).min(to);
-        let start = self.from.max(from);
-        if end <= start { Decimal::ZERO } else { hours((end - start).whole_seconds()) }
+        hours(self.seconds_within(from, to, open_until))
     }
 
     fn same_billing(

@@ -49,7 +49,8 @@ fn round_step(range: f64) -> f64 {
     [1.0, 2.0, 5.0, 10.0].into_iter().map(|m| m * magnitude).find(|s| *s >= raw).unwrap_or(raw)
 }
 
-fn float(m: Money) -> f64 {
+/// `m` as a float, for drawing (never for sums).
+pub(crate) fn float(m: Money) -> f64 {
     m.amount().to_string().parse::<f64>().unwrap_or(0.0)
 }
 

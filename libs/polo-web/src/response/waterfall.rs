@@ -4,6 +4,9 @@
 //! style; colours through classes and `currentColor`.
 
 use polo_core::Money;
+use polo_core::cost_changes::signed;
+
+use super::chart::float;
 
 /// One bar, in SVG user units.
 pub struct Step {
@@ -31,14 +34,6 @@ pub struct Waterfall {
     pub steps: Vec<Step>,
     /// Where zero is, when a total is negative or the scale starts below it.
     pub zero_y: String,
-}
-
-fn float(m: Money) -> f64 {
-    m.amount().to_string().parse::<f64>().unwrap_or(0.0)
-}
-
-fn signed(m: Money) -> String {
-    polo_core::cost_changes::signed(m)
 }
 
 impl Waterfall {
