@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 /** What a function is; see tools/polo/src/manifest.rs. */
 export type Kind = 'route' | 'job' | 'ops';
 /** A table, or objects of the data bucket. */
-export type Data = 'resource-table' | 'report-table' | 'session-table' | 'snapshot.json' | 'costs.json' | 'usage.json' | 'sync/*' | 'exports/*';
+export type Data = 'resource-table' | 'report-table' | 'session-table' | 'snapshot.json' | 'costs.json' | 'usage.json' | 'metrics.json' | 'sync/*' | 'exports/*';
 export const TABLES: readonly Data[] = ['resource-table', 'report-table', 'session-table'];
 
 export interface Schedule {

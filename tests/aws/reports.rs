@@ -94,6 +94,11 @@ async fn the_reporter_writes_reports_with_ttl_that_the_pages_read() {
             &bucket,
             std::time::Duration::ZERO,
         )),
+        metrics: Arc::new(polo_aws::S3DocumentReader::<polo_core::model::MetricsDocument>::new(
+            s3_client(&base),
+            &bucket,
+            std::time::Duration::ZERO,
+        )),
         changes: Arc::new(DynamoDataService::new(table.clone())),
         findings: Arc::new(MemoryFindings::default()),
         store: store.clone(),
@@ -198,13 +203,7 @@ async fn the_deployed_reporter_counts_the_findings_the_cop_keeps_in_the_report_t
     let kept = polo_aws::FindingTable::new(aws_sdk_dynamodb::Client::new(&base), &reports);
     let fleet = polo_core::ports::LocalDataService::from_snapshot(everything);
     let cost_reader = polo_core::ports::InMemoryCosts(Arc::new(costs));
-    let sources = polo_core::cop::CopSources {
-        fleet: &fleet,
-        costs: &cost_reader,
-        store: &kept,
-        config: &config,
-        usage: None,
-    };
+    let sources = polo_core::cop::CopSources::new(&fleet, &cost_reader, &kept, &config);
     let run = polo_core::cop::run_cop(&sources, NOW, false).await.unwrap();
     let open = run.findings.iter().filter(|f| f.resolved_at.is_none()).count();
     assert!(open > 0);

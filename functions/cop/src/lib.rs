@@ -23,6 +23,8 @@ pub struct State {
     pub costs: Arc<dyn CostReader>,
     /// The usage ledger: the causes a cost spike names.
     pub usage: Arc<dyn polo_core::ports::UsageReader>,
+    /// The fleet's daily metrics: utilization, idle instances, dormant indexes.
+    pub metrics: Arc<polo_core::ports::MetricsReader>,
     pub findings: Arc<dyn FindingStore>,
     pub config: Config,
     pub clock: Arc<dyn Clock>,
@@ -42,6 +44,7 @@ impl State {
             fleet: Arc::clone(&stores.fleet),
             costs: Arc::clone(&stores.costs),
             usage: Arc::clone(&stores.usage),
+            metrics: Arc::clone(&stores.metrics),
             findings: Arc::clone(&stores.findings),
             config,
             clock,
@@ -124,6 +127,7 @@ async fn judge_and_tell(
         store: state.findings.as_ref(),
         config: &state.config,
         usage: Some(state.usage.as_ref()),
+        metrics: Some(state.metrics.as_ref()),
     };
     let run = run_cop(&sources, now, false).await.map_err(|e| e.to_string())?;
     let count = |n: Notice| run.due.iter().filter(|(_, x)| *x == n).count();

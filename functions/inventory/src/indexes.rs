@@ -7,7 +7,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use polo_core::Money;
-use polo_core::listing::{FilterField, INDEX_FILTERS, IndexColumn, IndexRow, list_indexes};
+use polo_core::listing::{FilterField, INDEX_FILTERS, IndexColumn, IndexRow, Judged, list_indexes};
 use polo_core::model::{Fleet, Index, IndexStatus, ResourceKind, Tracked as _};
 use polo_core::text::{age, rfc3339};
 use polo_web::request::Htmx;
@@ -40,6 +40,8 @@ const SHOWN: &[(IndexColumn, &str, bool)] = &[
     (IndexColumn::CreatedAt, "Created", false),
     (IndexColumn::Instances, "Instances", true),
     (IndexColumn::Drift, "Drift / month", true),
+    (IndexColumn::CpuP95, "CPU p95", true),
+    (IndexColumn::MonthlySavings, "Rightsizing / month", true),
 ];
 
 /// A Tailwind tone for a status badge.
@@ -89,6 +91,10 @@ struct IndexCells {
     drift: String,
     /// The month's drift impact, signed; empty without drift.
     drift_impact: String,
+    /// Its busiest role's p95 CPU ("12.5"); empty when unmeasured.
+    cpu_p95: String,
+    /// What rightsizing saves a month ("$826.92"); empty without a proposal.
+    monthly_savings: String,
 }
 
 impl IndexCells {
@@ -114,6 +120,8 @@ impl IndexCells {
             instances,
             drift: String::new(),
             drift_impact: String::new(),
+            cpu_p95: String::new(),
+            monthly_savings: String::new(),
         }
     }
 
@@ -128,6 +136,17 @@ impl IndexCells {
                 } else {
                     format!("${}", impact.to_grouped_cents())
                 };
+            }
+        }
+        self
+    }
+
+    /// The same cells with `usage`'s utilization.
+    fn with_usage(mut self, usage: Option<&polo_core::utilization::IndexUsage>) -> Self {
+        if let Some(u) = usage {
+            self.cpu_p95 = u.cpu_p95.map(|c| format!("{c:.1}")).unwrap_or_default();
+            if u.oversized() {
+                self.monthly_savings = format!("${}", u.monthly_savings.to_grouped_cents());
             }
         }
         self
@@ -154,6 +173,14 @@ struct IndexesTable {
     fleet: Arc<Fleet>,
     /// By fleet position.
     drift: Arc<Vec<polo_core::drift::IndexDrift>>,
+    /// By fleet position; empty without metrics.
+    usage: Arc<Vec<polo_core::utilization::IndexUsage>>,
+}
+
+impl IndexesTable {
+    fn judged(&self) -> Judged<'_> {
+        Judged { drift: &self.drift, usage: &self.usage }
+    }
 }
 
 impl Table for IndexesTable {
@@ -171,7 +198,7 @@ impl Table for IndexesTable {
     }
 
     fn rows<'a>(&'a self, query: &TableQuery<IndexColumn>) -> Vec<IndexRow<'a>> {
-        list_indexes(&self.fleet, &query.filters, query.sort, &self.drift)
+        list_indexes(&self.fleet, &query.filters, query.sort, self.judged())
     }
 
     fn item<'a>(&'a self, row: &IndexRow<'a>) -> IndexItem<'a> {
@@ -179,7 +206,7 @@ impl Table for IndexesTable {
     }
 
     fn cells(&self, row: &IndexRow<'_>, now: OffsetDateTime) -> IndexCells {
-        IndexCells::new(row.index, row.instance_count, now).with_drift(row.drift)
+        IndexCells::new(row.index, row.instance_count, now).with_drift(row.drift).with_usage(row.usage)
     }
 
     fn extra(&self, _now: OffsetDateTime) {}
@@ -189,7 +216,7 @@ impl Table for IndexesTable {
         let mut controls = fleet_filters(query, SELECTS, &self.fleet.index_facets_for(&rest));
         // Drift values counted over the indexes the other filters leave.
         let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
-        for row in list_indexes(&self.fleet, &rest, None, &self.drift) {
+        for row in list_indexes(&self.fleet, &rest, None, self.judged()) {
             for label in row.drift.map(polo_core::listing::drift_labels).unwrap_or_default() {
                 *counts.entry(label).or_default() += 1;
             }
@@ -224,7 +251,8 @@ pub async fn list(
     let query = TableQuery::<IndexColumn>::parse(raw.as_deref(), &request_headers, &INDEX_FILTERS)?;
     let fleet = state.fleet.fleet().await?;
     let drift = state.fleet_drift(&fleet);
-    let table = IndexesTable { fleet, drift };
+    let (usage, _) = state.fleet_usage(&fleet).await;
+    let table = IndexesTable { fleet, drift, usage };
     respond(&state, chrome, htmx, &table, query).await
 }
 
@@ -246,6 +274,103 @@ struct IndexPage {
     findings: Result<Vec<FindingRow>, &'static str>,
     /// Desired against actual, per role, priced; `None` for an index the snapshot lacks.
     drift: Option<DriftView>,
+    /// Each role's days and proposal; `None` without metrics.
+    utilization: Option<UsageView>,
+}
+
+/// One role's utilization, as shown.
+struct RoleUsageView {
+    role: &'static str,
+    nodes: u32,
+    desired: u32,
+    instance_type: String,
+    cpu_p95: String,
+    memory: String,
+    days: String,
+    chart: polo_web::response::PercentChart,
+    recommendation: Option<String>,
+}
+
+/// The utilization section of an index page.
+struct UsageView {
+    /// "14 days from 2026-11-10, pulled 2026-11-24 02:00 UTC".
+    window: String,
+    roles: Vec<RoleUsageView>,
+    /// "41,200 over 14 days" or why there are none.
+    queries: String,
+    /// Why no role is sized (an index not ready), when none is.
+    not_sized: Option<String>,
+}
+
+impl UsageView {
+    fn new(
+        index: &Index,
+        usage: &polo_core::utilization::IndexUsage,
+        metrics: &polo_core::model::MetricsDocument,
+        target: f64,
+    ) -> UsageView {
+        let window = format!(
+            "{} days from {}, pulled {}",
+            metrics.days,
+            metrics.first_day.map(|d| d.to_string()).unwrap_or_default(),
+            metrics.pulled_at.map(polo_core::text::rfc3339).unwrap_or_default()
+        );
+        let roles = usage
+            .roles
+            .iter()
+            .map(|r| {
+                let l = &r.load;
+                RoleUsageView {
+                    role: r.role.as_str(),
+                    nodes: l.nodes,
+                    desired: l.desired,
+                    instance_type: l.instance_type.clone(),
+                    cpu_p95: l.cpu_p95.map_or_else(|| "unmeasured".to_owned(), |c| format!("{c:.1} %")),
+                    memory: l.memory_used_gib.map_or_else(|| "unmeasured".to_owned(), |m| format!("{m:.1} GiB")),
+                    days: format!("{} days, {:.0} % of points missing", l.days, l.missing_share * 100.0),
+                    chart: polo_web::response::PercentChart::of(
+                        format!("cpu-{}-{}", r.role.as_str(), index.index_id),
+                        metrics.first_day,
+                        &r.daily_cpu_max,
+                        target,
+                    ),
+                    recommendation: r.recommendation.as_ref().map(|p| {
+                        format!(
+                            "{} × {} at {:.1} % p95 CPU: ${} a month instead of ${}, saving ${} ({} confidence).",
+                            p.nodes,
+                            p.instance_type,
+                            p.projected_cpu_p95,
+                            p.monthly_after.to_grouped_cents(),
+                            p.monthly_now.to_grouped_cents(),
+                            p.monthly_savings.to_grouped_cents(),
+                            p.confidence.as_str()
+                        )
+                    }),
+                }
+            })
+            .collect();
+        let known: Vec<f64> = usage.daily_queries.iter().flatten().copied().collect();
+        let queries = if usage.daily_queries.is_empty() {
+            "none pulled (only ready indexes are asked, and only with [utilization] traffic_metric set)"
+                .to_owned()
+        } else {
+            #[allow(clippy::cast_possible_truncation, clippy::cast_sign_loss)] // query counts
+            let total = known.iter().sum::<f64>().round() as u64;
+            format!(
+                "{} over {} of {} days",
+                polo_core::text::group_digits(&total.to_string()),
+                known.len(),
+                usage.daily_queries.len()
+            )
+        };
+        let not_sized = (index.status != IndexStatus::Ready).then(|| {
+            format!(
+                "Not sized: the index is {}, and only a ready index's load is steady.",
+                index.status.as_str()
+            )
+        });
+        UsageView { window, roles, queries, not_sized }
+    }
 }
 
 /// One role's line of the drift table.
@@ -349,7 +474,14 @@ pub async fn detail(
     let drift = fleet
         .index_at(&index.index_id, &index.account, &index.region)
         .map(|x| polo_core::drift::drift_of(&fleet, x, &state.config.drift, &state.prices, now));
-    let item = IndexItem::new(&index, instances.iter().map(|i| i.id.as_str()).collect(), drift.clone());
+    let (all_usage, metrics) = state.fleet_usage(&fleet).await;
+    let usage = fleet
+        .indexes()
+        .iter()
+        .position(|x| x.is_at(&index.index_id, &index.account, &index.region))
+        .and_then(|n| all_usage.get(n));
+    let item = IndexItem::new(&index, instances.iter().map(|i| i.id.as_str()).collect(), drift.clone())
+        .with_usage(usage, true);
     match format {
         Format::Json => json(&item),
         Format::Csv => csv(rows_to_csv(INDEX_COLUMNS, [&item])?, &format!("{}.csv", index.index_id)),
@@ -389,6 +521,9 @@ pub async fn detail(
                 ),
                 findings: findings.map_err(|e| polo_web::response::unavailable("findings", &e)),
                 drift: drift.as_ref().map(DriftView::new),
+                utilization: usage
+                    .zip(metrics.as_deref())
+                    .map(|(u, m)| UsageView::new(&index, u, m, state.config.utilization.cpu_target_percent)),
             })
         }
     }

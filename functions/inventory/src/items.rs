@@ -56,6 +56,14 @@ pub struct IndexItem<'a> {
     pub drift_kinds: Vec<&'static str>,
     /// The month's drift impact, to the cent; null when not judged.
     pub monthly_cost_impact: Option<polo_core::Money>,
+    /// Its busiest role's p95 CPU over the days measured; null when unmeasured.
+    pub cpu_p95: Option<f64>,
+    /// What rightsizing its roles saves a month; null when unmeasured.
+    pub monthly_savings: Option<polo_core::Money>,
+    /// Each role measured, with its daily CPU and proposal, and the index's daily queries:
+    /// an index's own page; lists leave it out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub utilization: Option<polo_core::utilization::IndexUsage>,
 }
 
 impl<'a> IndexItem<'a> {
@@ -67,7 +75,30 @@ impl<'a> IndexItem<'a> {
     ) -> IndexItem<'a> {
         let drift_kinds = drift.as_ref().map(polo_core::listing::drift_labels).unwrap_or_default();
         let monthly_cost_impact = drift.as_ref().map(|d| d.monthly_cost_impact().round_cents());
-        IndexItem { index, instances, drift, drift_kinds, monthly_cost_impact }
+        IndexItem {
+            index,
+            instances,
+            drift,
+            drift_kinds,
+            monthly_cost_impact,
+            cpu_p95: None,
+            monthly_savings: None,
+            utilization: None,
+        }
+    }
+
+    /// The same item with `usage`'s utilization (`roles`: with each role's days, for a page
+    /// of its own).
+    #[must_use]
+    pub fn with_usage(mut self, usage: Option<&polo_core::utilization::IndexUsage>, roles: bool) -> Self {
+        if let Some(u) = usage {
+            self.cpu_p95 = u.cpu_p95;
+            self.monthly_savings = Some(u.monthly_savings);
+            if roles {
+                self.utilization = Some(u.clone());
+            }
+        }
+        self
     }
 }
 
@@ -91,13 +122,15 @@ pub const INDEX_COLUMNS: &[&str] = &[
     "instances",
     "drift_kinds",
     "monthly_cost_impact",
+    "cpu_p95",
+    "monthly_savings",
 ];
 
 /// Index rows need the fleet to name their instances.
 pub fn index_item<'a>(fleet: &'a polo_core::model::Fleet, row: &IndexRow<'a>) -> IndexItem<'a> {
     let mut instances: Vec<&str> = fleet.instances_of(row.index).map(|i| i.id.as_str()).collect();
     instances.sort_unstable();
-    IndexItem::new(row.index, instances, row.drift.cloned())
+    IndexItem::new(row.index, instances, row.drift.cloned()).with_usage(row.usage, false)
 }
 
 impl CsvRow for InstanceItem<'_> {
@@ -149,6 +182,11 @@ impl CsvRow for IndexItem<'_> {
             Some(impact) => cells.display(impact),
             None => cells.maybe(None),
         }
+        cells.maybe(self.cpu_p95.map(|c| c.to_string()).as_deref());
+        match self.monthly_savings {
+            Some(saved) => cells.display(saved),
+            None => cells.maybe(None),
+        }
     }
 }
 
@@ -179,7 +217,7 @@ mod tests {
         sorted_columns.sort_unstable();
         assert_eq!(json_keys, sorted_columns, "CSV columns are the JSON keys");
         assert_eq!(rows_to_csv(INSTANCE_COLUMNS, &items).unwrap(), to_csv(INSTANCE_COLUMNS, &items).unwrap());
-        let rows = list_indexes(&fleet, &Filters::none(), None, &[]);
+        let rows = list_indexes(&fleet, &Filters::none(), None, polo_core::listing::Judged::default());
         let items: Vec<IndexItem<'_>> = rows.iter().map(|r| index_item(&fleet, r)).collect();
         let json_keys: Vec<String> =
             serde_json::to_value(&items[0]).unwrap().as_object().unwrap().keys().cloned().collect();

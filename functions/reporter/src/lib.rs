@@ -22,6 +22,8 @@ pub struct State {
     pub costs: Arc<dyn CostReader>,
     /// The usage ledger: the causes the daily-cost report names.
     pub usage: Arc<dyn polo_core::ports::UsageReader>,
+    /// The fleet's daily metrics: utilization, idle instances, dormant indexes.
+    pub metrics: Arc<polo_core::ports::MetricsReader>,
     pub changes: Arc<dyn ChangeReader>,
     pub findings: Arc<dyn FindingReader>,
     pub store: Arc<dyn ReportStore>,
@@ -45,6 +47,7 @@ impl State {
             fleet: Arc::clone(&stores.fleet),
             costs: Arc::clone(&stores.costs),
             usage: Arc::clone(&stores.usage),
+            metrics: Arc::clone(&stores.metrics),
             changes: Arc::clone(&stores.history),
             findings: stores.findings.clone(),
             store: Arc::clone(&stores.reports),
@@ -135,6 +138,7 @@ pub async fn handle(
         store: state.store.as_ref(),
         config: &state.config,
         usage: Some(state.usage.as_ref()),
+        metrics: Some(state.metrics.as_ref()),
     };
     let now = state.clock.now();
     let started = std::time::Instant::now();
@@ -210,6 +214,9 @@ mod tests {
             usage: Arc::new(polo_core::ports::InMemoryUsage(
                 Arc::new(polo_core::model::UsageLedger::empty()),
             )),
+            metrics: Arc::new(polo_core::ports::InMemoryDocument(Arc::new(
+                polo_core::model::MetricsDocument::empty(),
+            ))),
             changes: data,
             findings: Arc::new(MemoryFindings::default()),
             store,

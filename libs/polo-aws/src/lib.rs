@@ -70,6 +70,11 @@ pub fn stores(env: &AwsEnv, sdk: &SdkConfig) -> Stores {
             &env.bucket,
             SNAPSHOT_REVALIDATE,
         )),
+        metrics: Arc::new(S3DocumentReader::<polo_core::model::MetricsDocument>::new(
+            s3.clone(),
+            &env.bucket,
+            SNAPSHOT_REVALIDATE,
+        )),
         reports: Arc::new(ReportTable::new(dynamo, &env.report_table)),
         documents: Arc::new(bucket(env, sdk)),
         exports: Some(Arc::new(S3Exports::new(s3, &env.bucket, EXPORT_URL_LIFETIME))),

@@ -53,8 +53,7 @@ fn main() {
     let run_ms = median(
         (0..RUNS)
             .map(|n| {
-                let sources =
-                    CopSources { fleet: &data, costs: &costs, store: &store, config: &config, usage: None };
+                let sources = CopSources::new(&data, &costs, &store, &config);
                 let at = now + time::Duration::minutes(i64::try_from(n).unwrap());
                 let start = Instant::now();
                 runtime.block_on(run_cop(&sources, at, false)).unwrap();

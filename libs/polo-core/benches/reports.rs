@@ -34,6 +34,7 @@ fn main() {
         findings: &findings,
         config: &config,
         usage: None,
+        metrics: None,
     };
     let mut results = serde_json::Map::new();
     let mut misses = Vec::new();

@@ -15,7 +15,7 @@ pub const REPORT_TYPES: [&str; 5] =
     ["daily-cost", "weekly-summary", "monthly-close", "inventory-changes", "idle-resources"];
 
 /// The Cloud Cop rule ids the config may tune.
-pub const RULE_IDS: [&str; 13] = [
+pub const RULE_IDS: [&str; 16] = [
     "owner-missing",
     "ttl-expired",
     "staging-long-running",
@@ -29,6 +29,9 @@ pub const RULE_IDS: [&str; 13] = [
     "fleet-type-drift",
     "fleet-zombie",
     "fleet-stuck-transition",
+    "index-oversized",
+    "index-dormant",
+    "instance-idle",
 ];
 
 /// Polo's whole configuration.
@@ -75,6 +78,21 @@ pub struct UtilizationSettings {
     pub dormant_max_queries: f64,
     /// … and costs at least this a month (USD).
     pub dormant_min_monthly: u32,
+    /// Days the daily metrics pull asks CloudWatch for (whole UTC days before the pull).
+    pub days: u32,
+    /// Memory use an agent publishes per instance (`InstanceId` dimension), in percent; an
+    /// empty metric asks for none.
+    pub memory_namespace: String,
+    pub memory_metric: String,
+    /// GPU use an agent publishes per GPU instance (`InstanceId` dimension), in percent.
+    pub gpu_namespace: String,
+    pub gpu_metric: String,
+    /// Each index's queries: a metric summed per day, its dimensions a template over
+    /// `{index_id}`, `{account}`, `{region}` (`IndexId={index_id},Stage=prod`); an empty
+    /// metric asks for none (and no index is judged dormant).
+    pub traffic_namespace: String,
+    pub traffic_metric: String,
+    pub traffic_dimensions: String,
 }
 
 impl Default for UtilizationSettings {
@@ -88,7 +106,48 @@ impl Default for UtilizationSettings {
             dormant_days: 14,
             dormant_max_queries: 1.0,
             dormant_min_monthly: 50,
+            days: 14,
+            memory_namespace: "CWAgent".to_owned(),
+            memory_metric: "mem_used_percent".to_owned(),
+            gpu_namespace: "CWAgent".to_owned(),
+            gpu_metric: "nvidia_smi_utilization_gpu".to_owned(),
+            traffic_namespace: "Marqo/Indexes".to_owned(),
+            traffic_metric: "Queries".to_owned(),
+            traffic_dimensions: "IndexId={index_id}".to_owned(),
         }
+    }
+}
+
+impl UtilizationSettings {
+    fn validate(&self) -> Result<(), (String, String)> {
+        let key = |field: &str| format!("utilization.{field}");
+        if !(self.cpu_target_percent > 0.0 && self.cpu_target_percent <= 100.0) {
+            return Err((key("cpu_target_percent"), "expected a percentage above 0, at most 100".into()));
+        }
+        if !(self.memory_headroom >= 1.0 && self.memory_headroom.is_finite()) {
+            return Err((
+                key("memory_headroom"),
+                "expected at least 1.0 (1.2: a fifth more than measured)".into(),
+            ));
+        }
+        if !(1..=63).contains(&self.days) {
+            return Err((
+                key("days"),
+                "expected 1 to 63 days (CloudWatch keeps hourly CPU that long in reach)".into(),
+            ));
+        }
+        if self.idle_min_days > self.days as usize || self.dormant_days > self.days as usize {
+            return Err((
+                key("days"),
+                "expected at least idle_min_days and dormant_days: they are judged on the days pulled".into(),
+            ));
+        }
+        if !self.traffic_metric.is_empty()
+            && let Some(problem) = crate::utilization::plan::template_problem(&self.traffic_dimensions)
+        {
+            return Err((key("traffic_dimensions"), problem));
+        }
+        Ok(())
     }
 }
 
@@ -406,6 +465,7 @@ impl Config {
     }
 
     fn validate(&self) -> Result<(), (String, String)> {
+        self.utilization.validate()?;
         if self.accounts.is_empty() {
             return Err(("accounts".into(), "expected at least one [[accounts]] table".into()));
         }

@@ -395,7 +395,7 @@ pub fn absent_index_zombies<'a>(
 }
 
 /// The most common EC2 type among `nodes` (ties: the first in name order).
-fn most_common_type(nodes: &[&Instance]) -> Option<String> {
+pub fn most_common_type(nodes: &[&Instance]) -> Option<String> {
     let mut counts: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
     for node in nodes {
         *counts.entry(node.instance_type.as_str()).or_default() += 1;

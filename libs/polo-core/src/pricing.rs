@@ -151,6 +151,11 @@ impl PriceTable {
         PriceTable::parse(BUNDLED, "data/prices.json (bundled)")
     }
 
+    /// The bundled table with `[costs] spot_discount`: what rules and reports price with.
+    pub fn configured(config: &crate::config::Config) -> Result<PriceTable, PriceTableError> {
+        Ok(PriceTable::bundled()?.with_spot_discount(config.costs.spot_discount))
+    }
+
     /// Parses a price table document; `source_name` names it in errors.
     pub fn parse(json: &str, source_name: &str) -> Result<PriceTable, PriceTableError> {
         crate::json::decode(json.as_bytes())

@@ -20,6 +20,7 @@ use crate::model::{
 use crate::pricing::PriceTable;
 
 mod causes;
+mod metrics;
 
 /// How big a fleet to generate.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -286,6 +287,8 @@ pub struct Generated {
     pub costs: CostStore,
     /// What each instance ran, when and at what price ([`UsageLedger`]).
     pub usage: UsageLedger,
+    /// What CloudWatch measured over the last fortnight ([`crate::model::MetricsDocument`]).
+    pub metrics: crate::model::MetricsDocument,
 }
 
 /// The sample snapshot, its cost store and its usage ledger (`polo sample` writes all three).
@@ -346,7 +349,7 @@ pub fn generate_all(seed: u64, scale: Scale, now: OffsetDateTime) -> Generated {
     let accounts = g.account_syncs();
     let everything = Everything {
         generated_at: now,
-        price_table_version: prices.map(|p| p.version).unwrap_or_default(),
+        price_table_version: prices.as_ref().map(|p| p.version.clone()).unwrap_or_default(),
         accounts,
         instances: g.instances,
         indexes,
@@ -354,7 +357,11 @@ pub fn generate_all(seed: u64, scale: Scale, now: OffsetDateTime) -> Generated {
         history,
         findings: Vec::new(),
     };
-    Generated { everything, costs, usage }
+    let metrics = match &prices {
+        Some(prices) => metrics::metrics(&crate::model::Fleet::new(everything.clone()), prices, seed, now),
+        None => crate::model::MetricsDocument::empty(),
+    };
+    Generated { everything, costs, usage, metrics }
 }
 
 /// Days of each index's cost the sample splits by usage type: the two compared weeks and the

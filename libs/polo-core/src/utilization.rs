@@ -5,6 +5,14 @@
 //! the registry asks for, priced per month), an idle instance (Trusted Advisor's rule) and
 //! a dormant index (no queries for days while it costs).
 
+mod judge;
+pub mod plan;
+
+pub use judge::{
+    IdleInstance, IndexUsage, RoleLoadView, RoleUsage, fleet_usage, idle_instances, index_dormant,
+    index_usage,
+};
+
 use time::OffsetDateTime;
 
 use crate::Money;
@@ -143,6 +151,17 @@ pub struct Recommendation {
     pub monthly_after: Money,
     pub monthly_savings: Money,
     pub confidence: Confidence,
+}
+
+impl Confidence {
+    /// `low`, `medium` or `high`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Confidence::Low => "low",
+            Confidence::Medium => "medium",
+            Confidence::High => "high",
+        }
+    }
 }
 
 fn confidence(load: &RoleLoad) -> Confidence {

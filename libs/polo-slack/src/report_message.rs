@@ -107,6 +107,7 @@ mod tests {
             findings: &[],
             config: &config,
             usage: None,
+            metrics: None,
         };
         let period =
             polo_core::reports::Period::parse("2026-11-21", polo_core::reports::Granularity::Day).unwrap();

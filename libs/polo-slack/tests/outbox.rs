@@ -300,7 +300,7 @@ mod cop_runs {
         let (config, costs, store) =
             (Config::bundled().unwrap(), InMemoryCosts(Arc::new(costs)), MemoryFindings::default());
         let data = LocalDataService::from_snapshot(everything);
-        let sources = CopSources { fleet: &data, costs: &costs, store: &store, config: &config, usage: None };
+        let sources = CopSources::new(&data, &costs, &store, &config);
         let outbox = FindingOutbox { store: &store, renotify: Duration::hours(24), public_url: PUBLIC };
         run_cop(&sources, NOW, false).await.unwrap();
         let down = drain(&outbox, &super::slack_down(), NOW, Pacing::IMMEDIATE).await.unwrap();
@@ -357,7 +357,7 @@ mod cop_runs {
             let (store, costs, config, outbox, hook) = (&store, &costs, &config, &outbox, &hook);
             async move {
                 let data = LocalDataService::from_snapshot(everything);
-                let sources = CopSources { fleet: &data, costs, store, config, usage: None };
+                let sources = CopSources::new(&data, costs, store, config);
                 run_cop(&sources, at, false).await.unwrap();
                 drain(outbox, hook, at, Pacing::IMMEDIATE).await.unwrap()
             }

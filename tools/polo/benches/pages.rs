@@ -40,9 +40,17 @@ fn everything_first_index(costs: &polo_core::model::CostStore) -> String {
 async fn main() {
     let now = datetime!(2026-11-24 12:00 UTC);
     let started = Instant::now();
-    let polo_core::sample::Generated { everything, costs, usage } =
+    let polo_core::sample::Generated { everything, costs, usage, metrics } =
         polo_core::sample::generate_all(42, Scale::Large, now);
     let usage = Arc::new(polo_core::ports::InMemoryUsage(Arc::new(usage)));
+    println!(
+        "metrics pull at large: {} requests, {} metrics, ${}",
+        metrics.requests,
+        metrics.metrics_asked,
+        metrics.cost()
+    );
+    let pull = json!({ "requests": metrics.requests, "metrics": metrics.metrics_asked, "dollars": metrics.cost().to_string() });
+    let metrics = Arc::new(polo_core::ports::InMemoryDocument(Arc::new(metrics)));
     let generate_time = started.elapsed();
     let json_size = serde_json::to_vec(&everything).unwrap().len();
     let instance_path = format!("/instances/{}", everything.instances[0].id);
@@ -61,6 +69,7 @@ async fn main() {
         store: findings.as_ref(),
         config: &config,
         usage: Some(usage.as_ref()),
+        metrics: Some(metrics.as_ref()),
     };
     polo_core::cop::run_cop(&cop, now, false).await.unwrap();
     let reports = Arc::new(polo_core::ports::MemoryReports::default());
@@ -72,6 +81,7 @@ async fn main() {
         store: reports.as_ref(),
         config: &config,
         usage: Some(usage.as_ref()),
+        metrics: Some(metrics.as_ref()),
     };
     let weekly = polo_core::reports::ReportType::WeeklySummary;
     polo_core::reports::run_report(weekly, Some("2026-W47"), &sources, now, false).await.unwrap();
@@ -79,6 +89,7 @@ async fn main() {
         .unwrap()
         .with_costs(costs)
         .with_usage(usage)
+        .with_metrics(metrics)
         .with_findings(findings)
         .with_reports(reports);
     // Splitting every index's change, before any cache: what the first request after a new
@@ -143,6 +154,7 @@ async fn main() {
         "sample": { "instances": 10_000, "indexes": 1_000, "cost_days": 400, "snapshot_json_bytes": json_size, "generate_ms": ms(generate_time) },
         "peak_rss_mb": peak_rss_mb(),
         "cost_changes_split_uncached_ms": ms(split),
+        "metrics_pull": pull,
         "pages": results,
     });
     println!(

@@ -38,9 +38,17 @@ const CHANGES_TARGET_MS: f64 = 50.0;
 async fn main() {
     let now = datetime!(2026-11-24 12:00 UTC);
     let started = Instant::now();
-    let polo_core::sample::Generated { mut everything, costs, usage } =
+    let polo_core::sample::Generated { mut everything, costs, usage, metrics } =
         polo_core::sample::generate_all(42, Scale::Huge, now);
     let generate_time = started.elapsed();
+    println!(
+        "metrics pull at huge: {} requests, {} metrics, ${}",
+        metrics.requests,
+        metrics.metrics_asked,
+        metrics.cost()
+    );
+    let pull = (metrics.requests, metrics.metrics_asked, metrics.cost());
+    drop(metrics);
     // As production writes it: no history in the S3 snapshot, costs in their own document.
     everything.history.clear();
     let snapshot = serde_json::to_vec(&everything).unwrap();
@@ -124,6 +132,9 @@ async fn main() {
         json!({ "name": "huge: cost store load", "value": ms(cost_load), "unit": "ms" }),
         json!({ "name": "huge: usage ledger size", "value": mb(usage_ledger.len()), "unit": "MB" }),
         json!({ "name": "huge: usage ledger load", "value": ms(usage_load), "unit": "ms" }),
+        json!({ "name": "huge: metrics pull, GetMetricData requests", "value": pull.0, "unit": "requests" }),
+        json!({ "name": "huge: metrics pull, metrics asked (billed $0.01 per 1,000)", "value": pull.1, "unit": "metrics" }),
+        json!({ "name": "huge: metrics pull, cost", "value": pull.2.to_string(), "unit": "USD" }),
         json!({ "name": "huge: cost changes of every index split, uncached (first request per snapshot)", "value": ms(split), "unit": "ms" }),
     ];
     for (key, label, path) in cases {

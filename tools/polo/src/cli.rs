@@ -292,14 +292,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let progress = crate::progress::Progress::spinner("sample");
             progress.stage("generating");
-            let polo_core::sample::Generated { everything, costs, usage } =
+            let polo_core::sample::Generated { everything, costs, usage, metrics } =
                 generate_all(*seed, scale, clock.now());
             progress.stage("writing");
             let json = serde_json::to_string_pretty(&everything)?;
             let written = match out {
                 None => {
                     println!("{json}");
-                    "stdout (the cost store and usage ledger are written only with --out, beside the snapshot)"
+                    "stdout (the cost store, usage ledger and metrics are written only with --out, beside the snapshot)"
                         .to_owned()
                 }
                 Some(path) => {
@@ -308,8 +308,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     write_atomically(&polo_core::ports::cost_store_path(path), &serde_json::to_vec(&costs)?)?;
                     let usage_path = polo_core::ports::document_path::<polo_core::model::UsageLedger>(path);
                     write_atomically(&usage_path, &serde_json::to_vec(&usage)?)?;
+                    let metrics_path =
+                        polo_core::ports::document_path::<polo_core::model::MetricsDocument>(path);
+                    write_atomically(&metrics_path, &serde_json::to_vec(&metrics)?)?;
                     format!(
-                        "{} ({:.1} MB), its cost store and its usage ledger",
+                        "{} ({:.1} MB), its cost store, usage ledger and metrics",
                         path.display(),
                         bytes_mb(json.len())
                     )

@@ -24,7 +24,14 @@ pub async fn run(config: &Config, options: &CopOptions<'_>, now: OffsetDateTime)
     progress.stage("reading the snapshot");
     let stores = options.stores;
     let (fleet, costs, store) = (stores.fleet.as_ref(), stores.costs.as_ref(), stores.findings.as_ref());
-    let sources = CopSources { fleet, costs, store, config, usage: Some(stores.usage.as_ref()) };
+    let sources = CopSources {
+        fleet,
+        costs,
+        store,
+        config,
+        usage: Some(stores.usage.as_ref()),
+        metrics: Some(stores.metrics.as_ref()),
+    };
     progress.stage("judging the fleet");
     let run = run_cop(&sources, now, options.dry_run).await?;
     progress.clear();

@@ -38,6 +38,9 @@ pub enum Data {
     /// The usage ledger: what each instance ran, for why costs changed.
     #[serde(rename = "usage.json")]
     Usage,
+    /// The fleet's daily metrics: utilization, idle instances, dormant indexes.
+    #[serde(rename = "metrics.json")]
+    Metrics,
     #[serde(rename = "sync/*")]
     SyncDocuments,
     #[serde(rename = "exports/*")]

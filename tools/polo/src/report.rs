@@ -33,6 +33,7 @@ pub async fn run(config: &Config, options: &ReportOptions<'_>, now: OffsetDateTi
         store: stores.reports.as_ref(),
         config,
         usage: Some(stores.usage.as_ref()),
+        metrics: Some(stores.metrics.as_ref()),
     };
     progress.stage(&format!("building {}", options.kind.as_str()));
     let outcome = run_report(options.kind, options.period, &sources, now, options.dry_run).await?;

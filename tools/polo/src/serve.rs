@@ -122,8 +122,8 @@ pub async fn prepare(
     let snapshot_written = std::fs::metadata(&paths.data).and_then(|m| m.modified()).ok();
     let judged = paths.findings_saved_at();
     if judged.is_none() || snapshot_written > judged {
-        let usage = Some(stores.usage.as_ref());
-        let run = run_cop(&CopSources { fleet, costs, store: findings, config, usage }, now, false)
+        let (usage, metrics) = (Some(stores.usage.as_ref()), Some(stores.metrics.as_ref()));
+        let run = run_cop(&CopSources { fleet, costs, store: findings, config, usage, metrics }, now, false)
             .await
             .context("the Cop over the snapshot")?;
         prepared.cop_open = Some(run.findings.iter().filter(|f| f.resolved_at.is_none()).count());
@@ -135,8 +135,9 @@ pub async fn prepare(
             continue;
         }
         let changes = stores.history.as_ref();
-        let usage = Some(stores.usage.as_ref());
-        let sources = ReportSources { fleet, costs, changes, findings, store: reports, config, usage };
+        let (usage, metrics) = (Some(stores.usage.as_ref()), Some(stores.metrics.as_ref()));
+        let sources =
+            ReportSources { fleet, costs, changes, findings, store: reports, config, usage, metrics };
         run_report(kind, Some(&period), &sources, now, false)
             .await
             .with_context(|| format!("the {} report of {period}", kind.as_str()))?;

@@ -1,4 +1,5 @@
-//! The documents beside the snapshot in the data bucket: `costs.json` and `usage.json`.
+//! The documents beside the snapshot in the data bucket: `costs.json`, `usage.json` and
+//! `metrics.json`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -46,6 +47,13 @@ impl CostReader for S3DocumentReader<CostStore> {
 #[async_trait]
 impl UsageReader for S3DocumentReader<UsageLedger> {
     async fn usage(&self) -> Result<Arc<UsageLedger>, DataError> {
+        self.load().await
+    }
+}
+
+#[async_trait]
+impl<T: StoredDocument> polo_core::ports::DocumentReader<T> for S3DocumentReader<T> {
+    async fn read(&self) -> Result<Arc<T>, DataError> {
         self.load().await
     }
 }

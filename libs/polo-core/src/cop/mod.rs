@@ -27,6 +27,11 @@ pub struct RuleContext<'a> {
     drift: std::sync::OnceLock<Vec<crate::drift::IndexDrift>>,
     /// What each instance ran: the causes `cost-spike` names (`None`: it names none).
     pub usage: Option<&'a crate::model::UsageLedger>,
+    /// The fleet's daily metrics: what `index-oversized`, `index-dormant` and
+    /// `instance-idle` judge (`None`: they find nothing).
+    pub metrics: Option<&'a crate::model::MetricsDocument>,
+    /// Every index measured, by fleet position (on first use).
+    utilization: std::sync::OnceLock<Vec<crate::utilization::IndexUsage>>,
 }
 
 impl<'a> RuleContext<'a> {
@@ -38,7 +43,17 @@ impl<'a> RuleContext<'a> {
         prices: &'a crate::pricing::PriceTable,
         now: OffsetDateTime,
     ) -> RuleContext<'a> {
-        RuleContext { fleet, costs, config, prices, now, drift: std::sync::OnceLock::new(), usage: None }
+        RuleContext {
+            fleet,
+            costs,
+            config,
+            prices,
+            now,
+            drift: std::sync::OnceLock::new(),
+            usage: None,
+            metrics: None,
+            utilization: std::sync::OnceLock::new(),
+        }
     }
 
     /// The same context, naming the causes of cost changes from `usage`.
@@ -46,6 +61,28 @@ impl<'a> RuleContext<'a> {
     pub fn with_usage(mut self, usage: Option<&'a crate::model::UsageLedger>) -> RuleContext<'a> {
         self.usage = usage;
         self
+    }
+
+    /// The same context, judging utilization from `metrics`.
+    #[must_use]
+    pub fn with_metrics(mut self, metrics: Option<&'a crate::model::MetricsDocument>) -> RuleContext<'a> {
+        self.metrics = metrics;
+        self
+    }
+
+    /// Every index measured, by its position in the fleet (`None` without metrics).
+    pub fn utilization(&self) -> Option<&[crate::utilization::IndexUsage]> {
+        let metrics = self.metrics?;
+        Some(self.utilization.get_or_init(|| {
+            crate::utilization::fleet_usage(
+                self.fleet,
+                self.drift(),
+                metrics,
+                self.prices,
+                &self.config.drift,
+                &self.config.utilization,
+            )
+        }))
     }
 
     /// Every index's drift, by its position in the fleet (judged on first use).

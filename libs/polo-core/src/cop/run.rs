@@ -16,6 +16,20 @@ pub struct CopSources<'a> {
     pub config: &'a Config,
     /// The usage ledger, whose causes `cost-spike` names (`None`: the findings say none).
     pub usage: Option<&'a dyn crate::ports::UsageReader>,
+    /// The fleet's daily metrics, which the utilization rules judge (`None`: they find none).
+    pub metrics: Option<&'a crate::ports::MetricsReader>,
+}
+
+impl<'a> CopSources<'a> {
+    /// Sources without the documents that add detail (no causes, no utilization).
+    pub fn new(
+        fleet: &'a dyn FleetReader,
+        costs: &'a dyn CostReader,
+        store: &'a dyn FindingStore,
+        config: &'a Config,
+    ) -> CopSources<'a> {
+        CopSources { fleet, costs, store, config, usage: None, metrics: None }
+    }
 }
 
 /// What a run found and decided.
@@ -36,14 +50,14 @@ pub async fn run_cop(
     dry_run: bool,
 ) -> Result<CopRun, DataError> {
     let (fleet, costs) = tokio::try_join!(sources.fleet.fleet(), sources.costs.costs())?;
-    let prices = crate::pricing::PriceTable::bundled()
-        .map_err(|e| DataError::Unreadable {
-            source_name: "the bundled price table".into(),
-            problem: e.to_string(),
-        })?
-        .with_spot_discount(sources.config.costs.spot_discount);
+    let prices = crate::pricing::PriceTable::configured(sources.config).map_err(|e| {
+        DataError::Unreadable { source_name: "the bundled price table".into(), problem: e.to_string() }
+    })?;
     let usage = crate::ports::usage_if_any(sources.usage).await;
-    let context = RuleContext::new(&fleet, &costs, sources.config, &prices, now).with_usage(usage.as_deref());
+    let metrics = crate::ports::document_if_any(sources.metrics).await;
+    let context = RuleContext::new(&fleet, &costs, sources.config, &prices, now)
+        .with_usage(usage.as_deref())
+        .with_metrics(metrics.as_deref());
     let found = evaluate(&context);
     let previous = sources.store.all().await?;
     let findings = reconcile(&previous, &found, now);

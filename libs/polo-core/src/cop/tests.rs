@@ -232,7 +232,7 @@ async fn a_run_remembers_findings_and_tells_each_change_once() {
     let costs = InMemoryCosts(std::sync::Arc::new(costs));
     let store = MemoryFindings::default();
     let data = LocalDataService::from_snapshot(everything.clone());
-    let sources = CopSources { fleet: &data, costs: &costs, store: &store, config: &config, usage: None };
+    let sources = CopSources::new(&data, &costs, &store, &config);
 
     let dry = run_cop(&sources, NOW, true).await.unwrap();
     assert!(!dry.due.is_empty());
@@ -256,7 +256,7 @@ async fn a_run_remembers_findings_and_tells_each_change_once() {
     let mut fewer = everything;
     fewer.instances.retain(|i| !i.name.as_deref().is_some_and(|n| n.starts_with("orphan-storage")));
     let data = LocalDataService::from_snapshot(fewer);
-    let sources = CopSources { fleet: &data, costs: &costs, store: &store, config: &config, usage: None };
+    let sources = CopSources::new(&data, &costs, &store, &config);
     let resolved = run_cop(&sources, NOW + Duration::hours(25), false).await.unwrap();
     assert!(resolved.due.iter().all(|(_, n)| *n == Notice::Resolved), "{:?}", resolved.due);
     assert_eq!(resolved.due.iter().filter(|(f, _)| f.rule == "orphan-instance").count(), 2);
@@ -316,4 +316,80 @@ fn the_sample_has_every_drift_kind_priced_in_every_account_kind() {
     };
     assert!(sign("fleet-under-provisioned"));
     assert!(!sign("fleet-over-provisioned") && !sign("fleet-zombie"));
+}
+
+/// The sample's findings of the utilization rules, judged with its metrics.
+fn utilization_findings() -> (Vec<Candidate>, Everything) {
+    let generated = crate::sample::generate_all(42, Scale::Small, NOW);
+    let config = Config::bundled().unwrap();
+    let fleet = Fleet::new(generated.everything.clone());
+    let prices = crate::pricing::PriceTable::configured(&config).unwrap();
+    let ctx = RuleContext::new(&fleet, &generated.costs, &config, &prices, NOW)
+        .with_metrics(Some(&generated.metrics));
+    (evaluate(&ctx), generated.everything)
+}
+
+#[test]
+fn index_oversized_names_each_role_and_its_monthly_saving() {
+    let (found, everything) = utilization_findings();
+    let oversized: Vec<&Candidate> = found.iter().filter(|c| c.rule == "index-oversized").collect();
+    assert!(oversized.len() >= 3, "{}", oversized.len());
+    for c in oversized {
+        let saving = c.monthly_cost_impact.unwrap();
+        assert!(saving >= Money::new(rust_decimal::Decimal::from(20)), "{c:?}");
+        assert!(
+            c.message.contains("would run at") && c.message.contains(&saving.to_grouped_cents()),
+            "{}",
+            c.message
+        );
+        let index = everything.indexes.iter().find(|x| x.index_id == c.resource_id).unwrap();
+        assert_eq!(index.status, IndexStatus::Ready);
+    }
+}
+
+#[test]
+fn index_dormant_prices_the_month_and_ends_when_traffic_returns() {
+    let generated = crate::sample::generate_all(42, Scale::Small, NOW);
+    let config = Config::bundled().unwrap();
+    let fleet = Fleet::new(generated.everything);
+    let prices = crate::pricing::PriceTable::configured(&config).unwrap();
+    let judge = |metrics: &crate::model::MetricsDocument| {
+        let ctx =
+            RuleContext::new(&fleet, &generated.costs, &config, &prices, NOW).with_metrics(Some(metrics));
+        evaluate(&ctx).into_iter().filter(|c| c.rule == "index-dormant").collect::<Vec<_>>()
+    };
+    let dormant = judge(&generated.metrics);
+    assert!(dormant.len() >= 2);
+    assert!(
+        dormant.iter().all(|c| c.monthly_cost_impact.unwrap() >= Money::new(rust_decimal::Decimal::from(50)))
+    );
+    // A query on the last day: that index is no longer dormant; a gap: not judged either.
+    let first = &dormant[0];
+    let key = |c: &Candidate| crate::model::index_key(&c.resource_id, &c.account, &c.region);
+    let mut returned = generated.metrics.clone();
+    *returned.indexes.get_mut(&key(first)).unwrap().last_mut().unwrap() = Some(12.0);
+    let second = &dormant[1];
+    *returned.indexes.get_mut(&key(second)).unwrap().first_mut().unwrap() = None;
+    let after = judge(&returned);
+    assert_eq!(after.len(), dormant.len() - 2);
+    assert!(!after.iter().any(|c| c.resource_id == first.resource_id || c.resource_id == second.resource_id));
+}
+
+#[test]
+fn instance_idle_finds_strays_only_and_prices_them() {
+    let (found, everything) = utilization_findings();
+    let idle: Vec<&Candidate> = found.iter().filter(|c| c.rule == "instance-idle").collect();
+    assert!(idle.len() >= 5);
+    for c in idle {
+        let i = everything.instances.iter().find(|i| i.id == c.resource_id).unwrap();
+        assert!(i.index.is_none() && i.state == InstanceState::Running, "{c:?}");
+        assert!(c.monthly_cost_impact.is_some() && c.message.contains("was idle on"), "{}", c.message);
+    }
+}
+
+#[test]
+fn without_metrics_the_utilization_rules_find_nothing() {
+    let (everything, costs) = sample();
+    let found = run(everything, &costs, &Config::bundled().unwrap(), NOW);
+    assert!(!found.iter().any(|c| matches!(c.rule, "index-oversized" | "index-dormant" | "instance-idle")));
 }

@@ -4,6 +4,7 @@ use super::filter::{Filterable, haystack};
 use super::{Column, Direction, FilterField, Filters, Sort};
 use crate::drift::IndexDrift;
 use crate::model::{Fleet, Index};
+use crate::utilization::IndexUsage;
 
 /// The columns of the indexes table, in JSON order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -25,6 +26,10 @@ pub enum IndexColumn {
     Instances,
     /// Its drift, sorted by the month's impact.
     Drift,
+    /// Its busiest role's p95 CPU over the days measured.
+    CpuP95,
+    /// What rightsizing its roles saves a month.
+    MonthlySavings,
 }
 
 impl Column for IndexColumn {
@@ -45,6 +50,8 @@ impl Column for IndexColumn {
         IndexColumn::CreatedAt,
         IndexColumn::Instances,
         IndexColumn::Drift,
+        IndexColumn::CpuP95,
+        IndexColumn::MonthlySavings,
     ];
 
     fn name(self) -> &'static str {
@@ -65,6 +72,8 @@ impl Column for IndexColumn {
             IndexColumn::CreatedAt => "created_at",
             IndexColumn::Instances => "instances",
             IndexColumn::Drift => "drift",
+            IndexColumn::CpuP95 => "cpu_p95",
+            IndexColumn::MonthlySavings => "monthly_savings",
         }
     }
 }
@@ -123,6 +132,15 @@ pub struct IndexRow<'a> {
     pub index: &'a Index,
     pub instance_count: usize,
     pub drift: Option<&'a IndexDrift>,
+    /// Its utilization, when measured.
+    pub usage: Option<&'a IndexUsage>,
+}
+
+/// What is judged of every index, by fleet position (empty: not judged).
+#[derive(Clone, Copy, Debug, Default)]
+pub struct Judged<'a> {
+    pub drift: &'a [IndexDrift],
+    pub usage: &'a [IndexUsage],
 }
 
 /// The values `drift=` matches for a judged index: each kind it has, `none` when it has no
@@ -139,14 +157,14 @@ pub fn drift_labels(judged: &IndexDrift) -> Vec<&'static str> {
     if kinds.is_empty() { vec!["none"] } else { kinds }
 }
 
-/// The indexes that pass `filters`, in `sort` order (ties by index id). `drift` holds each
-/// index's drift by its position in the fleet (empty: not judged, and `drift=` matches
-/// nothing).
+/// The indexes that pass `filters`, in `sort` order (ties by index id). `judged` holds each
+/// index's drift and utilization by its position in the fleet (empty: not judged, and
+/// `drift=` matches nothing).
 pub fn list_indexes<'a>(
     fleet: &'a Fleet,
     filters: &Filters,
     sort: Option<Sort<IndexColumn>>,
-    drift: &'a [IndexDrift],
+    judged: Judged<'a>,
 ) -> Vec<IndexRow<'a>> {
     let wanted = filters.values(FilterField::Drift);
     let rest = filters.without(FilterField::Drift);
@@ -158,7 +176,8 @@ pub fn list_indexes<'a>(
         .map(|(pos, index)| IndexRow {
             index,
             instance_count: fleet.instance_count_of(index),
-            drift: drift.get(pos),
+            drift: judged.drift.get(pos),
+            usage: judged.usage.get(pos),
         })
         .filter(|row| {
             wanted.is_none_or(|values| {
@@ -194,6 +213,15 @@ fn compare(a: &IndexRow<'_>, b: &IndexRow<'_>, column: IndexColumn) -> Ordering 
         IndexColumn::CreatedAt => x.created_at.cmp(&y.created_at),
         IndexColumn::Instances => a.instance_count.cmp(&b.instance_count),
         IndexColumn::Drift => impact(a).cmp(&impact(b)),
+        // Unmeasured first when ascending.
+        IndexColumn::CpuP95 => {
+            let cpu = |r: &IndexRow<'_>| r.usage.and_then(|u| u.cpu_p95);
+            cpu(a).partial_cmp(&cpu(b)).unwrap_or(Ordering::Equal)
+        }
+        IndexColumn::MonthlySavings => {
+            let saved = |r: &IndexRow<'_>| r.usage.map(|u| u.monthly_savings);
+            saved(a).cmp(&saved(b))
+        }
     }
 }
 

@@ -9,7 +9,7 @@ mod page;
 
 pub use facets::{Facets, all_facets, facets_for, view_facets};
 pub use filter::{FilterField, Filterable, Filters, NONE_VALUE, haystack};
-pub use indexes::{INDEX_FILTERS, IndexColumn, IndexRow, drift_labels, list_indexes};
+pub use indexes::{INDEX_FILTERS, IndexColumn, IndexRow, Judged, drift_labels, list_indexes};
 pub use instances::{INSTANCE_FILTERS, InstanceColumn, InstanceRow, list_instances};
 pub use page::{DEFAULT_PER_PAGE, MAX_PER_PAGE, Page, PageRequest};
 

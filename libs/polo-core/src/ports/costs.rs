@@ -99,6 +99,39 @@ pub async fn usage_if_any(reader: Option<&dyn UsageReader>) -> Option<Arc<UsageL
     }
 }
 
+/// Reads a document kept beside the snapshot (the metrics; the cost store and the ledger
+/// have readers of their own, older than this one).
+#[async_trait]
+pub trait DocumentReader<T>: Send + Sync {
+    /// The current document (empty before the first sync that writes one).
+    async fn read(&self) -> Result<Arc<T>, DataError>;
+}
+
+/// Reads the fleet's daily metrics.
+pub type MetricsReader = dyn DocumentReader<MetricsDocument>;
+
+/// The document `reader` holds; `None` without a reader or when it cannot be read (the
+/// caller goes on without what it adds, saying so).
+pub async fn document_if_any<T: StoredDocument>(reader: Option<&dyn DocumentReader<T>>) -> Option<Arc<T>> {
+    match reader?.read().await {
+        Ok(doc) => Some(doc),
+        Err(e) => {
+            tracing::warn!(error = %e, document = T::KEY, "unreadable: going on without it");
+            None
+        }
+    }
+}
+
+/// A document held in memory (tests, tools).
+pub struct InMemoryDocument<T>(pub Arc<T>);
+
+#[async_trait]
+impl<T: StoredDocument> DocumentReader<T> for InMemoryDocument<T> {
+    async fn read(&self) -> Result<Arc<T>, DataError> {
+        Ok(Arc::clone(&self.0))
+    }
+}
+
 /// A cost store held in memory (tests, tools).
 pub struct InMemoryCosts(pub Arc<CostStore>);
 
@@ -160,6 +193,13 @@ impl CostReader for LocalDocumentReader<CostStore> {
 #[async_trait]
 impl UsageReader for LocalDocumentReader<UsageLedger> {
     async fn usage(&self) -> Result<Arc<UsageLedger>, DataError> {
+        self.load()
+    }
+}
+
+#[async_trait]
+impl<T: StoredDocument> DocumentReader<T> for LocalDocumentReader<T> {
+    async fn read(&self) -> Result<Arc<T>, DataError> {
         self.load()
     }
 }

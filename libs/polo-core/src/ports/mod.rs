@@ -21,8 +21,9 @@ use async_trait::async_trait;
 use crate::model::{Change, Finding, Fleet, Index, Instance, ResourceKind};
 
 pub use costs::{
-    COSTS_KEY, CostReader, InMemoryCosts, InMemoryUsage, LocalCostReader, LocalDocumentReader, METRICS_KEY,
-    StoredDocument, USAGE_KEY, UsageReader, usage_if_any,
+    COSTS_KEY, CostReader, DocumentReader, InMemoryCosts, InMemoryDocument, InMemoryUsage, LocalCostReader,
+    LocalDocumentReader, METRICS_KEY, MetricsReader, StoredDocument, USAGE_KEY, UsageReader, document_if_any,
+    usage_if_any,
 };
 pub use documents::{Remembering, SNAPSHOT_KEY, SNAPSHOT_REVALIDATE, SyncStore, document_key};
 pub use documents_local::LocalStore;

@@ -27,6 +27,8 @@ pub struct Stores {
     pub costs: Arc<dyn CostReader>,
     /// The usage ledger (what each instance ran), which explains cost changes.
     pub usage: Arc<dyn UsageReader>,
+    /// The fleet's daily metrics (`metrics.json`).
+    pub metrics: Arc<super::MetricsReader>,
     /// Stored reports and their Slack outbox.
     pub reports: Arc<dyn ReportStore>,
     /// Sync documents and the combined snapshot, as bytes (what the sync writes).
@@ -74,6 +76,11 @@ impl Stores {
             costs: Arc::new(LocalCostReader::new(cost_store_path(&paths.data))),
             usage: Arc::new(LocalDocumentReader::<UsageLedger>::new(document_path::<UsageLedger>(
                 &paths.data,
+            ))),
+            metrics: Arc::new(LocalDocumentReader::<crate::model::MetricsDocument>::new(document_path::<
+                crate::model::MetricsDocument,
+            >(
+                &paths.data
             ))),
             reports: Arc::new(LocalReports::new(&paths.state)),
             documents: Arc::new(LocalStore::new(&paths.documents, &paths.data)),

@@ -195,6 +195,9 @@ pub struct ReportInputs<'a> {
     pub config: &'a Config,
     /// What each instance ran (`None`: no causes named).
     pub usage: Option<&'a crate::model::UsageLedger>,
+    /// The fleet's daily metrics, whose proposals the idle-resources report lists (`None`:
+    /// it lists none, and says why).
+    pub metrics: Option<&'a crate::model::MetricsDocument>,
 }
 
 /// Builds the report of `kind` for `period` at `now`, kept for the type's `ttl_days`.

@@ -17,6 +17,8 @@ pub struct ReportSources<'a> {
     pub config: &'a Config,
     /// The usage ledger, whose causes the daily-cost report names (`None`: it names none).
     pub usage: Option<&'a dyn crate::ports::UsageReader>,
+    /// The fleet's daily metrics, whose proposals the idle-resources report lists.
+    pub metrics: Option<&'a crate::ports::MetricsReader>,
 }
 
 /// What a run did.
@@ -82,6 +84,11 @@ pub async fn run_report(
     let (changes, findings) = tokio::try_join!(changes_of_period, sources.findings.open_findings())?;
     let usage =
         if kind == ReportType::DailyCost { crate::ports::usage_if_any(sources.usage).await } else { None };
+    let metrics = if kind == ReportType::IdleResources {
+        crate::ports::document_if_any(sources.metrics).await
+    } else {
+        None
+    };
     let inputs = ReportInputs {
         fleet: &fleet,
         costs: &costs,
@@ -89,6 +96,7 @@ pub async fn run_report(
         findings: &findings,
         config: sources.config,
         usage: usage.as_deref(),
+        metrics: metrics.as_deref(),
     };
     let mut report = generate(kind, period, &inputs, now);
     if dry_run {

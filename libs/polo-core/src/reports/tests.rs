@@ -19,18 +19,20 @@ struct Sample {
     data: LocalDataService,
     costs: InMemoryCosts,
     usage: crate::ports::InMemoryUsage,
+    metrics: crate::ports::InMemoryDocument<crate::model::MetricsDocument>,
     store: MemoryReports,
     config: Config,
 }
 
 impl Sample {
     fn new() -> Sample {
-        let crate::sample::Generated { everything, costs, usage } =
+        let crate::sample::Generated { everything, costs, usage, metrics } =
             crate::sample::generate_all(42, Scale::Small, NOW);
         Sample {
             data: LocalDataService::from_snapshot(everything),
             costs: InMemoryCosts(Arc::new(costs)),
             usage: crate::ports::InMemoryUsage(Arc::new(usage)),
+            metrics: crate::ports::InMemoryDocument(Arc::new(metrics)),
             store: MemoryReports::default(),
             config: Config::bundled().unwrap(),
         }
@@ -45,6 +47,7 @@ impl Sample {
             store: &self.store,
             config: &self.config,
             usage: Some(&self.usage),
+            metrics: Some(&self.metrics),
         }
     }
 
@@ -315,6 +318,7 @@ async fn the_weekly_summary_prices_drift_as_the_open_findings_do_to_the_cent() {
         data: LocalDataService::from_snapshot(everything),
         costs: InMemoryCosts(Arc::new(costs)),
         usage: crate::ports::InMemoryUsage(Arc::new(crate::model::UsageLedger::empty())),
+        metrics: crate::ports::InMemoryDocument(Arc::new(crate::model::MetricsDocument::empty())),
         store: MemoryReports::default(),
         config,
     };
@@ -328,4 +332,43 @@ async fn the_weekly_summary_prices_drift_as_the_open_findings_do_to_the_cent() {
     let drift = week.body.sections.iter().find(|x| x.title == "Fleet drift").unwrap();
     assert_eq!(drift.rows.len(), 5, "every kind that adds up, and the total");
     assert_eq!(assert_adds_up(drift, 2), waste + short);
+}
+
+#[tokio::test]
+async fn idle_resources_totals_equal_the_sum_of_their_recommendations_to_the_cent() {
+    let s = Sample::new();
+    s.run(ReportType::IdleResources, Some("2026-11-23")).await.unwrap();
+    let idle = s.store.get(ReportType::IdleResources, "2026-11-23", NOW).await.unwrap().unwrap();
+    let section = |title: &str| idle.body.sections.iter().find(|s| s.title == title).unwrap();
+    let rightsizing = section("Rightsizing");
+    assert!(rightsizing.rows.len() > 3, "proposals and a total");
+    assert_eq!(rightsizing.more, 0);
+    let savings = assert_adds_up(rightsizing, 7);
+    assert!(savings > Money::ZERO);
+    let fact = idle.body.facts.iter().find(|f| f.label == "Rightsizing / month").unwrap();
+    assert_eq!(money(&fact.value), savings);
+    assert!(
+        idle.body.headline.contains(&format!("${}", savings.to_grouped_cents())),
+        "{}",
+        idle.body.headline
+    );
+    // Never fewer nodes than run: "3 × c6i.2xlarge" → "3 × c6i.xlarge".
+    for row in &rightsizing.rows[..rightsizing.rows.len() - 1] {
+        let nodes = |cell: &str| cell.split(' ').next().unwrap().parse::<u32>().unwrap();
+        assert!(nodes(&row[4]) >= nodes(&row[3]), "{row:?}");
+    }
+    assert!(assert_adds_up(section("Idle instances"), 5) > Money::ZERO);
+    assert!(assert_adds_up(section("Dormant indexes"), 4) > Money::ZERO);
+}
+
+#[tokio::test]
+async fn idle_resources_without_metrics_says_why_it_proposes_nothing() {
+    let mut s = Sample::new();
+    s.metrics = crate::ports::InMemoryDocument(Arc::new(crate::model::MetricsDocument::empty()));
+    s.run(ReportType::IdleResources, Some("2026-11-23")).await.unwrap();
+    let idle = s.store.get(ReportType::IdleResources, "2026-11-23", NOW).await.unwrap().unwrap();
+    let rightsizing = idle.body.sections.iter().find(|s| s.title == "Rightsizing").unwrap();
+    assert!(rightsizing.rows.is_empty());
+    assert!(rightsizing.note.as_deref().unwrap().contains("No metrics yet"));
+    assert!(!idle.body.facts.iter().any(|f| f.label == "Rightsizing / month"));
 }

@@ -148,3 +148,151 @@ fn a_ready_index_without_queries_that_costs_is_dormant_until_traffic_returns() {
     assert_eq!(dormant(&ready_index(60), &gap, costly, &settings(), now), None);
     assert_eq!(dormant(&ready_index(60), &quiet[..10], costly, &settings(), now), None);
 }
+
+mod sample {
+    use time::macros::datetime;
+
+    use crate::config::Config;
+    use crate::model::Fleet;
+    use crate::sample::{Scale, generate_all};
+    use crate::utilization::{fleet_usage, idle_instances, index_dormant};
+
+    const NOW: time::OffsetDateTime = datetime!(2026-11-24 12:00 UTC);
+
+    #[test]
+    fn the_sample_has_oversized_dormant_healthy_and_idle_and_never_proposes_fewer_nodes_than_desired() {
+        let generated = generate_all(42, Scale::Small, NOW);
+        let metrics = generated.metrics;
+        let fleet = Fleet::new(generated.everything);
+        let config = Config::bundled().unwrap();
+        let prices = crate::pricing::PriceTable::configured(&config).unwrap();
+        let drift: Vec<_> =
+            crate::drift::fleet_drift(&fleet, &config.drift, &prices, NOW).map(|(_, d)| d).collect();
+        let usage = fleet_usage(&fleet, &drift, &metrics, &prices, &config.drift, &config.utilization);
+        let mut oversized = 0;
+        let mut healthy = 0;
+        for u in &usage {
+            for r in &u.roles {
+                if let Some(p) = &r.recommendation {
+                    assert!(p.nodes >= r.load.desired && p.nodes >= r.load.nodes, "{r:?}");
+                    assert!(p.monthly_savings > crate::Money::ZERO);
+                    assert_eq!(p.monthly_now - p.monthly_after, p.monthly_savings);
+                }
+            }
+            if u.oversized() {
+                oversized += 1;
+            } else if u.cpu_p95.is_some() {
+                healthy += 1;
+            }
+        }
+        let dormant = fleet
+            .indexes()
+            .iter()
+            .zip(&usage)
+            .filter(|(x, u)| index_dormant(x, u, &config.utilization, NOW).is_some())
+            .count();
+        let idle = idle_instances(&fleet, &metrics, &prices, &config.utilization).count();
+        assert!(oversized >= 3, "{oversized} oversized");
+        assert!(healthy >= 10, "{healthy} healthy");
+        assert!(dormant >= 2, "{dormant} dormant");
+        assert!(idle >= 5, "{idle} idle");
+        assert_eq!(
+            metrics.metrics_asked as usize,
+            crate::utilization::plan::plan(&fleet, &prices, &config.utilization).len()
+        );
+    }
+}
+
+mod pull {
+    use time::macros::{date, datetime};
+
+    use crate::utilization::plan::{
+        Collecting, MAX_POINTS, MAX_QUERIES, Measure, MetricQuery, batches, dimensions, template_problem,
+        window,
+    };
+
+    fn query(account: &str, subject: &str, measure: Measure) -> MetricQuery {
+        MetricQuery {
+            account: account.into(),
+            region: "us-east-1".into(),
+            subject: subject.into(),
+            measure,
+            namespace: "AWS/EC2".into(),
+            metric: "CPUUtilization".into(),
+            dimensions: vec![("InstanceId".into(), subject.into())],
+        }
+    }
+
+    #[test]
+    fn a_batch_holds_one_scope_at_most_500_queries_and_100800_points() {
+        // 14 days of daily sums: 14 points each, so 500 queries a request.
+        let daily: Vec<MetricQuery> =
+            (0..1_201).map(|n| query("prod", &format!("i-{n:05}"), Measure::NetworkIn)).collect();
+        let sizes: Vec<usize> = batches(&daily, 14).iter().map(|b| b.len()).collect();
+        assert_eq!(sizes, [MAX_QUERIES, MAX_QUERIES, 201]);
+        // Hourly CPU over 14 days is 336 points: 300 queries fill 100,800.
+        let hourly: Vec<MetricQuery> =
+            (0..400).map(|n| query("prod", &format!("i-{n:05}"), Measure::Cpu)).collect();
+        let cut = batches(&hourly, 14);
+        assert_eq!(cut.iter().map(|b| b.len()).collect::<Vec<_>>(), [300, 100]);
+        assert!(cut.iter().all(|b| b.iter().map(|q| q.measure.points(14)).sum::<usize>() <= MAX_POINTS));
+        // Another account's role asks its own.
+        let mixed = [query("dev", "i-1", Measure::Cpu), query("prod", "i-2", Measure::Cpu)];
+        assert_eq!(batches(&mixed, 14).len(), 2);
+        assert!(batches(&[], 14).is_empty());
+    }
+
+    #[test]
+    fn hourly_cpu_becomes_each_days_highest_and_network_in_plus_out() {
+        let now = datetime!(2026-11-24 12:00 UTC);
+        let (first_day, start, end) = window(now, 2);
+        assert_eq!((first_day, end), (date!(2026 - 11 - 22), datetime!(2026-11-24 00:00 UTC)));
+        let mut c = Collecting::new(now, 2);
+        let hour = time::Duration::hours(1);
+        c.record(
+            &query("prod", "i-1", Measure::Cpu),
+            &[(start, 10.0), (start + hour, 35.5), (start + 24 * hour, 4.0)],
+        );
+        let day = time::Duration::days(1);
+        c.record(&query("prod", "i-1", Measure::NetworkIn), &[(start, 100.0), (start + day, 50.0)]);
+        // Out misses the second day: that day's network is unknown.
+        c.record(&query("prod", "i-1", Measure::NetworkOut), &[(start, 20.0), (end, 999.0)]);
+        c.asked(3);
+        let doc = c.finish();
+        let i = doc.instance("i-1").unwrap();
+        assert_eq!(i.cpu_max, [Some(35.5), Some(4.0)]);
+        assert_eq!(i.network_bytes, [Some(120.0), None]);
+        assert_eq!((doc.requests, doc.metrics_asked, doc.first_day), (1, 3, Some(first_day)));
+    }
+
+    #[test]
+    fn a_traffic_template_names_each_index() {
+        assert_eq!(
+            dimensions("IndexId={index_id}, Stage = {account}", "idx-1", "prod", "us-east-1"),
+            [("IndexId".to_owned(), "idx-1".to_owned()), ("Stage".to_owned(), "prod".to_owned())]
+        );
+        assert!(template_problem("IndexId={index_id}").is_none());
+        assert!(template_problem("Stage=prod").unwrap().contains("{index_id}"));
+        assert!(template_problem("IndexId").unwrap().contains("Name=value"));
+    }
+
+    #[test]
+    fn a_bad_utilization_setting_is_refused_by_name() {
+        let base = include_str!("../../../../config/polo.toml");
+        for (from, to, key) in [
+            ("days = 14 ", "days = 0 ", "utilization.days"),
+            ("cpu_target_percent = 60.0", "cpu_target_percent = 160.0", "utilization.cpu_target_percent"),
+            ("memory_headroom = 1.2", "memory_headroom = 0.5", "utilization.memory_headroom"),
+            (
+                "traffic_dimensions = \"IndexId={index_id}\"",
+                "traffic_dimensions = \"Stage=prod\"",
+                "utilization.traffic_dimensions",
+            ),
+        ] {
+            assert!(base.contains(from), "{from}");
+            let text = base.replace(from, to);
+            let e = crate::config::Config::parse(&text, "polo.toml").unwrap_err().to_string();
+            assert!(e.contains(key), "{key}: {e}");
+        }
+    }
+}

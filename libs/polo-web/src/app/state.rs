@@ -30,6 +30,8 @@ pub struct AppState {
     pub costs: Arc<dyn polo_core::ports::CostReader>,
     /// The usage ledger, which explains cost changes (read on first use).
     pub usage: Arc<dyn polo_core::ports::UsageReader>,
+    /// The fleet's daily metrics, for utilization (read on first use).
+    pub metrics: Arc<polo_core::ports::MetricsReader>,
     /// Where CSV exports too large to answer inline go.
     pub exports: Option<Arc<dyn polo_core::ports::ExportStore>>,
     /// Stored reports, for the reports pages and the overview.
@@ -41,6 +43,15 @@ pub struct AppState {
     /// The cost changes last split into causes (`/costs/changes`), with what they were
     /// split from: the same documents, breakdown and periods give them again.
     cost_changes: Arc<std::sync::Mutex<Vec<SplitChanges>>>,
+    /// Each index's utilization of the snapshot and metrics last measured.
+    utilization: Arc<std::sync::Mutex<Option<MeasuredUsage>>>,
+}
+
+/// Every index measured from one snapshot and one metrics document.
+struct MeasuredUsage {
+    fleet: Arc<polo_core::model::Fleet>,
+    metrics: Arc<polo_core::model::MetricsDocument>,
+    by_position: Arc<Vec<polo_core::utilization::IndexUsage>>,
 }
 
 /// One list of cost changes and the very documents it comes from.
@@ -89,6 +100,42 @@ impl AppState {
             *cached = Some(JudgedDrift { generated_at, judged_at: now, by_position });
         }
         by_position
+    }
+
+    /// Each index of `fleet` measured from the metrics document (`polo_core::utilization`),
+    /// by fleet position, with the document (`None` when none can be read: then nothing is
+    /// measured): once per snapshot and document, however many requests ask.
+    pub async fn fleet_usage(
+        &self,
+        fleet: &Arc<polo_core::model::Fleet>,
+    ) -> (Arc<Vec<polo_core::utilization::IndexUsage>>, Option<Arc<polo_core::model::MetricsDocument>>) {
+        let Some(metrics) = polo_core::ports::document_if_any(Some(self.metrics.as_ref())).await else {
+            return (Arc::default(), None);
+        };
+        if let Ok(cached) = self.utilization.lock()
+            && let Some(c) = cached.as_ref()
+            && Arc::ptr_eq(&c.fleet, fleet)
+            && Arc::ptr_eq(&c.metrics, &metrics)
+        {
+            return (Arc::clone(&c.by_position), Some(metrics));
+        }
+        let drift = self.fleet_drift(fleet);
+        let by_position = Arc::new(polo_core::utilization::fleet_usage(
+            fleet,
+            &drift,
+            &metrics,
+            &self.prices,
+            &self.config.drift,
+            &self.config.utilization,
+        ));
+        if let Ok(mut cached) = self.utilization.lock() {
+            *cached = Some(MeasuredUsage {
+                fleet: Arc::clone(fleet),
+                metrics: Arc::clone(&metrics),
+                by_position: Arc::clone(&by_position),
+            });
+        }
+        (by_position, Some(metrics))
     }
 
     /// Every key's cost change of `dimension` between the periods of `comparison`, split into
@@ -149,6 +196,13 @@ impl AppState {
         self
     }
 
+    /// The same state, reading the fleet's daily metrics from `metrics`.
+    #[must_use]
+    pub fn with_metrics(mut self, metrics: Arc<polo_core::ports::MetricsReader>) -> AppState {
+        self.metrics = metrics;
+        self
+    }
+
     /// The same state, reading findings from `findings`.
     #[must_use]
     pub fn with_findings(mut self, findings: Arc<dyn FindingReader>) -> AppState {
@@ -196,10 +250,12 @@ impl AppState {
             exports: stores.exports,
             costs: stores.costs,
             usage: stores.usage,
+            metrics: stores.metrics,
             reports: stores.reports,
             sessions: stores.sessions,
             drift: Arc::default(),
             cost_changes: Arc::default(),
+            utilization: Arc::default(),
         })
     }
 
@@ -226,10 +282,14 @@ impl AppState {
             usage: Arc::new(polo_core::ports::InMemoryUsage(
                 Arc::new(polo_core::model::UsageLedger::empty()),
             )),
+            metrics: Arc::new(polo_core::ports::InMemoryDocument(Arc::new(
+                polo_core::model::MetricsDocument::empty(),
+            ))),
             reports: Arc::new(polo_core::ports::MemoryReports::default()),
             sessions: Some(Arc::new(polo_core::ports::MemorySessions::default())),
             drift: Arc::default(),
             cost_changes: Arc::default(),
+            utilization: Arc::default(),
         })
     }
 }

@@ -4,6 +4,7 @@
 pub(crate) mod chart;
 pub(crate) mod errors;
 pub(crate) mod layout;
+pub(crate) mod percent_chart;
 pub(crate) mod respond;
 pub(crate) mod security;
 pub(crate) mod waterfall;
@@ -11,5 +12,6 @@ pub(crate) mod waterfall;
 pub use chart::Chart;
 pub use errors::unavailable;
 pub use layout::Chrome;
+pub use percent_chart::PercentChart;
 pub use respond::{csv, html, html_body, json};
 pub use waterfall::Waterfall;

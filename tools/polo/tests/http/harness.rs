@@ -35,6 +35,11 @@ pub fn sample_usage() -> Arc<polo_core::ports::InMemoryUsage> {
     Arc::new(polo_core::ports::InMemoryUsage(Arc::new(generated().usage.clone())))
 }
 
+/// The committed sample's metrics, generated again.
+pub fn sample_metrics() -> Arc<polo_core::ports::InMemoryDocument<polo_core::model::MetricsDocument>> {
+    Arc::new(polo_core::ports::InMemoryDocument(Arc::new(generated().metrics.clone())))
+}
+
 /// The app state over `everything` and the sample's cost store and usage ledger (cost keys
 /// of other snapshots are simply unattributed), at [`NOW`].
 pub fn state_with(everything: Everything, settings: WebSettings) -> AppState {
@@ -44,6 +49,7 @@ pub fn state_with(everything: Everything, settings: WebSettings) -> AppState {
         .unwrap()
         .with_costs(costs)
         .with_usage(sample_usage())
+        .with_metrics(sample_metrics())
 }
 
 /// A running app and a client for it.
@@ -95,7 +101,7 @@ impl TestApp {
         let data = LocalDataService::from_snapshot(sample());
         let costs = polo_core::ports::InMemoryCosts(Arc::new(sample_costs()));
         let store = Arc::new(polo_core::ports::MemoryReports::default());
-        let usage = sample_usage();
+        let (usage, metrics) = (sample_usage(), sample_metrics());
         let config = Config::bundled().unwrap();
         let sources = polo_core::reports::ReportSources {
             fleet: &data,
@@ -105,6 +111,7 @@ impl TestApp {
             store: store.as_ref(),
             config: &config,
             usage: Some(usage.as_ref()),
+            metrics: Some(metrics.as_ref()),
         };
         for kind in polo_core::reports::ReportType::ALL {
             polo_core::reports::run_report(kind, None, &sources, NOW, false).await.unwrap();
@@ -121,13 +128,14 @@ impl TestApp {
         let costs = polo_core::ports::InMemoryCosts(Arc::new(sample_costs()));
         let store = Arc::new(polo_core::ports::MemoryFindings::default());
         let config = Config::bundled().unwrap();
-        let usage = sample_usage();
+        let (usage, metrics) = (sample_usage(), sample_metrics());
         let sources = polo_core::cop::CopSources {
             fleet: &data,
             costs: &costs,
             store: store.as_ref(),
             config: &config,
             usage: Some(usage.as_ref()),
+            metrics: Some(metrics.as_ref()),
         };
         polo_core::cop::run_cop(&sources, NOW, false).await.unwrap();
         let settings = WebSettings { dev: true, ..WebSettings::default() };

@@ -132,6 +132,14 @@ async fn committed_sample_is_what_the_generator_makes() {
             == *polo_core::ports::UsageReader::usage(crate::harness::sample_usage().as_ref()).await.unwrap(),
         "data/sample_data.usage.json is stale: run `just sample`"
     );
+    let metrics = polo_core::ports::read_document::<polo_core::model::MetricsDocument>(std::path::Path::new(
+        concat!(env!("CARGO_MANIFEST_DIR"), "/../../data/sample_data.metrics.json"),
+    ))
+    .unwrap();
+    assert!(
+        metrics == *crate::harness::sample_metrics().0,
+        "data/sample_data.metrics.json is stale: run `just sample`"
+    );
 }
 
 #[test]

@@ -117,7 +117,10 @@ fn compare(column: &str, a: &Value, b: &Value) -> Ordering {
         (Value::Null, Value::Null) => Ordering::Equal,
         (Value::Null, _) => Ordering::Less,
         (_, Value::Null) => Ordering::Greater,
-        (Value::Number(x), Value::Number(y)) => x.as_u64().cmp(&y.as_u64()),
+        (Value::Number(x), Value::Number(y)) => match (x.as_u64(), y.as_u64()) {
+            (Some(x), Some(y)) => x.cmp(&y),
+            _ => x.as_f64().partial_cmp(&y.as_f64()).unwrap(),
+        },
         // Drift sorts by the month's impact, the sum of its drifts'.
         (Value::Array(x), Value::Array(y)) if column == "drift" => {
             let impact = |v: &[Value]| -> Decimal {
@@ -127,7 +130,9 @@ fn compare(column: &str, a: &Value, b: &Value) -> Ordering {
         }
         (Value::Array(x), Value::Array(y)) => x.len().cmp(&y.len()),
         (Value::String(x), Value::String(y)) => match column {
-            "hourly_cost" => Decimal::from_str(x).unwrap().cmp(&Decimal::from_str(y).unwrap()),
+            "hourly_cost" | "monthly_savings" => {
+                Decimal::from_str(x).unwrap().cmp(&Decimal::from_str(y).unwrap())
+            }
             "private_ip" => x.parse::<std::net::Ipv4Addr>().unwrap().cmp(&y.parse().unwrap()),
             "marqo_version" => {
                 let key = |v: &str| v.split('.').map(|p| p.parse::<u64>().unwrap()).collect::<Vec<_>>();
@@ -285,7 +290,13 @@ async fn indexes_show_filter_and_sort_by_their_drift() {
     assert!(page.body.contains("name=\"drift\""), "the filter");
     let csv = app.get("/indexes?format=csv&drift=zombie").await;
     assert_eq!(csv.body.lines().count(), 4);
-    assert!(csv.body.lines().next().unwrap().ends_with(",instances,drift_kinds,monthly_cost_impact"));
+    assert!(
+        csv.body
+            .lines()
+            .next()
+            .unwrap()
+            .ends_with(",instances,drift_kinds,monthly_cost_impact,cpu_p95,monthly_savings")
+    );
     assert!(csv.body.lines().skip(1).all(|l| l.contains("zombie")), "{}", csv.body);
     assert!(zombies["items"][0]["drift_kinds"].as_array().unwrap().iter().any(|k| k == "zombie"));
     assert!(zombies["items"][0]["monthly_cost_impact"].as_str().is_some());

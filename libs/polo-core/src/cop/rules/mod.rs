@@ -2,8 +2,11 @@
 
 mod cost_spike;
 mod fleet_drift;
+mod index_dormant;
+mod index_oversized;
 mod index_stuck;
 mod index_without_instances;
+mod instance_idle;
 mod orphan_instance;
 mod owner_missing;
 mod staging_long_running;
@@ -13,7 +16,7 @@ mod ttl_expired;
 use super::Rule;
 
 /// Every rule, in CONTRACT.md's order.
-pub static RULES: [&dyn Rule; 13] = [
+pub static RULES: [&dyn Rule; 16] = [
     &owner_missing::OwnerMissing,
     &ttl_expired::TtlExpired,
     &staging_long_running::StagingLongRunning,
@@ -27,6 +30,9 @@ pub static RULES: [&dyn Rule; 13] = [
     &fleet_drift::TYPE,
     &fleet_drift::ZOMBIE,
     &fleet_drift::STUCK,
+    &index_oversized::IndexOversized,
+    &index_dormant::IndexDormant,
+    &instance_idle::InstanceIdle,
 ];
 
 /// The name an instance is known by: its Name tag, else its id.
