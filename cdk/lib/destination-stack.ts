@@ -44,13 +44,16 @@ export class PoloDestinationStack extends cdk.Stack {
     const read = new iam.Role(this, 'PoloRead', {
       roleName: 'polo-read',
       assumedBy: trusted(assuming('fleet-roles')),
-      description: 'Read-only access for Polo: EC2 inventory, the index registry, and who changed an instance (CloudTrail)',
+      description: 'Read-only access for Polo: EC2 inventory, the index registry, who changed an instance (CloudTrail), utilization (CloudWatch)',
       maxSessionDuration: cdk.Duration.hours(1),
     });
     read.addToPolicy(new iam.PolicyStatement({ actions: ['ec2:DescribeInstances'], resources: ['*'] }));
     // Who launched, stopped, resized or terminated an instance behind a cost change: free
     // management events, asked only for the events the cost pages show (docs/costs.md).
     read.addToPolicy(new iam.PolicyStatement({ actions: ['cloudtrail:LookupEvents'], resources: ['*'] }));
+    // Each running instance's CPU, network (and the agent's memory and GPU) and each index's
+    // traffic over the last days, once a day: utilization (docs/cop.md). Billed per metric.
+    read.addToPolicy(new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }));
     read.addToPolicy(
       new iam.PolicyStatement({
         actions: ['dynamodb:Scan'],

@@ -12,6 +12,7 @@
     clippy::collapsible_if
 )]
 
+mod cbor;
 mod fleet;
 mod harness;
 mod proxy;
@@ -30,6 +31,7 @@ mod faults;
 mod history;
 mod index_identity;
 mod large_export;
+mod metrics;
 mod partial_outage;
 mod prices;
 mod reports;

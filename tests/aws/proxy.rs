@@ -18,6 +18,10 @@ pub struct Faults {
     pub refuse_region: Mutex<Option<String>>,
     /// AssumeRole into a role of this account gets AccessDenied.
     pub deny_account: Mutex<Option<String>>,
+    /// CloudWatch `GetMetricData` signed for this region gets AccessDenied, as a role
+    /// without `cloudwatch:GetMetricData` does (rpc-v2-cbor, with the query-compatible
+    /// error header CloudWatch sends).
+    pub deny_metrics_region: Mutex<Option<String>>,
     /// This many BatchWriteItem calls are answered with all items unprocessed.
     pub unprocessed_calls: AtomicUsize,
     /// BatchWriteItem calls answered that way so far.
@@ -234,6 +238,25 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
         if &refused == region {
             return (StatusCode::SERVICE_UNAVAILABLE, "region refused by the test proxy").into_response();
         }
+    }
+    if request.uri().path().ends_with("/operation/GetMetricData")
+        && region.is_some()
+        && *shared.faults.deny_metrics_region.lock().unwrap() == region
+    {
+        return (
+            StatusCode::FORBIDDEN,
+            [
+                ("content-type", "application/cbor"),
+                ("smithy-protocol", "rpc-v2-cbor"),
+                ("x-amzn-query-error", "AccessDenied;Sender"),
+            ],
+            // An empty CBOR map: the code is the header's.
+            vec![0xA0_u8],
+        )
+            .into_response();
+    }
+    if request.uri().path().starts_with(crate::cbor::PREFIX) {
+        return crate::cbor::translate(&shared.client, &shared.target, request).await;
     }
     let access_key = access_key_of(&request);
     let (parts, body) = request.into_parts();

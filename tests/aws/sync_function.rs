@@ -22,7 +22,9 @@ const SCHEDULED: &str = r#"{
 
 #[tokio::test]
 async fn the_sync_function_fills_the_bucket_and_the_table() {
-    let base = base_config(&emulator()).await;
+    // Through the proxy, which carries CloudWatch's CBOR to the emulator.
+    let proxy = crate::proxy::Proxy::start(&emulator()).await;
+    let base = base_config(&proxy.url).await;
     let id = fresh_account_id(510);
     let cfg = in_account(&base, &id).await;
     launch(&cfg, "us-east-1", 3, "m6i.large", &[("owner", "alice"), ("marqo-index", "idx-f1")], false).await;
@@ -90,6 +92,27 @@ async fn the_sync_function_fills_the_bucket_and_the_table() {
         std::time::Duration::ZERO,
     );
     assert_eq!(polo_core::ports::UsageReader::usage(&usage_reader).await.unwrap().instances.len(), 3);
+    // The day's metrics: 3 instances × CPU, network in and out, memory, and the index's
+    // queries, in one request through the fleet role (the emulator's EC2 publishes no
+    // points, so every day is unknown: no point is not a quiet day).
+    assert_eq!(
+        summary.metrics,
+        Some(polo_sync_engine::metrics::MetricsRun::Pulled {
+            requests: 1,
+            metrics: 13,
+            dollars: "0.01".to_owned(),
+            denied: Vec::new(),
+            left: 0
+        })
+    );
+    let metrics_reader = polo_aws::S3DocumentReader::<polo_core::model::MetricsDocument>::new(
+        s3_client(&base),
+        &bucket,
+        std::time::Duration::ZERO,
+    );
+    let metrics = polo_core::ports::DocumentReader::read(&metrics_reader).await.unwrap();
+    assert_eq!((metrics.instances.len(), metrics.days, metrics.indexes.len()), (3, 14, 1));
+    assert!(metrics.instances.values().all(|m| m.cpu_max == [None; 14]));
 
     // EventBridge delivering the same event again: a no-op.
     let duplicate = serde_json::from_str(SCHEDULED).unwrap();
@@ -102,6 +125,11 @@ async fn the_sync_function_fills_the_bucket_and_the_table() {
         panic!("the next event should run")
     };
     assert_eq!((again.changes, again.items_written), (0, 0), "nothing changed, nothing written");
+    assert!(
+        matches!(&again.metrics, Some(polo_sync_engine::metrics::MetricsRun::NotDue { why }) if why.starts_with("pulled today")),
+        "once a day: {:?}",
+        again.metrics
+    );
 }
 
 #[tokio::test]

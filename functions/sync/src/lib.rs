@@ -52,7 +52,7 @@ pub const LEASE_TTL: std::time::Duration = std::time::Duration::from_mins(6);
 #[derive(Debug, serde::Serialize)]
 #[serde(tag = "outcome", rename_all = "snake_case")]
 pub enum Outcome {
-    Ran(RunSummary),
+    Ran(Box<RunSummary>),
     Skipped { reason: String },
 }
 
@@ -127,7 +127,7 @@ pub async fn handle(
         changes = summary.changes,
         "sync finished"
     );
-    let outcome = Outcome::Ran(summary);
+    let outcome = Outcome::Ran(Box::new(summary));
     outcome.log_accounts();
     Ok(outcome)
 }
@@ -147,6 +147,7 @@ mod tests {
             items_written: 3,
             snapshot_written: true,
             usage: None,
+            metrics: None,
             accounts: vec![
                 polo_sync_engine::production::AccountRun {
                     account: "alpha".into(),
@@ -166,7 +167,7 @@ mod tests {
             costs: None,
             duplicates: Vec::new(),
         };
-        let sets = Outcome::Ran(summary).metric_sets();
+        let sets = Outcome::Ran(Box::new(summary)).metric_sets();
         assert_eq!(sets.len(), 1, "no metric per account: a log line each");
         let value = |set: &MetricSet, name: &str| set.values.iter().find(|v| v.0 == name).map(|v| v.2);
         assert_eq!(value(&sets[0], names::SCOPES_FAILED), Some(1.0), "pull failures, not the costs one");

@@ -9,6 +9,7 @@ pub mod costs;
 #[cfg(test)]
 mod fuzz;
 pub mod instances;
+pub mod metrics;
 pub mod production;
 pub mod registry;
 pub mod run;

@@ -7,8 +7,8 @@ use aws_config::SdkConfig;
 use polo_aws::{ResourceTable, S3Store};
 use polo_core::config::Config;
 use polo_core::model::SyncStatus;
-use polo_core::model::{CostFacts, CostStore, UsageLedger};
-use polo_core::ports::{COSTS_KEY, DataError, SyncStore, USAGE_KEY, parse_snapshot_bytes};
+use polo_core::model::{CostFacts, CostStore, MetricsDocument, UsageLedger};
+use polo_core::ports::{COSTS_KEY, DataError, METRICS_KEY, SyncStore, USAGE_KEY, parse_snapshot_bytes};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -34,6 +34,8 @@ pub struct RunSummary {
     pub costs: Option<CostsRun>,
     /// The usage ledger kept after it (`None`: it failed, and `failed` says why).
     pub usage: Option<UsageRun>,
+    /// The daily metrics pull (`None`: it failed, and `failed` says why).
+    pub metrics: Option<crate::metrics::MetricsRun>,
     /// Resources skipped because another scope gave the same id first (never fatal).
     pub duplicates: Vec<crate::Duplicate>,
 }
@@ -149,10 +151,18 @@ pub async fn run(
     }
     let (instances, indexes, changes) =
         (combined.everything.instances.len(), combined.everything.indexes.len(), combined.changes.len());
+    // What is left of the run reads one fleet: the ledger, CloudTrail, the metrics.
+    let seen = std::mem::take(&mut combined.changes);
+    let fleet = polo_core::model::Fleet::new(std::mem::replace(&mut combined.everything, emptied(now)));
     let left = budget.saturating_sub(started.elapsed());
-    let usage = keep_usage(config, base, store.as_ref(), &mut combined, now, left).await;
+    let usage = keep_usage(config, base, store.as_ref(), &fleet, &seen, now, left).await;
     if let Err(error) = &usage {
         failed.push(format!("usage: {error}"));
+    }
+    let left = budget.saturating_sub(started.elapsed());
+    let metrics = keep_metrics(config, base, store.as_ref(), &fleet, now, left).await;
+    if let Err(error) = &metrics {
+        failed.push(format!("metrics: {error}"));
     }
     Ok(RunSummary {
         pulls: outcomes.len(),
@@ -165,6 +175,7 @@ pub async fn run(
         accounts: AccountRun::of(&outcomes),
         costs,
         usage: usage.ok(),
+        metrics: metrics.ok(),
         duplicates: combined.duplicates,
     })
 }
@@ -188,11 +199,12 @@ async fn keep_usage(
     config: &Config,
     base: &SdkConfig,
     store: &S3Store,
-    combined: &mut crate::Combined,
+    fleet: &polo_core::model::Fleet,
+    changes: &[polo_core::model::Change],
     now: OffsetDateTime,
     budget: std::time::Duration,
 ) -> Result<UsageRun, String> {
-    use polo_core::cost_changes::{Comparison, actors_wanted, changes};
+    use polo_core::cost_changes::{Comparison, actors_wanted, changes as split};
     let mut ledger = match store.get(USAGE_KEY).await.map_err(|e| e.to_string())? {
         Some(bytes) => serde_json::from_slice::<UsageLedger>(&bytes).unwrap_or_else(|e| {
             tracing::error!(error = %e, "usage.json unreadable; kept again from this run");
@@ -203,28 +215,15 @@ async fn keep_usage(
     let prices = polo_core::pricing::PriceTable::bundled()
         .map_err(|e| e.to_string())?
         .with_spot_discount(config.costs.spot_discount);
-    crate::usage::observe(&mut ledger, combined, &prices, now);
+    crate::usage::observe(&mut ledger, fleet.everything(), changes, &prices, now);
     // Written before CloudTrail is asked: a run that times out there keeps this run's spans.
     let bytes = serde_json::to_vec(&ledger).map_err(|e| e.to_string())?;
     store.put(USAGE_KEY, bytes).await.map_err(|e| format!("{USAGE_KEY} not written: {e}"))?;
     let costs = read_costs(store).await.unwrap_or_else(|_| CostStore::empty());
-    let fleet = polo_core::model::Fleet::new(std::mem::replace(
-        &mut combined.everything,
-        polo_core::model::Everything {
-            generated_at: now,
-            price_table_version: String::new(),
-            accounts: Vec::new(),
-            instances: Vec::new(),
-            indexes: Vec::new(),
-            cost_facts: CostFacts::default(),
-            history: Vec::new(),
-            findings: Vec::new(),
-        },
-    ));
     let mut wanted = Vec::new();
     if let Ok(cmp) = Comparison::default_for(&costs) {
         for dimension in [polo_core::costs::Breakdown::Index, polo_core::costs::Breakdown::Account] {
-            let all = changes(&costs, &ledger, &fleet, dimension, &cmp);
+            let all = split(&costs, &ledger, fleet, dimension, &cmp);
             for (id, since) in
                 actors_wanted(&all, &ledger, &cmp, crate::usage::TOP_CHANGES, crate::usage::MAX_LOOKUPS, now)
             {
@@ -251,6 +250,66 @@ async fn keep_usage(
         "usage kept"
     );
     Ok(UsageRun { instances: ledger.instances.len(), trail })
+}
+
+/// An empty snapshot in place of one handed on.
+fn emptied(now: OffsetDateTime) -> polo_core::model::Everything {
+    polo_core::model::Everything {
+        generated_at: now,
+        price_table_version: String::new(),
+        accounts: Vec::new(),
+        instances: Vec::new(),
+        indexes: Vec::new(),
+        cost_facts: CostFacts::default(),
+        history: Vec::new(),
+        findings: Vec::new(),
+    }
+}
+
+/// Pulls the fleet's daily metrics when due (once a UTC day, and again while the last pull
+/// left queries unasked), within `budget` (at most [`crate::metrics::METRICS_BUDGET`]), and
+/// writes `metrics.json`. A pull that got no answer at all keeps the stored document.
+async fn keep_metrics(
+    config: &Config,
+    base: &SdkConfig,
+    store: &S3Store,
+    fleet: &polo_core::model::Fleet,
+    now: OffsetDateTime,
+    budget: std::time::Duration,
+) -> Result<crate::metrics::MetricsRun, String> {
+    use crate::metrics::{METRICS_BUDGET, MetricsRun, due, pull};
+    let stored = match store.get(METRICS_KEY).await.map_err(|e| e.to_string())? {
+        Some(bytes) => serde_json::from_slice::<MetricsDocument>(&bytes)
+            .inspect_err(|e| tracing::error!(error = %e, "metrics.json unreadable; pulled again"))
+            .ok(),
+        None => None,
+    };
+    if let Err(why) = due(stored.as_ref(), now) {
+        return Ok(MetricsRun::NotDue { why });
+    }
+    let prices = polo_core::pricing::PriceTable::configured(config).map_err(|e| e.to_string())?;
+    let deadline = tokio::time::Instant::now() + budget.min(METRICS_BUDGET);
+    let doc = pull(config, base, fleet, &prices, now, deadline).await;
+    if doc.instances.is_empty() && stored.as_ref().is_some_and(|s| !s.instances.is_empty()) {
+        let why = format!(
+            "nothing answered ({} requests, {} scopes denied, {} queries left): the stored metrics were kept",
+            doc.requests,
+            doc.denied.len(),
+            doc.left
+        );
+        tracing::warn!(%why, "metrics pull");
+        return Ok(MetricsRun::Kept { why });
+    }
+    let bytes = serde_json::to_vec(&doc).map_err(|e| e.to_string())?;
+    store.put(METRICS_KEY, bytes).await.map_err(|e| format!("{METRICS_KEY} not written: {e}"))?;
+    tracing::info!(
+        requests = doc.requests,
+        metrics = doc.metrics_asked,
+        denied = doc.denied.len(),
+        left = doc.left,
+        "metrics pulled"
+    );
+    Ok(MetricsRun::of(&doc))
 }
 
 /// The stored cost store (empty when there is none yet).

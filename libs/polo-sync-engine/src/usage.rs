@@ -21,7 +21,7 @@ use polo_core::model::{
 use polo_core::pricing::PriceTable;
 use time::OffsetDateTime;
 
-use crate::{Combined, Reach};
+use crate::Reach;
 
 /// Instances one run asks CloudTrail about, at most.
 pub const MAX_LOOKUPS: usize = 40;
@@ -56,9 +56,15 @@ pub fn pulled(everything: &Everything) -> HashSet<(String, String)> {
 }
 
 /// Takes this run's fleet and changes into `ledger`.
-pub fn observe(ledger: &mut UsageLedger, combined: &Combined, prices: &PriceTable, now: OffsetDateTime) {
-    let pulled = pulled(&combined.everything);
-    ledger.observe(&combined.everything.instances, &combined.changes, &pulled, prices, now);
+pub fn observe(
+    ledger: &mut UsageLedger,
+    everything: &Everything,
+    changes: &[polo_core::model::Change],
+    prices: &PriceTable,
+    now: OffsetDateTime,
+) {
+    let pulled = pulled(everything);
+    ledger.observe(&everything.instances, changes, &pulled, prices, now);
 }
 
 /// One instance to ask CloudTrail about, from when.

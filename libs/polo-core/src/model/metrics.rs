@@ -42,6 +42,14 @@ pub struct MetricsDocument {
     /// Accounts and regions whose role may not read CloudWatch: reported, not failed.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub denied: Vec<String>,
+    /// Queries not answered (out of time, or a request failed): the next run asks again.
+    #[serde(default, skip_serializing_if = "is_zero")]
+    pub left: u32,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's skip_serializing_if shape
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// One instance's days, oldest first; `None` where CloudWatch had no point.
