@@ -44,7 +44,7 @@ export class PoloDestinationStack extends cdk.Stack {
     const read = new iam.Role(this, 'PoloRead', {
       roleName: 'polo-read',
       assumedBy: trusted(assuming('fleet-roles')),
-      description: 'Read-only access for Polo: EC2 inventory, the index registry, who changed an instance (CloudTrail), utilization (CloudWatch)',
+      description: 'Read-only access for Polo: EC2 inventory, the index registry, who changed an instance (CloudTrail), utilization (CloudWatch, Compute Optimizer)',
       maxSessionDuration: cdk.Duration.hours(1),
     });
     read.addToPolicy(new iam.PolicyStatement({ actions: ['ec2:DescribeInstances'], resources: ['*'] }));
@@ -54,6 +54,11 @@ export class PoloDestinationStack extends cdk.Stack {
     // Each running instance's CPU, network (and the agent's memory and GPU) and each index's
     // traffic over the last days, once a day: utilization (docs/cop.md). Billed per metric.
     read.addToPolicy(new iam.PolicyStatement({ actions: ['cloudwatch:GetMetricData'], resources: ['*'] }));
+    // Compute Optimizer's EC2 advice, shown beside Polo's where the account has opted in
+    // (free; it also needs ec2:DescribeInstances, granted above).
+    read.addToPolicy(
+      new iam.PolicyStatement({ actions: ['compute-optimizer:GetEC2InstanceRecommendations'], resources: ['*'] }),
+    );
     read.addToPolicy(
       new iam.PolicyStatement({
         actions: ['dynamodb:Scan'],

@@ -133,7 +133,8 @@ export function suppressDestinationFindings(stack: cdk.Stack) {
       { regex: '/^Resource::arn:<AWS::Partition>:dynamodb:\\*:<AWS::AccountId>:table\\/[A-Za-z0-9_.-]+$/g' },
     ],
     reason:
-      'ec2:DescribeInstances, cloudtrail:LookupEvents, cloudwatch:GetMetricData and ce:GetCostAndUsage support no resource-level permissions; ' +
+      'ec2:DescribeInstances, cloudtrail:LookupEvents, cloudwatch:GetMetricData, compute-optimizer:GetEC2InstanceRecommendations ' +
+      'and ce:GetCostAndUsage support no resource-level permissions; ' +
       'the index registry table is named exactly, in any region of this account, because the fleet spans ' +
       'the regions polo.toml lists (they change without redeploying this stack).',
   }]);

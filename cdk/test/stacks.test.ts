@@ -321,7 +321,13 @@ test('the destination stack gives Polo a read-only role, and Cost Explorer only 
   const actions = Object.values(plain.findResources('AWS::IAM::Policy'))
     .flatMap((p) => p.Properties.PolicyDocument.Statement)
     .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
-  assert.deepEqual(actions.sort(), ['cloudtrail:LookupEvents', 'cloudwatch:GetMetricData', 'dynamodb:Scan', 'ec2:DescribeInstances']);
+  assert.deepEqual(actions.sort(), [
+    'cloudtrail:LookupEvents',
+    'cloudwatch:GetMetricData',
+    'compute-optimizer:GetEC2InstanceRecommendations',
+    'dynamodb:Scan',
+    'ec2:DescribeInstances',
+  ]);
   const core = Template.fromStack(
     new PoloDestinationStack(new cdk.App(), 'Core', {
       poloAccountId: '123456789012',

@@ -124,11 +124,21 @@ async fn the_pull_reads_each_instances_days_through_the_fleet_role_in_batches_of
         doc.denied
     );
     assert_eq!(doc.left, 0, "the denied scope had one request: nothing left to ask");
+    assert!(doc.optimizer.is_empty());
+    assert_eq!(
+        doc.optimizer_unavailable,
+        [
+            "prod eu-west-1: the account has not opted in to Compute Optimizer",
+            "prod us-east-1: the account has not opted in to Compute Optimizer"
+        ]
+    );
     for (n, i) in fleet.instances().iter().enumerate().filter(|(_, i)| i.region == "us-east-1") {
         let m = doc.instance(&i.id).unwrap_or_else(|| panic!("{} has no metrics", i.id));
         #[allow(clippy::cast_precision_loss)]
         let peak = 10.0 + (n % 40) as f64;
         assert_eq!(m.cpu_max, [Some(peak), Some(peak)], "{}: each day's highest hourly average", i.id);
+        let average = f64::midpoint(2.0, peak);
+        assert_eq!(m.cpu_avg, [Some(average), Some(average)], "{}: the day's average of its hours", i.id);
         assert_eq!(m.network_bytes, [Some(3_000_000.0), Some(3_000_000.0)], "{}: in plus out", i.id);
         assert_eq!(m.memory_percent, [Some(30.0), Some(30.0)]);
     }
@@ -137,10 +147,11 @@ async fn the_pull_reads_each_instances_days_through_the_fleet_role_in_batches_of
     );
     let index = &fleet.indexes()[0];
     assert_eq!(doc.indexes[&index_key(&index.index_id, "prod", "us-east-1")], [Some(7.0), Some(0.0)]);
-    // Judged as the sync writes it: every instance under 10 % CPU is idle.
+    // Judged as the sync writes it: an instance whose days average at most 10 % CPU (peaks
+    // up to 18 %) is idle.
     let idle = polo_core::utilization::idle_instances(&fleet, &doc, &prices, &config.utilization).count();
     let quiet =
-        fleet.instances().iter().enumerate().filter(|(n, i)| i.region == "us-east-1" && n % 40 == 0).count();
+        fleet.instances().iter().enumerate().filter(|(n, i)| i.region == "us-east-1" && n % 40 <= 8).count();
     assert_eq!(idle, quiet);
 }
 
@@ -156,5 +167,78 @@ async fn out_of_time_the_pull_asks_nothing_and_says_how_much_is_left() {
             .await;
     assert_eq!(doc.requests, 0);
     assert_eq!(doc.left as usize, plan(&fleet, &prices, &config.utilization).len());
-    assert!(polo_sync_engine::metrics::due(Some(&doc), NOW).is_ok(), "left queries: due again");
+    assert!(polo_sync_engine::metrics::due(Some(&doc), NOW).unwrap_err().contains("asked again from"));
+    let later = NOW + polo_sync_engine::metrics::RETRY_AFTER;
+    assert!(polo_sync_engine::metrics::due(Some(&doc), later).is_ok(), "left queries: due again");
+}
+
+/// Compute Optimizer as AWS documents `GetEC2InstanceRecommendations` (JSON 1.0): two pages
+/// of recommendations, the first-ranked option with its estimated monthly savings.
+async fn fake_optimizer() -> (String, std::sync::Arc<std::sync::atomic::AtomicUsize>) {
+    use axum::extract::State;
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    let calls = std::sync::Arc::new(AtomicUsize::new(0));
+    let answer = |State(calls): State<std::sync::Arc<AtomicUsize>>, body: axum::body::Bytes| async move {
+        calls.fetch_add(1, Ordering::SeqCst);
+        let request: serde_json::Value = serde_json::from_slice(&body).unwrap_or_default();
+        let recommendation = |id: &str, finding: &str, options: serde_json::Value| {
+            serde_json::json!({
+                "instanceArn": format!("arn:aws:ec2:us-east-1:111122223333:instance/{id}"),
+                "accountId": "111122223333",
+                "currentInstanceType": "c6i.2xlarge",
+                "finding": finding,
+                "lookBackPeriodInDays": 14.0,
+                "recommendationOptions": options,
+            })
+        };
+        let page = if request["nextToken"] == "page-2" {
+            serde_json::json!({ "instanceRecommendations": [
+                recommendation("i-optimized", "Optimized", serde_json::json!([])),
+                recommendation("i-not-ours", "Overprovisioned", serde_json::json!([])),
+            ]})
+        } else {
+            serde_json::json!({ "nextToken": "page-2", "instanceRecommendations": [
+                recommendation("i-over", "Overprovisioned", serde_json::json!([
+                    { "instanceType": "c6i.large", "rank": 2, "performanceRisk": 3.0,
+                      "savingsOpportunity": { "savingsOpportunityPercentage": 70.0, "estimatedMonthlySavings": { "currency": "USD", "value": 180.2 } } },
+                    { "instanceType": "c6i.xlarge", "rank": 1, "performanceRisk": 1.0,
+                      "savingsOpportunity": { "savingsOpportunityPercentage": 50.0, "estimatedMonthlySavings": { "currency": "USD", "value": 124.104 } } },
+                ])),
+            ]})
+        };
+        ([("content-type", "application/x-amz-json-1.0")], page.to_string())
+    };
+    let app = axum::Router::new().fallback(answer).with_state(calls.clone());
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, calls)
+}
+
+#[tokio::test]
+async fn compute_optimizers_advice_is_read_through_the_role_page_by_page_for_our_instances_only() {
+    let (url, calls) = fake_optimizer().await;
+    let base = base_config(&emulator()).await;
+    let role = in_account(&base, &fresh_account_id(822)).await;
+    let sdk = role.to_builder().endpoint_url(&url).build();
+    let wanted: std::collections::HashSet<&str> = ["i-over", "i-optimized", "i-absent"].into_iter().collect();
+    let deadline = tokio::time::Instant::now() + std::time::Duration::from_mins(1);
+    let advice = polo_sync_engine::optimizer::advice(&sdk, &wanted, deadline).await.unwrap();
+    assert_eq!(calls.load(std::sync::atomic::Ordering::SeqCst), 2, "both pages");
+    assert_eq!(
+        advice.keys().collect::<Vec<_>>(),
+        ["i-optimized", "i-over"],
+        "not another instance of the account"
+    );
+    let over = &advice["i-over"];
+    assert_eq!(
+        (over.finding.as_str(), over.recommended_type.as_deref()),
+        ("over-provisioned", Some("c6i.xlarge"))
+    );
+    assert_eq!(over.monthly_savings.unwrap().to_string(), "124.10", "the first-ranked option, to the cent");
+    assert_eq!(over.performance_risk, Some(1.0));
+    assert_eq!(
+        (advice["i-optimized"].finding.as_str(), advice["i-optimized"].recommended_type.as_deref()),
+        ("optimized", None)
+    );
 }

@@ -255,6 +255,16 @@ async fn forward(State(shared): State<Arc<Shared>>, request: Request) -> Respons
         )
             .into_response();
     }
+    // The emulator has no Compute Optimizer: every account here answers as one that has not
+    // opted in (`tests/aws/metrics.rs` has a recorded-answer fake for one that has).
+    if target_op == "ComputeOptimizerService.GetEC2InstanceRecommendations" {
+        return (
+            StatusCode::BAD_REQUEST,
+            [("content-type", "application/x-amz-json-1.0")],
+            r#"{"__type":"OptInRequiredException","message":"The account is not opted in (test proxy)."}"#,
+        )
+            .into_response();
+    }
     if request.uri().path().starts_with(crate::cbor::PREFIX) {
         return crate::cbor::translate(&shared.client, &shared.target, request).await;
     }

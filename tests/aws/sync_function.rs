@@ -100,7 +100,7 @@ async fn the_sync_function_fills_the_bucket_and_the_table() {
         Some(polo_sync_engine::metrics::MetricsRun::Pulled {
             requests: 1,
             metrics: 13,
-            dollars: "0.01".to_owned(),
+            dollars: "0.00".to_owned(),
             denied: Vec::new(),
             left: 0
         })

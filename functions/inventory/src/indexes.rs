@@ -289,6 +289,8 @@ struct RoleUsageView {
     days: String,
     chart: polo_web::response::PercentChart,
     recommendation: Option<String>,
+    /// What Compute Optimizer says of the same nodes, when their account opted in.
+    optimizer: Option<String>,
 }
 
 /// The utilization section of an index page.
@@ -300,6 +302,8 @@ struct UsageView {
     queries: String,
     /// Why no role is sized (an index not ready), when none is.
     not_sized: Option<String>,
+    /// Why Compute Optimizer says nothing for the index's account and region, when it does not.
+    optimizer_unavailable: Option<String>,
 }
 
 impl UsageView {
@@ -346,6 +350,18 @@ impl UsageView {
                             p.confidence.as_str()
                         )
                     }),
+                    optimizer: r.optimizer.as_ref().map(|o| match &o.suggested_type {
+                        Some(t) if o.over_provisioned > 0 => format!(
+                            "Compute Optimizer: {} of {} nodes over-provisioned; it ranks {t} first, saving ${} a month.",
+                            o.over_provisioned,
+                            o.advised,
+                            o.monthly_savings.to_grouped_cents()
+                        ),
+                        _ => format!(
+                            "Compute Optimizer: {} of {} nodes over-provisioned.",
+                            o.over_provisioned, o.advised
+                        ),
+                    }),
                 }
             })
             .collect();
@@ -369,7 +385,10 @@ impl UsageView {
                 index.status.as_str()
             )
         });
-        UsageView { window, roles, queries, not_sized }
+        let scope = format!("{} {}: ", index.account, index.region);
+        let optimizer_unavailable =
+            metrics.optimizer_unavailable.iter().find_map(|s| s.strip_prefix(&scope)).map(str::to_owned);
+        UsageView { window, roles, queries, not_sized, optimizer_unavailable }
     }
 }
 

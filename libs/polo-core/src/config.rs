@@ -70,7 +70,7 @@ pub struct UtilizationSettings {
     pub idle_cpu_percent: f64,
     /// … and network in and out at most this (MB): Trusted Advisor's thresholds.
     pub idle_network_mb: f64,
-    /// Idle on at least this many of the 14 days judged ("most of them").
+    /// Idle on at least this many of the days judged (Trusted Advisor: 4 of 14).
     pub idle_min_days: usize,
     /// A ready index older than this, with no traffic over this many days, is dormant …
     pub dormant_days: usize,
@@ -93,6 +93,10 @@ pub struct UtilizationSettings {
     pub traffic_namespace: String,
     pub traffic_metric: String,
     pub traffic_dimensions: String,
+    /// A day without a traffic point had no traffic (a metric published only when there is
+    /// some), once the metric answered for any index; false: such a day is unknown, and an
+    /// index is judged dormant only on whole data.
+    pub traffic_gaps_are_zero: bool,
 }
 
 impl Default for UtilizationSettings {
@@ -102,7 +106,7 @@ impl Default for UtilizationSettings {
             memory_headroom: 1.2,
             idle_cpu_percent: 10.0,
             idle_network_mb: 5.0,
-            idle_min_days: 8,
+            idle_min_days: 4,
             dormant_days: 14,
             dormant_max_queries: 1.0,
             dormant_min_monthly: 50,
@@ -114,6 +118,7 @@ impl Default for UtilizationSettings {
             traffic_namespace: "Marqo/Indexes".to_owned(),
             traffic_metric: "Queries".to_owned(),
             traffic_dimensions: "IndexId={index_id}".to_owned(),
+            traffic_gaps_are_zero: true,
         }
     }
 }

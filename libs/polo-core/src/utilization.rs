@@ -9,8 +9,8 @@ mod judge;
 pub mod plan;
 
 pub use judge::{
-    IdleInstance, IndexUsage, RoleLoadView, RoleUsage, fleet_usage, idle_instances, index_dormant,
-    index_usage,
+    IdleInstance, IndexUsage, OptimizerView, RoleLoadView, RoleUsage, fleet_usage, idle_instances,
+    index_dormant, index_usage,
 };
 
 use time::OffsetDateTime;
@@ -82,12 +82,12 @@ pub struct Idle {
     pub days: usize,
 }
 
-/// Trusted Advisor's low-utilization rule: CPU at most `idle_cpu_percent` and network at
-/// most `idle_network_mb` on at least `idle_min_days` days. Days without both points count
-/// as neither.
+/// Trusted Advisor's low-utilization rule: a daily average CPU of at most
+/// `idle_cpu_percent` and network of at most `idle_network_mb` on at least `idle_min_days`
+/// days (Trusted Advisor: 10 %, 5 MB, 4 of 14). Days without both points count as neither.
 pub fn idle(d: &InstanceMetrics, s: &UtilizationSettings) -> Option<Idle> {
     let limit = s.idle_network_mb * 1_000_000.0;
-    let pairs = d.cpu_max.iter().zip(&d.network_bytes).filter_map(|(c, n)| Some(((*c)?, (*n)?)));
+    let pairs = d.cpu_avg.iter().zip(&d.network_bytes).filter_map(|(c, n)| Some(((*c)?, (*n)?)));
     let (days, idle_days) = pairs.fold((0, 0), |(days, idle), (cpu, net)| {
         (days + 1, idle + usize::from(cpu <= s.idle_cpu_percent && net <= limit))
     });

@@ -10,6 +10,7 @@ pub mod costs;
 mod fuzz;
 pub mod instances;
 pub mod metrics;
+pub mod optimizer;
 pub mod production;
 pub mod registry;
 pub mod run;

@@ -266,9 +266,8 @@ fn emptied(now: OffsetDateTime) -> polo_core::model::Everything {
     }
 }
 
-/// Pulls the fleet's daily metrics when due (once a UTC day, and again while the last pull
-/// left queries unasked), within `budget` (at most [`crate::metrics::METRICS_BUDGET`]), and
-/// writes `metrics.json`. A pull that got no answer at all keeps the stored document.
+/// Pulls the fleet's daily metrics when due ([`crate::metrics::due`]), within `budget` (at
+/// most [`crate::metrics::METRICS_BUDGET`]), and writes `metrics.json`.
 async fn keep_metrics(
     config: &Config,
     base: &SdkConfig,
@@ -289,16 +288,12 @@ async fn keep_metrics(
     }
     let prices = polo_core::pricing::PriceTable::configured(config).map_err(|e| e.to_string())?;
     let deadline = tokio::time::Instant::now() + budget.min(METRICS_BUDGET);
-    let doc = pull(config, base, fleet, &prices, now, deadline).await;
-    if doc.instances.is_empty() && stored.as_ref().is_some_and(|s| !s.instances.is_empty()) {
-        let why = format!(
-            "nothing answered ({} requests, {} scopes denied, {} queries left): the stored metrics were kept",
-            doc.requests,
-            doc.denied.len(),
-            doc.left
-        );
-        tracing::warn!(%why, "metrics pull");
-        return Ok(MetricsRun::Kept { why });
+    let mut doc = pull(config, base, fleet, &prices, now, deadline).await;
+    // A retry keeps what the day's first pull had; a new day's pull stands alone (the pages
+    // say which scopes were denied rather than show an older window).
+    match &stored {
+        Some(earlier) => doc.fill_from(earlier),
+        None => doc.attempts = 1,
     }
     let bytes = serde_json::to_vec(&doc).map_err(|e| e.to_string())?;
     store.put(METRICS_KEY, bytes).await.map_err(|e| format!("{METRICS_KEY} not written: {e}"))?;

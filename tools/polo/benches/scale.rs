@@ -48,6 +48,7 @@ async fn main() {
         metrics.cost()
     );
     let pull = (metrics.requests, metrics.metrics_asked, metrics.cost());
+    let metrics_document = serde_json::to_vec(&metrics).unwrap();
     drop(metrics);
     // As production writes it: no history in the S3 snapshot, costs in their own document.
     everything.history.clear();
@@ -78,6 +79,9 @@ async fn main() {
     let started = Instant::now();
     let usage: polo_core::model::UsageLedger = polo_core::json::decode(&usage_ledger).unwrap();
     let usage_load = started.elapsed();
+    let started = Instant::now();
+    let metrics: polo_core::model::MetricsDocument = polo_core::json::decode(&metrics_document).unwrap();
+    let metrics_load = started.elapsed();
     let (costs, usage) = (Arc::new(costs), Arc::new(usage));
     let mb = |bytes: usize| (bytes as f64 / 1e6 * 100.0).round() / 100.0;
     println!(
@@ -98,7 +102,8 @@ async fn main() {
     )
     .unwrap()
     .with_costs(Arc::new(polo_core::ports::InMemoryCosts(Arc::clone(&costs))))
-    .with_usage(Arc::new(polo_core::ports::InMemoryUsage(Arc::clone(&usage))));
+    .with_usage(Arc::new(polo_core::ports::InMemoryUsage(Arc::clone(&usage))))
+    .with_metrics(Arc::new(polo_core::ports::InMemoryDocument(Arc::new(metrics))));
     // Splitting every index's change, before any cache: what the first request after a new
     // snapshot, cost store or ledger pays.
     let split = common::split_uncached(&state, 7).await;
@@ -132,6 +137,8 @@ async fn main() {
         json!({ "name": "huge: cost store load", "value": ms(cost_load), "unit": "ms" }),
         json!({ "name": "huge: usage ledger size", "value": mb(usage_ledger.len()), "unit": "MB" }),
         json!({ "name": "huge: usage ledger load", "value": ms(usage_load), "unit": "ms" }),
+        json!({ "name": "huge: metrics document size", "value": mb(metrics_document.len()), "unit": "MB" }),
+        json!({ "name": "huge: metrics document load", "value": ms(metrics_load), "unit": "ms" }),
         json!({ "name": "huge: metrics pull, GetMetricData requests", "value": pull.0, "unit": "requests" }),
         json!({ "name": "huge: metrics pull, metrics asked (billed $0.01 per 1,000)", "value": pull.1, "unit": "metrics" }),
         json!({ "name": "huge: metrics pull, cost", "value": pull.2.to_string(), "unit": "USD" }),

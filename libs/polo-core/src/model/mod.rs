@@ -23,7 +23,7 @@ pub use fleet::{Fleet, index_order};
 pub use history::{Change, ChangeKind, Tracked, diff, vanished_ids};
 pub use index::{Index, IndexStatus, index_key, resolve};
 pub use instance::{Instance, InstanceState, Lifecycle};
-pub use metrics::{InstanceMetrics, METRICS_FORMAT, METRICS_PER_CENT, MetricsDocument};
+pub use metrics::{InstanceMetrics, METRICS_FORMAT, METRICS_PER_CENT, MetricsDocument, OptimizerAdvice};
 pub use snapshot::{AccountKind, AccountSync, DocumentStatus, Everything, ResourceKind, SyncStatus};
 pub use sync_document::{DocumentError, SYNC_DOCUMENT_FORMAT, SyncDocument};
 pub use usage::{

@@ -30,7 +30,7 @@ pub(super) fn metrics(fleet: &Fleet, prices: &PriceTable, seed: u64, now: Offset
     let settings = UtilizationSettings::default();
     let mut rng = Rng(seed ^ 0x6d65_7472_6963_7321);
     let queries = plan(fleet, prices, &settings);
-    let mut doc = Collecting::new(now, settings.days);
+    let mut doc = Collecting::new(now, settings.days).traffic_gaps_are_zero(settings.traffic_gaps_are_zero);
     let (_, first, _) = window(now, settings.days);
     let load_of = loads(fleet, prices);
     for q in &queries {
@@ -38,13 +38,65 @@ pub(super) fn metrics(fleet: &Fleet, prices: &PriceTable, seed: u64, now: Offset
         let points = points(&mut rng, q, load, first, settings.days);
         doc.record(q, &points);
     }
+    advise(&mut doc, fleet, prices, &load_of);
     let (requests, asked) = cost_of(&queries, settings.days);
     for _ in 0..requests {
-        doc.asked(0);
+        doc.asked(0, 1);
     }
     let mut doc = doc.finish();
     doc.metrics_asked = asked;
     doc
+}
+
+/// Compute Optimizer as an opted-in `prod` would answer: an oversized or idle node
+/// over-provisioned, with the next smaller type of its class ranked first; a busy one
+/// optimized. The other accounts have not opted in.
+fn advise(doc: &mut Collecting, fleet: &Fleet, prices: &PriceTable, load_of: &impl Fn(&MetricQuery) -> Load) {
+    let mut advice = std::collections::BTreeMap::new();
+    let mut scopes = std::collections::BTreeSet::new();
+    for i in fleet.instances().iter().filter(|i| i.state == crate::model::InstanceState::Running) {
+        if i.account != "prod" {
+            scopes.insert((i.account.clone(), i.region.clone()));
+            continue;
+        }
+        let probe = MetricQuery {
+            account: i.account.clone(),
+            region: i.region.clone(),
+            subject: i.id.clone(),
+            measure: Measure::Cpu,
+            namespace: String::new(),
+            metric: String::new(),
+            dimensions: Vec::new(),
+        };
+        let class = crate::pricing::TypeSpec::class(&i.instance_type);
+        let vcpu = prices.spec(&i.instance_type).map_or(0, |s| s.vcpu);
+        let smaller = prices
+            .specs
+            .iter()
+            .filter(|(t, s)| crate::pricing::TypeSpec::class(t) == class && s.vcpu < vcpu)
+            .max_by_key(|(_, s)| s.vcpu)
+            .map(|(t, _)| t.clone());
+        let over = matches!(load_of(&probe), Load::Oversized | Load::Idle) && smaller.is_some();
+        let saving = smaller.as_deref().filter(|_| over).and_then(|t| {
+            let now = prices.hourly(&i.region, &i.instance_type, i.lifecycle)?;
+            let after = prices.hourly(&i.region, t, i.lifecycle)?;
+            Some((now - after).hourly_to_monthly().round_cents())
+        });
+        advice.insert(
+            i.id.clone(),
+            crate::model::OptimizerAdvice {
+                finding: if over { "over-provisioned" } else { "optimized" }.to_owned(),
+                current_type: i.instance_type.clone(),
+                recommended_type: if over { smaller } else { None },
+                monthly_savings: saving,
+                performance_risk: over.then_some(1.0),
+            },
+        );
+    }
+    doc.advised(advice);
+    for (account, region) in scopes {
+        doc.not_advised(format!("{account} {region}: the account has not opted in to Compute Optimizer"));
+    }
 }
 
 /// Each subject's load: every ninth ready index with nodes from the fifth dormant; of the

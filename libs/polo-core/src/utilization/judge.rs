@@ -21,6 +21,44 @@ pub struct RoleUsage {
     pub daily_cpu_max: Vec<Option<f64>>,
     /// The cheaper way to run it, when there is one.
     pub recommendation: Option<Recommendation>,
+    /// What Compute Optimizer says of its nodes, where their account has opted in: shown
+    /// beside Polo's proposal, never mixed into it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub optimizer: Option<OptimizerView>,
+}
+
+/// Compute Optimizer's advice for one role's nodes.
+#[derive(Clone, Debug, PartialEq, Serialize)]
+pub struct OptimizerView {
+    /// Nodes it has advice for, and of them the over-provisioned.
+    pub advised: u32,
+    pub over_provisioned: u32,
+    /// The type it ranks first for most over-provisioned nodes.
+    pub suggested_type: Option<String>,
+    /// What its first-ranked options save a month over the over-provisioned nodes.
+    pub monthly_savings: Money,
+}
+
+/// Compute Optimizer's advice over `nodes`, when it has any.
+fn optimizer_view(nodes: &[&Instance], metrics: &MetricsDocument) -> Option<OptimizerView> {
+    let advice: Vec<&crate::model::OptimizerAdvice> =
+        nodes.iter().filter_map(|n| metrics.optimizer.get(&n.id)).collect();
+    if advice.is_empty() {
+        return None;
+    }
+    let over: Vec<&&crate::model::OptimizerAdvice> =
+        advice.iter().filter(|a| a.finding == "over-provisioned").collect();
+    let mut types: std::collections::BTreeMap<&str, usize> = std::collections::BTreeMap::new();
+    for t in over.iter().filter_map(|a| a.recommended_type.as_deref()) {
+        *types.entry(t).or_default() += 1;
+    }
+    let most = types.values().copied().max();
+    Some(OptimizerView {
+        advised: u32::try_from(advice.len()).unwrap_or(u32::MAX),
+        over_provisioned: u32::try_from(over.len()).unwrap_or(u32::MAX),
+        suggested_type: types.into_iter().find(|(_, n)| Some(*n) == most).map(|(t, _)| t.to_owned()),
+        monthly_savings: over.iter().filter_map(|a| a.monthly_savings).sum(),
+    })
 }
 
 /// What a role's load is, as shown.
@@ -159,6 +197,7 @@ fn role_usage(
         },
         daily_cpu_max,
         recommendation,
+        optimizer: optimizer_view(nodes, metrics),
     })
 }
 

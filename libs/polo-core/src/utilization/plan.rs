@@ -2,6 +2,8 @@
 //! how the answers become the metrics document. The sync sends the batches; everything else
 //! is here, so the sample, the tests and the pull agree on what a pull asks and costs.
 
+use std::collections::BTreeMap;
+
 use time::{Date, Duration, OffsetDateTime, Time};
 
 use crate::config::UtilizationSettings;
@@ -174,6 +176,10 @@ pub fn cost_of(queries: &[MetricQuery], days: u32) -> (u32, u32) {
 pub struct Collecting {
     doc: MetricsDocument,
     first: OffsetDateTime,
+    /// Each instance's network in and out, kept apart until both answered.
+    network: BTreeMap<String, [Option<Vec<Option<f64>>>; 2]>,
+    /// Whether a day without a traffic point had no traffic (see [`Collecting::traffic_gaps_are_zero`]).
+    gaps_are_zero: bool,
 }
 
 impl Collecting {
@@ -187,48 +193,64 @@ impl Collecting {
             pulled_at: Some(now),
             ..MetricsDocument::default()
         };
-        Collecting { doc, first }
+        Collecting { doc, first, network: BTreeMap::new(), gaps_are_zero: false }
+    }
+
+    /// Counts a day without a traffic point as a day without traffic (a metric published
+    /// only when there is traffic), once the metric answered for some index: a metric that
+    /// answered for none is misnamed, and its gaps stay unknown.
+    #[must_use]
+    pub fn traffic_gaps_are_zero(mut self, yes: bool) -> Collecting {
+        self.gaps_are_zero = yes;
+        self
     }
 
     /// Records the points CloudWatch gave for `query` (timestamps at each period's start).
     pub fn record(&mut self, query: &MetricQuery, points: &[(OffsetDateTime, f64)]) {
         let days = self.doc.days as usize;
-        let mut daily: Vec<Option<f64>> = vec![None; days];
+        // Per day: the highest, the sum and the count of the points.
+        let mut daily: Vec<Option<(f64, f64, u32)>> = vec![None; days];
         for (at, value) in points.iter().filter(|(_, v)| v.is_finite()) {
             let Ok(day) = usize::try_from((*at - self.first).whole_days()) else { continue };
             let (Some(slot), true) = (daily.get_mut(day), *at >= self.first) else { continue };
-            *slot = Some(match (query.measure, *slot) {
-                // Hourly averages: the day's highest. Daily statistics: one point a day.
-                (Measure::Cpu | Measure::Memory | Measure::Gpu, Some(old)) => old.max(*value),
-                (_, Some(old)) => old + value,
-                (_, None) => *value,
+            *slot = Some(match *slot {
+                Some((high, sum, n)) => (high.max(*value), sum + value, n + 1),
+                None => (*value, *value, 1),
             });
         }
-        if query.measure == Measure::Queries {
-            self.doc.indexes.insert(query.subject.clone(), daily);
-            return;
-        }
-        let entry = self.doc.instances.entry(query.subject.clone()).or_default();
-        let series = match query.measure {
-            Measure::Cpu => &mut entry.cpu_max,
-            Measure::Memory => &mut entry.memory_percent,
-            Measure::Gpu => &mut entry.gpu_percent,
-            Measure::NetworkIn | Measure::NetworkOut | Measure::Queries => &mut entry.network_bytes,
-        };
-        if series.is_empty() {
-            *series = daily;
-        } else {
-            // In and out: a day is known when both are.
-            for (old, new) in series.iter_mut().zip(daily) {
-                *old = old.zip(new).map(|(a, b)| a + b);
+        let highest = || daily.iter().map(|d| d.map(|(high, _, _)| high)).collect::<Vec<_>>();
+        let summed = || daily.iter().map(|d| d.map(|(_, sum, _)| sum)).collect::<Vec<_>>();
+        let id = query.subject.clone();
+        match query.measure {
+            Measure::Queries => {
+                self.doc.indexes.insert(id, summed());
             }
+            Measure::NetworkIn | Measure::NetworkOut => {
+                let slot = usize::from(query.measure == Measure::NetworkOut);
+                self.network.entry(id).or_default()[slot] = Some(summed());
+            }
+            Measure::Cpu => {
+                let entry = self.doc.instances.entry(id).or_default();
+                entry.cpu_max = highest();
+                #[allow(clippy::cast_precision_loss)] // hours in a day
+                // To a hundredth of a percent: what anyone reads, and it reads back exactly.
+                let average = daily
+                    .iter()
+                    .map(|d| d.map(|(_, sum, n)| (sum / f64::from(n) * 100.0).round() / 100.0))
+                    .collect();
+                entry.cpu_avg = average;
+            }
+            Measure::Memory => self.doc.instances.entry(id).or_default().memory_percent = highest(),
+            Measure::Gpu => self.doc.instances.entry(id).or_default().gpu_percent = highest(),
         }
     }
 
-    /// Counts a request of `metrics` queries sent.
-    pub fn asked(&mut self, metrics: usize) {
-        self.doc.requests += 1;
-        self.doc.metrics_asked += u32::try_from(metrics).unwrap_or(u32::MAX);
+    /// Counts a request of `metrics` queries sent, answered in `pages` calls (each billed
+    /// for the metrics it asks).
+    pub fn asked(&mut self, metrics: usize, pages: usize) {
+        let pages = u32::try_from(pages.max(1)).unwrap_or(u32::MAX);
+        self.doc.requests += pages;
+        self.doc.metrics_asked += u32::try_from(metrics).unwrap_or(u32::MAX).saturating_mul(pages);
     }
 
     /// Notes a scope whose role may not read CloudWatch.
@@ -238,16 +260,42 @@ impl Collecting {
         }
     }
 
+    /// Keeps Compute Optimizer's advice for a scope's instances.
+    pub fn advised(&mut self, advice: std::collections::BTreeMap<String, crate::model::OptimizerAdvice>) {
+        self.doc.optimizer.extend(advice);
+    }
+
+    /// Notes a scope Compute Optimizer said nothing for, and why.
+    pub fn not_advised(&mut self, scope: String) {
+        self.doc.optimizer_unavailable.push(scope);
+    }
+
     /// The document.
     pub fn finish(mut self) -> MetricsDocument {
         let days = self.doc.days as usize;
+        // Network is known on a day both directions answered for.
+        for (id, [inbound, outbound]) in std::mem::take(&mut self.network) {
+            let both = match (inbound, outbound) {
+                (Some(i), Some(o)) => {
+                    i.into_iter().zip(o).map(|(a, b)| a.zip(b).map(|(a, b)| a + b)).collect()
+                }
+                _ => vec![None; days],
+            };
+            self.doc.instances.entry(id).or_default().network_bytes = both;
+        }
+        if self.gaps_are_zero && self.doc.indexes.values().flatten().any(Option::is_some) {
+            for day in self.doc.indexes.values_mut().flatten() {
+                day.get_or_insert(0.0);
+            }
+        }
         // An instance asked for nothing that answered still has its days, all unknown.
         for m in self.doc.instances.values_mut() {
-            for series in [&mut m.cpu_max, &mut m.network_bytes] {
+            for series in [&mut m.cpu_max, &mut m.cpu_avg, &mut m.network_bytes] {
                 series.resize(days, None);
             }
         }
         self.doc.denied.sort();
+        self.doc.optimizer_unavailable.sort();
         self.doc
     }
 }

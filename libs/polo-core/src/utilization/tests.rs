@@ -101,7 +101,7 @@ fn settings() -> UtilizationSettings {
 
 #[test]
 fn an_instance_idle_on_most_days_is_idle_and_busy_days_or_gaps_do_not_count() {
-    // 14 days: 9 at 2 % CPU and 1 MB, 3 busy (40 %), 2 missing: 9 idle days ≥ 8.
+    // 14 days: 9 at 2 % daily average CPU and 1 MB, 3 busy (40 %), 2 missing: 9 idle days ≥ 4.
     let mut d = InstanceMetrics::default();
     for n in 0..14 {
         let (cpu, net) = match n {
@@ -109,10 +109,16 @@ fn an_instance_idle_on_most_days_is_idle_and_busy_days_or_gaps_do_not_count() {
             9..=11 => (Some(40.0), Some(1_000_000.0)),
             _ => (None, None),
         };
-        d.cpu_max.push(cpu);
+        d.cpu_avg.push(cpu);
+        // A daily peak does not make a day busy: Trusted Advisor reads the average.
+        d.cpu_max.push(cpu.map(|c| c * 10.0));
         d.network_bytes.push(net);
     }
     assert_eq!(idle(&d, &settings()), Some(Idle { idle_days: 9, days: 12 }));
+    // Idle on 3 days only: fewer than 4.
+    let mut few = d.clone();
+    few.cpu_avg[3..9].fill(Some(40.0));
+    assert_eq!(idle(&few, &settings()), None);
     // Low CPU but 6 MB a day of network: not idle (both thresholds hold, or neither day counts).
     d.network_bytes = vec![Some(6_000_000.0); 14];
     assert_eq!(idle(&d, &settings()), None);
@@ -257,7 +263,7 @@ mod pull {
         c.record(&query("prod", "i-1", Measure::NetworkIn), &[(start, 100.0), (start + day, 50.0)]);
         // Out misses the second day: that day's network is unknown.
         c.record(&query("prod", "i-1", Measure::NetworkOut), &[(start, 20.0), (end, 999.0)]);
-        c.asked(3);
+        c.asked(3, 1);
         let doc = c.finish();
         let i = doc.instance("i-1").unwrap();
         assert_eq!(i.cpu_max, [Some(35.5), Some(4.0)]);

@@ -20,3 +20,4 @@ mod sign_in;
 mod snapshots;
 mod static_assets;
 mod tables;
+mod utilization;
