@@ -141,7 +141,7 @@ async fn main() {
         json!({ "name": "huge: metrics document load", "value": ms(metrics_load), "unit": "ms" }),
         json!({ "name": "huge: metrics pull, GetMetricData requests", "value": pull.0, "unit": "requests" }),
         json!({ "name": "huge: metrics pull, metrics asked (billed $0.01 per 1,000)", "value": pull.1, "unit": "metrics" }),
-        json!({ "name": "huge: metrics pull, cost", "value": pull.2.to_string(), "unit": "USD" }),
+        json!({ "name": "huge: metrics pull, cost", "value": pull.2.to_string().parse::<f64>().unwrap_or(0.0), "unit": "USD" }),
         json!({ "name": "huge: cost changes of every index split, uncached (first request per snapshot)", "value": ms(split), "unit": "ms" }),
     ];
     for (key, label, path) in cases {

@@ -27,6 +27,29 @@ pub trait FindingStore: FindingReader {
     async fn acquire(&self, holder: &str, now: OffsetDateTime, ttl: Duration) -> Result<bool, DataError>;
     /// Gives the lease back (only if `holder` still has it).
     async fn release(&self, holder: &str, now: OffsetDateTime) -> Result<(), DataError>;
+    /// The findings `which` keeps: a store that holds them in memory copies only those.
+    async fn matching(&self, which: Which<'_>) -> Result<Vec<Finding>, DataError> {
+        Ok(self.all().await?.into_iter().filter(|f| which.keeps(f)).collect())
+    }
+}
+
+/// Which findings a page wants.
+#[derive(Clone, Copy, Debug)]
+pub enum Which<'a> {
+    /// Those about one resource.
+    About(crate::model::ResourceKind, &'a str),
+    /// The open ones.
+    Open,
+}
+
+impl Which<'_> {
+    /// Whether `f` is one of them.
+    pub fn keeps(&self, f: &Finding) -> bool {
+        match self {
+            Which::About(kind, id) => f.resource_kind == *kind && f.resource_id == *id,
+            Which::Open => f.resolved_at.is_none(),
+        }
+    }
 }
 
 /// Open first, then the newest seen: how detail pages list a resource's findings.
@@ -158,6 +181,10 @@ impl FindingStore for MemoryFindings {
         }
         Ok(())
     }
+
+    async fn matching(&self, which: Which<'_>) -> Result<Vec<Finding>, DataError> {
+        Ok(self.lock()?.iter().filter(|f| which.keeps(f)).cloned().collect())
+    }
 }
 
 /// Every finding store answers the pages: a resource's findings (open first), the open
@@ -172,21 +199,15 @@ macro_rules! finding_reader {
                 kind: $crate::model::ResourceKind,
                 id: &str,
             ) -> Result<Vec<$crate::model::Finding>, $crate::ports::DataError> {
-                let mut found: Vec<$crate::model::Finding> = $crate::ports::FindingStore::all(self)
-                    .await?
-                    .into_iter()
-                    .filter(|f| f.resource_kind == kind && f.resource_id == id)
-                    .collect();
+                let mut found: Vec<$crate::model::Finding> =
+                    $crate::ports::FindingStore::matching(self, $crate::ports::Which::About(kind, id))
+                        .await?;
                 $crate::ports::open_first(&mut found);
                 Ok(found)
             }
 
             async fn open_findings(&self) -> Result<Vec<$crate::model::Finding>, $crate::ports::DataError> {
-                Ok($crate::ports::FindingStore::all(self)
-                    .await?
-                    .into_iter()
-                    .filter(|f| f.resolved_at.is_none())
-                    .collect())
+                $crate::ports::FindingStore::matching(self, $crate::ports::Which::Open).await
             }
 
             async fn all_findings(&self) -> Result<Vec<$crate::model::Finding>, $crate::ports::DataError> {

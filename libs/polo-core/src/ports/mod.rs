@@ -28,7 +28,7 @@ pub use costs::{
 pub use documents::{Remembering, SNAPSHOT_KEY, SNAPSHOT_REVALIDATE, SyncStore, document_key};
 pub use documents_local::LocalStore;
 pub use exports::ExportStore;
-pub use findings::{FindingStore, LocalFindings, MemoryFindings, open_first};
+pub use findings::{FindingStore, LocalFindings, MemoryFindings, Which, open_first};
 pub use local::{
     LocalDataService, cost_store_path, document_path, parse_snapshot, parse_snapshot_bytes, read_cost_store,
     read_document,

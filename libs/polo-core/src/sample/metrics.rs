@@ -101,7 +101,7 @@ fn advise(doc: &mut Collecting, fleet: &Fleet, prices: &PriceTable, load_of: &im
 
 /// Each subject's load: every ninth ready index with nodes from the fifth dormant; of the
 /// rest, every other one that runs a type with a cheaper size in the price table oversized;
-/// every third running instance that serves no index idle.
+/// one in eight running instances that serve no index idle.
 fn loads<'a>(fleet: &'a Fleet, prices: &PriceTable) -> impl Fn(&MetricQuery) -> Load + 'a {
     let mut by_subject = std::collections::HashMap::new();
     let served = fleet
@@ -131,7 +131,7 @@ fn loads<'a>(fleet: &'a Fleet, prices: &PriceTable) -> impl Fn(&MetricQuery) -> 
     }
     let strays = fleet.instances().iter().filter(|i| i.index.is_none());
     for (k, i) in strays.enumerate() {
-        by_subject.entry(i.id.clone()).or_insert(if k % 3 == 0 { Load::Idle } else { Load::Healthy });
+        by_subject.entry(i.id.clone()).or_insert(if k % 8 == 0 { Load::Idle } else { Load::Healthy });
     }
     move |q: &MetricQuery| by_subject.get(&q.subject).copied().unwrap_or(Load::Healthy)
 }
