@@ -188,3 +188,45 @@ async fn a_run_writes_only_the_findings_that_changed_and_moves_old_ones_to_their
     let notified = later.findings.all().await.unwrap().into_iter().find(|f| f.id == old.id).unwrap();
     assert_eq!(notified.last_notified, Some(NOW + Duration::hours(1)));
 }
+
+#[tokio::test]
+async fn what_people_did_about_a_finding_survives_the_report_table() {
+    use polo_core::model::{Exception, Finding, FindingState, Handling, ResourceKind, Severity};
+    use polo_core::ports::{FindingStore as _, Which};
+    let base = base_config(&emulator()).await;
+    let (_, table) = seeded(&base).await;
+    let store = FindingTable::new(aws_sdk_dynamodb::Client::new(&base), &table);
+    let finding = Finding {
+        id: "instance-idle:instances:i-1".into(),
+        rule: "instance-idle".into(),
+        severity: Severity::Info,
+        resource_kind: ResourceKind::Instances,
+        resource_id: "i-1".into(),
+        account: "prod".into(),
+        region: "us-east-1".into(),
+        message: "idle".into(),
+        first_seen: NOW,
+        last_seen: NOW,
+        last_notified: Some(NOW),
+        resolved_at: None,
+        monthly_cost_impact: None,
+        handling: Handling {
+            acknowledged_by: Some("bob@example.com".into()),
+            acknowledged_at: Some(NOW),
+            snoozed_until: Some(NOW + time::Duration::days(7)),
+            exception: Some(Exception {
+                reason: "standby".into(),
+                until: Some(time::macros::date!(2027 - 01 - 31)),
+                by: "alice@example.com".into(),
+            }),
+            assignee: Some("carol@example.com".into()),
+        },
+    };
+    store.save(std::slice::from_ref(&finding)).await.unwrap();
+    let fresh = FindingTable::new(aws_sdk_dynamodb::Client::new(&base), &table);
+    let back = fresh.all().await.unwrap();
+    assert_eq!(back, [finding.clone()]);
+    assert_eq!(back[0].state(NOW), FindingState::Excepted);
+    let open = fresh.matching(Which::Open).await.unwrap();
+    assert_eq!(open.len(), 1, "excepted is still open: not resolved");
+}

@@ -149,7 +149,7 @@ async fn judge_and_tell(
     };
     let outbox = polo_slack::digest::FindingOutbox {
         store: state.findings.as_ref(),
-        renotify: time::Duration::hours(i64::from(state.config.cop.renotify_hours)),
+        renotify: polo_core::cop::Renotify::of(&state.config.cop),
         public_url: &state.delivery.public_url,
     };
     let budget = budget.saturating_sub(started.elapsed());

@@ -8,7 +8,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use polo_core::listing::{Column, FilterField};
-use polo_core::model::{Finding, ResourceKind};
+use polo_core::model::{Finding, FindingState, ResourceKind};
 use polo_core::text::{ago, rfc3339};
 use polo_web::request::Htmx;
 use polo_web::request::TableQuery;
@@ -92,16 +92,49 @@ const CSV_COLUMNS: &[&str] = &[
     "last_notified",
     "resolved_at",
     "monthly_cost_impact",
+    "state",
+    "acknowledged_by",
+    "snoozed_until",
+    "exception",
+    "assignee",
 ];
 
-/// A finding as JSON and CSV give it.
+/// A finding and where it stands now.
+pub struct Stated {
+    finding: Finding,
+    state: FindingState,
+}
+
+impl polo_core::listing::Filterable for Stated {
+    fn field(&self, field: FilterField) -> Option<&str> {
+        match field {
+            FilterField::State => Some(self.state.as_str()),
+            other => self.finding.field(other),
+        }
+    }
+
+    fn search_text(&self) -> String {
+        let mut text = self.finding.search_text();
+        if let Some(who) = &self.finding.handling.assignee {
+            text.push('\n');
+            text.push_str(&who.to_lowercase());
+        }
+        text
+    }
+}
+
+/// A finding as JSON and CSV give it: its fields (`acknowledged_by`, `snoozed_until`,
+/// `exception`, `assignee` where set) and its `state` now.
 #[derive(serde::Serialize)]
-#[serde(transparent)]
-pub struct FindingItem<'a>(&'a Finding);
+pub struct FindingItem<'a> {
+    #[serde(flatten)]
+    finding: &'a Finding,
+    state: FindingState,
+}
 
 impl CsvRow for FindingItem<'_> {
     fn write_cells(&self, cells: &mut Cells<'_>) {
-        let f = self.0;
+        let f = self.finding;
         cells.text(&f.id);
         cells.text(&f.rule);
         cells.text(f.severity.as_str());
@@ -118,6 +151,12 @@ impl CsvRow for FindingItem<'_> {
             Some(impact) => cells.display(impact),
             None => cells.maybe(None),
         }
+        let h = &f.handling;
+        cells.text(self.state.as_str());
+        cells.maybe(h.acknowledged_by.as_deref());
+        cells.time(h.snoozed_until);
+        cells.maybe(h.exception.as_ref().map(|e| e.reason.as_str()));
+        cells.maybe(h.assignee.as_deref());
     }
 }
 
@@ -138,7 +177,8 @@ pub struct FindingCells {
 }
 
 impl FindingCells {
-    fn new(f: &Finding, now: OffsetDateTime) -> FindingCells {
+    fn new(s: &Stated, now: OffsetDateTime) -> FindingCells {
+        let f = &s.finding;
         FindingCells {
             severity: f.severity.as_str(),
             tone: match f.severity {
@@ -161,7 +201,7 @@ impl FindingCells {
             },
             account: f.account.clone(),
             region: f.region.clone(),
-            state: if f.resolved_at.is_some() { "resolved" } else { "open" },
+            state: s.state.as_str(),
             first_seen: ago(f.first_seen, now),
             first_seen_at: rfc3339(f.first_seen),
             last_seen: ago(f.last_seen, now),
@@ -187,18 +227,21 @@ struct CopPage {
 }
 
 struct FindingsTable {
-    findings: Vec<Finding>,
+    findings: Vec<Stated>,
 }
 
-fn compare(a: &Finding, b: &Finding, column: FindingColumn) -> Ordering {
-    let state = |f: &Finding| f.resolved_at.is_some();
+fn compare(a: &Stated, b: &Stated, column: FindingColumn) -> Ordering {
+    if column == FindingColumn::State {
+        return a.state.cmp(&b.state);
+    }
+    let (a, b) = (&a.finding, &b.finding);
     match column {
         FindingColumn::Severity => a.severity.cmp(&b.severity),
         FindingColumn::Rule => a.rule.cmp(&b.rule),
         FindingColumn::Resource => a.resource_id.cmp(&b.resource_id),
         FindingColumn::Account => a.account.cmp(&b.account),
         FindingColumn::Region => a.region.cmp(&b.region),
-        FindingColumn::State => state(a).cmp(&state(b)),
+        FindingColumn::State => Ordering::Equal,
         FindingColumn::FirstSeen => a.first_seen.cmp(&b.first_seen),
         FindingColumn::LastSeen => a.last_seen.cmp(&b.last_seen),
     }
@@ -206,7 +249,7 @@ fn compare(a: &Finding, b: &Finding, column: FindingColumn) -> Ordering {
 
 impl Table for FindingsTable {
     type Column = FindingColumn;
-    type Row<'a> = &'a Finding;
+    type Row<'a> = &'a Stated;
     type Item<'a> = FindingItem<'a>;
     type Cells = FindingCells;
     type Extra<'a> = ();
@@ -218,23 +261,24 @@ impl Table for FindingsTable {
         "findings.csv".to_owned()
     }
 
-    fn rows<'a>(&'a self, query: &TableQuery<FindingColumn>) -> Vec<&'a Finding> {
-        // Default: open first, worst first, newest first.
+    fn rows<'a>(&'a self, query: &TableQuery<FindingColumn>) -> Vec<&'a Stated> {
+        // Default: open first (then acknowledged, snoozed, excepted, resolved), worst first,
+        // newest first.
         filter_and_sort(&self.findings, query, compare, |a, b| {
-            a.resolved_at
-                .is_some()
-                .cmp(&b.resolved_at.is_some())
-                .then_with(|| b.severity.cmp(&a.severity))
-                .then_with(|| b.first_seen.cmp(&a.first_seen))
-                .then_with(|| a.id.cmp(&b.id))
+            let (x, y) = (&a.finding, &b.finding);
+            a.state
+                .cmp(&b.state)
+                .then_with(|| y.severity.cmp(&x.severity))
+                .then_with(|| y.first_seen.cmp(&x.first_seen))
+                .then_with(|| x.id.cmp(&y.id))
         })
     }
 
-    fn item<'a>(&'a self, row: &&'a Finding) -> FindingItem<'a> {
-        FindingItem(row)
+    fn item<'a>(&'a self, row: &&'a Stated) -> FindingItem<'a> {
+        FindingItem { finding: &row.finding, state: row.state }
     }
 
-    fn cells(&self, row: &&Finding, now: OffsetDateTime) -> FindingCells {
+    fn cells(&self, row: &&Stated, now: OffsetDateTime) -> FindingCells {
         FindingCells::new(row, now)
     }
 
@@ -250,7 +294,7 @@ impl Table for FindingsTable {
         frame: TableFrame<FindingColumn>,
         rows: Vec<FindingCells>,
     ) -> Result<Response, AppError> {
-        let open = self.findings.iter().filter(|f| f.resolved_at.is_none()).count();
+        let open = self.findings.iter().filter(|f| f.state != FindingState::Resolved).count();
         html(&CopPage { chrome, frame, rows, open })
     }
 
@@ -273,6 +317,13 @@ pub async fn list(
 ) -> Result<Response, AppError> {
     let fields: Vec<FilterField> = FILTERS.iter().map(|(field, _)| *field).collect();
     let query = TableQuery::<FindingColumn>::parse(raw.as_deref(), &request_headers, &fields)?;
-    let findings = state.findings.all_findings().await?;
+    let now = state.clock.now();
+    let findings = state
+        .findings
+        .all_findings()
+        .await?
+        .into_iter()
+        .map(|finding| Stated { state: finding.state(now), finding })
+        .collect();
     respond(&state, chrome, htmx, &FindingsTable { findings }, query).await
 }

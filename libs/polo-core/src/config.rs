@@ -361,13 +361,75 @@ impl Default for ReportSettings {
 #[serde(deny_unknown_fields, default)]
 pub struct CopSettings {
     pub renotify_hours: u32,
+    /// An acknowledged finding is told again after this long instead.
+    pub acknowledged_renotify_hours: u32,
     /// Per rule id: enabled, severity and the rule's own thresholds.
     pub rules: BTreeMap<String, toml::Table>,
+    /// Findings known and accepted (`[[cop.exceptions]]`): silent while they apply.
+    pub exceptions: Vec<CopException>,
 }
 
 impl Default for CopSettings {
     fn default() -> Self {
-        CopSettings { renotify_hours: 24, rules: BTreeMap::new() }
+        CopSettings {
+            renotify_hours: 24,
+            acknowledged_renotify_hours: 168,
+            rules: BTreeMap::new(),
+            exceptions: Vec::new(),
+        }
+    }
+}
+
+/// Who an exception from `[[cop.exceptions]]` is by.
+pub const CONFIG_EXCEPTION_BY: &str = "polo.toml";
+
+/// One `[[cop.exceptions]]`: findings of `rule` about resources matching `resource` (a glob:
+/// `*` any run of characters, `?` one), in `account` when given, accepted for `reason`
+/// through `until` (a date, inclusive; none: for good).
+#[derive(Clone, Debug, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields)]
+pub struct CopException {
+    pub rule: String,
+    #[serde(default = "any_resource")]
+    pub resource: String,
+    #[serde(default)]
+    pub account: Option<String>,
+    /// `YYYY-MM-DD`.
+    #[serde(default)]
+    pub until: Option<String>,
+    pub reason: String,
+}
+
+fn any_resource() -> String {
+    "*".to_owned()
+}
+
+impl CopException {
+    /// Its last day, when it has one (checked when the config is read).
+    pub fn until_date(&self) -> Option<time::Date> {
+        let format = time::macros::format_description!("[year]-[month]-[day]");
+        self.until.as_deref().and_then(|d| time::Date::parse(d, &format).ok())
+    }
+
+    /// Whether it still applies at `now`.
+    pub fn applies(&self, now: time::OffsetDateTime) -> bool {
+        self.until_date().is_none_or(|last| now.date() <= last)
+    }
+
+    /// Whether it is about `finding`.
+    pub fn matches(&self, finding: &crate::model::Finding) -> bool {
+        self.rule == finding.rule
+            && self.account.as_ref().is_none_or(|a| *a == finding.account)
+            && crate::text::glob_match(&self.resource, &finding.resource_id)
+    }
+
+    /// The exception a matching finding carries.
+    pub fn exception(&self) -> crate::model::Exception {
+        crate::model::Exception {
+            reason: self.reason.clone(),
+            until: self.until_date(),
+            by: CONFIG_EXCEPTION_BY.to_owned(),
+        }
     }
 }
 
@@ -569,6 +631,30 @@ impl Config {
                 return Err((format!("reports.ttl_days.{report}"), "expected days above 0".into()));
             }
         }
+        for (n, e) in self.cop.exceptions.iter().enumerate() {
+            let key = |field: &str| format!("cop.exceptions[{n}].{field}");
+            if !RULE_IDS.contains(&e.rule.as_str()) {
+                return Err((key("rule"), format!("unknown rule; expected one of {}", RULE_IDS.join(", "))));
+            }
+            if e.reason.trim().is_empty() {
+                return Err((key("reason"), "expected why the findings are accepted".into()));
+            }
+            if e.resource.is_empty() {
+                return Err((key("resource"), "expected a resource id or a glob (`*` for any)".into()));
+            }
+            if e.until.is_some() && e.until_date().is_none() {
+                return Err((key("until"), "expected a date, YYYY-MM-DD".into()));
+            }
+        }
+        if self.cop.acknowledged_renotify_hours < self.cop.renotify_hours {
+            return Err((
+                "cop.acknowledged_renotify_hours".into(),
+                format!(
+                    "expected at least renotify_hours ({}): acknowledged findings are told less often",
+                    self.cop.renotify_hours
+                ),
+            ));
+        }
         for (rule, settings) in &self.cop.rules {
             if !RULE_IDS.contains(&rule.as_str()) {
                 return Err((
@@ -660,6 +746,18 @@ role_arn = "arn:aws:iam::111111111111:role/polo-read"
         assert!(e.starts_with("x.toml: cop.rules.nosuch: unknown rule"), "{e}");
         let e = err(&format!("{MINIMAL}\n[cop.rules.stopped-too-long]\ndays = \"x\"\n"));
         assert_eq!(e, "x.toml: cop.rules.stopped-too-long.days: expected a non-negative number");
+        let exception = |body: &str| err(&format!("{MINIMAL}\n[[cop.exceptions]]\n{body}\n"));
+        let e = exception("rule = \"nosuch\"\nreason = \"x\"");
+        assert!(e.starts_with("x.toml: cop.exceptions[0].rule: unknown rule"), "{e}");
+        let e = exception("rule = \"instance-idle\"\nreason = \" \"");
+        assert_eq!(e, "x.toml: cop.exceptions[0].reason: expected why the findings are accepted");
+        let e = exception("rule = \"instance-idle\"\nreason = \"standby\"\nuntil = \"31/03/2027\"");
+        assert_eq!(e, "x.toml: cop.exceptions[0].until: expected a date, YYYY-MM-DD");
+        let e = err(&format!("{MINIMAL}\n[cop]\nrenotify_hours = 48\nacknowledged_renotify_hours = 24\n"));
+        assert!(
+            e.starts_with("x.toml: cop.acknowledged_renotify_hours: expected at least renotify_hours (48)"),
+            "{e}"
+        );
         let e = err(&format!("{MINIMAL}\n[retention]\nhistory_days = 90\n"));
         assert!(e.starts_with("x.toml: retention.history_days: expected at least 400 days"), "{e}");
         let e = err(&format!("{MINIMAL}\n[reports]\nrevision_share = -0.5\n"));

@@ -61,6 +61,36 @@ pub fn contains_lower(haystack: &str, needle_lower: &str) -> bool {
     }
 }
 
+/// Whether `text` matches `pattern`: `*` any run of characters (none too), `?` one, the rest
+/// itself.
+pub fn glob_match(pattern: &str, text: &str) -> bool {
+    let (p, t): (Vec<char>, Vec<char>) = (pattern.chars().collect(), text.chars().collect());
+    // The classic two-pointer walk, backtracking to the last star.
+    let (mut pi, mut ti) = (0, 0);
+    let mut star: Option<(usize, usize)> = None;
+    while ti < t.len() {
+        match p.get(pi) {
+            Some('*') => {
+                star = Some((pi, ti));
+                pi += 1;
+            }
+            Some(c) if *c == '?' || *c == t[ti] => {
+                pi += 1;
+                ti += 1;
+            }
+            _ => match star {
+                Some((sp, st)) => {
+                    pi = sp + 1;
+                    ti = st + 1;
+                    star = Some((sp, st + 1));
+                }
+                None => return false,
+            },
+        }
+    }
+    p[pi..].iter().all(|c| *c == '*')
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -89,5 +119,17 @@ mod tests {
         assert!(contains_lower("Ünïcode", "ünï"));
         assert!(!contains_lower("abc", "abd"));
         assert!(contains_lower("abc", ""));
+    }
+
+    #[test]
+    fn a_glob_matches_by_stars_and_question_marks() {
+        assert!(glob_match("*", "i-0abc"));
+        assert!(glob_match("i-0*", "i-0abc"));
+        assert!(glob_match("*-staging-*", "acme-staging-3"));
+        assert!(glob_match("idx-?bc", "idx-abc"));
+        assert!(!glob_match("idx-?bc", "idx-abbc"));
+        assert!(!glob_match("i-1*", "i-0abc"));
+        assert!(glob_match("exact", "exact") && !glob_match("exact", "exactly"));
+        assert!(glob_match("a*b*c", "aXbYc") && !glob_match("a*b*c", "aXcYb"));
     }
 }

@@ -30,8 +30,28 @@ fn page(finding: &Finding, public_url: &str) -> String {
     }
 }
 
-/// The digest of `due` (finding, why it is due), in as many parts as needed.
-pub fn digest(due: &[(Finding, Notice)], public_url: &str) -> Vec<DigestPart> {
+/// Open findings Slack hears nothing of: counted in the digest's title, never listed.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Quiet {
+    pub snoozed: usize,
+    pub excepted: usize,
+}
+
+impl Quiet {
+    /// Those of `findings` at `now`.
+    pub fn of<'a>(findings: impl IntoIterator<Item = &'a Finding>, now: time::OffsetDateTime) -> Quiet {
+        use polo_core::model::FindingState;
+        findings.into_iter().fold(Quiet::default(), |q, f| match f.state(now) {
+            FindingState::Snoozed => Quiet { snoozed: q.snoozed + 1, ..q },
+            FindingState::Excepted => Quiet { excepted: q.excepted + 1, ..q },
+            _ => q,
+        })
+    }
+}
+
+/// The digest of `due` (finding, why it is due), in as many parts as needed; `quiet` is
+/// counted in the title.
+pub fn digest(due: &[(Finding, Notice)], quiet: Quiet, public_url: &str) -> Vec<DigestPart> {
     let mut items: Vec<&(Finding, Notice)> = due.iter().collect();
     items.sort_by(|(a, _), (b, _)| {
         b.severity
@@ -41,12 +61,15 @@ pub fn digest(due: &[(Finding, Notice)], public_url: &str) -> Vec<DigestPart> {
             .then_with(|| a.resource_id.cmp(&b.resource_id))
     });
     let count = |n: Notice| due.iter().filter(|(_, x)| *x == n).count();
-    let title = format!(
+    let mut title = format!(
         "Cloud Cop: {} new, {} still open, {} resolved",
         count(Notice::New),
         count(Notice::Reminder),
         count(Notice::Resolved)
     );
+    if quiet != Quiet::default() {
+        let _ = write!(title, " · {} snoozed, {} excepted", quiet.snoozed, quiet.excepted);
+    }
     // Sections of lines, a heading per (severity, rule, account) group.
     let mut parts: Vec<DigestPart> = Vec::new();
     let mut blocks_now: Vec<serde_json::Value> = Vec::new();
@@ -124,8 +147,8 @@ pub fn digest(due: &[(Finding, Notice)], public_url: &str) -> Vec<DigestPart> {
 /// The findings due a notice, as digest messages: the Cop's outbox.
 pub struct FindingOutbox<'a> {
     pub store: &'a dyn polo_core::ports::FindingStore,
-    /// `[cop] renotify_hours`.
-    pub renotify: time::Duration,
+    /// `[cop] renotify_hours` and `acknowledged_renotify_hours`.
+    pub renotify: polo_core::cop::Renotify,
     /// The dashboard's address (`PUBLIC_URL`), for links.
     pub public_url: &'a str,
 }
@@ -138,14 +161,13 @@ impl crate::outbox::Outbox for FindingOutbox<'_> {
         &self,
         now: time::OffsetDateTime,
     ) -> Result<Vec<DigestPart>, polo_core::ports::DataError> {
-        let due: Vec<(Finding, Notice)> = self
-            .store
-            .all()
-            .await?
+        let all = self.store.all().await?;
+        let quiet = Quiet::of(&all, now);
+        let due: Vec<(Finding, Notice)> = all
             .into_iter()
-            .filter_map(|f| polo_core::cop::due(&f, now, self.renotify).map(|n| (f, n)))
+            .filter_map(|f| polo_core::cop::due(&f, now, &self.renotify).map(|n| (f, n)))
             .collect();
-        Ok(if due.is_empty() { Vec::new() } else { digest(&due, self.public_url) })
+        Ok(if due.is_empty() { Vec::new() } else { digest(&due, quiet, self.public_url) })
     }
 
     fn message(&self, part: &DigestPart) -> Message {
@@ -190,6 +212,7 @@ mod tests {
             last_notified: None,
             resolved_at: None,
             monthly_cost_impact: None,
+            handling: polo_core::model::Handling::default(),
         }
     }
 
@@ -197,7 +220,7 @@ mod tests {
     fn three_hundred_findings_make_valid_messages_telling_each_once() {
         let due: Vec<(Finding, Notice)> =
             (0..300).map(|n| (finding(n), if n % 7 == 0 { Notice::Resolved } else { Notice::New })).collect();
-        let parts = digest(&due, "https://polo.example.com");
+        let parts = digest(&due, Quiet::default(), "https://polo.example.com");
         assert!(parts.len() > 1, "{} parts", parts.len());
         let mut told: Vec<String> = parts.iter().flat_map(|p| p.finding_ids.clone()).collect();
         told.sort();
@@ -217,5 +240,30 @@ mod tests {
         assert!(first.starts_with("*critical · cost-spike · prod*"), "worst first: {first}");
         assert!(first.contains("<https://polo.example.com/instances/i-00002|i-00002>"));
         assert!(first.contains("&lt;runs&gt; &amp;"));
+    }
+
+    #[test]
+    fn snoozed_and_excepted_findings_are_counted_apart_never_listed() {
+        let now = time::macros::datetime!(2026-11-24 12:00 UTC);
+        let mut snoozed = finding(1);
+        snoozed.handling.snoozed_until = Some(now + time::Duration::days(1));
+        let mut excepted = finding(2);
+        excepted.handling.exception =
+            Some(polo_core::model::Exception { reason: "known".into(), until: None, by: "alice".into() });
+        let all = [finding(0), snoozed, excepted];
+        let quiet = Quiet::of(&all, now);
+        assert_eq!(quiet, Quiet { snoozed: 1, excepted: 1 });
+        let renotify = polo_core::cop::Renotify::of(&polo_core::config::CopSettings::default());
+        let due: Vec<(Finding, Notice)> = all
+            .iter()
+            .filter_map(|f| polo_core::cop::due(f, now, &renotify).map(|n| (f.clone(), n)))
+            .collect();
+        assert_eq!(due.len(), 1, "only the open one is due");
+        let parts = digest(&due, quiet, "https://polo.example.com");
+        assert_eq!(
+            parts[0].message.text,
+            "Cloud Cop: 1 new, 0 still open, 0 resolved · 1 snoozed, 1 excepted"
+        );
+        assert_eq!(parts[0].finding_ids, [all[0].id.clone()]);
     }
 }

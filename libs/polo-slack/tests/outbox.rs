@@ -228,6 +228,7 @@ mod findings {
                 last_notified: None,
                 resolved_at: None,
                 monthly_cost_impact: None,
+                handling: polo_core::model::Handling::default(),
             })
             .collect()
     }
@@ -237,7 +238,11 @@ mod findings {
         let (slack, hook) = fake_slack().await;
         let store = MemoryFindings::default();
         store.save(&findings(300)).await.unwrap();
-        let outbox = FindingOutbox { store: &store, renotify: time::Duration::hours(24), public_url: PUBLIC };
+        let outbox = FindingOutbox {
+            store: &store,
+            renotify: polo_core::cop::Renotify::of(&polo_core::config::CopSettings::default()),
+            public_url: PUBLIC,
+        };
         let drained = drain(&outbox, &hook, NOW, Pacing::IMMEDIATE).await.unwrap();
         assert_eq!(drained.left, 0);
         let received = slack.received();
@@ -265,7 +270,11 @@ mod findings {
         let (slack, hook) = fake_slack().await;
         let store = MemoryFindings::default();
         store.save(&findings(3)).await.unwrap();
-        let outbox = FindingOutbox { store: &store, renotify: time::Duration::hours(24), public_url: PUBLIC };
+        let outbox = FindingOutbox {
+            store: &store,
+            renotify: polo_core::cop::Renotify::of(&polo_core::config::CopSettings::default()),
+            public_url: PUBLIC,
+        };
         slack.answer(429, Some("2"));
         slack.answer(500, None);
         let failed = drain(&outbox, &hook, NOW, Pacing::IMMEDIATE).await.unwrap();
@@ -301,7 +310,11 @@ mod cop_runs {
             (Config::bundled().unwrap(), InMemoryCosts(Arc::new(costs)), MemoryFindings::default());
         let data = LocalDataService::from_snapshot(everything);
         let sources = CopSources::new(&data, &costs, &store, &config);
-        let outbox = FindingOutbox { store: &store, renotify: Duration::hours(24), public_url: PUBLIC };
+        let outbox = FindingOutbox {
+            store: &store,
+            renotify: polo_core::cop::Renotify::of(&polo_core::config::CopSettings::default()),
+            public_url: PUBLIC,
+        };
         run_cop(&sources, NOW, false).await.unwrap();
         let down = drain(&outbox, &super::slack_down(), NOW, Pacing::IMMEDIATE).await.unwrap();
         assert_eq!(down.sent, 0);
@@ -337,7 +350,11 @@ mod cop_runs {
         let config = Config::bundled().unwrap();
         let costs = InMemoryCosts(Arc::new(costs));
         let store = MemoryFindings::default();
-        let outbox = FindingOutbox { store: &store, renotify: Duration::hours(24), public_url: PUBLIC };
+        let outbox = FindingOutbox {
+            store: &store,
+            renotify: polo_core::cop::Renotify::of(&polo_core::config::CopSettings::default()),
+            public_url: PUBLIC,
+        };
         let orphan = everything
             .instances
             .iter()

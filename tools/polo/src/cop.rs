@@ -5,7 +5,7 @@ use polo_core::config::Config;
 use polo_core::cop::{CopSources, Notice, run_cop};
 use polo_core::model::Severity;
 use polo_core::ports::Stores;
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
 use crate::progress::Progress;
 
@@ -48,7 +48,8 @@ pub async fn run(config: &Config, options: &CopOptions<'_>, now: OffsetDateTime)
         notices(Notice::Resolved)
     );
     if options.dry_run {
-        for part in polo_slack::digest::digest(&run.due, &options.delivery.public_url) {
+        let quiet = polo_slack::digest::Quiet::of(&run.findings, now);
+        for part in polo_slack::digest::digest(&run.due, quiet, &options.delivery.public_url) {
             println!(
                 "\nSlack message ({} findings):\n{}",
                 part.finding_ids.len(),
@@ -60,7 +61,7 @@ pub async fn run(config: &Config, options: &CopOptions<'_>, now: OffsetDateTime)
     }
     let outbox = polo_slack::digest::FindingOutbox {
         store,
-        renotify: Duration::hours(i64::from(config.cop.renotify_hours)),
+        renotify: polo_core::cop::Renotify::of(&config.cop),
         public_url: &options.delivery.public_url,
     };
     let mut slack = "Slack not configured".to_owned();

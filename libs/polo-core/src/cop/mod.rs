@@ -2,6 +2,7 @@
 //! under `rules/` and one line of [`RULES`]; `[cop.rules.<id>]` sets `enabled`, `severity`
 //! and the rule's thresholds.
 
+mod actions;
 mod rules;
 mod run;
 mod state;
@@ -11,9 +12,10 @@ use time::OffsetDateTime;
 use crate::config::Config;
 use crate::model::{CostStore, Fleet, ResourceKind, Severity};
 
+pub use actions::{Action, ActionError, Actor, AuditEntry, Via, act};
 pub use rules::RULES;
 pub use run::{CopRun, CopSources, run_cop};
-pub use state::{Notice, due, reconcile};
+pub use state::{Notice, Renotify, apply_exceptions, due, reconcile};
 
 /// What a rule reads.
 pub struct RuleContext<'a> {

@@ -1,7 +1,7 @@
 //! One Cop run: the rules over the fleet and the cost store at `now`, set against the
 //! findings remembered, saved (unless a dry run), and what is due a notice.
 
-use time::{Duration, OffsetDateTime};
+use time::OffsetDateTime;
 
 use super::{Candidate, Notice, RuleContext, due, evaluate, reconcile};
 use crate::config::Config;
@@ -60,11 +60,12 @@ pub async fn run_cop(
         .with_metrics(metrics.as_deref());
     let found = evaluate(&context);
     let previous = sources.store.all().await?;
-    let findings = reconcile(&previous, &found, now);
+    let mut findings = reconcile(&previous, &found, now);
+    super::state::apply_exceptions(&mut findings, &sources.config.cop.exceptions, now);
     if !dry_run {
         sources.store.save(&findings).await?;
     }
-    let renotify = Duration::hours(i64::from(sources.config.cop.renotify_hours));
-    let due = findings.iter().filter_map(|f| due(f, now, renotify).map(|n| (f.clone(), n))).collect();
+    let renotify = super::Renotify::of(&sources.config.cop);
+    let due = findings.iter().filter_map(|f| due(f, now, &renotify).map(|n| (f.clone(), n))).collect();
     Ok(CopRun { found, findings, due })
 }

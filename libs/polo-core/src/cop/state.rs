@@ -92,6 +92,7 @@ pub fn reconcile(previous: &[Finding], found: &[Candidate], now: OffsetDateTime)
                         last_notified: None,
                         resolved_at: None,
                         monthly_cost_impact: c.monthly_cost_impact,
+                        handling: crate::model::Handling::default(),
                     },
                 );
             }
@@ -100,15 +101,75 @@ pub fn reconcile(previous: &[Finding], found: &[Candidate], now: OffsetDateTime)
     by_id.into_values().collect()
 }
 
-/// Whether `finding` is due in a digest at `now`, and why: open and never notified (new),
-/// open and notified `renotify` ago or longer (reminder), resolved after its last notice
-/// (resolved; a finding resolved before any notice was never told, so nothing is due).
-pub fn due(finding: &Finding, now: OffsetDateTime, renotify: Duration) -> Option<Notice> {
+/// How long after a notice an open finding is told again.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Renotify {
+    /// `[cop] renotify_hours`.
+    pub open: Duration,
+    /// `[cop] acknowledged_renotify_hours`: someone knows, so less often.
+    pub acknowledged: Duration,
+}
+
+impl Renotify {
+    /// The intervals of `[cop]`.
+    pub fn of(settings: &crate::config::CopSettings) -> Renotify {
+        Renotify {
+            open: Duration::hours(i64::from(settings.renotify_hours)),
+            acknowledged: Duration::hours(i64::from(settings.acknowledged_renotify_hours)),
+        }
+    }
+}
+
+/// Whether `finding` is due in a digest at `now`, and why:
+/// - open and never notified: new;
+/// - open and notified `renotify.open` ago or longer (`renotify.acknowledged` once
+///   acknowledged): a reminder; a snooze that ended after the last notice: a reminder now;
+/// - snoozed or excepted: nothing, however long;
+/// - resolved after its last notice: resolved (a finding resolved before any notice was never
+///   told, so nothing is due).
+pub fn due(finding: &Finding, now: OffsetDateTime, renotify: &Renotify) -> Option<Notice> {
+    use crate::model::FindingState;
+    let state = finding.state(now);
+    if state.silent() {
+        return None;
+    }
+    let every = if state == FindingState::Acknowledged { renotify.acknowledged } else { renotify.open };
     match (finding.resolved_at, finding.last_notified) {
         (None, None) => Some(Notice::New),
-        (None, Some(at)) => (now - at >= renotify).then_some(Notice::Reminder),
+        (None, Some(at)) => {
+            let woke = finding.handling.snoozed_until.is_some_and(|until| at < until && until <= now);
+            (woke || now - at >= every).then_some(Notice::Reminder)
+        }
         (Some(resolved), Some(at)) => (at < resolved).then_some(Notice::Resolved),
         (Some(_), None) => None,
+    }
+}
+
+/// Applies `[[cop.exceptions]]` at `now` to the open findings: one a configured exception
+/// matches is excepted by `polo.toml`; an exception that no longer applies (expired, or gone
+/// from the config) is taken away and the finding returns as new.
+pub fn apply_exceptions(
+    findings: &mut [Finding],
+    configured: &[crate::config::CopException],
+    now: OffsetDateTime,
+) {
+    for f in findings.iter_mut().filter(|f| f.resolved_at.is_none()) {
+        let matching = configured.iter().find(|e| e.matches(f) && e.applies(now));
+        let from_config =
+            f.handling.exception.as_ref().is_some_and(|e| e.by == crate::config::CONFIG_EXCEPTION_BY);
+        match matching {
+            Some(e) => f.handling.exception = Some(e.exception()),
+            None if from_config => {
+                f.handling.exception = None;
+                f.last_notified = None;
+            }
+            None => {
+                if f.handling.exception.as_ref().is_some_and(|e| !e.applies(now)) {
+                    f.handling.exception = None;
+                    f.last_notified = None;
+                }
+            }
+        }
     }
 }
 
@@ -185,18 +246,22 @@ mod tests {
         assert_eq!(findings.len(), 2);
     }
 
+    fn every(hours: i64) -> Renotify {
+        Renotify { open: Duration::hours(hours), acknowledged: Duration::hours(hours * 7) }
+    }
+
     #[test]
     fn new_then_silent_then_reminded_then_resolved_once() {
-        let day = Duration::hours(24);
+        let day = &every(24);
         let first = reconcile(&[], &[candidate("i-1")], T0);
         assert_eq!(due(&first[0], T0, day), Some(Notice::New));
         let first = notified(first, T0);
         let again = reconcile(&first, &[candidate("i-1")], T0 + Duration::hours(23));
         assert_eq!(again[0].first_seen, T0);
         assert_eq!(due(&again[0], T0 + Duration::hours(23), day), None, "silent within renotify_hours");
-        let later = reconcile(&again, &[candidate("i-1")], T0 + day);
-        assert_eq!(due(&later[0], T0 + day, day), Some(Notice::Reminder));
-        let later = notified(later, T0 + day);
+        let later = reconcile(&again, &[candidate("i-1")], T0 + Duration::hours(24));
+        assert_eq!(due(&later[0], T0 + Duration::hours(24), day), Some(Notice::Reminder));
+        let later = notified(later, T0 + Duration::hours(24));
         let fixed = reconcile(&later, &[], T0 + Duration::hours(30));
         assert_eq!(fixed[0].resolved_at, Some(T0 + Duration::hours(30)));
         assert_eq!(due(&fixed[0], T0 + Duration::hours(30), day), Some(Notice::Resolved));
@@ -208,7 +273,7 @@ mod tests {
 
     #[test]
     fn a_finding_resolved_before_any_notice_is_not_told_and_one_found_again_opens_anew() {
-        let day = Duration::hours(24);
+        let day = &every(24);
         let first = reconcile(&[], &[candidate("i-1")], T0);
         let gone = reconcile(&first, &[], T0 + Duration::hours(1));
         assert_eq!(due(&gone[0], T0 + Duration::hours(1), day), None);

@@ -30,6 +30,103 @@ pub struct Finding {
     /// resource should be costing.
     #[serde(default)]
     pub monthly_cost_impact: Option<crate::money::Money>,
+    /// What people did about it (issue 31): acknowledged, snoozed, excepted, assigned.
+    #[serde(flatten, default)]
+    pub handling: Handling,
+}
+
+/// What people did about a finding. Every change is also an audit entry.
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Handling {
+    /// Who acknowledged it, and when: still told, at the longer `acknowledged_renotify_hours`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged_by: Option<String>,
+    #[serde(with = "time::serde::rfc3339::option", default, skip_serializing_if = "Option::is_none")]
+    pub acknowledged_at: Option<OffsetDateTime>,
+    /// Silent until then; it reopens by itself after.
+    #[serde(with = "time::serde::rfc3339::option", default, skip_serializing_if = "Option::is_none")]
+    pub snoozed_until: Option<OffsetDateTime>,
+    /// Known and accepted: silent while it applies, listed apart.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub exception: Option<Exception>,
+    /// Who is on it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub assignee: Option<String>,
+}
+
+/// Why a finding is accepted, by whom, and until when (`None`: for good).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Exception {
+    pub reason: String,
+    /// The last day it applies (UTC); `None`: for good.
+    #[serde(default)]
+    pub until: Option<time::Date>,
+    /// Who made it: a person, or `polo.toml` for `[[cop.exceptions]]`.
+    pub by: String,
+}
+
+impl Exception {
+    /// Whether it still applies at `now`.
+    pub fn applies(&self, now: OffsetDateTime) -> bool {
+        self.until.is_none_or(|last| now.date() <= last)
+    }
+}
+
+/// Where a finding stands.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum FindingState {
+    Open,
+    Acknowledged,
+    Snoozed,
+    Excepted,
+    Resolved,
+}
+
+impl FindingState {
+    /// Every state, in the order pages list them.
+    pub const ALL: [FindingState; 5] = [
+        FindingState::Open,
+        FindingState::Acknowledged,
+        FindingState::Snoozed,
+        FindingState::Excepted,
+        FindingState::Resolved,
+    ];
+
+    /// `open`, `acknowledged`, `snoozed`, `excepted` or `resolved`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            FindingState::Open => "open",
+            FindingState::Acknowledged => "acknowledged",
+            FindingState::Snoozed => "snoozed",
+            FindingState::Excepted => "excepted",
+            FindingState::Resolved => "resolved",
+        }
+    }
+
+    /// Whether Slack hears nothing of it while it stands.
+    pub fn silent(self) -> bool {
+        matches!(self, FindingState::Snoozed | FindingState::Excepted)
+    }
+}
+
+impl Finding {
+    /// Where it stands at `now`: resolved, else excepted while its exception applies, else
+    /// snoozed until its instant, else acknowledged, else open.
+    pub fn state(&self, now: OffsetDateTime) -> FindingState {
+        let h = &self.handling;
+        if self.resolved_at.is_some() {
+            FindingState::Resolved
+        } else if h.exception.as_ref().is_some_and(|e| e.applies(now)) {
+            FindingState::Excepted
+        } else if h.snoozed_until.is_some_and(|until| now < until) {
+            FindingState::Snoozed
+        } else if h.acknowledged_by.is_some() {
+            FindingState::Acknowledged
+        } else {
+            FindingState::Open
+        }
+    }
 }
 
 /// How bad a finding is.

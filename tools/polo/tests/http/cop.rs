@@ -35,7 +35,11 @@ async fn the_findings_table_filters_sorts_and_answers_json_and_csv() {
         by_rule["items"].as_array().unwrap().iter().map(|f| f["rule"].as_str().unwrap()).collect();
     assert!(rules.windows(2).all(|w| w[0] <= w[1]));
     let csv = app.get("/cop?format=csv").await;
-    assert!(csv.body.starts_with("id,rule,severity,resource_kind,resource_id,account,region,message,first_seen,last_seen,last_notified,resolved_at,monthly_cost_impact\n"), "{}", csv.body);
+    assert!(csv.body.starts_with("id,rule,severity,resource_kind,resource_id,account,region,message,first_seen,last_seen,last_notified,resolved_at,monthly_cost_impact,state,acknowledged_by,snoozed_until,exception,assignee\n"), "{}", csv.body);
+    assert!(
+        by_rule["items"].as_array().unwrap().iter().all(|f| f["state"] == "open"),
+        "every sample finding is open"
+    );
     // Drift findings are priced a month; the others leave the column empty.
     let drift = app.json("/cop?format=json&rule=fleet-over-provisioned").await;
     assert!(
@@ -90,4 +94,78 @@ async fn finding_selects_count_the_view_under_the_other_filters() {
     }
     let orphan = crate::harness::select_counts(&app.get("/cop?rule=orphan-instance").await.body, "account");
     assert_eq!(orphan.iter().map(|(_, n)| n).sum::<usize>(), 2, "{orphan:?}");
+}
+
+#[tokio::test]
+async fn findings_show_where_they_stand_and_filter_by_it() {
+    use polo_core::model::{Exception, Finding, Handling, ResourceKind, Severity};
+    let mut e = crate::harness::sample();
+    let now = crate::harness::NOW;
+    let finding = |id: &str, handling: Handling| Finding {
+        id: id.into(),
+        rule: "instance-idle".into(),
+        severity: Severity::Info,
+        resource_kind: ResourceKind::Instances,
+        resource_id: format!("i-{id}"),
+        account: "prod".into(),
+        region: "us-east-1".into(),
+        message: "idle".into(),
+        first_seen: now - time::Duration::days(3),
+        last_seen: now,
+        last_notified: Some(now - time::Duration::days(1)),
+        resolved_at: None,
+        monthly_cost_impact: None,
+        handling,
+    };
+    e.findings = vec![
+        finding(
+            "snoozed",
+            Handling { snoozed_until: Some(now + time::Duration::days(7)), ..Handling::default() },
+        ),
+        // A snooze that has ended: open again.
+        finding(
+            "woke",
+            Handling { snoozed_until: Some(now - time::Duration::hours(1)), ..Handling::default() },
+        ),
+        finding(
+            "excepted",
+            Handling {
+                exception: Some(Exception {
+                    reason: "standby".into(),
+                    until: None,
+                    by: "alice@example.com".into(),
+                }),
+                ..Handling::default()
+            },
+        ),
+        finding(
+            "acked",
+            Handling {
+                acknowledged_by: Some("bob@example.com".into()),
+                acknowledged_at: Some(now),
+                assignee: Some("carol@example.com".into()),
+                ..Handling::default()
+            },
+        ),
+    ];
+    let app = TestApp::spawn(e).await;
+    let state_of = |items: &serde_json::Value, id: &str| {
+        items["items"].as_array().unwrap().iter().find(|f| f["id"] == id).unwrap()["state"].clone()
+    };
+    let all = app.json("/cop?format=json").await;
+    assert_eq!(state_of(&all, "snoozed"), "snoozed");
+    assert_eq!(state_of(&all, "woke"), "open", "a snooze past its instant has ended");
+    assert_eq!(state_of(&all, "excepted"), "excepted");
+    assert_eq!(state_of(&all, "acked"), "acknowledged");
+    let snoozed = app.json("/cop?format=json&state=snoozed").await;
+    assert_eq!(snoozed["total"], 1);
+    assert_eq!(snoozed["items"][0]["snoozed_until"], "2026-12-01T12:00:00Z");
+    let excepted = app.json("/cop?format=json&state=excepted").await;
+    assert_eq!(excepted["items"][0]["exception"]["reason"], "standby");
+    assert_eq!(excepted["items"][0]["exception"]["until"], serde_json::Value::Null, "for good");
+    let mine = app.json("/cop?format=json&q=carol").await;
+    assert_eq!(mine["total"], 1, "the assignee is searched");
+    assert_eq!(mine["items"][0]["acknowledged_by"], "bob@example.com");
+    let page = app.get("/cop?state=snoozed").await;
+    assert!(page.body.contains(">snoozed<"), "the state column");
 }

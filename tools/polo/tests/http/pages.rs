@@ -213,6 +213,7 @@ async fn detail_pages_show_findings_or_their_empty_state() {
         last_notified: None,
         resolved_at: None,
         monthly_cost_impact: None,
+        handling: polo_core::model::Handling::default(),
     });
     let app = TestApp::spawn(e.clone()).await;
     let page = app.get(&format!("/instances/{}", target.id)).await.body;
