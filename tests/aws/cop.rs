@@ -225,7 +225,7 @@ async fn what_people_did_about_a_finding_survives_the_report_table() {
     store.save(std::slice::from_ref(&finding)).await.unwrap();
     let fresh = FindingTable::new(aws_sdk_dynamodb::Client::new(&base), &table);
     let back = fresh.all().await.unwrap();
-    assert_eq!(back, [finding.clone()]);
+    assert_eq!(back, std::slice::from_ref(&finding));
     assert_eq!(back[0].state(NOW), FindingState::Excepted);
     let open = fresh.matching(Which::Open).await.unwrap();
     assert_eq!(open.len(), 1, "excepted is still open: not resolved");
