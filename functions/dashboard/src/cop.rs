@@ -169,7 +169,10 @@ pub struct FindingCells {
     pub href: String,
     pub account: String,
     pub region: String,
+    pub id: String,
     pub state: &'static str,
+    /// Who acknowledged it, until when it is snoozed, why excepted, who is on it.
+    pub handled: String,
     pub first_seen: String,
     pub first_seen_at: String,
     pub last_seen: String,
@@ -201,7 +204,9 @@ impl FindingCells {
             },
             account: f.account.clone(),
             region: f.region.clone(),
+            id: f.id.clone(),
             state: s.state.as_str(),
+            handled: handled(f),
             first_seen: ago(f.first_seen, now),
             first_seen_at: rfc3339(f.first_seen),
             last_seen: ago(f.last_seen, now),
@@ -210,11 +215,34 @@ impl FindingCells {
     }
 }
 
+/// What people did about `f`, in a line: "acknowledged by bob; until 2026-12-01; standby
+/// (alice); assigned to carol".
+fn handled(f: &Finding) -> String {
+    let h = &f.handling;
+    let mut parts = Vec::new();
+    if let Some(who) = &h.acknowledged_by {
+        parts.push(format!("acknowledged by {who}"));
+    }
+    if let Some(until) = h.snoozed_until {
+        parts.push(format!("snoozed until {}", rfc3339(until)));
+    }
+    if let Some(e) = &h.exception {
+        let until = e.until.map_or_else(|| "for good".to_owned(), |d| format!("until {d}"));
+        parts.push(format!("excepted by {}: {} ({until})", e.by, e.reason));
+    }
+    if let Some(who) = &h.assignee {
+        parts.push(format!("assigned to {who}"));
+    }
+    parts.join("; ")
+}
+
 #[derive(Template)]
 #[template(path = "dashboard/cop_region.html")]
 struct CopRegion {
     frame: TableFrame<FindingColumn>,
     rows: Vec<FindingCells>,
+    /// The form token of an operator who may act here; `None`: no buttons.
+    token: Option<String>,
 }
 
 #[derive(Template)]
@@ -224,10 +252,13 @@ struct CopPage {
     frame: TableFrame<FindingColumn>,
     rows: Vec<FindingCells>,
     open: usize,
+    token: Option<String>,
 }
 
 struct FindingsTable {
     findings: Vec<Stated>,
+    /// An operator's form token, when they may act here.
+    token: Option<String>,
 }
 
 fn compare(a: &Stated, b: &Stated, column: FindingColumn) -> Ordering {
@@ -295,7 +326,7 @@ impl Table for FindingsTable {
         rows: Vec<FindingCells>,
     ) -> Result<Response, AppError> {
         let open = self.findings.iter().filter(|f| f.state != FindingState::Resolved).count();
-        html(&CopPage { chrome, frame, rows, open })
+        html(&CopPage { chrome, frame, rows, open, token: self.token.clone() })
     }
 
     fn region(
@@ -303,13 +334,14 @@ impl Table for FindingsTable {
         frame: TableFrame<FindingColumn>,
         rows: Vec<FindingCells>,
     ) -> Result<Response, AppError> {
-        html(&CopRegion { frame, rows })
+        html(&CopRegion { frame, rows, token: self.token.clone() })
     }
 }
 
 /// `GET /cop`.
 pub async fn list(
     State(state): State<AppState>,
+    user: polo_web::CurrentUser,
     chrome: Chrome,
     htmx: Htmx,
     RawQuery(raw): RawQuery,
@@ -325,5 +357,7 @@ pub async fn list(
         .into_iter()
         .map(|finding| Stated { state: finding.state(now), finding })
         .collect();
-    respond(&state, chrome, htmx, &FindingsTable { findings }, query).await
+    let may_act = user.role == polo_core::ports::Role::Operator && state.finding_store.is_some();
+    let token = if may_act { user.form_token(&state) } else { None };
+    respond(&state, chrome, htmx, &FindingsTable { findings, token }, query).await
 }

@@ -1,7 +1,8 @@
 //! The dashboard function: `/` (the fleet at a glance), `/search` and `/cop` (the Cloud
-//! Cop's findings).
+//! Cop's findings, and operators' actions on them).
 
 mod cop;
+mod cop_actions;
 mod overview;
 mod search;
 
@@ -12,6 +13,7 @@ pub fn routes() -> Routes {
     let pages = Routes::new("dashboard")
         .page("/", overview::overview)
         .page("/search", search::search_page)
-        .page("/cop", cop::list);
+        .page("/cop", cop::list)
+        .action("/cop/{id}/{action}", cop_actions::act);
     polo_web::routes::with_sign_in(pages)
 }

@@ -16,6 +16,7 @@ use std::time::Duration;
 use polo_core::ports::{SNAPSHOT_KEY, SNAPSHOT_REVALIDATE, Stores};
 
 pub use aws_config::SdkConfig;
+pub use dynamo::audit::AuditTable;
 pub use dynamo::findings::{COP_LEASE, FindingTable};
 pub use dynamo::reports::ReportTable;
 pub use dynamo::resources::{
@@ -75,6 +76,7 @@ pub fn stores(env: &AwsEnv, sdk: &SdkConfig) -> Stores {
             &env.bucket,
             SNAPSHOT_REVALIDATE,
         )),
+        audit: Arc::new(AuditTable::new(dynamo.clone(), &env.report_table)),
         reports: Arc::new(ReportTable::new(dynamo, &env.report_table)),
         documents: Arc::new(bucket(env, sdk)),
         exports: Some(Arc::new(S3Exports::new(s3, &env.bucket, EXPORT_URL_LIFETIME))),

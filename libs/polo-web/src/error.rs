@@ -27,6 +27,9 @@ pub enum AppError {
     /// `Accept` admits no representation of the page.
     #[error("{0}")]
     NotAcceptable(String),
+    /// The request does not fit the resource as it stands (acting on a resolved finding).
+    #[error("{0}")]
+    Conflict(String),
     /// A service Polo needs is not set up (sign-in without an issuer, say).
     #[error("{0}")]
     Unavailable(String),
@@ -54,6 +57,7 @@ impl AppError {
             AppError::NotFound(_) => StatusCode::NOT_FOUND,
             AppError::Unauthorized | AppError::SignInRefused(_) => StatusCode::UNAUTHORIZED,
             AppError::Forbidden(_) => StatusCode::FORBIDDEN,
+            AppError::Conflict(_) => StatusCode::CONFLICT,
             AppError::Unavailable(_) | AppError::Data(_) => StatusCode::SERVICE_UNAVAILABLE,
             AppError::Upstream(_) => StatusCode::BAD_GATEWAY,
             AppError::NotAcceptable(_) => StatusCode::NOT_ACCEPTABLE,

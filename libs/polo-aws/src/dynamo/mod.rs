@@ -1,3 +1,4 @@
+pub mod audit;
 pub mod findings;
 pub mod reports;
 pub mod resources;

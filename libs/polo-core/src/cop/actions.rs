@@ -54,7 +54,7 @@ impl Action {
 }
 
 /// Through what an action came.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Via {
     Web,
@@ -70,13 +70,13 @@ pub struct Actor {
 }
 
 /// One line of the audit log.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, serde::Deserialize)]
 pub struct AuditEntry {
     #[serde(with = "time::serde::rfc3339")]
     pub at: OffsetDateTime,
     pub by: String,
     pub via: Via,
-    pub action: &'static str,
+    pub action: String,
     pub finding_id: String,
     pub before: FindingState,
     pub after: FindingState,
@@ -179,7 +179,7 @@ pub fn act(
         at: now,
         by,
         via: actor.via,
-        action: action.name(),
+        action: action.name().to_owned(),
         finding_id: finding.id.clone(),
         before,
         after: finding.state(now),

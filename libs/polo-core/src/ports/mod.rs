@@ -2,6 +2,7 @@
 //! they answer with, and their local-file and in-memory implementations. The AWS ones
 //! (S3, DynamoDB) live in `polo-aws`; [`Stores`] bundles one of each.
 
+mod audit;
 pub mod conformance;
 mod costs;
 mod documents;
@@ -20,6 +21,7 @@ use async_trait::async_trait;
 
 use crate::model::{Change, Finding, Fleet, Index, Instance, ResourceKind};
 
+pub use audit::{AuditStore, LocalAudit, MemoryAudit, latest_first};
 pub use costs::{
     COSTS_KEY, CostReader, DocumentReader, InMemoryCosts, InMemoryDocument, InMemoryUsage, LocalCostReader,
     LocalDocumentReader, METRICS_KEY, MetricsReader, StoredDocument, USAGE_KEY, UsageReader, document_if_any,

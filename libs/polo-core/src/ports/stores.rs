@@ -29,6 +29,8 @@ pub struct Stores {
     pub usage: Arc<dyn UsageReader>,
     /// The fleet's daily metrics (`metrics.json`).
     pub metrics: Arc<super::MetricsReader>,
+    /// What people did about findings.
+    pub audit: Arc<dyn super::AuditStore>,
     /// Stored reports and their Slack outbox.
     pub reports: Arc<dyn ReportStore>,
     /// Sync documents and the combined snapshot, as bytes (what the sync writes).
@@ -82,6 +84,7 @@ impl Stores {
             >(
                 &paths.data
             ))),
+            audit: Arc::new(super::LocalAudit::new(&paths.state)),
             reports: Arc::new(LocalReports::new(&paths.state)),
             documents: Arc::new(LocalStore::new(&paths.documents, &paths.data)),
             exports: None,

@@ -31,6 +31,36 @@ pub struct CurrentUser {
     pub csrf: Option<String>,
 }
 
+impl CurrentUser {
+    /// Whether this user may take an action whose form carried `token`: an operator, with
+    /// the form's CSRF token where a browser would send the credentials by itself.
+    pub fn may_act(&self, state: &AppState, token: Option<&str>) -> Result<(), AppError> {
+        if self.role != Role::Operator {
+            return Err(AppError::Forbidden(format!(
+                "{} is a viewer: only operators may act on findings",
+                self.name
+            )));
+        }
+        if let Some(expected) = self.form_token(state)
+            && !token.is_some_and(|t| crate::auth::flow::same_secret(t, &expected))
+        {
+            return Err(AppError::Forbidden(
+                "the form's CSRF token is missing or stale: reload the page and try again".into(),
+            ));
+        }
+        Ok(())
+    }
+
+    /// The token a form that changes something must carry for this user: the session's
+    /// CSRF token, or on the local server the process's own; `None` where no browser sends
+    /// the credentials by itself (bearer tokens, authorizer claims).
+    pub fn form_token(&self, state: &AppState) -> Option<String> {
+        self.csrf
+            .clone()
+            .or_else(|| (state.dev_identity() && self.name == DEV_USER).then(|| state.dev_csrf.to_string()))
+    }
+}
+
 /// The authorizer claims Polo reads.
 const CLAIM_NAMES: [&str; 4] = ["email", "sub", "email_verified", "cognito:groups"];
 

@@ -38,6 +38,12 @@ pub struct AppState {
     pub reports: Arc<dyn polo_core::ports::ReportStore>,
     /// Browser sessions, where people sign in.
     pub sessions: Option<Arc<dyn polo_core::ports::SessionStore>>,
+    /// Where operators' actions on findings are kept; `None`: findings are read-only here.
+    pub finding_store: Option<Arc<dyn polo_core::ports::FindingStore>>,
+    /// What people did about findings.
+    pub audit: Arc<dyn polo_core::ports::AuditStore>,
+    /// The local user's CSRF token (`polo serve`): its forms carry it like a session's.
+    pub dev_csrf: Arc<str>,
     /// Each index's drift of the snapshot last judged, kept a minute (`/`, `/indexes`).
     drift: Arc<std::sync::Mutex<Option<JudgedDrift>>>,
     /// The cost changes last split into causes (`/costs/changes`), with what they were
@@ -52,6 +58,11 @@ struct MeasuredUsage {
     fleet: Arc<polo_core::model::Fleet>,
     metrics: Arc<polo_core::model::MetricsDocument>,
     by_position: Arc<Vec<polo_core::utilization::IndexUsage>>,
+}
+
+/// A fresh CSRF token for the local user (random; a process's forms carry it).
+fn dev_csrf() -> Arc<str> {
+    Arc::from(crate::auth::flow::random_token(24).unwrap_or_else(|_| "unavailable".to_owned()))
 }
 
 /// One list of cost changes and the very documents it comes from.
@@ -203,6 +214,18 @@ impl AppState {
         self
     }
 
+    /// The same state, keeping operators' actions on findings in `store` and `audit`.
+    #[must_use]
+    pub fn with_actions(
+        mut self,
+        store: Arc<dyn polo_core::ports::FindingStore>,
+        audit: Arc<dyn polo_core::ports::AuditStore>,
+    ) -> AppState {
+        self.finding_store = Some(store);
+        self.audit = audit;
+        self
+    }
+
     /// The same state, reading findings from `findings`.
     #[must_use]
     pub fn with_findings(mut self, findings: Arc<dyn FindingReader>) -> AppState {
@@ -241,7 +264,7 @@ impl AppState {
         Ok(AppState {
             fleet: stores.fleet,
             resources: stores.resources,
-            findings: stores.findings,
+            findings: stores.findings.clone(),
             prices: Arc::new(PriceTable::bundled()?.with_spot_discount(config.costs.spot_discount)),
             config: Arc::new(config),
             clock,
@@ -253,6 +276,9 @@ impl AppState {
             metrics: stores.metrics,
             reports: stores.reports,
             sessions: stores.sessions,
+            finding_store: Some(stores.findings),
+            audit: stores.audit,
+            dev_csrf: dev_csrf(),
             drift: Arc::default(),
             cost_changes: Arc::default(),
             utilization: Arc::default(),
@@ -287,6 +313,9 @@ impl AppState {
             ))),
             reports: Arc::new(polo_core::ports::MemoryReports::default()),
             sessions: Some(Arc::new(polo_core::ports::MemorySessions::default())),
+            finding_store: None,
+            audit: Arc::new(polo_core::ports::MemoryAudit::default()),
+            dev_csrf: Arc::from("dev-csrf-of-tests"),
             drift: Arc::default(),
             cost_changes: Arc::default(),
             utilization: Arc::default(),

@@ -38,6 +38,12 @@ impl RouteSpec {
         RouteSpec { method: "GET", path, function, authorized: false }
     }
 
+    /// A POST route of `function` that changes something: a signed-in user, and the handler
+    /// checks the role and the form's CSRF token.
+    pub const fn action(function: &'static str, path: &'static str) -> RouteSpec {
+        RouteSpec { method: "POST", path, function, authorized: true }
+    }
+
     /// A POST route of `function` that checks its caller itself (logout, by its CSRF token).
     pub const fn public_post(function: &'static str, path: &'static str) -> RouteSpec {
         RouteSpec { method: "POST", path, function, authorized: false }
@@ -99,6 +105,14 @@ impl Routes<AppState> {
     pub fn page<H: Handler<T, AppState>, T: 'static>(mut self, path: &'static str, handler: H) -> Routes {
         self.pages = self.pages.route(&axum_path(path), get(handler));
         self.specs.push(RouteSpec::page(self.function, path));
+        self
+    }
+
+    /// A POST that changes something, behind the identity check like a page.
+    #[must_use]
+    pub fn action<H: Handler<T, AppState>, T: 'static>(mut self, path: &'static str, handler: H) -> Routes {
+        self.pages = self.pages.route(&axum_path(path), axum::routing::post(handler));
+        self.specs.push(RouteSpec::action(self.function, path));
         self
     }
 

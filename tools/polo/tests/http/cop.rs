@@ -169,3 +169,72 @@ async fn findings_show_where_they_stand_and_filter_by_it() {
     let page = app.get("/cop?state=snoozed").await;
     assert!(page.body.contains(">snoozed<"), "the state column");
 }
+
+/// The local user's CSRF token in tests (`AppState::over`).
+const TOKEN: &str = "dev-csrf-of-tests";
+
+fn path(id: &str, action: &str) -> String {
+    format!("/cop/{}/{action}", urlencoding(id))
+}
+
+fn urlencoding(id: &str) -> String {
+    id.bytes()
+        .map(|b| {
+            if b.is_ascii_alphanumeric() || b"-_.".contains(&b) {
+                (b as char).to_string()
+            } else {
+                format!("%{b:02X}")
+            }
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn an_operator_snoozes_a_finding_with_the_forms_token_and_it_stands_snoozed_until_its_end() {
+    let app = TestApp::sample_with_findings().await;
+    let all = app.json("/cop?format=json&rule=instance-idle&per_page=200").await;
+    let id = all["items"][0]["id"].as_str().unwrap().to_owned();
+    // The local user is an operator: each open finding has its forms, carrying the token.
+    let page = app.get("/cop?rule=instance-idle").await;
+    assert!(page.body.contains(&format!("data-actions=\"{id}\"")), "the Act forms");
+    assert!(page.body.contains(&format!("name=\"csrf\" value=\"{TOKEN}\"")));
+    // Refused: no token, a wrong one, an unknown action, a bad span. Nothing changes.
+    assert_eq!(app.post_form(&path(&id, "snooze"), &[("for", "1d")], &[]).await.status, 403);
+    let stale = app.post_form(&path(&id, "snooze"), &[("csrf", "stale"), ("for", "1d")], &[]).await;
+    assert_eq!(stale.status, 403);
+    assert!(stale.body.contains("CSRF token"), "{}", stale.body);
+    assert_eq!(app.post_form(&path(&id, "shred"), &[("csrf", TOKEN)], &[]).await.status, 404);
+    let bad = app.post_form(&path(&id, "snooze"), &[("csrf", TOKEN), ("for", "2w")], &[]).await;
+    assert_eq!(bad.status, 400, "{}", bad.body);
+    assert_eq!(app.post_form(&path("no-such", "ack"), &[("csrf", TOKEN)], &[]).await.status, 404);
+    assert_eq!(app.json("/cop?format=json&state=snoozed").await["total"], 0, "nothing changed");
+    // Without JavaScript: a redirect back to /cop.
+    let done = app.post_form(&path(&id, "snooze"), &[("csrf", TOKEN), ("for", "1d")], &[]).await;
+    assert_eq!(done.status, 303, "{}", done.body);
+    assert_eq!(done.headers["location"], "/cop");
+    let snoozed = app.json("/cop?format=json&state=snoozed").await;
+    assert_eq!(snoozed["total"], 1);
+    assert_eq!(snoozed["items"][0]["id"], id.as_str());
+    assert_eq!(snoozed["items"][0]["snoozed_until"], "2026-11-25T12:00:00Z");
+    // With htmx: the page reloads. JSON: the finding as it stands, and its audit entry.
+    let htmx = app.post_form(&path(&id, "ack"), &[("csrf", TOKEN)], &[("hx-request", "true")]).await;
+    assert_eq!((htmx.status, htmx.headers["hx-refresh"].to_str().unwrap()), (204, "true"));
+    let json = app
+        .post_form(
+            &path(&id, "assign"),
+            &[("csrf", TOKEN), ("to", "carol@example.com")],
+            &[("accept", "application/json")],
+        )
+        .await;
+    let json = json.json();
+    assert_eq!(json["finding"]["assignee"], "carol@example.com");
+    assert_eq!(json["state"], "snoozed", "still snoozed, now acknowledged and assigned too");
+    assert_eq!(json["audit"]["by"], "dev@localhost");
+    assert_eq!(json["audit"]["via"], "web");
+    // Reopen, then acting on it again is refused as already open: 409.
+    assert_eq!(app.post_form(&path(&id, "reopen"), &[("csrf", TOKEN)], &[]).await.status, 303);
+    assert_eq!(app.post_form(&path(&id, "reopen"), &[("csrf", TOKEN)], &[]).await.status, 409);
+    // Where findings are read-only, nobody sees the forms.
+    let read_only = TestApp::sample().await;
+    assert!(!read_only.get("/cop").await.body.contains("data-actions="));
+}

@@ -139,7 +139,27 @@ impl TestApp {
         };
         polo_core::cop::run_cop(&sources, NOW, false).await.unwrap();
         let settings = WebSettings { dev: true, ..WebSettings::default() };
-        TestApp::spawn_state(state_with(sample(), settings).with_findings(store)).await
+        let audit = Arc::new(polo_core::ports::MemoryAudit::default());
+        TestApp::spawn_state(
+            state_with(sample(), settings).with_findings(store.clone()).with_actions(store, audit),
+        )
+        .await
+    }
+
+    /// POSTs `form` (urlencoded) without following a redirect; `extra` headers too.
+    pub async fn post_form(&self, path: &str, form: &[(&str, &str)], extra: &[(&str, &str)]) -> Answer {
+        let client = reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build().unwrap();
+        let mut request = client.post(format!("{}{path}", self.base)).form(form);
+        for (k, v) in extra {
+            request = request.header(*k, *v);
+        }
+        let response = request.send().await.unwrap();
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let content_type =
+            headers.get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+        let body = response.text().await.unwrap();
+        Answer { status, content_type, headers, body }
     }
 
     /// Serves `state` on a free port.

@@ -386,6 +386,18 @@ async fn only_the_allowed_groups_and_domains_enter_and_operators_are_named() {
         let page = app.get("/instances", &[("cookie", cookie_pair(session))]).await;
         assert!(page.body.contains(&format!(">{role}</span>")), "{role}");
     }
+    // A viewer may not act on a finding, whatever the form carries.
+    let viewer = Provider::sign(&with(&["polo-viewers"], "ada@example.com"));
+    let refused = app
+        .client
+        .post(format!("{}/cop/f-1/ack", app.base))
+        .header("authorization", format!("Bearer {viewer}"))
+        .form(&[("csrf", "anything")])
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(refused.status().as_u16(), 403);
+    assert!(refused.text().await.unwrap().contains("is a viewer: only operators may act on findings"));
 }
 
 #[tokio::test]
