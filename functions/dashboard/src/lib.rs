@@ -1,6 +1,7 @@
 //! The dashboard function: `/` (the fleet at a glance), `/search` and `/cop` (the Cloud
 //! Cop's findings, and operators' actions on them).
 
+mod audit;
 mod cop;
 mod cop_actions;
 mod overview;
@@ -14,6 +15,7 @@ pub fn routes() -> Routes {
         .page("/", overview::overview)
         .page("/search", search::search_page)
         .page("/cop", cop::list)
-        .action("/cop/{id}/{action}", cop_actions::act);
+        .action("/cop/{id}/{action}", cop_actions::act)
+        .page("/audit", audit::list);
     polo_web::routes::with_sign_in(pages)
 }

@@ -26,11 +26,15 @@ pub enum FilterField {
     From,
     /// The last day of a compared period (`YYYY-MM-DD`).
     To,
+    /// What an audit entry did (`ack`, `snooze`, …).
+    Action,
+    /// Through what it came (`web`, `slack`).
+    Via,
 }
 
 impl FilterField {
     /// Every field.
-    pub const ALL: [FilterField; 15] = [
+    pub const ALL: [FilterField; 17] = [
         FilterField::Account,
         FilterField::Region,
         FilterField::State,
@@ -46,6 +50,8 @@ impl FilterField {
         FilterField::Dimension,
         FilterField::From,
         FilterField::To,
+        FilterField::Action,
+        FilterField::Via,
     ];
 
     /// The query parameter name.
@@ -66,6 +72,8 @@ impl FilterField {
             FilterField::Dimension => "dimension",
             FilterField::From => "from",
             FilterField::To => "to",
+            FilterField::Action => "action",
+            FilterField::Via => "via",
         }
     }
 

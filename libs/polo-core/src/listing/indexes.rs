@@ -107,7 +107,9 @@ impl Filterable for Index {
             | FilterField::Drift
             | FilterField::Dimension
             | FilterField::From
-            | FilterField::To => None,
+            | FilterField::To
+            | FilterField::Action
+            | FilterField::Via => None,
         }
     }
 

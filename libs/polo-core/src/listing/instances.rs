@@ -97,7 +97,9 @@ impl Filterable for Instance {
             | FilterField::Drift
             | FilterField::Dimension
             | FilterField::From
-            | FilterField::To => None,
+            | FilterField::To
+            | FilterField::Action
+            | FilterField::Via => None,
         }
     }
 

@@ -36,41 +36,19 @@ impl LocalAudit {
     pub fn new(state_dir: &Path) -> LocalAudit {
         LocalAudit { path: state_dir.join("cop").join("audit.json"), lock: Mutex::new(()) }
     }
-
-    fn read(&self) -> Result<Vec<AuditEntry>, DataError> {
-        match std::fs::read(&self.path) {
-            Ok(bytes) => crate::json::decode(&bytes).map_err(|problem| DataError::Unreadable {
-                source_name: self.path.display().to_string(),
-                problem,
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-            Err(e) => Err(DataError::Unreadable {
-                source_name: self.path.display().to_string(),
-                problem: e.to_string(),
-            }),
-        }
-    }
 }
 
 #[async_trait]
 impl AuditStore for LocalAudit {
     async fn append(&self, entry: &AuditEntry) -> Result<(), DataError> {
         let _one = self.lock.lock().map_err(|_| DataError::Store("audit log lock poisoned".into()))?;
-        let mut all = self.read()?;
+        let mut all: Vec<AuditEntry> = super::findings::read_list(&self.path)?;
         all.push(entry.clone());
-        let store = |e: std::io::Error| DataError::Store(format!("{}: {e}", self.path.display()));
-        if let Some(parent) = self.path.parent() {
-            std::fs::create_dir_all(parent).map_err(store)?;
-        }
-        let bytes = serde_json::to_vec_pretty(&all).map_err(|e| DataError::Store(e.to_string()))?;
-        // Whole or not at all: a torn write would lose the log.
-        let tmp = self.path.with_extension("json.tmp");
-        std::fs::write(&tmp, bytes).map_err(store)?;
-        std::fs::rename(&tmp, &self.path).map_err(store)
+        super::findings::write_list(&self.path, &all)
     }
 
     async fn entries(&self) -> Result<Vec<AuditEntry>, DataError> {
-        let mut all = self.read()?;
+        let mut all: Vec<AuditEntry> = super::findings::read_list(&self.path)?;
         latest_first(&mut all);
         Ok(all)
     }
@@ -91,5 +69,40 @@ impl AuditStore for MemoryAudit {
         let mut all = self.0.lock().map_err(|_| DataError::Store("audit log lock poisoned".into()))?.clone();
         latest_first(&mut all);
         Ok(all)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::cop::Via;
+    use crate::model::FindingState;
+
+    fn entry(at: time::OffsetDateTime, action: &str) -> AuditEntry {
+        AuditEntry {
+            at,
+            by: "alice@example.com".into(),
+            via: Via::Web,
+            action: action.into(),
+            finding_id: "instance-idle:instances:i-1".into(),
+            before: FindingState::Open,
+            after: FindingState::Acknowledged,
+            detail: String::new(),
+        }
+    }
+
+    #[tokio::test]
+    async fn the_local_log_keeps_every_entry_and_gives_the_newest_first() {
+        let dir = std::env::temp_dir().join(format!("polo-audit-{}", std::process::id()));
+        let log = LocalAudit::new(&dir);
+        assert!(log.entries().await.unwrap().is_empty(), "no file yet: nothing done");
+        let (first, second) = (datetime!(2026-11-24 12:00 UTC), datetime!(2026-11-24 13:00 UTC));
+        log.append(&entry(first, "ack")).await.unwrap();
+        log.append(&entry(second, "assign")).await.unwrap();
+        let again = LocalAudit::new(&dir).entries().await.unwrap();
+        assert_eq!(again.iter().map(|e| e.action.as_str()).collect::<Vec<_>>(), ["assign", "ack"]);
+        std::fs::remove_dir_all(&dir).unwrap();
     }
 }

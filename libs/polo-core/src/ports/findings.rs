@@ -77,29 +77,36 @@ impl LocalFindings {
     }
 
     fn read(&self) -> Result<Vec<Finding>, DataError> {
-        match std::fs::read(&self.path) {
-            Ok(bytes) => crate::json::decode(&bytes).map_err(|problem| DataError::Unreadable {
-                source_name: self.path.display().to_string(),
-                problem,
-            }),
-            Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
-            Err(e) => Err(DataError::Unreadable {
-                source_name: self.path.display().to_string(),
-                problem: e.to_string(),
-            }),
-        }
+        read_list(&self.path)
     }
 
     fn write(&self, findings: &[Finding]) -> Result<(), DataError> {
-        let store = |e: std::io::Error| DataError::Store(format!("{}: {e}", self.path.display()));
-        if let Some(parent) = self.path.parent() {
-            std::fs::create_dir_all(parent).map_err(store)?;
-        }
-        let bytes = serde_json::to_vec_pretty(findings).map_err(|e| DataError::Store(e.to_string()))?;
-        let tmp = self.path.with_extension("json.tmp");
-        std::fs::write(&tmp, bytes).map_err(store)?;
-        std::fs::rename(&tmp, &self.path).map_err(store)
+        write_list(&self.path, findings)
     }
+}
+
+/// A JSON array kept in the file at `path` (none yet: empty).
+pub(super) fn read_list<T: serde::de::DeserializeOwned>(path: &Path) -> Result<Vec<T>, DataError> {
+    match std::fs::read(path) {
+        Ok(bytes) => crate::json::decode(&bytes)
+            .map_err(|problem| DataError::Unreadable { source_name: path.display().to_string(), problem }),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(Vec::new()),
+        Err(e) => {
+            Err(DataError::Unreadable { source_name: path.display().to_string(), problem: e.to_string() })
+        }
+    }
+}
+
+/// Writes `items` to `path` whole or not at all (a torn write would lose them).
+pub(super) fn write_list<T: serde::Serialize>(path: &Path, items: &[T]) -> Result<(), DataError> {
+    let store = |e: std::io::Error| DataError::Store(format!("{}: {e}", path.display()));
+    if let Some(parent) = path.parent() {
+        std::fs::create_dir_all(parent).map_err(store)?;
+    }
+    let bytes = serde_json::to_vec_pretty(items).map_err(|e| DataError::Store(e.to_string()))?;
+    let tmp = path.with_extension("json.tmp");
+    std::fs::write(&tmp, bytes).map_err(store)?;
+    std::fs::rename(&tmp, path).map_err(store)
 }
 
 #[async_trait]

@@ -234,6 +234,28 @@ async fn an_operator_snoozes_a_finding_with_the_forms_token_and_it_stands_snooze
     // Reopen, then acting on it again is refused as already open: 409.
     assert_eq!(app.post_form(&path(&id, "reopen"), &[("csrf", TOKEN)], &[]).await.status, 303);
     assert_eq!(app.post_form(&path(&id, "reopen"), &[("csrf", TOKEN)], &[]).await.status, 409);
+    // Every action in the audit log, newest first; refused ones are not there.
+    let audit = app.json("/audit?format=json&per_page=50").await;
+    let actions: Vec<&str> =
+        audit["items"].as_array().unwrap().iter().map(|e| e["action"].as_str().unwrap()).collect();
+    assert_eq!(actions.len(), 4, "{audit}");
+    for action in ["snooze", "ack", "assign", "reopen"] {
+        assert!(actions.contains(&action), "{action}: {actions:?}");
+    }
+    let snooze = app.json("/audit?format=json&action=snooze").await;
+    assert_eq!(snooze["total"], 1);
+    assert_eq!(snooze["items"][0]["before"], "open");
+    assert_eq!(snooze["items"][0]["after"], "snoozed");
+    assert_eq!(snooze["items"][0]["detail"], "until 2026-11-25T12:00:00Z");
+    assert_eq!(snooze["items"][0]["finding_id"], id.as_str());
+    let csv = app.get("/audit?format=csv").await;
+    assert!(csv.body.starts_with("at,by,via,action,finding_id,before,after,detail\n"), "{}", csv.body);
+    let page = app.get("/audit?via=web").await;
+    assert!(
+        page.body.contains("snoozed → open")
+            || page.body.contains("snoozed &#8594; open")
+            || page.body.contains("reopen")
+    );
     // Where findings are read-only, nobody sees the forms.
     let read_only = TestApp::sample().await;
     assert!(!read_only.get("/cop").await.body.contains("data-actions="));

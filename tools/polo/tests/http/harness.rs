@@ -67,6 +67,16 @@ pub struct Answer {
 }
 
 impl Answer {
+    /// `response`, read whole.
+    pub async fn of(response: reqwest::Response) -> Answer {
+        let status = response.status().as_u16();
+        let headers = response.headers().clone();
+        let content_type =
+            headers.get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
+        let body = response.text().await.unwrap();
+        Answer { status, content_type, headers, body }
+    }
+
     pub fn json(&self) -> Value {
         serde_json::from_str(&self.body).unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.body))
     }
@@ -153,13 +163,7 @@ impl TestApp {
         for (k, v) in extra {
             request = request.header(*k, *v);
         }
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let content_type =
-            headers.get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
-        let body = response.text().await.unwrap();
-        Answer { status, content_type, headers, body }
+        Answer::of(request.send().await.unwrap()).await
     }
 
     /// Serves `state` on a free port.
@@ -177,13 +181,7 @@ impl TestApp {
         if let Some(accept) = accept {
             request = request.header("accept", accept);
         }
-        let response = request.send().await.unwrap();
-        let status = response.status().as_u16();
-        let headers = response.headers().clone();
-        let content_type =
-            headers.get("content-type").map(|v| v.to_str().unwrap().to_owned()).unwrap_or_default();
-        let body = response.text().await.unwrap();
-        Answer { status, content_type, headers, body }
+        Answer::of(request.send().await.unwrap()).await
     }
 
     /// The body of an htmx GET (`HX-Request: true`).
