@@ -6,6 +6,7 @@ mod cop;
 mod cop_actions;
 mod overview;
 mod search;
+mod slack_actions;
 
 use polo_web::routes::Routes;
 
@@ -16,6 +17,7 @@ pub fn routes() -> Routes {
         .page("/search", search::search_page)
         .page("/cop", cop::list)
         .action("/cop/{id}/{action}", cop_actions::act)
-        .page("/audit", audit::list);
+        .page("/audit", audit::list)
+        .public_post("/slack/interactions", slack_actions::interactions);
     polo_web::routes::with_sign_in(pages)
 }

@@ -55,6 +55,16 @@ pub struct Config {
     pub drift: DriftSettings,
     #[serde(default)]
     pub utilization: UtilizationSettings,
+    #[serde(default)]
+    pub slack: SlackSettings,
+}
+
+/// Slack beyond the webhook (issue 31): who may act on findings from Slack's buttons.
+#[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
+#[serde(deny_unknown_fields, default)]
+pub struct SlackSettings {
+    /// Slack user ids (`U…`, `W…`) that may act on findings from Slack.
+    pub operators: Vec<String>,
 }
 
 /// How Polo judges utilization (`crate::utilization`): rightsizing targets, idle instances
@@ -533,6 +543,16 @@ impl Config {
 
     fn validate(&self) -> Result<(), (String, String)> {
         self.utilization.validate()?;
+        if let Some((n, bad)) = self.slack.operators.iter().enumerate().find(|(_, id)| {
+            !(id.len() >= 2
+                && (id.starts_with('U') || id.starts_with('W'))
+                && id.chars().all(|c| c.is_ascii_alphanumeric()))
+        }) {
+            return Err((
+                format!("slack.operators[{n}]"),
+                format!("{bad:?} is not a Slack user id (U… or W…)"),
+            ));
+        }
         if self.accounts.is_empty() {
             return Err(("accounts".into(), "expected at least one [[accounts]] table".into()));
         }

@@ -61,6 +61,9 @@ pub enum Command {
         /// The client id registered at the issuer.
         #[arg(long, env = "OIDC_CLIENT_ID", requires = "oidc_issuer")]
         oidc_client_id: Option<String>,
+        /// Slack's signing secret: `/slack/interactions` takes the app's button presses.
+        #[arg(long, env = "SLACK_SIGNING_SECRET", hide_env_values = true)]
+        slack_signing_secret: Option<String>,
     },
     /// Write a deterministic sample snapshot.
     Sample {
@@ -255,7 +258,15 @@ fn bytes_mb(bytes: usize) -> f64 {
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     let clock = cli.clock();
     match &cli.command {
-        Command::Serve { port, host, allowed_hosts, data, oidc_issuer, oidc_client_id } => {
+        Command::Serve {
+            port,
+            host,
+            allowed_hosts,
+            data,
+            oidc_issuer,
+            oidc_client_id,
+            slack_signing_secret,
+        } => {
             let config = cli.load_config()?;
             let path = crate::serve::snapshot_path(data.as_deref());
             tracing::info!(data = %path.display(), "serving snapshot");
@@ -281,6 +292,11 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             if let (Some(issuer), Some(client_id)) = (oidc_issuer, oidc_client_id) {
                 state = crate::serve::with_sign_in(state, issuer, client_id, addr)?;
+            }
+            if let Some(secret) = slack_signing_secret.clone().filter(|s| !s.is_empty()) {
+                let mut settings = (*state.settings).clone();
+                settings.slack_signing_secret = Some(secret);
+                state.settings = std::sync::Arc::new(settings);
             }
             crate::serve::run(state, addr, allowed_hosts.clone()).await
         }

@@ -12,6 +12,9 @@ pub struct WebSettings {
     pub inline_csv_limit: Option<usize>,
     /// A note every page shows about the data (the bundled sample and its date).
     pub data_note: Option<String>,
+    /// Slack's signing secret, which interactions are verified with (`SLACK_SIGNING_SECRET`
+    /// on `polo serve`); `None`: `/slack/interactions` answers 503.
+    pub slack_signing_secret: Option<String>,
 }
 
 /// Lambda answers at most 6 MB; this leaves room for headers.

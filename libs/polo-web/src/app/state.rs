@@ -44,6 +44,8 @@ pub struct AppState {
     pub audit: Arc<dyn polo_core::ports::AuditStore>,
     /// The local user's CSRF token (`polo serve`): its forms carry it like a session's.
     pub dev_csrf: Arc<str>,
+    /// Slack interactions answered lately: one seen again is a replay.
+    pub slack_seen: Arc<crate::slack::Seen>,
     /// Each index's drift of the snapshot last judged, kept a minute (`/`, `/indexes`).
     drift: Arc<std::sync::Mutex<Option<JudgedDrift>>>,
     /// The cost changes last split into causes (`/costs/changes`), with what they were
@@ -279,6 +281,7 @@ impl AppState {
             finding_store: Some(stores.findings),
             audit: stores.audit,
             dev_csrf: dev_csrf(),
+            slack_seen: Arc::default(),
             drift: Arc::default(),
             cost_changes: Arc::default(),
             utilization: Arc::default(),
@@ -316,6 +319,7 @@ impl AppState {
             finding_store: None,
             audit: Arc::new(polo_core::ports::MemoryAudit::default()),
             dev_csrf: Arc::from("dev-csrf-of-tests"),
+            slack_seen: Arc::default(),
             drift: Arc::default(),
             cost_changes: Arc::default(),
             utilization: Arc::default(),

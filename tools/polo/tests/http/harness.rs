@@ -134,10 +134,16 @@ impl TestApp {
 
     /// The sample with the Cop's findings of one run at [`NOW`], in memory.
     pub async fn sample_with_findings() -> TestApp {
+        let settings = WebSettings { dev: true, ..WebSettings::default() };
+        TestApp::with_findings(settings, Config::bundled().unwrap()).await
+    }
+
+    /// The sample with the Cop's findings of one run at [`NOW`], in memory, under
+    /// `settings` and `config`, operators' actions kept in memory.
+    pub async fn with_findings(settings: WebSettings, config: Config) -> TestApp {
         let data = LocalDataService::from_snapshot(sample());
         let costs = polo_core::ports::InMemoryCosts(Arc::new(sample_costs()));
         let store = Arc::new(polo_core::ports::MemoryFindings::default());
-        let config = Config::bundled().unwrap();
         let (usage, metrics) = (sample_usage(), sample_metrics());
         let sources = polo_core::cop::CopSources {
             fleet: &data,
@@ -148,12 +154,11 @@ impl TestApp {
             metrics: Some(metrics.as_ref()),
         };
         polo_core::cop::run_cop(&sources, NOW, false).await.unwrap();
-        let settings = WebSettings { dev: true, ..WebSettings::default() };
         let audit = Arc::new(polo_core::ports::MemoryAudit::default());
-        TestApp::spawn_state(
-            state_with(sample(), settings).with_findings(store.clone()).with_actions(store, audit),
-        )
-        .await
+        let mut state =
+            state_with(sample(), settings).with_findings(store.clone()).with_actions(store, audit);
+        state.config = Arc::new(config);
+        TestApp::spawn_state(state).await
     }
 
     /// POSTs `form` (urlencoded) without following a redirect; `extra` headers too.

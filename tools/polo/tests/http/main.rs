@@ -17,6 +17,7 @@ mod hostile;
 mod pages;
 mod reports;
 mod sign_in;
+mod slack;
 mod snapshots;
 mod static_assets;
 mod tables;
