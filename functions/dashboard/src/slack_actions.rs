@@ -63,9 +63,13 @@ pub async fn interactions(
     })?;
     // Anything but a button press is acknowledged and left alone.
     let Some(press) = press(&payload) else { return Ok(StatusCode::OK.into_response()) };
-    let told = match decide(&state, &press, now).await {
-        Ok(text) | Err(text) => text,
+    let (done, told) = match decide(&state, &press, now).await {
+        Ok(text) => (true, text),
+        Err(text) => (false, text),
     };
+    if done {
+        update(&state, &payload, &press, &told).await;
+    }
     if let Some(url) = &press.response_url {
         polo_web::slack::tell(url, &told, state.settings.dev).await;
     }
@@ -118,4 +122,22 @@ async fn decide(state: &AppState, press: &Press, now: time::OffsetDateTime) -> R
         entry.before.as_str(),
         entry.after.as_str()
     ))
+}
+
+/// With a bot token, the message whose button was pressed says what was done instead of
+/// offering the buttons again (`chat.update`); a failure is logged, the action stands.
+async fn update(state: &AppState, payload: &Value, press: &Press, done: &str) {
+    let settings = &state.settings;
+    let Some(token) = settings.slack_bot_token.as_deref() else { return };
+    let (Some(channel), Some(ts)) =
+        (payload["container"]["channel_id"].as_str(), payload["container"]["message_ts"].as_str())
+    else {
+        return;
+    };
+    let blocks = polo_web::slack::marked(&payload["message"]["blocks"], &press.finding, done);
+    let text = payload["message"]["text"].as_str().unwrap_or(done);
+    let api = settings.slack_api_url.as_deref().unwrap_or(polo_web::slack::DEFAULT_API_URL);
+    if let Err(e) = polo_web::slack::update_message(api, token, channel, ts, blocks, text).await {
+        tracing::warn!(error = %e, "the Slack message was not updated");
+    }
 }

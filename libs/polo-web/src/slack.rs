@@ -82,6 +82,54 @@ pub async fn tell(url: &str, text: &str, any_url: bool) {
     }
 }
 
+/// Slack's Web API unless configured otherwise.
+pub const DEFAULT_API_URL: &str = "https://slack.com/api";
+
+/// `blocks` with every actions block that names `finding` (a button's value or a select's
+/// block id) replaced by a plain-text line saying `done`: what the message shows once a
+/// button was pressed.
+pub fn marked(blocks: &serde_json::Value, finding: &str, done: &str) -> serde_json::Value {
+    let names = |b: &serde_json::Value| {
+        b["block_id"] == finding
+            || b["elements"].as_array().is_some_and(|els| els.iter().any(|e| e["value"] == finding))
+    };
+    let line = serde_json::json!({ "type": "context", "elements": [{ "type": "plain_text", "text": done }] });
+    match blocks.as_array() {
+        Some(all) => all
+            .iter()
+            .map(|b| if b["type"] == "actions" && names(b) { line.clone() } else { b.clone() })
+            .collect(),
+        None => blocks.clone(),
+    }
+}
+
+/// Replaces the message `ts` of `channel` with `blocks` through the Web API (`chat.update`).
+pub async fn update_message(
+    api_url: &str,
+    token: &str,
+    channel: &str,
+    ts: &str,
+    blocks: serde_json::Value,
+    text: &str,
+) -> Result<(), String> {
+    let body = serde_json::json!({ "channel": channel, "ts": ts, "blocks": blocks, "text": text });
+    let answer = reqwest::Client::new()
+        .post(format!("{}/chat.update", api_url.trim_end_matches('/')))
+        .bearer_auth(token)
+        .json(&body)
+        .timeout(std::time::Duration::from_secs(2))
+        .send()
+        .await
+        .map_err(|e| e.to_string())?;
+    let said: serde_json::Value = answer.json().await.map_err(|e| e.to_string())?;
+    // The Web API answers 200 with `ok: false` and an error code.
+    if said["ok"] == true {
+        Ok(())
+    } else {
+        Err(format!("chat.update: {}", said["error"].as_str().unwrap_or("no reason given")))
+    }
+}
+
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
     if !text.len().is_multiple_of(2) {
         return None;

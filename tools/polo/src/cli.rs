@@ -64,6 +64,9 @@ pub enum Command {
         /// Slack's signing secret: `/slack/interactions` takes the app's button presses.
         #[arg(long, env = "SLACK_SIGNING_SECRET", hide_env_values = true)]
         slack_signing_secret: Option<String>,
+        /// The Slack app's bot token: a pressed button's message is updated to say what was done.
+        #[arg(long, env = "SLACK_BOT_TOKEN", hide_env_values = true)]
+        slack_bot_token: Option<String>,
     },
     /// Write a deterministic sample snapshot.
     Sample {
@@ -266,6 +269,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             oidc_issuer,
             oidc_client_id,
             slack_signing_secret,
+            slack_bot_token,
         } => {
             let config = cli.load_config()?;
             let path = crate::serve::snapshot_path(data.as_deref());
@@ -293,11 +297,10 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if let (Some(issuer), Some(client_id)) = (oidc_issuer, oidc_client_id) {
                 state = crate::serve::with_sign_in(state, issuer, client_id, addr)?;
             }
-            if let Some(secret) = slack_signing_secret.clone().filter(|s| !s.is_empty()) {
-                let mut settings = (*state.settings).clone();
-                settings.slack_signing_secret = Some(secret);
-                state.settings = std::sync::Arc::new(settings);
-            }
+            let mut settings = (*state.settings).clone();
+            settings.slack_signing_secret = slack_signing_secret.clone().filter(|s| !s.is_empty());
+            settings.slack_bot_token = slack_bot_token.clone().filter(|s| !s.is_empty());
+            state.settings = std::sync::Arc::new(settings);
             crate::serve::run(state, addr, allowed_hosts.clone()).await
         }
         Command::Sample { seed, scale, out } => {

@@ -72,6 +72,8 @@ impl FunctionConfig {
                 // Slack interactivity in Lambda takes the secret from Secrets Manager: not
                 // wired yet, so the route answers 503 there.
                 slack_signing_secret: None,
+                slack_bot_token: None,
+                slack_api_url: None,
             },
             sign_in,
             metrics: crate::app::metrics::Metrics::from_lookup(&get, "polo"),

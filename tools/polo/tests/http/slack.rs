@@ -102,3 +102,77 @@ async fn without_a_signing_secret_interactions_are_unavailable() {
     let press = body(OPERATOR, "ack", "x", "http://127.0.0.1:9/");
     assert_eq!(post(&app, &press, NOW.unix_timestamp(), None).await, 503);
 }
+
+/// Slack's Web API as documented for `chat.update`: `{"ok": true}`; it records each call's
+/// method, bearer token and JSON body.
+async fn web_api() -> (String, Arc<Mutex<Vec<(String, String, Value)>>>) {
+    let calls: Arc<Mutex<Vec<(String, String, Value)>>> = Arc::default();
+    let keep = calls.clone();
+    let app = axum::Router::new().fallback(move |request: axum::extract::Request| {
+        let keep = keep.clone();
+        async move {
+            let method = request.uri().path().rsplit('/').next().unwrap_or_default().to_owned();
+            let auth = request
+                .headers()
+                .get("authorization")
+                .map(|v| v.to_str().unwrap().to_owned())
+                .unwrap_or_default();
+            let body = axum::body::to_bytes(request.into_body(), usize::MAX).await.unwrap();
+            keep.lock().unwrap().push((method, auth, serde_json::from_slice(&body).unwrap_or(Value::Null)));
+            axum::Json(json!({ "ok": true }))
+        }
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let url = format!("http://{}/api", listener.local_addr().unwrap());
+    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
+    (url, calls)
+}
+
+#[tokio::test]
+async fn with_a_bot_token_the_pressed_buttons_message_says_what_was_done() {
+    let (api, calls) = web_api().await;
+    let settings = WebSettings {
+        dev: true,
+        slack_signing_secret: Some(SECRET.into()),
+        slack_bot_token: Some("xoxb-test".into()),
+        slack_api_url: Some(api),
+        ..WebSettings::default()
+    };
+    let mut config = Config::bundled().unwrap();
+    config.slack.operators = vec![OPERATOR.into()];
+    let app = TestApp::with_findings(settings, config).await;
+    let (url, _told) = recorder().await;
+    let all = app.json("/cop?format=json&rule=instance-idle").await;
+    let id = all["items"][0]["id"].as_str().unwrap().to_owned();
+    let other = all["items"][1]["id"].as_str().unwrap().to_owned();
+    let buttons = |finding: &str| {
+        json!({ "type": "actions", "elements": [
+            { "type": "button", "action_id": "ack", "value": finding, "text": { "type": "plain_text", "text": "Ack" } },
+        ]})
+    };
+    let payload = json!({
+        "type": "block_actions",
+        "user": { "id": OPERATOR, "username": "ada" },
+        "response_url": url,
+        "container": { "type": "message", "channel_id": "C0COP", "message_ts": "1732449600.000100" },
+        "message": { "text": "Cloud Cop: 2 new", "blocks": [
+            { "type": "section", "text": { "type": "mrkdwn", "text": "first" } }, buttons(&id),
+            { "type": "section", "text": { "type": "mrkdwn", "text": "second" } }, buttons(&other),
+        ]},
+        "actions": [{ "action_id": "ack", "value": id, "type": "button" }],
+    });
+    let mut form = url::form_urlencoded::Serializer::new(String::new());
+    form.append_pair("payload", &payload.to_string());
+    let body = form.finish();
+    assert_eq!(post(&app, &body, NOW.unix_timestamp(), None).await, 200);
+    let calls = calls.lock().unwrap().clone();
+    assert_eq!(calls.len(), 1, "{calls:?}");
+    let (method, auth, sent) = &calls[0];
+    assert_eq!((method.as_str(), auth.as_str()), ("chat.update", "Bearer xoxb-test"));
+    assert_eq!((sent["channel"].as_str(), sent["ts"].as_str()), (Some("C0COP"), Some("1732449600.000100")));
+    let blocks = sent["blocks"].as_array().unwrap();
+    assert_eq!(blocks[1]["type"], "context", "the pressed finding's buttons are gone");
+    assert!(blocks[1]["elements"][0]["text"].as_str().unwrap().contains("open → acknowledged"));
+    assert_eq!(blocks[1]["elements"][0]["type"], "plain_text", "no markup built from data");
+    assert_eq!(blocks[3]["type"], "actions", "the other finding keeps its buttons");
+}
