@@ -9,7 +9,7 @@ use axum::Form;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use polo_core::cop::{Action, ActionError, Actor, Via, act as apply};
+use polo_core::cop::{ActOnError, Action, ActionError, Actor, Via, act_on};
 use polo_web::request::Format;
 use polo_web::{AppError, AppState, CurrentUser};
 use serde::Deserialize;
@@ -70,19 +70,16 @@ pub async fn act(
         .ok_or_else(|| AppError::Unavailable("findings are read-only here".into()))?;
     let now = state.clock.now();
     let action = action(&name, &form, now)?;
-    let mut findings = store.all().await?;
-    let finding = findings
-        .iter_mut()
-        .find(|f| f.id == id)
-        .ok_or_else(|| AppError::NotFound(format!("no finding {id:?}")))?;
     let actor = Actor { name: user.name.clone(), via: Via::Web };
-    let entry = apply(finding, &action, &actor, now).map_err(|e| match e {
-        ActionError::Invalid(m) => AppError::bad_param(action_param(&action), m),
-        ActionError::Refused(m) => AppError::Conflict(m),
-    })?;
-    let changed = finding.clone();
-    store.save(&findings).await?;
-    state.audit.append(&entry).await?;
+    let (changed, entry) = act_on(store.as_ref(), state.audit.as_ref(), &id, &action, &actor, now)
+        .await
+        .map_err(|e| match e {
+            ActOnError::Action(ActionError::Invalid(m)) => AppError::bad_param(action_param(&action), m),
+            ActOnError::Action(ActionError::Refused(m)) => AppError::Conflict(m),
+            ActOnError::NotFound(_) => AppError::NotFound(e.to_string()),
+            ActOnError::Busy => AppError::Conflict(e.to_string()),
+            ActOnError::Data(d) => AppError::Data(d),
+        })?;
     tracing::info!(finding = %id, action = %entry.action, by = %entry.by, "finding acted on");
     if Format::from_accept(&headers) == Some(Format::Json) {
         let body = serde_json::json!({ "finding": changed, "state": changed.state(now), "audit": entry });

@@ -9,7 +9,7 @@ use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
-use polo_core::cop::{Action, ActionError, Actor, Via, act};
+use polo_core::cop::{ActOnError, Action, ActionError, Actor, Via, act_on};
 use polo_web::{AppError, AppState};
 use serde_json::Value;
 
@@ -67,12 +67,18 @@ pub async fn interactions(
         Ok(text) => (true, text),
         Err(text) => (false, text),
     };
-    if done {
-        update(&state, &payload, &press, &told).await;
-    }
-    if let Some(url) = &press.response_url {
-        polo_web::slack::tell(url, &told, state.settings.dev).await;
-    }
+    // Both within Slack's 3 seconds: side by side.
+    let updated = async {
+        if done {
+            update(&state, &payload, &press, &told).await;
+        }
+    };
+    let answered = async {
+        if let Some(url) = &press.response_url {
+            polo_web::slack::tell(url, &told, state.settings.dev).await;
+        }
+    };
+    tokio::join!(updated, answered);
     Ok(StatusCode::OK.into_response())
 }
 
@@ -99,21 +105,23 @@ async fn decide(state: &AppState, press: &Press, now: time::OffsetDateTime) -> R
         other => return Err(format!("Unknown action {other:?}.")),
     };
     let store = state.finding_store.clone().ok_or("Findings are read-only here.")?;
-    let mut findings = store.all().await.map_err(|e| e.to_string())?;
-    let finding = findings
-        .iter_mut()
-        .find(|f| f.id == press.finding)
-        .ok_or(format!("No finding {:?}.", press.finding))?;
     let by = if press.user_name.is_empty() {
         press.user.clone()
     } else {
         format!("{} ({})", press.user_name, press.user)
     };
-    let entry = act(finding, &action, &Actor { name: by, via: Via::Slack }, now).map_err(|e| match e {
-        ActionError::Invalid(m) | ActionError::Refused(m) => m,
-    })?;
-    store.save(&findings).await.map_err(|e| e.to_string())?;
-    state.audit.append(&entry).await.map_err(|e| e.to_string())?;
+    let actor = Actor { name: by, via: Via::Slack };
+    let (_, entry) = act_on(store.as_ref(), state.audit.as_ref(), &press.finding, &action, &actor, now)
+        .await
+        .map_err(|e| match e {
+            ActOnError::Action(ActionError::Invalid(m) | ActionError::Refused(m)) => m,
+            ActOnError::NotFound(_) | ActOnError::Busy => e.to_string(),
+            // The store's own words stay in the log.
+            ActOnError::Data(d) => {
+                tracing::error!(error = %d, "findings not saved");
+                "The finding could not be saved; try again in a minute.".to_owned()
+            }
+        })?;
     tracing::info!(finding = %entry.finding_id, action = %entry.action, by = %entry.by, "finding acted on from Slack");
     Ok(format!(
         "{} {}: {} → {}.",

@@ -35,7 +35,7 @@ pub fn verify(
 ) -> Result<(), Refusal> {
     let (Some(timestamp), Some(signature)) = (timestamp, signature) else { return Err(Refusal::Missing) };
     let at = timestamp.parse::<i64>().map_err(|_| Refusal::Missing)?;
-    if (now.unix_timestamp() - at).abs() > WINDOW.whole_seconds() {
+    if now.unix_timestamp().abs_diff(at) > WINDOW.whole_seconds().unsigned_abs() {
         return Err(Refusal::Stale);
     }
     let given = signature.strip_prefix("v0=").and_then(decode_hex).ok_or(Refusal::Forged)?;
@@ -70,16 +70,27 @@ pub fn payload(body: &[u8]) -> Option<serde_json::Value> {
 /// message only they see. Slack's hooks only, unless `any_url` (the local server, whose
 /// tests' fake Slack listens on loopback).
 pub async fn tell(url: &str, text: &str, any_url: bool) {
+    // The URL is a credential for posting to the person: only its host is logged.
+    let host = url::Url::parse(url).ok().and_then(|u| u.host_str().map(str::to_owned)).unwrap_or_default();
     if !(url.starts_with("https://hooks.slack.com/") || any_url) {
-        tracing::warn!(%url, "a response_url that is not Slack's: not called");
+        tracing::warn!(%host, "a response_url that is not Slack's: not called");
         return;
     }
-    let body = serde_json::json!({ "response_type": "ephemeral", "replace_original": false, "text": text });
-    let sent =
-        reqwest::Client::new().post(url).json(&body).timeout(std::time::Duration::from_secs(2)).send().await;
+    let body =
+        serde_json::json!({ "response_type": "ephemeral", "replace_original": false, "text": escape(text) });
+    let sent = match reqwest::Client::builder().redirect(reqwest::redirect::Policy::none()).build() {
+        Ok(client) => client.post(url).json(&body).timeout(std::time::Duration::from_secs(2)).send().await,
+        Err(e) => Err(e),
+    };
     if let Err(e) = sent.and_then(reqwest::Response::error_for_status) {
-        tracing::warn!(error = %e, "Slack's response_url refused the answer");
+        tracing::warn!(%host, error = %e.without_url(), "Slack's response_url refused the answer");
     }
+}
+
+/// `text` with Slack's control characters escaped (`&`, `<`, `>`), so nothing in it is
+/// markup.
+fn escape(text: &str) -> String {
+    text.replace('&', "&amp;").replace('<', "&lt;").replace('>', "&gt;")
 }
 
 /// Slack's Web API unless configured otherwise.
@@ -130,8 +141,10 @@ pub async fn update_message(
     }
 }
 
+/// The 32 bytes of a signature: exactly 64 lowercase hex digits, as Slack writes it (so one
+/// signature has one spelling, and the replay check cannot be passed by changing its case).
 fn decode_hex(text: &str) -> Option<Vec<u8>> {
-    if !text.len().is_multiple_of(2) {
+    if text.len() != 64 || !text.bytes().all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b)) {
         return None;
     }
     (0..text.len()).step_by(2).map(|i| u8::from_str_radix(text.get(i..i + 2)?, 16).ok()).collect()
@@ -192,6 +205,13 @@ mod tests {
         );
         assert_eq!(verify("secret", None, Some(&good), body, NOW), Err(Refusal::Missing));
         assert_eq!(verify("secret", Some(&at.to_string()), Some("v0=zz"), body, NOW), Err(Refusal::Forged));
+        // One spelling only: the same signature in capitals is refused, not a new request.
+        let upper = format!("v0={}", good.trim_start_matches("v0=").to_uppercase());
+        assert_eq!(verify("secret", Some(&at.to_string()), Some(&upper), body, NOW), Err(Refusal::Forged));
+        assert_eq!(
+            verify("secret", Some(&i64::MIN.to_string()), Some(&good), body, NOW),
+            Err(Refusal::Stale)
+        );
         let seen = Seen::default();
         assert_eq!(seen.first_time(&good, NOW), Ok(()));
         assert_eq!(seen.first_time(&good, NOW + Duration::minutes(1)), Err(Refusal::Replayed));

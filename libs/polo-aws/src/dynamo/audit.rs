@@ -1,5 +1,5 @@
 //! The audit log in the report table: `pk = "audit"`, `sk` = the instant, the finding and
-//! the action (`{at}#{finding_id}#{action}#{by}`), the entry's fields, and a `ttl` 400 days
+//! the action (`{at in nanoseconds}#{finding_id}#{action}#{by}`), the entry's fields, and a `ttl` 400 days
 //! on. People act a few times a day, so one partition holds it; pages read it whole.
 
 use async_trait::async_trait;
@@ -38,10 +38,11 @@ impl AuditTable {
 #[async_trait]
 impl AuditStore for AuditTable {
     async fn append(&self, entry: &AuditEntry) -> Result<(), DataError> {
-        let at = polo_core::text::rfc3339(entry.at);
+        // To the nanosecond: the same action twice in a second is two entries.
+        let at = entry.at.unix_timestamp_nanos();
         let item = AuditItem {
             pk: "audit".into(),
-            sk: format!("{at}#{}#{}#{}", entry.finding_id, entry.action, entry.by),
+            sk: format!("{at:020}#{}#{}#{}", entry.finding_id, entry.action, entry.by),
             ttl: (entry.at + KEEP).unix_timestamp(),
             entry: entry.clone(),
         };

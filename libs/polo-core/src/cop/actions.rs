@@ -189,3 +189,53 @@ pub fn act(
 
 #[cfg(test)]
 mod tests;
+
+/// Why an action on a stored finding did not happen: nothing changed.
+#[derive(Debug, thiserror::Error)]
+pub enum ActOnError {
+    /// A Cop run is saving findings: try again in a moment.
+    #[error("a Cop run is saving findings: try again in a minute")]
+    Busy,
+    #[error("no finding {0:?}")]
+    NotFound(String),
+    #[error(transparent)]
+    Action(#[from] ActionError),
+    #[error(transparent)]
+    Data(#[from] crate::ports::DataError),
+}
+
+/// How long an action may hold the findings' lease.
+pub const ACTION_LEASE: std::time::Duration = std::time::Duration::from_secs(30);
+
+/// Does `action` to the stored finding `id` for `actor` at `now`: under the lease a Cop run
+/// holds (so neither overwrites the other's change), the action's audit entry written first
+/// (an action recorded and then not saved is told as failed; one saved and not recorded
+/// cannot happen), then the findings.
+pub async fn act_on(
+    store: &dyn crate::ports::FindingStore,
+    audit: &dyn crate::ports::AuditStore,
+    id: &str,
+    action: &Action,
+    actor: &Actor,
+    now: OffsetDateTime,
+) -> Result<(Finding, AuditEntry), ActOnError> {
+    let holder = format!("action:{}", actor.name);
+    if !store.acquire(&holder, now, ACTION_LEASE).await? {
+        return Err(ActOnError::Busy);
+    }
+    let done = async {
+        let mut findings = store.all().await?;
+        let finding =
+            findings.iter_mut().find(|f| f.id == id).ok_or_else(|| ActOnError::NotFound(id.to_owned()))?;
+        let entry = act(finding, action, actor, now)?;
+        let changed = finding.clone();
+        audit.append(&entry).await?;
+        store.save(&findings).await?;
+        Ok((changed, entry))
+    }
+    .await;
+    if let Err(e) = store.release(&holder, now).await {
+        tracing::warn!(error = %e, "the findings' lease was not given back; it expires by itself");
+    }
+    done
+}

@@ -12,7 +12,7 @@ use time::OffsetDateTime;
 use crate::config::Config;
 use crate::model::{CostStore, Fleet, ResourceKind, Severity};
 
-pub use actions::{Action, ActionError, Actor, AuditEntry, Via, act};
+pub use actions::{ACTION_LEASE, ActOnError, Action, ActionError, Actor, AuditEntry, Via, act, act_on};
 pub use rules::RULES;
 pub use run::{CopRun, CopSources, run_cop};
 pub use state::{Notice, Renotify, apply_exceptions, due, reconcile};

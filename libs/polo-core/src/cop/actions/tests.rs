@@ -147,3 +147,28 @@ fn refused_actions_change_nothing() {
     let nobody = Actor { name: String::new(), via: Via::Slack };
     assert!(act(&mut f, &Action::Ack, &nobody, T0).is_err());
 }
+
+#[tokio::test]
+async fn an_action_waits_for_a_cop_run_saving_and_lands_in_the_audit_log() {
+    use crate::ports::{AuditStore as _, FindingStore as _, MemoryAudit, MemoryFindings};
+    let store = MemoryFindings::default();
+    let audit = MemoryAudit::default();
+    let f = open("i-1");
+    store.save(std::slice::from_ref(&f)).await.unwrap();
+    // A run holds the lease: the action is refused, nothing changed.
+    assert!(store.acquire("cop-run", T0, std::time::Duration::from_mins(1)).await.unwrap());
+    let busy = act_on(&store, &audit, &f.id, &Action::Ack, &alice(), T0).await;
+    assert!(matches!(busy, Err(ActOnError::Busy)), "{busy:?}");
+    assert!(audit.entries().await.unwrap().is_empty());
+    store.release("cop-run", T0).await.unwrap();
+    let (after, entry) = act_on(&store, &audit, &f.id, &Action::Ack, &alice(), T0).await.unwrap();
+    assert_eq!(after.state(T0), FindingState::Acknowledged);
+    assert_eq!(store.all().await.unwrap()[0].state(T0), FindingState::Acknowledged);
+    assert_eq!(audit.entries().await.unwrap(), [entry]);
+    assert!(matches!(
+        act_on(&store, &audit, "nope", &Action::Ack, &alice(), T0).await,
+        Err(ActOnError::NotFound(_))
+    ));
+    // The lease was given back: a run may take it again.
+    assert!(store.acquire("cop-run", T0, std::time::Duration::from_mins(1)).await.unwrap());
+}
