@@ -261,18 +261,15 @@ struct FindingsTable {
     token: Option<String>,
 }
 
-fn compare(a: &Stated, b: &Stated, column: FindingColumn) -> Ordering {
-    if column == FindingColumn::State {
-        return a.state.cmp(&b.state);
-    }
-    let (a, b) = (&a.finding, &b.finding);
+fn compare(s: &Stated, t: &Stated, column: FindingColumn) -> Ordering {
+    let (a, b) = (&s.finding, &t.finding);
     match column {
         FindingColumn::Severity => a.severity.cmp(&b.severity),
         FindingColumn::Rule => a.rule.cmp(&b.rule),
         FindingColumn::Resource => a.resource_id.cmp(&b.resource_id),
         FindingColumn::Account => a.account.cmp(&b.account),
         FindingColumn::Region => a.region.cmp(&b.region),
-        FindingColumn::State => Ordering::Equal,
+        FindingColumn::State => s.state.cmp(&t.state),
         FindingColumn::FirstSeen => a.first_seen.cmp(&b.first_seen),
         FindingColumn::LastSeen => a.last_seen.cmp(&b.last_seen),
     }

@@ -39,18 +39,24 @@ pub fn verify(
         return Err(Refusal::Stale);
     }
     let given = signature.strip_prefix("v0=").and_then(decode_hex).ok_or(Refusal::Forged)?;
-    let key = hmac::Key::new(hmac::HMAC_SHA256, secret.as_bytes());
+    hmac::verify(&key(secret), &basestring(timestamp, body), &given).map_err(|_| Refusal::Forged)
+}
+
+/// The signing key of `secret`.
+fn key(secret: &str) -> hmac::Key {
+    hmac::Key::new(hmac::HMAC_SHA256, secret.as_bytes())
+}
+
+/// What Slack signs: `v0:{timestamp}:{body}`.
+fn basestring(timestamp: &str, body: &[u8]) -> Vec<u8> {
     let mut message = format!("v0:{timestamp}:").into_bytes();
     message.extend_from_slice(body);
-    hmac::verify(&key, &message, &given).map_err(|_| Refusal::Forged)
+    message
 }
 
 /// The signature Slack would send for `body` at `timestamp` (tests and the fake Slack).
 pub fn sign(secret: &str, timestamp: i64, body: &[u8]) -> String {
-    let key = hmac::Key::new(hmac::HMAC_SHA256, secret.as_bytes());
-    let mut message = format!("v0:{timestamp}:").into_bytes();
-    message.extend_from_slice(body);
-    let tag = hmac::sign(&key, &message);
+    let tag = hmac::sign(&key(secret), &basestring(&timestamp.to_string(), body));
     let hex = tag.as_ref().iter().fold(String::new(), |mut out, b| {
         use std::fmt::Write as _;
         let _ = write!(out, "{b:02x}");

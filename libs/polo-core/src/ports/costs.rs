@@ -37,41 +37,26 @@ pub trait StoredDocument: DeserializeOwned + Send + Sync + 'static {
     fn empty() -> Self;
 }
 
-impl StoredDocument for CostStore {
-    const KEY: &'static str = COSTS_KEY;
-    const SUFFIX: &'static str = "costs";
-    const FORMAT: u32 = COST_STORE_FORMAT;
-    fn format(&self) -> u32 {
-        self.format
-    }
-    fn empty() -> Self {
-        CostStore::empty()
-    }
+/// A document whose `format` field and `empty()` are its shape version and its absence.
+macro_rules! stored_document {
+    ($doc:ty, $key:expr, $suffix:literal, $format:expr) => {
+        impl StoredDocument for $doc {
+            const KEY: &'static str = $key;
+            const SUFFIX: &'static str = $suffix;
+            const FORMAT: u32 = $format;
+            fn format(&self) -> u32 {
+                self.format
+            }
+            fn empty() -> Self {
+                <$doc>::empty()
+            }
+        }
+    };
 }
 
-impl StoredDocument for MetricsDocument {
-    const KEY: &'static str = METRICS_KEY;
-    const SUFFIX: &'static str = "metrics";
-    const FORMAT: u32 = METRICS_FORMAT;
-    fn format(&self) -> u32 {
-        self.format
-    }
-    fn empty() -> Self {
-        MetricsDocument::empty()
-    }
-}
-
-impl StoredDocument for UsageLedger {
-    const KEY: &'static str = USAGE_KEY;
-    const SUFFIX: &'static str = "usage";
-    const FORMAT: u32 = USAGE_FORMAT;
-    fn format(&self) -> u32 {
-        self.format
-    }
-    fn empty() -> Self {
-        UsageLedger::empty()
-    }
-}
+stored_document!(CostStore, COSTS_KEY, "costs", COST_STORE_FORMAT);
+stored_document!(MetricsDocument, METRICS_KEY, "metrics", METRICS_FORMAT);
+stored_document!(UsageLedger, USAGE_KEY, "usage", USAGE_FORMAT);
 
 /// Reads the cost store.
 #[async_trait]

@@ -9,7 +9,7 @@ use super::Rng;
 use crate::config::UtilizationSettings;
 use crate::model::{Fleet, IndexStatus, MetricsDocument};
 use crate::pricing::PriceTable;
-use crate::utilization::plan::{Collecting, Measure, MetricQuery, cost_of, plan, window};
+use crate::utilization::plan::{Collecting, Measure, MetricQuery, batches, plan, window};
 
 /// How a subject behaves over the fortnight.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -39,13 +39,11 @@ pub(super) fn metrics(fleet: &Fleet, prices: &PriceTable, seed: u64, now: Offset
         doc.record(q, &points);
     }
     advise(&mut doc, fleet, prices, &load_of);
-    let (requests, asked) = cost_of(&queries, settings.days);
-    for _ in 0..requests {
-        doc.asked(0, 1);
+    // Asked as the pull asks: a request per batch, one page each.
+    for batch in batches(&queries, settings.days) {
+        doc.asked(batch.len(), 1);
     }
-    let mut doc = doc.finish();
-    doc.metrics_asked = asked;
-    doc
+    doc.finish()
 }
 
 /// Compute Optimizer as an opted-in `prod` would answer: an oversized or idle node

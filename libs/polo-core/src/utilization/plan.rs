@@ -166,12 +166,6 @@ pub fn batches(queries: &[MetricQuery], days: u32) -> Vec<&[MetricQuery]> {
     out
 }
 
-/// What a pull of `queries` asks and costs, before it runs: requests and metrics.
-pub fn cost_of(queries: &[MetricQuery], days: u32) -> (u32, u32) {
-    let requests = u32::try_from(batches(queries, days).len()).unwrap_or(u32::MAX);
-    (requests, u32::try_from(queries.len()).unwrap_or(u32::MAX))
-}
-
 /// A metrics document being filled from the answers of a pull started at `now`.
 pub struct Collecting {
     doc: MetricsDocument,
