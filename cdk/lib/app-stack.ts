@@ -216,19 +216,27 @@ export class PoloAppStack extends cdk.Stack {
     // template or a function's environment. The stack creates each secret with a generated
     // placeholder (which Polo reads as "not set yet"); docs/deploy.md says how to put the
     // URL and rotate it. Functions get the ARN and GetSecretValue on it only.
-    const webhookSecret = (id: string, purpose: string) =>
+    const slackSecret = (id: string, purpose: string, what: string) =>
       // Never give it a value or generator settings here: CloudFormation would then generate
-      // a new value on the next deploy and overwrite the URL someone put. Kept when the stack
+      // a new value on the next deploy and overwrite the one someone put. Kept when the stack
       // goes, so a stack re-created within the deletion window does not fail on its name.
       new secretsmanager.Secret(this, id, {
         removalPolicy: cdk.RemovalPolicy.RETAIN,
         secretName: env.resourceName(purpose),
-        description: `Polo (${env.name}): the Slack incoming webhook URL for ${purpose}; put it with aws secretsmanager put-secret-value (docs/deploy.md)`,
+        description: `Polo (${env.name}): ${what}; put it with aws secretsmanager put-secret-value (docs/deploy.md)`,
       });
     const slackSecrets: Record<'reports' | 'ops', secretsmanager.Secret> = {
-      reports: webhookSecret('SlackWebhook', 'slack-webhook'),
-      ops: webhookSecret('SlackOpsWebhook', 'slack-ops-webhook'),
+      reports: slackSecret('SlackWebhook', 'slack-webhook', 'the Slack incoming webhook URL for reports and the Cop'),
+      ops: slackSecret('SlackOpsWebhook', 'slack-ops-webhook', "the Slack incoming webhook URL for Polo's own alarms"),
     };
+    // The Slack app (issue 31): its bot token posts digests with buttons and updates them;
+    // its signing secret verifies the button presses the dashboard answers.
+    const slackApp = {
+      botToken: slackSecret('SlackBotToken', 'slack-bot-token', "the Slack app's bot token (xoxb-…)"),
+      signingSecret: slackSecret('SlackSigningSecret', 'slack-signing-secret', "the Slack app's signing secret"),
+    };
+    const slackAppSecrets = (f: FunctionSpec): secretsmanager.Secret[] =>
+      f.slack_app === 'interactions' ? [slackApp.botToken, slackApp.signingSecret] : f.slack_app === 'bot' ? [slackApp.botToken] : [];
     // What each function reads from its environment, by what it declares.
     // The dashboard's address: the sign-in's callback, the return from the issuer's logout,
     // and links in Slack messages are made from it, never from a request's Host.
@@ -261,6 +269,8 @@ export class PoloAppStack extends cdk.Stack {
       // Links in Slack messages point at the dashboard.
       ...(f.slack === 'reports' ? { PUBLIC_URL: publicUrl } : {}),
       ...(f.slack ? { SLACK_WEBHOOK_SECRET_ARN: slackSecrets[f.slack].secretArn } : {}),
+      ...(f.slack_app ? { SLACK_BOT_TOKEN_SECRET_ARN: slackApp.botToken.secretArn } : {}),
+      ...(f.slack_app === 'interactions' ? { SLACK_SIGNING_SECRET_ARN: slackApp.signingSecret.secretArn } : {}),
     });
 
     const make = (f: FunctionSpec) => {
@@ -346,6 +356,7 @@ export class PoloAppStack extends cdk.Stack {
       if (f.assumes.includes('fleet-roles')) allow(['sts:AssumeRole'], props.fleetRoleArns);
       if (f.assumes.includes('core-role') && props.coreRoleArn) allow(['sts:AssumeRole'], [props.coreRoleArn]);
       if (f.slack) allow(['secretsmanager:GetSecretValue'], [slackSecrets[f.slack].secretArn]);
+      for (const secret of slackAppSecrets(f)) allow(['secretsmanager:GetSecretValue'], [secret.secretArn]);
     }
 
     const integrations: Record<string, HttpLambdaIntegration> = {};
@@ -453,6 +464,8 @@ export class PoloAppStack extends cdk.Stack {
     new cdk.CfnOutput(this, 'SessionTable', { value: sessions.tableName });
     new cdk.CfnOutput(this, 'SlackWebhookSecret', { value: slackSecrets.reports.secretName });
     new cdk.CfnOutput(this, 'SlackOpsWebhookSecret', { value: slackSecrets.ops.secretName });
+    new cdk.CfnOutput(this, 'SlackBotTokenSecretName', { value: slackApp.botToken.secretName });
+    new cdk.CfnOutput(this, 'SlackSigningSecretName', { value: slackApp.signingSecret.secretName });
     new cdk.CfnOutput(this, 'Environment', { value: env.name });
   }
 }

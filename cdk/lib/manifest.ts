@@ -33,6 +33,8 @@ export interface FunctionSpec {
   batch_writes: Data[];
   assumes: ('fleet-roles' | 'core-role')[];
   slack: 'reports' | 'ops' | null;
+  /** The Slack app: posting as its bot, or answering its interactions too. */
+  slack_app: 'bot' | 'interactions' | null;
   subscribes: 'alarm-topic' | 'data-written' | null;
   schedules: Schedule[];
   routes: Route[];

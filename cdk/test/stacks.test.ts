@@ -241,17 +241,24 @@ test('the sync runs on the clock, the cop when a snapshot is written, each repor
   const posting = functions.filter((f) => f.Environment.Variables.SLACK_WEBHOOK_SECRET_ARN);
   assert.deepEqual(posting.map((f) => f.Environment.Variables.POWERTOOLS_SERVICE_NAME).sort(), ['polo-alarms', 'polo-cop', 'polo-reporter']);
   const secrets = Object.keys(t.findResources('AWS::SecretsManager::Secret'));
-  assert.equal(secrets.length, 2, 'one for reports and the Cop, one for alarms');
+  assert.equal(secrets.length, 4, 'a webhook for reports and the Cop, one for alarms, the Slack app\'s bot token and signing secret');
   const alarms = posting.find((f) => f.Environment.Variables.POWERTOOLS_SERVICE_NAME === 'polo-alarms');
   assert.notDeepEqual(alarms.Environment.Variables.SLACK_WEBHOOK_SECRET_ARN, reporter.Environment.Variables.SLACK_WEBHOOK_SECRET_ARN);
   const secretGrants = Object.values(t.findResources('AWS::IAM::Policy'))
     .flatMap((p) => p.Properties.PolicyDocument.Statement)
     .filter((st) => JSON.stringify(st.Action).includes('secretsmanager:'));
-  assert.equal(secretGrants.length, 3);
+  // Webhooks: alarms, cop, reporter; bot token: cop, reporter, dashboard; signing secret: dashboard.
+  assert.equal(secretGrants.length, 7);
   for (const st of secretGrants) {
     assert.equal(st.Action, 'secretsmanager:GetSecretValue');
     assert.ok(secrets.includes(st.Resource.Ref), JSON.stringify(st.Resource));
   }
+  // The Slack app: the bot token to those that post or answer its buttons, the signing
+  // secret to the dashboard alone, which answers them.
+  const named = (variable: string) =>
+    functions.filter((f) => f.Environment.Variables[variable]).map((f) => f.Environment.Variables.POWERTOOLS_SERVICE_NAME).sort();
+  assert.deepEqual(named('SLACK_BOT_TOKEN_SECRET_ARN'), ['polo-cop', 'polo-dashboard', 'polo-reporter']);
+  assert.deepEqual(named('SLACK_SIGNING_SECRET_ARN'), ['polo-dashboard']);
   // The reporter Queries a period's days of history (`by-day`): nothing may Scan a table.
   const statements = Object.values(t.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
   assert.ok(!statements.some((s) => s.Action === 'dynamodb:Scan' || (Array.isArray(s.Action) && s.Action.includes('dynamodb:Scan'))));

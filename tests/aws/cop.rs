@@ -7,7 +7,7 @@ use polo_aws::{FindingTable, S3CostReader, S3SnapshotReader, S3Store, s3_client}
 use polo_cop::{State, handle};
 use polo_core::FixedClock;
 use polo_core::config::Config;
-use polo_core::ports::{COSTS_KEY, SNAPSHOT_KEY, SyncStore};
+use polo_core::ports::{COSTS_KEY, Nonces as _, SNAPSHOT_KEY, SyncStore};
 use polo_core::sample::{Scale, generate_with_costs};
 use time::Duration;
 use time::macros::datetime;
@@ -229,4 +229,69 @@ async fn what_people_did_about_a_finding_survives_the_report_table() {
     assert_eq!(back[0].state(NOW), FindingState::Excepted);
     let open = fresh.matching(Which::Open).await.unwrap();
     assert_eq!(open.len(), 1, "excepted is still open: not resolved");
+}
+
+#[tokio::test]
+async fn the_digest_goes_out_as_the_bot_the_secret_names_and_a_slack_request_is_answered_once() {
+    use polo_tests::fake_slack::{self, FakeSlack};
+    let base = base_config(&emulator()).await;
+    let (bucket, table) = seeded(&base).await;
+    let secrets = aws_sdk_secretsmanager::Client::new(&base);
+    let mut arns = Vec::new();
+    for (name, value) in [
+        ("polo-slack-bot-token", fake_slack::BOT_TOKEN),
+        ("polo-slack-signing-secret", fake_slack::SIGNING_SECRET),
+    ] {
+        let made = secrets.create_secret().name(fresh_name(name)).secret_string(value).send().await.unwrap();
+        arns.push(made.arn.unwrap());
+    }
+    let (slack, hook) = FakeSlack::start(&[]).await;
+    let env: std::collections::HashMap<&str, String> = [
+        ("DATA_BUCKET_NAME", bucket.clone()),
+        ("DYNAMODB_TABLE_NAME", fresh_name("resources")),
+        ("DYNAMODB_REPORT_TABLE_NAME", table.clone()),
+        ("SLACK_BOT_TOKEN_SECRET_ARN", arns[0].clone()),
+        ("SLACK_SIGNING_SECRET_ARN", arns[1].clone()),
+        ("SLACK_API_URL", slack.api_url()),
+    ]
+    .into_iter()
+    .collect();
+    let stores = polo_aws::stores(&polo_aws::AwsEnv::from_lookup(|n| env.get(n).cloned()).unwrap(), &base);
+    let read = |s: &Option<Arc<dyn polo_core::ports::SecretSource>>| s.clone().unwrap();
+    assert_eq!(
+        read(&stores.slack.signing_secret).value().await.unwrap().as_deref(),
+        Some(fake_slack::SIGNING_SECRET)
+    );
+
+    // The Cop's digest: to the channel, as the bot, with buttons; the webhook hears nothing.
+    let mut config = Config::bundled().unwrap();
+    config.slack.channel = Some(fake_slack::CHANNEL.into());
+    let delivery = polo_slack::Delivery::new(Some(&hook), "https://polo.example.com")
+        .unwrap()
+        .with_app(&stores.slack, &config.slack);
+    let run_state = State { config, delivery, ..state(&base, &bucket, &table, NOW) };
+    let run = handle(&run_state, "run-bot", std::time::Duration::MAX).await.unwrap();
+    assert!(run.slack && run.sent >= 1 && run.left == 0, "{run:?}");
+    assert!(slack.received().is_empty());
+    let posted = slack.calls("chat.postMessage");
+    assert_eq!(posted.len(), run.sent);
+    assert!(posted[0]["blocks"].as_array().unwrap().iter().any(|b| b["type"] == "actions"));
+    assert!(run_state.findings.all().await.unwrap().iter().all(|f| f.last_notified == Some(NOW)));
+
+    // One request, two containers: the report table lets one answer it.
+    let (a, b) =
+        (polo_aws::NonceTable::new(aws_sdk_dynamodb::Client::new(&base), &table), stores.nonces.clone());
+    let window = Duration::minutes(10);
+    let (first, second) = tokio::join!(
+        a.first_time("v0=abc", NOW, window),
+        b.first_time("v0=abc", NOW + Duration::seconds(1), window)
+    );
+    let answered = [first.unwrap(), second.unwrap()];
+    assert_eq!(answered.iter().filter(|x| **x).count(), 1, "{answered:?}");
+    assert!(!a.first_time("v0=abc", NOW + Duration::minutes(9), window).await.unwrap());
+    assert!(
+        a.first_time("v0=abc", NOW + Duration::minutes(11), window).await.unwrap(),
+        "its window has passed"
+    );
+    assert!(a.first_time("v0=def", NOW, window).await.unwrap());
 }

@@ -182,7 +182,7 @@ async fn deliver(
     loop {
         let failure = match slack.post(message).await {
             Ok(()) => return Ok(None),
-            Err(failure @ (Failure::Refused { .. } | Failure::Webhook { .. })) => return Ok(Some(failure)),
+            Err(failure @ (Failure::Refused { .. } | Failure::Unusable { .. })) => return Ok(Some(failure)),
             Err(failure) => failure,
         };
         if attempt >= ATTEMPTS {

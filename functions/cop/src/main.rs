@@ -15,8 +15,10 @@ async fn main() -> Result<(), polo_lambda::Fatal> {
     polo_telemetry::init(env);
     let sdk = polo_aws::sdk_config().await;
     let stores = polo_aws::stores(&polo_aws::AwsEnv::from_lookup(env)?, &sdk);
-    let delivery = polo_slack::Delivery::from_lookup(env, polo_aws::slack_webhook_secret(env, &sdk));
-    let state = Arc::new(State::new(&stores, Config::from_lookup(env)?, Arc::new(SystemClock), delivery));
+    let config = Config::from_lookup(env)?;
+    let delivery = polo_slack::Delivery::from_lookup(env, polo_aws::slack_webhook_secret(env, &sdk))
+        .with_app(&stores.slack, &config.slack);
+    let state = Arc::new(State::new(&stores, config, Arc::new(SystemClock), delivery));
     let metrics = Arc::new(Emitter::from_lookup(env, "polo-cop"));
     let service = metrics.service.clone();
     let runtime = lambda_runtime::run(service_fn(move |event: LambdaEvent<serde_json::Value>| {

@@ -27,8 +27,7 @@ pub struct ActionForm {
 }
 
 fn day(text: &str) -> Result<time::Date, AppError> {
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    time::Date::parse(text, &format).map_err(|_| AppError::bad_param("until", "expected a date, YYYY-MM-DD"))
+    polo_core::text::parse_date(text).map_err(|_| AppError::bad_param("until", "expected a date, YYYY-MM-DD"))
 }
 
 /// The action `name` with `form`'s parameters at `now`.

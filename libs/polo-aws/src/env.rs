@@ -20,6 +20,13 @@ pub struct AwsEnv {
     pub sync_interval_minutes: Option<u32>,
     /// `CORE_ROLE_ARN`: the Cost Explorer role in the payer account (the sync's only).
     pub core_role_arn: Option<String>,
+    /// `SLACK_SIGNING_SECRET_ARN`: the Slack app's signing secret (the dashboard's only).
+    pub slack_signing_secret_arn: Option<String>,
+    /// `SLACK_BOT_TOKEN_SECRET_ARN`: the Slack app's bot token (the dashboard, the Cop and the
+    /// reporter).
+    pub slack_bot_token_secret_arn: Option<String>,
+    /// `SLACK_API_URL`: Slack's Web API, when not Slack's own.
+    pub slack_api_url: Option<String>,
 }
 
 /// Where a function's data comes from: local files (`POLO_DATA` or `USE_LOCAL_DATA`, for
@@ -56,6 +63,9 @@ impl AwsEnv {
             session_table: env_value(&get, "DYNAMODB_SESSION_TABLE_NAME"),
             sync_interval_minutes,
             core_role_arn: env_value(&get, "CORE_ROLE_ARN"),
+            slack_signing_secret_arn: env_value(&get, "SLACK_SIGNING_SECRET_ARN"),
+            slack_bot_token_secret_arn: env_value(&get, "SLACK_BOT_TOKEN_SECRET_ARN"),
+            slack_api_url: env_value(&get, "SLACK_API_URL"),
         })
     }
 }

@@ -18,6 +18,7 @@ use polo_core::ports::{SNAPSHOT_KEY, SNAPSHOT_REVALIDATE, Stores};
 pub use aws_config::SdkConfig;
 pub use dynamo::audit::AuditTable;
 pub use dynamo::findings::{COP_LEASE, FindingTable};
+pub use dynamo::nonces::NonceTable;
 pub use dynamo::reports::ReportTable;
 pub use dynamo::resources::{
     BATCH, BY_DAY, BY_INDEX, BY_KIND, DAY_SHARDS, DynamoDataService, ResourceItem, ResourceTable,
@@ -31,7 +32,7 @@ pub use s3::costs::{S3CostReader, S3DocumentReader};
 pub use s3::exports::S3Exports;
 pub use s3::snapshot::S3SnapshotReader;
 pub use sdk::{SESSION_NAME, assume_role, dynamo_client, profile_config, s3_client, sdk_config};
-pub use secrets::{ManagedSecret, SECRET_CACHE, is_webhook_url, slack_webhook_secret};
+pub use secrets::{ManagedSecret, SECRET_CACHE, is_webhook_url, slack_app, slack_webhook_secret};
 
 /// How long the URL of a large export works.
 pub const EXPORT_URL_LIFETIME: Duration = Duration::from_mins(15);
@@ -77,11 +78,13 @@ pub fn stores(env: &AwsEnv, sdk: &SdkConfig) -> Stores {
             SNAPSHOT_REVALIDATE,
         )),
         audit: Arc::new(AuditTable::new(dynamo.clone(), &env.report_table)),
+        nonces: Arc::new(NonceTable::new(dynamo.clone(), &env.report_table)),
         reports: Arc::new(ReportTable::new(dynamo, &env.report_table)),
         documents: Arc::new(bucket(env, sdk)),
         exports: Some(Arc::new(S3Exports::new(s3, &env.bucket, EXPORT_URL_LIFETIME))),
         sessions: env.session_table.as_ref().map(|table| {
             Arc::new(SessionTable::new(dynamo_client(sdk), table)) as Arc<dyn polo_core::ports::SessionStore>
         }),
+        slack: slack_app(env, sdk),
     }
 }

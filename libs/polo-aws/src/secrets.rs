@@ -90,9 +90,52 @@ pub fn slack_webhook_secret(
     Some(std::sync::Arc::new(ManagedSecret::new(client, arn, SECRET_CACHE, is_webhook_url)))
 }
 
+/// Whether `value` is a Slack bot token (`xoxb-…`); the placeholder a secret is created
+/// with is not.
+pub fn is_bot_token(value: &str) -> bool {
+    value.starts_with("xoxb-") && value.len() > 10 && !value.contains(char::is_whitespace)
+}
+
+/// Whether `value` may be a Slack signing secret: Slack issues 32 letters and digits; the
+/// placeholder a secret is created with has punctuation among its 32 characters (all but
+/// about one in 600,000 of them).
+pub fn is_signing_secret(value: &str) -> bool {
+    value.len() >= 32 && value.bytes().all(|b| b.is_ascii_alphanumeric())
+}
+
+/// The Slack app of a deployed function: the secrets `SLACK_SIGNING_SECRET_ARN` and
+/// `SLACK_BOT_TOKEN_SECRET_ARN` name (each read at first use and again after its cache
+/// time), and `SLACK_API_URL`.
+pub fn slack_app(env: &crate::AwsEnv, sdk: &aws_config::SdkConfig) -> polo_core::ports::SlackApp {
+    let secret = |arn: &Option<String>, usable: fn(&str) -> bool| {
+        arn.as_ref().map(|arn| {
+            let client = aws_sdk_secretsmanager::Client::new(sdk);
+            std::sync::Arc::new(ManagedSecret::new(client, arn, SECRET_CACHE, usable))
+                as std::sync::Arc<dyn SecretSource>
+        })
+    };
+    polo_core::ports::SlackApp {
+        signing_secret: secret(&env.slack_signing_secret_arn, is_signing_secret),
+        bot_token: secret(&env.slack_bot_token_secret_arn, is_bot_token),
+        api_url: env.slack_api_url.clone(),
+    }
+}
+
 #[cfg(test)]
 mod tests {
-    use super::is_webhook_url;
+    use super::{is_bot_token, is_signing_secret, is_webhook_url};
+
+    #[test]
+    fn a_placeholder_is_neither_a_bot_token_nor_a_signing_secret() {
+        assert!(is_bot_token("xoxb-1234-5678-abcdef"));
+        assert!(is_signing_secret("8f742231b10e8888abcd99aaaeee85a5"));
+        for placeholder in ["x7#Qgenerated-placeholder-value", "", "xoxp-user-token-1234", "xoxb-"] {
+            assert!(!is_bot_token(placeholder), "{placeholder}");
+            assert!(!is_signing_secret(placeholder), "{placeholder}");
+        }
+        assert!(is_signing_secret("8f742231b10e8888abcd99yyyzzz85a5"), "Slack's documented example");
+        assert!(!is_signing_secret("x7#Qgenerated-placeholder-value!"), "CloudFormation's placeholder");
+    }
 
     #[test]
     fn only_https_or_this_machine_is_a_webhook() {

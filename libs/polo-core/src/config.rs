@@ -59,12 +59,17 @@ pub struct Config {
     pub slack: SlackSettings,
 }
 
-/// Slack beyond the webhook (issue 31): who may act on findings from Slack's buttons.
+/// Slack beyond the webhook (issue 31): where the app's bot posts, and who may act on
+/// findings from its buttons.
 #[derive(Clone, Debug, Default, Deserialize, PartialEq, Eq)]
 #[serde(deny_unknown_fields, default)]
 pub struct SlackSettings {
-    /// Slack user ids (`U…`, `W…`) that may act on findings from Slack.
+    /// Who may act on findings from Slack: Slack user ids (`U…`, `W…`), or e-mail addresses
+    /// matched to the person pressing through `users.info`.
     pub operators: Vec<String>,
+    /// The channel id (`C…`, `G…`) the app's bot posts digests and reports to, with buttons;
+    /// without it (or without a bot token) they go by webhook, without buttons.
+    pub channel: Option<String>,
 }
 
 /// How Polo judges utilization (`crate::utilization`): rightsizing targets, idle instances
@@ -543,15 +548,23 @@ impl Config {
 
     fn validate(&self) -> Result<(), (String, String)> {
         self.utilization.validate()?;
-        if let Some((n, bad)) = self.slack.operators.iter().enumerate().find(|(_, id)| {
-            !(id.len() >= 2
-                && (id.starts_with('U') || id.starts_with('W'))
-                && id.chars().all(|c| c.is_ascii_alphanumeric()))
-        }) {
+        let slack_id = |id: &str, first: &[char]| {
+            id.len() >= 2 && id.starts_with(first) && id.chars().all(|c| c.is_ascii_alphanumeric())
+        };
+        let email = |e: &str| {
+            e.split_once('@').is_some_and(|(who, domain)| !who.is_empty() && domain.contains('.'))
+                && !e.contains(char::is_whitespace)
+        };
+        if let Some((n, bad)) =
+            self.slack.operators.iter().enumerate().find(|(_, id)| !(slack_id(id, &['U', 'W']) || email(id)))
+        {
             return Err((
                 format!("slack.operators[{n}]"),
-                format!("{bad:?} is not a Slack user id (U… or W…)"),
+                format!("{bad:?} is neither a Slack user id (U… or W…) nor an e-mail address"),
             ));
+        }
+        if let Some(bad) = self.slack.channel.as_ref().filter(|c| !slack_id(c, &['C', 'G'])) {
+            return Err(("slack.channel".into(), format!("{bad:?} is not a Slack channel id (C… or G…)")));
         }
         if self.accounts.is_empty() {
             return Err(("accounts".into(), "expected at least one [[accounts]] table".into()));
@@ -794,6 +807,23 @@ role_arn = "arn:aws:iam::111111111111:role/polo-read"
         assert!(e.starts_with("x.toml: -: missing field `accounts`"), "{e}");
         let e = err(&format!("{MINIMAL}{}", MINIMAL.replace("111111111111", "222222222222")));
         assert_eq!(e, "x.toml: accounts[1].name: duplicate account name \"prod\"");
+    }
+
+    #[test]
+    fn slack_operators_are_user_ids_or_addresses_and_the_channel_a_channel_id() {
+        let slack = |body: &str| Config::parse(&format!("{MINIMAL}\n[slack]\n{body}\n"), "x.toml");
+        let config =
+            slack("operators = [\"U0ADA\", \"W0GRACE\", \"ada@example.com\"]\nchannel = \"C0FINDINGS\"")
+                .unwrap();
+        assert_eq!(config.slack.channel.as_deref(), Some("C0FINDINGS"));
+        assert_eq!(
+            slack("operators = [\"U0ADA\", \"ada\"]").unwrap_err().to_string(),
+            "x.toml: slack.operators[1]: \"ada\" is neither a Slack user id (U… or W…) nor an e-mail address"
+        );
+        assert_eq!(
+            slack("channel = \"#findings\"").unwrap_err().to_string(),
+            "x.toml: slack.channel: \"#findings\" is not a Slack channel id (C… or G…)"
+        );
     }
 
     #[test]

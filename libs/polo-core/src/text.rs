@@ -41,6 +41,11 @@ pub fn ago(then: OffsetDateTime, now: OffsetDateTime) -> String {
     }
 }
 
+/// A calendar day written `YYYY-MM-DD`, the one way Polo reads a day.
+pub fn parse_date(text: &str) -> Result<time::Date, time::error::Parse> {
+    time::Date::parse(text.trim(), time::macros::format_description!("[year]-[month]-[day]"))
+}
+
 /// RFC 3339 in UTC with seconds (`2026-03-08T12:00:00Z`), the one time format Polo prints.
 pub fn rfc3339(t: OffsetDateTime) -> String {
     let t = t.to_offset(time::UtcOffset::UTC);

@@ -8,6 +8,7 @@ use polo_core::cop::Notice;
 use polo_core::model::{Finding, ResourceKind};
 
 use crate::blocks::{self, MAX_BLOCKS, MAX_SECTION, Message};
+use crate::interactive;
 
 /// Characters of findings one message carries at most: well under Slack's 40,000 for a
 /// message, and a screenful or two to read.
@@ -50,8 +51,9 @@ impl Quiet {
 }
 
 /// The digest of `due` (finding, why it is due), in as many parts as needed; `quiet` is
-/// counted in the title.
-pub fn digest(due: &[(Finding, Notice)], quiet: Quiet, public_url: &str) -> Vec<DigestPart> {
+/// counted in the title. With `buttons`, each new or still-open finding has its own line and
+/// its actions ([`interactive::actions`]); resolved ones share lines, as without.
+pub fn digest(due: &[(Finding, Notice)], quiet: Quiet, public_url: &str, buttons: bool) -> Vec<DigestPart> {
     let mut items: Vec<&(Finding, Notice)> = due.iter().collect();
     items.sort_by(|(a, _), (b, _)| {
         b.severity
@@ -70,23 +72,8 @@ pub fn digest(due: &[(Finding, Notice)], quiet: Quiet, public_url: &str) -> Vec<
     if quiet != Quiet::default() {
         let _ = write!(title, " · {} snoozed, {} excepted", quiet.snoozed, quiet.excepted);
     }
-    // Sections of lines, a heading per (severity, rule, account) group.
-    let mut parts: Vec<DigestPart> = Vec::new();
-    let mut blocks_now: Vec<serde_json::Value> = Vec::new();
-    let mut ids_now: Vec<String> = Vec::new();
-    let mut text = String::new();
-    let mut text_ids: Vec<String> = Vec::new();
+    let mut parts = Parts::default();
     let mut group: Option<(String, String, String)> = None;
-    let flush_text = |text: &mut String,
-                      text_ids: &mut Vec<String>,
-                      blocks_now: &mut Vec<serde_json::Value>,
-                      ids_now: &mut Vec<String>| {
-        if !text.is_empty() {
-            blocks_now.push(blocks::section(text));
-            ids_now.append(text_ids);
-            text.clear();
-        }
-    };
     for (finding, notice) in items {
         let key = (finding.severity.as_str().to_owned(), finding.rule.clone(), finding.account.clone());
         let mut line = String::new();
@@ -107,32 +94,29 @@ pub fn digest(due: &[(Finding, Notice)], quiet: Quiet, public_url: &str) -> Vec<
             notice.as_str(),
             blocks::escape(&blocks::clip(&finding.message, 600))
         );
-        if text.chars().count() + line.chars().count() > MAX_SECTION {
-            flush_text(&mut text, &mut text_ids, &mut blocks_now, &mut ids_now);
+        if buttons && *notice != Notice::Resolved && finding.id.len() <= interactive::MAX_BLOCK_ID {
+            parts.flush_text();
+            parts.room(2, line.chars().count());
+            parts.blocks.push(blocks::section(&line));
+            let acknowledged = finding.handling.acknowledged_by.is_some();
+            parts.blocks.push(interactive::actions(&finding.id, acknowledged));
+            parts.ids.push(finding.id.clone());
+        } else {
+            if parts.text.chars().count() + line.chars().count() > MAX_SECTION {
+                parts.flush_text();
+            }
+            if parts.text.is_empty() {
+                // The section this text becomes.
+                parts.room(1, MAX_SECTION);
+            }
+            parts.text.push_str(&line);
+            parts.text_ids.push(finding.id.clone());
         }
-        // Room for the header and the closing context in each message.
-        let in_message: usize =
-            blocks_now.iter().filter_map(|b| b["text"]["text"].as_str()).map(|t| t.chars().count()).sum();
-        if blocks_now.len() >= MAX_BLOCKS - 2
-            || (!blocks_now.is_empty() && in_message + MAX_SECTION > MAX_MESSAGE_TEXT)
-        {
-            parts.push(DigestPart {
-                finding_ids: std::mem::take(&mut ids_now),
-                message: Message { text: String::new(), blocks: std::mem::take(&mut blocks_now) },
-            });
-        }
-        text.push_str(&line);
-        text_ids.push(finding.id.clone());
     }
-    flush_text(&mut text, &mut text_ids, &mut blocks_now, &mut ids_now);
-    if !blocks_now.is_empty() {
-        parts.push(DigestPart {
-            finding_ids: ids_now,
-            message: Message { text: String::new(), blocks: blocks_now },
-        });
-    }
-    let total = parts.len();
-    for (n, part) in parts.iter_mut().enumerate() {
+    parts.flush_text();
+    parts.end_part();
+    let total = parts.done.len();
+    for (n, part) in parts.done.iter_mut().enumerate() {
         let heading = if total > 1 { format!("{title} ({} of {total})", n + 1) } else { title.clone() };
         part.message.blocks.insert(0, blocks::header(&heading));
         part.message.blocks.push(blocks::context(&blocks::link(
@@ -141,7 +125,49 @@ pub fn digest(due: &[(Finding, Notice)], quiet: Quiet, public_url: &str) -> Vec<
         )));
         part.message.text = blocks::escape(&heading);
     }
-    parts
+    parts.done
+}
+
+/// A digest being cut into messages: the parts done, the blocks and findings of the one
+/// being filled, and the text of its next section.
+#[derive(Default)]
+struct Parts {
+    done: Vec<DigestPart>,
+    blocks: Vec<serde_json::Value>,
+    ids: Vec<String>,
+    text: String,
+    text_ids: Vec<String>,
+}
+
+impl Parts {
+    /// The text so far becomes a section of the message being filled.
+    fn flush_text(&mut self) {
+        if !self.text.is_empty() {
+            self.blocks.push(blocks::section(&self.text));
+            self.ids.append(&mut self.text_ids);
+            self.text.clear();
+        }
+    }
+
+    /// Starts a new message unless this one has room for `blocks` more and `chars` more
+    /// characters (beside its header and closing context).
+    fn room(&mut self, blocks: usize, chars: usize) {
+        let in_message: usize =
+            self.blocks.iter().filter_map(|b| b["text"]["text"].as_str()).map(|t| t.chars().count()).sum();
+        if self.blocks.len() + blocks > MAX_BLOCKS - 2 || in_message + chars > MAX_MESSAGE_TEXT {
+            self.end_part();
+        }
+    }
+
+    /// The message being filled is done.
+    fn end_part(&mut self) {
+        if !self.blocks.is_empty() {
+            self.done.push(DigestPart {
+                finding_ids: std::mem::take(&mut self.ids),
+                message: Message { text: String::new(), blocks: std::mem::take(&mut self.blocks) },
+            });
+        }
+    }
 }
 
 /// The findings due a notice, as digest messages: the Cop's outbox.
@@ -160,6 +186,7 @@ impl crate::outbox::Outbox for FindingOutbox<'_> {
     async fn pending(
         &self,
         now: time::OffsetDateTime,
+        buttons: bool,
     ) -> Result<Vec<DigestPart>, polo_core::ports::DataError> {
         let all = self.store.all().await?;
         let quiet = Quiet::of(&all, now);
@@ -167,7 +194,7 @@ impl crate::outbox::Outbox for FindingOutbox<'_> {
             .into_iter()
             .filter_map(|f| polo_core::cop::due(&f, now, &self.renotify).map(|n| (f, n)))
             .collect();
-        Ok(if due.is_empty() { Vec::new() } else { digest(&due, quiet, self.public_url) })
+        Ok(if due.is_empty() { Vec::new() } else { digest(&due, quiet, self.public_url, buttons) })
     }
 
     fn message(&self, part: &DigestPart) -> Message {
@@ -220,7 +247,7 @@ mod tests {
     fn three_hundred_findings_make_valid_messages_telling_each_once() {
         let due: Vec<(Finding, Notice)> =
             (0..300).map(|n| (finding(n), if n % 7 == 0 { Notice::Resolved } else { Notice::New })).collect();
-        let parts = digest(&due, Quiet::default(), "https://polo.example.com");
+        let parts = digest(&due, Quiet::default(), "https://polo.example.com", false);
         assert!(parts.len() > 1, "{} parts", parts.len());
         let mut told: Vec<String> = parts.iter().flat_map(|p| p.finding_ids.clone()).collect();
         told.sort();
@@ -259,11 +286,48 @@ mod tests {
             .filter_map(|f| polo_core::cop::due(f, now, &renotify).map(|n| (f.clone(), n)))
             .collect();
         assert_eq!(due.len(), 1, "only the open one is due");
-        let parts = digest(&due, quiet, "https://polo.example.com");
+        let parts = digest(&due, quiet, "https://polo.example.com", false);
         assert_eq!(
             parts[0].message.text,
             "Cloud Cop: 1 new, 0 still open, 0 resolved · 1 snoozed, 1 excepted"
         );
         assert_eq!(parts[0].finding_ids, [all[0].id.clone()]);
+    }
+
+    #[test]
+    fn with_buttons_each_open_finding_has_its_actions_and_every_message_stays_within_50_blocks() {
+        let mut due: Vec<(Finding, Notice)> =
+            (0..120).map(|n| (finding(n), if n % 5 == 0 { Notice::Resolved } else { Notice::New })).collect();
+        due[1].0.handling.acknowledged_by = Some("ada".into());
+        due[1].1 = Notice::Reminder;
+        let parts = digest(&due, Quiet::default(), "https://polo.example.com", true);
+        let mut told: Vec<String> = parts.iter().flat_map(|p| p.finding_ids.clone()).collect();
+        told.sort();
+        let mut all: Vec<String> = due.iter().map(|(f, _)| f.id.clone()).collect();
+        all.sort();
+        assert_eq!(told, all, "every finding in exactly one message");
+        let mut with_actions = Vec::new();
+        for part in &parts {
+            assert!(part.message.blocks.len() <= MAX_BLOCKS, "{} blocks", part.message.blocks.len());
+            for block in part.message.blocks.iter().filter(|b| b["type"] == "actions") {
+                let id = block["block_id"].as_str().unwrap().to_owned();
+                assert!(part.finding_ids.contains(&id), "{id} is told in the message with its buttons");
+                let actions: Vec<&str> = block["elements"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .map(|e| e["action_id"].as_str().unwrap())
+                    .collect();
+                let first = if id == due[1].0.id { "reopen" } else { "ack" };
+                assert_eq!(actions, [first, "snooze", "except", "assign"]);
+                with_actions.push(id);
+            }
+        }
+        with_actions.sort();
+        let mut open: Vec<String> =
+            due.iter().filter(|(_, n)| *n != Notice::Resolved).map(|(f, _)| f.id.clone()).collect();
+        open.sort();
+        assert_eq!(with_actions, open, "open findings have buttons, resolved ones none");
+        assert!(parts.len() >= 96 / 24, "{} parts", parts.len());
     }
 }

@@ -13,7 +13,8 @@ use polo_core::ports::DataError;
 use time::OffsetDateTime;
 
 use crate::blocks::Message;
-use crate::webhook::{Failure, SlackWebhook};
+use crate::delivery::Destination;
+use crate::webhook::Failure;
 
 /// The longest `Retry-After` a run waits for; longer, and the item waits for the next run.
 pub const MAX_WAIT: Duration = Duration::from_secs(30);
@@ -27,8 +28,9 @@ pub const PACE: Duration = Duration::from_secs(1);
 pub trait Outbox: Send + Sync {
     /// One waiting item.
     type Item: Send + Sync;
-    /// Every unsent item at `now`, oldest first.
-    async fn pending(&self, now: OffsetDateTime) -> Result<Vec<Self::Item>, DataError>;
+    /// Every unsent item at `now`, oldest first; with `buttons` when the destination is a
+    /// channel the app's bot posts to (a webhook's message can carry none).
+    async fn pending(&self, now: OffsetDateTime, buttons: bool) -> Result<Vec<Self::Item>, DataError>;
     /// The message of `item`.
     fn message(&self, item: &Self::Item) -> Message;
     /// A short name of `item` for logs.
@@ -62,15 +64,15 @@ impl Pacing {
     pub const IMMEDIATE: Pacing = Pacing { pace: Duration::ZERO, budget: Duration::MAX };
 }
 
-/// Sends every pending item of `outbox` through `webhook`, paced and bounded by `pacing`.
+/// Sends every pending item of `outbox` to `to`, paced and bounded by `pacing`.
 pub async fn drain<O: Outbox>(
     outbox: &O,
-    webhook: &SlackWebhook,
+    to: &Destination,
     now: OffsetDateTime,
     pacing: Pacing,
 ) -> Result<Drained, DataError> {
     let started = std::time::Instant::now();
-    let pending = outbox.pending(now).await?;
+    let pending = outbox.pending(now, to.buttons()).await?;
     let mut drained = Drained::default();
     let total = pending.len();
     for (n, item) in pending.iter().enumerate() {
@@ -83,7 +85,7 @@ pub async fn drain<O: Outbox>(
             tokio::time::sleep(pacing.pace).await;
         }
         let message = outbox.message(item);
-        let mut outcome = webhook.post(&message).await;
+        let mut outcome = to.post(&message).await;
         for _ in 1..ATTEMPTS {
             match outcome {
                 Err(Failure::RateLimited(wait))
@@ -91,7 +93,7 @@ pub async fn drain<O: Outbox>(
                         && started.elapsed() + wait + crate::webhook::TIMEOUT <= pacing.budget =>
                 {
                     tokio::time::sleep(wait).await;
-                    outcome = webhook.post(&message).await;
+                    outcome = to.post(&message).await;
                 }
                 _ => break,
             }

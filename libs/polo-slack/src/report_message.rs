@@ -53,7 +53,7 @@ impl Outbox for ReportOutbox<'_> {
 
     /// The reports Slack has not had, oldest first: chosen from the heads (no bodies), then
     /// each one read whole.
-    async fn pending(&self, now: OffsetDateTime) -> Result<Vec<Report>, DataError> {
+    async fn pending(&self, now: OffsetDateTime, _buttons: bool) -> Result<Vec<Report>, DataError> {
         let mut unsent: Vec<polo_core::reports::ReportHead> = self
             .store
             .heads(&polo_core::ports::ReportFilter::default(), now)

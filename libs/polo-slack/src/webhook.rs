@@ -18,9 +18,10 @@ pub enum Failure {
     #[error("Slack refused the message ({status}): {body}")]
     Refused { status: u16, body: String },
     /// 403, 404, 410 and other 4xx: the webhook itself is gone or barred (`no_service`,
-    /// `channel_not_found`, `channel_is_archived`, `action_prohibited`): no message can pass.
-    #[error("the Slack webhook is unusable ({status}): {body}")]
-    Webhook { status: u16, body: String },
+    /// `channel_not_found`, `channel_is_archived`, `action_prohibited`), or the bot's token
+    /// or channel is (`invalid_auth`, `not_in_channel`, `missing_scope`): no message can pass.
+    #[error("Slack takes no message here ({status}): {body}")]
+    Unusable { status: u16, body: String },
     /// No answer: refused connection, timeout, TLS.
     #[error("Slack could not be reached: {0}")]
     Unreachable(String),
@@ -88,7 +89,7 @@ pub fn classify(status: u16, retry_after: Option<&str>, body: &str) -> Result<()
             let webhook_gone = status != 400 || WEBHOOK_GONE.iter().any(|e| body.contains(e));
             let body: String = body.chars().take(200).collect();
             if webhook_gone {
-                Err(Failure::Webhook { status, body })
+                Err(Failure::Unusable { status, body })
             } else {
                 Err(Failure::Refused { status, body })
             }
@@ -98,7 +99,7 @@ pub fn classify(status: u16, retry_after: Option<&str>, body: &str) -> Result<()
 
 /// How long a 429 asks to wait (RFC 9110 `Retry-After`): its seconds, at least 1 and at most
 /// [`MAX_RETRY_AFTER`]; 1 s when absent; the longest when it is a date or too large to read.
-fn retry_wait(retry_after: Option<&str>) -> Duration {
+pub(crate) fn retry_wait(retry_after: Option<&str>) -> Duration {
     let Some(value) = retry_after.map(str::trim).filter(|v| !v.is_empty()) else {
         return Duration::from_secs(1);
     };
@@ -128,7 +129,7 @@ mod fuzz {
                     prop_assert!(wait <= MAX_RETRY_AFTER && wait >= std::time::Duration::from_secs(1));
                 }
                 Err(Failure::Server(s)) => prop_assert!((500..=599).contains(&s)),
-                Err(Failure::Refused { status: s, body: b } | Failure::Webhook { status: s, body: b }) => {
+                Err(Failure::Refused { status: s, body: b } | Failure::Unusable { status: s, body: b }) => {
                     prop_assert_eq!(s, status);
                     prop_assert!(b.chars().count() <= 200);
                     prop_assert!(!(200..=299).contains(&s) && s != 429 && !(500..=599).contains(&s));
@@ -162,8 +163,8 @@ mod tests {
     fn a_400_naming_the_webhook_is_a_gone_webhook_not_a_refused_message() {
         assert!(matches!(classify(400, None, "invalid_blocks"), Err(Failure::Refused { .. })));
         for gone in ["no_service_id", "no_team", "team_disabled", "invalid_token"] {
-            assert!(matches!(classify(400, None, gone), Err(Failure::Webhook { .. })), "{gone}");
+            assert!(matches!(classify(400, None, gone), Err(Failure::Unusable { .. })), "{gone}");
         }
-        assert!(matches!(classify(404, None, "channel_not_found"), Err(Failure::Webhook { .. })));
+        assert!(matches!(classify(404, None, "channel_not_found"), Err(Failure::Unusable { .. })));
     }
 }

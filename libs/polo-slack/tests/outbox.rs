@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use polo_core::ports::{MemoryReports, ReportFilter, ReportStore};
 use polo_core::reports::{Fact, Report, ReportBody, ReportType};
 use polo_slack::report_message::ReportOutbox;
-use polo_slack::{Pacing, SlackWebhook, drain};
+use polo_slack::{Destination, Pacing, SlackWebhook, drain};
 use polo_tests::fake_slack::FakeSlack;
 use time::OffsetDateTime;
 use time::macros::datetime;
@@ -17,9 +17,9 @@ use time::macros::datetime;
 const NOW: OffsetDateTime = datetime!(2026-11-24 06:15 UTC);
 const PUBLIC: &str = "https://polo.example.com";
 
-async fn fake_slack() -> (Arc<FakeSlack>, SlackWebhook) {
+async fn fake_slack() -> (Arc<FakeSlack>, Destination) {
     let (slack, url) = FakeSlack::start(&[]).await;
-    (slack, SlackWebhook::new(url).unwrap())
+    (slack, Destination::Webhook(SlackWebhook::new(url).unwrap()))
 }
 
 fn report(kind: ReportType, period: &str) -> Report {
@@ -126,7 +126,7 @@ async fn an_unreachable_slack_loses_nothing() {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     drop(listener);
-    let hook = SlackWebhook::new(url).unwrap();
+    let hook = Destination::Webhook(SlackWebhook::new(url).unwrap());
     let store = store_with(&[report(ReportType::DailyCost, "2026-11-23")]).await;
     let outbox = ReportOutbox { store: &store, public_url: PUBLIC };
     let drained = drain(&outbox, &hook, NOW, Pacing::IMMEDIATE).await.unwrap();
@@ -136,11 +136,11 @@ async fn an_unreachable_slack_loses_nothing() {
 }
 
 /// A webhook at a loopback port nothing listens on: Slack down.
-fn slack_down() -> SlackWebhook {
+fn slack_down() -> Destination {
     let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
     let url = format!("http://{}/hook", listener.local_addr().unwrap());
     drop(listener);
-    SlackWebhook::new(url).unwrap()
+    Destination::Webhook(SlackWebhook::new(url).unwrap())
 }
 
 #[tokio::test]
@@ -194,7 +194,7 @@ async fn a_gone_webhook_stops_the_run_and_a_spent_budget_leaves_the_rest() {
     let outbox = ReportOutbox { store: &store, public_url: PUBLIC };
     let drained = drain(&outbox, &hook, NOW, Pacing::IMMEDIATE).await.unwrap();
     assert_eq!((drained.sent, drained.left), (0, 2));
-    assert!(drained.problems[0].contains("webhook is unusable (404)"), "{:?}", drained.problems);
+    assert!(drained.problems[0].contains("Slack takes no message here (404)"), "{:?}", drained.problems);
     assert_eq!(slack.received().len(), 1, "no message tried after a 404");
     let no_time = Pacing { pace: Duration::ZERO, budget: Duration::from_secs(1) };
     let drained = drain(&outbox, &hook, NOW, no_time).await.unwrap();

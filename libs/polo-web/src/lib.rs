@@ -13,7 +13,6 @@ pub mod lambda;
 pub mod request;
 pub mod response;
 pub mod routes;
-pub mod slack;
 pub mod table;
 
 pub use app::{AppState, CurrentUser};

@@ -64,9 +64,8 @@ pub enum Command {
         /// Slack's signing secret: `/slack/interactions` takes the app's button presses.
         #[arg(long, env = "SLACK_SIGNING_SECRET", hide_env_values = true)]
         slack_signing_secret: Option<String>,
-        /// The Slack app's bot token: a pressed button's message is updated to say what was done.
-        #[arg(long, env = "SLACK_BOT_TOKEN", hide_env_values = true)]
-        slack_bot_token: Option<String>,
+        #[command(flatten)]
+        bot: SlackBotArgs,
     },
     /// Write a deterministic sample snapshot.
     Sample {
@@ -190,6 +189,35 @@ pub enum SessionAction {
     },
 }
 
+/// The Slack app's bot.
+#[derive(Debug, Args)]
+pub struct SlackBotArgs {
+    /// The Slack app's bot token: digests go to `[slack] channel` with buttons, and a pressed
+    /// button's message is updated to say what was done.
+    #[arg(long, env = "SLACK_BOT_TOKEN", hide_env_values = true)]
+    pub slack_bot_token: Option<String>,
+    /// Slack's Web API, when not Slack's own (a stand-in Slack).
+    #[arg(long, env = "SLACK_API_URL", hide = true)]
+    pub slack_api_url: Option<String>,
+}
+
+impl SlackBotArgs {
+    /// The bot's token and API, with `signing_secret` when given.
+    fn app(&self, signing_secret: Option<&str>) -> polo_core::ports::SlackApp {
+        let fixed = |name: &str, value: Option<&str>| {
+            value.filter(|v| !v.is_empty()).map(|v| {
+                std::sync::Arc::new(polo_core::ports::FixedSecret::new(name, Some(v.to_owned())))
+                    as std::sync::Arc<dyn polo_core::ports::SecretSource>
+            })
+        };
+        polo_core::ports::SlackApp {
+            signing_secret: fixed("SLACK_SIGNING_SECRET", signing_secret),
+            bot_token: fixed("SLACK_BOT_TOKEN", self.slack_bot_token.as_deref()),
+            api_url: self.slack_api_url.clone().filter(|u| !u.is_empty()),
+        }
+    }
+}
+
 /// Where `report` and `cop` tell Slack.
 #[derive(Debug, Args)]
 pub struct SlackArgs {
@@ -199,11 +227,15 @@ pub struct SlackArgs {
     /// The dashboard's address, for links in Slack.
     #[arg(long, env = "PUBLIC_URL", default_value = "http://127.0.0.1:2200")]
     pub public_url: String,
+    #[command(flatten)]
+    bot: SlackBotArgs,
 }
 
 impl SlackArgs {
-    fn delivery(&self) -> anyhow::Result<polo_slack::Delivery> {
-        Ok(polo_slack::Delivery::new(self.slack_webhook_url.as_deref(), self.public_url.clone())?)
+    /// The webhook, or with a bot token the app's bot posting to `[slack] channel`.
+    fn delivery(&self, config: &Config) -> anyhow::Result<polo_slack::Delivery> {
+        Ok(polo_slack::Delivery::new(self.slack_webhook_url.as_deref(), self.public_url.clone())?
+            .with_app(&self.bot.app(None), &config.slack))
     }
 }
 
@@ -269,7 +301,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             oidc_issuer,
             oidc_client_id,
             slack_signing_secret,
-            slack_bot_token,
+            bot,
         } => {
             let config = cli.load_config()?;
             let path = crate::serve::snapshot_path(data.as_deref());
@@ -297,10 +329,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if let (Some(issuer), Some(client_id)) = (oidc_issuer, oidc_client_id) {
                 state = crate::serve::with_sign_in(state, issuer, client_id, addr)?;
             }
-            let mut settings = (*state.settings).clone();
-            settings.slack_signing_secret = slack_signing_secret.clone().filter(|s| !s.is_empty());
-            settings.slack_bot_token = slack_bot_token.clone().filter(|s| !s.is_empty());
-            state.settings = std::sync::Arc::new(settings);
+            let state = state.with_slack(bot.app(slack_signing_secret.as_deref()));
             crate::serve::run(state, addr, allowed_hosts.clone()).await
         }
         Command::Sample { seed, scale, out } => {
@@ -370,7 +399,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 period: period.as_deref(),
                 dry_run: *dry_run,
                 stores: &Stores::local(&crate::serve::local_paths(cli.state.as_deref(), &data)),
-                delivery: &slack.delivery()?,
+                delivery: &slack.delivery(&config)?,
             };
             crate::report::run(&config, &options, clock.now()).await
         }
@@ -380,7 +409,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             let options = crate::cop::CopOptions {
                 dry_run: *dry_run,
                 stores: &Stores::local(&crate::serve::local_paths(cli.state.as_deref(), &data)),
-                delivery: &slack.delivery()?,
+                delivery: &slack.delivery(&config)?,
             };
             crate::cop::run(&config, &options, clock.now()).await
         }

@@ -49,7 +49,12 @@ pub async fn run(config: &Config, options: &CopOptions<'_>, now: OffsetDateTime)
     );
     if options.dry_run {
         let quiet = polo_slack::digest::Quiet::of(&run.findings, now);
-        for part in polo_slack::digest::digest(&run.due, quiet, &options.delivery.public_url) {
+        for part in polo_slack::digest::digest(
+            &run.due,
+            quiet,
+            &options.delivery.public_url,
+            options.delivery.bot.is_some(),
+        ) {
             println!(
                 "\nSlack message ({} findings):\n{}",
                 part.finding_ids.len(),

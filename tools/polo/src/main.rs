@@ -15,7 +15,7 @@ async fn main() -> ExitCode {
         .with_ansi(std::io::stderr().is_terminal())
         .try_init();
     let cli = Cli::parse();
-    match run(cli).await {
+    match Box::pin(run(cli)).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(e) => {
             eprintln!("polo: error: {}", format!("{e:#}").replace('\n', " "));

@@ -73,6 +73,16 @@ pub enum Slack {
     Ops,
 }
 
+/// How a function uses the Slack app (issue 31), beside any webhook.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum SlackApp {
+    /// Posts as the app's bot (its token), with buttons.
+    Bot,
+    /// Answers the app's interactions: the signing secret and the bot token.
+    Interactions,
+}
+
 /// What a function is notified by besides routes and schedules.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Deserialize, Serialize)]
 #[serde(rename_all = "kebab-case")]
@@ -119,6 +129,8 @@ struct Declared {
     #[serde(default)]
     slack: Option<Slack>,
     #[serde(default)]
+    slack_app: Option<SlackApp>,
+    #[serde(default)]
     subscribes: Option<Topic>,
     #[serde(default)]
     schedules: Vec<Schedule>,
@@ -148,6 +160,7 @@ pub struct Function {
     pub batch_writes: Vec<Data>,
     pub assumes: Vec<Role>,
     pub slack: Option<Slack>,
+    pub slack_app: Option<SlackApp>,
     pub subscribes: Option<Topic>,
     pub schedules: Vec<Schedule>,
     pub routes: Vec<Route>,
@@ -236,6 +249,7 @@ pub fn manifest() -> Result<Manifest, String> {
             batch_writes: d.batch_writes,
             assumes: d.assumes,
             slack: d.slack,
+            slack_app: d.slack_app,
             subscribes: d.subscribes,
             schedules: d.schedules,
             routes: own,

@@ -12,7 +12,9 @@ use time::OffsetDateTime;
 use crate::config::Config;
 use crate::model::{CostStore, Fleet, ResourceKind, Severity};
 
-pub use actions::{ACTION_LEASE, ActOnError, Action, ActionError, Actor, AuditEntry, Via, act, act_on};
+pub use actions::{
+    ACTION_LEASE, ActOnError, Action, ActionError, Actor, AuditEntry, MAX_TEXT, Via, act, act_on,
+};
 pub use rules::RULES;
 pub use run::{CopRun, CopSources, run_cop};
 pub use state::{Notice, Renotify, apply_exceptions, due, reconcile};

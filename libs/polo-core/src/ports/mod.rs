@@ -10,6 +10,7 @@ mod documents_local;
 mod exports;
 mod findings;
 mod local;
+mod nonces;
 mod reports;
 mod secrets;
 mod sessions;
@@ -35,8 +36,9 @@ pub use local::{
     LocalDataService, cost_store_path, document_path, parse_snapshot, parse_snapshot_bytes, read_cost_store,
     read_document,
 };
+pub use nonces::{MemoryNonces, Nonces};
 pub use reports::{LocalReports, MemoryReports, ReportFilter, ReportStore, newest_first};
-pub use secrets::{FixedSecret, SecretSource};
+pub use secrets::{FixedSecret, SecretSource, SlackApp};
 pub use sessions::{LocalSessions, MemorySessions, Role, Session, SessionStore, newest_sessions_first};
 pub use stores::{LocalPaths, Stores};
 

@@ -39,3 +39,26 @@ impl SecretSource for FixedSecret {
         &self.name
     }
 }
+
+/// The Slack app (issue 31): the signing secret its interactions are verified with, the bot
+/// token its Web API calls carry, and where that API is. Without a signing secret
+/// `/slack/interactions` answers 503; without a bot token messages go by webhook, without
+/// buttons.
+#[derive(Clone, Default)]
+pub struct SlackApp {
+    pub signing_secret: Option<std::sync::Arc<dyn SecretSource>>,
+    pub bot_token: Option<std::sync::Arc<dyn SecretSource>>,
+    /// `SLACK_API_URL` (`None`: Slack's own, `https://slack.com/api`).
+    pub api_url: Option<String>,
+}
+
+impl std::fmt::Debug for SlackApp {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        let name = |s: &Option<std::sync::Arc<dyn SecretSource>>| s.as_ref().map(|s| s.name().to_owned());
+        f.debug_struct("SlackApp")
+            .field("signing_secret", &name(&self.signing_secret))
+            .field("bot_token", &name(&self.bot_token))
+            .field("api_url", &self.api_url)
+            .finish()
+    }
+}

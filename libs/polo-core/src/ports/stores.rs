@@ -39,6 +39,10 @@ pub struct Stores {
     pub exports: Option<Arc<dyn ExportStore>>,
     /// Browser sessions; `None` where none is configured (a function without a session table).
     pub sessions: Option<Arc<dyn SessionStore>>,
+    /// Signed requests already answered (Slack's interactions): a replay is refused.
+    pub nonces: Arc<dyn super::Nonces>,
+    /// The Slack app's secrets and API (none locally unless `polo serve` is given them).
+    pub slack: super::SlackApp,
 }
 
 /// Where the local stores keep their files.
@@ -89,6 +93,8 @@ impl Stores {
             documents: Arc::new(LocalStore::new(&paths.documents, &paths.data)),
             exports: None,
             sessions: Some(Arc::new(LocalSessions::new(&paths.state))),
+            nonces: Arc::new(super::MemoryNonces::default()),
+            slack: super::SlackApp::default(),
         }
     }
 }

@@ -69,11 +69,6 @@ impl FunctionConfig {
                 logout_url,
                 inline_csv_limit: Some(inline_csv_limit),
                 data_note: None,
-                // Slack interactivity in Lambda takes the secret from Secrets Manager: not
-                // wired yet, so the route answers 503 there.
-                slack_signing_secret: None,
-                slack_bot_token: None,
-                slack_api_url: None,
             },
             sign_in,
             metrics: crate::app::metrics::Metrics::from_lookup(&get, "polo"),

@@ -11,4 +11,4 @@ pub use config::FunctionConfig;
 pub use identity::CurrentUser;
 pub use metrics::Metrics;
 pub use settings::{DEFAULT_LOGOUT_URL, WebSettings};
-pub use state::AppState;
+pub use state::{AppState, SlackState};

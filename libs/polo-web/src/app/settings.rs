@@ -12,14 +12,6 @@ pub struct WebSettings {
     pub inline_csv_limit: Option<usize>,
     /// A note every page shows about the data (the bundled sample and its date).
     pub data_note: Option<String>,
-    /// Slack's signing secret, which interactions are verified with (`SLACK_SIGNING_SECRET`
-    /// on `polo serve`); `None`: `/slack/interactions` answers 503.
-    pub slack_signing_secret: Option<String>,
-    /// The Slack app's bot token (`SLACK_BOT_TOKEN`): with it, the message whose button was
-    /// pressed is updated to say what was done (`chat.update`).
-    pub slack_bot_token: Option<String>,
-    /// Slack's Web API (`SLACK_API_URL`; `https://slack.com/api` when unset).
-    pub slack_api_url: Option<String>,
 }
 
 /// Lambda answers at most 6 MB; this leaves room for headers.

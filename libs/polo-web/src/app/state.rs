@@ -44,8 +44,9 @@ pub struct AppState {
     pub audit: Arc<dyn polo_core::ports::AuditStore>,
     /// The local user's CSRF token (`polo serve`): its forms carry it like a session's.
     pub dev_csrf: Arc<str>,
-    /// Slack interactions answered lately: one seen again is a replay.
-    pub slack_seen: Arc<crate::slack::Seen>,
+    /// The Slack app whose buttons `/slack/interactions` answers; without its signing secret
+    /// the route answers 503.
+    pub slack: SlackState,
     /// Each index's drift of the snapshot last judged, kept a minute (`/`, `/indexes`).
     drift: Arc<std::sync::Mutex<Option<JudgedDrift>>>,
     /// The cost changes last split into causes (`/costs/changes`), with what they were
@@ -53,6 +54,27 @@ pub struct AppState {
     cost_changes: Arc<std::sync::Mutex<Vec<SplitChanges>>>,
     /// Each index's utilization of the snapshot and metrics last measured.
     utilization: Arc<std::sync::Mutex<Option<MeasuredUsage>>>,
+}
+
+/// The Slack app as the dashboard answers it.
+#[derive(Clone)]
+pub struct SlackState {
+    /// What interactions are verified with.
+    pub signing_secret: Option<Arc<dyn polo_core::ports::SecretSource>>,
+    /// The Web API as the app's bot: updates messages, opens modals, looks up operators.
+    pub api: Option<Arc<polo_slack::SlackApi>>,
+    /// Where the Web API is (`SLACK_API_URL`), when not Slack's: `response_url`s there are
+    /// answered too (a stand-in Slack), beside Slack's own hooks.
+    pub api_url: Option<String>,
+    /// Requests already answered.
+    pub nonces: Arc<dyn polo_core::ports::Nonces>,
+}
+
+impl SlackState {
+    fn of(app: polo_core::ports::SlackApp, nonces: Arc<dyn polo_core::ports::Nonces>) -> SlackState {
+        let api = polo_slack::SlackApi::of(&app);
+        SlackState { signing_secret: app.signing_secret, api, api_url: app.api_url, nonces }
+    }
 }
 
 /// Every index measured from one snapshot and one metrics document.
@@ -281,11 +303,18 @@ impl AppState {
             finding_store: Some(stores.findings),
             audit: stores.audit,
             dev_csrf: dev_csrf(),
-            slack_seen: Arc::default(),
+            slack: SlackState::of(stores.slack, stores.nonces),
             drift: Arc::default(),
             cost_changes: Arc::default(),
             utilization: Arc::default(),
         })
+    }
+
+    /// The same state, answering the Slack app `slack` (tests and `polo serve`).
+    #[must_use]
+    pub fn with_slack(mut self, slack: polo_core::ports::SlackApp) -> AppState {
+        self.slack = SlackState::of(slack, Arc::clone(&self.slack.nonces));
+        self
     }
 
     /// State over one in-memory data service that answers both lists and keyed reads (tests
@@ -319,7 +348,10 @@ impl AppState {
             finding_store: None,
             audit: Arc::new(polo_core::ports::MemoryAudit::default()),
             dev_csrf: Arc::from("dev-csrf-of-tests"),
-            slack_seen: Arc::default(),
+            slack: SlackState::of(
+                polo_core::ports::SlackApp::default(),
+                Arc::new(polo_core::ports::MemoryNonces::default()),
+            ),
             drift: Arc::default(),
             cost_changes: Arc::default(),
             utilization: Arc::default(),

@@ -141,6 +141,15 @@ impl TestApp {
     /// The sample with the Cop's findings of one run at [`NOW`], in memory, under
     /// `settings` and `config`, operators' actions kept in memory.
     pub async fn with_findings(settings: WebSettings, config: Config) -> TestApp {
+        TestApp::with_findings_and_slack(settings, config, polo_core::ports::SlackApp::default()).await.0
+    }
+
+    /// [`TestApp::with_findings`] answering the Slack app `slack`; also the findings' store.
+    pub async fn with_findings_and_slack(
+        settings: WebSettings,
+        config: Config,
+        slack: polo_core::ports::SlackApp,
+    ) -> (TestApp, Arc<polo_core::ports::MemoryFindings>) {
         let data = LocalDataService::from_snapshot(sample());
         let costs = polo_core::ports::InMemoryCosts(Arc::new(sample_costs()));
         let store = Arc::new(polo_core::ports::MemoryFindings::default());
@@ -155,10 +164,12 @@ impl TestApp {
         };
         polo_core::cop::run_cop(&sources, NOW, false).await.unwrap();
         let audit = Arc::new(polo_core::ports::MemoryAudit::default());
-        let mut state =
-            state_with(sample(), settings).with_findings(store.clone()).with_actions(store, audit);
+        let mut state = state_with(sample(), settings)
+            .with_findings(store.clone())
+            .with_actions(store.clone(), audit)
+            .with_slack(slack);
         state.config = Arc::new(config);
-        TestApp::spawn_state(state).await
+        (TestApp::spawn_state(state).await, store)
     }
 
     /// POSTs `form` (urlencoded) without following a redirect; `extra` headers too.

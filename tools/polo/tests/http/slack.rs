@@ -1,178 +1,253 @@
-//! Slack's buttons through `polo serve`'s app: a `block_actions` payload signed as Slack
-//! signs it acknowledges a finding and the presser hears so through `response_url`; a bad
-//! signature, an old timestamp, a replay or someone who is not an operator change nothing.
+//! The Slack app through `polo serve`'s app and the fake Slack of `polo-tests`: the digest
+//! goes to the channel with buttons; a `block_actions` payload signed as Slack signs it
+//! acknowledges or snoozes a finding, and the message then says what was done
+//! (`chat.update`); Except… and Assign… open modals whose submission does it; operators are
+//! listed by Slack id or by e-mail (`users.info`). A bad signature, an old timestamp, a
+//! replay or someone who is not an operator change nothing.
 
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
 use polo_core::config::Config;
+use polo_core::ports::{FindingStore, FixedSecret, SecretSource, SlackApp};
+use polo_tests::fake_slack::{self, FakeSlack};
 use polo_web::app::WebSettings;
 use serde_json::{Value, json};
 
 use crate::harness::{NOW, TestApp};
 
-const SECRET: &str = "8f742231b10e8888abcd99yyyzzz85a5";
 const OPERATOR: &str = "U0OPERATOR";
 
-/// A `response_url` that records what it is told.
-async fn recorder() -> (String, Arc<Mutex<Vec<Value>>>) {
-    let told: Arc<Mutex<Vec<Value>>> = Arc::default();
-    let keep = told.clone();
-    let app = axum::Router::new().fallback(move |body: axum::body::Bytes| {
-        let keep = keep.clone();
-        async move {
-            keep.lock().unwrap().push(serde_json::from_slice(&body).unwrap_or(Value::Null));
-            "ok"
-        }
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/actions/T1/1/xyz", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, told)
+fn secret(name: &str, value: &str) -> Arc<dyn SecretSource> {
+    Arc::new(FixedSecret::new(name, Some(value.to_owned())))
 }
 
-fn body(user: &str, action_id: &str, finding: &str, response_url: &str) -> String {
-    let payload = json!({
-        "type": "block_actions",
-        "user": { "id": user, "username": "ada" },
-        "response_url": response_url,
-        "actions": [{ "action_id": action_id, "value": finding, "type": "button" }],
-    });
-    let mut form = url::form_urlencoded::Serializer::new(String::new());
-    form.append_pair("payload", &payload.to_string());
-    form.finish()
+/// The Slack app of `slack`: its signing secret, and its bot when `bot`.
+fn app_of(slack: &FakeSlack, bot: bool) -> SlackApp {
+    SlackApp {
+        signing_secret: Some(secret("SLACK_SIGNING_SECRET", fake_slack::SIGNING_SECRET)),
+        bot_token: bot.then(|| secret("SLACK_BOT_TOKEN", fake_slack::BOT_TOKEN)),
+        api_url: Some(slack.api_url()),
+    }
 }
 
-async fn post(app: &TestApp, body: &str, at: i64, signature: Option<String>) -> u16 {
-    let signature = signature.unwrap_or_else(|| polo_web::slack::sign(SECRET, at, body.as_bytes()));
-    let headers = [("x-slack-request-timestamp", at.to_string()), ("x-slack-signature", signature)];
-    let client = reqwest::Client::new();
-    let mut request = client
+/// The sample's findings served with `operators`, a fake Slack, and the app's bot when `bot`.
+async fn served(
+    operators: &[&str],
+    bot: bool,
+) -> (TestApp, Arc<FakeSlack>, Arc<polo_core::ports::MemoryFindings>, Config) {
+    let (slack, _hook) = FakeSlack::start(&[]).await;
+    let mut config = Config::bundled().unwrap();
+    config.slack.operators = operators.iter().map(|o| (*o).to_owned()).collect();
+    config.slack.channel = Some(fake_slack::CHANNEL.into());
+    let settings = WebSettings { dev: true, ..WebSettings::default() };
+    let (app, store) = TestApp::with_findings_and_slack(settings, config.clone(), app_of(&slack, bot)).await;
+    (app, slack, store, config)
+}
+
+/// POSTs `payload` as Slack would at `at`, or with `signature` instead of Slack's.
+async fn post(app: &TestApp, payload: &Value, at: i64, signature: Option<&str>) -> (u16, Value) {
+    let (body, headers) = FakeSlack::interaction(payload, at);
+    let mut request = reqwest::Client::new()
         .post(format!("{}/slack/interactions", app.base))
         .header("content-type", "application/x-www-form-urlencoded")
-        .body(body.to_owned());
-    for (k, v) in &headers {
-        request = request.header(*k, v);
+        .body(body);
+    for (name, value) in headers {
+        let value = if name == "x-slack-signature" { signature.map_or(value, str::to_owned) } else { value };
+        request = request.header(name, value);
     }
-    request.send().await.unwrap().status().as_u16()
+    let response = request.send().await.unwrap();
+    let status = response.status().as_u16();
+    let text = response.text().await.unwrap();
+    (status, serde_json::from_str(&text).unwrap_or(Value::Null))
+}
+
+/// The Cop's digest of `store`, sent as the bot of `slack` at [`NOW`].
+async fn digest(
+    slack: &FakeSlack,
+    store: &polo_core::ports::MemoryFindings,
+    config: &Config,
+) -> polo_slack::Drained {
+    let delivery =
+        polo_slack::Delivery::none("https://polo.example.com").with_app(&app_of(slack, true), &config.slack);
+    let outbox = polo_slack::digest::FindingOutbox {
+        store,
+        renotify: polo_core::cop::Renotify::of(&config.cop),
+        public_url: "https://polo.example.com",
+    };
+    delivery.send(&outbox, NOW, std::time::Duration::MAX).await.unwrap().unwrap()
+}
+
+async fn first_idle(app: &TestApp, n: usize) -> String {
+    app.json("/cop?format=json&rule=instance-idle").await["items"][n]["id"].as_str().unwrap().to_owned()
 }
 
 #[tokio::test]
 async fn a_signed_button_press_by_an_operator_acknowledges_the_finding_and_anything_else_changes_nothing() {
-    let settings =
-        WebSettings { dev: true, slack_signing_secret: Some(SECRET.into()), ..WebSettings::default() };
-    let mut config = Config::bundled().unwrap();
-    config.slack.operators = vec![OPERATOR.into()];
-    let app = TestApp::with_findings(settings, config).await;
-    let (url, told) = recorder().await;
-    let all = app.json("/cop?format=json&rule=instance-idle").await;
-    let id = all["items"][0]["id"].as_str().unwrap().to_owned();
+    let (app, slack, _, _) = served(&[OPERATOR], false).await;
+    let id = first_idle(&app, 0).await;
     let now = NOW.unix_timestamp();
     let acked = || async { app.json("/cop?format=json&state=acknowledged").await["total"].clone() };
 
-    // Refused, 401, nothing changed: a forged signature, a timestamp 6 minutes old, none.
-    let press = body(OPERATOR, "ack", &id, &url);
-    assert_eq!(post(&app, &press, now, Some("v0=00".into())).await, 401);
-    let old = now - 6 * 60;
-    assert_eq!(post(&app, &press, old, None).await, 401);
+    // Refused, 401, nothing changed: a forged signature, a timestamp 6 minutes old.
+    let press = slack.press(OPERATOR, "ack", &id, None, "1764000000.000001");
+    assert_eq!(post(&app, &press, now, Some("v0=00")).await.0, 401);
+    assert_eq!(post(&app, &press, now - 6 * 60, None).await.0, 401);
     assert_eq!(acked().await, 0);
     // Someone who is not an operator: told so, nothing changed.
-    assert_eq!(post(&app, &body("U0VIEWER", "ack", &id, &url), now, None).await, 200);
+    assert_eq!(post(&app, &slack.press("U0VIEWER", "ack", &id, None, "1"), now, None).await.0, 200);
     assert_eq!(acked().await, 0);
-    assert!(told.lock().unwrap()[0]["text"].as_str().unwrap().contains("Only operators"));
+    assert!(slack.told()[0]["text"].as_str().unwrap().contains("Only operators"));
 
     // The operator's press: acknowledged, in the audit log via Slack, and told.
-    assert_eq!(post(&app, &press, now, None).await, 200);
+    assert_eq!(post(&app, &press, now, None).await.0, 200);
     let state = app.json("/cop?format=json&state=acknowledged").await;
     assert_eq!(state["total"], 1);
     assert_eq!(state["items"][0]["acknowledged_by"], "ada (U0OPERATOR)");
     let audit = app.json("/audit?format=json&via=slack").await;
     assert_eq!(audit["total"], 1);
     assert_eq!(audit["items"][0]["action"], "ack");
-    let last = told.lock().unwrap().last().unwrap().clone();
+    let last = slack.told().last().unwrap().clone();
     assert_eq!(last["response_type"], "ephemeral");
     assert!(last["text"].as_str().unwrap().contains("open → acknowledged"), "{last}");
     // The same request again is a replay.
-    assert_eq!(post(&app, &press, now, None).await, 401);
+    assert_eq!(post(&app, &press, now, None).await.0, 401);
     assert_eq!(app.json("/audit?format=json").await["total"], 1);
+    assert!(slack.calls("chat.update").is_empty(), "no bot token: no update");
 }
 
 #[tokio::test]
 async fn without_a_signing_secret_interactions_are_unavailable() {
     let app = TestApp::sample_with_findings().await;
-    let press = body(OPERATOR, "ack", "x", "http://127.0.0.1:9/");
-    assert_eq!(post(&app, &press, NOW.unix_timestamp(), None).await, 503);
-}
-
-/// Slack's Web API as documented for `chat.update`: `{"ok": true}`; it records each call's
-/// method, bearer token and JSON body.
-async fn web_api() -> (String, Arc<Mutex<Vec<(String, String, Value)>>>) {
-    let calls: Arc<Mutex<Vec<(String, String, Value)>>> = Arc::default();
-    let keep = calls.clone();
-    let app = axum::Router::new().fallback(move |request: axum::extract::Request| {
-        let keep = keep.clone();
-        async move {
-            let method = request.uri().path().rsplit('/').next().unwrap_or_default().to_owned();
-            let auth = request
-                .headers()
-                .get("authorization")
-                .map(|v| v.to_str().unwrap().to_owned())
-                .unwrap_or_default();
-            let body = axum::body::to_bytes(request.into_body(), usize::MAX).await.unwrap();
-            keep.lock().unwrap().push((method, auth, serde_json::from_slice(&body).unwrap_or(Value::Null)));
-            axum::Json(json!({ "ok": true }))
-        }
-    });
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
-    let url = format!("http://{}/api", listener.local_addr().unwrap());
-    tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
-    (url, calls)
+    let (slack, _) = FakeSlack::start(&[]).await;
+    let press = slack.press(OPERATOR, "ack", "x", None, "1");
+    assert_eq!(post(&app, &press, NOW.unix_timestamp(), None).await.0, 503);
 }
 
 #[tokio::test]
-async fn with_a_bot_token_the_pressed_buttons_message_says_what_was_done() {
-    let (api, calls) = web_api().await;
-    let settings = WebSettings {
-        dev: true,
-        slack_signing_secret: Some(SECRET.into()),
-        slack_bot_token: Some("xoxb-test".into()),
-        slack_api_url: Some(api),
-        ..WebSettings::default()
+async fn the_digest_goes_to_the_channel_with_buttons_and_a_press_updates_its_message() {
+    let (app, slack, store, config) = served(&[OPERATOR], true).await;
+    // The Cop's digest through the app's bot.
+    let drained = digest(&slack, &store, &config).await;
+    assert!(drained.sent >= 1 && drained.left == 0, "{drained:?}");
+    assert!(slack.received().is_empty(), "the bot posts; the webhook has nothing");
+    let messages = slack.messages();
+    assert_eq!(messages.len(), drained.sent);
+    for message in &messages {
+        assert!(message["blocks"].as_array().unwrap().len() <= 50);
+    }
+    let first = &messages[0];
+    let ts = first["ts"].as_str().unwrap().to_owned();
+    let actions: Vec<&Value> =
+        first["blocks"].as_array().unwrap().iter().filter(|b| b["type"] == "actions").collect();
+    assert!(actions.len() >= 2, "buttons on each open finding: {first}");
+    let (acked, snoozed) =
+        (actions[0]["block_id"].as_str().unwrap(), actions[1]["block_id"].as_str().unwrap());
+
+    // Ack by button, snooze a week by the select.
+    let now = NOW.unix_timestamp();
+    assert_eq!(post(&app, &slack.press(OPERATOR, "ack", acked, None, &ts), now, None).await.0, 200);
+    assert_eq!(
+        post(&app, &slack.press(OPERATOR, "snooze", snoozed, Some("7d"), &ts), now, None).await.0,
+        200
+    );
+    let updates = slack.calls("chat.update");
+    assert_eq!(updates.len(), 2, "the message is updated after each press");
+    let message = &slack.messages()[0];
+    let lines: Vec<&str> = message["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["type"] == "context" && b["elements"][0]["type"] == "plain_text")
+        .map(|b| b["elements"][0]["text"].as_str().unwrap())
+        .collect();
+    assert_eq!(lines.len(), 2, "{message}");
+    assert!(lines[0].contains("open → acknowledged"), "{lines:?}");
+    assert!(lines[1].contains("open → snoozed"), "{lines:?}");
+    let left = message["blocks"].as_array().unwrap().iter().filter(|b| b["type"] == "actions").count();
+    assert_eq!(left, actions.len() - 2, "the other findings keep their buttons");
+
+    // The snoozed finding is silent until its week is up; the acknowledged one is told less often.
+    let later = NOW + time::Duration::days(2);
+    let due: Vec<String> = store
+        .all()
+        .await
+        .unwrap()
+        .iter()
+        .filter(|f| polo_core::cop::due(f, later, &polo_core::cop::Renotify::of(&config.cop)).is_some())
+        .map(|f| f.id.clone())
+        .collect();
+    assert!(!due.iter().any(|id| id == snoozed || id == acked), "{due:?}");
+    let audit = app.json("/audit?format=json&via=slack").await;
+    assert_eq!(audit["total"], 2);
+}
+
+#[tokio::test]
+async fn except_and_assign_open_modals_whose_submission_does_it_and_a_bad_one_stays_open() {
+    let (app, slack, store, config) = served(&[OPERATOR], true).await;
+    digest(&slack, &store, &config).await;
+    let first = slack.messages()[0].clone();
+    let ts = first["ts"].as_str().unwrap().to_owned();
+    let ids: Vec<String> = first["blocks"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|b| b["type"] == "actions")
+        .map(|b| b["block_id"].as_str().unwrap().to_owned())
+        .collect();
+    let now = NOW.unix_timestamp();
+
+    // Except…: a modal; submitted without a reason it stays open saying so; with one, done.
+    assert_eq!(post(&app, &slack.press(OPERATOR, "except", &ids[0], None, &ts), now, None).await.0, 200);
+    let opened = slack.calls("views.open");
+    assert_eq!(opened.len(), 1);
+    assert_eq!(opened[0]["view"]["callback_id"], "except");
+    assert!(slack.told().is_empty(), "a modal speaks for itself");
+    let reason = |text: &str| {
+        json!({ "reason": { "reason": { "type": "plain_text_input", "value": text } },
+                                       "until": { "until": { "type": "datepicker", "selected_date": "2027-03-31" } } })
     };
-    let mut config = Config::bundled().unwrap();
-    config.slack.operators = vec![OPERATOR.into()];
-    let app = TestApp::with_findings(settings, config).await;
-    let (url, _told) = recorder().await;
-    let all = app.json("/cop?format=json&rule=instance-idle").await;
-    let id = all["items"][0]["id"].as_str().unwrap().to_owned();
-    let other = all["items"][1]["id"].as_str().unwrap().to_owned();
-    let buttons = |finding: &str| {
-        json!({ "type": "actions", "elements": [
-            { "type": "button", "action_id": "ack", "value": finding, "text": { "type": "plain_text", "text": "Ack" } },
-        ]})
-    };
-    let payload = json!({
-        "type": "block_actions",
-        "user": { "id": OPERATOR, "username": "ada" },
-        "response_url": url,
-        "container": { "type": "message", "channel_id": "C0COP", "message_ts": "1732449600.000100" },
-        "message": { "text": "Cloud Cop: 2 new", "blocks": [
-            { "type": "section", "text": { "type": "mrkdwn", "text": "first" } }, buttons(&id),
-            { "type": "section", "text": { "type": "mrkdwn", "text": "second" } }, buttons(&other),
-        ]},
-        "actions": [{ "action_id": "ack", "value": id, "type": "button" }],
-    });
-    let mut form = url::form_urlencoded::Serializer::new(String::new());
-    form.append_pair("payload", &payload.to_string());
-    let body = form.finish();
-    assert_eq!(post(&app, &body, NOW.unix_timestamp(), None).await, 200);
-    let calls = calls.lock().unwrap().clone();
-    assert_eq!(calls.len(), 1, "{calls:?}");
-    let (method, auth, sent) = &calls[0];
-    assert_eq!((method.as_str(), auth.as_str()), ("chat.update", "Bearer xoxb-test"));
-    assert_eq!((sent["channel"].as_str(), sent["ts"].as_str()), (Some("C0COP"), Some("1732449600.000100")));
-    let blocks = sent["blocks"].as_array().unwrap();
-    assert_eq!(blocks[1]["type"], "context", "the pressed finding's buttons are gone");
-    assert!(blocks[1]["elements"][0]["text"].as_str().unwrap().contains("open → acknowledged"));
-    assert_eq!(blocks[1]["elements"][0]["type"], "plain_text", "no markup built from data");
-    assert_eq!(blocks[3]["type"], "actions", "the other finding keeps its buttons");
+    let (status, answer) = post(&app, &slack.submit(OPERATOR, &reason(" ")), now, None).await;
+    assert_eq!(status, 200);
+    assert_eq!(answer["response_action"], "errors");
+    assert!(answer["errors"]["reason"].as_str().unwrap().contains("expected some text"), "{answer}");
+    assert_eq!(app.json("/cop?format=json&state=excepted").await["total"], 0);
+    let (status, answer) =
+        post(&app, &slack.submit(OPERATOR, &reason("standby fleet for the spring launch")), now, None).await;
+    assert_eq!((status, answer), (200, Value::Null), "an empty answer closes the modal");
+    let excepted = app.json("/cop?format=json&state=excepted").await;
+    assert_eq!(excepted["total"], 1);
+    assert_eq!(excepted["items"][0]["exception"]["reason"], "standby fleet for the spring launch");
+    assert_eq!(excepted["items"][0]["exception"]["until"], "2027-03-31");
+    // The message was read back and updated.
+    assert_eq!(slack.calls("conversations.history").len(), 1);
+    let blocks = slack.messages()[0]["blocks"].clone();
+    assert!(blocks.to_string().contains("open → excepted"), "{blocks}");
+
+    // Assign…: a users_select; the assignee is named by the e-mail Slack shows.
+    slack.person("U0GRACE", "grace@example.com");
+    assert_eq!(post(&app, &slack.press(OPERATOR, "assign", &ids[1], None, &ts), now, None).await.0, 200);
+    assert_eq!(slack.calls("views.open")[1]["view"]["callback_id"], "assign");
+    let to = json!({ "to": { "to": { "type": "users_select", "selected_user": "U0GRACE" } } });
+    assert_eq!(post(&app, &slack.submit(OPERATOR, &to), now, None).await.0, 200);
+    let assigned = app.json("/cop?format=json&q=grace%40example.com").await;
+    assert_eq!(assigned["items"][0]["assignee"], "grace@example.com", "{assigned}");
+    assert_eq!(app.json("/audit?format=json&via=slack").await["total"], 2);
+}
+
+#[tokio::test]
+async fn operators_listed_by_e_mail_are_matched_through_users_info() {
+    let (app, slack, _, _) = served(&["ada@example.com"], true).await;
+    slack.person("U0ADA", "Ada@Example.com");
+    slack.person("U0EVE", "eve@example.com");
+    let id = first_idle(&app, 0).await;
+    let now = NOW.unix_timestamp();
+    assert_eq!(post(&app, &slack.press("U0EVE", "ack", &id, None, "1"), now, None).await.0, 200);
+    assert_eq!(post(&app, &slack.press("U0NOBODY", "ack", &id, None, "2"), now, None).await.0, 200);
+    assert_eq!(app.json("/cop?format=json&state=acknowledged").await["total"], 0);
+    let told = slack.told();
+    assert!(told[0]["text"].as_str().unwrap().contains("Only operators"), "{told:?}");
+    assert!(told[1]["text"].as_str().unwrap().contains("did not say who you are"), "{told:?}");
+    assert_eq!(post(&app, &slack.press("U0ADA", "ack", &id, None, "3"), now, None).await.0, 200);
+    assert_eq!(app.json("/cop?format=json&state=acknowledged").await["total"], 1);
+    assert_eq!(slack.calls("users.info").len(), 3);
 }
