@@ -82,7 +82,8 @@ impl FakeSlack {
         self.script.lock().unwrap().push_back((status, retry_after));
     }
 
-    /// Makes `users.info` know `user` by `email`.
+    /// Makes `users.info` know `user` by `email` (empty: shown without an address, as to an
+    /// app without the `users:read.email` scope).
     pub fn person(&self, user: &str, email: &str) {
         self.people.lock().unwrap().insert(user.to_owned(), email.to_owned());
     }
@@ -107,16 +108,17 @@ impl FakeSlack {
         self.told.lock().unwrap().clone()
     }
 
-    /// A `block_actions` payload as Slack sends it when `user` presses the button (or picks
-    /// the option) `action_id` of `finding` in the message `ts`.
+    /// A `block_actions` payload as Slack sends it when `user` presses the button
+    /// `action_id` of `finding` in the message `ts`, or picks `option` in its Snooze select.
     pub fn press(&self, user: &str, action_id: &str, finding: &str, option: Option<&str>, ts: &str) -> Value {
         let message = self.messages.lock().unwrap().get(ts).cloned().unwrap_or(Value::Null);
-        let action = match option {
-            Some(value) => json!({ "action_id": action_id, "block_id": finding, "type": "static_select",
-                                   "selected_option": { "value": value } }),
-            None => {
-                json!({ "action_id": action_id, "block_id": finding, "value": finding, "type": "button" })
-            }
+        // Snooze is a select: no value, its block names the finding, and a cleared choice
+        // sends `selected_option: null`; the rest are buttons carrying the finding as value.
+        let action = if action_id == "snooze" {
+            let chosen = option.map_or(Value::Null, |value| json!({ "value": value }));
+            json!({ "action_id": action_id, "block_id": finding, "type": "static_select", "selected_option": chosen })
+        } else {
+            json!({ "action_id": action_id, "block_id": finding, "value": finding, "type": "button" })
         };
         json!({
             "type": "block_actions",
@@ -217,8 +219,21 @@ async fn web_api(
             }
         }
         "conversations.history" if channel_ok(&arguments) => {
-            let ts = arguments["latest"].as_str().unwrap_or_default();
-            let found: Vec<Value> = slack.messages.lock().unwrap().get(ts).cloned().into_iter().collect();
+            // Between `oldest` and `latest`, those two themselves only when `inclusive`.
+            let bound = |name: &str| arguments[name].as_str().unwrap_or_default().to_owned();
+            let (oldest, latest) = (bound("oldest"), bound("latest"));
+            let inclusive = arguments["inclusive"] == "true" || arguments["inclusive"] == "1";
+            let found: Vec<Value> = slack
+                .messages
+                .lock()
+                .unwrap()
+                .iter()
+                .filter(|(ts, _)| {
+                    let (ts, oldest, latest) = (ts.as_str(), oldest.as_str(), latest.as_str());
+                    if inclusive { oldest <= ts && ts <= latest } else { oldest < ts && ts < latest }
+                })
+                .map(|(_, m)| m.clone())
+                .collect();
             json!({ "ok": true, "messages": found, "has_more": false })
         }
         "chat.postMessage" | "chat.update" | "conversations.history" => {
@@ -226,9 +241,16 @@ async fn web_api(
         }
         "users.info" => {
             let user = arguments["user"].as_str().unwrap_or_default();
+            // Without the users:read.email scope Slack leaves the address out: an empty one here.
             match slack.people.lock().unwrap().get(user) {
-                Some(email) => json!({ "ok": true, "user": { "id": user, "name": "ada",
-                    "real_name": "Ada Lovelace", "profile": { "email": email, "real_name": "Ada Lovelace" } } }),
+                Some(email) => {
+                    let mut profile = json!({ "real_name": "Ada Lovelace" });
+                    if !email.is_empty() {
+                        profile["email"] = json!(email);
+                    }
+                    json!({ "ok": true, "user": { "id": user, "name": "ada", "real_name": "Ada Lovelace",
+                                                  "profile": profile } })
+                }
                 None => json!({ "ok": false, "error": "user_not_found" }),
             }
         }

@@ -14,6 +14,7 @@
 //!   2.5-second budget from the request's arrival, each capped at 2 seconds; what misses it is
 //!   logged, and the action stands.
 
+use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
 use axum::Json;
@@ -22,6 +23,7 @@ use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use polo_core::cop::{ActOnError, Action, ActionError, Actor, AuditEntry, Via, act_on};
+use polo_core::model::FindingState;
 use polo_core::ports::Which;
 use polo_slack::interactive::{self, Interaction, Origin, Press, Submission};
 use polo_web::{AppError, AppState};
@@ -114,8 +116,9 @@ async fn pressed(state: &AppState, payload: &Value, press: &Press, now: OffsetDa
     // What was done shows in the message; the presser hears either way; side by side.
     let updated = async {
         if let Ok(Some(text)) = &told {
-            let blocks = interactive::marked(&payload["message"]["blocks"], &press.origin.finding, text);
-            let fallback = payload["message"]["text"].as_str().unwrap_or(text);
+            let message = &payload["message"];
+            let blocks = settle(state, &message["blocks"], &press.origin.finding, text, now, deadline).await;
+            let fallback = message["text"].as_str().unwrap_or(text);
             update(state, &press.origin, &blocks, fallback, deadline).await;
         }
     };
@@ -138,9 +141,11 @@ fn pressed_action(press: &Press, now: OffsetDateTime) -> Result<Action, String> 
     match press.action_id.as_str() {
         "ack" => Ok(Action::Ack),
         "reopen" => Ok(Action::Reopen),
-        "snooze" => {
-            Action::snooze_for(press.option.as_deref().unwrap_or("1d"), now).map_err(|e| e.to_string())
-        }
+        // Clearing the select sends no option: nothing to do.
+        "snooze" => match press.option.as_deref() {
+            Some(option) => Action::snooze_for(option, now).map_err(|e| e.to_string()),
+            None => Err("Pick 1 day, 7 days or 30 days to snooze.".into()),
+        },
         other => Err(format!("Unknown action {other:?}.")),
     }
 }
@@ -153,7 +158,10 @@ async fn open_modal(state: &AppState, press: &Press, deadline: Instant) -> Resul
             press.action_id
         ));
     };
-    let summary = summary(state, &press.origin.finding).await;
+    // From the message pressed, not the store: views.open must come within the trigger's
+    // 3 seconds.
+    let summary =
+        press.message_line.clone().unwrap_or_else(|| polo_slack::blocks::escape(&press.origin.finding));
     let view = if press.action_id == "except" {
         interactive::except_view(&press.origin, &summary)
     } else {
@@ -206,7 +214,7 @@ async fn submitted(
         .await
     {
         Ok(entry) => {
-            update_origin(state, &submission.origin, &done(&entry), deadline).await;
+            update_origin(state, &submission.origin, &done(&entry), now, deadline).await;
             StatusCode::OK.into_response()
         }
         Err(problem) if problem.starts_with("until") => {
@@ -231,7 +239,15 @@ async fn may_act(state: &AppState, user: &str, deadline: Instant) -> Result<(), 
     };
     match within(deadline, "users.info", api.email_of(user)).await {
         Some(Ok(Some(email))) if by_email.iter().any(|o| o.eq_ignore_ascii_case(&email)) => Ok(()),
-        Some(Ok(_)) => Err(not_listed()),
+        Some(Ok(Some(_))) => Err(not_listed()),
+        Some(Ok(None)) => {
+            // Slack leaves the address out unless the app has the users:read.email scope.
+            tracing::warn!(
+                user,
+                "Slack showed no e-mail address: operators listed by e-mail need the users:read.email scope"
+            );
+            Err(not_listed())
+        }
         Some(Err(e)) => {
             tracing::warn!(error = %e, "users.info failed: operators by e-mail cannot be matched");
             Err(format!(
@@ -284,15 +300,63 @@ fn done(entry: &AuditEntry) -> String {
     )
 }
 
-/// The finding's id and message, for a modal.
-async fn summary(state: &AppState, id: &str) -> String {
-    let open = match &state.finding_store {
-        Some(store) => store.matching(Which::Open).await.unwrap_or_default(),
-        None => Vec::new(),
-    };
-    match open.into_iter().find(|f| f.id == id) {
-        Some(f) => format!("{}: {}", f.id, f.message),
-        None => id.to_owned(),
+/// The message's `blocks` as the findings stand now: the actions of each finding no longer
+/// open become a line saying its state, and the one just acted on says `done`. Built from
+/// the store rather than from this request's copy of the message, so two people acting on
+/// one message at once do not put back each other's buttons.
+async fn settle(
+    state: &AppState,
+    blocks: &Value,
+    acted: &str,
+    done: &str,
+    now: OffsetDateTime,
+    deadline: Instant,
+) -> Value {
+    let named = interactive::findings_of(blocks);
+    let mut lines: HashMap<String, String> = HashMap::new();
+    if let Some(store) = &state.finding_store
+        && let Some(Ok(open)) = within(deadline, "findings", store.matching(Which::Open)).await
+    {
+        for id in named.iter().filter(|id| id.as_str() != acted) {
+            match open.iter().find(|f| &f.id == id) {
+                Some(f) => {
+                    if let Some(line) = standing(f, now) {
+                        lines.insert(id.clone(), line);
+                    }
+                }
+                None => {
+                    lines.insert(id.clone(), format!("{id}: resolved."));
+                }
+            }
+        }
+    }
+    lines.insert(acted.to_owned(), done.to_owned());
+    interactive::settled(blocks, &lines)
+}
+
+/// How a finding that is no longer plainly open stands; `None` while it is.
+fn standing(f: &polo_core::model::Finding, now: OffsetDateTime) -> Option<String> {
+    let h = &f.handling;
+    match f.state(now) {
+        FindingState::Open => None,
+        FindingState::Acknowledged => {
+            Some(format!("{}: acknowledged by {}.", f.id, h.acknowledged_by.as_deref().unwrap_or("someone")))
+        }
+        FindingState::Snoozed => Some(format!(
+            "{}: snoozed until {}.",
+            f.id,
+            h.snoozed_until.map(polo_core::text::rfc3339).unwrap_or_default()
+        )),
+        FindingState::Excepted => {
+            let e = h.exception.as_ref();
+            Some(format!(
+                "{}: excepted by {}: {}.",
+                f.id,
+                e.map_or("someone", |e| e.by.as_str()),
+                e.map_or("", |e| e.reason.as_str())
+            ))
+        }
+        FindingState::Resolved => Some(format!("{}: resolved.", f.id)),
     }
 }
 
@@ -306,11 +370,26 @@ async fn update(state: &AppState, origin: &Origin, blocks: &Value, text: &str, d
     }
 }
 
+/// The least time left for reading a message back after a modal: less, and the modal is
+/// answered without updating the message (Slack would show the person an error, and they
+/// might submit again).
+const READ_BACK_NEEDS: Duration = Duration::from_secs(1);
+
 /// After a modal, which does not carry the message: reads it back, then updates it.
-async fn update_origin(state: &AppState, origin: &Origin, text: &str, deadline: Instant) {
+async fn update_origin(
+    state: &AppState,
+    origin: &Origin,
+    text: &str,
+    now: OffsetDateTime,
+    deadline: Instant,
+) {
     let (Some(api), Some(channel), Some(ts)) = (&state.slack.api, &origin.channel, &origin.ts) else {
         return;
     };
+    if deadline.saturating_duration_since(Instant::now()) < READ_BACK_NEEDS {
+        tracing::warn!("Slack's 3 seconds are nearly up: the message is not updated");
+        return;
+    }
     let message = match within(deadline, "conversations.history", api.message(channel, ts)).await {
         Some(Ok(Some(message))) => message,
         Some(Err(e)) => {
@@ -319,7 +398,7 @@ async fn update_origin(state: &AppState, origin: &Origin, text: &str, deadline: 
         }
         Some(Ok(None)) | None => return,
     };
-    let blocks = interactive::marked(&message["blocks"], &origin.finding, text);
+    let blocks = settle(state, &message["blocks"], &origin.finding, text, now, deadline).await;
     let fallback = message["text"].as_str().unwrap_or(text);
     update(state, origin, &blocks, fallback, deadline).await;
 }

@@ -97,8 +97,8 @@ pub fn is_bot_token(value: &str) -> bool {
 }
 
 /// Whether `value` may be a Slack signing secret: Slack issues 32 letters and digits; the
-/// placeholder a secret is created with has punctuation among its 32 characters (all but
-/// about one in 600,000 of them).
+/// placeholder a secret is created with always has punctuation among its 32 characters
+/// (Secrets Manager's generator includes every kind of character it may use).
 pub fn is_signing_secret(value: &str) -> bool {
     value.len() >= 32 && value.bytes().all(|b| b.is_ascii_alphanumeric())
 }

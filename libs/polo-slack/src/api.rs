@@ -66,8 +66,8 @@ impl std::fmt::Debug for SlackApi {
     }
 }
 
-/// How a method takes its arguments: JSON (methods that write) or a form (methods that read;
-/// Slack accepts no JSON body for them).
+/// How a method takes its arguments: JSON (methods that write) or a form (methods that read,
+/// which every Web API method accepts).
 enum Arguments<'a> {
     Json(&'a Value),
     Form(&'a [(&'a str, &'a str)]),

@@ -128,19 +128,42 @@ pub fn actions(finding: &str, acknowledged: bool) -> serde_json::Value {
 /// The longest block id Slack takes: a finding whose id is longer gets no buttons.
 pub const MAX_BLOCK_ID: usize = 255;
 
-/// `blocks` with every actions block that names `finding` (a button's value or the block's
-/// id) replaced by a plain-text line saying `done`: what the message shows once someone acted.
-pub fn marked(blocks: &serde_json::Value, finding: &str, done: &str) -> serde_json::Value {
-    let names = |b: &serde_json::Value| {
-        b["block_id"] == finding
-            || b["elements"].as_array().is_some_and(|els| els.iter().any(|e| e["value"] == finding))
-    };
-    let line =
-        json!({ "type": "context", "elements": [{ "type": "plain_text", "text": clip(done, 2_000) }] });
+/// The findings whose actions `blocks` carry (each actions block is named by its finding).
+pub fn findings_of(blocks: &serde_json::Value) -> Vec<String> {
+    blocks
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter(|b| b["type"] == "actions")
+        .filter_map(|b| b["block_id"].as_str().map(str::to_owned))
+        .collect()
+}
+
+/// The text of the section that tells of `finding` (the one just before its actions), as
+/// the message has it (mrkdwn Polo wrote).
+pub fn line_of(blocks: &serde_json::Value, finding: &str) -> Option<String> {
+    let all = blocks.as_array()?;
+    let at = all.iter().position(|b| b["type"] == "actions" && b["block_id"] == finding)?;
+    all.get(at.checked_sub(1)?)?["text"]["text"].as_str().map(str::to_owned)
+}
+
+/// `blocks` with the actions block of each finding in `lines` replaced by a plain-text line
+/// saying its state: what the message shows once someone acted.
+pub fn settled<S: std::hash::BuildHasher>(
+    blocks: &serde_json::Value,
+    lines: &std::collections::HashMap<String, String, S>,
+) -> serde_json::Value {
+    let line = |text: &str| json!({ "type": "context", "elements": [{ "type": "plain_text", "text": clip(text, 2_000) }] });
     match blocks.as_array() {
         Some(all) => all
             .iter()
-            .map(|b| if b["type"] == "actions" && names(b) { line.clone() } else { b.clone() })
+            .map(|b| {
+                let named = b["block_id"].as_str().and_then(|id| lines.get(id));
+                match named {
+                    Some(text) if b["type"] == "actions" => line(text),
+                    _ => b.clone(),
+                }
+            })
             .collect(),
         None => blocks.clone(),
     }
@@ -180,6 +203,8 @@ pub struct Press {
     /// Where to tell the presser what happened.
     pub response_url: Option<String>,
     pub origin: Origin,
+    /// The finding's line in the message pressed (mrkdwn Polo wrote).
+    pub message_line: Option<String>,
 }
 
 /// A modal submitted (`view_submission`): Except… or Assign….
@@ -207,7 +232,10 @@ pub fn interaction(payload: &serde_json::Value) -> Option<Interaction> {
     match payload["type"].as_str()? {
         "block_actions" => {
             let action = payload["actions"].get(0)?;
+            // A button carries the finding as its value; a select, in its block id.
+            let finding = text(&action["value"]).or_else(|| text(&action["block_id"]))?;
             Some(Interaction::Press(Press {
+                message_line: line_of(&payload["message"]["blocks"], &finding),
                 user,
                 user_name,
                 action_id: text(&action["action_id"])?,
@@ -215,8 +243,7 @@ pub fn interaction(payload: &serde_json::Value) -> Option<Interaction> {
                 trigger_id: text(&payload["trigger_id"]),
                 response_url: text(&payload["response_url"]),
                 origin: Origin {
-                    // A button carries the finding as its value; a select, in its block id.
-                    finding: text(&action["value"]).or_else(|| text(&action["block_id"]))?,
+                    finding,
                     channel: text(&payload["container"]["channel_id"])
                         .or_else(|| text(&payload["channel"]["id"])),
                     ts: text(&payload["container"]["message_ts"]),
@@ -241,7 +268,8 @@ pub fn interaction(payload: &serde_json::Value) -> Option<Interaction> {
     }
 }
 
-/// The modal asking why, and until when, a finding is excepted.
+/// The modal asking why, and until when, a finding is excepted; `summary` is mrkdwn (the
+/// finding's line from Polo's own message, or its id escaped).
 pub fn except_view(origin: &Origin, summary: &str) -> serde_json::Value {
     modal(
         "except",

@@ -145,6 +145,10 @@ pub fn act(
                 return Err(ActionError::Invalid("until: expected today or a later day".into()));
             }
             let reason = text("reason", reason)?;
+            // The same exception again (a form sent twice) is no second action.
+            if h.exception.as_ref().is_some_and(|e| e.reason == reason && e.until == *until) {
+                return Err(ActionError::Refused(format!("{} is already excepted so", finding.id)));
+            }
             let detail = match until {
                 Some(d) => format!("{reason} (until {d})"),
                 None => format!("{reason} (for good)"),
@@ -154,6 +158,9 @@ pub fn act(
         }
         Action::Assign { to } => {
             let to = text("to", to)?;
+            if h.assignee.as_ref() == Some(&to) {
+                return Err(ActionError::Refused(format!("{} is already assigned to {to}", finding.id)));
+            }
             h.assignee = Some(to.clone());
             format!("to {to}")
         }

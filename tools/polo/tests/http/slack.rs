@@ -143,13 +143,20 @@ async fn the_digest_goes_to_the_channel_with_buttons_and_a_press_updates_its_mes
     let (acked, snoozed) =
         (actions[0]["block_id"].as_str().unwrap(), actions[1]["block_id"].as_str().unwrap());
 
-    // Ack by button, snooze a week by the select.
+    // Ack by button, snooze a week by the select: both pressed on the same copy of the
+    // message, as two people at once would; the second update must keep the first.
     let now = NOW.unix_timestamp();
-    assert_eq!(post(&app, &slack.press(OPERATOR, "ack", acked, None, &ts), now, None).await.0, 200);
-    assert_eq!(
-        post(&app, &slack.press(OPERATOR, "snooze", snoozed, Some("7d"), &ts), now, None).await.0,
-        200
+    let (ack, snooze) = (
+        slack.press(OPERATOR, "ack", acked, None, &ts),
+        slack.press(OPERATOR, "snooze", snoozed, Some("7d"), &ts),
     );
+    // Clearing the select sends no option: nothing happens.
+    let cleared = slack.press(OPERATOR, "snooze", snoozed, None, &ts);
+    assert_eq!(post(&app, &cleared, now, None).await.0, 200);
+    let told = slack.told();
+    assert!(told.last().unwrap()["text"].as_str().unwrap().contains("Pick 1 day"), "{told:?}");
+    assert_eq!(post(&app, &ack, now, None).await.0, 200);
+    assert_eq!(post(&app, &snooze, now, None).await.0, 200);
     let updates = slack.calls("chat.update");
     assert_eq!(updates.len(), 2, "the message is updated after each press");
     let message = &slack.messages()[0];
@@ -161,7 +168,7 @@ async fn the_digest_goes_to_the_channel_with_buttons_and_a_press_updates_its_mes
         .map(|b| b["elements"][0]["text"].as_str().unwrap())
         .collect();
     assert_eq!(lines.len(), 2, "{message}");
-    assert!(lines[0].contains("open → acknowledged"), "{lines:?}");
+    assert!(lines[0].contains("acknowledged by ada (U0OPERATOR)"), "{lines:?}");
     assert!(lines[1].contains("open → snoozed"), "{lines:?}");
     let left = message["blocks"].as_array().unwrap().iter().filter(|b| b["type"] == "actions").count();
     assert_eq!(left, actions.len() - 2, "the other findings keep their buttons");
@@ -239,6 +246,7 @@ async fn operators_listed_by_e_mail_are_matched_through_users_info() {
     let (app, slack, _, _) = served(&["ada@example.com"], true).await;
     slack.person("U0ADA", "Ada@Example.com");
     slack.person("U0EVE", "eve@example.com");
+    slack.person("U0HIDDEN", "");
     let id = first_idle(&app, 0).await;
     let now = NOW.unix_timestamp();
     assert_eq!(post(&app, &slack.press("U0EVE", "ack", &id, None, "1"), now, None).await.0, 200);
@@ -247,7 +255,11 @@ async fn operators_listed_by_e_mail_are_matched_through_users_info() {
     let told = slack.told();
     assert!(told[0]["text"].as_str().unwrap().contains("Only operators"), "{told:?}");
     assert!(told[1]["text"].as_str().unwrap().contains("did not say who you are"), "{told:?}");
+    // An address Slack does not show (no users:read.email scope) matches no one.
+    assert_eq!(post(&app, &slack.press("U0HIDDEN", "ack", &id, None, "4"), now, None).await.0, 200);
+    assert!(slack.told()[2]["text"].as_str().unwrap().contains("Only operators"));
+    assert_eq!(app.json("/cop?format=json&state=acknowledged").await["total"], 0);
     assert_eq!(post(&app, &slack.press("U0ADA", "ack", &id, None, "3"), now, None).await.0, 200);
     assert_eq!(app.json("/cop?format=json&state=acknowledged").await["total"], 1);
-    assert_eq!(slack.calls("users.info").len(), 3);
+    assert_eq!(slack.calls("users.info").len(), 4);
 }

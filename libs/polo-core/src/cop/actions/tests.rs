@@ -148,6 +148,23 @@ fn refused_actions_change_nothing() {
     assert!(act(&mut f, &Action::Ack, &nobody, T0).is_err());
 }
 
+#[test]
+fn the_same_exception_or_assignment_sent_twice_is_one_action() {
+    let mut f = open("i-3");
+    let except = Action::Except { reason: "standby".into(), until: Some(date!(2027 - 01 - 31)) };
+    let assign = Action::Assign { to: "bob@example.com".into() };
+    for action in [&except, &assign] {
+        act(&mut f, action, &alice(), T0).unwrap();
+        let once = f.clone();
+        let again = act(&mut f, action, &alice(), T0 + Duration::seconds(5)).unwrap_err();
+        assert!(matches!(again, ActionError::Refused(ref m) if m.contains("already")), "{again:?}");
+        assert_eq!(f, once);
+    }
+    // A different reason, day or person is a new action.
+    act(&mut f, &Action::Except { reason: "standby".into(), until: None }, &alice(), T0).unwrap();
+    act(&mut f, &Action::Assign { to: "carol@example.com".into() }, &alice(), T0).unwrap();
+}
+
 #[tokio::test]
 async fn an_action_waits_for_a_cop_run_saving_and_lands_in_the_audit_log() {
     use crate::ports::{AuditStore as _, FindingStore as _, MemoryAudit, MemoryFindings};
