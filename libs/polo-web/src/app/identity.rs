@@ -41,6 +41,13 @@ impl CurrentUser {
                 self.name
             )));
         }
+        // The local user's token is made at start; without one (no randomness), no form of
+        // theirs can be trusted.
+        if self.is_local(state) && state.dev_csrf.is_none() {
+            return Err(AppError::Forbidden(
+                "no CSRF token could be made when polo serve started: restart it to act on findings".into(),
+            ));
+        }
         if let Some(expected) = self.form_token(state)
             && !token.is_some_and(|t| crate::auth::flow::same_secret(t, &expected))
         {
@@ -55,9 +62,14 @@ impl CurrentUser {
     /// CSRF token, or on the local server the process's own; `None` where no browser sends
     /// the credentials by itself (bearer tokens, authorizer claims).
     pub fn form_token(&self, state: &AppState) -> Option<String> {
-        self.csrf
-            .clone()
-            .or_else(|| (state.dev_identity() && self.name == DEV_USER).then(|| state.dev_csrf.to_string()))
+        self.csrf.clone().or_else(|| {
+            if self.is_local(state) { state.dev_csrf.as_deref().map(str::to_owned) } else { None }
+        })
+    }
+
+    /// Whether this is `polo serve`'s local user.
+    fn is_local(&self, state: &AppState) -> bool {
+        state.dev_identity() && self.name == DEV_USER
     }
 }
 

@@ -43,7 +43,8 @@ pub struct AppState {
     /// What people did about findings.
     pub audit: Arc<dyn polo_core::ports::AuditStore>,
     /// The local user's CSRF token (`polo serve`): its forms carry it like a session's.
-    pub dev_csrf: Arc<str>,
+    /// `None` when no random token could be made: the local user's forms are then refused.
+    pub dev_csrf: Option<Arc<str>>,
     /// The Slack app whose buttons `/slack/interactions` answers; without its signing secret
     /// the route answers 503.
     pub slack: SlackState,
@@ -85,8 +86,14 @@ struct MeasuredUsage {
 }
 
 /// A fresh CSRF token for the local user (random; a process's forms carry it).
-fn dev_csrf() -> Arc<str> {
-    Arc::from(crate::auth::flow::random_token(24).unwrap_or_else(|_| "unavailable".to_owned()))
+fn dev_csrf() -> Option<Arc<str>> {
+    match crate::auth::flow::random_token(24) {
+        Ok(token) => Some(Arc::from(token)),
+        Err(e) => {
+            tracing::error!(error = %e, "no CSRF token for the local user: their forms will be refused");
+            None
+        }
+    }
 }
 
 /// One list of cost changes and the very documents it comes from.
@@ -347,7 +354,7 @@ impl AppState {
             sessions: Some(Arc::new(polo_core::ports::MemorySessions::default())),
             finding_store: None,
             audit: Arc::new(polo_core::ports::MemoryAudit::default()),
-            dev_csrf: Arc::from("dev-csrf-of-tests"),
+            dev_csrf: Some(Arc::from("dev-csrf-of-tests")),
             slack: SlackState::of(
                 polo_core::ports::SlackApp::default(),
                 Arc::new(polo_core::ports::MemoryNonces::default()),

@@ -260,3 +260,18 @@ async fn an_operator_snoozes_a_finding_with_the_forms_token_and_it_stands_snooze
     let read_only = TestApp::sample().await;
     assert!(!read_only.get("/cop").await.body.contains("data-actions="));
 }
+
+#[tokio::test]
+async fn without_a_token_made_at_start_the_local_users_forms_are_refused() {
+    let settings = polo_web::app::WebSettings { dev: true, ..polo_web::app::WebSettings::default() };
+    let store = std::sync::Arc::new(polo_core::ports::MemoryFindings::default());
+    let mut state = crate::harness::state_with(crate::harness::sample(), settings)
+        .with_actions(store, std::sync::Arc::new(polo_core::ports::MemoryAudit::default()));
+    state.dev_csrf = None;
+    let app = TestApp::spawn_state(state).await;
+    for token in ["", TOKEN, "unavailable"] {
+        let refused =
+            app.post_form(&path("instance-idle:instances:i-1", "ack"), &[("csrf", token)], &[]).await;
+        assert_eq!(refused.status, 403, "{token:?}: {}", refused.body);
+    }
+}
