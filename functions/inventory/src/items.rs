@@ -208,7 +208,7 @@ mod tests {
         everything.instances[0].name = Some("comma, \"quote\"\nnewline".into());
         everything.instances[0].tags.insert("k=v".into(), "a;b".into());
         let fleet = Fleet::new(everything);
-        let prices = PriceTable::bundled().unwrap();
+        let prices = std::sync::Arc::new(PriceTable::bundled().unwrap());
         let rows = list_instances(&fleet, &Filters::none(), None, &prices);
         let items: Vec<InstanceItem<'_>> = rows.iter().map(InstanceItem::from).collect();
         let json_keys: Vec<String> =

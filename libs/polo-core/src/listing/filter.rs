@@ -148,6 +148,11 @@ impl Filters {
         self
     }
 
+    /// The free-text terms, lowercase; all must match.
+    pub fn terms(&self) -> &[String] {
+        &self.terms
+    }
+
     /// The free text as given.
     pub fn text(&self) -> &str {
         &self.q

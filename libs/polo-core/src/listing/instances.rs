@@ -1,4 +1,6 @@
 use std::cmp::Ordering;
+use std::collections::HashMap;
+use std::sync::Arc;
 
 use super::filter::{Filterable, haystack};
 use super::{Column, Direction, FilterField, Filters, Sort};
@@ -7,7 +9,7 @@ use crate::model::{Fleet, Instance};
 use crate::pricing::PriceTable;
 
 /// The columns of the instances table, in JSON order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum InstanceColumn {
     Id,
     Account,
@@ -135,8 +137,84 @@ pub struct InstanceRow<'a> {
     pub position: usize,
 }
 
-/// The instances that pass `filters`, in `sort` order (ties by id).
+/// The instances that pass `filters`, in `sort` order (ties by id). The order is built once
+/// per snapshot, column and direction ([`InstanceOrders`]) and the filter is a set of rows
+/// ([`Fleet::instances_matching`]), so a request walks one order and sorts nothing.
 pub fn list_instances<'a>(
+    fleet: &'a Fleet,
+    filters: &Filters,
+    sort: Option<Sort<InstanceColumn>>,
+    prices: &Arc<PriceTable>,
+) -> Vec<InstanceRow<'a>> {
+    let sort = sort.unwrap_or(Sort { column: InstanceColumn::Id, direction: Direction::Ascending });
+    let passing = (!filters.is_empty()).then(|| fleet.instances_matching(filters));
+    let (order, hourly) = fleet.instance_order(sort, prices);
+    let instances = fleet.instances();
+    order
+        .iter()
+        .map(|&p| p as usize)
+        .filter(|&p| passing.as_ref().is_none_or(|rows| rows.contains(p)))
+        .filter_map(|p| {
+            Some(InstanceRow {
+                instance: instances.get(p)?,
+                hourly_cost: hourly.get(p).copied().flatten(),
+                position: p,
+            })
+        })
+        .collect()
+}
+
+/// The instance orders of one snapshot built so far, and the hourly costs (of the price
+/// table they were built with) that one of them sorts by.
+#[derive(Debug, Default)]
+pub struct InstanceOrders {
+    prices: Option<Arc<PriceTable>>,
+    hourly: Option<Arc<[Option<Money>]>>,
+    orders: HashMap<(InstanceColumn, Direction), Arc<[u32]>>,
+}
+
+impl InstanceOrders {
+    /// The order of `instances` by `sort`, ties by position, and every instance's hourly
+    /// cost at `prices`; built now if not yet. The price table is kept (so its address cannot
+    /// be another's while it is the key): another one drops what was built with the first.
+    pub fn get(
+        &mut self,
+        instances: &[Instance],
+        sort: Sort<InstanceColumn>,
+        prices: &Arc<PriceTable>,
+    ) -> (Arc<[u32]>, Arc<[Option<Money>]>) {
+        if !self.prices.as_ref().is_some_and(|p| Arc::ptr_eq(p, prices)) {
+            *self = InstanceOrders { prices: Some(Arc::clone(prices)), ..InstanceOrders::default() };
+        }
+        let hourly = Arc::clone(
+            self.hourly.get_or_insert_with(|| instances.iter().map(|i| prices.instance_hourly(i)).collect()),
+        );
+        let order = self.orders.entry((sort.column, sort.direction)).or_insert_with(|| {
+            let mut rows: Vec<InstanceRow<'_>> = instances
+                .iter()
+                .enumerate()
+                .map(|(position, instance)| InstanceRow { instance, hourly_cost: hourly[position], position })
+                .collect();
+            sort_rows(&mut rows, sort);
+            rows.iter().map(|r| u32::try_from(r.position).unwrap_or(u32::MAX)).collect()
+        });
+        (Arc::clone(order), hourly)
+    }
+}
+
+/// Sorts `rows` by `sort`, ties by position (so by id, in either direction).
+fn sort_rows(rows: &mut [InstanceRow<'_>], sort: Sort<InstanceColumn>) {
+    rows.sort_unstable_by(|a, b| {
+        let ord = compare(a, b, sort.column);
+        let ord = if sort.direction == Direction::Descending { ord.reverse() } else { ord };
+        ord.then_with(|| a.position.cmp(&b.position))
+    });
+}
+
+/// The instances that pass `filters` in `sort` order, found row by row and sorted: what
+/// [`list_instances`] must answer identically (tests).
+#[cfg(test)]
+pub(crate) fn list_instances_scan<'a>(
     fleet: &'a Fleet,
     filters: &Filters,
     sort: Option<Sort<InstanceColumn>>,
@@ -153,12 +231,10 @@ pub fn list_instances<'a>(
             position,
         })
         .collect();
-    let sort = sort.unwrap_or(Sort { column: InstanceColumn::Id, direction: Direction::Ascending });
-    rows.sort_unstable_by(|a, b| {
-        let ord = compare(a, b, sort.column);
-        let ord = if sort.direction == Direction::Descending { ord.reverse() } else { ord };
-        ord.then_with(|| a.position.cmp(&b.position))
-    });
+    sort_rows(
+        &mut rows,
+        sort.unwrap_or(Sort { column: InstanceColumn::Id, direction: Direction::Ascending }),
+    );
     rows
 }
 
@@ -192,5 +268,51 @@ fn ip_key(ip: Option<&str>) -> (u8, u32, Option<&str>) {
             Ok(addr) => (1, u32::from(addr), None),
             Err(_) => (2, 0, Some(text)),
         },
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::sample::{Scale, generate};
+
+    #[test]
+    fn the_kept_orders_list_exactly_what_filtering_and_sorting_every_row_lists() {
+        let fleet = Fleet::new(generate(42, Scale::Small, datetime!(2026-11-24 12:00 UTC)));
+        let prices = Arc::new(PriceTable::bundled().unwrap());
+        let views = [
+            Filters::none(),
+            Filters::none().with(FilterField::State, "running").with(FilterField::Account, "prod"),
+            Filters::none().with_text("acme"),
+            Filters::none().with(FilterField::Owner, "(none)"),
+        ];
+        let key = |rows: Vec<InstanceRow<'_>>| -> Vec<(usize, Option<Money>)> {
+            rows.iter().map(|r| (r.position, r.hourly_cost)).collect()
+        };
+        for filters in &views {
+            for &column in InstanceColumn::ALL {
+                for direction in [Direction::Ascending, Direction::Descending] {
+                    let sort = Some(Sort { column, direction });
+                    assert_eq!(
+                        key(list_instances(&fleet, filters, sort, &prices)),
+                        key(list_instances_scan(&fleet, filters, sort, &prices)),
+                        "{filters:?} {column:?} {direction:?}"
+                    );
+                }
+            }
+        }
+        // Another price table: the costs and their order are built again from it.
+        let other = Arc::new(PriceTable::bundled().unwrap().with_spot_discount(
+            crate::pricing::SpotDiscount::new(rust_decimal::Decimal::new(9, 1)).unwrap(),
+        ));
+        let sort = Some(Sort { column: InstanceColumn::HourlyCost, direction: Direction::Descending });
+        assert_eq!(
+            key(list_instances(&fleet, &Filters::none(), sort, &other)),
+            key(list_instances_scan(&fleet, &Filters::none(), sort, &other))
+        );
     }
 }

@@ -1,20 +1,22 @@
 //! Filtering, sorting and paging of the inventory tables, independent of how a request
 //! spelled them.
 
+mod columns;
 mod facets;
 mod filter;
 mod indexes;
 mod instances;
 mod page;
 
+pub use columns::{Columns, RowSet, TextRows};
 pub use facets::{Facets, all_facets, facets_for, view_facets};
 pub use filter::{FilterField, Filterable, Filters, NONE_VALUE, haystack};
 pub use indexes::{INDEX_FILTERS, IndexColumn, IndexRow, Judged, drift_labels, list_indexes};
-pub use instances::{INSTANCE_FILTERS, InstanceColumn, InstanceRow, list_instances};
+pub use instances::{INSTANCE_FILTERS, InstanceColumn, InstanceOrders, InstanceRow, list_instances};
 pub use page::{DEFAULT_PER_PAGE, MAX_PER_PAGE, Page, PageRequest};
 
 /// Ascending or descending.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum Direction {
     Ascending,
     Descending,

@@ -6,7 +6,7 @@ use time::Date;
 
 use super::index::resolve_position;
 use super::{Everything, Index, Instance, resolve};
-use crate::listing::{Facets, FilterField, Filterable, Filters, all_facets as facets, view_facets};
+use crate::listing::{Columns, Facets, FilterField, Filters, RowSet, all_facets as facets};
 
 /// A snapshot with the lookups every page needs, built once when it is loaded.
 #[derive(Debug)]
@@ -18,14 +18,18 @@ pub struct Fleet {
     /// The instances each index (by position) serves: those whose index tag resolves to it
     /// ([`resolve`]).
     instances_by_index: HashMap<usize, Vec<usize>>,
-    /// Lowercase free-text haystack of each instance, by position, built by the first
-    /// free-text query (most cold starts answer a page without one).
-    instance_text: OnceLock<Vec<String>>,
-    /// Lowercase free-text haystack of each index, by position, built likewise.
-    index_text: OnceLock<Vec<String>>,
+    /// The instances' filter fields as columns, and their free-text haystacks, each built on
+    /// first use (most cold starts answer a page without them).
+    instance_columns: Columns,
+    /// The indexes' likewise.
+    index_columns: Columns,
+    /// The instance orders (a column and direction each) built so far.
+    instance_orders: std::sync::Mutex<crate::listing::InstanceOrders>,
     /// Value counts per filter field over all instances / indexes, computed on first use.
     instance_facets: OnceLock<Facets>,
     index_facets: OnceLock<Facets>,
+    /// What `/search` reads, built by the first search (see [`crate::search::SearchIndex`]).
+    search: OnceLock<crate::search::SearchIndex>,
 }
 
 impl Fleet {
@@ -35,11 +39,7 @@ impl Fleet {
         if filters.is_empty() {
             return Cow::Borrowed(self.instance_facets.get_or_init(|| facets(&self.everything.instances)));
         }
-        Cow::Owned(view_facets(
-            &self.everything.instances,
-            |pos| filters.text_matches(|| self.instance_text(pos)),
-            filters,
-        ))
+        Cow::Owned(self.instance_columns.facets(&self.everything.instances, filters))
     }
 
     /// Index facet counts for a view under `filters`.
@@ -47,11 +47,7 @@ impl Fleet {
         if filters.is_empty() {
             return Cow::Borrowed(self.index_facets.get_or_init(|| facets(&self.everything.indexes)));
         }
-        Cow::Owned(view_facets(
-            &self.everything.indexes,
-            |pos| filters.text_matches(|| self.index_text(pos)),
-            filters,
-        ))
+        Cow::Owned(self.index_columns.facets(&self.everything.indexes, filters))
     }
 
     /// Indexes the snapshot by instance id, index id and index membership. Instances are
@@ -85,10 +81,12 @@ impl Fleet {
             instance_by_id,
             index_by_id,
             instances_by_index,
-            instance_text: OnceLock::new(),
-            index_text: OnceLock::new(),
+            instance_columns: Columns::default(),
+            index_columns: Columns::default(),
+            instance_orders: std::sync::Mutex::default(),
             instance_facets: OnceLock::new(),
             index_facets: OnceLock::new(),
+            search: OnceLock::new(),
         }
     }
 
@@ -110,18 +108,34 @@ impl Fleet {
 
     /// The free-text haystack of the instance at `pos` (lowercase).
     pub fn instance_text(&self, pos: usize) -> &str {
-        let text = self
-            .instance_text
-            .get_or_init(|| self.everything.instances.iter().map(Filterable::search_text).collect());
-        text.get(pos).map_or("", String::as_str)
+        self.instance_columns.text(&self.everything.instances).row(pos)
     }
 
     /// The free-text haystack of the index at `pos` (lowercase).
     pub fn index_text(&self, pos: usize) -> &str {
-        let text = self
-            .index_text
-            .get_or_init(|| self.everything.indexes.iter().map(Filterable::search_text).collect());
-        text.get(pos).map_or("", String::as_str)
+        self.index_columns.text(&self.everything.indexes).row(pos)
+    }
+
+    /// The instances in `sort` order (ties by id) and each one's hourly cost at `prices`,
+    /// built once per snapshot, sort and price table.
+    pub fn instance_order(
+        &self,
+        sort: crate::listing::Sort<crate::listing::InstanceColumn>,
+        prices: &std::sync::Arc<crate::pricing::PriceTable>,
+    ) -> (std::sync::Arc<[u32]>, std::sync::Arc<[Option<crate::Money>]>) {
+        // A panic while building poisons nothing lasting: what was built is still sound.
+        let mut orders = self.instance_orders.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        orders.get(&self.everything.instances, sort, prices)
+    }
+
+    /// The instances that pass `filters`.
+    pub fn instances_matching(&self, filters: &Filters) -> RowSet {
+        self.instance_columns.matching(&self.everything.instances, filters)
+    }
+
+    /// The search index of this snapshot, built on first use.
+    pub fn search_index(&self) -> &crate::search::SearchIndex {
+        self.search.get_or_init(|| crate::search::SearchIndex::build(self))
     }
 
     /// The newest cost day.
