@@ -62,6 +62,33 @@ pub struct KeyText {
     starts: Vec<u32>,
     /// The row of each key.
     rows: Vec<u32>,
+    /// Per row, which one-byte needles ([`byte_bit`]) it holds anywhere, starts a key with,
+    /// and is a whole key of: a one-letter query reads these, not the text.
+    bytes: Vec<ByteMasks>,
+}
+
+/// Which bytes a row's keys hold, start with, and are.
+#[derive(Clone, Copy, Debug, Default)]
+struct ByteMasks {
+    holds: u64,
+    starts: u64,
+    is: u64,
+}
+
+/// The bit of a lowercase ASCII letter, digit or `-._:/@` in a [`ByteMasks`] (63 bytes fit;
+/// any other byte has none and is searched in the text).
+fn byte_bit(b: u8) -> Option<u32> {
+    match b {
+        b'a'..=b'z' => Some(u32::from(b - b'a')),
+        b'0'..=b'9' => Some(26 + u32::from(b - b'0')),
+        b'-' => Some(36),
+        b'.' => Some(37),
+        b'_' => Some(38),
+        b':' => Some(39),
+        b'/' => Some(40),
+        b'@' => Some(41),
+        _ => None,
+    }
 }
 
 impl KeyText {
@@ -69,7 +96,9 @@ impl KeyText {
     pub fn build<'a, K: IntoIterator<Item = &'a str>>(rows: impl IntoIterator<Item = K>) -> KeyText {
         let mut index = KeyText::default();
         for (row, keys) in rows.into_iter().enumerate() {
+            let mut masks = ByteMasks::default();
             for key in keys.into_iter().filter(|k| !k.is_empty()) {
+                let from = index.text.len();
                 index.starts.push(u32::try_from(index.text.len()).unwrap_or(u32::MAX));
                 index.rows.push(u32::try_from(row).unwrap_or(u32::MAX));
                 if key.is_ascii() {
@@ -77,8 +106,16 @@ impl KeyText {
                 } else {
                     index.text.extend_from_slice(key.to_lowercase().as_bytes());
                 }
+                let lower = index.text.get(from..).unwrap_or_default();
+                let bit = |b: &u8| byte_bit(*b).map_or(0, |bit| 1u64 << bit);
+                masks.holds |= lower.iter().map(bit).fold(0, |a, b| a | b);
+                masks.starts |= lower.first().map_or(0, bit);
+                if let [only] = lower {
+                    masks.is |= bit(only);
+                }
                 index.text.push(0);
             }
+            index.bytes.push(masks);
         }
         index.starts.push(u32::try_from(index.text.len()).unwrap_or(u32::MAX));
         index
@@ -89,6 +126,22 @@ impl KeyText {
     fn matches(&self, needle: &str, mut each: impl FnMut(usize, Rank)) {
         let needle = needle.as_bytes();
         if needle.is_empty() || needle.contains(&0) {
+            return;
+        }
+        if let [one] = needle
+            && let Some(bit) = byte_bit(*one)
+        {
+            let bit = 1u64 << bit;
+            for (row, masks) in self.bytes.iter().enumerate().filter(|(_, m)| m.holds & bit != 0) {
+                let rank = if masks.is & bit != 0 {
+                    Rank::Exact
+                } else if masks.starts & bit != 0 {
+                    Rank::Prefix
+                } else {
+                    Rank::Substring
+                };
+                each(row, rank);
+            }
             return;
         }
         let mut key = 0;

@@ -123,6 +123,12 @@ async fn main() {
             "hx:/instances?state=running&sort=-hourly_cost&page=3",
         ),
         ("instances_text", "`/instances?q=acme+inference`", "/instances?q=acme+inference&sort=name"),
+        // The same rows, its terms in turn in either order: each request scans for its text.
+        (
+            "instances_text_fresh",
+            "`/instances?q=…` a text the request before did not ask",
+            "/instances?q=acme+inference&sort=name | /instances?q=inference+acme&sort=name",
+        ),
         ("indexes_partial", "`/indexes` htmx partial", "hx:/indexes?sort=-instances&page=2"),
         ("search_partial", "`/search?q=acme` htmx partial", "hx:/search?q=acme"),
         ("search_one_letter", "`/search?q=a` htmx partial", "hx:/search?q=a"),

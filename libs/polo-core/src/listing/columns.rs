@@ -103,25 +103,35 @@ impl TextRows {
         }
     }
 
-    /// The rows whose haystack holds every one of `terms` (lowercase).
+    /// The rows whose haystack holds every one of `terms` (lowercase): the longest term is
+    /// found by one scan of the buffer, the others only in the rows it left.
     fn holding(&self, terms: &[String]) -> RowSet {
         let len = self.starts.len().saturating_sub(1);
-        let mut all = RowSet::all(len);
-        for term in terms {
-            let mut rows = RowSet::none(len);
-            // A term never holds the NUL between rows; one that does matches no haystack.
-            if !term.contains('\0') {
-                let mut row = 0;
-                for at in memchr::memmem::find_iter(self.text.as_bytes(), term.as_bytes()) {
-                    while self.starts.get(row + 1).is_some_and(|&next| next <= at) {
-                        row += 1;
-                    }
-                    rows.insert(row);
-                }
+        let mut rows = RowSet::none(len);
+        // A term never holds the NUL between rows; one that does matches no haystack.
+        let Some(first) =
+            terms.iter().max_by_key(|t| t.len()).filter(|_| terms.iter().all(|t| !t.contains('\0')))
+        else {
+            return rows;
+        };
+        let others: Vec<memchr::memmem::Finder<'_>> =
+            terms.iter().filter(|t| *t != first).map(|t| memchr::memmem::Finder::new(t.as_bytes())).collect();
+        let mut row = 0;
+        let mut last: Option<usize> = None;
+        for at in memchr::memmem::find_iter(self.text.as_bytes(), first.as_bytes()) {
+            while self.starts.get(row + 1).is_some_and(|&next| next <= at) {
+                row += 1;
             }
-            all.retain(&rows);
+            if last == Some(row) {
+                continue;
+            }
+            last = Some(row);
+            let haystack = self.row(row).as_bytes();
+            if others.iter().all(|f| f.find(haystack).is_some()) {
+                rows.insert(row);
+            }
         }
-        all
+        rows
     }
 }
 
@@ -186,14 +196,16 @@ impl Column {
 /// The columns of one table of a snapshot, each built on first use.
 #[derive(Debug, Default)]
 pub struct Columns {
-    columns: [OnceLock<Column>; FilterField::ALL.len()],
+    fields: [OnceLock<Column>; FilterField::ALL.len()],
     text: OnceLock<TextRows>,
+    /// The rows the last free text passed: a page asks for its rows and then its facets.
+    last_text: std::sync::Mutex<Option<(Vec<String>, std::sync::Arc<RowSet>)>>,
 }
 
 impl Columns {
     fn column<R: Filterable>(&self, rows: &[R], field: FilterField) -> &Column {
         let at = FilterField::ALL.iter().position(|f| *f == field).unwrap_or(0);
-        self.columns[at].get_or_init(|| Column::build(rows, field))
+        self.fields[at].get_or_init(|| Column::build(rows, field))
     }
 
     /// The haystacks of `rows`.
@@ -203,11 +215,19 @@ impl Columns {
 
     /// The rows that pass the free text of `filters`.
     fn text_passing<R: Filterable>(&self, rows: &[R], filters: &Filters) -> RowSet {
-        if filters.terms().is_empty() {
-            RowSet::all(rows.len())
-        } else {
-            self.text(rows).holding(filters.terms())
+        let terms = filters.terms();
+        if terms.is_empty() {
+            return RowSet::all(rows.len());
         }
+        let mut last = self.last_text.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        if let Some((kept, passing)) = last.as_ref()
+            && kept.as_slice() == terms
+        {
+            return RowSet::clone(passing);
+        }
+        let passing = self.text(rows).holding(terms);
+        *last = Some((terms.to_vec(), std::sync::Arc::new(passing.clone())));
+        passing
     }
 
     /// The rows of `rows` (this table's, always the same) that pass every filter.

@@ -7,7 +7,7 @@ use crate::model::{Fleet, Index};
 use crate::utilization::IndexUsage;
 
 /// The columns of the indexes table, in JSON order.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 pub enum IndexColumn {
     IndexId,
     Name,
@@ -132,6 +132,8 @@ impl Filterable for Index {
 #[derive(Clone, Copy, Debug)]
 pub struct IndexRow<'a> {
     pub index: &'a Index,
+    /// Its place in the fleet, which is in (id, account, region) order: ties sort by it.
+    pub position: usize,
     pub instance_count: usize,
     pub drift: Option<&'a IndexDrift>,
     /// Its utilization, when measured.
@@ -159,9 +161,11 @@ pub fn drift_labels(judged: &IndexDrift) -> Vec<&'static str> {
     if kinds.is_empty() { vec!["none"] } else { kinds }
 }
 
-/// The indexes that pass `filters`, in `sort` order (ties by index id). `judged` holds each
-/// index's drift and utilization by its position in the fleet (empty: not judged, and
-/// `drift=` matches nothing).
+/// The indexes that pass `filters`, in `sort` order (ties by position: index id, then
+/// account and region). `judged` holds each index's drift and utilization by its position
+/// in the fleet (empty: not judged, and `drift=` matches nothing). A column of the snapshot
+/// alone is walked in an order built once per snapshot ([`Fleet::index_order`]); drift and
+/// utilization, judged apart, are sorted per request.
 pub fn list_indexes<'a>(
     fleet: &'a Fleet,
     filters: &Filters,
@@ -170,30 +174,58 @@ pub fn list_indexes<'a>(
 ) -> Vec<IndexRow<'a>> {
     let wanted = filters.values(FilterField::Drift);
     let rest = filters.without(FilterField::Drift);
-    let mut rows: Vec<IndexRow<'a>> = fleet
+    let passing = (!rest.is_empty()).then(|| fleet.indexes_matching(&rest));
+    let sort = sort.unwrap_or(Sort { column: IndexColumn::IndexId, direction: Direction::Ascending });
+    let indexes = fleet.indexes();
+    let row = |pos: usize| IndexRow {
+        index: &indexes[pos],
+        position: pos,
+        instance_count: fleet.instance_count_at(pos),
+        drift: judged.drift.get(pos),
+        usage: judged.usage.get(pos),
+    };
+    let keep = |r: &IndexRow<'_>| {
+        passing.as_ref().is_none_or(|rows| rows.contains(r.position))
+            && wanted.is_none_or(|values| {
+                r.drift.is_some_and(|d| drift_labels(d).iter().any(|l| values.iter().any(|v| v == l)))
+            })
+    };
+    if is_of_the_snapshot(sort.column) {
+        let order = fleet.index_order(sort);
+        return order.iter().map(|&p| row(p as usize)).filter(keep).collect();
+    }
+    let mut rows: Vec<IndexRow<'a>> = (0..indexes.len()).map(row).filter(keep).collect();
+    sort_rows(&mut rows, sort);
+    rows
+}
+
+/// Whether `column` sorts by the snapshot alone (not by drift or utilization).
+fn is_of_the_snapshot(column: IndexColumn) -> bool {
+    !matches!(column, IndexColumn::Drift | IndexColumn::CpuP95 | IndexColumn::MonthlySavings)
+}
+
+/// The order of every index of `fleet` by `sort` (a column of the snapshot alone), ties by
+/// position.
+pub fn index_order_of(fleet: &Fleet, sort: Sort<IndexColumn>) -> Vec<u32> {
+    let mut rows: Vec<IndexRow<'_>> = fleet
         .indexes()
         .iter()
         .enumerate()
-        .filter(|(pos, i)| rest.matches(*i, || fleet.index_text(*pos)))
-        .map(|(pos, index)| IndexRow {
+        .map(|(position, index)| IndexRow {
             index,
-            instance_count: fleet.instance_count_of(index),
-            drift: judged.drift.get(pos),
-            usage: judged.usage.get(pos),
-        })
-        .filter(|row| {
-            wanted.is_none_or(|values| {
-                row.drift.is_some_and(|d| drift_labels(d).iter().any(|l| values.iter().any(|v| v == l)))
-            })
+            position,
+            instance_count: fleet.instance_count_at(position),
+            drift: None,
+            usage: None,
         })
         .collect();
-    let sort = sort.unwrap_or(Sort { column: IndexColumn::IndexId, direction: Direction::Ascending });
-    rows.sort_unstable_by(|a, b| {
-        let ord = compare(a, b, sort.column);
-        let ord = if sort.direction == Direction::Descending { ord.reverse() } else { ord };
-        ord.then_with(|| a.index.index_id.cmp(&b.index.index_id))
-    });
-    rows
+    sort_rows(&mut rows, sort);
+    rows.iter().map(|r| u32::try_from(r.position).unwrap_or(u32::MAX)).collect()
+}
+
+/// Sorts `rows` by `sort`, ties by position.
+fn sort_rows(rows: &mut [IndexRow<'_>], sort: Sort<IndexColumn>) {
+    super::sort_with_ties(rows, sort.direction, |a, b| compare(a, b, sort.column), |r| r.position);
 }
 
 fn compare(a: &IndexRow<'_>, b: &IndexRow<'_>, column: IndexColumn) -> Ordering {
@@ -235,4 +267,49 @@ fn impact(row: &IndexRow<'_>) -> crate::Money {
 /// Orders "2.10.0" after "2.9.1".
 fn version_key(v: &str) -> Vec<(u64, &str)> {
     v.split('.').map(|part| (part.parse().unwrap_or(u64::MAX), part)).collect()
+}
+
+#[cfg(test)]
+mod kept_orders {
+    use time::macros::datetime;
+
+    use super::*;
+    use crate::sample::{Scale, generate};
+
+    #[test]
+    fn the_kept_orders_list_exactly_what_filtering_and_sorting_every_row_lists() {
+        let fleet = Fleet::new(generate(42, Scale::Small, datetime!(2026-11-24 12:00 UTC)));
+        let views = [
+            Filters::none(),
+            Filters::none().with(FilterField::Status, "READY"),
+            Filters::none().with_text("acme").with(FilterField::Account, "prod"),
+        ];
+        for filters in &views {
+            for &column in IndexColumn::ALL {
+                for direction in [Direction::Ascending, Direction::Descending] {
+                    let sort = Sort { column, direction };
+                    let listed: Vec<usize> = list_indexes(&fleet, filters, Some(sort), Judged::default())
+                        .iter()
+                        .map(|r| r.position)
+                        .collect();
+                    let mut rows: Vec<IndexRow<'_>> = fleet
+                        .indexes()
+                        .iter()
+                        .enumerate()
+                        .filter(|(pos, x)| filters.matches(*x, || fleet.index_text(*pos)))
+                        .map(|(position, index)| IndexRow {
+                            index,
+                            position,
+                            instance_count: fleet.instance_count_of(index),
+                            drift: None,
+                            usage: None,
+                        })
+                        .collect();
+                    sort_rows(&mut rows, sort);
+                    let scanned: Vec<usize> = rows.iter().map(|r| r.position).collect();
+                    assert_eq!(listed, scanned, "{filters:?} {column:?} {direction:?}");
+                }
+            }
+        }
+    }
 }

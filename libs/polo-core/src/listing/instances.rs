@@ -204,11 +204,7 @@ impl InstanceOrders {
 
 /// Sorts `rows` by `sort`, ties by position (so by id, in either direction).
 fn sort_rows(rows: &mut [InstanceRow<'_>], sort: Sort<InstanceColumn>) {
-    rows.sort_unstable_by(|a, b| {
-        let ord = compare(a, b, sort.column);
-        let ord = if sort.direction == Direction::Descending { ord.reverse() } else { ord };
-        ord.then_with(|| a.position.cmp(&b.position))
-    });
+    super::sort_with_ties(rows, sort.direction, |a, b| compare(a, b, sort.column), |r| r.position);
 }
 
 /// The instances that pass `filters` in `sort` order, found row by row and sorted: what

@@ -11,7 +11,7 @@ mod page;
 pub use columns::{Columns, RowSet, TextRows};
 pub use facets::{Facets, all_facets, facets_for, view_facets};
 pub use filter::{FilterField, Filterable, Filters, NONE_VALUE, haystack};
-pub use indexes::{INDEX_FILTERS, IndexColumn, IndexRow, Judged, drift_labels, list_indexes};
+pub use indexes::{INDEX_FILTERS, IndexColumn, IndexRow, Judged, drift_labels, index_order_of, list_indexes};
 pub use instances::{INSTANCE_FILTERS, InstanceColumn, InstanceOrders, InstanceRow, list_instances};
 pub use page::{DEFAULT_PER_PAGE, MAX_PER_PAGE, Page, PageRequest};
 
@@ -58,4 +58,19 @@ pub trait Column: Copy + Eq + Sized + 'static {
     fn from_name(name: &str) -> Option<Self> {
         Self::ALL.iter().copied().find(|c| c.name() == name)
     }
+}
+
+/// Sorts `rows` by `compare` in `direction`, ties by `position` ascending in either
+/// direction (so by id: a table's positions are in id order).
+fn sort_with_ties<R>(
+    rows: &mut [R],
+    direction: Direction,
+    compare: impl Fn(&R, &R) -> std::cmp::Ordering,
+    position: impl Fn(&R) -> usize,
+) {
+    rows.sort_unstable_by(|a, b| {
+        let ord = compare(a, b);
+        let ord = if direction == Direction::Descending { ord.reverse() } else { ord };
+        ord.then_with(|| position(a).cmp(&position(b)))
+    });
 }

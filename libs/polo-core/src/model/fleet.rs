@@ -8,6 +8,9 @@ use super::index::resolve_position;
 use super::{Everything, Index, Instance, resolve};
 use crate::listing::{Columns, Facets, FilterField, Filters, RowSet, all_facets as facets};
 
+/// The index orders built so far, by column and direction.
+type IndexOrders = HashMap<(crate::listing::IndexColumn, crate::listing::Direction), std::sync::Arc<[u32]>>;
+
 /// A snapshot with the lookups every page needs, built once when it is loaded.
 #[derive(Debug)]
 pub struct Fleet {
@@ -23,6 +26,8 @@ pub struct Fleet {
     instance_columns: Columns,
     /// The indexes' likewise.
     index_columns: Columns,
+    /// The index orders by a column of the snapshot alone, built so far.
+    index_orders: std::sync::Mutex<IndexOrders>,
     /// The instance orders (a column and direction each) built so far.
     instance_orders: std::sync::Mutex<crate::listing::InstanceOrders>,
     /// Value counts per filter field over all instances / indexes, computed on first use.
@@ -84,6 +89,7 @@ impl Fleet {
             instance_columns: Columns::default(),
             index_columns: Columns::default(),
             instance_orders: std::sync::Mutex::default(),
+            index_orders: std::sync::Mutex::default(),
             instance_facets: OnceLock::new(),
             index_facets: OnceLock::new(),
             search: OnceLock::new(),
@@ -198,6 +204,29 @@ impl Fleet {
             .into_iter()
             .flatten()
             .map(|&pos| &self.everything.instances[pos])
+    }
+
+    /// How many instances serve the index at `pos`.
+    pub fn instance_count_at(&self, pos: usize) -> usize {
+        self.instances_by_index.get(&pos).map_or(0, Vec::len)
+    }
+
+    /// The indexes in `sort` order (a column of the snapshot alone), ties by position; built
+    /// once per snapshot, column and direction.
+    pub fn index_order(
+        &self,
+        sort: crate::listing::Sort<crate::listing::IndexColumn>,
+    ) -> std::sync::Arc<[u32]> {
+        let mut orders = self.index_orders.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let order = orders
+            .entry((sort.column, sort.direction))
+            .or_insert_with(|| crate::listing::index_order_of(self, sort).into());
+        std::sync::Arc::clone(order)
+    }
+
+    /// The indexes that pass `filters`.
+    pub fn indexes_matching(&self, filters: &Filters) -> RowSet {
+        self.index_columns.matching(&self.everything.indexes, filters)
     }
 
     /// How many instances serve `index`.

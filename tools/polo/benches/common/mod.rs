@@ -15,11 +15,14 @@ pub struct Stats {
     pub bytes: usize,
 }
 
-/// Answers `path` `runs` times through `app`; `hx:/path` asks as htmx does, for the partial.
+/// Answers `path` `runs` times through `app`; `hx:/path` asks as htmx does, for the partial;
+/// `a | b` asks `a` and `b` in turn (so nothing kept from the request before answers it).
 pub async fn measure(app: &axum::Router, path: &str, runs: usize) -> Stats {
     let mut times = Vec::with_capacity(runs);
     let mut bytes = 0;
-    for _ in 0..runs {
+    let paths: Vec<&str> = path.split(" | ").collect();
+    for run in 0..runs {
+        let path = paths[run % paths.len()];
         let request = match path.strip_prefix("hx:") {
             Some(path) => Request::get(path).header("hx-request", "true").body(Body::empty()).unwrap(),
             None => Request::get(path).body(Body::empty()).unwrap(),
