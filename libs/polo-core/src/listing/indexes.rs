@@ -207,6 +207,10 @@ fn is_of_the_snapshot(column: IndexColumn) -> bool {
 /// The order of every index of `fleet` by `sort` (a column of the snapshot alone), ties by
 /// position.
 pub fn index_order_of(fleet: &Fleet, sort: Sort<IndexColumn>) -> Vec<u32> {
+    // Positions are in (id, account, region) order: the default order is theirs.
+    if sort == (Sort { column: IndexColumn::IndexId, direction: Direction::Ascending }) {
+        return (0..fleet.indexes().len()).map(|p| u32::try_from(p).unwrap_or(u32::MAX)).collect();
+    }
     let mut rows: Vec<IndexRow<'_>> = fleet
         .indexes()
         .iter()

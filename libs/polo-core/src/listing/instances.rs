@@ -190,6 +190,11 @@ impl InstanceOrders {
             self.hourly.get_or_insert_with(|| instances.iter().map(|i| prices.instance_hourly(i)).collect()),
         );
         let order = self.orders.entry((sort.column, sort.direction)).or_insert_with(|| {
+            // Positions are in id order: the default order is theirs, with nothing to sort (a
+            // cold start's first list page builds no order).
+            if sort == (Sort { column: InstanceColumn::Id, direction: Direction::Ascending }) {
+                return (0..instances.len()).map(|p| u32::try_from(p).unwrap_or(u32::MAX)).collect();
+            }
             let mut rows: Vec<InstanceRow<'_>> = instances
                 .iter()
                 .enumerate()
