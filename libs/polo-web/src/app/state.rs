@@ -292,6 +292,8 @@ impl AppState {
         clock: Arc<dyn Clock>,
         settings: WebSettings,
     ) -> Result<AppState, PriceTableError> {
+        // Only `polo serve` (ENV=dev) has a local user: a deployed function makes no token.
+        let local_csrf = if settings.dev { dev_csrf() } else { None };
         Ok(AppState {
             fleet: stores.fleet,
             resources: stores.resources,
@@ -309,7 +311,7 @@ impl AppState {
             sessions: stores.sessions,
             finding_store: Some(stores.findings),
             audit: stores.audit,
-            dev_csrf: dev_csrf(),
+            dev_csrf: local_csrf,
             slack: SlackState::of(stores.slack, stores.nonces),
             drift: Arc::default(),
             cost_changes: Arc::default(),
