@@ -79,12 +79,5 @@ pub fn facets_for<R: Filterable>(rows: &[R], filters: &Filters) -> Facets {
     if filters.is_empty() {
         return all_facets(rows);
     }
-    view_facets(
-        rows,
-        |pos| {
-            let text = rows.get(pos).map(Filterable::search_text).unwrap_or_default();
-            filters.text_matches(|| text.as_str())
-        },
-        filters,
-    )
+    view_facets(rows, |pos| rows.get(pos).is_some_and(|row| filters.text_matches_own(row)), filters)
 }

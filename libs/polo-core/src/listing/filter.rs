@@ -196,6 +196,21 @@ impl Filters {
         })
     }
 
+    /// Does `row` pass every filter? Its haystack is made only when there is free text (a
+    /// small table's rows make theirs on demand).
+    pub fn matches_own<R: Filterable + ?Sized>(&self, row: &R) -> bool {
+        self.fields.iter().all(|(field, _)| self.field_matches(row, *field)) && self.text_matches_own(row)
+    }
+
+    /// Does `row` contain every free-text term? Its haystack is made only when there are terms.
+    pub fn text_matches_own<R: Filterable + ?Sized>(&self, row: &R) -> bool {
+        if self.terms.is_empty() {
+            return true;
+        }
+        let text = row.search_text();
+        self.text_matches(|| text.as_str())
+    }
+
     /// Does a row with this haystack contain every free-text term?
     pub fn text_matches<'h>(&self, haystack: impl FnOnce() -> &'h str) -> bool {
         if self.terms.is_empty() {

@@ -164,13 +164,7 @@ pub fn filter_and_sort<'a, R: polo_core::listing::Filterable, C: Column>(
     compare: impl Fn(&R, &R, C) -> std::cmp::Ordering,
     default: impl Fn(&R, &R) -> std::cmp::Ordering,
 ) -> Vec<&'a R> {
-    let mut rows: Vec<&R> = items
-        .iter()
-        .filter(|r| {
-            let text = r.search_text();
-            query.filters.matches(*r, || text.as_str())
-        })
-        .collect();
+    let mut rows: Vec<&R> = items.iter().filter(|r| query.filters.matches_own(*r)).collect();
     rows.sort_by(|a, b| match query.sort {
         Some(sort) => {
             let o = compare(a, b, sort.column);
