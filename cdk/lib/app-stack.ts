@@ -20,7 +20,7 @@ import { Construct } from 'constructs';
 import { acceptCdkDependsOn, PoloEnvironment } from './environment.js';
 import { PoloMonitoring } from './monitoring/monitoring.js';
 import { suppressAppFindings } from './nag.js';
-import { Data, dataOf, FunctionSpec, Manifest, syncIntervalMinutes, TABLES } from './manifest.js';
+import { Data, dataOf, FunctionSpec, Manifest, objectsOf, syncIntervalMinutes, TABLES } from './manifest.js';
 
 export interface PoloAppStackProps extends cdk.StackProps {
   /** The environment this stack is: it names every physical resource (environment.ts). */
@@ -346,7 +346,7 @@ export class PoloAppStack extends cdk.Stack {
           if (actions.length > 0) allow(actions, [tableOf(d).tableArn, ...indexes]);
         } else {
           const key = actions.join(',');
-          objectGrants.set(key, [...(objectGrants.get(key) ?? []), data.arnForObjects(d)]);
+          objectGrants.set(key, [...(objectGrants.get(key) ?? []), ...objectsOf(d).map((o) => data.arnForObjects(o))]);
         }
       }
       for (const [actions, arns] of objectGrants) allow(actions.split(','), arns);

@@ -99,6 +99,23 @@ test('route functions may park large CSV exports, which expire after a day', () 
   });
 });
 
+test('the snapshot is granted by its two exact keys: the sync writes both layouts, readers read both', () => {
+  const t = appTemplate();
+  const statements = Object.values(t.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
+  const keysOf = (action: string) =>
+    statements
+      .filter((s) => [s.Action].flat().includes(action))
+      .map((s) => JSON.stringify(s.Resource))
+      .filter((r) => r.includes('/snapshot'));
+  const reads = keysOf('s3:GetObject');
+  assert.equal(reads.length, manifest.functions.filter((f) => f.reads.includes('snapshot.*')).length);
+  for (const r of reads) assert.ok(r.includes('/snapshot.bin') && r.includes('/snapshot.json'), r);
+  const writes = keysOf('s3:PutObject');
+  assert.equal(writes.length, 1);
+  assert.ok(writes[0].includes('/snapshot.bin') && writes[0].includes('/snapshot.json'));
+  assert.ok(!statements.some((s) => JSON.stringify(s.Resource).includes('snapshot.*')), 'no wildcard key');
+});
+
 test('scheduled functions run one at a time and are never retried into the next run', () => {
   // The leases keep runs from overlapping; reserved concurrency is off by default (a first
   // deploy fails in accounts whose Lambda quota is under 103) and on by a setting.
@@ -126,7 +143,7 @@ test('scheduled functions run one at a time and are never retried into the next 
 test('every function that parses the snapshot gets the memory (and so the CPU) it needs', () => {
   const t = appTemplate();
   const functions = Object.values(t.findResources('AWS::Lambda::Function')).map((f) => f.Properties);
-  const parsing = manifest.functions.filter((f) => f.reads.includes('snapshot.json') && f.kind !== 'job' || f.name === 'sync');
+  const parsing = manifest.functions.filter((f) => f.reads.includes('snapshot.*') && f.kind !== 'job' || f.name === 'sync');
   assert.deepEqual(parsing.map((f) => f.name).sort(), ['costs', 'dashboard', 'inventory', 'sync']);
   for (const { name } of parsing) {
     const fn = functions.find((f) => f.Environment.Variables.POWERTOOLS_SERVICE_NAME === `polo-${name}`);

@@ -73,3 +73,58 @@ async fn the_s3_snapshot_is_loaded_once_and_revalidated_by_etag() {
     let local = Arc::new(LocalDataService::from_snapshot(first.clone()));
     let _ = state_over(local, datetime!(2026-11-24 12:00 UTC));
 }
+
+#[tokio::test]
+async fn the_binary_snapshot_is_read_first_and_a_broken_one_keeps_the_last_good_served() {
+    use polo_core::model::binary;
+    use polo_core::ports::SNAPSHOT_BINARY_KEY;
+    let base = base_config(&emulator()).await;
+    let bucket = fresh_name("polo-bin");
+    create_bucket(&base, &bucket).await;
+    let store = S3Store::new(s3_client(&base), &bucket);
+    let reader = || {
+        S3SnapshotReader::new(s3_client(&base), &bucket, SNAPSHOT_BINARY_KEY, Duration::ZERO)
+            .with_fallback(SNAPSHOT_KEY)
+    };
+    // As a fleet holds them (rows in id order).
+    let held = |e| polo_core::model::Fleet::new(e).everything().clone();
+    let (first, second) = (
+        held(generate(1, Scale::Small, datetime!(2026-11-24 12:00 UTC))),
+        held(generate(2, Scale::Small, datetime!(2026-11-25 12:00 UTC))),
+    );
+    // Before a sync of this build: only the JSON layout is stored, and it serves.
+    store.write_snapshot(serde_json::to_vec(&first).unwrap()).await.unwrap();
+    let upgraded = reader();
+    assert_eq!(upgraded.fleet().await.unwrap().everything(), &first);
+    // Then the sync writes both: the binary one is taken.
+    store
+        .write_snapshot_if_newer(
+            binary::encode(&second),
+            serde_json::to_vec(&second).unwrap(),
+            second.generated_at,
+        )
+        .await
+        .unwrap();
+    let loaded = upgraded.fleet().await.unwrap();
+    assert_eq!(loaded.everything(), &second);
+    assert_eq!(upgraded.problem(), None);
+
+    // A truncated binary snapshot never replaces the good one; pages say so.
+    let bytes = binary::encode(&first);
+    store.put(SNAPSHOT_BINARY_KEY, bytes[..bytes.len() / 2].to_vec()).await.unwrap();
+    assert!(Arc::ptr_eq(&upgraded.fleet().await.unwrap(), &loaded), "the loaded snapshot keeps serving");
+    let problem = upgraded.problem().unwrap();
+    assert!(problem.contains("truncated") && problem.contains("2026-11-25T12:00:00Z"), "{problem}");
+    // A container that holds nothing yet serves the JSON layout instead.
+    assert_eq!(reader().fleet().await.unwrap().everything(), &second);
+    // One of a newer layout version is refused by name, never misread.
+    let mut newer = binary::encode(&first);
+    newer[8..12].copy_from_slice(&(binary::VERSION + 1).to_le_bytes());
+    store.put(SNAPSHOT_BINARY_KEY, newer).await.unwrap();
+    assert!(Arc::ptr_eq(&upgraded.fleet().await.unwrap(), &loaded));
+    assert!(upgraded.problem().unwrap().contains("newer Polo"), "{:?}", upgraded.problem());
+    // A good one again clears the problem.
+    store.put(SNAPSHOT_BINARY_KEY, binary::encode(&first)).await.unwrap();
+    assert_eq!(upgraded.fleet().await.unwrap().everything(), &first);
+    assert_eq!(upgraded.problem(), None);
+}

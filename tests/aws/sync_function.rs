@@ -68,6 +68,9 @@ async fn the_sync_function_fills_the_bucket_and_the_table() {
         parse_snapshot(&String::from_utf8(store.read_snapshot().await.unwrap().unwrap()).unwrap(), "s3")
             .unwrap();
     assert_eq!(snapshot.instances.len(), 3);
+    // The same snapshot in the binary layout, which the deployed readers ask for first.
+    let binary = store.get(polo_core::ports::SNAPSHOT_BINARY_KEY).await.unwrap().unwrap();
+    assert_eq!(polo_core::model::binary::decode(&binary).unwrap(), snapshot);
     assert!(snapshot.history.is_empty(), "history lives in the table");
     let docs =
         store.read_document("delta", "us-east-1", polo_core::model::ResourceKind::Instances).await.unwrap();
@@ -185,13 +188,25 @@ async fn runs_never_overlap_and_the_snapshot_never_rolls_back() {
         history: Vec::new(),
         findings: Vec::new(),
     };
-    let written =
-        store.write_snapshot_if_newer(serde_json::to_vec(&older).unwrap(), older.generated_at).await.unwrap();
+    let written = store
+        .write_snapshot_if_newer(
+            polo_core::model::binary::encode(&older),
+            serde_json::to_vec(&older).unwrap(),
+            older.generated_at,
+        )
+        .await
+        .unwrap();
     assert!(!written, "an older snapshot must not replace a newer one");
     let stored =
         parse_snapshot(&String::from_utf8(store.read_snapshot().await.unwrap().unwrap()).unwrap(), "s3")
             .unwrap();
     assert_eq!(stored.generated_at, newer);
+    let binary = store.get(polo_core::ports::SNAPSHOT_BINARY_KEY).await.unwrap().unwrap();
+    assert_eq!(
+        polo_core::model::binary::decode(&binary).unwrap().generated_at,
+        newer,
+        "the binary one is not rolled back either"
+    );
 }
 
 #[tokio::test]

@@ -13,7 +13,7 @@ mod secrets;
 use std::sync::Arc;
 use std::time::Duration;
 
-use polo_core::ports::{SNAPSHOT_KEY, SNAPSHOT_REVALIDATE, Stores};
+use polo_core::ports::{SNAPSHOT_BINARY_KEY, SNAPSHOT_KEY, SNAPSHOT_REVALIDATE, Stores};
 
 pub use aws_config::SdkConfig;
 pub use dynamo::audit::AuditTable;
@@ -47,7 +47,8 @@ pub fn resource_table(env: &AwsEnv, sdk: &SdkConfig) -> ResourceTable {
     ResourceTable::new(dynamo_client(sdk), &env.resource_table)
 }
 
-/// The stores of a deployed function: lists from the S3 snapshot (revalidated every
+/// The stores of a deployed function: lists from the S3 snapshot (its binary layout, the JSON
+/// one while that is missing; revalidated every
 /// [`SNAPSHOT_REVALIDATE`]), keyed reads and history from the resource table, findings and
 /// reports from the report table, costs from `costs.json`, exports under `exports/`,
 /// sessions from the session table where the function has one.
@@ -60,7 +61,8 @@ pub fn stores(env: &AwsEnv, sdk: &SdkConfig) -> Stores {
     let table = Arc::new(DynamoDataService::new(resource_table(env, sdk)));
     Stores {
         fleet: Arc::new(
-            S3SnapshotReader::new(s3.clone(), &env.bucket, SNAPSHOT_KEY, SNAPSHOT_REVALIDATE)
+            S3SnapshotReader::new(s3.clone(), &env.bucket, SNAPSHOT_BINARY_KEY, SNAPSHOT_REVALIDATE)
+                .with_fallback(SNAPSHOT_KEY)
                 .with_first_sync_hint(hint),
         ),
         resources: table.clone(),

@@ -126,8 +126,16 @@ pub async fn run(
     };
     // History lives in the resource table; the snapshot carries only what lists need.
     combined.everything.history.clear();
-    let bytes = serde_json::to_vec(&combined.everything).map_err(|e| DataError::Store(e.to_string()))?;
-    let snapshot_written = store.write_snapshot_if_newer(bytes, now).await?;
+    let encoding = std::time::Instant::now();
+    let binary = polo_core::model::binary::encode(&combined.everything);
+    let json = serde_json::to_vec(&combined.everything).map_err(|e| DataError::Store(e.to_string()))?;
+    tracing::info!(
+        binary_bytes = binary.len(),
+        json_bytes = json.len(),
+        encode_ms = encoding.elapsed().as_millis(),
+        "snapshot encoded"
+    );
+    let snapshot_written = store.write_snapshot_if_newer(binary, json, now).await?;
     let items_written = apply_to_table(table, &combined, &previous, now).await?;
     let mut failed: Vec<String> = outcomes
         .iter()

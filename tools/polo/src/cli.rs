@@ -77,6 +77,19 @@ pub enum Command {
         #[arg(long)]
         out: Option<PathBuf>,
     },
+    /// Read a snapshot in either layout (JSON, or the binary one the sync writes for route
+    /// functions): what it holds, the snapshot itself as JSON, or a copy in the binary layout.
+    Snapshot {
+        /// The snapshot; default: POLO_DATA, ./local_data.json, the bundled sample.
+        #[arg(long, env = "POLO_DATA")]
+        data: Option<PathBuf>,
+        /// Print it as JSON (for people and scripts), whichever layout the file has.
+        #[arg(long, conflicts_with = "binary")]
+        json: bool,
+        /// Write it in the binary layout to this file.
+        #[arg(long, value_name = "FILE")]
+        binary: Option<PathBuf>,
+    },
     /// Pull the fleet: one document per resource/account/region, then combine.
     Sync {
         /// Only this resource.
@@ -373,6 +386,36 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 everything.accounts.len(),
                 costs.days,
             ));
+            Ok(())
+        }
+        Command::Snapshot { data, json, binary } => {
+            let path = crate::serve::snapshot_path(data.as_deref());
+            let bytes = std::fs::read(&path).map_err(|e| anyhow::anyhow!("{}: {e}", path.display()))?;
+            let layout = if polo_core::model::binary::is_binary(&bytes) {
+                format!("binary layout version {}", polo_core::model::binary::VERSION)
+            } else {
+                "JSON".to_owned()
+            };
+            let everything = polo_core::ports::parse_snapshot_bytes(&bytes, &path.display().to_string())?;
+            if *json {
+                println!("{}", serde_json::to_string_pretty(&everything)?);
+                return Ok(());
+            }
+            if let Some(out) = binary {
+                let encoded = polo_core::model::binary::encode(&everything);
+                write_atomically(out, &encoded)?;
+                println!("{}: {:.1} MB in the binary layout", out.display(), bytes_mb(encoded.len()));
+                return Ok(());
+            }
+            println!(
+                "{} ({layout}, {:.1} MB): built {}, {} instances, {} indexes, {} accounts",
+                path.display(),
+                bytes_mb(bytes.len()),
+                polo_core::text::rfc3339(everything.generated_at),
+                crate::progress::thousands(everything.instances.len()),
+                crate::progress::thousands(everything.indexes.len()),
+                everything.accounts.len(),
+            );
             Ok(())
         }
         Command::Sync { resource, accounts, out, data, concurrency } => {

@@ -31,7 +31,9 @@ pub enum Data {
     /// Browser sessions: every function with a signed-in route reads and writes it.
     #[serde(rename = "session-table")]
     SessionTable,
-    #[serde(rename = "snapshot.json")]
+    /// The snapshot in both layouts: `snapshot.bin`, which route functions read, and
+    /// `snapshot.json`, for people and scripts (and their fallback).
+    #[serde(rename = "snapshot.*")]
     Snapshot,
     #[serde(rename = "costs.json")]
     Costs,

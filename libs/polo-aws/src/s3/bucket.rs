@@ -6,7 +6,7 @@ use aws_sdk_s3::operation::get_object::GetObjectError;
 use aws_sdk_s3::primitives::ByteStream;
 
 use polo_core::model::ResourceKind;
-use polo_core::ports::{DataError, SNAPSHOT_KEY, SyncStore, document_key};
+use polo_core::ports::{DataError, SNAPSHOT_BINARY_KEY, SNAPSHOT_KEY, SyncStore, document_key};
 
 /// Sync documents and the snapshot in the data bucket (`DATA_BUCKET_NAME`).
 #[derive(Clone, Debug)]
@@ -66,18 +66,37 @@ impl S3Store {
 const GENERATED_AT_META: &str = "generated-at";
 
 impl S3Store {
-    /// Replaces the snapshot only if the stored one was generated before `generated_at`: a
-    /// late or retried run never rolls the snapshot back. The put is conditional on the
-    /// version just looked at (`If-Match`, or `If-None-Match: *` when there is none), so a
-    /// writer in between is noticed and compared again. Returns whether it was written.
+    /// Replaces the snapshot, in both layouts (the binary one route functions read first,
+    /// then the JSON one, whose write is the event the Cop runs on), only if the stored one was
+    /// generated before `generated_at`: a late or retried run never rolls the snapshot back.
+    /// Returns whether it was written.
     pub async fn write_snapshot_if_newer(
         &self,
+        binary: Vec<u8>,
+        json: Vec<u8>,
+        generated_at: time::OffsetDateTime,
+    ) -> Result<bool, DataError> {
+        if !self.write_if_newer(SNAPSHOT_BINARY_KEY, "application/octet-stream", binary, generated_at).await?
+        {
+            return Ok(false);
+        }
+        self.write_if_newer(SNAPSHOT_KEY, "application/json", json, generated_at).await
+    }
+
+    /// Replaces the object at `key` only if the stored one was generated before
+    /// `generated_at`. The put is conditional on the version just looked at (`If-Match`, or
+    /// `If-None-Match: *` when there is none), so a writer in between is noticed and compared
+    /// again. Returns whether it was written.
+    async fn write_if_newer(
+        &self,
+        key: &str,
+        content_type: &str,
         bytes: Vec<u8>,
         generated_at: time::OffsetDateTime,
     ) -> Result<bool, DataError> {
         let ours = polo_core::text::rfc3339(generated_at);
         for _ in 0..3 {
-            let head = self.client.head_object().bucket(&self.bucket).key(SNAPSHOT_KEY).send().await;
+            let head = self.client.head_object().bucket(&self.bucket).key(key).send().await;
             let (etag, stored_at) = match head {
                 Ok(h) => {
                     let stored = h.metadata().and_then(|m| m.get(GENERATED_AT_META)).and_then(|t| {
@@ -88,7 +107,7 @@ impl S3Store {
                 Err(SdkError::ServiceError(e)) if e.raw().status().as_u16() == 404 => (None, None),
                 Err(e) => {
                     return Err(DataError::Store(format!(
-                        "s3://{}/{SNAPSHOT_KEY}: {}",
+                        "s3://{}/{key}: {}",
                         self.bucket,
                         DisplayErrorContext(&e)
                     )));
@@ -97,15 +116,15 @@ impl S3Store {
             if let Some(stored_at) = stored_at
                 && stored_at >= generated_at
             {
-                tracing::warn!(stored = %polo_core::text::rfc3339(stored_at), ours = %ours, "a newer snapshot is stored; not replacing it");
+                tracing::warn!(key, stored = %polo_core::text::rfc3339(stored_at), ours = %ours, "a newer snapshot is stored; not replacing it");
                 return Ok(false);
             }
             let mut put = self
                 .client
                 .put_object()
                 .bucket(&self.bucket)
-                .key(SNAPSHOT_KEY)
-                .content_type("application/json")
+                .key(key)
+                .content_type(content_type)
                 .metadata(GENERATED_AT_META, &ours)
                 .body(ByteStream::from(bytes.clone()));
             put = match etag {
@@ -119,17 +138,14 @@ impl S3Store {
                 }
                 Err(e) => {
                     return Err(DataError::Store(format!(
-                        "s3://{}/{SNAPSHOT_KEY}: {}",
+                        "s3://{}/{key}: {}",
                         self.bucket,
                         DisplayErrorContext(&e)
                     )));
                 }
             }
         }
-        Err(DataError::Store(format!(
-            "s3://{}/{SNAPSHOT_KEY}: kept changing while being written",
-            self.bucket
-        )))
+        Err(DataError::Store(format!("s3://{}/{key}: kept changing while being written", self.bucket)))
     }
 }
 

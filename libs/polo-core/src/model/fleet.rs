@@ -15,12 +15,12 @@ type IndexOrders = HashMap<(crate::listing::IndexColumn, crate::listing::Directi
 #[derive(Debug)]
 pub struct Fleet {
     everything: Everything,
-    instance_by_id: HashMap<String, usize>,
-    /// The positions of the indexes with each id: one per account and region that holds it.
-    index_by_id: HashMap<String, Vec<usize>>,
-    /// The instances each index (by position) serves: those whose index tag resolves to it
-    /// ([`resolve`]).
-    instances_by_index: HashMap<usize, Vec<usize>>,
+    /// Where the instances each index (by position) serves start in `served`: index `p`'s
+    /// are `served[served_from[p]..served_from[p + 1]]`, in position order.
+    served_from: Vec<u32>,
+    /// The positions of the instances whose index tag resolves to an index ([`resolve`]),
+    /// grouped by that index.
+    served: Vec<u32>,
     /// The instances' filter fields as columns, and their free-text haystacks, each built on
     /// first use (most cold starts answer a page without them).
     instance_columns: Columns,
@@ -65,27 +65,42 @@ impl Fleet {
         if !everything.indexes.is_sorted_by(|a, b| index_order(a, b).is_le()) {
             everything.indexes.sort_by(index_order);
         }
-        let mut index_by_id: HashMap<String, Vec<usize>> = HashMap::with_capacity(everything.indexes.len());
+        // Ids and positions are looked up by binary search over the sorted rows; only the
+        // index tags are resolved here, through a map that borrows the ids (no copies).
+        let mut ranges: HashMap<&str, (usize, usize)> = HashMap::with_capacity(everything.indexes.len());
         for (pos, index) in everything.indexes.iter().enumerate() {
-            index_by_id.entry(index.index_id.clone()).or_default().push(pos);
+            ranges.entry(index.index_id.as_str()).or_insert((pos, pos)).1 = pos + 1;
         }
-        let mut instance_by_id = HashMap::with_capacity(everything.instances.len());
-        let mut instances_by_index: HashMap<usize, Vec<usize>> = HashMap::new();
-        for (pos, instance) in everything.instances.iter().enumerate() {
-            instance_by_id.insert(instance.id.clone(), pos);
-            let served = instance.index.as_ref().and_then(|id| index_by_id.get(id)).and_then(|positions| {
-                let candidates: Vec<&Index> = positions.iter().map(|&p| &everything.indexes[p]).collect();
-                resolve_position(&candidates, &instance.account, &instance.region).map(|p| positions[p])
+        let mut served_by: Vec<u32> = Vec::with_capacity(everything.instances.len());
+        let mut counts = vec![0u32; everything.indexes.len() + 1];
+        for instance in &everything.instances {
+            let served = instance.index.as_deref().and_then(|id| ranges.get(id)).and_then(|&(from, to)| {
+                resolve_position(&everything.indexes[from..to], &instance.account, &instance.region)
+                    .map(|p| from + p)
             });
-            if let Some(index_pos) = served {
-                instances_by_index.entry(index_pos).or_default().push(pos);
+            let at = served.map_or(u32::MAX, to_u32);
+            if let Some(p) = served {
+                counts[p + 1] += 1;
+            }
+            served_by.push(at);
+        }
+        drop(ranges);
+        for p in 1..counts.len() {
+            counts[p] += counts[p - 1];
+        }
+        let mut next = counts.clone();
+        let mut served = vec![0u32; served_by.iter().filter(|&&p| p != u32::MAX).count()];
+        for (pos, &index) in served_by.iter().enumerate() {
+            if index != u32::MAX {
+                let slot = &mut next[index as usize];
+                served[*slot as usize] = to_u32(pos);
+                *slot += 1;
             }
         }
         Fleet {
             everything,
-            instance_by_id,
-            index_by_id,
-            instances_by_index,
+            served_from: counts,
+            served,
             instance_columns: Columns::default(),
             index_columns: Columns::default(),
             instance_orders: std::sync::Mutex::default(),
@@ -171,7 +186,8 @@ impl Fleet {
 
     /// One instance by its EC2 id.
     pub fn instance(&self, id: &str) -> Option<&Instance> {
-        self.instance_by_id.get(id).map(|&pos| &self.everything.instances[pos])
+        let instances = &self.everything.instances;
+        instances.binary_search_by(|i| i.id.as_str().cmp(id)).ok().map(|pos| &instances[pos])
     }
 
     /// The first index (by account, then region) with the id `index_id`: what costs, which
@@ -182,7 +198,23 @@ impl Fleet {
 
     /// Every index with the id `index_id`, one per account and region that holds it.
     pub fn indexes_with_id(&self, index_id: &str) -> impl Iterator<Item = &Index> {
-        self.index_by_id.get(index_id).into_iter().flatten().map(|&pos| &self.everything.indexes[pos])
+        self.everything.indexes[self.positions_of_id(index_id)].iter()
+    }
+
+    /// The positions of the indexes with the id `index_id` (indexes are in id order).
+    fn positions_of_id(&self, index_id: &str) -> std::ops::Range<usize> {
+        let indexes = &self.everything.indexes;
+        let from = indexes.partition_point(|x| x.index_id.as_str() < index_id);
+        let to = from + indexes[from..].partition_point(|x| x.index_id == index_id);
+        from..to
+    }
+
+    /// The positions of the instances that serve the index at `pos`.
+    fn served_at(&self, pos: usize) -> &[u32] {
+        match (self.served_from.get(pos), self.served_from.get(pos + 1)) {
+            (Some(&from), Some(&to)) => &self.served[from as usize..to as usize],
+            _ => &[],
+        }
     }
 
     /// The index `index_id` of `account` and `region`.
@@ -199,16 +231,15 @@ impl Fleet {
 
     /// The instances that serve `index` (their tag resolves to it).
     pub fn instances_of(&self, index: &Index) -> impl Iterator<Item = &Instance> {
-        self.instances_by_index
-            .get(&self.position_of(index).unwrap_or(usize::MAX))
-            .into_iter()
-            .flatten()
-            .map(|&pos| &self.everything.instances[pos])
+        self.position_of(index)
+            .map_or(&[][..], |pos| self.served_at(pos))
+            .iter()
+            .map(|&pos| &self.everything.instances[pos as usize])
     }
 
     /// How many instances serve the index at `pos`.
     pub fn instance_count_at(&self, pos: usize) -> usize {
-        self.instances_by_index.get(&pos).map_or(0, Vec::len)
+        self.served_at(pos).len()
     }
 
     /// The indexes in `sort` order (a column of the snapshot alone), ties by position; built
@@ -231,16 +262,18 @@ impl Fleet {
 
     /// How many instances serve `index`.
     pub fn instance_count_of(&self, index: &Index) -> usize {
-        self.position_of(index).and_then(|pos| self.instances_by_index.get(&pos)).map_or(0, Vec::len)
+        self.position_of(index).map_or(0, |pos| self.served_at(pos).len())
     }
 
     fn position_of(&self, index: &Index) -> Option<usize> {
-        self.index_by_id
-            .get(&index.index_id)?
-            .iter()
-            .copied()
+        self.positions_of_id(&index.index_id)
             .find(|&pos| self.everything.indexes[pos].is_at(&index.index_id, &index.account, &index.region))
     }
+}
+
+/// A position as the `u32` the lookups keep (a snapshot holds far fewer than 4 billion rows).
+fn to_u32(pos: usize) -> u32 {
+    u32::try_from(pos).unwrap_or(u32::MAX)
 }
 
 /// The order of indexes in a snapshot: by id, then account, then region.

@@ -50,11 +50,16 @@ pub fn resolve<'a>(candidates: &[&'a Index], account: &str, region: &str) -> Opt
 }
 
 /// Where in `candidates` the index [`resolve`] chooses is.
-pub fn resolve_position(candidates: &[&Index], account: &str, region: &str) -> Option<usize> {
+pub fn resolve_position<I: std::borrow::Borrow<Index>>(
+    candidates: &[I],
+    account: &str,
+    region: &str,
+) -> Option<usize> {
+    let of = |x: &I| x.borrow().account == account;
     candidates
         .iter()
-        .position(|x| x.account == account && x.region == region)
-        .or_else(|| candidates.iter().position(|x| x.account == account))
+        .position(|x| of(x) && x.borrow().region == region)
+        .or_else(|| candidates.iter().position(of))
         .or((!candidates.is_empty()).then_some(0))
 }
 

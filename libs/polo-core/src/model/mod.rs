@@ -1,5 +1,6 @@
 //! What Polo knows about the fleet: instances, indexes, cost rows and the snapshot of all.
 
+pub mod binary;
 mod cost;
 mod cost_store;
 mod finding;

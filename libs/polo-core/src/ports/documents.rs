@@ -14,6 +14,10 @@ pub fn document_key(account: &str, region: &str, resource: ResourceKind) -> Stri
 /// The key of the combined snapshot.
 pub const SNAPSHOT_KEY: &str = "snapshot.json";
 
+/// The key of the same snapshot in the binary layout route functions read
+/// ([`crate::model::binary`]); the sync writes it before [`SNAPSHOT_KEY`].
+pub const SNAPSHOT_BINARY_KEY: &str = "snapshot.bin";
+
 /// How often a warm container asks S3 whether the snapshot (or the cost store) changed.
 pub const SNAPSHOT_REVALIDATE: std::time::Duration = std::time::Duration::from_secs(10);
 

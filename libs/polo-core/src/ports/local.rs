@@ -161,10 +161,15 @@ pub fn read_cost_store(path: &Path) -> Result<crate::model::CostStore, DataError
     read_document(path)
 }
 
-/// Parses a snapshot document; errors name the field path that is wrong.
-pub fn parse_snapshot_bytes(json: &[u8], source_name: &str) -> Result<Everything, DataError> {
-    crate::json::decode(json)
-        .map_err(|problem| DataError::Unreadable { source_name: source_name.to_owned(), problem })
+/// Parses a snapshot in either layout: the binary one ([`crate::model::binary`], known by
+/// its first bytes) or JSON, whose errors name the field path that is wrong.
+pub fn parse_snapshot_bytes(bytes: &[u8], source_name: &str) -> Result<Everything, DataError> {
+    let parsed = if crate::model::binary::is_binary(bytes) {
+        crate::model::binary::decode(bytes)
+    } else {
+        crate::json::decode(bytes)
+    };
+    parsed.map_err(|problem| DataError::Unreadable { source_name: source_name.to_owned(), problem })
 }
 
 /// Parses a snapshot from text; errors name `source_name` and the JSON path.
@@ -304,6 +309,39 @@ mod tests {
         assert!(broken.starts_with("cannot read"), "{broken}");
         let _ = std::fs::remove_dir_all(&dir);
     }
+
+    #[tokio::test]
+    async fn a_truncated_or_corrupt_binary_snapshot_keeps_the_last_good_one_served() {
+        use crate::model::binary;
+        let dir = std::env::temp_dir().join(format!("polo-local-bin-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("snapshot.bin");
+        // As a fleet holds it (rows in id order).
+        let loaded = |seed| {
+            Fleet::new(generate(seed, Scale::Small, datetime!(2026-11-24 12:00 UTC))).everything().clone()
+        };
+        let first = loaded(1);
+        let good = binary::encode(&first);
+        std::fs::write(&path, &good).unwrap();
+        let service = LocalDataService::from_file(&path).unwrap();
+        assert_eq!(service.fleet().await.unwrap().everything(), &first);
+        let mut corrupt = good.clone();
+        let middle = corrupt.len() / 2;
+        corrupt[middle] ^= 1;
+        for (broken, why) in [(good[..good.len() - 1].to_vec(), "truncated"), (corrupt, "checksum")] {
+            std::thread::sleep(std::time::Duration::from_millis(20));
+            std::fs::write(&path, broken).unwrap();
+            assert_eq!(service.fleet().await.unwrap().everything(), &first, "a {why} file is not served");
+            let problem = service.problem().unwrap();
+            assert!(problem.contains(why) && problem.contains("snapshot.bin"), "{problem}");
+        }
+        std::thread::sleep(std::time::Duration::from_millis(20));
+        let second = loaded(2);
+        std::fs::write(&path, binary::encode(&second)).unwrap();
+        assert_eq!(service.fleet().await.unwrap().everything(), &second);
+        assert_eq!(service.problem(), None);
+        let _ = std::fs::remove_dir_all(&dir);
+    }
 }
 
 #[cfg(test)]
@@ -314,6 +352,13 @@ mod fuzz {
     use crate::model::{CostStore, Fleet};
 
     const SAMPLE: &[u8] = include_bytes!("../../../../data/sample_data.json");
+
+    fn binary_sample() -> Vec<u8> {
+        static BINARY: std::sync::OnceLock<Vec<u8>> = std::sync::OnceLock::new();
+        BINARY
+            .get_or_init(|| crate::model::binary::encode(&parse_snapshot_bytes(SAMPLE, "sample").unwrap()))
+            .clone()
+    }
     const COSTS: &[u8] = include_bytes!("../../../../data/sample_data.costs.json");
 
     proptest! {
@@ -325,6 +370,16 @@ mod fuzz {
                 // What reads must also index: the fleet's lookups are built on load.
                 Ok(everything) => drop(Fleet::new(everything)),
                 Err(e) => prop_assert!(e.to_string().contains("local_data.json")),
+            }
+        }
+
+        /// The same, of the sample in the binary layout (its checksum catches most edits;
+        /// `model::binary`'s own test rewrites the checksum to reach the decoder).
+        #[test]
+        fn fuzz_binary_snapshot_edited(bytes in polo_fuzz::mutated(binary_sample())) {
+            match parse_snapshot_bytes(&bytes, "snapshot.bin") {
+                Ok(everything) => drop(Fleet::new(everything)),
+                Err(e) => prop_assert!(e.to_string().contains("snapshot.bin")),
             }
         }
 

@@ -28,7 +28,9 @@ pub use costs::{
     LocalDocumentReader, METRICS_KEY, MetricsReader, StoredDocument, USAGE_KEY, UsageReader, document_if_any,
     usage_if_any,
 };
-pub use documents::{Remembering, SNAPSHOT_KEY, SNAPSHOT_REVALIDATE, SyncStore, document_key};
+pub use documents::{
+    Remembering, SNAPSHOT_BINARY_KEY, SNAPSHOT_KEY, SNAPSHOT_REVALIDATE, SyncStore, document_key,
+};
 pub use documents_local::LocalStore;
 pub use exports::ExportStore;
 pub use findings::{FindingStore, LocalFindings, MemoryFindings, Which, open_first};

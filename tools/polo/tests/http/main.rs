@@ -14,6 +14,7 @@ mod escaping;
 mod faults;
 mod fuzz;
 mod hostile;
+mod layouts;
 mod pages;
 mod reports;
 mod sign_in;

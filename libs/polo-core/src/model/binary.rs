@@ -1,0 +1,551 @@
+//! The snapshot as route functions read it: a binary, versioned layout the sync writes beside
+//! the JSON one (`snapshot.bin`). JSON stays the format for people and scripts
+//! (`polo snapshot --json`); this one is made for a cold start, which decodes it without
+//! parsing text: every string of the snapshot once, in one table, and instances and indexes as
+//! columns of fixed-width fields that point into it.
+//!
+//! ```text
+//! header (32 bytes): "POLOSNAP" · version u32 · flags u32 (0) · body length u64 · CRC-32 of the body u32 · 0 u32
+//! body:  rest     u64 length · JSON of what is small (generated_at, accounts, cost facts, …)
+//!        strings  u32 count · u32 end offsets[count] · u64 length · UTF-8 bytes
+//!        instances u32 rows · one column per field (below)
+//!        indexes   u32 rows · one column per field
+//! ```
+//!
+//! All integers are little-endian. A string field is a `u32` into the table, `u32::MAX` for
+//! none; a time is `i64` seconds, `u32` nanoseconds and `i32` offset seconds (an optional
+//! one is preceded by a presence column of bytes). A snapshot of another version, a truncated
+//! file or one whose checksum fails is refused with an error naming the problem, never misread.
+
+use std::collections::{BTreeMap, HashMap};
+
+use serde::{Deserialize, Serialize};
+use time::{OffsetDateTime, UtcOffset};
+
+use super::{
+    AccountSync, Change, CostFacts, Everything, Finding, Index, IndexStatus, Instance, InstanceState,
+    Lifecycle,
+};
+
+/// What every binary snapshot starts with.
+pub const MAGIC: &[u8; 8] = b"POLOSNAP";
+
+/// The layout version this build writes and reads.
+pub const VERSION: u32 = 1;
+
+const HEADER_LEN: usize = 32;
+const NONE: u32 = u32::MAX;
+
+/// Whether `bytes` claim to be a binary snapshot (of any version).
+pub fn is_binary(bytes: &[u8]) -> bool {
+    bytes.starts_with(MAGIC)
+}
+
+/// The small parts, kept as JSON inside the binary layout.
+#[derive(Serialize, Deserialize)]
+struct Rest {
+    #[serde(with = "time::serde::rfc3339")]
+    generated_at: OffsetDateTime,
+    price_table_version: String,
+    accounts: Vec<AccountSync>,
+    cost_facts: CostFacts,
+    history: Vec<Change>,
+    findings: Vec<Finding>,
+}
+
+/// The snapshot in the binary layout.
+///
+/// # Panics
+/// Never on a snapshot that fits the layout: more than 4 billion strings or rows would.
+pub fn encode(everything: &Everything) -> Vec<u8> {
+    let rest = Rest {
+        generated_at: everything.generated_at,
+        price_table_version: everything.price_table_version.clone(),
+        accounts: everything.accounts.clone(),
+        cost_facts: everything.cost_facts.clone(),
+        history: everything.history.clone(),
+        findings: everything.findings.clone(),
+    };
+    // Serializing plain data to memory cannot fail.
+    let rest = serde_json::to_vec(&rest).unwrap_or_default();
+    let mut strings = Strings::default();
+    let mut instances = Vec::new();
+    encode_instances(&everything.instances, &mut strings, &mut instances);
+    let mut indexes = Vec::new();
+    encode_indexes(&everything.indexes, &mut strings, &mut indexes);
+
+    let mut body =
+        Vec::with_capacity(rest.len() + strings.bytes.len() + instances.len() + indexes.len() + 64);
+    put_u64(&mut body, rest.len() as u64);
+    body.extend_from_slice(&rest);
+    put_u32(&mut body, len32(strings.ends.len()));
+    for end in &strings.ends {
+        put_u32(&mut body, *end);
+    }
+    put_u64(&mut body, strings.bytes.len() as u64);
+    body.extend_from_slice(&strings.bytes);
+    body.extend_from_slice(&instances);
+    body.extend_from_slice(&indexes);
+
+    let mut out = Vec::with_capacity(HEADER_LEN + body.len());
+    out.extend_from_slice(MAGIC);
+    put_u32(&mut out, VERSION);
+    put_u32(&mut out, 0);
+    put_u64(&mut out, body.len() as u64);
+    put_u32(&mut out, crc32fast::hash(&body));
+    put_u32(&mut out, 0);
+    out.extend_from_slice(&body);
+    out
+}
+
+/// The snapshot in `bytes`, or what is wrong with them (one line).
+pub fn decode(bytes: &[u8]) -> Result<Everything, String> {
+    let body = checked_body(bytes)?;
+    let mut r = Reader { buf: body, pos: 0 };
+    let rest_len = r.len64("the small parts")?;
+    let rest: Rest = crate::json::decode(r.take(rest_len, "the small parts")?)
+        .map_err(|e| format!("the small parts: {e}"))?;
+    let strings = StringTable::read(&mut r)?;
+    let instances = decode_instances(&mut r, &strings)?;
+    let indexes = decode_indexes(&mut r, &strings)?;
+    if r.pos != body.len() {
+        return Err(format!("{} bytes left over after the indexes", body.len() - r.pos));
+    }
+    Ok(Everything {
+        generated_at: rest.generated_at,
+        price_table_version: rest.price_table_version,
+        accounts: rest.accounts,
+        instances,
+        indexes,
+        cost_facts: rest.cost_facts,
+        history: rest.history,
+        findings: rest.findings,
+    })
+}
+
+/// The body of a binary snapshot whose header, length and checksum are right.
+fn checked_body(bytes: &[u8]) -> Result<&[u8], String> {
+    if !is_binary(bytes) {
+        return Err("not a Polo binary snapshot (it does not start with POLOSNAP)".into());
+    }
+    let Some(header) = bytes.get(..HEADER_LEN) else {
+        return Err(format!("truncated: {} bytes, shorter than the {HEADER_LEN}-byte header", bytes.len()));
+    };
+    let mut h = Reader { buf: header, pos: MAGIC.len() };
+    let version = h.u32("the version")?;
+    if version != VERSION {
+        let advice = if version > VERSION {
+            "written by a newer Polo; update this one"
+        } else {
+            "written by an older Polo"
+        };
+        return Err(format!(
+            "layout version {version}, and this build reads version {VERSION} only ({advice})"
+        ));
+    }
+    let flags = h.u32("the flags")?;
+    if flags != 0 {
+        return Err(format!("unknown flags {flags:#x}"));
+    }
+    let body_len = h.len64("the body length")?;
+    let checksum = h.u32("the checksum")?;
+    let body = &bytes[HEADER_LEN..];
+    if body.len() != body_len {
+        return Err(format!(
+            "truncated or padded: the header says {} bytes follow, and {} do",
+            body_len,
+            body.len()
+        ));
+    }
+    if crc32fast::hash(body) != checksum {
+        return Err("corrupt: the checksum of its body does not match".into());
+    }
+    Ok(body)
+}
+
+#[derive(Default)]
+struct Strings<'a> {
+    ids: HashMap<&'a str, u32>,
+    ends: Vec<u32>,
+    bytes: Vec<u8>,
+}
+
+impl<'a> Strings<'a> {
+    fn id(&mut self, s: &'a str) -> u32 {
+        if let Some(&id) = self.ids.get(s) {
+            return id;
+        }
+        let id = len32(self.ends.len());
+        self.bytes.extend_from_slice(s.as_bytes());
+        self.ends.push(len32(self.bytes.len()));
+        self.ids.insert(s, id);
+        id
+    }
+
+    fn opt(&mut self, s: Option<&'a str>) -> u32 {
+        s.map_or(NONE, |s| self.id(s))
+    }
+}
+
+fn len32(n: usize) -> u32 {
+    u32::try_from(n).unwrap_or(u32::MAX)
+}
+
+fn put_u32(out: &mut Vec<u8>, v: u32) {
+    out.extend_from_slice(&v.to_le_bytes());
+}
+
+fn put_u64(out: &mut Vec<u8>, v: u64) {
+    out.extend_from_slice(&v.to_le_bytes());
+}
+
+/// Appends one column: `f` of every row.
+fn column<'r, T, const N: usize>(out: &mut Vec<u8>, rows: &'r [T], mut f: impl FnMut(&'r T) -> [u8; N]) {
+    out.reserve(rows.len() * N);
+    for row in rows {
+        out.extend_from_slice(&f(row));
+    }
+}
+
+/// Appends a time column (seconds, nanoseconds, offset).
+fn time_column<T>(out: &mut Vec<u8>, rows: &[T], f: impl Fn(&T) -> Option<OffsetDateTime>) {
+    column(out, rows, |r| [u8::from(f(r).is_some())]);
+    column(out, rows, |r| f(r).map_or(0, OffsetDateTime::unix_timestamp).to_le_bytes());
+    column(out, rows, |r| f(r).map_or(0, OffsetDateTime::nanosecond).to_le_bytes());
+    column(out, rows, |r| f(r).map_or(0, |t| t.offset().whole_seconds()).to_le_bytes());
+}
+
+fn encode_instances<'a>(rows: &'a [Instance], s: &mut Strings<'a>, out: &mut Vec<u8>) {
+    put_u32(out, len32(rows.len()));
+    let strs: [fn(&Instance) -> Option<&str>; 11] = [
+        |i| Some(&i.id),
+        |i| Some(&i.account),
+        |i| Some(&i.account_id),
+        |i| Some(&i.region),
+        |i| Some(&i.az),
+        |i| i.name.as_deref(),
+        |i| Some(&i.instance_type),
+        |i| i.private_ip.as_deref(),
+        |i| i.owner.as_deref(),
+        |i| i.index.as_deref(),
+        |i| i.customer.as_deref(),
+    ];
+    for f in strs {
+        column(out, rows, |i| s.opt(f(i)).to_le_bytes());
+    }
+    column(out, rows, |i| [state_byte(i.state)]);
+    column(out, rows, |i| [lifecycle_byte(i.lifecycle)]);
+    time_column(out, rows, |i| Some(i.launch_time));
+    time_column(out, rows, |i| i.state_since);
+    // Tags: where each row's pairs end, then every key, then every value.
+    let mut end = 0u32;
+    column(out, rows, |i| {
+        end = end.saturating_add(len32(i.tags.len()));
+        end.to_le_bytes()
+    });
+    let pairs: Vec<(&String, &String)> = rows.iter().flat_map(|i| &i.tags).collect();
+    column(out, &pairs, |&(k, _)| s.id(k).to_le_bytes());
+    column(out, &pairs, |&(_, v)| s.id(v).to_le_bytes());
+}
+
+fn encode_indexes<'a>(rows: &'a [Index], s: &mut Strings<'a>, out: &mut Vec<u8>) {
+    put_u32(out, len32(rows.len()));
+    let strs: [fn(&Index) -> &str; 8] = [
+        |x| &x.index_id,
+        |x| &x.name,
+        |x| &x.account,
+        |x| &x.region,
+        |x| &x.customer,
+        |x| &x.inference_type,
+        |x| &x.storage_class,
+        |x| &x.marqo_version,
+    ];
+    for f in strs {
+        column(out, rows, |x| s.id(f(x)).to_le_bytes());
+    }
+    column(out, rows, |x| [status_byte(x.status)]);
+    column(out, rows, |x| x.inference_count.to_le_bytes());
+    column(out, rows, |x| x.shards.to_le_bytes());
+    column(out, rows, |x| x.replicas.to_le_bytes());
+    time_column(out, rows, |x| x.status_since);
+    time_column(out, rows, |x| Some(x.created_at));
+}
+
+fn state_byte(state: InstanceState) -> u8 {
+    InstanceState::ALL.iter().position(|&s| s == state).and_then(|p| u8::try_from(p).ok()).unwrap_or(u8::MAX)
+}
+
+fn lifecycle_byte(lifecycle: Lifecycle) -> u8 {
+    match lifecycle {
+        Lifecycle::OnDemand => 0,
+        Lifecycle::Spot => 1,
+    }
+}
+
+fn status_byte(status: IndexStatus) -> u8 {
+    IndexStatus::ALL.iter().position(|&s| s == status).and_then(|p| u8::try_from(p).ok()).unwrap_or(u8::MAX)
+}
+
+/// A cursor over the body; every read names what it was reading when the bytes run out.
+struct Reader<'a> {
+    buf: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Reader<'a> {
+    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], String> {
+        let end = self.pos.checked_add(n).filter(|&e| e <= self.buf.len()).ok_or_else(|| {
+            format!(
+                "{what}: needs {n} bytes at offset {}, and {} are left",
+                self.pos,
+                self.buf.len() - self.pos
+            )
+        })?;
+        let bytes = &self.buf[self.pos..end];
+        self.pos = end;
+        Ok(bytes)
+    }
+
+    fn array<const N: usize>(&mut self, what: &str) -> Result<[u8; N], String> {
+        let bytes = self.take(N, what)?;
+        let mut a = [0; N];
+        a.copy_from_slice(bytes);
+        Ok(a)
+    }
+
+    fn u32(&mut self, what: &str) -> Result<u32, String> {
+        self.array(what).map(u32::from_le_bytes)
+    }
+
+    /// A 64-bit length that must fit this machine and what is left.
+    fn len64(&mut self, what: &str) -> Result<usize, String> {
+        let n = u64::from_le_bytes(self.array(what)?);
+        usize::try_from(n).map_err(|_| format!("{what}: length {n} does not fit"))
+    }
+
+    /// A column of `rows` fields of `N` bytes.
+    fn column<const N: usize>(&mut self, rows: usize, what: &str) -> Result<Column<'a, N>, String> {
+        let len = rows.checked_mul(N).ok_or_else(|| format!("{what}: {rows} rows do not fit"))?;
+        Ok(Column { bytes: self.take(len, what)? })
+    }
+
+    fn times(&mut self, rows: usize, what: &str) -> Result<Times<'a>, String> {
+        Ok(Times {
+            present: self.column(rows, what)?,
+            seconds: self.column(rows, what)?,
+            nanos: self.column(rows, what)?,
+            offsets: self.column(rows, what)?,
+        })
+    }
+}
+
+/// Fixed-width fields, one per row.
+#[derive(Clone, Copy)]
+struct Column<'a, const N: usize> {
+    bytes: &'a [u8],
+}
+
+impl<const N: usize> Column<'_, N> {
+    fn at(&self, row: usize) -> [u8; N] {
+        let mut a = [0; N];
+        a.copy_from_slice(&self.bytes[row * N..row * N + N]);
+        a
+    }
+}
+
+impl Column<'_, 4> {
+    fn u32(&self, row: usize) -> u32 {
+        u32::from_le_bytes(self.at(row))
+    }
+}
+
+struct Times<'a> {
+    present: Column<'a, 1>,
+    seconds: Column<'a, 8>,
+    nanos: Column<'a, 4>,
+    offsets: Column<'a, 4>,
+}
+
+impl Times<'_> {
+    fn at(&self, row: usize, what: &str) -> Result<Option<OffsetDateTime>, String> {
+        match self.present.at(row)[0] {
+            0 => Ok(None),
+            1 => {
+                let bad = |e: time::error::ComponentRange| format!("row {row}: {what}: {e}");
+                let seconds = i64::from_le_bytes(self.seconds.at(row));
+                let offset =
+                    UtcOffset::from_whole_seconds(i32::from_le_bytes(self.offsets.at(row))).map_err(bad)?;
+                let t = OffsetDateTime::from_unix_timestamp(seconds)
+                    .and_then(|t| t.replace_nanosecond(u32::from_le_bytes(self.nanos.at(row))))
+                    .map_err(bad)?;
+                Ok(Some(t.to_offset(offset)))
+            }
+            b => Err(format!("row {row}: {what}: presence byte {b}")),
+        }
+    }
+
+    fn required(&self, row: usize, what: &str) -> Result<OffsetDateTime, String> {
+        self.at(row, what)?.ok_or_else(|| format!("row {row}: {what} is missing"))
+    }
+}
+
+/// The string table: its text checked to be UTF-8 once, and cut into strings once.
+struct StringTable<'a> {
+    strings: Vec<&'a str>,
+}
+
+impl<'a> StringTable<'a> {
+    fn read(r: &mut Reader<'a>) -> Result<Self, String> {
+        let count = r.u32("the string count")? as usize;
+        let ends = r.column::<4>(count, "the string table's offsets")?;
+        let len = r.len64("the string table's length")?;
+        let text = std::str::from_utf8(r.take(len, "the string table")?)
+            .map_err(|e| format!("the string table is not UTF-8: {e}"))?;
+        let mut strings = Vec::with_capacity(count);
+        let mut start = 0;
+        for i in 0..count {
+            let end = ends.u32(i) as usize;
+            strings.push(
+                text.get(start..end).ok_or_else(|| format!("string {i} spans {start}..{end}, not text"))?,
+            );
+            start = end;
+        }
+        Ok(StringTable { strings })
+    }
+
+    fn get(&self, id: u32, what: &str) -> Result<&'a str, String> {
+        self.strings
+            .get(id as usize)
+            .copied()
+            .ok_or_else(|| format!("{what}: string {id} of {}", self.strings.len()))
+    }
+
+    fn owned(&self, id: u32, what: &str) -> Result<String, String> {
+        self.get(id, what).map(str::to_owned)
+    }
+
+    fn opt(&self, id: u32, what: &str) -> Result<Option<String>, String> {
+        if id == NONE { Ok(None) } else { self.owned(id, what).map(Some) }
+    }
+}
+
+fn decode_instances(r: &mut Reader<'_>, s: &StringTable<'_>) -> Result<Vec<Instance>, String> {
+    let n = r.u32("the instance count")? as usize;
+    let names = [
+        "id",
+        "account",
+        "account_id",
+        "region",
+        "az",
+        "name",
+        "type",
+        "private_ip",
+        "owner",
+        "index",
+        "customer",
+    ];
+    let mut cols = Vec::with_capacity(names.len());
+    for name in names {
+        cols.push(r.column::<4>(n, name)?);
+    }
+    let states = r.column::<1>(n, "state")?;
+    let lifecycles = r.column::<1>(n, "lifecycle")?;
+    let launch = r.times(n, "launch_time")?;
+    let since = r.times(n, "state_since")?;
+    let tag_ends = r.column::<4>(n, "tags")?;
+    let pairs = if n == 0 { 0 } else { tag_ends.u32(n - 1) as usize };
+    let keys = r.column::<4>(pairs, "tag keys")?;
+    let values = r.column::<4>(pairs, "tag values")?;
+    let mut rows = Vec::with_capacity(n);
+    let mut tag_start = 0usize;
+    for row in 0..n {
+        let str_at = |c: usize| s.owned(cols[c].u32(row), names[c]);
+        let opt_at = |c: usize| s.opt(cols[c].u32(row), names[c]);
+        let tag_end = tag_ends.u32(row) as usize;
+        if tag_end < tag_start || tag_end > pairs {
+            return Err(format!("instance {row}: tags end at {tag_end}, outside {tag_start}..={pairs}"));
+        }
+        let mut pairs = Vec::with_capacity(tag_end - tag_start);
+        for p in tag_start..tag_end {
+            pairs.push((s.owned(keys.u32(p), "tag key")?, s.owned(values.u32(p), "tag value")?));
+        }
+        // Written in key order, so this builds the map without sorting.
+        let tags = BTreeMap::from_iter(pairs);
+        tag_start = tag_end;
+        rows.push(Instance {
+            id: str_at(0)?,
+            account: str_at(1)?,
+            account_id: str_at(2)?,
+            region: str_at(3)?,
+            az: str_at(4)?,
+            name: opt_at(5)?,
+            instance_type: str_at(6)?,
+            state: *InstanceState::ALL
+                .get(usize::from(states.at(row)[0]))
+                .ok_or_else(|| format!("instance {row}: state byte {}", states.at(row)[0]))?,
+            lifecycle: match lifecycles.at(row)[0] {
+                0 => Lifecycle::OnDemand,
+                1 => Lifecycle::Spot,
+                b => return Err(format!("instance {row}: lifecycle byte {b}")),
+            },
+            launch_time: launch.required(row, "launch_time")?,
+            state_since: since.at(row, "state_since")?,
+            private_ip: opt_at(7)?,
+            owner: opt_at(8)?,
+            index: opt_at(9)?,
+            customer: opt_at(10)?,
+            tags,
+        });
+    }
+    Ok(rows)
+}
+
+fn decode_indexes(r: &mut Reader<'_>, s: &StringTable<'_>) -> Result<Vec<Index>, String> {
+    let n = r.u32("the index count")? as usize;
+    let names = [
+        "index_id",
+        "name",
+        "account",
+        "region",
+        "customer",
+        "inference_type",
+        "storage_class",
+        "marqo_version",
+    ];
+    let mut cols = Vec::with_capacity(names.len());
+    for name in names {
+        cols.push(r.column::<4>(n, name)?);
+    }
+    let statuses = r.column::<1>(n, "status")?;
+    let inference_counts = r.column::<4>(n, "inference_count")?;
+    let shards = r.column::<4>(n, "shards")?;
+    let replicas = r.column::<4>(n, "replicas")?;
+    let since = r.times(n, "status_since")?;
+    let created = r.times(n, "created_at")?;
+    let mut rows = Vec::with_capacity(n);
+    for row in 0..n {
+        let str_at = |c: usize| s.owned(cols[c].u32(row), names[c]);
+        rows.push(Index {
+            index_id: str_at(0)?,
+            name: str_at(1)?,
+            account: str_at(2)?,
+            region: str_at(3)?,
+            customer: str_at(4)?,
+            status: *IndexStatus::ALL
+                .get(usize::from(statuses.at(row)[0]))
+                .ok_or_else(|| format!("index {row}: status byte {}", statuses.at(row)[0]))?,
+            status_since: since.at(row, "status_since")?,
+            inference_type: str_at(5)?,
+            inference_count: inference_counts.u32(row),
+            storage_class: str_at(6)?,
+            shards: shards.u32(row),
+            replicas: replicas.u32(row),
+            marqo_version: str_at(7)?,
+            created_at: created.required(row, "created_at")?,
+        });
+    }
+    Ok(rows)
+}
+
+#[cfg(test)]
+mod tests;

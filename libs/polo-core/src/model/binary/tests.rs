@@ -1,0 +1,96 @@
+use proptest::prelude::*;
+use time::macros::datetime;
+
+use super::{HEADER_LEN, MAGIC, VERSION, decode, encode, is_binary};
+use crate::model::Everything;
+use crate::sample::{Scale, generate};
+
+fn small() -> Everything {
+    generate(7, Scale::Small, datetime!(2026-11-24 12:00 UTC))
+}
+
+#[test]
+fn the_large_sample_reads_back_equal() {
+    let everything = generate(42, Scale::Large, datetime!(2026-11-24 12:00 UTC));
+    assert!(!everything.history.is_empty());
+    let bytes = encode(&everything);
+    assert!(is_binary(&bytes));
+    assert_eq!(decode(&bytes).unwrap(), everything);
+    // As production writes it (history lives in the resource table): under half of JSON's size.
+    let production = Everything { history: Vec::new(), ..everything };
+    let (bytes, json) = (encode(&production), serde_json::to_vec(&production).unwrap());
+    assert!(bytes.len() * 2 < json.len(), "{} bytes against JSON's {}", bytes.len(), json.len());
+}
+
+#[test]
+fn what_json_cannot_tell_apart_reads_back_too() {
+    let mut everything = small();
+    // Offsets, nanoseconds, missing optional fields, empty strings and no tags at all.
+    let first = &mut everything.instances[0];
+    first.launch_time = datetime!(2025-03-04 05:06:07.123456789 +05:30);
+    first.state_since = None;
+    first.name = None;
+    first.private_ip = None;
+    first.owner = Some(String::new());
+    first.tags.clear();
+    everything.instances[1].tags.insert("ünïcode ✓".into(), String::new());
+    everything.indexes[0].status_since = Some(datetime!(1970-01-01 00:00 UTC));
+    everything.indexes[0].name = "名前".into();
+    assert_eq!(decode(&encode(&everything)).unwrap(), everything);
+    let empty = Everything { instances: vec![], indexes: vec![], ..small() };
+    assert_eq!(decode(&encode(&empty)).unwrap(), empty);
+}
+
+#[test]
+fn a_newer_version_is_refused_by_name() {
+    let mut bytes = encode(&small());
+    bytes[8..12].copy_from_slice(&(VERSION + 1).to_le_bytes());
+    let error = decode(&bytes).unwrap_err();
+    assert!(error.contains(&format!("version {}", VERSION + 1)) && error.contains("newer"), "{error}");
+}
+
+#[test]
+fn every_truncation_is_refused() {
+    let bytes = encode(&small());
+    let cuts = (0..HEADER_LEN + 8).chain((HEADER_LEN..bytes.len()).step_by(997)).chain([bytes.len() - 1]);
+    for cut in cuts {
+        let error = decode(&bytes[..cut]).unwrap_err();
+        assert!(error.contains("truncated") || error.contains("not a Polo"), "cut at {cut}: {error}");
+    }
+}
+
+#[test]
+fn a_flipped_byte_fails_the_checksum() {
+    let mut bytes = encode(&small());
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x20;
+    assert!(decode(&bytes).unwrap_err().contains("checksum"));
+}
+
+#[test]
+fn json_is_not_binary() {
+    let json = serde_json::to_vec(&small()).unwrap();
+    assert!(!is_binary(&json));
+    assert!(decode(&json).unwrap_err().contains("not a Polo binary snapshot"));
+    assert!(MAGIC.iter().all(u8::is_ascii_uppercase));
+}
+
+proptest! {
+    #![proptest_config(ProptestConfig::with_cases(64))]
+
+    /// A body damaged in ways the checksum cannot catch (rewritten with a fresh one) is refused
+    /// or read, never a panic or a read past the end.
+    #[test]
+    fn a_damaged_body_with_a_valid_checksum_never_panics(
+        flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..8)
+    ) {
+        let mut bytes = encode(&Everything { instances: small().instances.into_iter().take(20).collect(), ..small() });
+        for (at, value) in flips {
+            let i = HEADER_LEN + at.index(bytes.len() - HEADER_LEN);
+            bytes[i] = value;
+        }
+        let crc = crc32fast::hash(&bytes[HEADER_LEN..]);
+        bytes[24..28].copy_from_slice(&crc.to_le_bytes());
+        let _ = decode(&bytes);
+    }
+}
