@@ -115,8 +115,13 @@ async fn the_binary_snapshot_is_read_first_and_a_broken_one_keeps_the_last_good_
     assert!(Arc::ptr_eq(&upgraded.fleet().await.unwrap(), &loaded), "the loaded snapshot keeps serving");
     let problem = upgraded.problem().unwrap();
     assert!(problem.contains("truncated") && problem.contains("2026-11-25T12:00:00Z"), "{problem}");
-    // A container that holds nothing yet serves the JSON layout instead.
-    assert_eq!(reader().fleet().await.unwrap().everything(), &second);
+    // A container that holds nothing yet serves the JSON layout instead, and keeps taking
+    // new JSON snapshots while the binary one stays unreadable.
+    let fresh = reader();
+    assert_eq!(fresh.fleet().await.unwrap().everything(), &second);
+    store.write_snapshot(serde_json::to_vec(&first).unwrap()).await.unwrap();
+    assert_eq!(fresh.fleet().await.unwrap().everything(), &first, "the fallback is still read");
+    store.write_snapshot(serde_json::to_vec(&second).unwrap()).await.unwrap();
     // One of a newer layout version is refused by name, never misread.
     let mut newer = binary::encode(&first);
     newer[8..12].copy_from_slice(&(binary::VERSION + 1).to_le_bytes());

@@ -134,6 +134,8 @@ impl S3SnapshotReader {
 
     /// Records a failure: keeps serving the good snapshot if there is one.
     fn failed(&self, cached: &mut Cached, error: DataError) -> Result<Arc<Fleet>, DataError> {
+        // Something is stored (it could not be read): no longer "not written yet".
+        cached.missing = false;
         cached.failures = cached.failures.saturating_add(1);
         cached.checked = Some(Instant::now());
         match &cached.good {
@@ -235,11 +237,12 @@ impl FleetReader for S3SnapshotReader {
                 }
                 Ok(None) => {}
                 Err(e) => {
-                    // With a good snapshot held, a failing key keeps it served (and backs off)
-                    // rather than downloading the fallback whole.
-                    let holding = cached.good.is_some();
+                    // A failing key keeps the snapshot it gave served (and backs off) rather than
+                    // downloading the fallback whole; one held from the fallback is asked after
+                    // by its ETag (a 304 when unchanged), so it keeps refreshing.
+                    let held_from_here = cached.good.as_ref().is_some_and(|g| g.key == *key);
                     first_error.get_or_insert(e);
-                    if holding {
+                    if held_from_here {
                         break;
                     }
                 }

@@ -378,7 +378,9 @@ impl Times<'_> {
                 let t = OffsetDateTime::from_unix_timestamp(seconds)
                     .and_then(|t| t.replace_nanosecond(u32::from_le_bytes(self.nanos.at(row))))
                     .map_err(bad)?;
-                Ok(Some(t.to_offset(offset)))
+                t.checked_to_offset(offset)
+                    .map(Some)
+                    .ok_or_else(|| format!("row {row}: {what}: out of range at its offset"))
             }
             b => Err(format!("row {row}: {what}: presence byte {b}")),
         }
@@ -392,7 +394,13 @@ impl Times<'_> {
 /// The string table: its text checked to be UTF-8 once, and cut into strings once.
 struct StringTable<'a> {
     strings: Vec<&'a str>,
+    /// How many more bytes of strings may be copied out: a small file whose rows all point at
+    /// one long string must not ask for gigabytes.
+    budget: std::cell::Cell<usize>,
 }
+
+/// Strings copied out may add up to this many times the body's size (a real snapshot: under 2).
+const EXPANSION: usize = 16;
 
 impl<'a> StringTable<'a> {
     fn read(r: &mut Reader<'a>) -> Result<Self, String> {
@@ -410,7 +418,7 @@ impl<'a> StringTable<'a> {
             );
             start = end;
         }
-        Ok(StringTable { strings })
+        Ok(StringTable { strings, budget: std::cell::Cell::new(r.buf.len().saturating_mul(EXPANSION)) })
     }
 
     fn get(&self, id: u32, what: &str) -> Result<&'a str, String> {
@@ -421,7 +429,12 @@ impl<'a> StringTable<'a> {
     }
 
     fn owned(&self, id: u32, what: &str) -> Result<String, String> {
-        self.get(id, what).map(str::to_owned)
+        let s = self.get(id, what)?;
+        let left = self.budget.get().checked_sub(s.len()).ok_or_else(|| {
+            format!("{what}: its strings would add up to more than {EXPANSION} times the file's size")
+        })?;
+        self.budget.set(left);
+        Ok(s.to_owned())
     }
 
     fn opt(&self, id: u32, what: &str) -> Result<Option<String>, String> {

@@ -94,3 +94,15 @@ proptest! {
         let _ = decode(&bytes);
     }
 }
+
+#[test]
+fn a_small_file_cannot_ask_for_gigabytes_of_strings() {
+    let mut everything = small();
+    let long = "x".repeat(100_000);
+    for i in &mut everything.instances {
+        i.az.clone_from(&long);
+        i.region.clone_from(&long);
+    }
+    let error = decode(&encode(&everything)).unwrap_err();
+    assert!(error.contains("times the file's size"), "{error}");
+}
