@@ -17,6 +17,7 @@
 //! one is preceded by a presence column of bytes). A snapshot of another version, a truncated
 //! file or one whose checksum fails is refused with an error naming the problem, never misread.
 
+use std::borrow::Cow;
 use std::collections::{BTreeMap, HashMap};
 
 use serde::{Deserialize, Serialize};
@@ -34,6 +35,9 @@ pub const MAGIC: &[u8; 8] = b"POLOSNAP";
 pub const VERSION: u32 = 1;
 
 const HEADER_LEN: usize = 32;
+/// Where the body's length and CRC-32 sit in the header.
+const BODY_LEN_AT: usize = 16;
+const CHECKSUM_AT: usize = 24;
 const NONE: u32 = u32::MAX;
 
 /// Whether `bytes` claim to be a binary snapshot (of any version).
@@ -41,16 +45,17 @@ pub fn is_binary(bytes: &[u8]) -> bool {
     bytes.starts_with(MAGIC)
 }
 
-/// The small parts, kept as JSON inside the binary layout.
+/// The small parts, kept as JSON inside the binary layout: borrowed from the snapshot to
+/// write, owned when read.
 #[derive(Serialize, Deserialize)]
-struct Rest {
+struct Rest<'a> {
     #[serde(with = "time::serde::rfc3339")]
     generated_at: OffsetDateTime,
-    price_table_version: String,
-    accounts: Vec<AccountSync>,
-    cost_facts: CostFacts,
-    history: Vec<Change>,
-    findings: Vec<Finding>,
+    price_table_version: Cow<'a, str>,
+    accounts: Cow<'a, [AccountSync]>,
+    cost_facts: Cow<'a, CostFacts>,
+    history: Cow<'a, [Change]>,
+    findings: Cow<'a, [Finding]>,
 }
 
 /// The snapshot in the binary layout.
@@ -60,11 +65,11 @@ struct Rest {
 pub fn encode(everything: &Everything) -> Vec<u8> {
     let rest = Rest {
         generated_at: everything.generated_at,
-        price_table_version: everything.price_table_version.clone(),
-        accounts: everything.accounts.clone(),
-        cost_facts: everything.cost_facts.clone(),
-        history: everything.history.clone(),
-        findings: everything.findings.clone(),
+        price_table_version: Cow::Borrowed(&everything.price_table_version),
+        accounts: Cow::Borrowed(&everything.accounts),
+        cost_facts: Cow::Borrowed(&everything.cost_facts),
+        history: Cow::Borrowed(&everything.history),
+        findings: Cow::Borrowed(&everything.findings),
     };
     // Serializing plain data to memory cannot fail.
     let rest = serde_json::to_vec(&rest).unwrap_or_default();
@@ -74,27 +79,34 @@ pub fn encode(everything: &Everything) -> Vec<u8> {
     let mut indexes = Vec::new();
     encode_indexes(&everything.indexes, &mut strings, &mut indexes);
 
-    let mut body =
-        Vec::with_capacity(rest.len() + strings.bytes.len() + instances.len() + indexes.len() + 64);
-    put_u64(&mut body, rest.len() as u64);
-    body.extend_from_slice(&rest);
-    put_u32(&mut body, len32(strings.ends.len()));
-    for end in &strings.ends {
-        put_u32(&mut body, *end);
-    }
-    put_u64(&mut body, strings.bytes.len() as u64);
-    body.extend_from_slice(&strings.bytes);
-    body.extend_from_slice(&instances);
-    body.extend_from_slice(&indexes);
-
-    let mut out = Vec::with_capacity(HEADER_LEN + body.len());
+    // The header's length and checksum are filled in once the body behind it is written.
+    let mut out = Vec::with_capacity(
+        HEADER_LEN
+            + rest.len()
+            + 4 * strings.ends.len()
+            + strings.bytes.len()
+            + instances.len()
+            + indexes.len()
+            + 24,
+    );
     out.extend_from_slice(MAGIC);
     put_u32(&mut out, VERSION);
     put_u32(&mut out, 0);
-    put_u64(&mut out, body.len() as u64);
-    put_u32(&mut out, crc32fast::hash(&body));
-    put_u32(&mut out, 0);
-    out.extend_from_slice(&body);
+    out.resize(HEADER_LEN, 0);
+    put_u64(&mut out, rest.len() as u64);
+    out.extend_from_slice(&rest);
+    put_u32(&mut out, len32(strings.ends.len()));
+    for end in &strings.ends {
+        put_u32(&mut out, *end);
+    }
+    put_u64(&mut out, strings.bytes.len() as u64);
+    out.extend_from_slice(&strings.bytes);
+    out.extend_from_slice(&instances);
+    out.extend_from_slice(&indexes);
+    let body_len = (out.len() - HEADER_LEN) as u64;
+    out[BODY_LEN_AT..BODY_LEN_AT + 8].copy_from_slice(&body_len.to_le_bytes());
+    let checksum = crc32fast::hash(&out[HEADER_LEN..]);
+    out[CHECKSUM_AT..CHECKSUM_AT + 4].copy_from_slice(&checksum.to_le_bytes());
     out
 }
 
@@ -113,13 +125,13 @@ pub fn decode(bytes: &[u8]) -> Result<Everything, String> {
     }
     Ok(Everything {
         generated_at: rest.generated_at,
-        price_table_version: rest.price_table_version,
-        accounts: rest.accounts,
+        price_table_version: rest.price_table_version.into_owned(),
+        accounts: rest.accounts.into_owned(),
         instances,
         indexes,
-        cost_facts: rest.cost_facts,
-        history: rest.history,
-        findings: rest.findings,
+        cost_facts: rest.cost_facts.into_owned(),
+        history: rest.history.into_owned(),
+        findings: rest.findings.into_owned(),
     })
 }
 
@@ -149,6 +161,10 @@ fn checked_body(bytes: &[u8]) -> Result<&[u8], String> {
     }
     let body_len = h.len64("the body length")?;
     let checksum = h.u32("the checksum")?;
+    let reserved = h.u32("the reserved word")?;
+    if reserved != 0 {
+        return Err(format!("unknown header word {reserved:#x}"));
+    }
     let body = &bytes[HEADER_LEN..];
     if body.len() != body_len {
         return Err(format!(
@@ -215,22 +231,40 @@ fn time_column<T>(out: &mut Vec<u8>, rows: &[T], f: impl Fn(&T) -> Option<Offset
     column(out, rows, |r| f(r).map_or(0, |t| t.offset().whole_seconds()).to_le_bytes());
 }
 
+/// How a string field of an instance, or of an index, is read.
+type InstanceField = fn(&Instance) -> Option<&str>;
+type IndexField = fn(&Index) -> &str;
+
+/// An instance's string fields in layout order: each one's name (for errors) and value.
+const INSTANCE_STRINGS: [(&str, InstanceField); 11] = [
+    ("id", |i| Some(&i.id)),
+    ("account", |i| Some(&i.account)),
+    ("account_id", |i| Some(&i.account_id)),
+    ("region", |i| Some(&i.region)),
+    ("az", |i| Some(&i.az)),
+    ("name", |i| i.name.as_deref()),
+    ("type", |i| Some(&i.instance_type)),
+    ("private_ip", |i| i.private_ip.as_deref()),
+    ("owner", |i| i.owner.as_deref()),
+    ("index", |i| i.index.as_deref()),
+    ("customer", |i| i.customer.as_deref()),
+];
+
+/// An index's string fields in layout order.
+const INDEX_STRINGS: [(&str, IndexField); 8] = [
+    ("index_id", |x| &x.index_id),
+    ("name", |x| &x.name),
+    ("account", |x| &x.account),
+    ("region", |x| &x.region),
+    ("customer", |x| &x.customer),
+    ("inference_type", |x| &x.inference_type),
+    ("storage_class", |x| &x.storage_class),
+    ("marqo_version", |x| &x.marqo_version),
+];
+
 fn encode_instances<'a>(rows: &'a [Instance], s: &mut Strings<'a>, out: &mut Vec<u8>) {
     put_u32(out, len32(rows.len()));
-    let strs: [fn(&Instance) -> Option<&str>; 11] = [
-        |i| Some(&i.id),
-        |i| Some(&i.account),
-        |i| Some(&i.account_id),
-        |i| Some(&i.region),
-        |i| Some(&i.az),
-        |i| i.name.as_deref(),
-        |i| Some(&i.instance_type),
-        |i| i.private_ip.as_deref(),
-        |i| i.owner.as_deref(),
-        |i| i.index.as_deref(),
-        |i| i.customer.as_deref(),
-    ];
-    for f in strs {
+    for (_, f) in INSTANCE_STRINGS {
         column(out, rows, |i| s.opt(f(i)).to_le_bytes());
     }
     column(out, rows, |i| [state_byte(i.state)]);
@@ -250,17 +284,7 @@ fn encode_instances<'a>(rows: &'a [Instance], s: &mut Strings<'a>, out: &mut Vec
 
 fn encode_indexes<'a>(rows: &'a [Index], s: &mut Strings<'a>, out: &mut Vec<u8>) {
     put_u32(out, len32(rows.len()));
-    let strs: [fn(&Index) -> &str; 8] = [
-        |x| &x.index_id,
-        |x| &x.name,
-        |x| &x.account,
-        |x| &x.region,
-        |x| &x.customer,
-        |x| &x.inference_type,
-        |x| &x.storage_class,
-        |x| &x.marqo_version,
-    ];
-    for f in strs {
+    for (_, f) in INDEX_STRINGS {
         column(out, rows, |x| s.id(f(x)).to_le_bytes());
     }
     column(out, rows, |x| [status_byte(x.status)]);
@@ -442,25 +466,32 @@ impl<'a> StringTable<'a> {
     }
 }
 
+/// Columns of string ids, one per named field.
+struct StrColumns<'a, const K: usize> {
+    names: [&'static str; K],
+    cols: Vec<Column<'a, 4>>,
+}
+
+impl<'a, const K: usize> StrColumns<'a, K> {
+    fn read(r: &mut Reader<'a>, rows: usize, names: [&'static str; K]) -> Result<Self, String> {
+        let cols = names.iter().map(|name| r.column(rows, name)).collect::<Result<_, _>>()?;
+        Ok(StrColumns { names, cols })
+    }
+
+    /// Field `c` of `row`, which must be there.
+    fn owned(&self, s: &StringTable<'_>, c: usize, row: usize) -> Result<String, String> {
+        s.owned(self.cols[c].u32(row), self.names[c])
+    }
+
+    /// Field `c` of `row`, or none.
+    fn opt(&self, s: &StringTable<'_>, c: usize, row: usize) -> Result<Option<String>, String> {
+        s.opt(self.cols[c].u32(row), self.names[c])
+    }
+}
+
 fn decode_instances(r: &mut Reader<'_>, s: &StringTable<'_>) -> Result<Vec<Instance>, String> {
     let n = r.u32("the instance count")? as usize;
-    let names = [
-        "id",
-        "account",
-        "account_id",
-        "region",
-        "az",
-        "name",
-        "type",
-        "private_ip",
-        "owner",
-        "index",
-        "customer",
-    ];
-    let mut cols = Vec::with_capacity(names.len());
-    for name in names {
-        cols.push(r.column::<4>(n, name)?);
-    }
+    let strs = StrColumns::read(r, n, INSTANCE_STRINGS.map(|(name, _)| name))?;
     let states = r.column::<1>(n, "state")?;
     let lifecycles = r.column::<1>(n, "lifecycle")?;
     let launch = r.times(n, "launch_time")?;
@@ -472,8 +503,8 @@ fn decode_instances(r: &mut Reader<'_>, s: &StringTable<'_>) -> Result<Vec<Insta
     let mut rows = Vec::with_capacity(n);
     let mut tag_start = 0usize;
     for row in 0..n {
-        let str_at = |c: usize| s.owned(cols[c].u32(row), names[c]);
-        let opt_at = |c: usize| s.opt(cols[c].u32(row), names[c]);
+        let str_at = |c: usize| strs.owned(s, c, row);
+        let opt_at = |c: usize| strs.opt(s, c, row);
         let tag_end = tag_ends.u32(row) as usize;
         if tag_end < tag_start || tag_end > pairs {
             return Err(format!("instance {row}: tags end at {tag_end}, outside {tag_start}..={pairs}"));
@@ -515,20 +546,7 @@ fn decode_instances(r: &mut Reader<'_>, s: &StringTable<'_>) -> Result<Vec<Insta
 
 fn decode_indexes(r: &mut Reader<'_>, s: &StringTable<'_>) -> Result<Vec<Index>, String> {
     let n = r.u32("the index count")? as usize;
-    let names = [
-        "index_id",
-        "name",
-        "account",
-        "region",
-        "customer",
-        "inference_type",
-        "storage_class",
-        "marqo_version",
-    ];
-    let mut cols = Vec::with_capacity(names.len());
-    for name in names {
-        cols.push(r.column::<4>(n, name)?);
-    }
+    let strs = StrColumns::read(r, n, INDEX_STRINGS.map(|(name, _)| name))?;
     let statuses = r.column::<1>(n, "status")?;
     let inference_counts = r.column::<4>(n, "inference_count")?;
     let shards = r.column::<4>(n, "shards")?;
@@ -537,7 +555,7 @@ fn decode_indexes(r: &mut Reader<'_>, s: &StringTable<'_>) -> Result<Vec<Index>,
     let created = r.times(n, "created_at")?;
     let mut rows = Vec::with_capacity(n);
     for row in 0..n {
-        let str_at = |c: usize| s.owned(cols[c].u32(row), names[c]);
+        let str_at = |c: usize| strs.owned(s, c, row);
         rows.push(Index {
             index_id: str_at(0)?,
             name: str_at(1)?,

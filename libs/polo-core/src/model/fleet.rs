@@ -55,9 +55,10 @@ impl Fleet {
         Cow::Owned(self.index_columns.facets(&self.everything.indexes, filters))
     }
 
-    /// Indexes the snapshot by instance id, index id and index membership. Instances are
+    /// Indexes the snapshot's membership (which instances serve each index). Instances are
     /// kept in id order and indexes in (id, account, region) order (as the sync writes them; a
-    /// snapshot written otherwise is sorted here), so a position is also an id rank.
+    /// snapshot written otherwise is sorted here), so a position is also an id rank and an id
+    /// is found by binary search.
     pub fn new(mut everything: Everything) -> Self {
         if !everything.instances.is_sorted_by(|a, b| a.id <= b.id) {
             everything.instances.sort_by(|a, b| a.id.cmp(&b.id));
@@ -89,7 +90,7 @@ impl Fleet {
             counts[p] += counts[p - 1];
         }
         let mut next = counts.clone();
-        let mut served = vec![0u32; served_by.iter().filter(|&&p| p != u32::MAX).count()];
+        let mut served = vec![0u32; counts.last().map_or(0, |&n| n as usize)];
         for (pos, &index) in served_by.iter().enumerate() {
             if index != u32::MAX {
                 let slot = &mut next[index as usize];

@@ -50,6 +50,16 @@ fn a_newer_version_is_refused_by_name() {
 }
 
 #[test]
+fn unknown_flags_or_header_words_are_refused() {
+    for (at, what) in [(12, "unknown flags"), (28, "unknown header word")] {
+        let mut bytes = encode(&small());
+        bytes[at] = 1;
+        let error = decode(&bytes).unwrap_err();
+        assert!(error.contains(what), "{error}");
+    }
+}
+
+#[test]
 fn every_truncation_is_refused() {
     let bytes = encode(&small());
     let cuts = (0..HEADER_LEN + 8).chain((HEADER_LEN..bytes.len()).step_by(997)).chain([bytes.len() - 1]);
@@ -90,7 +100,7 @@ proptest! {
             bytes[i] = value;
         }
         let crc = crc32fast::hash(&bytes[HEADER_LEN..]);
-        bytes[24..28].copy_from_slice(&crc.to_le_bytes());
+        bytes[super::CHECKSUM_AT..super::CHECKSUM_AT + 4].copy_from_slice(&crc.to_le_bytes());
         let _ = decode(&bytes);
     }
 }
