@@ -26,9 +26,9 @@ fn fleet(account: &str, account_id: &str) -> Everything {
     everything.instances.truncate(140);
     assert!(everything.instances.len() * 4 > MAX_QUERIES, "{}", everything.instances.len());
     for (n, i) in everything.instances.iter_mut().enumerate() {
-        i.account = account.to_owned();
-        i.account_id = account_id.to_owned();
-        i.region = if n < 135 { "us-east-1" } else { "eu-west-1" }.to_owned();
+        i.account = account.into();
+        i.account_id = account_id.into();
+        i.region = if n < 135 { "us-east-1" } else { "eu-west-1" }.into();
         i.index = None;
     }
     everything.indexes.retain(|x| x.status == IndexStatus::Ready);

@@ -95,13 +95,13 @@ async fn two_accounts_two_regions_every_page_field_by_field() {
     for raw in &created {
         let id = raw.instance_id().unwrap();
         let got = by_id.get(id).unwrap_or_else(|| panic!("{id} missing"));
-        let tags: BTreeMap<String, String> =
-            raw.tags().iter().map(|t| (t.key().unwrap().to_owned(), t.value().unwrap().to_owned())).collect();
+        let tags: BTreeMap<polo_core::model::Text, polo_core::model::Text> =
+            raw.tags().iter().map(|t| (t.key().unwrap().into(), t.value().unwrap().into())).collect();
         assert_eq!(got.tags, tags, "{id}");
-        assert_eq!(got.name.as_deref(), tags.get("Name").map(String::as_str), "{id}");
-        assert_eq!(got.owner.as_deref(), tags.get("owner").map(String::as_str), "{id}");
-        assert_eq!(got.index.as_deref(), tags.get("marqo-index").map(String::as_str), "{id}");
-        assert_eq!(got.customer.as_deref(), tags.get("customer").map(String::as_str), "{id}");
+        assert_eq!(got.name.as_deref(), tags.get("Name").map(polo_core::model::Text::as_str), "{id}");
+        assert_eq!(got.owner.as_deref(), tags.get("owner").map(polo_core::model::Text::as_str), "{id}");
+        assert_eq!(got.index.as_deref(), tags.get("marqo-index").map(polo_core::model::Text::as_str), "{id}");
+        assert_eq!(got.customer.as_deref(), tags.get("customer").map(polo_core::model::Text::as_str), "{id}");
         assert_eq!(got.instance_type, raw.instance_type().unwrap().as_str(), "{id}");
         assert_eq!(got.az, raw.placement().unwrap().availability_zone().unwrap(), "{id}");
         assert_eq!(got.private_ip.as_deref(), raw.private_ip_address(), "{id}");

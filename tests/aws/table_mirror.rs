@@ -78,7 +78,7 @@ async fn the_table_mirrors_every_field_and_history_survives_a_failed_write() {
     let stored = reader.instance(renamed).await.unwrap().unwrap();
     assert_eq!(stored.name.as_deref(), Some("second"));
     assert_eq!(stored.customer.as_deref(), Some("globex"));
-    assert_eq!(stored.tags.get("customer").map(String::as_str), Some("globex"));
+    assert_eq!(stored.tags.get("customer").map(polo_core::model::Text::as_str), Some("globex"));
     assert_eq!(reader.history(ResourceKind::Instances, renamed).await.unwrap().len(), 1, "appeared only");
 
     // A change whose write fails is not lost: the next run records it, once.

@@ -98,11 +98,11 @@ impl InstanceCells {
     ) -> Self {
         InstanceCells {
             id: instance.id.clone(),
-            name: instance.name.clone().unwrap_or_default(),
-            account: instance.account.clone(),
-            region: instance.region.clone(),
-            az: instance.az.clone(),
-            instance_type: instance.instance_type.clone(),
+            name: instance.name.as_deref().unwrap_or_default().to_owned(),
+            account: instance.account.to_string(),
+            region: instance.region.to_string(),
+            az: instance.az.to_string(),
+            instance_type: instance.instance_type.to_string(),
             state: instance.state.as_str(),
             state_tone: state_tone(instance.state),
             state_since: instance.state_since.map(|t| age(t, now)).unwrap_or_default(),
@@ -111,10 +111,10 @@ impl InstanceCells {
             launched: age(instance.launch_time, now),
             launch_time: rfc3339(instance.launch_time),
             private_ip: instance.private_ip.clone().unwrap_or_default(),
-            owner: instance.owner.clone().unwrap_or_default(),
-            index: instance.index.clone().unwrap_or_default(),
+            owner: instance.owner.as_deref().unwrap_or_default().to_owned(),
+            index: instance.index.as_deref().unwrap_or_default().to_owned(),
             index_known,
-            customer: instance.customer.clone().unwrap_or_default(),
+            customer: instance.customer.as_deref().unwrap_or_default().to_owned(),
             hourly: hourly.map_or_else(|| "unpriced".to_owned(), |m| m.to_string()),
         }
     }
@@ -307,13 +307,13 @@ pub async fn detail(
             html(&InstancePage {
                 chrome,
                 cells: InstanceCells::new(&instance, hourly, index.is_some(), now),
-                account_id: instance.account_id.clone(),
+                account_id: instance.account_id.to_string(),
                 monthly: hourly
                     .map_or_else(|| "unpriced".to_owned(), |h| h.hourly_to_monthly().to_grouped_cents()),
                 index_scope: index.as_ref().map(|i| (i.account.clone(), i.region.clone())),
                 index_name: index.map(|i| i.name),
                 siblings,
-                tags: instance.tags.iter().map(|(k, v)| (k.clone(), v.clone())).collect(),
+                tags: instance.tags.iter().map(|(k, v)| (k.to_string(), v.to_string())).collect(),
                 age: age(instance.launch_time, now),
                 history: history_rows(
                     &state.resources.history(ResourceKind::Instances, &instance.id).await?,

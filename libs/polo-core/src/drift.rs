@@ -178,7 +178,7 @@ pub fn role_of(instance: &Instance, settings: &DriftSettings) -> Option<NodeRole
         "storage" => Some(NodeRole::Storage),
         _ => None,
     };
-    if let Some(role) = instance.tags.get(&settings.role_tag).and_then(|t| parse(t)) {
+    if let Some(role) = instance.tags.get(settings.role_tag.as_str()).and_then(|t| parse(t)) {
         return Some(role);
     }
     // The last role word wins: `acme-storage-inference-0` is an inference node of an index
@@ -508,7 +508,7 @@ mod tests {
             account_id: "111111111111".into(),
             region: "us-east-1".into(),
             az: "us-east-1a".into(),
-            name: Some(format!("acme-docs-{role}-{n}")),
+            name: Some(format!("acme-docs-{role}-{n}").into()),
             instance_type: instance_type.into(),
             state: InstanceState::Running,
             lifecycle: Lifecycle::OnDemand,
@@ -518,7 +518,7 @@ mod tests {
             owner: Some("search".into()),
             index: Some("idx-1".into()),
             customer: Some("acme".into()),
-            tags: BTreeMap::from([("role".to_owned(), role.to_owned())]),
+            tags: BTreeMap::from([("role".into(), role.into())]),
         }
     }
 

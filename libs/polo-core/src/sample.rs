@@ -15,7 +15,7 @@ use crate::Money;
 use crate::model::{
     AccountKind, AccountSync, Change, ChangeKind, CostDimension, CostFacts, CostRow, CostStore,
     DocumentStatus, Everything, Index, IndexStatus, Instance, InstanceState, Lifecycle, ResourceKind,
-    SyncStatus, UsageLedger,
+    SyncStatus, Text, UsageLedger,
 };
 use crate::pricing::PriceTable;
 
@@ -515,7 +515,7 @@ impl Generator {
                     .enumerate()
                     .filter(|(_, i)| {
                         i.index.as_deref() == Some(&x.index_id)
-                            && i.tags.get("role").map(String::as_str) == Some("storage")
+                            && i.tags.get("role").map(Text::as_str) == Some("storage")
                     })
                     .map(|(n, _)| n)
                     .collect()
@@ -537,7 +537,7 @@ impl Generator {
             }
             if let Some(&n) = storage_of(&self.instances, &indexes[over]).first() {
                 let to = bigger(&self.instances[n].instance_type);
-                to.clone_into(&mut self.instances[n].instance_type);
+                self.instances[n].instance_type = Text::from(to);
             }
             if let Some(&under) = chosen.get(3)
                 && let Some(&n) = storage_of(&self.instances, &indexes[under]).last()
@@ -681,22 +681,22 @@ impl Generator {
         );
         let owner = (*self.rng.pick(&OWNERS)).to_owned();
         let mut tags = BTreeMap::new();
-        tags.insert("owner".to_owned(), owner.clone());
-        tags.insert("env".to_owned(), self.accounts[account].kind.as_str().to_owned());
+        tags.insert(Text::from("owner"), Text::from(owner.as_str()));
+        tags.insert(Text::from("env"), Text::from(self.accounts[account].kind.as_str()));
         Instance {
             id,
-            account: self.accounts[account].name.clone(),
-            account_id: self.accounts[account].id.clone(),
-            region: region.to_owned(),
-            az,
+            account: Text::from(&self.accounts[account].name),
+            account_id: Text::from(&self.accounts[account].id),
+            region: Text::from(region),
+            az: Text::from(az),
             name: None,
-            instance_type: instance_type.to_owned(),
+            instance_type: Text::from(instance_type),
             state: InstanceState::Running,
             lifecycle: Lifecycle::OnDemand,
             launch_time,
             state_since: Some(launch_time),
             private_ip: Some(ip),
-            owner: Some(owner),
+            owner: Some(Text::from(owner)),
             index: None,
             customer: None,
             tags,
@@ -704,16 +704,18 @@ impl Generator {
     }
 
     fn set_name(instance: &mut Instance, name: String) {
+        let name = Text::from(name);
         instance.tags.insert("Name".into(), name.clone());
         instance.name = Some(name);
     }
 
     fn set_tag(instance: &mut Instance, key: &str, value: &str) {
-        instance.tags.insert(key.to_owned(), value.to_owned());
+        let value = Text::from(value);
+        instance.tags.insert(Text::from(key), value.clone());
         match key {
-            "owner" => instance.owner = Some(value.to_owned()),
-            "marqo-index" => instance.index = Some(value.to_owned()),
-            "customer" => instance.customer = Some(value.to_owned()),
+            "owner" => instance.owner = Some(value),
+            "marqo-index" => instance.index = Some(value),
+            "customer" => instance.customer = Some(value),
             _ => {}
         }
     }

@@ -8,7 +8,7 @@ use aws_config::{Region, SdkConfig};
 use aws_sdk_ec2::error::DisplayErrorContext;
 use aws_sdk_ec2::types::{InstanceLifecycleType, InstanceStateName};
 use polo_core::config::{Account, TagKeys};
-use polo_core::model::{Instance, InstanceState, Lifecycle};
+use polo_core::model::{Instance, InstanceState, Lifecycle, Text};
 use time::macros::format_description;
 use time::{OffsetDateTime, PrimitiveDateTime};
 
@@ -61,10 +61,10 @@ pub(crate) fn convert(
     keys: &TagKeys,
 ) -> Option<Instance> {
     let id = raw.instance_id()?.to_owned();
-    let tags: BTreeMap<String, String> = raw
+    let tags: BTreeMap<Text, Text> = raw
         .tags()
         .iter()
-        .filter_map(|t| Some((t.key()?.to_owned(), t.value().unwrap_or_default().to_owned())))
+        .filter_map(|t| Some((Text::from(t.key()?), Text::from(t.value().unwrap_or_default()))))
         .collect();
     let tag = |key: &str| tags.get(key).filter(|v| !v.is_empty()).cloned();
     let state = match raw.state().and_then(|s| s.name()) {
@@ -88,12 +88,14 @@ pub(crate) fn convert(
         .or_else(|| matches!(state, InstanceState::Running | InstanceState::Pending).then_some(launch_time));
     Some(Instance {
         id,
-        account: account.name.clone(),
-        account_id: account.id.clone(),
-        region: region.to_owned(),
-        az: raw.placement().and_then(|p| p.availability_zone()).unwrap_or_default().to_owned(),
+        account: Text::from(&account.name),
+        account_id: Text::from(&account.id),
+        region: Text::from(region),
+        az: Text::from(raw.placement().and_then(|p| p.availability_zone()).unwrap_or_default()),
         name: tag("Name"),
-        instance_type: raw.instance_type().map(|t| t.as_str().to_owned()).unwrap_or_default(),
+        instance_type: Text::from(
+            raw.instance_type().map(aws_sdk_ec2::types::InstanceType::as_str).unwrap_or_default(),
+        ),
         state,
         lifecycle: match raw.instance_lifecycle() {
             Some(InstanceLifecycleType::Spot) => Lifecycle::Spot,

@@ -97,7 +97,7 @@ impl ResourceItem {
             sk: "resource".into(),
             gsi1pk: Some(kind_key(ResourceKind::Instances).into()),
             gsi1sk: Some(instance.id.clone()),
-            gsi2pk: instance.index.clone(),
+            gsi2pk: instance.index.as_deref().map(str::to_owned),
             gsi2sk: instance.index.as_ref().map(|_| instance.id.clone()),
             updated_at: now,
             vanished_at: None,

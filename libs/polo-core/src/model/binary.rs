@@ -25,7 +25,7 @@ use time::{OffsetDateTime, UtcOffset};
 
 use super::{
     AccountSync, Change, CostFacts, Everything, Finding, Index, IndexStatus, Instance, InstanceState,
-    Lifecycle,
+    Lifecycle, Text,
 };
 
 /// What every binary snapshot starts with.
@@ -277,7 +277,7 @@ fn encode_instances<'a>(rows: &'a [Instance], s: &mut Strings<'a>, out: &mut Vec
         end = end.saturating_add(len32(i.tags.len()));
         end.to_le_bytes()
     });
-    let pairs: Vec<(&String, &String)> = rows.iter().flat_map(|i| &i.tags).collect();
+    let pairs: Vec<(&Text, &Text)> = rows.iter().flat_map(|i| &i.tags).collect();
     column(out, &pairs, |&(k, _)| s.id(k).to_le_bytes());
     column(out, &pairs, |&(_, v)| s.id(v).to_le_bytes());
 }
@@ -418,6 +418,9 @@ impl Times<'_> {
 /// The string table: its text checked to be UTF-8 once, and cut into strings once.
 struct StringTable<'a> {
     strings: Vec<&'a str>,
+    /// Each string as a [`Text`], made the first time a row asks for it: every later row
+    /// shares that one.
+    shared: Vec<std::cell::OnceCell<Text>>,
     /// How many more bytes of strings may be copied out: a small file whose rows all point at
     /// one long string must not ask for gigabytes.
     budget: std::cell::Cell<usize>,
@@ -442,7 +445,12 @@ impl<'a> StringTable<'a> {
             );
             start = end;
         }
-        Ok(StringTable { strings, budget: std::cell::Cell::new(r.buf.len().saturating_mul(EXPANSION)) })
+        let shared = std::iter::repeat_with(std::cell::OnceCell::new).take(count).collect();
+        Ok(StringTable {
+            strings,
+            shared,
+            budget: std::cell::Cell::new(r.buf.len().saturating_mul(EXPANSION)),
+        })
     }
 
     fn get(&self, id: u32, what: &str) -> Result<&'a str, String> {
@@ -452,17 +460,39 @@ impl<'a> StringTable<'a> {
             .ok_or_else(|| format!("{what}: string {id} of {}", self.strings.len()))
     }
 
-    fn owned(&self, id: u32, what: &str) -> Result<String, String> {
-        let s = self.get(id, what)?;
-        let left = self.budget.get().checked_sub(s.len()).ok_or_else(|| {
+    /// Takes `len` bytes of the copy budget.
+    fn spend(&self, len: usize, what: &str) -> Result<(), String> {
+        let left = self.budget.get().checked_sub(len).ok_or_else(|| {
             format!("{what}: its strings would add up to more than {EXPANSION} times the file's size")
         })?;
         self.budget.set(left);
+        Ok(())
+    }
+
+    /// String `id` as a copy of its own.
+    fn owned(&self, id: u32, what: &str) -> Result<String, String> {
+        let s = self.get(id, what)?;
+        self.spend(s.len(), what)?;
         Ok(s.to_owned())
     }
 
     fn opt(&self, id: u32, what: &str) -> Result<Option<String>, String> {
         if id == NONE { Ok(None) } else { self.owned(id, what).map(Some) }
+    }
+
+    /// String `id` shared: copied once, however many rows ask.
+    fn text(&self, id: u32, what: &str) -> Result<Text, String> {
+        let s = self.get(id, what)?;
+        let cell = &self.shared[id as usize];
+        if let Some(t) = cell.get() {
+            return Ok(t.clone());
+        }
+        self.spend(s.len(), what)?;
+        Ok(cell.get_or_init(|| Text::from(s)).clone())
+    }
+
+    fn opt_text(&self, id: u32, what: &str) -> Result<Option<Text>, String> {
+        if id == NONE { Ok(None) } else { self.text(id, what).map(Some) }
     }
 }
 
@@ -487,6 +517,16 @@ impl<'a, const K: usize> StrColumns<'a, K> {
     fn opt(&self, s: &StringTable<'_>, c: usize, row: usize) -> Result<Option<String>, String> {
         s.opt(self.cols[c].u32(row), self.names[c])
     }
+
+    /// Field `c` of `row`, shared.
+    fn text(&self, s: &StringTable<'_>, c: usize, row: usize) -> Result<Text, String> {
+        s.text(self.cols[c].u32(row), self.names[c])
+    }
+
+    /// Field `c` of `row` shared, or none.
+    fn opt_text(&self, s: &StringTable<'_>, c: usize, row: usize) -> Result<Option<Text>, String> {
+        s.opt_text(self.cols[c].u32(row), self.names[c])
+    }
 }
 
 fn decode_instances(r: &mut Reader<'_>, s: &StringTable<'_>) -> Result<Vec<Instance>, String> {
@@ -503,27 +543,27 @@ fn decode_instances(r: &mut Reader<'_>, s: &StringTable<'_>) -> Result<Vec<Insta
     let mut rows = Vec::with_capacity(n);
     let mut tag_start = 0usize;
     for row in 0..n {
-        let str_at = |c: usize| strs.owned(s, c, row);
-        let opt_at = |c: usize| strs.opt(s, c, row);
+        let text_at = |c: usize| strs.text(s, c, row);
+        let opt_text_at = |c: usize| strs.opt_text(s, c, row);
         let tag_end = tag_ends.u32(row) as usize;
         if tag_end < tag_start || tag_end > pairs {
             return Err(format!("instance {row}: tags end at {tag_end}, outside {tag_start}..={pairs}"));
         }
         let mut pairs = Vec::with_capacity(tag_end - tag_start);
         for p in tag_start..tag_end {
-            pairs.push((s.owned(keys.u32(p), "tag key")?, s.owned(values.u32(p), "tag value")?));
+            pairs.push((s.text(keys.u32(p), "tag key")?, s.text(values.u32(p), "tag value")?));
         }
         // Written in key order, so this builds the map without sorting.
         let tags = BTreeMap::from_iter(pairs);
         tag_start = tag_end;
         rows.push(Instance {
-            id: str_at(0)?,
-            account: str_at(1)?,
-            account_id: str_at(2)?,
-            region: str_at(3)?,
-            az: str_at(4)?,
-            name: opt_at(5)?,
-            instance_type: str_at(6)?,
+            id: strs.owned(s, 0, row)?,
+            account: text_at(1)?,
+            account_id: text_at(2)?,
+            region: text_at(3)?,
+            az: text_at(4)?,
+            name: opt_text_at(5)?,
+            instance_type: text_at(6)?,
             state: *InstanceState::ALL
                 .get(usize::from(states.at(row)[0]))
                 .ok_or_else(|| format!("instance {row}: state byte {}", states.at(row)[0]))?,
@@ -534,10 +574,10 @@ fn decode_instances(r: &mut Reader<'_>, s: &StringTable<'_>) -> Result<Vec<Insta
             },
             launch_time: launch.required(row, "launch_time")?,
             state_since: since.at(row, "state_since")?,
-            private_ip: opt_at(7)?,
-            owner: opt_at(8)?,
-            index: opt_at(9)?,
-            customer: opt_at(10)?,
+            private_ip: strs.opt(s, 7, row)?,
+            owner: opt_text_at(8)?,
+            index: opt_text_at(9)?,
+            customer: opt_text_at(10)?,
             tags,
         });
     }

@@ -109,15 +109,21 @@ impl Tracked for Instance {
         }
         if self.instance_type != before.instance_type {
             out.push(ChangeKind::TypeChanged {
-                from: before.instance_type.clone(),
-                to: self.instance_type.clone(),
+                from: before.instance_type.to_string(),
+                to: self.instance_type.to_string(),
             });
         }
         if self.owner != before.owner {
-            out.push(ChangeKind::OwnerChanged { from: before.owner.clone(), to: self.owner.clone() });
+            out.push(ChangeKind::OwnerChanged {
+                from: before.owner.as_deref().map(str::to_owned),
+                to: self.owner.as_deref().map(str::to_owned),
+            });
         }
         if self.index != before.index {
-            out.push(ChangeKind::IndexChanged { from: before.index.clone(), to: self.index.clone() });
+            out.push(ChangeKind::IndexChanged {
+                from: before.index.as_deref().map(str::to_owned),
+                to: self.index.as_deref().map(str::to_owned),
+            });
         }
         out
     }

@@ -4,22 +4,25 @@ use std::fmt;
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-/// An EC2 instance as the last sync saw it.
+use super::Text;
+
+/// An EC2 instance as the last sync saw it. The values rows repeat are [`Text`], shared
+/// rather than copied; the id and address are its own.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Instance {
     /// The EC2 instance id (`i-0abc…`).
     pub id: String,
     /// The account's configured name (`prod`).
-    pub account: String,
+    pub account: Text,
     /// The 12-digit AWS account id.
-    pub account_id: String,
-    pub region: String,
-    pub az: String,
+    pub account_id: Text,
+    pub region: Text,
+    pub az: Text,
     /// The `Name` tag, when there is one.
-    pub name: Option<String>,
+    pub name: Option<Text>,
     /// The EC2 instance type (`m6i.large`).
     #[serde(rename = "type")]
-    pub instance_type: String,
+    pub instance_type: Text,
     pub state: InstanceState,
     pub lifecycle: Lifecycle,
     #[serde(with = "time::serde::rfc3339")]
@@ -29,14 +32,14 @@ pub struct Instance {
     pub state_since: Option<OffsetDateTime>,
     pub private_ip: Option<String>,
     /// The value of the configured owner tag.
-    pub owner: Option<String>,
+    pub owner: Option<Text>,
     /// The value of the configured index tag: the `index_id` it serves.
-    pub index: Option<String>,
+    pub index: Option<Text>,
     /// The value of the configured customer tag.
-    pub customer: Option<String>,
+    pub customer: Option<Text>,
     /// Every tag, as EC2 has it.
     #[serde(default)]
-    pub tags: BTreeMap<String, String>,
+    pub tags: BTreeMap<Text, Text>,
 }
 
 /// The EC2 instance state.

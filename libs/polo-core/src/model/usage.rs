@@ -271,9 +271,9 @@ impl UsageLedger {
             seen.insert(&i.id);
             let usage = by_id.entry(i.id.clone()).or_insert_with(|| InstanceUsage {
                 id: i.id.clone(),
-                account: i.account.clone(),
-                account_id: i.account_id.clone(),
-                region: i.region.clone(),
+                account: i.account.to_string(),
+                account_id: i.account_id.to_string(),
+                region: i.region.to_string(),
                 spans: Vec::new(),
                 events: Vec::new(),
                 trail: None,
@@ -300,9 +300,9 @@ impl UsageLedger {
                         usage.spans.push(Span {
                             from,
                             to: None,
-                            instance_type: i.instance_type.clone(),
+                            instance_type: i.instance_type.to_string(),
                             lifecycle: i.lifecycle,
-                            index: i.index.clone(),
+                            index: i.index.as_deref().map(str::to_owned),
                             hourly,
                         });
                     }

@@ -47,10 +47,10 @@ pub(super) fn build(period: Period, inputs: &ReportInputs<'_>, end: OffsetDateTi
     for i in &long_stopped {
         stopped.push(vec![
             i.id.clone(),
-            i.name.clone().unwrap_or_default(),
-            i.account.clone(),
-            i.instance_type.clone(),
-            i.owner.clone().unwrap_or_default(),
+            i.name.as_deref().unwrap_or_default().to_owned(),
+            i.account.to_string(),
+            i.instance_type.to_string(),
+            i.owner.as_deref().unwrap_or_default().to_owned(),
             i.state_since.map(|t| age(t, end)).unwrap_or_default(),
         ]);
     }
@@ -222,9 +222,9 @@ impl Measured {
             idle_count += 1;
             idle.push(vec![
                 i.id.clone(),
-                i.name.clone().unwrap_or_default(),
-                i.account.clone(),
-                i.instance_type.clone(),
+                i.name.as_deref().unwrap_or_default().to_owned(),
+                i.account.to_string(),
+                i.instance_type.to_string(),
                 format!("{} of {}", judged.idle_days, judged.days),
                 monthly.map(money).unwrap_or_default(),
             ]);

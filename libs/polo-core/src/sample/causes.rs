@@ -15,7 +15,7 @@ use super::{Generator, STORAGE};
 use crate::Money;
 use crate::model::{
     AccountKind, Change, ChangeKind, Index, IndexStatus, Instance, InstanceState, InstanceUsage, Lifecycle,
-    ResourceKind, Span, Trail, TrailEvent, USAGE_FORMAT, USAGE_KEEP_DAYS, UsageEvent, UsageLedger,
+    ResourceKind, Span, Text, Trail, TrailEvent, USAGE_FORMAT, USAGE_KEEP_DAYS, UsageEvent, UsageLedger,
     actor_of_record,
 };
 use crate::pricing::PriceTable;
@@ -59,8 +59,8 @@ fn change(i: &Instance, at: OffsetDateTime, what: ChangeKind) -> Change {
         at,
         resource: ResourceKind::Instances,
         id: i.id.clone(),
-        account: i.account.clone(),
-        region: i.region.clone(),
+        account: i.account.to_string(),
+        region: i.region.to_string(),
         what,
     }
 }
@@ -145,12 +145,12 @@ impl Generator {
             let id = indexes[n].index_id.clone();
             let storage = self.instances.iter_mut().filter(|i| {
                 i.index.as_deref() == Some(id.as_str())
-                    && i.tags.get("role").map(String::as_str) == Some("storage")
+                    && i.tags.get("role").map(Text::as_str) == Some("storage")
             });
             for (k, i) in (0i64..).zip(storage) {
                 let at = resize_at + Duration::minutes(5 * k);
-                causes.resized.insert(i.id.clone(), (at, i.instance_type.clone()));
-                STORAGE[1].1.clone_into(&mut i.instance_type);
+                causes.resized.insert(i.id.clone(), (at, i.instance_type.to_string()));
+                i.instance_type = Text::from(STORAGE[1].1);
                 causes.trails.insert(
                     i.id.clone(),
                     vec![trail("ModifyInstanceAttribute", at - Duration::minutes(2), "resize")],
@@ -220,7 +220,7 @@ fn spans_of(i: &Instance, causes: &Causes, prices: &PriceTable, end: Option<Offs
         to,
         instance_type: ty.to_owned(),
         lifecycle: i.lifecycle,
-        index: i.index.clone(),
+        index: i.index.as_deref().map(str::to_owned),
         hourly: hourly(ty),
     };
     let mut out = match causes.resized.get(&i.id) {
@@ -293,9 +293,9 @@ pub(super) fn ledger(
             });
             InstanceUsage {
                 id: i.id.clone(),
-                account: i.account.clone(),
-                account_id: i.account_id.clone(),
-                region: i.region.clone(),
+                account: i.account.to_string(),
+                account_id: i.account_id.to_string(),
+                region: i.region.to_string(),
                 spans: spans_of(i, causes, prices, end),
                 events: evs,
                 trail: recorded,
@@ -346,7 +346,7 @@ pub(super) fn with_history(mut history: Vec<Change>, causes: &Causes, instances:
             history.push(change(
                 i,
                 *at,
-                ChangeKind::TypeChanged { from: before.clone(), to: i.instance_type.clone() },
+                ChangeKind::TypeChanged { from: before.clone(), to: i.instance_type.to_string() },
             ));
         }
     }

@@ -58,8 +58,8 @@ fn advise(doc: &mut Collecting, fleet: &Fleet, prices: &PriceTable, load_of: &im
             continue;
         }
         let probe = MetricQuery {
-            account: i.account.clone(),
-            region: i.region.clone(),
+            account: i.account.to_string(),
+            region: i.region.to_string(),
             subject: i.id.clone(),
             measure: Measure::Cpu,
             namespace: String::new(),
@@ -84,7 +84,7 @@ fn advise(doc: &mut Collecting, fleet: &Fleet, prices: &PriceTable, load_of: &im
             i.id.clone(),
             crate::model::OptimizerAdvice {
                 finding: if over { "over-provisioned" } else { "optimized" }.to_owned(),
-                current_type: i.instance_type.clone(),
+                current_type: i.instance_type.to_string(),
                 recommended_type: if over { smaller } else { None },
                 monthly_savings: saving,
                 performance_risk: over.then_some(1.0),

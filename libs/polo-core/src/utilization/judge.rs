@@ -173,7 +173,7 @@ fn role_usage(
     let node_count = u32::try_from(nodes.len()).unwrap_or(u32::MAX);
     let load = RoleLoad {
         instance_type: instance_type.clone(),
-        region: first.region.clone(),
+        region: first.region.to_string(),
         lifecycle: first.lifecycle,
         nodes: node_count,
         desired,

@@ -81,8 +81,8 @@ pub fn plan(fleet: &Fleet, prices: &PriceTable, s: &UtilizationSettings) -> Vec<
         let mut ask = |measure, namespace: &str, metric: &str| {
             if !metric.is_empty() {
                 out.push(MetricQuery {
-                    account: i.account.clone(),
-                    region: i.region.clone(),
+                    account: i.account.to_string(),
+                    region: i.region.to_string(),
                     subject: i.id.clone(),
                     measure,
                     namespace: namespace.to_owned(),

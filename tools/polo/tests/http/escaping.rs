@@ -12,7 +12,7 @@ fn hostile() -> polo_core::model::Everything {
     i.name = Some(SCRIPT.into());
     i.owner = Some(ATTR.into());
     i.customer = Some(SCRIPT.into());
-    i.index = Some(index_id);
+    i.index = Some(index_id.into());
     i.az = ATTR.into();
     i.tags.insert(SCRIPT.into(), ATTR.into());
     i.tags.insert("Name".into(), SCRIPT.into());

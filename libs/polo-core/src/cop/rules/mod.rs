@@ -54,8 +54,8 @@ fn about_instance(
         severity: crate::model::Severity::Warning,
         resource_kind: crate::model::ResourceKind::Instances,
         resource_id: instance.id.clone(),
-        account: instance.account.clone(),
-        region: instance.region.clone(),
+        account: instance.account.to_string(),
+        region: instance.region.to_string(),
         message,
         monthly_cost_impact: None,
     }

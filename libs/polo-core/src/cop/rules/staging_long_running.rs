@@ -33,7 +33,7 @@ impl Rule for StagingLongRunning {
         ctx.fleet
             .instances()
             .iter()
-            .filter(|i| i.state == InstanceState::Running && staging.contains(&i.account.as_str()) && !i.tags.contains_key(keep))
+            .filter(|i| i.state == InstanceState::Running && staging.contains(&i.account.as_str()) && !i.tags.contains_key(keep.as_str()))
             .filter_map(|i| {
                 let since = i.state_since.unwrap_or(i.launch_time);
                 let running = ctx.now - since;

@@ -36,7 +36,7 @@ impl Rule for TtlExpired {
                 continue;
             }
             for key in &ctx.config.tags.expiry {
-                let Some(value) = i.tags.get(key) else { continue };
+                let Some(value) = i.tags.get(key.as_str()) else { continue };
                 let who = owner_of(i.owner.as_deref(), &i.account);
                 let message = match expiry(value) {
                     Some(at) if at <= ctx.now => format!(

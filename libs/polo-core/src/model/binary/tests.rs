@@ -2,7 +2,7 @@ use proptest::prelude::*;
 use time::macros::datetime;
 
 use super::{HEADER_LEN, MAGIC, VERSION, decode, encode, is_binary};
-use crate::model::Everything;
+use crate::model::{Everything, Text};
 use crate::sample::{Scale, generate};
 
 fn small() -> Everything {
@@ -31,9 +31,9 @@ fn what_json_cannot_tell_apart_reads_back_too() {
     first.state_since = None;
     first.name = None;
     first.private_ip = None;
-    first.owner = Some(String::new());
+    first.owner = Some(Text::default());
     first.tags.clear();
-    everything.instances[1].tags.insert("ünïcode ✓".into(), String::new());
+    everything.instances[1].tags.insert("ünïcode ✓".into(), Text::default());
     everything.indexes[0].status_since = Some(datetime!(1970-01-01 00:00 UTC));
     everything.indexes[0].name = "名前".into();
     assert_eq!(decode(&encode(&everything)).unwrap(), everything);
@@ -109,10 +109,29 @@ proptest! {
 fn a_small_file_cannot_ask_for_gigabytes_of_strings() {
     let mut everything = small();
     let long = "x".repeat(100_000);
+    // Copied per row: the address (an id is unique, an address need not be).
     for i in &mut everything.instances {
-        i.az.clone_from(&long);
-        i.region.clone_from(&long);
+        i.private_ip = Some(long.clone());
     }
     let error = decode(&encode(&everything)).unwrap_err();
     assert!(error.contains("times the file's size"), "{error}");
+}
+
+#[test]
+fn rows_share_the_one_copy_of_each_repeated_string() {
+    let mut everything = small();
+    // Shared, not copied: a long zone on every row costs its length once.
+    let long = "x".repeat(100_000);
+    for i in &mut everything.instances {
+        i.az = Text::from(long.as_str());
+    }
+    let back = decode(&encode(&everything)).unwrap();
+    assert_eq!(back, everything);
+    let (a, b) = (&back.instances[0], &back.instances[1]);
+    assert!(std::ptr::eq(a.az.as_str(), b.az.as_str()));
+    let same_account = back.instances.iter().filter(|i| i.account == a.account).nth(1).unwrap();
+    assert!(std::ptr::eq(a.account.as_str(), same_account.account.as_str()));
+    let (ka, kb) = (a.tags.keys().next().unwrap(), b.tags.keys().next().unwrap());
+    assert_eq!(ka, kb);
+    assert!(std::ptr::eq(ka.as_str(), kb.as_str()), "tag keys are shared too");
 }
