@@ -5,7 +5,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use polo_core::model::Severity;
-use polo_core::summary::{FleetSummary, GroupSummary, summarize};
+use polo_core::summary::{FleetSummary, GroupSummary, summarize_counted};
 use polo_core::text::{ago, rfc3339};
 use polo_web::request::detail_format;
 use polo_web::response::{csv, html, json};
@@ -53,7 +53,10 @@ impl OverviewPage {
     }
 
     fn breakdowns(&self) -> [(&'static str, &[GroupSummary], &'static str); 2] {
-        [("By account", &self.s.by_account, "account"), ("By region", &self.s.by_region, "region")]
+        [
+            ("By account", &self.s.counts.by_account, "account"),
+            ("By region", &self.s.counts.by_region, "region"),
+        ]
     }
 
     fn group_hourly(g: &GroupSummary) -> String {
@@ -93,17 +96,18 @@ pub async fn overview(
             Format::Json | Format::Csv => None,
         }
     };
-    let (open, latest) = tokio::join!(state.findings.open_findings(), reports);
-    let drift = open.as_ref().map(polo_core::drift::totals_of_findings).unwrap_or_default();
-    let s = summarize(&fleet, &state.prices, drift, now);
+    let (open, latest) = tokio::join!(state.findings.open_summary(), reports);
+    let drift = open.as_ref().map(|o| o.drift).unwrap_or_default();
+    let s = summarize_counted(&state.fleet_counts(&fleet), &fleet, &state.prices, drift, now);
     match format {
         Format::Json => json(&s),
         Format::Csv => {
             let groups = s
+                .counts
                 .by_account
                 .iter()
                 .map(|g| ("account", g))
-                .chain(s.by_region.iter().map(|g| ("region", g)))
+                .chain(s.counts.by_region.iter().map(|g| ("region", g)))
                 .map(|(breakdown, g)| CountRow {
                     breakdown,
                     key: &g.key,
@@ -140,7 +144,7 @@ pub async fn overview(
                 .map(|open| {
                     [Severity::Critical, Severity::Warning, Severity::Info]
                         .into_iter()
-                        .map(|s| (s.as_str(), open.iter().filter(|f| f.severity == s).count()))
+                        .map(|s| (s.as_str(), open.count(s)))
                         .collect()
                 })
                 .map_err(|e| polo_web::response::unavailable("findings", &e));
@@ -148,7 +152,7 @@ pub async fn overview(
                 chrome,
                 reports,
                 findings,
-                hourly: OverviewPage::money(s.hourly_cost),
+                hourly: OverviewPage::money(s.counts.hourly_cost),
                 monthly: OverviewPage::money(s.monthly_cost),
                 drift_waste: OverviewPage::money(s.drift_waste),
                 drift_short: OverviewPage::money(s.drift_short.abs()),

@@ -449,16 +449,7 @@ pub fn priced_waste(fleet: &Fleet, judged: &[IndexDrift], prices: &PriceTable) -
 pub fn totals_of_findings<'a>(findings: impl IntoIterator<Item = &'a crate::model::Finding>) -> DriftTotals {
     let mut totals = DriftTotals::default();
     for f in findings {
-        let adds = f.rule.strip_prefix("fleet-").and_then(DriftKind::parse).is_some_and(DriftKind::adds_up);
-        if f.resolved_at.is_some() || !adds {
-            continue;
-        }
-        let amount = f.monthly_cost_impact.unwrap_or(Money::ZERO);
-        if amount.amount().is_sign_negative() {
-            totals.short += amount;
-        } else {
-            totals.waste += amount;
-        }
+        totals.add(f);
     }
     totals
 }
@@ -469,6 +460,22 @@ pub fn totals_of_findings<'a>(findings: impl IntoIterator<Item = &'a crate::mode
 pub struct DriftTotals {
     pub waste: Money,
     pub short: Money,
+}
+
+impl DriftTotals {
+    /// Adds what `f` prices, when it is an open `fleet-*` finding of a kind that adds up.
+    pub fn add(&mut self, f: &crate::model::Finding) {
+        let adds = f.rule.strip_prefix("fleet-").and_then(DriftKind::parse).is_some_and(DriftKind::adds_up);
+        if f.resolved_at.is_some() || !adds {
+            return;
+        }
+        let amount = f.monthly_cost_impact.unwrap_or(Money::ZERO);
+        if amount.amount().is_sign_negative() {
+            self.short += amount;
+        } else {
+            self.waste += amount;
+        }
+    }
 }
 
 #[cfg(test)]

@@ -50,6 +50,25 @@ pub struct Freshness {
 pub struct FleetSummary {
     #[serde(with = "time::serde::rfc3339")]
     pub generated_at: OffsetDateTime,
+    /// Counts, groups and run-rate: of the snapshot alone.
+    #[serde(flatten)]
+    pub counts: FleetCounts,
+    pub monthly_cost: Money,
+    /// Fleet drift a month (`crate::drift`): what runs beyond what the registries ask for
+    /// (waste), and what they ask for and does not run (negative), as the `fleet-*`
+    /// findings price it.
+    pub drift_waste: Money,
+    pub drift_short: Money,
+    pub price_table_version: String,
+    pub month_to_date: Option<MonthToDate>,
+    pub freshness: Vec<Freshness>,
+}
+
+/// What `/` counts of one snapshot at one price table: everything of [`FleetSummary`] that
+/// does not depend on the hour or the findings. Counted once per snapshot ([`count`]) however
+/// many pages ask.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct FleetCounts {
     pub instances: usize,
     pub running: usize,
     pub indexes: usize,
@@ -58,26 +77,11 @@ pub struct FleetSummary {
     pub by_account: Vec<GroupSummary>,
     pub by_region: Vec<GroupSummary>,
     pub hourly_cost: Money,
-    pub monthly_cost: Money,
-    /// Fleet drift a month (`crate::drift`): what runs beyond what the registries ask for
-    /// (waste), and what they ask for and does not run (negative), as the `fleet-*`
-    /// findings price it.
-    pub drift_waste: Money,
-    pub drift_short: Money,
     pub unpriced: usize,
-    pub price_table_version: String,
-    pub month_to_date: Option<MonthToDate>,
-    pub freshness: Vec<Freshness>,
 }
 
-/// Summarizes the fleet at `now`.
-/// `drift` is the fleet's drift totals ([`crate::drift::priced_waste`]).
-pub fn summarize(
-    fleet: &Fleet,
-    prices: &PriceTable,
-    drift: crate::drift::DriftTotals,
-    now: OffsetDateTime,
-) -> FleetSummary {
+/// Counts the fleet, its groups and its run-rate at `prices`.
+pub fn count(fleet: &Fleet, prices: &PriceTable) -> FleetCounts {
     // Every known state, even at zero; `unknown` only when some instance is in it.
     let mut by_state: BTreeMap<&'static str, usize> = InstanceState::ALL
         .iter()
@@ -119,6 +123,39 @@ pub fn summarize(
     let keyed = |map: BTreeMap<&str, GroupSummary>| {
         map.into_iter().map(|(key, g)| GroupSummary { key: key.to_owned(), ..g }).collect::<Vec<_>>()
     };
+    FleetCounts {
+        instances: fleet.instances().len(),
+        running,
+        indexes: fleet.indexes().len(),
+        by_state,
+        by_status,
+        by_account: keyed(accounts),
+        by_region: keyed(regions),
+        hourly_cost: hourly,
+        unpriced,
+    }
+}
+
+/// Summarizes the fleet at `now`.
+/// `drift` is the fleet's drift totals ([`crate::drift::priced_waste`]).
+pub fn summarize(
+    fleet: &Fleet,
+    prices: &PriceTable,
+    drift: crate::drift::DriftTotals,
+    now: OffsetDateTime,
+) -> FleetSummary {
+    summarize_counted(&count(fleet, prices), fleet, prices, drift, now)
+}
+
+/// Summarizes the fleet at `now` from its `counts` (of `fleet` at `prices`, [`count`]): adds
+/// the drift, month to date and each account's freshness.
+pub fn summarize_counted(
+    counts: &FleetCounts,
+    fleet: &Fleet,
+    prices: &PriceTable,
+    drift: crate::drift::DriftTotals,
+    now: OffsetDateTime,
+) -> FleetSummary {
     let everything = fleet.everything();
     let freshness = everything
         .accounts
@@ -137,18 +174,10 @@ pub fn summarize(
         .collect();
     FleetSummary {
         generated_at: everything.generated_at,
-        instances: fleet.instances().len(),
-        running,
-        indexes: fleet.indexes().len(),
-        by_state,
-        by_status,
-        by_account: keyed(accounts),
-        by_region: keyed(regions),
-        hourly_cost: hourly,
-        monthly_cost: hourly.hourly_to_monthly(),
+        counts: counts.clone(),
+        monthly_cost: counts.hourly_cost.hourly_to_monthly(),
         drift_waste: drift.waste,
         drift_short: drift.short,
-        unpriced,
         price_table_version: prices.version.clone(),
         month_to_date: month_to_date(fleet),
         freshness,
@@ -175,14 +204,29 @@ mod tests {
         let fleet = Fleet::new(generate(42, Scale::Small, now));
         let prices = PriceTable::bundled().unwrap();
         let s = summarize(&fleet, &prices, crate::drift::DriftTotals::default(), now);
-        assert_eq!(s.by_account.iter().map(|g| g.instances).sum::<usize>(), s.instances);
-        assert_eq!(s.by_region.iter().map(|g| g.hourly_cost).sum::<Money>(), s.hourly_cost);
-        assert_eq!(s.by_state.values().sum::<usize>(), s.instances);
-        assert_eq!(s.by_status.values().sum::<usize>(), s.indexes);
+        assert_eq!(s.counts.by_account.iter().map(|g| g.instances).sum::<usize>(), s.counts.instances);
+        assert_eq!(s.counts.by_region.iter().map(|g| g.hourly_cost).sum::<Money>(), s.counts.hourly_cost);
+        assert_eq!(s.counts.by_state.values().sum::<usize>(), s.counts.instances);
+        assert_eq!(s.counts.by_status.values().sum::<usize>(), s.counts.indexes);
         assert_eq!(s.month_to_date.as_ref().unwrap().as_of, datetime!(2026-11-23 0:00 UTC).date());
         assert!(s.freshness.iter().all(|f| !f.stale));
         let later =
             summarize(&fleet, &prices, crate::drift::DriftTotals::default(), now + Duration::hours(3));
         assert!(later.freshness.iter().all(|f| f.stale));
+    }
+
+    #[test]
+    fn counts_kept_from_an_earlier_hour_summarize_as_a_fresh_count_does() {
+        let now = datetime!(2026-11-24 12:00 UTC);
+        let fleet = Fleet::new(generate(42, Scale::Small, now));
+        let prices = PriceTable::bundled().unwrap();
+        let drift = crate::drift::DriftTotals { waste: Money::new(12.into()), short: Money::ZERO };
+        let counts = count(&fleet, &prices);
+        let later = now + Duration::hours(3);
+        assert_eq!(
+            summarize_counted(&counts, &fleet, &prices, drift, later),
+            summarize(&fleet, &prices, drift, later)
+        );
+        assert_eq!(counts.by_account.iter().map(|g| g.indexes).sum::<usize>(), counts.indexes);
     }
 }

@@ -8,7 +8,7 @@ use time::{Duration, OffsetDateTime};
 
 use super::*;
 use crate::Money;
-use crate::model::{Everything, IndexStatus, InstanceState};
+use crate::model::{Everything, IndexStatus, InstanceState, Severity};
 use crate::ports::{FindingStore as _, MemoryFindings};
 use crate::sample::{Scale, generate_with_costs};
 
@@ -262,8 +262,8 @@ async fn a_run_remembers_findings_and_tells_each_change_once() {
     assert_eq!(resolved.due.iter().filter(|(f, _)| f.rule == "orphan-instance").count(), 2);
 }
 
-#[test]
-fn the_sample_has_every_drift_kind_priced_in_every_account_kind() {
+#[tokio::test]
+async fn the_sample_has_every_drift_kind_priced_in_every_account_kind() {
     let (everything, costs) = sample();
     let config = Config::bundled().unwrap();
     let found = run(everything, &costs, &config, NOW);
@@ -306,6 +306,18 @@ fn the_sample_has_every_drift_kind_priced_in_every_account_kind() {
     let summary = crate::summary::summarize(&fleet, &prices, totals, NOW);
     assert_eq!((summary.drift_waste, summary.drift_short), (waste, short));
     assert!(!waste.is_zero() && !short.is_zero());
+    // `/` counts the open findings without copying them: the same severities and drift.
+    let open: Vec<_> = findings.iter().filter(|f| f.resolved_at.is_none()).cloned().collect();
+    let counted = crate::model::OpenSummary::of(&open);
+    assert_eq!(counted.drift, totals);
+    for severity in [Severity::Critical, Severity::Warning, Severity::Info] {
+        assert_eq!(counted.count(severity), open.iter().filter(|f| f.severity == severity).count());
+    }
+    assert_eq!(counted.critical + counted.warning + counted.info, open.len());
+    let store = MemoryFindings::default();
+    store.save(&findings).await.unwrap();
+    let in_place = crate::ports::FindingReader::open_summary(&store).await.unwrap();
+    assert_eq!(in_place, counted, "the memory store counts in place what the default counts of copies");
     // Under-provisioned is an availability risk (negative: money the index should cost);
     // over-provisioned and zombies are waste.
     let sign = |rule: &str| {

@@ -129,6 +129,41 @@ impl Finding {
     }
 }
 
+/// The open findings as `/` shows them: how many of each severity, and the fleet drift the
+/// open `fleet-*` findings price. Counted without copying a finding.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct OpenSummary {
+    pub critical: usize,
+    pub warning: usize,
+    pub info: usize,
+    pub drift: crate::drift::DriftTotals,
+}
+
+impl OpenSummary {
+    /// The summary of `open` (open findings).
+    pub fn of<'a>(open: impl IntoIterator<Item = &'a Finding>) -> OpenSummary {
+        let mut s = OpenSummary::default();
+        for f in open {
+            match f.severity {
+                Severity::Critical => s.critical += 1,
+                Severity::Warning => s.warning += 1,
+                Severity::Info => s.info += 1,
+            }
+            s.drift.add(f);
+        }
+        s
+    }
+
+    /// How many open findings have `severity`.
+    pub fn count(&self, severity: Severity) -> usize {
+        match severity {
+            Severity::Critical => self.critical,
+            Severity::Warning => self.warning,
+            Severity::Info => self.info,
+        }
+    }
+}
+
 /// How bad a finding is.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]

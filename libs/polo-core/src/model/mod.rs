@@ -20,7 +20,7 @@ pub use cost_store::{
     COST_EXPLORER_REQUEST_PRICE_CENTS, COST_STORE_FORMAT, CostFacts, CostStore, CostStoreError, RefreshLog,
     UsageTypes,
 };
-pub use finding::{Exception, Finding, FindingState, Handling, Severity};
+pub use finding::{Exception, Finding, FindingState, Handling, OpenSummary, Severity};
 pub use fleet::{Fleet, index_order};
 pub use history::{Change, ChangeKind, Tracked, diff, vanished_ids};
 pub use index::{Index, IndexStatus, index_key, resolve};

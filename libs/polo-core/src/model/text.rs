@@ -171,7 +171,7 @@ mod tests {
         assert!(t.starts_with("eu-"));
         assert_eq!(t.to_string(), "eu-west-1");
         assert_eq!(format!("{t:?}"), "\"eu-west-1\"");
-        assert!(Text::from("a") < Text::from("b"));
+        assert!(Text::from("a").cmp(&Text::from("b")).is_lt());
         assert_eq!(Text::default(), "");
         // Maps keyed by Text are looked up by &str.
         let map: BTreeMap<Text, u8> = [(Text::from("Name"), 1)].into();

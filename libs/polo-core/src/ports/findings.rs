@@ -31,6 +31,10 @@ pub trait FindingStore: FindingReader {
     async fn matching(&self, which: Which<'_>) -> Result<Vec<Finding>, DataError> {
         Ok(self.all().await?.into_iter().filter(|f| which.keeps(f)).collect())
     }
+    /// The open findings counted (see [`FindingReader::open_summary`]).
+    async fn open_summary(&self) -> Result<crate::model::OpenSummary, DataError> {
+        Ok(crate::model::OpenSummary::of(&self.matching(Which::Open).await?))
+    }
 }
 
 /// Which findings a page wants.
@@ -192,6 +196,10 @@ impl FindingStore for MemoryFindings {
     async fn matching(&self, which: Which<'_>) -> Result<Vec<Finding>, DataError> {
         Ok(self.lock()?.iter().filter(|f| which.keeps(f)).cloned().collect())
     }
+
+    async fn open_summary(&self) -> Result<crate::model::OpenSummary, DataError> {
+        Ok(crate::model::OpenSummary::of(self.lock()?.iter().filter(|f| Which::Open.keeps(f))))
+    }
 }
 
 /// Every finding store answers the pages: a resource's findings (open first), the open
@@ -219,6 +227,10 @@ macro_rules! finding_reader {
 
             async fn all_findings(&self) -> Result<Vec<$crate::model::Finding>, $crate::ports::DataError> {
                 $crate::ports::FindingStore::all(self).await
+            }
+
+            async fn open_summary(&self) -> Result<$crate::model::OpenSummary, $crate::ports::DataError> {
+                $crate::ports::FindingStore::open_summary(self).await
             }
         }
     };

@@ -96,6 +96,11 @@ pub trait FindingReader: Send + Sync {
     async fn open_findings(&self) -> Result<Vec<Finding>, DataError>;
     /// Every finding, open and resolved (the `/cop` table).
     async fn all_findings(&self) -> Result<Vec<Finding>, DataError>;
+    /// The open findings counted by severity, with the drift they price (`/`); a store
+    /// holding them in memory counts them in place.
+    async fn open_summary(&self) -> Result<crate::model::OpenSummary, DataError> {
+        Ok(crate::model::OpenSummary::of(&self.open_findings().await?))
+    }
 }
 
 /// Reads the resource history across resources, for reports.

@@ -55,6 +55,8 @@ pub struct AppState {
     cost_changes: Arc<std::sync::Mutex<Vec<SplitChanges>>>,
     /// Each index's utilization of the snapshot and metrics last measured.
     utilization: Arc<std::sync::Mutex<Option<MeasuredUsage>>>,
+    /// The counts of the snapshot last counted (`/`).
+    counts: Arc<std::sync::Mutex<Option<Counted>>>,
 }
 
 /// The Slack app as the dashboard answers it.
@@ -94,6 +96,13 @@ fn dev_csrf() -> Option<Arc<str>> {
             None
         }
     }
+}
+
+/// The counts of one snapshot at this state's prices. The snapshot is held weakly: a newer
+/// one replaces it without waiting for the next `/` to let the old one go.
+struct Counted {
+    fleet: std::sync::Weak<polo_core::model::Fleet>,
+    counts: Arc<polo_core::summary::FleetCounts>,
 }
 
 /// One list of cost changes and the very documents it comes from.
@@ -142,6 +151,23 @@ impl AppState {
             *cached = Some(JudgedDrift { generated_at, judged_at: now, by_position });
         }
         by_position
+    }
+
+    /// The counts of `fleet` at this state's prices (`polo_core::summary::count`): once per
+    /// snapshot, however many requests ask.
+    pub fn fleet_counts(&self, fleet: &Arc<polo_core::model::Fleet>) -> Arc<polo_core::summary::FleetCounts> {
+        if let Ok(cached) = self.counts.lock()
+            && let Some(c) = cached.as_ref()
+            && std::ptr::eq(c.fleet.as_ptr(), Arc::as_ptr(fleet))
+            && c.fleet.strong_count() > 0
+        {
+            return Arc::clone(&c.counts);
+        }
+        let counts = Arc::new(polo_core::summary::count(fleet, &self.prices));
+        if let Ok(mut cached) = self.counts.lock() {
+            *cached = Some(Counted { fleet: Arc::downgrade(fleet), counts: Arc::clone(&counts) });
+        }
+        counts
     }
 
     /// Each index of `fleet` measured from the metrics document (`polo_core::utilization`),
@@ -316,6 +342,7 @@ impl AppState {
             drift: Arc::default(),
             cost_changes: Arc::default(),
             utilization: Arc::default(),
+            counts: Arc::default(),
         })
     }
 
@@ -364,6 +391,7 @@ impl AppState {
             drift: Arc::default(),
             cost_changes: Arc::default(),
             utilization: Arc::default(),
+            counts: Arc::default(),
         })
     }
 }

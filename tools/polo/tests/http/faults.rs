@@ -33,6 +33,7 @@ async fn a_corrupt_or_truncated_snapshot_keeps_the_last_good_data_served_and_say
     let total = |v: serde_json::Value| v["total"].as_u64().unwrap();
     let before = total(app.json("/instances?format=json").await);
     assert!(!app.get("/").await.body.contains("snapshot-problem"));
+    assert_eq!(app.json("/?format=json").await["instances"], before);
 
     for (n, broken) in
         [good[..good.len() / 2].to_vec(), b"{\"instances\": [".to_vec(), b"\0\0garbage".to_vec()]
@@ -58,4 +59,6 @@ async fn a_corrupt_or_truncated_snapshot_keeps_the_last_good_data_served_and_say
     rewrite(&path, &serde_json::to_vec(&fewer).unwrap(), 60);
     assert_eq!(total(app.json("/instances?format=json").await), 10);
     assert!(!app.get("/").await.body.contains("snapshot-problem"));
+    // `/` counts each snapshot once: the new one's counts, not those kept of the old one.
+    assert_eq!(app.json("/?format=json").await["instances"], 10);
 }
