@@ -82,22 +82,20 @@ pub struct FleetCounts {
 
 /// Counts the fleet, its groups and its run-rate at `prices`.
 pub fn count(fleet: &Fleet, prices: &PriceTable) -> FleetCounts {
-    // Every known state, even at zero; `unknown` only when some instance is in it.
-    let mut by_state: BTreeMap<&'static str, usize> = InstanceState::ALL
-        .iter()
-        .filter(|s| **s != InstanceState::Unknown)
-        .map(|s| (s.as_str(), 0))
-        .collect();
-    let mut by_status: BTreeMap<&'static str, usize> =
-        IndexStatus::ALL.iter().map(|s| (s.as_str(), 0)).collect();
-    let mut accounts: BTreeMap<&str, GroupSummary> = BTreeMap::new();
-    let mut regions: BTreeMap<&str, GroupSummary> = BTreeMap::new();
+    let mut states = [0usize; InstanceState::ALL.len()];
+    let mut statuses = [0usize; IndexStatus::ALL.len()];
+    // Keyed by a fast hasher and sorted once at the end: a tree keyed by name was most of
+    // the count's time at 100k instances.
+    let mut accounts: foldhash::HashMap<&str, GroupSummary> = foldhash::HashMap::default();
+    let mut regions: foldhash::HashMap<&str, GroupSummary> = foldhash::HashMap::default();
     for account in &fleet.everything().accounts {
         accounts.entry(&account.name).or_default();
     }
-    let (mut hourly, mut unpriced, mut running) = (Money::ZERO, 0, 0);
+    let mut running = 0;
     for i in fleet.instances() {
-        *by_state.entry(i.state.as_str()).or_default() += 1;
+        if let Some(n) = InstanceState::ALL.iter().position(|s| *s == i.state) {
+            states[n] += 1;
+        }
         let price = prices.instance_hourly(i);
         let is_running = i.state == InstanceState::Running;
         running += usize::from(is_running);
@@ -110,26 +108,37 @@ pub fn count(fleet: &Fleet, prices: &PriceTable) -> FleetCounts {
                 None => g.unpriced += 1,
             }
         }
-        match price {
-            Some(p) => hourly += p,
-            None => unpriced += 1,
-        }
     }
     for x in fleet.indexes() {
-        *by_status.entry(x.status.as_str()).or_default() += 1;
+        if let Some(n) = IndexStatus::ALL.iter().position(|s| *s == x.status) {
+            statuses[n] += 1;
+        }
         accounts.entry(&x.account).or_default().indexes += 1;
         regions.entry(&x.region).or_default().indexes += 1;
     }
-    let keyed = |map: BTreeMap<&str, GroupSummary>| {
-        map.into_iter().map(|(key, g)| GroupSummary { key: key.to_owned(), ..g }).collect::<Vec<_>>()
+    let keyed = |map: foldhash::HashMap<&str, GroupSummary>| {
+        let mut groups: Vec<GroupSummary> =
+            map.into_iter().map(|(key, g)| GroupSummary { key: key.to_owned(), ..g }).collect();
+        groups.sort_unstable_by(|a, b| a.key.cmp(&b.key));
+        groups
     };
+    let by_account = keyed(accounts);
+    // Every instance is in one account: the fleet's run-rate is theirs, summed exactly.
+    let hourly = by_account.iter().map(|g| g.hourly_cost).sum();
+    let unpriced = by_account.iter().map(|g| g.unpriced).sum();
     FleetCounts {
         instances: fleet.instances().len(),
         running,
         indexes: fleet.indexes().len(),
-        by_state,
-        by_status,
-        by_account: keyed(accounts),
+        // Every known state, even at zero; `unknown` only when some instance is in it.
+        by_state: InstanceState::ALL
+            .iter()
+            .zip(states)
+            .filter(|(s, n)| **s != InstanceState::Unknown || *n > 0)
+            .map(|(s, n)| (s.as_str(), n))
+            .collect(),
+        by_status: IndexStatus::ALL.iter().zip(statuses).map(|(s, n)| (s.as_str(), n)).collect(),
+        by_account,
         by_region: keyed(regions),
         hourly_cost: hourly,
         unpriced,

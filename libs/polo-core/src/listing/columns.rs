@@ -5,7 +5,6 @@
 //! It answers exactly what [`Filters::matches`] and [`super::view_facets`] answer row by row
 //! (the tests compare them over the sample).
 
-use std::collections::HashMap;
 use std::sync::OnceLock;
 
 use super::{Facets, FilterField, Filterable, Filters, NONE_VALUE};
@@ -145,7 +144,7 @@ struct Column {
 
 impl Column {
     fn build<R: Filterable>(rows: &[R], field: FilterField) -> Column {
-        let mut by_value: HashMap<&str, u32> = HashMap::new();
+        let mut by_value: foldhash::HashMap<&str, u32> = foldhash::HashMap::default();
         let mut values = Vec::new();
         let ids = rows
             .iter()

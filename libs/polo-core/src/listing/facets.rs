@@ -13,9 +13,17 @@ pub fn all_facets<R: Filterable>(rows: &[R]) -> Facets {
     FilterField::ALL
         .iter()
         .map(|&field| {
-            let mut counts: HashMap<&str, usize> = HashMap::new();
+            let mut counts: foldhash::HashMap<&str, usize> = foldhash::HashMap::default();
+            // Rows without the field are counted apart: most fields are another kind's.
+            let mut none = 0;
             for row in rows {
-                *counts.entry(row.field(field).unwrap_or(NONE_VALUE)).or_default() += 1;
+                match row.field(field) {
+                    Some(value) => *counts.entry(value).or_default() += 1,
+                    None => none += 1,
+                }
+            }
+            if none > 0 {
+                *counts.entry(NONE_VALUE).or_default() += none;
             }
             let mut counts: Vec<(String, usize)> =
                 counts.into_iter().map(|(k, n)| (k.to_owned(), n)).collect();
@@ -31,7 +39,8 @@ pub fn all_facets<R: Filterable>(rows: &[R]) -> Facets {
 /// itself. One pass over the rows.
 pub fn view_facets<R: Filterable>(rows: &[R], text: impl Fn(usize) -> bool, filters: &Filters) -> Facets {
     const FIELDS: usize = FilterField::ALL.len();
-    let mut counts: [HashMap<&str, usize>; FIELDS] = std::array::from_fn(|_| HashMap::new());
+    let mut counts: [foldhash::HashMap<&str, usize>; FIELDS] =
+        std::array::from_fn(|_| foldhash::HashMap::default());
     let active: Vec<(usize, FilterField)> = filters
         .fields()
         .filter_map(|(f, _)| FilterField::ALL.iter().position(|x| *x == f).map(|i| (i, f)))

@@ -18,7 +18,7 @@
 //! file or one whose checksum fails is refused with an error naming the problem, never misread.
 
 use std::borrow::Cow;
-use std::collections::{BTreeMap, HashMap};
+use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use time::{OffsetDateTime, UtcOffset};
@@ -181,7 +181,7 @@ fn checked_body(bytes: &[u8]) -> Result<&[u8], String> {
 
 #[derive(Default)]
 struct Strings<'a> {
-    ids: HashMap<&'a str, u32>,
+    ids: foldhash::HashMap<&'a str, u32>,
     ends: Vec<u32>,
     bytes: Vec<u8>,
 }
