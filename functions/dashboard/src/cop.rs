@@ -99,9 +99,9 @@ const CSV_COLUMNS: &[&str] = &[
     "assignee",
 ];
 
-/// A finding and where it stands now.
+/// A finding (shared with the store) and where it stands now.
 pub struct Stated {
-    finding: Finding,
+    finding: std::sync::Arc<Finding>,
     state: FindingState,
 }
 

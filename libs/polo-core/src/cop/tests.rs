@@ -318,6 +318,15 @@ async fn the_sample_has_every_drift_kind_priced_in_every_account_kind() {
     store.save(&findings).await.unwrap();
     let in_place = crate::ports::FindingReader::open_summary(&store).await.unwrap();
     assert_eq!(in_place, counted, "the memory store counts in place what the default counts of copies");
+    // `/cop` shares the store's findings; a write after it copies only what it changes.
+    let held = crate::ports::FindingReader::all_findings(&store).await.unwrap();
+    assert_eq!(held.len(), findings.len());
+    let first = held[0].id.clone();
+    store.mark_notified(std::slice::from_ref(&first), NOW).await.unwrap();
+    assert_eq!(held[0].last_notified, findings[0].last_notified, "what a page holds does not change");
+    let again = crate::ports::FindingReader::all_findings(&store).await.unwrap();
+    assert_eq!(again[0].last_notified, Some(NOW));
+    assert!(std::sync::Arc::ptr_eq(&held[1], &again[1]), "the others are still shared");
     // Under-provisioned is an availability risk (negative: money the index should cost);
     // over-provisioned and zombies are waste.
     let sign = |rule: &str| {

@@ -31,6 +31,10 @@ pub trait FindingStore: FindingReader {
     async fn matching(&self, which: Which<'_>) -> Result<Vec<Finding>, DataError> {
         Ok(self.all().await?.into_iter().filter(|f| which.keeps(f)).collect())
     }
+    /// Every finding, shared (see [`FindingReader::all_findings`]).
+    async fn all_shared(&self) -> Result<Vec<std::sync::Arc<Finding>>, DataError> {
+        Ok(self.all().await?.into_iter().map(std::sync::Arc::new).collect())
+    }
     /// The open findings counted (see [`FindingReader::open_summary`]).
     async fn open_summary(&self) -> Result<crate::model::OpenSummary, DataError> {
         Ok(crate::model::OpenSummary::of(&self.matching(Which::Open).await?))
@@ -144,12 +148,13 @@ impl FindingStore for LocalFindings {
 /// Findings in memory, with a lease that expires like the table's.
 #[derive(Default)]
 pub struct MemoryFindings {
-    findings: Mutex<Vec<Finding>>,
+    /// Each shared with the pages reading it; a write copies one only while a page holds it.
+    findings: Mutex<Vec<std::sync::Arc<Finding>>>,
     lease: Mutex<Option<(String, OffsetDateTime)>>,
 }
 
 impl MemoryFindings {
-    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Vec<Finding>>, DataError> {
+    fn lock(&self) -> Result<std::sync::MutexGuard<'_, Vec<std::sync::Arc<Finding>>>, DataError> {
         self.findings.lock().map_err(|_| DataError::Store("finding store lock poisoned".into()))
     }
 
@@ -161,17 +166,21 @@ impl MemoryFindings {
 #[async_trait]
 impl FindingStore for MemoryFindings {
     async fn all(&self) -> Result<Vec<Finding>, DataError> {
+        Ok(self.lock()?.iter().map(|f| f.as_ref().clone()).collect())
+    }
+
+    async fn all_shared(&self) -> Result<Vec<std::sync::Arc<Finding>>, DataError> {
         Ok(self.lock()?.clone())
     }
 
     async fn save(&self, findings: &[Finding]) -> Result<(), DataError> {
-        *self.lock()? = findings.to_vec();
+        *self.lock()? = findings.iter().cloned().map(std::sync::Arc::new).collect();
         Ok(())
     }
 
     async fn mark_notified(&self, ids: &[String], at: OffsetDateTime) -> Result<(), DataError> {
         for f in self.lock()?.iter_mut().filter(|f| ids.contains(&f.id)) {
-            f.last_notified = Some(at);
+            std::sync::Arc::make_mut(f).last_notified = Some(at);
         }
         Ok(())
     }
@@ -194,11 +203,13 @@ impl FindingStore for MemoryFindings {
     }
 
     async fn matching(&self, which: Which<'_>) -> Result<Vec<Finding>, DataError> {
-        Ok(self.lock()?.iter().filter(|f| which.keeps(f)).cloned().collect())
+        Ok(self.lock()?.iter().filter(|f| which.keeps(f)).map(|f| f.as_ref().clone()).collect())
     }
 
     async fn open_summary(&self) -> Result<crate::model::OpenSummary, DataError> {
-        Ok(crate::model::OpenSummary::of(self.lock()?.iter().filter(|f| Which::Open.keeps(f))))
+        Ok(crate::model::OpenSummary::of(
+            self.lock()?.iter().map(AsRef::as_ref).filter(|f| Which::Open.keeps(f)),
+        ))
     }
 }
 
@@ -225,8 +236,10 @@ macro_rules! finding_reader {
                 $crate::ports::FindingStore::matching(self, $crate::ports::Which::Open).await
             }
 
-            async fn all_findings(&self) -> Result<Vec<$crate::model::Finding>, $crate::ports::DataError> {
-                $crate::ports::FindingStore::all(self).await
+            async fn all_findings(
+                &self,
+            ) -> Result<Vec<std::sync::Arc<$crate::model::Finding>>, $crate::ports::DataError> {
+                $crate::ports::FindingStore::all_shared(self).await
             }
 
             async fn open_summary(&self) -> Result<$crate::model::OpenSummary, $crate::ports::DataError> {

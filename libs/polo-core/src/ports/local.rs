@@ -252,8 +252,8 @@ impl FindingReader for LocalDataService {
         Ok(fleet.everything().findings.iter().filter(|f| f.resolved_at.is_none()).cloned().collect())
     }
 
-    async fn all_findings(&self) -> Result<Vec<Finding>, DataError> {
-        Ok(self.current()?.everything().findings.clone())
+    async fn all_findings(&self) -> Result<Vec<Arc<Finding>>, DataError> {
+        Ok(self.current()?.everything().findings.iter().cloned().map(Arc::new).collect())
     }
 
     async fn findings_for(&self, kind: ResourceKind, id: &str) -> Result<Vec<Finding>, DataError> {

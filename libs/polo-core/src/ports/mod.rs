@@ -94,8 +94,9 @@ pub trait FindingReader: Send + Sync {
     async fn findings_for(&self, kind: ResourceKind, id: &str) -> Result<Vec<Finding>, DataError>;
     /// Every open finding.
     async fn open_findings(&self) -> Result<Vec<Finding>, DataError>;
-    /// Every finding, open and resolved (the `/cop` table).
-    async fn all_findings(&self) -> Result<Vec<Finding>, DataError>;
+    /// Every finding, open and resolved (the `/cop` table); a store holding them in memory
+    /// shares them instead of copying.
+    async fn all_findings(&self) -> Result<Vec<std::sync::Arc<Finding>>, DataError>;
     /// The open findings counted by severity, with the drift they price (`/`); a store
     /// holding them in memory counts them in place.
     async fn open_summary(&self) -> Result<crate::model::OpenSummary, DataError> {
