@@ -5,8 +5,8 @@ use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use polo_core::cost_changes::{CauseKind, CostChange, change_of, explained_from, signed};
-use polo_core::costs::{Breakdown, CostLine, DailyCost, breakdown, daily};
+use polo_core::cost_changes::{CauseKind, CostChange, explained_from, signed};
+use polo_core::costs::{Breakdown, CostLine, DailyCost, daily};
 use polo_web::request::detail_params;
 use polo_web::response::{csv, html, json};
 use polo_web::table::to_csv;
@@ -172,7 +172,7 @@ pub async fn detail(
     let (format, periods) = detail_params(raw.as_deref(), &request_headers, &["from", "to"])?;
     let (fleet, store, usage) =
         tokio::try_join!(state.fleet.fleet(), state.costs.costs(), state.usage.usage())?;
-    let b = breakdown(&store, &fleet, dimension, today(&state));
+    let b = state.cost_breakdown(&store, &fleet, dimension, today(&state));
     let line =
         b.items.iter().find(|l| l.key == key).ok_or_else(|| {
             AppError::NotFound(format!("no {} {key:?} in the cost data", dimension.as_str()))
@@ -186,7 +186,12 @@ pub async fn detail(
         &store,
     )?;
     let comparison = asked.comparison.filter(|_| explained);
-    let change = comparison.and_then(|c| change_of(&store, &usage, &fleet, dimension, &key, &c));
+    // From the list of every key's change, split once per documents and periods (what
+    // `/costs/changes` shows), with this key's events added.
+    let change = comparison.and_then(|c| {
+        let all = state.cost_changes(&store, &usage, &fleet, dimension, &c);
+        all.iter().find(|x| x.key == key).map(|x| x.with_events(&usage, &c))
+    });
     match format {
         Format::Json => json(&Detail {
             metric: b.metric.as_str(),

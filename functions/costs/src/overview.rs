@@ -7,7 +7,7 @@ use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
 use polo_core::Money;
-use polo_core::costs::{Breakdown, CostLine, Periods, breakdown};
+use polo_core::costs::{Breakdown, CostLine, Periods};
 use polo_core::model::{CostDimension, CostStore, Fleet};
 use polo_web::request::detail_format;
 use polo_web::response::{csv, html, json};
@@ -157,7 +157,7 @@ pub async fn overview(
     let format = detail_format(raw.as_deref(), &request_headers)?;
     let (fleet, store) = tokio::try_join!(state.fleet.fleet(), state.costs.costs())?;
     let now = state.clock.now();
-    let by_account = breakdown(&store, &fleet, Breakdown::Account, today(&state));
+    let by_account = state.cost_breakdown(&store, &fleet, Breakdown::Account, today(&state));
     let periods = by_account.periods;
     let previous_mtd = periods.map_or(Money::ZERO, |p| {
         p.previous_month_to_date().map_or(Money::ZERO, |(from, to)| store.bill(from, to))
@@ -186,7 +186,7 @@ pub async fn overview(
             let breakdowns = Breakdown::ALL
                 .into_iter()
                 .map(|d| {
-                    let b = breakdown(&store, &fleet, d, today(&state));
+                    let b = state.cost_breakdown(&store, &fleet, d, today(&state));
                     let mut top: Vec<&CostLine> = b.items.iter().collect();
                     top.sort_by(|x, y| y.month_to_date.cmp(&x.month_to_date).then_with(|| x.key.cmp(&y.key)));
                     let mut cells: Vec<LineCells> =

@@ -6,7 +6,7 @@ use askama::Template;
 use axum::extract::{Path, RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use polo_core::costs::{Breakdown, CostBreakdown, CostColumn, CostLine, breakdown, list_lines};
+use polo_core::costs::{Breakdown, CostBreakdown, CostColumn, CostLine, list_lines};
 use polo_web::request::Htmx;
 use polo_web::request::TableQuery;
 use polo_web::response::html;
@@ -173,7 +173,7 @@ struct Footer {
 /// One breakdown as a table.
 struct CostTable {
     dimension: Breakdown,
-    breakdown: CostBreakdown,
+    breakdown: std::sync::Arc<CostBreakdown>,
 }
 
 impl CostTable {
@@ -277,6 +277,7 @@ pub async fn list(
     let dimension = crate::dimension(&dimension)?;
     let query = TableQuery::<CostColumn>::parse(raw.as_deref(), &request_headers, &[])?;
     let (fleet, store) = tokio::try_join!(state.fleet.fleet(), state.costs.costs())?;
-    let table = CostTable { dimension, breakdown: breakdown(&store, &fleet, dimension, today(&state)) };
+    let table =
+        CostTable { dimension, breakdown: state.cost_breakdown(&store, &fleet, dimension, today(&state)) };
     respond(&state, chrome, htmx, &table, query).await
 }

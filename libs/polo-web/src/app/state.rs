@@ -57,6 +57,9 @@ pub struct AppState {
     utilization: Arc<std::sync::Mutex<Option<MeasuredUsage>>>,
     /// The counts of the snapshot last counted (`/`).
     counts: Arc<std::sync::Mutex<Option<Counted>>>,
+    /// The cost breakdowns of the cost store and snapshot last broken down (`/costs`, its
+    /// tables and detail pages), one per breakdown and day.
+    breakdowns: Arc<std::sync::Mutex<Vec<KeptBreakdown>>>,
 }
 
 /// The Slack app as the dashboard answers it.
@@ -103,6 +106,15 @@ fn dev_csrf() -> Option<Arc<str>> {
 struct Counted {
     fleet: std::sync::Weak<polo_core::model::Fleet>,
     counts: Arc<polo_core::summary::FleetCounts>,
+}
+
+/// One cost breakdown and what it was made of: held weakly, so newer documents free older.
+struct KeptBreakdown {
+    store: std::sync::Weak<polo_core::model::CostStore>,
+    fleet: std::sync::Weak<polo_core::model::Fleet>,
+    dimension: polo_core::costs::Breakdown,
+    today: time::Date,
+    breakdown: Arc<polo_core::costs::CostBreakdown>,
 }
 
 /// One list of cost changes and the very documents it comes from.
@@ -168,6 +180,40 @@ impl AppState {
             *cached = Some(Counted { fleet: Arc::downgrade(fleet), counts: Arc::clone(&counts) });
         }
         counts
+    }
+
+    /// `store`'s costs by `dimension` as of `today` (`polo_core::costs::breakdown`): once per
+    /// cost store, snapshot, breakdown and day, however many pages ask.
+    pub fn cost_breakdown(
+        &self,
+        store: &Arc<polo_core::model::CostStore>,
+        fleet: &Arc<polo_core::model::Fleet>,
+        dimension: polo_core::costs::Breakdown,
+        today: time::Date,
+    ) -> Arc<polo_core::costs::CostBreakdown> {
+        let same_documents = |k: &KeptBreakdown| {
+            std::ptr::eq(k.store.as_ptr(), Arc::as_ptr(store))
+                && std::ptr::eq(k.fleet.as_ptr(), Arc::as_ptr(fleet))
+        };
+        if let Ok(kept) = self.breakdowns.lock()
+            && let Some(k) =
+                kept.iter().find(|k| same_documents(k) && k.dimension == dimension && k.today == today)
+        {
+            return Arc::clone(&k.breakdown);
+        }
+        let breakdown = Arc::new(polo_core::costs::breakdown(store, fleet, dimension, today));
+        if let Ok(mut kept) = self.breakdowns.lock() {
+            // Breakdowns of other documents or days are not asked again.
+            kept.retain(|k| same_documents(k) && k.today == today && k.dimension != dimension);
+            kept.push(KeptBreakdown {
+                store: Arc::downgrade(store),
+                fleet: Arc::downgrade(fleet),
+                dimension,
+                today,
+                breakdown: Arc::clone(&breakdown),
+            });
+        }
+        breakdown
     }
 
     /// Each index of `fleet` measured from the metrics document (`polo_core::utilization`),
@@ -343,6 +389,7 @@ impl AppState {
             cost_changes: Arc::default(),
             utilization: Arc::default(),
             counts: Arc::default(),
+            breakdowns: Arc::default(),
         })
     }
 
@@ -392,6 +439,7 @@ impl AppState {
             cost_changes: Arc::default(),
             utilization: Arc::default(),
             counts: Arc::default(),
+            breakdowns: Arc::default(),
         })
     }
 }

@@ -163,3 +163,37 @@ async fn unknown_dimensions_and_keys_are_404s_and_bad_parameters_400s() {
         assert_eq!(answer.json()["error"]["param"], param, "{path}");
     }
 }
+
+#[tokio::test]
+async fn a_cost_breakdown_is_made_once_per_cost_store_snapshot_breakdown_and_day() {
+    use polo_core::costs::Breakdown;
+    use std::sync::Arc;
+    let now = crate::harness::NOW;
+    let (everything, costs) =
+        polo_core::sample::generate_with_costs(42, polo_core::sample::Scale::Small, now);
+    let settings = polo_web::app::WebSettings { dev: true, ..polo_web::app::WebSettings::default() };
+    let state = polo_web::AppState::over(
+        Arc::new(polo_core::ports::LocalDataService::from_snapshot(everything)),
+        polo_core::config::Config::bundled().unwrap(),
+        Arc::new(polo_core::FixedClock(now)),
+        settings,
+    )
+    .unwrap();
+    let fleet = state.fleet.fleet().await.unwrap();
+    let (store, today) = (Arc::new(costs), now.date());
+    let by_index = state.cost_breakdown(&store, &fleet, Breakdown::Index, today);
+    assert_eq!(*by_index, polo_core::costs::breakdown(&store, &fleet, Breakdown::Index, today));
+    let by_customer = state.cost_breakdown(&store, &fleet, Breakdown::Customer, today);
+    assert!(Arc::ptr_eq(&by_index, &state.cost_breakdown(&store, &fleet, Breakdown::Index, today)));
+    assert!(Arc::ptr_eq(&by_customer, &state.cost_breakdown(&store, &fleet, Breakdown::Customer, today)));
+    // A refreshed cost store is broken down again (equal here: the same rows), and so is
+    // the next day.
+    let refreshed = Arc::new(store.as_ref().clone());
+    let again = state.cost_breakdown(&refreshed, &fleet, Breakdown::Index, today);
+    assert!(!Arc::ptr_eq(&by_index, &again));
+    assert_eq!(*again, *by_index);
+    let tomorrow = today.next_day().unwrap();
+    let next_day = state.cost_breakdown(&refreshed, &fleet, Breakdown::Index, tomorrow);
+    assert!(!Arc::ptr_eq(&again, &next_day));
+    assert_eq!(*next_day, polo_core::costs::breakdown(&refreshed, &fleet, Breakdown::Index, tomorrow));
+}
