@@ -105,6 +105,8 @@ fn dev_csrf() -> Option<Arc<str>> {
 /// one replaces it without waiting for the next `/` to let the old one go.
 struct Counted {
     fleet: std::sync::Weak<polo_core::model::Fleet>,
+    /// The price table counted at (a state given another one counts again).
+    prices: std::sync::Weak<PriceTable>,
     counts: Arc<polo_core::summary::FleetCounts>,
 }
 
@@ -119,9 +121,10 @@ struct KeptBreakdown {
 
 /// One list of cost changes and the very documents it comes from.
 struct SplitChanges {
-    store: Arc<polo_core::model::CostStore>,
-    usage: Arc<polo_core::model::UsageLedger>,
-    fleet: Arc<polo_core::model::Fleet>,
+    /// Held weakly, so newer documents free older ones without waiting for the next list.
+    store: std::sync::Weak<polo_core::model::CostStore>,
+    usage: std::sync::Weak<polo_core::model::UsageLedger>,
+    fleet: std::sync::Weak<polo_core::model::Fleet>,
     dimension: polo_core::costs::Breakdown,
     comparison: polo_core::cost_changes::Comparison,
     changes: Arc<Vec<polo_core::cost_changes::CostChange>>,
@@ -171,13 +174,17 @@ impl AppState {
         if let Ok(cached) = self.counts.lock()
             && let Some(c) = cached.as_ref()
             && std::ptr::eq(c.fleet.as_ptr(), Arc::as_ptr(fleet))
-            && c.fleet.strong_count() > 0
+            && std::ptr::eq(c.prices.as_ptr(), Arc::as_ptr(&self.prices))
         {
             return Arc::clone(&c.counts);
         }
         let counts = Arc::new(polo_core::summary::count(fleet, &self.prices));
         if let Ok(mut cached) = self.counts.lock() {
-            *cached = Some(Counted { fleet: Arc::downgrade(fleet), counts: Arc::clone(&counts) });
+            *cached = Some(Counted {
+                fleet: Arc::downgrade(fleet),
+                prices: Arc::downgrade(&self.prices),
+                counts: Arc::clone(&counts),
+            });
         }
         counts
     }
@@ -263,13 +270,13 @@ impl AppState {
         dimension: polo_core::costs::Breakdown,
         comparison: &polo_core::cost_changes::Comparison,
     ) -> Arc<Vec<polo_core::cost_changes::CostChange>> {
-        let same = |c: &SplitChanges| {
-            Arc::ptr_eq(&c.store, store)
-                && Arc::ptr_eq(&c.usage, usage)
-                && Arc::ptr_eq(&c.fleet, fleet)
-                && c.dimension == dimension
-                && c.comparison == *comparison
+        let same_documents = |c: &SplitChanges| {
+            std::ptr::eq(c.store.as_ptr(), Arc::as_ptr(store))
+                && std::ptr::eq(c.usage.as_ptr(), Arc::as_ptr(usage))
+                && std::ptr::eq(c.fleet.as_ptr(), Arc::as_ptr(fleet))
         };
+        let same =
+            |c: &SplitChanges| same_documents(c) && c.dimension == dimension && c.comparison == *comparison;
         if let Ok(kept) = self.cost_changes.lock()
             && let Some(c) = kept.iter().find(|c| same(c))
         {
@@ -278,16 +285,14 @@ impl AppState {
         let changes = Arc::new(polo_core::cost_changes::changes(store, usage, fleet, dimension, comparison));
         if let Ok(mut kept) = self.cost_changes.lock() {
             // Lists of older documents are never asked again.
-            kept.retain(|c| {
-                Arc::ptr_eq(&c.store, store) && Arc::ptr_eq(&c.usage, usage) && Arc::ptr_eq(&c.fleet, fleet)
-            });
+            kept.retain(same_documents);
             if kept.len() >= SPLIT_CHANGES_KEPT {
                 kept.remove(0);
             }
             kept.push(SplitChanges {
-                store: Arc::clone(store),
-                usage: Arc::clone(usage),
-                fleet: Arc::clone(fleet),
+                store: Arc::downgrade(store),
+                usage: Arc::downgrade(usage),
+                fleet: Arc::downgrade(fleet),
                 dimension,
                 comparison: *comparison,
                 changes: Arc::clone(&changes),
