@@ -110,6 +110,12 @@ struct Counted {
     counts: Arc<polo_core::summary::FleetCounts>,
 }
 
+/// Whether `kept` is a weak hold on `document` itself. A held allocation is never reused while
+/// the `Weak` lives, so the same address is the same document.
+fn kept_is<T>(kept: &std::sync::Weak<T>, document: &Arc<T>) -> bool {
+    std::ptr::eq(kept.as_ptr(), Arc::as_ptr(document))
+}
+
 /// One cost breakdown and what it was made of: held weakly, so newer documents free older.
 struct KeptBreakdown {
     store: std::sync::Weak<polo_core::model::CostStore>,
@@ -173,8 +179,8 @@ impl AppState {
     pub fn fleet_counts(&self, fleet: &Arc<polo_core::model::Fleet>) -> Arc<polo_core::summary::FleetCounts> {
         if let Ok(cached) = self.counts.lock()
             && let Some(c) = cached.as_ref()
-            && std::ptr::eq(c.fleet.as_ptr(), Arc::as_ptr(fleet))
-            && std::ptr::eq(c.prices.as_ptr(), Arc::as_ptr(&self.prices))
+            && kept_is(&c.fleet, fleet)
+            && kept_is(&c.prices, &self.prices)
         {
             return Arc::clone(&c.counts);
         }
@@ -198,10 +204,7 @@ impl AppState {
         dimension: polo_core::costs::Breakdown,
         today: time::Date,
     ) -> Arc<polo_core::costs::CostBreakdown> {
-        let same_documents = |k: &KeptBreakdown| {
-            std::ptr::eq(k.store.as_ptr(), Arc::as_ptr(store))
-                && std::ptr::eq(k.fleet.as_ptr(), Arc::as_ptr(fleet))
-        };
+        let same_documents = |k: &KeptBreakdown| kept_is(&k.store, store) && kept_is(&k.fleet, fleet);
         if let Ok(kept) = self.breakdowns.lock()
             && let Some(k) =
                 kept.iter().find(|k| same_documents(k) && k.dimension == dimension && k.today == today)
@@ -271,9 +274,7 @@ impl AppState {
         comparison: &polo_core::cost_changes::Comparison,
     ) -> Arc<Vec<polo_core::cost_changes::CostChange>> {
         let same_documents = |c: &SplitChanges| {
-            std::ptr::eq(c.store.as_ptr(), Arc::as_ptr(store))
-                && std::ptr::eq(c.usage.as_ptr(), Arc::as_ptr(usage))
-                && std::ptr::eq(c.fleet.as_ptr(), Arc::as_ptr(fleet))
+            kept_is(&c.store, store) && kept_is(&c.usage, usage) && kept_is(&c.fleet, fleet)
         };
         let same =
             |c: &SplitChanges| same_documents(c) && c.dimension == dimension && c.comparison == *comparison;
