@@ -87,7 +87,7 @@ async fn the_binary_snapshot_is_read_first_and_a_broken_one_keeps_the_last_good_
             .with_fallback(SNAPSHOT_KEY)
     };
     // As a fleet holds them (rows in id order).
-    let held = |e| polo_core::model::Fleet::new(e).everything().clone();
+    let held = |e| polo_core::model::Fleet::new(e).to_everything();
     let (first, second) = (
         held(generate(1, Scale::Small, datetime!(2026-11-24 12:00 UTC))),
         held(generate(2, Scale::Small, datetime!(2026-11-25 12:00 UTC))),
@@ -95,7 +95,7 @@ async fn the_binary_snapshot_is_read_first_and_a_broken_one_keeps_the_last_good_
     // Before a sync of this build: only the JSON layout is stored, and it serves.
     store.write_snapshot(serde_json::to_vec(&first).unwrap()).await.unwrap();
     let upgraded = reader();
-    assert_eq!(upgraded.fleet().await.unwrap().everything(), &first);
+    assert_eq!(upgraded.fleet().await.unwrap().to_everything(), first);
     // Then the sync writes both: the binary one is taken.
     store
         .write_snapshot_if_newer(
@@ -106,7 +106,7 @@ async fn the_binary_snapshot_is_read_first_and_a_broken_one_keeps_the_last_good_
         .await
         .unwrap();
     let loaded = upgraded.fleet().await.unwrap();
-    assert_eq!(loaded.everything(), &second);
+    assert_eq!(loaded.to_everything(), second);
     assert_eq!(upgraded.problem(), None);
 
     // A truncated binary snapshot never replaces the good one; pages say so.
@@ -118,9 +118,9 @@ async fn the_binary_snapshot_is_read_first_and_a_broken_one_keeps_the_last_good_
     // A container that holds nothing yet serves the JSON layout instead, and keeps taking
     // new JSON snapshots while the binary one stays unreadable.
     let fresh = reader();
-    assert_eq!(fresh.fleet().await.unwrap().everything(), &second);
+    assert_eq!(fresh.fleet().await.unwrap().to_everything(), second);
     store.write_snapshot(serde_json::to_vec(&first).unwrap()).await.unwrap();
-    assert_eq!(fresh.fleet().await.unwrap().everything(), &first, "the fallback is still read");
+    assert_eq!(fresh.fleet().await.unwrap().to_everything(), first, "the fallback is still read");
     store.write_snapshot(serde_json::to_vec(&second).unwrap()).await.unwrap();
     // One of a newer layout version is refused by name, never misread.
     let mut newer = binary::encode(&first);
@@ -130,6 +130,6 @@ async fn the_binary_snapshot_is_read_first_and_a_broken_one_keeps_the_last_good_
     assert!(upgraded.problem().unwrap().contains("newer Polo"), "{:?}", upgraded.problem());
     // A good one again clears the problem.
     store.put(SNAPSHOT_BINARY_KEY, binary::encode(&first)).await.unwrap();
-    assert_eq!(upgraded.fleet().await.unwrap().everything(), &first);
+    assert_eq!(upgraded.fleet().await.unwrap().to_everything(), first);
     assert_eq!(upgraded.problem(), None);
 }

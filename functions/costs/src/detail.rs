@@ -213,8 +213,7 @@ pub async fn detail(
                 Breakdown::Index => Some(format!("/indexes/{}", crate::table::urlencode(&key))),
                 Breakdown::Customer => Some(format!("/indexes?customer={}", crate::table::urlencode(&key))),
                 Breakdown::Account => fleet
-                    .everything()
-                    .accounts
+                    .accounts()
                     .iter()
                     .find(|a| a.id == key)
                     .map(|a| format!("/instances?account={}", crate::table::urlencode(&a.name))),

@@ -368,12 +368,9 @@ fn costs_by_key<'a>(
 fn name_of(fleet: &Fleet, dimension: Breakdown, key: &str) -> String {
     match dimension {
         Breakdown::Index => fleet.index(key).map_or_else(|| key.to_owned(), |x| x.name.clone()),
-        Breakdown::Account => fleet
-            .everything()
-            .accounts
-            .iter()
-            .find(|a| a.id == key)
-            .map_or_else(|| key.to_owned(), |a| a.name.clone()),
+        Breakdown::Account => {
+            fleet.accounts().iter().find(|a| a.id == key).map_or_else(|| key.to_owned(), |a| a.name.clone())
+        }
         _ => key.to_owned(),
     }
 }

@@ -346,7 +346,7 @@ pub fn breakdown(store: &CostStore, fleet: &Fleet, dimension: Breakdown, today: 
     };
     let source = dimension.source();
     let account_names: BTreeMap<&str, &str> =
-        fleet.everything().accounts.iter().map(|a| (a.id.as_str(), a.name.as_str())).collect();
+        fleet.accounts().iter().map(|a| (a.id.as_str(), a.name.as_str())).collect();
     let windows = Windows::of(store, &p);
     let mut items: BTreeMap<String, (String, Cents)> = BTreeMap::new();
     let mut unattributed = Cents::default();

@@ -330,7 +330,7 @@ pub fn search(fleet: &Fleet, q: &str, limit: usize) -> SearchResults {
         |pos| indexes[pos].index_id.clone(),
         |pos| index_label(&indexes[pos]),
     );
-    let accounts = &fleet.everything().accounts;
+    let accounts = fleet.accounts();
     let found = accounts
         .iter()
         .enumerate()

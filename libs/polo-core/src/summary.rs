@@ -88,7 +88,7 @@ pub fn count(fleet: &Fleet, prices: &PriceTable) -> FleetCounts {
     // the count's time at 100k instances.
     let mut accounts: foldhash::HashMap<&str, GroupSummary> = foldhash::HashMap::default();
     let mut regions: foldhash::HashMap<&str, GroupSummary> = foldhash::HashMap::default();
-    for account in &fleet.everything().accounts {
+    for account in fleet.accounts() {
         accounts.entry(&account.name).or_default();
     }
     let mut running = 0;
@@ -165,9 +165,8 @@ pub fn summarize_counted(
     drift: crate::drift::DriftTotals,
     now: OffsetDateTime,
 ) -> FleetSummary {
-    let everything = fleet.everything();
-    let freshness = everything
-        .accounts
+    let freshness = fleet
+        .accounts()
         .iter()
         .map(|a| Freshness {
             account: a.name.clone(),
@@ -182,7 +181,7 @@ pub fn summarize_counted(
         })
         .collect();
     FleetSummary {
-        generated_at: everything.generated_at,
+        generated_at: fleet.generated_at(),
         counts: counts.clone(),
         monthly_cost: counts.hourly_cost.hourly_to_monthly(),
         drift_waste: drift.waste,
@@ -196,7 +195,7 @@ pub fn summarize_counted(
 /// The cost of the month of the newest cost day, through that day (all accounts), as the
 /// snapshot's cost facts hold it.
 fn month_to_date(fleet: &Fleet) -> Option<MonthToDate> {
-    let facts = &fleet.everything().cost_facts;
+    let facts = fleet.cost_facts();
     Some(MonthToDate { amount: facts.month_to_date?, as_of: facts.as_of? })
 }
 

@@ -223,7 +223,7 @@ async fn keep_usage(
     let prices = polo_core::pricing::PriceTable::bundled()
         .map_err(|e| e.to_string())?
         .with_spot_discount(config.costs.spot_discount);
-    crate::usage::observe(&mut ledger, fleet.everything(), changes, &prices, now);
+    crate::usage::observe(&mut ledger, fleet.accounts(), fleet.instances(), changes, &prices, now);
     // Written before CloudTrail is asked: a run that times out there keeps this run's spans.
     let bytes = serde_json::to_vec(&ledger).map_err(|e| e.to_string())?;
     store.put(USAGE_KEY, bytes).await.map_err(|e| format!("{USAGE_KEY} not written: {e}"))?;

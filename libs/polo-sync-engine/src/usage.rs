@@ -16,7 +16,7 @@ use aws_sdk_cloudtrail::types::{LookupAttribute, LookupAttributeKey};
 use polo_aws::SdkOutcome;
 use polo_core::config::Config;
 use polo_core::model::{
-    Everything, ResourceKind, SyncStatus, TRAIL_EVENT_NAMES, Trail, TrailEvent, UsageLedger, actor_of_record,
+    ResourceKind, SyncStatus, TRAIL_EVENT_NAMES, Trail, TrailEvent, UsageLedger, actor_of_record,
 };
 use polo_core::pricing::PriceTable;
 use time::OffsetDateTime;
@@ -42,9 +42,8 @@ const DELIVERY: time::Duration = time::Duration::minutes(15);
 
 /// The account and region pairs whose instances the last pulls listed: an instance absent
 /// from one of them has gone.
-pub fn pulled(everything: &Everything) -> HashSet<(String, String)> {
-    everything
-        .accounts
+pub fn pulled(accounts: &[polo_core::model::AccountSync]) -> HashSet<(String, String)> {
+    accounts
         .iter()
         .flat_map(|a| {
             a.documents
@@ -58,13 +57,13 @@ pub fn pulled(everything: &Everything) -> HashSet<(String, String)> {
 /// Takes this run's fleet and changes into `ledger`.
 pub fn observe(
     ledger: &mut UsageLedger,
-    everything: &Everything,
+    accounts: &[polo_core::model::AccountSync],
+    instances: &[polo_core::model::Instance],
     changes: &[polo_core::model::Change],
     prices: &PriceTable,
     now: OffsetDateTime,
 ) {
-    let pulled = pulled(everything);
-    ledger.observe(&everything.instances, changes, &pulled, prices, now);
+    ledger.observe(instances, changes, &pulled(accounts), prices, now);
 }
 
 /// One instance to ask CloudTrail about, from when.

@@ -58,7 +58,7 @@ pub async fn dev_state(
     clock: Arc<dyn Clock>,
     now_given: bool,
 ) -> anyhow::Result<AppState> {
-    let built = stores.fleet.fleet().await?.everything().generated_at;
+    let built = stores.fleet.fleet().await?.generated_at();
     let mut settings = WebSettings { dev: true, logout_url: Some("/".into()), ..WebSettings::default() };
     let mut clock = clock;
     if is_bundled_sample(data) && !now_given {
@@ -321,7 +321,7 @@ mod tests {
         };
         let config = Config::bundled().unwrap();
         let stores = Stores::local(&paths);
-        let now = stores.fleet.fleet().await.unwrap().everything().generated_at;
+        let now = stores.fleet.fleet().await.unwrap().generated_at();
 
         let first = prepare(&config, &stores, &paths, now).await.unwrap();
         assert!(first.cop_open.is_some_and(|n| n > 0), "{first:?}");

@@ -207,7 +207,14 @@ pub async fn run_combine(
     let usage_path = polo_core::ports::document_path::<polo_core::model::UsageLedger>(data);
     let mut ledger = polo_core::ports::read_document::<polo_core::model::UsageLedger>(&usage_path)?;
     let prices = polo_core::pricing::PriceTable::bundled()?.with_spot_discount(config.costs.spot_discount);
-    polo_sync_engine::usage::observe(&mut ledger, &combined.everything, &combined.changes, &prices, now);
+    polo_sync_engine::usage::observe(
+        &mut ledger,
+        &combined.everything.accounts,
+        &combined.everything.instances,
+        &combined.changes,
+        &prices,
+        now,
+    );
     crate::cli::write_atomically(&usage_path, &serde_json::to_vec(&ledger)?)?;
     eprintln!(
         "combined {} instances and {} indexes into {} ({} changes; {} instances in {})",

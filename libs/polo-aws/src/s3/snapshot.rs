@@ -6,7 +6,7 @@ use aws_sdk_s3::error::{DisplayErrorContext, SdkError};
 use aws_sdk_s3::operation::get_object::GetObjectError;
 
 use polo_core::model::Fleet;
-use polo_core::ports::{DataError, FleetReader, parse_snapshot_bytes};
+use polo_core::ports::{DataError, FleetReader, open_snapshot};
 
 /// Longest pause between attempts while the stored snapshot cannot be read.
 const MAX_BACKOFF: Duration = Duration::from_mins(5);
@@ -143,7 +143,7 @@ impl S3SnapshotReader {
                 tracing::warn!(error = %error, failures = cached.failures, "snapshot not refreshed; serving the loaded one");
                 self.set_problem(Some(format!(
                     "the newest snapshot could not be read ({error}); showing the one built at {}",
-                    polo_core::text::rfc3339(good.fleet.everything().generated_at)
+                    polo_core::text::rfc3339(good.fleet.generated_at())
                 )));
                 Ok(Arc::clone(&good.fleet))
             }
@@ -177,9 +177,9 @@ impl S3SnapshotReader {
     async fn look(&self, cached: &mut Cached, key: &str) -> Result<Option<Arc<Fleet>>, DataError> {
         let source = self.source(key);
         match self.get(key, cached.etag_for(key)).await {
-            Found::Body { etag, bytes } => match parse_snapshot_bytes(&bytes.into_bytes(), &source) {
-                Ok(everything) => {
-                    let fleet = Arc::new(Fleet::new(everything));
+            Found::Body { etag, bytes } => match open_snapshot(bytes.into_bytes().into(), &source) {
+                Ok(fleet) => {
+                    let fleet = Arc::new(fleet);
                     cached.bad_etags.retain(|(k, _)| k != key);
                     cached.good = Some(Good { key: key.to_owned(), etag, fleet: Arc::clone(&fleet) });
                     tracing::info!(source = %source, "snapshot loaded");

@@ -114,25 +114,95 @@ pub fn encode(everything: &Everything) -> Vec<u8> {
 pub fn decode(bytes: &[u8]) -> Result<Everything, String> {
     let body = checked_body(bytes)?;
     let mut r = Reader { buf: body, pos: 0 };
-    let rest_len = r.len64("the small parts")?;
-    let rest: Rest = crate::json::decode(r.take(rest_len, "the small parts")?)
-        .map_err(|e| format!("the small parts: {e}"))?;
+    let rest = read_rest(&mut r)?;
     let strings = StringTable::read(&mut r)?;
-    let instances = decode_instances(&mut r, &strings)?;
+    let instances = InstanceColumns::read(&mut r)?.build(&strings)?;
     let indexes = decode_indexes(&mut r, &strings)?;
-    if r.pos != body.len() {
-        return Err(format!("{} bytes left over after the indexes", body.len() - r.pos));
+    finish(&r)?;
+    Ok(rest.into_everything(instances, indexes))
+}
+
+/// A binary snapshot opened for a cold start: everything but its instances read, and the
+/// instances checked by every rule their build applies (string ids, enum bytes, times, tag
+/// ranges, the copy budget) without building one. [`Pending::build`] builds them when a page
+/// first asks, from the bytes kept here; only what reads the accounts, indexes, costs,
+/// findings or history never pays for them.
+pub struct Pending {
+    bytes: Vec<u8>,
+    /// Where the string table, and the instance columns, start in the body.
+    strings_at: usize,
+    instances_at: usize,
+}
+
+impl std::fmt::Debug for Pending {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Pending").field("bytes", &self.bytes.len()).finish_non_exhaustive()
     }
-    Ok(Everything {
-        generated_at: rest.generated_at,
-        price_table_version: rest.price_table_version.into_owned(),
-        accounts: rest.accounts.into_owned(),
-        instances,
-        indexes,
-        cost_facts: rest.cost_facts.into_owned(),
-        history: rest.history.into_owned(),
-        findings: rest.findings.into_owned(),
-    })
+}
+
+/// The snapshot in `bytes` with its instances left to build (`Everything::instances` is
+/// empty), or what is wrong with them: the same errors [`decode`] gives. `None` for the
+/// pending part when the instances are not in id order (the sync writes them so; a file
+/// written otherwise is built at once, to be sorted).
+pub fn open(bytes: Vec<u8>) -> Result<(Everything, Option<Pending>), String> {
+    let (everything, strings_at, instances_at, sorted) = {
+        let body = checked_body(&bytes)?;
+        let mut r = Reader { buf: body, pos: 0 };
+        let rest = read_rest(&mut r)?;
+        let strings_at = r.pos;
+        let strings = StringTable::read(&mut r)?;
+        let instances_at = r.pos;
+        let columns = InstanceColumns::read(&mut r)?;
+        let sorted = columns.check(&strings)?;
+        if !sorted {
+            let instances = columns.build(&StringTable::read(&mut Reader { buf: body, pos: strings_at })?)?;
+            let indexes = decode_indexes(&mut r, &strings)?;
+            finish(&r)?;
+            return Ok((rest.into_everything(instances, indexes), None));
+        }
+        let indexes = decode_indexes(&mut r, &strings)?;
+        finish(&r)?;
+        (rest.into_everything(Vec::new(), indexes), strings_at, instances_at, sorted)
+    };
+    debug_assert!(sorted);
+    Ok((everything, Some(Pending { bytes, strings_at, instances_at })))
+}
+
+impl Pending {
+    /// The instances, in id order. [`open`] applied every check this build does, so this
+    /// fails only if the two disagree (a test holds them to the same answers).
+    pub fn build(self) -> Result<Vec<Instance>, String> {
+        let body = checked_body(&self.bytes)?;
+        let strings = StringTable::read(&mut Reader { buf: body, pos: self.strings_at })?;
+        InstanceColumns::read(&mut Reader { buf: body, pos: self.instances_at })?.build(&strings)
+    }
+}
+
+fn read_rest(r: &mut Reader<'_>) -> Result<Rest<'static>, String> {
+    let rest_len = r.len64("the small parts")?;
+    crate::json::decode(r.take(rest_len, "the small parts")?).map_err(|e| format!("the small parts: {e}"))
+}
+
+fn finish(r: &Reader<'_>) -> Result<(), String> {
+    if r.pos != r.buf.len() {
+        return Err(format!("{} bytes left over after the indexes", r.buf.len() - r.pos));
+    }
+    Ok(())
+}
+
+impl Rest<'_> {
+    fn into_everything(self, instances: Vec<Instance>, indexes: Vec<Index>) -> Everything {
+        Everything {
+            generated_at: self.generated_at,
+            price_table_version: self.price_table_version.into_owned(),
+            accounts: self.accounts.into_owned(),
+            instances,
+            indexes,
+            cost_facts: self.cost_facts.into_owned(),
+            history: self.history.into_owned(),
+            findings: self.findings.into_owned(),
+        }
+    }
 }
 
 /// The body of a binary snapshot whose header, length and checksum are right.
@@ -529,59 +599,150 @@ impl<'a, const K: usize> StrColumns<'a, K> {
     }
 }
 
-fn decode_instances(r: &mut Reader<'_>, s: &StringTable<'_>) -> Result<Vec<Instance>, String> {
-    let n = r.u32("the instance count")? as usize;
-    let strs = StrColumns::read(r, n, INSTANCE_STRINGS.map(|(name, _)| name))?;
-    let states = r.column::<1>(n, "state")?;
-    let lifecycles = r.column::<1>(n, "lifecycle")?;
-    let launch = r.times(n, "launch_time")?;
-    let since = r.times(n, "state_since")?;
-    let tag_ends = r.column::<4>(n, "tags")?;
-    let pairs = if n == 0 { 0 } else { tag_ends.u32(n - 1) as usize };
-    let keys = r.column::<4>(pairs, "tag keys")?;
-    let values = r.column::<4>(pairs, "tag values")?;
-    let mut rows = Vec::with_capacity(n);
-    let mut tag_start = 0usize;
-    for row in 0..n {
-        let text_at = |c: usize| strs.text(s, c, row);
-        let opt_text_at = |c: usize| strs.opt_text(s, c, row);
-        let tag_end = tag_ends.u32(row) as usize;
-        if tag_end < tag_start || tag_end > pairs {
-            return Err(format!("instance {row}: tags end at {tag_end}, outside {tag_start}..={pairs}"));
-        }
-        let mut pairs = Vec::with_capacity(tag_end - tag_start);
-        for p in tag_start..tag_end {
-            pairs.push((s.text(keys.u32(p), "tag key")?, s.text(values.u32(p), "tag value")?));
-        }
-        // Written in key order, so this builds the map without sorting.
-        let tags = BTreeMap::from_iter(pairs);
-        tag_start = tag_end;
-        rows.push(Instance {
-            id: strs.owned(s, 0, row)?,
-            account: text_at(1)?,
-            account_id: text_at(2)?,
-            region: text_at(3)?,
-            az: text_at(4)?,
-            name: opt_text_at(5)?,
-            instance_type: text_at(6)?,
-            state: *InstanceState::ALL
-                .get(usize::from(states.at(row)[0]))
-                .ok_or_else(|| format!("instance {row}: state byte {}", states.at(row)[0]))?,
-            lifecycle: match lifecycles.at(row)[0] {
-                0 => Lifecycle::OnDemand,
-                1 => Lifecycle::Spot,
-                b => return Err(format!("instance {row}: lifecycle byte {b}")),
-            },
-            launch_time: launch.required(row, "launch_time")?,
-            state_since: since.at(row, "state_since")?,
-            private_ip: strs.opt(s, 7, row)?,
-            owner: opt_text_at(8)?,
-            index: opt_text_at(9)?,
-            customer: opt_text_at(10)?,
-            tags,
-        });
+/// The instance section's columns, read (bounds-checked) but not yet interpreted.
+struct InstanceColumns<'a> {
+    rows: usize,
+    strs: StrColumns<'a, 11>,
+    states: Column<'a, 1>,
+    lifecycles: Column<'a, 1>,
+    launch: Times<'a>,
+    since: Times<'a>,
+    tag_ends: Column<'a, 4>,
+    pairs: usize,
+    keys: Column<'a, 4>,
+    values: Column<'a, 4>,
+}
+
+/// Where the string fields of an instance sit among its string columns.
+const ID: usize = 0;
+const PRIVATE_IP: usize = 7;
+/// The shared fields that every instance has, and those it may lack.
+const REQUIRED_TEXT: [usize; 5] = [1, 2, 3, 4, 6];
+const OPTIONAL_TEXT: [usize; 4] = [5, 8, 9, 10];
+
+impl<'a> InstanceColumns<'a> {
+    fn read(r: &mut Reader<'a>) -> Result<Self, String> {
+        let rows = r.u32("the instance count")? as usize;
+        let strs = StrColumns::read(r, rows, INSTANCE_STRINGS.map(|(name, _)| name))?;
+        let states = r.column::<1>(rows, "state")?;
+        let lifecycles = r.column::<1>(rows, "lifecycle")?;
+        let launch = r.times(rows, "launch_time")?;
+        let since = r.times(rows, "state_since")?;
+        let tag_ends = r.column::<4>(rows, "tags")?;
+        let pairs = if rows == 0 { 0 } else { tag_ends.u32(rows - 1) as usize };
+        let keys = r.column::<4>(pairs, "tag keys")?;
+        let values = r.column::<4>(pairs, "tag values")?;
+        Ok(InstanceColumns { rows, strs, states, lifecycles, launch, since, tag_ends, pairs, keys, values })
     }
-    Ok(rows)
+
+    /// Row `row`'s tags as a range of pairs, after the previous row's (`start`).
+    fn tag_range(&self, row: usize, start: usize) -> Result<std::ops::Range<usize>, String> {
+        let end = self.tag_ends.u32(row) as usize;
+        if end < start || end > self.pairs {
+            return Err(format!("instance {row}: tags end at {end}, outside {start}..={}", self.pairs));
+        }
+        Ok(start..end)
+    }
+
+    fn state(&self, row: usize) -> Result<InstanceState, String> {
+        let b = self.states.at(row)[0];
+        InstanceState::ALL
+            .get(usize::from(b))
+            .copied()
+            .ok_or_else(|| format!("instance {row}: state byte {b}"))
+    }
+
+    fn lifecycle(&self, row: usize) -> Result<Lifecycle, String> {
+        match self.lifecycles.at(row)[0] {
+            0 => Ok(Lifecycle::OnDemand),
+            1 => Ok(Lifecycle::Spot),
+            b => Err(format!("instance {row}: lifecycle byte {b}")),
+        }
+    }
+
+    /// Applies every check [`InstanceColumns::build`] applies, building nothing, and charges
+    /// the copy budget what the build will copy. Whether the ids are in order.
+    fn check(&self, s: &StringTable<'_>) -> Result<bool, String> {
+        let mut first_use = vec![false; s.strings.len()];
+        let mut copied = 0usize;
+        let mut share = |id: u32, what: &str| -> Result<(), String> {
+            let text = s.get(id, what)?;
+            if !std::mem::replace(&mut first_use[id as usize], true) {
+                copied = copied.saturating_add(text.len());
+            }
+            Ok(())
+        };
+        let (mut owned, mut sorted, mut previous) = (0usize, true, "");
+        let mut tag_start = 0;
+        for row in 0..self.rows {
+            let id = s.get(self.strs.cols[ID].u32(row), self.strs.names[ID])?;
+            sorted &= previous <= id;
+            previous = id;
+            owned = owned.saturating_add(id.len());
+            for c in REQUIRED_TEXT {
+                share(self.strs.cols[c].u32(row), self.strs.names[c])?;
+            }
+            for c in OPTIONAL_TEXT {
+                let id = self.strs.cols[c].u32(row);
+                if id != NONE {
+                    share(id, self.strs.names[c])?;
+                }
+            }
+            let ip = self.strs.cols[PRIVATE_IP].u32(row);
+            if ip != NONE {
+                owned = owned.saturating_add(s.get(ip, self.strs.names[PRIVATE_IP])?.len());
+            }
+            self.state(row)?;
+            self.lifecycle(row)?;
+            self.launch.required(row, "launch_time")?;
+            self.since.at(row, "state_since")?;
+            let tags = self.tag_range(row, tag_start)?;
+            for p in tags.clone() {
+                share(self.keys.u32(p), "tag key")?;
+                share(self.values.u32(p), "tag value")?;
+            }
+            tag_start = tags.end;
+        }
+        s.spend(owned.saturating_add(copied), "the instances")?;
+        Ok(sorted)
+    }
+
+    fn build(&self, s: &StringTable<'_>) -> Result<Vec<Instance>, String> {
+        let strs = &self.strs;
+        let mut rows = Vec::with_capacity(self.rows);
+        let mut tag_start = 0usize;
+        for row in 0..self.rows {
+            let text_at = |c: usize| strs.text(s, c, row);
+            let opt_text_at = |c: usize| strs.opt_text(s, c, row);
+            let range = self.tag_range(row, tag_start)?;
+            tag_start = range.end;
+            let mut pairs = Vec::with_capacity(range.len());
+            for p in range {
+                pairs.push((s.text(self.keys.u32(p), "tag key")?, s.text(self.values.u32(p), "tag value")?));
+            }
+            // Written in key order, so this builds the map without sorting.
+            let tags = BTreeMap::from_iter(pairs);
+            rows.push(Instance {
+                id: strs.owned(s, ID, row)?,
+                account: text_at(1)?,
+                account_id: text_at(2)?,
+                region: text_at(3)?,
+                az: text_at(4)?,
+                name: opt_text_at(5)?,
+                instance_type: text_at(6)?,
+                state: self.state(row)?,
+                lifecycle: self.lifecycle(row)?,
+                launch_time: self.launch.required(row, "launch_time")?,
+                state_since: self.since.at(row, "state_since")?,
+                private_ip: strs.opt(s, PRIVATE_IP, row)?,
+                owner: opt_text_at(8)?,
+                index: opt_text_at(9)?,
+                customer: opt_text_at(10)?,
+                tags,
+            });
+        }
+        Ok(rows)
+    }
 }
 
 fn decode_indexes(r: &mut Reader<'_>, s: &StringTable<'_>) -> Result<Vec<Index>, String> {

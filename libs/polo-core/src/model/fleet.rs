@@ -5,7 +5,7 @@ use std::sync::OnceLock;
 use time::Date;
 
 use super::index::resolve_position;
-use super::{Everything, Index, Instance, resolve};
+use super::{Everything, Index, Instance, binary, resolve};
 use crate::listing::{Columns, Facets, FilterField, Filters, RowSet, all_facets as facets};
 
 /// The index orders built so far, by column and direction.
@@ -14,13 +14,13 @@ type IndexOrders = HashMap<(crate::listing::IndexColumn, crate::listing::Directi
 /// A snapshot with the lookups every page needs, built once when it is loaded.
 #[derive(Debug)]
 pub struct Fleet {
+    /// The snapshot but its instances, which are in `rows`.
     everything: Everything,
-    /// Where the instances each index (by position) serves start in `served`: index `p`'s
-    /// are `served[served_from[p]..served_from[p + 1]]`, in position order.
-    served_from: Vec<u32>,
-    /// The positions of the instances whose index tag resolves to an index ([`resolve`]),
-    /// grouped by that index.
-    served: Vec<u32>,
+    /// The instances and who serves which index, built when first asked for.
+    rows: OnceLock<Rows>,
+    /// A binary snapshot's instances, checked but not built yet ([`binary::open`]): the
+    /// pages that read no instance (the costs, an account's freshness) never build them.
+    pending: std::sync::Mutex<Option<binary::Pending>>,
     /// The instances' filter fields as columns, and their free-text haystacks, each built on
     /// first use (most cold starts answer a page without them).
     instance_columns: Columns,
@@ -42,9 +42,9 @@ impl Fleet {
     /// whole-fleet counts when nothing is filtered.
     pub fn instance_facets_for(&self, filters: &Filters) -> Cow<'_, Facets> {
         if filters.is_empty() {
-            return Cow::Borrowed(self.instance_facets.get_or_init(|| facets(&self.everything.instances)));
+            return Cow::Borrowed(self.instance_facets.get_or_init(|| facets(&self.rows().instances)));
         }
-        Cow::Owned(self.instance_columns.facets(&self.everything.instances, filters))
+        Cow::Owned(self.instance_columns.facets(&self.rows().instances, filters))
     }
 
     /// Index facet counts for a view under `filters`.
@@ -60,48 +60,34 @@ impl Fleet {
     /// snapshot written otherwise is sorted here), so a position is also an id rank and an id
     /// is found by binary search.
     pub fn new(mut everything: Everything) -> Self {
-        if !everything.instances.is_sorted_by(|a, b| a.id <= b.id) {
-            everything.instances.sort_by(|a, b| a.id.cmp(&b.id));
+        let mut instances = std::mem::take(&mut everything.instances);
+        if !instances.is_sorted_by(|a, b| a.id <= b.id) {
+            instances.sort_by(|a, b| a.id.cmp(&b.id));
         }
+        let fleet = Fleet::lazy(everything, None);
+        let rows = Rows::new(instances, &fleet.everything.indexes);
+        // Just made, so nothing has set it.
+        let _ = fleet.rows.set(rows);
+        fleet
+    }
+
+    /// A binary snapshot, opened for a cold start ([`binary::open`]): its instances are
+    /// built the first time a page asks for them.
+    pub fn open_binary(bytes: Vec<u8>) -> Result<Self, String> {
+        match binary::open(bytes)? {
+            (everything, Some(pending)) => Ok(Fleet::lazy(everything, Some(pending))),
+            (everything, None) => Ok(Fleet::new(everything)),
+        }
+    }
+
+    fn lazy(mut everything: Everything, pending: Option<binary::Pending>) -> Self {
         if !everything.indexes.is_sorted_by(|a, b| index_order(a, b).is_le()) {
             everything.indexes.sort_by(index_order);
         }
-        // Ids and positions are looked up by binary search over the sorted rows; only the
-        // index tags are resolved here, through a map that borrows the ids (no copies).
-        let mut ranges: HashMap<&str, (usize, usize)> = HashMap::with_capacity(everything.indexes.len());
-        for (pos, index) in everything.indexes.iter().enumerate() {
-            ranges.entry(index.index_id.as_str()).or_insert((pos, pos)).1 = pos + 1;
-        }
-        let mut served_by: Vec<u32> = Vec::with_capacity(everything.instances.len());
-        let mut counts = vec![0u32; everything.indexes.len() + 1];
-        for instance in &everything.instances {
-            let served = instance.index.as_deref().and_then(|id| ranges.get(id)).and_then(|&(from, to)| {
-                resolve_position(&everything.indexes[from..to], &instance.account, &instance.region)
-                    .map(|p| from + p)
-            });
-            let at = served.map_or(u32::MAX, to_u32);
-            if let Some(p) = served {
-                counts[p + 1] += 1;
-            }
-            served_by.push(at);
-        }
-        drop(ranges);
-        for p in 1..counts.len() {
-            counts[p] += counts[p - 1];
-        }
-        let mut next = counts.clone();
-        let mut served = vec![0u32; counts.last().map_or(0, |&n| n as usize)];
-        for (pos, &index) in served_by.iter().enumerate() {
-            if index != u32::MAX {
-                let slot = &mut next[index as usize];
-                served[*slot as usize] = to_u32(pos);
-                *slot += 1;
-            }
-        }
         Fleet {
             everything,
-            served_from: counts,
-            served,
+            rows: OnceLock::new(),
+            pending: std::sync::Mutex::new(pending),
             instance_columns: Columns::default(),
             index_columns: Columns::default(),
             instance_orders: std::sync::Mutex::default(),
@@ -112,10 +98,33 @@ impl Fleet {
         }
     }
 
+    /// Whether the instances have been built (a binary snapshot's are built on first use).
+    pub fn instances_built(&self) -> bool {
+        self.rows.get().is_some()
+    }
+
+    /// The instances, built now if they are still pending.
+    fn rows(&self) -> &Rows {
+        self.rows.get_or_init(|| {
+            let pending = self.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
+            let instances = match pending.map(binary::Pending::build) {
+                Some(Ok(instances)) => instances,
+                // `open` checked what the build checks; should they ever disagree, the pages
+                // show no instances rather than stop, and the log says why.
+                Some(Err(problem)) => {
+                    tracing::error!(%problem, "the snapshot's instances could not be built");
+                    Vec::new()
+                }
+                None => Vec::new(),
+            };
+            Rows::new(instances, &self.everything.indexes)
+        })
+    }
+
     /// Every value of `field` among instances, with counts, by value (`(none)` for missing).
     pub fn instance_facet(&self, field: FilterField) -> &[(String, usize)] {
         self.instance_facets
-            .get_or_init(|| facets(&self.everything.instances))
+            .get_or_init(|| facets(&self.rows().instances))
             .get(&field)
             .map_or(&[], Vec::as_slice)
     }
@@ -130,7 +139,7 @@ impl Fleet {
 
     /// The free-text haystack of the instance at `pos` (lowercase).
     pub fn instance_text(&self, pos: usize) -> &str {
-        self.instance_columns.text(&self.everything.instances).row(pos)
+        self.instance_columns.text(&self.rows().instances).row(pos)
     }
 
     /// The free-text haystack of the index at `pos` (lowercase).
@@ -147,12 +156,12 @@ impl Fleet {
     ) -> (std::sync::Arc<[u32]>, std::sync::Arc<[Option<crate::Money>]>) {
         // A panic while building poisons nothing lasting: what was built is still sound.
         let mut orders = self.instance_orders.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
-        orders.get(&self.everything.instances, sort, prices)
+        orders.get(&self.rows().instances, sort, prices)
     }
 
     /// The instances that pass `filters`.
     pub fn instances_matching(&self, filters: &Filters) -> RowSet {
-        self.instance_columns.matching(&self.everything.instances, filters)
+        self.instance_columns.matching(&self.rows().instances, filters)
     }
 
     /// The search index of this snapshot, built on first use.
@@ -170,14 +179,44 @@ impl Fleet {
         self.everything.cost_facts.index_last_30_days.get(index_id).copied()
     }
 
-    /// The snapshot itself.
-    pub fn everything(&self) -> &Everything {
-        &self.everything
+    /// When the sync that wrote the snapshot ran.
+    pub fn generated_at(&self) -> time::OffsetDateTime {
+        self.everything.generated_at
+    }
+
+    /// The version of the price table the sync priced with.
+    pub fn price_table_version(&self) -> &str {
+        &self.everything.price_table_version
+    }
+
+    /// Every account, with how its last sync went.
+    pub fn accounts(&self) -> &[super::AccountSync] {
+        &self.everything.accounts
+    }
+
+    /// What the sync derived from the cost data.
+    pub fn cost_facts(&self) -> &super::CostFacts {
+        &self.everything.cost_facts
+    }
+
+    /// The changes the snapshot carries.
+    pub fn history(&self) -> &[super::Change] {
+        &self.everything.history
+    }
+
+    /// The findings the snapshot carries (when no finding store is configured).
+    pub fn findings(&self) -> &[super::Finding] {
+        &self.everything.findings
+    }
+
+    /// The whole snapshot, copied: for writers and tests, not pages.
+    pub fn to_everything(&self) -> Everything {
+        Everything { instances: self.instances().to_vec(), ..self.everything.clone() }
     }
 
     /// Every instance.
     pub fn instances(&self) -> &[Instance] {
-        &self.everything.instances
+        &self.rows().instances
     }
 
     /// Every index.
@@ -187,7 +226,7 @@ impl Fleet {
 
     /// One instance by its EC2 id.
     pub fn instance(&self, id: &str) -> Option<&Instance> {
-        let instances = &self.everything.instances;
+        let instances = &self.rows().instances;
         instances.binary_search_by(|i| i.id.as_str().cmp(id)).ok().map(|pos| &instances[pos])
     }
 
@@ -212,8 +251,9 @@ impl Fleet {
 
     /// The positions of the instances that serve the index at `pos`.
     fn served_at(&self, pos: usize) -> &[u32] {
-        match (self.served_from.get(pos), self.served_from.get(pos + 1)) {
-            (Some(&from), Some(&to)) => &self.served[from as usize..to as usize],
+        let rows = self.rows();
+        match (rows.served_from.get(pos), rows.served_from.get(pos + 1)) {
+            (Some(&from), Some(&to)) => &rows.served[from as usize..to as usize],
             _ => &[],
         }
     }
@@ -232,10 +272,11 @@ impl Fleet {
 
     /// The instances that serve `index` (their tag resolves to it).
     pub fn instances_of(&self, index: &Index) -> impl Iterator<Item = &Instance> {
+        let instances = &self.rows().instances;
         self.position_of(index)
             .map_or(&[][..], |pos| self.served_at(pos))
             .iter()
-            .map(|&pos| &self.everything.instances[pos as usize])
+            .map(|&pos| &instances[pos as usize])
     }
 
     /// How many instances serve the index at `pos`.
@@ -269,6 +310,55 @@ impl Fleet {
     fn position_of(&self, index: &Index) -> Option<usize> {
         self.positions_of_id(&index.index_id)
             .find(|&pos| self.everything.indexes[pos].is_at(&index.index_id, &index.account, &index.region))
+    }
+}
+
+/// The instances, and which serve each index.
+#[derive(Debug)]
+struct Rows {
+    instances: Vec<Instance>,
+    /// Where the instances each index (by position) serves start in `served`: index `p`'s
+    /// are `served[served_from[p]..served_from[p + 1]]`, in position order.
+    served_from: Vec<u32>,
+    /// The positions of the instances whose index tag resolves to an index ([`resolve`]),
+    /// grouped by that index.
+    served: Vec<u32>,
+}
+
+impl Rows {
+    /// `instances` (in id order) and who serves which of `indexes` (in [`index_order`]).
+    fn new(instances: Vec<Instance>, indexes: &[Index]) -> Self {
+        // Only the index tags are resolved here, through a map that borrows the ids.
+        let mut ranges: HashMap<&str, (usize, usize)> = HashMap::with_capacity(indexes.len());
+        for (pos, index) in indexes.iter().enumerate() {
+            ranges.entry(index.index_id.as_str()).or_insert((pos, pos)).1 = pos + 1;
+        }
+        let mut served_by: Vec<u32> = Vec::with_capacity(instances.len());
+        let mut counts = vec![0u32; indexes.len() + 1];
+        for instance in &instances {
+            let served = instance.index.as_deref().and_then(|id| ranges.get(id)).and_then(|&(from, to)| {
+                resolve_position(&indexes[from..to], &instance.account, &instance.region).map(|p| from + p)
+            });
+            let at = served.map_or(u32::MAX, to_u32);
+            if let Some(p) = served {
+                counts[p + 1] += 1;
+            }
+            served_by.push(at);
+        }
+        drop(ranges);
+        for p in 1..counts.len() {
+            counts[p] += counts[p - 1];
+        }
+        let mut next = counts.clone();
+        let mut served = vec![0u32; counts.last().map_or(0, |&n| n as usize)];
+        for (pos, &index) in served_by.iter().enumerate() {
+            if index != u32::MAX {
+                let slot = &mut next[index as usize];
+                served[*slot as usize] = to_u32(pos);
+                *slot += 1;
+            }
+        }
+        Rows { instances, served_from: counts, served }
     }
 }
 

@@ -27,7 +27,7 @@ pub async fn check<R: FleetReader + ResourceReader + ?Sized>(
     if got != want {
         return Err(format!("fleet indexes differ: {} served, {} expected", got.len(), want.len()));
     }
-    if fleet.everything().accounts != expected.accounts {
+    if fleet.accounts() != expected.accounts {
         return Err("account sync status differs".into());
     }
     for instance in &expected.instances {

@@ -90,8 +90,8 @@ impl LocalDataService {
         }
         drop(loaded);
         match read_file(path) {
-            Ok((modified, everything)) => {
-                let fleet = Arc::new(Fleet::new(everything));
+            Ok((modified, fleet)) => {
+                let fleet = Arc::new(fleet);
                 let mut loaded = self.current.write().map_err(|_| poisoned())?;
                 if loaded.fleet.is_some() {
                     tracing::info!(path = %path.display(), "snapshot reloaded");
@@ -115,12 +115,12 @@ impl LocalDataService {
     }
 }
 
-fn read_file(path: &Path) -> Result<(Option<SystemTime>, Everything), DataError> {
+fn read_file(path: &Path) -> Result<(Option<SystemTime>, Fleet), DataError> {
     let name = path.display().to_string();
     let modified = std::fs::metadata(path).and_then(|m| m.modified()).ok();
     let bytes = std::fs::read(path)
         .map_err(|e| DataError::Unreadable { source_name: name.clone(), problem: e.to_string() })?;
-    Ok((modified, parse_snapshot_bytes(&bytes, &name)?))
+    Ok((modified, open_snapshot(bytes, &name)?))
 }
 
 /// Where the document `T` of the snapshot at `snapshot` lives: `x.json` -> `x.costs.json`,
@@ -172,6 +172,18 @@ pub fn parse_snapshot_bytes(bytes: &[u8], source_name: &str) -> Result<Everythin
     parsed.map_err(|problem| DataError::Unreadable { source_name: source_name.to_owned(), problem })
 }
 
+/// A snapshot in either layout as a [`Fleet`] for pages: a binary one is opened
+/// ([`Fleet::open_binary`]: checked in full, its instances built when first asked for), a
+/// JSON one parsed.
+pub fn open_snapshot(bytes: Vec<u8>, source_name: &str) -> Result<Fleet, DataError> {
+    let unreadable = |problem| DataError::Unreadable { source_name: source_name.to_owned(), problem };
+    if crate::model::binary::is_binary(&bytes) {
+        Fleet::open_binary(bytes).map_err(unreadable)
+    } else {
+        crate::json::decode(&bytes).map(Fleet::new).map_err(unreadable)
+    }
+}
+
 /// Parses a snapshot from text; errors name `source_name` and the JSON path.
 pub fn parse_snapshot(json: &str, source_name: &str) -> Result<Everything, DataError> {
     parse_snapshot_bytes(json.as_bytes(), source_name)
@@ -218,13 +230,8 @@ impl ResourceReader for LocalDataService {
 
     async fn history(&self, kind: ResourceKind, key: &str) -> Result<Vec<Change>, DataError> {
         let fleet = self.current()?;
-        let mut changes: Vec<Change> = fleet
-            .everything()
-            .history
-            .iter()
-            .filter(|c| c.resource == kind && c.key() == key)
-            .cloned()
-            .collect();
+        let mut changes: Vec<Change> =
+            fleet.history().iter().filter(|c| c.resource == kind && c.key() == key).cloned().collect();
         changes.sort_by_key(|c| c.at);
         Ok(changes)
     }
@@ -239,7 +246,7 @@ impl ChangeReader for LocalDataService {
     ) -> Result<Vec<Change>, DataError> {
         let fleet = self.current()?;
         let mut changes: Vec<Change> =
-            fleet.everything().history.iter().filter(|c| c.at >= start && c.at < end).cloned().collect();
+            fleet.history().iter().filter(|c| c.at >= start && c.at < end).cloned().collect();
         changes.sort_by(|a, b| a.at.cmp(&b.at).then_with(|| a.id.cmp(&b.id)));
         Ok(changes)
     }
@@ -249,18 +256,17 @@ impl ChangeReader for LocalDataService {
 impl FindingReader for LocalDataService {
     async fn open_findings(&self) -> Result<Vec<Finding>, DataError> {
         let fleet = self.current()?;
-        Ok(fleet.everything().findings.iter().filter(|f| f.resolved_at.is_none()).cloned().collect())
+        Ok(fleet.findings().iter().filter(|f| f.resolved_at.is_none()).cloned().collect())
     }
 
     async fn all_findings(&self) -> Result<Vec<Arc<Finding>>, DataError> {
-        Ok(self.current()?.everything().findings.iter().cloned().map(Arc::new).collect())
+        Ok(self.current()?.findings().iter().cloned().map(Arc::new).collect())
     }
 
     async fn findings_for(&self, kind: ResourceKind, id: &str) -> Result<Vec<Finding>, DataError> {
         let fleet = self.current()?;
         let mut found: Vec<Finding> = fleet
-            .everything()
-            .findings
+            .findings()
             .iter()
             .filter(|f| f.resource_kind == kind && f.resource_id == id)
             .cloned()
@@ -317,28 +323,27 @@ mod tests {
         std::fs::create_dir_all(&dir).unwrap();
         let path = dir.join("snapshot.bin");
         // As a fleet holds it (rows in id order).
-        let loaded = |seed| {
-            Fleet::new(generate(seed, Scale::Small, datetime!(2026-11-24 12:00 UTC))).everything().clone()
-        };
+        let loaded =
+            |seed| Fleet::new(generate(seed, Scale::Small, datetime!(2026-11-24 12:00 UTC))).to_everything();
         let first = loaded(1);
         let good = binary::encode(&first);
         std::fs::write(&path, &good).unwrap();
         let service = LocalDataService::from_file(&path).unwrap();
-        assert_eq!(service.fleet().await.unwrap().everything(), &first);
+        assert_eq!(service.fleet().await.unwrap().to_everything(), first);
         let mut corrupt = good.clone();
         let middle = corrupt.len() / 2;
         corrupt[middle] ^= 1;
         for (broken, why) in [(good[..good.len() - 1].to_vec(), "truncated"), (corrupt, "checksum")] {
             std::thread::sleep(std::time::Duration::from_millis(20));
             std::fs::write(&path, broken).unwrap();
-            assert_eq!(service.fleet().await.unwrap().everything(), &first, "a {why} file is not served");
+            assert_eq!(service.fleet().await.unwrap().to_everything(), first, "a {why} file is not served");
             let problem = service.problem().unwrap();
             assert!(problem.contains(why) && problem.contains("snapshot.bin"), "{problem}");
         }
         std::thread::sleep(std::time::Duration::from_millis(20));
         let second = loaded(2);
         std::fs::write(&path, binary::encode(&second)).unwrap();
-        assert_eq!(service.fleet().await.unwrap().everything(), &second);
+        assert_eq!(service.fleet().await.unwrap().to_everything(), second);
         assert_eq!(service.problem(), None);
         let _ = std::fs::remove_dir_all(&dir);
     }

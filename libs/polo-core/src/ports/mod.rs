@@ -35,8 +35,8 @@ pub use documents_local::LocalStore;
 pub use exports::ExportStore;
 pub use findings::{FindingStore, LocalFindings, MemoryFindings, Which, open_first};
 pub use local::{
-    LocalDataService, cost_store_path, document_path, parse_snapshot, parse_snapshot_bytes, read_cost_store,
-    read_document,
+    LocalDataService, cost_store_path, document_path, open_snapshot, parse_snapshot, parse_snapshot_bytes,
+    read_cost_store, read_document,
 };
 pub use nonces::{MemoryNonces, Nonces};
 pub use reports::{LocalReports, MemoryReports, ReportFilter, ReportStore, newest_first};

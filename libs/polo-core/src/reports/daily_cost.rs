@@ -110,8 +110,7 @@ pub(super) fn key_name(
     match dimension {
         CostDimension::Account => Some(
             fleet
-                .everything()
-                .accounts
+                .accounts()
                 .iter()
                 .find(|a| a.id == key)
                 .map_or_else(|| key.to_owned(), |a| format!("{} ({key})", a.name)),

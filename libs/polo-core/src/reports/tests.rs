@@ -204,11 +204,10 @@ async fn refused_periods_store_nothing() {
 async fn inventory_changes_lists_the_history_of_its_day_only() {
     let s = Sample::new();
     let fleet = s.data.loaded().unwrap();
-    let day =
-        fleet.everything().history.iter().map(|c| c.at.date()).filter(|d| *d < NOW.date()).max().unwrap();
+    let day = fleet.history().iter().map(|c| c.at.date()).filter(|d| *d < NOW.date()).max().unwrap();
     let period = day.to_string();
     let report = s.run(ReportType::InventoryChanges, Some(&period)).await.unwrap().report().clone();
-    let expected = fleet.everything().history.iter().filter(|c| c.at.date() == day).count();
+    let expected = fleet.history().iter().filter(|c| c.at.date() == day).count();
     let listed = report.body.sections[0].rows.len() + report.body.sections[0].more;
     assert_eq!(listed, expected);
     assert!(expected > 0);

@@ -154,7 +154,7 @@ impl AppState {
     /// per snapshot and minute, however many requests ask.
     pub fn fleet_drift(&self, fleet: &polo_core::model::Fleet) -> Arc<Vec<polo_core::drift::IndexDrift>> {
         let now = self.clock.now();
-        let generated_at = fleet.everything().generated_at;
+        let generated_at = fleet.generated_at();
         if let Ok(cached) = self.drift.lock()
             && let Some(c) = cached.as_ref()
             && c.generated_at == generated_at

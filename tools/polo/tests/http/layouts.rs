@@ -80,3 +80,31 @@ async fn the_binary_and_json_snapshots_answer_every_page_identically() {
     }
     assert!(compared > 60, "only {compared} pages answered 200");
 }
+
+/// A binary snapshot's instances are built when a page first reads one: the cost pages,
+/// which name indexes and accounts only, answer a cold start without building them.
+#[tokio::test]
+async fn the_cost_pages_answer_without_building_a_binary_snapshots_instances() {
+    use polo_core::ports::FleetReader;
+    let generated = generate_all(42, Scale::Small, NOW);
+    let dir = tempfile::tempdir().unwrap();
+    let binary = dir.path().join("small.bin");
+    std::fs::write(&binary, polo_core::model::binary::encode(&generated.everything)).unwrap();
+    let data = Arc::new(LocalDataService::from_file(&binary).unwrap());
+    let settings = WebSettings { dev: true, logout_url: None, ..WebSettings::default() };
+    let state =
+        AppState::over(Arc::clone(&data), Config::bundled().unwrap(), Arc::new(FixedClock(NOW)), settings)
+            .unwrap()
+            .with_costs(Arc::new(InMemoryCosts(Arc::new(generated.costs))));
+    let app = TestApp::spawn_state(state).await;
+    let index = &generated.everything.indexes[0].index_id;
+    for path in
+        ["/costs".to_owned(), "/costs/index".into(), "/costs/account".into(), format!("/costs/index/{index}")]
+    {
+        let answer = app.get(&path).await;
+        assert_eq!(answer.status, 200, "{path}: {}", answer.body);
+    }
+    assert!(!data.fleet().await.unwrap().instances_built(), "a cost page built the instances");
+    assert_eq!(app.get("/instances").await.status, 200);
+    assert!(data.fleet().await.unwrap().instances_built());
+}

@@ -66,7 +66,7 @@ impl Rule for CostSpike {
                     let Some(x) = ctx.fleet.index(key) else { continue };
                     (x.account.clone(), x.region.clone(), format!("Index {} ({key})", x.name))
                 } else {
-                    let accounts = &ctx.fleet.everything().accounts;
+                    let accounts = ctx.fleet.accounts();
                     let name =
                         accounts.iter().find(|a| a.id == *key).map_or(key.as_str(), |a| a.name.as_str());
                     (name.to_owned(), "global".to_owned(), format!("Account {name} ({key})"))

@@ -23,8 +23,7 @@ impl Rule for StagingLongRunning {
         let limit = Duration::seconds_f64(days * 86_400.0);
         let staging: Vec<&str> = ctx
             .fleet
-            .everything()
-            .accounts
+            .accounts()
             .iter()
             .filter(|a| a.kind == AccountKind::Staging)
             .map(|a| a.name.as_str())

@@ -1,7 +1,7 @@
 use proptest::prelude::*;
 use time::macros::datetime;
 
-use super::{HEADER_LEN, MAGIC, VERSION, decode, encode, is_binary};
+use super::{HEADER_LEN, MAGIC, VERSION, decode, encode, is_binary, open};
 use crate::model::{Everything, Text};
 use crate::sample::{Scale, generate};
 
@@ -103,6 +103,54 @@ proptest! {
         bytes[super::CHECKSUM_AT..super::CHECKSUM_AT + 4].copy_from_slice(&crc.to_le_bytes());
         let _ = decode(&bytes);
     }
+
+    /// Opening checks the instances without building them; the build later must not find a
+    /// problem the opening missed. Damage to the instance and index columns (checksum
+    /// rewritten): opening refuses exactly what decoding refuses, and what it accepts builds
+    /// to what decoding reads.
+    #[test]
+    fn opening_refuses_exactly_what_decoding_refuses(
+        flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4)
+    ) {
+        let mut bytes = encode(&Everything { instances: small().instances.into_iter().take(20).collect(), ..small() });
+        let Ok((_, Some(pending))) = open(bytes.clone()) else { panic!("the sample opens lazily") };
+        let from = HEADER_LEN + pending.instances_at;
+        let span = bytes.len() - from;
+        for (at, value) in flips {
+            bytes[from + at.index(span)] = value;
+        }
+        let crc = crc32fast::hash(&bytes[HEADER_LEN..]);
+        bytes[super::CHECKSUM_AT..super::CHECKSUM_AT + 4].copy_from_slice(&crc.to_le_bytes());
+        match (decode(&bytes), open(bytes)) {
+            (Ok(decoded), Ok((mut opened, pending))) => {
+                if let Some(pending) = pending {
+                    opened.instances = pending.build().expect("opened, so it builds");
+                }
+                prop_assert_eq!(opened, decoded);
+            }
+            (Err(_), Err(_)) => {}
+            (decoded, opened) => prop_assert!(false, "decode {:?} but open {:?}", decoded.err(), opened.err()),
+        }
+    }
+}
+
+#[test]
+fn opening_leaves_the_instances_to_build_and_they_build_equal() {
+    let everything = generate(42, Scale::Large, datetime!(2026-11-24 12:00 UTC));
+    let (opened, pending) = open(encode(&everything)).unwrap();
+    assert!(opened.instances.is_empty());
+    assert_eq!(opened.indexes, everything.indexes);
+    assert_eq!(opened.accounts, everything.accounts);
+    assert_eq!(pending.expect("the sync writes ids in order").build().unwrap(), everything.instances);
+}
+
+#[test]
+fn instances_out_of_id_order_are_built_at_once() {
+    let mut everything = small();
+    everything.instances.reverse();
+    let (opened, pending) = open(encode(&everything)).unwrap();
+    assert!(pending.is_none());
+    assert_eq!(opened.instances, everything.instances);
 }
 
 #[test]
@@ -115,6 +163,8 @@ fn a_small_file_cannot_ask_for_gigabytes_of_strings() {
     }
     let error = decode(&encode(&everything)).unwrap_err();
     assert!(error.contains("times the file's size"), "{error}");
+    let error = open(encode(&everything)).unwrap_err();
+    assert!(error.contains("times the file's size"), "opening charges the build's copies: {error}");
 }
 
 #[test]
@@ -134,4 +184,36 @@ fn rows_share_the_one_copy_of_each_repeated_string() {
     let (ka, kb) = (a.tags.keys().next().unwrap(), b.tags.keys().next().unwrap());
     assert_eq!(ka, kb);
     assert!(std::ptr::eq(ka.as_str(), kb.as_str()), "tag keys are shared too");
+}
+
+#[test]
+fn a_fleet_opened_builds_its_instances_only_when_a_page_asks() {
+    let everything = small();
+    let fleet = crate::model::Fleet::open_binary(encode(&everything)).unwrap();
+    let eager = crate::model::Fleet::new(everything.clone());
+    // What the cost pages and the accounts' freshness read.
+    assert_eq!(fleet.generated_at(), eager.generated_at());
+    assert_eq!(fleet.accounts(), eager.accounts());
+    assert_eq!(fleet.indexes(), eager.indexes());
+    let id = &everything.indexes[0].index_id;
+    assert_eq!(fleet.index(id), eager.index(id));
+    assert_eq!(fleet.costs_as_of(), eager.costs_as_of());
+    assert_eq!(fleet.index_cost_last_30_days(id), eager.index_cost_last_30_days(id));
+    assert!(!fleet.instances_built(), "nothing above reads an instance");
+    assert_eq!(fleet.instances(), eager.instances());
+    assert!(fleet.instances_built());
+    for index in eager.indexes() {
+        assert_eq!(fleet.instance_count_of(index), eager.instance_count_of(index));
+        assert!(fleet.instances_of(index).eq(eager.instances_of(index)));
+    }
+    assert_eq!(fleet.to_everything(), eager.to_everything());
+}
+
+#[test]
+fn a_fleet_opened_from_instances_out_of_order_sorts_them() {
+    let mut everything = small();
+    everything.instances.reverse();
+    let fleet = crate::model::Fleet::open_binary(encode(&everything)).unwrap();
+    assert!(fleet.instances().is_sorted_by(|a, b| a.id <= b.id));
+    assert_eq!(fleet.instances(), crate::model::Fleet::new(everything).instances());
 }
