@@ -162,6 +162,12 @@ impl PriceTable {
             .map_err(|problem| PriceTableError { source_name: source_name.to_owned(), problem })
     }
 
+    /// What identifies the prices this table gives: its version and the spot discount. Counts
+    /// priced by a table of the same fingerprint are what this one would count.
+    pub fn fingerprint(&self) -> String {
+        format!("{} spot-discount {}", self.version, self.spot_discount.0)
+    }
+
     /// The same table, pricing spot at `discount` off on-demand.
     #[must_use]
     pub fn with_spot_discount(mut self, discount: SpotDiscount) -> PriceTable {

@@ -3,15 +3,15 @@
 
 use std::collections::BTreeMap;
 
-use serde::Serialize;
+use serde::{Deserialize, Deserializer, Serialize};
 use time::OffsetDateTime;
 
 use crate::Money;
-use crate::model::{Fleet, IndexStatus, InstanceState};
+use crate::model::{AccountSync, Fleet, Index, IndexStatus, Instance, InstanceState};
 use crate::pricing::PriceTable;
 
 /// Counts and run-rate of one account or region.
-#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct GroupSummary {
     pub key: String,
     pub instances: usize,
@@ -67,12 +67,14 @@ pub struct FleetSummary {
 /// What `/` counts of one snapshot at one price table: everything of [`FleetSummary`] that
 /// does not depend on the hour or the findings. Counted once per snapshot ([`count`]) however
 /// many pages ask.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct FleetCounts {
     pub instances: usize,
     pub running: usize,
     pub indexes: usize,
+    #[serde(deserialize_with = "states")]
     pub by_state: BTreeMap<&'static str, usize>,
+    #[serde(deserialize_with = "statuses")]
     pub by_status: BTreeMap<&'static str, usize>,
     pub by_account: Vec<GroupSummary>,
     pub by_region: Vec<GroupSummary>,
@@ -80,19 +82,83 @@ pub struct FleetCounts {
     pub unpriced: usize,
 }
 
+/// Counts keyed by the names of `names`; any other name is refused.
+fn named<'de, D: Deserializer<'de>>(
+    d: D,
+    names: impl Iterator<Item = &'static str>,
+    what: &str,
+) -> Result<BTreeMap<&'static str, usize>, D::Error> {
+    let names: Vec<&'static str> = names.collect();
+    BTreeMap::<String, usize>::deserialize(d)?
+        .into_iter()
+        .map(|(name, n)| match names.iter().find(|known| **known == name) {
+            Some(known) => Ok((*known, n)),
+            None => Err(serde::de::Error::custom(format!("unknown {what} {name:?}"))),
+        })
+        .collect()
+}
+
+fn states<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<&'static str, usize>, D::Error> {
+    named(d, InstanceState::ALL.iter().map(|s| s.as_str()), "instance state")
+}
+
+fn statuses<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<&'static str, usize>, D::Error> {
+    named(d, IndexStatus::ALL.iter().map(|s| s.as_str()), "index status")
+}
+
+/// [`FleetCounts`] as the sync counts them when it writes the binary snapshot, with what
+/// they were priced at: a route function's cold start takes them instead of building every
+/// instance to count, when its own price table is the same ([`PriceTable::fingerprint`]).
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PricedCounts {
+    /// The [`PriceTable::fingerprint`] of the table they were priced at.
+    pub prices: String,
+    pub counts: FleetCounts,
+}
+
+impl PricedCounts {
+    /// The counts of a snapshot's parts at `prices`.
+    pub fn of(
+        accounts: &[AccountSync],
+        instances: &[Instance],
+        indexes: &[Index],
+        prices: &PriceTable,
+    ) -> Self {
+        PricedCounts {
+            prices: prices.fingerprint(),
+            counts: count_parts(accounts, instances, indexes, prices),
+        }
+    }
+
+    /// The counts, if they were priced at `prices`.
+    pub fn at(&self, prices: &PriceTable) -> Option<&FleetCounts> {
+        (self.prices == prices.fingerprint()).then_some(&self.counts)
+    }
+}
+
 /// Counts the fleet, its groups and its run-rate at `prices`.
 pub fn count(fleet: &Fleet, prices: &PriceTable) -> FleetCounts {
+    count_parts(fleet.accounts(), fleet.instances(), fleet.indexes(), prices)
+}
+
+/// Counts a snapshot's accounts, instances and indexes (in any order) at `prices`.
+fn count_parts(
+    accounts_synced: &[AccountSync],
+    instances: &[Instance],
+    indexes: &[Index],
+    prices: &PriceTable,
+) -> FleetCounts {
     let mut states = [0usize; InstanceState::ALL.len()];
     let mut statuses = [0usize; IndexStatus::ALL.len()];
     // Keyed by a fast hasher and sorted once at the end: a tree keyed by name was most of
     // the count's time at 100k instances.
     let mut accounts: foldhash::HashMap<&str, GroupSummary> = foldhash::HashMap::default();
     let mut regions: foldhash::HashMap<&str, GroupSummary> = foldhash::HashMap::default();
-    for account in fleet.accounts() {
+    for account in accounts_synced {
         accounts.entry(&account.name).or_default();
     }
     let mut running = 0;
-    for i in fleet.instances() {
+    for i in instances {
         if let Some(n) = InstanceState::ALL.iter().position(|s| *s == i.state) {
             states[n] += 1;
         }
@@ -109,7 +175,7 @@ pub fn count(fleet: &Fleet, prices: &PriceTable) -> FleetCounts {
             }
         }
     }
-    for x in fleet.indexes() {
+    for x in indexes {
         if let Some(n) = IndexStatus::ALL.iter().position(|s| *s == x.status) {
             statuses[n] += 1;
         }
@@ -127,9 +193,9 @@ pub fn count(fleet: &Fleet, prices: &PriceTable) -> FleetCounts {
     let hourly = by_account.iter().map(|g| g.hourly_cost).sum();
     let unpriced = by_account.iter().map(|g| g.unpriced).sum();
     FleetCounts {
-        instances: fleet.instances().len(),
+        instances: instances.len(),
         running,
-        indexes: fleet.indexes().len(),
+        indexes: indexes.len(),
         // Every known state, even at zero; `unknown` only when some instance is in it.
         by_state: InstanceState::ALL
             .iter()

@@ -127,7 +127,10 @@ pub async fn run(
     // History lives in the resource table; the snapshot carries only what lists need.
     combined.everything.history.clear();
     let encoding = std::time::Instant::now();
-    let binary = polo_core::model::binary::encode(&combined.everything);
+    // With `/`'s counts, so a route function's cold start need not build every instance.
+    let prices =
+        polo_core::pricing::PriceTable::configured(config).map_err(|e| DataError::Store(e.to_string()))?;
+    let binary = polo_core::model::binary::encode_priced(&combined.everything, &prices);
     let json = serde_json::to_vec(&combined.everything).map_err(|e| DataError::Store(e.to_string()))?;
     tracing::info!(
         binary_bytes = binary.len(),

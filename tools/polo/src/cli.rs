@@ -402,7 +402,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                 return Ok(());
             }
             if let Some(out) = binary {
-                let encoded = polo_core::model::binary::encode(&everything);
+                // With `/`'s counts at the configured prices, as the sync writes it.
+                let prices = polo_core::pricing::PriceTable::configured(&cli.load_config()?)?;
+                let encoded = polo_core::model::binary::encode_priced(&everything, &prices);
                 write_atomically(out, &encoded)?;
                 println!("{}: {:.1} MB in the binary layout", out.display(), bytes_mb(encoded.len()));
                 return Ok(());

@@ -27,6 +27,8 @@ use super::{
     AccountSync, Change, CostFacts, Everything, Finding, Index, IndexStatus, Instance, InstanceState,
     Lifecycle, Text,
 };
+use crate::pricing::PriceTable;
+use crate::summary::PricedCounts;
 
 /// What every binary snapshot starts with.
 pub const MAGIC: &[u8; 8] = b"POLOSNAP";
@@ -56,6 +58,10 @@ struct Rest<'a> {
     cost_facts: Cow<'a, CostFacts>,
     history: Cow<'a, [Change]>,
     findings: Cow<'a, [Finding]>,
+    /// `/`'s counts as the sync priced them (absent from files written before them, and
+    /// from those written without a price table).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    counts: Option<Cow<'a, PricedCounts>>,
 }
 
 /// The snapshot in the binary layout.
@@ -63,7 +69,19 @@ struct Rest<'a> {
 /// # Panics
 /// Never on a snapshot that fits the layout: more than 4 billion strings or rows would.
 pub fn encode(everything: &Everything) -> Vec<u8> {
+    encode_with(everything, None)
+}
+
+/// The snapshot in the binary layout with `/`'s counts at `prices`, as the sync writes it: a
+/// route function that prices alike answers `/` without building the instances.
+pub fn encode_priced(everything: &Everything, prices: &PriceTable) -> Vec<u8> {
+    let counts = PricedCounts::of(&everything.accounts, &everything.instances, &everything.indexes, prices);
+    encode_with(everything, Some(&counts))
+}
+
+fn encode_with(everything: &Everything, counts: Option<&PricedCounts>) -> Vec<u8> {
     let rest = Rest {
+        counts: counts.map(Cow::Borrowed),
         generated_at: everything.generated_at,
         price_table_version: Cow::Borrowed(&everything.price_table_version),
         accounts: Cow::Borrowed(&everything.accounts),
@@ -140,15 +158,27 @@ impl std::fmt::Debug for Pending {
     }
 }
 
-/// The snapshot in `bytes` with its instances left to build (`Everything::instances` is
-/// empty), or what is wrong with them: the same errors [`decode`] gives. `None` for the
-/// pending part when the instances are not in id order (the sync writes them so; a file
-/// written otherwise is built at once, to be sorted).
-pub fn open(bytes: Vec<u8>) -> Result<(Everything, Option<Pending>), String> {
-    let (everything, strings_at, instances_at, sorted) = {
+/// A binary snapshot opened ([`open`]).
+#[derive(Debug)]
+pub struct Opened {
+    /// The snapshot, without its instances when they are `pending`.
+    pub everything: Everything,
+    /// The instances, left to build; `None` when they are in `everything` already.
+    pub pending: Option<Pending>,
+    /// `/`'s counts as the sync priced them, when it wrote them.
+    pub counts: Option<PricedCounts>,
+}
+
+/// The snapshot in `bytes` with its instances left to build, or what is wrong with them:
+/// refused exactly when [`decode`] refuses them (a message may name another field first).
+/// Instances not in id order (the sync writes them so) are built
+/// at once, to be sorted.
+pub fn open(bytes: Vec<u8>) -> Result<Opened, String> {
+    let (everything, counts, strings_at, instances_at) = {
         let body = checked_body(&bytes)?;
         let mut r = Reader { buf: body, pos: 0 };
-        let rest = read_rest(&mut r)?;
+        let mut rest = read_rest(&mut r)?;
+        let counts = rest.counts.take().map(Cow::into_owned);
         let strings_at = r.pos;
         let strings = StringTable::read(&mut r)?;
         let instances_at = r.pos;
@@ -158,21 +188,25 @@ pub fn open(bytes: Vec<u8>) -> Result<(Everything, Option<Pending>), String> {
             let instances = columns.build(&StringTable::read(&mut Reader { buf: body, pos: strings_at })?)?;
             let indexes = decode_indexes(&mut r, &strings)?;
             finish(&r)?;
-            return Ok((rest.into_everything(instances, indexes), None));
+            return Ok(Opened {
+                everything: rest.into_everything(instances, indexes),
+                pending: None,
+                counts,
+            });
         }
         let indexes = decode_indexes(&mut r, &strings)?;
         finish(&r)?;
-        (rest.into_everything(Vec::new(), indexes), strings_at, instances_at, sorted)
+        (rest.into_everything(Vec::new(), indexes), counts, strings_at, instances_at)
     };
-    debug_assert!(sorted);
-    Ok((everything, Some(Pending { bytes, strings_at, instances_at })))
+    Ok(Opened { everything, pending: Some(Pending { bytes, strings_at, instances_at }), counts })
 }
 
 impl Pending {
     /// The instances, in id order. [`open`] applied every check this build does, so this
-    /// fails only if the two disagree (a test holds them to the same answers).
-    pub fn build(self) -> Result<Vec<Instance>, String> {
-        let body = checked_body(&self.bytes)?;
+    /// fails only if the two disagree (a proptest holds them to refusing the same files).
+    pub fn build(&self) -> Result<Vec<Instance>, String> {
+        // Checked by `open` (length, checksum) and owned since: read as they are.
+        let body = self.bytes.get(HEADER_LEN..).unwrap_or_default();
         let strings = StringTable::read(&mut Reader { buf: body, pos: self.strings_at })?;
         InstanceColumns::read(&mut Reader { buf: body, pos: self.instances_at })?.build(&strings)
     }

@@ -11,7 +11,9 @@ use crate::listing::{Columns, Facets, FilterField, Filters, RowSet, all_facets a
 /// The index orders built so far, by column and direction.
 type IndexOrders = HashMap<(crate::listing::IndexColumn, crate::listing::Direction), std::sync::Arc<[u32]>>;
 
-/// A snapshot with the lookups every page needs, built once when it is loaded.
+/// A snapshot with the lookups every page needs, each built once: the instances and who
+/// serves which index when a page first reads an instance (a binary snapshot's are left
+/// unbuilt until then, [`Fleet::open_binary`]), the rest on first use.
 #[derive(Debug)]
 pub struct Fleet {
     /// The snapshot but its instances, which are in `rows`.
@@ -21,6 +23,8 @@ pub struct Fleet {
     /// A binary snapshot's instances, checked but not built yet ([`binary::open`]): the
     /// pages that read no instance (the costs, an account's freshness) never build them.
     pending: std::sync::Mutex<Option<binary::Pending>>,
+    /// `/`'s counts as the sync priced them, when the snapshot carries them.
+    counts: Option<crate::summary::PricedCounts>,
     /// The instances' filter fields as columns, and their free-text haystacks, each built on
     /// first use (most cold starts answer a page without them).
     instance_columns: Columns,
@@ -64,7 +68,7 @@ impl Fleet {
         if !instances.is_sorted_by(|a, b| a.id <= b.id) {
             instances.sort_by(|a, b| a.id.cmp(&b.id));
         }
-        let fleet = Fleet::lazy(everything, None);
+        let fleet = Fleet::lazy(everything, None, None);
         let rows = Rows::new(instances, &fleet.everything.indexes);
         // Just made, so nothing has set it.
         let _ = fleet.rows.set(rows);
@@ -74,13 +78,24 @@ impl Fleet {
     /// A binary snapshot, opened for a cold start ([`binary::open`]): its instances are
     /// built the first time a page asks for them.
     pub fn open_binary(bytes: Vec<u8>) -> Result<Self, String> {
-        match binary::open(bytes)? {
-            (everything, Some(pending)) => Ok(Fleet::lazy(everything, Some(pending))),
-            (everything, None) => Ok(Fleet::new(everything)),
-        }
+        let binary::Opened { everything, pending, counts } = binary::open(bytes)?;
+        Ok(match pending {
+            Some(pending) => Fleet::lazy(everything, Some(pending), counts),
+            None => Fleet { counts, ..Fleet::new(everything) },
+        })
     }
 
-    fn lazy(mut everything: Everything, pending: Option<binary::Pending>) -> Self {
+    /// `/`'s counts of this snapshot as the sync priced them, if it priced them at `prices`
+    /// (a route function counts them itself otherwise, [`crate::summary::count`]).
+    pub fn counted(&self, prices: &crate::pricing::PriceTable) -> Option<&crate::summary::FleetCounts> {
+        self.counts.as_ref()?.at(prices)
+    }
+
+    fn lazy(
+        mut everything: Everything,
+        pending: Option<binary::Pending>,
+        counts: Option<crate::summary::PricedCounts>,
+    ) -> Self {
         if !everything.indexes.is_sorted_by(|a, b| index_order(a, b).is_le()) {
             everything.indexes.sort_by(index_order);
         }
@@ -88,6 +103,7 @@ impl Fleet {
             everything,
             rows: OnceLock::new(),
             pending: std::sync::Mutex::new(pending),
+            counts,
             instance_columns: Columns::default(),
             index_columns: Columns::default(),
             instance_orders: std::sync::Mutex::default(),
@@ -106,9 +122,13 @@ impl Fleet {
     /// The instances, built now if they are still pending.
     fn rows(&self) -> &Rows {
         self.rows.get_or_init(|| {
-            let pending = self.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner).take();
-            let instances = match pending.map(binary::Pending::build) {
-                Some(Ok(instances)) => instances,
+            let mut pending = self.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let instances = match pending.as_ref().map(binary::Pending::build) {
+                Some(Ok(instances)) => {
+                    // Built: the file's bytes are not needed any more.
+                    *pending = None;
+                    instances
+                }
                 // `open` checked what the build checks; should they ever disagree, the pages
                 // show no instances rather than stop, and the log says why.
                 Some(Err(problem)) => {
@@ -329,7 +349,10 @@ impl Rows {
     /// `instances` (in id order) and who serves which of `indexes` (in [`index_order`]).
     fn new(instances: Vec<Instance>, indexes: &[Index]) -> Self {
         // Only the index tags are resolved here, through a map that borrows the ids.
-        let mut ranges: HashMap<&str, (usize, usize)> = HashMap::with_capacity(indexes.len());
+        let mut ranges: foldhash::HashMap<&str, (usize, usize)> = foldhash::HashMap::with_capacity_and_hasher(
+            indexes.len(),
+            foldhash::fast::RandomState::default(),
+        );
         for (pos, index) in indexes.iter().enumerate() {
             ranges.entry(index.index_id.as_str()).or_insert((pos, pos)).1 = pos + 1;
         }

@@ -184,7 +184,11 @@ impl AppState {
         {
             return Arc::clone(&c.counts);
         }
-        let counts = Arc::new(polo_core::summary::count(fleet, &self.prices));
+        // The sync's counts when it priced alike: a cold start's `/` builds no instance.
+        let counts = Arc::new(match fleet.counted(&self.prices) {
+            Some(counted) => counted.clone(),
+            None => polo_core::summary::count(fleet, &self.prices),
+        });
         if let Ok(mut cached) = self.counts.lock() {
             *cached = Some(Counted {
                 fleet: Arc::downgrade(fleet),

@@ -19,7 +19,9 @@ async fn the_binary_and_json_snapshots_answer_every_page_identically() {
     let dir = tempfile::tempdir().unwrap();
     let (json, binary) = (dir.path().join("large.json"), dir.path().join("large.bin"));
     std::fs::write(&json, serde_json::to_vec(&generated.everything).unwrap()).unwrap();
-    std::fs::write(&binary, polo_core::model::binary::encode(&generated.everything)).unwrap();
+    // As the sync writes it, with `/`'s counts: `/` from them must equal `/` counted.
+    let prices = polo_core::pricing::PriceTable::configured(&Config::bundled().unwrap()).unwrap();
+    std::fs::write(&binary, polo_core::model::binary::encode_priced(&generated.everything, &prices)).unwrap();
     let (costs, usage, metrics) =
         (Arc::new(generated.costs), Arc::new(generated.usage), Arc::new(generated.metrics));
     let app = |path: &std::path::Path| {
@@ -81,15 +83,17 @@ async fn the_binary_and_json_snapshots_answer_every_page_identically() {
     assert!(compared > 60, "only {compared} pages answered 200");
 }
 
-/// A binary snapshot's instances are built when a page first reads one: the cost pages,
-/// which name indexes and accounts only, answer a cold start without building them.
+/// A binary snapshot's instances are built when a page first reads one: `/` (from the sync's
+/// counts) and the cost pages (which name indexes and accounts only) answer a cold start
+/// without building them.
 #[tokio::test]
-async fn the_cost_pages_answer_without_building_a_binary_snapshots_instances() {
+async fn the_dashboard_and_cost_pages_answer_without_building_a_binary_snapshots_instances() {
     use polo_core::ports::FleetReader;
     let generated = generate_all(42, Scale::Small, NOW);
     let dir = tempfile::tempdir().unwrap();
     let binary = dir.path().join("small.bin");
-    std::fs::write(&binary, polo_core::model::binary::encode(&generated.everything)).unwrap();
+    let prices = polo_core::pricing::PriceTable::configured(&Config::bundled().unwrap()).unwrap();
+    std::fs::write(&binary, polo_core::model::binary::encode_priced(&generated.everything, &prices)).unwrap();
     let data = Arc::new(LocalDataService::from_file(&binary).unwrap());
     let settings = WebSettings { dev: true, logout_url: None, ..WebSettings::default() };
     let state =
@@ -104,7 +108,7 @@ async fn the_cost_pages_answer_without_building_a_binary_snapshots_instances() {
         let answer = app.get(&path).await;
         assert_eq!(answer.status, 200, "{path}: {}", answer.body);
     }
-    assert!(!data.fleet().await.unwrap().instances_built(), "a cost page built the instances");
+    assert!(!data.fleet().await.unwrap().instances_built(), "/ or a cost page built the instances");
     assert_eq!(app.get("/instances").await.status, 200);
     assert!(data.fleet().await.unwrap().instances_built());
 }

@@ -113,7 +113,9 @@ proptest! {
         flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4)
     ) {
         let mut bytes = encode(&Everything { instances: small().instances.into_iter().take(20).collect(), ..small() });
-        let Ok((_, Some(pending))) = open(bytes.clone()) else { panic!("the sample opens lazily") };
+        let Ok(super::Opened { pending: Some(pending), .. }) = open(bytes.clone()) else {
+            panic!("the sample opens lazily")
+        };
         let from = HEADER_LEN + pending.instances_at;
         let span = bytes.len() - from;
         for (at, value) in flips {
@@ -122,7 +124,7 @@ proptest! {
         let crc = crc32fast::hash(&bytes[HEADER_LEN..]);
         bytes[super::CHECKSUM_AT..super::CHECKSUM_AT + 4].copy_from_slice(&crc.to_le_bytes());
         match (decode(&bytes), open(bytes)) {
-            (Ok(decoded), Ok((mut opened, pending))) => {
+            (Ok(decoded), Ok(super::Opened { everything: mut opened, pending, .. })) => {
                 if let Some(pending) = pending {
                     opened.instances = pending.build().expect("opened, so it builds");
                 }
@@ -137,7 +139,8 @@ proptest! {
 #[test]
 fn opening_leaves_the_instances_to_build_and_they_build_equal() {
     let everything = generate(42, Scale::Large, datetime!(2026-11-24 12:00 UTC));
-    let (opened, pending) = open(encode(&everything)).unwrap();
+    let super::Opened { everything: opened, pending, counts } = open(encode(&everything)).unwrap();
+    assert!(counts.is_none());
     assert!(opened.instances.is_empty());
     assert_eq!(opened.indexes, everything.indexes);
     assert_eq!(opened.accounts, everything.accounts);
@@ -148,7 +151,7 @@ fn opening_leaves_the_instances_to_build_and_they_build_equal() {
 fn instances_out_of_id_order_are_built_at_once() {
     let mut everything = small();
     everything.instances.reverse();
-    let (opened, pending) = open(encode(&everything)).unwrap();
+    let super::Opened { everything: opened, pending, .. } = open(encode(&everything)).unwrap();
     assert!(pending.is_none());
     assert_eq!(opened.instances, everything.instances);
 }
@@ -216,4 +219,64 @@ fn a_fleet_opened_from_instances_out_of_order_sorts_them() {
     let fleet = crate::model::Fleet::open_binary(encode(&everything)).unwrap();
     assert!(fleet.instances().is_sorted_by(|a, b| a.id <= b.id));
     assert_eq!(fleet.instances(), crate::model::Fleet::new(everything).instances());
+}
+
+#[test]
+fn the_syncs_counts_are_what_a_route_function_counts_at_the_same_prices() {
+    use crate::pricing::{PriceTable, SpotDiscount};
+    let everything = generate(42, Scale::Large, datetime!(2026-11-24 12:00 UTC));
+    let prices = PriceTable::bundled().unwrap();
+    let fleet = crate::model::Fleet::open_binary(super::encode_priced(&everything, &prices)).unwrap();
+    let counted = fleet.counted(&prices).expect("priced alike").clone();
+    assert!(!fleet.instances_built(), "taking the counts builds no instance");
+    assert_eq!(counted, crate::summary::count(&crate::model::Fleet::new(everything.clone()), &prices));
+    // Another spot discount prices spot instances otherwise: those counts are not taken.
+    let other =
+        prices.clone().with_spot_discount(SpotDiscount::new(rust_decimal::Decimal::new(1, 1)).unwrap());
+    assert!(fleet.counted(&other).is_none());
+    // The counts ride beside the snapshot: decoding gives the same snapshot either way.
+    assert_eq!(decode(&super::encode_priced(&everything, &prices)).unwrap(), everything);
+    assert!(crate::model::Fleet::open_binary(encode(&everything)).unwrap().counted(&prices).is_none());
+}
+
+#[test]
+fn opening_charges_the_instances_and_the_indexes_one_budget() {
+    // The budget is 16 times the body. Every row's address is one long string (stored once,
+    // copied per row) worth 10 bodies: they fit alone. Every index's name is another, which
+    // tips the total over: both readers refuse the file.
+    let mut everything = small();
+    let (b, rows, indexes) =
+        (encode(&everything).len(), everything.instances.len(), everything.indexes.len());
+    assert!(rows > super::EXPANSION && indexes > super::EXPANSION);
+    let address = "x".repeat(10 * b / rows);
+    for i in &mut everything.instances {
+        i.private_ip = Some(address.clone());
+    }
+    let fits = encode(&everything);
+    assert!(decode(&fits).is_ok() && open(fits).is_ok(), "the addresses alone fit");
+    let name = "y".repeat((6 * b + super::EXPANSION * address.len()) / (indexes - super::EXPANSION) + 1);
+    for x in &mut everything.indexes {
+        x.name.clone_from(&name);
+    }
+    let over = encode(&everything);
+    let (decoded, opened) = (decode(&over).unwrap_err(), open(over).unwrap_err());
+    assert!(decoded.contains("times the file's size"), "{decoded}");
+    assert!(opened.contains("times the file's size"), "opening charges the same budget: {opened}");
+}
+
+#[test]
+fn a_string_both_a_field_and_a_tag_is_shared_and_charged_once_alike() {
+    let mut everything = small();
+    for i in &mut everything.instances {
+        let name = i.name.clone().unwrap_or_else(|| Text::from("unnamed"));
+        i.tags.insert(name.clone(), name);
+    }
+    let bytes = encode(&everything);
+    let decoded = decode(&bytes).unwrap();
+    let super::Opened { pending, .. } = open(bytes).unwrap();
+    assert_eq!(pending.expect("in id order").build().unwrap(), decoded.instances);
+    let i = &decoded.instances[0];
+    let name = i.name.as_ref().unwrap();
+    let (key, value) = i.tags.get_key_value(name.as_str()).unwrap();
+    assert!(std::ptr::eq(name.as_str(), key.as_str()) && std::ptr::eq(name.as_str(), value.as_str()));
 }
