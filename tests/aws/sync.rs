@@ -95,8 +95,8 @@ async fn two_accounts_two_regions_every_page_field_by_field() {
     for raw in &created {
         let id = raw.instance_id().unwrap();
         let got = by_id.get(id).unwrap_or_else(|| panic!("{id} missing"));
-        let tags: BTreeMap<polo_core::model::Text, polo_core::model::Text> =
-            raw.tags().iter().map(|t| (t.key().unwrap().into(), t.value().unwrap().into())).collect();
+        let tags: polo_core::model::Tags =
+            raw.tags().iter().map(|t| (t.key().unwrap(), t.value().unwrap())).collect();
         assert_eq!(got.tags, tags, "{id}");
         assert_eq!(got.name.as_deref(), tags.get("Name").map(polo_core::model::Text::as_str), "{id}");
         assert_eq!(got.owner.as_deref(), tags.get("owner").map(polo_core::model::Text::as_str), "{id}");

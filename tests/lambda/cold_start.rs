@@ -32,7 +32,7 @@ fn write_sample(path: &std::path::Path, scale: polo_core::sample::Scale) {
     // As the sync writes it: with `/`'s counts at the configured prices.
     let prices =
         polo_core::pricing::PriceTable::configured(&polo_core::config::Config::bundled().unwrap()).unwrap();
-    std::fs::write(path, polo_core::model::binary::encode_priced(&sample, &prices)).unwrap();
+    std::fs::write(path, polo_core::model::binary::encode_for_pages(&sample, &prices)).unwrap();
     std::fs::write(polo_core::ports::cost_store_path(path), serde_json::to_vec(&costs).unwrap()).unwrap();
 }
 

@@ -480,7 +480,6 @@ impl DriftTotals {
 
 #[cfg(test)]
 mod tests {
-    use std::collections::BTreeMap;
 
     use time::macros::datetime;
 
@@ -525,7 +524,7 @@ mod tests {
             owner: Some("search".into()),
             index: Some("idx-1".into()),
             customer: Some("acme".into()),
-            tags: BTreeMap::from([("role".into(), role.into())]),
+            tags: crate::model::Tags::from([("role", role)]),
         }
     }
 

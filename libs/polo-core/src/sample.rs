@@ -680,7 +680,7 @@ impl Generator {
             self.rng.range(4, 254)
         );
         let owner = (*self.rng.pick(&OWNERS)).to_owned();
-        let mut tags = BTreeMap::new();
+        let mut tags = crate::model::Tags::default();
         tags.insert(Text::from("owner"), Text::from(owner.as_str()));
         tags.insert(Text::from("env"), Text::from(self.accounts[account].kind.as_str()));
         Instance {

@@ -1,7 +1,6 @@
 //! EC2 DescribeInstances, every page, every state, into [`Instance`]s.
 
 use polo_aws::SdkOutcome;
-use std::collections::BTreeMap;
 
 use anyhow::Context as _;
 use aws_config::{Region, SdkConfig};
@@ -61,7 +60,7 @@ pub(crate) fn convert(
     keys: &TagKeys,
 ) -> Option<Instance> {
     let id = raw.instance_id()?.to_owned();
-    let tags: BTreeMap<Text, Text> = raw
+    let tags: polo_core::model::Tags = raw
         .tags()
         .iter()
         .filter_map(|t| Some((Text::from(t.key()?), Text::from(t.value().unwrap_or_default()))))

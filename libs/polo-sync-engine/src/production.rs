@@ -130,7 +130,7 @@ pub async fn run(
     // With `/`'s counts, so a route function's cold start need not build every instance.
     let prices =
         polo_core::pricing::PriceTable::configured(config).map_err(|e| DataError::Store(e.to_string()))?;
-    let binary = polo_core::model::binary::encode_priced(&combined.everything, &prices);
+    let binary = polo_core::model::binary::encode_for_pages(&combined.everything, &prices);
     let json = serde_json::to_vec(&combined.everything).map_err(|e| DataError::Store(e.to_string()))?;
     tracing::info!(
         binary_bytes = binary.len(),

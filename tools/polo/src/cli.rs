@@ -404,7 +404,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             if let Some(out) = binary {
                 // With `/`'s counts at the configured prices, as the sync writes it.
                 let prices = polo_core::pricing::PriceTable::configured(&cli.load_config()?)?;
-                let encoded = polo_core::model::binary::encode_priced(&everything, &prices);
+                let encoded = polo_core::model::binary::encode_for_pages(&everything, &prices);
                 write_atomically(out, &encoded)?;
                 println!("{}: {:.1} MB in the binary layout", out.display(), bytes_mb(encoded.len()));
                 return Ok(());

@@ -2,7 +2,8 @@
 pub const NONE_VALUE: &str = "(none)";
 
 /// The fields a table can be filtered on, by their query parameter names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
+#[serde(rename_all = "lowercase")]
 pub enum FilterField {
     Account,
     Region,

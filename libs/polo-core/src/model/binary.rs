@@ -18,15 +18,15 @@
 //! file or one whose checksum fails is refused with an error naming the problem, never misread.
 
 use std::borrow::Cow;
-use std::collections::BTreeMap;
 
 use serde::{Deserialize, Serialize};
 use time::{OffsetDateTime, UtcOffset};
 
 use super::{
     AccountSync, Change, CostFacts, Everything, Finding, Index, IndexStatus, Instance, InstanceState,
-    Lifecycle, Text,
+    Lifecycle, Tags, Text,
 };
+use crate::listing::Facets;
 use crate::pricing::PriceTable;
 use crate::summary::PricedCounts;
 
@@ -62,6 +62,9 @@ struct Rest<'a> {
     /// from those written without a price table).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     counts: Option<Cow<'a, PricedCounts>>,
+    /// Every instance facet, as the sync counted them (absent likewise).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    instance_facets: Option<Cow<'a, Facets>>,
 }
 
 /// The snapshot in the binary layout.
@@ -72,16 +75,20 @@ pub fn encode(everything: &Everything) -> Vec<u8> {
     encode_with(everything, None)
 }
 
-/// The snapshot in the binary layout with `/`'s counts at `prices`, as the sync writes it: a
-/// route function that prices alike answers `/` without building the instances.
-pub fn encode_priced(everything: &Everything, prices: &PriceTable) -> Vec<u8> {
+/// The snapshot in the binary layout as the sync writes it, with what route functions' first
+/// pages would otherwise count over every instance: `/`'s counts at `prices` (taken by a
+/// function that prices alike) and the instances' facets. Those pages then answer a cold
+/// start without building the instances, or (the inventory) without counting them.
+pub fn encode_for_pages(everything: &Everything, prices: &PriceTable) -> Vec<u8> {
     let counts = PricedCounts::of(&everything.accounts, &everything.instances, &everything.indexes, prices);
-    encode_with(everything, Some(&counts))
+    let facets = crate::listing::all_facets(&everything.instances);
+    encode_with(everything, Some((&counts, &facets)))
 }
 
-fn encode_with(everything: &Everything, counts: Option<&PricedCounts>) -> Vec<u8> {
+fn encode_with(everything: &Everything, counted: Option<(&PricedCounts, &Facets)>) -> Vec<u8> {
     let rest = Rest {
-        counts: counts.map(Cow::Borrowed),
+        counts: counted.map(|(c, _)| Cow::Borrowed(c)),
+        instance_facets: counted.map(|(_, f)| Cow::Borrowed(f)),
         generated_at: everything.generated_at,
         price_table_version: Cow::Borrowed(&everything.price_table_version),
         accounts: Cow::Borrowed(&everything.accounts),
@@ -167,6 +174,8 @@ pub struct Opened {
     pub pending: Option<Pending>,
     /// `/`'s counts as the sync priced them, when it wrote them.
     pub counts: Option<PricedCounts>,
+    /// The instances' facets as the sync counted them, when it wrote them.
+    pub instance_facets: Option<Facets>,
 }
 
 /// The snapshot in `bytes` with its instances left to build, or what is wrong with them:
@@ -174,11 +183,12 @@ pub struct Opened {
 /// Instances not in id order (the sync writes them so) are built
 /// at once, to be sorted.
 pub fn open(bytes: Vec<u8>) -> Result<Opened, String> {
-    let (everything, counts, strings_at, instances_at) = {
+    let (everything, counts, instance_facets, strings_at, instances_at) = {
         let body = checked_body(&bytes)?;
         let mut r = Reader { buf: body, pos: 0 };
         let mut rest = read_rest(&mut r)?;
         let counts = rest.counts.take().map(Cow::into_owned);
+        let instance_facets = rest.instance_facets.take().map(Cow::into_owned);
         let strings_at = r.pos;
         let strings = StringTable::read(&mut r)?;
         let instances_at = r.pos;
@@ -188,17 +198,19 @@ pub fn open(bytes: Vec<u8>) -> Result<Opened, String> {
             let instances = columns.build(&StringTable::read(&mut Reader { buf: body, pos: strings_at })?)?;
             let indexes = decode_indexes(&mut r, &strings)?;
             finish(&r)?;
-            return Ok(Opened {
-                everything: rest.into_everything(instances, indexes),
-                pending: None,
-                counts,
-            });
+            let everything = rest.into_everything(instances, indexes);
+            return Ok(Opened { everything, pending: None, counts, instance_facets });
         }
         let indexes = decode_indexes(&mut r, &strings)?;
         finish(&r)?;
-        (rest.into_everything(Vec::new(), indexes), counts, strings_at, instances_at)
+        (rest.into_everything(Vec::new(), indexes), counts, instance_facets, strings_at, instances_at)
     };
-    Ok(Opened { everything, pending: Some(Pending { bytes, strings_at, instances_at }), counts })
+    Ok(Opened {
+        everything,
+        pending: Some(Pending { bytes, strings_at, instances_at }),
+        counts,
+        instance_facets,
+    })
 }
 
 impl Pending {
@@ -754,8 +766,8 @@ impl<'a> InstanceColumns<'a> {
             for p in range {
                 pairs.push((s.text(self.keys.u32(p), "tag key")?, s.text(self.values.u32(p), "tag value")?));
             }
-            // Written in key order, so this builds the map without sorting.
-            let tags = BTreeMap::from_iter(pairs);
+            // Written in key order, so this takes the pairs as they are, with no sort.
+            let tags = Tags::from_iter(pairs);
             rows.push(Instance {
                 id: strs.owned(s, ID, row)?,
                 account: text_at(1)?,

@@ -34,7 +34,8 @@ pub struct Fleet {
     index_orders: std::sync::Mutex<IndexOrders>,
     /// The instance orders (a column and direction each) built so far.
     instance_orders: std::sync::Mutex<crate::listing::InstanceOrders>,
-    /// Value counts per filter field over all instances / indexes, computed on first use.
+    /// Value counts per filter field over all instances / indexes, computed on first use (the
+    /// instances' taken from the snapshot when the sync wrote them).
     instance_facets: OnceLock<Facets>,
     index_facets: OnceLock<Facets>,
     /// What `/search` reads, built by the first search (see [`crate::search::SearchIndex`]).
@@ -68,7 +69,7 @@ impl Fleet {
         if !instances.is_sorted_by(|a, b| a.id <= b.id) {
             instances.sort_by(|a, b| a.id.cmp(&b.id));
         }
-        let fleet = Fleet::lazy(everything, None, None);
+        let fleet = Fleet::lazy(everything, None, None, None);
         let rows = Rows::new(instances, &fleet.everything.indexes);
         // Just made, so nothing has set it.
         let _ = fleet.rows.set(rows);
@@ -78,9 +79,10 @@ impl Fleet {
     /// A binary snapshot, opened for a cold start ([`binary::open`]): its instances are
     /// built the first time a page asks for them.
     pub fn open_binary(bytes: Vec<u8>) -> Result<Self, String> {
-        let binary::Opened { everything, pending, counts } = binary::open(bytes)?;
+        let binary::Opened { everything, pending, counts, instance_facets } = binary::open(bytes)?;
         Ok(match pending {
-            Some(pending) => Fleet::lazy(everything, Some(pending), counts),
+            Some(pending) => Fleet::lazy(everything, Some(pending), counts, instance_facets),
+            // Built at once (out of order): its facets are counted again, on first use.
             None => Fleet { counts, ..Fleet::new(everything) },
         })
     }
@@ -95,6 +97,7 @@ impl Fleet {
         mut everything: Everything,
         pending: Option<binary::Pending>,
         counts: Option<crate::summary::PricedCounts>,
+        instance_facets: Option<Facets>,
     ) -> Self {
         if !everything.indexes.is_sorted_by(|a, b| index_order(a, b).is_le()) {
             everything.indexes.sort_by(index_order);
@@ -108,7 +111,7 @@ impl Fleet {
             index_columns: Columns::default(),
             instance_orders: std::sync::Mutex::default(),
             index_orders: std::sync::Mutex::default(),
-            instance_facets: OnceLock::new(),
+            instance_facets: instance_facets.map_or_else(OnceLock::new, OnceLock::from),
             index_facets: OnceLock::new(),
             search: OnceLock::new(),
         }

@@ -1,10 +1,9 @@
-use std::collections::BTreeMap;
 use std::fmt;
 
 use serde::{Deserialize, Serialize};
 use time::OffsetDateTime;
 
-use super::Text;
+use super::{Tags, Text};
 
 /// An EC2 instance as the last sync saw it. The values rows repeat are [`Text`], shared
 /// rather than copied; the id and address are its own.
@@ -39,7 +38,7 @@ pub struct Instance {
     pub customer: Option<Text>,
     /// Every tag, as EC2 has it.
     #[serde(default)]
-    pub tags: BTreeMap<Text, Text>,
+    pub tags: Tags,
 }
 
 /// The EC2 instance state.

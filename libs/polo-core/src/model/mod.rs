@@ -11,6 +11,7 @@ mod instance;
 mod metrics;
 mod snapshot;
 mod sync_document;
+mod tags;
 mod text;
 mod usage;
 
@@ -28,6 +29,7 @@ pub use instance::{Instance, InstanceState, Lifecycle};
 pub use metrics::{InstanceMetrics, METRICS_FORMAT, METRICS_PER_CENT, MetricsDocument, OptimizerAdvice};
 pub use snapshot::{AccountKind, AccountSync, DocumentStatus, Everything, ResourceKind, SyncStatus};
 pub use sync_document::{DocumentError, SYNC_DOCUMENT_FORMAT, SyncDocument};
+pub use tags::Tags;
 pub use text::Text;
 pub use usage::{
     InstanceUsage, Span, TRAIL_EVENT_NAMES, Trail, TrailEvent, USAGE_FORMAT, USAGE_KEEP_DAYS, UsageEvent,

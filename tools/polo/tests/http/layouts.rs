@@ -21,7 +21,8 @@ async fn the_binary_and_json_snapshots_answer_every_page_identically() {
     std::fs::write(&json, serde_json::to_vec(&generated.everything).unwrap()).unwrap();
     // As the sync writes it, with `/`'s counts: `/` from them must equal `/` counted.
     let prices = polo_core::pricing::PriceTable::configured(&Config::bundled().unwrap()).unwrap();
-    std::fs::write(&binary, polo_core::model::binary::encode_priced(&generated.everything, &prices)).unwrap();
+    std::fs::write(&binary, polo_core::model::binary::encode_for_pages(&generated.everything, &prices))
+        .unwrap();
     let (costs, usage, metrics) =
         (Arc::new(generated.costs), Arc::new(generated.usage), Arc::new(generated.metrics));
     let app = |path: &std::path::Path| {
@@ -93,7 +94,8 @@ async fn the_dashboard_and_cost_pages_answer_without_building_a_binary_snapshots
     let dir = tempfile::tempdir().unwrap();
     let binary = dir.path().join("small.bin");
     let prices = polo_core::pricing::PriceTable::configured(&Config::bundled().unwrap()).unwrap();
-    std::fs::write(&binary, polo_core::model::binary::encode_priced(&generated.everything, &prices)).unwrap();
+    std::fs::write(&binary, polo_core::model::binary::encode_for_pages(&generated.everything, &prices))
+        .unwrap();
     let data = Arc::new(LocalDataService::from_file(&binary).unwrap());
     let settings = WebSettings { dev: true, logout_url: None, ..WebSettings::default() };
     let state =

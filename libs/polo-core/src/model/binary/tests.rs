@@ -139,8 +139,9 @@ proptest! {
 #[test]
 fn opening_leaves_the_instances_to_build_and_they_build_equal() {
     let everything = generate(42, Scale::Large, datetime!(2026-11-24 12:00 UTC));
-    let super::Opened { everything: opened, pending, counts } = open(encode(&everything)).unwrap();
-    assert!(counts.is_none());
+    let super::Opened { everything: opened, pending, counts, instance_facets } =
+        open(encode(&everything)).unwrap();
+    assert!(counts.is_none() && instance_facets.is_none(), "written without what first pages count");
     assert!(opened.instances.is_empty());
     assert_eq!(opened.indexes, everything.indexes);
     assert_eq!(opened.accounts, everything.accounts);
@@ -226,7 +227,7 @@ fn the_syncs_counts_are_what_a_route_function_counts_at_the_same_prices() {
     use crate::pricing::{PriceTable, SpotDiscount};
     let everything = generate(42, Scale::Large, datetime!(2026-11-24 12:00 UTC));
     let prices = PriceTable::bundled().unwrap();
-    let fleet = crate::model::Fleet::open_binary(super::encode_priced(&everything, &prices)).unwrap();
+    let fleet = crate::model::Fleet::open_binary(super::encode_for_pages(&everything, &prices)).unwrap();
     let counted = fleet.counted(&prices).expect("priced alike").clone();
     assert!(!fleet.instances_built(), "taking the counts builds no instance");
     assert_eq!(counted, crate::summary::count(&crate::model::Fleet::new(everything.clone()), &prices));
@@ -235,8 +236,21 @@ fn the_syncs_counts_are_what_a_route_function_counts_at_the_same_prices() {
         prices.clone().with_spot_discount(SpotDiscount::new(rust_decimal::Decimal::new(1, 1)).unwrap());
     assert!(fleet.counted(&other).is_none());
     // The counts ride beside the snapshot: decoding gives the same snapshot either way.
-    assert_eq!(decode(&super::encode_priced(&everything, &prices)).unwrap(), everything);
+    assert_eq!(decode(&super::encode_for_pages(&everything, &prices)).unwrap(), everything);
     assert!(crate::model::Fleet::open_binary(encode(&everything)).unwrap().counted(&prices).is_none());
+}
+
+#[test]
+fn the_syncs_facets_are_what_a_route_function_counts() {
+    let everything = generate(42, Scale::Large, datetime!(2026-11-24 12:00 UTC));
+    let prices = crate::pricing::PriceTable::bundled().unwrap();
+    let fleet = crate::model::Fleet::open_binary(super::encode_for_pages(&everything, &prices)).unwrap();
+    let none = crate::listing::Filters::default();
+    let taken = fleet.instance_facets_for(&none).into_owned();
+    assert!(!fleet.instances_built(), "taking the facets builds no instance");
+    let counted = crate::model::Fleet::new(everything);
+    assert_eq!(taken, *counted.instance_facets_for(&none));
+    assert!(!taken[&crate::listing::FilterField::Account].is_empty());
 }
 
 #[test]
