@@ -158,6 +158,8 @@ pub fn table_of(offers: impl IntoIterator<Item = Offer>, version: String) -> (Pr
         regions,
         specs,
         spot_discount: crate::pricing::SpotDiscount::default(),
+        // Written out, then parsed where it is used.
+        digest: 0,
     };
     (table, duplicates)
 }

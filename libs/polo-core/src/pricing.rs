@@ -33,6 +33,10 @@ pub struct PriceTable {
     /// The share of the on-demand price spot saves (`[costs] spot_discount`).
     #[serde(skip, default)]
     pub spot_discount: SpotDiscount,
+    /// The CRC-32 of the document it was parsed from (0 when built otherwise): two tables of
+    /// one version and date can still differ (a hand edit, two pulls in a day).
+    #[serde(skip, default)]
+    pub(crate) digest: u32,
 }
 
 fn usd() -> String {
@@ -158,14 +162,16 @@ impl PriceTable {
 
     /// Parses a price table document; `source_name` names it in errors.
     pub fn parse(json: &str, source_name: &str) -> Result<PriceTable, PriceTableError> {
-        crate::json::decode(json.as_bytes())
-            .map_err(|problem| PriceTableError { source_name: source_name.to_owned(), problem })
+        let table: PriceTable = crate::json::decode(json.as_bytes())
+            .map_err(|problem| PriceTableError { source_name: source_name.to_owned(), problem })?;
+        Ok(PriceTable { digest: crc32fast::hash(json.as_bytes()), ..table })
     }
 
-    /// What identifies the prices this table gives: its version and the spot discount. Counts
-    /// priced by a table of the same fingerprint are what this one would count.
+    /// What identifies the prices this table gives: its version, the document it was parsed
+    /// from (a checksum) and the spot discount. Counts priced by a table of the same
+    /// fingerprint are what this one would count.
     pub fn fingerprint(&self) -> String {
-        format!("{} spot-discount {}", self.version, self.spot_discount.0)
+        format!("{} #{:08x} spot-discount {}", self.version, self.digest, self.spot_discount.0)
     }
 
     /// The same table, pricing spot at `discount` off on-demand.
@@ -229,6 +235,20 @@ impl RunRate {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_fingerprint_tells_tables_of_one_version_apart() {
+        let bundled = PriceTable::bundled().unwrap();
+        assert_eq!(bundled.fingerprint(), PriceTable::bundled().unwrap().fingerprint());
+        // The same version, one price changed by hand.
+        let edited = BUNDLED.replacen("0.096", "0.097", 1);
+        assert_ne!(edited, BUNDLED);
+        let edited = PriceTable::parse(&edited, "edited").unwrap();
+        assert_eq!(edited.version, bundled.version);
+        assert_ne!(edited.fingerprint(), bundled.fingerprint());
+        let spot = bundled.clone().with_spot_discount(SpotDiscount::new(Decimal::new(1, 1)).unwrap());
+        assert_ne!(spot.fingerprint(), bundled.fingerprint());
+    }
 
     #[test]
     fn bundled_table_prices_known_types() {

@@ -111,10 +111,16 @@ fn statuses<'de, D: Deserializer<'de>>(d: D) -> Result<BTreeMap<&'static str, us
 /// instance to count, when its own price table is the same ([`PriceTable::fingerprint`]).
 #[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub struct PricedCounts {
+    /// How they were counted ([`COUNTS_FORMAT`]).
+    pub format: u32,
     /// The [`PriceTable::fingerprint`] of the table they were priced at.
     pub prices: String,
     pub counts: FleetCounts,
 }
+
+/// How [`count`] counts: raised whenever what it counts changes, so counts a sync made the old
+/// way are counted again rather than shown.
+pub const COUNTS_FORMAT: u32 = 1;
 
 impl PricedCounts {
     /// The counts of a snapshot's parts at `prices`.
@@ -125,14 +131,15 @@ impl PricedCounts {
         prices: &PriceTable,
     ) -> Self {
         PricedCounts {
+            format: COUNTS_FORMAT,
             prices: prices.fingerprint(),
             counts: count_parts(accounts, instances, indexes, prices),
         }
     }
 
-    /// The counts, if they were priced at `prices`.
+    /// The counts, if they were counted as this build counts, at `prices`.
     pub fn at(&self, prices: &PriceTable) -> Option<&FleetCounts> {
-        (self.prices == prices.fingerprint()).then_some(&self.counts)
+        (self.format == COUNTS_FORMAT && self.prices == prices.fingerprint()).then_some(&self.counts)
     }
 }
 

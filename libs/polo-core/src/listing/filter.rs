@@ -2,8 +2,7 @@
 pub const NONE_VALUE: &str = "(none)";
 
 /// The fields a table can be filtered on, by their query parameter names.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, serde::Serialize, serde::Deserialize)]
-#[serde(rename_all = "lowercase")]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum FilterField {
     Account,
     Region,
@@ -81,6 +80,21 @@ impl FilterField {
     /// The field with this parameter name.
     pub fn from_param(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|f| f.param() == name)
+    }
+}
+
+/// As its query parameter name (the facets the sync writes into the snapshot).
+impl serde::Serialize for FilterField {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(self.param())
+    }
+}
+
+impl<'de> serde::Deserialize<'de> for FilterField {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        let name = <String as serde::Deserialize>::deserialize(d)?;
+        FilterField::from_param(&name)
+            .ok_or_else(|| serde::de::Error::custom(format!("unknown filter field {name:?}")))
     }
 }
 
@@ -219,5 +233,20 @@ impl Filters {
         }
         let haystack = haystack();
         self.terms.iter().all(|term| haystack.contains(term.as_str()))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::FilterField;
+
+    #[test]
+    fn a_filter_field_serializes_as_its_query_parameter_and_reads_back() {
+        for field in FilterField::ALL {
+            let json = serde_json::to_string(&field).unwrap();
+            assert_eq!(json, format!("\"{}\"", field.param()));
+            assert_eq!(serde_json::from_str::<FilterField>(&json).unwrap(), field);
+        }
+        assert!(serde_json::from_str::<FilterField>("\"nope\"").is_err());
     }
 }

@@ -59,12 +59,51 @@ struct Rest<'a> {
     history: Cow<'a, [Change]>,
     findings: Cow<'a, [Finding]>,
     /// `/`'s counts as the sync priced them (absent from files written before them, and
-    /// from those written without a price table).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// from those written without a price table). Read leniently, like the facets: a shape
+    /// this build does not know (a newer sync's) is counted again, never a refused file.
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient")]
     counts: Option<Cow<'a, PricedCounts>>,
     /// Every instance facet, as the sync counted them (absent likewise).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient")]
     instance_facets: Option<Cow<'a, Facets>>,
+}
+
+/// A part that only saves work: `None`, with a warning, when it does not read as `T`.
+fn lenient<'de, 'a, D, T>(d: D) -> Result<Option<Cow<'a, T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Clone + serde::de::DeserializeOwned,
+{
+    let value = serde_json::Value::deserialize(d)?;
+    if value.is_null() {
+        return Ok(None);
+    }
+    match serde_json::from_value(value) {
+        Ok(part) => Ok(Some(Cow::Owned(part))),
+        Err(e) => {
+            tracing::warn!(error = %e, "a precomputed part of the snapshot is not in a shape this build reads; counting it again");
+            Ok(None)
+        }
+    }
+}
+
+/// The sync's counts and facets, kept only if they are of these `rows` and `indexes`: counts
+/// of another number of rows, or facets that miss a field or whose values do not add up to
+/// every row, are dropped (and counted again).
+fn of_these_rows(
+    counts: Option<PricedCounts>,
+    facets: Option<Facets>,
+    rows: usize,
+    indexes: usize,
+) -> (Option<PricedCounts>, Option<Facets>) {
+    let counts = counts.filter(|c| c.counts.instances == rows && c.counts.indexes == indexes);
+    let facets = facets.filter(|f| {
+        f.len() == crate::listing::FilterField::ALL.len()
+            && crate::listing::FilterField::ALL.iter().all(|field| {
+                f.get(field).is_some_and(|values| values.iter().map(|(_, n)| n).sum::<usize>() == rows)
+            })
+    });
+    (counts, facets)
 }
 
 /// The snapshot in the binary layout.
@@ -198,11 +237,14 @@ pub fn open(bytes: Vec<u8>) -> Result<Opened, String> {
             let instances = columns.build(&StringTable::read(&mut Reader { buf: body, pos: strings_at })?)?;
             let indexes = decode_indexes(&mut r, &strings)?;
             finish(&r)?;
+            let (counts, instance_facets) =
+                of_these_rows(counts, instance_facets, instances.len(), indexes.len());
             let everything = rest.into_everything(instances, indexes);
             return Ok(Opened { everything, pending: None, counts, instance_facets });
         }
         let indexes = decode_indexes(&mut r, &strings)?;
         finish(&r)?;
+        let (counts, instance_facets) = of_these_rows(counts, instance_facets, columns.rows, indexes.len());
         (rest.into_everything(Vec::new(), indexes), counts, instance_facets, strings_at, instances_at)
     };
     Ok(Opened {

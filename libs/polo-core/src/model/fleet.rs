@@ -82,8 +82,12 @@ impl Fleet {
         let binary::Opened { everything, pending, counts, instance_facets } = binary::open(bytes)?;
         Ok(match pending {
             Some(pending) => Fleet::lazy(everything, Some(pending), counts, instance_facets),
-            // Built at once (out of order): its facets are counted again, on first use.
-            None => Fleet { counts, ..Fleet::new(everything) },
+            // Built at once (out of order): what the sync counted still holds.
+            None => Fleet {
+                counts,
+                instance_facets: instance_facets.map_or_else(OnceLock::new, OnceLock::from),
+                ..Fleet::new(everything)
+            },
         })
     }
 
@@ -126,12 +130,9 @@ impl Fleet {
     fn rows(&self) -> &Rows {
         self.rows.get_or_init(|| {
             let mut pending = self.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+            // Built or not, the file's bytes are not needed any more (a panic keeps them).
             let instances = match pending.as_ref().map(binary::Pending::build) {
-                Some(Ok(instances)) => {
-                    // Built: the file's bytes are not needed any more.
-                    *pending = None;
-                    instances
-                }
+                Some(Ok(instances)) => instances,
                 // `open` checked what the build checks; should they ever disagree, the pages
                 // show no instances rather than stop, and the log says why.
                 Some(Err(problem)) => {
@@ -140,6 +141,7 @@ impl Fleet {
                 }
                 None => Vec::new(),
             };
+            *pending = None;
             Rows::new(instances, &self.everything.indexes)
         })
     }

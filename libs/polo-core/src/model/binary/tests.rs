@@ -294,3 +294,38 @@ fn a_string_both_a_field_and_a_tag_is_shared_and_charged_once_alike() {
     let (key, value) = i.tags.get_key_value(name.as_str()).unwrap();
     assert!(std::ptr::eq(name.as_str(), key.as_str()) && std::ptr::eq(name.as_str(), value.as_str()));
 }
+
+#[test]
+fn a_precomputed_part_of_an_unknown_shape_is_counted_again_not_refused() {
+    let everything = small();
+    let prices = crate::pricing::PriceTable::bundled().unwrap();
+    let mut bytes = super::encode_for_pages(&everything, &prices);
+    // A newer sync's facets, say, with a field this build does not know (same length, so the
+    // layout's offsets hold); the checksum rewritten.
+    let at = bytes.windows(19).position(|w| w == br#""instance_facets":{"#).unwrap();
+    let field = at + 19 + bytes[at + 19..].iter().position(|&b| b == b'"').unwrap() + 1;
+    bytes[field] = b'#';
+    let crc = crc32fast::hash(&bytes[HEADER_LEN..]);
+    bytes[super::CHECKSUM_AT..super::CHECKSUM_AT + 4].copy_from_slice(&crc.to_le_bytes());
+    let opened = open(bytes).unwrap();
+    assert!(opened.instance_facets.is_none(), "not read as facets");
+    assert!(opened.counts.is_some(), "the other part still is");
+}
+
+#[test]
+fn counts_or_facets_of_other_rows_are_dropped() {
+    let everything = small();
+    let prices = crate::pricing::PriceTable::bundled().unwrap();
+    let super::Opened { counts, instance_facets, .. } =
+        open(super::encode_for_pages(&everything, &prices)).unwrap();
+    let (rows, indexes) = (everything.instances.len(), everything.indexes.len());
+    let (c, f) = super::of_these_rows(counts.clone(), instance_facets.clone(), rows, indexes);
+    assert!(c.is_some() && f.is_some(), "the sync's own are kept");
+    let (c, f) = super::of_these_rows(counts.clone(), instance_facets.clone(), rows + 1, indexes);
+    assert!(c.is_none() && f.is_none());
+    let (c, _) = super::of_these_rows(counts, None, rows, indexes + 1);
+    assert!(c.is_none());
+    let mut missing = instance_facets.unwrap();
+    missing.remove(&crate::listing::FilterField::Via);
+    assert!(super::of_these_rows(None, Some(missing), rows, indexes).1.is_none(), "a field missing");
+}
