@@ -66,6 +66,14 @@ struct Rest<'a> {
     /// Every instance facet, as the sync counted them (absent likewise).
     #[serde(default, skip_serializing_if = "Option::is_none", deserialize_with = "lenient")]
     instance_facets: Option<Cow<'a, Facets>>,
+    /// How the facets were counted ([`crate::listing::FACETS_FORMAT`]; 0 when absent).
+    #[serde(default, skip_serializing_if = "is_zero")]
+    facets_format: u32,
+}
+
+#[allow(clippy::trivially_copy_pass_by_ref)] // serde's `skip_serializing_if` passes a reference
+fn is_zero(n: &u32) -> bool {
+    *n == 0
 }
 
 /// A part that only saves work: `None`, with a warning, when it does not read as `T`.
@@ -96,12 +104,29 @@ fn of_these_rows(
     rows: usize,
     indexes: usize,
 ) -> (Option<PricedCounts>, Option<Facets>) {
-    let counts = counts.filter(|c| c.counts.instances == rows && c.counts.indexes == indexes);
+    let dropped = |what: &str| {
+        tracing::warn!(
+            what,
+            rows,
+            indexes,
+            "the sync's precomputed part is not of these rows; counting it again"
+        );
+    };
+    let counts = counts.filter(|c| {
+        let fits = c.counts.instances == rows && c.counts.indexes == indexes;
+        if !fits {
+            dropped("counts");
+        }
+        fits
+    });
     let facets = facets.filter(|f| {
-        f.len() == crate::listing::FilterField::ALL.len()
-            && crate::listing::FilterField::ALL.iter().all(|field| {
-                f.get(field).is_some_and(|values| values.iter().map(|(_, n)| n).sum::<usize>() == rows)
-            })
+        let fits = crate::listing::FilterField::ALL.iter().all(|field| {
+            f.get(field).is_some_and(|values| values.iter().map(|(_, n)| n).sum::<usize>() == rows)
+        });
+        if !fits {
+            dropped("facets");
+        }
+        fits
     });
     (counts, facets)
 }
@@ -128,6 +153,7 @@ fn encode_with(everything: &Everything, counted: Option<(&PricedCounts, &Facets)
     let rest = Rest {
         counts: counted.map(|(c, _)| Cow::Borrowed(c)),
         instance_facets: counted.map(|(_, f)| Cow::Borrowed(f)),
+        facets_format: if counted.is_some() { crate::listing::FACETS_FORMAT } else { 0 },
         generated_at: everything.generated_at,
         price_table_version: Cow::Borrowed(&everything.price_table_version),
         accounts: Cow::Borrowed(&everything.accounts),
@@ -227,7 +253,21 @@ pub fn open(bytes: Vec<u8>) -> Result<Opened, String> {
         let mut r = Reader { buf: body, pos: 0 };
         let mut rest = read_rest(&mut r)?;
         let counts = rest.counts.take().map(Cow::into_owned);
-        let instance_facets = rest.instance_facets.take().map(Cow::into_owned);
+        // Facets counted otherwise than this build counts are counted again.
+        let instance_facets = rest
+            .instance_facets
+            .take()
+            .filter(|_| {
+                let same = rest.facets_format == crate::listing::FACETS_FORMAT;
+                if !same {
+                    tracing::warn!(
+                        format = rest.facets_format,
+                        "the sync's facets were counted otherwise; counting them again"
+                    );
+                }
+                same
+            })
+            .map(Cow::into_owned);
         let strings_at = r.pos;
         let strings = StringTable::read(&mut r)?;
         let instances_at = r.pos;

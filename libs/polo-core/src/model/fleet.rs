@@ -94,7 +94,12 @@ impl Fleet {
     /// `/`'s counts of this snapshot as the sync priced them, if it priced them at `prices`
     /// (a route function counts them itself otherwise, [`crate::summary::count`]).
     pub fn counted(&self, prices: &crate::pricing::PriceTable) -> Option<&crate::summary::FleetCounts> {
-        self.counts.as_ref()?.at(prices)
+        let counted = self.counts.as_ref()?.at(prices)?;
+        // Should the build ever have failed, the pages show no instances: neither does `/`.
+        match self.rows.get() {
+            Some(rows) if rows.instances.len() != counted.instances => None,
+            _ => Some(counted),
+        }
     }
 
     fn lazy(

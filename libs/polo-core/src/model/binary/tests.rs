@@ -329,3 +329,43 @@ fn counts_or_facets_of_other_rows_are_dropped() {
     missing.remove(&crate::listing::FilterField::Via);
     assert!(super::of_these_rows(None, Some(missing), rows, indexes).1.is_none(), "a field missing");
 }
+
+/// `bytes` with `from` replaced by `to` (same length) and the checksum rewritten.
+fn rewritten(mut bytes: Vec<u8>, from: &[u8], to: &[u8]) -> Vec<u8> {
+    assert_eq!(from.len(), to.len());
+    let at = bytes.windows(from.len()).position(|w| w == from).unwrap();
+    bytes[at..at + to.len()].copy_from_slice(to);
+    let crc = crc32fast::hash(&bytes[HEADER_LEN..]);
+    bytes[super::CHECKSUM_AT..super::CHECKSUM_AT + 4].copy_from_slice(&crc.to_le_bytes());
+    bytes
+}
+
+#[test]
+fn counts_of_another_shape_or_format_and_facets_of_another_format_are_counted_again() {
+    let everything = small();
+    let prices = crate::pricing::PriceTable::bundled().unwrap();
+    let bytes = super::encode_for_pages(&everything, &prices);
+    // Counts an older sync wrote without `format`: not read, the facets still are.
+    let opened = open(rewritten(bytes.clone(), br#""counts":{"format""#, br#""counts":{"f#rmat""#)).unwrap();
+    assert!(opened.counts.is_none() && opened.instance_facets.is_some());
+    // Facets counted another way.
+    let opened = open(rewritten(bytes.clone(), br#""facets_format":1"#, br#""facets_format":7"#)).unwrap();
+    assert!(opened.instance_facets.is_none() && opened.counts.is_some());
+    // Counts of another counting are not shown.
+    let mut counts = open(bytes).unwrap().counts.unwrap();
+    assert!(counts.at(&prices).is_some());
+    counts.format += 1;
+    assert!(counts.at(&prices).is_none());
+}
+
+#[test]
+fn a_snapshot_built_at_once_keeps_the_syncs_counts_and_facets() {
+    let mut everything = small();
+    everything.instances.reverse();
+    let prices = crate::pricing::PriceTable::bundled().unwrap();
+    let fleet = crate::model::Fleet::open_binary(super::encode_for_pages(&everything, &prices)).unwrap();
+    let counted = crate::model::Fleet::new(everything);
+    assert_eq!(fleet.counted(&prices), Some(&crate::summary::count(&counted, &prices)));
+    let none = crate::listing::Filters::default();
+    assert_eq!(*fleet.instance_facets_for(&none), *counted.instance_facets_for(&none));
+}
