@@ -127,7 +127,8 @@ pub async fn run(
     // History lives in the resource table; the snapshot carries only what lists need.
     combined.everything.history.clear();
     let encoding = std::time::Instant::now();
-    // With `/`'s counts, so a route function's cold start need not build every instance.
+    // The prices of this run: `/`'s counts in the snapshot (so a route function's cold start
+    // need not build every instance) and the metrics pull.
     let prices =
         polo_core::pricing::PriceTable::configured(config).map_err(|e| DataError::Store(e.to_string()))?;
     let binary = polo_core::model::binary::encode_for_pages(&combined.everything, &prices);
@@ -171,7 +172,7 @@ pub async fn run(
         failed.push(format!("usage: {error}"));
     }
     let left = budget.saturating_sub(started.elapsed());
-    let metrics = keep_metrics(config, base, store.as_ref(), &fleet, now, left).await;
+    let metrics = keep_metrics(config, base, store.as_ref(), &fleet, &prices, now, left).await;
     if let Err(error) = &metrics {
         failed.push(format!("metrics: {error}"));
     }
@@ -223,9 +224,7 @@ async fn keep_usage(
         }),
         None => UsageLedger::empty(),
     };
-    let prices = polo_core::pricing::PriceTable::bundled()
-        .map_err(|e| e.to_string())?
-        .with_spot_discount(config.costs.spot_discount);
+    let prices = polo_core::pricing::PriceTable::configured(config).map_err(|e| e.to_string())?;
     crate::usage::observe(&mut ledger, fleet.accounts(), fleet.instances(), changes, &prices, now);
     // Written before CloudTrail is asked: a run that times out there keeps this run's spans.
     let bytes = serde_json::to_vec(&ledger).map_err(|e| e.to_string())?;
@@ -284,6 +283,7 @@ async fn keep_metrics(
     base: &SdkConfig,
     store: &S3Store,
     fleet: &polo_core::model::Fleet,
+    prices: &polo_core::pricing::PriceTable,
     now: OffsetDateTime,
     budget: std::time::Duration,
 ) -> Result<crate::metrics::MetricsRun, String> {
@@ -297,9 +297,8 @@ async fn keep_metrics(
     if let Err(why) = due(stored.as_ref(), now) {
         return Ok(MetricsRun::NotDue { why });
     }
-    let prices = polo_core::pricing::PriceTable::configured(config).map_err(|e| e.to_string())?;
     let deadline = tokio::time::Instant::now() + budget.min(METRICS_BUDGET);
-    let mut doc = pull(config, base, fleet, &prices, now, deadline).await;
+    let mut doc = pull(config, base, fleet, prices, now, deadline).await;
     // A retry keeps what the day's first pull had; a new day's pull stands alone (the pages
     // say which scopes were denied rather than show an older window).
     match &stored {
