@@ -6,7 +6,9 @@ use askama::Template;
 use axum::extract::{RawQuery, State};
 use axum::http::HeaderMap;
 use axum::response::Response;
-use polo_core::listing::{FilterField, INSTANCE_FILTERS, InstanceColumn, InstanceRow, list_instances};
+use polo_core::listing::{
+    FilterField, INSTANCE_FILTERS, InstanceColumn, InstanceRow, Page, PendingPage, list_instances,
+};
 use polo_core::model::{Fleet, Instance, InstanceState, ResourceKind, resolve};
 use polo_core::pricing::PriceTable;
 use polo_core::text::{age, ago, rfc3339};
@@ -139,6 +141,8 @@ struct InstancesPage {
 struct InstancesTable {
     fleet: Arc<Fleet>,
     prices: Arc<PriceTable>,
+    /// The page asked for, built alone while the instances are still pending.
+    pending: Option<PendingPage>,
 }
 
 impl Table for InstancesTable {
@@ -157,6 +161,10 @@ impl Table for InstancesTable {
 
     fn rows<'a>(&'a self, query: &TableQuery<InstanceColumn>) -> Vec<InstanceRow<'a>> {
         list_instances(&self.fleet, &query.filters, query.sort, &self.prices)
+    }
+
+    fn page_alone<'a>(&'a self, _query: &TableQuery<InstanceColumn>) -> Option<Page<InstanceRow<'a>>> {
+        Some(self.pending.as_ref()?.page(&self.prices))
     }
 
     fn item<'a>(&'a self, row: &InstanceRow<'a>) -> InstanceItem<'a> {
@@ -201,7 +209,13 @@ pub async fn list(
     request_headers: HeaderMap,
 ) -> Result<Response, AppError> {
     let query = TableQuery::<InstanceColumn>::parse(raw.as_deref(), &request_headers, &INSTANCE_FILTERS)?;
-    let table = InstancesTable { fleet: state.fleet.fleet().await?, prices: state.prices.clone() };
+    let fleet = state.fleet.fleet().await?;
+    // A page of the default view reads its rows alone while the instances are unbuilt (a
+    // download reads them all).
+    let pending = (query.format != Format::Csv)
+        .then(|| PendingPage::of(&fleet, &query.filters, query.sort, query.page))
+        .flatten();
+    let table = InstancesTable { fleet, prices: state.prices.clone(), pending };
     respond(&state, chrome, htmx, &table, query).await
 }
 

@@ -3,7 +3,7 @@ use std::collections::HashMap;
 use std::sync::Arc;
 
 use super::filter::{Filterable, haystack};
-use super::{Column, Direction, FilterField, Filters, Sort};
+use super::{Column, Direction, FilterField, Filters, Page, PageRequest, Sort};
 use crate::Money;
 use crate::model::{Fleet, Instance};
 use crate::pricing::PriceTable;
@@ -164,6 +164,58 @@ pub fn list_instances<'a>(
         .collect()
 }
 
+/// One page of the default view (every instance, in id order) read from a snapshot whose
+/// instances are still pending ([`Fleet::pending_instances`]): the rows it shows, built alone.
+/// A cold start's first list page builds 50 instances, not all of them; any other view, and
+/// any request once they are built, goes through [`list_instances`], which answers this page
+/// identically.
+#[derive(Debug)]
+pub struct PendingPage {
+    instances: Vec<Instance>,
+    /// The position of the first one.
+    first: usize,
+    total: usize,
+    request: PageRequest,
+}
+
+impl PendingPage {
+    /// The page `request` of the view `filters` and `sort` select, if that is the default view
+    /// and the instances are still pending.
+    pub fn of(
+        fleet: &Fleet,
+        filters: &Filters,
+        sort: Option<Sort<InstanceColumn>>,
+        request: PageRequest,
+    ) -> Option<Self> {
+        let by_id = Sort { column: InstanceColumn::Id, direction: Direction::Ascending };
+        if !filters.is_empty() || sort.is_some_and(|s| s != by_id) {
+            return None;
+        }
+        let first = (request.page() - 1).saturating_mul(request.per_page());
+        let (instances, total) = fleet.pending_instances(first..first.saturating_add(request.per_page()))?;
+        Some(PendingPage { instances, first, total, request })
+    }
+
+    /// The page's rows, priced at `prices`, as [`Page::of`] would cut them from [`list_instances`].
+    pub fn page(&self, prices: &PriceTable) -> Page<InstanceRow<'_>> {
+        Page {
+            items: self
+                .instances
+                .iter()
+                .enumerate()
+                .map(|(n, instance)| InstanceRow {
+                    instance,
+                    hourly_cost: prices.instance_hourly(instance),
+                    position: self.first + n,
+                })
+                .collect(),
+            total: self.total,
+            page: self.request.page(),
+            per_page: self.request.per_page(),
+        }
+    }
+}
+
 /// The instance orders of one snapshot built so far, and the hourly costs (of the price
 /// table they were built with) that one of them sorts by.
 #[derive(Debug, Default)]
@@ -275,6 +327,44 @@ fn ip_key(ip: Option<&str>) -> (u8, u32, Option<&str>) {
 #[cfg(test)]
 mod tests {
     use std::sync::Arc;
+
+    #[test]
+    fn a_pending_page_is_the_page_listing_every_row_cuts() {
+        let everything = generate(42, Scale::Small, datetime!(2026-11-24 12:00 UTC));
+        let bytes = crate::model::binary::encode(&everything);
+        let eager = Fleet::new(everything);
+        let prices = Arc::new(PriceTable::bundled().unwrap());
+        let n = eager.instances().len();
+        let key = |page: Page<InstanceRow<'_>>| {
+            let rows: Vec<_> =
+                page.items.iter().map(|r| (r.instance.clone(), r.hourly_cost, r.position)).collect();
+            (rows, page.total, page.page, page.per_page)
+        };
+        let by_id = Some(Sort { column: InstanceColumn::Id, direction: Direction::Ascending });
+        for (page, per_page) in [(1, 50), (2, 50), (1, 1), (3, 7), (n.div_ceil(7), 7), (n + 1, 1), (1, 500)] {
+            let request = PageRequest::new(page, per_page).unwrap();
+            for sort in [None, by_id] {
+                let opened = Fleet::open_binary(bytes.clone()).unwrap();
+                let pending = PendingPage::of(&opened, &Filters::none(), sort, request).expect("unbuilt");
+                assert_eq!(
+                    key(pending.page(&prices)),
+                    key(Page::of(list_instances(&eager, &Filters::none(), sort, &prices), request)),
+                    "page {page} of {per_page}"
+                );
+                assert!(!opened.instances_built());
+            }
+        }
+        // Any other view, or once built, lists every row.
+        let opened = Fleet::open_binary(bytes).unwrap();
+        let request = PageRequest::default();
+        let by_name = Some(Sort { column: InstanceColumn::Name, direction: Direction::Ascending });
+        let newest = Some(Sort { column: InstanceColumn::Id, direction: Direction::Descending });
+        assert!(PendingPage::of(&opened, &Filters::none(), by_name, request).is_none());
+        assert!(PendingPage::of(&opened, &Filters::none(), newest, request).is_none());
+        assert!(PendingPage::of(&opened, &Filters::none().with_text("acme"), None, request).is_none());
+        assert!(PendingPage::of(&eager, &Filters::none(), None, request).is_none());
+        assert!(!opened.instances_built());
+    }
 
     use time::macros::datetime;
 

@@ -12,7 +12,9 @@ pub use columns::{Columns, RowSet, TextRows};
 pub use facets::{FACETS_FORMAT, Facets, all_facets, facets_for, view_facets};
 pub use filter::{FilterField, Filterable, Filters, NONE_VALUE, haystack};
 pub use indexes::{INDEX_FILTERS, IndexColumn, IndexRow, Judged, drift_labels, index_order_of, list_indexes};
-pub use instances::{INSTANCE_FILTERS, InstanceColumn, InstanceOrders, InstanceRow, list_instances};
+pub use instances::{
+    INSTANCE_FILTERS, InstanceColumn, InstanceOrders, InstanceRow, PendingPage, list_instances,
+};
 pub use page::{DEFAULT_PER_PAGE, MAX_PER_PAGE, Page, PageRequest};
 
 /// Ascending or descending.

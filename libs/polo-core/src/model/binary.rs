@@ -206,7 +206,7 @@ pub fn decode(bytes: &[u8]) -> Result<Everything, String> {
     let mut r = Reader { buf: body, pos: 0 };
     let rest = read_rest(&mut r)?;
     let strings = StringTable::read(&mut r)?;
-    let instances = InstanceColumns::read(&mut r)?.build(&strings)?;
+    let instances = InstanceColumns::read(&mut r)?.build(&strings, 0..usize::MAX)?;
     let indexes = decode_indexes(&mut r, &strings)?;
     finish(&r)?;
     Ok(rest.into_everything(instances, indexes))
@@ -274,7 +274,8 @@ pub fn open(bytes: Vec<u8>) -> Result<Opened, String> {
         let columns = InstanceColumns::read(&mut r)?;
         let sorted = columns.check(&strings)?;
         if !sorted {
-            let instances = columns.build(&StringTable::read(&mut Reader { buf: body, pos: strings_at })?)?;
+            let instances = columns
+                .build(&StringTable::read(&mut Reader { buf: body, pos: strings_at })?, 0..usize::MAX)?;
             let indexes = decode_indexes(&mut r, &strings)?;
             finish(&r)?;
             let (counts, instance_facets) =
@@ -299,10 +300,27 @@ impl Pending {
     /// The instances, in id order. [`open`] applied every check this build does, so this
     /// fails only if the two disagree (a proptest holds them to refusing the same files).
     pub fn build(&self) -> Result<Vec<Instance>, String> {
+        self.build_range(0..usize::MAX)
+    }
+
+    /// How many instances there are.
+    pub fn len(&self) -> usize {
+        let body = self.bytes.get(HEADER_LEN..).unwrap_or_default();
+        Reader { buf: body, pos: self.instances_at }.u32("the instance count").map_or(0, |n| n as usize)
+    }
+
+    /// Whether there are none.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The instances at positions `range` (cut to those there are), in id order, built alone:
+    /// one page of a cold start's list reads the rows it shows and no other.
+    pub fn build_range(&self, range: std::ops::Range<usize>) -> Result<Vec<Instance>, String> {
         // Checked by `open` (length, checksum) and owned since: read as they are.
         let body = self.bytes.get(HEADER_LEN..).unwrap_or_default();
         let strings = StringTable::read(&mut Reader { buf: body, pos: self.strings_at })?;
-        InstanceColumns::read(&mut Reader { buf: body, pos: self.instances_at })?.build(&strings)
+        InstanceColumns::read(&mut Reader { buf: body, pos: self.instances_at })?.build(&strings, range)
     }
 }
 
@@ -835,11 +853,17 @@ impl<'a> InstanceColumns<'a> {
         Ok(sorted)
     }
 
-    fn build(&self, s: &StringTable<'_>) -> Result<Vec<Instance>, String> {
+    /// The rows at `range`, cut to those there are.
+    fn build(&self, s: &StringTable<'_>, range: std::ops::Range<usize>) -> Result<Vec<Instance>, String> {
         let strs = &self.strs;
-        let mut rows = Vec::with_capacity(self.rows);
-        let mut tag_start = 0usize;
-        for row in 0..self.rows {
+        let range = range.start.min(self.rows)..range.end.min(self.rows);
+        let mut rows = Vec::with_capacity(range.len());
+        // Each row's pairs start where the previous row's end.
+        let mut tag_start = match range.start.checked_sub(1) {
+            Some(before) => self.tag_range(before, 0)?.end,
+            None => 0,
+        };
+        for row in range {
             let text_at = |c: usize| strs.text(s, c, row);
             let opt_text_at = |c: usize| strs.opt_text(s, c, row);
             let range = self.tag_range(row, tag_start)?;

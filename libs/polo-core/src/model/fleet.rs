@@ -131,6 +131,17 @@ impl Fleet {
         self.rows.get().is_some()
     }
 
+    /// The instances at positions `range` (id order, cut to those there are) and how many
+    /// there are in all, built alone while they are still pending: the one page a cold start
+    /// shows reads its rows and no other. `None` once they are built (read
+    /// [`Fleet::instances`]), or should the page fail to build (the full build then says why).
+    pub fn pending_instances(&self, range: std::ops::Range<usize>) -> Option<(Vec<Instance>, usize)> {
+        let pending = self.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
+        let pending = pending.as_ref().filter(|_| self.rows.get().is_none())?;
+        let rows = pending.build_range(range).ok()?;
+        Some((rows, pending.len()))
+    }
+
     /// The instances, built now if they are still pending.
     fn rows(&self) -> &Rows {
         self.rows.get_or_init(|| {

@@ -73,6 +73,11 @@ pub trait Table {
     fn csv_name(&self) -> String;
     /// The rows the query selects, sorted.
     fn rows<'a>(&'a self, query: &TableQuery<Self::Column>) -> Vec<Self::Row<'a>>;
+    /// One page of the rows the query selects, when the table finds it without listing every
+    /// row (a cold start's first page); `None`, the default, lists them and cuts the page.
+    fn page_alone<'a>(&'a self, _query: &TableQuery<Self::Column>) -> Option<Page<Self::Row<'a>>> {
+        None
+    }
     /// A row as JSON and CSV give it.
     fn item<'a>(&'a self, row: &Self::Row<'a>) -> Self::Item<'a>;
     /// A row ready to print at `now`.
@@ -106,15 +111,16 @@ pub async fn respond<T: Table>(
     table: &T,
     query: TableQuery<T::Column>,
 ) -> Result<Response, AppError> {
-    let rows = table.rows(&query);
     let now = state.clock.now();
+    let page = || table.page_alone(&query).unwrap_or_else(|| Page::of(table.rows(&query), query.page));
     match query.format {
         Format::Csv => {
+            let rows = table.rows(&query);
             let items = rows.iter().map(|r| table.item(r)).chain(table.csv_footer());
             csv_export(state, rows_to_csv(T::CSV_COLUMNS, items)?, &table.csv_name()).await
         }
         Format::Json => {
-            let page = Page::of(rows, query.page);
+            let page = page();
             json(&ListBody {
                 items: page.items.iter().map(|r| table.item(r)).collect::<Vec<_>>(),
                 total: page.total,
@@ -124,7 +130,7 @@ pub async fn respond<T: Table>(
             })
         }
         Format::Html => {
-            let page = Page::of(rows, query.page);
+            let page = page();
             let cells = page.items.iter().map(|r| table.cells(r, now)).collect();
             let filters = if htmx.partial { Vec::new() } else { table.filters(&query) };
             let frame = TableFrame {

@@ -28,16 +28,41 @@ async fn the_binary_and_json_snapshots_answer_every_page_identically() {
     let app = |path: &std::path::Path| {
         let data = Arc::new(LocalDataService::from_file(path).unwrap());
         let settings = WebSettings { dev: true, logout_url: None, ..WebSettings::default() };
-        let mut state = AppState::over(data, Config::bundled().unwrap(), Arc::new(FixedClock(NOW)), settings)
-            .unwrap()
-            .with_costs(Arc::new(InMemoryCosts(Arc::clone(&costs))))
-            .with_usage(Arc::new(InMemoryUsage(Arc::clone(&usage))))
-            .with_metrics(Arc::new(InMemoryDocument(Arc::clone(&metrics))));
+        let mut state = AppState::over(
+            Arc::clone(&data),
+            Config::bundled().unwrap(),
+            Arc::new(FixedClock(NOW)),
+            settings,
+        )
+        .unwrap()
+        .with_costs(Arc::new(InMemoryCosts(Arc::clone(&costs))))
+        .with_usage(Arc::new(InMemoryUsage(Arc::clone(&usage))))
+        .with_metrics(Arc::new(InMemoryDocument(Arc::clone(&metrics))));
         // The local user's form token is random per app: the same one for both.
         state.dev_csrf = Some(Arc::from("the-same-token"));
-        TestApp::spawn_state(state)
+        async move { (TestApp::spawn_state(state).await, data) }
     };
-    let (from_json, from_binary) = (app(&json).await, app(&binary).await);
+    let ((from_json, _), (from_binary, binary_data)) = (app(&json).await, app(&binary).await);
+
+    // Asked first, while the binary snapshot's instances are unbuilt: the default view's pages
+    // are built alone ([`polo_core::listing::PendingPage`]) and must equal the cut of every row.
+    for asked in [
+        "/instances",
+        "/instances?format=json",
+        "/instances?page=3&per_page=7",
+        "/instances?sort=id&page=2000",
+        "/instances?page=2&format=json",
+    ] {
+        let (a, b) = (from_json.get(asked).await, from_binary.get(asked).await);
+        assert_eq!((a.status, &a.body), (b.status, &b.body), "{asked}: the two layouts answer differently");
+    }
+    let partial =
+        (from_json.client_get_htmx("/instances").await, from_binary.client_get_htmx("/instances").await);
+    assert_eq!(partial.0, partial.1, "/instances as an htmx partial");
+    {
+        use polo_core::ports::FleetReader;
+        assert!(!binary_data.fleet().await.unwrap().instances_built(), "a default page built every instance");
+    }
 
     let everything = &generated.everything;
     let mut paths: Vec<String> = polo::manifest::manifest()
@@ -85,10 +110,10 @@ async fn the_binary_and_json_snapshots_answer_every_page_identically() {
 }
 
 /// A binary snapshot's instances are built when a page first reads one: `/` (from the sync's
-/// counts) and the cost pages (which name indexes and accounts only) answer a cold start
-/// without building them.
+/// counts), the cost pages (which name indexes and accounts only) and the inventory's default
+/// view (its page's rows built alone) answer a cold start without building them.
 #[tokio::test]
-async fn the_dashboard_and_cost_pages_answer_without_building_a_binary_snapshots_instances() {
+async fn the_dashboard_the_costs_and_a_default_inventory_page_answer_without_building_every_instance() {
     use polo_core::ports::FleetReader;
     let generated = generate_all(42, Scale::Small, NOW);
     let dir = tempfile::tempdir().unwrap();
@@ -111,6 +136,10 @@ async fn the_dashboard_and_cost_pages_answer_without_building_a_binary_snapshots
         assert_eq!(answer.status, 200, "{path}: {}", answer.body);
     }
     assert!(!data.fleet().await.unwrap().instances_built(), "/ or a cost page built the instances");
+    // The inventory's default view builds the rows of its page alone; another view, all.
     assert_eq!(app.get("/instances").await.status, 200);
+    assert_eq!(app.get("/instances?page=2&format=json").await.status, 200);
+    assert!(!data.fleet().await.unwrap().instances_built(), "a default page built every instance");
+    assert_eq!(app.get("/instances?sort=name").await.status, 200);
     assert!(data.fleet().await.unwrap().instances_built());
 }

@@ -149,6 +149,22 @@ fn opening_leaves_the_instances_to_build_and_they_build_equal() {
 }
 
 #[test]
+fn any_range_of_the_instances_builds_alone_equal_to_its_slice() {
+    let everything = small();
+    let super::Opened { pending, .. } = open(encode(&everything)).unwrap();
+    let pending = pending.unwrap();
+    let n = everything.instances.len();
+    assert_eq!(pending.len(), n);
+    for (from, to) in
+        [(0, 0), (0, 1), (0, 50), (1, 2), (7, 19), (n - 1, n), (n - 3, n + 40), (n, n + 50), (n + 9, n + 99)]
+    {
+        let want = &everything.instances[from.min(n)..to.min(n)];
+        assert_eq!(pending.build_range(from..to).unwrap(), want, "{from}..{to}");
+    }
+    assert_eq!(pending.build_range(0..usize::MAX).unwrap(), everything.instances);
+}
+
+#[test]
 fn instances_out_of_id_order_are_built_at_once() {
     let mut everything = small();
     everything.instances.reverse();
@@ -203,9 +219,13 @@ fn a_fleet_opened_builds_its_instances_only_when_a_page_asks() {
     assert_eq!(fleet.index(id), eager.index(id));
     assert_eq!(fleet.costs_as_of(), eager.costs_as_of());
     assert_eq!(fleet.index_cost_last_30_days(id), eager.index_cost_last_30_days(id));
+    // One page of instances is built alone, and still leaves the rest unbuilt.
+    let (page, total) = fleet.pending_instances(50..100).unwrap();
+    assert_eq!((page.as_slice(), total), (&eager.instances()[50..100], eager.instances().len()));
     assert!(!fleet.instances_built(), "nothing above reads an instance");
     assert_eq!(fleet.instances(), eager.instances());
     assert!(fleet.instances_built());
+    assert!(fleet.pending_instances(0..50).is_none(), "built: pages read them there");
     for index in eager.indexes() {
         assert_eq!(fleet.instance_count_of(index), eager.instance_count_of(index));
         assert!(fleet.instances_of(index).eq(eager.instances_of(index)));
