@@ -3,14 +3,21 @@ import { readFileSync } from 'node:fs';
 /** What a function is; see tools/polo/src/manifest.rs. */
 export type Kind = 'route' | 'job' | 'ops';
 /** A table, or objects of the data bucket. */
-export type Data = 'resource-table' | 'report-table' | 'session-table' | 'snapshot.*' | 'costs.json' | 'usage.json' | 'metrics.json' | 'sync/*' | 'exports/*';
+export type Data = 'resource-table' | 'report-table' | 'session-table' | 'snapshot.*' | 'costs.*' | 'usage.json' | 'metrics.json' | 'sync/*' | 'exports/*';
 export const TABLES: readonly Data[] = ['resource-table', 'report-table', 'session-table'];
 
-/** The bucket objects (keys or prefixes) a piece of data is: the snapshot is stored in two
- * layouts (`snapshot.bin` for route functions, `snapshot.json` for people and as their
+/** The bucket objects (keys or prefixes) a piece of data is: the snapshot and the cost store
+ * are stored in two layouts (`.bin` for route functions, `.json` for people and as their
  * fallback), each granted by its exact key. */
 export function objectsOf(d: Data): string[] {
-  return d === 'snapshot.*' ? ['snapshot.bin', 'snapshot.json'] : [d];
+  switch (d) {
+    case 'snapshot.*':
+      return ['snapshot.bin', 'snapshot.json'];
+    case 'costs.*':
+      return ['costs.bin', 'costs.json'];
+    default:
+      return [d];
+  }
 }
 
 export interface Schedule {

@@ -99,21 +99,23 @@ test('route functions may park large CSV exports, which expire after a day', () 
   });
 });
 
-test('the snapshot is granted by its two exact keys: the sync writes both layouts, readers read both', () => {
+test('the snapshot and the cost store are granted by their two exact keys: the sync writes both layouts, readers read both', () => {
   const t = appTemplate();
   const statements = Object.values(t.findResources('AWS::IAM::Policy')).flatMap((p) => p.Properties.PolicyDocument.Statement);
-  const keysOf = (action: string) =>
-    statements
-      .filter((s) => [s.Action].flat().includes(action))
-      .map((s) => JSON.stringify(s.Resource))
-      .filter((r) => r.includes('/snapshot'));
-  const reads = keysOf('s3:GetObject');
-  assert.equal(reads.length, manifest.functions.filter((f) => f.reads.includes('snapshot.*')).length);
-  for (const r of reads) assert.ok(r.includes('/snapshot.bin') && r.includes('/snapshot.json'), r);
-  const writes = keysOf('s3:PutObject');
-  assert.equal(writes.length, 1);
-  assert.ok(writes[0].includes('/snapshot.bin') && writes[0].includes('/snapshot.json'));
-  assert.ok(!statements.some((s) => JSON.stringify(s.Resource).includes('snapshot.*')), 'no wildcard key');
+  for (const [stem, data] of [['snapshot', 'snapshot.*'], ['costs', 'costs.*']] as const) {
+    const keysOf = (action: string) =>
+      statements
+        .filter((s) => [s.Action].flat().includes(action))
+        .map((s) => JSON.stringify(s.Resource))
+        .filter((r) => r.includes(`/${stem}.`));
+    const reads = keysOf('s3:GetObject');
+    assert.equal(reads.length, manifest.functions.filter((f) => f.reads.includes(data)).length, stem);
+    for (const r of reads) assert.ok(r.includes(`/${stem}.bin`) && r.includes(`/${stem}.json`), r);
+    const writes = keysOf('s3:PutObject');
+    assert.equal(writes.length, 1, stem);
+    assert.ok(writes[0].includes(`/${stem}.bin`) && writes[0].includes(`/${stem}.json`), writes[0]);
+    assert.ok(!statements.some((s) => JSON.stringify(s.Resource).includes(data)), `no wildcard key: ${data}`);
+  }
 });
 
 test('scheduled functions run one at a time and are never retried into the next run', () => {

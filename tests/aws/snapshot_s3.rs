@@ -133,3 +133,38 @@ async fn the_binary_snapshot_is_read_first_and_a_broken_one_keeps_the_last_good_
     assert_eq!(upgraded.fleet().await.unwrap().to_everything(), first);
     assert_eq!(upgraded.problem(), None);
 }
+
+/// The cost pages read `costs.bin`, and `costs.json` while it is missing (the first deploy of
+/// a build that reads it, until the sync's next cost refresh) or unreadable with nothing loaded.
+#[tokio::test]
+async fn the_cost_store_is_read_from_costs_bin_and_from_costs_json_while_it_is_missing() {
+    use polo_aws::S3CostReader;
+    use polo_core::model::{CostDimension, CostStore, cost_binary};
+    use polo_core::ports::{COSTS_BINARY_KEY, COSTS_KEY, CostReader};
+    let base = base_config(&emulator()).await;
+    let bucket = fresh_name("polo-data");
+    create_bucket(&base, &bucket).await;
+    let store = S3Store::new(s3_client(&base), &bucket);
+    let costs = |cents: i64| {
+        let mut store = CostStore::empty();
+        store.dimensions.insert(CostDimension::Index, [("idx".to_owned(), vec![cents, 2 * cents])].into());
+        store
+    };
+    let reader = S3CostReader::new(s3_client(&base), &bucket, Duration::ZERO);
+    assert_eq!(*reader.costs().await.unwrap(), CostStore::empty(), "neither there: no cost data yet");
+    store.put(COSTS_KEY, serde_json::to_vec(&costs(1)).unwrap()).await.unwrap();
+    assert_eq!(*reader.costs().await.unwrap(), costs(1), "the JSON one while the binary one is missing");
+    store.put(COSTS_BINARY_KEY, cost_binary::encode(&costs(2))).await.unwrap();
+    assert_eq!(*reader.costs().await.unwrap(), costs(2), "the binary one once it is there");
+    let held = reader.costs().await.unwrap();
+    assert!(Arc::ptr_eq(&held, &reader.costs().await.unwrap()), "an unchanged ETag keeps it");
+    store.put(COSTS_BINARY_KEY, cost_binary::encode(&costs(3))).await.unwrap();
+    assert_eq!(*reader.costs().await.unwrap(), costs(3));
+
+    // A damaged binary one never replaces the loaded store...
+    store.put(COSTS_BINARY_KEY, b"POLOCOST and no more".to_vec()).await.unwrap();
+    assert_eq!(*reader.costs().await.unwrap(), costs(3), "the loaded store keeps serving");
+    // ...and with nothing loaded, the JSON one serves meanwhile.
+    let fresh = S3CostReader::new(s3_client(&base), &bucket, Duration::ZERO);
+    assert_eq!(*fresh.costs().await.unwrap(), costs(1));
+}

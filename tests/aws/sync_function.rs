@@ -247,6 +247,8 @@ async fn a_failing_cost_refresh_comes_after_the_snapshot_is_written_and_backs_of
     assert!(first.failed.iter().any(|f| f.starts_with("costs: ")), "{:?}", first.failed);
     let costs: polo_core::model::CostStore =
         serde_json::from_slice(&store.get(polo_core::ports::COSTS_KEY).await.unwrap().unwrap()).unwrap();
+    let binary = store.get(polo_core::ports::COSTS_BINARY_KEY).await.unwrap().expect("written first");
+    assert_eq!(polo_core::model::cost_binary::decode(&binary).unwrap(), costs, "both layouts hold one store");
     assert_eq!(
         (costs.refresh.failures, costs.refresh.requests_in_month(t.date())),
         (1, 1),

@@ -24,7 +24,7 @@ fn median(mut v: Vec<Duration>) -> f64 {
 
 /// Writes the sample of `scale` to `path` as production writes what route functions read: the
 /// snapshot in the binary layout (`snapshot.bin`) without history (the resource table has it),
-/// and the cost store a document of its own.
+/// and the cost store a document of its own, in its binary layout too (`costs.bin`).
 fn write_sample(path: &std::path::Path, scale: polo_core::sample::Scale) {
     let (mut sample, costs) =
         polo_core::sample::generate_with_costs(42, scale, time::macros::datetime!(2026-11-24 12:00 UTC));
@@ -33,7 +33,8 @@ fn write_sample(path: &std::path::Path, scale: polo_core::sample::Scale) {
     let prices =
         polo_core::pricing::PriceTable::configured(&polo_core::config::Config::bundled().unwrap()).unwrap();
     std::fs::write(path, polo_core::model::binary::encode_for_pages(&sample, &prices)).unwrap();
-    std::fs::write(polo_core::ports::cost_store_path(path), serde_json::to_vec(&costs).unwrap()).unwrap();
+    let costs_bin = polo_core::ports::document_paths::<polo_core::model::CostStore>(path).remove(0);
+    std::fs::write(costs_bin, polo_core::model::cost_binary::encode(&costs)).unwrap();
 }
 
 /// The release zip of function `name` (`just zip`), unpacked into `work`: its bootstrap and

@@ -42,6 +42,7 @@ fn main() {
     let snapshot_msgpack = rmp_serde::to_vec_named(&everything).unwrap();
     let costs_json = serde_json::to_vec(&store).unwrap();
     let costs_msgpack = rmp_serde::to_vec_named(&store).unwrap();
+    let costs_binary = polo_core::model::cost_binary::encode(&store);
     let back: Everything = rmp_serde::from_slice(&snapshot_msgpack).unwrap();
     assert_eq!(back, everything, "MessagePack reads back the same snapshot");
 
@@ -69,6 +70,9 @@ fn main() {
     let costs_msgpack_ms = median_ms(|| {
         black_box(rmp_serde::from_slice::<CostStore>(black_box(&costs_msgpack)).unwrap());
     });
+    let costs_binary_ms = median_ms(|| {
+        black_box(polo_core::model::cost_binary::decode(black_box(&costs_binary)).unwrap());
+    });
     let mb = |bytes: &[u8]| (bytes.len() as f64 / 1e4).round() / 100.0;
     let round = |ms: f64| (ms * 100.0).round() / 100.0;
     let results = json!({
@@ -82,6 +86,7 @@ fn main() {
         "cost_store": {
             "json": { "mb": mb(&costs_json), "decode_ms": costs_json_ms },
             "msgpack": { "mb": mb(&costs_msgpack), "decode_ms": costs_msgpack_ms },
+            "binary": { "mb": mb(&costs_binary), "decode_ms": costs_binary_ms },
         },
     });
     let text = serde_json::to_string_pretty(&results).unwrap();

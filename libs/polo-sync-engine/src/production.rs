@@ -8,7 +8,9 @@ use polo_aws::{ResourceTable, S3Store};
 use polo_core::config::Config;
 use polo_core::model::SyncStatus;
 use polo_core::model::{CostFacts, CostStore, MetricsDocument, UsageLedger};
-use polo_core::ports::{COSTS_KEY, DataError, METRICS_KEY, SyncStore, USAGE_KEY, parse_snapshot_bytes};
+use polo_core::ports::{
+    COSTS_BINARY_KEY, COSTS_KEY, DataError, METRICS_KEY, SyncStore, USAGE_KEY, parse_snapshot_bytes,
+};
 use serde::Serialize;
 use time::OffsetDateTime;
 
@@ -327,7 +329,18 @@ async fn read_costs(store: &S3Store) -> anyhow::Result<CostStore> {
     })
 }
 
-/// Refreshes `costs.json` in the bucket from Cost Explorer within `budget`, writing what it
+/// Writes the cost store in both layouts: `costs.bin` first, which route functions read, then
+/// `costs.json` (for people, scripts and the next run; its write is the event the Cop runs
+/// on, by when the binary one is there). Should the first write fail, the second is not made:
+/// the two stay one version.
+async fn write_costs(store: &S3Store, costs: &CostStore) -> Result<(), String> {
+    let json = serde_json::to_vec(costs).map_err(|e| e.to_string())?;
+    let binary = polo_core::model::cost_binary::encode(costs);
+    store.put(COSTS_BINARY_KEY, binary).await.map_err(|e| format!("{COSTS_BINARY_KEY}: {e}"))?;
+    store.put(COSTS_KEY, json).await.map_err(|e| e.to_string())
+}
+
+/// Refreshes the cost store in the bucket from Cost Explorer within `budget`, writing what it
 /// asked (the new numbers, or on a failure only the log that backs the next attempt off).
 async fn refresh_s3_costs(
     config: &Config,
@@ -357,10 +370,7 @@ async fn refresh_s3_costs(
     };
     // Both kinds of attempt leave their requests in the log.
     let requests = to_write.refresh.last_requests;
-    let written = match serde_json::to_vec(&to_write) {
-        Ok(bytes) => store.put(COSTS_KEY, bytes).await.map_err(|e| e.to_string()),
-        Err(e) => Err(e.to_string()),
-    };
+    let written = write_costs(store, &to_write).await;
     match (outcome, written) {
         (Ok((from, whole)), Ok(())) => CostsRun::Refreshed { from, whole, requests },
         (Ok(_), Err(e)) => CostsRun::Failed { requests, error: format!("{COSTS_KEY} not written: {e}") },

@@ -35,7 +35,9 @@ pub enum Data {
     /// `snapshot.json`, for people and scripts (and their fallback).
     #[serde(rename = "snapshot.*")]
     Snapshot,
-    #[serde(rename = "costs.json")]
+    /// The cost store in both layouts: `costs.bin`, which route functions read, and
+    /// `costs.json`, for people and scripts (and their fallback).
+    #[serde(rename = "costs.*")]
     Costs,
     /// The usage ledger: what each instance ran, for why costs changed.
     #[serde(rename = "usage.json")]

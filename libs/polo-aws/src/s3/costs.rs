@@ -1,5 +1,5 @@
-//! The documents beside the snapshot in the data bucket: `costs.json`, `usage.json` and
-//! `metrics.json`.
+//! The documents beside the snapshot in the data bucket: the cost store (`costs.bin`, else
+//! `costs.json`), `usage.json` and `metrics.json`.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,14 +19,19 @@ pub struct S3DocumentReader<T> {
     cached: tokio::sync::Mutex<Option<Loaded<T>>>,
 }
 
-/// `costs.json` in the data bucket.
+/// The cost store in the data bucket: `costs.bin`, else `costs.json`.
 pub type S3CostReader = S3DocumentReader<CostStore>;
 
-/// A loaded document: its ETag, when it was last checked, the document.
-type Loaded<T> = (Option<String>, Instant, Arc<T>);
+/// A loaded document: the key it came from, its ETag, when it was last checked, the document.
+struct Loaded<T> {
+    key: &'static str,
+    etag: Option<String>,
+    checked: Instant,
+    doc: Arc<T>,
+}
 
 impl<T: StoredDocument> S3DocumentReader<T> {
-    /// Reads `s3://{bucket}/{T::KEY}`.
+    /// Reads `T` from `s3://{bucket}/`, under the first of its [`StoredDocument::READ_KEYS`] there.
     pub fn new(client: aws_sdk_s3::Client, bucket: &str, revalidate_after: Duration) -> Self {
         S3DocumentReader {
             client,
@@ -58,67 +63,109 @@ impl<T: StoredDocument> polo_core::ports::DocumentReader<T> for S3DocumentReader
     }
 }
 
+/// What one read of a key found.
+enum Found<T> {
+    Read {
+        etag: Option<String>,
+        doc: T,
+    },
+    /// 304: still the version held.
+    Unchanged,
+    Missing,
+}
+
 impl<T: StoredDocument> S3DocumentReader<T> {
+    /// The document, from the first of [`StoredDocument::READ_KEYS`] there (`costs.bin`, then
+    /// `costs.json` while the binary one is missing, or unreadable with nothing loaded yet).
     async fn load(&self) -> Result<Arc<T>, DataError> {
         let mut cached = self.cached.lock().await;
-        if let Some((_, at, store)) = cached.as_ref()
-            && at.elapsed() < self.revalidate_after
+        if let Some(loaded) = cached.as_ref()
+            && loaded.checked.elapsed() < self.revalidate_after
         {
-            return Ok(Arc::clone(store));
+            return Ok(Arc::clone(&loaded.doc));
         }
-        let key = T::KEY;
-        let source = format!("s3://{}/{key}", self.bucket);
-        let etag = cached.as_ref().and_then(|(e, _, _)| e.clone());
-        let answer =
-            self.client.get_object().bucket(&self.bucket).key(key).set_if_none_match(etag).send().await;
-        let fresh = match answer {
-            Ok(output) => {
-                let etag = output.e_tag.clone();
-                let parsed = match output.body.collect().await {
-                    Ok(bytes) => serde_json::from_slice::<T>(&bytes.into_bytes())
-                        .map_err(|e| DataError::Unreadable {
-                            source_name: source.clone(),
-                            problem: e.to_string(),
-                        })
-                        .and_then(|s| {
-                            if s.format() > T::FORMAT {
-                                Err(DataError::Unreadable {
-                                    source_name: source.clone(),
-                                    problem: format!("format {} is newer than this build reads", s.format()),
-                                })
-                            } else {
-                                Ok(s)
-                            }
-                        }),
-                    Err(e) => Err(DataError::Store(format!("{source}: {e}"))),
-                };
-                parsed.map(|s| (etag, Arc::new(s)))
-            }
-            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 304) => {
-                if let Some((_, at, store)) = cached.as_mut() {
-                    *at = Instant::now();
-                    return Ok(Arc::clone(store));
+        let mut fresh = Ok(None);
+        for (n, &key) in T::READ_KEYS.iter().enumerate() {
+            let held = cached.as_ref().filter(|l| l.key == key);
+            match self.get(key, held.and_then(|l| l.etag.clone())).await {
+                Ok(Found::Read { etag, doc }) => {
+                    fresh = Ok(Some(Loaded { key, etag, checked: Instant::now(), doc: Arc::new(doc) }));
+                    break;
                 }
-                Err(DataError::Store(format!("{source}: 304 without a loaded document")))
+                Ok(Found::Unchanged) => {
+                    if let Some(loaded) = cached.as_mut().filter(|l| l.key == key) {
+                        loaded.checked = Instant::now();
+                        return Ok(Arc::clone(&loaded.doc));
+                    }
+                    fresh =
+                        Err(DataError::Store(format!("{}: 304 without a loaded document", self.source(key))));
+                    break;
+                }
+                Ok(Found::Missing) => {}
+                // An unreadable first layout with nothing loaded: the next one serves meanwhile.
+                Err(e @ DataError::Unreadable { .. }) if cached.is_none() && n + 1 < T::READ_KEYS.len() => {
+                    tracing::warn!(error = %e, "unreadable; reading the next layout");
+                    fresh = Err(e);
+                }
+                Err(e) => {
+                    fresh = Err(e);
+                    break;
+                }
             }
-            Err(SdkError::ServiceError(e)) if matches!(e.err(), GetObjectError::NoSuchKey(_)) => {
-                Ok((None, Arc::new(T::empty())))
-            }
-            Err(e) => Err(DataError::Store(format!("{source}: {}", DisplayErrorContext(&e)))),
-        };
+        }
         match fresh {
-            Ok((etag, store)) => {
-                *cached = Some((etag, Instant::now(), Arc::clone(&store)));
-                Ok(store)
+            Ok(Some(loaded)) => {
+                let doc = Arc::clone(&loaded.doc);
+                *cached = Some(loaded);
+                Ok(doc)
+            }
+            // No key there: nothing written yet.
+            Ok(None) => {
+                let doc = Arc::new(T::empty());
+                let key = T::READ_KEYS.last().copied().unwrap_or(T::KEY);
+                *cached = Some(Loaded { key, etag: None, checked: Instant::now(), doc: Arc::clone(&doc) });
+                Ok(doc)
             }
             Err(e) => match cached.as_mut() {
-                Some((_, at, store)) => {
-                    tracing::warn!(error = %e, document = key, "not refreshed; serving the loaded one");
-                    *at = Instant::now();
-                    Ok(Arc::clone(store))
+                Some(loaded) => {
+                    tracing::warn!(error = %e, document = T::KEY, "not refreshed; serving the loaded one");
+                    loaded.checked = Instant::now();
+                    Ok(Arc::clone(&loaded.doc))
                 }
                 None => Err(e),
             },
+        }
+    }
+
+    fn source(&self, key: &str) -> String {
+        format!("s3://{}/{key}", self.bucket)
+    }
+
+    /// One conditional GET of `key`, read.
+    async fn get(&self, key: &str, etag: Option<String>) -> Result<Found<T>, DataError> {
+        let source = self.source(key);
+        let answer =
+            self.client.get_object().bucket(&self.bucket).key(key).set_if_none_match(etag).send().await;
+        match answer {
+            Ok(output) => {
+                let etag = output.e_tag.clone();
+                let bytes =
+                    output.body.collect().await.map_err(|e| DataError::Store(format!("{source}: {e}")))?;
+                let unreadable = |problem| DataError::Unreadable { source_name: source.clone(), problem };
+                let doc = T::decode(&bytes.into_bytes()).map_err(unreadable)?;
+                if doc.format() > T::FORMAT {
+                    return Err(unreadable(format!(
+                        "format {} is newer than this build reads",
+                        doc.format()
+                    )));
+                }
+                Ok(Found::Read { etag, doc })
+            }
+            Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 304) => Ok(Found::Unchanged),
+            Err(SdkError::ServiceError(e)) if matches!(e.err(), GetObjectError::NoSuchKey(_)) => {
+                Ok(Found::Missing)
+            }
+            Err(e) => Err(DataError::Store(format!("{source}: {}", DisplayErrorContext(&e)))),
         }
     }
 }

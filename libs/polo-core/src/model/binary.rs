@@ -5,7 +5,7 @@
 //! columns of fixed-width fields that point into it.
 //!
 //! ```text
-//! header (32 bytes): "POLOSNAP" · version u32 · flags u32 (0) · body length u64 · CRC-32 of the body u32 · 0 u32
+//! header (32 bytes, [`super::frame`]): "POLOSNAP" · version u32 · flags u32 (0) · body length u64 · CRC-32 of the body u32 · 0 u32
 //! body:  rest     u64 length · JSON of what is small (generated_at, accounts, cost facts, …)
 //!        strings  u32 count · u32 end offsets[count] · u64 length · UTF-8 bytes
 //!        instances u32 rows · one column per field (below)
@@ -22,6 +22,7 @@ use std::borrow::Cow;
 use serde::{Deserialize, Serialize};
 use time::{OffsetDateTime, UtcOffset};
 
+use super::frame::{HEADER_LEN, Kind, Reader, put_u32, put_u64};
 use super::{
     AccountSync, Change, CostFacts, Everything, Finding, Index, IndexStatus, Instance, InstanceState,
     Lifecycle, Tags, Text,
@@ -36,15 +37,13 @@ pub const MAGIC: &[u8; 8] = b"POLOSNAP";
 /// The layout version this build writes and reads.
 pub const VERSION: u32 = 1;
 
-const HEADER_LEN: usize = 32;
-/// Where the body's length and CRC-32 sit in the header.
-const BODY_LEN_AT: usize = 16;
-const CHECKSUM_AT: usize = 24;
+/// The snapshot's frame ([`super::frame`]).
+const SNAPSHOT: Kind = Kind { magic: MAGIC, version: VERSION, name: "binary snapshot" };
 const NONE: u32 = u32::MAX;
 
 /// Whether `bytes` claim to be a binary snapshot (of any version).
 pub fn is_binary(bytes: &[u8]) -> bool {
-    bytes.starts_with(MAGIC)
+    SNAPSHOT.is(bytes)
 }
 
 /// The small parts, kept as JSON inside the binary layout: borrowed from the snapshot to
@@ -170,19 +169,9 @@ fn encode_with(everything: &Everything, counted: Option<(&PricedCounts, &Facets)
     encode_indexes(&everything.indexes, &mut strings, &mut indexes);
 
     // The header's length and checksum are filled in once the body behind it is written.
-    let mut out = Vec::with_capacity(
-        HEADER_LEN
-            + rest.len()
-            + 4 * strings.ends.len()
-            + strings.bytes.len()
-            + instances.len()
-            + indexes.len()
-            + 24,
+    let mut out = SNAPSHOT.start(
+        rest.len() + 4 * strings.ends.len() + strings.bytes.len() + instances.len() + indexes.len() + 24,
     );
-    out.extend_from_slice(MAGIC);
-    put_u32(&mut out, VERSION);
-    put_u32(&mut out, 0);
-    out.resize(HEADER_LEN, 0);
     put_u64(&mut out, rest.len() as u64);
     out.extend_from_slice(&rest);
     put_u32(&mut out, len32(strings.ends.len()));
@@ -193,16 +182,13 @@ fn encode_with(everything: &Everything, counted: Option<(&PricedCounts, &Facets)
     out.extend_from_slice(&strings.bytes);
     out.extend_from_slice(&instances);
     out.extend_from_slice(&indexes);
-    let body_len = (out.len() - HEADER_LEN) as u64;
-    out[BODY_LEN_AT..BODY_LEN_AT + 8].copy_from_slice(&body_len.to_le_bytes());
-    let checksum = crc32fast::hash(&out[HEADER_LEN..]);
-    out[CHECKSUM_AT..CHECKSUM_AT + 4].copy_from_slice(&checksum.to_le_bytes());
+    Kind::seal(&mut out);
     out
 }
 
 /// The snapshot in `bytes`, or what is wrong with them (one line).
 pub fn decode(bytes: &[u8]) -> Result<Everything, String> {
-    let body = checked_body(bytes)?;
+    let body = SNAPSHOT.body(bytes)?;
     let mut r = Reader { buf: body, pos: 0 };
     let rest = read_rest(&mut r)?;
     let strings = StringTable::read(&mut r)?;
@@ -249,7 +235,7 @@ pub struct Opened {
 /// at once, to be sorted.
 pub fn open(bytes: Vec<u8>) -> Result<Opened, String> {
     let (everything, counts, instance_facets, strings_at, instances_at) = {
-        let body = checked_body(&bytes)?;
+        let body = SNAPSHOT.body(&bytes)?;
         let mut r = Reader { buf: body, pos: 0 };
         let mut rest = read_rest(&mut r)?;
         let counts = rest.counts.take().map(Cow::into_owned);
@@ -330,10 +316,7 @@ fn read_rest(r: &mut Reader<'_>) -> Result<Rest<'static>, String> {
 }
 
 fn finish(r: &Reader<'_>) -> Result<(), String> {
-    if r.pos != r.buf.len() {
-        return Err(format!("{} bytes left over after the indexes", r.buf.len() - r.pos));
-    }
-    Ok(())
+    r.finish("the indexes")
 }
 
 impl Rest<'_> {
@@ -349,50 +332,6 @@ impl Rest<'_> {
             findings: self.findings.into_owned(),
         }
     }
-}
-
-/// The body of a binary snapshot whose header, length and checksum are right.
-fn checked_body(bytes: &[u8]) -> Result<&[u8], String> {
-    if !is_binary(bytes) {
-        return Err("not a Polo binary snapshot (it does not start with POLOSNAP)".into());
-    }
-    let Some(header) = bytes.get(..HEADER_LEN) else {
-        return Err(format!("truncated: {} bytes, shorter than the {HEADER_LEN}-byte header", bytes.len()));
-    };
-    let mut h = Reader { buf: header, pos: MAGIC.len() };
-    let version = h.u32("the version")?;
-    if version != VERSION {
-        let advice = if version > VERSION {
-            "written by a newer Polo; update this one"
-        } else {
-            "written by an older Polo"
-        };
-        return Err(format!(
-            "layout version {version}, and this build reads version {VERSION} only ({advice})"
-        ));
-    }
-    let flags = h.u32("the flags")?;
-    if flags != 0 {
-        return Err(format!("unknown flags {flags:#x}"));
-    }
-    let body_len = h.len64("the body length")?;
-    let checksum = h.u32("the checksum")?;
-    let reserved = h.u32("the reserved word")?;
-    if reserved != 0 {
-        return Err(format!("unknown header word {reserved:#x}"));
-    }
-    let body = &bytes[HEADER_LEN..];
-    if body.len() != body_len {
-        return Err(format!(
-            "truncated or padded: the header says {} bytes follow, and {} do",
-            body_len,
-            body.len()
-        ));
-    }
-    if crc32fast::hash(body) != checksum {
-        return Err("corrupt: the checksum of its body does not match".into());
-    }
-    Ok(body)
 }
 
 #[derive(Default)]
@@ -421,14 +360,6 @@ impl<'a> Strings<'a> {
 
 fn len32(n: usize) -> u32 {
     u32::try_from(n).unwrap_or(u32::MAX)
-}
-
-fn put_u32(out: &mut Vec<u8>, v: u32) {
-    out.extend_from_slice(&v.to_le_bytes());
-}
-
-fn put_u64(out: &mut Vec<u8>, v: u64) {
-    out.extend_from_slice(&v.to_le_bytes());
 }
 
 /// Appends one column: `f` of every row.
@@ -526,43 +457,8 @@ fn status_byte(status: IndexStatus) -> u8 {
     IndexStatus::ALL.iter().position(|&s| s == status).and_then(|p| u8::try_from(p).ok()).unwrap_or(u8::MAX)
 }
 
-/// A cursor over the body; every read names what it was reading when the bytes run out.
-struct Reader<'a> {
-    buf: &'a [u8],
-    pos: usize,
-}
-
+/// The snapshot's own reads: columns of fixed-width fields.
 impl<'a> Reader<'a> {
-    fn take(&mut self, n: usize, what: &str) -> Result<&'a [u8], String> {
-        let end = self.pos.checked_add(n).filter(|&e| e <= self.buf.len()).ok_or_else(|| {
-            format!(
-                "{what}: needs {n} bytes at offset {}, and {} are left",
-                self.pos,
-                self.buf.len() - self.pos
-            )
-        })?;
-        let bytes = &self.buf[self.pos..end];
-        self.pos = end;
-        Ok(bytes)
-    }
-
-    fn array<const N: usize>(&mut self, what: &str) -> Result<[u8; N], String> {
-        let bytes = self.take(N, what)?;
-        let mut a = [0; N];
-        a.copy_from_slice(bytes);
-        Ok(a)
-    }
-
-    fn u32(&mut self, what: &str) -> Result<u32, String> {
-        self.array(what).map(u32::from_le_bytes)
-    }
-
-    /// A 64-bit length that must fit this machine and what is left.
-    fn len64(&mut self, what: &str) -> Result<usize, String> {
-        let n = u64::from_le_bytes(self.array(what)?);
-        usize::try_from(n).map_err(|_| format!("{what}: length {n} does not fit"))
-    }
-
     /// A column of `rows` fields of `N` bytes.
     fn column<const N: usize>(&mut self, rows: usize, what: &str) -> Result<Column<'a, N>, String> {
         let len = rows.checked_mul(N).ok_or_else(|| format!("{what}: {rows} rows do not fit"))?;

@@ -2,9 +2,11 @@
 
 pub mod binary;
 mod cost;
+pub mod cost_binary;
 mod cost_store;
 mod finding;
 mod fleet;
+mod frame;
 mod history;
 mod index;
 mod instance;

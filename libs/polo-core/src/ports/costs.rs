@@ -35,6 +35,13 @@ pub trait StoredDocument: DeserializeOwned + Send + Sync + 'static {
     fn format(&self) -> u32;
     /// What no document yet means.
     fn empty() -> Self;
+    /// The keys readers look for it under, the first one there: a document also kept in a
+    /// layout made for reading (the cost store's `costs.bin`) names that one before its JSON.
+    const READ_KEYS: &'static [&'static str] = &[Self::KEY];
+    /// The document in `bytes`, in any layout it is kept in (JSON unless it says otherwise).
+    fn decode(bytes: &[u8]) -> Result<Self, String> {
+        crate::json::decode(bytes)
+    }
 }
 
 /// A document whose `format` field and `empty()` are its shape version and its absence.
@@ -54,7 +61,29 @@ macro_rules! stored_document {
     };
 }
 
-stored_document!(CostStore, COSTS_KEY, "costs", COST_STORE_FORMAT);
+/// The key of the cost store in its binary layout ([`crate::model::cost_binary`]), which route
+/// functions read first.
+pub const COSTS_BINARY_KEY: &str = "costs.bin";
+
+impl StoredDocument for CostStore {
+    const KEY: &'static str = COSTS_KEY;
+    const SUFFIX: &'static str = "costs";
+    const FORMAT: u32 = COST_STORE_FORMAT;
+    const READ_KEYS: &'static [&'static str] = &[COSTS_BINARY_KEY, COSTS_KEY];
+    fn format(&self) -> u32 {
+        self.format
+    }
+    fn empty() -> Self {
+        CostStore::empty()
+    }
+    fn decode(bytes: &[u8]) -> Result<Self, String> {
+        if crate::model::cost_binary::is_binary(bytes) {
+            crate::model::cost_binary::decode(bytes)
+        } else {
+            crate::json::decode(bytes)
+        }
+    }
+}
 stored_document!(MetricsDocument, METRICS_KEY, "metrics", METRICS_FORMAT);
 stored_document!(UsageLedger, USAGE_KEY, "usage", USAGE_FORMAT);
 
@@ -139,31 +168,53 @@ impl UsageReader for InMemoryUsage {
 
 /// A document file, read again when its modification time changes.
 pub struct LocalDocumentReader<T> {
-    path: PathBuf,
-    cached: Mutex<Option<(Option<SystemTime>, Arc<T>)>>,
+    /// The files it may be in, in [`StoredDocument::READ_KEYS`] order.
+    paths: Vec<PathBuf>,
+    /// The file read, when it was modified, the document.
+    cached: Mutex<Option<Loaded<T>>>,
 }
+
+type Loaded<T> = (PathBuf, Option<SystemTime>, Arc<T>);
 
 /// The local cost store.
 pub type LocalCostReader = LocalDocumentReader<CostStore>;
 
 impl<T: StoredDocument> LocalDocumentReader<T> {
-    /// Reads `path` (see [`super::document_path`]).
-    pub fn new(path: impl Into<PathBuf>) -> Self {
-        LocalDocumentReader { path: path.into(), cached: Mutex::new(None) }
+    /// Reads the document kept beside the snapshot at `snapshot` ([`super::document_paths`]):
+    /// of its files, the one modified last (the first on a tie), so a JSON file edited or
+    /// written after the binary one is what shows.
+    pub fn beside(snapshot: &std::path::Path) -> Self {
+        LocalDocumentReader { paths: super::document_paths::<T>(snapshot), cached: Mutex::new(None) }
     }
 
-    /// The document, read again if the file changed.
+    /// The document, read again if its file changed.
     pub fn load(&self) -> Result<Arc<T>, DataError> {
-        let modified = std::fs::metadata(&self.path).and_then(|m| m.modified()).ok();
+        let modified = |p: &PathBuf| std::fs::metadata(p).and_then(|m| m.modified()).ok();
+        let mut newest: Option<(&PathBuf, SystemTime)> = None;
+        for path in &self.paths {
+            if let Some(at) = modified(path)
+                && newest.is_none_or(|(_, n)| at > n)
+            {
+                newest = Some((path, at));
+            }
+        }
+        // None there: the last one, which reads as the empty document.
+        let (path, at) = match newest {
+            Some((path, at)) => (path, Some(at)),
+            None => {
+                (self.paths.last().ok_or_else(|| DataError::Store(format!("{}: no file", T::KEY)))?, None)
+            }
+        };
         let mut cached =
             self.cached.lock().map_err(|_| DataError::Store(format!("{} lock poisoned", T::KEY)))?;
-        if let Some((at, doc)) = cached.as_ref()
-            && *at == modified
+        if let Some((read, when, doc)) = cached.as_ref()
+            && read == path
+            && *when == at
         {
             return Ok(Arc::clone(doc));
         }
-        let doc = Arc::new(read_document::<T>(&self.path)?);
-        *cached = Some((modified, Arc::clone(&doc)));
+        let doc = Arc::new(read_document::<T>(path)?);
+        *cached = Some((path.clone(), at, Arc::clone(&doc)));
         Ok(doc)
     }
 }
@@ -186,5 +237,56 @@ impl UsageReader for LocalDocumentReader<UsageLedger> {
 impl<T: StoredDocument> DocumentReader<T> for LocalDocumentReader<T> {
     async fn read(&self) -> Result<Arc<T>, DataError> {
         self.load()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::collections::BTreeMap;
+    use std::time::{Duration, SystemTime};
+
+    use super::*;
+    use crate::model::CostDimension;
+
+    fn store(cents: i64) -> CostStore {
+        let mut store = CostStore::empty();
+        store.dimensions.insert(CostDimension::Account, BTreeMap::from([("1".to_owned(), vec![cents])]));
+        store
+    }
+
+    fn write(path: &std::path::Path, bytes: &[u8], at: SystemTime) {
+        std::fs::write(path, bytes).unwrap();
+        std::fs::File::options().write(true).open(path).unwrap().set_modified(at).unwrap();
+    }
+
+    #[test]
+    fn the_local_cost_store_is_the_newest_of_its_two_layouts() {
+        let dir = std::env::temp_dir().join(format!("polo-cost-layouts-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let snapshot = dir.join("x.json");
+        let [bin, json] =
+            <[PathBuf; 2]>::try_from(crate::ports::document_paths::<CostStore>(&snapshot)).unwrap();
+        assert_eq!(
+            (bin.file_name().unwrap(), json.file_name().unwrap()),
+            ("x.costs.bin".as_ref(), "x.costs.json".as_ref())
+        );
+        let reader = LocalCostReader::beside(&snapshot);
+        assert_eq!(*reader.load().unwrap(), CostStore::empty(), "neither there: no cost data yet");
+        let t = SystemTime::UNIX_EPOCH + Duration::from_hours(500_000);
+        write(&json, &serde_json::to_vec(&store(1)).unwrap(), t);
+        assert_eq!(*reader.load().unwrap(), store(1));
+        write(&bin, &crate::model::cost_binary::encode(&store(2)), t + Duration::from_secs(1));
+        assert_eq!(*reader.load().unwrap(), store(2), "the binary one, written after");
+        // The JSON edited after it (by hand, or a local tool that writes JSON only) shows.
+        write(&json, &serde_json::to_vec(&store(3)).unwrap(), t + Duration::from_secs(2));
+        assert_eq!(*reader.load().unwrap(), store(3));
+        // Written at once: the binary one.
+        write(&bin, &crate::model::cost_binary::encode(&store(4)), t + Duration::from_secs(2));
+        assert_eq!(*reader.load().unwrap(), store(4));
+        // A damaged binary one is refused by name, not misread.
+        write(&bin, b"POLOCOST", t + Duration::from_secs(3));
+        let error = reader.load().unwrap_err().to_string();
+        assert!(error.contains("x.costs.bin") && error.contains("truncated"), "{error}");
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }

@@ -130,6 +130,14 @@ pub fn document_path<T: super::StoredDocument>(snapshot: &Path) -> PathBuf {
     snapshot.with_file_name(format!("{stem}.{}.json", T::SUFFIX))
 }
 
+/// Every file the document `T` of the snapshot at `snapshot` may be read from, one per key
+/// it is read under ([`super::StoredDocument::READ_KEYS`]): `x.json` -> `x.costs.bin`,
+/// `x.costs.json`.
+pub fn document_paths<T: super::StoredDocument>(snapshot: &Path) -> Vec<PathBuf> {
+    let stem = snapshot.file_stem().map(|s| s.to_string_lossy().into_owned()).unwrap_or_default();
+    T::READ_KEYS.iter().map(|key| snapshot.with_file_name(format!("{stem}.{key}"))).collect()
+}
+
 /// Where the cost store of the snapshot at `snapshot` lives: `x.json` -> `x.costs.json`.
 pub fn cost_store_path(snapshot: &Path) -> PathBuf {
     document_path::<crate::model::CostStore>(snapshot)
@@ -141,7 +149,7 @@ pub fn read_document<T: super::StoredDocument>(path: &Path) -> Result<T, DataErr
     let name = path.display().to_string();
     match std::fs::read(path) {
         Ok(bytes) => {
-            let doc: T = crate::json::decode(&bytes)
+            let doc: T = T::decode(&bytes)
                 .map_err(|problem| DataError::Unreadable { source_name: name.clone(), problem })?;
             if doc.format() > T::FORMAT {
                 return Err(DataError::Unreadable {

@@ -24,9 +24,9 @@ use crate::model::{Change, Finding, Fleet, Index, Instance, ResourceKind};
 
 pub use audit::{AuditStore, LocalAudit, MemoryAudit, latest_first};
 pub use costs::{
-    COSTS_KEY, CostReader, DocumentReader, InMemoryCosts, InMemoryDocument, InMemoryUsage, LocalCostReader,
-    LocalDocumentReader, METRICS_KEY, MetricsReader, StoredDocument, USAGE_KEY, UsageReader, document_if_any,
-    usage_if_any,
+    COSTS_BINARY_KEY, COSTS_KEY, CostReader, DocumentReader, InMemoryCosts, InMemoryDocument, InMemoryUsage,
+    LocalCostReader, LocalDocumentReader, METRICS_KEY, MetricsReader, StoredDocument, USAGE_KEY, UsageReader,
+    document_if_any, usage_if_any,
 };
 pub use documents::{
     Remembering, SNAPSHOT_BINARY_KEY, SNAPSHOT_KEY, SNAPSHOT_REVALIDATE, SyncStore, document_key,
@@ -35,8 +35,8 @@ pub use documents_local::LocalStore;
 pub use exports::ExportStore;
 pub use findings::{FindingStore, LocalFindings, MemoryFindings, Which, open_first};
 pub use local::{
-    LocalDataService, cost_store_path, document_path, open_snapshot, parse_snapshot, parse_snapshot_bytes,
-    read_cost_store, read_document,
+    LocalDataService, cost_store_path, document_path, document_paths, open_snapshot, parse_snapshot,
+    parse_snapshot_bytes, read_cost_store, read_document,
 };
 pub use nonces::{MemoryNonces, Nonces};
 pub use reports::{LocalReports, MemoryReports, ReportFilter, ReportStore, newest_first};

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use super::{
     ChangeReader, CostReader, ExportStore, FindingStore, FleetReader, LocalCostReader, LocalDataService,
     LocalDocumentReader, LocalFindings, LocalReports, LocalSessions, LocalStore, ReportStore, ResourceReader,
-    SessionStore, SyncStore, UsageReader, cost_store_path, document_path,
+    SessionStore, SyncStore, UsageReader,
 };
 use crate::model::UsageLedger;
 
@@ -79,15 +79,9 @@ impl Stores {
             resources: data.clone(),
             history: data,
             findings: Arc::new(LocalFindings::new(&paths.state)),
-            costs: Arc::new(LocalCostReader::new(cost_store_path(&paths.data))),
-            usage: Arc::new(LocalDocumentReader::<UsageLedger>::new(document_path::<UsageLedger>(
-                &paths.data,
-            ))),
-            metrics: Arc::new(LocalDocumentReader::<crate::model::MetricsDocument>::new(document_path::<
-                crate::model::MetricsDocument,
-            >(
-                &paths.data
-            ))),
+            costs: Arc::new(LocalCostReader::beside(&paths.data)),
+            usage: Arc::new(LocalDocumentReader::<UsageLedger>::beside(&paths.data)),
+            metrics: Arc::new(LocalDocumentReader::<crate::model::MetricsDocument>::beside(&paths.data)),
             audit: Arc::new(super::LocalAudit::new(&paths.state)),
             reports: Arc::new(LocalReports::new(&paths.state)),
             documents: Arc::new(LocalStore::new(&paths.documents, &paths.data)),
