@@ -135,9 +135,9 @@ async fn the_binary_snapshot_is_read_first_and_a_broken_one_keeps_the_last_good_
 }
 
 /// The cost pages read `costs.bin`, and `costs.json` while it is missing (the first deploy of
-/// a build that reads it, until the sync's next cost refresh) or unreadable with nothing loaded.
+/// a build that reads it, until the sync's next cost refresh) or does not read.
 #[tokio::test]
-async fn the_cost_store_is_read_from_costs_bin_and_from_costs_json_while_it_is_missing() {
+async fn the_cost_store_is_read_from_costs_bin_and_from_costs_json_while_it_is_missing_or_unreadable() {
     use polo_aws::S3CostReader;
     use polo_core::model::{CostDimension, CostStore, cost_binary};
     use polo_core::ports::{COSTS_BINARY_KEY, COSTS_KEY, CostReader};
@@ -161,10 +161,19 @@ async fn the_cost_store_is_read_from_costs_bin_and_from_costs_json_while_it_is_m
     store.put(COSTS_BINARY_KEY, cost_binary::encode(&costs(3))).await.unwrap();
     assert_eq!(*reader.costs().await.unwrap(), costs(3));
 
-    // A damaged binary one never replaces the loaded store...
+    // A binary one that does not read: the JSON one serves, and its changes show.
     store.put(COSTS_BINARY_KEY, b"POLOCOST and no more".to_vec()).await.unwrap();
-    assert_eq!(*reader.costs().await.unwrap(), costs(3), "the loaded store keeps serving");
-    // ...and with nothing loaded, the JSON one serves meanwhile.
+    assert_eq!(*reader.costs().await.unwrap(), costs(1), "the JSON one while the binary one does not read");
+    store.put(COSTS_KEY, serde_json::to_vec(&costs(4)).unwrap()).await.unwrap();
+    assert_eq!(*reader.costs().await.unwrap(), costs(4));
     let fresh = S3CostReader::new(s3_client(&base), &bucket, Duration::ZERO);
-    assert_eq!(*fresh.costs().await.unwrap(), costs(1));
+    assert_eq!(*fresh.costs().await.unwrap(), costs(4), "likewise with nothing loaded");
+    // Neither reads: the loaded store keeps serving; with none loaded, the error says why.
+    store.put(COSTS_KEY, b"{ half a file".to_vec()).await.unwrap();
+    assert_eq!(*reader.costs().await.unwrap(), costs(4), "the loaded store keeps serving");
+    let error = S3CostReader::new(s3_client(&base), &bucket, Duration::ZERO).costs().await.unwrap_err();
+    assert!(error.to_string().contains("costs.json"), "{error}");
+    // The binary one mended: it serves again.
+    store.put(COSTS_BINARY_KEY, cost_binary::encode(&costs(5))).await.unwrap();
+    assert_eq!(*reader.costs().await.unwrap(), costs(5));
 }

@@ -210,9 +210,11 @@ pub async fn list(
 ) -> Result<Response, AppError> {
     let query = TableQuery::<InstanceColumn>::parse(raw.as_deref(), &request_headers, &INSTANCE_FILTERS)?;
     let fleet = state.fleet.fleet().await?;
-    // A page of the default view reads its rows alone while the instances are unbuilt (a
-    // download reads them all).
-    let pending = (query.format != Format::Csv)
+    // A page of the default view reads its rows alone while the instances are unbuilt; not a
+    // download (every row), nor a whole page whose filter menus must count every instance
+    // (a snapshot without the sync's facets).
+    let counts_every_row = query.format == Format::Html && !htmx.partial && !fleet.instance_facets_counted();
+    let pending = (query.format != Format::Csv && !counts_every_row)
         .then(|| PendingPage::of(&fleet, &query.filters, query.sort, query.page))
         .flatten();
     let table = InstancesTable { fleet, prices: state.prices.clone(), pending };

@@ -50,7 +50,8 @@ pub fn resource_table(env: &AwsEnv, sdk: &SdkConfig) -> ResourceTable {
 /// The stores of a deployed function: lists from the S3 snapshot (its binary layout, the JSON
 /// one while that is missing; revalidated every
 /// [`SNAPSHOT_REVALIDATE`]), keyed reads and history from the resource table, findings and
-/// reports from the report table, costs from `costs.json`, exports under `exports/`,
+/// reports from the report table, costs from `costs.bin` (`costs.json` while that is missing
+/// or does not read), exports under `exports/`,
 /// sessions from the session table where the function has one.
 pub fn stores(env: &AwsEnv, sdk: &SdkConfig) -> Stores {
     let (s3, dynamo) = (s3_client(sdk), dynamo_client(sdk));

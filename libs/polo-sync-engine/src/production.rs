@@ -9,7 +9,8 @@ use polo_core::config::Config;
 use polo_core::model::SyncStatus;
 use polo_core::model::{CostFacts, CostStore, MetricsDocument, UsageLedger};
 use polo_core::ports::{
-    COSTS_BINARY_KEY, COSTS_KEY, DataError, METRICS_KEY, SyncStore, USAGE_KEY, parse_snapshot_bytes,
+    COSTS_BINARY_KEY, COSTS_KEY, DataError, METRICS_KEY, StoredDocument, SyncStore, USAGE_KEY,
+    parse_snapshot_bytes,
 };
 use serde::Serialize;
 use time::OffsetDateTime;
@@ -122,7 +123,7 @@ pub async fn run(
             costs
         }
         Err(e) => {
-            tracing::error!(error = %format!("{e:#}"), "costs.json unreadable; pulled whole again");
+            tracing::error!(error = %format!("{e:#}"), "the cost store unreadable; pulled whole again");
             CostStore::empty()
         }
     };
@@ -319,14 +320,36 @@ async fn keep_metrics(
     Ok(MetricsRun::of(&doc))
 }
 
-/// The stored cost store (empty when there is none yet).
+/// The stored cost store (empty when there is none yet): of its two layouts, the one refreshed
+/// last (`refresh.attempted_at`, then `fetched_at`), since a `costs.json` write that failed
+/// after its `costs.bin`, or a rollback to a build that writes JSON only, leaves them apart;
+/// or the one that reads, should the other not.
 async fn read_costs(store: &S3Store) -> anyhow::Result<CostStore> {
-    Ok(match store.get(COSTS_KEY).await? {
-        Some(bytes) => {
-            serde_json::from_slice::<CostStore>(&bytes).map_err(|e| anyhow::anyhow!("s3 {COSTS_KEY}: {e}"))?
+    let (mut read, mut problems) = (Vec::new(), Vec::new());
+    for &key in <CostStore as StoredDocument>::READ_KEYS {
+        if let Some(bytes) = store.get(key).await? {
+            match <CostStore as StoredDocument>::decode(&bytes) {
+                Ok(costs) => read.push(costs),
+                Err(e) => problems.push(format!("s3 {key}: {e}")),
+            }
         }
-        None => CostStore::empty(),
-    })
+    }
+    match refreshed_last(read) {
+        Some(costs) => {
+            for problem in &problems {
+                tracing::warn!(%problem, "one layout of the cost store unreadable; the other read");
+            }
+            Ok(costs)
+        }
+        None if problems.is_empty() => Ok(CostStore::empty()),
+        None => Err(anyhow::anyhow!(problems.join("; "))),
+    }
+}
+
+/// Of stores read from the cost store's layouts, the one refreshed last: by the last attempt
+/// (success or failure, `refresh.attempted_at`), then by when Cost Explorer answered.
+fn refreshed_last(read: Vec<CostStore>) -> Option<CostStore> {
+    read.into_iter().max_by_key(|c| (c.refresh.attempted_at, c.fetched_at))
 }
 
 /// Writes the cost store in both layouts: `costs.bin` first, which route functions read, then
@@ -378,5 +401,34 @@ async fn refresh_s3_costs(
         (Err(error), Err(e)) => {
             CostsRun::Failed { requests, error: format!("{error}; and {COSTS_KEY} not written: {e}") }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use time::macros::datetime;
+
+    use super::*;
+
+    #[test]
+    fn of_the_two_layouts_the_sync_reads_the_one_refreshed_last() {
+        let at = |attempt: Option<OffsetDateTime>, fetched: Option<OffsetDateTime>| {
+            let mut store = CostStore::empty();
+            store.refresh.attempted_at = attempt;
+            store.fetched_at = fetched;
+            store
+        };
+        let (t1, t2) = (datetime!(2026-12-01 06:00 UTC), datetime!(2026-12-01 12:00 UTC));
+        // A JSON write that failed after its binary one: the binary one's attempt is newer.
+        let (json, binary) = (at(Some(t1), Some(t1)), at(Some(t2), Some(t2)));
+        assert_eq!(refreshed_last(vec![binary.clone(), json.clone()]), Some(binary.clone()));
+        assert_eq!(refreshed_last(vec![json.clone(), binary.clone()]), Some(binary));
+        // A failed attempt counts (its requests and back-off), though Cost Explorer answered before.
+        let failed = at(Some(t2), Some(t1));
+        assert_eq!(refreshed_last(vec![json.clone(), failed.clone()]), Some(failed));
+        // Never attempted (generated data) against attempted; one alone; none.
+        assert_eq!(refreshed_last(vec![at(None, None), json.clone()]), Some(json.clone()));
+        assert_eq!(refreshed_last(vec![json.clone()]), Some(json));
+        assert_eq!(refreshed_last(Vec::new()), None);
     }
 }

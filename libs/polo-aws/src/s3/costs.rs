@@ -11,12 +11,20 @@ use polo_core::model::{CostStore, UsageLedger};
 use polo_core::ports::{CostReader, DataError, StoredDocument, UsageReader};
 
 /// A document in the data bucket, revalidated by ETag at most every `revalidate_after`; a
-/// failed refresh keeps serving the loaded one.
+/// failed refresh keeps serving the loaded one. A stored version that does not read is not
+/// downloaded again (its ETag is sent as `If-None-Match`).
 pub struct S3DocumentReader<T> {
     client: aws_sdk_s3::Client,
     bucket: String,
     revalidate_after: Duration,
-    cached: tokio::sync::Mutex<Option<Loaded<T>>>,
+    cached: tokio::sync::Mutex<Cached<T>>,
+}
+
+/// What a reader holds between requests.
+struct Cached<T> {
+    loaded: Option<Loaded<T>>,
+    /// Each key's stored version that did not read (key, ETag).
+    bad: Vec<(&'static str, String)>,
 }
 
 /// The cost store in the data bucket: `costs.bin`, else `costs.json`.
@@ -37,7 +45,7 @@ impl<T: StoredDocument> S3DocumentReader<T> {
             client,
             bucket: bucket.to_owned(),
             revalidate_after,
-            cached: tokio::sync::Mutex::new(None),
+            cached: tokio::sync::Mutex::new(Cached { loaded: None, bad: Vec::new() }),
         }
     }
 }
@@ -69,72 +77,91 @@ enum Found<T> {
         etag: Option<String>,
         doc: T,
     },
-    /// 304: still the version held.
+    /// 304: still the version whose ETag was sent.
     Unchanged,
     Missing,
+    /// Stored, and not readable by this build (with its ETag, not to be downloaded again).
+    Unreadable {
+        etag: Option<String>,
+        error: DataError,
+    },
 }
 
 impl<T: StoredDocument> S3DocumentReader<T> {
-    /// The document, from the first of [`StoredDocument::READ_KEYS`] there (`costs.bin`, then
-    /// `costs.json` while the binary one is missing, or unreadable with nothing loaded yet).
+    /// The document, from the first of [`StoredDocument::READ_KEYS`] that reads (`costs.bin`,
+    /// then `costs.json` while the binary one is missing or cannot be read or fetched). Only
+    /// when no key reads does the loaded document keep serving.
     async fn load(&self) -> Result<Arc<T>, DataError> {
         let mut cached = self.cached.lock().await;
-        if let Some(loaded) = cached.as_ref()
-            && loaded.checked.elapsed() < self.revalidate_after
+        let Cached { loaded, bad } = &mut *cached;
+        if let Some(held) = loaded.as_ref()
+            && held.checked.elapsed() < self.revalidate_after
         {
-            return Ok(Arc::clone(&loaded.doc));
+            return Ok(Arc::clone(&held.doc));
         }
-        let mut fresh = Ok(None);
-        for (n, &key) in T::READ_KEYS.iter().enumerate() {
-            let held = cached.as_ref().filter(|l| l.key == key);
-            match self.get(key, held.and_then(|l| l.etag.clone())).await {
+        let mut problem = None;
+        let mut fresh = None;
+        for &key in T::READ_KEYS {
+            let known_bad = bad.iter().find(|(k, _)| *k == key).map(|(_, e)| e.clone());
+            // Only a version of this very key may be answered 304: the bad one, or the one held.
+            let held = loaded.as_ref().filter(|l| l.key == key);
+            let etag = known_bad.clone().or_else(|| held.and_then(|l| l.etag.clone()));
+            match self.get(key, etag).await {
                 Ok(Found::Read { etag, doc }) => {
-                    fresh = Ok(Some(Loaded { key, etag, checked: Instant::now(), doc: Arc::new(doc) }));
+                    bad.retain(|(k, _)| *k != key);
+                    fresh = Some(Loaded { key, etag, checked: Instant::now(), doc: Arc::new(doc) });
                     break;
+                }
+                Ok(Found::Unchanged) if known_bad.is_some() => {
+                    problem = Some(DataError::Unreadable {
+                        source_name: self.source(key),
+                        problem: "still the version that does not read".into(),
+                    });
                 }
                 Ok(Found::Unchanged) => {
-                    if let Some(loaded) = cached.as_mut().filter(|l| l.key == key) {
-                        loaded.checked = Instant::now();
-                        return Ok(Arc::clone(&loaded.doc));
+                    if let Some(held) = loaded.as_mut().filter(|l| l.key == key) {
+                        held.checked = Instant::now();
+                        return Ok(Arc::clone(&held.doc));
                     }
-                    fresh =
-                        Err(DataError::Store(format!("{}: 304 without a loaded document", self.source(key))));
-                    break;
+                    let source = self.source(key);
+                    problem = Some(DataError::Store(format!("{source}: 304 without a loaded document")));
                 }
-                Ok(Found::Missing) => {}
-                // An unreadable first layout with nothing loaded: the next one serves meanwhile.
-                Err(e @ DataError::Unreadable { .. }) if cached.is_none() && n + 1 < T::READ_KEYS.len() => {
-                    tracing::warn!(error = %e, "unreadable; reading the next layout");
-                    fresh = Err(e);
+                Ok(Found::Missing) => bad.retain(|(k, _)| *k != key),
+                Ok(Found::Unreadable { etag, error }) => {
+                    tracing::warn!(error = %error, document = key, "does not read; trying the next layout");
+                    bad.retain(|(k, _)| *k != key);
+                    if let Some(etag) = etag {
+                        bad.push((key, etag));
+                    }
+                    problem = Some(error);
                 }
-                Err(e) => {
-                    fresh = Err(e);
-                    break;
+                Err(error) => {
+                    tracing::warn!(error = %error, document = key, "not fetched; trying the next layout");
+                    problem = Some(error);
                 }
             }
         }
-        match fresh {
-            Ok(Some(loaded)) => {
-                let doc = Arc::clone(&loaded.doc);
-                *cached = Some(loaded);
-                Ok(doc)
-            }
-            // No key there: nothing written yet.
-            Ok(None) => {
-                let doc = Arc::new(T::empty());
+        let fresh = match (fresh, problem) {
+            (Some(fresh), _) => fresh,
+            // No key there at all: nothing written yet.
+            (None, None) => {
                 let key = T::READ_KEYS.last().copied().unwrap_or(T::KEY);
-                *cached = Some(Loaded { key, etag: None, checked: Instant::now(), doc: Arc::clone(&doc) });
-                Ok(doc)
+                Loaded { key, etag: None, checked: Instant::now(), doc: Arc::new(T::empty()) }
             }
-            Err(e) => match cached.as_mut() {
-                Some(loaded) => {
-                    tracing::warn!(error = %e, document = T::KEY, "not refreshed; serving the loaded one");
-                    loaded.checked = Instant::now();
-                    Ok(Arc::clone(&loaded.doc))
-                }
-                None => Err(e),
-            },
-        }
+            (None, Some(error)) => {
+                return match loaded.as_mut() {
+                    Some(held) => {
+                        tracing::warn!(error = %error, document = T::KEY, "not refreshed; serving the loaded one");
+                        held.checked = Instant::now();
+                        Ok(Arc::clone(&held.doc))
+                    }
+                    None => Err(error),
+                };
+            }
+        };
+        let doc = Arc::clone(&fresh.doc);
+        *loaded = Some(fresh);
+        Ok(doc)
     }
 
     fn source(&self, key: &str) -> String {
@@ -152,14 +179,14 @@ impl<T: StoredDocument> S3DocumentReader<T> {
                 let bytes =
                     output.body.collect().await.map_err(|e| DataError::Store(format!("{source}: {e}")))?;
                 let unreadable = |problem| DataError::Unreadable { source_name: source.clone(), problem };
-                let doc = T::decode(&bytes.into_bytes()).map_err(unreadable)?;
-                if doc.format() > T::FORMAT {
-                    return Err(unreadable(format!(
-                        "format {} is newer than this build reads",
-                        doc.format()
-                    )));
-                }
-                Ok(Found::Read { etag, doc })
+                Ok(match T::decode(&bytes.into_bytes()) {
+                    Ok(doc) if doc.format() > T::FORMAT => Found::Unreadable {
+                        etag,
+                        error: unreadable(format!("format {} is newer than this build reads", doc.format())),
+                    },
+                    Ok(doc) => Found::Read { etag, doc },
+                    Err(problem) => Found::Unreadable { etag, error: unreadable(problem) },
+                })
             }
             Err(e) if e.raw_response().is_some_and(|r| r.status().as_u16() == 304) => Ok(Found::Unchanged),
             Err(SdkError::ServiceError(e)) if matches!(e.err(), GetObjectError::NoSuchKey(_)) => {

@@ -286,7 +286,11 @@ impl Pending {
     /// The instances, in id order. [`open`] applied every check this build does, so this
     /// fails only if the two disagree (a proptest holds them to refusing the same files).
     pub fn build(&self) -> Result<Vec<Instance>, String> {
-        self.build_range(0..usize::MAX)
+        // Checked by `open` (length, checksum) and owned since: read as they are.
+        let body = self.bytes.get(HEADER_LEN..).unwrap_or_default();
+        let strings = StringTable::read(&mut Reader { buf: body, pos: self.strings_at })?;
+        InstanceColumns::read(&mut Reader { buf: body, pos: self.instances_at })?
+            .build(&strings, 0..usize::MAX)
     }
 
     /// How many instances there are.
@@ -303,9 +307,9 @@ impl Pending {
     /// The instances at positions `range` (cut to those there are), in id order, built alone:
     /// one page of a cold start's list reads the rows it shows and no other.
     pub fn build_range(&self, range: std::ops::Range<usize>) -> Result<Vec<Instance>, String> {
-        // Checked by `open` (length, checksum) and owned since: read as they are.
         let body = self.bytes.get(HEADER_LEN..).unwrap_or_default();
-        let strings = StringTable::read(&mut Reader { buf: body, pos: self.strings_at })?;
+        // The few strings these rows name, cut as they ask: not the whole table.
+        let strings = StringTable::read_lazily(&mut Reader { buf: body, pos: self.strings_at })?;
         InstanceColumns::read(&mut Reader { buf: body, pos: self.instances_at })?.build(&strings, range)
     }
 }
@@ -529,13 +533,23 @@ impl Times<'_> {
 
 /// The string table: its text checked to be UTF-8 once, and cut into strings once.
 struct StringTable<'a> {
+    /// Every string, cut once; empty in a table read lazily.
     strings: Vec<&'a str>,
+    /// A table read lazily ([`StringTable::read_lazily`]): each string cut when asked for.
+    lazy: Option<Lazy<'a>>,
     /// Each string as a [`Text`], made the first time a row asks for it: every later row
-    /// shares that one.
+    /// shares that one (empty in a table read lazily, which copies each).
     shared: Vec<std::cell::OnceCell<Text>>,
     /// How many more bytes of strings may be copied out: a small file whose rows all point at
     /// one long string must not ask for gigabytes.
     budget: std::cell::Cell<usize>,
+}
+
+/// The string table's offsets and bytes, cut string by string.
+struct Lazy<'a> {
+    count: usize,
+    ends: Column<'a, 4>,
+    bytes: &'a [u8],
 }
 
 /// Strings copied out may add up to this many times the body's size (a real snapshot: under 2).
@@ -560,16 +574,46 @@ impl<'a> StringTable<'a> {
         let shared = std::iter::repeat_with(std::cell::OnceCell::new).take(count).collect();
         Ok(StringTable {
             strings,
+            lazy: None,
             shared,
             budget: std::cell::Cell::new(r.buf.len().saturating_mul(EXPANSION)),
         })
     }
 
+    /// The table of a file [`open`] read in full, for a few rows: nothing is cut or checked
+    /// until a row asks for a string (each is checked then, as [`StringTable::read`] checks
+    /// them all), and nothing is shared.
+    fn read_lazily(r: &mut Reader<'a>) -> Result<Self, String> {
+        let count = r.u32("the string count")? as usize;
+        let ends = r.column::<4>(count, "the string table's offsets")?;
+        let len = r.len64("the string table's length")?;
+        let bytes = r.take(len, "the string table")?;
+        Ok(StringTable {
+            strings: Vec::new(),
+            lazy: Some(Lazy { count, ends, bytes }),
+            shared: Vec::new(),
+            budget: std::cell::Cell::new(r.buf.len().saturating_mul(EXPANSION)),
+        })
+    }
+
     fn get(&self, id: u32, what: &str) -> Result<&'a str, String> {
-        self.strings
-            .get(id as usize)
-            .copied()
-            .ok_or_else(|| format!("{what}: string {id} of {}", self.strings.len()))
+        let i = id as usize;
+        let Some(lazy) = &self.lazy else {
+            return self
+                .strings
+                .get(i)
+                .copied()
+                .ok_or_else(|| format!("{what}: string {id} of {}", self.strings.len()));
+        };
+        if i >= lazy.count {
+            return Err(format!("{what}: string {id} of {}", lazy.count));
+        }
+        let start = i.checked_sub(1).map_or(0, |before| lazy.ends.u32(before) as usize);
+        let end = lazy.ends.u32(i) as usize;
+        lazy.bytes
+            .get(start..end)
+            .and_then(|b| std::str::from_utf8(b).ok())
+            .ok_or_else(|| format!("string {i} spans {start}..{end}, not text"))
     }
 
     /// Takes `len` bytes of the copy budget.
@@ -592,10 +636,13 @@ impl<'a> StringTable<'a> {
         if id == NONE { Ok(None) } else { self.owned(id, what).map(Some) }
     }
 
-    /// String `id` shared: copied once, however many rows ask.
+    /// String `id` shared: copied once, however many rows ask (a table read lazily copies it).
     fn text(&self, id: u32, what: &str) -> Result<Text, String> {
         let s = self.get(id, what)?;
-        let cell = &self.shared[id as usize];
+        let Some(cell) = self.shared.get(id as usize) else {
+            self.spend(s.len(), what)?;
+            return Ok(Text::from(s));
+        };
         if let Some(t) = cell.get() {
             return Ok(t.clone());
         }

@@ -52,6 +52,12 @@ impl Fleet {
         Cow::Owned(self.instance_columns.facets(&self.rows().instances, filters))
     }
 
+    /// Whether the whole-fleet instance facets are counted (the sync's, or built): a page
+    /// showing them then needs no instance.
+    pub fn instance_facets_counted(&self) -> bool {
+        self.instance_facets.get().is_some()
+    }
+
     /// Index facet counts for a view under `filters`.
     pub fn index_facets_for(&self, filters: &Filters) -> Cow<'_, Facets> {
         if filters.is_empty() {
@@ -133,8 +139,10 @@ impl Fleet {
 
     /// The instances at positions `range` (id order, cut to those there are) and how many
     /// there are in all, built alone while they are still pending: the one page a cold start
-    /// shows reads its rows and no other. `None` once they are built (read
+    /// shows reads its rows and no other. `None` once a full build was tried (read
     /// [`Fleet::instances`]), or should the page fail to build (the full build then says why).
+    /// `open` checked every row, so a page and the full build read the same rows; were the two
+    /// ever to disagree, the full build's failure shows no instances, as before.
     pub fn pending_instances(&self, range: std::ops::Range<usize>) -> Option<(Vec<Instance>, usize)> {
         let pending = self.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let pending = pending.as_ref().filter(|_| self.rows.get().is_none())?;

@@ -142,4 +142,20 @@ async fn the_dashboard_the_costs_and_a_default_inventory_page_answer_without_bui
     assert!(!data.fleet().await.unwrap().instances_built(), "a default page built every instance");
     assert_eq!(app.get("/instances?sort=name").await.status, 200);
     assert!(data.fleet().await.unwrap().instances_built());
+
+    // Written without the sync's facets: the whole page's filter menus count every instance,
+    // so it builds them at once; its JSON and partial still read their page alone.
+    let plain = dir.path().join("plain.bin");
+    std::fs::write(&plain, polo_core::model::binary::encode(&generated.everything)).unwrap();
+    let data = Arc::new(LocalDataService::from_file(&plain).unwrap());
+    let settings = WebSettings { dev: true, logout_url: None, ..WebSettings::default() };
+    let state =
+        AppState::over(Arc::clone(&data), Config::bundled().unwrap(), Arc::new(FixedClock(NOW)), settings)
+            .unwrap();
+    let app = TestApp::spawn_state(state).await;
+    assert_eq!(app.get("/instances?format=json").await.status, 200);
+    assert!(!app.client_get_htmx("/instances").await.is_empty());
+    assert!(!data.fleet().await.unwrap().instances_built(), "JSON or the partial built every instance");
+    assert_eq!(app.get("/instances").await.status, 200);
+    assert!(data.fleet().await.unwrap().instances_built());
 }

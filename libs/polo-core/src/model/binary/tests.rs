@@ -107,8 +107,8 @@ proptest! {
 
     /// Opening checks the instances without building them; the build later must not find a
     /// problem the opening missed. Damage to the instance and index columns (checksum
-    /// rewritten): opening refuses exactly what decoding refuses, and what it accepts builds
-    /// to what decoding reads.
+    /// rewritten): opening refuses exactly what decoding refuses, and what it accepts builds,
+    /// whole or a page at a time, to what decoding reads.
     #[test]
     fn opening_refuses_exactly_what_decoding_refuses(
         flips in proptest::collection::vec((any::<prop::sample::Index>(), any::<u8>()), 1..4)
@@ -127,6 +127,12 @@ proptest! {
         match (decode(&bytes), open(bytes)) {
             (Ok(decoded), Ok(super::Opened { everything: mut opened, pending, .. })) => {
                 if let Some(pending) = pending {
+                    // Any page of it builds alone to the rows decoding reads there.
+                    let n = decoded.instances.len();
+                    for from in (0..n).step_by(7) {
+                        let page = pending.build_range(from..from + 7).expect("opened, so a page builds");
+                        prop_assert_eq!(page.as_slice(), &decoded.instances[from..(from + 7).min(n)]);
+                    }
                     opened.instances = pending.build().expect("opened, so it builds");
                 }
                 prop_assert_eq!(opened, decoded);
