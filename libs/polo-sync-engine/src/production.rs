@@ -130,8 +130,8 @@ pub async fn run(
     // History lives in the resource table; the snapshot carries only what lists need.
     combined.everything.history.clear();
     let encoding = std::time::Instant::now();
-    // The prices of this run: `/`'s counts in the snapshot (so a route function's cold start
-    // need not build every instance) and the metrics pull.
+    // The prices of this run, parsed once: `/`'s counts in the snapshot (so a route function's
+    // cold start need not build every instance), the usage ledger and the metrics pull.
     let prices =
         polo_core::pricing::PriceTable::configured(config).map_err(|e| DataError::Store(e.to_string()))?;
     let binary = polo_core::model::binary::encode_for_pages(&combined.everything, &prices);
@@ -169,13 +169,14 @@ pub async fn run(
     // What is left of the run reads one fleet: the ledger, CloudTrail, the metrics.
     let seen = std::mem::take(&mut combined.changes);
     let fleet = polo_core::model::Fleet::new(std::mem::replace(&mut combined.everything, emptied(now)));
+    let run = LastSteps { config, base, store: store.as_ref(), fleet: &fleet, prices: &prices, now };
     let left = budget.saturating_sub(started.elapsed());
-    let usage = keep_usage(config, base, store.as_ref(), &fleet, &seen, now, left).await;
+    let usage = keep_usage(&run, &seen, left).await;
     if let Err(error) = &usage {
         failed.push(format!("usage: {error}"));
     }
     let left = budget.saturating_sub(started.elapsed());
-    let metrics = keep_metrics(config, base, store.as_ref(), &fleet, &prices, now, left).await;
+    let metrics = keep_metrics(&run, left).await;
     if let Err(error) = &metrics {
         failed.push(format!("metrics: {error}"));
     }
@@ -207,19 +208,28 @@ pub struct UsageRun {
 /// The longest a run spends asking CloudTrail.
 const TRAIL_BUDGET: std::time::Duration = std::time::Duration::from_mins(1);
 
+/// What a run's last steps (the usage ledger, the metrics) read: its configuration and
+/// clients, the fleet it wrote, the one price table it priced with, its clock.
+#[derive(Clone, Copy)]
+struct LastSteps<'a> {
+    config: &'a Config,
+    base: &'a SdkConfig,
+    store: &'a S3Store,
+    fleet: &'a polo_core::model::Fleet,
+    prices: &'a polo_core::pricing::PriceTable,
+    now: OffsetDateTime,
+}
+
 /// Brings `usage.json` up to date with this run's fleet, then asks CloudTrail who made the
 /// changes behind the largest cost changes (with the cost store as it is now), within
 /// `budget`. An unreadable ledger starts again empty (logged): it fills from this run on.
 async fn keep_usage(
-    config: &Config,
-    base: &SdkConfig,
-    store: &S3Store,
-    fleet: &polo_core::model::Fleet,
+    run: &LastSteps<'_>,
     changes: &[polo_core::model::Change],
-    now: OffsetDateTime,
     budget: std::time::Duration,
 ) -> Result<UsageRun, String> {
     use polo_core::cost_changes::{Comparison, actors_wanted, changes as split};
+    let LastSteps { config, base, store, fleet, prices, now } = *run;
     let mut ledger = match store.get(USAGE_KEY).await.map_err(|e| e.to_string())? {
         Some(bytes) => serde_json::from_slice::<UsageLedger>(&bytes).unwrap_or_else(|e| {
             tracing::error!(error = %e, "usage.json unreadable; kept again from this run");
@@ -227,8 +237,7 @@ async fn keep_usage(
         }),
         None => UsageLedger::empty(),
     };
-    let prices = polo_core::pricing::PriceTable::configured(config).map_err(|e| e.to_string())?;
-    crate::usage::observe(&mut ledger, fleet.accounts(), fleet.instances(), changes, &prices, now);
+    crate::usage::observe(&mut ledger, fleet.accounts(), fleet.instances(), changes, prices, now);
     // Written before CloudTrail is asked: a run that times out there keeps this run's spans.
     let bytes = serde_json::to_vec(&ledger).map_err(|e| e.to_string())?;
     store.put(USAGE_KEY, bytes).await.map_err(|e| format!("{USAGE_KEY} not written: {e}"))?;
@@ -282,15 +291,11 @@ fn emptied(now: OffsetDateTime) -> polo_core::model::Everything {
 /// Pulls the fleet's daily metrics when due ([`crate::metrics::due`]), within `budget` (at
 /// most [`crate::metrics::METRICS_BUDGET`]), and writes `metrics.json`.
 async fn keep_metrics(
-    config: &Config,
-    base: &SdkConfig,
-    store: &S3Store,
-    fleet: &polo_core::model::Fleet,
-    prices: &polo_core::pricing::PriceTable,
-    now: OffsetDateTime,
+    run: &LastSteps<'_>,
     budget: std::time::Duration,
 ) -> Result<crate::metrics::MetricsRun, String> {
     use crate::metrics::{METRICS_BUDGET, MetricsRun, due, pull};
+    let LastSteps { config, base, store, fleet, prices, now } = *run;
     let stored = match store.get(METRICS_KEY).await.map_err(|e| e.to_string())? {
         Some(bytes) => serde_json::from_slice::<MetricsDocument>(&bytes)
             .inspect_err(|e| tracing::error!(error = %e, "metrics.json unreadable; pulled again"))
