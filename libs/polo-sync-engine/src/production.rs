@@ -332,11 +332,14 @@ async fn keep_metrics(
 async fn read_costs(store: &S3Store) -> anyhow::Result<CostStore> {
     let (mut read, mut problems) = (Vec::new(), Vec::new());
     for &key in <CostStore as StoredDocument>::READ_KEYS {
-        if let Some(bytes) = store.get(key).await? {
-            match <CostStore as StoredDocument>::decode(&bytes) {
+        // One key's failure (a fetch or a decode) leaves the other to read.
+        match store.get(key).await {
+            Ok(Some(bytes)) => match <CostStore as StoredDocument>::decode(&bytes) {
                 Ok(costs) => read.push(costs),
                 Err(e) => problems.push(format!("s3 {key}: {e}")),
-            }
+            },
+            Ok(None) => {}
+            Err(e) => problems.push(format!("s3 {key}: {e}")),
         }
     }
     match refreshed_last(read) {

@@ -89,8 +89,9 @@ enum Found<T> {
 
 impl<T: StoredDocument> S3DocumentReader<T> {
     /// The document, from the first of [`StoredDocument::READ_KEYS`] that reads (`costs.bin`,
-    /// then `costs.json` while the binary one is missing or cannot be read or fetched). Only
-    /// when no key reads does the loaded document keep serving.
+    /// then `costs.json` while the binary one is missing or does not read, or cannot be
+    /// fetched with nothing loaded). The loaded document keeps serving when a fetch fails or
+    /// no key reads; with no key there at all, the document is empty.
     async fn load(&self) -> Result<Arc<T>, DataError> {
         let mut cached = self.cached.lock().await;
         let Cached { loaded, bad } = &mut *cached;
@@ -134,6 +135,12 @@ impl<T: StoredDocument> S3DocumentReader<T> {
                         bad.push((key, etag));
                     }
                     problem = Some(error);
+                }
+                // Not fetched (a transient failure): with a store loaded, keep it rather than
+                // fall back to an older layout and flip back on the next look.
+                Err(error) if loaded.is_some() => {
+                    problem = Some(error);
+                    break;
                 }
                 Err(error) => {
                     tracing::warn!(error = %error, document = key, "not fetched; trying the next layout");

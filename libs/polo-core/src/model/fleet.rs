@@ -146,7 +146,10 @@ impl Fleet {
     pub fn pending_instances(&self, range: std::ops::Range<usize>) -> Option<(Vec<Instance>, usize)> {
         let pending = self.pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner);
         let pending = pending.as_ref().filter(|_| self.rows.get().is_none())?;
-        let rows = pending.build_range(range).ok()?;
+        let rows = pending
+            .build_range(range)
+            .inspect_err(|problem| tracing::warn!(%problem, "a page of instances did not build alone; building them all"))
+            .ok()?;
         Some((rows, pending.len()))
     }
 
