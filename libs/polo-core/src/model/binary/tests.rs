@@ -1,7 +1,7 @@
 use proptest::prelude::*;
 use time::macros::datetime;
 
-use super::super::frame::CHECKSUM_AT;
+use super::super::frame::Kind;
 use super::{HEADER_LEN, MAGIC, VERSION, decode, encode, is_binary, open};
 use crate::model::{Everything, Text};
 use crate::sample::{Scale, generate};
@@ -100,8 +100,7 @@ proptest! {
             let i = HEADER_LEN + at.index(bytes.len() - HEADER_LEN);
             bytes[i] = value;
         }
-        let crc = crc32fast::hash(&bytes[HEADER_LEN..]);
-        bytes[CHECKSUM_AT..CHECKSUM_AT + 4].copy_from_slice(&crc.to_le_bytes());
+        Kind::seal(&mut bytes);
         let _ = decode(&bytes);
     }
 
@@ -122,8 +121,7 @@ proptest! {
         for (at, value) in flips {
             bytes[from + at.index(span)] = value;
         }
-        let crc = crc32fast::hash(&bytes[HEADER_LEN..]);
-        bytes[CHECKSUM_AT..CHECKSUM_AT + 4].copy_from_slice(&crc.to_le_bytes());
+        Kind::seal(&mut bytes);
         match (decode(&bytes), open(bytes)) {
             (Ok(decoded), Ok(super::Opened { everything: mut opened, pending, .. })) => {
                 if let Some(pending) = pending {
@@ -332,8 +330,7 @@ fn a_precomputed_part_of_an_unknown_shape_is_counted_again_not_refused() {
     let at = bytes.windows(19).position(|w| w == br#""instance_facets":{"#).unwrap();
     let field = at + 19 + bytes[at + 19..].iter().position(|&b| b == b'"').unwrap() + 1;
     bytes[field] = b'#';
-    let crc = crc32fast::hash(&bytes[HEADER_LEN..]);
-    bytes[CHECKSUM_AT..CHECKSUM_AT + 4].copy_from_slice(&crc.to_le_bytes());
+    Kind::seal(&mut bytes);
     let opened = open(bytes).unwrap();
     assert!(opened.instance_facets.is_none(), "not read as facets");
     assert!(opened.counts.is_some(), "the other part still is");
@@ -362,8 +359,7 @@ fn rewritten(mut bytes: Vec<u8>, from: &[u8], to: &[u8]) -> Vec<u8> {
     assert_eq!(from.len(), to.len());
     let at = bytes.windows(from.len()).position(|w| w == from).unwrap();
     bytes[at..at + to.len()].copy_from_slice(to);
-    let crc = crc32fast::hash(&bytes[HEADER_LEN..]);
-    bytes[CHECKSUM_AT..CHECKSUM_AT + 4].copy_from_slice(&crc.to_le_bytes());
+    Kind::seal(&mut bytes);
     bytes
 }
 

@@ -3,7 +3,7 @@ use std::collections::BTreeMap;
 use proptest::prelude::*;
 use time::macros::{date, datetime};
 
-use super::super::frame::{CHECKSUM_AT, HEADER_LEN};
+use super::super::frame::{HEADER_LEN, Kind};
 use super::{MAGIC, VERSION, decode, encode, is_binary};
 use crate::model::{CostDimension, CostMetric, CostStore, UsageTypes};
 use crate::sample::{Scale, generate_with_costs};
@@ -41,10 +41,9 @@ fn every_field() -> CostStore {
     store
 }
 
-/// `bytes` with a new checksum over their body.
+/// `bytes` with a new checksum over their body (the frame's own sealing).
 fn sealed(mut bytes: Vec<u8>) -> Vec<u8> {
-    let crc = crc32fast::hash(&bytes[HEADER_LEN..]);
-    bytes[CHECKSUM_AT..CHECKSUM_AT + 4].copy_from_slice(&crc.to_le_bytes());
+    Kind::seal(&mut bytes);
     bytes
 }
 
@@ -111,7 +110,6 @@ fn a_count_of_days_the_bytes_cannot_hold_is_refused_before_it_is_allocated() {
 
 #[test]
 fn a_head_with_columns_or_a_dimension_or_key_twice_is_refused() {
-    use super::super::frame::Kind;
     use super::{COSTS, Head};
     let write = |head: &Head, body: &[u8]| {
         let head = serde_json::to_vec(head).unwrap();
